@@ -1,0 +1,103 @@
+/**
+ * What every podnet command shares: the input options (`-f`, `-n`, `-A`), loading with diagnostics
+ * printed to stderr, and the exit codes (0 success, 1 a finding the command was asked to fail on,
+ * 2 bad input or usage).
+ */
+
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { readSources } from "../adapters/manifests/read.ts";
+import { resolveManifests } from "../core/cluster.ts";
+import type { ClusterState } from "../core/control/state.ts";
+import { type Diagnostic, Diagnostics, formatDiagnostic } from "../core/diagnostics.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FINDING = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/** Thrown by commands to stop with an exit code after printing a message. */
+export class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message = "",
+  ) {
+    super(message);
+  }
+}
+
+export interface InputOptions {
+  filename: string[];
+  namespace?: string;
+  allNamespaces?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function addInputOptions(
+  cmd: Command,
+  opts: { filenameRequired: boolean } = { filenameRequired: true },
+): Command {
+  return cmd
+    .option(
+      "-f, --filename <path>",
+      `manifest file or directory (recursive; .yaml, .yml, .json); repeatable; - reads stdin${opts.filenameRequired ? "" : " (default: the bundled example)"}`,
+      collect,
+      [],
+    )
+    .option("-n, --namespace <ns>", "only this namespace")
+    .option("-A, --all-namespaces", "all namespaces (the default)");
+}
+
+const color = {
+  enabled: process.stderr.isTTY === true && !process.env.NO_COLOR,
+  red: (s: string) => (color.enabled ? `\x1b[31m${s}\x1b[0m` : s),
+  yellow: (s: string) => (color.enabled ? `\x1b[33m${s}\x1b[0m` : s),
+};
+
+export function printDiagnostics(diags: readonly Diagnostic[]): void {
+  for (const d of diags) {
+    const text = formatDiagnostic(d);
+    const tag = `${d.severity}:`;
+    process.stderr.write(
+      `${text.replace(tag, d.severity === "error" ? color.red(tag) : color.yellow(tag))}\n`,
+    );
+  }
+  const errors = diags.filter((d) => d.severity === "error").length;
+  if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? "" : "s"}; nothing was resolved.\n`);
+}
+
+/** Loads the cluster from `-f` inputs; prints diagnostics; throws CliExit(2) on any error. */
+export function loadOrExit(files: readonly string[]): ClusterState {
+  if (files.length === 0) {
+    throw new CliExit(
+      EXIT_BAD_INPUT,
+      "error: no input: give manifests with -f FILE|DIR (repeatable; - reads standard input)",
+    );
+  }
+  const diags = new Diagnostics();
+  const sources = readSources(files, diags);
+  const result = diags.hasErrors
+    ? { ok: false as const, diagnostics: diags.items }
+    : resolveManifests(sources, diags);
+  printDiagnostics(result.diagnostics);
+  if (!result.ok) throw new CliExit(EXIT_BAD_INPUT);
+  return result.cluster;
+}
+
+/** The installed package's root (works from src/ under tsx and from dist/ alike). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, "package.json");
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "podnet") return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error("podnet's package.json not found");
+    dir = up;
+  }
+}
+
+export function packageVersion(): string {
+  return JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")).version;
+}

@@ -1,0 +1,415 @@
+/**
+ * The resource types `podnet get` knows: their names and aliases (as kubectl spells them), how to
+ * list them from a ClusterState, and their table columns (`wide` ones only with `-o wide`).
+ */
+import type { ClusterState } from "../../core/control/state.ts";
+import { formatSelector } from "../../core/labels.ts";
+import type { EndpointSlice, KubeObject, Node, Pod, Service, Workload } from "../../core/model/k8s.ts";
+import { legacyEndpoints, podOwners, readyEndpointAddresses, slicesByService } from "../../core/views.ts";
+import type { Column } from "./table.ts";
+
+export interface ResourceType<T extends KubeObject = KubeObject> {
+  name: string;
+  aliases: readonly string[];
+  namespaced: boolean;
+  list: (state: ClusterState) => T[];
+  columns: (state: ClusterState) => Column<T>[];
+}
+
+const none = "<none>";
+const orNone = (s: string | undefined) => (s ? s : none);
+
+function nodeOf(state: ClusterState) {
+  const byName = new Map(state.nodes.map((n) => [n.name, n]));
+  return (name: string | undefined) => (name ? byName.get(name) : undefined);
+}
+
+const pods: ResourceType<Pod> = {
+  name: "pods",
+  aliases: ["pod", "po"],
+  namespaced: true,
+  list: (s) => s.pods,
+  columns: (s) => {
+    const node = nodeOf(s);
+    const owner = podOwners(s);
+    return [
+      { header: "NAME", value: (p) => p.metadata.name },
+      {
+        header: "READY",
+        value: (p) => {
+          const n = p.spec.containers.length;
+          const ready = p.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+          return `${ready ? n : 0}/${n}`;
+        },
+      },
+      {
+        header: "STATUS",
+        value: (p) => (p.metadata.deletionTimestamp ? "Terminating" : (p.status?.phase ?? "Pending")),
+      },
+      { header: "IP", value: (p) => orNone(p.status?.podIP) },
+      { header: "NODE", value: (p) => orNone(p.spec.nodeName) },
+      {
+        header: "PODCIDR",
+        wide: true,
+        value: (p) =>
+          p.spec.hostNetwork ? "(host network)" : orNone(node(p.spec.nodeName)?.podCIDR.toString()),
+      },
+      {
+        header: "PORTS",
+        wide: true,
+        value: (p) => {
+          const ports = p.spec.containers.flatMap((c) =>
+            (c.ports ?? []).map(
+              (cp) => `${cp.name ? `${cp.name}:` : ""}${cp.containerPort}/${cp.protocol ?? "TCP"}`,
+            ),
+          );
+          return ports.length ? ports.join(",") : none;
+        },
+      },
+      {
+        header: "OWNER",
+        wide: true,
+        value: (p) => {
+          const o = owner(p);
+          return o ? `${o.kind}/${o.name}` : none;
+        },
+      },
+    ];
+  },
+};
+
+const nodes: ResourceType<Node> = {
+  name: "nodes",
+  aliases: ["node", "no"],
+  namespaced: false,
+  list: (s) => s.nodes.map((n) => n.obj),
+  columns: (s) => {
+    const node = nodeOf(s);
+    const podCount = new Map<string, number>();
+    for (const p of s.pods)
+      if (p.spec.nodeName && p.status?.podIP)
+        podCount.set(p.spec.nodeName, (podCount.get(p.spec.nodeName) ?? 0) + 1);
+    return [
+      { header: "NAME", value: (n) => n.metadata.name },
+      {
+        header: "STATUS",
+        value: (n) => (node(n.metadata.name)?.unschedulable ? "Ready,SchedulingDisabled" : "Ready"),
+      },
+      {
+        header: "ROLES",
+        value: (n) => {
+          const roles = Object.keys(n.metadata.labels ?? {})
+            .filter((k) => k.startsWith("node-role.kubernetes.io/"))
+            .map((k) => k.slice("node-role.kubernetes.io/".length));
+          return roles.length ? roles.join(",") : none;
+        },
+      },
+      {
+        header: "INTERNAL-IP",
+        value: (n) => n.status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? none,
+      },
+      { header: "PODCIDR", value: (n) => orNone(node(n.metadata.name)?.podCIDR.toString()) },
+      { header: "PODS", value: (n) => String(podCount.get(n.metadata.name) ?? 0) },
+      { header: "MAX-PODS", wide: true, value: (n) => String(node(n.metadata.name)?.maxPods ?? "") },
+      {
+        header: "TAINTS",
+        wide: true,
+        value: (n) => {
+          const t = node(n.metadata.name)?.taints ?? [];
+          return t.length
+            ? t.map((x) => `${x.key}${x.value ? `=${x.value}` : ""}:${x.effect}`).join(",")
+            : none;
+        },
+      },
+    ];
+  },
+};
+
+export function servicePorts(svc: Service): string {
+  const ports = (svc.spec.ports ?? []).map(
+    (p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`,
+  );
+  return ports.length ? ports.join(",") : none;
+}
+
+export function externalIPs(svc: Service): string {
+  const type = svc.spec.type ?? "ClusterIP";
+  if (type === "ExternalName") return svc.spec.externalName ?? none;
+  const ips = [
+    ...(svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? ""),
+    ...(svc.spec.externalIPs ?? []),
+  ].filter(Boolean);
+  if (ips.length) return ips.join(",");
+  return type === "LoadBalancer" ? "<pending>" : none;
+}
+
+/** `a:80,b:80 + 3 more...` as kubectl abbreviates endpoint lists. */
+export function abbreviate(addresses: readonly string[], max = 3): string {
+  if (addresses.length === 0) return none;
+  const shown = addresses.slice(0, max).join(",");
+  return addresses.length > max ? `${shown} + ${addresses.length - max} more...` : shown;
+}
+
+const services: ResourceType<Service> = {
+  name: "services",
+  aliases: ["service", "svc"],
+  namespaced: true,
+  list: (s) => s.services,
+  columns: (s) => {
+    const slices = slicesByService(s);
+    return [
+      { header: "NAME", value: (svc) => svc.metadata.name },
+      { header: "TYPE", value: (svc) => svc.spec.type ?? "ClusterIP" },
+      { header: "CLUSTER-IP", value: (svc) => orNone(svc.spec.clusterIP) },
+      { header: "EXTERNAL-IP", value: externalIPs },
+      { header: "PORT(S)", value: servicePorts },
+      { header: "SELECTOR", wide: true, value: (svc) => formatSelector(svc.spec.selector) },
+      {
+        header: "ENDPOINTS",
+        wide: true,
+        value: (svc) =>
+          abbreviate(
+            readyEndpointAddresses(slices.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? []),
+          ),
+      },
+    ];
+  },
+};
+
+/** `get endpoints` lists one v1 Endpoints object per Service, derived from its slices. */
+const endpoints: ResourceType = {
+  name: "endpoints",
+  aliases: ["endpoint", "ep"],
+  namespaced: true,
+  list: (s) => {
+    const slices = slicesByService(s);
+    return s.services
+      .filter((svc) => svc.spec.type !== "ExternalName")
+      .map((svc) => legacyEndpoints(svc, slices.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? []));
+  },
+  columns: (s) => {
+    const slices = slicesByService(s);
+    return [
+      { header: "NAME", value: (e) => e.metadata.name },
+      {
+        header: "ENDPOINTS",
+        value: (e) =>
+          abbreviate(readyEndpointAddresses(slices.get(`${e.metadata.namespace}/${e.metadata.name}`) ?? [])),
+      },
+      {
+        header: "ALL-ENDPOINTS",
+        wide: true,
+        value: (e) =>
+          readyEndpointAddresses(slices.get(`${e.metadata.namespace}/${e.metadata.name}`) ?? []).join(",") ||
+          none,
+      },
+    ];
+  },
+};
+
+const endpointSlices: ResourceType<EndpointSlice> = {
+  name: "endpointslices",
+  aliases: ["endpointslice"],
+  namespaced: true,
+  list: (s) => s.endpointSlices,
+  columns: () => [
+    { header: "NAME", value: (e) => e.metadata.name },
+    { header: "ADDRESSTYPE", value: (e) => e.addressType },
+    { header: "PORTS", value: (e) => (e.ports ?? []).map((p) => p.port ?? "").join(",") || none },
+    { header: "ENDPOINTS", value: (e) => abbreviate(e.endpoints.flatMap((x) => x.addresses)) },
+    {
+      header: "SERVICE",
+      wide: true,
+      value: (e) => orNone(e.metadata.labels?.["kubernetes.io/service-name"]),
+    },
+  ],
+};
+
+const namespaces: ResourceType = {
+  name: "namespaces",
+  aliases: ["namespace", "ns"],
+  namespaced: false,
+  list: (s) => s.namespaces,
+  columns: () => [
+    { header: "NAME", value: (n) => n.metadata.name },
+    {
+      header: "STATUS",
+      value: (n) => String((n.status as { phase?: string } | undefined)?.phase ?? "Active"),
+    },
+    { header: "LABELS", wide: true, value: (n) => formatSelector(n.metadata.labels) },
+  ],
+};
+
+function workloadType(
+  name: string,
+  kind: string,
+  aliases: string[],
+  extra: Column<Workload>[],
+): ResourceType<Workload> {
+  return {
+    name,
+    aliases,
+    namespaced: true,
+    list: (s) => s.workloads.filter((w) => w.kind === kind),
+    columns: () => [{ header: "NAME", value: (w) => w.metadata.name }, ...extra],
+  };
+}
+
+const st = (w: Workload, k: string) => Number((w.status as Record<string, unknown> | undefined)?.[k] ?? 0);
+
+const workloadTypes: ResourceType<Workload>[] = [
+  workloadType(
+    "deployments",
+    "Deployment",
+    ["deployment", "deploy"],
+    [
+      { header: "READY", value: (w) => `${st(w, "readyReplicas")}/${w.spec.replicas ?? 1}` },
+      { header: "SELECTOR", wide: true, value: (w) => formatSelector(w.spec.selector) },
+    ],
+  ),
+  workloadType(
+    "replicasets",
+    "ReplicaSet",
+    ["replicaset", "rs"],
+    [
+      { header: "DESIRED", value: (w) => String(w.spec.replicas ?? 1) },
+      { header: "CURRENT", value: (w) => String(st(w, "replicas")) },
+      { header: "READY", value: (w) => String(st(w, "readyReplicas")) },
+      { header: "SELECTOR", wide: true, value: (w) => formatSelector(w.spec.selector) },
+    ],
+  ),
+  workloadType(
+    "statefulsets",
+    "StatefulSet",
+    ["statefulset", "sts"],
+    [{ header: "READY", value: (w) => `${st(w, "readyReplicas")}/${w.spec.replicas ?? 1}` }],
+  ),
+  workloadType(
+    "daemonsets",
+    "DaemonSet",
+    ["daemonset", "ds"],
+    [
+      { header: "DESIRED", value: (w) => String(st(w, "desiredNumberScheduled")) },
+      { header: "READY", value: (w) => String(st(w, "numberReady")) },
+      { header: "NODE-SELECTOR", value: (w) => formatSelector(w.spec.template?.spec.nodeSelector) },
+    ],
+  ),
+  workloadType("jobs", "Job", ["job"], [{ header: "ACTIVE", value: (w) => String(st(w, "active")) }]),
+  workloadType(
+    "cronjobs",
+    "CronJob",
+    ["cronjob", "cj"],
+    [
+      { header: "SCHEDULE", value: (w) => String(w.spec.schedule ?? "") },
+      { header: "SUSPEND", value: (w) => String(w.spec.suspend === true) },
+    ],
+  ),
+  workloadType(
+    "replicationcontrollers",
+    "ReplicationController",
+    ["replicationcontroller", "rc"],
+    [
+      { header: "DESIRED", value: (w) => String(w.spec.replicas ?? 1) },
+      { header: "READY", value: (w) => String(st(w, "readyReplicas")) },
+    ],
+  ),
+];
+
+function policyType(
+  name: string,
+  aliases: string[],
+  namespaced: boolean,
+  list: (s: ClusterState) => KubeObject[],
+): ResourceType {
+  return {
+    name,
+    aliases,
+    namespaced,
+    list,
+    columns: () => [
+      { header: "NAME", value: (p) => p.metadata.name },
+      {
+        header: "POD-SELECTOR",
+        value: (p) => {
+          const spec = p.spec as Record<string, unknown> | undefined;
+          return formatSelector((spec?.podSelector ?? undefined) as never);
+        },
+      },
+    ],
+  };
+}
+
+const policyTypes: ResourceType[] = [
+  policyType("networkpolicies", ["networkpolicy", "netpol"], true, (s) => s.networkPolicies),
+  policyType("adminnetworkpolicies", ["adminnetworkpolicy", "anp"], false, (s) => s.adminNetworkPolicies),
+  policyType(
+    "baselineadminnetworkpolicies",
+    ["baselineadminnetworkpolicy", "banp"],
+    false,
+    (s) => s.baselineAdminNetworkPolicies,
+  ),
+  policyType(
+    "clusternetworkpolicies",
+    ["clusternetworkpolicy", "cnp"],
+    false,
+    (s) => s.clusterNetworkPolicies,
+  ),
+];
+
+const ingresses: ResourceType = {
+  name: "ingresses",
+  aliases: ["ingress", "ing"],
+  namespaced: true,
+  list: (s) => s.ingresses,
+  columns: () => [
+    { header: "NAME", value: (i) => i.metadata.name },
+    {
+      header: "CLASS",
+      value: (i) => String((i.spec as { ingressClassName?: string } | undefined)?.ingressClassName ?? none),
+    },
+    {
+      header: "HOSTS",
+      value: (i) => {
+        const rules = ((i.spec as { rules?: { host?: string }[] } | undefined)?.rules ?? []).map(
+          (r) => r.host ?? "*",
+        );
+        return rules.length ? rules.join(",") : "*";
+      },
+    },
+  ],
+};
+
+const ingressClasses: ResourceType = {
+  name: "ingressclasses",
+  aliases: ["ingressclass"],
+  namespaced: false,
+  list: (s) => s.ingressClasses,
+  columns: () => [
+    { header: "NAME", value: (i) => i.metadata.name },
+    {
+      header: "CONTROLLER",
+      value: (i) => String((i.spec as { controller?: string } | undefined)?.controller ?? none),
+    },
+  ],
+};
+
+export const RESOURCE_TYPES: readonly ResourceType[] = [
+  nodes,
+  namespaces,
+  pods,
+  services,
+  endpoints,
+  endpointSlices,
+  ...(workloadTypes as unknown as ResourceType[]),
+  ...policyTypes,
+  ingresses,
+  ingressClasses,
+] as ResourceType[];
+
+/** What `get all` (and `get` with no type) shows: the network's moving parts. */
+export const ALL_TYPES = ["nodes", "pods", "services", "networkpolicies"];
+
+export function findResourceType(word: string): ResourceType | undefined {
+  const w = word.toLowerCase();
+  return RESOURCE_TYPES.find((t) => t.name === w || t.aliases.includes(w));
+}

@@ -1,0 +1,29 @@
+/**
+ * The pure entry point of the core: manifest texts in, a resolved cluster (or diagnostics) out.
+ * No I/O: the adapters read files and stdin and hand their texts here.
+ */
+
+import { resolveCluster } from "./control/resolve.ts";
+import type { ClusterState } from "./control/state.ts";
+import { type Diagnostic, Diagnostics } from "./diagnostics.ts";
+import { decodeObjects } from "./manifests/decode.ts";
+import { parseSource, type RawObject, type Source } from "./manifests/parse.ts";
+
+export type ResolveResult =
+  | { ok: true; cluster: ClusterState; diagnostics: Diagnostic[] }
+  | { ok: false; cluster?: undefined; diagnostics: Diagnostic[] };
+
+/**
+ * Parses, validates and resolves manifests. `diagnostics` holds every warning and error of the run;
+ * `ok` is false when any of them is an error.
+ */
+export function resolveManifests(sources: readonly Source[], diags = new Diagnostics()): ResolveResult {
+  const raws: RawObject[] = [];
+  for (const s of sources) raws.push(...parseSource(s, diags));
+  const inventory = decodeObjects(raws, diags);
+  // A broken Cluster config would make every range-dependent finding below spurious: stop here.
+  if (inventory.configOrigin && !inventory.config) return { ok: false, diagnostics: diags.items };
+  const cluster = resolveCluster(inventory, diags);
+  if (diags.hasErrors) return { ok: false, diagnostics: diags.items };
+  return { ok: true, cluster, diagnostics: diags.items };
+}

@@ -1,0 +1,256 @@
+/**
+ * Nodes: which nodes exist, their InternalIPs, and their podCIDRs.
+ *
+ * The node set is, in this order: the nodes the Cluster config lists, Node objects (merged by name),
+ * nodes generated to reach the config's count (`node-1`, `node-2`, …), and nodes that pods name in
+ * `spec.nodeName` without any definition (created with a warning). With no config and no Node, two
+ * nodes are generated.
+ *
+ * podCIDRs follow the node-ipam-controller's range allocator: given podCIDRs are occupied first, then
+ * each node without one gets the lowest free block of size nodeCIDRMaskSize inside clusterCIDR.
+ */
+import type { Diagnostics, Origin } from "../diagnostics.ts";
+import type { Entry } from "../manifests/decode.ts";
+import { type ClusterConfig, DEFAULT_NODE_COUNT, type NodeConfig } from "../model/config.ts";
+import type { Labels, Node, Taint } from "../model/k8s.ts";
+import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { uidFor } from "./names.ts";
+import type { GroupedWarnings, NodeState } from "./state.ts";
+
+interface NodeDraft {
+  name: string;
+  obj: Node;
+  origin?: Origin;
+  ip?: IPv4;
+  podCIDR?: Cidr;
+  cfg?: NodeConfig;
+}
+
+export const DEFAULT_MAX_PODS = 110;
+
+export function resolveNodes(args: {
+  config: ClusterConfig;
+  configOrigin: Origin | undefined;
+  nodeEntries: readonly Entry<Node>[];
+  referencedNodeNames: ReadonlyMap<string, { object: string; origin: Origin }>;
+  diags: Diagnostics;
+  grouped: GroupedWarnings;
+}): NodeState[] {
+  const { config, nodeEntries, referencedNodeNames, diags, grouped } = args;
+  const drafts = new Map<string, NodeDraft>();
+  const listed = Array.isArray(config.nodes) ? config.nodes : [];
+
+  for (const cfg of listed) {
+    drafts.set(cfg.name, { name: cfg.name, obj: newNode(cfg.name), cfg });
+  }
+  for (const { obj, origin } of nodeEntries) {
+    const d = drafts.get(obj.metadata.name);
+    if (d) {
+      d.obj = obj;
+      d.origin = origin;
+    } else drafts.set(obj.metadata.name, { name: obj.metadata.name, obj, origin });
+  }
+  const target =
+    typeof config.nodes === "number"
+      ? config.nodes
+      : config.nodes === undefined && drafts.size === 0 && referencedNodeNames.size === 0
+        ? DEFAULT_NODE_COUNT
+        : 0;
+  for (let i = 1; drafts.size < target; i++) {
+    const name = `node-${i}`;
+    if (!drafts.has(name)) drafts.set(name, { name, obj: newNode(name) });
+  }
+  for (const [name, ref] of referencedNodeNames) {
+    if (drafts.has(name)) continue;
+    drafts.set(name, { name, obj: newNode(name) });
+    diags.warn({
+      code: "implicit-node",
+      message: `node "${name}" is not defined; podnet adds it`,
+      hint: "add a Node object, or list the node in the Cluster config's spec.nodes",
+      object: ref.object,
+      origin: ref.origin,
+      path: ["spec", "nodeName"],
+    });
+  }
+
+  const nodes = [...drafts.values()];
+  assignNodeIPs(nodes, config, diags, grouped);
+  assignPodCIDRs(nodes, config, args.configOrigin, diags, grouped);
+  return nodes.filter((n) => n.ip !== undefined && n.podCIDR !== undefined).map((n) => finish(n));
+}
+
+function newNode(name: string): Node {
+  return { apiVersion: "v1", kind: "Node", metadata: { name } };
+}
+
+function internalIP(obj: Node): string | undefined {
+  const addrs = obj.status?.addresses ?? [];
+  return addrs.find((a) => a.type === "InternalIP" && parseIPv4(a.address) !== undefined)?.address;
+}
+
+function assignNodeIPs(
+  nodes: NodeDraft[],
+  config: ClusterConfig,
+  diags: Diagnostics,
+  grouped: GroupedWarnings,
+): void {
+  const used = new Map<IPv4, string>();
+  for (const n of nodes) {
+    const given = internalIP(n.obj) ?? n.cfg?.ip;
+    if (given === undefined) continue;
+    const ip = parseIPv4(given);
+    if (ip === undefined) continue; // IPv6-only nodes get an IPv4 address allocated below
+    const other = used.get(ip);
+    if (other) {
+      diags.error({
+        code: "ip-conflict",
+        message: `node IP ${given} is also the IP of node ${other}`,
+        hint: "give every node its own InternalIP",
+        object: `Node ${n.name}`,
+        origin: n.origin,
+        path: ["status", "addresses"],
+      });
+      continue;
+    }
+    used.set(ip, n.name);
+    n.ip = ip;
+    if (!config.nodeNetwork.contains(ip)) {
+      grouped.add(
+        "node-ip-outside-range",
+        { object: `Node ${n.name}`, origin: n.origin, path: ["status", "addresses"], detail: given },
+        (count, first) =>
+          `${count} node${count === 1 ? " has an IP" : "s have IPs"} outside nodeNetwork ${config.nodeNetwork} (first: ${first}); kept as given`,
+        "set spec.nodeNetwork in the Cluster config to the nodes' network",
+      );
+    }
+  }
+  // Allocate the rest from nodeNetwork, from its second address up (the first is the network's gateway).
+  let next = 2;
+  for (const n of nodes) {
+    if (n.ip !== undefined) continue;
+    while (next < config.nodeNetwork.size - 1 && used.has(config.nodeNetwork.nth(next))) next++;
+    if (next >= config.nodeNetwork.size - 1) {
+      const missing = nodes.filter((x) => x.ip === undefined).length;
+      diags.error({
+        code: "pool-exhausted",
+        message: `nodeNetwork ${config.nodeNetwork} has no address left for node ${n.name} (${missing} node${missing === 1 ? "" : "s"} still need one)`,
+        hint: "widen spec.nodeNetwork in the Cluster config (e.g. a /16), or give the nodes InternalIP addresses",
+      });
+      return;
+    }
+    n.ip = config.nodeNetwork.nth(next);
+    used.set(n.ip, n.name);
+  }
+}
+
+function assignPodCIDRs(
+  nodes: NodeDraft[],
+  config: ClusterConfig,
+  configOrigin: Origin | undefined,
+  diags: Diagnostics,
+  grouped: GroupedWarnings,
+): void {
+  const taken: { cidr: Cidr; node: string }[] = [];
+  for (const n of nodes) {
+    const text = n.obj.spec?.podCIDR ?? n.obj.spec?.podCIDRs?.find((c) => !c.includes(":")) ?? n.cfg?.podCIDR;
+    if (!text) continue;
+    const parsed = Cidr.parse(text);
+    if (!parsed.ok) continue; // IPv6 podCIDRs of dual-stack nodes: an IPv4 block is allocated below
+    const cidr = parsed.cidr;
+    const clash = taken.find((t) => t.cidr.overlaps(cidr));
+    if (clash) {
+      diags.error({
+        code: "overlapping-cidrs",
+        message: `podCIDR ${cidr} overlaps podCIDR ${clash.cidr} of node ${clash.node}`,
+        hint: "give each node a disjoint podCIDR, or remove podCIDR to let podnet allocate one",
+        object: `Node ${n.name}`,
+        origin: n.origin,
+        path: ["spec", "podCIDR"],
+      });
+      continue;
+    }
+    taken.push({ cidr, node: n.name });
+    n.podCIDR = cidr;
+    if (!(config.clusterCIDR.contains(cidr.base) && config.clusterCIDR.contains(cidr.last))) {
+      grouped.add(
+        "pod-cidr-outside-range",
+        {
+          object: `Node ${n.name}`,
+          origin: n.origin,
+          path: ["spec", "podCIDR"],
+          detail: `${n.name} ${cidr}`,
+        },
+        (count, first) =>
+          `${count} node podCIDR${count === 1 ? " lies" : "s lie"} outside clusterCIDR ${config.clusterCIDR} (first: ${first}); kept as given`,
+        "set spec.clusterCIDR in the Cluster config to the cluster's pod network",
+      );
+    }
+  }
+  const mask = config.nodeCIDRMaskSize;
+  if (mask < config.clusterCIDR.prefix) return; // reported by the config decoder
+  const blockSize = 2 ** (32 - mask);
+  const blocks = 2 ** (mask - config.clusterCIDR.prefix);
+  // `taken` sorted by base lets the scan skip occupied ranges without testing every pair.
+  const occupied = taken.map((t) => t.cidr).sort((a, b) => a.base - b.base);
+  let candidate = 0;
+  let oi = 0;
+  for (const n of nodes) {
+    if (n.podCIDR) continue;
+    let found: Cidr | undefined;
+    while (candidate < blocks) {
+      const block = Cidr.of(config.clusterCIDR.nth(candidate * blockSize), mask);
+      while (oi < occupied.length && occupied[oi].last < block.base) oi++;
+      candidate++;
+      if (oi < occupied.length && occupied[oi].overlaps(block)) continue;
+      found = block;
+      break;
+    }
+    if (!found) {
+      const missing = nodes.filter((x) => !x.podCIDR).length;
+      diags.error({
+        code: "pool-exhausted",
+        message: `clusterCIDR ${config.clusterCIDR} holds ${blocks} podCIDRs of /${mask}; ${missing} more node${missing === 1 ? " needs" : "s need"} one`,
+        hint: "widen spec.clusterCIDR or raise spec.nodeCIDRMaskSize (smaller per-node blocks) in the Cluster config",
+        origin: configOrigin,
+        path: ["spec", "clusterCIDR"],
+      });
+      return;
+    }
+    n.podCIDR = found;
+  }
+}
+
+function finish(n: NodeDraft): NodeState {
+  const obj = n.obj;
+  const ip = n.ip!;
+  const podCIDR = n.podCIDR!;
+  const labels: Labels = {
+    "kubernetes.io/arch": "amd64",
+    "kubernetes.io/hostname": n.name,
+    "kubernetes.io/os": "linux",
+    ...n.cfg?.labels,
+    ...obj.metadata.labels,
+  };
+  const taints: Taint[] = [...(obj.spec?.taints ?? n.cfg?.taints ?? [])];
+  const unschedulable = obj.spec?.unschedulable === true;
+  const allocPods = Number(obj.status?.allocatable?.pods ?? obj.status?.capacity?.pods ?? DEFAULT_MAX_PODS);
+  const maxPods = Number.isFinite(allocPods) && allocPods >= 0 ? allocPods : DEFAULT_MAX_PODS;
+
+  // The Node object as the API server would return it, with podnet's assignments filled in.
+  obj.metadata.labels = labels;
+  obj.metadata.uid ??= uidFor(`Node/${n.name}`);
+  obj.spec = { ...obj.spec, podCIDR: obj.spec?.podCIDR ?? podCIDR.toString() };
+  obj.spec.podCIDRs ??= [obj.spec.podCIDR!];
+  if (taints.length > 0) obj.spec.taints = taints;
+  const status = { ...obj.status };
+  const addresses = [...(status.addresses ?? [])];
+  if (!addresses.some((a) => a.type === "InternalIP" && parseIPv4(a.address) === ip)) {
+    addresses.unshift({ type: "InternalIP", address: formatIPv4(ip) });
+  }
+  if (!addresses.some((a) => a.type === "Hostname")) addresses.push({ type: "Hostname", address: n.name });
+  status.addresses = addresses;
+  status.allocatable ??= { pods: String(maxPods) };
+  status.conditions ??= [{ type: "Ready", status: "True" }];
+  obj.status = status;
+  return { name: n.name, obj, ip, podCIDR, labels, taints, maxPods, unschedulable };
+}

@@ -1,0 +1,140 @@
+/**
+ * Pod IPs, as the CNI's host-local IPAM hands them out on each node: the podCIDR's first address is
+ * the bridge gateway, pods get addresses from the second one up, never the network or broadcast
+ * address. Given `status.podIP`s are kept (and reserved first); two running pods never share an IP.
+ * hostNetwork pods take their node's IP. Pods in a terminal phase (Succeeded/Failed) hold no address:
+ * their IP may already belong to another pod, as in any live cluster.
+ *
+ * Also fills what the kubelet would report for a running pod: phase, hostIP, Ready conditions.
+ */
+import type { Diagnostics, Origin } from "../diagnostics.ts";
+import type { ClusterConfig } from "../model/config.ts";
+import type { Pod } from "../model/k8s.ts";
+import { objectRef } from "../model/k8s.ts";
+import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import type { GroupedWarnings, NodeState } from "./state.ts";
+
+export function isTerminal(pod: Pod): boolean {
+  return pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
+}
+
+export function assignPodIPs(args: {
+  pods: readonly Pod[];
+  nodes: readonly NodeState[];
+  config: ClusterConfig;
+  originOf: (pod: Pod) => Origin | undefined;
+  diags: Diagnostics;
+  grouped: GroupedWarnings;
+}): void {
+  const { pods, nodes, config, originOf, diags, grouped } = args;
+  const nodeByName = new Map(nodes.map((n) => [n.name, n]));
+  const nodeIPs = new Map(nodes.map((n) => [n.ip, n.name]));
+  const owner = new Map<IPv4, Pod>();
+
+  // Given addresses first: they are facts of the cluster and must not be handed to anyone else.
+  for (const pod of pods) {
+    if (isTerminal(pod) || pod.spec.hostNetwork) continue;
+    const text = pod.status?.podIP ?? pod.status?.podIPs?.[0]?.ip;
+    if (text === undefined) continue;
+    const ip = parseIPv4(text);
+    if (ip === undefined) continue; // an IPv6 pod IP is kept as given and not checked here
+    const path = ["status", "podIP"];
+    const other = owner.get(ip) ?? undefined;
+    const nodeClash = nodeIPs.get(ip);
+    if (other || nodeClash) {
+      diags.error({
+        code: "ip-conflict",
+        message: `pod IP ${text} is already the IP of ${other ? objectRef(other) : `Node ${nodeClash}`}`,
+        hint: "two running pods cannot share an address: remove or correct one status.podIP",
+        object: objectRef(pod),
+        origin: originOf(pod),
+        path,
+      });
+      continue;
+    }
+    owner.set(ip, pod);
+    const node = pod.spec.nodeName ? nodeByName.get(pod.spec.nodeName) : undefined;
+    if (node && !node.podCIDR.contains(ip)) {
+      grouped.add(
+        "pod-ip-outside-node-cidr",
+        {
+          object: objectRef(pod),
+          origin: originOf(pod),
+          path,
+          detail: `${pod.metadata.namespace}/${pod.metadata.name} ${text} on ${node.name} ${node.podCIDR}`,
+        },
+        (count, first) =>
+          `${count} pod${count === 1 ? " has an IP" : "s have IPs"} outside their node's podCIDR (first: ${first}); kept as given`,
+        "check the nodes' spec.podCIDR, or the Cluster config's clusterCIDR and nodeCIDRMaskSize",
+      );
+    }
+  }
+
+  // Then host-local allocation, node by node, in pod order.
+  const cursor = new Map<string, number>();
+  const exhausted = new Map<string, number>();
+  for (const pod of pods) {
+    if (isTerminal(pod)) continue;
+    const node = pod.spec.nodeName ? nodeByName.get(pod.spec.nodeName) : undefined;
+    if (!node) continue; // Pending: no node, no address
+    if (pod.spec.hostNetwork) {
+      setRunning(pod, node, formatIPv4(node.ip));
+      continue;
+    }
+    const given = pod.status?.podIP ?? pod.status?.podIPs?.[0]?.ip;
+    if (given !== undefined) {
+      setRunning(pod, node, given);
+      continue;
+    }
+    const cidr = node.podCIDR;
+    let n = cursor.get(node.name) ?? 2;
+    while (n < cidr.size - 1 && owner.has(cidr.nth(n))) n++;
+    if (n >= cidr.size - 1) {
+      exhausted.set(node.name, (exhausted.get(node.name) ?? 0) + 1);
+      pod.status = {
+        ...pod.status,
+        phase: "Pending",
+        conditions: [{ type: "Ready", status: "False" }],
+      };
+      continue;
+    }
+    const ip = cidr.nth(n);
+    cursor.set(node.name, n + 1);
+    owner.set(ip, pod);
+    setRunning(pod, node, formatIPv4(ip));
+  }
+  for (const [name, count] of exhausted) {
+    const node = nodeByName.get(name)!;
+    diags.error({
+      code: "pool-exhausted",
+      message: `node ${name}'s podCIDR ${node.podCIDR} has ${node.podCIDR.size - 3} pod addresses; ${count} more pod${count === 1 ? "" : "s"} scheduled there got none`,
+      hint: `lower nodeCIDRMaskSize in the Cluster config (bigger per-node blocks; now /${config.nodeCIDRMaskSize}), or lower the node's allocatable pods`,
+      object: `Node ${name}`,
+    });
+  }
+}
+
+function setRunning(pod: Pod, node: NodeState, ip: string): void {
+  const status = { ...pod.status };
+  const hostIP = formatIPv4(node.ip);
+  status.podIP = ip;
+  status.podIPs ??= [{ ip }];
+  status.hostIP ??= hostIP;
+  status.hostIPs ??= [{ ip: status.hostIP }];
+  if (status.phase === undefined || status.phase === "Pending") status.phase = "Running";
+  status.conditions ??= [
+    { type: "PodReadyToStartContainers", status: "True" },
+    { type: "Initialized", status: "True" },
+    { type: "Ready", status: "True" },
+    { type: "ContainersReady", status: "True" },
+    { type: "PodScheduled", status: "True" },
+  ];
+  pod.status = status;
+}
+
+/** The pod's Ready condition (a running pod without conditions counts as ready). */
+export function isPodReady(pod: Pod): boolean {
+  if (isTerminal(pod) || !pod.status?.podIP) return false;
+  const ready = pod.status.conditions?.find((c) => c.type === "Ready");
+  return ready ? ready.status === "True" : pod.status.phase === "Running";
+}

@@ -1,0 +1,188 @@
+/**
+ * The control plane, in the order the real one converges:
+ *
+ *   config ─► nodes (IPs, podCIDRs) ─► workloads → pods ─► scheduler ─► pod IPAM
+ *          ─► namespaces ─► Services (ClusterIP, nodePorts, LB IPs) ─► EndpointSlices ─► workload status
+ *
+ * Pure and deterministic: the same inventory always yields the same ClusterState.
+ */
+import type { Diagnostics, Origin } from "../diagnostics.ts";
+import type { Entry, Inventory } from "../manifests/decode.ts";
+import { type ClusterConfig, DEFAULT_CONFIG } from "../model/config.ts";
+import type { KubeObject, Namespace, Pod, Workload } from "../model/k8s.ts";
+import { objectRef } from "../model/k8s.ts";
+import { resolveEndpointSlices } from "./endpoints.ts";
+import { uidFor } from "./names.ts";
+import { resolveNodes } from "./nodes.ts";
+import { assignPodIPs, isPodReady } from "./pod-ipam.ts";
+import { schedulePods } from "./scheduler.ts";
+import { resolveServices } from "./services.ts";
+import { type ClusterState, GroupedWarnings } from "./state.ts";
+import { controllerRef, expandWorkloads, ownerKey, referencedNodeNames } from "./workloads.ts";
+
+/** Namespaces every cluster has, whether or not the manifests mention them. */
+export const BUILTIN_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"];
+
+export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState {
+  const config: ClusterConfig = inv.config ?? { ...DEFAULT_CONFIG, kubeProxy: { nodePortAddresses: [] } };
+  const grouped = new GroupedWarnings();
+  const origins = new Map<KubeObject, Origin>();
+  for (const e of inv.pods) origins.set(e.obj, e.origin);
+
+  const nodes = resolveNodes({
+    config,
+    configOrigin: inv.configOrigin,
+    nodeEntries: inv.nodes,
+    referencedNodeNames: referencedNodeNames(inv.pods, inv.workloads),
+    diags,
+    grouped,
+  });
+
+  const { pods, workloads } = expandWorkloads({ workloads: inv.workloads, pods: inv.pods, nodes, diags });
+
+  // Scheduling: pods already bound (given nodeName, DaemonSet pods) count against their node first.
+  const nodeIndex = new Map(nodes.map((n, i) => [n.name, i]));
+  const counts = nodes.map(() => 0);
+  const pending: Pod[] = [];
+  for (const p of pods) {
+    if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") continue;
+    const i = p.spec.nodeName ? nodeIndex.get(p.spec.nodeName) : undefined;
+    if (i !== undefined) counts[i]++;
+    else if (!p.spec.nodeName) pending.push(p);
+  }
+  const { unschedulable } = schedulePods(pending, nodes, counts);
+  for (const { pod, reason } of unschedulable) {
+    pod.status = {
+      ...pod.status,
+      phase: "Pending",
+      conditions: [
+        { type: "PodScheduled", status: "False", reason: "Unschedulable", message: reason } as never,
+      ],
+    };
+    grouped.add(
+      "unschedulable",
+      {
+        object: objectRef(pod),
+        origin: origins.get(pod),
+        detail: `${pod.metadata.namespace}/${pod.metadata.name}: ${reason}`,
+      },
+      (count, first) =>
+        `${count} pod${count === 1 ? "" : "s"} could not be scheduled and stay Pending (first: ${first})`,
+      "add nodes (spec.nodes in the Cluster config), or relax nodeSelector, affinity or tolerations",
+    );
+  }
+
+  assignPodIPs({ pods, nodes, config, originOf: (p) => origins.get(p), diags, grouped });
+
+  const namespaces = resolveNamespaces(inv, pods, workloads);
+  const services = resolveServices({ services: inv.services, nodes, config, diags, grouped });
+  const endpointSlices = resolveEndpointSlices({
+    services,
+    pods,
+    nodes,
+    givenSlices: inv.endpointSlices,
+    givenEndpoints: inv.endpoints,
+  });
+  fillWorkloadStatus(workloads, pods);
+  grouped.flush(diags);
+
+  const objs = (entries: Entry[]) => entries.map((e) => e.obj);
+  return {
+    config,
+    namespaces,
+    nodes,
+    pods,
+    workloads,
+    services,
+    endpointSlices,
+    networkPolicies: objs(inv.networkPolicies),
+    ingresses: objs(inv.ingresses),
+    ingressClasses: objs(inv.ingressClasses),
+    adminNetworkPolicies: objs(inv.adminNetworkPolicies),
+    baselineAdminNetworkPolicies: objs(inv.baselineAdminNetworkPolicies),
+    clusterNetworkPolicies: objs(inv.clusterNetworkPolicies),
+  };
+}
+
+function resolveNamespaces(
+  inv: Inventory,
+  pods: readonly Pod[],
+  workloads: readonly Workload[],
+): Namespace[] {
+  const byName = new Map<string, Namespace>();
+  for (const { obj } of inv.namespaces) byName.set(obj.metadata.name, obj);
+  const mention = (name: string | undefined) => {
+    if (name && !byName.has(name))
+      byName.set(name, { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  };
+  for (const n of BUILTIN_NAMESPACES) mention(n);
+  const namespaced: readonly (readonly { metadata: { namespace?: string } }[])[] = [
+    pods,
+    workloads,
+    objsOf(inv.services),
+    objsOf(inv.endpoints),
+    objsOf(inv.endpointSlices),
+    objsOf(inv.networkPolicies),
+    objsOf(inv.ingresses),
+  ];
+  for (const list of namespaced) for (const o of list) mention(o.metadata.namespace);
+  const out = [...byName.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  for (const ns of out) {
+    ns.metadata.labels = { ...ns.metadata.labels, "kubernetes.io/metadata.name": ns.metadata.name };
+    ns.metadata.uid ??= uidFor(`Namespace/${ns.metadata.name}`);
+    ns.spec ??= { finalizers: ["kubernetes"] };
+    ns.status ??= { phase: "Active" };
+  }
+  return out;
+}
+
+function objsOf<T extends KubeObject>(entries: readonly Entry<T>[]): T[] {
+  return entries.map((e) => e.obj);
+}
+
+/** Status as the controllers would report it, for workloads whose input carries none. */
+function fillWorkloadStatus(workloads: readonly Workload[], pods: readonly Pod[]): void {
+  const stats = new Map<string, { total: number; ready: number }>();
+  const bump = (key: string, ready: boolean) => {
+    const s = stats.get(key) ?? { total: 0, ready: 0 };
+    s.total++;
+    if (ready) s.ready++;
+    stats.set(key, s);
+  };
+  const parentOf = new Map<string, string>();
+  for (const w of workloads) {
+    const ref = controllerRef(w);
+    if (ref)
+      parentOf.set(
+        ownerKey(w.kind, w.metadata.namespace, w.metadata.name),
+        ownerKey(ref.kind, w.metadata.namespace, ref.name),
+      );
+  }
+  for (const p of pods) {
+    const ref = controllerRef(p);
+    if (!ref || p.status?.phase === "Succeeded" || p.status?.phase === "Failed") continue;
+    const key = ownerKey(ref.kind, p.metadata.namespace, ref.name);
+    const ready = isPodReady(p);
+    bump(key, ready);
+    const parent = parentOf.get(key);
+    if (parent) bump(parent, ready);
+  }
+  for (const w of workloads) {
+    if (w.status) continue;
+    const s = stats.get(ownerKey(w.kind, w.metadata.namespace, w.metadata.name)) ?? { total: 0, ready: 0 };
+    switch (w.kind) {
+      case "Deployment":
+      case "ReplicaSet":
+      case "StatefulSet":
+      case "ReplicationController":
+        w.status = { replicas: s.total, readyReplicas: s.ready, availableReplicas: s.ready };
+        break;
+      case "DaemonSet":
+        w.status = { desiredNumberScheduled: s.total, currentNumberScheduled: s.total, numberReady: s.ready };
+        break;
+      case "Job":
+        w.status = { active: s.total, ready: s.ready };
+        break;
+    }
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Diagnostics are data, not exceptions. Every stage (parsing, decoding, the controllers) appends to
+ * one `Diagnostics` collector, so a run reports all of its problems together. Positions are resolved
+ * lazily: a diagnostic carries the object's origin and a field path, and the source file turns that
+ * into line:column only when the diagnostic is printed (most runs print none, and big inputs stay fast).
+ */
+
+export type Severity = "error" | "warning";
+
+/** A field path inside one object, e.g. `["spec", "ports", 0, "port"]`. */
+export type FieldPath = readonly (string | number)[];
+
+/** Resolves a field path of one object to a 1-based line and column in its source file. */
+export type Locator = (path: FieldPath) => { line: number; col: number } | undefined;
+
+/** Where an object came from: the file, and how to find positions inside it. */
+export interface Origin {
+  readonly file: string;
+  readonly locate: Locator;
+}
+
+export interface Diagnostic {
+  readonly severity: Severity;
+  /** A stable identifier, e.g. `port-out-of-range`; tests and tooling match on it. */
+  readonly code: string;
+  /** What is wrong, stated as a fact that names the values involved. */
+  readonly message: string;
+  /** What to do about it. */
+  readonly hint?: string;
+  /** `Kind namespace/name` of the object concerned, when there is one. */
+  readonly object?: string;
+  readonly origin?: Origin;
+  readonly path?: FieldPath;
+}
+
+export interface Position {
+  readonly file: string;
+  readonly line?: number;
+  readonly col?: number;
+}
+
+export class Diagnostics {
+  readonly items: Diagnostic[] = [];
+  /** Warnings reported once per key (e.g. one line per skipped kind). */
+  readonly #onceKeys = new Set<string>();
+
+  error(d: Omit<Diagnostic, "severity">): void {
+    this.items.push({ severity: "error", ...d });
+  }
+
+  warn(d: Omit<Diagnostic, "severity">): void {
+    this.items.push({ severity: "warning", ...d });
+  }
+
+  warnOnce(key: string, d: Omit<Diagnostic, "severity">): void {
+    if (this.#onceKeys.has(key)) return;
+    this.#onceKeys.add(key);
+    this.warn(d);
+  }
+
+  get errors(): Diagnostic[] {
+    return this.items.filter((d) => d.severity === "error");
+  }
+
+  get warnings(): Diagnostic[] {
+    return this.items.filter((d) => d.severity === "warning");
+  }
+
+  get hasErrors(): boolean {
+    return this.items.some((d) => d.severity === "error");
+  }
+}
+
+/** The file, line and column a diagnostic points at (line/col absent when unknown). */
+export function positionOf(d: Diagnostic): Position | undefined {
+  if (!d.origin) return undefined;
+  const at = d.origin.locate(d.path ?? []);
+  return { file: d.origin.file, line: at?.line, col: at?.col };
+}
+
+/** Renders a field path the way kubectl's validation does: `spec.ports[0].port`. */
+export function formatPath(path: FieldPath): string {
+  let out = "";
+  for (const p of path) {
+    if (typeof p === "number") out += `[${p}]`;
+    else out += out === "" ? p : `.${p}`;
+  }
+  return out;
+}
+
+/**
+ * One diagnostic as a line (and an indented `fix:` line when there is a hint):
+ * `file:line:col: error: Service shop/web: spec.ports[0].port: 70000 is not a valid port number`
+ */
+export function formatDiagnostic(d: Diagnostic): string {
+  const pos = positionOf(d);
+  const where = pos ? `${pos.file}${pos.line ? `:${pos.line}:${pos.col}` : ""}: ` : "";
+  const what = d.object ? `${d.object}: ` : "";
+  const field = d.path && d.path.length > 0 ? `${formatPath(d.path)}: ` : "";
+  const head = `${where}${d.severity}: ${what}${field}${d.message}`;
+  return d.hint ? `${head}\n  fix: ${d.hint}` : head;
+}
+
+/** A plain, serialisable view of a diagnostic (for `-o json` and the library's callers). */
+export function diagnosticToJSON(d: Diagnostic): Record<string, unknown> {
+  const pos = positionOf(d);
+  return {
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+    ...(d.hint ? { hint: d.hint } : {}),
+    ...(d.object ? { object: d.object } : {}),
+    ...(d.path && d.path.length > 0 ? { field: formatPath(d.path) } : {}),
+    ...(pos ? { file: pos.file, line: pos.line, column: pos.col } : {}),
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Label selectors, as apimachinery defines them. `compileSelector` validates once and returns a
+ * matcher; matching a pod is then a few map look-ups. The empty selector `{}` matches everything;
+ * an absent selector is the caller's business (it means "nothing" for workloads and "everything"
+ * for NetworkPolicy peers, depending on the field).
+ */
+import type { LabelSelector, Labels } from "./model/k8s.ts";
+
+export type LabelMatcher = (labels: Labels | undefined) => boolean;
+
+const SET_OPS = new Set(["In", "NotIn", "Exists", "DoesNotExist"]);
+
+export interface SelectorProblem {
+  /** Path below the selector, e.g. `["matchExpressions", 0, "values"]`. */
+  path: (string | number)[];
+  message: string;
+  hint: string;
+}
+
+/** Validates a LabelSelector; returns the problems found (empty when valid). */
+export function selectorProblems(sel: unknown): SelectorProblem[] {
+  const out: SelectorProblem[] = [];
+  if (sel === null || sel === undefined) return out;
+  if (typeof sel !== "object" || Array.isArray(sel)) {
+    return [
+      {
+        path: [],
+        message: "a label selector must be a map",
+        hint: "use matchLabels and/or matchExpressions",
+      },
+    ];
+  }
+  const s = sel as Record<string, unknown>;
+  for (const key of Object.keys(s)) {
+    if (key !== "matchLabels" && key !== "matchExpressions") {
+      out.push({
+        path: [key],
+        message: `unknown selector field "${key}"`,
+        hint: "a label selector has only matchLabels and matchExpressions; put plain labels under matchLabels",
+      });
+    }
+  }
+  if (s.matchLabels !== undefined && (typeof s.matchLabels !== "object" || Array.isArray(s.matchLabels))) {
+    out.push({
+      path: ["matchLabels"],
+      message: "matchLabels must be a map",
+      hint: "write matchLabels as key: value pairs",
+    });
+  }
+  if (s.matchExpressions !== undefined) {
+    if (!Array.isArray(s.matchExpressions)) {
+      out.push({
+        path: ["matchExpressions"],
+        message: "matchExpressions must be a list",
+        hint: "write a list of {key, operator, values}",
+      });
+      return out;
+    }
+    s.matchExpressions.forEach((e: unknown, i: number) => {
+      const at = ["matchExpressions", i];
+      if (!e || typeof e !== "object") {
+        out.push({ path: at, message: "a requirement must be a map", hint: "write {key, operator, values}" });
+        return;
+      }
+      const r = e as Record<string, unknown>;
+      if (typeof r.key !== "string" || r.key === "") {
+        out.push({ path: [...at, "key"], message: "key is required", hint: "name the label key to test" });
+      }
+      if (typeof r.operator !== "string" || !SET_OPS.has(r.operator)) {
+        out.push({
+          path: [...at, "operator"],
+          message: `operator ${JSON.stringify(r.operator ?? null)} is not valid`,
+          hint: "use In, NotIn, Exists or DoesNotExist",
+        });
+        return;
+      }
+      const values = r.values;
+      if (values !== undefined && (!Array.isArray(values) || values.some((v) => typeof v !== "string"))) {
+        out.push({
+          path: [...at, "values"],
+          message: "values must be a list of strings",
+          hint: "quote each value",
+        });
+        return;
+      }
+      const n = Array.isArray(values) ? values.length : 0;
+      if ((r.operator === "In" || r.operator === "NotIn") && n === 0) {
+        out.push({
+          path: [...at, "values"],
+          message: `values must be non-empty when operator is ${r.operator}`,
+          hint: "list at least one value, or use Exists/DoesNotExist",
+        });
+      }
+      if ((r.operator === "Exists" || r.operator === "DoesNotExist") && n > 0) {
+        out.push({
+          path: [...at, "values"],
+          message: `values must be empty when operator is ${r.operator}`,
+          hint: "remove values, or use In/NotIn",
+        });
+      }
+    });
+  }
+  return out;
+}
+
+/** Compiles a valid LabelSelector into a matcher (call `selectorProblems` first on untrusted input). */
+export function compileSelector(sel: LabelSelector): LabelMatcher {
+  const tests: LabelMatcher[] = [];
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
+    tests.push((l) => l !== undefined && l[k] === v);
+  }
+  for (const req of sel.matchExpressions ?? []) {
+    const { key } = req;
+    const values = new Set(req.values ?? []);
+    switch (req.operator) {
+      case "In":
+        tests.push((l) => l !== undefined && Object.hasOwn(l, key) && values.has(l[key]));
+        break;
+      case "NotIn":
+        tests.push((l) => l === undefined || !Object.hasOwn(l, key) || !values.has(l[key]));
+        break;
+      case "Exists":
+        tests.push((l) => l !== undefined && Object.hasOwn(l, key));
+        break;
+      case "DoesNotExist":
+        tests.push((l) => l === undefined || !Object.hasOwn(l, key));
+        break;
+    }
+  }
+  if (tests.length === 0) return () => true;
+  if (tests.length === 1) return tests[0];
+  return (l) => tests.every((t) => t(l));
+}
+
+/** A plain map selector (Service, ReplicationController): every pair must match. */
+export function matchesMap(selector: Labels, labels: Labels | undefined): boolean {
+  for (const k in selector) {
+    if (labels?.[k] !== selector[k]) return false;
+  }
+  return true;
+}
+
+/** `app=web,tier in (a,b)`: the kubectl rendering, for tables. */
+export function formatSelector(sel: LabelSelector | Labels | undefined): string {
+  if (!sel) return "<none>";
+  const s = sel as LabelSelector;
+  const isStructured = "matchLabels" in s || "matchExpressions" in s;
+  const labels = isStructured ? (s.matchLabels ?? {}) : (sel as Labels);
+  const parts = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  if (isStructured) {
+    for (const r of s.matchExpressions ?? []) {
+      const vals = (r.values ?? []).join(",");
+      if (r.operator === "In") parts.push(`${r.key} in (${vals})`);
+      else if (r.operator === "NotIn") parts.push(`${r.key} notin (${vals})`);
+      else if (r.operator === "Exists") parts.push(r.key);
+      else parts.push(`!${r.key}`);
+    }
+  }
+  return parts.length ? parts.join(",") : "<none>";
+}

@@ -1,0 +1,180 @@
+/**
+ * Text to objects. YAML (multi-document, YAML 1.1 like kubectl's go-yaml, with merge keys) and JSON,
+ * with `List` kinds (`v1/List`, `PodList`, …) flattened into their items. Each object remembers its
+ * origin so later stages can point at `file:line:col` of any field.
+ *
+ * JSON is parsed with JSON.parse (fast on large `kubectl get -o json` dumps); its positions come from
+ * a YAML parse of the same text, done only if some diagnostic asks for one.
+ */
+import { isMap, isSeq, LineCounter, type Node, parseAllDocuments, parseDocument } from "yaml";
+import type { Diagnostics, FieldPath, Locator, Origin } from "../diagnostics.ts";
+
+/** One manifest source: a file name (or `<stdin>`) and its text. */
+export interface Source {
+  readonly file: string;
+  readonly text: string;
+}
+
+/** One object found in a source, before it is decoded. */
+export interface RawObject {
+  readonly value: Record<string, unknown>;
+  readonly origin: Origin;
+}
+
+type DocLocator = (path: FieldPath) => { line: number; col: number } | undefined;
+
+export function parseSource(source: Source, diags: Diagnostics): RawObject[] {
+  const { file, text } = source;
+  const trimmed = text.trimStart();
+  if (/\.json$/i.test(file) || trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    const json = parseJson(source, diags);
+    if (json) return json;
+  }
+  return parseYaml(source, diags);
+}
+
+function parseJson(source: Source, diags: Diagnostics): RawObject[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(source.text);
+  } catch {
+    // Not valid JSON. Let the YAML parser report the error with a position (JSON is YAML).
+    return undefined;
+  }
+  let lazy: DocLocator | undefined;
+  const docLocator: DocLocator = (path) => {
+    lazy ??= yamlLocator(source.text);
+    return lazy(path);
+  };
+  const out: RawObject[] = [];
+  collect(value, [], source.file, docLocator, diags, out);
+  return out;
+}
+
+function parseYaml(source: Source, diags: Diagnostics): RawObject[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(source.text, {
+    lineCounter,
+    version: "1.1",
+    merge: true,
+    prettyErrors: false,
+  });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const out: RawObject[] = [];
+  for (const doc of list) {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const at = lineCounter.linePos(e.pos[0]);
+        diags.error({
+          code: "yaml-syntax",
+          message: `malformed YAML: ${firstLine(e.message)}`,
+          hint: "fix the YAML syntax at this position (check indentation, quotes and `:` after keys)",
+          origin: { file: source.file, locate: () => at },
+        });
+      }
+      continue;
+    }
+    const root = doc.contents;
+    if (root === null) continue; // an empty document between `---` separators
+    const locate: DocLocator = (path) => {
+      const node = nodeAt(root as Node, path);
+      return node?.range ? lineCounter.linePos(node.range[0]) : undefined;
+    };
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      diags.error({
+        code: "yaml-syntax",
+        message: `YAML cannot be expanded: ${firstLine(String((e as Error).message ?? e))}`,
+        hint: "remove the alias loop or reduce the number of aliases",
+        origin: { file: source.file, locate: () => locate([]) },
+      });
+      continue;
+    }
+    collect(value, [], source.file, locate, diags, out);
+  }
+  return out;
+}
+
+/** Flattens Lists; reports documents that are not Kubernetes objects. */
+function collect(
+  value: unknown,
+  base: FieldPath,
+  file: string,
+  locateInDoc: DocLocator,
+  diags: Diagnostics,
+  out: RawObject[],
+): void {
+  const origin: Origin = { file, locate: (path) => locateInDoc([...base, ...path]) };
+  if (value === null || value === undefined) return;
+  if (Array.isArray(value)) {
+    // A bare JSON/YAML array of objects: accepted like a List's items.
+    value.forEach((item, i) => {
+      collect(item, [...base, i], file, locateInDoc, diags, out);
+    });
+    return;
+  }
+  if (typeof value !== "object") {
+    diags.error({
+      code: "not-an-object",
+      message: `expected a Kubernetes object (a map with apiVersion and kind), found ${describe(value)}`,
+      hint: "each YAML document must be a map; separate documents with `---`",
+      origin,
+    });
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  const kind = obj.kind;
+  if (typeof kind === "string" && kind.endsWith("List") && Array.isArray(obj.items)) {
+    obj.items.forEach((item, i) => {
+      collect(item, [...base, "items", i], file, locateInDoc, diags, out);
+    });
+    return;
+  }
+  out.push({ value: obj, origin });
+}
+
+/** The YAML node at a path, or the deepest existing ancestor when the path does not exist. */
+function nodeAt(root: Node, path: FieldPath): Node | undefined {
+  let node: Node | undefined = root;
+  for (const key of path) {
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => {
+        const k = p.key as { value?: unknown } | null;
+        return k !== null && typeof k === "object" && k.value === key;
+      });
+      next = pair ? (pair.value ?? pair.key) : undefined;
+    } else if (isSeq(node) && typeof key === "number") {
+      next = node.items[key];
+    }
+    if (!next || typeof next !== "object" || !("range" in (next as object))) return node;
+    node = next as Node;
+  }
+  return node;
+}
+
+function yamlLocator(text: string): DocLocator {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, version: "1.1" });
+  return (path) => {
+    const node = doc.contents ? nodeAt(doc.contents as Node, path) : undefined;
+    return node?.range ? lineCounter.linePos(node.range[0]) : undefined;
+  };
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+}
+
+export function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a map";
+  if (typeof v === "string") return `the string "${v.length > 40 ? `${v.slice(0, 40)}…` : v}"`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Exposed for the locator of diagnostics that concern a whole document. */
+export type { Locator };

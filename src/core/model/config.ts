@@ -1,0 +1,233 @@
+/**
+ * podnet's own `Cluster` object (apiVersion podnet.dev/v1alpha1): the facts a manifest dump does not
+ * carry — address ranges, node count, CNI and proxy mode. Every field is optional; `DEFAULT_CONFIG`
+ * documents the defaults, which match a kubeadm/kind cluster with flannel.
+ */
+import type { Check, Rec } from "../manifests/check.ts";
+import { dns1123SubdomainError } from "../manifests/check.ts";
+import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import type { Labels, Taint } from "./k8s.ts";
+
+export type CniMode = "vxlan" | "host-gw" | "ipip";
+export type ProxyMode = "nftables" | "iptables";
+
+/** A node as the config describes it (merged with Node objects of the same name). */
+export interface NodeConfig {
+  name: string;
+  ip?: string;
+  podCIDR?: string;
+  labels?: Labels;
+  taints?: Taint[];
+}
+
+export interface ClusterConfig {
+  name: string;
+  clusterCIDR: Cidr;
+  nodeCIDRMaskSize: number;
+  serviceCIDR: Cidr;
+  clusterDomain: string;
+  dnsServiceIP: IPv4;
+  nodeNetwork: Cidr;
+  /** A count (names `node-1`…), a list, or undefined: "2, unless the manifests name nodes". */
+  nodes: number | NodeConfig[] | undefined;
+  cni: CniMode;
+  proxyMode: ProxyMode;
+  loadBalancerPool: Cidr[];
+  kubeProxy: { nodePortAddresses: string[] };
+  /** kube-apiserver's --service-node-port-range. */
+  serviceNodePortRange: { min: number; max: number };
+}
+
+function cidr(text: string): Cidr {
+  const p = Cidr.parse(text);
+  if (!p.ok) throw new Error(`invalid built-in CIDR ${text}`);
+  return p.cidr;
+}
+
+export const DEFAULT_CONFIG: Readonly<ClusterConfig> = Object.freeze({
+  name: "podnet",
+  clusterCIDR: cidr("10.244.0.0/16"),
+  nodeCIDRMaskSize: 24,
+  serviceCIDR: cidr("10.96.0.0/12"),
+  clusterDomain: "cluster.local",
+  dnsServiceIP: cidr("10.96.0.0/12").nth(10),
+  nodeNetwork: cidr("172.18.0.0/24"),
+  nodes: undefined,
+  cni: "vxlan",
+  proxyMode: "nftables",
+  loadBalancerPool: [cidr("198.51.100.0/24")],
+  kubeProxy: { nodePortAddresses: [] },
+  serviceNodePortRange: { min: 30000, max: 32767 },
+});
+
+/** Default node count when neither the config nor the manifests name any node. */
+export const DEFAULT_NODE_COUNT = 2;
+
+/** Reads a `Cluster` object's spec; reports problems through `c` and falls back to defaults. */
+export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
+  const meta = c.map(obj.metadata, ["metadata"]);
+  const spec = c.map(obj.spec, ["spec"]) ?? {};
+  const at = (k: string) => ["spec", k];
+  const out: ClusterConfig = { ...DEFAULT_CONFIG, kubeProxy: { nodePortAddresses: [] } };
+
+  const name = c.string(meta?.name, ["metadata", "name"]);
+  if (name !== undefined) out.name = name;
+
+  const clusterCIDR = c.cidr(spec.clusterCIDR, at("clusterCIDR"));
+  if (clusterCIDR) out.clusterCIDR = clusterCIDR;
+  const serviceCIDR = c.cidr(spec.serviceCIDR, at("serviceCIDR"));
+  if (serviceCIDR) out.serviceCIDR = serviceCIDR;
+  const nodeNetwork = c.cidr(spec.nodeNetwork, at("nodeNetwork"));
+  if (nodeNetwork) out.nodeNetwork = nodeNetwork;
+
+  const mask = c.int(spec.nodeCIDRMaskSize, at("nodeCIDRMaskSize"), 1, 30, "nodeCIDRMaskSize");
+  if (mask !== undefined) out.nodeCIDRMaskSize = mask;
+  if (out.nodeCIDRMaskSize < out.clusterCIDR.prefix) {
+    c.error(
+      at("nodeCIDRMaskSize"),
+      "invalid-mask-size",
+      `nodeCIDRMaskSize /${out.nodeCIDRMaskSize} is larger than clusterCIDR ${out.clusterCIDR} itself`,
+      `use a mask size of at least ${out.clusterCIDR.prefix} (24 is usual)`,
+    );
+  }
+
+  const domain = c.string(spec.clusterDomain, at("clusterDomain"));
+  if (domain !== undefined) {
+    const err = dns1123SubdomainError(domain);
+    if (err) c.error(at("clusterDomain"), "invalid-value", err, "use a domain such as cluster.local");
+    else out.clusterDomain = domain;
+  }
+
+  out.dnsServiceIP = out.serviceCIDR.nth(10);
+  const dnsIP = c.string(spec.dnsServiceIP, at("dnsServiceIP"));
+  if (dnsIP !== undefined) {
+    const ip = parseIPv4(dnsIP);
+    if (ip === undefined) {
+      c.error(
+        at("dnsServiceIP"),
+        "invalid-ip",
+        `"${dnsIP}" is not a valid IPv4 address`,
+        "write an address such as 10.96.0.10",
+      );
+    } else if (!out.serviceCIDR.contains(ip)) {
+      c.error(
+        at("dnsServiceIP"),
+        "ip-outside-range",
+        `dnsServiceIP ${dnsIP} is outside serviceCIDR ${out.serviceCIDR}`,
+        `pick an address inside ${out.serviceCIDR}, e.g. ${formatIPv4(out.serviceCIDR.nth(10))}`,
+      );
+    } else {
+      out.dnsServiceIP = ip;
+    }
+  }
+
+  const cni = c.oneOf(spec.cni, at("cni"), ["vxlan", "host-gw", "ipip"] as const);
+  if (cni) out.cni = cni;
+  const proxy = c.oneOf(spec.proxyMode, at("proxyMode"), ["nftables", "iptables"] as const);
+  if (proxy) out.proxyMode = proxy;
+
+  const pool = c.list(spec.loadBalancerPool, at("loadBalancerPool"));
+  if (pool) {
+    out.loadBalancerPool = [];
+    pool.forEach((p, i) => {
+      const block = c.cidr(p, ["spec", "loadBalancerPool", i]);
+      if (block) out.loadBalancerPool.push(block);
+    });
+  }
+
+  const kp = c.map(spec.kubeProxy, at("kubeProxy"));
+  const npa = c.list(kp?.nodePortAddresses, ["spec", "kubeProxy", "nodePortAddresses"]);
+  npa?.forEach((a, i) => {
+    const path = ["spec", "kubeProxy", "nodePortAddresses", i];
+    // kube-proxy accepts CIDRs and the special value "primary".
+    if (a === "primary") out.kubeProxy.nodePortAddresses.push(a);
+    else if (c.cidr(a, path)) out.kubeProxy.nodePortAddresses.push(a as string);
+  });
+
+  const range = c.string(spec.serviceNodePortRange, at("serviceNodePortRange"));
+  if (range !== undefined) {
+    const m = /^(\d+)-(\d+)$/.exec(range);
+    const min = m ? Number(m[1]) : Number.NaN;
+    const max = m ? Number(m[2]) : Number.NaN;
+    if (!m || min < 1 || max > 65535 || min > max) {
+      c.error(
+        at("serviceNodePortRange"),
+        "invalid-value",
+        `"${range}" is not a port range`,
+        "write it as 30000-32767",
+      );
+    } else {
+      out.serviceNodePortRange = { min, max };
+    }
+  }
+
+  out.nodes = decodeNodes(c, spec.nodes);
+  checkOverlaps(c, out);
+  return out;
+}
+
+function decodeNodes(c: Check, v: unknown): ClusterConfig["nodes"] {
+  const path = ["spec", "nodes"];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "number") return c.int(v, path, 0, 100000, "node count");
+  const list = c.list(v, path);
+  if (!list) return undefined;
+  const nodes: NodeConfig[] = [];
+  const seen = new Set<string>();
+  list.forEach((item, i) => {
+    const at = [...path, i];
+    let n: NodeConfig | undefined;
+    if (typeof item === "string") n = { name: item };
+    else {
+      const m = c.map(item, at);
+      if (!m) return;
+      const name = c.string(m.name, [...at, "name"]);
+      if (!c.required(name, [...at, "name"], "a node's name")) return;
+      n = { name };
+      const ip = c.ip(m.ip, [...at, "ip"]);
+      if (ip) n.ip = ip;
+      const pc = c.cidr(m.podCIDR, [...at, "podCIDR"]);
+      if (pc) n.podCIDR = pc.toString();
+      const labels = c.labels(m.labels, [...at, "labels"]);
+      if (labels) n.labels = labels;
+      const taints = c.list(m.taints, [...at, "taints"]);
+      if (taints) n.taints = taints as Taint[];
+    }
+    const err = dns1123SubdomainError(n.name);
+    if (err) {
+      c.error([...at], "invalid-name", err, "node names are DNS subdomains, e.g. worker-1");
+      return;
+    }
+    if (seen.has(n.name)) {
+      c.error(at, "duplicate-node", `node "${n.name}" is listed twice`, "remove one of the entries");
+      return;
+    }
+    seen.add(n.name);
+    nodes.push(n);
+  });
+  return nodes;
+}
+
+function checkOverlaps(c: Check, cfg: ClusterConfig): void {
+  const ranges: [string, Cidr][] = [
+    ["clusterCIDR", cfg.clusterCIDR],
+    ["serviceCIDR", cfg.serviceCIDR],
+    ["nodeNetwork", cfg.nodeNetwork],
+    ...cfg.loadBalancerPool.map((p, i) => [`loadBalancerPool[${i}]`, p] as [string, Cidr]),
+  ];
+  for (let i = 0; i < ranges.length; i++) {
+    for (let j = i + 1; j < ranges.length; j++) {
+      const [an, a] = ranges[i];
+      const [bn, b] = ranges[j];
+      if (a.overlaps(b)) {
+        const field = bn.replace(/\[\d+\]$/, "");
+        c.error(
+          ["spec", field],
+          "overlapping-cidrs",
+          `${bn} ${b} overlaps ${an} ${a}`,
+          "pod, Service, node and load-balancer ranges must be disjoint: choose non-overlapping blocks",
+        );
+      }
+    }
+  }
+}

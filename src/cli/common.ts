@@ -11,7 +11,7 @@ import type { Command } from "commander";
 import { readSources } from "../adapters/manifests/read.ts";
 import { resolveManifests } from "../core/cluster.ts";
 import type { ClusterState } from "../core/control/state.ts";
-import { type Diagnostic, Diagnostics, formatDiagnostic } from "../core/diagnostics.ts";
+import { type Diagnostic, Diagnostics, formatDiagnostic, sortDiagnostics } from "../core/diagnostics.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FINDING = 1;
@@ -57,7 +57,7 @@ const color = {
 };
 
 export function printDiagnostics(diags: readonly Diagnostic[]): void {
-  for (const d of diags) {
+  for (const d of sortDiagnostics(diags)) {
     const text = formatDiagnostic(d);
     const tag = `${d.severity}:`;
     process.stderr.write(

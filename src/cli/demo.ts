@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { Command } from "commander";
 import type { ClusterState } from "../core/control/state.ts";
 import { formatIPv4 } from "../core/net/ipv4.ts";
-import { readyEndpointAddresses, slicesByService } from "../core/views.ts";
+import { podsPerNode, readyEndpointAddresses, slicesByService } from "../core/views.ts";
 import { addInputOptions, type InputOptions, loadOrExit, packageRoot } from "./common.ts";
 import { externalIPs, servicePorts } from "./render/resources.ts";
 import { renderTable } from "./render/table.ts";
@@ -62,10 +62,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
     ),
   );
 
-  const podsOn = new Map<string, number>();
-  for (const p of state.pods)
-    if (p.spec.nodeName && p.status?.podIP)
-      podsOn.set(p.spec.nodeName, (podsOn.get(p.spec.nodeName) ?? 0) + 1);
+  const podsOn = podsPerNode(state);
   section(
     "2. Nodes",
     "Each node owns a slice of the pod network (its podCIDR). Its bridge cni0 holds the slice's first address, the gateway of its pods.",

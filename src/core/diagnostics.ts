@@ -78,6 +78,23 @@ export function positionOf(d: Diagnostic): Position | undefined {
   return { file: d.origin.file, line: at?.line, col: at?.col };
 }
 
+/**
+ * Diagnostics in reading order: by file, then line and column; those without a position (about the
+ * cluster as a whole) last. Stable, so diagnostics at one position keep their order.
+ */
+export function sortDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
+  const keyed = diags.map((d) => ({ d, pos: positionOf(d) }));
+  keyed.sort((a, b) => {
+    if (!a.pos || !b.pos) return (a.pos ? 0 : 1) - (b.pos ? 0 : 1);
+    return (
+      a.pos.file.localeCompare(b.pos.file) ||
+      (a.pos.line ?? 0) - (b.pos.line ?? 0) ||
+      (a.pos.col ?? 0) - (b.pos.col ?? 0)
+    );
+  });
+  return keyed.map((k) => k.d);
+}
+
 /** Renders a field path the way kubectl's validation does: `spec.ports[0].port`. */
 export function formatPath(path: FieldPath): string {
   let out = "";

@@ -2,6 +2,7 @@
  * Read-only views over a ClusterState that more than one front end needs: the legacy v1 Endpoints
  * of a Service (what `kubectl get endpoints` shows), a Service's endpoint addresses, a pod's owner.
  */
+import { isTerminal } from "./control/pod-ipam.ts";
 import type { ClusterState } from "./control/state.ts";
 import type {
   EndpointAddress,
@@ -95,4 +96,14 @@ export function podOwners(state: ClusterState): (pod: Pod) => { kind: string; na
       return { kind: grand.kind, name: grand.name };
     return { kind: ref.kind, name: ref.name };
   };
+}
+
+/** Pods holding an address on each node (terminal and Pending pods excluded). */
+export function podsPerNode(state: ClusterState): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of state.pods) {
+    if (!p.spec.nodeName || !p.status?.podIP || isTerminal(p)) continue;
+    out.set(p.spec.nodeName, (out.get(p.spec.nodeName) ?? 0) + 1);
+  }
+  return out;
 }

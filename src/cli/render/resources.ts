@@ -5,7 +5,13 @@
 import type { ClusterState } from "../../core/control/state.ts";
 import { formatSelector } from "../../core/labels.ts";
 import type { EndpointSlice, KubeObject, Node, Pod, Service, Workload } from "../../core/model/k8s.ts";
-import { legacyEndpoints, podOwners, readyEndpointAddresses, slicesByService } from "../../core/views.ts";
+import {
+  legacyEndpoints,
+  podOwners,
+  podsPerNode,
+  readyEndpointAddresses,
+  slicesByService,
+} from "../../core/views.ts";
 import type { Column } from "./table.ts";
 
 export interface ResourceType<T extends KubeObject = KubeObject> {
@@ -85,10 +91,7 @@ const nodes: ResourceType<Node> = {
   list: (s) => s.nodes.map((n) => n.obj),
   columns: (s) => {
     const node = nodeOf(s);
-    const podCount = new Map<string, number>();
-    for (const p of s.pods)
-      if (p.spec.nodeName && p.status?.podIP)
-        podCount.set(p.spec.nodeName, (podCount.get(p.spec.nodeName) ?? 0) + 1);
+    const podCount = podsPerNode(s);
     return [
       { header: "NAME", value: (n) => n.metadata.name },
       {

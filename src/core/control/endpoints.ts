@@ -69,7 +69,8 @@ export function resolveEndpointSlices(args: {
       !svc.spec.selector &&
       nodes.length > 0
     ) {
-      out.push(apiserverSlice(svc, nodes[0]));
+      const controlPlane = nodes.find((n) => "node-role.kubernetes.io/control-plane" in n.labels) ?? nodes[0];
+      out.push(apiserverSlice(svc, controlPlane));
       continue;
     }
     const selector = svc.spec.selector;
@@ -235,7 +236,7 @@ function mirrorEndpoints(svc: Service, ep: Endpoints): EndpointSlice[] {
   return slices;
 }
 
-/** `default/kubernetes`: the API server on the first node, port 6443. */
+/** `default/kubernetes`: the API server on the control-plane node (else the first node), port 6443. */
 function apiserverSlice(svc: Service, node: NodeState): EndpointSlice {
   const ip = node.obj.status!.addresses!.find((a) => a.type === "InternalIP")!.address;
   const slice = makeSlice(

@@ -171,8 +171,19 @@ export function decodeObjects(raws: readonly RawObject[], diags: Diagnostics): I
   for (const { value: obj, origin } of raws) {
     const kind = obj.kind;
     const apiVersion = obj.apiVersion;
-    const label = describeRaw(obj);
-    const c = new Check(diags, origin, label);
+    const meta0 = obj.metadata;
+    if (
+      typeof kind === "string" &&
+      KINDS[kind]?.namespaced &&
+      meta0 &&
+      typeof meta0 === "object" &&
+      !Array.isArray(meta0)
+    ) {
+      // Defaulted first so that every message names the object as the API server would: `Pod default/p`.
+      const m = meta0 as Rec;
+      if (m.namespace === undefined || m.namespace === null || m.namespace === "") m.namespace = "default";
+    }
+    const c = new Check(diags, origin, describeRaw(obj));
     if (typeof kind !== "string" || kind === "") {
       c.error(
         ["kind"],
@@ -232,8 +243,8 @@ export function decodeObjects(raws: readonly RawObject[], diags: Diagnostics): I
         ["apiVersion"],
         "unknown-api-version",
         removed
-          ? `apiVersion "${apiVersion}" no longer serves ${kind}`
-          : `unknown apiVersion "${apiVersion}" for kind ${kind}`,
+          ? `"${apiVersion}" no longer serves ${kind} (removed from Kubernetes)`
+          : `"${apiVersion}" is not an apiVersion of kind ${kind}`,
         `use apiVersion: ${info.versions.join(" or ")}`,
       );
       continue;
@@ -246,22 +257,23 @@ export function decodeObjects(raws: readonly RawObject[], diags: Diagnostics): I
       continue;
     }
     validateMeta(c, meta, info, generated);
+    if (typeof meta.name === "string") {
+      const key = `${kind}/${meta.namespace ?? ""}/${meta.name}`;
+      const prev = seen.get(key);
+      if (prev) {
+        const at = prev.locate([]);
+        c.error(
+          ["metadata", "name"],
+          "duplicate-object",
+          `defined twice; the first definition is at ${prev.file}${at ? `:${at.line}:${at.col}` : ""}`,
+          "remove one of the two definitions or rename one",
+        );
+        continue;
+      }
+      seen.set(key, origin);
+    }
     info.validate?.(c, obj);
     if (diags.errors.length > before) continue;
-
-    const key = `${kind}/${meta.namespace ?? ""}/${meta.name}`;
-    const prev = seen.get(key);
-    if (prev) {
-      const at = prev.locate([]);
-      c.error(
-        ["metadata", "name"],
-        "duplicate-object",
-        `defined twice; the first definition is at ${prev.file}${at ? `:${at.line}:${at.col}` : ""}`,
-        "remove one of the two definitions or rename one",
-      );
-      continue;
-    }
-    seen.set(key, origin);
     (inv[info.bucket] as Entry[]).push({ obj: obj as KubeObject, origin });
   }
 
@@ -292,7 +304,7 @@ function validateMeta(c: Check, meta: Rec, info: KindInfo, generated: { n: numbe
       name = `${gen}${(generated.n++).toString(36).padStart(5, "0")}`;
       meta.name = name;
     } else {
-      c.error(["metadata", "name"], "missing-field", "metadata.name is required", "give the object a name");
+      c.error(["metadata", "name"], "missing-field", "a name is required", "give the object a name");
       return;
     }
   }
@@ -636,8 +648,10 @@ function validateService(c: Check, obj: Rec): void {
     const pp = ["spec", "ports", i];
     const m = c.map(p, pp);
     if (!m) return;
-    if (!c.required(m.port, [...pp, "port"], "port", "add the port number the Service listens on")) return;
+    if (!c.required(m.port, [...pp, "port"], "a port number", "add the port number the Service listens on"))
+      return;
     const port = c.port(m.port, [...pp, "port"]);
+    if (port === undefined) return;
     if (m.protocol === undefined) m.protocol = "TCP";
     const proto = c.oneOf(m.protocol, [...pp, "protocol"], ["TCP", "UDP", "SCTP"] as const);
     const name = c.string(m.name, [...pp, "name"]);
@@ -660,7 +674,7 @@ function validateService(c: Check, obj: Rec): void {
         `add name: p${port ?? i}`,
       );
     }
-    if (port !== undefined && proto) {
+    if (proto) {
       const key = `${port}/${proto}`;
       if (seen.has(key))
         c.error(

@@ -135,22 +135,29 @@ function collect(
   out.push({ value: obj, origin });
 }
 
-/** The YAML node at a path, or the deepest existing ancestor when the path does not exist. */
+/**
+ * The YAML node at a path. When the path does not exist (a missing field), the node that should hold
+ * it: the key of the map it belongs in (`spec:` for a missing `spec.selector`), or the list item.
+ */
 function nodeAt(root: Node, path: FieldPath): Node | undefined {
   let node: Node | undefined = root;
+  let fallback: Node = root;
   for (const key of path) {
     let next: unknown;
+    let keyNode: Node | undefined;
     if (isMap(node)) {
       const pair = node.items.find((p) => {
         const k = p.key as { value?: unknown } | null;
         return k !== null && typeof k === "object" && k.value === key;
       });
+      keyNode = pair?.key as Node | undefined;
       next = pair ? (pair.value ?? pair.key) : undefined;
     } else if (isSeq(node) && typeof key === "number") {
       next = node.items[key];
     }
-    if (!next || typeof next !== "object" || !("range" in (next as object))) return node;
+    if (!next || typeof next !== "object" || !("range" in (next as object))) return fallback;
     node = next as Node;
+    fallback = keyNode && (isMap(node) || isSeq(node)) ? keyNode : node;
   }
   return node;
 }

@@ -63,14 +63,13 @@ export function resolveNodes(args: {
   for (const [name, ref] of referencedNodeNames) {
     if (drafts.has(name)) continue;
     drafts.set(name, { name, obj: newNode(name) });
-    diags.warn({
-      code: "implicit-node",
-      message: `node "${name}" is not defined; podnet adds it`,
-      hint: "add a Node object, or list the node in the Cluster config's spec.nodes",
-      object: ref.object,
-      origin: ref.origin,
-      path: ["spec", "nodeName"],
-    });
+    grouped.add(
+      "implicit-node",
+      { object: ref.object, origin: ref.origin, path: ["spec", "nodeName"], detail: name },
+      (count, first) =>
+        count === 1 ? `node "${first}" is not defined; podnet adds it` : `${count} nodes named by pods are not defined (first: "${first}"); podnet adds them`,
+      "add Node objects, or list the nodes in the Cluster config's spec.nodes",
+    );
   }
 
   const nodes = [...drafts.values()];

@@ -140,9 +140,16 @@ export class Check {
     return this.int(v, path, 1, 65535, what);
   }
 
-  required<T>(v: T | undefined, path: FieldPath, what: string, hint?: string): v is T {
+  /**
+   * Reports a missing required field. With `parent`, a key that differs only in case is named in the
+   * fix: Kubernetes decodes field names case-sensitively, so `containerport` is not `containerPort`.
+   */
+  required<T>(v: T | undefined, path: FieldPath, what: string, hint?: string, parent?: Rec): v is T {
     if (v !== undefined && v !== null && v !== "") return true;
-    this.error(path, "missing-field", `${what} is required`, hint ?? `add ${path[path.length - 1]}`);
+    const field = path[path.length - 1];
+    const near = parent && typeof field === "string" ? Object.keys(parent).find((k) => k !== field && k.toLowerCase() === field.toLowerCase()) : undefined;
+    const fix = near ? `rename "${near}" to "${field}" (field names are case-sensitive)` : (hint ?? `add ${field}`);
+    this.error(path, "missing-field", `${what} is required`, fix);
     return false;
   }
 

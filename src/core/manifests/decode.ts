@@ -388,7 +388,7 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
         const pp = [...cp, "ports", j];
         const pm = c.map(p, pp);
         if (!pm) return;
-        if (c.required(pm.containerPort, [...pp, "containerPort"], "containerPort")) {
+        if (c.required(pm.containerPort, [...pp, "containerPort"], "containerPort", undefined, pm)) {
           c.port(pm.containerPort, [...pp, "containerPort"], "containerPort");
         }
         c.port(pm.hostPort, [...pp, "hostPort"], "hostPort");
@@ -853,15 +853,12 @@ function validateNetworkPolicy(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.podSelector ({} selects every pod of the namespace)"))
     return;
-  if (
-    !c.required(
-      spec.podSelector,
-      ["spec", "podSelector"],
-      "spec.podSelector",
-      "add podSelector: {} to select every pod of the namespace",
-    )
-  )
-    return;
+  // podSelector is a struct, not a pointer, in the API: null and absent both decode to {} (every pod
+  // of the namespace). The API server accepts both; an absent one is most likely a mistake.
+  if (!("podSelector" in spec)) {
+    c.warn(["spec"], "missing-pod-selector", "spec.podSelector is absent; Kubernetes treats it as {} and the policy selects every pod of the namespace", "write podSelector: {} to say so, or select the pods meant");
+  }
+  if (spec.podSelector === undefined || spec.podSelector === null) spec.podSelector = {};
   checkSelector(c, spec.podSelector, ["spec", "podSelector"]);
   c.list(spec.policyTypes, ["spec", "policyTypes"])?.forEach((t, i) => {
     c.oneOf(t, ["spec", "policyTypes", i], ["Ingress", "Egress"] as const);

@@ -127,8 +127,26 @@ function collect(
   const obj = value as Record<string, unknown>;
   const kind = obj.kind;
   if (typeof kind === "string" && kind.endsWith("List") && Array.isArray(obj.items)) {
+    // A typed list (`NamespaceList`) may omit its items' kind and apiVersion; kubectl takes them from
+    // the list, and so does podnet.
+    const itemKind = kind === "List" ? undefined : kind.slice(0, -"List".length);
     obj.items.forEach((item, i) => {
+      if (itemKind && item && typeof item === "object" && !Array.isArray(item)) {
+        const it = item as Record<string, unknown>;
+        it.kind ??= itemKind;
+        if (typeof obj.apiVersion === "string") it.apiVersion ??= obj.apiVersion;
+      }
       collect(item, [...base, "items", i], file, locateInDoc, diags, out);
+    });
+    return;
+  }
+  if (obj.apiVersion === undefined && obj.kind === undefined && obj.metadata === undefined) {
+    // Not a Kubernetes object at all (a values file, a tool's output stored beside the manifests).
+    diags.warnOnce(`not-k8s:${file}`, {
+      code: "not-a-manifest",
+      message: "skipped content that is not a Kubernetes object (no apiVersion, kind or metadata)",
+      hint: "podnet reads Kubernetes manifests; move other files out of the directory to silence this",
+      origin,
     });
     return;
   }

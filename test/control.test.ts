@@ -4,10 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Cidr, parseIPv4 } from "../src/core/net/ipv4.ts";
+import { type Cidr, parseIPv4 } from "../src/core/net/ipv4.ts";
 import { cluster, deployment, pod, service, warnings } from "./helpers.ts";
 
-const cfg = (spec: string) => `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec:\n${spec}---\n`;
+const cfg = (spec: string) =>
+  `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec:\n${spec}---\n`;
 const nodesCfg = (n: number) => cfg(`  nodes: ${n}\n`);
 
 describe("workload controllers", () => {
@@ -18,7 +19,10 @@ describe("workload controllers", () => {
     assert.match(hash, /^[bcdfghjklmnpqrstvwxz2456789]{1,10}$/);
     assert.equal(rs.metadata.name, `web-${hash}`);
     assert.equal(rs.metadata.ownerReferences![0].kind, "Deployment");
-    assert.deepEqual((rs.spec.selector as { matchLabels: object }).matchLabels, { app: "web", "pod-template-hash": hash });
+    assert.deepEqual((rs.spec.selector as { matchLabels: object }).matchLabels, {
+      app: "web",
+      "pod-template-hash": hash,
+    });
     assert.equal(s.pods.length, 3);
     for (const p of s.pods) {
       assert.match(p.metadata.name, new RegExp(`^web-${hash}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
@@ -37,11 +41,15 @@ describe("workload controllers", () => {
       b.pods.map((p) => p.metadata.name),
     );
     const c = cluster(deployment("web", { replicas: 2, ports: "[{name: http, containerPort: 9090}]" }));
-    assert.notEqual(a.pods[0].metadata.labels!["pod-template-hash"], c.pods[0].metadata.labels!["pod-template-hash"]);
+    assert.notEqual(
+      a.pods[0].metadata.labels!["pod-template-hash"],
+      c.pods[0].metadata.labels!["pod-template-hash"],
+    );
   });
 
   it("a whole resolved cluster is deterministic", () => {
-    const run = () => JSON.stringify(cluster(deployment("a", { replicas: 4 }) + "---\n" + deployment("b", { replicas: 3 })));
+    const run = () =>
+      JSON.stringify(cluster(deployment("a", { replicas: 4 }) + "---\n" + deployment("b", { replicas: 3 })));
     assert.equal(run(), run());
   });
 
@@ -150,7 +158,9 @@ spec:
   });
 
   it("ReplicationController: selector defaults to the template's labels", () => {
-    const s = cluster(`apiVersion: v1\nkind: ReplicationController\nmetadata: {name: rc}\nspec:\n  replicas: 2\n  template:\n    metadata: {labels: {app: rc}}\n    spec: {containers: [{name: c, image: x}]}\n`);
+    const s = cluster(
+      `apiVersion: v1\nkind: ReplicationController\nmetadata: {name: rc}\nspec:\n  replicas: 2\n  template:\n    metadata: {labels: {app: rc}}\n    spec: {containers: [{name: c, image: x}]}\n`,
+    );
     assert.equal(s.pods.length, 2);
     assert.deepEqual(s.workloads[0].spec.selector, { app: "rc" });
   });
@@ -212,11 +222,15 @@ describe("scheduler", () => {
           spec: "      affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: disk, operator: In, values: [hdd]}]}]}}}\n",
         }) +
         "---\n" +
-        deployment("tol", { replicas: 3, spec: "      tolerations: [{key: dedicated, operator: Equal, value: ml, effect: NoSchedule}]\n" }) +
+        deployment("tol", {
+          replicas: 3,
+          spec: "      tolerations: [{key: dedicated, operator: Equal, value: ml, effect: NoSchedule}]\n",
+        }) +
         "---\n" +
         deployment("plain", { replicas: 4 }),
     );
-    const nodesOf = (app: string) => new Set(s.pods.filter((p) => p.metadata.labels?.app === app).map((p) => p.spec.nodeName));
+    const nodesOf = (app: string) =>
+      new Set(s.pods.filter((p) => p.metadata.labels?.app === app).map((p) => p.spec.nodeName));
     assert.deepEqual(nodesOf("sel"), new Set(["a"]));
     assert.deepEqual(nodesOf("aff"), new Set(["b"]));
     assert.ok(nodesOf("tol").has("c"));
@@ -224,7 +238,8 @@ describe("scheduler", () => {
   });
 
   it("leaves pods Pending with the scheduler's reason when no node fits", () => {
-    const text = nodesCfg(2) + deployment("nowhere", { replicas: 2, spec: "      nodeSelector: {zone: mars}\n" });
+    const text =
+      nodesCfg(2) + deployment("nowhere", { replicas: 2, spec: "      nodeSelector: {zone: mars}\n" });
     const s = cluster(text);
     for (const p of s.pods) {
       assert.equal(p.status?.phase, "Pending");
@@ -240,13 +255,16 @@ describe("scheduler", () => {
   });
 
   it("stops at a node's allocatable pods", () => {
-    const s = cluster(`${cfg("  nodes: [a]\n")}apiVersion: v1\nkind: Node\nmetadata: {name: a}\nstatus: {allocatable: {pods: "2"}}\n---\n${deployment("web", { replicas: 3 })}`);
+    const s = cluster(
+      `${cfg("  nodes: [a]\n")}apiVersion: v1\nkind: Node\nmetadata: {name: a}\nstatus: {allocatable: {pods: "2"}}\n---\n${deployment("web", { replicas: 3 })}`,
+    );
     assert.equal(s.pods.filter((p) => p.spec.nodeName === "a").length, 2);
     assert.equal(s.pods.filter((p) => p.status?.phase === "Pending").length, 1);
   });
 
   it("creates a node that pods name but nothing defines, with a warning", () => {
-    const text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeName: ghost, containers: [{name: c}]}\n";
+    const text =
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeName: ghost, containers: [{name: c}]}\n";
     assert.deepEqual(
       cluster(text).nodes.map((n) => n.name),
       ["ghost"],
@@ -259,7 +277,9 @@ describe("scheduler", () => {
 
 describe("node IPAM and node addresses", () => {
   it("gives each node the next free podCIDR, skipping given ones, and node IPs from .2", () => {
-    const s = cluster(`${cfg("  nodes: [n1, n2, n3]\n")}apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nspec: {podCIDR: 10.244.0.0/24}\nstatus: {addresses: [{type: InternalIP, address: 172.18.0.9}]}\n`);
+    const s = cluster(
+      `${cfg("  nodes: [n1, n2, n3]\n")}apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nspec: {podCIDR: 10.244.0.0/24}\nstatus: {addresses: [{type: InternalIP, address: 172.18.0.9}]}\n`,
+    );
     assert.deepEqual(
       s.nodes.map((n) => [n.name, n.podCIDR.toString(), n.obj.status!.addresses![0].address]),
       [
@@ -334,7 +354,8 @@ ${deployment("web", { replicas: 2 })}`);
 });
 
 describe("Service allocation", () => {
-  const svc = (name: string, spec: string, ns = "default") => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n${spec}---\n`;
+  const svc = (name: string, spec: string, ns = "default") =>
+    `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n${spec}---\n`;
 
   it("reserves the first address for default/kubernetes and dnsServiceIP for kube-system/kube-dns", () => {
     const s = cluster(svc("kube-dns", "  ports: [{name: dns, port: 53, protocol: UDP}]\n", "kube-system"));
@@ -354,7 +375,9 @@ describe("Service allocation", () => {
   });
 
   it("applies the API server's defaults", () => {
-    const s = cluster(svc("a", "  ports: [{port: 80}]\n") + svc("np", "  type: NodePort\n  ports: [{port: 80}]\n"));
+    const s = cluster(
+      svc("a", "  ports: [{port: 80}]\n") + svc("np", "  type: NodePort\n  ports: [{port: 80}]\n"),
+    );
     const a = service(s, "default", "a");
     assert.equal(a.spec.type, "ClusterIP");
     assert.equal(a.spec.sessionAffinity, "None");
@@ -365,20 +388,31 @@ describe("Service allocation", () => {
 
   it("allocates nodePorts in range, shares one across protocols of the same port, keeps given ones", () => {
     const s = cluster(
-      svc("dns", "  type: NodePort\n  ports: [{name: u, port: 53, protocol: UDP}, {name: t, port: 53, protocol: TCP}]\n") +
-        svc("fixed", "  type: NodePort\n  ports: [{port: 80, nodePort: 30080}]\n"),
+      svc(
+        "dns",
+        "  type: NodePort\n  ports: [{name: u, port: 53, protocol: UDP}, {name: t, port: 53, protocol: TCP}]\n",
+      ) + svc("fixed", "  type: NodePort\n  ports: [{port: 80, nodePort: 30080}]\n"),
     );
     const [u, t] = service(s, "default", "dns").spec.ports!;
     assert.equal(u.nodePort, t.nodePort);
-    assert.ok(u.nodePort! >= 30086 && u.nodePort! <= 32767, `dynamic nodePort ${u.nodePort} comes from the upper band`);
+    assert.ok(
+      u.nodePort! >= 30086 && u.nodePort! <= 32767,
+      `dynamic nodePort ${u.nodePort} comes from the upper band`,
+    );
     assert.equal(service(s, "default", "fixed").spec.ports![0].nodePort, 30080);
   });
 
   it("gives LoadBalancers the pool's lowest free address and nodePorts; Local policy gets a healthCheckNodePort", () => {
     const s = cluster(
-      svc("keep", "  type: LoadBalancer\n  ports: [{port: 80}]\n").replace("---\n", "status: {loadBalancer: {ingress: [{ip: 198.51.100.1}]}}\n---\n") +
+      svc("keep", "  type: LoadBalancer\n  ports: [{port: 80}]\n").replace(
+        "---\n",
+        "status: {loadBalancer: {ingress: [{ip: 198.51.100.1}]}}\n---\n",
+      ) +
         svc("lb", "  type: LoadBalancer\n  externalTrafficPolicy: Local\n  ports: [{port: 443}]\n") +
-        svc("nonp", "  type: LoadBalancer\n  allocateLoadBalancerNodePorts: false\n  ports: [{port: 8443}]\n"),
+        svc(
+          "nonp",
+          "  type: LoadBalancer\n  allocateLoadBalancerNodePorts: false\n  ports: [{port: 8443}]\n",
+        ),
     );
     assert.equal(service(s, "default", "keep").status?.loadBalancer?.ingress?.[0].ip, "198.51.100.1");
     const lb = service(s, "default", "lb");
@@ -389,13 +423,18 @@ describe("Service allocation", () => {
   });
 
   it("headless Services get no virtual IP; ExternalName Services no clusterIP at all", () => {
-    const s = cluster(svc("h", "  clusterIP: None\n  selector: {app: x}\n  ports: [{port: 80}]\n") + svc("ext", "  type: ExternalName\n  externalName: db.example.com\n"));
+    const s = cluster(
+      svc("h", "  clusterIP: None\n  selector: {app: x}\n  ports: [{port: 80}]\n") +
+        svc("ext", "  type: ExternalName\n  externalName: db.example.com\n"),
+    );
     assert.deepEqual(service(s, "default", "h").spec.clusterIPs, ["None"]);
     assert.equal(service(s, "default", "ext").spec.clusterIP, undefined);
   });
 
   it("warns once, with a count, when given addresses lie outside the configured ranges", () => {
-    const given = Array.from({ length: 3 }, (_, i) => svc(`s${i}`, `  clusterIP: 10.43.0.${i + 5}\n  ports: [{port: 80}]\n`)).join("");
+    const given = Array.from({ length: 3 }, (_, i) =>
+      svc(`s${i}`, `  clusterIP: 10.43.0.${i + 5}\n  ports: [{port: 80}]\n`),
+    ).join("");
     assert.deepEqual(warnings(given), [
       "test.yaml:5:14: warning: Service default/s0: spec.clusterIP: 3 Service clusterIPs lie outside serviceCIDR 10.96.0.0/12 (first: default/s0 10.43.0.5); kept as given\n  fix: set spec.serviceCIDR in the Cluster config to the cluster's Service range",
     ]);
@@ -403,22 +442,36 @@ describe("Service allocation", () => {
 });
 
 describe("EndpointSlice controller", () => {
-  const svc = (spec: string) => `---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n${spec}`;
-  const slicesOf = (s: ReturnType<typeof cluster>) => s.endpointSlices.filter((x) => x.metadata.labels?.["kubernetes.io/service-name"] === "web");
+  const svc = (spec: string) =>
+    `---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n${spec}`;
+  const slicesOf = (s: ReturnType<typeof cluster>) =>
+    s.endpointSlices.filter((x) => x.metadata.labels?.["kubernetes.io/service-name"] === "web");
 
   it("resolves named target ports per pod, grouping pods by port set", () => {
     const podWith = (name: string, port: number, proto = "TCP") =>
       `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, labels: {app: web}}\nspec: {containers: [{name: c, ports: [{name: http, containerPort: ${port}, protocol: ${proto}}]}]}\n`;
-    const s = cluster(podWith("a", 8080) + podWith("b", 8080) + podWith("c", 9090) + podWith("u", 7000, "UDP") + svc("  ports: [{port: 80, targetPort: http}]\n"));
+    const s = cluster(
+      podWith("a", 8080) +
+        podWith("b", 8080) +
+        podWith("c", 9090) +
+        podWith("u", 7000, "UDP") +
+        svc("  ports: [{port: 80, targetPort: http}]\n"),
+    );
     const slices = slicesOf(s);
-    const byPort = slices.map((sl) => [sl.ports!.map((p) => p.port), sl.endpoints.map((e) => e.targetRef!.name)]);
+    const byPort = slices.map((sl) => [
+      sl.ports!.map((p) => p.port),
+      sl.endpoints.map((e) => e.targetRef!.name),
+    ]);
     assert.deepEqual(byPort, [
       [[8080], ["a", "b"]],
       [[9090], ["c"]],
       [[], ["u"]],
     ]);
     for (const sl of slices) {
-      assert.equal(sl.metadata.labels!["endpointslice.kubernetes.io/managed-by"], "endpointslice-controller.k8s.io");
+      assert.equal(
+        sl.metadata.labels!["endpointslice.kubernetes.io/managed-by"],
+        "endpointslice-controller.k8s.io",
+      );
       assert.match(sl.metadata.name, /^web-[a-z0-9]{5}$/);
     }
   });
@@ -428,20 +481,32 @@ describe("EndpointSlice controller", () => {
       `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, labels: {app: web}${extra}}\nspec: {containers: [{name: c}]}\nstatus: ${status}\n`;
     const pods =
       p("ready", "", "{phase: Running, podIP: 10.244.0.10, conditions: [{type: Ready, status: 'True'}]}") +
-      p("notready", "", "{phase: Running, podIP: 10.244.0.11, conditions: [{type: Ready, status: 'False'}]}") +
-      p("leaving", ", deletionTimestamp: '2026-01-01T00:00:00Z'", "{phase: Running, podIP: 10.244.0.12, conditions: [{type: Ready, status: 'True'}]}") +
+      p(
+        "notready",
+        "",
+        "{phase: Running, podIP: 10.244.0.11, conditions: [{type: Ready, status: 'False'}]}",
+      ) +
+      p(
+        "leaving",
+        ", deletionTimestamp: '2026-01-01T00:00:00Z'",
+        "{phase: Running, podIP: 10.244.0.12, conditions: [{type: Ready, status: 'True'}]}",
+      ) +
       p("finished", "", "{phase: Succeeded, podIP: 10.244.0.13}");
-    const conds = (s: ReturnType<typeof cluster>) => Object.fromEntries(slicesOf(s)[0].endpoints.map((e) => [e.targetRef!.name, e.conditions]));
+    const conds = (s: ReturnType<typeof cluster>) =>
+      Object.fromEntries(slicesOf(s)[0].endpoints.map((e) => [e.targetRef!.name, e.conditions]));
     assert.deepEqual(conds(cluster(pods + svc("  ports: [{port: 80}]\n"))), {
       ready: { ready: true, serving: true, terminating: false },
       notready: { ready: false, serving: false, terminating: false },
       leaving: { ready: false, serving: true, terminating: true },
     });
-    assert.deepEqual(conds(cluster(pods + svc("  publishNotReadyAddresses: true\n  ports: [{port: 80}]\n"))), {
-      ready: { ready: true, serving: true, terminating: false },
-      notready: { ready: true, serving: true, terminating: false },
-      leaving: { ready: true, serving: true, terminating: true },
-    });
+    assert.deepEqual(
+      conds(cluster(pods + svc("  publishNotReadyAddresses: true\n  ports: [{port: 80}]\n"))),
+      {
+        ready: { ready: true, serving: true, terminating: false },
+        notready: { ready: true, serving: true, terminating: false },
+        leaving: { ready: true, serving: true, terminating: true },
+      },
+    );
   });
 
   it("splits at 100 endpoints per slice and records node, zone and hostname", () => {
@@ -461,7 +526,8 @@ describe("EndpointSlice controller", () => {
 
   it("sets an endpoint's hostname when the pod's subdomain names the Service", () => {
     const s = cluster(
-      "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: web}}\nspec: {hostname: h1, subdomain: web, containers: [{name: c}]}\n" + svc("  clusterIP: None\n  ports: [{port: 80}]\n"),
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: web}}\nspec: {hostname: h1, subdomain: web, containers: [{name: c}]}\n" +
+        svc("  clusterIP: None\n  ports: [{port: 80}]\n"),
     );
     assert.equal(slicesOf(s)[0].endpoints[0].hostname, "h1");
   });
@@ -481,7 +547,10 @@ subsets:
     ports: [{port: 5432}]
 `);
     const [sl] = s.endpointSlices.filter((x) => x.metadata.labels?.["kubernetes.io/service-name"] === "ext");
-    assert.equal(sl.metadata.labels!["endpointslice.kubernetes.io/managed-by"], "endpointslicemirroring-controller.k8s.io");
+    assert.equal(
+      sl.metadata.labels!["endpointslice.kubernetes.io/managed-by"],
+      "endpointslicemirroring-controller.k8s.io",
+    );
     assert.deepEqual(
       sl.endpoints.map((e) => [e.addresses[0], e.conditions.ready]),
       [

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { resolveManifests } from "../src/core/cluster.ts";
+import { Diagnostics } from "../src/core/diagnostics.ts";
+import { parseSource } from "../src/core/manifests/parse.ts";
 import { cluster, errors, resolveYaml, warnings } from "./helpers.ts";
 
 const pod = (name: string, extra = "") => `apiVersion: v1
@@ -64,6 +66,25 @@ describe("accepted input", () => {
     assert.deepEqual(errors(pod("p").replace("{name: p}", "{name: p, labels: {enabled: on}}")), [
       'test.yaml:3:39: error: Pod default/p: metadata.labels.enabled: label value must be a string, found boolean true\n  fix: quote it: enabled: "true"',
     ]);
+  });
+});
+
+describe("YAML scalars as kubectl's go-yaml reads them", () => {
+  it("needs a digit for a float: `E0` and `.` stay strings, real floats stay numbers", () => {
+    const raw = parseSource(
+      { file: "x.yaml", text: "kind: X\na: E0\nb: .\nc: 1.5\nd: 1e3\ne: .5\nf: 1_000.5\ng: on\n" },
+      new Diagnostics(),
+    );
+    assert.deepEqual(raw[0].value, {
+      kind: "X",
+      a: "E0",
+      b: ".",
+      c: 1.5,
+      d: 1000,
+      e: 0.5,
+      f: 1000.5,
+      g: true,
+    });
   });
 });
 

@@ -39,7 +39,9 @@ export function getCommand(): Command {
   return cmd.action((resources: string[], opts: GetOptions) => {
     const requests = parseRequests(resources);
     const state = loadOrExit(opts.filename);
-    process.stdout.write(runGet(state, requests, opts));
+    const { stdout, stderr } = runGet(state, requests, opts);
+    process.stdout.write(stdout);
+    process.stderr.write(stderr);
   });
 }
 
@@ -80,11 +82,12 @@ export function parseRequests(words: readonly string[]): Request[] {
   return out;
 }
 
+/** Renders a `get`; pure, so tests and fuzzing can run it on any resolved cluster. */
 export function runGet(
   state: ClusterState,
   requests: readonly Request[],
   opts: { output: OutputFormat; namespace?: string },
-): string {
+): { stdout: string; stderr: string } {
   const sections: { type: ResourceType; items: KubeObject[] }[] = [];
   for (const r of requests) {
     let items = r.type.list(state);
@@ -115,9 +118,11 @@ export function runGet(
     const doc = single
       ? all[0]
       : { apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items: all };
-    return opts.output === "json"
-      ? `${JSON.stringify(doc, null, 2)}\n`
-      : stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+    const stdout =
+      opts.output === "json"
+        ? `${JSON.stringify(doc, null, 2)}\n`
+        : stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+    return { stdout, stderr: "" };
   }
 
   const wide = opts.output === "wide";
@@ -135,10 +140,12 @@ export function runGet(
     blocks.push(renderTable(items, columns, { wide }));
   }
   if (blocks.length === 0) {
-    process.stderr.write(
-      opts.namespace ? `No resources found in ${opts.namespace} namespace.\n` : "No resources found\n",
-    );
-    return "";
+    return {
+      stdout: "",
+      stderr: opts.namespace
+        ? `No resources found in ${opts.namespace} namespace.\n`
+        : "No resources found\n",
+    };
   }
-  return `${blocks.join("\n\n")}\n`;
+  return { stdout: `${blocks.join("\n\n")}\n`, stderr: "" };
 }

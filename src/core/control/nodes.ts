@@ -67,7 +67,9 @@ export function resolveNodes(args: {
       "implicit-node",
       { object: ref.object, origin: ref.origin, path: ["spec", "nodeName"], detail: name },
       (count, first) =>
-        count === 1 ? `node "${first}" is not defined; podnet adds it` : `${count} nodes named by pods are not defined (first: "${first}"); podnet adds them`,
+        count === 1
+          ? `node "${first}" is not defined; podnet adds it`
+          : `${count} nodes named by pods are not defined (first: "${first}"); podnet adds them`,
       "add Node objects, or list the nodes in the Cluster config's spec.nodes",
     );
   }

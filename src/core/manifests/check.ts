@@ -147,8 +147,13 @@ export class Check {
   required<T>(v: T | undefined, path: FieldPath, what: string, hint?: string, parent?: Rec): v is T {
     if (v !== undefined && v !== null && v !== "") return true;
     const field = path[path.length - 1];
-    const near = parent && typeof field === "string" ? Object.keys(parent).find((k) => k !== field && k.toLowerCase() === field.toLowerCase()) : undefined;
-    const fix = near ? `rename "${near}" to "${field}" (field names are case-sensitive)` : (hint ?? `add ${field}`);
+    const near =
+      parent && typeof field === "string"
+        ? Object.keys(parent).find((k) => k !== field && k.toLowerCase() === field.toLowerCase())
+        : undefined;
+    const fix = near
+      ? `rename "${near}" to "${field}" (field names are case-sensitive)`
+      : (hint ?? `add ${field}`);
     this.error(path, "missing-field", `${what} is required`, fix);
     return false;
   }
@@ -182,7 +187,9 @@ export class Check {
           [...path, k],
           "wrong-type",
           `label value must be a string, found ${describe(val)}`,
-          `quote it: ${k}: "${String(val)}"`,
+          val !== null && typeof val === "object"
+            ? "label values are single strings of at most 63 characters"
+            : `quote it: ${k}: "${String(val)}"`,
         );
         ok = false;
         continue;

@@ -110,8 +110,18 @@ const KINDS: Record<string, KindInfo> = {
     namespaced: true,
     validate: validateNetworkPolicy,
   },
-  Ingress: { bucket: "ingresses", versions: ["networking.k8s.io/v1"], namespaced: true },
-  IngressClass: { bucket: "ingressClasses", versions: ["networking.k8s.io/v1"], namespaced: false },
+  Ingress: {
+    bucket: "ingresses",
+    versions: ["networking.k8s.io/v1"],
+    namespaced: true,
+    validate: validateIngress,
+  },
+  IngressClass: {
+    bucket: "ingressClasses",
+    versions: ["networking.k8s.io/v1"],
+    namespaced: false,
+    validate: validateIngressClass,
+  },
   AdminNetworkPolicy: {
     bucket: "adminNetworkPolicies",
     versions: ["policy.networking.k8s.io/v1alpha1"],
@@ -359,6 +369,7 @@ function validatePod(c: Check, obj: Rec): void {
       "Failed",
       "Unknown",
     ] as const);
+    validateConditions(c, status.conditions, ["status", "conditions"]);
   }
 }
 
@@ -476,6 +487,16 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
   });
 }
 
+/** `conditions: [{type, status}]`, as pods, nodes and Jobs report them. */
+function validateConditions(c: Check, v: unknown, at: (string | number)[]): void {
+  c.list(v, at)?.forEach((cond, i) => {
+    const m = c.map(cond, [...at, i]);
+    if (!m) return;
+    c.string(m.type, [...at, i, "type"]);
+    c.oneOf(m.status, [...at, i, "status"], ["True", "False", "Unknown"] as const);
+  });
+}
+
 // ------------------------------------------------------------------------------------------- workloads
 
 function validateTemplate(c: Check, tmpl: unknown, at: (string | number)[]): Rec | undefined {
@@ -500,6 +521,11 @@ function validateAppsWorkload(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.selector and spec.template")) return;
   if (obj.kind !== "DaemonSet") validateReplicas(c, spec, ["spec"]);
+  if (obj.kind === "StatefulSet") {
+    const ordinals = c.map(spec.ordinals, ["spec", "ordinals"]);
+    c.int(ordinals?.start, ["spec", "ordinals", "start"], 0, 1_000_000, "ordinals.start");
+    c.string(spec.serviceName, ["spec", "serviceName"]);
+  }
   const tmpl = validateTemplate(c, spec.template, ["spec", "template"]);
   if (
     !c.required(
@@ -541,6 +567,9 @@ function checkSelectorMatchesTemplate(c: Check, selector: Rec, tmpl: Rec): void 
 }
 
 function validateJob(c: Check, obj: Rec): void {
+  const status = c.map(obj.status, ["status"]);
+  c.int(status?.succeeded, ["status", "succeeded"], 0, 1_000_000, "succeeded count");
+  validateConditions(c, status?.conditions, ["status", "conditions"]);
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.template")) return;
   validateJobSpec(c, spec, ["spec"]);
@@ -551,6 +580,7 @@ function validateJobSpec(c: Check, spec: Rec, at: (string | number)[]): void {
   c.int(spec.completions, [...at, "completions"], 0, 100_000, "completions");
   c.oneOf(spec.completionMode, [...at, "completionMode"], ["NonIndexed", "Indexed"] as const);
   c.bool(spec.suspend, [...at, "suspend"]);
+  c.bool(spec.manualSelector, [...at, "manualSelector"]);
   validateTemplate(c, spec.template, [...at, "template"]);
   checkSelector(c, spec.selector, [...at, "selector"]);
 }
@@ -589,7 +619,17 @@ function validateRC(c: Check, obj: Rec): void {
 function validateNode(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   c.cidr(spec?.podCIDR, ["spec", "podCIDR"]);
-  c.list(spec?.podCIDRs, ["spec", "podCIDRs"]);
+  c.list(spec?.podCIDRs, ["spec", "podCIDRs"])?.forEach((p, i) => {
+    // Dual-stack nodes list an IPv6 block too; only its syntax is checked here.
+    if (typeof p !== "string" || !isCidrText(p)) {
+      c.error(
+        ["spec", "podCIDRs", i],
+        "invalid-cidr",
+        `${JSON.stringify(p)} is not a valid CIDR`,
+        "write a block such as 10.244.1.0/24",
+      );
+    }
+  });
   c.list(spec?.taints, ["spec", "taints"])?.forEach((t, i) => {
     const tp = ["spec", "taints", i];
     const m = c.map(t, tp);
@@ -712,9 +752,10 @@ function validateService(c: Check, obj: Rec): void {
       }
     }
   });
-  if (typeof spec.clusterIP === "string" && spec.clusterIP !== "" && spec.clusterIP !== "None") {
-    c.ip(spec.clusterIP, ["spec", "clusterIP"]);
-  }
+  const clusterIP = c.string(spec.clusterIP, ["spec", "clusterIP"]);
+  if (clusterIP !== undefined && clusterIP !== "" && clusterIP !== "None")
+    c.ip(clusterIP, ["spec", "clusterIP"]);
+  c.port(spec.healthCheckNodePort, ["spec", "healthCheckNodePort"], "healthCheckNodePort");
   if (headless && (type === "NodePort" || type === "LoadBalancer")) {
     c.error(
       ["spec", "clusterIP"],
@@ -739,7 +780,7 @@ function validateService(c: Check, obj: Rec): void {
     "Cluster",
     "Local",
   ] as const);
-  if (etp && type !== "NodePort" && type !== "LoadBalancer" && spec.externalIPs === undefined) {
+  if (etp && type && type !== "NodePort" && type !== "LoadBalancer" && spec.externalIPs === undefined) {
     c.error(
       ["spec", "externalTrafficPolicy"],
       "invalid-value",
@@ -856,7 +897,12 @@ function validateNetworkPolicy(c: Check, obj: Rec): void {
   // podSelector is a struct, not a pointer, in the API: null and absent both decode to {} (every pod
   // of the namespace). The API server accepts both; an absent one is most likely a mistake.
   if (!("podSelector" in spec)) {
-    c.warn(["spec"], "missing-pod-selector", "spec.podSelector is absent; Kubernetes treats it as {} and the policy selects every pod of the namespace", "write podSelector: {} to say so, or select the pods meant");
+    c.warn(
+      ["spec"],
+      "missing-pod-selector",
+      "spec.podSelector is absent; Kubernetes treats it as {} and the policy selects every pod of the namespace",
+      "write podSelector: {} to say so, or select the pods meant",
+    );
   }
   if (spec.podSelector === undefined || spec.podSelector === null) spec.podSelector = {};
   checkSelector(c, spec.podSelector, ["spec", "podSelector"]);
@@ -926,6 +972,42 @@ function validateIpBlock(c: Check, ipb: Rec, at: (string | number)[]): void {
       );
     }
   });
+}
+
+function validateIngress(c: Check, obj: Rec): void {
+  const spec = c.map(obj.spec, ["spec"]);
+  if (!spec) return;
+  c.string(spec.ingressClassName, ["spec", "ingressClassName"]);
+  validateIngressBackend(c, spec.defaultBackend, ["spec", "defaultBackend"]);
+  c.list(spec.rules, ["spec", "rules"])?.forEach((r, i) => {
+    const m = c.map(r, ["spec", "rules", i]);
+    if (!m) return;
+    c.string(m.host, ["spec", "rules", i, "host"]);
+    const http = c.map(m.http, ["spec", "rules", i, "http"]);
+    c.list(http?.paths, ["spec", "rules", i, "http", "paths"])?.forEach((p, j) => {
+      const pm = c.map(p, ["spec", "rules", i, "http", "paths", j]);
+      if (pm) validateIngressBackend(c, pm.backend, ["spec", "rules", i, "http", "paths", j, "backend"]);
+    });
+  });
+}
+
+function validateIngressBackend(c: Check, v: unknown, at: (string | number)[]): void {
+  const b = c.map(v, at);
+  const svc = c.map(b?.service, [...at, "service"]);
+  if (!svc) return;
+  c.required(
+    c.string(svc.name, [...at, "service", "name"]),
+    [...at, "service", "name"],
+    "the backend Service's name",
+  );
+  const port = c.map(svc.port, [...at, "service", "port"]);
+  if (port?.number !== undefined) c.port(port.number, [...at, "service", "port", "number"]);
+  c.string(port?.name, [...at, "service", "port", "name"]);
+}
+
+function validateIngressClass(c: Check, obj: Rec): void {
+  const spec = c.map(obj.spec, ["spec"]);
+  c.string(spec?.controller, ["spec", "controller"]);
 }
 
 /** NetworkPolicy ipBlocks accept host bits and IPv6 (the API server only checks syntax). */

@@ -6,7 +6,7 @@
  * JSON is parsed with JSON.parse (fast on large `kubectl get -o json` dumps); its positions come from
  * a YAML parse of the same text, done only if some diagnostic asks for one.
  */
-import { isMap, isSeq, LineCounter, type Node, parseAllDocuments, parseDocument } from "yaml";
+import { isMap, isSeq, LineCounter, type Node, parseAllDocuments, parseDocument, type Tags } from "yaml";
 import type { Diagnostics, FieldPath, Locator, Origin } from "../diagnostics.ts";
 
 /** One manifest source: a file name (or `<stdin>`) and its text. */
@@ -22,6 +22,26 @@ export interface RawObject {
 }
 
 type DocLocator = (path: FieldPath) => { line: number; col: number } | undefined;
+
+/**
+ * The yaml library's YAML 1.1 float patterns make every part optional, so `E0` and `.` become NaN;
+ * go-yaml (kubectl's parser) needs a digit and reads those as strings. Same patterns, digit required.
+ */
+const FLOAT_TAG = "tag:yaml.org,2002:float";
+const FLOAT = /^(?=[-+]?[0-9_]*\.?[0-9_]*[0-9])[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/;
+const FLOAT_EXP =
+  /^(?=[-+]?[0-9_]*\.?[0-9_]*[0-9][0-9_]*[eE])[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/;
+
+function kubectlFloats(tags: Tags): Tags {
+  return tags.map((t) => {
+    if (typeof t !== "object" || t.tag !== FLOAT_TAG || !("test" in t) || !t.test) return t;
+    if (t.format === "EXP") return { ...t, test: FLOAT_EXP };
+    if (t.test.source.includes("inf")) return t; // .inf and .nan stay as they are
+    return { ...t, test: FLOAT };
+  });
+}
+
+const YAML_OPTIONS = { version: "1.1", merge: true, customTags: kubectlFloats } as const;
 
 export function parseSource(source: Source, diags: Diagnostics): RawObject[] {
   const { file, text } = source;
@@ -53,12 +73,7 @@ function parseJson(source: Source, diags: Diagnostics): RawObject[] | undefined 
 
 function parseYaml(source: Source, diags: Diagnostics): RawObject[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(source.text, {
-    lineCounter,
-    version: "1.1",
-    merge: true,
-    prettyErrors: false,
-  });
+  const docs = parseAllDocuments(source.text, { ...YAML_OPTIONS, lineCounter, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: RawObject[] = [];
   for (const doc of list) {
@@ -182,7 +197,7 @@ function nodeAt(root: Node, path: FieldPath): Node | undefined {
 
 function yamlLocator(text: string): DocLocator {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, version: "1.1" });
+  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter });
   return (path) => {
     const node = doc.contents ? nodeAt(doc.contents as Node, path) : undefined;
     return node?.range ? lineCounter.linePos(node.range[0]) : undefined;

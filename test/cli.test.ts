@@ -1,0 +1,131 @@
+/**
+ * The command line as a user runs it: the built `bin/podnet.js`, exit codes, output formats, stdin,
+ * and errors without stack traces. (`npm test` builds dist/ first.)
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+
+const BIN = "bin/podnet.js";
+
+function podnet(args: string[], input?: string) {
+  assert.ok(existsSync("dist/src/cli/main.js"), "dist/ is missing: run `npm run build` (npm test does)");
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    input,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function assertNoStack(text: string) {
+  assert.doesNotMatch(text, /\n\s+at .+\(.+:\d+:\d+\)/, "no stack trace");
+}
+
+describe("podnet CLI", () => {
+  it("--help and --version exit 0; every command has --help", () => {
+    const help = podnet(["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /get \[options\] \[resources\.\.\.\]/);
+    assert.match(help.out, /demo \[options\]/);
+    assert.equal(podnet(["--version"]).out.trim(), JSON.parse(readFileSync("package.json", "utf8")).version);
+    for (const cmd of ["get", "demo"]) {
+      const r = podnet([cmd, "--help"]);
+      assert.equal(r.code, 0, cmd);
+      assert.match(r.out, /-f, --filename <path>/);
+    }
+  });
+
+  it("demo runs on the bundled example with no arguments", () => {
+    const r = podnet(["demo"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /podnet demo: cluster "articles"/);
+    assert.match(r.out, /node-1\s+172\.18\.0\.2\s+10\.244\.0\.0\/24\s+10\.244\.0\.1/);
+    assert.match(r.out, /default\/pod1\s+10\.244\.0\.2\s+node-1/);
+    assert.match(
+      r.out,
+      /default\/database\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+5432\/TCP\s+10\.244\.\d+\.\d+:5432,10\.244\.\d+\.\d+:5432/,
+    );
+  });
+
+  it("get -o wide shows every pod with node, IP and podCIDR, every Service with endpoints", () => {
+    const r = podnet(["get", "-o", "wide", "-f", "examples/articles"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^NAME\s+STATUS\s+ROLES\s+INTERNAL-IP\s+PODCIDR\s+PODS\s+MAX-PODS\s+TAINTS$/m);
+    assert.match(
+      r.out,
+      /^default\s+pod\/pod3\s+2\/2\s+Running\s+10\.244\.1\.2\s+node-2\s+10\.244\.1\.0\/24\s+http:8080\/TCP,metrics:9090\/TCP\s+<none>$/m,
+    );
+    assert.match(
+      r.out,
+      /^default\s+service\/api\s+NodePort\s+\S+\s+<none>\s+80:30080\/TCP\s+app-component=api\s+10\.244\.\d+\.\d+:8080,10\.244\.\d+\.\d+:8080$/m,
+    );
+  });
+
+  it("get -o json returns a List of API objects with assigned fields; one named object alone", () => {
+    const list = JSON.parse(podnet(["get", "pods", "-o", "json", "-f", "examples/articles"]).out);
+    assert.equal(list.kind, "List");
+    assert.equal(list.items.length, 7);
+    for (const p of list.items) {
+      assert.equal(p.kind, "Pod");
+      assert.match(p.status.podIP, /^10\.244\./);
+      assert.ok(p.spec.nodeName);
+    }
+    const one = JSON.parse(
+      podnet(["get", "svc/api", "-n", "default", "-o", "json", "-f", "examples/articles"]).out,
+    );
+    assert.equal(one.kind, "Service");
+    assert.equal(one.spec.ports[0].nodePort, 30080);
+  });
+
+  it("get -o yaml parses back; -n narrows; stdin with -f -", () => {
+    const text = readFileSync("examples/articles/pods.yaml", "utf8");
+    const r = podnet(["get", "pods,svc", "-n", "default", "-o", "yaml", "-f", "-"], text);
+    assert.equal(r.code, 0, r.err);
+    const doc = parse(r.out);
+    assert.deepEqual(
+      doc.items.map((o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`),
+      ["Pod/pod1", "Pod/pod2", "Pod/pod3", "Service/kubernetes", "Service/service1"],
+    );
+    const table = podnet(["get", "pods", "-n", "default", "-f", "-"], text);
+    assert.match(table.out, /^NAME\s+READY\s+STATUS\s+IP\s+NODE$/m, "no NAMESPACE column with -n");
+  });
+
+  it("bad input: exit 2, every error with file:line:col, no stack trace", () => {
+    const r = podnet(["get", "-f", "test/fixtures/broken"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.out, "");
+    assertNoStack(r.err);
+    const lines = r.err.split("\n").filter((l) => l.includes(": error: "));
+    assert.equal(lines.length, 7);
+    for (const l of lines) assert.match(l, /^test\/fixtures\/broken\/\w+\.yaml:\d+:\d+: error: /);
+    assert.match(r.err, /7 errors; nothing was resolved\.\n$/);
+  });
+
+  it("usage errors exit 2 with a message", () => {
+    const cases: [string[], RegExp][] = [
+      [["get", "pods"], /no input: give manifests with -f/],
+      [["get", "widgets", "-f", "examples/articles"], /doesn't have a resource type "widgets"/],
+      [["get", "-f", "no/such/dir"], /cannot read "no\/such\/dir": no such file or directory/],
+      [["get", "-o", "xml", "-f", "examples/articles"], /argument 'xml' is invalid/],
+      [["get", "--bogus"], /unknown option '--bogus'/],
+      [["frobnicate"], /unknown command 'frobnicate'/],
+      [["get", "pods", "nope", "-f", "examples/articles"], /pods "nope" not found/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = podnet(args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
+      assert.match(r.err, msg);
+      assertNoStack(r.err);
+    }
+  });
+
+  it("warnings go to stderr and do not change the exit code", () => {
+    const r = podnet(["get", "nodes", "-f", "examples/live-dump"]);
+    assert.equal(r.code, 0);
+    assert.match(r.err, /warning: skipped 1 object of kind ConfigMap/);
+    assert.match(r.out, /^node\/dump-control-plane|^dump-control-plane/m);
+  });
+});

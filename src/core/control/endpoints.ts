@@ -85,7 +85,12 @@ function slicesFor(svc: Service, pods: Pod[], zoneOf: Map<string, string | undef
   const publish = svc.spec.publishNotReadyAddresses === true;
   // Group endpoints by the port set they resolve to (usually one group).
   const groups = new Map<string, { ports: EndpointPort[]; endpoints: Endpoint[] }>();
-  const sorted = pods.filter((p) => !isTerminal(p) && p.status?.podIP).sort(byIP);
+  // Sort by address once keyed (parsing addresses inside the comparator costs O(n log n) parses).
+  const sorted = pods
+    .filter((p) => !isTerminal(p) && p.status?.podIP)
+    .map((p) => ({ p, k: ipKey(p.status!.podIP!) }))
+    .sort((a, b) => a.k - b.k || a.p.metadata.name.localeCompare(b.p.metadata.name))
+    .map((x) => x.p);
   for (const pod of sorted) {
     const ports: EndpointPort[] = [];
     for (const sp of svcPorts) {
@@ -249,10 +254,6 @@ function apiserverSlice(svc: Service, node: NodeState): EndpointSlice {
   slice.metadata.name = "kubernetes";
   delete slice.metadata.generateName;
   return slice;
-}
-
-function byIP(a: Pod, b: Pod): number {
-  return ipKey(a.status!.podIP!) - ipKey(b.status!.podIP!) || a.metadata.name.localeCompare(b.metadata.name);
 }
 
 function ipKey(ip: string): number {

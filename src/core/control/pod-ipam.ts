@@ -114,21 +114,25 @@ export function assignPodIPs(args: {
   }
 }
 
+/**
+ * The conditions the kubelet reports for a running, ready pod. One frozen list shared by every pod
+ * podnet starts: 150,000 pods would otherwise allocate 750,000 identical objects.
+ */
+const RUNNING_CONDITIONS = Object.freeze(
+  ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"].map((type) =>
+    Object.freeze({ type, status: "True" as const }),
+  ),
+) as unknown as NonNullable<Pod["status"]>["conditions"];
+
 function setRunning(pod: Pod, node: NodeState, ip: string): void {
-  const status = { ...pod.status };
+  const status = pod.status ?? {};
   const hostIP = formatIPv4(node.ip);
   status.podIP = ip;
   status.podIPs ??= [{ ip }];
   status.hostIP ??= hostIP;
   status.hostIPs ??= [{ ip: status.hostIP }];
   if (status.phase === undefined || status.phase === "Pending") status.phase = "Running";
-  status.conditions ??= [
-    { type: "PodReadyToStartContainers", status: "True" },
-    { type: "Initialized", status: "True" },
-    { type: "Ready", status: "True" },
-    { type: "ContainersReady", status: "True" },
-    { type: "PodScheduled", status: "True" },
-  ];
+  status.conditions ??= RUNNING_CONDITIONS;
   pod.status = status;
 }
 

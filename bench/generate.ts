@@ -45,7 +45,8 @@ spec:
   loadBalancerPool: [198.18.0.0/16]
   nodes: ${o.nodes}
 `);
-  for (let n = 0; n < o.namespaces; n++) out.push(`apiVersion: v1\nkind: Namespace\nmetadata: {name: ns-${n}, labels: {team: team-${n % 20}}}\n`);
+  for (let n = 0; n < o.namespaces; n++)
+    out.push(`apiVersion: v1\nkind: Namespace\nmetadata: {name: ns-${n}, labels: {team: team-${n % 20}}}\n`);
 
   const deployments: { name: string; ns: string; app: string }[] = [];
   let remaining = o.pods;

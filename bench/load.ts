@@ -91,10 +91,14 @@ async function main(): Promise<void> {
     );
     const results: RunResult[] = [];
     for (let i = 0; i < Number(values.runs); i++) {
-      const out = execFileSync(process.execPath, ["--max-old-space-size=4096", "--import", "tsx", new URL(import.meta.url).pathname, "--child", file], {
-        encoding: "utf8",
-        maxBuffer: 1 << 20,
-      });
+      const out = execFileSync(
+        process.execPath,
+        ["--max-old-space-size=4096", "--import", "tsx", new URL(import.meta.url).pathname, "--child", file],
+        {
+          encoding: "utf8",
+          maxBuffer: 1 << 20,
+        },
+      );
       const r = JSON.parse(out) as RunResult;
       results.push(r);
       console.log(

@@ -49,7 +49,7 @@ describe("workload controllers", () => {
 
   it("a whole resolved cluster is deterministic", () => {
     const run = () =>
-      JSON.stringify(cluster(deployment("a", { replicas: 4 }) + "---\n" + deployment("b", { replicas: 3 })));
+      JSON.stringify(cluster(`${deployment("a", { replicas: 4 })}---\n${deployment("b", { replicas: 3 })}`));
     assert.equal(run(), run());
   });
 
@@ -137,7 +137,9 @@ spec:
     assert.equal(of("sus").length, 0);
     const idx = of("idx").map((p) => p.metadata.name);
     assert.equal(idx.length, 3);
-    idx.forEach((n, i) => assert.match(n, new RegExp(`^idx-${i}-[a-z0-9]{5}$`)));
+    idx.forEach((n, i) => {
+      assert.match(n, new RegExp(`^idx-${i}-[a-z0-9]{5}$`));
+    });
     const par = of("par")[0];
     const uid = s.workloads.find((w) => w.metadata.name === "par")!.metadata.uid;
     assert.equal(par.metadata.labels!["batch.kubernetes.io/controller-uid"], uid);

@@ -106,25 +106,31 @@ spec:
   return out.join("---\n");
 }
 
+/** Command-line options of the generator, shared by the benchmarks that use it (defaults: issue #2's sizes). */
+export const GENERATE_OPTIONS = {
+  seed: { type: "string", default: "1" },
+  nodes: { type: "string", default: "5000" },
+  pods: { type: "string", default: "150000" },
+  services: { type: "string", default: "10000" },
+  namespaces: { type: "string", default: "200" },
+  policies: { type: "string", default: "1000" },
+} as const;
+
+export function generateOptionsFrom(
+  values: Record<keyof typeof GENERATE_OPTIONS, string | undefined>,
+): GenerateOptions {
+  const n = (k: keyof typeof GENERATE_OPTIONS) => Number(values[k] ?? GENERATE_OPTIONS[k].default);
+  return {
+    seed: n("seed"),
+    nodes: n("nodes"),
+    pods: n("pods"),
+    services: n("services"),
+    namespaces: n("namespaces"),
+    policies: n("policies"),
+  };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: {
-      seed: { type: "string", default: "1" },
-      nodes: { type: "string", default: "5000" },
-      pods: { type: "string", default: "150000" },
-      services: { type: "string", default: "10000" },
-      namespaces: { type: "string", default: "200" },
-      policies: { type: "string", default: "1000" },
-    },
-  });
-  process.stdout.write(
-    generateCluster({
-      seed: Number(values.seed),
-      nodes: Number(values.nodes),
-      pods: Number(values.pods),
-      services: Number(values.services),
-      namespaces: Number(values.namespaces),
-      policies: Number(values.policies),
-    }),
-  );
+  const { values } = parseArgs({ options: GENERATE_OPTIONS });
+  process.stdout.write(generateCluster(generateOptionsFrom(values)));
 }

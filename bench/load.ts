@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { generateCluster } from "./generate.ts";
+import { GENERATE_OPTIONS, generateCluster, generateOptionsFrom } from "./generate.ts";
 
 interface RunResult {
   readMs: number;
@@ -61,30 +61,14 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: {
-      child: { type: "string" },
-      seed: { type: "string", default: "1" },
-      nodes: { type: "string", default: "5000" },
-      pods: { type: "string", default: "150000" },
-      services: { type: "string", default: "10000" },
-      namespaces: { type: "string", default: "200" },
-      policies: { type: "string", default: "1000" },
-      runs: { type: "string", default: "3" },
-    },
+    options: { ...GENERATE_OPTIONS, child: { type: "string" }, runs: { type: "string", default: "3" } },
   });
   if (values.child) return child(values.child);
 
   const dir = mkdtempSync(join(tmpdir(), "podnet-bench-"));
   try {
     const file = join(dir, "cluster.yaml");
-    const text = generateCluster({
-      seed: Number(values.seed),
-      nodes: Number(values.nodes),
-      pods: Number(values.pods),
-      services: Number(values.services),
-      namespaces: Number(values.namespaces),
-      policies: Number(values.policies),
-    });
+    const text = generateCluster(generateOptionsFrom(values));
     writeFileSync(file, text);
     console.log(
       `podnet load+resolve benchmark: seed ${values.seed}, ${values.nodes} nodes, ${values.pods} pods (Deployments), ${values.services} Services, ${values.policies} NetworkPolicies; input ${(text.length / 2 ** 20).toFixed(1)} MiB YAML; node ${process.version}`,

@@ -122,6 +122,21 @@ describe("podnet CLI", () => {
     }
   });
 
+  it("-A lists every namespace even with -n, as in kubectl", () => {
+    const r = podnet(["get", "pods", "-n", "shop", "-A", "-f", "examples/shop"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^NAMESPACE\s+NAME/m);
+    assert.match(r.out, /^kube-system\s+coredns-/m);
+  });
+
+  it("the library is importable by its package name", () => {
+    const code =
+      'import("podnet").then((m) => { const r = m.loadCluster({ files: ["examples/articles"] }); console.log(r.ok, r.cluster.pods.length); })';
+    const r = spawnSync(process.execPath, ["-e", code], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "true 7");
+  });
+
   it("warnings go to stderr and do not change the exit code", () => {
     const r = podnet(["get", "nodes", "-f", "examples/live-dump"]);
     assert.equal(r.code, 0);

@@ -21,7 +21,9 @@ export function demoCommand(): Command {
     const files = opts.filename.length > 0 ? opts.filename : [join(packageRoot(), "examples", "articles")];
     const state = loadOrExit(files);
     const shown = files.map((f) => (f === "-" ? "<stdin>" : relative(process.cwd(), f) || ".")).join(", ");
-    process.stdout.write(renderDemo(state, { source: shown, namespace: opts.namespace }));
+    process.stdout.write(
+      renderDemo(state, { source: shown, namespace: opts.allNamespaces ? undefined : opts.namespace }),
+    );
   });
 }
 

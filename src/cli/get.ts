@@ -39,7 +39,11 @@ export function getCommand(): Command {
   return cmd.action((resources: string[], opts: GetOptions) => {
     const requests = parseRequests(resources);
     const state = loadOrExit(opts.filename);
-    const { stdout, stderr } = runGet(state, requests, opts);
+    // As in kubectl, -A wins over -n.
+    const { stdout, stderr } = runGet(state, requests, {
+      output: opts.output,
+      namespace: opts.allNamespaces ? undefined : opts.namespace,
+    });
     process.stdout.write(stdout);
     process.stderr.write(stderr);
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Cidr, formatIPv4, parseIPv4 } from "../src/core/net/ipv4.ts";
+import { Cidr, formatIPv4, isCidrNotation, parseIPv4 } from "../src/core/net/ipv4.ts";
 
 describe("IPv4 and CIDR values", () => {
   it("parses and formats dotted quads as unsigned numbers", () => {
@@ -36,5 +36,24 @@ describe("IPv4 and CIDR values", () => {
     assert.ok(a.overlaps(b) && b.overlaps(a));
     assert.ok(!a.overlaps(c));
     assert.equal(Cidr.of(parseIPv4("10.0.0.77")!, 24).toString(), "10.0.0.0/24");
+  });
+});
+
+describe("CIDR notation as ipBlocks accept it", () => {
+  it("takes IPv4 and IPv6, host bits allowed, and nothing else", () => {
+    for (const ok of ["10.0.0.0/8", "10.1.2.3/8", "0.0.0.0/0", "fd00::/8", "2001:db8::1/128"])
+      assert.ok(isCidrNotation(ok), ok);
+    for (const bad of [
+      "10.0.0.0",
+      "10.0.0/8",
+      "10.0.0.0/33",
+      "256.0.0.0/8",
+      "fd00::/129",
+      "x/8",
+      "10.0.0.0/",
+      "010.0.0.0/8",
+    ]) {
+      assert.ok(!isCidrNotation(bad), bad);
+    }
   });
 });

@@ -50,10 +50,12 @@ export function resolveNodes(args: {
       d.origin = origin;
     } else drafts.set(obj.metadata.name, { name: obj.metadata.name, obj, origin });
   }
+  // A count fills up to that many nodes; with no count and no node named anywhere, the default count.
+  const nothingNamed = drafts.size === 0 && referencedNodeNames.size === 0;
   const target =
     typeof config.nodes === "number"
       ? config.nodes
-      : config.nodes === undefined && drafts.size === 0 && referencedNodeNames.size === 0
+      : config.nodes === undefined && nothingNamed
         ? DEFAULT_NODE_COUNT
         : 0;
   for (let i = 1; drafts.size < target; i++) {

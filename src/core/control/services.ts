@@ -272,7 +272,7 @@ function kubernetesService(): Service {
   };
 }
 
-/** Kept apart so the warning about given LB IPs outside the pool and the allocation share one pass. */
+/** Ingress IPs: given ones reserved (warned about when outside the pool), then the lowest free ones. */
 function assignLoadBalancerIPs(
   entries: ServiceEntry[],
   config: ClusterConfig,

@@ -23,6 +23,7 @@ import type {
   Workload,
 } from "../model/k8s.ts";
 import { objectRef } from "../model/k8s.ts";
+import { isCidrNotation } from "../net/ipv4.ts";
 import { Check, dns1123LabelError, dns1123SubdomainError, portNameError, type Rec } from "./check.ts";
 import type { RawObject } from "./parse.ts";
 
@@ -621,7 +622,7 @@ function validateNode(c: Check, obj: Rec): void {
   c.cidr(spec?.podCIDR, ["spec", "podCIDR"]);
   c.list(spec?.podCIDRs, ["spec", "podCIDRs"])?.forEach((p, i) => {
     // Dual-stack nodes list an IPv6 block too; only its syntax is checked here.
-    if (typeof p !== "string" || !isCidrText(p)) {
+    if (typeof p !== "string" || !isCidrNotation(p)) {
       c.error(
         ["spec", "podCIDRs", i],
         "invalid-cidr",
@@ -953,7 +954,7 @@ function validateNetworkPolicy(c: Check, obj: Rec): void {
 function validateIpBlock(c: Check, ipb: Rec, at: (string | number)[]): void {
   const text = c.string(ipb.cidr, [...at, "cidr"]);
   if (!c.required(text, [...at, "cidr"], "ipBlock.cidr", "add cidr, e.g. 10.0.0.0/8")) return;
-  if (!isCidrText(text)) {
+  if (!isCidrNotation(text)) {
     c.error(
       [...at, "cidr"],
       "invalid-cidr",
@@ -963,7 +964,7 @@ function validateIpBlock(c: Check, ipb: Rec, at: (string | number)[]): void {
     return;
   }
   c.list(ipb.except, [...at, "except"])?.forEach((e, i) => {
-    if (typeof e !== "string" || !isCidrText(e)) {
+    if (typeof e !== "string" || !isCidrNotation(e)) {
       c.error(
         [...at, "except", i],
         "invalid-cidr",
@@ -1008,22 +1009,6 @@ function validateIngressBackend(c: Check, v: unknown, at: (string | number)[]): 
 function validateIngressClass(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   c.string(spec?.controller, ["spec", "controller"]);
-}
-
-/** NetworkPolicy ipBlocks accept host bits and IPv6 (the API server only checks syntax). */
-function isCidrText(s: string): boolean {
-  const slash = s.indexOf("/");
-  if (slash < 0) return false;
-  const bits = s.slice(slash + 1);
-  const addr = s.slice(0, slash);
-  const v6 = addr.includes(":");
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (v6 ? 128 : 32) && isIPAddressText(addr);
-}
-
-function isIPAddressText(s: string): boolean {
-  return /^(\d{1,3})(\.\d{1,3}){3}$/.test(s)
-    ? s.split(".").every((o) => Number(o) <= 255 && !/^0\d/.test(o))
-    : /^[0-9a-fA-F:.]+$/.test(s) && s.includes(":");
 }
 
 /** AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy: the fields later stages rely on. */
@@ -1084,7 +1069,7 @@ function validateAdminPolicy(c: Check, obj: Rec): void {
           checkSelector(c, pods.podSelector, [...pp, "pods", "podSelector"]);
         }
         c.list(pm.networks, [...pp, "networks"])?.forEach((n, k) => {
-          if (typeof n !== "string" || !isCidrText(n)) {
+          if (typeof n !== "string" || !isCidrNotation(n)) {
             c.error(
               [...pp, "networks", k],
               "invalid-cidr",

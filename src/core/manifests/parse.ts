@@ -7,7 +7,7 @@
  * a YAML parse of the same text, done only if some diagnostic asks for one.
  */
 import { isMap, isSeq, LineCounter, type Node, parseAllDocuments, parseDocument, type Tags } from "yaml";
-import type { Diagnostics, FieldPath, Locator, Origin } from "../diagnostics.ts";
+import type { Diagnostics, FieldPath, Origin } from "../diagnostics.ts";
 
 /** One manifest source: a file name (or `<stdin>`) and its text. */
 export interface Source {
@@ -215,6 +215,3 @@ export function describe(v: unknown): string {
   if (typeof v === "string") return `the string "${v.length > 40 ? `${v.slice(0, 40)}…` : v}"`;
   return `${typeof v} ${String(v)}`;
 }
-
-/** Exposed for the locator of diagnostics that concern a whole document. */
-export type { Locator };

@@ -28,6 +28,20 @@ export function isIPv6(text: string): boolean {
   return !text.includes(".") && ipaddr.IPv6.isValid(text);
 }
 
+/**
+ * CIDR syntax as NetworkPolicy ipBlocks and ANP networks accept it: IPv4 (strict dotted quad) or
+ * IPv6, host bits allowed (the API server checks only the syntax there).
+ */
+export function isCidrNotation(text: string): boolean {
+  const slash = text.indexOf("/");
+  if (slash < 0) return false;
+  const addr = text.slice(0, slash);
+  const bits = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  if (parseIPv4(addr) !== undefined) return Number(bits) <= 32;
+  return isIPv6(addr) && Number(bits) <= 128;
+}
+
 /** An IPv4 CIDR block. Construct with `Cidr.parse`; the address is always the network address. */
 export class Cidr {
   private constructor(

@@ -5,7 +5,10 @@
 import { Command, CommanderError } from "commander";
 import { CliExit, EXIT_BAD_INPUT, packageVersion } from "./common.ts";
 import { demoCommand } from "./demo.ts";
+import { fibCommand } from "./fib.ts";
 import { getCommand } from "./get.ts";
+import { routesCommand } from "./routes.ts";
+import { traceCommand } from "./trace.ts";
 
 export function buildProgram(): Command {
   const program = new Command("podnet")
@@ -15,7 +18,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), "--version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  for (const cmd of [getCommand(), demoCommand()]) {
+  for (const cmd of [getCommand(), traceCommand(), routesCommand(), fibCommand(), demoCommand()]) {
     program.addCommand(cmd.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }
   return program;

@@ -1,0 +1,59 @@
+/**
+ * `podnet routes -f … --node NAME [--pod ns/name]`: a node's (or a pod's) interfaces, addresses,
+ * routes, neighbours and FDB entries, as `ip addr`, `ip route`, `ip neigh` and `bridge fdb` show them.
+ */
+import { Command } from "commander";
+import { nodeNamespace, podNamespace, renderNamespace } from "../core/graph/devices.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
+
+export function routesCommand(): Command {
+  const cmd = new Command("routes")
+    .description(
+      "a node's or pod's interfaces, addresses and routes, as the CNI builds them (ip addr / ip route)",
+    )
+    .option("--node <name>", "the node (default: the pod's node, or the first node)")
+    .option("--pod <ns/name>", "show this pod's network namespace instead of the node's");
+  addInputOptions(cmd);
+  return cmd.action((opts: InputOptions & { node?: string; pod?: string }) => {
+    const state = loadOrExit(opts.filename);
+    const pod = opts.pod
+      ? state.pods.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === opts.pod)
+      : undefined;
+    if (opts.pod && !pod) throw new CliExit(EXIT_BAD_INPUT, `error: pod ${opts.pod} not found`);
+    const nodeName = opts.node ?? pod?.spec.nodeName ?? state.nodes[0]?.name;
+    const node = state.nodes.find((n) => n.name === nodeName);
+    if (!node)
+      throw new CliExit(
+        EXIT_BAD_INPUT,
+        `error: node "${nodeName}" not found; nodes: ${state.nodes.map((n) => n.name).join(", ")}`,
+      );
+    if (pod) {
+      if (pod.spec.nodeName !== node.name)
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: pod ${opts.pod} runs on ${pod.spec.nodeName ?? "no node"}, not ${node.name}`,
+        );
+      if (pod.spec.hostNetwork)
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: pod ${opts.pod} uses the host network: see podnet routes --node ${node.name}`,
+        );
+      if (!pod.status?.podIP)
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: pod ${opts.pod} has no address (it is ${pod.status?.phase ?? "Pending"})`,
+        );
+      process.stdout.write(
+        renderNamespace(podNamespace(state, node, pod), {
+          title: `pod ${opts.pod} on node ${node.name} (${state.config.cni})`,
+        }),
+      );
+      return;
+    }
+    process.stdout.write(
+      renderNamespace(nodeNamespace(state, node), {
+        title: `node ${node.name}, root network namespace (${state.config.cni})`,
+      }),
+    );
+  });
+}

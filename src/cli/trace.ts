@@ -1,0 +1,136 @@
+/**
+ * `podnet trace -f … --from SRC --to DST[:PORT] [--protocol P] [--node NAME] [--reply] [--all-endpoints] [-o text|json]`
+ *
+ * Follows one packet hop by hop (src/core/sim/trace.ts). Text is for people: one line per hop, the
+ * packet after it, the end and every endpoint a Service could pick. JSON:
+ * `{verdict, reason, endpoints, masquerade, hops, …}`; with --all-endpoints
+ * `{endpoints, traces: [{endpoint, …trace}]}`.
+ */
+import { Command, Option } from "commander";
+import type { Protocol } from "../core/model/k8s.ts";
+import { formatIPv4 } from "../core/net/ipv4.ts";
+import { Network } from "../core/sim/network.ts";
+import { resolveDestination, resolveSource } from "../core/sim/targets.ts";
+import { type Hop, type TraceResult, trace } from "../core/sim/trace.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
+import { renderTable } from "./render/table.ts";
+
+interface TraceOptions extends InputOptions {
+  from: string;
+  to: string;
+  protocol?: string;
+  node?: string;
+  reply?: boolean;
+  allEndpoints?: boolean;
+  sourcePort?: string;
+  output: "text" | "json";
+}
+
+export function traceCommand(): Command {
+  const cmd = new Command("trace")
+    .description("follow a packet hop by hop: routes, bridges, overlays, kube-proxy NAT, delivery")
+    .requiredOption(
+      "--from <src>",
+      "ns/pod, node/NAME, or an IP address (a pod's, a node's, or an outside client)",
+    )
+    .requiredOption(
+      "--to <dst>",
+      "ns/pod, node/NAME, name.namespace (a Service) or an IP, with :PORT (number or port name)",
+    )
+    .addOption(new Option("--protocol <p>", "protocol").choices(["tcp", "udp", "sctp", "TCP", "UDP", "SCTP"]))
+    .option("--node <name>", "the node where an outside source enters (default: the first node)")
+    .option("--source-port <n>", "the client's port (default: a stable ephemeral port)")
+    .option("--reply", "also trace the answer back through connection tracking")
+    .option("--all-endpoints", "trace to every endpoint a Service could pick, not just the chosen one")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+    .addHelpText(
+      "after",
+      "\nExamples:\n  podnet trace -f examples/articles --from default/pod1 --to default/pod2:8080\n  podnet trace -f examples/articles --from default/pod1 --to service1.default:80 --reply\n  podnet trace -f examples/articles --from 203.0.113.7 --node node-2 --to 172.18.0.3:30080",
+    );
+  addInputOptions(cmd);
+  return cmd.action((opts: TraceOptions) => {
+    const state = loadOrExit(opts.filename);
+    const net = new Network(state);
+    const protocol = opts.protocol ? (opts.protocol.toUpperCase() as Protocol) : undefined;
+    const src = resolveSource(net, opts.from, opts.node);
+    if (!src.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --from: ${src.message}`);
+    const dst = resolveDestination(net, opts.to, protocol);
+    if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);
+    let sport: number | undefined;
+    if (opts.sourcePort !== undefined) {
+      sport = Number(opts.sourcePort);
+      if (!Number.isInteger(sport) || sport < 1 || sport > 65535)
+        throw new CliExit(EXIT_BAD_INPUT, "error: --source-port must be a port number (1-65535)");
+    }
+    const req = {
+      source: src.value,
+      dst: dst.value.ip,
+      dport: dst.value.port,
+      protocol: dst.value.protocol,
+      sport,
+    };
+    const first = trace(net, req, { reply: opts.reply });
+    const heading = `trace ${dst.value.protocol} ${opts.from} → ${dst.value.label}:${dst.value.port}`;
+    if (opts.allEndpoints && first.endpoints.length > 0) {
+      const info = net.proxy.frontendAt(dst.value.ip, dst.value.protocol, dst.value.port)?.info;
+      const eps =
+        info?.endpoints.filter((e) => first.endpoints.includes(`${formatIPv4(e.ip)}:${e.port}`)) ?? [];
+      const traces = eps.map((e) => ({
+        endpoint: `${formatIPv4(e.ip)}:${e.port}`,
+        ...trace(net, { ...req, endpoint: e }, { reply: opts.reply }),
+      }));
+      if (opts.output === "json")
+        process.stdout.write(`${JSON.stringify({ endpoints: first.endpoints, traces }, null, 2)}\n`);
+      else
+        process.stdout.write(
+          traces.map((t) => renderTrace(`${heading} via endpoint ${t.endpoint}`, t)).join("\n"),
+        );
+      return;
+    }
+    if (opts.output === "json") process.stdout.write(`${JSON.stringify(first, null, 2)}\n`);
+    else process.stdout.write(renderTrace(heading, first));
+  });
+}
+
+const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const paint = (code: number, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+
+function packetText(h: Hop["packet"]): string {
+  const inner = `${h.src}:${h.sport} → ${h.dst}:${h.dport}`;
+  return h.outer
+    ? `[${h.outer.src} → ${h.outer.dst} ${h.outer.protocol}${h.outer.vni !== undefined ? ` vni ${h.outer.vni}` : ""}] ${inner}`
+    : inner;
+}
+
+export function renderTrace(heading: string, r: TraceResult, title = "forward"): string {
+  const rows = r.hops.map((h, i) => ({ n: String(i + 1), ...h }));
+  const table = renderTable(
+    rows,
+    [
+      { header: "#", value: (x) => x.n },
+      { header: "WHERE", value: (x) => x.at },
+      { header: "DEVICE", value: (x) => x.device ?? "" },
+      { header: "PACKET", value: (x) => packetText(x.packet) },
+      { header: "WHAT", value: (x) => x.detail },
+    ],
+    { wide: false },
+  );
+  const color = r.verdict === "delivered" ? 32 : r.verdict === "forwarded" ? 36 : 31;
+  const out = [
+    paint(1, `${heading}${title === "reply" ? " (reply)" : ""}`),
+    "",
+    table,
+    "",
+    `${paint(color, r.verdict)}: ${r.reason}`,
+  ];
+  if (r.endpoints.length > 0) {
+    out.push(
+      `endpoints of ${r.service}: ${r.endpoints.join(", ")}${r.endpoints.length > 1 ? ` (chosen: ${r.chosen}; --all-endpoints traces each)` : ""}`,
+    );
+  }
+  if (r.masquerade) out.push("masquerade: the source address was rewritten on the way");
+  out.push("");
+  let text = `${out.join("\n")}\n`;
+  if (r.reply) text += renderTrace(heading, r.reply, "reply");
+  return text;
+}

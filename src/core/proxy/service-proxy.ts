@@ -1,0 +1,348 @@
+/**
+ * kube-proxy's decisions, as its nftables mode makes them (pkg/proxy/nftables: the README lists them):
+ *
+ *   prerouting/output (nat, dstnat)   firewall (loadBalancerSourceRanges) → services map
+ *                                     (ClusterIP, externalIP, LB IP) → nodeports map (local daddr)
+ *                                     → service chain → endpoint chain: DNAT (+ mark for masquerade)
+ *   input/forward/output (filter)     no-endpoint-services / no-endpoint-nodeports: reject or drop;
+ *                                     ClusterIP on an undefined port: reject; unallocated
+ *                                     serviceCIDR address: drop
+ *   postrouting (nat, srcnat)         marked packets: masquerade to the egress interface's address
+ *
+ * Endpoints (CategorizeEndpoints): ready ones; serving-and-terminating ones only when none is ready;
+ * never non-serving. Internal traffic (ClusterIP) uses all of them, or with internalTrafficPolicy Local
+ * only this node's (dropped when it has none). External traffic (nodePorts, LB IPs, externalIPs) uses
+ * all of them with externalTrafficPolicy Cluster (masqueraded), or with Local only this node's (source
+ * kept, dropped when none) — except traffic from pods (clusterCIDR) and from the node itself, which is
+ * short-circuited to all endpoints (the node's own traffic masqueraded). Masquerade also applies to
+ * ClusterIP traffic from outside clusterCIDR and to hairpin traffic (a pod reaching itself).
+ *
+ * The choice among endpoints is deterministic: with sessionAffinity ClientIP a hash of the client
+ * address, otherwise a hash of the client address and port; every candidate is reported.
+ */
+
+import { fnv32a } from "../control/names.ts";
+import type { ClusterState, NodeState } from "../control/state.ts";
+import type { Protocol, Service, ServicePort } from "../model/k8s.ts";
+import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { slicesByService } from "../views.ts";
+
+export interface EndpointInfo {
+  ip: IPv4;
+  port: number;
+  nodeName?: string;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+  /** `ns/name` of the pod behind it, when known. */
+  pod?: string;
+}
+
+export interface ServicePortInfo {
+  service: Service;
+  /** `ns/name:port-name` (or `ns/name` when the port has no name): kube-proxy's service port name. */
+  name: string;
+  port: ServicePort;
+  protocol: Protocol;
+  clusterIP?: IPv4;
+  externalIPs: IPv4[];
+  lbIPs: IPv4[];
+  sourceRanges: Cidr[];
+  nodePort?: number;
+  endpoints: EndpointInfo[];
+  internalLocal: boolean;
+  externalLocal: boolean;
+  affinity: boolean;
+}
+
+export type Frontend = "clusterIP" | "externalIP" | "loadBalancer" | "nodePort";
+
+/** What a service frontend did to a packet. */
+export type ProxyResult =
+  | { kind: "none" }
+  | {
+      kind: "dnat";
+      service: ServicePortInfo;
+      frontend: Frontend;
+      /** Every endpoint this node could pick for this packet. */
+      candidates: EndpointInfo[];
+      chosen: EndpointInfo;
+      masquerade: boolean;
+      /** Why, in kube-proxy's terms, e.g. "externalTrafficPolicy Local: short-circuit pod traffic". */
+      notes: string[];
+      rule: string;
+    }
+  | { kind: "reject" | "drop"; service?: ServicePortInfo; frontend?: Frontend; reason: string; rule: string };
+
+export interface ProxyPacket {
+  node: NodeState;
+  src: IPv4;
+  sport: number;
+  dst: IPv4;
+  dport: number;
+  protocol: Protocol;
+  /** The source is an address of this node (host-network traffic: `fib saddr type local`). */
+  fromHost: boolean;
+  /** The destination is an address of this node (`fib daddr type local`, for nodePorts). */
+  toLocalAddress: boolean;
+}
+
+/** Service frontends of a cluster, indexed once; `decide` is then a few map look-ups. */
+export class ServiceProxy {
+  readonly ports: ServicePortInfo[] = [];
+  readonly #byVip = new Map<string, { info: ServicePortInfo; frontend: Frontend }>();
+  readonly #byNodePort = new Map<string, ServicePortInfo>();
+  readonly #clusterIPs = new Set<IPv4>();
+
+  constructor(readonly state: ClusterState) {
+    const slices = slicesByService(state);
+    for (const svc of state.services) {
+      const type = svc.spec.type ?? "ClusterIP";
+      if (type === "ExternalName") continue;
+      const clusterIP =
+        svc.spec.clusterIP && svc.spec.clusterIP !== "None" ? parseIPv4(svc.spec.clusterIP) : undefined;
+      const headless = svc.spec.clusterIP === "None";
+      if (clusterIP !== undefined) this.#clusterIPs.add(clusterIP);
+      const mySlices = slices.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
+      for (const port of svc.spec.ports ?? []) {
+        const protocol = port.protocol ?? "TCP";
+        const endpoints: EndpointInfo[] = [];
+        for (const s of mySlices) {
+          if (s.addressType !== "IPv4") continue;
+          const sp = (s.ports ?? []).find(
+            (p) => (p.name ?? "") === (port.name ?? "") && (p.protocol ?? "TCP") === protocol,
+          );
+          if (!sp || sp.port === undefined) continue;
+          for (const e of s.endpoints) {
+            const ip = parseIPv4(e.addresses[0]);
+            if (ip === undefined) continue;
+            endpoints.push({
+              ip,
+              port: sp.port,
+              nodeName: e.nodeName,
+              ready: e.conditions.ready !== false,
+              serving: e.conditions.serving ?? e.conditions.ready !== false,
+              terminating: e.conditions.terminating === true,
+              pod:
+                e.targetRef?.kind === "Pod"
+                  ? `${e.targetRef.namespace ?? svc.metadata.namespace}/${e.targetRef.name}`
+                  : undefined,
+            });
+          }
+        }
+        const info: ServicePortInfo = {
+          service: svc,
+          name: `${svc.metadata.namespace}/${svc.metadata.name}${port.name ? `:${port.name}` : ""}`,
+          port,
+          protocol,
+          clusterIP,
+          externalIPs: (svc.spec.externalIPs ?? []).map(parseIPv4).filter((x): x is IPv4 => x !== undefined),
+          lbIPs:
+            type === "LoadBalancer"
+              ? (svc.status?.loadBalancer?.ingress ?? [])
+                  .map((i) => (i.ip ? parseIPv4(i.ip) : undefined))
+                  .filter((x): x is IPv4 => x !== undefined)
+              : [],
+          sourceRanges: (svc.spec.loadBalancerSourceRanges ?? [])
+            .map((r) => Cidr.parse(r))
+            .flatMap((r) => (r.ok ? [r.cidr] : [])),
+          nodePort: type === "NodePort" || type === "LoadBalancer" ? port.nodePort : undefined,
+          endpoints,
+          internalLocal: svc.spec.internalTrafficPolicy === "Local",
+          externalLocal: svc.spec.externalTrafficPolicy === "Local",
+          affinity: svc.spec.sessionAffinity === "ClientIP",
+        };
+        if (headless) continue; // no virtual IP: nothing for kube-proxy to do
+        this.ports.push(info);
+        const key = (ip: IPv4) => `${ip}/${protocol}/${port.port}`;
+        if (clusterIP !== undefined) this.#byVip.set(key(clusterIP), { info, frontend: "clusterIP" });
+        for (const ip of info.externalIPs) this.#byVip.set(key(ip), { info, frontend: "externalIP" });
+        for (const ip of info.lbIPs) this.#byVip.set(key(ip), { info, frontend: "loadBalancer" });
+        if (info.nodePort !== undefined) this.#byNodePort.set(`${protocol}/${info.nodePort}`, info);
+      }
+    }
+  }
+
+  /** The Service port behind a virtual IP and port, if any. */
+  frontendAt(
+    ip: IPv4,
+    protocol: Protocol,
+    port: number,
+  ): { info: ServicePortInfo; frontend: Frontend } | undefined {
+    return this.#byVip.get(`${ip}/${protocol}/${port}`);
+  }
+
+  nodePortAt(protocol: Protocol, port: number): ServicePortInfo | undefined {
+    return this.#byNodePort.get(`${protocol}/${port}`);
+  }
+
+  /** Does this node accept nodePorts on this address? (`nodePortAddresses`; nftables default: primary IP.) */
+  acceptsNodePortOn(node: NodeState, dst: IPv4): boolean {
+    const npa = this.state.config.kubeProxy.nodePortAddresses;
+    if (npa.length === 0) return this.state.config.proxyMode === "nftables" ? dst === node.ip : true;
+    return npa.some((a) =>
+      a === "primary" ? dst === node.ip : (Cidr.parse(a) as { ok: true; cidr: Cidr }).cidr?.contains(dst),
+    );
+  }
+
+  decide(p: ProxyPacket): ProxyResult {
+    const cfg = this.state.config;
+    const fromPod = cfg.clusterCIDR.contains(p.src);
+    let hit = this.frontendAt(p.dst, p.protocol, p.dport);
+    let frontend: Frontend | undefined = hit?.frontend;
+    if (!hit && p.toLocalAddress && this.acceptsNodePortOn(p.node, p.dst)) {
+      const info = this.nodePortAt(p.protocol, p.dport);
+      if (info) {
+        hit = { info, frontend: "nodePort" };
+        frontend = "nodePort";
+      }
+    }
+    if (hit && frontend) {
+      const info = hit.info;
+      const where = frontendLabel(frontend, info, p);
+      if (frontend === "loadBalancer" && info.sourceRanges.length > 0) {
+        const allowed =
+          info.sourceRanges.some((r) => r.contains(p.src)) ||
+          (info.sourceRanges.some((r) => r.contains(p.node.ip)) && info.lbIPs.includes(p.src));
+        if (!allowed) {
+          return {
+            kind: "drop",
+            service: info,
+            frontend,
+            reason: `source ${formatIPv4(p.src)} is outside loadBalancerSourceRanges ${info.sourceRanges.join(", ")}`,
+            rule: `firewall-ips: ${where} → firewall chain: ip saddr != { ${info.sourceRanges.join(", ")} } drop`,
+          };
+        }
+      }
+      const { cluster, local } = categorize(info.endpoints, p.node.name);
+      if (cluster.length === 0) {
+        return {
+          kind: "reject",
+          service: info,
+          frontend,
+          reason: `Service ${info.name} has no endpoints`,
+          rule: `no-endpoint-${frontend === "nodePort" ? "nodeports" : "services"}: ${where} : goto reject-chain`,
+        };
+      }
+      const notes: string[] = [];
+      let candidates: EndpointInfo[];
+      let masquerade = false;
+      if (frontend === "clusterIP") {
+        if (info.internalLocal) {
+          if (local.length === 0) {
+            return {
+              kind: "drop",
+              service: info,
+              frontend,
+              reason: `internalTrafficPolicy Local and no endpoint of ${info.name} on node ${p.node.name}`,
+              rule: `no-endpoint-services: ${where} : drop`,
+            };
+          }
+          candidates = local;
+          notes.push("internalTrafficPolicy Local: endpoints on this node only");
+        } else candidates = cluster;
+        if (!fromPod) {
+          masquerade = true;
+          notes.push(`source outside clusterCIDR ${cfg.clusterCIDR}: marked for masquerade`);
+        }
+      } else if (!info.externalLocal) {
+        candidates = cluster;
+        masquerade = true;
+        notes.push("externalTrafficPolicy Cluster: marked for masquerade");
+      } else if (fromPod) {
+        candidates = cluster;
+        notes.push("externalTrafficPolicy Local: pod traffic short-circuits to all endpoints");
+      } else if (p.fromHost) {
+        candidates = cluster;
+        masquerade = true;
+        notes.push(
+          "externalTrafficPolicy Local: the node's own traffic short-circuits to all endpoints, masqueraded",
+        );
+      } else if (local.length > 0) {
+        candidates = local;
+        notes.push("externalTrafficPolicy Local: endpoints on this node only, client address kept");
+      } else {
+        return {
+          kind: "drop",
+          service: info,
+          frontend,
+          reason: `externalTrafficPolicy Local and no endpoint of ${info.name} on node ${p.node.name}`,
+          rule: `no-endpoint-${frontend === "nodePort" ? "nodeports" : "services"}: ${where} : drop`,
+        };
+      }
+      const pick = info.affinity ? fnv32a(formatIPv4(p.src)) : fnv32a(`${formatIPv4(p.src)}:${p.sport}`);
+      const chosen = candidates[pick % candidates.length];
+      if (info.affinity) notes.push("sessionAffinity ClientIP: the client's address picks the endpoint");
+      if (chosen.ip === p.src) {
+        masquerade = true;
+        notes.push("hairpin (the endpoint is the client): marked for masquerade");
+      }
+      const terminatingOnly = candidates.every((e) => !e.ready);
+      if (terminatingOnly) notes.push("no ready endpoint: serving-terminating endpoints are used");
+      return {
+        kind: "dnat",
+        service: info,
+        frontend,
+        candidates,
+        chosen,
+        masquerade,
+        notes,
+        rule: `${frontend === "nodePort" ? "service-nodeports" : "service-ips"}: ${where} : goto ${chainName(info, frontend)}`,
+      };
+    }
+    if (this.#clusterIPs.has(p.dst)) {
+      return {
+        kind: "reject",
+        reason: `${formatIPv4(p.dst)} is a ClusterIP, but no Service port ${p.dport}/${p.protocol} is defined on it`,
+        rule: "filter: ip daddr @cluster-ips reject",
+      };
+    }
+    if (cfg.serviceCIDR.contains(p.dst)) {
+      return {
+        kind: "drop",
+        reason: `${formatIPv4(p.dst)} lies in serviceCIDR ${cfg.serviceCIDR} but no Service has it`,
+        rule: `filter: ip daddr ${cfg.serviceCIDR} drop`,
+      };
+    }
+    return { kind: "none" };
+  }
+}
+
+/** Ready endpoints; else serving-and-terminating ones. Never non-serving. */
+export function categorize(
+  endpoints: readonly EndpointInfo[],
+  nodeName: string,
+): { cluster: EndpointInfo[]; local: EndpointInfo[] } {
+  const pick = (eps: readonly EndpointInfo[]) => {
+    const ready = eps.filter((e) => e.ready);
+    return ready.length > 0 ? ready : eps.filter((e) => e.serving && e.terminating);
+  };
+  return { cluster: pick(endpoints), local: pick(endpoints.filter((e) => e.nodeName === nodeName)) };
+}
+
+function frontendLabel(frontend: Frontend, info: ServicePortInfo, p: ProxyPacket): string {
+  const proto = info.protocol.toLowerCase();
+  if (frontend === "nodePort") return `${proto} . ${p.dport}`;
+  return `${formatIPv4(p.dst)} . ${proto} . ${p.dport}`;
+}
+
+/**
+ * kube-proxy's chain names: `service-<HASH>-<namespace>/<name>/<protocol>/<port name>` (and
+ * `external-…` for external traffic). kube-proxy hashes with SHA-256 and base32; podnet uses FNV-1a
+ * with the same alphabet and length, so names have the real shape but not the real hash.
+ */
+export function chainName(info: ServicePortInfo, frontend: Frontend): string {
+  const key = `${info.name}${info.protocol.toLowerCase()}`;
+  const a = fnv32a(key);
+  const b = fnv32a(key, a);
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let hash = "";
+  let bits = a * 256 + (b & 255);
+  for (let i = 0; i < 8; i++) {
+    hash += alphabet[bits % 32];
+    bits = Math.floor(bits / 32);
+  }
+  const svc = info.service.metadata;
+  const base = `${hash}-${svc.namespace}/${svc.name}/${info.protocol.toLowerCase()}/${info.port.name ?? ""}`;
+  return frontend === "clusterIP" ? `service-${base}` : `external-${base}`;
+}

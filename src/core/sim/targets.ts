@@ -1,0 +1,189 @@
+/**
+ * What users type for a trace's endpoints, resolved against the cluster:
+ *
+ *   SRC  ns/pod | node/NAME | IP (a pod's, a node's, or an outside client entering at --node)
+ *   DST  ns/pod | node/NAME | name.ns[.svc[.<clusterDomain>]] | IP, each with an optional :PORT
+ *        (a number, or a Service or container port name)
+ *
+ * Problems come back as messages with a fix, for the CLI to print with exit code 2.
+ */
+import type { NodeState } from "../control/state.ts";
+import type { Pod, Protocol, Service } from "../model/k8s.ts";
+import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import type { Network } from "./network.ts";
+import type { Source } from "./trace.ts";
+
+export type Resolved<T> = { ok: true; value: T } | { ok: false; message: string };
+
+const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
+
+export function resolveSource(net: Network, text: string, entryNode?: string): Resolved<Source> {
+  if (text.startsWith("node/")) {
+    const node = net.nodeByName.get(text.slice(5));
+    return node ? { ok: true, value: { kind: "node", node } } : fail(unknownNode(net, text.slice(5)));
+  }
+  if (text.includes("/")) {
+    const pod = net.podByName.get(text);
+    if (!pod) return fail(unknownPod(net, text));
+    if (!pod.status?.podIP || !pod.spec.nodeName)
+      return fail(`pod ${text} has no address (it is ${pod.status?.phase ?? "Pending"}); it cannot send`);
+    return { ok: true, value: { kind: "pod", pod } };
+  }
+  const ip = parseIPv4(text);
+  if (ip === undefined) return fail(`"${text}" is not a source: write ns/pod, node/NAME or an IPv4 address`);
+  const pod = net.podByIP.get(ip);
+  if (pod) return { ok: true, value: { kind: "pod", pod } };
+  const node = net.nodeByIP.get(ip);
+  if (node) return { ok: true, value: { kind: "node", node } };
+  const entry = entryNode ? net.nodeByName.get(entryNode) : net.state.nodes[0];
+  if (!entry)
+    return fail(
+      entryNode ? unknownNode(net, entryNode) : "the cluster has no node for an outside client to enter",
+    );
+  return { ok: true, value: { kind: "external", ip, node: entry } };
+}
+
+export interface Destination {
+  ip: IPv4;
+  port: number;
+  protocol: Protocol;
+  /** What the user named, for headings: `Service shop/web (10.96.0.5)`. */
+  label: string;
+}
+
+export function resolveDestination(net: Network, text: string, protocol?: Protocol): Resolved<Destination> {
+  const m = /^(.*?)(?::([A-Za-z0-9-]+))?$/.exec(text)!;
+  const what = m[1];
+  const portText = m[2];
+  if (what.startsWith("node/")) {
+    const node = net.nodeByName.get(what.slice(5));
+    if (!node) return fail(unknownNode(net, what.slice(5)));
+    return withPort({
+      ip: node.ip,
+      label: `node ${node.name} (${formatIPv4(node.ip)})`,
+      portText,
+      protocol,
+      ports: hostPorts(net, node),
+    });
+  }
+  if (what.includes("/")) {
+    const pod = net.podByName.get(what);
+    if (!pod) return fail(unknownPod(net, what));
+    if (!pod.status?.podIP)
+      return fail(`pod ${what} has no address (it is ${pod.status?.phase ?? "Pending"})`);
+    return withPort({
+      ip: parseIPv4(pod.status.podIP)!,
+      label: `pod ${what} (${pod.status.podIP})`,
+      portText,
+      protocol,
+      ports: podPorts(pod),
+    });
+  }
+  const ip = parseIPv4(what);
+  if (ip !== undefined) {
+    const pod = net.podByIP.get(ip);
+    const svc = net.state.services.find((s) => s.spec.clusterIP === what);
+    const ports = pod ? podPorts(pod) : svc ? servicePorts(svc) : [];
+    return withPort({ ip, label: what, portText, protocol, ports });
+  }
+  const svc = findService(net, what);
+  if (!svc)
+    return fail(
+      `"${what}" is not a pod (ns/name), a node (node/NAME), a Service (name.namespace) or an IPv4 address`,
+    );
+  const id = `${svc.metadata.namespace}/${svc.metadata.name}`;
+  if (svc.spec.type === "ExternalName")
+    return fail(
+      `Service ${id} is an ExternalName alias of ${svc.spec.externalName}: it has no address of its own to trace to`,
+    );
+  if (svc.spec.clusterIP === "None")
+    return fail(
+      `Service ${id} is headless (clusterIP: None): it has no virtual IP; trace to one of its pods (podnet get endpointslices -n ${svc.metadata.namespace})`,
+    );
+  const vip = parseIPv4(svc.spec.clusterIP ?? "");
+  if (vip === undefined) return fail(`Service ${id} has no IPv4 ClusterIP`);
+  return withPort({
+    ip: vip,
+    label: `Service ${id} (${svc.spec.clusterIP})`,
+    portText,
+    protocol,
+    ports: servicePorts(svc),
+  });
+}
+
+type NamedPort = { name?: string; port: number; protocol: Protocol };
+
+function withPort(a: {
+  ip: IPv4;
+  label: string;
+  portText?: string;
+  protocol?: Protocol;
+  ports: NamedPort[];
+}): Resolved<Destination> {
+  let port: NamedPort | undefined;
+  if (a.portText === undefined) {
+    const candidates = a.protocol ? a.ports.filter((p) => p.protocol === a.protocol) : a.ports;
+    if (candidates.length !== 1) {
+      const list = a.ports.map((p) => `${p.name ? `${p.name}=` : ""}${p.port}/${p.protocol}`).join(", ");
+      return fail(`${a.label}: give a port (DST:PORT)${list ? `; it has ${list}` : ""}`);
+    }
+    port = candidates[0];
+  } else if (/^\d+$/.test(a.portText)) {
+    const n = Number(a.portText);
+    if (n < 1 || n > 65535) return fail(`port ${n} is out of range (1-65535)`);
+    const declared = a.ports.filter((p) => p.port === n);
+    const proto =
+      a.protocol ??
+      (declared.length > 0 && !declared.some((p) => p.protocol === "TCP") ? declared[0].protocol : "TCP");
+    port = { port: n, protocol: proto };
+  } else {
+    port = a.ports.find((p) => p.name === a.portText && (!a.protocol || p.protocol === a.protocol));
+    if (!port) return fail(`${a.label} has no port named "${a.portText}"`);
+  }
+  return {
+    ok: true,
+    value: { ip: a.ip, port: port.port, protocol: a.protocol ?? port.protocol, label: a.label },
+  };
+}
+
+function podPorts(pod: Pod): NamedPort[] {
+  return pod.spec.containers.flatMap((c) =>
+    (c.ports ?? []).map((p) => ({ name: p.name, port: p.containerPort, protocol: p.protocol ?? "TCP" })),
+  );
+}
+
+function servicePorts(svc: Service): NamedPort[] {
+  return (svc.spec.ports ?? []).map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? "TCP" }));
+}
+
+function hostPorts(net: Network, node: NodeState): NamedPort[] {
+  return net.state.pods.filter((p) => p.spec.hostNetwork && p.spec.nodeName === node.name).flatMap(podPorts);
+}
+
+/** `name.ns`, `name.ns.svc`, `name.ns.svc.cluster.local` (trailing dot allowed). */
+function findService(net: Network, text: string): Service | undefined {
+  const domain = net.state.config.clusterDomain;
+  const parts = text
+    .replace(/\.$/, "")
+    .replace(new RegExp(`\\.svc\\.${domain.replace(/\./g, "\\.")}$`), "")
+    .replace(/\.svc$/, "")
+    .split(".");
+  if (parts.length !== 2) return undefined;
+  const [name, ns] = parts;
+  return net.state.services.find((s) => s.metadata.name === name && s.metadata.namespace === ns);
+}
+
+function unknownPod(net: Network, text: string): string {
+  const [ns, name] = text.split("/", 2);
+  const near = [...net.podByName.keys()]
+    .filter((k) => k.startsWith(`${ns}/`) && (k.includes(name) || name.includes(k.split("/")[1])))
+    .slice(0, 3);
+  return `pod ${text} not found${near.length ? `; did you mean ${near.join(", ")}?` : " (podnet get pods lists them)"}`;
+}
+
+function unknownNode(net: Network, name: string): string {
+  return `node "${name}" not found; nodes: ${net.state.nodes
+    .map((n) => n.name)
+    .slice(0, 8)
+    .join(", ")}${net.state.nodes.length > 8 ? ", …" : ""}`;
+}

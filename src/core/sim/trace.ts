@@ -1,0 +1,663 @@
+/**
+ * The packet tracer: follows one packet hop by hop through the pod and node namespaces the CNI built
+ * and through kube-proxy's rules, as the reference articles walk through them.
+ *
+ *   pod netns: route lookup ─► veth ─► node: bridge cni0 ─► prerouting (kube-proxy DNAT)
+ *     ─► route lookup ─► cni0 → veth → pod                      (same node)
+ *                     ─► flannel.1: neighbour, FDB, VXLAN encap ─► eth0 ─► wire ─► eth0 ─► decap
+ *                     ─► eth0 (host-gw) / tunl0 (ipip)          ─► … ─► remote cni0 → veth → pod
+ *                     ─► local address: input ─► a host-network listener
+ *                     ─► default route: forwarded (with the CNI's masquerade for pod sources)
+ *     postrouting: masquerade marked packets to the egress device's address
+ *
+ * The end is `delivered` (to a container listening on the port, with the source it sees),
+ * `forwarded`, `dropped`, `rejected` or `no-listener`. `reply` traces the answer back through
+ * connection tracking, which undoes the NAT on the nodes that applied it. NetworkPolicy verdicts have
+ * their hooks (egress leaving the source pod, ingress reaching the destination pod) and are not
+ * evaluated yet.
+ */
+
+import { fnv32a } from "../control/names.ts";
+import type { NodeState } from "../control/state.ts";
+import {
+  BRIDGE,
+  hostVethName,
+  IPIP_DEVICE,
+  macFor,
+  renderRoute,
+  tunnelAddressOf,
+  VXLAN_DEVICE,
+  VXLAN_PORT,
+  VXLAN_VNI,
+  vtepMac,
+} from "../graph/devices.ts";
+import type { Pod, Protocol } from "../model/k8s.ts";
+import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import type { EndpointInfo, ProxyResult } from "../proxy/service-proxy.ts";
+import type { Network } from "./network.ts";
+
+export type Verdict = "delivered" | "forwarded" | "dropped" | "rejected" | "no-listener";
+
+export interface PacketHeader {
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  protocol: Protocol;
+  /** Present while encapsulated. */
+  outer?: { src: string; dst: string; protocol: "UDP" | "IPIP"; dport?: number; vni?: number };
+}
+
+export interface Hop {
+  /** `pod ns/name`, `node NAME`, `wire`, `client`. */
+  at: string;
+  device?: string;
+  /** What happened: `route`, `veth`, `bridge`, `dnat`, `snat`, `encap`, `decap`, `policy`, `deliver`… */
+  step: string;
+  /** The lookup made and the entry that matched. */
+  detail: string;
+  /** The packet after this hop. */
+  packet: PacketHeader;
+}
+
+/** Where a packet starts. */
+export type Source =
+  | { kind: "pod"; pod: Pod }
+  | { kind: "node"; node: NodeState }
+  | { kind: "external"; ip: IPv4; node: NodeState };
+
+export interface TraceRequest {
+  source: Source;
+  dst: IPv4;
+  dport: number;
+  protocol: Protocol;
+  sport?: number;
+  /** Force this endpoint when a Service could pick several. */
+  endpoint?: EndpointInfo;
+}
+
+export interface TraceResult {
+  verdict: Verdict;
+  reason: string;
+  /** Every backend the Service could pick (`ip:port`); empty when no Service matched. */
+  endpoints: string[];
+  chosen?: string;
+  service?: string;
+  masquerade: boolean;
+  delivered?: { pod?: string; node?: string; container?: string; seenSource: string };
+  hops: Hop[];
+  reply?: TraceResult;
+}
+
+interface NatEntry {
+  node: string;
+  kind: "dnat" | "snat";
+  from: { ip: IPv4; port: number };
+  to: { ip: IPv4; port: number };
+}
+
+/** Where the packet is now. */
+type Place =
+  | { kind: "pod"; pod: Pod; node: NodeState; arrived?: boolean }
+  | { kind: "host"; node: NodeState }
+  | { kind: "wire"; from: NodeState; to: NodeState };
+
+const MAX_HOPS = 64;
+
+export function ephemeralPort(seed: string): number {
+  return 32768 + (fnv32a(seed) % 28232);
+}
+
+export function trace(net: Network, req: TraceRequest, opts: { reply?: boolean } = {}): TraceResult {
+  const t = new Tracer(net);
+  const result = t.run(req);
+  if (opts.reply && result.verdict === "delivered") result.reply = t.reply(req, result);
+  return result;
+}
+
+class Tracer {
+  readonly hops: Hop[] = [];
+  readonly nat: NatEntry[] = [];
+  src: IPv4 = 0;
+  sport = 0;
+  dst: IPv4 = 0;
+  dport = 0;
+  protocol: Protocol = "TCP";
+  outer: PacketHeader["outer"];
+  masquerade = false;
+  marked = false;
+  proxied: Extract<ProxyResult, { kind: "dnat" }> | undefined;
+  forced: EndpointInfo | undefined;
+
+  constructor(readonly net: Network) {}
+
+  header(): PacketHeader {
+    const h: PacketHeader = {
+      src: formatIPv4(this.src),
+      sport: this.sport,
+      dst: formatIPv4(this.dst),
+      dport: this.dport,
+      protocol: this.protocol,
+    };
+    if (this.outer) h.outer = { ...this.outer };
+    return h;
+  }
+
+  hop(at: string, step: string, detail: string, device?: string): void {
+    this.hops.push({ at, step, detail, ...(device ? { device } : {}), packet: this.header() });
+  }
+
+  end(verdict: Verdict, reason: string, extra: Partial<TraceResult> = {}): TraceResult {
+    const p = this.proxied;
+    return {
+      verdict,
+      reason,
+      endpoints: p ? p.candidates.map((e) => `${formatIPv4(e.ip)}:${e.port}`) : [],
+      ...(p ? { chosen: `${formatIPv4(p.chosen.ip)}:${p.chosen.port}`, service: p.service.name } : {}),
+      masquerade: this.masquerade,
+      hops: this.hops,
+      ...extra,
+    };
+  }
+
+  run(req: TraceRequest): TraceResult {
+    this.protocol = req.protocol;
+    this.dst = req.dst;
+    this.dport = req.dport;
+    this.forced = req.endpoint;
+    const s = req.source;
+    if (s.kind === "pod") {
+      const node = this.net.nodeOf(s.pod)!;
+      if (s.pod.spec.hostNetwork) return this.fromHost(node, req, `pod ${name(s.pod)} (host network)`);
+      this.src = parseIPv4(s.pod.status!.podIP!)!;
+      this.sport = req.sport ?? ephemeralPort(`${name(s.pod)}>${formatIPv4(req.dst)}:${req.dport}`);
+      return this.walk({ kind: "pod", pod: s.pod, node });
+    }
+    if (s.kind === "node") return this.fromHost(s.node, req, `node ${s.node.name}`);
+    this.src = s.ip;
+    this.sport = req.sport ?? ephemeralPort(`${formatIPv4(s.ip)}>${formatIPv4(req.dst)}:${req.dport}`);
+    this.hop(
+      "client",
+      "wire",
+      `an outside client sends to ${formatIPv4(req.dst)}; the network delivers it to node ${s.node.name}`,
+    );
+    this.hop(`node ${s.node.name}`, "receive", `arrives on eth0 (${formatIPv4(s.node.ip)})`, "eth0");
+    return this.walk({ kind: "host", node: s.node }, { entering: true });
+  }
+
+  /** A process in a node's root namespace: route first (to pick the source), then the output hook. */
+  fromHost(node: NodeState, req: TraceRequest, who: string): TraceResult {
+    const r = this.net.nodeRoute(node, req.dst);
+    this.src = r.src ?? this.net.deviceAddress(node, r.dev);
+    if (this.net.isNodeAddress(node, req.dst)) this.src = req.dst >>> 24 === 127 ? req.dst : node.ip;
+    this.sport = req.sport ?? ephemeralPort(`${who}>${formatIPv4(req.dst)}:${req.dport}`);
+    this.hop(
+      `node ${node.name}`,
+      "route",
+      `${who} sends; route lookup: ${renderRoute(r)} → source address ${formatIPv4(this.src)}`,
+      r.dev,
+    );
+    const stop = this.proxy(node, { fromHost: true, hook: "output" });
+    if (stop) return stop;
+    return this.walk({ kind: "host", node }, { routed: true });
+  }
+
+  /** kube-proxy's nat rules at prerouting/output; returns a final result for reject/drop. */
+  proxy(node: NodeState, how: { fromHost: boolean; hook: "prerouting" | "output" }): TraceResult | undefined {
+    const decision = this.net.proxy.decide({
+      node,
+      src: this.src,
+      sport: this.sport,
+      dst: this.dst,
+      dport: this.dport,
+      protocol: this.protocol,
+      fromHost: how.fromHost,
+      toLocalAddress: this.net.isNodeAddress(node, this.dst),
+    });
+    const at = `node ${node.name}`;
+    if (decision.kind === "none") return undefined;
+    if (decision.kind !== "dnat") {
+      this.hop(
+        at,
+        decision.kind === "reject" ? "reject" : "drop",
+        `kube-proxy ${how.hook}: ${decision.rule} (${decision.reason})`,
+      );
+      return this.end(
+        decision.kind === "reject" ? "rejected" : "dropped",
+        decision.reason,
+        decision.service ? { service: decision.service.name } : {},
+      );
+    }
+    const chosen =
+      this.forced && decision.candidates.some((e) => e.ip === this.forced!.ip && e.port === this.forced!.port)
+        ? this.forced
+        : decision.chosen;
+    this.proxied = { ...decision, chosen };
+    const before = `${formatIPv4(this.dst)}:${this.dport}`;
+    this.nat.push({
+      node: node.name,
+      kind: "dnat",
+      from: { ip: this.dst, port: this.dport },
+      to: { ip: chosen.ip, port: chosen.port },
+    });
+    this.dst = chosen.ip;
+    this.dport = chosen.port;
+    const many = decision.candidates.length > 1 ? ` — one of ${decision.candidates.length} endpoints` : "";
+    const notes = decision.notes.length ? `; ${decision.notes.join("; ")}` : "";
+    this.hop(
+      at,
+      "dnat",
+      `kube-proxy ${how.hook}: ${decision.rule} → DNAT ${before} → ${formatIPv4(chosen.ip)}:${chosen.port}${chosen.pod ? ` (${chosen.pod})` : ""}${many}${notes}`,
+    );
+    if (decision.masquerade) this.marked = true;
+    return undefined;
+  }
+
+  /** Postrouting: masquerade a marked packet to the egress device's address. */
+  postrouting(node: NodeState, dev: string): void {
+    if (!this.marked) return;
+    this.marked = false;
+    const to = this.net.deviceAddress(node, dev);
+    const port = this.sport;
+    this.nat.push({
+      node: node.name,
+      kind: "snat",
+      from: { ip: this.src, port: this.sport },
+      to: { ip: to, port },
+    });
+    const before = formatIPv4(this.src);
+    this.src = to;
+    this.masquerade = true;
+    this.hop(
+      `node ${node.name}`,
+      "snat",
+      `kube-proxy postrouting: mark 0x4000 → masquerade ${before} → ${formatIPv4(to)} (the address of ${dev})`,
+      dev,
+    );
+  }
+
+  walk(start: Place, flags: { entering?: boolean; routed?: boolean } = {}): TraceResult {
+    let place: Place = start;
+    let entering = flags.entering ?? false;
+    let routed = flags.routed ?? false;
+    for (let guard = 0; guard < MAX_HOPS; guard++) {
+      if (place.kind === "pod") {
+        const { pod, node } = place;
+        const at = `pod ${name(pod)}`;
+        if (place.arrived) return this.deliverInPod(pod, "eth0", `arrives on eth0 (${formatIPv4(this.dst)})`);
+        const podIP = parseIPv4(pod.status!.podIP!)!;
+        if (this.dst === podIP || this.dst >>> 24 === 127)
+          return this.deliverInPod(
+            pod,
+            "lo",
+            "the destination is the pod's own address: loopback, shared by its containers",
+          );
+        const r = this.net.podRoute(node, pod, this.dst);
+        this.hop(
+          at,
+          "route",
+          `route lookup: ${renderRoute(r)}${r.via !== undefined ? ` → next hop ${formatIPv4(r.via)} (${macFor(r.via)})` : ` → ARP ${formatIPv4(this.dst)} on the link`}`,
+          "eth0",
+        );
+        this.hop(at, "policy", "NetworkPolicy egress: not evaluated (policy analysis is issue #4)", "eth0");
+        const veth = hostVethName(pod);
+        this.hop(
+          `node ${node.name}`,
+          "veth",
+          `veth pair: eth0 in the pod → ${veth} on the node, a port of bridge ${BRIDGE}`,
+          veth,
+        );
+        if (r.via === undefined) {
+          // Same subnet: the bridge switches the frame at layer 2 (netfilter still sees it: br_netfilter).
+          const stop = this.proxy(node, { fromHost: false, hook: "prerouting" });
+          if (stop) return stop;
+          const next = this.bridgeTo(node, `bridge ${BRIDGE}: FDB lookup`);
+          if (next) {
+            place = next;
+            continue;
+          }
+          if (this.net.isNodeAddress(node, this.dst)) {
+            this.hop(
+              `node ${node.name}`,
+              "bridge",
+              `bridge ${BRIDGE}: ${formatIPv4(this.dst)} is the bridge's own address → up to the node's IP stack`,
+              BRIDGE,
+            );
+          }
+        } else {
+          this.hop(
+            `node ${node.name}`,
+            "bridge",
+            `bridge ${BRIDGE}: the destination MAC is the bridge's own (${macFor(r.via)}) → up to the node's IP stack`,
+            BRIDGE,
+          );
+        }
+        place = { kind: "host", node };
+        entering = true;
+        continue;
+      }
+      if (place.kind === "wire") {
+        const { from, to } = place;
+        this.hop("wire", "wire", `underlay: ${formatIPv4(from.ip)} → ${formatIPv4(to.ip)}`);
+        this.hop(`node ${to.name}`, "receive", `arrives on eth0 (${formatIPv4(to.ip)})`, "eth0");
+        if (this.outer) {
+          const o = this.outer;
+          this.outer = undefined;
+          const dev = o.protocol === "UDP" ? VXLAN_DEVICE : IPIP_DEVICE;
+          this.hop(
+            `node ${to.name}`,
+            "decap",
+            o.protocol === "UDP"
+              ? `UDP ${VXLAN_PORT} → ${VXLAN_DEVICE} (VNI ${o.vni}): decapsulate`
+              : `IP protocol 4 → ${IPIP_DEVICE}: decapsulate`,
+            dev,
+          );
+        }
+        place = { kind: "host", node: to };
+        entering = true;
+        continue;
+      }
+      // The node's root namespace.
+      const node = place.node;
+      const at = `node ${node.name}`;
+      if (entering) {
+        entering = false;
+        const back = this.conntrackReply(node);
+        if (!back) {
+          const stop = this.proxy(node, { fromHost: false, hook: "prerouting" });
+          if (stop) return stop;
+        }
+      }
+      if (this.net.isNodeAddress(node, this.dst)) {
+        this.hop(at, "input", `${formatIPv4(this.dst)} is an address of this node → input path`);
+        return this.deliverToHost(node);
+      }
+      const r = this.net.nodeRoute(node, this.dst);
+      if (!routed) this.hop(at, "route", `route lookup: ${renderRoute(r)}`, r.dev);
+      routed = false;
+      this.postrouting(node, r.dev);
+      if (r.dev === BRIDGE) {
+        const next = this.bridgeTo(node, `${BRIDGE}: neighbour ${formatIPv4(this.dst)} → FDB lookup`);
+        if (next) {
+          place = next;
+          continue;
+        }
+        return this.end("dropped", `no pod has ${formatIPv4(this.dst)} on node ${node.name}`);
+      }
+      if (r.dev === VXLAN_DEVICE || r.dev === IPIP_DEVICE) {
+        const owner = this.net.strayPods.get(this.dst) ?? this.net.podCIDROwner(this.dst)!;
+        if (r.dev === VXLAN_DEVICE) {
+          const vtep = tunnelAddressOf(owner);
+          this.hop(
+            at,
+            "neighbour",
+            `${VXLAN_DEVICE}: neighbour ${formatIPv4(vtep)} lladdr ${vtepMac(owner)} (PERMANENT); FDB ${vtepMac(owner)} dst ${formatIPv4(owner.ip)}`,
+            VXLAN_DEVICE,
+          );
+          this.outer = {
+            src: formatIPv4(node.ip),
+            dst: formatIPv4(owner.ip),
+            protocol: "UDP",
+            dport: VXLAN_PORT,
+            vni: VXLAN_VNI,
+          };
+          this.hop(
+            at,
+            "encap",
+            `VXLAN encapsulation: outer ${formatIPv4(node.ip)} → ${formatIPv4(owner.ip)} UDP ${VXLAN_PORT}, VNI ${VXLAN_VNI}`,
+            VXLAN_DEVICE,
+          );
+        } else {
+          this.outer = { src: formatIPv4(node.ip), dst: formatIPv4(owner.ip), protocol: "IPIP" };
+          this.hop(
+            at,
+            "encap",
+            `IP-in-IP encapsulation: outer ${formatIPv4(node.ip)} → ${formatIPv4(owner.ip)} (protocol 4)`,
+            IPIP_DEVICE,
+          );
+        }
+        this.hop(
+          at,
+          "route",
+          `outer route lookup: ${renderRoute(this.net.nodeRoute(node, owner.ip))}`,
+          "eth0",
+        );
+        place = { kind: "wire", from: node, to: owner };
+        continue;
+      }
+      // eth0: another node (underlay, host-gw next hop) or the outside world.
+      const target = r.via !== undefined ? this.net.nodeByIP.get(r.via) : this.net.nodeByIP.get(this.dst);
+      if (target && target !== node) {
+        place = { kind: "wire", from: node, to: target };
+        continue;
+      }
+      if (
+        this.net.state.config.clusterCIDR.contains(this.src) &&
+        !this.net.state.config.clusterCIDR.contains(this.dst)
+      ) {
+        const before = formatIPv4(this.src);
+        this.nat.push({
+          node: node.name,
+          kind: "snat",
+          from: { ip: this.src, port: this.sport },
+          to: { ip: node.ip, port: this.sport },
+        });
+        this.src = node.ip;
+        this.masquerade = true;
+        this.hop(
+          at,
+          "snat",
+          `CNI masquerade (pod traffic leaving the cluster network): ${before} → ${formatIPv4(node.ip)}`,
+          "eth0",
+        );
+      }
+      this.hop(
+        at,
+        "forward",
+        `out of eth0 towards ${formatIPv4(this.dst)}${r.via !== undefined ? ` via ${formatIPv4(r.via)}` : ""}`,
+        "eth0",
+      );
+      return this.end(
+        "forwarded",
+        `left node ${node.name} towards ${formatIPv4(this.dst)}, an address outside the cluster`,
+      );
+    }
+    return this.end("dropped", `more than ${MAX_HOPS} hops: a routing loop`);
+  }
+
+  /** Bridge FDB lookup for the current destination on a node: to the pod's veth, or undefined. */
+  bridgeTo(node: NodeState, what: string): Place | undefined {
+    const pod = this.net.podByIP.get(this.dst);
+    if (!pod || pod.spec.nodeName !== node.name) return undefined;
+    const veth = hostVethName(pod);
+    this.hop(`node ${node.name}`, "bridge", `${what}: ${macFor(this.dst)} → port ${veth}`, BRIDGE);
+    this.hop(`pod ${name(pod)}`, "veth", `veth pair: ${veth} → eth0 in pod ${name(pod)}`, "eth0");
+    this.hop(
+      `pod ${name(pod)}`,
+      "policy",
+      "NetworkPolicy ingress: not evaluated (policy analysis is issue #4)",
+      "eth0",
+    );
+    return { kind: "pod", pod, node, arrived: true };
+  }
+
+  deliverInPod(pod: Pod, dev: string, why: string): TraceResult {
+    const listener = listenerOf(pod, this.dport, this.protocol);
+    const at = `pod ${name(pod)}`;
+    if (!listener) {
+      this.hop(
+        at,
+        "no-listener",
+        `${why}; no container of the pod listens on ${this.dport}/${this.protocol}`,
+        dev,
+      );
+      return this.end("no-listener", `nothing in pod ${name(pod)} listens on ${this.dport}/${this.protocol}`);
+    }
+    const seen = `${formatIPv4(this.src)}:${this.sport}`;
+    this.hop(
+      at,
+      "deliver",
+      `${why}; delivered to container ${listener} on ${this.dport}/${this.protocol}`,
+      dev,
+    );
+    return this.end("delivered", `container ${listener} of pod ${name(pod)} receives it from ${seen}`, {
+      delivered: { pod: name(pod), container: listener, seenSource: seen },
+    });
+  }
+
+  deliverToHost(node: NodeState): TraceResult {
+    const seen = `${formatIPv4(this.src)}:${this.sport}`;
+    for (const p of this.net.state.pods) {
+      if (!p.spec.hostNetwork || p.spec.nodeName !== node.name) continue;
+      const c = listenerOf(p, this.dport, this.protocol);
+      if (c) {
+        this.hop(
+          `node ${node.name}`,
+          "deliver",
+          `delivered to container ${c} of host-network pod ${name(p)} on ${this.dport}/${this.protocol}`,
+        );
+        return this.end(
+          "delivered",
+          `container ${c} of pod ${name(p)} (host network) receives it from ${seen}`,
+          {
+            delivered: { pod: name(p), node: node.name, container: c, seenSource: seen },
+          },
+        );
+      }
+    }
+    if (this.proxied && this.dst === this.proxied.chosen.ip && !this.proxied.chosen.pod) {
+      this.hop(
+        `node ${node.name}`,
+        "deliver",
+        `delivered to the node's ${formatIPv4(this.dst)}:${this.dport} (a Service endpoint outside any pod)`,
+      );
+      return this.end(
+        "delivered",
+        `node ${node.name} receives it on ${this.dport}/${this.protocol} from ${seen}`,
+        { delivered: { node: node.name, seenSource: seen } },
+      );
+    }
+    this.hop(
+      `node ${node.name}`,
+      "no-listener",
+      `nothing known listens on ${formatIPv4(this.dst)}:${this.dport}/${this.protocol} (no host-network pod declares it, no nodePort)`,
+    );
+    return this.end("no-listener", `nothing on node ${node.name} listens on ${this.dport}/${this.protocol}`);
+  }
+
+  /** Connection tracking: a reply entering a node that NATed the original undoes it here. */
+  conntrackReply(node: NodeState): boolean {
+    let undone = false;
+    for (const e of this.nat) {
+      if (e.node !== node.name || e.kind === "dnat") continue;
+      if (this.dst === e.to.ip && this.dport === e.to.port) {
+        this.dst = e.from.ip;
+        this.dport = e.from.port;
+        this.hop(
+          `node ${node.name}`,
+          "conntrack",
+          `conntrack: reply to masqueraded ${formatIPv4(e.to.ip)} → destination restored to ${formatIPv4(e.from.ip)}`,
+        );
+        undone = true;
+      }
+    }
+    for (const e of this.nat) {
+      if (e.node !== node.name || e.kind === "snat") continue;
+      if (this.src === e.to.ip && this.sport === e.to.port) {
+        this.src = e.from.ip;
+        this.sport = e.from.port;
+        this.hop(
+          `node ${node.name}`,
+          "conntrack",
+          `conntrack: reply from endpoint ${formatIPv4(e.to.ip)}:${e.to.port} → source restored to ${formatIPv4(e.from.ip)}:${e.from.port}`,
+        );
+        undone = true;
+      }
+    }
+    return undone;
+  }
+
+  /** Traces the answer: from the receiver back to the address it saw, through the recorded NAT. */
+  reply(req: TraceRequest, forward: TraceResult): TraceResult {
+    const back = new Tracer(this.net);
+    back.nat.push(...this.nat);
+    back.protocol = this.protocol;
+    back.src = this.dst;
+    back.sport = this.dport;
+    back.dst = this.src;
+    back.dport = this.sport;
+    const d = forward.delivered!;
+    const pod = d.pod ? this.net.podByName.get(d.pod) : undefined;
+    const client = req.source;
+    const origin = {
+      ip:
+        client.kind === "pod"
+          ? parseIPv4(client.pod.status!.podIP!)!
+          : client.kind === "external"
+            ? client.ip
+            : undefined,
+    };
+    let result: TraceResult;
+    if (pod && !pod.spec.hostNetwork) {
+      back.hop(
+        `pod ${name(pod)}`,
+        "reply",
+        `the reply leaves ${formatIPv4(back.src)}:${back.sport} for ${formatIPv4(back.dst)}:${back.dport}`,
+        "eth0",
+      );
+      result = back.walkReply({ kind: "pod", pod, node: this.net.nodeOf(pod)! }, origin.ip);
+    } else {
+      const node =
+        this.net.nodeByName.get(d.node ?? (pod ? pod.spec.nodeName! : "")) ?? this.net.state.nodes[0];
+      back.hop(
+        `node ${node.name}`,
+        "reply",
+        `the reply leaves ${formatIPv4(back.src)}:${back.sport} for ${formatIPv4(back.dst)}:${back.dport}`,
+      );
+      result = back.walkReply({ kind: "host", node }, origin.ip);
+    }
+    return result;
+  }
+
+  walkReply(start: Place, originalClient: IPv4 | undefined): TraceResult {
+    const r = this.walk(start, start.kind === "host" ? { entering: true } : {});
+    // The reply reaches the original client: a pod (delivered by walk), the node itself, or the outside.
+    if (r.verdict === "no-listener" && r.hops.at(-1)?.at.startsWith("pod ")) {
+      const last = r.hops.at(-1)!;
+      last.step = "deliver";
+      last.detail =
+        "the reply reaches the client's socket (connection tracking matches it to the open connection)";
+      return {
+        ...r,
+        verdict: "delivered",
+        reason: `the client receives the reply from ${formatIPv4(this.src)}:${this.sport}`,
+        delivered: { seenSource: `${formatIPv4(this.src)}:${this.sport}` },
+      };
+    }
+    if (
+      r.verdict === "no-listener" ||
+      (r.verdict === "forwarded" && originalClient !== undefined && this.dst === originalClient)
+    ) {
+      return {
+        ...r,
+        verdict: r.verdict === "forwarded" ? "forwarded" : "delivered",
+        reason: `the client receives the reply from ${formatIPv4(this.src)}:${this.sport}`,
+        delivered: { seenSource: `${formatIPv4(this.src)}:${this.sport}` },
+      };
+    }
+    return r;
+  }
+}
+
+/** The container listening on a port (declared containerPort and protocol), if any. */
+export function listenerOf(pod: Pod, port: number, protocol: Protocol): string | undefined {
+  for (const c of pod.spec.containers) {
+    if ((c.ports ?? []).some((p) => p.containerPort === port && (p.protocol ?? "TCP") === protocol))
+      return c.name;
+  }
+  return undefined;
+}
+
+function name(p: Pod): string {
+  return `${p.metadata.namespace}/${p.metadata.name}`;
+}

@@ -137,6 +137,118 @@ describe("podnet CLI", () => {
     assert.equal(r.stdout.trim(), "true 7");
   });
 
+  it("trace: text for people, JSON with verdict, endpoints, masquerade and hops", () => {
+    const text = podnet([
+      "trace",
+      "-f",
+      "examples/articles",
+      "--from",
+      "default/pod1",
+      "--to",
+      "default/pod3:8080",
+    ]);
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, /^trace TCP default\/pod1 → pod default\/pod3 \(10\.244\.1\.2\):8080$/m);
+    assert.match(text.out, /VXLAN encapsulation: outer 172\.18\.0\.2 → 172\.18\.0\.3 UDP 8472, VNI 1/);
+    assert.match(
+      text.out,
+      /^delivered: container c1 of pod default\/pod3 receives it from 10\.244\.0\.2:\d+$/m,
+    );
+    const json = JSON.parse(
+      podnet([
+        "trace",
+        "-f",
+        "examples/articles",
+        "--from",
+        "default/pod1",
+        "--to",
+        "database.default",
+        "-o",
+        "json",
+        "--reply",
+      ]).out,
+    );
+    assert.equal(json.verdict, "delivered");
+    assert.deepEqual(json.endpoints.length, 2);
+    assert.equal(json.masquerade, false);
+    assert.ok(
+      json.hops.length > 5 &&
+        json.hops.every(
+          (h: { at: string; step: string; detail: string; packet: object }) =>
+            h.at && h.step && h.detail && h.packet,
+        ),
+    );
+    assert.equal(json.reply.verdict, "delivered");
+    const all = JSON.parse(
+      podnet([
+        "trace",
+        "-f",
+        "examples/articles",
+        "--from",
+        "default/pod1",
+        "--to",
+        "service1.default",
+        "--all-endpoints",
+        "-o",
+        "json",
+      ]).out,
+    );
+    assert.equal(all.traces.length, 3);
+    assert.deepEqual(
+      all.traces.map((t: { endpoint: string }) => t.endpoint).sort(),
+      [...all.endpoints].sort(),
+    );
+  });
+
+  it("trace: bad endpoints exit 2 with a fix", () => {
+    const cases: [string[], RegExp][] = [
+      [["--from", "default/nope", "--to", "default/pod1:8080"], /--from: pod default\/nope not found/],
+      [
+        ["--from", "default/pod1", "--to", "default/pod3"],
+        /--to: pod default\/pod3 \(10\.244\.1\.2\): give a port \(DST:PORT\); it has http=8080\/TCP, metrics=9090\/TCP/,
+      ],
+      [
+        ["--from", "default/pod1", "--to", "nosuch.default:80"],
+        /is not a pod \(ns\/name\), a node \(node\/NAME\), a Service/,
+      ],
+      [["--from", "default/pod1"], /required option '--to <dst>' not specified/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = podnet(["trace", "-f", "examples/articles", ...args]);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
+      assert.match(r.err, msg);
+    }
+  });
+
+  it("routes and fib print the device view and the formal model", () => {
+    const node = podnet(["routes", "-f", "examples/articles", "--node", "node-2"]);
+    assert.equal(node.code, 0, node.err);
+    assert.match(node.out, /^\$ ip route$/m);
+    assert.match(node.out, /^10\.244\.0\.0\/24 via 10\.244\.0\.0 dev flannel\.1 onlink$/m);
+    const pod = podnet(["routes", "-f", "examples/articles", "--pod", "default/pod1"]);
+    assert.match(pod.out, /^default via 10\.244\.0\.1 dev eth0$/m);
+    const fib = podnet(["fib", "-f", "examples/articles", "--pod", "default/pod1"]);
+    assert.equal(fib.code, 0, fib.err);
+    assert.match(fib.out, /^\*\s+\*\s+127\.0\.0\.1\s+8080\/TCP\s+Deliver\(default\/pod1\/c1\)$/m);
+    assert.match(fib.out, /^\*\s+\*\s+\*\s+\*\s+Forward\(node-1\)$/m);
+    assert.equal(podnet(["fib", "-f", "examples/articles"]).code, 2);
+  });
+
+  it("check: exit 0 on a sound cluster, 1 with the violations listed", () => {
+    const ok = podnet(["check", "-f", "examples/shop"]);
+    assert.equal(ok.code, 0, ok.out + ok.err);
+    assert.match(ok.out, /^ok: \d+ traces covering/m);
+    const bad = podnet(
+      ["check", "-f", "-"],
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: twin}\nspec:\n  containers:\n    - {name: one, ports: [{containerPort: 80}]}\n    - {name: two, ports: [{containerPort: 80}]}\n",
+    );
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.out,
+      /^violation \(localhost\): pod default\/twin: containers one and two both open 80\/TCP/m,
+    );
+  });
+
   it("warnings go to stderr and do not change the exit code", () => {
     const r = podnet(["get", "nodes", "-f", "examples/live-dump"]);
     assert.equal(r.code, 0);

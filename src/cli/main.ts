@@ -3,6 +3,7 @@
  * like bad input; no command prints a stack trace for a user's mistake.
  */
 import { Command, CommanderError } from "commander";
+import { checkCommand } from "./check.ts";
 import { CliExit, EXIT_BAD_INPUT, packageVersion } from "./common.ts";
 import { demoCommand } from "./demo.ts";
 import { fibCommand } from "./fib.ts";
@@ -18,7 +19,14 @@ export function buildProgram(): Command {
     .version(packageVersion(), "--version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  for (const cmd of [getCommand(), traceCommand(), routesCommand(), fibCommand(), demoCommand()]) {
+  for (const cmd of [
+    getCommand(),
+    traceCommand(),
+    routesCommand(),
+    fibCommand(),
+    checkCommand(),
+    demoCommand(),
+  ]) {
     program.addCommand(cmd.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }
   return program;

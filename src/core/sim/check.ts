@@ -1,0 +1,194 @@
+/**
+ * `check`: the Kubernetes networking model's requirements, verified on the resolved cluster by tracing
+ * packets through the simulated network (the fourth reference article's constraints):
+ *
+ *   1. addresses are unique across pods, nodes and Services;
+ *   2. containers of a pod reach each other on localhost (two cannot open the same port);
+ *   3. every pod reaches every pod by its IP, and the receiver sees the sender's own IP (no NAT);
+ *   4. every node reaches every pod.
+ *
+ * Pod and node reachability is a property of node pairs (routes and tunnels) plus each pod's own
+ * attachment, so the check traces every ordered pair of nodes once (between two of their pods), and
+ * every pod once as a destination from another node and from its own node. Above `maxNodePairs`,
+ * each node is checked against a deterministic sample of the others; the report says so.
+ */
+import { fnv32a } from "../control/names.ts";
+import type { NodeState } from "../control/state.ts";
+import type { Pod } from "../model/k8s.ts";
+import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import type { Network } from "./network.ts";
+import { type TraceResult, trace } from "./trace.ts";
+
+export interface Violation {
+  requirement: "unique-addresses" | "localhost" | "pod-to-pod" | "node-to-pod";
+  message: string;
+  /** The hops of the trace that shows it, when a trace does. */
+  path?: string[];
+}
+
+export interface CheckReport {
+  violations: Violation[];
+  traced: number;
+  coverage: string;
+}
+
+export function checkModel(net: Network, opts: { maxNodePairs?: number } = {}): CheckReport {
+  const violations: Violation[] = [];
+  const state = net.state;
+  let traced = 0;
+
+  // 1. Unique addresses.
+  const owners = new Map<IPv4, string>();
+  const claim = (ip: IPv4 | undefined, who: string) => {
+    if (ip === undefined) return;
+    const prev = owners.get(ip);
+    if (prev && prev !== who)
+      violations.push({
+        requirement: "unique-addresses",
+        message: `${formatIPv4(ip)} belongs to both ${prev} and ${who}`,
+      });
+    else owners.set(ip, who);
+  };
+  for (const n of state.nodes) claim(n.ip, `node ${n.name}`);
+  for (const [ip, p] of net.podByIP) claim(ip, `pod ${p.metadata.namespace}/${p.metadata.name}`);
+  for (const s of state.services) {
+    for (const ip of s.spec.clusterIPs ?? [])
+      if (ip !== "None") claim(parseIPv4(ip), `Service ${s.metadata.namespace}/${s.metadata.name}`);
+  }
+  for (let i = 0; i < state.nodes.length; i++) {
+    for (let j = i + 1; j < state.nodes.length; j++) {
+      const a = state.nodes[i];
+      const b = state.nodes[j];
+      if (a.podCIDR.overlaps(b.podCIDR)) {
+        violations.push({
+          requirement: "unique-addresses",
+          message: `podCIDR ${a.podCIDR} of ${a.name} overlaps podCIDR ${b.podCIDR} of ${b.name}`,
+        });
+      }
+    }
+  }
+
+  // 2. Localhost between the containers of a pod.
+  for (const p of net.podByIP.values()) {
+    const seen = new Map<string, string>();
+    for (const c of p.spec.containers) {
+      for (const port of c.ports ?? []) {
+        const key = `${port.containerPort}/${port.protocol ?? "TCP"}`;
+        const other = seen.get(key);
+        if (other && other !== c.name) {
+          violations.push({
+            requirement: "localhost",
+            message: `pod ${p.metadata.namespace}/${p.metadata.name}: containers ${other} and ${c.name} both open ${key}; only one can bind it on the pod's shared localhost`,
+          });
+        }
+        seen.set(key, c.name);
+      }
+    }
+  }
+
+  // 3 and 4. Reachability.
+  const podsOn = new Map<string, Pod[]>();
+  for (const p of net.podByIP.values()) {
+    const list = podsOn.get(p.spec.nodeName!) ?? [];
+    list.push(p);
+    podsOn.set(p.spec.nodeName!, list);
+  }
+  const withPods = state.nodes.filter((n) => podsOn.has(n.name));
+  const maxPairs = opts.maxNodePairs ?? 40_000;
+  const full = state.nodes.length * state.nodes.length <= maxPairs;
+  const sample = full
+    ? state.nodes.length
+    : Math.max(1, Math.floor(maxPairs / Math.max(1, state.nodes.length)));
+  const partners = (n: NodeState, pool: NodeState[]) => {
+    if (full) return pool;
+    const start = fnv32a(n.name) % pool.length;
+    return Array.from(
+      { length: Math.min(sample, pool.length) },
+      (_, k) => pool[(start + k * 7919) % pool.length],
+    );
+  };
+
+  const podToPod = (src: Pod, dst: Pod) => {
+    traced++;
+    const dstIP = parseIPv4(dst.status!.podIP!)!;
+    const r = trace(net, {
+      source: { kind: "pod", pod: src },
+      dst: dstIP,
+      dport: firstPort(dst),
+      protocol: "TCP",
+    });
+    const reached = r.verdict === "delivered" || r.verdict === "no-listener";
+    const lastAt = r.hops.at(-1)?.at;
+    const arrived = reached && lastAt === `pod ${dst.metadata.namespace}/${dst.metadata.name}`;
+    if (!arrived) {
+      violations.push({
+        requirement: "pod-to-pod",
+        message: `pod ${name(src)} cannot reach pod ${name(dst)} at ${dst.status!.podIP}: ${r.reason}`,
+        path: hopsOf(r),
+      });
+      return;
+    }
+    const seen = r.hops.at(-1)!.packet.src;
+    if (seen !== src.status!.podIP) {
+      violations.push({
+        requirement: "pod-to-pod",
+        message: `pod ${name(dst)} sees pod ${name(src)} as ${seen}, not its own IP ${src.status!.podIP} (NAT on the way)`,
+        path: hopsOf(r),
+      });
+    }
+  };
+  const nodeToPod = (node: NodeState, dst: Pod) => {
+    traced++;
+    const r = trace(net, {
+      source: { kind: "node", node },
+      dst: parseIPv4(dst.status!.podIP!)!,
+      dport: firstPort(dst),
+      protocol: "TCP",
+    });
+    const arrived =
+      (r.verdict === "delivered" || r.verdict === "no-listener") && r.hops.at(-1)?.at === `pod ${name(dst)}`;
+    if (!arrived)
+      violations.push({
+        requirement: "node-to-pod",
+        message: `node ${node.name} cannot reach pod ${name(dst)} at ${dst.status!.podIP}: ${r.reason}`,
+        path: hopsOf(r),
+      });
+  };
+
+  for (const a of withPods) {
+    const srcPod = podsOn.get(a.name)![0];
+    for (const b of partners(a, withPods)) if (b !== a) podToPod(srcPod, podsOn.get(b.name)![0]);
+  }
+  for (const a of state.nodes) {
+    for (const b of partners(a, withPods)) nodeToPod(a, podsOn.get(b.name)![0]);
+  }
+  withPods.forEach((n, i) => {
+    const remote = withPods.length > 1 ? withPods[(i + 1) % withPods.length] : undefined;
+    const pods = podsOn.get(n.name)!;
+    for (const dst of pods) {
+      if (remote) podToPod(podsOn.get(remote.name)![0], dst);
+      if (pods.length > 1) podToPod(pods[0] === dst ? pods[1] : pods[0], dst);
+      nodeToPod(n, dst);
+    }
+  });
+
+  const coverage = full
+    ? `every ordered pair of the ${withPods.length} nodes with pods, and every pod (${net.podByIP.size}) as a destination from its own node and from another`
+    : `each of ${state.nodes.length} nodes against ${sample} others (deterministic sample), and every pod (${net.podByIP.size}) as a destination from its own node and from another`;
+  return { violations, traced, coverage };
+}
+
+function firstPort(p: Pod): number {
+  return (
+    p.spec.containers.flatMap((c) => c.ports ?? []).find((x) => (x.protocol ?? "TCP") === "TCP")
+      ?.containerPort ?? 9
+  );
+}
+
+function name(p: Pod): string {
+  return `${p.metadata.namespace}/${p.metadata.name}`;
+}
+
+function hopsOf(r: TraceResult): string[] {
+  return r.hops.map((h) => `${h.at}${h.device ? ` ${h.device}` : ""}: ${h.detail}`);
+}

@@ -1,0 +1,332 @@
+/**
+ * The network model and the tracer: the shared packet-flow cases on every CNI mode, the articles'
+ * walk-throughs, replies through conntrack, the device view, the formal model and `check`.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import {
+  hostVethName,
+  lookupRoute,
+  nodeNamespace,
+  podNamespace,
+  renderNamespace,
+  renderRoute,
+} from "../src/core/graph/devices.ts";
+import { nodeFib, podFib } from "../src/core/graph/fib.ts";
+import { parseIPv4 } from "../src/core/net/ipv4.ts";
+import { checkModel } from "../src/core/sim/check.ts";
+import { Network } from "../src/core/sim/network.ts";
+import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
+import { type TraceResult, trace } from "../src/core/sim/trace.ts";
+import { FLOW_CASES, type FlowCase, flowCluster } from "./cases/packet-flows.ts";
+import { cluster, deployment } from "./helpers.ts";
+
+function run(
+  net: Network,
+  c: Pick<FlowCase, "from" | "to" | "node" | "protocol">,
+  opts: { reply?: boolean } = {},
+): TraceResult {
+  const src = resolveSource(net, c.from, c.node);
+  assert.ok(src.ok, !src.ok ? src.message : "");
+  const dst = resolveDestination(net, c.to, c.protocol);
+  assert.ok(dst.ok, !dst.ok ? dst.message : "");
+  return trace(
+    net,
+    { source: src.value, dst: dst.value.ip, dport: dst.value.port, protocol: dst.value.protocol },
+    opts,
+  );
+}
+
+for (const cni of ["vxlan", "host-gw", "ipip"] as const) {
+  describe(`packet flows (simulator, cni ${cni})`, () => {
+    const net = new Network(cluster(flowCluster(cni)));
+    for (const c of FLOW_CASES) {
+      it(c.name, () => {
+        const r = run(net, c);
+        assert.equal(
+          r.verdict,
+          c.expect.verdict,
+          `${r.reason}\n${r.hops.map((h) => `${h.at}: ${h.detail}`).join("\n")}`,
+        );
+        if (c.expect.endpoints) assert.deepEqual([...r.endpoints].sort(), c.expect.endpoints);
+        if (c.expect.masquerade !== undefined) assert.equal(r.masquerade, c.expect.masquerade);
+        if (c.expect.seen) assert.equal(r.delivered?.seenSource.split(":")[0], c.expect.seen);
+        if (c.expect.at) assert.equal(r.delivered?.pod, c.expect.at);
+      });
+    }
+  });
+}
+
+describe("the articles' walk-throughs", () => {
+  const net = new Network(cluster(flowCluster("vxlan")));
+  const steps = (r: TraceResult) => r.hops.map((h) => `${h.at}|${h.device ?? ""}|${h.step}`);
+
+  it("same node: veth → bridge FDB → veth", () => {
+    assert.deepEqual(steps(run(net, { from: "app/a", to: "app/b:8080" })), [
+      "pod app/a|eth0|route",
+      "pod app/a|eth0|policy",
+      `node n1|${hostVethName(net.podByName.get("app/a")!)}|veth`,
+      "node n1|cni0|bridge",
+      "pod app/b|eth0|veth",
+      "pod app/b|eth0|policy",
+      "pod app/b|eth0|deliver",
+    ]);
+  });
+
+  it("across nodes: routed to flannel.1, VXLAN-encapsulated, decapsulated on the other node", () => {
+    const r = run(net, { from: "app/a", to: "app/c:8080" });
+    const encap = r.hops.find((h) => h.step === "encap")!;
+    assert.equal(encap.detail, "VXLAN encapsulation: outer 172.18.0.2 → 172.18.0.3 UDP 8472, VNI 1");
+    assert.deepEqual(encap.packet.outer, {
+      src: "172.18.0.2",
+      dst: "172.18.0.3",
+      protocol: "UDP",
+      dport: 8472,
+      vni: 1,
+    });
+    assert.equal(
+      r.hops.find((h) => h.step === "route" && h.at === "node n1")?.detail,
+      "route lookup: 10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink",
+    );
+    const decap = r.hops.findIndex((h) => h.step === "decap");
+    assert.ok(decap > r.hops.findIndex((h) => h.step === "wire"));
+    assert.equal(r.hops[decap].packet.outer, undefined);
+  });
+
+  it("pod to Service and back: DNAT on the way, conntrack restores the Service address on the reply", () => {
+    const r = run(net, { from: "app/a", to: "web.app:http" }, { reply: true });
+    const dnat = r.hops.find((h) => h.step === "dnat")!;
+    assert.match(
+      dnat.detail,
+      /^kube-proxy prerouting: service-ips: 10\.96\.0\.50 \. tcp \. 80 : goto service-[A-Z2-7]{8}-app\/web\/tcp\/http → DNAT 10\.96\.0\.50:80 → 10\.244\.\d\.\d:8080/,
+    );
+    assert.equal(r.reply?.verdict, "delivered");
+    const last = r.reply!.hops.at(-1)!;
+    assert.equal(last.at, "pod app/a");
+    assert.equal(last.packet.src, "10.96.0.50");
+    assert.equal(last.packet.sport, 80);
+  });
+
+  it("outside client to NodePort and back: masqueraded on the way, restored on the reply", () => {
+    const r = run(net, { from: "203.0.113.7", node: "n3", to: "172.18.0.4:30080" }, { reply: true });
+    assert.equal(r.masquerade, true);
+    assert.equal(r.reply?.verdict, "forwarded");
+    const out = r.reply!.hops.at(-1)!;
+    assert.equal(out.packet.dst, "203.0.113.7");
+    assert.equal(out.packet.src, "172.18.0.4");
+    assert.equal(out.packet.sport, 30080);
+  });
+
+  it("--all-endpoints: a forced endpoint is followed; an unknown one falls back to the choice", () => {
+    const first = run(net, { from: "app/a", to: "web.app:http" });
+    const info = net.proxy.frontendAt(parseIPv4("10.96.0.50")!, "TCP", 80)!.info;
+    const src = resolveSource(net, "app/a");
+    assert.ok(src.ok);
+    const reached = info.endpoints.map(
+      (e) =>
+        trace(net, {
+          source: src.value,
+          dst: parseIPv4("10.96.0.50")!,
+          dport: 80,
+          protocol: "TCP",
+          endpoint: e,
+        }).delivered?.pod,
+    );
+    assert.deepEqual(reached.sort(), ["app/b", "app/c"]);
+    assert.ok(first.chosen && first.endpoints.includes(first.chosen));
+  });
+
+  it("sessionAffinity ClientIP: the same client always gets the same endpoint", () => {
+    const src = resolveSource(net, "app/a");
+    assert.ok(src.ok);
+    const chosen = new Set(
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          trace(net, {
+            source: src.value,
+            dst: parseIPv4("10.96.0.57")!,
+            dport: 80,
+            protocol: "TCP",
+            sport: 40000 + i,
+          }).chosen,
+      ),
+    );
+    assert.equal(chosen.size, 1);
+    const spread = new Set(
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          trace(net, {
+            source: src.value,
+            dst: parseIPv4("10.96.0.50")!,
+            dport: 80,
+            protocol: "TCP",
+            sport: 40000 + i,
+          }).chosen,
+      ),
+    );
+    assert.equal(spread.size, 2, "without affinity, client ports spread over the endpoints");
+  });
+});
+
+describe("device view", () => {
+  const state = cluster(flowCluster("vxlan"));
+  const net = new Network(state);
+
+  it("node n1: eth0, cni0 with the gateway, flannel.1, routes to the other podCIDRs", () => {
+    const text = renderNamespace(nodeNamespace(state, state.nodes[0]), { title: "n1" });
+    assert.match(text, /inet 172\.18\.0\.2\/24 scope global eth0/);
+    assert.match(text, /inet 10\.244\.0\.1\/24 scope global cni0/);
+    assert.match(text, /vxlan id 1 local 172\.18\.0\.2 dev eth0 srcport 0 0 dstport 8472 nolearning/);
+    assert.match(text, /^10\.244\.1\.0\/24 via 10\.244\.1\.0 dev flannel\.1 onlink$/m);
+    assert.match(text, /^10\.244\.2\.0\/24 via 10\.244\.2\.0 dev flannel\.1 onlink$/m);
+    assert.match(text, /^10\.244\.0\.0\/24 dev cni0 proto kernel scope link src 10\.244\.0\.1$/m);
+    assert.match(text, /^0e:4c:[0-9a-f:]+ dev flannel\.1 dst 172\.18\.0\.3 self permanent$/m);
+  });
+
+  it("pod: eth0 with its address, routes via the bridge", () => {
+    const pod = state.pods.find((p) => p.metadata.name === "a")!;
+    const ns = podNamespace(state, state.nodes[0], pod);
+    assert.deepEqual(ns.routes.map(renderRoute), [
+      "10.244.0.0/24 dev eth0 proto kernel scope link src 10.244.0.2",
+      "10.244.0.0/16 via 10.244.0.1 dev eth0",
+      "default via 10.244.0.1 dev eth0",
+    ]);
+    assert.equal(ns.interfaces[1].mac, "0a:58:0a:f4:00:02");
+  });
+
+  for (const cni of ["vxlan", "host-gw", "ipip"] as const) {
+    it(`the tracer's routing equals the device view's longest-prefix match (${cni})`, () => {
+      const s = cluster(flowCluster(cni));
+      const n = new Network(s);
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 2 }),
+          fc.oneof(
+            fc.integer({ min: 0, max: 0xffffffff }),
+            fc.integer({ min: 0x0af40000, max: 0x0af402ff }),
+            fc.integer({ min: 0xac120000, max: 0xac1200ff }),
+          ),
+          (i, ip) => {
+            const node = s.nodes[i];
+            assert.deepEqual(
+              renderRoute(n.nodeRoute(node, ip >>> 0)),
+              renderRoute(lookupRoute(nodeNamespace(s, node), ip >>> 0)!),
+            );
+          },
+        ),
+        { seed: 3, numRuns: 300 },
+      );
+    });
+  }
+  void net;
+});
+
+describe("the formal model (FIB)", () => {
+  const state = cluster(flowCluster("vxlan"));
+
+  it("a pod's FIB delivers its open ports on localhost and its address, and forwards the rest to its node", () => {
+    const b = state.pods.find((p) => p.metadata.name === "b")!;
+    assert.deepEqual(
+      podFib(b).map((e) => `[${e.src} ${e.srcPort} ${e.dst} ${e.dstPort} ${e.action}]`),
+      [
+        "[* * 127.0.0.1 8080/TCP Deliver(app/b/main)]",
+        "[* * 127.0.0.1 53/UDP Deliver(app/b/main)]",
+        "[* * 10.244.0.3 8080/TCP Deliver(app/b/main)]",
+        "[* * 10.244.0.3 53/UDP Deliver(app/b/main)]",
+        "[* * * * Forward(n1)]",
+      ],
+    );
+  });
+
+  it("a node's FIB forwards local pods to the pod and remote pods to their node", () => {
+    const fib = [...nodeFib(state, state.nodes[0])].map((e) => `${e.dst} ${e.action}`);
+    assert.ok(fib.includes("10.244.0.3 Forward(app/b)"));
+    assert.ok(fib.includes("10.244.1.2 Forward(n2)"));
+    assert.ok(
+      !fib.some((e) => e.startsWith("172.18.0.4")),
+      "n3's host-network exporter is n3's daemon, not n1's",
+    );
+    assert.ok(
+      [...nodeFib(state, state.nodes[2])].some(
+        (e) => e.dst === "172.18.0.4" && e.action === "Deliver(app/exporter/exporter)",
+      ),
+    );
+  });
+});
+
+describe("check", () => {
+  it("finds no violation in a healthy cluster", () => {
+    const r = checkModel(new Network(cluster(flowCluster("vxlan"))));
+    assert.deepEqual(r.violations, []);
+    assert.ok(r.traced > 10);
+  });
+
+  it("reports shared addresses and containers of one pod opening the same port", () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: twin}
+spec:
+  containers:
+    - {name: one, ports: [{containerPort: 80}]}
+    - {name: two, ports: [{containerPort: 80}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: squatter}
+spec: {nodeName: node-1, containers: [{name: c}]}
+status: {phase: Running, podIP: 10.244.0.200}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec: {clusterIP: 10.244.0.200, ports: [{port: 80}]}
+`;
+    const r = checkModel(new Network(cluster(text)));
+    assert.deepEqual(
+      r.violations.map((v) => `${v.requirement}: ${v.message}`),
+      [
+        "unique-addresses: 10.244.0.200 belongs to both pod default/squatter and Service default/s",
+        "localhost: pod default/twin: containers one and two both open 80/TCP; only one can bind it on the pod's shared localhost",
+        // The clash breaks reachability: kube-proxy captures the pod's address as a ClusterIP.
+        "pod-to-pod: pod default/twin cannot reach pod default/squatter at 10.244.0.200: 10.244.0.200 is a ClusterIP, but no Service port 9/TCP is defined on it",
+        "node-to-pod: node node-1 cannot reach pod default/squatter at 10.244.0.200: 10.244.0.200 is a ClusterIP, but no Service port 9/TCP is defined on it",
+      ],
+    );
+  });
+});
+
+describe("property: without policies, every pod reaches every pod with its source unchanged", () => {
+  it("random clusters", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom("vxlan", "host-gw", "ipip"),
+        fc.integer({ min: 0, max: 1000 }),
+        (nodes, replicas, cni, seed) => {
+          const text = `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: p}\nspec: {nodes: ${nodes}, cni: ${cni}}\n---\n${replicas.map((r, i) => deployment(`d${i}-${seed}`, { replicas: r })).join("---\n")}`;
+          const net = new Network(cluster(text));
+          const pods = [...net.podByIP.values()];
+          for (const a of pods) {
+            for (const b of pods) {
+              const r = trace(net, {
+                source: { kind: "pod", pod: a },
+                dst: parseIPv4(b.status!.podIP!)!,
+                dport: 8080,
+                protocol: "TCP",
+              });
+              assert.equal(r.verdict, "delivered", r.reason);
+              assert.equal(r.delivered?.pod, `${b.metadata.namespace}/${b.metadata.name}`);
+              assert.equal(r.delivered?.seenSource.split(":")[0], a.status!.podIP);
+              assert.equal(r.masquerade, false);
+            }
+          }
+        },
+      ),
+      { seed: 11, numRuns: 25 },
+    );
+  });
+});

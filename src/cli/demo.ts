@@ -6,11 +6,16 @@
 import { join, relative } from "node:path";
 import { Command } from "commander";
 import type { ClusterState } from "../core/control/state.ts";
-import { formatIPv4 } from "../core/net/ipv4.ts";
+import { compileSelector } from "../core/labels.ts";
+import type { LabelSelector, Pod, Protocol } from "../core/model/k8s.ts";
+import { formatIPv4, parseIPv4 } from "../core/net/ipv4.ts";
+import { Network } from "../core/sim/network.ts";
+import { type Source, trace } from "../core/sim/trace.ts";
 import { podsPerNode, readyEndpointAddresses, slicesByService } from "../core/views.ts";
 import { addInputOptions, type InputOptions, loadOrExit, packageRoot } from "./common.ts";
 import { externalIPs, servicePorts } from "./render/resources.ts";
 import { renderTable } from "./render/table.ts";
+import { renderTrace } from "./trace.ts";
 
 export function demoCommand(): Command {
   const cmd = new Command("demo").description(
@@ -167,10 +172,100 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
       ),
     );
   }
+  const walks = walkThroughs(state);
+  if (walks.length > 0) {
+    section(
+      "6. Following packets",
+      "The articles' walk-throughs, traced hop by hop (podnet trace does this for any packet).",
+    );
+    for (const w of walks) out.push(w);
+  }
   out.push(
-    "",
-    "Next: podnet get -o wide -f <dir> lists every object with its assigned addresses; -o yaml shows them as an API server would.",
+    "Next: podnet get -o wide -f <dir> lists every object with its addresses; podnet trace --from … --to … follows any packet.",
     "",
   );
   return `${out.join("\n")}\n`;
+}
+
+/**
+ * The four walk-throughs of the reference articles, on whatever cluster the demo shows: two pods on
+ * one node, two pods on different nodes, a pod to a Service and back, an outside client to a NodePort.
+ */
+function walkThroughs(state: ClusterState): string[] {
+  const net = new Network(state);
+  const pods = [...net.podByIP.values()].filter((p) => p.spec.containers.some((c) => c.ports?.length));
+  const portOf = (p: Pod) => p.spec.containers.flatMap((c) => c.ports ?? [])[0];
+  const out: string[] = [];
+  const show = (
+    title: string,
+    from: Source,
+    to: { ip: number; port: number; protocol: Protocol; label: string },
+    reply = false,
+  ) => {
+    const r = trace(net, { source: from, dst: to.ip, dport: to.port, protocol: to.protocol }, { reply });
+    out.push(
+      renderTrace(`${title}: ${describeSource(from)} → ${to.label}:${to.port}`, r).replace(/^(?=.)/gm, "  "),
+    );
+  };
+  // Prefer what no NetworkPolicy guards: the tracer does not evaluate policies yet (issue #4).
+  const guarded = (ns: string | undefined, podName: string | undefined) => {
+    const p = podName ? net.podByName.get(podName) : undefined;
+    return state.networkPolicies.some(
+      (np) =>
+        np.metadata.namespace === ns &&
+        p &&
+        compileSelector(((np.spec as { podSelector?: LabelSelector }).podSelector ?? {}) as LabelSelector)(
+          p.metadata.labels,
+        ),
+    );
+  };
+  const a =
+    pods.find((p) => !guarded(p.metadata.namespace, `${p.metadata.namespace}/${p.metadata.name}`)) ?? pods[0];
+  if (!a) return out;
+  const podTarget = (p: Pod) => ({
+    ip: parseIPv4(p.status!.podIP!)!,
+    port: portOf(p).containerPort,
+    protocol: portOf(p).protocol ?? "TCP",
+    label: `pod ${p.metadata.namespace}/${p.metadata.name}`,
+  });
+  const sameNode = pods.find((p) => p !== a && p.spec.nodeName === a.spec.nodeName);
+  if (sameNode) show("a. Pod to pod on one node", { kind: "pod", pod: a }, podTarget(sameNode));
+  const otherNode = pods.find((p) => p.spec.nodeName !== a.spec.nodeName);
+  if (otherNode) show("b. Pod to pod across nodes", { kind: "pod", pod: a }, podTarget(otherNode));
+  const open = (s: (typeof net.proxy.ports)[number]) =>
+    s.endpoints.every((e) => !guarded(s.service.metadata.namespace, e.pod));
+  const candidates = net.proxy.ports.filter(
+    (s) => s.clusterIP !== undefined && s.endpoints.length > 0 && s.service.metadata.name !== "kubernetes",
+  );
+  const svc = candidates.find(open) ?? candidates[0];
+  if (svc)
+    show(
+      "c. Pod to Service, and the reply",
+      { kind: "pod", pod: a },
+      { ip: svc.clusterIP!, port: svc.port.port, protocol: svc.protocol, label: `Service ${svc.name}` },
+      true,
+    );
+  const nodePorts = net.proxy.ports.filter((s) => s.nodePort !== undefined && s.endpoints.length > 0);
+  const np = nodePorts.find(open) ?? nodePorts[0];
+  const entry = state.nodes[state.nodes.length - 1];
+  if (np && entry) {
+    const client = parseIPv4("203.0.113.10")!;
+    show(
+      "d. Outside client to a NodePort",
+      { kind: "external", ip: client, node: entry },
+      {
+        ip: entry.ip,
+        port: np.nodePort!,
+        protocol: np.protocol,
+        label: `node ${entry.name}, NodePort of ${np.name}`,
+      },
+    );
+  }
+  return out;
+}
+
+function describeSource(s: Source): string {
+  if (s.kind === "pod") return `pod ${s.pod.metadata.namespace}/${s.pod.metadata.name}`;
+  if (s.kind === "node") return `node ${s.node.name}`;
+  return `client ${formatIPv4(s.ip)}`;
 }

@@ -103,14 +103,21 @@ function packetText(h: Hop["packet"]): string {
 }
 
 export function renderTrace(heading: string, r: TraceResult, title = "forward"): string {
-  const rows = r.hops.map((h, i) => ({ n: String(i + 1), ...h }));
+  // The packet is shown where it changes (and on the first hop), so rewrites stand out.
+  let previous = "";
+  const rows = r.hops.map((h, i) => {
+    const now = packetText(h.packet);
+    const shown = now === previous ? "" : now;
+    previous = now;
+    return { n: String(i + 1), ...h, shown };
+  });
   const table = renderTable(
     rows,
     [
       { header: "#", value: (x) => x.n },
       { header: "WHERE", value: (x) => x.at },
       { header: "DEVICE", value: (x) => x.device ?? "" },
-      { header: "PACKET", value: (x) => packetText(x.packet) },
+      { header: "PACKET (when it changes)", value: (x) => x.shown },
       { header: "WHAT", value: (x) => x.detail },
     ],
     { wide: false },

@@ -48,6 +48,19 @@ describe("podnet CLI", () => {
       r.out,
       /default\/database\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+5432\/TCP\s+10\.244\.\d+\.\d+:5432,10\.244\.\d+\.\d+:5432/,
     );
+    // The articles' four walk-throughs, traced.
+    assert.match(r.out, /^ {2}a\. Pod to pod on one node: pod default\/pod1 → pod default\/pod2:8080$/m);
+    assert.match(r.out, /^ {2}b\. Pod to pod across nodes: pod default\/pod1 → pod default\/pod3:8080$/m);
+    assert.match(r.out, /VXLAN encapsulation: outer 172\.18\.0\.2 → 172\.18\.0\.3 UDP 8472, VNI 1/);
+    assert.match(
+      r.out,
+      /^ {2}c\. Pod to Service, and the reply: pod default\/pod1 → Service default\/api:80 \(reply\)$/m,
+    );
+    assert.match(r.out, /^ {2}delivered: the client receives the reply from 10\.\d+\.\d+\.\d+:80$/m);
+    assert.match(
+      r.out,
+      /^ {2}d\. Outside client to a NodePort: client 203\.0\.113\.10 → node node-3, NodePort of default\/api:30080$/m,
+    );
   });
 
   it("get -o wide shows every pod with node, IP and podCIDR, every Service with endpoints", () => {

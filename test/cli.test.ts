@@ -247,6 +247,18 @@ describe("podnet CLI", () => {
     assert.equal(podnet(["fib", "-f", "examples/articles"]).code, 2);
   });
 
+  it("rules: the node's kube-proxy ruleset with kube-proxy's chain names", () => {
+    const r = podnet(["rules", "-f", "examples/articles", "--node", "node-2"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^table ip kube-proxy \{$/m);
+    assert.match(r.out, /elements = \{ 172\.18\.0\.3 \}/, "nodePorts on the node's primary IP");
+    assert.match(
+      r.out,
+      /^\t\tnumgen random mod 3 vmap \{ 0 : goto endpoint-[A-Z2-7]{8}-default\/service1\/tcp\/http__10\.244\.0\.2\/8080, /m,
+    );
+    assert.match(podnet(["rules", "-f", "examples/articles", "--node", "nope"]).err, /node "nope" not found/);
+  });
+
   it("check: exit 0 on a sound cluster, 1 with the violations listed", () => {
     const ok = podnet(["check", "-f", "examples/shop"]);
     assert.equal(ok.code, 0, ok.out + ok.err);

@@ -19,6 +19,7 @@ import { checkModel } from "../src/core/sim/check.ts";
 import { Network } from "../src/core/sim/network.ts";
 import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
 import { type TraceResult, trace } from "../src/core/sim/trace.ts";
+import { loadCluster } from "../src/index.ts";
 import { FLOW_CASES, type FlowCase, flowCluster } from "./cases/packet-flows.ts";
 import { cluster, deployment } from "./helpers.ts";
 
@@ -38,9 +39,15 @@ function run(
   );
 }
 
-for (const cni of ["vxlan", "host-gw", "ipip"] as const) {
-  describe(`packet flows (simulator, cni ${cni})`, () => {
-    const net = new Network(cluster(flowCluster(cni)));
+for (const [cni, judge] of [
+  ["vxlan", "model"],
+  ["host-gw", "model"],
+  ["ipip", "model"],
+  ["vxlan", "rules"],
+  ["host-gw", "rules"],
+] as const) {
+  describe(`packet flows (cni ${cni}, kube-proxy decisions by the ${judge === "model" ? "simulator's model" : "rendered nftables rules"})`, () => {
+    const net = new Network(cluster(flowCluster(cni)), { proxy: judge });
     for (const c of FLOW_CASES) {
       it(c.name, () => {
         const r = run(net, c);
@@ -328,5 +335,61 @@ describe("property: without policies, every pod reaches every pod with its sourc
       ),
       { seed: 11, numRuns: 25 },
     );
+  });
+});
+
+describe("the rendered nftables rules decide as the model does", () => {
+  it("every Service frontend of the examples, from pods, nodes and outside, on every node", () => {
+    for (const dir of ["examples/articles", "examples/shop", "examples/live-dump"]) {
+      const r = loadCluster({ files: [dir] });
+      assert.ok(r.ok);
+      const model = new Network(r.cluster);
+      const rules = new Network(r.cluster, { proxy: "rules" });
+      const pod = [...model.podByIP.values()][0];
+      for (const node of r.cluster.nodes) {
+        for (const info of model.proxy.ports) {
+          const targets: [number, number][] = [];
+          if (info.clusterIP !== undefined)
+            targets.push([info.clusterIP, info.port.port], [info.clusterIP, info.port.port + 1]);
+          for (const ip of [...info.lbIPs, ...info.externalIPs]) targets.push([ip, info.port.port]);
+          if (info.nodePort !== undefined) targets.push([node.ip, info.nodePort]);
+          for (const [dst, dport] of targets) {
+            for (const [src, fromHost] of [
+              [parseIPv4(pod.status!.podIP!)!, false],
+              [node.ip, true],
+              [parseIPv4("203.0.113.9")!, false],
+            ] as const) {
+              const packet = {
+                node,
+                src,
+                sport: 40000,
+                dst,
+                dport,
+                protocol: info.protocol,
+                fromHost,
+                toLocalAddress: model.isNodeAddress(node, dst),
+              };
+              const a = model.decider.decide(packet);
+              const b = rules.decider.decide(packet);
+              const summary = (x: typeof a) =>
+                x.kind === "dnat"
+                  ? {
+                      kind: x.kind,
+                      candidates: x.candidates.map((e) => `${e.ip}:${e.port}`).sort(),
+                      chosen: `${x.chosen.ip}:${x.chosen.port}`,
+                      masquerade: x.masquerade,
+                      service: x.service.name,
+                    }
+                  : { kind: x.kind };
+              assert.deepEqual(
+                summary(b),
+                summary(a),
+                `${dir} node ${node.name}: ${src} → ${dst}:${dport}/${info.protocol}${fromHost ? " (host)" : ""}`,
+              );
+            }
+          }
+        }
+      }
+    }
   });
 });

@@ -9,6 +9,7 @@ import { demoCommand } from "./demo.ts";
 import { fibCommand } from "./fib.ts";
 import { getCommand } from "./get.ts";
 import { routesCommand } from "./routes.ts";
+import { rulesCommand } from "./rules.ts";
 import { traceCommand } from "./trace.ts";
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     getCommand(),
     traceCommand(),
     routesCommand(),
+    rulesCommand(),
     fibCommand(),
     checkCommand(),
     demoCommand(),

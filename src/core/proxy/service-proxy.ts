@@ -26,6 +26,7 @@ import type { ClusterState, NodeState } from "../control/state.ts";
 import type { Protocol, Service, ServicePort } from "../model/k8s.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { slicesByService } from "../views.ts";
+import { servicePortChainBase } from "./chain-names.ts";
 
 export interface EndpointInfo {
   ip: IPv4;
@@ -176,13 +177,32 @@ export class ServiceProxy {
     return this.#byNodePort.get(`${protocol}/${port}`);
   }
 
-  /** Does this node accept nodePorts on this address? (`nodePortAddresses`; nftables default: primary IP.) */
-  acceptsNodePortOn(node: NodeState, dst: IPv4): boolean {
+  /**
+   * The node addresses that accept nodePorts (kube-proxy's `--nodeport-addresses`), or "all" for every
+   * local address. Unset means the node's primary IP in nftables mode and every address in iptables
+   * mode; CIDRs select the node's addresses inside them (0.0.0.0/0: all); loopback never.
+   */
+  nodePortIPs(node: NodeState): IPv4[] | "all" {
     const npa = this.state.config.kubeProxy.nodePortAddresses;
-    if (npa.length === 0) return this.state.config.proxyMode === "nftables" ? dst === node.ip : true;
-    return npa.some((a) =>
-      a === "primary" ? dst === node.ip : (Cidr.parse(a) as { ok: true; cidr: Cidr }).cidr?.contains(dst),
-    );
+    if (npa.length === 0) return this.state.config.proxyMode === "nftables" ? [node.ip] : "all";
+    const blocks = npa
+      .filter((a) => a !== "primary")
+      .map((a) => (Cidr.parse(a) as { ok: true; cidr: Cidr }).cidr);
+    if (blocks.some((b) => b.prefix === 0)) return "all";
+    const own = [
+      node.ip,
+      node.podCIDR.nth(1),
+      ...(this.state.config.cni === "host-gw" ? [] : [node.podCIDR.nth(0)]),
+    ];
+    const out = own.filter((ip) => blocks.some((b) => b.contains(ip)));
+    if (npa.includes("primary") && !out.includes(node.ip)) out.unshift(node.ip);
+    return out;
+  }
+
+  /** Does this node accept nodePorts on this (local) address? */
+  acceptsNodePortOn(node: NodeState, dst: IPv4): boolean {
+    const ips = this.nodePortIPs(node);
+    return ips === "all" ? dst >>> 24 !== 127 : ips.includes(dst);
   }
 
   decide(p: ProxyPacket): ProxyResult {
@@ -287,7 +307,7 @@ export class ServiceProxy {
         chosen,
         masquerade,
         notes,
-        rule: `${frontend === "nodePort" ? "service-nodeports" : "service-ips"}: ${where} : goto ${chainName(info, frontend)}`,
+        rule: `${frontend === "nodePort" ? "service-nodeports" : "service-ips"}: ${where} : goto ${frontend === "clusterIP" ? "service" : "external"}-${servicePortChainBase(info)}`,
       };
     }
     if (this.#clusterIPs.has(p.dst)) {
@@ -324,25 +344,4 @@ function frontendLabel(frontend: Frontend, info: ServicePortInfo, p: ProxyPacket
   const proto = info.protocol.toLowerCase();
   if (frontend === "nodePort") return `${proto} . ${p.dport}`;
   return `${formatIPv4(p.dst)} . ${proto} . ${p.dport}`;
-}
-
-/**
- * kube-proxy's chain names: `service-<HASH>-<namespace>/<name>/<protocol>/<port name>` (and
- * `external-…` for external traffic). kube-proxy hashes with SHA-256 and base32; podnet uses FNV-1a
- * with the same alphabet and length, so names have the real shape but not the real hash.
- */
-export function chainName(info: ServicePortInfo, frontend: Frontend): string {
-  const key = `${info.name}${info.protocol.toLowerCase()}`;
-  const a = fnv32a(key);
-  const b = fnv32a(key, a);
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let hash = "";
-  let bits = a * 256 + (b & 255);
-  for (let i = 0; i < 8; i++) {
-    hash += alphabet[bits % 32];
-    bits = Math.floor(bits / 32);
-  }
-  const svc = info.service.metadata;
-  const base = `${hash}-${svc.namespace}/${svc.name}/${info.protocol.toLowerCase()}/${info.port.name ?? ""}`;
-  return frontend === "clusterIP" ? `service-${base}` : `external-${base}`;
 }

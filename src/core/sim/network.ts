@@ -16,10 +16,22 @@ import {
 } from "../graph/devices.ts";
 import type { Pod } from "../model/k8s.ts";
 import { Cidr, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { type ProxyDecider, RuleProxy } from "../proxy/rule-proxy.ts";
 import { ServiceProxy } from "../proxy/service-proxy.ts";
 
+export interface NetworkOptions {
+  /**
+   * Who answers kube-proxy's questions in traces: the model of its decisions (default) or the
+   * nftables rules podnet renders, evaluated rule by rule.
+   */
+  proxy?: "model" | "rules";
+}
+
 export class Network {
+  /** The Service frontends and endpoints (what kube-proxy knows). */
   readonly proxy: ServiceProxy;
+  /** What decides a packet's fate at kube-proxy's hooks (see NetworkOptions). */
+  readonly decider: ProxyDecider;
   readonly nodeByName = new Map<string, NodeState>();
   readonly nodeByIP = new Map<IPv4, NodeState>();
   /** Running pods with their own network namespace, by IP. */
@@ -29,7 +41,10 @@ export class Network {
   readonly strayPods = new Map<IPv4, NodeState>();
   readonly #blocks: { base: number; last: number; node: NodeState }[];
 
-  constructor(readonly state: ClusterState) {
+  constructor(
+    readonly state: ClusterState,
+    opts: NetworkOptions = {},
+  ) {
     for (const n of state.nodes) {
       this.nodeByName.set(n.name, n);
       this.nodeByIP.set(n.ip, n);
@@ -53,6 +68,10 @@ export class Network {
       .map((n) => ({ base: n.podCIDR.base, last: n.podCIDR.last, node: n }))
       .sort((a, b) => a.base - b.base);
     this.proxy = new ServiceProxy(state);
+    this.decider =
+      opts.proxy === "rules"
+        ? new RuleProxy(state, this.proxy, (node, ip) => this.isNodeAddress(node, ip))
+        : this.proxy;
   }
 
   nodeOf(pod: Pod): NodeState | undefined {

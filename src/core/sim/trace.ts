@@ -204,7 +204,7 @@ class Tracer {
 
   /** kube-proxy's nat rules at prerouting/output; returns a final result for reject/drop. */
   proxy(node: NodeState, how: { fromHost: boolean; hook: "prerouting" | "output" }): TraceResult | undefined {
-    const decision = this.net.proxy.decide({
+    const decision = this.net.decider.decide({
       node,
       src: this.src,
       sport: this.sport,

@@ -1,0 +1,383 @@
+/**
+ * A tracer over rendered nftables rules: parses the `nft -f` text of nftables.ts back (the subset of
+ * the nft language kube-proxy's rules use) and runs a packet through the hooks in priority order,
+ * with nft's semantics — jump/goto/return, verdict maps with concatenated keys, sets, `numgen random
+ * mod N vmap`, `dnat to`, `masquerade`, marks, `fib … type local`, `ct state new`.
+ *
+ * It shares nothing with service-proxy.ts but the rendered text, so running the same packet-flow cases
+ * through both checks each against the other (and, later, against the kernel that loads the text).
+ *
+ *   prerouting: filter-prerouting (dstnat-10) → nat-prerouting (dstnat) → route → input | forward (filter, dstnat-10)
+ *   output:     filter-output (dstnat-10) → nat-output (dstnat) → filter-output-post-dnat (dstnat+10)
+ *   postrouting: nat-postrouting (srcnat)
+ */
+import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+
+export type Hook = "prerouting" | "input" | "forward" | "output" | "postrouting";
+
+interface ChainDef {
+  name: string;
+  hook?: Hook;
+  type?: "filter" | "nat";
+  priority?: number;
+  rules: string[][];
+  texts: string[];
+}
+
+export interface Ruleset {
+  sets: Map<string, string[]>;
+  maps: Map<string, Map<string, string>>;
+  chains: Map<string, ChainDef>;
+}
+
+const PRIORITY: Record<string, number> = { dstnat: -100, srcnat: 100, filter: 0 };
+
+/** Parses the `table ip kube-proxy { … }` text. Throws on anything outside the subset (a renderer bug). */
+export function parseRuleset(text: string): Ruleset {
+  const rs: Ruleset = { sets: new Map(), maps: new Map(), chains: new Map() };
+  const lines = text.split("\n").map((l) => l.trim());
+  let i = 0;
+  const next = () => lines[i++];
+  while (i < lines.length) {
+    const line = next();
+    const block = /^(set|map) (\S+) \{$/.exec(line);
+    const chainHead = /^chain (\S+) \{$/.exec(line);
+    if (block) {
+      const m = block;
+      const kind = m[1];
+      const name = m[2];
+      let body = "";
+      let depth = 1;
+      while (depth > 0 && i < lines.length) {
+        const l = next();
+        depth += (l.match(/\{/g) ?? []).length - (l.match(/\}/g) ?? []).length;
+        if (depth > 0) body += ` ${l}`;
+      }
+      const el = /elements = \{(.*)\}\s*$/.exec(body);
+      const items = el ? splitTop(el[1]) : [];
+      if (kind === "set") rs.sets.set(name, items);
+      else {
+        const map = new Map<string, string>();
+        for (const item of items) {
+          const cleaned = item.replace(/ comment "[^"]*"/, "");
+          const at = cleaned.indexOf(" : ");
+          map.set(normKey(cleaned.slice(0, at)), cleaned.slice(at + 3).trim());
+        }
+        rs.maps.set(name, map);
+      }
+    } else if (chainHead) {
+      const chain: ChainDef = { name: chainHead[1], rules: [], texts: [] };
+      for (let l = next(); l !== "}"; l = next()) {
+        const base = /^type (filter|nat) hook (\w+) priority (-?\w+)(?: ([+-]) (\d+))?; policy accept;$/.exec(
+          l,
+        );
+        if (base) {
+          chain.type = base[1] as "filter" | "nat";
+          chain.hook = base[2] as Hook;
+          const named = /^-?\d+$/.test(base[3]) ? Number(base[3]) : PRIORITY[base[3]];
+          chain.priority = named + (base[4] ? (base[4] === "-" ? -1 : 1) * Number(base[5]) : 0);
+        } else if (/^comment "/.test(l)) {
+          // chain comment
+        } else {
+          chain.texts.push(l);
+          chain.rules.push(tokenize(l.replace(/ comment "[^"]*"$/, "")));
+        }
+      }
+      rs.chains.set(chain.name, chain);
+    }
+  }
+  return rs;
+}
+
+/** Splits at top-level commas (outside braces). */
+function splitTop(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of s) {
+    if (ch === "{") depth++;
+    if (ch === "}") depth--;
+    if (ch === "," && depth === 0) {
+      if (cur.trim()) out.push(cur.trim());
+      cur = "";
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+/** A concatenated key as `a . b . c` (the parts are separated by " . "; addresses keep their dots). */
+function normKey(k: string): string {
+  return k
+    .trim()
+    .split(/\s+\.\s+/)
+    .map((x) => x.trim())
+    .join(" . ");
+}
+
+/** Whitespace tokens, with `{ … }` kept as one token. */
+function tokenize(rule: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < rule.length) {
+    if (rule[i] === " ") {
+      i++;
+      continue;
+    }
+    if (rule[i] === "{") {
+      const end = rule.indexOf("}", i);
+      out.push(rule.slice(i, end + 1));
+      i = end + 1;
+      continue;
+    }
+    let j = i;
+    while (j < rule.length && rule[j] !== " ") j++;
+    out.push(rule.slice(i, j));
+    i = j;
+  }
+  return out;
+}
+
+export interface EvalPacket {
+  src: IPv4;
+  sport: number;
+  dst: IPv4;
+  dport: number;
+  protocol: string;
+  mark: number;
+  /** `fib … type local`: is this one of the node's addresses? */
+  isLocal: (ip: IPv4) => boolean;
+}
+
+export interface EvalOutcome {
+  verdict: "accept" | "drop" | "reject";
+  /** The rule that decided a drop/reject, or undefined. */
+  by?: string;
+  /** DNAT applied (by the endpoint chain the packet took). */
+  dnat?: { ip: IPv4; port: number; chain: string };
+  /** Every endpoint the numgen/affinity dispatch could have taken, as `ip:port` with its chain. */
+  candidates?: { ip: IPv4; port: number; chain: string }[];
+  /** The service-dispatch map element that matched (`service-ips` or `service-nodeports`). */
+  dispatched?: { map: string; key: string; target: string };
+  masquerade: boolean;
+  /** Every rule that matched, as text, in order. */
+  trail: string[];
+}
+
+type Flow =
+  | { kind: "continue" }
+  | { kind: "verdict"; v: "accept" | "drop" | "reject"; rule: string }
+  | { kind: "jump" | "goto"; chain: string }
+  | { kind: "return" };
+
+export class NftEvaluator {
+  constructor(readonly rs: Ruleset) {}
+
+  /**
+   * Runs every base chain of `hook`, by priority. `pick(n)` chooses among numgen branches.
+   * Mutates the packet (DNAT, mark) as the kernel would.
+   */
+  runHook(
+    hook: Hook,
+    p: EvalPacket,
+    out: EvalOutcome,
+    pick: (candidates: { ip: IPv4; port: number; chain: string }[]) => number,
+    only?: (c: ChainDef) => boolean,
+  ): void {
+    const bases = [...this.rs.chains.values()]
+      .filter((c) => c.hook === hook && (!only || only(c)))
+      .sort((a, b) => a.priority! - b.priority!);
+    for (const base of bases) {
+      if (out.verdict !== "accept") return;
+      this.runChain(base.name, p, out, pick);
+    }
+  }
+
+  runChain(
+    start: string,
+    p: EvalPacket,
+    out: EvalOutcome,
+    pick: (c: { ip: IPv4; port: number; chain: string }[]) => number,
+  ): void {
+    const stack: { chain: string; index: number }[] = [];
+    let chain = start;
+    let index = 0;
+    for (let guard = 0; guard < 10_000; guard++) {
+      const def = this.rs.chains.get(chain);
+      if (!def) throw new Error(`nft: no chain ${chain}`);
+      if (index >= def.rules.length) {
+        const back = stack.pop();
+        if (!back) return; // end of the base chain: policy accept
+        chain = back.chain;
+        index = back.index;
+        continue;
+      }
+      const flow = this.runRule(def.rules[index], def.texts[index], p, out, pick);
+      index++;
+      if (flow.kind === "continue") continue;
+      if (flow.kind === "verdict") {
+        if (flow.v !== "accept") {
+          out.verdict = flow.v;
+          out.by = flow.rule;
+        }
+        return;
+      }
+      if (flow.kind === "return") {
+        const back = stack.pop();
+        if (!back) return;
+        chain = back.chain;
+        index = back.index;
+        continue;
+      }
+      if (flow.kind === "jump") stack.push({ chain, index });
+      chain = flow.chain;
+      index = 0;
+    }
+    throw new Error("nft: rule loop");
+  }
+
+  /** Evaluates one rule: matches left to right, then the statement. */
+  runRule(
+    t: string[],
+    text: string,
+    p: EvalPacket,
+    out: EvalOutcome,
+    pick: (c: { ip: IPv4; port: number; chain: string }[]) => number,
+  ): Flow {
+    let i = 0;
+    const matched = () => out.trail.push(text);
+    while (i < t.length) {
+      const w = t[i];
+      if (w === "ct" && t[i + 1] === "state" && t[i + 2] === "new") {
+        i += 3; // every traced packet opens a connection
+      } else if ((w === "ip" || w === "meta") && t[i + 2] === ".") {
+        // A concatenated key for a verdict map: `ip daddr . meta l4proto . th dport vmap @m`.
+        const parts: string[] = [];
+        while (t[i] !== "vmap") {
+          if (t[i] === ".") i++;
+          const sel = `${t[i]} ${t[i + 1]}`;
+          parts.push(this.selector(sel, p));
+          i += 2;
+        }
+        const map = this.rs.maps.get(t[i + 1].slice(1))!;
+        const key = parts.join(" . ");
+        const v = map.get(key);
+        if (v === undefined) return { kind: "continue" };
+        matched();
+        if (t[i + 1] === "@service-ips" || t[i + 1] === "@service-nodeports")
+          out.dispatched = { map: t[i + 1].slice(1), key, target: v };
+        return this.verdict(v, text);
+      } else if (w === "ip" && (t[i + 1] === "saddr" || t[i + 1] === "daddr")) {
+        const value = t[i + 1] === "saddr" ? p.src : p.dst;
+        const negate = t[i + 2] === "!=";
+        const operand = t[i + (negate ? 3 : 2)];
+        if (this.ipMatches(value, operand) === negate) return { kind: "continue" };
+        i += negate ? 4 : 3;
+      } else if ((w === "tcp" || w === "udp" || w === "sctp") && t[i + 1] === "dport") {
+        if (p.protocol !== w || p.dport !== Number(t[i + 2])) return { kind: "continue" };
+        i += 3;
+      } else if (w === "meta" && t[i + 1] === "l4proto" && t[i + 2] !== ".") {
+        if (p.protocol !== t[i + 2]) return { kind: "continue" };
+        i += 3;
+      } else if (w === "fib" && t[i + 2] === "type" && t[i + 3] === "local") {
+        const ip = t[i + 1] === "saddr" ? p.src : p.dst;
+        if (!p.isLocal(ip)) return { kind: "continue" };
+        i += 4;
+      } else if (w === "meta" && t[i + 1] === "mark" && t[i + 2] === "&") {
+        // meta mark & M == 0 …
+        const m = Number(t[i + 3]);
+        if ((p.mark & m) !== Number(t[i + 5])) return { kind: "continue" };
+        i += 6;
+      } else if (w === "meta" && t[i + 1] === "mark" && t[i + 2] === "set") {
+        const m = Number(t[i + 6]);
+        p.mark = t[i + 5] === "|" ? p.mark | m : p.mark ^ m;
+        matched();
+        return { kind: "continue" };
+      } else if (w === "update") {
+        matched(); // session affinity: remembers the client for later connections
+        return { kind: "continue" };
+      } else if (w === "numgen") {
+        const branches = t[i + 5]
+          .slice(1, -1)
+          .split(",")
+          .map((b) => b.trim().split(/\s+/))
+          .map((b) => b[3]);
+        const candidates = branches.map((chain) => ({ ...this.dnatOf(chain), chain }));
+        out.candidates = candidates;
+        matched();
+        return { kind: "goto", chain: candidates[pick(candidates) % candidates.length].chain };
+      } else if (w === "dnat" && t[i + 1] === "to") {
+        const [ip, port] = t[i + 2].split(":");
+        p.dst = parseIPv4(ip)!;
+        p.dport = Number(port);
+        out.dnat = { ip: p.dst, port: p.dport, chain: "" };
+        matched();
+        return { kind: "verdict", v: "accept", rule: text };
+      } else if (w === "masquerade") {
+        out.masquerade = true;
+        matched();
+        return { kind: "verdict", v: "accept", rule: text };
+      } else if (w === "jump" || w === "goto") {
+        matched();
+        return { kind: w, chain: t[i + 1] };
+      } else if (w === "return") {
+        matched();
+        return { kind: "return" };
+      } else if (w === "drop" || w === "reject" || w === "accept") {
+        matched();
+        return { kind: "verdict", v: w, rule: text };
+      } else {
+        throw new Error(`nft: cannot evaluate "${text}" at "${w}"`);
+      }
+    }
+    return { kind: "continue" };
+  }
+
+  /** The DNAT target an endpoint chain ends in. */
+  dnatOf(chain: string): { ip: IPv4; port: number } {
+    const def = this.rs.chains.get(chain)!;
+    for (const r of def.rules) {
+      const k = r.indexOf("dnat");
+      if (k >= 0) {
+        const [ip, port] = r[k + 2].split(":");
+        return { ip: parseIPv4(ip)!, port: Number(port) };
+      }
+    }
+    throw new Error(`nft: chain ${chain} does not DNAT`);
+  }
+
+  selector(sel: string, p: EvalPacket): string {
+    switch (sel) {
+      case "ip daddr":
+        return formatIPv4(p.dst);
+      case "ip saddr":
+        return formatIPv4(p.src);
+      case "meta l4proto":
+        return p.protocol;
+      case "th dport":
+        return String(p.dport);
+      default:
+        throw new Error(`nft: unknown selector ${sel}`);
+    }
+  }
+
+  ipMatches(ip: IPv4, operand: string): boolean {
+    if (operand.startsWith("@")) return (this.rs.sets.get(operand.slice(1)) ?? []).some((e) => ipIn(ip, e));
+    if (operand.startsWith("{")) return splitTop(operand.slice(1, -1)).some((e) => ipIn(ip, e));
+    return ipIn(ip, operand);
+  }
+
+  verdict(v: string, rule: string): Flow {
+    const [word, chain] = v.split(/\s+/);
+    if (word === "goto" || word === "jump") return { kind: word, chain };
+    return { kind: "verdict", v: word as "drop" | "reject" | "accept", rule };
+  }
+}
+
+function ipIn(ip: IPv4, e: string): boolean {
+  if (e.includes("/")) {
+    const c = Cidr.parse(e);
+    return c.ok && c.cidr.contains(ip);
+  }
+  return parseIPv4(e) === ip;
+}

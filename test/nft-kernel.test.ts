@@ -23,6 +23,11 @@ function missing(): string | undefined {
   return undefined;
 }
 
+/** `nft -c -f -` (check only) inside a fresh network namespace. */
+function nftCheck(text: string): SpawnSyncReturns<string> {
+  return spawnSync("unshare", ["--net", "nft", "-c", "-f", "-"], { input: text, encoding: "utf8" });
+}
+
 const reason = missing();
 if (reason && process.env.CI === "true") {
   describe("nftables rules in the kernel", () => {
@@ -41,10 +46,7 @@ if (reason && process.env.CI === "true") {
       it(`${name}: every node's ruleset is valid nft input`, () => {
         assert.ok(r.ok);
         for (const node of r.cluster.nodes) {
-          const res = spawnSync("unshare", ["--net", "nft", "-c", "-f", "-"], {
-            input: renderNftables(r.cluster, node),
-            encoding: "utf8",
-          });
+          const res = nftCheck(renderNftables(r.cluster, node));
           assert.equal(res.status, 0, `${name} ${node.name}: ${res.stderr}`);
         }
       });

@@ -257,6 +257,20 @@ describe("podnet CLI", () => {
       /^\t\tnumgen random mod 3 vmap \{ 0 : goto endpoint-[A-Z2-7]{8}-default\/service1\/tcp\/http__10\.244\.0\.2\/8080, /m,
     );
     assert.match(podnet(["rules", "-f", "examples/articles", "--node", "nope"]).err, /node "nope" not found/);
+    const cfg = readFileSync("examples/articles/cluster.yaml", "utf8").replace(
+      "proxyMode: nftables",
+      "proxyMode: iptables",
+    );
+    const others = ["pods.yaml", "app.yaml"]
+      .map((f) => readFileSync(`examples/articles/${f}`, "utf8"))
+      .join("---\n");
+    const ipt = podnet(["rules", "--node", "node-1", "-f", "-"], `${cfg}---\n${others}`);
+    assert.equal(ipt.code, 0, ipt.err);
+    assert.match(ipt.out, /^\*nat$/m);
+    assert.match(
+      ipt.out,
+      /^-A KUBE-SERVICES -d 10\.96\.0\.1\/32 -p tcp -m comment --comment "default\/kubernetes:https cluster IP" -m tcp --dport 443 -j KUBE-SVC-NPX46M4PTMTKRN6Y$/m,
+    );
   });
 
   it("check: exit 0 on a sound cluster, 1 with the violations listed", () => {

@@ -39,16 +39,19 @@ function run(
   );
 }
 
-for (const [cni, judge] of [
-  ["vxlan", "model"],
-  ["host-gw", "model"],
-  ["ipip", "model"],
-  ["vxlan", "rules"],
-  ["host-gw", "rules"],
+for (const [cni, mode, judge] of [
+  ["vxlan", "nftables", "model"],
+  ["host-gw", "nftables", "model"],
+  ["ipip", "nftables", "model"],
+  ["vxlan", "nftables", "rules"],
+  ["host-gw", "nftables", "rules"],
+  ["vxlan", "iptables", "model"],
+  ["vxlan", "iptables", "rules"],
 ] as const) {
-  describe(`packet flows (cni ${cni}, kube-proxy decisions by the ${judge === "model" ? "simulator's model" : "rendered nftables rules"})`, () => {
-    const net = new Network(cluster(flowCluster(cni)), { proxy: judge });
-    for (const c of FLOW_CASES) {
+  describe(`packet flows (cni ${cni}, ${mode} mode, kube-proxy decisions by the ${judge === "model" ? "simulator's model" : "rendered rules"})`, () => {
+    const net = new Network(cluster(flowCluster(cni, mode)), { proxy: judge });
+    for (const c0 of FLOW_CASES) {
+      const c = mode === "iptables" && c0.iptables ? { ...c0, expect: c0.iptables } : c0;
       it(c.name, () => {
         const r = run(net, c);
         assert.equal(
@@ -338,11 +341,15 @@ describe("property: without policies, every pod reaches every pod with its sourc
   });
 });
 
-describe("the rendered nftables rules decide as the model does", () => {
-  it("every Service frontend of the examples, from pods, nodes and outside, on every node", () => {
-    for (const dir of ["examples/articles", "examples/shop", "examples/live-dump"]) {
+describe("the rendered rules decide as the model does", () => {
+  it("every Service frontend of the examples, from pods, nodes and outside, on every node, in both proxy modes", () => {
+    for (const [dir, mode] of ["examples/articles", "examples/shop", "examples/live-dump"].flatMap((d) => [
+      [d, "nftables"],
+      [d, "iptables"],
+    ])) {
       const r = loadCluster({ files: [dir] });
       assert.ok(r.ok);
+      r.cluster.config.proxyMode = mode as "nftables" | "iptables";
       const model = new Network(r.cluster);
       const rules = new Network(r.cluster, { proxy: "rules" });
       const pod = [...model.podByIP.values()][0];

@@ -5,7 +5,10 @@
  */
 
 /** The cluster the cases run against; `cni` varies. */
-export function flowCluster(cni: "vxlan" | "host-gw" | "ipip"): string {
+export function flowCluster(
+  cni: "vxlan" | "host-gw" | "ipip",
+  proxyMode: "nftables" | "iptables" = "nftables",
+): string {
   const pod = (name: string, node: string, labels: string, ports: string, extra = "") => `---
 apiVersion: v1
 kind: Pod
@@ -25,6 +28,7 @@ kind: Cluster
 metadata: {name: flows}
 spec:
   cni: ${cni}
+  proxyMode: ${proxyMode}
   nodes:
     - {name: n1, ip: 172.18.0.2, podCIDR: 10.244.0.0/24}
     - {name: n2, ip: 172.18.0.3, podCIDR: 10.244.1.0/24}
@@ -57,6 +61,8 @@ export interface FlowCase {
     /** The pod that receives it. */
     at?: string;
   };
+  /** Where kube-proxy's iptables mode differs from its nftables mode, what it does instead. */
+  iptables?: FlowCase["expect"];
 }
 
 const WEB = ["10.244.0.3:8080", "10.244.1.2:8080"];
@@ -167,16 +173,18 @@ export const FLOW_CASES: FlowCase[] = [
     expect: { verdict: "rejected", endpoints: [] },
   },
   {
-    name: "ClusterIP on an undefined port: rejected",
+    name: "ClusterIP on an undefined port: rejected (iptables mode: routed out like any address)",
     from: "app/a",
     to: "10.96.0.50:81",
     expect: { verdict: "rejected", endpoints: [] },
+    iptables: { verdict: "forwarded", endpoints: [], masquerade: true },
   },
   {
-    name: "unallocated address in serviceCIDR: dropped",
+    name: "unallocated address in serviceCIDR: dropped (iptables mode: routed out like any address)",
     from: "app/a",
     to: "10.96.0.99:80",
     expect: { verdict: "dropped", endpoints: [] },
+    iptables: { verdict: "forwarded", endpoints: [], masquerade: true },
   },
   {
     name: "LoadBalancer source ranges: a client outside them is dropped",

@@ -1,14 +1,17 @@
 /**
- * kube-proxy decisions answered by the rendered nftables rules: renders each node's ruleset
- * (nftables.ts), parses it back and runs the packet through the hooks (nft-eval.ts). It answers the
+ * kube-proxy decisions answered by the rendered rules: for `proxyMode: nftables` the ruleset of
+ * nftables.ts run by nft-eval.ts, for `iptables` the `iptables-save` text of iptables.ts run by
+ * ipt-eval.ts. Each node's rules are rendered, parsed back and evaluated hook by hook. It answers the
  * same questions as ServiceProxy.decide, so the tracer can run on either and the packet-flow cases can
- * hold the two to the same results.
+ * hold them to the same results.
  */
 import { fnv32a } from "../control/names.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
 import { servicePortChainBase } from "./chain-names.ts";
-import { type EvalOutcome, NftEvaluator, parseRuleset, type Ruleset } from "./nft-eval.ts";
+import { IptEvaluator, parseIptablesSave } from "./ipt-eval.ts";
+import { iptablesChains, renderIptables } from "./iptables.ts";
+import { type EvalOutcome, type EvalPacket, NftEvaluator, parseRuleset } from "./nft-eval.ts";
 import { renderNftables } from "./nftables.ts";
 import type {
   EndpointInfo,
@@ -24,8 +27,17 @@ export interface ProxyDecider {
   decide(p: ProxyPacket): ProxyResult;
 }
 
+type Pick = (candidates: { chain: string }[]) => number;
+
+interface Judge {
+  run(p: EvalPacket, out: EvalOutcome, fromHost: boolean, pick: Pick): void;
+  /** Does this endpoint chain remember clients (sessionAffinity ClientIP)? */
+  sticky(chain: string): boolean;
+}
+
 export class RuleProxy implements ProxyDecider {
-  readonly #rules = new Map<string, Ruleset>();
+  readonly #judges = new Map<string, Judge>();
+  /** Dispatch targets (`service-…`, `KUBE-SVC-…`, …) to the Service port they belong to. */
   readonly #byChain = new Map<string, ServicePortInfo>();
 
   constructor(
@@ -33,48 +45,69 @@ export class RuleProxy implements ProxyDecider {
     readonly index: ServiceProxy,
     readonly isLocal: (node: NodeState, ip: number) => boolean,
   ) {
-    for (const info of index.ports) this.#byChain.set(servicePortChainBase(info), info);
+    for (const info of index.ports) {
+      const base = servicePortChainBase(info);
+      for (const prefix of ["service-", "local-", "external-"]) this.#byChain.set(prefix + base, info);
+      for (const chain of Object.values(iptablesChains(info))) this.#byChain.set(chain, info);
+    }
   }
 
-  rulesOf(node: NodeState): Ruleset {
-    let rs = this.#rules.get(node.name);
-    if (!rs) {
-      rs = parseRuleset(renderNftables(this.state, node, this.index));
-      this.#rules.set(node.name, rs);
+  judgeOf(node: NodeState): Judge {
+    let j = this.#judges.get(node.name);
+    if (j) return j;
+    if (this.state.config.proxyMode === "iptables") {
+      const tables = parseIptablesSave(renderIptables(this.state, node, this.index));
+      const ev = new IptEvaluator(tables);
+      j = {
+        run: (p, out, fromHost, pick) => {
+          if (fromHost) ev.runHook("output", p, out, pick);
+          else {
+            ev.runHook("prerouting", p, out, pick);
+            if (out.verdict === "accept") ev.runHook(p.isLocal(p.dst) ? "input" : "forward", p, out, pick);
+          }
+        },
+        sticky: (chain) => (tables.get("nat")?.get(chain) ?? []).some((r) => r.args.includes("--set")),
+      };
+    } else {
+      const rs = parseRuleset(renderNftables(this.state, node, this.index));
+      const ev = new NftEvaluator(rs);
+      j = {
+        run: (p, out, fromHost, pick) => {
+          if (fromHost) ev.runHook("output", p, out, pick);
+          else {
+            ev.runHook("prerouting", p, out, pick);
+            if (out.verdict === "accept") ev.runHook(p.isLocal(p.dst) ? "input" : "forward", p, out, pick);
+          }
+        },
+        sticky: (chain) => !!rs.chains.get(chain)?.texts.some((t) => t.startsWith("update @affinity-")),
+      };
     }
-    return rs;
+    this.#judges.set(node.name, j);
+    return j;
   }
 
   decide(p: ProxyPacket): ProxyResult {
-    const rs = this.rulesOf(p.node);
-    const ev = new NftEvaluator(rs);
+    const judge = this.judgeOf(p.node);
     const original = p.dst;
-    const pkt = {
+    const pkt: EvalPacket = {
       src: p.src,
       sport: p.sport,
       dst: p.dst,
       dport: p.dport,
       protocol: p.protocol.toLowerCase(),
       mark: 0,
-      isLocal: (ip: number) => this.isLocal(p.node, ip),
+      isLocal: (ip) => this.isLocal(p.node, ip),
     };
     const out: EvalOutcome = { verdict: "accept", masquerade: false, trail: [] };
-    const pick = (cands: { chain: string }[]) => {
-      const sticky = rs.chains.get(cands[0].chain)?.texts.some((t) => t.startsWith("update @affinity-"));
-      return sticky ? fnv32a(formatIPv4(p.src)) : fnv32a(`${formatIPv4(p.src)}:${p.sport}`);
-    };
-    if (p.fromHost) ev.runHook("output", pkt, out, pick);
-    else {
-      ev.runHook("prerouting", pkt, out, pick);
-      if (out.verdict === "accept") ev.runHook(pkt.isLocal(pkt.dst) ? "input" : "forward", pkt, out, pick);
-    }
-    if (out.verdict !== "accept") {
-      return { kind: out.verdict, reason: `nftables: ${out.by}`, rule: out.trail.join(" → ") };
-    }
+    const pick: Pick = (cands) =>
+      judge.sticky(cands[0].chain) ? fnv32a(formatIPv4(p.src)) : fnv32a(`${formatIPv4(p.src)}:${p.sport}`);
+    judge.run(pkt, out, p.fromHost, pick);
+    const mode = this.state.config.proxyMode;
+    if (out.verdict !== "accept")
+      return { kind: out.verdict, reason: `${mode}: ${out.by}`, rule: out.trail.join(" → ") };
     if (!out.dnat || !out.dispatched) return { kind: "none" };
-    const base = out.dispatched.target.replace(/^goto (service|external|local)-/, "");
-    const info = this.#byChain.get(base);
-    if (!info) throw new Error(`nftables dispatched to an unknown chain ${out.dispatched.target}`);
+    const info = this.#byChain.get(out.dispatched.target.replace(/^goto /, ""));
+    if (!info) throw new Error(`${mode} dispatched to an unknown chain ${out.dispatched.target}`);
     const endpoint = (c: { ip: number; port: number }): EndpointInfo =>
       info.endpoints.find((e) => e.ip === c.ip && e.port === c.port) ?? {
         ip: c.ip,
@@ -83,7 +116,6 @@ export class RuleProxy implements ProxyDecider {
         serving: true,
         terminating: false,
       };
-    const candidates = (out.candidates ?? [{ ...out.dnat }]).map(endpoint);
     const frontend: Frontend =
       out.dispatched.map === "service-nodeports"
         ? "nodePort"
@@ -96,11 +128,11 @@ export class RuleProxy implements ProxyDecider {
       kind: "dnat",
       service: info,
       frontend,
-      candidates,
+      candidates: (out.candidates ?? [out.dnat]).map(endpoint),
       chosen: endpoint(out.dnat),
       masquerade: (pkt.mark & 0x4000) !== 0,
       notes: [],
-      rule: `nftables: ${out.trail.join(" → ")}`,
+      rule: `${mode}: ${out.trail.join(" → ")}`,
     };
   }
 }

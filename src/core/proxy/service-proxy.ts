@@ -17,6 +17,10 @@
  * short-circuited to all endpoints (the node's own traffic masqueraded). Masquerade also applies to
  * ClusterIP traffic from outside clusterCIDR and to hairpin traffic (a pod reaching itself).
  *
+ * iptables mode decides the same, except that it neither rejects undefined ports of ClusterIPs nor
+ * drops unallocated serviceCIDR addresses (those packets are routed like any other), and that it
+ * accepts nodePorts on every local address, loopback included, unless nodePortAddresses says otherwise.
+ *
  * The choice among endpoints is deterministic: with sessionAffinity ClientIP a hash of the client
  * address, otherwise a hash of the client address and port; every candidate is reported.
  */
@@ -199,10 +203,14 @@ export class ServiceProxy {
     return out;
   }
 
-  /** Does this node accept nodePorts on this (local) address? */
+  /**
+   * Does this node accept nodePorts on this (local) address? With "all", nftables mode excludes
+   * loopback; iptables mode accepts it (localhost nodePorts, on by default, via route_localnet).
+   */
   acceptsNodePortOn(node: NodeState, dst: IPv4): boolean {
     const ips = this.nodePortIPs(node);
-    return ips === "all" ? dst >>> 24 !== 127 : ips.includes(dst);
+    if (ips !== "all") return ips.includes(dst);
+    return this.state.config.proxyMode === "iptables" || dst >>> 24 !== 127;
   }
 
   decide(p: ProxyPacket): ProxyResult {
@@ -310,6 +318,8 @@ export class ServiceProxy {
         rule: `${frontend === "nodePort" ? "service-nodeports" : "service-ips"}: ${where} : goto ${frontend === "clusterIP" ? "service" : "external"}-${servicePortChainBase(info)}`,
       };
     }
+    // Only nftables mode guards the Service range: iptables mode lets such packets be routed.
+    if (cfg.proxyMode === "iptables") return { kind: "none" };
     if (this.#clusterIPs.has(p.dst)) {
       return {
         kind: "reject",

@@ -1,12 +1,14 @@
 /**
- * The rendered kube-proxy rulesets against the real `nft`: each must be accepted by `nft -c -f`
- * (parse and check in the kernel, nothing committed), run inside a private network namespace made
- * by `unshare --net` so the host's own namespace is never touched. Needs root and the nftables
- * package: skipped with the reason otherwise, and a failure under CI=true.
+ * The rendered kube-proxy rules against the real tools: every nftables ruleset must be accepted by
+ * `nft -c -f` and every iptables-save text by `iptables-restore --test` (parsed and checked in the
+ * kernel, nothing committed), each run inside a private network namespace made by `unshare --net` so
+ * the host's own namespace is never touched. Needs root and the Debian packages nftables and iptables:
+ * skipped with the reason otherwise, and a failure under CI=true.
  */
 import assert from "node:assert/strict";
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { renderIptables } from "../src/core/proxy/iptables.ts";
 import { renderNftables } from "../src/core/proxy/nftables.ts";
 import { loadCluster } from "../src/index.ts";
 import { flowCluster } from "./cases/packet-flows.ts";
@@ -28,9 +30,14 @@ function nftCheck(text: string): SpawnSyncReturns<string> {
   return spawnSync("unshare", ["--net", "nft", "-c", "-f", "-"], { input: text, encoding: "utf8" });
 }
 
+/** `iptables-restore --test` (check only) inside a fresh network namespace. */
+function iptablesCheck(text: string): SpawnSyncReturns<string> {
+  return spawnSync("unshare", ["--net", "iptables-restore", "--test"], { input: text, encoding: "utf8" });
+}
+
 const reason = missing();
 if (reason && process.env.CI === "true") {
-  describe("nftables rules in the kernel", () => {
+  describe("kube-proxy rules in the kernel", () => {
     it("runs in CI", () => assert.fail(`a kernel test cannot be skipped under CI=true: ${reason}`));
   });
 } else {
@@ -51,6 +58,26 @@ if (reason && process.env.CI === "true") {
         }
       });
     }
+    for (const [name, r] of clusters) {
+      it(`${name}: every node's iptables-save text (proxyMode iptables) restores`, () => {
+        assert.ok(r.ok);
+        const state = { ...r.cluster, config: { ...r.cluster.config, proxyMode: "iptables" as const } };
+        for (const node of state.nodes) {
+          const res = iptablesCheck(renderIptables(state, node));
+          assert.equal(res.status, 0, `${name} ${node.name}: ${res.stderr}`);
+        }
+      });
+    }
+    it("the packet-flow cluster's iptables-save text (firewall, affinity, Local policies) restores", () => {
+      const s = cluster(flowCluster("vxlan", "iptables"));
+      for (const node of s.nodes) {
+        const text = renderIptables(s, node);
+        assert.match(text, /-m recent --rcheck/);
+        assert.match(text, /:KUBE-FW-/);
+        const res = iptablesCheck(text);
+        assert.equal(res.status, 0, `${node.name}: ${res.stderr}`);
+      }
+    });
     it("the packet-flow cluster (firewall, affinity, Local policies, no-endpoint verdicts) is valid nft input", () => {
       const s = cluster(flowCluster("vxlan"));
       for (const node of s.nodes) {

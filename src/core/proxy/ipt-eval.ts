@@ -1,0 +1,255 @@
+/**
+ * A tracer over rendered `iptables-save` text (iptables.ts): parses the filter and nat tables back and
+ * runs a packet through the built-in chains of each hook, with iptables' semantics — `-s/-d` (negated
+ * too), `-p` with `--dport`, conntrack state (every traced packet is NEW), addrtype LOCAL, marks,
+ * jump/RETURN, REJECT/DROP/ACCEPT, DNAT, MASQUERADE, `MARK --set-xmark`. A run of `-m statistic
+ * --mode random` rules is one random choice among its targets; `-m recent --rcheck` never matches
+ * (no client is remembered yet).
+ *
+ *   prerouting: nat PREROUTING → route → filter INPUT | filter FORWARD
+ *   output:     nat OUTPUT → filter OUTPUT
+ *
+ * Shares nothing with service-proxy.ts but the rendered text.
+ */
+import { Cidr, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import type { EvalOutcome, EvalPacket } from "./nft-eval.ts";
+
+interface Rule {
+  text: string;
+  args: string[];
+}
+
+export type IptTables = Map<string, Map<string, Rule[]>>;
+
+export function parseIptablesSave(text: string): IptTables {
+  const tables: IptTables = new Map();
+  let table: Map<string, Rule[]> | undefined;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line === "COMMIT") continue;
+    if (line.startsWith("*")) {
+      table = new Map();
+      tables.set(line.slice(1), table);
+    } else if (line.startsWith(":")) {
+      table!.set(line.slice(1).split(" ")[0], []);
+    } else if (line.startsWith("-A ")) {
+      const args = tokenize(line);
+      const chain = args[1];
+      if (!table!.has(chain)) throw new Error(`iptables: rule for undeclared chain ${chain}`);
+      table!.get(chain)!.push({ text: line, args: args.slice(2) });
+    } else throw new Error(`iptables: cannot read "${line}"`);
+  }
+  return tables;
+}
+
+function tokenize(line: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|(\S+)/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) out.push(m[1] ?? m[2]);
+  return out;
+}
+
+type Flow =
+  | { kind: "continue" }
+  | { kind: "verdict"; v: "accept" | "drop" | "reject"; rule: string }
+  | { kind: "jump"; chain: string }
+  | { kind: "return" };
+
+const BUILTIN = new Set(["ACCEPT", "DROP", "REJECT", "RETURN", "DNAT", "MASQUERADE", "MARK"]);
+
+export class IptEvaluator {
+  constructor(readonly tables: IptTables) {}
+
+  runHook(
+    hook: "prerouting" | "input" | "forward" | "output" | "postrouting",
+    p: EvalPacket,
+    out: EvalOutcome,
+    pick: (c: { ip: IPv4; port: number; chain: string }[]) => number,
+  ): void {
+    const order: [string, string][] =
+      hook === "prerouting"
+        ? [["nat", "PREROUTING"]]
+        : hook === "input"
+          ? [["filter", "INPUT"]]
+          : hook === "forward"
+            ? [["filter", "FORWARD"]]
+            : hook === "output"
+              ? [
+                  ["nat", "OUTPUT"],
+                  ["filter", "OUTPUT"],
+                ]
+              : [["nat", "POSTROUTING"]];
+    for (const [table, chain] of order) {
+      if (out.verdict !== "accept") return;
+      this.runChain(table, chain, p, out, pick);
+    }
+  }
+
+  runChain(
+    tableName: string,
+    start: string,
+    p: EvalPacket,
+    out: EvalOutcome,
+    pick: (c: { ip: IPv4; port: number; chain: string }[]) => number,
+  ): void {
+    const table = this.tables.get(tableName)!;
+    const stack: { chain: string; index: number }[] = [];
+    let chain = start;
+    let index = 0;
+    for (let guard = 0; guard < 10_000; guard++) {
+      const rules = table.get(chain);
+      if (!rules) throw new Error(`iptables: no chain ${chain} in ${tableName}`);
+      if (index >= rules.length) {
+        const back = stack.pop();
+        if (!back) return;
+        ({ chain, index } = back);
+        continue;
+      }
+      const rule = rules[index];
+      // A run of statistic rules ending in an unconditional one: one random choice among their targets.
+      if (rule.args.includes("statistic")) {
+        let end = index;
+        while (end < rules.length && rules[end].args.includes("statistic")) end++;
+        const run = rules.slice(index, end + 1);
+        const candidates = run.map((r) => {
+          const target = r.args[r.args.indexOf("-j") + 1];
+          return { ...this.dnatOf(table, target), chain: target };
+        });
+        out.candidates = candidates;
+        out.trail.push(...run.map((r) => r.text));
+        stack.push({ chain, index: end + 1 });
+        chain = candidates[pick(candidates) % candidates.length].chain;
+        index = 0;
+        continue;
+      }
+      index++;
+      const flow = this.runRule(rule, p, out, tableName, chain);
+      if (flow.kind === "continue") continue;
+      if (flow.kind === "verdict") {
+        if (flow.v !== "accept") {
+          out.verdict = flow.v;
+          out.by = flow.rule;
+        }
+        return;
+      }
+      if (flow.kind === "return") {
+        const back = stack.pop();
+        if (!back) return;
+        ({ chain, index } = back);
+        continue;
+      }
+      // A rule with a single endpoint has no statistic match: it is the only candidate.
+      if (flow.chain.startsWith("KUBE-SEP-") && !out.candidates)
+        out.candidates = [{ ...this.dnatOf(table, flow.chain), chain: flow.chain }];
+      stack.push({ chain, index });
+      chain = flow.chain;
+      index = 0;
+    }
+    throw new Error("iptables: rule loop");
+  }
+
+  runRule(rule: Rule, p: EvalPacket, out: EvalOutcome, table: string, chain: string): Flow {
+    const a = rule.args;
+    let negate = false;
+    let proto: string | undefined;
+    let i = 0;
+    for (; i < a.length && a[i] !== "-j"; i++) {
+      const w = a[i];
+      if (w === "!") {
+        negate = true;
+        continue;
+      }
+      let ok = true;
+      if (w === "-s" || w === "-d") ok = inCidr(w === "-s" ? p.src : p.dst, a[++i]);
+      else if (w === "-p") {
+        proto = a[++i];
+        ok = p.protocol === proto;
+      } else if (w === "--dport") ok = p.dport === Number(a[++i]);
+      else if (w === "--comment") i++;
+      else if (w === "--ctstate") ok = a[++i].split(",").includes("NEW");
+      else if (w === "--dst-type" || w === "--src-type")
+        ok = a[++i] === "LOCAL" && p.isLocal(w === "--dst-type" ? p.dst : p.src);
+      else if (w === "--mark") {
+        const [value, mask] = a[++i].split("/").map(Number);
+        ok = (p.mark & mask) === value;
+      } else if (w === "--rcheck") ok = false;
+      else if (w === "-m" || w === "--set" || w === "--reap" || w === "--rsource") {
+        if (w === "-m") i++;
+      } else if (
+        w === "--seconds" ||
+        w === "--name" ||
+        w === "--mask" ||
+        w === "--mode" ||
+        w === "--probability"
+      )
+        i++;
+      else throw new Error(`iptables: cannot evaluate "${rule.text}" at "${w}"`);
+      if (ok === negate) return { kind: "continue" };
+      negate = false;
+    }
+    out.trail.push(rule.text);
+    if (i >= a.length) return { kind: "continue" }; // a rule without a target only counts packets
+    const target = a[i + 1];
+    const opts = a.slice(i + 2);
+    switch (target) {
+      case "ACCEPT":
+        return { kind: "verdict", v: "accept", rule: rule.text };
+      case "DROP":
+        return { kind: "verdict", v: "drop", rule: rule.text };
+      case "REJECT":
+        return { kind: "verdict", v: "reject", rule: rule.text };
+      case "RETURN":
+        return { kind: "return" };
+      case "DNAT": {
+        const [ip, port] = opts[opts.indexOf("--to-destination") + 1].split(":");
+        p.dst = parseIPv4(ip)!;
+        p.dport = Number(port);
+        out.dnat = { ip: p.dst, port: p.dport, chain };
+        return { kind: "verdict", v: "accept", rule: rule.text };
+      }
+      case "MASQUERADE":
+        out.masquerade = true;
+        return { kind: "verdict", v: "accept", rule: rule.text };
+      case "MARK": {
+        const [value, mask] = opts[opts.indexOf("--set-xmark") + 1].split("/").map(Number);
+        p.mark = (p.mark & ~mask) ^ value;
+        return { kind: "continue" };
+      }
+      default:
+        if (BUILTIN.has(target)) throw new Error(`iptables: unhandled target ${target}`);
+        if (
+          table === "nat" &&
+          (chain === "KUBE-SERVICES" || chain === "KUBE-NODEPORTS") &&
+          /^KUBE-(SVC|SVL|EXT|FW)-/.test(target)
+        ) {
+          out.dispatched = {
+            map: chain === "KUBE-NODEPORTS" ? "service-nodeports" : "service-ips",
+            key: rule.text,
+            target: `goto ${target}`,
+          };
+        }
+        return { kind: "jump", chain: target };
+    }
+  }
+
+  /** The DNAT target an endpoint chain ends in. */
+  dnatOf(table: Map<string, Rule[]>, chain: string): { ip: IPv4; port: number } {
+    for (const r of table.get(chain) ?? []) {
+      const k = r.args.indexOf("--to-destination");
+      if (k >= 0) {
+        const [ip, port] = r.args[k + 1].split(":");
+        return { ip: parseIPv4(ip)!, port: Number(port) };
+      }
+    }
+    throw new Error(`iptables: chain ${chain} does not DNAT`);
+  }
+}
+
+function inCidr(ip: IPv4, text: string): boolean {
+  const c = Cidr.parse(text.includes("/") ? text : `${text}/32`);
+  if (c.ok) return c.cidr.contains(ip);
+  // Source ranges may carry host bits; compare by prefix.
+  const [addr, bits] = text.split("/");
+  const a = parseIPv4(addr)!;
+  return Cidr.of(a, Number(bits)).contains(ip);
+}

@@ -244,8 +244,10 @@ describe("the formal model (FIB)", () => {
       [
         "[* * 127.0.0.1 8080/TCP Deliver(app/b/main)]",
         "[* * 127.0.0.1 53/UDP Deliver(app/b/main)]",
+        "[* * 127.0.0.1 9000/SCTP Deliver(app/b/main)]",
         "[* * 10.244.0.3 8080/TCP Deliver(app/b/main)]",
         "[* * 10.244.0.3 53/UDP Deliver(app/b/main)]",
+        "[* * 10.244.0.3 9000/SCTP Deliver(app/b/main)]",
         "[* * * * Forward(n1)]",
       ],
     );

@@ -33,7 +33,7 @@ spec:
     - {name: n1, ip: 172.18.0.2, podCIDR: 10.244.0.0/24}
     - {name: n2, ip: 172.18.0.3, podCIDR: 10.244.1.0/24}
     - {name: n3, ip: 172.18.0.4, podCIDR: 10.244.2.0/24}
-${pod("a", "n1", "role: client", "{containerPort: 7000}")}${pod("b", "n1", "role: web", "{name: http, containerPort: 8080}, {name: dns, containerPort: 53, protocol: UDP}")}${pod("c", "n2", "role: web", "{name: http, containerPort: 8080}, {name: dns, containerPort: 53, protocol: UDP}")}${pod("d", "n2", "role: leaving", "{containerPort: 8080}", ", deletionTimestamp: '2026-01-01T00:00:00Z'")}${pod("e", "n1", "role: lonely", "{containerPort: 8080}")}---
+${pod("a", "n1", "role: client", "{containerPort: 7000}")}${pod("b", "n1", "role: web", "{name: http, containerPort: 8080}, {name: dns, containerPort: 53, protocol: UDP}, {name: sig, containerPort: 9000, protocol: SCTP}")}${pod("c", "n2", "role: web", "{name: http, containerPort: 8080}, {name: dns, containerPort: 53, protocol: UDP}, {name: sig, containerPort: 9000, protocol: SCTP}")}${pod("d", "n2", "role: leaving", "{containerPort: 8080}", ", deletionTimestamp: '2026-01-01T00:00:00Z'")}${pod("e", "n1", "role: lonely", "{containerPort: 8080}")}---
 apiVersion: v1
 kind: Pod
 metadata: {name: exporter, namespace: app}
@@ -41,7 +41,7 @@ spec:
   nodeName: n3
   hostNetwork: true
   containers: [{name: exporter, ports: [{containerPort: 9100}]}]
-${svc("web", "  clusterIP: 10.96.0.50\n  selector: {role: web}\n  ports: [{name: http, port: 80, targetPort: http}, {name: dns, port: 53, protocol: UDP, targetPort: dns}]\n")}${svc("web-local", "  clusterIP: 10.96.0.51\n  internalTrafficPolicy: Local\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("web-np", "  type: NodePort\n  clusterIP: 10.96.0.52\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]\n")}${svc("web-npl", "  type: NodePort\n  clusterIP: 10.96.0.53\n  externalTrafficPolicy: Local\n  selector: {role: lonely}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30081}]\n")}${svc("empty", "  clusterIP: 10.96.0.54\n  selector: {role: nobody}\n  ports: [{port: 80}]\n")}${svc("lb", "  type: LoadBalancer\n  clusterIP: 10.96.0.55\n  loadBalancerSourceRanges: [192.0.2.0/24]\n  selector: {role: web}\n  ports: [{port: 443, targetPort: 8080, nodePort: 30443}]\n")}${svc("leaving", "  clusterIP: 10.96.0.56\n  selector: {role: leaving}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("sticky", "  clusterIP: 10.96.0.57\n  sessionAffinity: ClientIP\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}`;
+${svc("web", "  clusterIP: 10.96.0.50\n  selector: {role: web}\n  ports: [{name: http, port: 80, targetPort: http}, {name: dns, port: 53, protocol: UDP, targetPort: dns}]\n")}${svc("web-local", "  clusterIP: 10.96.0.51\n  internalTrafficPolicy: Local\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("web-np", "  type: NodePort\n  clusterIP: 10.96.0.52\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]\n")}${svc("web-npl", "  type: NodePort\n  clusterIP: 10.96.0.53\n  externalTrafficPolicy: Local\n  selector: {role: lonely}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30081}]\n")}${svc("empty", "  clusterIP: 10.96.0.54\n  selector: {role: nobody}\n  ports: [{port: 80}]\n")}${svc("lb", "  type: LoadBalancer\n  clusterIP: 10.96.0.55\n  loadBalancerSourceRanges: [192.0.2.0/24]\n  selector: {role: web}\n  ports: [{port: 443, targetPort: 8080, nodePort: 30443}]\n")}${svc("leaving", "  clusterIP: 10.96.0.56\n  selector: {role: leaving}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("ext", "  clusterIP: 10.96.0.58\n  externalIPs: [192.0.2.80]\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("signal", "  clusterIP: 10.96.0.59\n  selector: {role: web}\n  ports: [{name: sig, port: 9000, protocol: SCTP, targetPort: sig}]\n")}${svc("sticky", "  clusterIP: 10.96.0.57\n  sessionAffinity: ClientIP\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}`;
 }
 
 export interface FlowCase {
@@ -205,6 +205,30 @@ export const FLOW_CASES: FlowCase[] = [
     from: "app/a",
     to: "leaving.app:80",
     expect: { verdict: "delivered", endpoints: ["10.244.1.3:8080"], masquerade: false, at: "app/d" },
+  },
+  {
+    name: "outside client to an externalIP: DNAT, masqueraded (externalTrafficPolicy Cluster)",
+    from: "203.0.113.7",
+    node: "n2",
+    to: "192.0.2.80:80",
+    expect: { verdict: "delivered", endpoints: WEB, masquerade: true },
+  },
+  {
+    name: "pod to an externalIP: the same Service, masqueraded",
+    from: "app/a",
+    to: "192.0.2.80:80",
+    expect: { verdict: "delivered", endpoints: WEB, masquerade: true },
+  },
+  {
+    name: "pod to ClusterIP over SCTP",
+    from: "app/a",
+    to: "signal.app:sig",
+    expect: {
+      verdict: "delivered",
+      endpoints: ["10.244.0.3:9000", "10.244.1.2:9000"],
+      masquerade: false,
+      seen: "10.244.0.2",
+    },
   },
   {
     name: "pod to an outside address: forwarded with the CNI's masquerade",

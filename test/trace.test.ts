@@ -310,6 +310,29 @@ spec: {clusterIP: 10.244.0.200, ports: [{port: 80}]}
   });
 });
 
+describe("check: addressing", () => {
+  it("reports a pod whose given IP lies outside its node's podCIDR", () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: stray}
+spec: {nodeName: node-1, containers: [{name: c}]}
+status: {phase: Running, podIP: 10.244.1.200}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: other}
+spec: {nodeName: node-2, containers: [{name: c}]}
+`;
+    const r = checkModel(new Network(cluster(text)));
+    assert.deepEqual(
+      r.violations.map((v) => `${v.requirement}: ${v.message}`),
+      [
+        "pod-in-node-range: pod default/stray has 10.244.1.200, outside its node node-1's podCIDR 10.244.0.0/24: other nodes route that address elsewhere (to node-2) unless a host route is added",
+      ],
+    );
+  });
+});
+
 describe("property: without policies, every pod reaches every pod with its source unchanged", () => {
   it("random clusters", () => {
     fc.assert(

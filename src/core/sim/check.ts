@@ -2,7 +2,7 @@
  * `check`: the Kubernetes networking model's requirements, verified on the resolved cluster by tracing
  * packets through the simulated network (the fourth reference article's constraints):
  *
- *   1. addresses are unique across pods, nodes and Services;
+ *   1. addresses are unique across pods, nodes and Services, and each pod's lies in its node's podCIDR;
  *   2. containers of a pod reach each other on localhost (two cannot open the same port);
  *   3. every pod reaches every pod by its IP, and the receiver sees the sender's own IP (no NAT);
  *   4. every node reaches every pod.
@@ -20,7 +20,7 @@ import type { Network } from "./network.ts";
 import { type TraceResult, trace } from "./trace.ts";
 
 export interface Violation {
-  requirement: "unique-addresses" | "localhost" | "pod-to-pod" | "node-to-pod";
+  requirement: "unique-addresses" | "pod-in-node-range" | "localhost" | "pod-to-pod" | "node-to-pod";
   message: string;
   /** The hops of the trace that shows it, when a trace does. */
   path?: string[];
@@ -66,6 +66,17 @@ export function checkModel(net: Network, opts: { maxNodePairs?: number } = {}): 
         });
       }
     }
+  }
+
+  // A pod outside its node's podCIDR: the node's routes do not lead to it. podnet's own network adds
+  // a host route for it on every node (so traces reach it), but a CNI like flannel does not.
+  for (const [ip, node] of net.strayPods) {
+    const p = net.podByIP.get(ip)!;
+    const owner = net.podCIDROwner(ip);
+    violations.push({
+      requirement: "pod-in-node-range",
+      message: `pod ${p.metadata.namespace}/${p.metadata.name} has ${formatIPv4(ip)}, outside its node ${node.name}'s podCIDR ${node.podCIDR}: other nodes route that address elsewhere${owner ? ` (to ${owner.name})` : ""} unless a host route is added`,
+    });
   }
 
   // 2. Localhost between the containers of a pod.

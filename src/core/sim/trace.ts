@@ -494,10 +494,12 @@ class Tracer {
       return this.end("no-listener", `nothing in pod ${name(pod)} listens on ${this.dport}/${this.protocol}`);
     }
     const seen = `${formatIPv4(this.src)}:${this.sport}`;
+    const fibDst = dev === "lo" && this.dst >>> 24 === 127 ? formatIPv4(this.dst) : pod.status!.podIP!;
+    const fib = `FIB[${name(pod)}]: [* * ${fibDst} ${this.dport} Deliver(${name(pod)}/${listener})]`;
     this.hop(
       at,
       "deliver",
-      `${why}; delivered to container ${listener} on ${this.dport}/${this.protocol}`,
+      `${why}; delivered to container ${listener} on ${this.dport}/${this.protocol} — ${fib}`,
       dev,
     );
     return this.end("delivered", `container ${listener} of pod ${name(pod)} receives it from ${seen}`, {

@@ -35,6 +35,30 @@ interface Judge {
   sticky(chain: string): boolean;
 }
 
+/** Both evaluators run a packet through one netfilter hook at a time. */
+interface HookRunner {
+  runHook(
+    hook: "prerouting" | "input" | "forward" | "output",
+    p: EvalPacket,
+    out: EvalOutcome,
+    pick: Pick,
+  ): void;
+}
+
+/**
+ * The hooks a packet meets on a node: the node's own traffic takes the output path; traffic from
+ * pods and the wire takes prerouting, then input when (after DNAT) it is for the node, else forward.
+ */
+function walkHooks(ev: HookRunner): Judge["run"] {
+  return (p, out, fromHost, pick) => {
+    if (fromHost) ev.runHook("output", p, out, pick);
+    else {
+      ev.runHook("prerouting", p, out, pick);
+      if (out.verdict === "accept") ev.runHook(p.isLocal(p.dst) ? "input" : "forward", p, out, pick);
+    }
+  };
+}
+
 export class RuleProxy implements ProxyDecider {
   readonly #judges = new Map<string, Judge>();
   /** Dispatch targets (`service-…`, `KUBE-SVC-…`, …) to the Service port they belong to. */
@@ -57,28 +81,14 @@ export class RuleProxy implements ProxyDecider {
     if (j) return j;
     if (this.state.config.proxyMode === "iptables") {
       const tables = parseIptablesSave(renderIptables(this.state, node, this.index));
-      const ev = new IptEvaluator(tables);
       j = {
-        run: (p, out, fromHost, pick) => {
-          if (fromHost) ev.runHook("output", p, out, pick);
-          else {
-            ev.runHook("prerouting", p, out, pick);
-            if (out.verdict === "accept") ev.runHook(p.isLocal(p.dst) ? "input" : "forward", p, out, pick);
-          }
-        },
+        run: walkHooks(new IptEvaluator(tables)),
         sticky: (chain) => (tables.get("nat")?.get(chain) ?? []).some((r) => r.args.includes("--set")),
       };
     } else {
       const rs = parseRuleset(renderNftables(this.state, node, this.index));
-      const ev = new NftEvaluator(rs);
       j = {
-        run: (p, out, fromHost, pick) => {
-          if (fromHost) ev.runHook("output", p, out, pick);
-          else {
-            ev.runHook("prerouting", p, out, pick);
-            if (out.verdict === "accept") ev.runHook(p.isLocal(p.dst) ? "input" : "forward", p, out, pick);
-          }
-        },
+        run: walkHooks(new NftEvaluator(rs)),
         sticky: (chain) => !!rs.chains.get(chain)?.texts.some((t) => t.startsWith("update @affinity-")),
       };
     }

@@ -175,7 +175,7 @@ describe("podnet CLI", () => {
         "--from",
         "default/pod1",
         "--to",
-        "database.default",
+        "api.default",
         "-o",
         "json",
         "--reply",

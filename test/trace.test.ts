@@ -73,10 +73,11 @@ describe("the articles' walk-throughs", () => {
   const steps = (r: TraceResult) => r.hops.map((h) => `${h.at}|${h.device ?? ""}|${h.step}`);
 
   it("same node: veth → bridge FDB → veth", () => {
+    const veth = hostVethName(net.podByName.get("app/a")!);
     assert.deepEqual(steps(run(net, { from: "app/a", to: "app/b:8080" })), [
       "pod app/a|eth0|route",
-      "pod app/a|eth0|policy",
-      `node n1|${hostVethName(net.podByName.get("app/a")!)}|veth`,
+      `node n1|${veth}|veth`,
+      `node n1|${veth}|policy`,
       "node n1|cni0|bridge",
       "pod app/b|eth0|veth",
       "pod app/b|eth0|policy",

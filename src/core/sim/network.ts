@@ -16,6 +16,7 @@ import {
 } from "../graph/devices.ts";
 import type { Pod } from "../model/k8s.ts";
 import { Cidr, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { PolicyEngine } from "../policy/netpol.ts";
 import { type ProxyDecider, RuleProxy } from "../proxy/rule-proxy.ts";
 import { ServiceProxy } from "../proxy/service-proxy.ts";
 
@@ -25,6 +26,8 @@ export interface NetworkOptions {
    * nftables rules podnet renders, evaluated rule by rule.
    */
   proxy?: "model" | "rules";
+  /** Evaluate NetworkPolicies in traces (default true). */
+  policies?: boolean;
 }
 
 export class Network {
@@ -32,6 +35,8 @@ export class Network {
   readonly proxy: ServiceProxy;
   /** What decides a packet's fate at kube-proxy's hooks (see NetworkOptions). */
   readonly decider: ProxyDecider;
+  /** NetworkPolicy, or undefined when switched off. */
+  readonly policy: PolicyEngine | undefined;
   readonly nodeByName = new Map<string, NodeState>();
   readonly nodeByIP = new Map<IPv4, NodeState>();
   /** Running pods with their own network namespace, by IP. */
@@ -68,6 +73,7 @@ export class Network {
       .map((n) => ({ base: n.podCIDR.base, last: n.podCIDR.last, node: n }))
       .sort((a, b) => a.base - b.base);
     this.proxy = new ServiceProxy(state);
+    this.policy = opts.policies === false ? undefined : new PolicyEngine(state);
     this.decider =
       opts.proxy === "rules"
         ? new RuleProxy(state, this.proxy, (node, ip) => this.isNodeAddress(node, ip))

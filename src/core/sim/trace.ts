@@ -12,9 +12,10 @@
  *
  * The end is `delivered` (to a container listening on the port, with the source it sees),
  * `forwarded`, `dropped`, `rejected` or `no-listener`. `reply` traces the answer back through
- * connection tracking, which undoes the NAT on the nodes that applied it. NetworkPolicy verdicts have
- * their hooks (egress leaving the source pod, ingress reaching the destination pod) and are not
- * evaluated yet.
+ * connection tracking, which undoes the NAT on the nodes that applied it. NetworkPolicy is checked
+ * where kernel implementations enforce it: egress of the source pod at its node, after kube-proxy's
+ * translation (a Service's traffic is judged on the chosen endpoint and port), and ingress as the
+ * packet reaches the destination pod (on the source address it carries, masqueraded or not).
  */
 
 import { fnv32a } from "../control/names.ts";
@@ -33,6 +34,7 @@ import {
 } from "../graph/devices.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { type DirectionVerdict, type PolicyPeer, peerFor } from "../policy/netpol.ts";
 import type { EndpointInfo, ProxyResult } from "../proxy/service-proxy.ts";
 import type { Network } from "./network.ts";
 
@@ -85,6 +87,8 @@ export interface TraceResult {
   service?: string;
   masquerade: boolean;
   delivered?: { pod?: string; node?: string; container?: string; seenSource: string };
+  /** The NetworkPolicy verdicts met on the way (egress at the source pod, ingress at the destination). */
+  policy?: { egress?: DirectionVerdict; ingress?: DirectionVerdict };
   hops: Hop[];
   reply?: TraceResult;
 }
@@ -128,6 +132,11 @@ class Tracer {
   marked = false;
   proxied: Extract<ProxyResult, { kind: "dnat" }> | undefined;
   forced: EndpointInfo | undefined;
+  /** The source pod whose egress policy is still to be checked (after its node's translation). */
+  pendingEgress: Pod | undefined;
+  /** Replies of an allowed connection pass NetworkPolicy through connection tracking. */
+  isReply = false;
+  policy: { egress?: DirectionVerdict; ingress?: DirectionVerdict } = {};
 
   constructor(readonly net: Network) {}
 
@@ -155,6 +164,7 @@ class Tracer {
       endpoints: p ? p.candidates.map((e) => `${formatIPv4(e.ip)}:${e.port}`) : [],
       ...(p ? { chosen: `${formatIPv4(p.chosen.ip)}:${p.chosen.port}`, service: p.service.name } : {}),
       masquerade: this.masquerade,
+      ...(this.policy.egress || this.policy.ingress ? { policy: this.policy } : {}),
       hops: this.hops,
       ...extra,
     };
@@ -171,6 +181,7 @@ class Tracer {
       if (s.pod.spec.hostNetwork) return this.fromHost(node, req, `pod ${name(s.pod)} (host network)`);
       this.src = parseIPv4(s.pod.status!.podIP!)!;
       this.sport = req.sport ?? ephemeralPort(`${name(s.pod)}>${formatIPv4(req.dst)}:${req.dport}`);
+      this.pendingEgress = s.pod;
       return this.walk({ kind: "pod", pod: s.pod, node });
     }
     if (s.kind === "node") return this.fromHost(s.node, req, `node ${s.node.name}`);
@@ -253,6 +264,54 @@ class Tracer {
     return undefined;
   }
 
+  /** The source pod's egress policy, once its node has translated the destination (Services). */
+  egressCheck(node: NodeState): TraceResult | undefined {
+    const pod = this.pendingEgress;
+    if (!pod) return undefined;
+    this.pendingEgress = undefined;
+    return this.policyCheck("egress", pod, node);
+  }
+
+  /**
+   * A NetworkPolicy hook: egress leaving the source pod (checked against the translated destination),
+   * ingress reaching the destination pod (against the source address the packet carries then).
+   */
+  policyCheck(direction: "ingress" | "egress", pod: Pod, node: NodeState): TraceResult | undefined {
+    const engine = this.net.policy;
+    const veth = hostVethName(pod);
+    const at = direction === "egress" ? `node ${node.name}` : `pod ${name(pod)}`;
+    const dev = direction === "egress" ? veth : "eth0";
+    if (!engine) {
+      this.hop(
+        at,
+        "policy",
+        `NetworkPolicy ${direction} of pod ${name(pod)}: not evaluated (policies are switched off)`,
+        dev,
+      );
+      return undefined;
+    }
+    if (this.isReply) {
+      this.hop(
+        at,
+        "policy",
+        `NetworkPolicy ${direction}: a reply of an allowed connection (connection tracking lets it through)`,
+        dev,
+      );
+      return undefined;
+    }
+    const self: PolicyPeer = { kind: "pod", pod, ip: parseIPv4(pod.status!.podIP!)! };
+    const other = peerFor(this.net.podByIP, direction === "egress" ? this.dst : this.src);
+    const v =
+      direction === "egress"
+        ? engine.check(self, other, this.dport, this.protocol).egress
+        : engine.check(other, self, this.dport, this.protocol).ingress;
+    this.policy[direction] = v;
+    const when = direction === "egress" && this.proxied ? " (checked on the translated destination)" : "";
+    this.hop(at, "policy", `NetworkPolicy ${direction} of pod ${name(pod)}${when}: ${v.reason}`, dev);
+    if (v.allowed) return undefined;
+    return this.end("dropped", `NetworkPolicy ${direction} ${v.reason}`);
+  }
+
   /** Postrouting: masquerade a marked packet to the egress device's address. */
   postrouting(node: NodeState, dev: string): void {
     if (!this.marked) return;
@@ -284,7 +343,11 @@ class Tracer {
       if (place.kind === "pod") {
         const { pod, node } = place;
         const at = `pod ${name(pod)}`;
-        if (place.arrived) return this.deliverInPod(pod, "eth0", `arrives on eth0 (${formatIPv4(this.dst)})`);
+        if (place.arrived) {
+          const denied = this.policyCheck("ingress", pod, node);
+          if (denied) return denied;
+          return this.deliverInPod(pod, "eth0", `arrives on eth0 (${formatIPv4(this.dst)})`);
+        }
         const podIP = parseIPv4(pod.status!.podIP!)!;
         if (this.dst === podIP || this.dst >>> 24 === 127)
           return this.deliverInPod(
@@ -299,7 +362,6 @@ class Tracer {
           `route lookup: ${renderRoute(r)}${r.via !== undefined ? ` → next hop ${formatIPv4(r.via)} (${macFor(r.via)})` : ` → ARP ${formatIPv4(this.dst)} on the link`}`,
           "eth0",
         );
-        this.hop(at, "policy", "NetworkPolicy egress: not evaluated (policy analysis is issue #4)", "eth0");
         const veth = hostVethName(pod);
         this.hop(
           `node ${node.name}`,
@@ -309,7 +371,7 @@ class Tracer {
         );
         if (r.via === undefined) {
           // Same subnet: the bridge switches the frame at layer 2 (netfilter still sees it: br_netfilter).
-          const stop = this.proxy(node, { fromHost: false, hook: "prerouting" });
+          const stop = this.proxy(node, { fromHost: false, hook: "prerouting" }) ?? this.egressCheck(node);
           if (stop) return stop;
           const next = this.bridgeTo(node, `bridge ${BRIDGE}: FDB lookup`);
           if (next) {
@@ -364,7 +426,7 @@ class Tracer {
         entering = false;
         const back = this.conntrackReply(node);
         if (!back) {
-          const stop = this.proxy(node, { fromHost: false, hook: "prerouting" });
+          const stop = this.proxy(node, { fromHost: false, hook: "prerouting" }) ?? this.egressCheck(node);
           if (stop) return stop;
         }
       }
@@ -472,12 +534,6 @@ class Tracer {
     const veth = hostVethName(pod);
     this.hop(`node ${node.name}`, "bridge", `${what}: ${macFor(this.dst)} → port ${veth}`, BRIDGE);
     this.hop(`pod ${name(pod)}`, "veth", `veth pair: ${veth} → eth0 in pod ${name(pod)}`, "eth0");
-    this.hop(
-      `pod ${name(pod)}`,
-      "policy",
-      "NetworkPolicy ingress: not evaluated (policy analysis is issue #4)",
-      "eth0",
-    );
     return { kind: "pod", pod, node, arrived: true };
   }
 
@@ -582,6 +638,7 @@ class Tracer {
   /** Traces the answer: from the receiver back to the address it saw, through the recorded NAT. */
   reply(req: TraceRequest, forward: TraceResult): TraceResult {
     const back = new Tracer(this.net);
+    back.isReply = true;
     back.nat.push(...this.nat);
     back.protocol = this.protocol;
     back.src = this.dst;

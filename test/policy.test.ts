@@ -1,0 +1,296 @@
+/**
+ * NetworkPolicy semantics as the Kubernetes documentation states them, case by case, and their effect
+ * on traces (egress after kube-proxy's translation, ingress on the address the packet carries).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Protocol } from "../src/core/model/k8s.ts";
+import { parseIPv4 } from "../src/core/net/ipv4.ts";
+import { PolicyEngine, peerFor } from "../src/core/policy/netpol.ts";
+import { Network } from "../src/core/sim/network.ts";
+import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
+import { trace } from "../src/core/sim/trace.ts";
+import { loadCluster } from "../src/index.ts";
+import { cluster } from "./helpers.ts";
+
+/** Pods: name → [namespace, labels, ports, ip]; namespaces get labels from `nsLabels`. */
+function world(policies: string, extra = "") {
+  const ns = (name: string, labels: string) =>
+    `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}, labels: {${labels}}}\n---\n`;
+  const pod = (
+    name: string,
+    namespace: string,
+    labels: string,
+    ip: string,
+    ports = "[{name: http, containerPort: 8080}, {name: redis, containerPort: 6379}]",
+    host = false,
+  ) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ${namespace}, labels: {${labels}}}\nspec: {nodeName: node-1${host ? ", hostNetwork: true" : ""}, containers: [{name: c, ports: ${ports}}]}\nstatus: {phase: Running, podIP: ${ip}}\n---\n`;
+  const text =
+    ns("default", "kubernetes.io/metadata.name: default") +
+    ns("myproject", "project: myproject") +
+    ns("other", "project: other") +
+    ns("alice", "user: alice") +
+    pod("db", "default", "role: db", "10.244.0.10") +
+    pod("frontend", "default", "role: frontend", "10.244.0.11") +
+    pod("stranger", "default", "role: stranger", "10.244.0.12") +
+    pod("mp", "myproject", "role: anything", "10.244.0.13") +
+    pod("op", "other", "role: frontend", "10.244.0.14") +
+    pod("client", "alice", "role: client", "10.244.0.15") +
+    pod("aliceweb", "alice", "role: web", "10.244.0.16") +
+    pod("range", "default", "role: range", "10.244.0.17", "[{containerPort: 32000}]") +
+    pod("hostpod", "default", "role: frontend", "172.18.0.2", "[{containerPort: 9100}]", true) +
+    policies +
+    extra;
+  const state = cluster(
+    `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec: {nodes: [{name: node-1, ip: 172.18.0.2, podCIDR: 10.244.0.0/24}]}\n---\n${text}`,
+  );
+  const engine = new PolicyEngine(state);
+  const byIP = new Map(
+    state.pods.filter((p) => !p.spec.hostNetwork).map((p) => [parseIPv4(p.status!.podIP!)!, p]),
+  );
+  const peer = (who: string) => {
+    const ip = parseIPv4(who) ?? parseIPv4(state.pods.find((p) => p.metadata.name === who)!.status!.podIP!)!;
+    return peerFor(byIP, ip);
+  };
+  return (from: string, to: string, port: number, protocol: Protocol = "TCP") =>
+    engine.check(peer(from), peer(to), port, protocol);
+}
+
+const DOCS_EXAMPLE = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: test-network-policy, namespace: default}
+spec:
+  podSelector: {matchLabels: {role: db}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+    - from:
+        - ipBlock: {cidr: 172.17.0.0/16, except: [172.17.1.0/24]}
+        - namespaceSelector: {matchLabels: {project: myproject}}
+        - podSelector: {matchLabels: {role: frontend}}
+      ports:
+        - {protocol: TCP, port: 6379}
+  egress:
+    - to:
+        - ipBlock: {cidr: 10.0.0.0/24}
+      ports:
+        - {protocol: TCP, port: 5978}
+`;
+
+describe("NetworkPolicy semantics (the Kubernetes documentation's examples)", () => {
+  it("no policy: everything is allowed, and the reason says so", () => {
+    const v = world("")("frontend", "db", 6379);
+    assert.equal(v.allowed, true);
+    assert.equal(v.ingress.reason, "allowed: no NetworkPolicy with Ingress selects pod default/db");
+  });
+
+  it("the docs' test-network-policy: its three ingress peers, its port, its egress", () => {
+    const check = world(DOCS_EXAMPLE);
+    assert.equal(
+      check("frontend", "db", 6379).allowed,
+      true,
+      "podSelector role=frontend in the policy's namespace",
+    );
+    assert.equal(check("mp", "db", 6379).allowed, true, "any pod of a namespace labelled project=myproject");
+    assert.equal(check("172.17.0.5", "db", 6379).allowed, true, "ipBlock");
+    assert.equal(check("172.17.1.5", "db", 6379).allowed, false, "ipBlock except");
+    assert.equal(check("op", "db", 6379).allowed, false, "role=frontend, but in another namespace");
+    assert.equal(check("stranger", "db", 6379).allowed, false);
+    assert.equal(check("frontend", "db", 8080).allowed, false, "only TCP 6379");
+    assert.equal(check("frontend", "db", 6379, "UDP").allowed, false, "protocol defaults to TCP");
+    assert.equal(check("db", "10.0.0.7", 5978).allowed, true, "egress to the ipBlock on 5978");
+    assert.equal(check("db", "10.0.0.7", 80).allowed, false);
+    assert.equal(check("db", "frontend", 8080).allowed, false, "egress is restricted too");
+    const denied = check("stranger", "db", 6379);
+    assert.equal(
+      denied.ingress.reason,
+      "denied: pod default/db is selected by default/test-network-policy for Ingress, and no rule of them allows TCP 6379 from this source",
+    );
+    assert.deepEqual(check("frontend", "db", 6379).ingress.allowedBy, {
+      policy: "default/test-network-policy",
+      rule: 0,
+    });
+  });
+
+  it("default deny all ingress, and allow all ingress", () => {
+    const deny = world(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: default}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n",
+    );
+    assert.equal(deny("frontend", "db", 8080).allowed, false);
+    assert.equal(deny("db", "frontend", 8080).allowed, false, "the receiver is denied ingress");
+    assert.equal(
+      deny("db", "mp", 8080).allowed,
+      true,
+      "other namespaces are unaffected; egress is unrestricted",
+    );
+    const allow = world(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow, namespace: default}\nspec: {podSelector: {}, ingress: [{}], policyTypes: [Ingress]}\n",
+    );
+    assert.equal(allow("op", "db", 1234).allowed, true);
+  });
+
+  it("default deny egress; egress rules without policyTypes restrict ingress too", () => {
+    const deny = world(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: default}\nspec: {podSelector: {}, policyTypes: [Egress]}\n",
+    );
+    assert.equal(deny("db", "mp", 8080).allowed, false);
+    assert.equal(deny("mp", "db", 8080).allowed, true, "ingress is not restricted by an Egress-only policy");
+    // policyTypes defaults to [Ingress, Egress] when egress rules exist: ingress becomes default-deny.
+    const egressOnly = world(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: e, namespace: default}\nspec:\n  podSelector: {matchLabels: {role: db}}\n  egress: [{to: [{ipBlock: {cidr: 0.0.0.0/0}}]}]\n",
+    );
+    assert.equal(egressOnly("db", "10.9.9.9", 443).allowed, true);
+    assert.equal(egressOnly("frontend", "db", 8080).allowed, false);
+  });
+
+  it("namespaceSelector and podSelector in one peer (AND) versus two peers (OR)", () => {
+    const and = world(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: and, namespace: default}\nspec:\n  podSelector: {matchLabels: {role: db}}\n  ingress:\n    - from:\n        - namespaceSelector: {matchLabels: {user: alice}}\n          podSelector: {matchLabels: {role: client}}\n",
+    );
+    assert.equal(and("client", "db", 8080).allowed, true);
+    assert.equal(and("aliceweb", "db", 8080).allowed, false, "in alice's namespace but not role=client");
+    const or = world(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: or, namespace: default}\nspec:\n  podSelector: {matchLabels: {role: db}}\n  ingress:\n    - from:\n        - namespaceSelector: {matchLabels: {user: alice}}\n        - podSelector: {matchLabels: {role: client}}\n",
+    );
+    assert.equal(or("aliceweb", "db", 8080).allowed, true, "any pod of alice's namespace");
+  });
+
+  it("endPort ranges, named ports resolved on the destination pod, SCTP", () => {
+    const check = world(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: default}\nspec:\n  podSelector: {}\n  ingress:\n    - ports: [{protocol: TCP, port: 32000, endPort: 32768}, {port: redis}, {protocol: SCTP}]\n",
+    );
+    assert.equal(check("frontend", "range", 32000).allowed, true);
+    assert.equal(check("frontend", "range", 32768).allowed, true);
+    assert.equal(check("frontend", "range", 32769).allowed, false);
+    assert.equal(check("frontend", "db", 6379).allowed, true, "db's container port named redis is 6379");
+    assert.equal(check("frontend", "range", 6379).allowed, false, "range has no port named redis");
+    assert.equal(check("frontend", "db", 4000, "SCTP").allowed, true, "a port entry with only a protocol");
+  });
+
+  it("host-network pods: never selected as subjects, only their node's address as peers", () => {
+    const check = world(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: default}\nspec:\n  podSelector: {}\n  ingress: [{from: [{podSelector: {matchLabels: {role: frontend}}}]}]\n",
+    );
+    assert.equal(check("frontend", "db", 8080).allowed, true);
+    assert.equal(
+      check("172.18.0.2", "db", 8080).allowed,
+      false,
+      "the host-network role=frontend pod is just its node's address",
+    );
+    assert.equal(check("stranger", "172.18.0.2", 9100).allowed, true, "nothing selects a host-network pod");
+  });
+
+  it("ipBlock matches pod addresses too (as kernel-based plugins do)", () => {
+    const check = world(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: default}\nspec:\n  podSelector: {matchLabels: {role: db}}\n  ingress: [{from: [{ipBlock: {cidr: 10.244.0.0/28}}]}]\n",
+    );
+    assert.equal(check("frontend", "db", 8080).allowed, true, "10.244.0.11 is in 10.244.0.0/28");
+    assert.equal(check("client", "db", 8080).allowed, true, "10.244.0.15 too");
+    assert.equal(check("aliceweb", "db", 8080).allowed, false, "10.244.0.16 is not");
+  });
+});
+
+describe("NetworkPolicy in traces", () => {
+  const run = (net: Network, from: string, to: string, node?: string) => {
+    const src = resolveSource(net, from, node);
+    const dst = resolveDestination(net, to);
+    assert.ok(src.ok && dst.ok, JSON.stringify([src, dst]));
+    return trace(net, {
+      source: src.value,
+      dst: dst.value.ip,
+      dport: dst.value.port,
+      protocol: dst.value.protocol,
+    });
+  };
+
+  it("the article's database-network-policy: only api pods reach the database", () => {
+    const r = loadCluster({ files: ["examples/articles"] });
+    assert.ok(r.ok);
+    const net = new Network(r.cluster);
+    const denied = run(net, "default/pod1", "database.default");
+    assert.equal(denied.verdict, "dropped");
+    assert.match(
+      denied.reason,
+      /^NetworkPolicy ingress denied: pod default\/database-\S+ is selected by default\/database-network-policy for Ingress/,
+    );
+    const api = [...net.podByIP.values()].find((p) => p.metadata.labels?.["app-component"] === "api")!;
+    const allowed = run(net, `default/${api.metadata.name}`, "database.default");
+    assert.equal(allowed.verdict, "delivered");
+    assert.deepEqual(allowed.policy?.ingress?.allowedBy, {
+      policy: "default/database-network-policy",
+      rule: 0,
+    });
+    assert.equal(
+      run(new Network(r.cluster, { policies: false }), "default/pod1", "database.default").verdict,
+      "delivered",
+      "with policies switched off",
+    );
+  });
+
+  it("traffic to a Service is judged on the endpoint and target port, not the Service port", () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec: {containers: [{name: c, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec: {containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: egress-8080}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress: [{ports: [{port: 8080}]}]
+`;
+    const net = new Network(cluster(text));
+    assert.equal(
+      run(net, "default/client", "web.default:80").verdict,
+      "delivered",
+      "egress allows 8080, the target port",
+    );
+    const direct = run(net, "default/client", "93.184.216.34:80");
+    assert.equal(direct.verdict, "dropped", "port 80 itself is not allowed");
+  });
+
+  it("a NodePort under externalTrafficPolicy Cluster hides the client from ipBlock rules; Local keeps it", () => {
+    const text = (etp: string) => `apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: {name: t}
+spec: {nodes: [{name: n1, ip: 172.18.0.2, podCIDR: 10.244.0.0/24}, {name: n2, ip: 172.18.0.3, podCIDR: 10.244.1.0/24}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec: {nodeName: n2, containers: [{name: c, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {type: NodePort, externalTrafficPolicy: ${etp}, selector: {app: web}, ports: [{port: 80, targetPort: 8080, nodePort: 30080}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-office}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{ipBlock: {cidr: 203.0.113.0/24}}]}]
+`;
+    const cl = run(new Network(cluster(text("Cluster"))), "203.0.113.7", "172.18.0.2:30080", "n1");
+    assert.equal(
+      cl.verdict,
+      "dropped",
+      "masqueraded to n1's flannel.1 address, which the ipBlock does not cover",
+    );
+    const local = run(new Network(cluster(text("Local"))), "203.0.113.7", "172.18.0.3:30080", "n2");
+    assert.equal(local.verdict, "delivered", "the client address is kept");
+  });
+});

@@ -61,6 +61,9 @@ describe("podnet CLI", () => {
       r.out,
       /^ {2}d\. Outside client to a NodePort: client 203\.0\.113\.10 → node node-3, NodePort of default\/api:30080$/m,
     );
+    // The article's NetworkPolicy, explained.
+    assert.match(r.out, /^ {2}allowed: pod default\/api-\S+ → Service default\/database:5432$/m);
+    assert.match(r.out, /^ {2}denied: pod default\/pod1 → Service default\/database:5432$/m);
   });
 
   it("get -o wide shows every pod with node, IP and podCIDR, every Service with endpoints", () => {
@@ -231,6 +234,51 @@ describe("podnet CLI", () => {
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
       assert.match(r.err, msg);
     }
+  });
+
+  it("explain: the policies that select each side and the deciding rule, per endpoint of a Service", () => {
+    const r = podnet([
+      "explain",
+      "-f",
+      "examples/articles",
+      "--from",
+      "default/pod1",
+      "--to",
+      "database.default",
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.out,
+      /^explain TCP default\/pod1 → Service default\/database \(10\.\d+\.\d+\.\d+\):5432$/m,
+    );
+    assert.equal(
+      (r.out.match(/^via default\/database, endpoint /gm) ?? []).length,
+      2,
+      "one explanation per endpoint",
+    );
+    assert.match(r.out, /^ {4}selected by: default\/database-network-policy$/m);
+    assert.match(r.out, /^ {2}result: denied$/m);
+    const json = JSON.parse(
+      podnet([
+        "explain",
+        "-f",
+        "examples/shop",
+        "--from",
+        "node/worker-b",
+        "--to",
+        "10.244.0.2:6379",
+        "-o",
+        "json",
+      ]).out,
+    );
+    assert.equal(json.explanations.length, 1);
+    assert.equal(json.explanations[0].allowed, false, "cart-redis only accepts the cart pods");
+    assert.deepEqual(json.explanations[0].ingress.selectedBy, [
+      "shop/default-deny",
+      "shop/cart-redis-ingress",
+      "shop/allow-prometheus",
+    ]);
+    assert.equal(podnet(["explain", "-f", "examples/articles", "--from", "default/pod1"]).code, 2);
   });
 
   it("routes and fib print the device view and the formal model", () => {

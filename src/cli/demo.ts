@@ -9,6 +9,7 @@ import type { ClusterState } from "../core/control/state.ts";
 import { compileSelector } from "../core/labels.ts";
 import type { LabelSelector, Pod, Protocol } from "../core/model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../core/net/ipv4.ts";
+import { explainConnection, renderExplanations } from "../core/sim/explain.ts";
 import { Network } from "../core/sim/network.ts";
 import { type Source, trace } from "../core/sim/trace.ts";
 import { podsPerNode, readyEndpointAddresses, slicesByService } from "../core/views.ts";
@@ -180,8 +181,16 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
     );
     for (const w of walks) out.push(w);
   }
+  const why = policyExamples(state);
+  if (why.length > 0) {
+    section(
+      "7. Who may talk to whom",
+      "NetworkPolicy at work: each verdict with the policies that select each side and the deciding rule (podnet explain).",
+    );
+    for (const w of why) out.push(w);
+  }
   out.push(
-    "Next: podnet get -o wide -f <dir> lists every object with its addresses; podnet trace --from … --to … follows any packet.",
+    "Next: podnet get -o wide -f <dir> lists every object with its addresses; podnet trace --from … --to … follows any packet; podnet explain says why.",
     "",
   );
   return `${out.join("\n")}\n`;
@@ -260,6 +269,43 @@ function walkThroughs(state: ClusterState): string[] {
         label: `node ${entry.name}, NodePort of ${np.name}`,
       },
     );
+  }
+  return out;
+}
+
+/**
+ * A guarded Service of the cluster, reached once from a pod its policies let in and once from a pod
+ * they keep out (the third article's database policy on the bundled example).
+ */
+function policyExamples(state: ClusterState): string[] {
+  const net = new Network(state);
+  const out: string[] = [];
+  // A tour, not an analysis: look at a bounded sample so the demo stays instant on any input.
+  const pods = [...net.podByIP.values()].slice(0, 40);
+  for (const info of net.proxy.ports.slice(0, 50)) {
+    if (info.clusterIP === undefined || info.endpoints.length === 0) continue;
+    const req = (pod: Pod) => ({
+      source: { kind: "pod" as const, pod },
+      dst: info.clusterIP!,
+      dport: info.port.port,
+      protocol: info.protocol,
+    });
+    const verdicts = pods.map((pod) => ({ pod, e: explainConnection(net, req(pod)) }));
+    const denied = verdicts.find((v) =>
+      v.e.explanations.every((x) => !x.allowed && x.ingress?.allowed === false),
+    );
+    const allowed = verdicts.find((v) => v.e.explanations.every((x) => x.allowed && x.ingress?.allowedBy));
+    if (!denied || !allowed) continue;
+    for (const v of [allowed, denied]) {
+      const verdict = v.e.explanations[0].allowed ? "allowed" : "denied";
+      const text = renderExplanations(
+        `${verdict}: pod ${v.pod.metadata.namespace}/${v.pod.metadata.name} → Service ${info.name}:${info.port.port}`,
+        v.e.service,
+        v.e.explanations.slice(0, 1),
+      );
+      out.push(text.replace(/^(?=.)/gm, "  "));
+    }
+    break;
   }
   return out;
 }

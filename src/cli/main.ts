@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { checkCommand } from "./check.ts";
 import { CliExit, EXIT_BAD_INPUT, packageVersion } from "./common.ts";
 import { demoCommand } from "./demo.ts";
+import { explainCommand } from "./explain.ts";
 import { fibCommand } from "./fib.ts";
 import { getCommand } from "./get.ts";
 import { routesCommand } from "./routes.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     routesCommand(),
     rulesCommand(),
     fibCommand(),
+    explainCommand(),
     checkCommand(),
     demoCommand(),
   ]) {

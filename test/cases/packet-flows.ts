@@ -41,7 +41,7 @@ spec:
   nodeName: n3
   hostNetwork: true
   containers: [{name: exporter, ports: [{containerPort: 9100}]}]
-${svc("web", "  clusterIP: 10.96.0.50\n  selector: {role: web}\n  ports: [{name: http, port: 80, targetPort: http}, {name: dns, port: 53, protocol: UDP, targetPort: dns}]\n")}${svc("web-local", "  clusterIP: 10.96.0.51\n  internalTrafficPolicy: Local\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("web-np", "  type: NodePort\n  clusterIP: 10.96.0.52\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]\n")}${svc("web-npl", "  type: NodePort\n  clusterIP: 10.96.0.53\n  externalTrafficPolicy: Local\n  selector: {role: lonely}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30081}]\n")}${svc("empty", "  clusterIP: 10.96.0.54\n  selector: {role: nobody}\n  ports: [{port: 80}]\n")}${svc("lb", "  type: LoadBalancer\n  clusterIP: 10.96.0.55\n  loadBalancerSourceRanges: [192.0.2.0/24]\n  selector: {role: web}\n  ports: [{port: 443, targetPort: 8080, nodePort: 30443}]\n")}${svc("leaving", "  clusterIP: 10.96.0.56\n  selector: {role: leaving}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("ext", "  clusterIP: 10.96.0.58\n  externalIPs: [192.0.2.80]\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("signal", "  clusterIP: 10.96.0.59\n  selector: {role: web}\n  ports: [{name: sig, port: 9000, protocol: SCTP, targetPort: sig}]\n")}${svc("sticky", "  clusterIP: 10.96.0.57\n  sessionAffinity: ClientIP\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}`;
+${svc("web", "  clusterIP: 10.96.0.50\n  selector: {role: web}\n  ports: [{name: http, port: 80, targetPort: http}, {name: dns, port: 53, protocol: UDP, targetPort: dns}]\n")}${svc("web-local", "  clusterIP: 10.96.0.51\n  internalTrafficPolicy: Local\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("web-np", "  type: NodePort\n  clusterIP: 10.96.0.52\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]\n")}${svc("web-npl", "  type: NodePort\n  clusterIP: 10.96.0.53\n  externalTrafficPolicy: Local\n  selector: {role: lonely}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30081}]\n")}${svc("empty", "  clusterIP: 10.96.0.54\n  selector: {role: nobody}\n  ports: [{port: 80}]\n")}${svc("lb", "  type: LoadBalancer\n  clusterIP: 10.96.0.55\n  loadBalancerSourceRanges: [192.0.2.0/24]\n  selector: {role: web}\n  ports: [{port: 443, targetPort: 8080, nodePort: 30443}]\n")}${svc("leaving", "  clusterIP: 10.96.0.56\n  selector: {role: leaving}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("ext", "  clusterIP: 10.96.0.58\n  externalIPs: [192.0.2.80]\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("signal", "  clusterIP: 10.96.0.59\n  selector: {role: web}\n  ports: [{name: sig, port: 9000, protocol: SCTP, targetPort: sig}]\n")}${svc("lb-local", "  type: LoadBalancer\n  clusterIP: 10.96.0.60\n  externalTrafficPolicy: Local\n  selector: {role: lonely}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30082}]\n")}${svc("lb-empty", "  type: LoadBalancer\n  clusterIP: 10.96.0.61\n  selector: {role: nobody}\n  ports: [{port: 80, nodePort: 30083}]\n")}${svc("sticky", "  clusterIP: 10.96.0.57\n  sessionAffinity: ClientIP\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}`;
 }
 
 export interface FlowCase {
@@ -229,6 +229,20 @@ export const FLOW_CASES: FlowCase[] = [
       masquerade: false,
       seen: "10.244.0.2",
     },
+  },
+  {
+    name: "node to a LoadBalancer IP, Local policy, no endpoint here: dropped before translation (iptables: short-circuited)",
+    from: "node/n3",
+    to: "198.51.100.3:80",
+    expect: { verdict: "dropped", endpoints: [] },
+    iptables: { verdict: "delivered", endpoints: ["10.244.0.4:8080"], masquerade: true, at: "app/e" },
+  },
+  {
+    name: "node to a LoadBalancer IP without endpoints: rejected (iptables: not on the output path, routed out)",
+    from: "node/n3",
+    to: "198.51.100.2:80",
+    expect: { verdict: "rejected", endpoints: [] },
+    iptables: { verdict: "forwarded", endpoints: [] },
   },
   {
     name: "pod to an outside address: forwarded with the CNI's masquerade",

@@ -46,13 +46,17 @@ interface HookRunner {
 }
 
 /**
- * The hooks a packet meets on a node: the node's own traffic takes the output path; traffic from
- * pods and the wire takes prerouting, then input when (after DNAT) it is for the node, else forward.
+ * The hooks a packet meets on a node: the node's own traffic takes the output path (and, when it is
+ * for one of the node's own addresses, loops back through input, where the nodePort checks are);
+ * traffic from pods and the wire takes prerouting, then input when (after DNAT) it is for the node,
+ * else forward.
  */
 function walkHooks(ev: HookRunner): Judge["run"] {
   return (p, out, fromHost, pick) => {
-    if (fromHost) ev.runHook("output", p, out, pick);
-    else {
+    if (fromHost) {
+      ev.runHook("output", p, out, pick);
+      if (out.verdict === "accept" && p.isLocal(p.dst)) ev.runHook("input", p, out, pick);
+    } else {
       ev.runHook("prerouting", p, out, pick);
       if (out.verdict === "accept") ev.runHook(p.isLocal(p.dst) ? "input" : "forward", p, out, pick);
     }

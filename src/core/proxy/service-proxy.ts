@@ -18,8 +18,12 @@
  * ClusterIP traffic from outside clusterCIDR and to hairpin traffic (a pod reaching itself).
  *
  * iptables mode decides the same, except that it neither rejects undefined ports of ClusterIPs nor
- * drops unallocated serviceCIDR addresses (those packets are routed like any other), and that it
- * accepts nodePorts on every local address, loopback included, unless nodePortAddresses says otherwise.
+ * drops unallocated serviceCIDR addresses (those packets are routed like any other), that it accepts
+ * nodePorts on every local address, loopback included, unless nodePortAddresses says otherwise, and
+ * that the node's own traffic to an external or load-balancer IP without endpoints is not rejected
+ * (KUBE-EXTERNAL-SERVICES hangs off INPUT and FORWARD only). Conversely, nftables mode drops the node's
+ * own traffic to an external or load-balancer IP whose externalTrafficPolicy is Local when the node has
+ * no endpoint: filter-output checks @no-endpoint-services before nat-output could short-circuit it.
  *
  * The choice among endpoints is deterministic: with sessionAffinity ClientIP a hash of the client
  * address, otherwise a hash of the client address and port; every candidate is reported.
@@ -243,7 +247,11 @@ export class ServiceProxy {
         }
       }
       const { cluster, local } = categorize(info.endpoints, p.node.name);
+      const toExternalIP = frontend === "externalIP" || frontend === "loadBalancer";
       if (cluster.length === 0) {
+        // iptables mode rejects these from INPUT and FORWARD only (KUBE-EXTERNAL-SERVICES): the node's
+        // own traffic to an external or load-balancer IP leaves untouched.
+        if (cfg.proxyMode === "iptables" && p.fromHost && toExternalIP) return { kind: "none" };
         return {
           kind: "reject",
           service: info,
@@ -280,6 +288,16 @@ export class ServiceProxy {
       } else if (fromPod) {
         candidates = cluster;
         notes.push("externalTrafficPolicy Local: pod traffic short-circuits to all endpoints");
+      } else if (p.fromHost && cfg.proxyMode === "nftables" && toExternalIP && local.length === 0) {
+        // nftables mode checks @no-endpoint-services in filter-output (dstnat-10), before nat-output
+        // could short-circuit the node's own traffic: with no local endpoint it is dropped.
+        return {
+          kind: "drop",
+          service: info,
+          frontend,
+          reason: `externalTrafficPolicy Local, no endpoint of ${info.name} on node ${p.node.name}, and the node's own traffic meets the no-endpoint check before translation`,
+          rule: `filter-output: service-endpoints-check: no-endpoint-services: ${where} : drop`,
+        };
       } else if (p.fromHost) {
         candidates = cluster;
         masquerade = true;

@@ -281,6 +281,38 @@ describe("podnet CLI", () => {
     assert.equal(podnet(["explain", "-f", "examples/articles", "--from", "default/pod1"]).code, 2);
   });
 
+  it("matrix: pod-by-pod reachability as a table, JSON, CSV, Markdown and stats", () => {
+    const table = podnet(["matrix", "-f", "examples/articles"]);
+    assert.equal(table.code, 0, table.err);
+    assert.match(
+      table.out,
+      /^3 default\/database-\S+\s+✓ ✓ ✓ · ✓ ✓ ✓$/m,
+      "the database pods do not reach each other",
+    );
+    assert.match(table.out, /^5 default\/pod1\s+✓ ✓ · · ✓ ✓ ✓$/m, "pod1 does not reach the database");
+    const json = JSON.parse(
+      podnet(["matrix", "-f", "examples/articles", "--port", "5432", "-o", "json"]).out,
+    );
+    assert.equal(json.protocol, "TCP");
+    assert.equal(json.port, 5432);
+    assert.equal(json.pods.length, 7);
+    const db = json.pods.findIndex((p: string) => p.startsWith("default/database-"));
+    const api = json.pods.findIndex((p: string) => p.startsWith("default/api-"));
+    const pod1 = json.pods.indexOf("default/pod1");
+    assert.equal(json.matrix[api][db], true);
+    assert.equal(json.matrix[pod1][db], false);
+    assert.match(podnet(["matrix", "-f", "examples/articles", "-o", "csv"]).out, /^from\\to,default\/api-/);
+    assert.match(
+      podnet(["matrix", "-f", "examples/articles", "-o", "md"]).out,
+      /^\| from \\ to \| default\/api-/,
+    );
+    assert.match(
+      podnet(["matrix", "-f", "examples/shop", "-n", "shop", "-o", "stats"]).out,
+      /^protocol TCP, port any: 18 pods in \d+ classes, \d+ port atoms, \d+ policy checks; \d+ of 324 ordered pairs allowed/,
+    );
+    assert.equal(podnet(["matrix", "-f", "examples/articles", "--port", "70000"]).code, 2);
+  });
+
   it("routes and fib print the device view and the formal model", () => {
     const node = podnet(["routes", "-f", "examples/articles", "--node", "node-2"]);
     assert.equal(node.code, 0, node.err);

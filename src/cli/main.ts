@@ -9,6 +9,7 @@ import { demoCommand } from "./demo.ts";
 import { explainCommand } from "./explain.ts";
 import { fibCommand } from "./fib.ts";
 import { getCommand } from "./get.ts";
+import { matrixCommand } from "./matrix.ts";
 import { routesCommand } from "./routes.ts";
 import { rulesCommand } from "./rules.ts";
 import { traceCommand } from "./trace.ts";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     rulesCommand(),
     fibCommand(),
     explainCommand(),
+    matrixCommand(),
     checkCommand(),
     demoCommand(),
   ]) {

@@ -1,0 +1,147 @@
+/**
+ * The class-based reachability matrix against a deliberately simple reference: for random clusters and
+ * policies (labels, selectors with expressions, namespace selectors, ipBlocks over pod addresses,
+ * named ports, endPort ranges, protocols), every pod pair checked directly must give the same answer.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import type { Protocol } from "../src/core/model/k8s.ts";
+import { parseIPv4 } from "../src/core/net/ipv4.ts";
+import { computeMatrix } from "../src/core/policy/matrix.ts";
+import { PolicyEngine, type PolicyPeer } from "../src/core/policy/netpol.ts";
+import { cluster } from "./helpers.ts";
+
+const LABELS = ["a", "b", "c"];
+const arbSelector = fc.oneof(
+  fc.constant("{}"),
+  fc.constantFrom(...LABELS).map((v) => `{matchLabels: {app: ${v}}}`),
+  fc
+    .subarray(LABELS, { minLength: 1 })
+    .map((vs) => `{matchExpressions: [{key: app, operator: In, values: [${vs.join(", ")}]}]}`),
+  fc.constantFrom("Exists", "DoesNotExist").map((op) => `{matchExpressions: [{key: tier, operator: ${op}}]}`),
+);
+const arbPeer = fc.oneof(
+  arbSelector.map((s) => `{podSelector: ${s}}`),
+  fc
+    .tuple(fc.constantFrom("blue", "green"), arbSelector)
+    .map(([ns, s]) => `{namespaceSelector: {matchLabels: {team: ${ns}}}, podSelector: ${s}}`),
+  fc.constantFrom(
+    "{ipBlock: {cidr: 10.244.0.0/24}}",
+    "{ipBlock: {cidr: 10.244.0.0/16, except: [10.244.0.0/28]}}",
+    "{ipBlock: {cidr: 10.244.0.8/29}}",
+    "{namespaceSelector: {}}",
+  ),
+);
+const arbPort = fc.oneof(
+  fc.constantFrom(80, 443, 8080).map((p) => `{port: ${p}}`),
+  fc.constantFrom("web", "admin").map((n) => `{port: ${n}}`),
+  fc.constant("{port: 8000, endPort: 8100}"),
+  fc.constantFrom("UDP", "SCTP").map((p) => `{protocol: ${p}}`),
+);
+const arbRule = fc.record({
+  peers: fc.option(fc.array(arbPeer, { maxLength: 2 })),
+  ports: fc.option(fc.array(arbPort, { maxLength: 2 })),
+});
+const arbPolicy = fc.record({
+  ns: fc.constantFrom("blue", "green"),
+  selector: arbSelector,
+  types: fc.constantFrom("[Ingress]", "[Egress]", "[Ingress, Egress]", "none"),
+  ingress: fc.option(fc.array(arbRule, { maxLength: 2 })),
+  egress: fc.option(fc.array(arbRule, { maxLength: 2 })),
+});
+const arbPod = fc.record({
+  ns: fc.constantFrom("blue", "green"),
+  app: fc.constantFrom(...LABELS),
+  tier: fc.boolean(),
+  web: fc.constantFrom(80, 8080, 8050),
+});
+
+type Shape<A> = A extends fc.Arbitrary<infer T> ? T : never;
+type PodShape = Shape<typeof arbPod>;
+type PolicyShape = Shape<typeof arbPolicy>;
+type RuleShape = Shape<typeof arbRule>;
+
+function manifest(pods: PodShape[], policies: PolicyShape[]): string {
+  const docs = [
+    "apiVersion: v1\nkind: Namespace\nmetadata: {name: blue, labels: {team: blue}}\n",
+    "apiVersion: v1\nkind: Namespace\nmetadata: {name: green, labels: {team: green}}\n",
+  ];
+  pods.forEach((p, i) => {
+    docs.push(
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: ${p.ns}, labels: {app: ${p.app}${p.tier ? ", tier: t" : ""}}}\nspec: {nodeName: node-1, containers: [{name: c, ports: [{name: web, containerPort: ${p.web}}, {name: admin, containerPort: 9000, protocol: UDP}]}]}\nstatus: {phase: Running, podIP: 10.244.0.${i + 2}}\n`,
+    );
+  });
+  const rules = (rs: RuleShape[] | null, field: string) =>
+    rs === null
+      ? ""
+      : `\n  ${field === "from" ? "ingress" : "egress"}: [${rs.map((r) => `{${[r.peers === null ? "" : `${field}: [${r.peers.join(", ")}]`, r.ports === null ? "" : `ports: [${r.ports.join(", ")}]`].filter(Boolean).join(", ")}}`).join(", ")}]`;
+  policies.forEach((p, i) => {
+    docs.push(
+      `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np${i}, namespace: ${p.ns}}\nspec:\n  podSelector: ${p.selector}${p.types === "none" ? "" : `\n  policyTypes: ${p.types}`}${rules(p.ingress, "from")}${rules(p.egress, "to")}\n`,
+    );
+  });
+  return `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: m}\nspec: {nodes: [{name: node-1, podCIDR: 10.244.0.0/24}]}\n---\n${docs.join("---\n")}`;
+}
+
+describe("reachability matrix = pod-by-pod reference", () => {
+  it("at fixed ports and protocols", () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbPod, { minLength: 1, maxLength: 8 }),
+        fc.array(arbPolicy, { maxLength: 4 }),
+        fc.constantFrom<[Protocol, number]>(
+          ["TCP", 80],
+          ["TCP", 8080],
+          ["TCP", 8050],
+          ["TCP", 8101],
+          ["UDP", 9000],
+          ["SCTP", 5],
+        ),
+        (pods, policies, [protocol, port]) => {
+          const state = cluster(manifest(pods, policies));
+          const m = computeMatrix(state, { protocol, port });
+          const engine = new PolicyEngine(state);
+          const byName = new Map(state.pods.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
+          const peer = (name: string): PolicyPeer => {
+            const p = byName.get(name)!;
+            return { kind: "pod", pod: p, ip: parseIPv4(p.status!.podIP!)! };
+          };
+          for (const [i, a] of m.pods.entries()) {
+            for (const [j, b] of m.pods.entries()) {
+              const want = i === j || engine.check(peer(a), peer(b), port, protocol).allowed;
+              assert.equal(m.allowed(i, j), want, `${a} → ${b} ${protocol} ${port}`);
+            }
+          }
+        },
+      ),
+      { seed: 4, numRuns: 150 },
+    );
+  });
+
+  it("over every port (a cell is true when some port is allowed), exhaustively on small clusters", () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbPod, { minLength: 1, maxLength: 3 }),
+        fc.array(arbPolicy, { maxLength: 3 }),
+        (pods, policies) => {
+          const state = cluster(manifest(pods, policies));
+          const m = computeMatrix(state, { protocol: "TCP" });
+          const engine = new PolicyEngine(state);
+          const peers = m.pods.map((name) => {
+            const p = state.pods.find((x) => `${x.metadata.namespace}/${x.metadata.name}` === name)!;
+            return { kind: "pod" as const, pod: p, ip: parseIPv4(p.status!.podIP!)! };
+          });
+          for (const [i, a] of peers.entries()) {
+            for (const [j, b] of peers.entries()) {
+              let any = i === j;
+              for (let port = 1; !any && port <= 65535; port++) any = engine.check(a, b, port, "TCP").allowed;
+              assert.equal(m.allowed(i, j), any, `${m.pods[i]} → ${m.pods[j]}`);
+            }
+          }
+        },
+      ),
+      { seed: 5, numRuns: 8 },
+    );
+  });
+});

@@ -313,6 +313,38 @@ describe("podnet CLI", () => {
     assert.equal(podnet(["matrix", "-f", "examples/articles", "--port", "70000"]).code, 2);
   });
 
+  it("connlist: allowed connections per workload, in five formats", () => {
+    const txt = podnet(["connlist", "-f", "examples/articles"]);
+    assert.equal(txt.code, 0, txt.err);
+    const lines = txt.out.trim().split("\n");
+    assert.ok(lines.includes("default/api[Deployment] => default/database[Deployment] : All Connections"));
+    assert.ok(
+      !lines.some((l) => l.startsWith("default/pod1[Pod] => default/database")),
+      "pod1 may not reach the database",
+    );
+    assert.ok(!lines.some((l) => l.includes("External] => default/database")), "nor may the outside");
+    const shop = podnet(["connlist", "-f", "examples/shop", "-n", "shop"]).out;
+    assert.match(shop, /^monitoring\/prometheus\[Deployment\] => shop\/cart\[Deployment\] : TCP 8080-9999$/m);
+    assert.doesNotMatch(
+      shop,
+      /^kube-system\/\S+ => kube-system\//m,
+      "-n keeps lines with an end in the namespace",
+    );
+    const json = JSON.parse(podnet(["connlist", "-f", "examples/articles", "-o", "json"]).out);
+    assert.equal(json.length, lines.length);
+    assert.deepEqual(Object.keys(json[0]), ["src", "dst", "conn"]);
+    assert.match(podnet(["connlist", "-f", "examples/articles", "-o", "csv"]).out, /^src,dst,conn\n/);
+    assert.match(
+      podnet(["connlist", "-f", "examples/articles", "-o", "md"]).out,
+      /^\| src \| dst \| conn \|/,
+    );
+    assert.match(
+      podnet(["connlist", "-f", "examples/articles", "-o", "dot"]).out,
+      /^\t"default\/api\[Deployment\]" -> "default\/database\[Deployment\]" \[label="All Connections"/m,
+    );
+    assert.equal(podnet(["connlist", "-f", "test/fixtures/broken"]).code, 2);
+  });
+
   it("routes and fib print the device view and the formal model", () => {
     const node = podnet(["routes", "-f", "examples/articles", "--node", "node-2"]);
     assert.equal(node.code, 0, node.err);

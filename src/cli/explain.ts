@@ -11,7 +11,14 @@ import type { Protocol } from "../core/model/k8s.ts";
 import { explainConnection, renderExplanations } from "../core/sim/explain.ts";
 import { Network } from "../core/sim/network.ts";
 import { resolveDestination, resolveSource } from "../core/sim/targets.ts";
-import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
+import {
+  addInputOptions,
+  CliExit,
+  EXIT_BAD_INPUT,
+  type InputOptions,
+  loadOrExit,
+  noteUnevaluatedTiers,
+} from "./common.ts";
 
 interface ExplainOptions extends InputOptions {
   from: string;
@@ -52,16 +59,7 @@ export function explainCommand(): Command {
       );
       return;
     }
-    if (
-      state.adminNetworkPolicies.length +
-        state.baselineAdminNetworkPolicies.length +
-        state.clusterNetworkPolicies.length >
-      0
-    ) {
-      process.stderr.write(
-        "note: AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy objects are not evaluated yet; only NetworkPolicy is\n",
-      );
-    }
+    noteUnevaluatedTiers(state);
     process.stdout.write(
       renderExplanations(
         `explain ${dst.value.protocol} ${opts.from} → ${dst.value.label}:${dst.value.port}`,

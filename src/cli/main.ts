@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { checkCommand } from "./check.ts";
 import { CliExit, EXIT_BAD_INPUT, packageVersion } from "./common.ts";
+import { connlistCommand } from "./connlist.ts";
 import { demoCommand } from "./demo.ts";
 import { explainCommand } from "./explain.ts";
 import { fibCommand } from "./fib.ts";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     fibCommand(),
     explainCommand(),
     matrixCommand(),
+    connlistCommand(),
     checkCommand(),
     demoCommand(),
   ]) {

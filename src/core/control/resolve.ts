@@ -38,7 +38,12 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     grouped,
   });
 
-  const { pods, workloads } = expandWorkloads({ workloads: inv.workloads, pods: inv.pods, nodes, diags });
+  const { pods, workloads, generated } = expandWorkloads({
+    workloads: inv.workloads,
+    pods: inv.pods,
+    nodes,
+    diags,
+  });
 
   // Scheduling: pods already bound (given nodeName, DaemonSet pods) count against their node first.
   const nodeIndex = new Map(nodes.map((n, i) => [n.name, i]));
@@ -95,6 +100,7 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     workloads,
     services,
     endpointSlices,
+    generated,
     networkPolicies: objs(inv.networkPolicies),
     ingresses: objs(inv.ingresses),
     ingressClasses: objs(inv.ingressClasses),

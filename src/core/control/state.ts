@@ -42,6 +42,8 @@ export interface ClusterState {
   readonly workloads: Workload[];
   readonly services: Service[];
   readonly endpointSlices: EndpointSlice[];
+  /** Objects the controllers created (ReplicaSets, Jobs, pods) rather than the input gave. */
+  readonly generated: ReadonlySet<KubeObject>;
   readonly networkPolicies: KubeObject[];
   readonly ingresses: KubeObject[];
   readonly ingressClasses: KubeObject[];

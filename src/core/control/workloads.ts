@@ -37,6 +37,8 @@ export interface WorkloadResult {
   pods: Pod[];
   /** Given workloads, plus the ReplicaSets and Jobs their controllers created. */
   workloads: Workload[];
+  /** Every object the controllers created (ReplicaSets, Jobs, pods), as opposed to given ones. */
+  generated: Set<KubeObject>;
 }
 
 export function ownerKey(kind: string, namespace: string | undefined, name: string): string {
@@ -164,7 +166,8 @@ export function expandWorkloads(args: {
         break;
     }
   }
-  return { pods: [...pods, ...created], workloads };
+  const generated = new Set<KubeObject>([...created, ...workloads.slice(given.length)]);
+  return { pods: [...pods, ...created], workloads, generated };
 }
 
 interface PodOptions {

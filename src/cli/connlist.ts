@@ -1,0 +1,69 @@
+/**
+ * `podnet connlist -f … [-o txt|json|csv|md|dot]`: every allowed connection, aggregated per workload
+ * (src/core/policy/connlist.ts), in the grammar users of connectivity analysers know:
+ * `ns/a[Deployment] => ns/b[Deployment] : TCP 8080`.
+ */
+import { Command, Option } from "commander";
+import { type Connection, connlist } from "../core/policy/connlist.ts";
+import { addInputOptions, type InputOptions, loadOrExit, noteUnevaluatedTiers } from "./common.ts";
+
+export function renderConnlist(
+  lines: readonly Connection[],
+  format: "txt" | "json" | "csv" | "md" | "dot",
+): string {
+  switch (format) {
+    case "json":
+      return `${JSON.stringify(lines, null, 2)}\n`;
+    case "csv":
+      return `src,dst,conn\n${lines.map((l) => `${l.src},${l.dst},${l.conn.includes(",") ? `"${l.conn}"` : l.conn}`).join("\n")}\n`;
+    case "md":
+      return `| src | dst | conn |\n|-----|-----|------|\n${lines.map((l) => `| ${l.src} | ${l.dst} | ${l.conn} |`).join("\n")}\n`;
+    case "dot": {
+      const nodes = new Set(lines.flatMap((l) => [l.src, l.dst]));
+      const byNs = new Map<string, string[]>();
+      const outside: string[] = [];
+      for (const n of [...nodes].sort()) {
+        const slash = n.indexOf("/");
+        if (n.endsWith("[External]") || slash < 0) outside.push(n);
+        else byNs.set(n.slice(0, slash), [...(byNs.get(n.slice(0, slash)) ?? []), n]);
+      }
+      const out = ["digraph {"];
+      for (const [ns, members] of byNs) {
+        out.push(`\tsubgraph "cluster_${ns}[namespace]" {`, '\t\tcolor="black"', '\t\tfontcolor="black"');
+        for (const m of members)
+          out.push(`\t\t"${m}" [label="${m.slice(ns.length + 1)}" color="blue" fontcolor="blue"]`);
+        out.push(`\t\tlabel="${ns}[namespace]"`, "\t}");
+      }
+      for (const n of outside) out.push(`\t"${n}" [label="${n}" color="red2" fontcolor="red2"]`);
+      for (const l of lines)
+        out.push(`\t"${l.src}" -> "${l.dst}" [label="${l.conn}" color="gold2" fontcolor="darkgreen"]`);
+      out.push("}");
+      return `${out.join("\n")}\n`;
+    }
+    default:
+      return lines.map((l) => `${l.src} => ${l.dst} : ${l.conn}\n`).join("");
+  }
+}
+
+export function connlistCommand(): Command {
+  const cmd = new Command("connlist")
+    .description(
+      "every allowed connection under NetworkPolicy, aggregated per workload (ns/a[Deployment] => ns/b[Deployment] : TCP 8080)",
+    )
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["txt", "json", "csv", "md", "dot"])
+        .default("txt"),
+    );
+  addInputOptions(cmd);
+  return cmd.action((opts: InputOptions & { output: "txt" | "json" | "csv" | "md" | "dot" }) => {
+    const state = loadOrExit(opts.filename);
+    noteUnevaluatedTiers(state);
+    let lines = connlist(state);
+    if (opts.namespace && !opts.allNamespaces)
+      lines = lines.filter(
+        (l) => l.src.startsWith(`${opts.namespace}/`) || l.dst.startsWith(`${opts.namespace}/`),
+      );
+    process.stdout.write(renderConnlist(lines, opts.output));
+  });
+}

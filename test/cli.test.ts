@@ -313,6 +313,37 @@ describe("podnet CLI", () => {
     assert.equal(podnet(["matrix", "-f", "examples/articles", "--port", "70000"]).code, 2);
   });
 
+  it("explain walks the AdminNetworkPolicy tier before NetworkPolicy", () => {
+    const files = ["-f", "examples/articles", "-f", "test/fixtures/tiers/protect-db.yaml"];
+    const denied = podnet(["explain", ...files, "--from", "default/pod1", "--to", "database.default:5432"]);
+    assert.equal(denied.code, 0, denied.err);
+    assert.match(
+      denied.out,
+      /selected by: AdminNetworkPolicy\/protect-db, default\/database-network-policy$/m,
+    );
+    assert.match(
+      denied.out,
+      /^ {4}denied by AdminNetworkPolicy\/protect-db \(priority 10\) ingress rule 1 "unlabelled-deny"$/m,
+    );
+    const pods = podnet(["get", "pods", ...files, "-o", "json"]);
+    const api = (JSON.parse(pods.out).items as { metadata: { name: string } }[]).find((p) =>
+      p.metadata.name.startsWith("api-"),
+    )!.metadata.name;
+    const allowed = podnet([
+      "explain",
+      ...files,
+      "--from",
+      `default/${api}`,
+      "--to",
+      "database.default:5432",
+    ]);
+    assert.match(
+      allowed.out,
+      /^ {4}consulted: AdminNetworkPolicy\/protect-db \(priority 10\) ingress rule 2 "rest-to-np": Pass, on to NetworkPolicy\n {4}allowed by default\/database-network-policy ingress rule 1$/m,
+    );
+    assert.doesNotMatch(allowed.out, /result: denied/);
+  });
+
   it("connlist: allowed connections per workload, in five formats", () => {
     const txt = podnet(["connlist", "-f", "examples/articles"]);
     assert.equal(txt.code, 0, txt.err);

@@ -17,20 +17,14 @@ import { loadCluster } from "../src/index.ts";
 const ROOT = join("..", "shared", "conformance", "netpol-analyzer");
 
 /** Fixtures and the lines podnet deliberately does not produce, with how many there are. */
-const FIXTURES: Record<string, { excluded: number; todo?: string }> = {
+const FIXTURES: Record<string, { excluded: number }> = {
   minimal_test_in_ns: { excluded: 0 },
   onlineboutique_workloads: { excluded: 0 },
   "acs-security-demos": { excluded: 2 }, // {ingress-controller} lines from OpenShift Routes
   ipblockstest: { excluded: 136 + 12 }, // host-network workloads: not selected by policies; their addresses match ipBlocks
-  anp_banp_blog_demo: {
-    excluded: 0,
-    todo: "AdminNetworkPolicy/BaselineAdminNetworkPolicy tiers are not evaluated yet (issue #4)",
-  },
-  anp_np_banp_core_test: {
-    excluded: 0,
-    todo: "AdminNetworkPolicy/BaselineAdminNetworkPolicy tiers are not evaluated yet (issue #4)",
-  },
-  anp_test_4: { excluded: 0, todo: "AdminNetworkPolicy tiers are not evaluated yet (issue #4)" },
+  anp_banp_blog_demo: { excluded: 0 },
+  anp_np_banp_core_test: { excluded: 0 },
+  anp_test_4: { excluded: 0 },
 };
 
 /** A documented difference applies to this line (README, "Differences from netpol-analyzer"). */
@@ -75,7 +69,7 @@ describe("conformance with netpol-analyzer's fixtures", {
   skip: existsSync(ROOT) ? false : `${ROOT} is not present`,
 }, () => {
   for (const [dir, spec] of Object.entries(FIXTURES)) {
-    it(`${dir}: connlist`, { todo: spec.todo }, () => {
+    it(`${dir}: connlist`, () => {
       const r = loadCluster({ files: [join(ROOT, dir)] });
       assert.ok(r.ok, "the fixture loads");
       const skip = differs(r.cluster);

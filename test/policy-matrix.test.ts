@@ -1,7 +1,9 @@
 /**
  * The class-based reachability matrix against a deliberately simple reference: for random clusters and
  * policies (labels, selectors with expressions, namespace selectors, ipBlocks over pod addresses,
- * named ports, endPort ranges, protocols), every pod pair checked directly must give the same answer.
+ * named ports, endPort ranges, protocols; AdminNetworkPolicies with Allow/Deny/Pass and a
+ * BaselineAdminNetworkPolicy with namespace, pod and network peers, port numbers, ranges and names),
+ * every pod pair checked directly must give the same answer.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -50,6 +52,49 @@ const arbPolicy = fc.record({
   ingress: fc.option(fc.array(arbRule, { maxLength: 2 })),
   egress: fc.option(fc.array(arbRule, { maxLength: 2 })),
 });
+// AdminNetworkPolicy / BaselineAdminNetworkPolicy: subjects, peers, ports and actions.
+const arbTierPeer = fc.oneof(
+  fc.constantFrom("blue", "green").map((ns) => `{namespaces: {matchLabels: {team: ${ns}}}}`),
+  arbSelector.map((s) => `{pods: {namespaceSelector: {}, podSelector: ${s}}}`),
+);
+const arbTierPort = fc.oneof(
+  fc.constantFrom(80, 8080).map((p) => `{portNumber: {protocol: TCP, port: ${p}}}`),
+  fc.constant("{portNumber: {protocol: UDP, port: 9000}}"),
+  fc.constantFrom("web", "admin").map((n) => `{namedPort: ${n}}`),
+  fc.constant("{portRange: {start: 8000, end: 8100}}"),
+);
+const arbTierRule = (actions: string[], egress: boolean) =>
+  fc.record({
+    action: fc.constantFrom(...actions),
+    peers: fc.array(
+      egress ? fc.oneof(arbTierPeer, fc.constant("{networks: [10.244.0.8/29]}")) : arbTierPeer,
+      {
+        minLength: 1,
+        maxLength: 2,
+      },
+    ),
+    ports: fc.option(fc.array(arbTierPort, { minLength: 1, maxLength: 2 })),
+  });
+const arbTier = (kind: "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy") => {
+  const actions = kind === "AdminNetworkPolicy" ? ["Allow", "Deny", "Pass"] : ["Allow", "Deny"];
+  return fc.record({
+    kind: fc.constant(kind),
+    priority: fc.integer({ min: 1, max: 3 }),
+    subject: fc.oneof(
+      fc.constantFrom("blue", "green").map((ns) => `{namespaces: {matchLabels: {team: ${ns}}}}`),
+      arbSelector.map((s) => `{pods: {namespaceSelector: {}, podSelector: ${s}}}`),
+    ),
+    ingress: fc.array(arbTierRule(actions, false), { maxLength: 2 }),
+    egress: fc.array(arbTierRule(actions, true), { maxLength: 2 }),
+  });
+};
+const arbTiers = fc
+  .tuple(
+    fc.array(arbTier("AdminNetworkPolicy"), { maxLength: 2 }),
+    fc.option(arbTier("BaselineAdminNetworkPolicy")),
+  )
+  .map(([admin, baseline]) => (baseline ? [...admin, baseline] : admin));
+
 const arbPod = fc.record({
   ns: fc.constantFrom("blue", "green"),
   app: fc.constantFrom(...LABELS),
@@ -61,8 +106,22 @@ type Shape<A> = A extends fc.Arbitrary<infer T> ? T : never;
 type PodShape = Shape<typeof arbPod>;
 type PolicyShape = Shape<typeof arbPolicy>;
 type RuleShape = Shape<typeof arbRule>;
+type TierShape = Shape<typeof arbTiers>[number];
 
-function manifest(pods: PodShape[], policies: PolicyShape[]): string {
+function tierDoc(t: TierShape, i: number): string {
+  const rules = (rs: TierShape["ingress"], field: string) =>
+    rs
+      .map(
+        (r, k) =>
+          `{name: r${k}, action: ${r.action}, ${field}: [${r.peers.join(", ")}]${r.ports ? `, ports: [${r.ports.join(", ")}]` : ""}}`,
+      )
+      .join(", ");
+  const name = t.kind === "AdminNetworkPolicy" ? `anp${i}` : "default";
+  const priority = t.kind === "AdminNetworkPolicy" ? `\n  priority: ${t.priority}` : "";
+  return `apiVersion: policy.networking.k8s.io/v1alpha1\nkind: ${t.kind}\nmetadata: {name: ${name}}\nspec:${priority}\n  subject: ${t.subject}\n  ingress: [${rules(t.ingress, "from")}]\n  egress: [${rules(t.egress, "to")}]\n`;
+}
+
+function manifest(pods: PodShape[], policies: PolicyShape[], tiers: TierShape[] = []): string {
   const docs = [
     "apiVersion: v1\nkind: Namespace\nmetadata: {name: blue, labels: {team: blue}}\n",
     "apiVersion: v1\nkind: Namespace\nmetadata: {name: green, labels: {team: green}}\n",
@@ -81,6 +140,9 @@ function manifest(pods: PodShape[], policies: PolicyShape[]): string {
       `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np${i}, namespace: ${p.ns}}\nspec:\n  podSelector: ${p.selector}${p.types === "none" ? "" : `\n  policyTypes: ${p.types}`}${rules(p.ingress, "from")}${rules(p.egress, "to")}\n`,
     );
   });
+  tiers.forEach((t, i) => {
+    docs.push(tierDoc(t, i));
+  });
   return `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: m}\nspec: {nodes: [{name: node-1, podCIDR: 10.244.0.0/24}]}\n---\n${docs.join("---\n")}`;
 }
 
@@ -90,6 +152,7 @@ describe("reachability matrix = pod-by-pod reference", () => {
       fc.property(
         fc.array(arbPod, { minLength: 1, maxLength: 8 }),
         fc.array(arbPolicy, { maxLength: 4 }),
+        arbTiers,
         fc.constantFrom<[Protocol, number]>(
           ["TCP", 80],
           ["TCP", 8080],
@@ -98,8 +161,8 @@ describe("reachability matrix = pod-by-pod reference", () => {
           ["UDP", 9000],
           ["SCTP", 5],
         ),
-        (pods, policies, [protocol, port]) => {
-          const state = cluster(manifest(pods, policies));
+        (pods, policies, tiers, [protocol, port]) => {
+          const state = cluster(manifest(pods, policies, tiers));
           const m = computeMatrix(state, { protocol, port });
           const engine = new PolicyEngine(state);
           const byName = new Map(state.pods.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
@@ -124,8 +187,9 @@ describe("reachability matrix = pod-by-pod reference", () => {
       fc.property(
         fc.array(arbPod, { minLength: 1, maxLength: 3 }),
         fc.array(arbPolicy, { maxLength: 3 }),
-        (pods, policies) => {
-          const state = cluster(manifest(pods, policies));
+        arbTiers,
+        (pods, policies, tiers) => {
+          const state = cluster(manifest(pods, policies, tiers));
           const m = computeMatrix(state, { protocol: "TCP" });
           const engine = new PolicyEngine(state);
           const peers = m.pods.map((name) => {

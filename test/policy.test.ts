@@ -190,6 +190,131 @@ describe("NetworkPolicy semantics (the Kubernetes documentation's examples)", ()
   });
 });
 
+const ANP = (name: string, priority: number, body: string) =>
+  `apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: ${name}}\nspec:\n  priority: ${priority}\n${body}---\n`;
+const BANP = (body: string) =>
+  `apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec:\n${body}---\n`;
+const DB_SUBJECT =
+  "  subject: {pods: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: default}}, podSelector: {matchLabels: {role: db}}}}\n";
+
+describe("AdminNetworkPolicy tiers (the network-policy-api's documented semantics)", () => {
+  it("Deny in the admin tier wins over a NetworkPolicy that allows", () => {
+    const check = world(
+      ANP(
+        "deny-alice",
+        10,
+        `${DB_SUBJECT}  ingress: [{name: no-alice, action: Deny, from: [{namespaces: {matchLabels: {user: alice}}}]}]\n`,
+      ) +
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow-all, namespace: default}\nspec: {podSelector: {}, ingress: [{}]}\n---\n",
+    );
+    const v = check("client", "db", 6379);
+    assert.equal(v.allowed, false);
+    assert.equal(v.ingress.tier, "admin");
+    assert.match(
+      v.ingress.reason,
+      /^denied by AdminNetworkPolicy\/deny-alice \(priority 10\) ingress rule 1 "no-alice"$/,
+    );
+    assert.equal(check("frontend", "db", 6379).allowed, true, "others fall through to the NetworkPolicy");
+  });
+
+  it("lower priority numbers are consulted first; rules in order within a policy", () => {
+    const check = world(
+      ANP("late-allow", 20, `${DB_SUBJECT}  ingress: [{action: Allow, from: [{namespaces: {}}]}]\n`) +
+        ANP(
+          "early",
+          5,
+          `${DB_SUBJECT}  ingress: [{action: Allow, from: [{namespaces: {}}], ports: [{portNumber: {protocol: TCP, port: 6379}}]}, {action: Deny, from: [{namespaces: {}}]}]\n`,
+        ),
+    );
+    assert.equal(check("client", "db", 6379).allowed, true, "early's first rule allows 6379");
+    const v = check("client", "db", 8080);
+    assert.equal(v.allowed, false, "early's second rule denies the rest before late-allow is reached");
+    assert.match(v.ingress.reason, /early \(priority 5\) ingress rule 2/);
+  });
+
+  it("Pass hands the decision to NetworkPolicy, and the baseline only sees pods no NetworkPolicy selects", () => {
+    const tiers =
+      ANP(
+        "pass-alice",
+        1,
+        `${DB_SUBJECT}  ingress: [{name: to-np, action: Pass, from: [{namespaces: {matchLabels: {user: alice}}}]}]\n`,
+      ) +
+      BANP(
+        "  subject: {namespaces: {}}\n  ingress: [{name: baseline-deny, action: Deny, from: [{namespaces: {matchLabels: {user: alice}}}]}]\n",
+      );
+    // Without a NetworkPolicy, the pass reaches the baseline, which denies.
+    const base = world(tiers)("client", "db", 6379);
+    assert.equal(base.allowed, false);
+    assert.equal(base.ingress.tier, "baseline");
+    assert.deepEqual(base.ingress.walk, [
+      'AdminNetworkPolicy/pass-alice (priority 1) ingress rule 1 "to-np": Pass, on to NetworkPolicy',
+      'BaselineAdminNetworkPolicy/default (priority baseline) ingress rule 1 "baseline-deny": Deny',
+    ]);
+    // A NetworkPolicy that selects the pod decides instead, and the baseline is not consulted.
+    const np = world(
+      `${tiers}apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow-alice, namespace: default}\nspec: {podSelector: {matchLabels: {role: db}}, ingress: [{from: [{namespaceSelector: {matchLabels: {user: alice}}}]}]}\n---\n`,
+    );
+    const v = np("client", "db", 6379);
+    assert.equal(v.allowed, true);
+    assert.equal(v.ingress.tier, "networkpolicy");
+    assert.equal(np("frontend", "db", 6379).allowed, false, "the NetworkPolicy isolates db from the rest");
+    // The baseline still applies to pods no NetworkPolicy selects.
+    assert.equal(np("client", "frontend", 8080).allowed, false);
+  });
+
+  it("egress peers: networks match addresses (pods too), nodes match node addresses (host-network pods too)", () => {
+    const check = world(
+      ANP(
+        "egress",
+        3,
+        "  subject: {namespaces: {matchLabels: {user: alice}}}\n  egress: [{action: Deny, to: [{networks: [10.244.0.10/32]}]}, {action: Deny, to: [{nodes: {matchLabels: {kubernetes.io/hostname: node-1}}}], ports: [{portRange: {protocol: TCP, start: 9000, end: 9200}}]}]\n",
+      ),
+    );
+    assert.equal(check("client", "db", 6379).allowed, false, "db's address is in the network");
+    assert.equal(check("client", "frontend", 8080).allowed, true);
+    assert.equal(check("client", "172.18.0.2", 9100).allowed, false, "the node, in the port range");
+    assert.equal(check("client", "172.18.0.2", 22).allowed, true, "the node, outside the range");
+    assert.equal(check("frontend", "db", 6379).allowed, true, "not a subject");
+  });
+
+  it("named ports match the destination's container port of that name; host-network pods are never subjects", () => {
+    const check = world(
+      ANP(
+        "named",
+        1,
+        "  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [{namespaces: {}}], ports: [{namedPort: redis}]}]\n",
+      ),
+    );
+    assert.equal(check("client", "db", 6379).allowed, false);
+    assert.equal(check("client", "db", 8080).allowed, true);
+    assert.equal(check("client", "range", 32000).allowed, true, "range has no port named redis");
+    assert.equal(check("client", "hostpod", 9100).allowed, true);
+  });
+
+  it("ClusterNetworkPolicy (v1alpha2): tiers Admin and Baseline, Accept, protocols", () => {
+    const cnp = (name: string, tier: string, priority: number, body: string) =>
+      `apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: ${name}}\nspec:\n  tier: ${tier}\n  priority: ${priority}\n${body}---\n`;
+    const check = world(
+      cnp(
+        "admin",
+        "Admin",
+        1,
+        `${DB_SUBJECT}  ingress: [{action: Accept, from: [{namespaces: {matchLabels: {user: alice}}}], protocols: [{tcp: {destinationPort: {number: 6379}}}]}]\n`,
+      ) +
+        cnp(
+          "base",
+          "Baseline",
+          1,
+          `${DB_SUBJECT}  ingress: [{action: Deny, from: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {range: {start: 6000, end: 7000}}}}, {destinationNamedPort: http}]}]\n`,
+        ),
+    );
+    assert.equal(check("client", "db", 6379).allowed, true, "accepted in the admin tier");
+    assert.equal(check("frontend", "db", 6379).allowed, false, "denied by the baseline range");
+    assert.equal(check("frontend", "db", 8080).allowed, false, "denied by the baseline named port");
+    assert.equal(check("frontend", "db", 5432).allowed, true, "default allow");
+  });
+});
+
 describe("NetworkPolicy in traces", () => {
   const run = (net: Network, from: string, to: string, node?: string) => {
     const src = resolveSource(net, from, node);

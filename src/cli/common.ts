@@ -101,15 +101,3 @@ export function packageRoot(): string {
 export function packageVersion(): string {
   return JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")).version;
 }
-
-/** Policy commands evaluate NetworkPolicy only, for now: say so when the input holds the cluster-wide tiers. */
-export function noteUnevaluatedTiers(state: ClusterState): void {
-  const tiers =
-    state.adminNetworkPolicies.length +
-    state.baselineAdminNetworkPolicies.length +
-    state.clusterNetworkPolicies.length;
-  if (tiers > 0)
-    process.stderr.write(
-      "note: AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy objects are not evaluated yet; only NetworkPolicy is\n",
-    );
-}

@@ -5,7 +5,7 @@
  */
 import { Command, Option } from "commander";
 import { type Connection, connlist } from "../core/policy/connlist.ts";
-import { addInputOptions, type InputOptions, loadOrExit, noteUnevaluatedTiers } from "./common.ts";
+import { addInputOptions, type InputOptions, loadOrExit } from "./common.ts";
 
 export function renderConnlist(
   lines: readonly Connection[],
@@ -58,7 +58,6 @@ export function connlistCommand(): Command {
   addInputOptions(cmd);
   return cmd.action((opts: InputOptions & { output: "txt" | "json" | "csv" | "md" | "dot" }) => {
     const state = loadOrExit(opts.filename);
-    noteUnevaluatedTiers(state);
     let lines = connlist(state);
     if (opts.namespace && !opts.allNamespaces)
       lines = lines.filter(

@@ -11,14 +11,7 @@ import type { Protocol } from "../core/model/k8s.ts";
 import { explainConnection, renderExplanations } from "../core/sim/explain.ts";
 import { Network } from "../core/sim/network.ts";
 import { resolveDestination, resolveSource } from "../core/sim/targets.ts";
-import {
-  addInputOptions,
-  CliExit,
-  EXIT_BAD_INPUT,
-  type InputOptions,
-  loadOrExit,
-  noteUnevaluatedTiers,
-} from "./common.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
 
 interface ExplainOptions extends InputOptions {
   from: string;
@@ -59,7 +52,6 @@ export function explainCommand(): Command {
       );
       return;
     }
-    noteUnevaluatedTiers(state);
     process.stdout.write(
       renderExplanations(
         `explain ${dst.value.protocol} ${opts.from} → ${dst.value.label}:${dst.value.port}`,

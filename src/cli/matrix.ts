@@ -7,7 +7,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Protocol } from "../core/model/k8s.ts";
 import { computeMatrix } from "../core/policy/matrix.ts";
-import { addInputOptions, type InputOptions, loadOrExit, noteUnevaluatedTiers } from "./common.ts";
+import { addInputOptions, type InputOptions, loadOrExit } from "./common.ts";
 
 interface MatrixOptions extends InputOptions {
   protocol: string;
@@ -40,7 +40,6 @@ export function matrixCommand(): Command {
   addInputOptions(cmd);
   return cmd.action((opts: MatrixOptions) => {
     const state = loadOrExit(opts.filename);
-    noteUnevaluatedTiers(state);
     const started = performance.now();
     const m = computeMatrix(state, {
       protocol: opts.protocol.toUpperCase() as Protocol,

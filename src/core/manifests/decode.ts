@@ -6,7 +6,7 @@
  * per kind. Defaulting the API server does on create (namespace, protocol, targetPort, types) is
  * applied here too, so every later stage can rely on those fields.
  */
-import type { Diagnostics, Origin } from "../diagnostics.ts";
+import type { Diagnostics, FieldPath, Origin } from "../diagnostics.ts";
 import { formatPath } from "../diagnostics.ts";
 import { selectorProblems } from "../labels.ts";
 import { type ClusterConfig, decodeClusterConfig } from "../model/config.ts";
@@ -1057,6 +1057,7 @@ function validateAdminPolicy(c: Check, obj: Rec): void {
         "action",
         `use one of ${actions.join(", ")}`,
       );
+      checkAdminPorts(c, m, rp);
       const peers = c.list(m[dir === "ingress" ? "from" : "to"], [...rp, dir === "ingress" ? "from" : "to"]);
       peers?.forEach((peer, j) => {
         const pp = [...rp, dir === "ingress" ? "from" : "to", j];
@@ -1081,6 +1082,50 @@ function validateAdminPolicy(c: Check, obj: Rec): void {
       });
     });
   }
+}
+
+/** An admin policy rule's ports (v1alpha1 `ports`) or protocols (v1alpha2 `protocols`). */
+function checkAdminPorts(c: Check, rule: Rec, at: FieldPath): void {
+  const PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;
+  const range = (r: Rec | undefined, path: FieldPath) => {
+    if (!r) return;
+    const start = c.port(r.start, [...path, "start"]);
+    const end = c.port(r.end, [...path, "end"]);
+    if (start !== undefined && end !== undefined && start > end)
+      c.error(path, "invalid-range", `start ${start} is after end ${end}`, "swap start and end");
+  };
+  c.list(rule.ports, [...at, "ports"])?.forEach((p, i) => {
+    const pp = [...at, "ports", i];
+    const m = c.map(p, pp);
+    if (!m) return;
+    const num = c.map(m.portNumber, [...pp, "portNumber"]);
+    if (num) {
+      c.oneOf(num.protocol, [...pp, "portNumber", "protocol"], PROTOCOLS);
+      c.port(num.port, [...pp, "portNumber", "port"]);
+    }
+    const r = c.map(m.portRange, [...pp, "portRange"]);
+    if (r) c.oneOf(r.protocol, [...pp, "portRange", "protocol"], PROTOCOLS);
+    range(r, [...pp, "portRange"]);
+    c.string(m.namedPort, [...pp, "namedPort"]);
+  });
+  c.list(rule.protocols, [...at, "protocols"])?.forEach((p, i) => {
+    const pp = [...at, "protocols", i];
+    const m = c.map(p, pp);
+    if (!m) return;
+    for (const key of ["tcp", "udp", "sctp"]) {
+      const proto = c.map(m[key], [...pp, key]);
+      const dest = proto && c.map(proto.destinationPort, [...pp, key, "destinationPort"]);
+      if (!dest) continue;
+      c.port(dest.number, [...pp, key, "destinationPort", "number"]);
+      range(c.map(dest.range, [...pp, key, "destinationPort", "range"]), [
+        ...pp,
+        key,
+        "destinationPort",
+        "range",
+      ]);
+    }
+    c.string(m.destinationNamedPort, [...pp, "destinationNamedPort"]);
+  });
 }
 
 /** Used by the control plane: the decoded pod spec type (validated above). */

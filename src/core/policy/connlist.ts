@@ -4,8 +4,8 @@
  *
  *   pods ──► workloads: the owner the input names (a given pod's controller ownerReference), or the
  *            top-level workload podnet expanded it from; bare pods stand alone as `[Pod]`
- *   outside ──► IP ranges: 0.0.0.0/0 cut at every ingress ipBlock boundary (sources) and every egress
- *            ipBlock boundary (destinations); the addresses of one range are treated alike
+ *   outside ──► IP ranges: 0.0.0.0/0 cut at every ingress CIDR boundary (sources) and every egress
+ *            CIDR boundary (destinations); the addresses of one range are treated alike
  *   workload × workload, range × workload, workload × range ──► the allowed connections per protocol
  *            as port ranges, from the policy engine on one port per atom
  *
@@ -61,65 +61,23 @@ export function workloadOf(state: ClusterState): (pod: Pod) => string {
   };
 }
 
-function cidrBounds(text: string): [number, number] | undefined {
-  const [a, bits] = text.split("/");
-  const ip = parseIPv4(a);
-  if (ip === undefined) return undefined;
-  const prefix = Number(bits);
-  const size = 2 ** (32 - prefix);
-  const base = Math.floor(ip / size) * size;
-  return [base, base + size - 1];
-}
-
-/** The disjoint ranges that the ipBlocks of one direction cut 0.0.0.0/0 into. */
-function ranges(state: ClusterState, direction: "ingress" | "egress"): { first: number; last: number }[] {
+/** The disjoint ranges that the CIDRs the policies name for one direction cut 0.0.0.0/0 into. */
+function ranges(engine: PolicyEngine, direction: "ingress" | "egress"): { first: number; last: number }[] {
   const cuts = new Set<number>([0]);
-  for (const np of state.networkPolicies) {
-    const spec = (np.spec ?? {}) as Record<
-      string,
-      | {
-          from?: { ipBlock?: { cidr: string; except?: string[] } }[];
-          to?: { ipBlock?: { cidr: string; except?: string[] } }[];
-        }[]
-      | undefined
-    >;
-    for (const rule of spec[direction] ?? []) {
-      for (const peer of (direction === "ingress" ? rule.from : rule.to) ?? []) {
-        if (!peer.ipBlock) continue;
-        for (const c of [peer.ipBlock.cidr, ...(peer.ipBlock.except ?? [])]) {
-          const b = cidrBounds(c);
-          if (!b) continue;
-          cuts.add(b[0]);
-          if (b[1] < 0xffffffff) cuts.add(b[1] + 1);
-        }
-      }
-    }
+  for (const b of engine.features().blocks) {
+    if (b.direction !== direction) continue;
+    const size = 2 ** (32 - b.prefix);
+    cuts.add(b.base);
+    if (b.base + size - 1 < 0xffffffff) cuts.add(b.base + size);
   }
   const sorted = [...cuts].sort((a, b) => a - b);
   return sorted.map((first, i) => ({ first, last: i + 1 < sorted.length ? sorted[i + 1] - 1 : 0xffffffff }));
 }
 
 /** Port boundaries the policies draw, per protocol (plus named ports' numbers, resolved per pod). */
-function portAtoms(state: ClusterState): Map<Protocol, number[]> {
-  const cuts = new Map<Protocol, Set<number>>(CONN_PROTOCOLS.map((p) => [p, new Set([1])]));
-  let named = false;
-  for (const np of state.networkPolicies) {
-    const spec = (np.spec ?? {}) as { ingress?: { ports?: unknown[] }[]; egress?: { ports?: unknown[] }[] };
-    for (const rule of [...(spec.ingress ?? []), ...(spec.egress ?? [])]) {
-      for (const p of (rule.ports ?? []) as {
-        protocol?: Protocol;
-        port?: number | string;
-        endPort?: number;
-      }[]) {
-        const set = cuts.get(p.protocol ?? "TCP")!;
-        if (typeof p.port === "string") named = true;
-        else if (p.port !== undefined) {
-          set.add(p.port);
-          if ((p.endPort ?? p.port) < 65535) set.add((p.endPort ?? p.port) + 1);
-        }
-      }
-    }
-  }
+function portAtoms(state: ClusterState, engine: PolicyEngine): Map<Protocol, number[]> {
+  const { bounds, named } = engine.features();
+  const cuts = new Map<Protocol, Set<number>>(CONN_PROTOCOLS.map((p) => [p, new Set(bounds.get(p))]));
   if (named) {
     for (const pod of state.pods) {
       for (const c of pod.spec.containers) {
@@ -154,7 +112,7 @@ export function formatConnections(allowed: Map<Protocol, [number, number][]>): s
 export function connlist(state: ClusterState): Connection[] {
   const engine = new PolicyEngine(state);
   const owner = workloadOf(state);
-  const atoms = portAtoms(state);
+  const atoms = portAtoms(state, engine);
   const workloads = new Map<string, Pod[]>();
   for (const pod of state.pods) {
     if (!pod.status?.podIP || pod.status.phase === "Succeeded" || pod.status.phase === "Failed") continue;
@@ -209,7 +167,7 @@ export function connlist(state: ClusterState): Connection[] {
       );
     }
   }
-  for (const r of ranges(state, "ingress")) {
+  for (const r of ranges(engine, "ingress")) {
     const outside: PolicyPeer = { kind: "address", ip: r.first };
     for (const b of endpoints) {
       const dst = b.pods!.map(peerOf);
@@ -220,7 +178,7 @@ export function connlist(state: ClusterState): Connection[] {
       );
     }
   }
-  for (const r of ranges(state, "egress")) {
+  for (const r of ranges(engine, "egress")) {
     const outside: PolicyPeer = { kind: "address", ip: r.first };
     for (const a of endpoints) {
       const src = a.pods!.map(peerOf);

@@ -1,7 +1,8 @@
 /**
- * Pod-by-pod reachability under NetworkPolicy, computed on equivalence classes.
+ * Pod-by-pod reachability under network policy (AdminNetworkPolicy, NetworkPolicy and
+ * BaselineAdminNetworkPolicy tiers), computed on equivalence classes.
  *
- *   pods ──(namespace, labels, host network, named ports, ipBlock memberships)──► classes
+ *   pods ──(namespace, labels, host network, named ports, CIDR memberships)──► classes
  *   ports ──(every boundary a policy draws: numbers, ranges, resolved names)──► atoms per protocol
  *   class × class × atom: one PolicyEngine check on representatives ──► class matrix ──► pod matrix
  *
@@ -27,69 +28,9 @@ export interface Matrix {
   checks: number;
 }
 
-interface Block {
-  base: number;
-  prefix: number;
-}
-
-function blockOf(text: string): Block | undefined {
-  const [a, bits] = text.split("/");
-  const ip = parseIPv4(a);
-  if (ip === undefined) return undefined;
-  const prefix = Number(bits);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { base: (ip & mask) >>> 0, prefix };
-}
-
-function contains(b: Block, ip: IPv4): boolean {
+function contains(b: { base: number; prefix: number }, ip: IPv4): boolean {
   const mask = b.prefix === 0 ? 0 : (0xffffffff << (32 - b.prefix)) >>> 0;
   return (ip & mask) >>> 0 === b.base;
-}
-
-/** Every CIDR (cidr and except) and every numeric port boundary the policies mention. */
-function policyFeatures(state: ClusterState): {
-  blocks: Block[];
-  bounds: Map<Protocol, Set<number>>;
-  named: boolean;
-} {
-  const blocks = new Map<string, Block>();
-  const bounds = new Map<Protocol, Set<number>>([
-    ["TCP", new Set([1])],
-    ["UDP", new Set([1])],
-    ["SCTP", new Set([1])],
-  ]);
-  let named = false;
-  for (const np of state.networkPolicies) {
-    const spec = (np.spec ?? {}) as {
-      ingress?: { from?: unknown[]; ports?: unknown[] }[];
-      egress?: { to?: unknown[]; ports?: unknown[] }[];
-    };
-    for (const rule of [...(spec.ingress ?? []), ...(spec.egress ?? [])]) {
-      const peers = ((rule as { from?: unknown[] }).from ?? (rule as { to?: unknown[] }).to ?? []) as {
-        ipBlock?: { cidr: string; except?: string[] };
-      }[];
-      for (const p of peers) {
-        if (!p.ipBlock) continue;
-        for (const t of [p.ipBlock.cidr, ...(p.ipBlock.except ?? [])]) {
-          const b = blockOf(t);
-          if (b) blocks.set(`${b.base}/${b.prefix}`, b);
-        }
-      }
-      for (const port of (rule.ports ?? []) as {
-        protocol?: Protocol;
-        port?: number | string;
-        endPort?: number;
-      }[]) {
-        const set = bounds.get(port.protocol ?? "TCP")!;
-        if (typeof port.port === "string") named = true;
-        else if (port.port !== undefined) {
-          set.add(port.port);
-          set.add((port.endPort ?? port.port) + 1);
-        }
-      }
-    }
-  }
-  return { blocks: [...blocks.values()], bounds, named };
 }
 
 export function computeMatrix(
@@ -97,7 +38,7 @@ export function computeMatrix(
   opts: { protocol: Protocol; port?: number; namespace?: string },
 ): Matrix {
   const engine = new PolicyEngine(state);
-  const { blocks, bounds, named } = policyFeatures(state);
+  const { blocks, bounds, named } = engine.features();
   const pods = state.pods
     .filter(
       (p) =>

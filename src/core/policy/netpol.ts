@@ -6,6 +6,7 @@
  *
  *   a connection src → dst:port/proto is allowed  ⇔  egress allows it at src  ∧  ingress allows it at dst
  *   a direction allows it  ⇔  no policy of that type selects the pod  ∨  some rule of one that does matches
+ *   (with the admin tier consulted before and the baseline tier after NetworkPolicy: ./tiers.ts)
  *
  * - policyTypes defaults to [Ingress], plus Egress when the policy has egress rules.
  * - A rule's `from`/`to` absent or empty matches every peer; `ports` absent or empty matches every
@@ -24,12 +25,14 @@ import type { ClusterState } from "../control/state.ts";
 import { compileSelector, type LabelMatcher } from "../labels.ts";
 import type { KubeObject, LabelSelector, Labels, Pod, Protocol } from "../model/k8s.ts";
 import { type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { compileTierPolicy, orderTier, type TierAction, type TierPolicy } from "./tiers.ts";
 
 /** One side of a connection, as NetworkPolicy sees it. */
 export type PolicyPeer = { kind: "pod"; pod: Pod; ip: IPv4 } | { kind: "address"; ip: IPv4 };
 
-type Peer =
+export type Peer =
   | { kind: "pods"; namespaces: LabelMatcher | "own"; pods: LabelMatcher }
+  | { kind: "nodes"; nodes: LabelMatcher }
   | {
       kind: "ipBlock";
       cidr: { base: number; prefix: number };
@@ -37,7 +40,8 @@ type Peer =
       text: string;
     };
 
-type PortRule = { protocol: Protocol; port?: number; endPort?: number; name?: string };
+/** `protocol: "any"` is a tier policy's named port, which matches a container port of any protocol. */
+export type PortRule = { protocol: Protocol | "any"; port?: number; endPort?: number; name?: string };
 
 interface Rule {
   peers: Peer[] | "all";
@@ -60,8 +64,12 @@ export interface DirectionVerdict {
   /** `ns/name` of every policy of this type that selects the subject. */
   selectedBy: string[];
   allowed: boolean;
-  /** The policy and rule (0-based) that allowed it, when one did. */
+  /** The NetworkPolicy and rule (0-based) that allowed it, when one did. */
   allowedBy?: { policy: string; rule: number };
+  /** The tier that decided: an admin policy, NetworkPolicy, a baseline policy, or the default. */
+  tier: "admin" | "networkpolicy" | "baseline" | "default";
+  /** The tier walk: each admin and baseline policy rule consulted on the way, in order. */
+  walk: string[];
   reason: string;
 }
 
@@ -71,7 +79,7 @@ export interface PolicyVerdict {
   ingress: DirectionVerdict;
 }
 
-function cidrOf(text: string): { base: number; prefix: number } | undefined {
+export function cidrOf(text: string): { base: number; prefix: number } | undefined {
   const [addr, bits] = text.split("/");
   const ip = parseIPv4(addr);
   if (ip === undefined) return undefined; // IPv6 blocks never match the IPv4 addresses podnet allocates
@@ -153,8 +161,12 @@ function compilePorts(list: unknown[] | undefined): PortRule[] | "all" {
 
 export class PolicyEngine {
   readonly policies: CompiledPolicy[];
+  /** Admin-tier and baseline-tier policies, each in evaluation order. */
+  readonly admin: TierPolicy[];
+  readonly baseline: TierPolicy[];
   readonly #byNamespace = new Map<string, CompiledPolicy[]>();
   readonly #nsLabels = new Map<string, Labels>();
+  readonly #nodeByIP = new Map<IPv4, Labels>();
 
   constructor(readonly state: ClusterState) {
     this.policies = state.networkPolicies.map(compileNetworkPolicy);
@@ -168,6 +180,14 @@ export class PolicyEngine {
         ns.metadata.name,
         ns.metadata.labels ?? { "kubernetes.io/metadata.name": ns.metadata.name },
       );
+    for (const node of state.nodes) this.#nodeByIP.set(node.ip, node.labels);
+    const tiers = [
+      ...state.adminNetworkPolicies,
+      ...state.clusterNetworkPolicies,
+      ...state.baselineAdminNetworkPolicies,
+    ].map(compileTierPolicy);
+    this.admin = orderTier(tiers.filter((t) => t.tier === "admin"));
+    this.baseline = orderTier(tiers.filter((t) => t.tier === "baseline"));
   }
 
   /** Policies of one type that select a pod (host-network pods are never selected). */
@@ -175,6 +195,15 @@ export class PolicyEngine {
     if (pod.spec.hostNetwork) return [];
     return (this.#byNamespace.get(pod.metadata.namespace!) ?? []).filter(
       (p) => p[direction] !== undefined && p.selects(pod.metadata.labels),
+    );
+  }
+
+  /** Admin or baseline policies whose subject is the pod and that have rules for the direction. */
+  tierSelecting(tier: "admin" | "baseline", pod: Pod, direction: "ingress" | "egress"): TierPolicy[] {
+    if (pod.spec.hostNetwork) return [];
+    const nsLabels = this.#nsLabels.get(pod.metadata.namespace!);
+    return this[tier].filter(
+      (t) => t[direction].length > 0 && t.subject.namespaces(nsLabels) && t.subject.pods(pod.metadata.labels),
     );
   }
 
@@ -197,36 +226,97 @@ export class PolicyEngine {
   ): DirectionVerdict {
     const name = `${subject.metadata.namespace}/${subject.metadata.name}`;
     const selecting = this.selecting(subject, direction);
-    const selectedBy = selecting.map((p) => p.name);
-    if (selecting.length === 0) {
-      const why = subject.spec.hostNetwork
-        ? "host-network pods are not selected by NetworkPolicies"
-        : `no NetworkPolicy with ${direction === "ingress" ? "Ingress" : "Egress"} selects pod ${name}`;
-      return { direction, subject: name, selectedBy, allowed: true, reason: `allowed: ${why}` };
+    const admin = this.tierSelecting("admin", subject, direction);
+    const baseline = selecting.length ? [] : this.tierSelecting("baseline", subject, direction);
+    const selectedBy = [
+      ...admin.map((t) => t.name),
+      ...selecting.map((p) => p.name),
+      ...baseline.map((t) => t.name),
+    ];
+    const walk: string[] = [];
+    const base = { direction, subject: name, selectedBy, walk };
+
+    // 1. Admin tier: the first matching rule decides, unless it passes to NetworkPolicy.
+    const adminDecision = this.#tier(admin, direction, peer, dst, port, protocol, walk);
+    if (adminDecision && adminDecision.action !== "pass") {
+      const allowed = adminDecision.action === "allow";
+      return {
+        ...base,
+        allowed,
+        tier: "admin",
+        reason: `${allowed ? "allowed" : "denied"} by ${adminDecision.what}`,
+      };
     }
-    for (const policy of selecting) {
-      const rules = policy[direction]!;
-      for (let i = 0; i < rules.length; i++) {
-        if (this.#ruleMatches(rules[i], policy.namespace, peer, dst, port, protocol)) {
-          return {
-            direction,
-            subject: name,
-            selectedBy,
-            allowed: true,
-            allowedBy: { policy: policy.name, rule: i },
-            reason: `allowed by ${policy.name} ${direction} rule ${i + 1}`,
-          };
+
+    // 2. NetworkPolicy: when one selects the pod, it decides.
+    if (selecting.length > 0) {
+      for (const policy of selecting) {
+        const rules = policy[direction]!;
+        for (let i = 0; i < rules.length; i++) {
+          if (this.#ruleMatches(rules[i], policy.namespace, peer, dst, port, protocol)) {
+            return {
+              ...base,
+              allowed: true,
+              tier: "networkpolicy",
+              allowedBy: { policy: policy.name, rule: i },
+              reason: `allowed by ${policy.name} ${direction} rule ${i + 1}`,
+            };
+          }
         }
       }
+      const what = direction === "ingress" ? "from this source" : "to this destination";
+      return {
+        ...base,
+        allowed: false,
+        tier: "networkpolicy",
+        reason: `denied: pod ${name} is selected by ${selecting.map((p) => p.name).join(", ")} for ${direction === "ingress" ? "Ingress" : "Egress"}, and no rule of them allows ${protocol} ${port} ${what}`,
+      };
     }
-    const what = direction === "ingress" ? "from this source" : "to this destination";
-    return {
-      direction,
-      subject: name,
-      selectedBy,
-      allowed: false,
-      reason: `denied: pod ${name} is selected by ${selectedBy.join(", ")} for ${direction === "ingress" ? "Ingress" : "Egress"}, and no rule of them allows ${protocol} ${port} ${what}`,
-    };
+
+    // 3. Baseline tier, for pods no NetworkPolicy selects.
+    const baselineDecision = this.#tier(baseline, direction, peer, dst, port, protocol, walk);
+    if (baselineDecision && baselineDecision.action !== "pass") {
+      const allowed = baselineDecision.action === "allow";
+      return {
+        ...base,
+        allowed,
+        tier: "baseline",
+        reason: `${allowed ? "allowed" : "denied"} by ${baselineDecision.what}`,
+      };
+    }
+
+    // 4. Default: allowed.
+    const why = subject.spec.hostNetwork
+      ? "host-network pods are not selected by network policies"
+      : `no NetworkPolicy with ${direction === "ingress" ? "Ingress" : "Egress"} selects pod ${name}${admin.length + baseline.length ? ", and no admin or baseline policy rule matches" : ""}`;
+    return { ...base, allowed: true, tier: "default", reason: `allowed: ${why}` };
+  }
+
+  /** Walk one tier's policies in order; the first matching rule is returned (and every step recorded). */
+  #tier(
+    policies: TierPolicy[],
+    direction: "ingress" | "egress",
+    peer: PolicyPeer,
+    dst: PolicyPeer,
+    port: number,
+    protocol: Protocol,
+    walk: string[],
+  ): { action: TierAction; what: string } | undefined {
+    for (const t of policies) {
+      const rules = t[direction];
+      for (let i = 0; i < rules.length; i++) {
+        const r = rules[i];
+        if (r.ports !== "all" && !r.ports.some((p) => portMatches(p, dst, port, protocol))) continue;
+        if (!r.peers.some((p) => this.#peerMatches(p, "", peer))) continue;
+        const what = `${t.name} (priority ${t.priority > 1000 ? "baseline" : t.priority}) ${direction} rule ${i + 1} "${r.name}"`;
+        walk.push(
+          `${what}: ${r.action === "pass" ? "Pass, on to NetworkPolicy" : r.action === "allow" ? "Allow" : "Deny"}`,
+        );
+        return { action: r.action, what };
+      }
+      walk.push(`${t.name}: no rule matches`);
+    }
+    return undefined;
   }
 
   #ruleMatches(
@@ -247,15 +337,72 @@ export class PolicyEngine {
       if (p.cidr.prefix > 32) return false;
       return inBlock(peer.ip, p.cidr) && !p.except.some((e) => inBlock(peer.ip, e));
     }
+    if (p.kind === "nodes") {
+      const labels = this.#nodeByIP.get(peer.ip);
+      return labels !== undefined && p.nodes(labels);
+    }
     if (peer.kind !== "pod" || peer.pod.spec.hostNetwork) return false;
     const ns = peer.pod.metadata.namespace!;
     const nsOk = p.namespaces === "own" ? ns === policyNs : p.namespaces(this.#nsLabels.get(ns));
     return nsOk && p.pods(peer.pod.metadata.labels);
   }
+
+  /**
+   * What the policies distinguish, for engines that work on classes: every CIDR a peer names (cidr and
+   * except, node addresses for `nodes` peers), per direction; every numeric port boundary per
+   * protocol; and whether any rule names a port.
+   */
+  features(): {
+    blocks: { direction: "ingress" | "egress"; base: number; prefix: number }[];
+    bounds: Map<Protocol, Set<number>>;
+    named: boolean;
+  } {
+    const blocks = new Map<string, { direction: "ingress" | "egress"; base: number; prefix: number }>();
+    const bounds = new Map<Protocol, Set<number>>(PROTOCOLS.map((p) => [p, new Set([1])]));
+    let named = false;
+    const addPorts = (ports: PortRule[] | "all") => {
+      if (ports === "all") return;
+      for (const p of ports) {
+        if (p.name !== undefined) named = true;
+        else if (p.port !== undefined && p.protocol !== "any") {
+          const set = bounds.get(p.protocol)!;
+          set.add(p.port);
+          if ((p.endPort ?? p.port) < 65535) set.add((p.endPort ?? p.port) + 1);
+        }
+      }
+    };
+    const addPeers = (direction: "ingress" | "egress", peers: Peer[] | "all") => {
+      if (peers === "all") return;
+      for (const p of peers) {
+        const cidrs =
+          p.kind === "ipBlock"
+            ? [p.cidr, ...p.except].filter((c) => c.prefix <= 32)
+            : p.kind === "nodes"
+              ? [...this.#nodeByIP.keys()].map((ip) => ({ base: ip, prefix: 32 }))
+              : [];
+        for (const c of cidrs) blocks.set(`${direction}/${c.base}/${c.prefix}`, { direction, ...c });
+      }
+    };
+    for (const np of this.policies)
+      for (const direction of ["ingress", "egress"] as const)
+        for (const r of np[direction] ?? []) {
+          addPorts(r.ports);
+          addPeers(direction, r.peers);
+        }
+    for (const t of [...this.admin, ...this.baseline])
+      for (const direction of ["ingress", "egress"] as const)
+        for (const r of t[direction]) {
+          addPorts(r.ports);
+          addPeers(direction, r.peers);
+        }
+    return { blocks: [...blocks.values()], bounds, named };
+  }
 }
 
+const PROTOCOLS: readonly Protocol[] = ["SCTP", "TCP", "UDP"];
+
 function portMatches(p: PortRule, dst: PolicyPeer, port: number, protocol: Protocol): boolean {
-  if (p.protocol !== protocol) return false;
+  if (p.protocol !== "any" && p.protocol !== protocol) return false;
   if (p.name !== undefined) {
     if (dst.kind !== "pod") return false;
     return dst.pod.spec.containers.some((c) =>
@@ -273,6 +420,8 @@ function outside(direction: "ingress" | "egress"): DirectionVerdict {
     direction,
     selectedBy: [],
     allowed: true,
+    tier: "default",
+    walk: [],
     reason: `allowed: the ${direction === "egress" ? "source" : "destination"} is not a pod, so no NetworkPolicy applies on that side`,
   };
 }

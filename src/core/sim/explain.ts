@@ -68,6 +68,9 @@ export function renderExplanations(
       if (!d) continue;
       out.push(`  ${d.direction} at ${d.subject ? `pod ${d.subject}` : "an address outside the pods"}`);
       out.push(`    selected by: ${d.selectedBy.length ? d.selectedBy.join(", ") : "(no policy)"}`);
+      // The walk's last step is the decision itself when an admin or baseline rule decided.
+      const passed = d.tier === "admin" || d.tier === "baseline" ? d.walk.slice(0, -1) : d.walk;
+      for (const step of passed) out.push(`    consulted: ${step}`);
       out.push(`    ${d.reason}`);
     }
     const decidedElsewhere = e.allowed || (e.egress?.allowed !== false && e.ingress?.allowed !== false);

@@ -376,6 +376,47 @@ describe("podnet CLI", () => {
     assert.equal(podnet(["connlist", "-f", "test/fixtures/broken"]).code, 2);
   });
 
+  it("diff: connections added, removed and changed, and --fail-on for CI gates", () => {
+    const args = [
+      "diff",
+      "-f",
+      "examples/articles",
+      "--against",
+      "examples/articles",
+      "--against",
+      "test/fixtures/diff/change.yaml",
+    ];
+    const plain = podnet(args);
+    assert.equal(plain.code, 0, plain.err);
+    assert.match(plain.out, /^\+ default\/pod1\[Pod\] => default\/database\[Deployment\] : TCP 5432$/m);
+    assert.match(
+      plain.out,
+      /^- default\/pod1\[Pod\] => 0\.0\.0\.0-255\.255\.255\.255\[External\] : All Connections$/m,
+    );
+    assert.match(plain.out, /^3 added, 9 removed, 0 changed$/m);
+    const gate = podnet([...args, "--fail-on", "removed,changed"]);
+    assert.equal(gate.code, 1);
+    assert.match(gate.err, /9 connections removed \(--fail-on removed,changed\)/);
+    assert.equal(podnet([...args, "--fail-on", "changed"]).code, 0, "nothing changed");
+    const json = JSON.parse(podnet([...args, "-o", "json"]).out);
+    assert.equal(json.length, 12);
+    assert.match(podnet([...args, "-o", "csv"]).out, /^diff,src,dst,old,new\nremoved,default\/pod1/);
+    const same = podnet([
+      "diff",
+      "-f",
+      "examples/shop",
+      "--against",
+      "examples/shop",
+      "--fail-on",
+      "added,removed,changed",
+    ]);
+    assert.equal(same.code, 0);
+    assert.equal(same.out, "no connection added, removed or changed\n");
+    const bad = podnet([...args, "--fail-on", "grown"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--fail-on: unknown kind "grown"; use added, removed, changed/);
+  });
+
   it("routes and fib print the device view and the formal model", () => {
     const node = podnet(["routes", "-f", "examples/articles", "--node", "node-2"]);
     assert.equal(node.code, 0, node.err);

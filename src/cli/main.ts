@@ -7,6 +7,7 @@ import { checkCommand } from "./check.ts";
 import { CliExit, EXIT_BAD_INPUT, packageVersion } from "./common.ts";
 import { connlistCommand } from "./connlist.ts";
 import { demoCommand } from "./demo.ts";
+import { diffCommand } from "./diff.ts";
 import { explainCommand } from "./explain.ts";
 import { fibCommand } from "./fib.ts";
 import { getCommand } from "./get.ts";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     explainCommand(),
     matrixCommand(),
     connlistCommand(),
+    diffCommand(),
     checkCommand(),
     demoCommand(),
   ]) {

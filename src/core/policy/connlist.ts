@@ -61,8 +61,12 @@ export function workloadOf(state: ClusterState): (pod: Pod) => string {
   };
 }
 
-/** The disjoint ranges that the CIDRs the policies name for one direction cut 0.0.0.0/0 into. */
-function ranges(engine: PolicyEngine, direction: "ingress" | "egress"): { first: number; last: number }[] {
+/** Where the CIDRs the policies name for one direction cut 0.0.0.0/0 (the first address of each piece). */
+export function rangeCuts(
+  state: ClusterState,
+  direction: "ingress" | "egress",
+  engine = new PolicyEngine(state),
+): number[] {
   const cuts = new Set<number>([0]);
   for (const b of engine.features().blocks) {
     if (b.direction !== direction) continue;
@@ -70,7 +74,17 @@ function ranges(engine: PolicyEngine, direction: "ingress" | "egress"): { first:
     cuts.add(b.base);
     if (b.base + size - 1 < 0xffffffff) cuts.add(b.base + size);
   }
-  const sorted = [...cuts].sort((a, b) => a - b);
+  return [...cuts].sort((a, b) => a - b);
+}
+
+/** The disjoint ranges the cuts (the policies' own, plus any extra) make of 0.0.0.0/0. */
+function ranges(
+  state: ClusterState,
+  engine: PolicyEngine,
+  direction: "ingress" | "egress",
+  extra: readonly number[] = [],
+): { first: number; last: number }[] {
+  const sorted = [...new Set([...rangeCuts(state, direction, engine), ...extra])].sort((a, b) => a - b);
   return sorted.map((first, i) => ({ first, last: i + 1 < sorted.length ? sorted[i + 1] - 1 : 0xffffffff }));
 }
 
@@ -109,7 +123,12 @@ export function formatConnections(allowed: Map<Protocol, [number, number][]>): s
   return parts.join(",");
 }
 
-export function connlist(state: ClusterState): Connection[] {
+export interface ConnlistOptions {
+  /** Extra range starts, so that two clusters' outside ranges line up (used by diff). */
+  cuts?: { ingress: readonly number[]; egress: readonly number[] };
+}
+
+export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Connection[] {
   const engine = new PolicyEngine(state);
   const owner = workloadOf(state);
   const atoms = portAtoms(state, engine);
@@ -167,7 +186,7 @@ export function connlist(state: ClusterState): Connection[] {
       );
     }
   }
-  for (const r of ranges(engine, "ingress")) {
+  for (const r of ranges(state, engine, "ingress", opts.cuts?.ingress)) {
     const outside: PolicyPeer = { kind: "address", ip: r.first };
     for (const b of endpoints) {
       const dst = b.pods!.map(peerOf);
@@ -178,7 +197,7 @@ export function connlist(state: ClusterState): Connection[] {
       );
     }
   }
-  for (const r of ranges(engine, "egress")) {
+  for (const r of ranges(state, engine, "egress", opts.cuts?.egress)) {
     const outside: PolicyPeer = { kind: "address", ip: r.first };
     for (const a of endpoints) {
       const src = a.pods!.map(peerOf);

@@ -1,0 +1,90 @@
+/**
+ * `podnet diff -f OLD… --against NEW… [--fail-on added,removed,changed] [-o txt|json|csv|md]`: the
+ * connections a change adds, removes or changes (src/core/policy/diff.ts); with --fail-on, exit 1 when
+ * the change has any of those, for CI gates.
+ */
+import { Command, Option } from "commander";
+import { type ConnectionDiff, DIFF_KINDS, type DiffKind, diffConnections } from "../core/policy/diff.ts";
+import {
+  addInputOptions,
+  CliExit,
+  EXIT_BAD_INPUT,
+  EXIT_FINDING,
+  type InputOptions,
+  loadOrExit,
+} from "./common.ts";
+
+type Format = "txt" | "json" | "csv" | "md";
+
+export function renderDiff(diffs: readonly ConnectionDiff[], format: Format): string {
+  const csvField = (s = "") => (s.includes(",") ? `"${s}"` : s);
+  switch (format) {
+    case "json":
+      return `${JSON.stringify(diffs, null, 2)}\n`;
+    case "csv":
+      return `diff,src,dst,old,new\n${diffs.map((d) => [d.kind, d.src, d.dst, csvField(d.old), csvField(d.new)].join(",")).join("\n")}${diffs.length ? "\n" : ""}`;
+    case "md":
+      return `| diff | src | dst | old | new |\n|------|-----|-----|-----|-----|\n${diffs.map((d) => `| ${d.kind} | ${d.src} | ${d.dst} | ${d.old ?? ""} | ${d.new ?? ""} |\n`).join("")}`;
+    default: {
+      if (diffs.length === 0) return "no connection added, removed or changed\n";
+      const sign = { added: "+", removed: "-", changed: "~" } as const;
+      const lines = diffs.map((d) => {
+        const conn = d.kind === "changed" ? `${d.old} -> ${d.new}` : (d.new ?? d.old);
+        return `${sign[d.kind]} ${d.src} => ${d.dst} : ${conn}\n`;
+      });
+      const count = (k: DiffKind) => diffs.filter((d) => d.kind === k).length;
+      return `${lines.join("")}${count("added")} added, ${count("removed")} removed, ${count("changed")} changed\n`;
+    }
+  }
+}
+
+function parseFailOn(value: string): DiffKind[] {
+  const kinds = value.split(",").map((s) => s.trim());
+  for (const k of kinds) {
+    if (!(DIFF_KINDS as readonly string[]).includes(k)) {
+      throw new CliExit(
+        EXIT_BAD_INPUT,
+        `error: --fail-on: unknown kind "${k}"; use ${DIFF_KINDS.join(", ")} (comma-separated)`,
+      );
+    }
+  }
+  return kinds as DiffKind[];
+}
+
+export function diffCommand(): Command {
+  const cmd = new Command("diff")
+    .description("connections a change adds, removes or changes (-f the old manifests, --against the new)")
+    .requiredOption(
+      "--against <path>",
+      "the new manifests: file or directory; repeatable",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option("--fail-on <kinds>", `exit 1 when the change has any of these (${DIFF_KINDS.join(",")})`)
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["txt", "json", "csv", "md"])
+        .default("txt"),
+    );
+  addInputOptions(cmd);
+  return cmd.action((opts: InputOptions & { against: string[]; failOn?: string; output: Format }) => {
+    const failOn = opts.failOn === undefined ? [] : parseFailOn(opts.failOn);
+    if (opts.against.length === 0)
+      throw new CliExit(EXIT_BAD_INPUT, "error: --against: give the new manifests (a file or directory)");
+    const before = loadOrExit(opts.filename);
+    const after = loadOrExit(opts.against);
+    let diffs = diffConnections(before, after);
+    if (opts.namespace && !opts.allNamespaces)
+      diffs = diffs.filter(
+        (d) => d.src.startsWith(`${opts.namespace}/`) || d.dst.startsWith(`${opts.namespace}/`),
+      );
+    process.stdout.write(renderDiff(diffs, opts.output));
+    const failing = diffs.filter((d) => failOn.includes(d.kind));
+    if (failing.length > 0) {
+      throw new CliExit(
+        EXIT_FINDING,
+        `diff: ${failing.length} connection${failing.length === 1 ? "" : "s"} ${[...new Set(failing.map((d) => d.kind))].join(" or ")} (--fail-on ${failOn.join(",")})`,
+      );
+    }
+  });
+}

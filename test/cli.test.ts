@@ -417,6 +417,31 @@ describe("podnet CLI", () => {
     assert.match(bad.err, /--fail-on: unknown kind "grown"; use added, removed, changed/);
   });
 
+  it("lint: one finding of each kind, at its file, line and column; exit 1", () => {
+    const r = podnet(["lint", "-f", "test/fixtures/lint", "-o", "json"]);
+    assert.equal(r.code, 1, r.err);
+    const found = (
+      JSON.parse(r.out).findings as { code: string; object: string; field: string; line: number }[]
+    ).map((f) => `${f.code} ${f.object} ${f.field}:${f.line}`);
+    assert.deepEqual(found, [
+      "policy-selects-nothing NetworkPolicy app/typo spec.podSelector:6",
+      "policy-no-effect NetworkPolicy app/web-extra spec:24",
+      "peer-selects-nothing NetworkPolicy app/web-extra spec.ingress[0].from[0]:26",
+      "named-port-unmatched NetworkPolicy app/web-extra spec.ingress[1].ports[0].port:28",
+      "dns-egress-blocked NetworkPolicy app/api-egress spec.egress:38",
+      "policy-selects-nothing AdminNetworkPolicy nobody spec.subject:45",
+    ]);
+    const text = podnet(["lint", "-f", "test/fixtures/lint"]);
+    assert.match(
+      text.out,
+      /^test\/fixtures\/lint\/policies\.yaml:38:3: warning: NetworkPolicy app\/api-egress: spec\.egress: app\/api\[Deployment\] cannot reach the cluster DNS/m,
+    );
+    assert.match(text.out, /^6 findings$/m);
+    const clean = podnet(["lint", "-f", "examples/shop"]);
+    assert.equal(clean.code, 0, clean.out);
+    assert.equal(clean.out, "0 findings\n", "a default deny is not reported as idle; shop's DNS is allowed");
+  });
+
   it("routes and fib print the device view and the formal model", () => {
     const node = podnet(["routes", "-f", "examples/articles", "--node", "node-2"]);
     assert.equal(node.code, 0, node.err);

@@ -11,6 +11,7 @@ import { diffCommand } from "./diff.ts";
 import { explainCommand } from "./explain.ts";
 import { fibCommand } from "./fib.ts";
 import { getCommand } from "./get.ts";
+import { lintCommand } from "./lint.ts";
 import { matrixCommand } from "./matrix.ts";
 import { routesCommand } from "./routes.ts";
 import { rulesCommand } from "./rules.ts";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     matrixCommand(),
     connlistCommand(),
     diffCommand(),
+    lintCommand(),
     checkCommand(),
     demoCommand(),
   ]) {

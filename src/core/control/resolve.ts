@@ -91,7 +91,11 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
   fillWorkloadStatus(workloads, pods);
   grouped.flush(diags);
 
-  const objs = (entries: Entry[]) => entries.map((e) => e.obj);
+  const objs = (entries: Entry[]) =>
+    entries.map((e) => {
+      origins.set(e.obj, e.origin);
+      return e.obj;
+    });
   return {
     config,
     namespaces,
@@ -107,6 +111,7 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     adminNetworkPolicies: objs(inv.adminNetworkPolicies),
     baselineAdminNetworkPolicies: objs(inv.baselineAdminNetworkPolicies),
     clusterNetworkPolicies: objs(inv.clusterNetworkPolicies),
+    origins,
   };
 }
 

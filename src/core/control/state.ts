@@ -50,6 +50,8 @@ export interface ClusterState {
   readonly adminNetworkPolicies: KubeObject[];
   readonly baselineAdminNetworkPolicies: KubeObject[];
   readonly clusterNetworkPolicies: KubeObject[];
+  /** Where each given pod and policy was defined (file and positions), for findings about them. */
+  readonly origins: ReadonlyMap<KubeObject, Origin>;
 }
 
 /**

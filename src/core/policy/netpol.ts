@@ -307,7 +307,7 @@ export class PolicyEngine {
       for (let i = 0; i < rules.length; i++) {
         const r = rules[i];
         if (r.ports !== "all" && !r.ports.some((p) => portMatches(p, dst, port, protocol))) continue;
-        if (!r.peers.some((p) => this.#peerMatches(p, "", peer))) continue;
+        if (!r.peers.some((p) => this.peerMatches(p, "", peer))) continue;
         const what = `${t.name} (priority ${t.priority > 1000 ? "baseline" : t.priority}) ${direction} rule ${i + 1} "${r.name}"`;
         walk.push(
           `${what}: ${r.action === "pass" ? "Pass, on to NetworkPolicy" : r.action === "allow" ? "Allow" : "Deny"}`,
@@ -329,10 +329,11 @@ export class PolicyEngine {
   ): boolean {
     if (rule.ports !== "all" && !rule.ports.some((p) => portMatches(p, dst, port, protocol))) return false;
     if (rule.peers === "all") return true;
-    return rule.peers.some((p) => this.#peerMatches(p, policyNs, peer));
+    return rule.peers.some((p) => this.peerMatches(p, policyNs, peer));
   }
 
-  #peerMatches(p: Peer, policyNs: string, peer: PolicyPeer): boolean {
+  /** Whether one compiled peer matches a side (policyNs: the namespace of a NetworkPolicy peer without namespaceSelector). */
+  peerMatches(p: Peer, policyNs: string, peer: PolicyPeer): boolean {
     if (p.kind === "ipBlock") {
       if (p.cidr.prefix > 32) return false;
       return inBlock(peer.ip, p.cidr) && !p.except.some((e) => inBlock(peer.ip, e));

@@ -1,0 +1,38 @@
+/**
+ * `podnet lint -f … [-o text|json]`: findings about the policies (src/core/policy/lint.ts), each at its
+ * file, line and column; exit 1 when there is one.
+ */
+import { Command, Option } from "commander";
+import { diagnosticToJSON, formatDiagnostic, sortDiagnostics } from "../core/diagnostics.ts";
+import { lintPolicies } from "../core/policy/lint.ts";
+import { addInputOptions, CliExit, EXIT_FINDING, type InputOptions, loadOrExit } from "./common.ts";
+
+export function lintCommand(): Command {
+  const cmd = new Command("lint")
+    .description(
+      "findings about the policies: selectors that match nothing, unmatched named ports, blocked DNS, policies without effect; exit 1 when any",
+    )
+    .addOption(
+      new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"),
+    );
+  addInputOptions(cmd);
+  return cmd.action((opts: InputOptions & { output: "text" | "json" }) => {
+    const state = loadOrExit(opts.filename);
+    const report = lintPolicies(state);
+    let findings = sortDiagnostics(report.findings);
+    if (opts.namespace && !opts.allNamespaces)
+      findings = findings.filter(
+        (d) => d.object?.includes(` ${opts.namespace}/`) || d.object?.startsWith(`${opts.namespace}/`),
+      );
+    if (opts.output === "json") {
+      process.stdout.write(
+        `${JSON.stringify({ findings: findings.map(diagnosticToJSON), skipped: report.skipped }, null, 2)}\n`,
+      );
+    } else {
+      for (const d of findings) process.stdout.write(`${formatDiagnostic(d)}\n`);
+      for (const s of report.skipped) process.stdout.write(`skipped ${s}\n`);
+      process.stdout.write(`${findings.length} finding${findings.length === 1 ? "" : "s"}\n`);
+    }
+    if (findings.length > 0) throw new CliExit(EXIT_FINDING);
+  });
+}

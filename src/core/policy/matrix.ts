@@ -13,8 +13,8 @@
  */
 import type { ClusterState } from "../control/state.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
-import { type IPv4, parseIPv4 } from "../net/ipv4.ts";
-import { PolicyEngine, type PolicyPeer } from "./netpol.ts";
+import { parseIPv4 } from "../net/ipv4.ts";
+import { inBlock, PolicyEngine, type PolicyPeer } from "./netpol.ts";
 
 export interface Matrix {
   protocol: Protocol;
@@ -26,11 +26,6 @@ export interface Matrix {
   classes: number;
   atoms: number;
   checks: number;
-}
-
-function contains(b: { base: number; prefix: number }, ip: IPv4): boolean {
-  const mask = b.prefix === 0 ? 0 : (0xffffffff << (32 - b.prefix)) >>> 0;
-  return (ip & mask) >>> 0 === b.base;
 }
 
 export function computeMatrix(
@@ -74,7 +69,7 @@ export function computeMatrix(
       JSON.stringify(Object.entries(p.metadata.labels ?? {}).sort()),
       p.spec.hostNetwork ? "host" : "",
       ports,
-      blocks.map((b) => (contains(b, ip) ? "1" : "0")).join(""),
+      blocks.map((b) => (inBlock(ip, b) ? "1" : "0")).join(""),
       p.spec.hostNetwork ? p.status!.podIP : "",
     ].join("|");
     let c = keys.get(key);

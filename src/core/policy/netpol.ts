@@ -88,7 +88,8 @@ export function cidrOf(text: string): { base: number; prefix: number } | undefin
   return { base: (ip & mask) >>> 0, prefix };
 }
 
-function inBlock(ip: IPv4, b: { base: number; prefix: number }): boolean {
+/** Whether an address lies in a CIDR block. */
+export function inBlock(ip: IPv4, b: { base: number; prefix: number }): boolean {
   const mask = b.prefix === 0 ? 0 : (0xffffffff << (32 - b.prefix)) >>> 0;
   return (ip & mask) >>> 0 === b.base;
 }
@@ -236,17 +237,17 @@ export class PolicyEngine {
     const walk: string[] = [];
     const base = { direction, subject: name, selectedBy, walk };
 
+    // An admin or baseline rule's Allow or Deny is final; a Pass (or no match) goes on.
+    const decided = (tier: "admin" | "baseline", policies: TierPolicy[]): DirectionVerdict | undefined => {
+      const d = this.#tier(policies, direction, peer, dst, port, protocol, walk);
+      if (!d || d.action === "pass") return undefined;
+      const allowed = d.action === "allow";
+      return { ...base, allowed, tier, reason: `${allowed ? "allowed" : "denied"} by ${d.what}` };
+    };
+
     // 1. Admin tier: the first matching rule decides, unless it passes to NetworkPolicy.
-    const adminDecision = this.#tier(admin, direction, peer, dst, port, protocol, walk);
-    if (adminDecision && adminDecision.action !== "pass") {
-      const allowed = adminDecision.action === "allow";
-      return {
-        ...base,
-        allowed,
-        tier: "admin",
-        reason: `${allowed ? "allowed" : "denied"} by ${adminDecision.what}`,
-      };
-    }
+    const byAdmin = decided("admin", admin);
+    if (byAdmin) return byAdmin;
 
     // 2. NetworkPolicy: when one selects the pod, it decides.
     if (selecting.length > 0) {
@@ -274,16 +275,8 @@ export class PolicyEngine {
     }
 
     // 3. Baseline tier, for pods no NetworkPolicy selects.
-    const baselineDecision = this.#tier(baseline, direction, peer, dst, port, protocol, walk);
-    if (baselineDecision && baselineDecision.action !== "pass") {
-      const allowed = baselineDecision.action === "allow";
-      return {
-        ...base,
-        allowed,
-        tier: "baseline",
-        reason: `${allowed ? "allowed" : "denied"} by ${baselineDecision.what}`,
-      };
-    }
+    const byBaseline = decided("baseline", baseline);
+    if (byBaseline) return byBaseline;
 
     // 4. Default: allowed.
     const why = subject.spec.hostNetwork

@@ -352,6 +352,20 @@ describe("NetworkPolicy in traces", () => {
     );
   });
 
+  it("an admin-tier Deny drops the packet and the hop names the tier", () => {
+    const r = loadCluster({ files: ["examples/articles", "test/fixtures/tiers/protect-db.yaml"] });
+    assert.ok(r.ok);
+    const denied = run(new Network(r.cluster), "default/pod1", "database.default");
+    assert.equal(denied.verdict, "dropped");
+    assert.match(
+      denied.reason,
+      /^admin-tier policy ingress denied by AdminNetworkPolicy\/protect-db \(priority 10\) ingress rule 1 "unlabelled-deny"$/,
+    );
+    assert.ok(
+      denied.hops.some((h) => h.detail.startsWith("admin-tier policy ingress of pod default/database-")),
+    );
+  });
+
   it("traffic to a Service is judged on the endpoint and target port, not the Service port", () => {
     const text = `apiVersion: v1
 kind: Pod

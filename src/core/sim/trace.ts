@@ -307,9 +307,15 @@ class Tracer {
         : engine.check(other, self, this.dport, this.protocol).ingress;
     this.policy[direction] = v;
     const when = direction === "egress" && this.proxied ? " (checked on the translated destination)" : "";
-    this.hop(at, "policy", `NetworkPolicy ${direction} of pod ${name(pod)}${when}: ${v.reason}`, dev);
+    const tier =
+      v.tier === "admin"
+        ? "admin-tier policy"
+        : v.tier === "baseline"
+          ? "baseline-tier policy"
+          : "NetworkPolicy";
+    this.hop(at, "policy", `${tier} ${direction} of pod ${name(pod)}${when}: ${v.reason}`, dev);
     if (v.allowed) return undefined;
-    return this.end("dropped", `NetworkPolicy ${direction} ${v.reason}`);
+    return this.end("dropped", `${tier} ${direction} ${v.reason}`);
   }
 
   /** Postrouting: masquerade a marked packet to the egress device's address. */

@@ -7,29 +7,20 @@
  * translation). Built on the tracer, so an explanation always agrees with `podnet trace`.
  */
 import { Command, Option } from "commander";
-import type { Protocol } from "../core/model/k8s.ts";
 import { explainConnection, renderExplanations } from "../core/sim/explain.ts";
-import { Network } from "../core/sim/network.ts";
-import { resolveDestination, resolveSource } from "../core/sim/targets.ts";
-import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
+import { addInputOptions } from "./common.ts";
+import { addEndpointOptions, type EndpointOptions, resolveEndpointsOrExit } from "./endpoints.ts";
 
-interface ExplainOptions extends InputOptions {
-  from: string;
-  to: string;
-  protocol?: string;
-  node?: string;
+interface ExplainOptions extends EndpointOptions {
   output: "text" | "json";
 }
 
 export function explainCommand(): Command {
-  const cmd = new Command("explain")
-    .description(
+  const cmd = addEndpointOptions(
+    new Command("explain").description(
       "why NetworkPolicy allows or denies a connection: the policies that select each side and the deciding rule",
-    )
-    .requiredOption("--from <src>", "ns/pod, node/NAME or an IP address")
-    .requiredOption("--to <dst>", "ns/pod, node/NAME, name.namespace (a Service) or an IP, with :PORT")
-    .addOption(new Option("--protocol <p>", "protocol").choices(["tcp", "udp", "sctp", "TCP", "UDP", "SCTP"]))
-    .option("--node <name>", "the node where an outside source enters (default: the first node)")
+    ),
+  )
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .addHelpText(
       "after",
@@ -37,24 +28,18 @@ export function explainCommand(): Command {
     );
   addInputOptions(cmd);
   return cmd.action((opts: ExplainOptions) => {
-    const state = loadOrExit(opts.filename);
-    const net = new Network(state);
-    const protocol = opts.protocol ? (opts.protocol.toUpperCase() as Protocol) : undefined;
-    const src = resolveSource(net, opts.from, opts.node);
-    if (!src.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --from: ${src.message}`);
-    const dst = resolveDestination(net, opts.to, protocol);
-    if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);
-    const req = { source: src.value, dst: dst.value.ip, dport: dst.value.port, protocol: dst.value.protocol };
+    const { net, src, dst } = resolveEndpointsOrExit(opts);
+    const req = { source: src, dst: dst.ip, dport: dst.port, protocol: dst.protocol };
     const { service, explanations } = explainConnection(net, req);
     if (opts.output === "json") {
       process.stdout.write(
-        `${JSON.stringify({ from: opts.from, to: dst.value.label, port: dst.value.port, protocol: dst.value.protocol, service, explanations }, null, 2)}\n`,
+        `${JSON.stringify({ from: opts.from, to: dst.label, port: dst.port, protocol: dst.protocol, service, explanations }, null, 2)}\n`,
       );
       return;
     }
     process.stdout.write(
       renderExplanations(
-        `explain ${dst.value.protocol} ${opts.from} → ${dst.value.label}:${dst.value.port}`,
+        `explain ${dst.protocol} ${opts.from} → ${dst.label}:${dst.port}`,
         service,
         explanations,
       ),

@@ -7,19 +7,13 @@
  * `{endpoints, traces: [{endpoint, …trace}]}`.
  */
 import { Command, Option } from "commander";
-import type { Protocol } from "../core/model/k8s.ts";
 import { formatIPv4 } from "../core/net/ipv4.ts";
-import { Network } from "../core/sim/network.ts";
-import { resolveDestination, resolveSource } from "../core/sim/targets.ts";
 import { type Hop, type TraceResult, trace } from "../core/sim/trace.ts";
-import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT } from "./common.ts";
+import { addEndpointOptions, type EndpointOptions, resolveEndpointsOrExit } from "./endpoints.ts";
 import { renderTable } from "./render/table.ts";
 
-interface TraceOptions extends InputOptions {
-  from: string;
-  to: string;
-  protocol?: string;
-  node?: string;
+interface TraceOptions extends EndpointOptions {
   reply?: boolean;
   allEndpoints?: boolean;
   sourcePort?: string;
@@ -27,18 +21,11 @@ interface TraceOptions extends InputOptions {
 }
 
 export function traceCommand(): Command {
-  const cmd = new Command("trace")
-    .description("follow a packet hop by hop: routes, bridges, overlays, kube-proxy NAT, delivery")
-    .requiredOption(
-      "--from <src>",
-      "ns/pod, node/NAME, or an IP address (a pod's, a node's, or an outside client)",
-    )
-    .requiredOption(
-      "--to <dst>",
-      "ns/pod, node/NAME, name.namespace (a Service) or an IP, with :PORT (number or port name)",
-    )
-    .addOption(new Option("--protocol <p>", "protocol").choices(["tcp", "udp", "sctp", "TCP", "UDP", "SCTP"]))
-    .option("--node <name>", "the node where an outside source enters (default: the first node)")
+  const cmd = addEndpointOptions(
+    new Command("trace").description(
+      "follow a packet hop by hop: routes, bridges, overlays, kube-proxy NAT, delivery",
+    ),
+  )
     .option("--source-port <n>", "the client's port (default: a stable ephemeral port)")
     .option("--reply", "also trace the answer back through connection tracking")
     .option("--all-endpoints", "trace to every endpoint a Service could pick, not just the chosen one")
@@ -49,13 +36,7 @@ export function traceCommand(): Command {
     );
   addInputOptions(cmd);
   return cmd.action((opts: TraceOptions) => {
-    const state = loadOrExit(opts.filename);
-    const net = new Network(state);
-    const protocol = opts.protocol ? (opts.protocol.toUpperCase() as Protocol) : undefined;
-    const src = resolveSource(net, opts.from, opts.node);
-    if (!src.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --from: ${src.message}`);
-    const dst = resolveDestination(net, opts.to, protocol);
-    if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);
+    const { net, src, dst } = resolveEndpointsOrExit(opts);
     let sport: number | undefined;
     if (opts.sourcePort !== undefined) {
       sport = Number(opts.sourcePort);
@@ -63,16 +44,16 @@ export function traceCommand(): Command {
         throw new CliExit(EXIT_BAD_INPUT, "error: --source-port must be a port number (1-65535)");
     }
     const req = {
-      source: src.value,
-      dst: dst.value.ip,
-      dport: dst.value.port,
-      protocol: dst.value.protocol,
+      source: src,
+      dst: dst.ip,
+      dport: dst.port,
+      protocol: dst.protocol,
       sport,
     };
     const first = trace(net, req, { reply: opts.reply });
-    const heading = `trace ${dst.value.protocol} ${opts.from} → ${dst.value.label}:${dst.value.port}`;
+    const heading = `trace ${dst.protocol} ${opts.from} → ${dst.label}:${dst.port}`;
     if (opts.allEndpoints && first.endpoints.length > 0) {
-      const info = net.proxy.frontendAt(dst.value.ip, dst.value.protocol, dst.value.port)?.info;
+      const info = net.proxy.frontendAt(dst.ip, dst.protocol, dst.port)?.info;
       const eps =
         info?.endpoints.filter((e) => first.endpoints.includes(`${formatIPv4(e.ip)}:${e.port}`)) ?? [];
       const traces = eps.map((e) => ({

@@ -346,11 +346,15 @@ export class PolicyEngine {
    * except, node addresses for `nodes` peers), per direction; every numeric port boundary per
    * protocol; and whether any rule names a port.
    */
-  features(): {
-    blocks: { direction: "ingress" | "egress"; base: number; prefix: number }[];
-    bounds: Map<Protocol, Set<number>>;
-    named: boolean;
-  } {
+  features(): PolicyFeatures {
+    // The policies never change after construction: compute once, however many views ask.
+    this.#features ??= this.#computeFeatures();
+    return this.#features;
+  }
+
+  #features?: PolicyFeatures;
+
+  #computeFeatures(): PolicyFeatures {
     const blocks = new Map<string, { direction: "ingress" | "egress"; base: number; prefix: number }>();
     const bounds = new Map<Protocol, Set<number>>(PROTOCOLS.map((p) => [p, new Set([1])]));
     let named = false;
@@ -391,6 +395,13 @@ export class PolicyEngine {
         }
     return { blocks: [...blocks.values()], bounds, named };
   }
+}
+
+/** What the policies distinguish (see PolicyEngine.features); shared, so callers copy before changing. */
+export interface PolicyFeatures {
+  readonly blocks: readonly { direction: "ingress" | "egress"; base: number; prefix: number }[];
+  readonly bounds: ReadonlyMap<Protocol, ReadonlySet<number>>;
+  readonly named: boolean;
 }
 
 const PROTOCOLS: readonly Protocol[] = ["SCTP", "TCP", "UDP"];

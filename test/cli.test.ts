@@ -308,7 +308,7 @@ describe("podnet CLI", () => {
     );
     assert.match(
       podnet(["matrix", "-f", "examples/shop", "-n", "shop", "-o", "stats"]).out,
-      /^protocol TCP, port any: 18 pods in \d+ classes, \d+ port atoms, \d+ policy checks; \d+ of 324 ordered pairs allowed/,
+      /^protocol TCP, port any: 18 pods in \d+ classes, \d+ port atoms, \d+ ingress and \d+ egress profiles; 119 of 324 ordered pairs allowed/,
     );
     assert.equal(podnet(["matrix", "-f", "examples/articles", "--port", "70000"]).code, 2);
   });

@@ -8,10 +8,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { generateCluster } from "../bench/generate.ts";
+import { generatePolicies } from "../bench/policy.ts";
 import type { Protocol } from "../src/core/model/k8s.ts";
 import { parseIPv4 } from "../src/core/net/ipv4.ts";
 import { computeMatrix } from "../src/core/policy/matrix.ts";
 import { PolicyEngine, type PolicyPeer } from "../src/core/policy/netpol.ts";
+import { Reachability } from "../src/core/policy/reach.ts";
 import { cluster } from "./helpers.ts";
 
 const LABELS = ["a", "b", "c"];
@@ -208,4 +211,123 @@ describe("reachability matrix = pod-by-pod reference", () => {
       { seed: 5, numRuns: 8 },
     );
   });
+
+  it("on every port atom of every protocol, at both ends, with the pair counts", () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbPod, { minLength: 1, maxLength: 6 }),
+        fc.array(arbPolicy, { maxLength: 4 }),
+        arbTiers,
+        (pods, policies, tiers) => {
+          agreesEverywhere(cluster(manifest(pods, policies, tiers)));
+        },
+      ),
+      { seed: 6, numRuns: 120 },
+    );
+  });
+
+  it("with host-network pods, ipBlocks over node addresses and node peers", () => {
+    const state = cluster(`apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: {name: h}
+spec:
+  nodeNetwork: 192.168.5.0/24
+  nodes: [{name: node-1, podCIDR: 10.244.0.0/24, labels: {role: edge}}, {name: node-2, podCIDR: 10.244.1.0/24}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent-1, namespace: kube-system, labels: {app: agent}}
+spec: {nodeName: node-1, hostNetwork: true, containers: [{name: c, ports: [{name: web, containerPort: 9100}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent-2, namespace: kube-system, labels: {app: agent}}
+spec: {nodeName: node-2, hostNetwork: true, containers: [{name: c, ports: [{name: web, containerPort: 9100}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default, labels: {app: web}}
+spec: {nodeName: node-1, containers: [{name: c, ports: [{name: web, containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: default, labels: {app: db}}
+spec: {nodeName: node-2, containers: [{name: c, ports: [{name: web, containerPort: 5432}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+    - from: [{ipBlock: {cidr: 192.168.5.0/24, except: [192.168.5.2/32]}}, {podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: web}]
+  egress:
+    - to: [{ipBlock: {cidr: 192.168.5.0/24}}]
+      ports: [{port: web}, {port: 9100}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: edge}
+spec:
+  priority: 5
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}
+  egress:
+    - {name: no-edge, action: Deny, to: [{nodes: {matchLabels: {role: edge}}}]}
+    - {name: db, action: Allow, to: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}], ports: [{namedPort: web}]}
+`);
+    const reach = agreesEverywhere(state);
+    assert.equal(
+      reach.reps.filter((p) => p.spec.hostNetwork).length,
+      2,
+      "each host-network pod is its own class",
+    );
+  });
+
+  it("on a generated benchmark cluster (bench/policy.ts's policy mix)", () => {
+    const text = `${generateCluster({ seed: 3, nodes: 4, pods: 80, services: 2, namespaces: 2, policies: 0 })}---\n${generatePolicies(3, 30, 2)}`;
+    const reach = agreesEverywhere(cluster(text));
+    assert.ok(
+      reach.egress.some((q) => !q.open) && reach.ingress.some((p) => !p.open),
+      "policies on both sides",
+    );
+  });
 });
+
+/** Every pod pair on every atom of every protocol (both ends), and the pair counts, against the direct engine. */
+function agreesEverywhere(state: ReturnType<typeof cluster>): Reachability {
+  const reach = new Reachability(state);
+  const engine = new PolicyEngine(state);
+  const peers = reach.pods.map((p): PolicyPeer => {
+    const ip = parseIPv4(p.status!.podIP!)!;
+    return p.spec.hostNetwork ? { kind: "address", ip } : { kind: "pod", pod: p, ip };
+  });
+  for (const protocol of ["TCP", "UDP", "SCTP"] as const) {
+    const [lo, hi] = reach.atomRange(protocol);
+    const perAtom = reach.countPerAtom(lo, hi);
+    const any = new Set<string>();
+    for (let a = lo; a <= hi; a++) {
+      const atom = reach.atoms[a];
+      let count = 0;
+      for (const [i, src] of peers.entries())
+        for (const [j, dst] of peers.entries()) {
+          const want = (port: number) => i === j || engine.check(src, dst, port, protocol).allowed;
+          const got = reach.allowed(i, j, protocol, atom.start);
+          const where = `${reach.pods[i].metadata.name} → ${reach.pods[j].metadata.name} ${protocol} ${atom.start}-${atom.end}`;
+          assert.equal(got, want(atom.start), where);
+          assert.equal(reach.allowed(i, j, protocol, atom.end), want(atom.end), where);
+          if (got) {
+            count++;
+            any.add(`${i}/${j}`);
+          }
+        }
+      assert.equal(perAtom[a - lo], count, `pairs allowed on ${protocol} ${atom.start}-${atom.end}`);
+    }
+    assert.equal(
+      reach.countPairs(reach.classMatrix(lo, hi)),
+      any.size,
+      `pairs allowed on some ${protocol} port`,
+    );
+  }
+  return reach;
+}

@@ -46,7 +46,6 @@ export function matrixCommand(): Command {
       ...(opts.port ? { port: Number(opts.port) } : {}),
       ...(opts.namespace && !opts.allNamespaces ? { namespace: opts.namespace } : {}),
     });
-    const ms = performance.now() - started;
     const n = m.pods.length;
     const row = (i: number) => Array.from({ length: n }, (_, j) => m.allowed(i, j));
     const portText = m.port !== undefined ? String(m.port) : "any";
@@ -74,10 +73,10 @@ export function matrixCommand(): Command {
         );
         return;
       case "stats": {
-        let allowed = 0;
-        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (m.allowed(i, j)) allowed++;
+        const allowed = m.allowedPairs();
+        const ms = performance.now() - started;
         process.stdout.write(
-          `protocol ${m.protocol}, port ${portText}: ${n} pods in ${m.classes} classes, ${m.atoms} port atoms, ${m.checks} policy checks; ${allowed} of ${n * n} ordered pairs allowed (${n * n - allowed} denied); ${ms.toFixed(1)} ms\n`,
+          `protocol ${m.protocol}, port ${portText}: ${n} pods in ${m.classes} classes, ${m.atoms} port atoms, ${m.profiles.ingress} ingress and ${m.profiles.egress} egress profiles; ${allowed} of ${n * n} ordered pairs allowed (${n * n - allowed} denied); ${ms.toFixed(1)} ms\n`,
         );
         return;
       }

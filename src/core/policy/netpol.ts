@@ -30,9 +30,13 @@ import { compileTierPolicy, orderTier, type TierAction, type TierPolicy } from "
 /** One side of a connection, as NetworkPolicy sees it. */
 export type PolicyPeer = { kind: "pod"; pod: Pod; ip: IPv4 } | { kind: "address"; ip: IPv4 };
 
+/**
+ * A compiled peer. `nsKey`/`podKey`/`key` identify the selectors' text, so engines that work on sets
+ * can compute one peer's members once however many policies repeat it.
+ */
 export type Peer =
-  | { kind: "pods"; namespaces: LabelMatcher | "own"; pods: LabelMatcher }
-  | { kind: "nodes"; nodes: LabelMatcher }
+  | { kind: "pods"; namespaces: LabelMatcher | "own"; pods: LabelMatcher; nsKey: string; podKey: string }
+  | { kind: "nodes"; nodes: LabelMatcher; key: string }
   | {
       kind: "ipBlock";
       cidr: { base: number; prefix: number };
@@ -142,8 +146,19 @@ function compilePeers(list: unknown[] | undefined): Peer[] | "all" {
       kind: "pods",
       namespaces: peer.namespaceSelector ? compileSelector(peer.namespaceSelector) : "own",
       pods: compileSelector(peer.podSelector ?? {}),
+      nsKey: peer.namespaceSelector ? selectorKey(peer.namespaceSelector) : "own",
+      podKey: selectorKey(peer.podSelector ?? {}),
     };
   });
+}
+
+/** A selector's identity: its JSON with map keys sorted (so key order in the YAML does not matter). */
+export function selectorKey(sel: unknown): string {
+  return JSON.stringify(sel, (_, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
 
 function compilePorts(list: unknown[] | undefined): PortRule[] | "all" {
@@ -189,6 +204,11 @@ export class PolicyEngine {
     ].map(compileTierPolicy);
     this.admin = orderTier(tiers.filter((t) => t.tier === "admin"));
     this.baseline = orderTier(tiers.filter((t) => t.tier === "baseline"));
+  }
+
+  /** A namespace's labels as selectors see them (undeclared namespaces: only the automatic name label). */
+  namespaceLabels(ns: string): Labels | undefined {
+    return this.#nsLabels.get(ns);
   }
 
   /** Policies of one type that select a pod (host-network pods are never selected). */

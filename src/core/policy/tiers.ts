@@ -22,7 +22,7 @@
  */
 import { compileSelector, type LabelMatcher } from "../labels.ts";
 import type { KubeObject, LabelSelector, Protocol } from "../model/k8s.ts";
-import { cidrOf, type Peer, type PortRule } from "./netpol.ts";
+import { cidrOf, type Peer, type PortRule, selectorKey } from "./netpol.ts";
 
 export type TierAction = "allow" | "deny" | "pass";
 
@@ -52,14 +52,25 @@ function namespaced(pods: { namespaceSelector?: LabelSelector; podSelector?: Lab
   return {
     namespaces: compileSelector(pods.namespaceSelector ?? {}),
     pods: compileSelector(pods.podSelector ?? {}),
+    nsKey: selectorKey(pods.namespaceSelector ?? {}),
+    podKey: selectorKey(pods.podSelector ?? {}),
   };
 }
 
 function compilePeer(p: Rec): Peer[] {
   if (p.namespaces)
-    return [{ kind: "pods", namespaces: compileSelector(p.namespaces as LabelSelector), pods: everything }];
+    return [
+      {
+        kind: "pods",
+        namespaces: compileSelector(p.namespaces as LabelSelector),
+        pods: everything,
+        nsKey: selectorKey(p.namespaces),
+        podKey: "{}",
+      },
+    ];
   if (p.pods) return [{ kind: "pods", ...namespaced(p.pods as Rec) }];
-  if (p.nodes) return [{ kind: "nodes", nodes: compileSelector(p.nodes as LabelSelector) }];
+  if (p.nodes)
+    return [{ kind: "nodes", nodes: compileSelector(p.nodes as LabelSelector), key: selectorKey(p.nodes) }];
   if (Array.isArray(p.networks))
     return (p.networks as string[]).flatMap((n) => {
       const cidr = cidrOf(n);

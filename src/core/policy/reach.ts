@@ -1,0 +1,683 @@
+/**
+ * Cluster-scale reachability: every pod pair, every port, under the AdminNetworkPolicy, NetworkPolicy
+ * and BaselineAdminNetworkPolicy tiers, compiled into pod classes and bitsets.
+ *
+ *   pods ──(namespace, labels, named ports, CIDR memberships; host-network pods by address)──► classes
+ *   ports ──(every boundary a rule draws: numbers, ranges, resolved names)──► atoms (all protocols)
+ *   per class and direction: the policies selecting it ──► a profile, shared by every class with the same
+ *   per profile and atom: one bitset row of the peer classes allowed (first-match over the tiers)
+ *
+ * A connection s → d on atom a is allowed ⇔ egressRow(s, a) ∋ d ∧ ingressRow(d, a) ∋ s: a query is
+ * two array look-ups and two bit tests. Atoms that no selecting rule tells apart share a row, so a
+ * profile holds a handful of rows, not one per atom. Two pods of one class are indistinguishable to
+ * every policy on either side, so the class answer is the pod answer. A pod always reaches itself.
+ *
+ * Sets of classes (a peer's members, a rule's peers) are computed once per distinct selector text,
+ * however many policies repeat it. The direct evaluator (./netpol.ts) is the reference this engine is
+ * property-tested against (test/policy-matrix.test.ts).
+ */
+import type { ClusterState } from "../control/state.ts";
+import type { Pod, Protocol } from "../model/k8s.ts";
+import { parseIPv4 } from "../net/ipv4.ts";
+import {
+  add,
+  and,
+  andInto,
+  andNotInto,
+  type Bits,
+  empty,
+  forEach,
+  full,
+  has,
+  orInto,
+  Weights,
+} from "./bitset.ts";
+import { type CompiledPolicy, type Peer, PolicyEngine, type PolicyPeer, type PortRule } from "./netpol.ts";
+import type { TierAction, TierPolicy } from "./tiers.ts";
+
+/** Ports `start`…`end` of one protocol, treated alike by every rule. */
+export interface PortAtom {
+  protocol: Protocol;
+  start: number;
+  end: number;
+}
+
+/** One direction's answers for the classes selected by the same policies. */
+interface Profile {
+  /** atom → index into `rows`. */
+  atomRow: Int32Array;
+  /** Per row, the peer classes allowed (sources for ingress, destinations for egress). */
+  rows: Bits[];
+  /** No policy applies: every row is every class. */
+  open: boolean;
+  /** The classes with this profile. */
+  members: number[];
+}
+
+/** A rule in the order its tier consults it: admin rules decide first-match, NetworkPolicy rules only allow. */
+interface Step {
+  stage: "admin" | "networkpolicy" | "baseline";
+  action: TierAction;
+  peers: Bits;
+  /** Atoms the rule's numeric ports (or `ports` absent) match. */
+  numeric: Uint8Array;
+  /** Named ports: name and protocol ("any" for the tiers' namedPort). */
+  named: { name: string; protocol: Protocol | "any" }[];
+}
+
+type AnyRule = { peers: Peer[] | "all"; ports: PortRule[] | "all" };
+
+const PROTOCOL_ORDER: readonly Protocol[] = ["SCTP", "TCP", "UDP"];
+
+export interface ReachabilityOptions {
+  /** The direct engine over the same state, when the caller has one already. */
+  engine?: PolicyEngine;
+}
+
+export class Reachability {
+  /** Every pod with an address that has not finished, sorted by namespace then name. */
+  readonly pods: Pod[];
+  /** Pod index → class. */
+  readonly classOf: Int32Array;
+  /** A representative pod per class. */
+  readonly reps: Pod[];
+  /** Pods per class. */
+  readonly sizes: Int32Array;
+  readonly atoms: PortAtom[];
+  readonly ingress: Profile[] = [];
+  readonly egress: Profile[] = [];
+  /** Class → its ingress and egress profile. */
+  readonly inProfile: Int32Array;
+  readonly outProfile: Int32Array;
+  readonly engine: PolicyEngine;
+
+  readonly #all: Bits;
+  readonly #peerSets = new Map<string, Bits>();
+  readonly #ruleSets = new WeakMap<object, Bits>();
+  readonly #numeric = new WeakMap<object, Uint8Array>();
+  /** `name/atom` → classes having a container port of that name at that atom's protocol and port. */
+  readonly #namedSet = new Map<string, Bits>();
+  /** name → atoms where some class has a container port of that name. */
+  readonly #namedAtoms = new Map<string, number[]>();
+  /** Per class, its named container ports as `name/atom`. */
+  readonly #classNamed: string[][];
+  readonly #classesByNs = new Map<string, number[]>();
+
+  constructor(
+    readonly state: ClusterState,
+    opts: ReachabilityOptions = {},
+  ) {
+    const engine = opts.engine ?? new PolicyEngine(state);
+    this.engine = engine;
+    const { blocks, bounds, named } = engine.features();
+    this.pods = state.pods
+      .filter((p) => p.status?.podIP && p.status.phase !== "Succeeded" && p.status.phase !== "Failed")
+      .sort(
+        (a, b) =>
+          (a.metadata.namespace! < b.metadata.namespace!
+            ? -1
+            : a.metadata.namespace! > b.metadata.namespace!
+              ? 1
+              : 0) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0),
+      );
+
+    // Classes. Every distinct CIDR a rule names splits the pods it contains from the others.
+    const cidrs = new Map<string, { base: number; prefix: number }>();
+    for (const b of blocks) cidrs.set(`${b.base}/${b.prefix}`, b);
+    const bases = Uint32Array.from(cidrs.values(), (b) => b.base);
+    const masks = Uint32Array.from(cidrs.values(), (b) =>
+      b.prefix === 0 ? 0 : (0xffffffff << (32 - b.prefix)) >>> 0,
+    );
+    this.classOf = new Int32Array(this.pods.length);
+    this.reps = [];
+    const keys = new Map<string, number>();
+    const sizes: number[] = [];
+    this.pods.forEach((p, i) => {
+      const ip = parseIPv4(p.status!.podIP!) ?? 0;
+      let key: string;
+      if (p.spec.hostNetwork) key = `host|${p.status!.podIP}`;
+      else {
+        let ports = "";
+        if (named)
+          for (const c of p.spec.containers)
+            for (const x of c.ports ?? [])
+              if (x.name) ports += `${x.name}/${x.protocol ?? "TCP"}/${x.containerPort},`;
+        let member = "";
+        for (let k = 0; k < masks.length; k++) member += (ip & masks[k]) >>> 0 === bases[k] ? "1" : "0";
+        key = `${p.metadata.namespace}|${labelKey(p.metadata.labels)}|${ports}|${member}`;
+      }
+      let c = keys.get(key);
+      if (c === undefined) {
+        c = this.reps.length;
+        keys.set(key, c);
+        this.reps.push(p);
+        sizes.push(0);
+      }
+      sizes[c]++;
+      this.classOf[i] = c;
+    });
+    this.sizes = Int32Array.from(sizes);
+    const n = this.reps.length;
+    this.#all = full(n);
+    this.reps.forEach((p, c) => {
+      if (p.spec.hostNetwork) return;
+      const list = this.#classesByNs.get(p.metadata.namespace!) ?? [];
+      list.push(c);
+      this.#classesByNs.set(p.metadata.namespace!, list);
+    });
+
+    // Port atoms, all protocols: the first port of every interval between boundaries.
+    const starts = new Map<Protocol, Set<number>>(PROTOCOL_ORDER.map((p) => [p, new Set(bounds.get(p))]));
+    if (named)
+      for (const p of this.reps)
+        if (!p.spec.hostNetwork)
+          for (const c of p.spec.containers)
+            for (const x of c.ports ?? [])
+              if (x.name) {
+                const set = starts.get(x.protocol ?? "TCP")!;
+                set.add(x.containerPort);
+                if (x.containerPort < 65535) set.add(x.containerPort + 1);
+              }
+    this.atoms = [];
+    for (const protocol of PROTOCOL_ORDER) {
+      const list = [...starts.get(protocol)!].filter((x) => x >= 1 && x <= 65535).sort((a, b) => a - b);
+      list.forEach((start, i) => {
+        this.atoms.push({ protocol, start, end: i + 1 < list.length ? list[i + 1] - 1 : 65535 });
+      });
+    }
+
+    // Named container ports, per class and per name.
+    this.#classNamed = this.reps.map((p, c) => {
+      const out: string[] = [];
+      if (!named || p.spec.hostNetwork) return out;
+      for (const ct of p.spec.containers)
+        for (const x of ct.ports ?? []) {
+          if (!x.name) continue;
+          const atom = this.atomOf(x.protocol ?? "TCP", x.containerPort);
+          const key = `${x.name}/${atom}`;
+          out.push(key);
+          let set = this.#namedSet.get(key);
+          if (!set) {
+            set = empty(n);
+            this.#namedSet.set(key, set);
+            const atoms = this.#namedAtoms.get(x.name) ?? [];
+            atoms.push(atom);
+            this.#namedAtoms.set(x.name, atoms);
+          }
+          add(set, c);
+        }
+      return out;
+    });
+
+    // Profiles, shared by the classes that the same policies select.
+    this.inProfile = new Int32Array(n);
+    this.outProfile = new Int32Array(n);
+    const npIndex = new Map<CompiledPolicy, number>(engine.policies.map((p, i) => [p, i]));
+    const tierIndex = new Map<TierPolicy, number>(
+      [...engine.admin, ...engine.baseline].map((t, i) => [t, i]),
+    );
+    for (const direction of ["ingress", "egress"] as const) {
+      const profiles = direction === "ingress" ? this.ingress : this.egress;
+      const of = direction === "ingress" ? this.inProfile : this.outProfile;
+      const byKey = new Map<string, number>();
+      for (let c = 0; c < n; c++) {
+        const rep = this.reps[c];
+        const nps = engine.selecting(rep, direction);
+        const admin = engine.tierSelecting("admin", rep, direction);
+        const baseline = nps.length ? [] : engine.tierSelecting("baseline", rep, direction);
+        let key = `${admin.map((t) => tierIndex.get(t)).join(",")}|${nps.map((p) => npIndex.get(p)).join(",")}|${baseline.map((t) => tierIndex.get(t)).join(",")}`;
+        const steps = this.#steps(direction, admin, nps, baseline);
+        // An ingress rule's named port is resolved against the selected pod itself.
+        if (direction === "ingress" && steps.some((s) => s.named.length))
+          key += `|${this.#classNamed[c].join(",")}`;
+        let index = byKey.get(key);
+        if (index === undefined) {
+          index = profiles.length;
+          byKey.set(key, index);
+          profiles.push(this.#profile(direction, steps, nps.length > 0, c));
+        }
+        profiles[index].members.push(c);
+        of[c] = index;
+      }
+    }
+  }
+
+  /** The atom holding `port` of `protocol` (-1 when the port is out of range). */
+  atomOf(protocol: Protocol, port: number): number {
+    let lo = 0;
+    let hi = this.atoms.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const a = this.atoms[mid];
+      const cmp = compareProtocol(a.protocol, protocol) || (a.start <= port ? -1 : 1);
+      if (cmp < 0) {
+        if (a.protocol === protocol) found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found >= 0 && port <= this.atoms[found].end ? found : -1;
+  }
+
+  /** The atoms of one protocol: indexes lo…hi (inclusive). */
+  atomRange(protocol: Protocol): [number, number] {
+    let lo = -1;
+    let hi = -2;
+    this.atoms.forEach((a, i) => {
+      if (a.protocol !== protocol) return;
+      if (lo < 0) lo = i;
+      hi = i;
+    });
+    return [lo, hi];
+  }
+
+  /** Whether class `s` may open a connection to class `d` on atom `a` (classes, not pods: no loopback rule). */
+  classAllowed(s: number, d: number, a: number): boolean {
+    const q = this.egress[this.outProfile[s]];
+    const p = this.ingress[this.inProfile[d]];
+    return has(q.rows[q.atomRow[a]], d) && has(p.rows[p.atomRow[a]], s);
+  }
+
+  /** Whether pod `from` may open a connection to pod `to` (indexes into `pods`) on `port`/`protocol`. */
+  allowed(from: number, to: number, protocol: Protocol, port: number): boolean {
+    if (from === to) return true;
+    const a = this.atomOf(protocol, port);
+    return a >= 0 && this.classAllowed(this.classOf[from], this.classOf[to], a);
+  }
+
+  /**
+   * The class-by-class matrix over atoms lo…hi: row s holds the classes d that s reaches on some atom of
+   * the range (one atom: that port; a protocol's whole range: any port of it).
+   */
+  classMatrix(lo: number, hi: number): Bits[] {
+    const n = this.reps.length;
+    const out = this.reps.map(() => empty(n));
+    if (hi < lo) return out;
+    const openSources = this.#openSources();
+    // Sources whose egress is open: the ingress rows decide, one profile at a time.
+    for (const p of this.ingress) {
+      const any = empty(n);
+      for (const r of distinctRows(p, lo, hi)) orInto(any, p.rows[r]);
+      andInto(any, openSources);
+      forEach(any, (s) => {
+        const row = out[s];
+        for (const d of p.members) add(row, d);
+      });
+    }
+    // The others: per egress row, the destinations in it whose ingress admits the source on one of
+    // that row's atoms.
+    const shape = this.#ingressShapes(lo, hi);
+    for (const q of this.egress) {
+      if (q.open) continue;
+      const atomsOfRow = rowAtomCounts(q, lo, hi);
+      for (const s of q.members) {
+        const row = out[s];
+        const sw = s >>> 5;
+        const sb = 1 << (s & 31);
+        atomsOfRow.forEach((atoms, qi) => {
+          if (atoms === 0) return;
+          const qRow = q.rows[qi];
+          for (let w = 0; w < qRow.length; w++) {
+            let x = qRow[w] & ~row[w];
+            while (x !== 0) {
+              const low = x & -x;
+              x ^= low;
+              const d = (w << 5) + 31 - Math.clz32(low);
+              const p = this.ingress[this.inProfile[d]];
+              const { base, exceptions } = shape[this.inProfile[d]];
+              // The exception atoms under this egress row decide by their own rows; the others by the base row.
+              let under = 0;
+              let admitted = false;
+              for (const e of exceptions)
+                if (q.atomRow[e] === qi) {
+                  under++;
+                  if (p.rows[p.atomRow[e]][sw] & sb) {
+                    admitted = true;
+                    break;
+                  }
+                }
+              if (admitted || (atoms > under && p.rows[base][sw] & sb)) row[w] |= low;
+            }
+          }
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Allowed ordered pod pairs in a class matrix, a pod to itself included (loopback is always allowed).
+   * `weights` (pods per class) restricts the count to some pods; default: all.
+   */
+  countPairs(matrix: Bits[], weights: ArrayLike<number> = this.sizes): number {
+    const table = new Weights(weights);
+    let total = 0;
+    matrix.forEach((row, s) => {
+      if (weights[s] === 0) return;
+      total += weights[s] * table.of(row);
+      if (!has(row, s)) total += weights[s];
+    });
+    return total;
+  }
+
+  /** Per atom lo…hi, the allowed ordered pod pairs (a pod to itself included). Every port class at once. */
+  countPerAtom(lo: number, hi: number): Float64Array {
+    const n = this.reps.length;
+    const out = new Float64Array(Math.max(0, hi - lo + 1));
+    if (hi < lo) return out;
+    const table = new Weights(this.sizes);
+    const openSources = this.#openSources();
+    for (const p of this.ingress) {
+      let dst = 0;
+      for (const d of p.members) dst += this.sizes[d];
+      const perRow = p.rows.map((r) => table.of(and(r, openSources)) * dst);
+      for (let a = lo; a <= hi; a++) out[a - lo] += perRow[p.atomRow[a]];
+    }
+    // Sources with egress rules: per egress row and destination in it, the weight of the sources the
+    // destination's base ingress row admits counts for all the row's atoms (gathered per row, spread
+    // once at the end); the destination's exception atoms are corrected one by one.
+    const shape = this.#ingressShapes(lo, hi);
+    const sizes = this.sizes;
+    const srcWeight = (members: number[], pRow: Bits) => {
+      let w = 0;
+      for (const s of members) if (pRow[s >>> 5] & (1 << (s & 31))) w += sizes[s];
+      return w;
+    };
+    for (const q of this.egress) {
+      if (q.open) continue;
+      const perRow = new Float64Array(q.rows.length);
+      rowAtomCounts(q, lo, hi).forEach((atoms, qi) => {
+        if (atoms === 0) return;
+        forEach(q.rows[qi], (d) => {
+          const p = this.ingress[this.inProfile[d]];
+          const { base, exceptions } = shape[this.inProfile[d]];
+          const dw = sizes[d];
+          const baseWeight = srcWeight(q.members, p.rows[base]) * dw;
+          perRow[qi] += baseWeight;
+          for (const e of exceptions)
+            if (q.atomRow[e] === qi)
+              out[e - lo] += srcWeight(q.members, p.rows[p.atomRow[e]]) * dw - baseWeight;
+        });
+      });
+      for (let a = lo; a <= hi; a++) out[a - lo] += perRow[q.atomRow[a]];
+    }
+    // Loopback: a pod reaches itself even where its class does not reach its own class.
+    for (let c = 0; c < n; c++)
+      for (let a = lo; a <= hi; a++) if (!this.classAllowed(c, c, a)) out[a - lo] += this.sizes[c];
+    return out;
+  }
+
+  #openSources(): Bits {
+    const out = empty(this.reps.length);
+    for (let s = 0; s < this.reps.length; s++) if (this.egress[this.outProfile[s]].open) add(out, s);
+    return out;
+  }
+
+  /**
+   * Per ingress profile over atoms lo…hi: the row most of the atoms use (base) and the atoms that use
+   * another (exceptions, typically a named or numeric port or two).
+   */
+  #ingressShapes(lo: number, hi: number): { base: number; exceptions: number[] }[] {
+    return this.ingress.map((p) => {
+      const uses = new Int32Array(p.rows.length);
+      for (let a = lo; a <= hi; a++) uses[p.atomRow[a]]++;
+      let base = 0;
+      for (let r = 1; r < uses.length; r++) if (uses[r] > uses[base]) base = r;
+      const exceptions: number[] = [];
+      for (let a = lo; a <= hi; a++) if (p.atomRow[a] !== base) exceptions.push(a);
+      return { base, exceptions };
+    });
+  }
+
+  /** The rules consulted for one direction of the classes these policies select, in tier order. */
+  #steps(
+    direction: "ingress" | "egress",
+    admin: TierPolicy[],
+    nps: CompiledPolicy[],
+    baseline: TierPolicy[],
+  ): Step[] {
+    const steps: Step[] = [];
+    const push = (stage: Step["stage"], action: TierAction, rule: AnyRule, ns: string) => {
+      steps.push({
+        stage,
+        action,
+        peers: this.#ruleSet(rule, ns),
+        numeric: this.#numericAtoms(rule),
+        named:
+          rule.ports === "all"
+            ? []
+            : rule.ports
+                .filter((x) => x.name !== undefined)
+                .map((x) => ({ name: x.name!, protocol: x.protocol })),
+      });
+    };
+    for (const t of admin) for (const r of t[direction]) push("admin", r.action, r, "");
+    for (const p of nps) for (const r of p[direction]!) push("networkpolicy", "allow", r, p.namespace);
+    for (const t of baseline) for (const r of t[direction]) push("baseline", r.action, r, "");
+    return steps;
+  }
+
+  /**
+   * One direction's profile: atoms grouped by which rules match them (and, for egress named ports, at
+   * which destinations), one row per group by first-match over the tiers.
+   */
+  #profile(direction: "ingress" | "egress", steps: Step[], selected: boolean, subject: number): Profile {
+    const count = this.atoms.length;
+    if (steps.length === 0 && !selected)
+      return {
+        atomRow: new Int32Array(count),
+        rows: [this.#all],
+        open: true,
+        members: [],
+      };
+    // Per atom, the steps that can match there: "i" (numeric) or "i:name" (a named port at this atom).
+    const parts: string[][] = new Array(count);
+    const mark = (a: number, part: string) => {
+      const list = parts[a];
+      if (list) list.push(part);
+      else parts[a] = [part];
+    };
+    steps.forEach((step, i) => {
+      for (let a = 0; a < count; a++) if (step.numeric[a]) mark(a, `${i}`);
+      for (const e of step.named) {
+        if (direction === "ingress") {
+          for (const key of this.#classNamed[subject]) {
+            const slash = key.lastIndexOf("/");
+            const a = Number(key.slice(slash + 1));
+            if (
+              key.slice(0, slash) === e.name &&
+              (e.protocol === "any" || e.protocol === this.atoms[a].protocol) &&
+              !step.numeric[a]
+            )
+              mark(a, `${i}`);
+          }
+        } else {
+          for (const a of this.#namedAtoms.get(e.name) ?? [])
+            if ((e.protocol === "any" || e.protocol === this.atoms[a].protocol) && !step.numeric[a])
+              mark(a, `${i}:${e.name}`);
+        }
+      }
+    });
+    const atomRow = new Int32Array(count);
+    const rows: Bits[] = [];
+    const bySig = new Map<string, number>();
+    const byHash = new Map<number, number[]>();
+    for (let a = 0; a < count; a++) {
+      const list = parts[a];
+      // A step's named entries at an egress atom depend on that atom's destinations: the atom joins the key.
+      const sig = list
+        ? list.some((x) => x.includes(":"))
+          ? `${a}@${list.join(",")}`
+          : [...new Set(list)].join(",")
+        : "";
+      let r = bySig.get(sig);
+      if (r === undefined) {
+        // Different rules can still allow the same peers: rows are shared by content too.
+        const row = this.#decide(steps, list ?? [], a, selected);
+        const hash = hashBits(row);
+        r = (byHash.get(hash) ?? []).find((i) => sameBits(rows[i], row));
+        if (r === undefined) {
+          r = rows.length;
+          rows.push(row);
+          byHash.set(hash, [...(byHash.get(hash) ?? []), r]);
+        }
+        bySig.set(sig, r);
+      }
+      atomRow[a] = r;
+    }
+    return { atomRow, rows, open: false, members: [] };
+  }
+
+  /** The peer classes allowed at one atom: admin rules first-match, then NetworkPolicy or the baseline, then allow. */
+  #decide(steps: Step[], parts: string[], atom: number, selected: boolean): Bits {
+    const n = this.reps.length;
+    // The set each matching step covers at this atom.
+    const matching = new Map<number, Bits>();
+    for (const part of parts) {
+      const colon = part.indexOf(":");
+      const i = Number(colon < 0 ? part : part.slice(0, colon));
+      if (colon < 0) {
+        matching.set(i, steps[i].peers);
+        continue;
+      }
+      const named = this.#namedSet.get(`${part.slice(colon + 1)}/${atom}`);
+      if (!named || matching.get(i) === steps[i].peers) continue;
+      const set = and(steps[i].peers, named);
+      const prev = matching.get(i);
+      if (prev) orInto(set, prev);
+      matching.set(i, set);
+    }
+    const order = [...matching.keys()].sort((x, y) => x - y);
+    if (selected && order.every((i) => steps[i].stage === "networkpolicy")) {
+      // NetworkPolicy alone: the union of the matching rules' peers.
+      const allowed = empty(n);
+      for (const i of order) orInto(allowed, matching.get(i)!);
+      return allowed;
+    }
+    const allowed = empty(n);
+    const open = full(n); // not yet decided by the admin tier
+    const passed = empty(n);
+    for (const i of order) {
+      if (steps[i].stage !== "admin") continue;
+      const m = and(matching.get(i)!, open);
+      andNotInto(open, m);
+      if (steps[i].action === "allow") orInto(allowed, m);
+      else if (steps[i].action === "pass") orInto(passed, m);
+    }
+    orInto(open, passed);
+    if (selected) {
+      const np = empty(n);
+      for (const i of order) if (steps[i].stage === "networkpolicy") orInto(np, matching.get(i)!);
+      andInto(np, open);
+      orInto(allowed, np);
+      return allowed;
+    }
+    for (const i of order) {
+      if (steps[i].stage !== "baseline") continue;
+      const m = and(matching.get(i)!, open);
+      andNotInto(open, m);
+      if (steps[i].action === "allow") orInto(allowed, m);
+    }
+    orInto(allowed, open); // default allow
+    return allowed;
+  }
+
+  /** Atoms matched by a rule's numeric ports (every atom when `ports` is absent). */
+  #numericAtoms(rule: AnyRule): Uint8Array {
+    let out = this.#numeric.get(rule);
+    if (out) return out;
+    out = new Uint8Array(this.atoms.length);
+    if (rule.ports === "all") out.fill(1);
+    else
+      for (const p of rule.ports) {
+        if (p.name !== undefined) continue;
+        this.atoms.forEach((a, i) => {
+          if (p.protocol !== a.protocol) return;
+          if (p.port === undefined || (a.start >= p.port && a.start <= (p.endPort ?? p.port))) out![i] = 1;
+        });
+      }
+    this.#numeric.set(rule, out);
+    return out;
+  }
+
+  /** The classes a rule's peers match (every class when `from`/`to` is absent or empty). */
+  #ruleSet(rule: AnyRule, policyNs: string): Bits {
+    if (rule.peers === "all") return this.#all;
+    let set = this.#ruleSets.get(rule);
+    if (set) return set;
+    set = empty(this.reps.length);
+    for (const p of rule.peers) orInto(set, this.#peerSet(p, policyNs));
+    this.#ruleSets.set(rule, set);
+    return set;
+  }
+
+  /** The classes one peer matches, computed once per distinct selector text. */
+  #peerSet(p: Peer, policyNs: string): Bits {
+    const key =
+      p.kind === "pods"
+        ? `pods|${p.nsKey === "own" ? `own:${policyNs}` : p.nsKey}|${p.podKey}`
+        : p.kind === "nodes"
+          ? `nodes|${p.key}`
+          : `ip|${p.text}`;
+    let set = this.#peerSets.get(key);
+    if (set) return set;
+    set = empty(this.reps.length);
+    if (p.kind === "pods" && p.namespaces === "own") {
+      for (const c of this.#classesByNs.get(policyNs) ?? [])
+        if (p.pods(this.reps[c].metadata.labels)) add(set, c);
+    } else if (p.kind === "pods") {
+      for (const [ns, classes] of this.#classesByNs) {
+        if (p.namespaces === "own" ? ns !== policyNs : !p.namespaces(this.engine.namespaceLabels(ns)))
+          continue;
+        for (const c of classes) if (p.pods(this.reps[c].metadata.labels)) add(set, c);
+      }
+    } else {
+      for (let c = 0; c < this.reps.length; c++)
+        if (this.engine.peerMatches(p, "", peerOf(this.reps[c]))) add(set, c);
+    }
+    this.#peerSets.set(key, set);
+    return set;
+  }
+}
+
+function peerOf(p: Pod): PolicyPeer {
+  const ip = parseIPv4(p.status!.podIP!)!;
+  return p.spec.hostNetwork ? { kind: "address", ip } : { kind: "pod", pod: p, ip };
+}
+
+function labelKey(labels: Record<string, string> | undefined): string {
+  if (!labels) return "";
+  const keys = Object.keys(labels).sort();
+  let out = "";
+  for (const k of keys) out += `${k}=${labels[k]}\u0000`;
+  return out;
+}
+
+function compareProtocol(a: Protocol, b: Protocol): number {
+  return PROTOCOL_ORDER.indexOf(a) - PROTOCOL_ORDER.indexOf(b);
+}
+
+function hashBits(b: Bits): number {
+  let h = 0x811c9dc5;
+  for (let w = 0; w < b.length; w++) h = Math.imul(h ^ b[w], 16777619);
+  return h >>> 0;
+}
+
+function sameBits(a: Bits, b: Bits): boolean {
+  for (let w = 0; w < a.length; w++) if (a[w] !== b[w]) return false;
+  return true;
+}
+
+/** Per row of a profile, how many of atoms lo…hi use it. */
+function rowAtomCounts(p: Profile, lo: number, hi: number): Int32Array {
+  const out = new Int32Array(p.rows.length);
+  for (let a = lo; a <= hi; a++) out[p.atomRow[a]]++;
+  return out;
+}
+
+/** The rows a profile uses for atoms lo…hi. */
+function distinctRows(p: Profile, lo: number, hi: number): Set<number> {
+  const out = new Set<number>();
+  for (let a = lo; a <= hi; a++) out.add(p.atomRow[a]);
+  return out;
+}

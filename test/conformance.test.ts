@@ -20,7 +20,7 @@ const ROOT = join("..", "shared", "conformance", "netpol-analyzer");
 const FIXTURES: Record<string, { excluded: number }> = {
   minimal_test_in_ns: { excluded: 0 },
   onlineboutique_workloads: { excluded: 0 },
-  "acs-security-demos": { excluded: 2 }, // {ingress-controller} lines from OpenShift Routes
+  "acs-security-demos": { excluded: 0 }, // {ingress-controller} lines from OpenShift Routes included
   ipblockstest: { excluded: 136 + 12 }, // host-network workloads: not selected by policies; their addresses match ipBlocks
   anp_banp_blog_demo: { excluded: 0 },
   anp_np_banp_core_test: { excluded: 0 },
@@ -54,7 +54,6 @@ function differs(state: ClusterState): (line: string) => boolean {
     const [src, rest = ""] = line.split(" => ");
     const dst = rest.split(" : ")[0];
     return (
-      src === "{ingress-controller}" ||
       egressHost.has(src) ||
       ingressHost.has(dst) ||
       (host.has(src) && ingressPods.has(dst)) ||
@@ -93,11 +92,7 @@ describe("conformance with netpol-analyzer's fixtures", {
         const drop = (text: string) =>
           fmt === "json"
             ? JSON.stringify((JSON.parse(text) as Connection[]).filter((c) => !skip(lineOf(c))))
-            : text
-                .split("\n")
-                .filter((l) => !l.includes("{ingress-controller}"))
-                .join("\n")
-                .trim();
+            : text.trim();
         assert.equal(drop(renderConnlist(kept, fmt)), drop(expected), fmt);
       }
       const dot = join(ROOT, "_expected", dir, `${dir}_connlist_output.dot`);

@@ -119,6 +119,19 @@ describe("bad input: every problem, with file:line:col and a fix, all reported t
     );
   });
 
+  it("OpenShift Routes: a Service to send to, a valid target port", () => {
+    assert.deepEqual(
+      errors(
+        "apiVersion: route.openshift.io/v1\nkind: Route\nmetadata: {name: a, namespace: shop}\nspec: {to: {kind: Deployment, name: web}, port: {targetPort: 70000}}\n---\napiVersion: route.openshift.io/v1\nkind: Route\nmetadata: {name: b, namespace: shop}\nspec: {host: x.example.com}\n",
+      ),
+      [
+        "test.yaml:4:19: error: Route shop/a: spec.to.kind: a route sends to a Service, not a Deployment\n  fix: use kind: Service",
+        "test.yaml:4:62: error: Route shop/a: spec.port.targetPort: target port 70000 is out of range (1-65535)\n  fix: use a target port between 1 and 65535",
+        "test.yaml:9:1: error: Route shop/b: spec.to: spec.to is required\n  fix: add spec.to: {kind: Service, name: …}",
+      ],
+    );
+  });
+
   it("unknown and removed apiVersions of known kinds", () => {
     assert.deepEqual(
       errors(

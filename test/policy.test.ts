@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Protocol } from "../src/core/model/k8s.ts";
 import { parseIPv4 } from "../src/core/net/ipv4.ts";
+import { connlist, INGRESS_CONTROLLER_NAME } from "../src/core/policy/connlist.ts";
 import { PolicyEngine, peerFor } from "../src/core/policy/netpol.ts";
 import { Network } from "../src/core/sim/network.ts";
 import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
@@ -431,5 +432,94 @@ spec:
     );
     const local = run(new Network(cluster(text("Local"))), "203.0.113.7", "172.18.0.3:30080", "n2");
     assert.equal(local.verdict, "delivered", "the client address is kept");
+  });
+});
+
+describe("connlist: the ingress controller behind Ingresses and Routes", () => {
+  const base = (policy: string, routing: string) =>
+    cluster(`apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: {name: t}
+spec: {nodes: 1}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9090}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}, {name: metrics, port: 9090, targetPort: 9090}]
+---
+${routing}
+---
+${policy}`);
+  const INGRESS = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: shop}
+spec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]}`;
+  const ROUTE = (port: string) => `apiVersion: route.openshift.io/v1
+kind: Route
+metadata: {name: web, namespace: shop}
+spec: {to: {kind: Service, name: web}${port}}`;
+  const policy = (from: string) => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [${from}]}]`;
+  const controllerLines = (state: ReturnType<typeof cluster>) =>
+    connlist(state)
+      .filter((c) => c.src === INGRESS_CONTROLLER_NAME)
+      .map((c) => `${c.dst} : ${c.conn}`);
+
+  it("an Ingress sends to the Service port it names, resolved to the pods' target port", () => {
+    assert.deepEqual(controllerLines(base("", INGRESS)), ["shop/web[Deployment] : TCP 8080"]);
+  });
+
+  it("a Route sends to its target port, or to every Service port without one", () => {
+    assert.deepEqual(controllerLines(base("", ROUTE(", port: {targetPort: 9090}"))), [
+      "shop/web[Deployment] : TCP 9090",
+    ]);
+    assert.deepEqual(controllerLines(base("", ROUTE(", port: {targetPort: http}"))), [
+      "shop/web[Deployment] : TCP 8080",
+    ]);
+    assert.deepEqual(controllerLines(base("", ROUTE(""))), ["shop/web[Deployment] : TCP 8080,9090"]);
+  });
+
+  it("the controller is an unknown pod in an unknown namespace: only peers that match any pod let it in", () => {
+    assert.deepEqual(controllerLines(base(policy("{namespaceSelector: {}}"), INGRESS)), [
+      "shop/web[Deployment] : TCP 8080",
+    ]);
+    assert.deepEqual(controllerLines(base(policy("{ipBlock: {cidr: 0.0.0.0/0}}"), INGRESS)), [
+      "shop/web[Deployment] : TCP 8080",
+    ]);
+    assert.deepEqual(
+      controllerLines(base(policy("{podSelector: {}}"), INGRESS)),
+      [],
+      "same-namespace pods only",
+    );
+    assert.deepEqual(
+      controllerLines(base(policy("{ipBlock: {cidr: 10.0.0.0/8}}"), INGRESS)),
+      [],
+      "its address is unknown",
+    );
+    assert.deepEqual(
+      controllerLines(base(policy("{namespaceSelector: {matchLabels: {team: edge}}}"), INGRESS)),
+      [],
+      "its namespace's labels are unknown",
+    );
+  });
+
+  it("a backend Service that does not exist sends nowhere", () => {
+    assert.deepEqual(controllerLines(base("", INGRESS.replace("name: web, port", "name: gone, port"))), []);
   });
 });

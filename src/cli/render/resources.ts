@@ -396,6 +396,34 @@ const ingressClasses: ResourceType = {
   ],
 };
 
+const routes: ResourceType = {
+  name: "routes",
+  aliases: ["route"],
+  namespaced: true,
+  list: (s) => s.routes,
+  columns: () => [
+    { header: "NAME", value: (r) => r.metadata.name },
+    {
+      header: "HOST",
+      value: (r) => String((r.spec as { host?: string } | undefined)?.host ?? none),
+    },
+    {
+      header: "SERVICES",
+      value: (r) => {
+        const spec = r.spec as
+          | { to?: { name?: string }; alternateBackends?: { name?: string }[] }
+          | undefined;
+        return [spec?.to, ...(spec?.alternateBackends ?? [])].map((b) => b?.name ?? none).join(",");
+      },
+    },
+    {
+      header: "PORT",
+      value: (r) =>
+        String((r.spec as { port?: { targetPort?: string | number } } | undefined)?.port?.targetPort ?? none),
+    },
+  ],
+};
+
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   nodes,
   namespaces,
@@ -407,6 +435,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   ...policyTypes,
   ingresses,
   ingressClasses,
+  routes,
 ] as ResourceType[];
 
 /** What `get all` (and `get` with no type) shows: the network's moving parts. */

@@ -108,6 +108,7 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     networkPolicies: objs(inv.networkPolicies),
     ingresses: objs(inv.ingresses),
     ingressClasses: objs(inv.ingressClasses),
+    routes: objs(inv.routes),
     adminNetworkPolicies: objs(inv.adminNetworkPolicies),
     baselineAdminNetworkPolicies: objs(inv.baselineAdminNetworkPolicies),
     clusterNetworkPolicies: objs(inv.clusterNetworkPolicies),
@@ -135,6 +136,7 @@ function resolveNamespaces(
     objsOf(inv.endpointSlices),
     objsOf(inv.networkPolicies),
     objsOf(inv.ingresses),
+    objsOf(inv.routes),
   ];
   for (const list of namespaced) for (const o of list) mention(o.metadata.namespace);
   const out = [...byName.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));

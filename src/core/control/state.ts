@@ -47,6 +47,8 @@ export interface ClusterState {
   readonly networkPolicies: KubeObject[];
   readonly ingresses: KubeObject[];
   readonly ingressClasses: KubeObject[];
+  /** OpenShift Routes (route.openshift.io/v1): like Ingresses, they bring outside traffic to Services. */
+  readonly routes: KubeObject[];
   readonly adminNetworkPolicies: KubeObject[];
   readonly baselineAdminNetworkPolicies: KubeObject[];
   readonly clusterNetworkPolicies: KubeObject[];

@@ -46,6 +46,7 @@ export interface Inventory {
   networkPolicies: Entry[];
   ingresses: Entry[];
   ingressClasses: Entry[];
+  routes: Entry[];
   adminNetworkPolicies: Entry[];
   baselineAdminNetworkPolicies: Entry[];
   clusterNetworkPolicies: Entry[];
@@ -117,6 +118,12 @@ const KINDS: Record<string, KindInfo> = {
     namespaced: true,
     validate: validateIngress,
   },
+  Route: {
+    bucket: "routes",
+    versions: ["route.openshift.io/v1"],
+    namespaced: true,
+    validate: validateRoute,
+  },
   IngressClass: {
     bucket: "ingressClasses",
     versions: ["networking.k8s.io/v1"],
@@ -167,6 +174,7 @@ export function emptyInventory(): Inventory {
     networkPolicies: [],
     ingresses: [],
     ingressClasses: [],
+    routes: [],
     adminNetworkPolicies: [],
     baselineAdminNetworkPolicies: [],
     clusterNetworkPolicies: [],
@@ -1004,6 +1012,34 @@ function validateIngressBackend(c: Check, v: unknown, at: (string | number)[]): 
   const port = c.map(svc.port, [...at, "service", "port"]);
   if (port?.number !== undefined) c.port(port.number, [...at, "service", "port", "number"]);
   c.string(port?.name, [...at, "service", "port", "name"]);
+}
+
+/** OpenShift Route: the Service it sends to (and alternates), and the target port. */
+function validateRoute(c: Check, obj: Rec): void {
+  const spec = c.map(obj.spec, ["spec"]);
+  if (!c.required(spec, ["spec"], "spec", "add spec.to with the Service the route sends to")) return;
+  const backend = (v: unknown, at: (string | number)[]) => {
+    const to = c.map(v, at);
+    if (!to) return;
+    const kind = c.string(to.kind, [...at, "kind"]);
+    if (kind !== undefined && kind !== "Service")
+      c.error(
+        [...at, "kind"],
+        "invalid-value",
+        `a route sends to a Service, not a ${kind}`,
+        "use kind: Service",
+      );
+    c.required(c.string(to.name, [...at, "name"]), [...at, "name"], "the Service's name", undefined, to);
+  };
+  if (c.required(spec.to, ["spec", "to"], "spec.to", "add spec.to: {kind: Service, name: …}", spec))
+    backend(spec.to, ["spec", "to"]);
+  c.list(spec.alternateBackends, ["spec", "alternateBackends"])?.forEach((b, i) => {
+    backend(b, ["spec", "alternateBackends", i]);
+  });
+  const port = c.map(spec.port, ["spec", "port"]);
+  const target = port?.targetPort;
+  if (typeof target === "number") c.port(target, ["spec", "port", "targetPort"], "target port");
+  else if (target !== undefined) c.string(target, ["spec", "port", "targetPort"]);
 }
 
 function validateIngressClass(c: Check, obj: Rec): void {

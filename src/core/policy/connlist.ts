@@ -9,6 +9,9 @@
  *   workload × workload, range × workload, workload × range ──► the allowed connections per protocol
  *            as port ranges, from the policy engine on one port per atom
  *
+ *   Ingress / Route backends ──► `{ingress-controller} => workload : ports`, where the workload's
+ *            ingress policies let an arbitrary pod in (INGRESS_CONTROLLER)
+ *
  * A workload's connections to itself are not listed. Lines are sorted by source, then destination.
  * Ranges stand for addresses outside the pods: traffic from a pod is always the pod's workload.
  */
@@ -123,6 +126,121 @@ export function formatConnections(allowed: Map<Protocol, [number, number][]>): s
   return parts.join(",");
 }
 
+export const INGRESS_CONTROLLER_NAME = "{ingress-controller}";
+
+/**
+ * The cluster's ingress controller, as a source: some pod, in a namespace of its own, whose labels and
+ * address nobody knows. Only peers that match any pod in any namespace let it in: a namespaceSelector
+ * and podSelector that match empty labels (as `namespaceSelector: {}` does), or an ipBlock of every
+ * address (0.0.0.0/0 without excepts).
+ * Its own egress is not modelled (allowed).
+ */
+export const INGRESS_CONTROLLER: PolicyPeer = {
+  kind: "pod",
+  pod: {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: INGRESS_CONTROLLER_NAME, namespace: INGRESS_CONTROLLER_NAME, labels: {} },
+    spec: { containers: [] },
+  },
+  ip: 0,
+  addressless: true,
+};
+
+/**
+ * The workloads an Ingress or OpenShift Route sends to, with the ports it uses and the pods behind each:
+ * the backend Service's EndpointSlices (ready endpoints), narrowed to the port the backend names —
+ * Ingress `port.number` (a Service port) or `port.name`; Route `port.targetPort`, a Service port name
+ * or a target port number; no port: all of the Service's ports.
+ */
+export function ingressBackends(
+  state: ClusterState,
+  owner: (pod: Pod) => string,
+): Map<string, Map<Protocol, Map<number, Pod[]>>> {
+  const podByIP = new Map<string, Pod>();
+  for (const pod of state.pods)
+    if (pod.status?.podIP && !pod.spec.hostNetwork) podByIP.set(pod.status.podIP, pod);
+  type Backend = {
+    ns: string;
+    service: string;
+    port?: { number?: number; name?: string; target?: number | string };
+  };
+  const backends: Backend[] = [];
+  for (const ing of state.ingresses) {
+    const ns = ing.metadata.namespace!;
+    type B = { service?: { name: string; port?: { number?: number; name?: string } } } | undefined;
+    const spec = (ing.spec ?? {}) as {
+      defaultBackend?: B;
+      rules?: { http?: { paths?: { backend?: B }[] } }[];
+    };
+    const list = [
+      spec.defaultBackend,
+      ...(spec.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend)),
+    ];
+    for (const b of list)
+      if (b?.service?.name)
+        backends.push({
+          ns,
+          service: b.service.name,
+          port: { number: b.service.port?.number, name: b.service.port?.name },
+        });
+  }
+  for (const route of state.routes) {
+    const ns = route.metadata.namespace!;
+    const spec = (route.spec ?? {}) as {
+      to?: { kind?: string; name?: string };
+      alternateBackends?: { kind?: string; name?: string }[];
+      port?: { targetPort?: number | string };
+    };
+    for (const to of [spec.to, ...(spec.alternateBackends ?? [])])
+      if (to?.name && (to.kind ?? "Service") === "Service")
+        backends.push({
+          ns,
+          service: to.name,
+          ...(spec.port?.targetPort !== undefined ? { port: { target: spec.port.targetPort } } : {}),
+        });
+  }
+  const out = new Map<string, Map<Protocol, Map<number, Pod[]>>>();
+  for (const b of backends) {
+    const svc = state.services.find((s) => s.metadata.namespace === b.ns && s.metadata.name === b.service);
+    const byNumber =
+      b.port?.number !== undefined ? svc?.spec.ports?.find((p) => p.port === b.port!.number) : undefined;
+    if (b.port?.number !== undefined && !byNumber) continue;
+    for (const slice of state.endpointSlices) {
+      if (
+        slice.metadata.namespace !== b.ns ||
+        slice.metadata.labels?.["kubernetes.io/service-name"] !== b.service
+      )
+        continue;
+      for (const sp of slice.ports ?? []) {
+        if (sp.port === undefined) continue;
+        const name = sp.name ?? "";
+        if (byNumber && name !== (byNumber.name ?? "")) continue;
+        if (b.port?.name !== undefined && name !== b.port.name) continue;
+        if (typeof b.port?.target === "string" && name !== b.port.target) continue;
+        if (typeof b.port?.target === "number" && sp.port !== b.port.target) continue;
+        const protocol = sp.protocol ?? "TCP";
+        for (const e of slice.endpoints) {
+          if (e.conditions.ready === false) continue;
+          for (const ip of e.addresses) {
+            const pod = podByIP.get(ip);
+            if (!pod) continue;
+            const w = owner(pod);
+            const perProtocol = out.get(w) ?? new Map<Protocol, Map<number, Pod[]>>();
+            out.set(w, perProtocol);
+            const perPort = perProtocol.get(protocol) ?? new Map<number, Pod[]>();
+            perProtocol.set(protocol, perPort);
+            const pods = perPort.get(sp.port) ?? [];
+            if (!pods.includes(pod)) pods.push(pod);
+            perPort.set(sp.port, pods);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
 export interface ConnlistOptions {
   /** Extra range starts, so that two clusters' outside ranges line up (used by diff). */
   cuts?: { ingress: readonly number[]; egress: readonly number[] };
@@ -207,6 +325,22 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
         allowedBetween((port, p) => src.some((s) => engine.check(s, outside, port, p).allowed)),
       );
     }
+  }
+  for (const [workload, ports] of ingressBackends(state, owner)) {
+    const allowed = new Map<Protocol, [number, number][]>();
+    for (const p of CONN_PROTOCOLS) {
+      const list: [number, number][] = [];
+      for (const port of [...(ports.get(p)?.keys() ?? [])].sort((x, y) => x - y)) {
+        const pods = ports.get(p)!.get(port)!;
+        if (!pods.some((pod) => engine.check(INGRESS_CONTROLLER, peerOf(pod), port, p).ingress.allowed))
+          continue;
+        const last = list.at(-1);
+        if (last && last[1] === port - 1) last[1] = port;
+        else list.push([port, port]);
+      }
+      if (list.length) allowed.set(p, list);
+    }
+    add(INGRESS_CONTROLLER_NAME, workload, allowed);
   }
   return lines.sort((x, y) =>
     x.src < y.src ? -1 : x.src > y.src ? 1 : x.dst < y.dst ? -1 : x.dst > y.dst ? 1 : 0,

@@ -28,7 +28,9 @@ import { type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { compileTierPolicy, orderTier, type TierAction, type TierPolicy } from "./tiers.ts";
 
 /** One side of a connection, as NetworkPolicy sees it. */
-export type PolicyPeer = { kind: "pod"; pod: Pod; ip: IPv4 } | { kind: "address"; ip: IPv4 };
+export type PolicyPeer =
+  /** `addressless`: a pod whose address is unknown (of ipBlocks, only one holding every address matches). */
+  { kind: "pod"; pod: Pod; ip: IPv4; addressless?: boolean } | { kind: "address"; ip: IPv4 };
 
 /**
  * A compiled peer. `nsKey`/`podKey`/`key` identify the selectors' text, so engines that work on sets
@@ -349,9 +351,12 @@ export class PolicyEngine {
   peerMatches(p: Peer, policyNs: string, peer: PolicyPeer): boolean {
     if (p.kind === "ipBlock") {
       if (p.cidr.prefix > 32) return false;
+      // An unknown address lies in a block only if the block is every address.
+      if (peer.kind === "pod" && peer.addressless) return p.cidr.prefix === 0 && p.except.length === 0;
       return inBlock(peer.ip, p.cidr) && !p.except.some((e) => inBlock(peer.ip, e));
     }
     if (p.kind === "nodes") {
+      if (peer.kind === "pod" && peer.addressless) return false;
       const labels = this.#nodeByIP.get(peer.ip);
       return labels !== undefined && p.nodes(labels);
     }

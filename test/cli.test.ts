@@ -429,14 +429,15 @@ describe("podnet CLI", () => {
       "peer-selects-nothing NetworkPolicy app/web-extra spec.ingress[0].from[0]:26",
       "named-port-unmatched NetworkPolicy app/web-extra spec.ingress[1].ports[0].port:28",
       "dns-egress-blocked NetworkPolicy app/api-egress spec.egress:38",
-      "policy-selects-nothing AdminNetworkPolicy nobody spec.subject:45",
+      "named-port-unmatched NetworkPolicy app/api-egress spec.egress[1].ports[0].port:40",
+      "policy-selects-nothing AdminNetworkPolicy nobody spec.subject:47",
     ]);
     const text = podnet(["lint", "-f", "test/fixtures/lint"]);
     assert.match(
       text.out,
       /^test\/fixtures\/lint\/policies\.yaml:38:3: warning: NetworkPolicy app\/api-egress: spec\.egress: app\/api\[Deployment\] cannot reach the cluster DNS/m,
     );
-    assert.match(text.out, /^6 findings$/m);
+    assert.match(text.out, /^7 findings$/m);
     const clean = podnet(["lint", "-f", "examples/shop"]);
     assert.equal(clean.code, 0, clean.out);
     assert.equal(clean.out, "0 findings\n", "a default deny is not reported as idle; shop's DNS is allowed");

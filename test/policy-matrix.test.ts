@@ -11,7 +11,14 @@ import fc from "fast-check";
 import { generateCluster } from "../bench/generate.ts";
 import { generatePolicies } from "../bench/policy.ts";
 import type { Protocol } from "../src/core/model/k8s.ts";
-import { parseIPv4 } from "../src/core/net/ipv4.ts";
+import { formatIPv4, parseIPv4 } from "../src/core/net/ipv4.ts";
+import {
+  type Connection,
+  connlist,
+  formatConnections,
+  rangeCuts,
+  workloadOf,
+} from "../src/core/policy/connlist.ts";
 import { computeMatrix } from "../src/core/policy/matrix.ts";
 import { PolicyEngine, type PolicyPeer } from "../src/core/policy/netpol.ts";
 import { Reachability } from "../src/core/policy/reach.ts";
@@ -226,6 +233,21 @@ describe("reachability matrix = pod-by-pod reference", () => {
     );
   });
 
+  it("connlist = a per-workload, per-range reference (direct engine checks on every atom)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbPod, { minLength: 1, maxLength: 6 }),
+        fc.array(arbPolicy, { maxLength: 4 }),
+        arbTiers,
+        (pods, policies, tiers) => {
+          const state = cluster(manifest(pods, policies, tiers));
+          assert.deepEqual(connlist(state), referenceConnlist(state));
+        },
+      ),
+      { seed: 8, numRuns: 100 },
+    );
+  });
+
   it("with host-network pods, ipBlocks over node addresses and node peers", () => {
     const state = cluster(`apiVersion: podnet.dev/v1alpha1
 kind: Cluster
@@ -330,4 +352,53 @@ function agreesEverywhere(state: ReturnType<typeof cluster>): Reachability {
     );
   }
   return reach;
+}
+/** connlist the slow way: every pod pair of every workload pair, and every range, on every atom. */
+function referenceConnlist(state: ReturnType<typeof cluster>): Connection[] {
+  const engine = new PolicyEngine(state);
+  const reach = new Reachability(state);
+  const owner = workloadOf(state);
+  const byWorkload = new Map<string, PolicyPeer[]>();
+  for (const p of reach.pods) {
+    const ip = parseIPv4(p.status!.podIP!)!;
+    const list = byWorkload.get(owner(p)) ?? [];
+    list.push(p.spec.hostNetwork ? { kind: "address", ip } : { kind: "pod", pod: p, ip });
+    byWorkload.set(owner(p), list);
+  }
+  const rangesOf = (direction: "ingress" | "egress") => {
+    const cuts = rangeCuts(state, direction);
+    return cuts.map((first, i) => ({ first, last: i + 1 < cuts.length ? cuts[i + 1] - 1 : 0xffffffff }));
+  };
+  const name = (r: { first: number; last: number }) =>
+    `${formatIPv4(r.first)}-${formatIPv4(r.last)}[External]`;
+  const lines: Connection[] = [];
+  const line = (src: string, dst: string, ok: (port: number, protocol: Protocol) => boolean) => {
+    const allowed = new Map<Protocol, [number, number][]>();
+    for (const atom of reach.atoms) {
+      if (!ok(atom.start, atom.protocol)) continue;
+      const list = allowed.get(atom.protocol) ?? [];
+      const last = list.at(-1);
+      if (last && last[1] === atom.start - 1) last[1] = atom.end;
+      else list.push([atom.start, atom.end]);
+      allowed.set(atom.protocol, list);
+    }
+    if (allowed.size) lines.push({ src, dst, conn: formatConnections(allowed) });
+  };
+  for (const [a, src] of byWorkload)
+    for (const [b, dst] of byWorkload)
+      if (a !== b)
+        line(a, b, (port, p) => src.some((x) => dst.some((y) => engine.check(x, y, port, p).allowed)));
+  for (const r of rangesOf("ingress"))
+    for (const [b, dst] of byWorkload)
+      line(name(r), b, (port, p) =>
+        dst.some((y) => engine.check({ kind: "address", ip: r.first }, y, port, p).allowed),
+      );
+  for (const r of rangesOf("egress"))
+    for (const [a, src] of byWorkload)
+      line(a, name(r), (port, p) =>
+        src.some((x) => engine.check(x, { kind: "address", ip: r.first }, port, p).allowed),
+      );
+  return lines.sort((x, y) =>
+    x.src < y.src ? -1 : x.src > y.src ? 1 : x.dst < y.dst ? -1 : x.dst > y.dst ? 1 : 0,
+  );
 }

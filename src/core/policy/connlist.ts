@@ -19,6 +19,7 @@ import type { ClusterState } from "../control/state.ts";
 import type { KubeObject, Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { PolicyEngine, type PolicyPeer } from "./netpol.ts";
+import { Reachability } from "./reach.ts";
 
 export const CONN_PROTOCOLS: readonly Protocol[] = ["SCTP", "TCP", "UDP"];
 
@@ -27,13 +28,6 @@ export interface Connection {
   dst: string;
   /** `All Connections`, or `TCP 80,8000-8100,UDP 53` (protocols in order SCTP, TCP, UDP). */
   conn: string;
-}
-
-interface Endpoint {
-  name: string;
-  /** The pods of a workload (one is enough for policy: they share labels), or an outside range. */
-  pods?: Pod[];
-  range?: { first: IPv4; last: IPv4 };
 }
 
 /**
@@ -91,23 +85,23 @@ function ranges(
   return sorted.map((first, i) => ({ first, last: i + 1 < sorted.length ? sorted[i + 1] - 1 : 0xffffffff }));
 }
 
-/** Port boundaries the policies draw, per protocol (plus named ports' numbers, resolved per pod). */
-function portAtoms(state: ClusterState, engine: PolicyEngine): Map<Protocol, number[]> {
-  const { bounds, named } = engine.features();
-  const cuts = new Map<Protocol, Set<number>>(CONN_PROTOCOLS.map((p) => [p, new Set(bounds.get(p))]));
-  if (named) {
-    for (const pod of state.pods) {
-      for (const c of pod.spec.containers) {
-        for (const x of c.ports ?? []) {
-          if (!x.name) continue;
-          const set = cuts.get(x.protocol ?? "TCP")!;
-          set.add(x.containerPort);
-          if (x.containerPort < 65535) set.add(x.containerPort + 1);
-        }
-      }
-    }
-  }
-  return new Map([...cuts].map(([p, s]) => [p, [...s].sort((a, b) => a - b)]));
+/** A pod as policies see it: host-network pods are their address. */
+function policyPeer(pod: Pod): PolicyPeer {
+  const ip = parseIPv4(pod.status!.podIP!)!;
+  return pod.spec.hostNetwork ? { kind: "address", ip } : { kind: "pod", pod, ip };
+}
+
+/** An atom set as port ranges per protocol (adjacent atoms merged). */
+function portsOf(reach: Reachability, atoms: Uint32Array): Map<Protocol, [number, number][]> {
+  const out = new Map<Protocol, [number, number][]>();
+  reach.atoms.forEach((atom, a) => {
+    if (!((atoms[a >>> 5] >>> (a & 31)) & 1)) return;
+    const list = out.get(atom.protocol) ?? out.set(atom.protocol, []).get(atom.protocol)!;
+    const last = list.at(-1);
+    if (last && last[1] === atom.start - 1) last[1] = atom.end;
+    else list.push([atom.start, atom.end]);
+  });
+  return out;
 }
 
 /** The connection-set text: `All Connections` or `TCP 80,8000-8100,UDP 53`. */
@@ -249,90 +243,64 @@ export interface ConnlistOptions {
 export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Connection[] {
   const engine = new PolicyEngine(state);
   const owner = workloadOf(state);
-  const atoms = portAtoms(state, engine);
-  const workloads = new Map<string, Pod[]>();
-  for (const pod of state.pods) {
-    if (!pod.status?.podIP || pod.status.phase === "Succeeded" || pod.status.phase === "Failed") continue;
-    const name = owner(pod);
-    const list = workloads.get(name) ?? [];
-    list.push(pod);
-    workloads.set(name, list);
-  }
-  const endpoints: Endpoint[] = [...workloads].map(([name, pods]) => ({ name, pods }));
+  const sources = ranges(state, engine, "ingress", opts.cuts?.ingress);
+  const destinations = ranges(state, engine, "egress", opts.cuts?.egress);
+  // One engine for pods and outside ranges: each range is an address class (its first address).
+  const reach = new Reachability(state, {
+    engine,
+    addresses: [...sources, ...destinations].map((r) => r.first),
+  });
   const rangeName = (r: { first: number; last: number }) =>
     `${formatIPv4(r.first)}-${formatIPv4(r.last)}[External]`;
-  const peerOf = (pod: Pod): PolicyPeer =>
-    ({
-      kind: pod.spec.hostNetwork ? "address" : "pod",
-      pod,
-      ip: parseIPv4(pod.status!.podIP!)!,
-    }) as PolicyPeer;
 
-  /** Allowed port ranges per protocol between two peers, one check per atom. */
-  const allowedBetween = (
-    from: (port: number, p: Protocol) => boolean,
-  ): Map<Protocol, [number, number][]> => {
-    const out = new Map<Protocol, [number, number][]>();
-    for (const p of CONN_PROTOCOLS) {
-      const cuts = atoms.get(p)!;
-      const list: [number, number][] = [];
-      cuts.forEach((start, i) => {
-        const end = i + 1 < cuts.length ? cuts[i + 1] - 1 : 65535;
-        if (!from(start, p)) return;
-        const last = list.at(-1);
-        if (last && last[1] === start - 1) last[1] = end;
-        else list.push([start, end]);
-      });
-      if (list.length) out.set(p, list);
-    }
-    return out;
-  };
+  // A workload's pods may fall into several classes (named ports, CIDR memberships), and a class may
+  // hold pods of several workloads (the same labels in one namespace).
+  const workloadsOf = new Map<number, Set<string>>();
+  const classesOf = new Map<string, Set<number>>();
+  reach.pods.forEach((pod, i) => {
+    const c = reach.classOf[i];
+    const w = owner(pod);
+    (workloadsOf.get(c) ?? workloadsOf.set(c, new Set()).get(c)!).add(w);
+    (classesOf.get(w) ?? classesOf.set(w, new Set()).get(w)!).add(c);
+  });
+  const sourceClass = sources.map((_, k) => reach.addressClass[k]);
+  const destinationNames = new Map<number, string[]>(); // class → the egress ranges it stands for
+  destinations.forEach((r, k) => {
+    const c = reach.addressClass[sources.length + k];
+    (destinationNames.get(c) ?? destinationNames.set(c, []).get(c)!).push(rangeName(r));
+  });
 
   const lines: Connection[] = [];
   const add = (src: string, dst: string, allowed: Map<Protocol, [number, number][]>) => {
     if (allowed.size > 0) lines.push({ src, dst, conn: formatConnections(allowed) });
   };
-  for (const a of endpoints) {
-    for (const b of endpoints) {
-      if (a === b) continue;
-      const src = a.pods!.map(peerOf);
-      const dst = b.pods!.map(peerOf);
-      add(
-        a.name,
-        b.name,
-        allowedBetween((port, p) => src.some((s) => dst.some((d) => engine.check(s, d, port, p).allowed))),
-      );
-    }
-  }
-  for (const r of ranges(state, engine, "ingress", opts.cuts?.ingress)) {
-    const outside: PolicyPeer = { kind: "address", ip: r.first };
-    for (const b of endpoints) {
-      const dst = b.pods!.map(peerOf);
-      add(
-        rangeName(r),
-        b.name,
-        allowedBetween((port, p) => dst.some((d) => engine.check(outside, d, port, p).allowed)),
-      );
-    }
-  }
-  for (const r of ranges(state, engine, "egress", opts.cuts?.egress)) {
-    const outside: PolicyPeer = { kind: "address", ip: r.first };
-    for (const a of endpoints) {
-      const src = a.pods!.map(peerOf);
-      add(
-        a.name,
-        rangeName(r),
-        allowedBetween((port, p) => src.some((s) => engine.check(s, outside, port, p).allowed)),
-      );
-    }
-  }
+  const words = (reach.atoms.length + 31) >>> 5;
+  /** From some classes: the atoms towards each workload and each egress range. */
+  const from = (classes: Iterable<number>): Map<string, Uint32Array> => {
+    const out = new Map<string, Uint32Array>();
+    for (const s of classes)
+      reach.atomsFrom(s, (d, atoms) => {
+        for (const name of [...(workloadsOf.get(d) ?? []), ...(destinationNames.get(d) ?? [])]) {
+          const mask = out.get(name) ?? out.set(name, new Uint32Array(words)).get(name)!;
+          for (let w = 0; w < words; w++) mask[w] |= atoms[w];
+        }
+      });
+    return out;
+  };
+  for (const [a, classes] of classesOf)
+    for (const [b, atoms] of from(classes)) if (b !== a) add(a, b, portsOf(reach, atoms));
+  sources.forEach((r, k) => {
+    for (const [b, atoms] of from([sourceClass[k]]))
+      if (classesOf.has(b)) add(rangeName(r), b, portsOf(reach, atoms));
+  });
+
   for (const [workload, ports] of ingressBackends(state, owner)) {
     const allowed = new Map<Protocol, [number, number][]>();
     for (const p of CONN_PROTOCOLS) {
       const list: [number, number][] = [];
       for (const port of [...(ports.get(p)?.keys() ?? [])].sort((x, y) => x - y)) {
         const pods = ports.get(p)!.get(port)!;
-        if (!pods.some((pod) => engine.check(INGRESS_CONTROLLER, peerOf(pod), port, p).ingress.allowed))
+        if (!pods.some((pod) => engine.check(INGRESS_CONTROLLER, policyPeer(pod), port, p).ingress.allowed))
           continue;
         const last = list.at(-1);
         if (last && last[1] === port - 1) last[1] = port;

@@ -5,7 +5,8 @@
  *                            matches no pod
  *   peer-selects-nothing     a NetworkPolicy peer (podSelector / namespaceSelector) matches no pod,
  *                            so it can never match (a rule whose every peer is like that never applies)
- *   named-port-unmatched     an ingress rule names a port that no selected pod declares
+ *   named-port-unmatched     a rule names a port that no destination declares (ingress: the selected
+ *                            pods; egress: the pods the rule's peers match)
  *   dns-egress-blocked       a workload's pods cannot reach the cluster DNS (UDP 53 to the kube-dns
  *                            endpoints), so name lookups fail
  *   policy-no-effect         removing the policy changes no allowed connection: other policies shadow
@@ -86,10 +87,20 @@ export function lintPolicies(state: ClusterState, opts: { maxEffectChecks?: numb
               );
           });
         }
-        if (direction !== "ingress" || rule.ports === "all" || selected.length === 0) return;
+        if (rule.ports === "all") return;
+        // A named port is looked up on the destination: the selected pods for ingress, the peers for egress.
+        const destinations =
+          direction === "ingress"
+            ? selected
+            : pods.filter(
+                (p) =>
+                  rule.peers === "all" ||
+                  rule.peers.some((peer) => engine.peerMatches(peer, np.namespace, peerOf(p))),
+              );
+        if (destinations.length === 0) return;
         rule.ports.forEach((port, k) => {
           if (port.name === undefined) return;
-          const declared = selected.some((p) =>
+          const declared = destinations.some((p) =>
             p.spec.containers.some((c) =>
               (c.ports ?? []).some((cp) => cp.name === port.name && (cp.protocol ?? "TCP") === port.protocol),
             ),
@@ -97,9 +108,11 @@ export function lintPolicies(state: ClusterState, opts: { maxEffectChecks?: numb
           if (!declared)
             at(
               np.obj,
-              ["spec", "ingress", i, "ports", k, "port"],
+              ["spec", direction, i, "ports", k, "port"],
               "named-port-unmatched",
-              `no pod this policy selects declares a ${port.protocol} container port named "${port.name}"`,
+              direction === "ingress"
+                ? `no pod this policy selects declares a ${port.protocol} container port named "${port.name}"`
+                : `no pod egress rule ${i + 1} sends to declares a ${port.protocol} container port named "${port.name}"`,
               "use a port name the containers declare, or the port number",
             );
         });

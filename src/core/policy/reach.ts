@@ -18,7 +18,7 @@
  */
 import type { ClusterState } from "../control/state.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
-import { parseIPv4 } from "../net/ipv4.ts";
+import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import {
   add,
   and,
@@ -29,6 +29,7 @@ import {
   forEach,
   full,
   has,
+  isEmpty,
   orInto,
   Weights,
 } from "./bitset.ts";
@@ -52,6 +53,8 @@ interface Profile {
   open: boolean;
   /** The classes with this profile. */
   members: number[];
+  /** Per row, the atoms that use it (computed on demand). */
+  masks?: Bits[];
 }
 
 /** A rule in the order its tier consults it: admin rules decide first-match, NetworkPolicy rules only allow. */
@@ -72,6 +75,8 @@ const PROTOCOL_ORDER: readonly Protocol[] = ["SCTP", "TCP", "UDP"];
 export interface ReachabilityOptions {
   /** The direct engine over the same state, when the caller has one already. */
   engine?: PolicyEngine;
+  /** Addresses outside the pods to give classes of their own (see `addressClass`). */
+  addresses?: readonly IPv4[];
 }
 
 export class Reachability {
@@ -90,6 +95,8 @@ export class Reachability {
   readonly inProfile: Int32Array;
   readonly outProfile: Int32Array;
   readonly engine: PolicyEngine;
+  /** The class of each of `opts.addresses`, in order (classes of no pods: their size is 0). */
+  readonly addressClass: number[];
 
   readonly #all: Bits;
   readonly #peerSets = new Map<string, Bits>();
@@ -155,6 +162,26 @@ export class Reachability {
       }
       sizes[c]++;
       this.classOf[i] = c;
+    });
+    // Addresses outside the pods, as classes of no pods: to policies an address is what a
+    // host-network pod is, so it gets such a stand-in.
+    this.addressClass = (opts.addresses ?? []).map((ip) => {
+      const text = formatIPv4(ip);
+      const key = `host|${text}`;
+      let c = keys.get(key);
+      if (c === undefined) {
+        c = this.reps.length;
+        keys.set(key, c);
+        this.reps.push({
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: text, namespace: "" },
+          spec: { hostNetwork: true, containers: [] },
+          status: { podIP: text },
+        });
+        sizes.push(0);
+      }
+      return c;
     });
     this.sizes = Int32Array.from(sizes);
     const n = this.reps.length;
@@ -283,6 +310,37 @@ export class Reachability {
     if (from === to) return true;
     const a = this.atomOf(protocol, port);
     return a >= 0 && this.classAllowed(this.classOf[from], this.classOf[to], a);
+  }
+
+  /**
+   * Every class `s` may open a connection to, with the atoms it may use (a bitset over `atoms`):
+   * `visit(d, atoms)` once per destination class with at least one atom.
+   */
+  atomsFrom(s: number, visit: (d: number, atoms: Bits) => void): void {
+    const q = this.egress[this.outProfile[s]];
+    const words = (this.atoms.length + 31) >>> 5;
+    for (const p of this.ingress) {
+      const admitted = empty(this.atoms.length);
+      let any = false;
+      p.rows.forEach((row, r) => {
+        if (!has(row, s)) return;
+        orInto(admitted, atomMask(p, r, words));
+        any = true;
+      });
+      if (!any) continue;
+      for (const d of p.members) {
+        if (q.open) {
+          visit(d, admitted);
+          continue;
+        }
+        const out = empty(this.atoms.length);
+        q.rows.forEach((row, qi) => {
+          if (has(row, d)) orInto(out, atomMask(q, qi, words));
+        });
+        andInto(out, admitted);
+        if (!isEmpty(out)) visit(d, out);
+      }
+    }
   }
 
   /**
@@ -666,6 +724,18 @@ function hashBits(b: Bits): number {
 function sameBits(a: Bits, b: Bits): boolean {
   for (let w = 0; w < a.length; w++) if (a[w] !== b[w]) return false;
   return true;
+}
+
+/** The atoms (a bitset over all atoms) that use row r of a profile; cached on the profile. */
+function atomMask(p: Profile, r: number, words: number): Bits {
+  p.masks ??= [];
+  let mask = p.masks[r];
+  if (!mask) {
+    mask = new Uint32Array(words);
+    for (let a = 0; a < p.atomRow.length; a++) if (p.atomRow[a] === r) add(mask, a);
+    p.masks[r] = mask;
+  }
+  return mask;
 }
 
 /** Per row of a profile, how many of atoms lo…hi use it. */

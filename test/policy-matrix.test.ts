@@ -219,31 +219,26 @@ describe("reachability matrix = pod-by-pod reference", () => {
     );
   });
 
+  // Random clusters of up to 6 pods, 4 NetworkPolicies and the admin/baseline tiers, as manifests.
+  const arbManifest = fc
+    .tuple(fc.array(arbPod, { minLength: 1, maxLength: 6 }), fc.array(arbPolicy, { maxLength: 4 }), arbTiers)
+    .map(([pods, policies, tiers]) => manifest(pods, policies, tiers));
+
   it("on every port atom of every protocol, at both ends, with the pair counts", () => {
     fc.assert(
-      fc.property(
-        fc.array(arbPod, { minLength: 1, maxLength: 6 }),
-        fc.array(arbPolicy, { maxLength: 4 }),
-        arbTiers,
-        (pods, policies, tiers) => {
-          agreesEverywhere(cluster(manifest(pods, policies, tiers)));
-        },
-      ),
+      fc.property(arbManifest, (text) => {
+        agreesEverywhere(cluster(text));
+      }),
       { seed: 6, numRuns: 120 },
     );
   });
 
   it("connlist = a per-workload, per-range reference (direct engine checks on every atom)", () => {
     fc.assert(
-      fc.property(
-        fc.array(arbPod, { minLength: 1, maxLength: 6 }),
-        fc.array(arbPolicy, { maxLength: 4 }),
-        arbTiers,
-        (pods, policies, tiers) => {
-          const state = cluster(manifest(pods, policies, tiers));
-          assert.deepEqual(connlist(state), referenceConnlist(state));
-        },
-      ),
+      fc.property(arbManifest, (text) => {
+        const state = cluster(text);
+        assert.deepEqual(connlist(state), referenceConnlist(state));
+      }),
       { seed: 8, numRuns: 100 },
     );
   });

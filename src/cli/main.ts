@@ -2,10 +2,12 @@
  * The `podnet` command line: one file per command under src/cli, wired here. Usage errors exit 2,
  * like bad input; no command prints a stack trace for a user's mistake.
  */
+
 import { Command, CommanderError } from "commander";
 import { checkCommand } from "./check.ts";
 import { CliExit, EXIT_BAD_INPUT, packageVersion } from "./common.ts";
 import { connlistCommand } from "./connlist.ts";
+import { downCommand, execCommand, statusCommand, upCommand } from "./dataplane.ts";
 import { demoCommand } from "./demo.ts";
 import { diffCommand } from "./diff.ts";
 import { explainCommand } from "./explain.ts";
@@ -38,6 +40,10 @@ export function buildProgram(): Command {
     lintCommand(),
     checkCommand(),
     demoCommand(),
+    upCommand(),
+    execCommand(),
+    statusCommand(),
+    downCommand(),
   ]) {
     program.addCommand(cmd.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }

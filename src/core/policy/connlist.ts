@@ -17,7 +17,7 @@
  */
 import type { ClusterState } from "../control/state.ts";
 import type { KubeObject, Pod, Protocol } from "../model/k8s.ts";
-import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { PolicyEngine, type PolicyPeer } from "./netpol.ts";
 import { Reachability } from "./reach.ts";
 

@@ -145,6 +145,9 @@ export class RuleProxy implements ProxyDecider {
       candidates: (out.candidates ?? [out.dnat]).map(endpoint),
       chosen: endpoint(out.dnat),
       masquerade: (pkt.mark & 0x4000) !== 0,
+      // The rules marked the packet for the endpoint they chose; a hairpin mark is that endpoint's own.
+      // (Both at once — a hairpin that the Service masquerades anyway — reads as hairpin only.)
+      serviceMasquerade: (pkt.mark & 0x4000) !== 0 && out.dnat.ip !== pkt.src,
       notes: [],
       rule: `${mode}: ${out.trail.join(" → ")}`,
     };

@@ -67,6 +67,8 @@ export interface ServicePortInfo {
 export type Frontend = "clusterIP" | "externalIP" | "loadBalancer" | "nodePort";
 
 /** What a service frontend did to a packet. */
+export const HAIRPIN_NOTE = "hairpin (the endpoint is the client): marked for masquerade";
+
 export type ProxyResult =
   | { kind: "none" }
   | {
@@ -76,7 +78,13 @@ export type ProxyResult =
       /** Every endpoint this node could pick for this packet. */
       candidates: EndpointInfo[];
       chosen: EndpointInfo;
+      /** Whether the packet to `chosen` is marked for masquerade. */
       masquerade: boolean;
+      /**
+       * Marked whichever endpoint is chosen (the Service's own reasons); each endpoint chain also marks
+       * hairpin traffic, the endpoint being the client (`ip saddr <endpoint> jump mark-for-masquerade`).
+       */
+      serviceMasquerade: boolean;
       /** Why, in kube-proxy's terms, e.g. "externalTrafficPolicy Local: short-circuit pod traffic". */
       notes: string[];
       rule: string;
@@ -319,9 +327,10 @@ export class ServiceProxy {
       const pick = info.affinity ? fnv32a(formatIPv4(p.src)) : fnv32a(`${formatIPv4(p.src)}:${p.sport}`);
       const chosen = candidates[pick % candidates.length];
       if (info.affinity) notes.push("sessionAffinity ClientIP: the client's address picks the endpoint");
+      const serviceMasquerade = masquerade;
       if (chosen.ip === p.src) {
         masquerade = true;
-        notes.push("hairpin (the endpoint is the client): marked for masquerade");
+        notes.push(HAIRPIN_NOTE);
       }
       const terminatingOnly = candidates.every((e) => !e.ready);
       if (terminatingOnly) notes.push("no ready endpoint: serving-terminating endpoints are used");
@@ -332,6 +341,7 @@ export class ServiceProxy {
         candidates,
         chosen,
         masquerade,
+        serviceMasquerade,
         notes,
         rule: `${frontend === "nodePort" ? "service-nodeports" : "service-ips"}: ${where} : goto ${frontend === "clusterIP" ? "service" : "external"}-${servicePortChainBase(info)}`,
       };

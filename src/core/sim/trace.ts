@@ -35,7 +35,7 @@ import {
 import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { type DirectionVerdict, type PolicyPeer, peerFor } from "../policy/netpol.ts";
-import type { EndpointInfo, ProxyResult } from "../proxy/service-proxy.ts";
+import { type EndpointInfo, HAIRPIN_NOTE, type ProxyResult } from "../proxy/service-proxy.ts";
 import type { Network } from "./network.ts";
 
 export type Verdict = "delivered" | "forwarded" | "dropped" | "rejected" | "no-listener";
@@ -243,7 +243,15 @@ class Tracer {
       this.forced && decision.candidates.some((e) => e.ip === this.forced!.ip && e.port === this.forced!.port)
         ? this.forced
         : decision.chosen;
-    this.proxied = { ...decision, chosen };
+    // Masquerade is decided per endpoint: the Service's reasons, plus hairpin for the one chosen here.
+    const hairpin = chosen.ip === this.src;
+    const decided = {
+      ...decision,
+      chosen,
+      masquerade: decision.serviceMasquerade || hairpin,
+      notes: [...decision.notes.filter((n) => n !== HAIRPIN_NOTE), ...(hairpin ? [HAIRPIN_NOTE] : [])],
+    };
+    this.proxied = decided;
     const before = `${formatIPv4(this.dst)}:${this.dport}`;
     this.nat.push({
       node: node.name,
@@ -254,13 +262,13 @@ class Tracer {
     this.dst = chosen.ip;
     this.dport = chosen.port;
     const many = decision.candidates.length > 1 ? ` — one of ${decision.candidates.length} endpoints` : "";
-    const notes = decision.notes.length ? `; ${decision.notes.join("; ")}` : "";
+    const notes = decided.notes.length ? `; ${decided.notes.join("; ")}` : "";
     this.hop(
       at,
       "dnat",
       `kube-proxy ${how.hook}: ${decision.rule} → DNAT ${before} → ${formatIPv4(chosen.ip)}:${chosen.port}${chosen.pod ? ` (${chosen.pod})` : ""}${many}${notes}`,
     );
-    if (decision.masquerade) this.marked = true;
+    if (decided.masquerade) this.marked = true;
     return undefined;
   }
 

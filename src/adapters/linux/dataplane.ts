@@ -1,0 +1,224 @@
+/**
+ * The shell around the data plane plan (src/core/dataplane/plan.ts): it creates the namespaces, runs
+ * the plan's `ip`/`bridge` batches and `nft -f` transactions inside them, starts the pod listeners,
+ * and records all of it in a state file, so that `down` removes everything — also after a crash.
+ *
+ *   up:     ip netns add (all) ─► ip -n NS -batch ─► bridge -n NS -batch ─► sysctl in NS ─► nft -f in NS
+ *           ─► listeners (ip netns exec POD node listener.js) ─► state file; any failure: down, then report
+ *   down:   listeners (by recorded pid, start time checked) ─► every namespace with the cluster's prefix
+ *           (from `ip netns list`, not only the state file) ─► state file
+ *
+ * Nothing here touches the machine's own network namespace: every command is `ip -n NS`,
+ * `bridge -n NS` or `ip netns exec NS …`.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { namespacesOf, type Plan, PREFIX } from "../../core/dataplane/plan.ts";
+
+export const STATE_DIR = process.env.PODNET_STATE_DIR ?? "/run/podnet";
+
+export interface ClusterRecord {
+  cluster: string;
+  createdAt: string;
+  namespaces: string[];
+  nodes: Plan["nodes"];
+  pods: { key: string; netns: string; node: string; ip: string }[];
+  /** Processes podnet started, with their start time (field 22 of /proc/PID/stat) to recognise them. */
+  processes: { pid: number; start: string; what: string }[];
+}
+
+export class DataPlaneError extends Error {}
+
+/** Runs a command; throws DataPlaneError with the command and its stderr when it fails. */
+export function run(cmd: string, args: string[], input?: string): string {
+  const r = spawnSync(cmd, args, { input, encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
+  if (r.error) throw new DataPlaneError(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0)
+    throw new DataPlaneError(
+      `${cmd} ${args.join(" ")} failed: ${(r.stderr || r.stdout).trim().split("\n").slice(0, 5).join("; ")}`,
+    );
+  return r.stdout;
+}
+
+/** Why the data plane cannot run here, or undefined. */
+export function dataPlaneUnavailable(): string | undefined {
+  if (process.platform !== "linux") return "the data plane needs Linux";
+  if (process.getuid?.() !== 0) return "the data plane needs root (network namespaces)";
+  for (const tool of ["ip", "bridge", "nft"]) {
+    const r = spawnSync(tool, ["-V"], { encoding: "utf8" });
+    if (r.error) return `\`${tool}\` is not installed (Debian: ${tool === "nft" ? "nftables" : "iproute2"})`;
+  }
+  return undefined;
+}
+
+const stateFile = (cluster: string) => join(STATE_DIR, `${cluster}.json`);
+
+export function readRecord(cluster: string): ClusterRecord | undefined {
+  const file = stateFile(cluster);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as ClusterRecord;
+  } catch {
+    return undefined; // a state file cut short by a crash: `down` still finds the namespaces by prefix
+  }
+}
+
+function writeRecord(record: ClusterRecord): void {
+  mkdirSync(STATE_DIR, { recursive: true });
+  writeFileSync(stateFile(record.cluster), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Clusters with a state file or with namespaces left behind. */
+export function knownClusters(): string[] {
+  const names = new Set<string>();
+  if (existsSync(STATE_DIR))
+    for (const f of readdirSync(STATE_DIR)) if (f.endsWith(".json")) names.add(f.slice(0, -5));
+  for (const ns of listNamespaces()) {
+    const m = /^podnet-(.+)-(u|n\d+|p\d+)$/.exec(ns);
+    if (m) names.add(m[1]);
+  }
+  return [...names].sort();
+}
+
+export function listNamespaces(): string[] {
+  const r = spawnSync("ip", ["netns", "list"], { encoding: "utf8" });
+  if (r.status !== 0) return [];
+  return r.stdout
+    .split("\n")
+    .map((l) => l.split(" ")[0])
+    .filter((n) => n.startsWith(PREFIX));
+}
+
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a recorded process still runs (the same process: its start time matches). */
+export function alive(p: { pid: number; start: string }): boolean {
+  return startTime(p.pid) === p.start;
+}
+
+export interface UpOptions {
+  /** Called with (done, total) as pods are set up. */
+  progress?: (what: string, done: number, total: number) => void;
+}
+
+/** Build the cluster; on any failure remove what was made and rethrow. Replaces a running cluster. */
+export function up(plan: Plan, opts: UpOptions = {}): ClusterRecord {
+  down(plan.cluster);
+  const record: ClusterRecord = {
+    cluster: plan.cluster,
+    createdAt: new Date().toISOString(),
+    namespaces: namespacesOf(plan),
+    nodes: plan.nodes,
+    pods: plan.pods.map(({ key, netns, node, ip }) => ({ key, netns, node, ip })),
+    processes: [],
+  };
+  // Recorded before anything exists, so that a crash in the middle leaves a record to remove by.
+  writeRecord(record);
+  try {
+    run("ip", ["-batch", "-"], `${record.namespaces.map((n) => `netns add ${n}`).join("\n")}\n`);
+    opts.progress?.("namespaces", record.namespaces.length, record.namespaces.length);
+    let done = 0;
+    for (const step of plan.steps) {
+      run(step.tool, ["-n", step.netns, "-batch", "-"], `${step.lines.join("\n")}\n`);
+      done++;
+      opts.progress?.("links, addresses and routes", done, plan.steps.length);
+    }
+    for (const s of plan.sysctls)
+      run("ip", ["netns", "exec", s.netns, "sysctl", "-q", "-w", `${s.key}=${s.value}`]);
+    for (const r of plan.nft) run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], r.text);
+    plan.pods.forEach((pod, i) => {
+      const ports = pod.ports.filter((p) => p.protocol !== "SCTP");
+      if (ports.length === 0) return;
+      const child = spawn(
+        "ip",
+        [
+          "netns",
+          "exec",
+          pod.netns,
+          process.execPath,
+          LISTENER,
+          JSON.stringify({ pod: pod.key, node: pod.node, ip: pod.ip, ports }),
+        ],
+        { detached: true, stdio: ["ignore", "ignore", openSync("/dev/null", "w")] },
+      );
+      child.unref();
+      if (child.pid !== undefined) {
+        const start = waitForStart(child.pid);
+        if (start) record.processes.push({ pid: child.pid, start, what: `listener ${pod.key}` });
+      }
+      opts.progress?.("pod listeners", i + 1, plan.pods.length);
+    });
+    writeRecord(record);
+    return record;
+  } catch (e) {
+    down(plan.cluster, record);
+    throw e;
+  }
+}
+
+/** The built listener program: next to this file in dist/, or in dist/ when this runs from src/ (tests). */
+const LISTENER = (() => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const js = join(here, "listener.js");
+  return existsSync(js)
+    ? js
+    : join(here, "..", "..", "..", "dist", "src", "adapters", "linux", "listener.js");
+})();
+
+function waitForStart(pid: number): string | undefined {
+  for (let i = 0; i < 50; i++) {
+    const s = startTime(pid);
+    if (s) return s;
+  }
+  return undefined;
+}
+
+/** Remove a cluster: its processes, every namespace with its prefix, its state file. Idempotent. */
+export function down(
+  cluster: string,
+  record = readRecord(cluster),
+): { namespaces: number; processes: number } {
+  let processes = 0;
+  for (const p of record?.processes ?? [])
+    if (alive(p)) {
+      try {
+        process.kill(p.pid, "SIGKILL");
+        processes++;
+      } catch {
+        // already gone
+      }
+    }
+  const prefix = `${PREFIX}${cluster}-`;
+  const namespaces = new Set(
+    [...(record?.namespaces ?? []), ...listNamespaces()].filter((n) => n.startsWith(prefix)),
+  );
+  // Processes left in our namespaces without a record (a crash before it was written): ours by construction.
+  for (const ns of namespaces) {
+    const r = spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8" });
+    for (const pid of (r.stdout ?? "").split("\n").filter(Boolean).map(Number)) {
+      try {
+        process.kill(pid, "SIGKILL");
+        processes++;
+      } catch {
+        // gone
+      }
+    }
+  }
+  const existing = new Set(listNamespaces());
+  const gone = [...namespaces].filter((n) => existing.has(n));
+  if (gone.length)
+    spawnSync("ip", ["-force", "-batch", "-"], {
+      input: `${gone.map((n) => `netns del ${n}`).join("\n")}\n`,
+    });
+  rmSync(stateFile(cluster), { force: true });
+  return { namespaces: gone.length, processes };
+}

@@ -1,0 +1,178 @@
+/**
+ * The Linux data plane as data: from the cluster state and the device model (../graph/devices.ts), the
+ * network namespaces, links, addresses, routes, neighbours, FDB entries, sysctls and nftables rulesets
+ * that build the same cluster on one machine. Pure: the shell (src/adapters/linux) runs it.
+ *
+ *   podnet-<cluster>-u    the underlay: bridge ul0 (the nodeNetwork's gateway address), one veth per node
+ *   podnet-<cluster>-nI   node I: eth0 (node IP) ═ underlay; cni0; flannel.1 (vxlan) or routes via
+ *                         other nodes (host-gw); kube-proxy's ruleset (`podnet rules`), loaded as printed
+ *   podnet-<cluster>-pJ   pod J: eth0 (pod IP) ═ vethXXXXXXXX on its node's cni0
+ *
+ * Every command names the namespace it runs in; nothing runs in the machine's own namespace. Links
+ * between namespaces are made from inside one of them (`link add … peer name … netns …`).
+ */
+import type { ClusterState } from "../control/state.ts";
+import {
+  BRIDGE,
+  hostVethName,
+  type Namespace,
+  nodeNamespace,
+  podNamespace,
+  podsOnNode,
+  VXLAN_DEVICE,
+} from "../graph/devices.ts";
+import type { Protocol } from "../model/k8s.ts";
+import { formatIPv4 } from "../net/ipv4.ts";
+import { renderNftables } from "../proxy/nftables.ts";
+
+export const PREFIX = "podnet-";
+export const UNDERLAY_BRIDGE = "ul0";
+
+export interface PlannedPod {
+  /** `ns/name`. */
+  key: string;
+  netns: string;
+  node: string;
+  ip: string;
+  /** The declared container ports, each with its container. */
+  ports: { container: string; name?: string; port: number; protocol: Protocol }[];
+}
+
+export interface Plan {
+  cluster: string;
+  underlay: string;
+  nodes: { name: string; netns: string; ip: string }[];
+  pods: PlannedPod[];
+  /** In order: `ip -batch` lines (with `-n netns`) and `bridge -batch` lines. */
+  steps: { tool: "ip" | "bridge"; netns: string; lines: string[] }[];
+  sysctls: { netns: string; key: string; value: string }[];
+  /** One kube-proxy ruleset per node namespace, exactly as `podnet rules` prints it. */
+  nft: { netns: string; text: string }[];
+}
+
+/** Why a cluster name cannot be used, or undefined (names become namespace names and file names). */
+export function clusterNameProblem(name: string): string | undefined {
+  if (!/^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/.test(name))
+    return `"${name}" is not a usable cluster name: use 1-20 lowercase letters, digits and inner dashes`;
+  return undefined;
+}
+
+export function planCluster(state: ClusterState, cluster: string): Plan {
+  const cfg = state.config;
+  if (cfg.cni === "ipip")
+    throw new Error("the data plane builds vxlan and host-gw clusters; set spec.cni to vxlan or host-gw");
+  const ns = (suffix: string) => `${PREFIX}${cluster}-${suffix}`;
+  const underlay = ns("u");
+  const steps: Plan["steps"] = [];
+  const sysctls: Plan["sysctls"] = [];
+  const nft: Plan["nft"] = [];
+  const nodes: Plan["nodes"] = [];
+  const pods: PlannedPod[] = [];
+
+  const gateway = cfg.nodeNetwork.prefix < 31 ? cfg.nodeNetwork.nth(1) : undefined;
+  const ul = ["link set lo up", `link add ${UNDERLAY_BRIDGE} type bridge`];
+  if (gateway !== undefined)
+    ul.push(`addr add ${formatIPv4(gateway)}/${cfg.nodeNetwork.prefix} dev ${UNDERLAY_BRIDGE}`);
+  ul.push(`link set ${UNDERLAY_BRIDGE} up`);
+
+  const nodeSteps: Plan["steps"] = [];
+  const podSteps: Plan["steps"] = [];
+  const fdbSteps: Plan["steps"] = [];
+  state.nodes.forEach((node, i) => {
+    const netns = ns(`n${i}`);
+    nodes.push({ name: node.name, netns, ip: formatIPv4(node.ip) });
+    const onNode = podsOnNode(state, node);
+    const model = nodeNamespace(state, node, onNode);
+    // The node's wire: a veth from the underlay bridge, named eth0 on the node.
+    ul.push(
+      `link add n${i} type veth peer name eth0 netns ${netns}`,
+      `link set n${i} master ${UNDERLAY_BRIDGE}`,
+      `link set n${i} up`,
+    );
+    const lines = ["link set lo up", ...interfaceLines(model, "eth0")];
+    lines.push(...interfaceLines(model, BRIDGE));
+    if (cfg.cni === "vxlan") lines.push(...interfaceLines(model, VXLAN_DEVICE));
+    onNode.forEach((pod) => {
+      const j = pods.length;
+      const podNetns = ns(`p${j}`);
+      const veth = hostVethName(pod);
+      lines.push(
+        `link add ${veth} type veth peer name eth0 netns ${podNetns}`,
+        `link set ${veth} master ${BRIDGE}`,
+        // Hairpin, as flannel configures the bridge plugin: a pod reaching itself through its Service.
+        `link set ${veth} type bridge_slave hairpin on`,
+        `link set ${veth} up`,
+      );
+      pods.push({
+        key: `${pod.metadata.namespace}/${pod.metadata.name}`,
+        netns: podNetns,
+        node: node.name,
+        ip: pod.status!.podIP!,
+        ports: pod.spec.containers.flatMap((c) =>
+          (c.ports ?? []).map((p) => ({
+            container: c.name,
+            ...(p.name ? { name: p.name } : {}),
+            port: p.containerPort,
+            protocol: p.protocol ?? "TCP",
+          })),
+        ),
+      });
+      const podModel = podNamespace(state, node, pod);
+      podSteps.push({
+        tool: "ip",
+        netns: podNetns,
+        lines: ["link set lo up", ...interfaceLines(podModel, "eth0"), ...routeLines(podModel)],
+      });
+    });
+    lines.push(...routeLines(model));
+    for (const n of model.neighbours)
+      if (n.dev === VXLAN_DEVICE)
+        lines.push(`neigh add ${formatIPv4(n.ip)} lladdr ${n.mac} dev ${n.dev} nud permanent`);
+    nodeSteps.push({ tool: "ip", netns, lines });
+    const fdb = model.fdb
+      .filter((f) => f.dev === VXLAN_DEVICE && f.dst !== undefined)
+      .map((f) => `fdb append ${f.mac} dev ${f.dev} dst ${formatIPv4(f.dst!)}`);
+    if (fdb.length) fdbSteps.push({ tool: "bridge", netns, lines: fdb });
+    sysctls.push(
+      { netns, key: "net.ipv4.ip_forward", value: "1" },
+      { netns, key: "net.ipv4.conf.all.rp_filter", value: "0" },
+    );
+    nft.push({ netns, text: renderNftables(state, node) });
+  });
+  // Pod namespaces exist before the node links their veths into them; the node's veth ends exist before
+  // the pods configure theirs.
+  steps.push({ tool: "ip", netns: underlay, lines: ul }, ...nodeSteps, ...fdbSteps, ...podSteps);
+  return { cluster, underlay, nodes, pods, steps, sysctls, nft };
+}
+
+/** Every namespace of a plan, underlay first (the order to create them in). */
+export function namespacesOf(plan: Plan): string[] {
+  return [plan.underlay, ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)];
+}
+
+/** An interface's MAC, addresses and state; bridges and VXLAN devices are created first. */
+function interfaceLines(model: Namespace, name: string): string[] {
+  const i = model.interfaces.find((x) => x.name === name);
+  if (!i) return [];
+  const lines: string[] = [];
+  if (i.kind === "bridge") lines.push(`link add ${i.name} type bridge`);
+  if (i.kind === "vxlan" && i.vxlan)
+    lines.push(
+      `link add ${i.name} type vxlan id ${i.vxlan.vni} dstport ${i.vxlan.port} local ${formatIPv4(i.vxlan.local)} dev eth0 nolearning`,
+    );
+  if (i.mac) lines.push(`link set ${i.name} address ${i.mac}`);
+  for (const a of i.addresses) lines.push(`addr add ${formatIPv4(a.ip)}/${a.prefix} dev ${i.name}`);
+  lines.push(`link set ${i.name} up`);
+  return lines;
+}
+
+/** The routes an address does not create by itself. */
+function routeLines(model: Namespace): string[] {
+  return model.routes
+    .filter((r) => !(r.scopeLink && r.src !== undefined))
+    .filter((r) => r.dst !== "default" || r.via !== undefined)
+    .map(
+      (r) =>
+        `route add ${r.dst === "default" ? "default" : r.dst.toString()}${r.via !== undefined ? ` via ${formatIPv4(r.via)}` : ""} dev ${r.dev}${r.onlink ? " onlink" : ""}${r.scopeLink ? " scope link" : ""}`,
+    );
+}

@@ -1,0 +1,273 @@
+/**
+ * The Linux data plane (issue #5): the plan without root; as root, real clusters in network namespaces
+ * whose answers must equal the simulator's (which pod answers, which client address it sees), and the
+ * host's own network namespace left exactly as it was. Without root or the tools these tests skip with
+ * the reason; under CI=true that is a failure.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { dataPlaneUnavailable, listNamespaces, STATE_DIR } from "../src/adapters/linux/dataplane.ts";
+import { namespacesOf, planCluster } from "../src/core/dataplane/plan.ts";
+import { parseIPv4 } from "../src/core/net/ipv4.ts";
+import { Network } from "../src/core/sim/network.ts";
+import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
+import { trace } from "../src/core/sim/trace.ts";
+import { loadCluster } from "../src/index.ts";
+
+const BIN = join("bin", "podnet.js");
+
+/** A TCP trace request from a pod to `ip:port`, optionally to one endpoint of a Service. */
+function request(net: Network, from: string, to: string, endpoint?: string): Parameters<typeof trace>[1] {
+  const src = resolveSource(net, from);
+  const dst = resolveDestination(net, to);
+  assert.ok(src.ok && dst.ok);
+  const [ip, port] = (endpoint ?? "").split(":");
+  return {
+    source: src.value,
+    dst: dst.value.ip,
+    dport: dst.value.port,
+    protocol: "TCP",
+    ...(endpoint
+      ? {
+          endpoint: {
+            ip: parseIPv4(ip)!,
+            port: Number(port),
+            ready: true,
+            serving: true,
+            terminating: false,
+          },
+        }
+      : {}),
+  };
+}
+
+/** Whether a process has ended (gone, or a zombie nobody reaped yet). */
+function ended(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
+}
+
+function podnet(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const articles = () => {
+  const r = loadCluster({ files: ["examples/articles"] });
+  assert.ok(r.ok);
+  return r.cluster;
+};
+
+describe("data plane plan", () => {
+  it("names a podnet namespace in every command and links namespaces from inside them", () => {
+    const plan = planCluster(articles(), "t1");
+    const all = namespacesOf(plan);
+    assert.equal(new Set(all).size, all.length, "namespaces are distinct");
+    assert.ok(all.every((n) => n.startsWith("podnet-t1-")));
+    assert.equal(plan.pods.length, 7);
+    for (const step of plan.steps) assert.ok(all.includes(step.netns), `${step.tool} runs in ${step.netns}`);
+    for (const s of [...plan.sysctls, ...plan.nft]) assert.ok(all.includes(s.netns));
+    const lines = plan.steps.flatMap((s) => s.lines);
+    assert.ok(
+      lines.some((l) =>
+        /^link add flannel\.1 type vxlan id 1 dstport 8472 local 172\.18\.0\.2 dev eth0/.test(l),
+      ),
+    );
+    assert.ok(
+      lines.some((l) => /^link add veth[0-9a-f]{8} type veth peer name eth0 netns podnet-t1-p\d+$/.test(l)),
+    );
+    assert.ok(
+      lines.some((l) => / type bridge_slave hairpin on$/.test(l)),
+      "hairpin on pod ports",
+    );
+    assert.match(
+      plan.nft[0].text,
+      /^table ip kube-proxy/m,
+      "kube-proxy's ruleset as `podnet rules` prints it",
+    );
+  });
+
+  it("refuses what it cannot build, before anything is made", () => {
+    const state = articles();
+    assert.throws(
+      () => planCluster({ ...state, config: { ...state.config, cni: "ipip" } }, "t2"),
+      /vxlan and host-gw/,
+    );
+  });
+
+  it("the simulator masquerades hairpin traffic for whichever endpoint is traced (as the kernel does)", () => {
+    const net = new Network(articles());
+    const r = trace(net, request(net, "default/pod3", "10.96.109.204:80", "10.244.1.2:8080"));
+    assert.equal(r.verdict, "delivered");
+    assert.equal(r.masquerade, true);
+    assert.match(r.delivered!.seenSource, /^10\.244\.1\.1:/, "masqueraded to node-2's cni0 address");
+  });
+});
+
+// --------------------------------------------------------------------------------- as root
+
+const unavailable = dataPlaneUnavailable();
+const skip = unavailable && process.env.CI !== "true" ? unavailable : false;
+
+/** The host's own network state, without counters and timers. */
+function hostSnapshot(): string {
+  const json = (args: string[]) => {
+    const r = spawnSync("ip", ["-j", ...args], { encoding: "utf8" });
+    return JSON.parse(r.stdout || "[]", (k, v) => (/_life_time$|^expires$|^used$/.test(k) ? undefined : v));
+  };
+  const sysctl = (key: string) => {
+    const file = `/proc/sys/${key.replaceAll(".", "/")}`;
+    return existsSync(file) ? readFileSync(file, "utf8").trim() : "absent";
+  };
+  return JSON.stringify({
+    links: json(["link"]),
+    addresses: json(["addr"]),
+    routes: json(["route", "show", "table", "all"]),
+    rules: json(["rule"]),
+    neighbours: json(["neigh"]).filter((n: { state?: string[] }) => n.state?.includes("PERMANENT")),
+    nft: spawnSync("nft", ["list", "ruleset"], { encoding: "utf8" }).stdout,
+    sysctls: ["net.ipv4.ip_forward", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.all.forwarding"].map(
+      sysctl,
+    ),
+    otherNetns: spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout,
+  });
+}
+
+/** One bounded TCP exchange from inside a pod: the listener's JSON answer, or undefined. */
+function ask(cluster: string, pod: string, target: string): { pod: string; client: string } | undefined {
+  const [host, port] = target.split(":");
+  const client = `const s=require("net").connect(${port},"${host}");let d="";s.setTimeout(2000,()=>process.exit(3));s.on("data",x=>d+=x);s.on("end",()=>{process.stdout.write(d);process.exit(0)});s.on("error",()=>process.exit(2))`;
+  const r = podnet(["exec", "--name", cluster, pod, "--", process.execPath, "-e", client]);
+  if (r.code !== 0 || !r.out.trim()) return undefined;
+  return JSON.parse(r.out) as { pod: string; client: string };
+}
+
+/** The simulator's answer for the same connection: the pod that receives it and the client it sees. */
+function predict(state: ReturnType<typeof articles>, from: string, to: string) {
+  const net = new Network(state);
+  const r = trace(net, request(net, from, to));
+  return { endpoints: r.endpoints, r };
+}
+
+describe("the cluster for real", { skip }, () => {
+  it("is available under CI", () => {
+    assert.equal(unavailable, undefined, `the data plane tests cannot run: ${unavailable}`);
+  });
+
+  it("builds the articles' cluster; pods answer across nodes and through Services as the simulator says; down restores the host", () => {
+    const before = hostSnapshot();
+    const state = articles();
+    const up = podnet(["up", "-f", "examples/articles", "--name", "pntest"]);
+    try {
+      assert.equal(up.code, 0, up.err);
+      assert.match(up.out, /^cluster pntest is up: 3 nodes, 7 pods, 7 listeners, 11 network namespaces/);
+      assert.match(
+        podnet(["status"]).out,
+        /^pntest: 3 nodes, 7 pods; 11\/11 namespaces, 7\/7 listeners alive/m,
+      );
+
+      // Pod to pod across nodes (VXLAN): pod3 answers and sees pod1's own address.
+      const direct = ask("pntest", "default/pod1", "10.244.1.2:8080");
+      const want = predict(state, "default/pod1", "10.244.1.2:8080").r;
+      assert.equal(direct?.pod, want.delivered?.pod);
+      assert.equal(direct?.client.split(":")[0], want.delivered?.seenSource.split(":")[0]);
+
+      // Through a Service: every backend that answers is one the simulator lists, and the client address it
+      // sees is the simulator's for that backend (pod3 reaching itself is masqueraded: hairpin).
+      const { endpoints } = predict(state, "default/pod3", "10.96.109.204:80");
+      const seen = new Map<string, string>();
+      for (let i = 0; i < 40 && seen.size < endpoints.length; i++) {
+        const a = ask("pntest", "default/pod3", "10.96.109.204:80");
+        assert.ok(a, "the Service answers");
+        seen.set(a.pod, a.client.split(":")[0]);
+      }
+      assert.equal(seen.size, endpoints.length, "every endpoint answered within 40 connections");
+      const net = new Network(state);
+      for (const e of net.state.endpointSlices.flatMap((s) =>
+        s.metadata.labels?.["kubernetes.io/service-name"] === "service1" ? s.endpoints : [],
+      )) {
+        const r = trace(net, request(net, "default/pod3", "10.96.109.204:80", `${e.addresses[0]}:8080`));
+        assert.equal(
+          seen.get(r.delivered!.pod!),
+          r.delivered!.seenSource.split(":")[0],
+          `client seen by ${r.delivered!.pod}`,
+        );
+      }
+
+      // exec passes the exit code through; nodes are reachable by name.
+      assert.equal(podnet(["exec", "--name", "pntest", "default/pod1", "--", "false"]).code, 1);
+      assert.equal(podnet(["exec", "--name", "pntest", "node/node-2", "--", "true"]).code, 0);
+      assert.equal(podnet(["exec", "--name", "pntest", "default/nope", "--", "true"]).code, 2);
+    } finally {
+      const down = podnet(["down", "--name", "pntest"]);
+      assert.equal(down.code, 0, down.err);
+    }
+    assert.deepEqual(
+      listNamespaces().filter((n) => n.startsWith("podnet-pntest-")),
+      [],
+    );
+    assert.equal(
+      hostSnapshot(),
+      before,
+      "the host's links, addresses, routes, rules, nftables and sysctls are unchanged",
+    );
+    assert.equal(podnet(["down", "--name", "pntest"]).code, 0, "down again is fine");
+  });
+
+  it("host-gw routes pods through the node addresses", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-hostgw-"));
+    try {
+      cpSync("examples/articles", dir, { recursive: true });
+      const cfg = join(dir, "cluster.yaml");
+      writeFileSync(cfg, readFileSync(cfg, "utf8").replace("cni: vxlan", "cni: host-gw"));
+      const up = podnet(["up", "-f", dir, "--name", "pnhostgw"]);
+      assert.equal(up.code, 0, up.err);
+      const a = ask("pnhostgw", "default/pod1", "10.244.1.2:8080");
+      assert.equal(a?.pod, "default/pod3");
+      assert.equal(a?.client.split(":")[0], "10.244.0.2");
+      const route = podnet([
+        "exec",
+        "--name",
+        "pnhostgw",
+        "node/node-1",
+        "--",
+        "ip",
+        "route",
+        "get",
+        "10.244.1.2",
+      ]);
+      assert.match(route.out, /via 172\.18\.0\.3 dev eth0/);
+    } finally {
+      podnet(["down", "--name", "pnhostgw"]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("down removes everything after a crash that lost the state file", () => {
+    const up = podnet(["up", "-f", "examples/articles", "--name", "pncrash"]);
+    assert.equal(up.code, 0, up.err);
+    const record = JSON.parse(readFileSync(join(STATE_DIR, "pncrash.json"), "utf8")) as {
+      processes: { pid: number }[];
+    };
+    rmSync(join(STATE_DIR, "pncrash.json"));
+    const down = podnet(["down", "--name", "pncrash"]);
+    assert.equal(down.code, 0, down.err);
+    assert.match(down.out, /11 network namespaces and 7 processes removed/);
+    assert.deepEqual(
+      listNamespaces().filter((n) => n.startsWith("podnet-pncrash-")),
+      [],
+    );
+    for (const p of record.processes) assert.ok(ended(p.pid), `listener ${p.pid} ended`);
+  });
+});

@@ -10,6 +10,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { generateCluster } from "../bench/generate.ts";
+import { generatePolicies } from "../bench/policy.ts";
 import { dataPlaneUnavailable, listNamespaces, STATE_DIR } from "../src/adapters/linux/dataplane.ts";
 import { namespacesOf, planCluster } from "../src/core/dataplane/plan.ts";
 import { parseIPv4 } from "../src/core/net/ipv4.ts";
@@ -269,5 +271,70 @@ describe("the cluster for real", { skip }, () => {
       [],
     );
     for (const p of record.processes) assert.ok(ended(p.pid), `listener ${p.pid} ended`);
+  });
+
+  it("probe: the kernel's answers equal the simulator's on the examples, policies and Services included", () => {
+    for (const example of ["articles", "shop"]) {
+      const up = podnet(["up", "-f", `examples/${example}`, "--name", "pnprobe"]);
+      try {
+        assert.equal(up.code, 0, up.err);
+        const r = podnet(["probe", "--name", "pnprobe", "--to-services", "--timeout", "400", "-o", "json"]);
+        const out = JSON.parse(r.out) as {
+          probes: { agree: boolean; from: string; to: string; kernel: string; simulator: string }[];
+          disagreements: number;
+        };
+        const bad = out.probes
+          .filter((p) => !p.agree)
+          .map((p) => `${p.from} → ${p.to}: kernel ${p.kernel}; simulator ${p.simulator}`);
+        assert.deepEqual(bad, [], example);
+        assert.equal(r.code, 0);
+        assert.ok(
+          out.probes.length > (example === "shop" ? 500 : 50),
+          `${example}: ${out.probes.length} probes`,
+        );
+        assert.ok(
+          out.probes.some((p) => p.kernel.startsWith("no answer")),
+          `${example}: some connections are denied`,
+        );
+      } finally {
+        podnet(["down", "--name", "pnprobe"]);
+      }
+    }
+  });
+
+  it("probe: generated clusters (fixed seeds; 2-4 nodes, random policies with ipBlocks, named ports, egress; vxlan and host-gw)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-gen-"));
+    const outcomes = { answered: 0, denied: 0 };
+    try {
+      for (let seed = 1; seed <= 6; seed++) {
+        const nodes = 2 + (seed % 3);
+        let text = `${generateCluster({ seed, nodes, pods: 8 + seed * 3, services: 4, namespaces: 2, policies: 0 })}---\n${generatePolicies(seed, 6, 2)}`;
+        const cni = seed % 2 ? "vxlan" : "host-gw";
+        text = text.replace("spec:\n  clusterCIDR:", `spec:\n  cni: ${cni}\n  clusterCIDR:`);
+        const file = join(dir, `gen-${seed}.yaml`);
+        writeFileSync(file, text);
+        const up = podnet(["up", "-f", file, "--name", "pngen"]);
+        try {
+          assert.equal(up.code, 0, `seed ${seed}: ${up.err}`);
+          const r = podnet(["probe", "--name", "pngen", "--to-services", "--timeout", "300", "-o", "json"]);
+          const out = JSON.parse(r.out) as {
+            probes: { agree: boolean; from: string; to: string; kernel: string; simulator: string }[];
+          };
+          const bad = out.probes
+            .filter((p) => !p.agree)
+            .map((p) => `${p.from} → ${p.to}: kernel ${p.kernel}; simulator ${p.simulator}`);
+          assert.deepEqual(bad, [], `seed ${seed} (${cni}, ${nodes} nodes)`);
+          for (const p of out.probes) outcomes[p.kernel.startsWith("answered") ? "answered" : "denied"]++;
+        } finally {
+          podnet(["down", "--name", "pngen"]);
+        }
+      }
+      assert.ok(
+        outcomes.answered > 100 && outcomes.denied > 100,
+        `both outcomes are exercised: ${JSON.stringify(outcomes)}`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,6 +8,7 @@
  *   podnet down [--name NAME | --all]                 remove everything podnet made
  */
 import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import {
   alive,
@@ -17,9 +18,11 @@ import {
   knownClusters,
   listNamespaces,
   readRecord,
+  runProbes,
   up,
 } from "../adapters/linux/dataplane.ts";
 import { clusterNameProblem, planCluster } from "../core/dataplane/plan.ts";
+import { judge, type KernelResult, probeCases } from "../core/dataplane/probe.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
 
 const EXIT_FAILED = 1;
@@ -55,6 +58,7 @@ export function upCommand(): Command {
     const tty = process.stderr.isTTY === true;
     try {
       const record = up(plan, {
+        sources: opts.filename.filter((f) => f !== "-").map((f) => resolve(f)),
         progress: tty
           ? (what, done, total) => process.stderr.write(`\r${what}: ${done}/${total}\x1b[K`)
           : undefined,
@@ -162,5 +166,93 @@ export function execCommand(): Command {
       const r = spawnSync("ip", ["netns", "exec", netns, ...command], { stdio: "inherit" });
       if (r.error) throw new CliExit(EXIT_BAD_INPUT, `error: ${r.error.message}`);
       throw new CliExit(r.status ?? 1);
+    });
+}
+
+interface ProbeOptions {
+  name?: string;
+  filename: string[];
+  protocol?: string;
+  port?: string;
+  toServices?: boolean;
+  timeout: string;
+  output: "table" | "json";
+}
+
+export function probeCommand(): Command {
+  return new Command("probe")
+    .description(
+      "measure real reachability with real connections and compare it with the simulator's; exit 1 on any disagreement",
+    )
+    .option("--name <cluster>", "the cluster (default: the only one running)")
+    .option(
+      "-f, --filename <path>",
+      "manifests to predict from (default: those `up` was given); repeatable",
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
+    .addOption(new Option("--protocol <p>", "only this protocol").choices(["TCP", "UDP", "tcp", "udp"]))
+    .option("--port <n>", "only this port")
+    .option("--to-services", "also probe every Service ClusterIP port from every pod")
+    .option("--timeout <ms>", "per connection (50-10000)", "1000")
+    .addOption(
+      new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"),
+    )
+    .action(async (opts: ProbeOptions) => {
+      requireDataPlane();
+      const cluster = pick(opts.name);
+      const record = cluster ? readRecord(cluster) : undefined;
+      if (!record)
+        throw new CliExit(EXIT_BAD_INPUT, "error: no cluster is running; start one with podnet up -f …");
+      const files = opts.filename.length ? opts.filename : record.sources;
+      if (files.length === 0)
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          "error: the cluster was built from standard input; give the manifests with -f",
+        );
+      const port = opts.port === undefined ? undefined : Number(opts.port);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535))
+        throw new CliExit(EXIT_BAD_INPUT, "error: --port must be a port number (1-65535)");
+      const timeout = Number(opts.timeout);
+      if (!(Number.isInteger(timeout) && timeout >= 50 && timeout <= 10000))
+        throw new CliExit(EXIT_BAD_INPUT, "error: --timeout must be 50-10000 milliseconds");
+      const state = loadOrExit(files);
+      const cases = probeCases(state, {
+        ...(opts.protocol ? { protocol: opts.protocol.toUpperCase() as "TCP" | "UDP" } : {}),
+        ...(port !== undefined ? { port } : {}),
+        toServices: !!opts.toServices,
+      });
+      const started = performance.now();
+      const results = await runProbes(record, cases, timeout);
+      const ms = performance.now() - started;
+      const judged = cases.map((c) => ({
+        c,
+        j: judge(c, (results.get(c.id) as KernelResult | undefined) ?? { ok: false, error: "not run" }),
+      }));
+      const disagreements = judged.filter((x) => !x.j.agree);
+      if (opts.output === "json") {
+        process.stdout.write(
+          `${JSON.stringify({
+            cluster: record.cluster,
+            probes: judged.map(({ c, j }) => ({
+              from: c.from,
+              to: c.to,
+              kernel: j.kernel,
+              simulator: j.simulator,
+              agree: j.agree,
+            })),
+            disagreements: disagreements.length,
+          })}\n`,
+        );
+      } else {
+        for (const { c, j } of judged)
+          process.stdout.write(
+            `${j.agree ? "  " : "✗ "}${c.from} → ${c.to}: kernel ${j.kernel}; simulator ${j.simulator}\n`,
+          );
+        process.stdout.write(
+          `${cases.length} probes in ${(ms / 1000).toFixed(2)} s: ${cases.length - disagreements.length} agree, ${disagreements.length} disagree\n`,
+        );
+      }
+      if (disagreements.length > 0) throw new CliExit(EXIT_FAILED);
     });
 }

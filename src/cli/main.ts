@@ -7,7 +7,7 @@ import { Command, CommanderError } from "commander";
 import { checkCommand } from "./check.ts";
 import { CliExit, EXIT_BAD_INPUT, packageVersion } from "./common.ts";
 import { connlistCommand } from "./connlist.ts";
-import { downCommand, execCommand, statusCommand, upCommand } from "./dataplane.ts";
+import { downCommand, execCommand, probeCommand, statusCommand, upCommand } from "./dataplane.ts";
 import { demoCommand } from "./demo.ts";
 import { diffCommand } from "./diff.ts";
 import { explainCommand } from "./explain.ts";
@@ -42,6 +42,7 @@ export function buildProgram(): Command {
     demoCommand(),
     upCommand(),
     execCommand(),
+    probeCommand(),
     statusCommand(),
     downCommand(),
   ]) {

@@ -25,6 +25,8 @@ export interface ClusterRecord {
   namespaces: string[];
   nodes: Plan["nodes"];
   pods: { key: string; netns: string; node: string; ip: string }[];
+  /** The manifests it was built from (absolute paths), for commands that need the model again. */
+  sources: string[];
   /** Processes podnet started, with their start time (field 22 of /proc/PID/stat) to recognise them. */
   processes: { pid: number; start: string; what: string }[];
 }
@@ -106,6 +108,8 @@ export function alive(p: { pid: number; start: string }): boolean {
 }
 
 export interface UpOptions {
+  /** The manifests the plan comes from, recorded for `probe`. */
+  sources?: string[];
   /** Called with (done, total) as pods are set up. */
   progress?: (what: string, done: number, total: number) => void;
 }
@@ -119,6 +123,7 @@ export function up(plan: Plan, opts: UpOptions = {}): ClusterRecord {
     namespaces: namespacesOf(plan),
     nodes: plan.nodes,
     pods: plan.pods.map(({ key, netns, node, ip }) => ({ key, netns, node, ip })),
+    sources: opts.sources ?? [],
     processes: [],
   };
   // Recorded before anything exists, so that a crash in the middle leaves a record to remove by.
@@ -165,14 +170,66 @@ export function up(plan: Plan, opts: UpOptions = {}): ClusterRecord {
   }
 }
 
-/** The built listener program: next to this file in dist/, or in dist/ when this runs from src/ (tests). */
-const LISTENER = (() => {
+/** A built program of this folder: next to this file in dist/, or in dist/ when this runs from src/ (tests). */
+function program(name: string): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const js = join(here, "listener.js");
-  return existsSync(js)
-    ? js
-    : join(here, "..", "..", "..", "dist", "src", "adapters", "linux", "listener.js");
-})();
+  const js = join(here, `${name}.js`);
+  return existsSync(js) ? js : join(here, "..", "..", "..", "dist", "src", "adapters", "linux", `${name}.js`);
+}
+const LISTENER = program("listener");
+
+type ProbeResult = { ok: boolean; answer?: unknown; error?: string };
+
+/**
+ * Run probes from inside pods: one prober process per source pod (./prober.ts), four pods at a time.
+ * Resolves to the results by target id.
+ */
+export async function runProbes(
+  record: ClusterRecord,
+  targets: { id: number; from: string; ip: string; port: number; protocol: "TCP" | "UDP" }[],
+  timeoutMs: number,
+): Promise<Map<number, ProbeResult>> {
+  const bySource = new Map<string, typeof targets>();
+  for (const t of targets) (bySource.get(t.from) ?? bySource.set(t.from, []).get(t.from)!).push(t);
+  const results = new Map<number, ProbeResult>();
+  const queue = [...bySource];
+  const worker = async () => {
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      const [from, list] = item;
+      const netns = record.pods.find((p) => p.key === from)?.netns;
+      if (!netns) {
+        for (const t of list)
+          results.set(t.id, { ok: false, error: `${from} is not a pod of cluster ${record.cluster}` });
+        continue;
+      }
+      const targetsJson = JSON.stringify(
+        list.map(({ id, ip, port, protocol }) => ({ id, ip, port, protocol })),
+      );
+      const out = await new Promise<string>((resolve) => {
+        const child = spawn(
+          "ip",
+          ["netns", "exec", netns, process.execPath, program("prober"), targetsJson, String(timeoutMs)],
+          { stdio: ["ignore", "pipe", "ignore"] },
+        );
+        let text = "";
+        child.stdout.on("data", (d) => {
+          text += d;
+        });
+        child.on("close", () => resolve(text));
+      });
+      let parsed: (ProbeResult & { id: number })[] = [];
+      try {
+        parsed = JSON.parse(out);
+      } catch {
+        // the prober did not finish: every target of this pod counts as unanswered
+      }
+      for (const t of list)
+        results.set(t.id, parsed.find((r) => r.id === t.id) ?? { ok: false, error: "prober failed" });
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  return results;
+}
 
 function waitForStart(pid: number): string | undefined {
   for (let i = 0; i < 50; i++) {

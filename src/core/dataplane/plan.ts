@@ -5,7 +5,8 @@
  *
  *   podnet-<cluster>-u    the underlay: bridge ul0 (the nodeNetwork's gateway address), one veth per node
  *   podnet-<cluster>-nI   node I: eth0 (node IP) ═ underlay; cni0; flannel.1 (vxlan) or routes via
- *                         other nodes (host-gw); kube-proxy's ruleset (`podnet rules`), loaded as printed
+ *                         other nodes (host-gw); kube-proxy's ruleset (`podnet rules`), loaded as printed;
+ *                         the NetworkPolicy ruleset (./policy-rules.ts)
  *   podnet-<cluster>-pJ   pod J: eth0 (pod IP) ═ vethXXXXXXXX on its node's cni0
  *
  * Every command names the namespace it runs in; nothing runs in the machine's own namespace. Links
@@ -24,6 +25,7 @@ import {
 import type { Protocol } from "../model/k8s.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
 import { renderNftables } from "../proxy/nftables.ts";
+import { compilePolicies, renderPolicyRules } from "./policy-rules.ts";
 
 export const PREFIX = "podnet-";
 export const UNDERLAY_BRIDGE = "ul0";
@@ -46,7 +48,10 @@ export interface Plan {
   /** In order: `ip -batch` lines (with `-n netns`) and `bridge -batch` lines. */
   steps: { tool: "ip" | "bridge"; netns: string; lines: string[] }[];
   sysctls: { netns: string; key: string; value: string }[];
-  /** One kube-proxy ruleset per node namespace, exactly as `podnet rules` prints it. */
+  /**
+   * Per node namespace, kube-proxy's ruleset exactly as `podnet rules` prints it, then the policy
+   * ruleset (./policy-rules.ts).
+   */
   nft: { netns: string; text: string }[];
 }
 
@@ -69,6 +74,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   const nodes: Plan["nodes"] = [];
   const pods: PlannedPod[] = [];
 
+  const policies = compilePolicies(state);
   const gateway = cfg.nodeNetwork.prefix < 31 ? cfg.nodeNetwork.nth(1) : undefined;
   const ul = ["link set lo up", `link add ${UNDERLAY_BRIDGE} type bridge`];
   if (gateway !== undefined)
@@ -137,7 +143,10 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
       { netns, key: "net.ipv4.ip_forward", value: "1" },
       { netns, key: "net.ipv4.conf.all.rp_filter", value: "0" },
     );
-    nft.push({ netns, text: renderNftables(state, node) });
+    nft.push(
+      { netns, text: renderNftables(state, node) },
+      { netns, text: renderPolicyRules(policies, state, node) },
+    );
   });
   // Pod namespaces exist before the node links their veths into them; the node's veth ends exist before
   // the pods configure theirs.

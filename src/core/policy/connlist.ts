@@ -75,7 +75,7 @@ export function rangeCuts(
 }
 
 /** The disjoint ranges the cuts (the policies' own, plus any extra) make of 0.0.0.0/0. */
-function ranges(
+export function outsideRanges(
   state: ClusterState,
   engine: PolicyEngine,
   direction: "ingress" | "egress",
@@ -243,8 +243,8 @@ export interface ConnlistOptions {
 export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Connection[] {
   const engine = new PolicyEngine(state);
   const owner = workloadOf(state);
-  const sources = ranges(state, engine, "ingress", opts.cuts?.ingress);
-  const destinations = ranges(state, engine, "egress", opts.cuts?.egress);
+  const sources = outsideRanges(state, engine, "ingress", opts.cuts?.ingress);
+  const destinations = outsideRanges(state, engine, "egress", opts.cuts?.egress);
   // One engine for pods and outside ranges: each range is an address class (its first address).
   const reach = new Reachability(state, {
     engine,

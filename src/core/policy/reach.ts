@@ -313,6 +313,20 @@ export class Reachability {
   }
 
   /**
+   * The atoms (a bitset over `atoms`) on which a profile lets a peer class in (ingress: a source) or
+   * out (egress: a destination).
+   */
+  admitted(direction: "ingress" | "egress", profile: number, peer: number): Bits {
+    const p = (direction === "ingress" ? this.ingress : this.egress)[profile];
+    const words = (this.atoms.length + 31) >>> 5;
+    const out = empty(this.atoms.length);
+    p.rows.forEach((row, r) => {
+      if (has(row, peer)) orInto(out, atomMask(p, r, words));
+    });
+    return out;
+  }
+
+  /**
    * Every class `s` may open a connection to, with the atoms it may use (a bitset over `atoms`):
    * `visit(d, atoms)` once per destination class with at least one atom.
    */

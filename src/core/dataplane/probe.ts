@@ -1,0 +1,155 @@
+/**
+ * What `podnet probe` asks the kernel and what the simulator predicts for it: one case per source pod,
+ * destination pod and declared container port (TCP, UDP), and with `toServices` one per source pod and
+ * Service ClusterIP port. A case's prediction comes from the tracer (routes, kube-proxy, policy), per
+ * endpoint for Services; `judge` compares it with what a real connection got.
+ *
+ *   pod → pod:      allowed ⇔ the trace delivers it; then the pod that answers and the client address it
+ *                   saw must be the trace's
+ *   pod → Service:  the backend that answers must be one whose trace delivers, with that trace's client
+ *                   address; no answer is a disagreement only when every backend's trace delivers.
+ *                   Services whose backends are not pods (the API server) are not probed.
+ */
+import type { ClusterState } from "../control/state.ts";
+import type { Protocol } from "../model/k8s.ts";
+import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
+import { Network } from "../sim/network.ts";
+import { type Source, trace } from "../sim/trace.ts";
+
+export interface ProbeCase {
+  id: number;
+  /** `ns/name` of the source pod. */
+  from: string;
+  /** What was asked: `ns/pod:port/PROTO` or `ns/service:port/PROTO`. */
+  to: string;
+  ip: string;
+  port: number;
+  protocol: "TCP" | "UDP";
+  service?: string;
+  /** Per backend pod whose trace delivers: the client address it sees. */
+  allowed: Map<string, string>;
+  /** How many backends the Service has (1 for a pod). */
+  backends: number;
+  /** Why the simulator denies it, when it does. */
+  reason?: string;
+}
+
+export interface ProbeOptions {
+  protocol?: "TCP" | "UDP";
+  port?: number;
+  toServices?: boolean;
+}
+
+export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeCase[] {
+  const net = new Network(state);
+  const cases: ProbeCase[] = [];
+  const pods = state.pods.filter(
+    (p) =>
+      p.status?.podIP && !p.spec.hostNetwork && p.status.phase !== "Succeeded" && p.status.phase !== "Failed",
+  );
+  const keep = (protocol: Protocol, port: number) =>
+    (protocol === "TCP" || protocol === "UDP") &&
+    (!opts.protocol || opts.protocol === protocol) &&
+    (opts.port === undefined || opts.port === port);
+  const run = (
+    source: Source,
+    ip: string,
+    port: number,
+    protocol: Protocol,
+    endpoint?: Parameters<typeof trace>[1]["endpoint"],
+  ) => trace(net, { source, dst: parseIPv4(ip)!, dport: port, protocol, ...(endpoint ? { endpoint } : {}) });
+  for (const src of pods) {
+    const from = `${src.metadata.namespace}/${src.metadata.name}`;
+    const source: Source = { kind: "pod", pod: src };
+    for (const dst of pods) {
+      if (dst === src) continue;
+      const to = `${dst.metadata.namespace}/${dst.metadata.name}`;
+      for (const c of dst.spec.containers)
+        for (const p of c.ports ?? []) {
+          const protocol = p.protocol ?? "TCP";
+          if (!keep(protocol, p.containerPort)) continue;
+          const r = run(source, dst.status!.podIP!, p.containerPort, protocol);
+          const allowed = new Map<string, string>();
+          if (r.verdict === "delivered" && r.delivered?.pod)
+            allowed.set(r.delivered.pod, ipOf(r.delivered.seenSource));
+          cases.push({
+            id: cases.length,
+            from,
+            to: `${to}:${p.containerPort}/${protocol}`,
+            ip: dst.status!.podIP!,
+            port: p.containerPort,
+            protocol: protocol as "TCP" | "UDP",
+            allowed,
+            backends: 1,
+            ...(allowed.size ? {} : { reason: r.reason }),
+          });
+        }
+    }
+    if (!opts.toServices) continue;
+    for (const svc of state.services) {
+      const vip = svc.spec.clusterIP;
+      if (!vip || vip === "None") continue;
+      for (const sp of svc.spec.ports ?? []) {
+        const protocol = sp.protocol ?? "TCP";
+        if (!keep(protocol, sp.port)) continue;
+        const info = net.proxy.frontendAt(parseIPv4(vip)!, protocol, sp.port)?.info;
+        // Backends that are pods: others (the API server on a node) have no listener in the data plane.
+        const endpoints = info?.endpoints.filter((e) => e.ready && e.pod) ?? [];
+        if (endpoints.length === 0) continue;
+        const allowed = new Map<string, string>();
+        let reason: string | undefined;
+        for (const e of endpoints) {
+          const r = run(source, vip, sp.port, protocol, e);
+          if (r.verdict === "delivered" && r.delivered?.pod)
+            allowed.set(r.delivered.pod, ipOf(r.delivered.seenSource));
+          else reason ??= `${formatIPv4(e.ip)}:${e.port}: ${r.reason}`;
+        }
+        const name = `${svc.metadata.namespace}/${svc.metadata.name}`;
+        cases.push({
+          id: cases.length,
+          from,
+          to: `${name}:${sp.port}/${protocol}`,
+          ip: vip,
+          port: sp.port,
+          protocol: protocol as "TCP" | "UDP",
+          service: name,
+          allowed,
+          backends: endpoints.length,
+          ...(reason ? { reason } : {}),
+        });
+      }
+    }
+  }
+  return cases;
+}
+
+export interface KernelResult {
+  ok: boolean;
+  answer?: { pod?: string; client?: string } | string;
+  error?: string;
+}
+
+export interface Judgement {
+  agree: boolean;
+  kernel: string;
+  simulator: string;
+}
+
+/** Compare one real connection with the prediction. */
+export function judge(c: ProbeCase, k: KernelResult): Judgement {
+  const answer = typeof k.answer === "object" ? k.answer : undefined;
+  const kernel = k.ok
+    ? `answered by ${answer?.pod ?? "?"}, client ${answer?.client ?? "?"}`
+    : `no answer (${k.error ?? "?"})`;
+  const simulator =
+    c.allowed.size === 0
+      ? `denied${c.reason ? `: ${c.reason}` : ""}`
+      : `allowed: ${[...c.allowed].map(([pod, client]) => `${pod} sees ${client}`).join(", ")}${c.allowed.size < c.backends ? ` (${c.backends - c.allowed.size} of ${c.backends} backends denied)` : ""}`;
+  if (!k.ok) return { agree: c.allowed.size < c.backends, kernel, simulator };
+  const want = answer?.pod ? c.allowed.get(answer.pod) : undefined;
+  return { agree: want !== undefined && ipOf(answer?.client ?? "") === want, kernel, simulator };
+}
+
+function ipOf(hostPort: string): string {
+  return hostPort.split(":")[0];
+}

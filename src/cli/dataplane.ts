@@ -44,7 +44,7 @@ export function upCommand(): Command {
     .description("build the cluster for real: a network namespace per node and pod, as root")
     .option("--name <cluster>", "cluster name (default: the Cluster object's metadata.name)");
   addInputOptions(cmd);
-  return cmd.action((opts: InputOptions & { name?: string }) => {
+  return cmd.action(async (opts: InputOptions & { name?: string }) => {
     const state = loadOrExit(opts.filename);
     const name = clusterName(opts.name, state.config.name);
     requireDataPlane();
@@ -57,7 +57,7 @@ export function upCommand(): Command {
     const started = performance.now();
     const tty = process.stderr.isTTY === true;
     try {
-      const record = up(plan, {
+      const record = await up(plan, {
         sources: opts.filename.filter((f) => f !== "-").map((f) => resolve(f)),
         progress: tty
           ? (what, done, total) => process.stderr.write(`\r${what}: ${done}/${total}\x1b[K`)
@@ -65,7 +65,7 @@ export function upCommand(): Command {
       });
       if (tty) process.stderr.write("\r\x1b[K");
       process.stdout.write(
-        `cluster ${name} is up: ${record.nodes.length} nodes, ${record.pods.length} pods, ${record.processes.length} listeners, ${record.namespaces.length} network namespaces (${((performance.now() - started) / 1000).toFixed(2)} s)\n`,
+        `cluster ${name} is up: ${record.nodes.length} nodes, ${record.pods.length} pods, ${record.namespaces.length} network namespaces, listeners on ${plan.pods.reduce((n, p) => n + p.ports.filter((x) => x.protocol !== "SCTP").length, 0)} ports (${((performance.now() - started) / 1000).toFixed(2)} s)\n`,
       );
     } catch (e) {
       if (tty) process.stderr.write("\r\x1b[K");
@@ -132,9 +132,9 @@ export function statusCommand(): Command {
           continue;
         }
         const ns = r.namespaces.filter((n) => present.has(n)).length;
-        const listeners = r.processes.filter(alive).length;
+        const listeners = r.processes.every(alive) ? "running" : "NOT running";
         process.stdout.write(
-          `${c}: ${r.nodes.length} nodes, ${r.pods.length} pods; ${ns}/${r.namespaces.length} namespaces, ${listeners}/${r.processes.length} listeners alive; up since ${r.createdAt}\n`,
+          `${c}: ${r.nodes.length} nodes, ${r.pods.length} pods; ${ns}/${r.namespaces.length} namespaces; listeners ${listeners}; up since ${r.createdAt}\n`,
         );
       }
     });

@@ -12,7 +12,7 @@
  * `bridge -n NS` or `ip netns exec NS …`.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { namespacesOf, type Plan, PREFIX } from "../../core/dataplane/plan.ts";
@@ -115,7 +115,7 @@ export interface UpOptions {
 }
 
 /** Build the cluster; on any failure remove what was made and rethrow. Replaces a running cluster. */
-export function up(plan: Plan, opts: UpOptions = {}): ClusterRecord {
+export async function up(plan: Plan, opts: UpOptions = {}): Promise<ClusterRecord> {
   down(plan.cluster);
   const record: ClusterRecord = {
     cluster: plan.cluster,
@@ -140,28 +140,9 @@ export function up(plan: Plan, opts: UpOptions = {}): ClusterRecord {
     for (const s of plan.sysctls)
       run("ip", ["netns", "exec", s.netns, "sysctl", "-q", "-w", `${s.key}=${s.value}`]);
     for (const r of plan.nft) run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], r.text);
-    plan.pods.forEach((pod, i) => {
-      const ports = pod.ports.filter((p) => p.protocol !== "SCTP");
-      if (ports.length === 0) return;
-      const child = spawn(
-        "ip",
-        [
-          "netns",
-          "exec",
-          pod.netns,
-          process.execPath,
-          LISTENER,
-          JSON.stringify({ pod: pod.key, node: pod.node, ip: pod.ip, ports }),
-        ],
-        { detached: true, stdio: ["ignore", "ignore", openSync("/dev/null", "w")] },
-      );
-      child.unref();
-      if (child.pid !== undefined) {
-        const start = waitForStart(child.pid);
-        if (start) record.processes.push({ pid: child.pid, start, what: `listener ${pod.key}` });
-      }
-      opts.progress?.("pod listeners", i + 1, plan.pods.length);
-    });
+    const listener = await startListeners(plan);
+    if (listener) record.processes.push(listener);
+    opts.progress?.("pod listeners", plan.pods.length, plan.pods.length);
     writeRecord(record);
     return record;
   } catch (e) {
@@ -177,6 +158,125 @@ function program(name: string): string {
   return existsSync(js) ? js : join(here, "..", "..", "..", "dist", "src", "adapters", "linux", `${name}.js`);
 }
 const LISTENER = program("listener");
+
+/**
+ * Opens every pod's listening sockets inside the pod's namespace, then becomes the listener program
+ * with all of them: perl (Debian's perl-base, on every Debian system) enters each namespace with
+ * setns(2), binds, keeps the descriptors open across exec and runs node on them. One process serves
+ * every pod. Arguments: the setns syscall number, then `netns-path protocol port` triples, `--`, the
+ * command.
+ */
+const OPEN_SOCKETS = `
+use strict; use Socket;
+$^F = 1 << 20;
+my $nr = shift @ARGV; my (@fds, @keep);
+while (@ARGV && $ARGV[0] ne "--") {
+  my ($path, $proto, $port) = splice(@ARGV, 0, 3);
+  open(my $ns, "<", $path) or die "open $path: $!\n";
+  syscall($nr, fileno($ns), 0x40000000) == 0 or die "setns $path: $!\n";
+  close($ns);
+  my $s;
+  if ($proto eq "TCP") {
+    socket($s, PF_INET, SOCK_STREAM, 0) or die "socket: $!\n";
+    setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
+    bind($s, pack_sockaddr_in($port, INADDR_ANY)) or die "bind $path TCP $port: $!\n";
+    listen($s, 1024) or die "listen: $!\n";
+  } else {
+    socket($s, PF_INET, SOCK_DGRAM, 0) or die "socket: $!\n";
+    bind($s, pack_sockaddr_in($port, INADDR_ANY)) or die "bind $path UDP $port: $!\n";
+  }
+  push @fds, fileno($s); push @keep, $s;
+}
+shift @ARGV;
+$ENV{PODNET_FDS} = join(",", @fds);
+exec { $ARGV[0] } @ARGV or die "exec: $!\n";
+`;
+
+/** setns(2) by machine: the numbers differ per architecture. */
+const SETNS: Record<string, number> = {
+  x64: 308,
+  arm64: 268,
+  arm: 375,
+  ia32: 346,
+  riscv64: 268,
+  ppc64: 350,
+  s390x: 339,
+};
+
+/** Start the one listener process for every pod; resolves when it listens (or rejects with why not). */
+async function startListeners(plan: Plan): Promise<{ pid: number; start: string; what: string } | undefined> {
+  const spec = plan.pods
+    .map((pod) => ({
+      pod: pod.key,
+      node: pod.node,
+      ip: pod.ip,
+      netns: pod.netns,
+      ports: pod.ports.filter((p) => p.protocol !== "SCTP"),
+    }))
+    .filter((p) => p.ports.length > 0);
+  if (spec.length === 0) return undefined;
+  const nr = SETNS[process.arch];
+  if (nr === undefined)
+    throw new DataPlaneError(`pod listeners: no setns syscall number known for ${process.arch}`);
+  mkdirSync(STATE_DIR, { recursive: true });
+  const specFile = join(STATE_DIR, `${plan.cluster}.ports`);
+  writeFileSync(specFile, JSON.stringify(spec));
+  const triples = spec.flatMap((p) =>
+    p.ports.flatMap((x) => [`/run/netns/${p.netns}`, x.protocol, String(x.port)]),
+  );
+  const child = spawn(
+    "sh",
+    [
+      "-c",
+      'ulimit -n 1048576 2>/dev/null || ulimit -n 65536; exec "$@"',
+      "sh",
+      "perl",
+      "-e",
+      OPEN_SOCKETS,
+      String(nr),
+      ...triples,
+      "--",
+      process.execPath,
+      LISTENER,
+      specFile,
+    ],
+    { detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const ready = await new Promise<string | undefined>((resolve) => {
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => resolve("the listeners did not start within 60 s"), 60000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("ready\n")) {
+        clearTimeout(timer);
+        resolve(undefined);
+      }
+    });
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve(`the listeners exited (${code}): ${err.trim().split("\n").slice(-3).join("; ")}`);
+    });
+  });
+  child.stdout.destroy();
+  child.stderr.destroy();
+  child.unref();
+  const start = child.pid !== undefined ? startTime(child.pid) : undefined;
+  if (ready !== undefined || child.pid === undefined || !start) {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(child.pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    throw new DataPlaneError(`pod listeners: ${ready ?? "did not start"}`);
+  }
+  return { pid: child.pid, start, what: `listeners of ${spec.length} pods` };
+}
 
 type ProbeResult = { ok: boolean; answer?: unknown; error?: string };
 
@@ -231,14 +331,6 @@ export async function runProbes(
   return results;
 }
 
-function waitForStart(pid: number): string | undefined {
-  for (let i = 0; i < 50; i++) {
-    const s = startTime(pid);
-    if (s) return s;
-  }
-  return undefined;
-}
-
 /** Remove a cluster: its processes, every namespace with its prefix, its state file. Idempotent. */
 export function down(
   cluster: string,
@@ -277,5 +369,6 @@ export function down(
       input: `${gone.map((n) => `netns del ${n}`).join("\n")}\n`,
     });
   rmSync(stateFile(cluster), { force: true });
+  rmSync(join(STATE_DIR, `${cluster}.ports`), { force: true });
   return { namespaces: gone.length, processes };
 }

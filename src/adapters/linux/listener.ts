@@ -1,35 +1,50 @@
 /**
- * A pod's listeners: one TCP and one UDP socket per declared container port, in the pod's network
- * namespace (started there by `ip netns exec`). Each answers who it is and whom it sees:
+ * Every pod's listeners in one process. Its sockets were opened inside each pod's network namespace
+ * before this program started (./dataplane.ts: OPEN_SOCKETS) and arrive as inherited descriptors:
+ * `PODNET_FDS` lists them in the order of the spec file's pods and ports (argv[2]). Each answers who it
+ * is and whom it sees:
  *
  *   {"pod":"ns/name","node":"node-1","container":"web","port":8080,"protocol":"TCP","ip":"10.244.1.5",
  *    "client":"10.244.0.3:41234"}
  *
  * TCP: one JSON line, then close; an HTTP request (curl) gets the same JSON as an HTTP/1.1 response.
  * UDP: the JSON as the reply datagram. `client` is the source address as received, so NAT shows.
- * Containers of a pod share its namespace, so `localhost` reaches them all.
+ * Containers of a pod share its namespace, so `localhost` reaches them all. Prints `ready` once every
+ * socket is served.
  */
 import dgram from "node:dgram";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 
-interface Spec {
+interface PodSpec {
   pod: string;
   node: string;
   ip: string;
   ports: { container: string; name?: string; port: number; protocol: "TCP" | "UDP" }[];
 }
 
-const spec = JSON.parse(process.argv[2] ?? "{}") as Spec;
+const pods = JSON.parse(readFileSync(process.argv[2], "utf8")) as PodSpec[];
+const fds = (process.env.PODNET_FDS ?? "").split(",").filter(Boolean).map(Number);
+const listeners = pods.flatMap((pod) => pod.ports.map((port) => ({ pod, port })));
+if (fds.length !== listeners.length) {
+  process.stderr.write(`listener: ${fds.length} sockets for ${listeners.length} ports\n`);
+  process.exit(2);
+}
 
-for (const p of spec.ports) {
+let pending = listeners.length;
+const listening = () => {
+  if (--pending === 0) process.stdout.write("ready\n");
+};
+
+listeners.forEach(({ pod, port: p }, i) => {
   const answer = (client: string) =>
     JSON.stringify({
-      pod: spec.pod,
-      node: spec.node,
+      pod: pod.pod,
+      node: pod.node,
       container: p.container,
       port: p.port,
       protocol: p.protocol,
-      ip: spec.ip,
+      ip: pod.ip,
       client,
     });
   if (p.protocol === "TCP") {
@@ -55,12 +70,13 @@ for (const p of spec.ports) {
         socket.on("error", () => socket.destroy());
         socket.setTimeout(5000, () => socket.destroy());
       })
-      .listen(p.port, "0.0.0.0");
+      .listen({ fd: fds[i] }, listening);
   } else {
     const sock = dgram.createSocket("udp4");
     sock.on("message", (_msg, rinfo) => {
       sock.send(answer(`${rinfo.address}:${rinfo.port}`), rinfo.port, rinfo.address);
     });
-    sock.bind(p.port, "0.0.0.0");
+    sock.bind({ fd: fds[i] }, listening);
   }
-}
+});
+if (listeners.length === 0) process.stdout.write("ready\n");

@@ -93,6 +93,10 @@ describe("data plane plan", () => {
       lines.some((l) => / type bridge_slave hairpin on$/.test(l)),
       "hairpin on pod ports",
     );
+    assert.ok(
+      lines.includes("link set cni0 mtu 1450") && lines.includes("link set eth0 mtu 1450"),
+      "VXLAN's 50 bytes off the pod MTU, as flannel does",
+    );
     assert.match(
       plan.nft[0].text,
       /^table ip kube-proxy/m,

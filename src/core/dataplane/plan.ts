@@ -19,6 +19,7 @@ import {
   type Namespace,
   nodeNamespace,
   podNamespace,
+  podNetworkMtu,
   podsOnNode,
   VXLAN_DEVICE,
 } from "../graph/devices.ts";
@@ -104,6 +105,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
       const veth = hostVethName(pod);
       lines.push(
         `link add ${veth} type veth peer name eth0 netns ${podNetns}`,
+        `link set ${veth} mtu ${podNetworkMtu(state)}`,
         `link set ${veth} master ${BRIDGE}`,
         // Hairpin, as flannel configures the bridge plugin: a pod reaching itself through its Service.
         `link set ${veth} type bridge_slave hairpin on`,
@@ -170,6 +172,7 @@ function interfaceLines(model: Namespace, name: string): string[] {
       `link add ${i.name} type vxlan id ${i.vxlan.vni} dstport ${i.vxlan.port} local ${formatIPv4(i.vxlan.local)} dev eth0 nolearning`,
     );
   if (i.mac) lines.push(`link set ${i.name} address ${i.mac}`);
+  if (i.mtu !== undefined) lines.push(`link set ${i.name} mtu ${i.mtu}`);
   for (const a of i.addresses) lines.push(`addr add ${formatIPv4(a.ip)}/${a.prefix} dev ${i.name}`);
   lines.push(`link set ${i.name} up`);
   return lines;

@@ -40,6 +40,13 @@ export interface Interface {
   peer?: string;
   /** vxlan: id, UDP port, local address. */
   vxlan?: { vni: number; port: number; local: IPv4 };
+  /** When not the kind's default: the pod network's MTU, lowered by the overlay's header. */
+  mtu?: number;
+}
+
+/** The MTU of the pod network (cni0, veths, pods' eth0): 1500 less the overlay's header, as flannel sets it. */
+export function podNetworkMtu(state: ClusterState): number {
+  return state.config.cni === "vxlan" ? 1450 : state.config.cni === "ipip" ? 1480 : 1500;
 }
 
 export interface Route {
@@ -129,7 +136,13 @@ export function nodeNamespace(
       mac: macFor(node.ip),
       addresses: [{ ip: node.ip, prefix: cfg.nodeNetwork.contains(node.ip) ? cfg.nodeNetwork.prefix : 32 }],
     },
-    { name: BRIDGE, kind: "bridge", mac: macFor(gw), addresses: [{ ip: gw, prefix: node.podCIDR.prefix }] },
+    {
+      name: BRIDGE,
+      kind: "bridge",
+      mac: macFor(gw),
+      addresses: [{ ip: gw, prefix: node.podCIDR.prefix }],
+      mtu: podNetworkMtu(state),
+    },
   ];
   const routes: Route[] = [];
   const neighbours: Neighbour[] = [];
@@ -175,6 +188,7 @@ export function nodeNamespace(
       master: BRIDGE,
       peer: `eth0@${pod.metadata.namespace}/${pod.metadata.name}`,
       addresses: [],
+      mtu: podNetworkMtu(state),
     });
     neighbours.push({ ip, mac: macFor(ip), dev: BRIDGE });
     fdb.push({ mac: macFor(ip), dev: BRIDGE, port: veth });
@@ -203,6 +217,7 @@ export function podNamespace(state: ClusterState, node: NodeState, pod: Pod): Na
         mac: macFor(ip),
         peer: hostVethName(pod),
         addresses: [{ ip, prefix: subnet.prefix }],
+        mtu: podNetworkMtu(state),
       },
     ],
     routes: sortRoutes(routes),
@@ -290,6 +305,7 @@ export function renderRoute(r: Route): string {
 }
 
 function mtuOf(i: Interface): number {
+  if (i.mtu !== undefined) return i.mtu;
   if (i.kind === "loopback") return 65536;
   if (i.kind === "vxlan") return 1450;
   if (i.kind === "ipip") return 1480;

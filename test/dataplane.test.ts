@@ -87,7 +87,9 @@ describe("data plane plan", () => {
       ),
     );
     assert.ok(
-      lines.some((l) => /^link add veth[0-9a-f]{8} type veth peer name eth0 netns podnet-t1-p\d+$/.test(l)),
+      lines.some((l) =>
+        /^link add veth[0-9a-f]{8} type veth peer name eth0 netns podnet-t1-p[0-9a-f]{8}$/.test(l),
+      ),
     );
     assert.ok(
       lines.some((l) => / type bridge_slave hairpin on$/.test(l)),
@@ -338,6 +340,65 @@ describe("the cluster for real", { skip }, () => {
         `both outcomes are exercised: ${JSON.stringify(outcomes)}`,
       );
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("apply changes only what changed, and up on a running cluster reconciles it; probe agrees after each", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-apply-"));
+    try {
+      cpSync("examples/articles", dir, { recursive: true });
+      const app = join(dir, "app.yaml");
+      // One more api replica; the database opens to every pod of the namespace.
+      writeFileSync(
+        app,
+        readFileSync(app, "utf8")
+          .replace("replicas: 2", "replicas: 3")
+          .replace(
+            /ingress:\n(\s+)- from:\n\s+- podSelector:\n\s+matchLabels:\n\s+app-component: api/,
+            "ingress:\n$1- from:\n$1    - podSelector: {}",
+          ),
+      );
+      assert.notEqual(readFileSync(app, "utf8"), readFileSync("examples/articles/app.yaml", "utf8"));
+      const up = podnet(["up", "-f", "examples/articles", "--name", "pnapply"]);
+      assert.equal(up.code, 0, up.err);
+      const before = new Set(listNamespaces());
+      const r = podnet(["apply", "-f", dir, "--name", "pnapply"]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /^cluster pnapply synced in \d+ ms: \d+ pods added .*default\/api-/);
+      const after = new Set(listNamespaces());
+      const kept = [...before].filter((n) => after.has(n) && n.startsWith("podnet-pnapply-"));
+      assert.ok(kept.length >= 8, `unchanged pods keep their namespaces (${kept.length})`);
+      const probe = (what: string) => {
+        const p = podnet(["probe", "--name", "pnapply", "--to-services", "--timeout", "400", "-o", "json"]);
+        const out = JSON.parse(p.out) as {
+          probes: { agree: boolean; from: string; to: string; kernel: string }[];
+        };
+        assert.deepEqual(
+          out.probes.filter((x) => !x.agree).map((x) => `${x.from} → ${x.to}: ${x.kernel}`),
+          [],
+          what,
+        );
+        return out.probes;
+      };
+      const opened = probe("after apply");
+      assert.ok(
+        opened.some(
+          (x) => x.from === "default/pod1" && x.to.includes("database") && x.kernel.startsWith("answered"),
+        ),
+        "the new policy lets pod1 in",
+      );
+      const again = podnet(["up", "-f", "examples/articles", "--name", "pnapply"]);
+      assert.equal(again.code, 0, again.err);
+      const closed = probe("after up reconciled back");
+      assert.ok(
+        closed.some(
+          (x) => x.from === "default/pod1" && x.to.includes("database") && x.kernel.startsWith("no answer"),
+        ),
+        "the old policy is back",
+      );
+    } finally {
+      podnet(["down", "--name", "pnapply"]);
       rmSync(dir, { recursive: true, force: true });
     }
   });

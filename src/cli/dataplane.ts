@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import {
   alive,
+  apply,
   DataPlaneError,
   dataPlaneUnavailable,
   down,
@@ -255,4 +256,48 @@ export function probeCommand(): Command {
       }
       if (disagreements.length > 0) throw new CliExit(EXIT_FAILED);
     });
+}
+
+export function applyCommand(): Command {
+  const cmd = new Command("apply")
+    .description(
+      "change a running cluster to new manifests, touching only what changed; reports how long it took",
+    )
+    .option("--name <cluster>", "cluster name (default: the Cluster object's metadata.name)");
+  addInputOptions(cmd);
+  return cmd.action(async (opts: InputOptions & { name?: string }) => {
+    const state = loadOrExit(opts.filename);
+    const name = clusterName(opts.name, state.config.name);
+    requireDataPlane();
+    if (!readRecord(name))
+      throw new CliExit(
+        EXIT_BAD_INPUT,
+        `error: cluster ${name} is not running; start it with podnet up -f …`,
+      );
+    let plan: ReturnType<typeof planCluster>;
+    try {
+      plan = planCluster(state, name);
+    } catch (e) {
+      throw new CliExit(EXIT_BAD_INPUT, `error: ${(e as Error).message}`);
+    }
+    try {
+      const { report } = await apply(plan, {
+        sources: opts.filename.filter((f) => f !== "-").map((f) => resolve(f)),
+      });
+      const list = (xs: string[]) =>
+        xs.length ? ` (${xs.slice(0, 5).join(", ")}${xs.length > 5 ? ", …" : ""})` : "";
+      process.stdout.write(
+        report.rebuilt
+          ? `cluster ${name} rebuilt (its nodes changed) in ${report.ms.toFixed(0)} ms\n`
+          : `cluster ${name} synced in ${report.ms.toFixed(0)} ms: ${report.added.length} pods added${list(report.added)}, ${report.removed.length} removed${list(report.removed)}; rules replaced on ${report.nodes} nodes; listeners restarted\n`,
+      );
+    } catch (e) {
+      if (e instanceof DataPlaneError)
+        throw new CliExit(
+          EXIT_FAILED,
+          `error: ${e.message}\nthe cluster was removed (nothing half-applied is left); run podnet up again`,
+        );
+      throw e;
+    }
+  });
 }

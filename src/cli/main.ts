@@ -7,7 +7,14 @@ import { Command, CommanderError } from "commander";
 import { checkCommand } from "./check.ts";
 import { CliExit, EXIT_BAD_INPUT, packageVersion } from "./common.ts";
 import { connlistCommand } from "./connlist.ts";
-import { downCommand, execCommand, probeCommand, statusCommand, upCommand } from "./dataplane.ts";
+import {
+  applyCommand,
+  downCommand,
+  execCommand,
+  probeCommand,
+  statusCommand,
+  upCommand,
+} from "./dataplane.ts";
 import { demoCommand } from "./demo.ts";
 import { diffCommand } from "./diff.ts";
 import { explainCommand } from "./explain.ts";
@@ -43,6 +50,7 @@ export function buildProgram(): Command {
     upCommand(),
     execCommand(),
     probeCommand(),
+    applyCommand(),
     statusCommand(),
     downCommand(),
   ]) {

@@ -78,7 +78,7 @@ export function knownClusters(): string[] {
   if (existsSync(STATE_DIR))
     for (const f of readdirSync(STATE_DIR)) if (f.endsWith(".json")) names.add(f.slice(0, -5));
   for (const ns of listNamespaces()) {
-    const m = /^podnet-(.+)-(u|n\d+|p\d+)$/.exec(ns);
+    const m = /^podnet-(.+)-(u|n\d+|p[0-9a-f]{8})$/.exec(ns);
     if (m) names.add(m[1]);
   }
   return [...names].sort();
@@ -116,6 +116,15 @@ export interface UpOptions {
 
 /** Build the cluster; on any failure remove what was made and rethrow. Replaces a running cluster. */
 export async function up(plan: Plan, opts: UpOptions = {}): Promise<ClusterRecord> {
+  // A running cluster of that name is brought to the plan instead of rebuilt.
+  const running = readRecord(plan.cluster);
+  if (running && new Set(listNamespaces()).has(running.namespaces[0] ?? ""))
+    return (await apply(plan, opts)).record;
+  return build(plan, opts);
+}
+
+/** Build from nothing (whatever of the cluster exists is removed first). */
+async function build(plan: Plan, opts: UpOptions): Promise<ClusterRecord> {
   down(plan.cluster);
   const record: ClusterRecord = {
     cluster: plan.cluster,
@@ -329,6 +338,105 @@ export async function runProbes(
   };
   await Promise.all(Array.from({ length: 4 }, worker));
   return results;
+}
+
+export interface ApplyReport {
+  /** The nodes changed (names, addresses, podCIDRs, cni): the cluster was rebuilt. */
+  rebuilt: boolean;
+  added: string[];
+  removed: string[];
+  /** Nodes whose rulesets were replaced. */
+  nodes: number;
+  ms: number;
+}
+
+/**
+ * Bring a running cluster to a new plan, touching only what changed: namespaces and veths of pods that
+ * came, went or moved; every node's rulesets, each replaced in one `nft -f` transaction; the listener
+ * process, restarted on the new set of ports. Node changes rebuild the cluster. A failure removes the
+ * cluster (nothing half-applied stays) and rethrows.
+ */
+export async function apply(
+  plan: Plan,
+  opts: UpOptions = {},
+): Promise<{ record: ClusterRecord; report: ApplyReport }> {
+  const t0 = performance.now();
+  const old = readRecord(plan.cluster);
+  if (!old) throw new DataPlaneError(`cluster ${plan.cluster} is not running; start it with podnet up`);
+  if (JSON.stringify(old.nodes) !== JSON.stringify(plan.nodes)) {
+    const record = await build(plan, opts);
+    return {
+      record,
+      report: {
+        rebuilt: true,
+        added: plan.pods.map((p) => p.key),
+        removed: [],
+        nodes: plan.nodes.length,
+        ms: performance.now() - t0,
+      },
+    };
+  }
+  const same = (
+    a: { netns: string; node: string; ip: string },
+    b: { netns: string; node: string; ip: string },
+  ) => a.netns === b.netns && a.node === b.node && a.ip === b.ip;
+  const before = new Map(old.pods.map((p) => [p.key, p]));
+  const after = new Map(plan.pods.map((p) => [p.key, p]));
+  const removed = old.pods.filter((p) => !after.has(p.key) || !same(p, after.get(p.key)!));
+  const added = plan.pods.filter((p) => !before.has(p.key) || !same(before.get(p.key)!, p));
+  const record: ClusterRecord = {
+    ...old,
+    namespaces: namespacesOf(plan),
+    pods: plan.pods.map(({ key, netns, node, ip }) => ({ key, netns, node, ip })),
+    sources: opts.sources ?? old.sources,
+  };
+  // Recorded first with both old and new namespaces, so that a crash leaves nothing unrecorded.
+  writeRecord({ ...record, namespaces: [...new Set([...old.namespaces, ...record.namespaces])] });
+  try {
+    if (removed.length)
+      run("ip", ["-force", "-batch", "-"], `${removed.map((p) => `netns del ${p.netns}`).join("\n")}\n`);
+    if (added.length) run("ip", ["-batch", "-"], `${added.map((p) => `netns add ${p.netns}`).join("\n")}\n`);
+    for (const n of plan.nodes) {
+      const lines = added.filter((p) => p.node === n.name).flatMap((p) => p.nodeLines);
+      if (lines.length) run("ip", ["-n", n.netns, "-batch", "-"], `${lines.join("\n")}\n`);
+    }
+    for (const p of added) run("ip", ["-n", p.netns, "-batch", "-"], `${p.podLines.join("\n")}\n`);
+    // The rulesets are replaced whole: kube-proxy's table is dropped and reloaded in the same transaction.
+    for (const r of plan.nft) {
+      const text = r.text.startsWith("table ip kube-proxy")
+        ? `table ip kube-proxy\ndelete table ip kube-proxy\n${r.text}`
+        : r.text;
+      run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], text);
+    }
+    for (const p of old.processes)
+      if (alive(p)) {
+        try {
+          process.kill(p.pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+    const listener = await startListeners(plan);
+    record.processes = listener ? [listener] : [];
+    writeRecord(record);
+  } catch (e) {
+    down(plan.cluster, {
+      ...record,
+      namespaces: [...new Set([...old.namespaces, ...record.namespaces])],
+      processes: [...old.processes, ...record.processes],
+    });
+    throw e;
+  }
+  return {
+    record,
+    report: {
+      rebuilt: false,
+      added: added.map((p) => p.key),
+      removed: removed.map((p) => p.key),
+      nodes: plan.nodes.length,
+      ms: performance.now() - t0,
+    },
+  };
 }
 
 /** Remove a cluster: its processes, every namespace with its prefix, its state file. Idempotent. */

@@ -7,7 +7,7 @@
  *   podnet-<cluster>-nI   node I: eth0 (node IP) ═ underlay; cni0; flannel.1 (vxlan) or routes via
  *                         other nodes (host-gw); kube-proxy's ruleset (`podnet rules`), loaded as printed;
  *                         the NetworkPolicy ruleset (./policy-rules.ts)
- *   podnet-<cluster>-pJ   pod J: eth0 (pod IP) ═ vethXXXXXXXX on its node's cni0
+ *   podnet-<cluster>-pXXXXXXXX   a pod: eth0 (pod IP) ═ vethXXXXXXXX on its node's cni0 (one hash of the pod)
  *
  * Every command names the namespace it runs in; nothing runs in the machine's own namespace. Links
  * between namespaces are made from inside one of them (`link add … peer name … netns …`).
@@ -39,12 +39,17 @@ export interface PlannedPod {
   ip: string;
   /** The declared container ports, each with its container. */
   ports: { container: string; name?: string; port: number; protocol: Protocol }[];
+  /** In the node's namespace: the pod's veth, on cni0. */
+  nodeLines: string[];
+  /** In the pod's namespace: its eth0 and routes. */
+  podLines: string[];
 }
 
 export interface Plan {
   cluster: string;
   underlay: string;
-  nodes: { name: string; netns: string; ip: string }[];
+  /** Each node with what the rest of the plan depends on (a change here needs a rebuild). */
+  nodes: { name: string; netns: string; ip: string; podCIDR: string; cni: string }[];
   pods: PlannedPod[];
   /** In order: `ip -batch` lines (with `-n netns`) and `bridge -batch` lines. */
   steps: { tool: "ip" | "bridge"; netns: string; lines: string[] }[];
@@ -87,7 +92,13 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   const fdbSteps: Plan["steps"] = [];
   state.nodes.forEach((node, i) => {
     const netns = ns(`n${i}`);
-    nodes.push({ name: node.name, netns, ip: formatIPv4(node.ip) });
+    nodes.push({
+      name: node.name,
+      netns,
+      ip: formatIPv4(node.ip),
+      podCIDR: node.podCIDR.toString(),
+      cni: cfg.cni,
+    });
     const onNode = podsOnNode(state, node);
     const model = nodeNamespace(state, node, onNode);
     // The node's wire: a veth from the underlay bridge, named eth0 on the node.
@@ -100,17 +111,20 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
     lines.push(...interfaceLines(model, BRIDGE));
     if (cfg.cni === "vxlan") lines.push(...interfaceLines(model, VXLAN_DEVICE));
     onNode.forEach((pod) => {
-      const j = pods.length;
-      const podNetns = ns(`p${j}`);
       const veth = hostVethName(pod);
-      lines.push(
+      // Named by the same hash as the veth: stable while the pod exists, whatever comes and goes.
+      const podNetns = ns(`p${veth.slice(4)}`);
+      const nodeLines = [
         `link add ${veth} type veth peer name eth0 netns ${podNetns}`,
         `link set ${veth} mtu ${podNetworkMtu(state)}`,
         `link set ${veth} master ${BRIDGE}`,
         // Hairpin, as flannel configures the bridge plugin: a pod reaching itself through its Service.
         `link set ${veth} type bridge_slave hairpin on`,
         `link set ${veth} up`,
-      );
+      ];
+      lines.push(...nodeLines);
+      const podModel = podNamespace(state, node, pod);
+      const podLines = ["link set lo up", ...interfaceLines(podModel, "eth0"), ...routeLines(podModel)];
       pods.push({
         key: `${pod.metadata.namespace}/${pod.metadata.name}`,
         netns: podNetns,
@@ -124,13 +138,10 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
             protocol: p.protocol ?? "TCP",
           })),
         ),
+        nodeLines,
+        podLines,
       });
-      const podModel = podNamespace(state, node, pod);
-      podSteps.push({
-        tool: "ip",
-        netns: podNetns,
-        lines: ["link set lo up", ...interfaceLines(podModel, "eth0"), ...routeLines(podModel)],
-      });
+      podSteps.push({ tool: "ip", netns: podNetns, lines: podLines });
     });
     lines.push(...routeLines(model));
     for (const n of model.neighbours)

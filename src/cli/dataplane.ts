@@ -40,21 +40,28 @@ function clusterName(name: string | undefined, fallback: string): string {
   return n;
 }
 
+/** The cluster name and plan for `-f` manifests, or a usage error (exit 2). */
+function planFor(opts: InputOptions & { name?: string }): {
+  name: string;
+  plan: ReturnType<typeof planCluster>;
+} {
+  const state = loadOrExit(opts.filename);
+  const name = clusterName(opts.name, state.config.name);
+  requireDataPlane();
+  try {
+    return { name, plan: planCluster(state, name) };
+  } catch (e) {
+    throw new CliExit(EXIT_BAD_INPUT, `error: ${(e as Error).message}`);
+  }
+}
+
 export function upCommand(): Command {
   const cmd = new Command("up")
     .description("build the cluster for real: a network namespace per node and pod, as root")
     .option("--name <cluster>", "cluster name (default: the Cluster object's metadata.name)");
   addInputOptions(cmd);
   return cmd.action(async (opts: InputOptions & { name?: string }) => {
-    const state = loadOrExit(opts.filename);
-    const name = clusterName(opts.name, state.config.name);
-    requireDataPlane();
-    let plan: ReturnType<typeof planCluster>;
-    try {
-      plan = planCluster(state, name);
-    } catch (e) {
-      throw new CliExit(EXIT_BAD_INPUT, `error: ${(e as Error).message}`);
-    }
+    const { name, plan } = planFor(opts);
     const started = performance.now();
     const tty = process.stderr.isTTY === true;
     try {
@@ -266,20 +273,12 @@ export function applyCommand(): Command {
     .option("--name <cluster>", "cluster name (default: the Cluster object's metadata.name)");
   addInputOptions(cmd);
   return cmd.action(async (opts: InputOptions & { name?: string }) => {
-    const state = loadOrExit(opts.filename);
-    const name = clusterName(opts.name, state.config.name);
-    requireDataPlane();
+    const { name, plan } = planFor(opts);
     if (!readRecord(name))
       throw new CliExit(
         EXIT_BAD_INPUT,
         `error: cluster ${name} is not running; start it with podnet up -f …`,
       );
-    let plan: ReturnType<typeof planCluster>;
-    try {
-      plan = planCluster(state, name);
-    } catch (e) {
-      throw new CliExit(EXIT_BAD_INPUT, `error: ${(e as Error).message}`);
-    }
     try {
       const { report } = await apply(plan, {
         sources: opts.filename.filter((f) => f !== "-").map((f) => resolve(f)),

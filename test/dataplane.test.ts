@@ -308,13 +308,14 @@ describe("the cluster for real", { skip }, () => {
     }
   });
 
-  it("probe: generated clusters (fixed seeds; 2-4 nodes, random policies with ipBlocks, named ports, egress; vxlan and host-gw)", () => {
+  it("probe: 50 generated clusters (fixed seeds; 2-4 nodes, 4-30 pods, random policies with ipBlocks, named ports, egress; vxlan and host-gw)", () => {
     const dir = mkdtempSync(join(tmpdir(), "podnet-gen-"));
     const outcomes = { answered: 0, denied: 0 };
     try {
-      for (let seed = 1; seed <= 6; seed++) {
+      for (let seed = 1; seed <= 50; seed++) {
         const nodes = 2 + (seed % 3);
-        let text = `${generateCluster({ seed, nodes, pods: 8 + seed * 3, services: 4, namespaces: 2, policies: 0 })}---\n${generatePolicies(seed, 6, 2)}`;
+        const pods = 4 + ((seed * 7) % 27);
+        let text = `${generateCluster({ seed, nodes, pods, services: 3, namespaces: 2, policies: 0 })}---\n${generatePolicies(seed, 3 + (seed % 6), 2)}`;
         const cni = seed % 2 ? "vxlan" : "host-gw";
         text = text.replace("spec:\n  clusterCIDR:", `spec:\n  cni: ${cni}\n  clusterCIDR:`);
         const file = join(dir, `gen-${seed}.yaml`);
@@ -336,7 +337,7 @@ describe("the cluster for real", { skip }, () => {
         }
       }
       assert.ok(
-        outcomes.answered > 100 && outcomes.denied > 100,
+        outcomes.answered > 1000 && outcomes.denied > 1000,
         `both outcomes are exercised: ${JSON.stringify(outcomes)}`,
       );
     } finally {

@@ -17,10 +17,9 @@
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
 import { podsOnNode } from "../graph/devices.ts";
-import type { Protocol } from "../model/k8s.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
 import type { Bits } from "../policy/bitset.ts";
-import { outsideRanges } from "../policy/connlist.ts";
+import { CONN_PROTOCOLS, outsideRanges } from "../policy/connlist.ts";
 import { PolicyEngine } from "../policy/netpol.ts";
 import { Reachability } from "../policy/reach.ts";
 
@@ -145,22 +144,13 @@ function chain(name: string, rules: string[]): string {
 
 /** The match expressions for an atom set: nothing (every port of every protocol) or one per protocol. */
 function portMatches(reach: Reachability, mask: Bits): string[] {
-  const byProtocol = new Map<Protocol, [number, number][]>();
-  let all = true;
-  reach.atoms.forEach((atom, a) => {
-    if (!((mask[a >>> 5] >>> (a & 31)) & 1)) {
-      all = false;
-      return;
-    }
-    const list = byProtocol.get(atom.protocol) ?? byProtocol.set(atom.protocol, []).get(atom.protocol)!;
-    const last = list.at(-1);
-    if (last && last[1] === atom.start - 1) last[1] = atom.end;
-    else list.push([atom.start, atom.end]);
-  });
-  if (all) return [""];
+  const byProtocol = reach.portRanges(mask);
+  const whole = (ranges: [number, number][] | undefined) =>
+    ranges?.length === 1 && ranges[0][0] === 1 && ranges[0][1] === 65535;
+  if (CONN_PROTOCOLS.every((p) => whole(byProtocol.get(p)))) return [""];
   return [...byProtocol].map(([protocol, ranges]) => {
     const proto = ` meta l4proto ${protocol.toLowerCase()}`;
-    if (ranges.length === 1 && ranges[0][0] === 1 && ranges[0][1] === 65535) return proto;
+    if (whole(ranges)) return proto;
     return `${proto} th dport ${set(ranges.map(([a, b]) => (a === b ? String(a) : `${a}-${b}`)))}`;
   });
 }

@@ -91,19 +91,6 @@ function policyPeer(pod: Pod): PolicyPeer {
   return pod.spec.hostNetwork ? { kind: "address", ip } : { kind: "pod", pod, ip };
 }
 
-/** An atom set as port ranges per protocol (adjacent atoms merged). */
-function portsOf(reach: Reachability, atoms: Uint32Array): Map<Protocol, [number, number][]> {
-  const out = new Map<Protocol, [number, number][]>();
-  reach.atoms.forEach((atom, a) => {
-    if (!((atoms[a >>> 5] >>> (a & 31)) & 1)) return;
-    const list = out.get(atom.protocol) ?? out.set(atom.protocol, []).get(atom.protocol)!;
-    const last = list.at(-1);
-    if (last && last[1] === atom.start - 1) last[1] = atom.end;
-    else list.push([atom.start, atom.end]);
-  });
-  return out;
-}
-
 /** The connection-set text: `All Connections` or `TCP 80,8000-8100,UDP 53`. */
 export function formatConnections(allowed: Map<Protocol, [number, number][]>): string {
   const full = CONN_PROTOCOLS.every((p) => {
@@ -288,10 +275,10 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
     return out;
   };
   for (const [a, classes] of classesOf)
-    for (const [b, atoms] of from(classes)) if (b !== a) add(a, b, portsOf(reach, atoms));
+    for (const [b, atoms] of from(classes)) if (b !== a) add(a, b, reach.portRanges(atoms));
   sources.forEach((r, k) => {
     for (const [b, atoms] of from([sourceClass[k]]))
-      if (classesOf.has(b)) add(rangeName(r), b, portsOf(reach, atoms));
+      if (classesOf.has(b)) add(rangeName(r), b, reach.portRanges(atoms));
   });
 
   for (const [workload, ports] of ingressBackends(state, owner)) {

@@ -286,6 +286,19 @@ export class Reachability {
     return found >= 0 && port <= this.atoms[found].end ? found : -1;
   }
 
+  /** An atom set (a bitset over `atoms`) as port ranges per protocol, adjacent atoms merged. */
+  portRanges(atoms: Bits): Map<Protocol, [number, number][]> {
+    const out = new Map<Protocol, [number, number][]>();
+    this.atoms.forEach((atom, a) => {
+      if (!has(atoms, a)) return;
+      const list = out.get(atom.protocol) ?? out.set(atom.protocol, []).get(atom.protocol)!;
+      const last = list.at(-1);
+      if (last && last[1] === atom.start - 1) last[1] = atom.end;
+      else list.push([atom.start, atom.end]);
+    });
+    return out;
+  }
+
   /** The atoms of one protocol: indexes lo…hi (inclusive). */
   atomRange(protocol: Protocol): [number, number] {
     let lo = -1;

@@ -102,6 +102,21 @@ function startTime(pid: number): string | undefined {
   }
 }
 
+/** SIGKILL one process; false when it was already gone. */
+function kill(pid: number): boolean {
+  try {
+    process.kill(pid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** End the recorded processes that still run (checked by start time); how many were ended. */
+function stopRecorded(processes: readonly { pid: number; start: string }[]): number {
+  return processes.filter((p) => alive(p) && kill(p.pid)).length;
+}
+
 /** Whether a recorded process still runs (the same process: its start time matches). */
 export function alive(p: { pid: number; start: string }): boolean {
   return startTime(p.pid) === p.start;
@@ -275,13 +290,7 @@ async function startListeners(plan: Plan): Promise<{ pid: number; start: string;
   child.unref();
   const start = child.pid !== undefined ? startTime(child.pid) : undefined;
   if (ready !== undefined || child.pid === undefined || !start) {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
+    if (child.pid !== undefined) kill(child.pid);
     throw new DataPlaneError(`pod listeners: ${ready ?? "did not start"}`);
   }
   return { pid: child.pid, start, what: `listeners of ${spec.length} pods` };
@@ -408,14 +417,7 @@ export async function apply(
         : r.text;
       run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], text);
     }
-    for (const p of old.processes)
-      if (alive(p)) {
-        try {
-          process.kill(p.pid, "SIGKILL");
-        } catch {
-          // gone
-        }
-      }
+    stopRecorded(old.processes);
     const listener = await startListeners(plan);
     record.processes = listener ? [listener] : [];
     writeRecord(record);
@@ -445,15 +447,7 @@ export function down(
   record = readRecord(cluster),
 ): { namespaces: number; processes: number } {
   let processes = 0;
-  for (const p of record?.processes ?? [])
-    if (alive(p)) {
-      try {
-        process.kill(p.pid, "SIGKILL");
-        processes++;
-      } catch {
-        // already gone
-      }
-    }
+  processes += stopRecorded(record?.processes ?? []);
   const prefix = `${PREFIX}${cluster}-`;
   const namespaces = new Set(
     [...(record?.namespaces ?? []), ...listNamespaces()].filter((n) => n.startsWith(prefix)),
@@ -461,14 +455,7 @@ export function down(
   // Processes left in our namespaces without a record (a crash before it was written): ours by construction.
   for (const ns of namespaces) {
     const r = spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8" });
-    for (const pid of (r.stdout ?? "").split("\n").filter(Boolean).map(Number)) {
-      try {
-        process.kill(pid, "SIGKILL");
-        processes++;
-      } catch {
-        // gone
-      }
-    }
+    for (const pid of (r.stdout ?? "").split("\n").filter(Boolean).map(Number)) if (kill(pid)) processes++;
   }
   const existing = new Set(listNamespaces());
   const gone = [...namespaces].filter((n) => existing.has(n));

@@ -330,7 +330,11 @@ export class Reachability {
    * out (egress: a destination).
    */
   admitted(direction: "ingress" | "egress", profile: number, peer: number): Bits {
-    const p = (direction === "ingress" ? this.ingress : this.egress)[profile];
+    return this.#admits((direction === "ingress" ? this.ingress : this.egress)[profile], peer);
+  }
+
+  /** The atoms whose rows in profile `p` contain class `peer`. */
+  #admits(p: Profile, peer: number): Bits {
     const words = (this.atoms.length + 31) >>> 5;
     const out = empty(this.atoms.length);
     p.rows.forEach((row, r) => {
@@ -345,25 +349,15 @@ export class Reachability {
    */
   atomsFrom(s: number, visit: (d: number, atoms: Bits) => void): void {
     const q = this.egress[this.outProfile[s]];
-    const words = (this.atoms.length + 31) >>> 5;
     for (const p of this.ingress) {
-      const admitted = empty(this.atoms.length);
-      let any = false;
-      p.rows.forEach((row, r) => {
-        if (!has(row, s)) return;
-        orInto(admitted, atomMask(p, r, words));
-        any = true;
-      });
-      if (!any) continue;
+      const admitted = this.#admits(p, s);
+      if (isEmpty(admitted)) continue;
       for (const d of p.members) {
         if (q.open) {
           visit(d, admitted);
           continue;
         }
-        const out = empty(this.atoms.length);
-        q.rows.forEach((row, qi) => {
-          if (has(row, d)) orInto(out, atomMask(q, qi, words));
-        });
+        const out = this.#admits(q, d);
         andInto(out, admitted);
         if (!isEmpty(out)) visit(d, out);
       }
@@ -382,7 +376,9 @@ export class Reachability {
     // Sources whose egress is open: the ingress rows decide, one profile at a time.
     for (const p of this.ingress) {
       const any = empty(n);
-      for (const r of distinctRows(p, lo, hi)) orInto(any, p.rows[r]);
+      rowAtomCounts(p, lo, hi).forEach((atoms, r) => {
+        if (atoms > 0) orInto(any, p.rows[r]);
+      });
       andInto(any, openSources);
       forEach(any, (s) => {
         const row = out[s];
@@ -769,12 +765,5 @@ function atomMask(p: Profile, r: number, words: number): Bits {
 function rowAtomCounts(p: Profile, lo: number, hi: number): Int32Array {
   const out = new Int32Array(p.rows.length);
   for (let a = lo; a <= hi; a++) out[p.atomRow[a]]++;
-  return out;
-}
-
-/** The rows a profile uses for atoms lo…hi. */
-function distinctRows(p: Profile, lo: number, hi: number): Set<number> {
-  const out = new Set<number>();
-  for (let a = lo; a <= hi; a++) out.add(p.atomRow[a]);
   return out;
 }

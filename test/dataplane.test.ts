@@ -161,6 +161,29 @@ function ask(cluster: string, pod: string, target: string): { pod: string; clien
   return JSON.parse(r.out) as { pod: string; client: string };
 }
 
+/** `podnet probe --to-services` on a running cluster: no disagreement, exit 0; the probes. */
+function probeAgrees(cluster: string, timeoutMs: number, what: string) {
+  const r = podnet([
+    "probe",
+    "--name",
+    cluster,
+    "--to-services",
+    "--timeout",
+    String(timeoutMs),
+    "-o",
+    "json",
+  ]);
+  const out = JSON.parse(r.out) as {
+    probes: { agree: boolean; from: string; to: string; kernel: string; simulator: string }[];
+  };
+  const bad = out.probes
+    .filter((p) => !p.agree)
+    .map((p) => `${p.from} → ${p.to}: kernel ${p.kernel}; simulator ${p.simulator}`);
+  assert.deepEqual(bad, [], what);
+  assert.equal(r.code, 0, what);
+  return out.probes;
+}
+
 /** The simulator's answer for the same connection: the pod that receives it and the client it sees. */
 function predict(state: ReturnType<typeof articles>, from: string, to: string) {
   const net = new Network(state);
@@ -284,22 +307,10 @@ describe("the cluster for real", { skip }, () => {
       const up = podnet(["up", "-f", `examples/${example}`, "--name", "pnprobe"]);
       try {
         assert.equal(up.code, 0, up.err);
-        const r = podnet(["probe", "--name", "pnprobe", "--to-services", "--timeout", "400", "-o", "json"]);
-        const out = JSON.parse(r.out) as {
-          probes: { agree: boolean; from: string; to: string; kernel: string; simulator: string }[];
-          disagreements: number;
-        };
-        const bad = out.probes
-          .filter((p) => !p.agree)
-          .map((p) => `${p.from} → ${p.to}: kernel ${p.kernel}; simulator ${p.simulator}`);
-        assert.deepEqual(bad, [], example);
-        assert.equal(r.code, 0);
+        const probes = probeAgrees("pnprobe", 400, example);
+        assert.ok(probes.length > (example === "shop" ? 500 : 50), `${example}: ${probes.length} probes`);
         assert.ok(
-          out.probes.length > (example === "shop" ? 500 : 50),
-          `${example}: ${out.probes.length} probes`,
-        );
-        assert.ok(
-          out.probes.some((p) => p.kernel.startsWith("no answer")),
+          probes.some((p) => p.kernel.startsWith("no answer")),
           `${example}: some connections are denied`,
         );
       } finally {
@@ -323,15 +334,8 @@ describe("the cluster for real", { skip }, () => {
         const up = podnet(["up", "-f", file, "--name", "pngen"]);
         try {
           assert.equal(up.code, 0, `seed ${seed}: ${up.err}`);
-          const r = podnet(["probe", "--name", "pngen", "--to-services", "--timeout", "300", "-o", "json"]);
-          const out = JSON.parse(r.out) as {
-            probes: { agree: boolean; from: string; to: string; kernel: string; simulator: string }[];
-          };
-          const bad = out.probes
-            .filter((p) => !p.agree)
-            .map((p) => `${p.from} → ${p.to}: kernel ${p.kernel}; simulator ${p.simulator}`);
-          assert.deepEqual(bad, [], `seed ${seed} (${cni}, ${nodes} nodes)`);
-          for (const p of out.probes) outcomes[p.kernel.startsWith("answered") ? "answered" : "denied"]++;
+          const probes = probeAgrees("pngen", 300, `seed ${seed} (${cni}, ${nodes} nodes)`);
+          for (const p of probes) outcomes[p.kernel.startsWith("answered") ? "answered" : "denied"]++;
         } finally {
           podnet(["down", "--name", "pngen"]);
         }
@@ -370,18 +374,7 @@ describe("the cluster for real", { skip }, () => {
       const after = new Set(listNamespaces());
       const kept = [...before].filter((n) => after.has(n) && n.startsWith("podnet-pnapply-"));
       assert.ok(kept.length >= 8, `unchanged pods keep their namespaces (${kept.length})`);
-      const probe = (what: string) => {
-        const p = podnet(["probe", "--name", "pnapply", "--to-services", "--timeout", "400", "-o", "json"]);
-        const out = JSON.parse(p.out) as {
-          probes: { agree: boolean; from: string; to: string; kernel: string }[];
-        };
-        assert.deepEqual(
-          out.probes.filter((x) => !x.agree).map((x) => `${x.from} → ${x.to}: ${x.kernel}`),
-          [],
-          what,
-        );
-        return out.probes;
-      };
+      const probe = (what: string) => probeAgrees("pnapply", 400, what);
       const opened = probe("after apply");
       assert.ok(
         opened.some(

@@ -59,7 +59,7 @@ let listenerMB = 0;
 for (let i = 0; i < runs; i++) {
   const plan = planCluster(state, "bench");
   const t0 = performance.now();
-  const record = await up(plan);
+  const { record } = await up(plan);
   ups.push(performance.now() - t0);
   const pid = record.processes[0]?.pid;
   if (pid)

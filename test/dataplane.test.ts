@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -149,6 +149,8 @@ function hostSnapshot(): string {
       sysctl,
     ),
     otherNetns: spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout,
+    // Not network state, but podnet writes there (the pods' resolv.conf) and must leave nothing.
+    etcNetns: existsSync("/etc/netns") ? readdirSync("/etc/netns").sort() : [],
   });
 }
 
@@ -319,6 +321,67 @@ describe("the cluster for real", { skip }, () => {
     }
   });
 
+  it("cluster DNS: pods resolve Service names through the DNS Service to the DNS pods (getent, dig +search, Node), and apply updates the records", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-dns-"));
+    const state = loadCluster({ files: ["examples/shop"] });
+    assert.ok(state.ok);
+    const frontend = state.cluster.pods.find((p) => p.metadata.name.startsWith("frontend-"))!;
+    const from = `shop/${frontend.metadata.name}`;
+    const cartIP = state.cluster.services.find((s) => s.metadata.name === "cart")!.spec.clusterIP!;
+    const exec = (...cmd: string[]) => podnet(["exec", "--name", "pndns", from, "--", ...cmd]);
+    try {
+      const up = podnet(["up", "-f", "examples/shop", "--name", "pndns"]);
+      assert.equal(up.code, 0, up.err);
+      assert.equal(
+        exec("cat", "/etc/resolv.conf").out,
+        "search shop.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n",
+      );
+      assert.match(
+        exec("getent", "hosts", "cart").out,
+        new RegExp(`^${cartIP.replaceAll(".", "\\.")}\\s+cart\\.shop\\.svc\\.cluster\\.local`),
+      );
+      assert.match(
+        exec("getent", "hosts", "cart-redis-0.cart-redis").out,
+        /^10\.244\.\d+\.\d+\s+cart-redis-0\.cart-redis\.shop/,
+      );
+      assert.equal(exec("getent", "hosts", "no-such-service").code, 2, "an unknown name does not resolve");
+      const lookup = exec(
+        process.execPath,
+        "-e",
+        'require("dns").lookup("cart",(e,a)=>console.log(e?e.code:a))',
+      );
+      assert.equal(lookup.out.trim(), cartIP, "Node's lookup (getaddrinfo) walks the search list");
+      const dig = spawnSync("sh", ["-c", "command -v dig"]).status === 0;
+      if (dig || process.env.CI === "true") {
+        assert.equal(exec("dig", "+search", "+short", "+time=2", "+tries=1", "cart").out.trim(), cartIP);
+        assert.equal(
+          exec("dig", "+short", "+tcp", "+time=2", "+tries=1", "cart.shop.svc.cluster.local").out.trim(),
+          cartIP,
+        );
+      }
+      // A new Service: the zone is rewritten and the DNS listener reloads it (no restart).
+      cpSync("examples/shop", dir, { recursive: true });
+      writeFileSync(
+        join(dir, "99-extra.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata: {name: extra, namespace: shop}\nspec: {selector: {app: cart}, ports: [{port: 7070}]}\n",
+      );
+      const applied = podnet(["apply", "-f", dir, "--name", "pndns"]);
+      assert.equal(applied.code, 0, applied.err);
+      assert.match(applied.out, /listeners kept/);
+      const extra = loadCluster({ files: [dir] });
+      assert.ok(extra.ok);
+      const extraIP = extra.cluster.services.find((s) => s.metadata.name === "extra")!.spec.clusterIP!;
+      assert.match(exec("getent", "hosts", "extra").out, new RegExp(`^${extraIP.replaceAll(".", "\\.")}\\s`));
+    } finally {
+      podnet(["down", "--name", "pndns"]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.ok(
+      !existsSync("/etc/netns") || !readdirSync("/etc/netns").some((d) => d.startsWith("podnet-pndns-")),
+      "no resolv.conf left",
+    );
+  });
+
   it("probe: 50 generated clusters (fixed seeds; 2-4 nodes, 4-30 pods, random policies with ipBlocks, named ports, egress; vxlan and host-gw)", () => {
     const dir = mkdtempSync(join(tmpdir(), "podnet-gen-"));
     const outcomes = { answered: 0, denied: 0 };
@@ -371,6 +434,8 @@ describe("the cluster for real", { skip }, () => {
       const r = podnet(["apply", "-f", dir, "--name", "pnapply"]);
       assert.equal(r.code, 0, r.err);
       assert.match(r.out, /^cluster pnapply synced in \d+ ms: \d+ pods added .*default\/api-/);
+      // Every node's two tables changed (a new endpoint, a new policy peer), none structurally.
+      assert.match(r.out, /rulesets: \d+ partial syncs; listeners restarted/);
       const after = new Set(listNamespaces());
       const kept = [...before].filter((n) => after.has(n) && n.startsWith("podnet-pnapply-"));
       assert.ok(kept.length >= 8, `unchanged pods keep their namespaces (${kept.length})`);
@@ -382,8 +447,15 @@ describe("the cluster for real", { skip }, () => {
         ),
         "the new policy lets pod1 in",
       );
+      // A table changed behind podnet's back: the partial script fails on it, and it is replaced whole.
+      const node0 = "podnet-pnapply-n0";
+      assert.equal(
+        spawnSync("ip", ["netns", "exec", node0, "nft", "delete", "table", "ip", "kube-proxy"]).status,
+        0,
+      );
       const again = podnet(["up", "-f", "examples/articles", "--name", "pnapply"]);
       assert.equal(again.code, 0, again.err);
+      assert.match(again.out, /rulesets: \d+ partial syncs, 1 replaced; listeners restarted/);
       const closed = probe("after up reconciled back");
       assert.ok(
         closed.some(

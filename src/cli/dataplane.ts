@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import {
+  type ApplyReport,
   alive,
   apply,
   DataPlaneError,
@@ -65,13 +66,14 @@ export function upCommand(): Command {
     const started = performance.now();
     const tty = process.stderr.isTTY === true;
     try {
-      const record = await up(plan, {
+      const { record, report } = await up(plan, {
         sources: opts.filename.filter((f) => f !== "-").map((f) => resolve(f)),
         progress: tty
           ? (what, done, total) => process.stderr.write(`\r${what}: ${done}/${total}\x1b[K`)
           : undefined,
       });
       if (tty) process.stderr.write("\r\x1b[K");
+      if (report) process.stdout.write(syncReport(name, report));
       process.stdout.write(
         `cluster ${name} is up: ${record.nodes.length} nodes, ${record.pods.length} pods, ${record.namespaces.length} network namespaces, listeners on ${plan.pods.reduce((n, p) => n + p.ports.filter((x) => x.protocol !== "SCTP").length, 0)} ports (${((performance.now() - started) / 1000).toFixed(2)} s)\n`,
       );
@@ -283,13 +285,7 @@ export function applyCommand(): Command {
       const { report } = await apply(plan, {
         sources: opts.filename.filter((f) => f !== "-").map((f) => resolve(f)),
       });
-      const list = (xs: string[]) =>
-        xs.length ? ` (${xs.slice(0, 5).join(", ")}${xs.length > 5 ? ", …" : ""})` : "";
-      process.stdout.write(
-        report.rebuilt
-          ? `cluster ${name} rebuilt (its nodes changed) in ${report.ms.toFixed(0)} ms\n`
-          : `cluster ${name} synced in ${report.ms.toFixed(0)} ms: ${report.added.length} pods added${list(report.added)}, ${report.removed.length} removed${list(report.removed)}; rules replaced on ${report.nodes} nodes; listeners restarted\n`,
-      );
+      process.stdout.write(syncReport(name, report));
     } catch (e) {
       if (e instanceof DataPlaneError)
         throw new CliExit(
@@ -299,4 +295,23 @@ export function applyCommand(): Command {
       throw e;
     }
   });
+}
+
+/** What `apply` (or `up` on a running cluster) did, on one line. */
+function syncReport(name: string, report: ApplyReport): string {
+  const list = (xs: string[]) =>
+    xs.length ? ` (${xs.slice(0, 5).join(", ")}${xs.length > 5 ? ", …" : ""})` : "";
+  return report.rebuilt
+    ? `cluster ${name} rebuilt (its nodes changed) in ${report.ms.toFixed(0)} ms\n`
+    : `cluster ${name} synced in ${report.ms.toFixed(0)} ms: ${report.added.length} pods added${list(report.added)}, ${report.removed.length} removed${list(report.removed)}; rulesets: ${rulesSummary(report.rules)}; listeners ${report.listenersRestarted ? "restarted" : "kept"}\n`;
+}
+
+/** "2 partial syncs, 1 replaced, 3 unchanged", leaving out the kinds that did not occur. */
+function rulesSummary(r: Record<"none" | "partial" | "full", number>): string {
+  const parts = [
+    r.partial ? `${r.partial} partial sync${r.partial === 1 ? "" : "s"}` : "",
+    r.full ? `${r.full} replaced` : "",
+    r.none ? `${r.none} unchanged` : "",
+  ].filter(Boolean);
+  return parts.length ? parts.join(", ") : "none";
 }

@@ -3,7 +3,10 @@
  * their resolution against the cluster's network, with the usage errors both print.
  */
 import { type Command, Option } from "commander";
-import type { Protocol } from "../core/model/k8s.ts";
+import { type Resolution, resolve } from "../core/dns/resolv.ts";
+import { ClusterZone } from "../core/dns/zone.ts";
+import type { Pod, Protocol } from "../core/model/k8s.ts";
+import { formatIPv4, parseIPv4 } from "../core/net/ipv4.ts";
 import { Network } from "../core/sim/network.ts";
 import { type Destination, resolveDestination, resolveSource } from "../core/sim/targets.ts";
 import type { Source } from "../core/sim/trace.ts";
@@ -35,12 +38,45 @@ export function resolveEndpointsOrExit(opts: EndpointOptions): {
   net: Network;
   src: Source;
   dst: Destination;
+  /** How the pod resolved a name given as the destination. */
+  dns?: Resolution;
 } {
   const net = new Network(loadOrExit(opts.filename));
   const protocol = opts.protocol ? (opts.protocol.toUpperCase() as Protocol) : undefined;
   const src = resolveSource(net, opts.from, opts.node);
   if (!src.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --from: ${src.message}`);
-  const dst = resolveDestination(net, opts.to, protocol);
+  // A name from a pod is resolved through the cluster DNS, when the cluster has one (a Service at
+  // dnsServiceIP); without it a name is looked up directly, as from a node.
+  const dnsIP = formatIPv4(net.state.config.dnsServiceIP);
+  const hasDns = net.state.services.some((s) => s.spec.clusterIP === dnsIP);
+  const dns = src.value.kind === "pod" && hasDns ? resolveByDns(net, src.value.pod, opts.to) : undefined;
+  const dst = resolveDestination(net, dns?.to ?? opts.to, protocol);
   if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);
-  return { net, src: src.value, dst: dst.value };
+  if (dns) dst.value.label = `${dns.name} = ${dst.value.label}`;
+  return { net, src: src.value, dst: dst.value, dns: dns?.resolution };
+}
+
+/**
+ * A destination written as a name (not ns/pod, node/NAME or an address), from a pod: resolved as the
+ * pod's resolver would (its resolv.conf, search list, ndots) against the cluster zone. Returns the
+ * address to use instead of the name, or a usage error when the name does not resolve.
+ */
+function resolveByDns(
+  net: Network,
+  pod: Pod,
+  to: string,
+): { name: string; to: string; resolution: Resolution } | undefined {
+  const m = /^(.*?)(?::([A-Za-z0-9-]+))?$/.exec(to)!;
+  const name = m[1];
+  if (name.includes("/") || parseIPv4(name) !== undefined || name === "") return undefined;
+  const resolution = resolve(net.state, new ClusterZone(net.state), pod, name, "A");
+  const address = resolution.result?.answer.answers.find((a) => a.type === "A");
+  if (!address) {
+    const last = resolution.queries.at(-1);
+    throw new CliExit(
+      EXIT_BAD_INPUT,
+      `error: --to: "${name}" does not resolve from ${pod.metadata.namespace}/${pod.metadata.name}${last ? ` (${resolution.queries.length} queries, the last ${last.answer.rcode}: ${last.answer.why})` : ""}; podnet resolve shows each query`,
+    );
+  }
+  return { name, to: `${address.data}${m[2] ? `:${m[2]}` : ""}`, resolution };
 }

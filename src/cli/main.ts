@@ -17,6 +17,7 @@ import {
 } from "./dataplane.ts";
 import { demoCommand } from "./demo.ts";
 import { diffCommand } from "./diff.ts";
+import { dnsCommand, resolveCommand } from "./dns.ts";
 import { explainCommand } from "./explain.ts";
 import { fibCommand } from "./fib.ts";
 import { getCommand } from "./get.ts";
@@ -41,12 +42,14 @@ export function buildProgram(): Command {
     rulesCommand(),
     fibCommand(),
     explainCommand(),
+    resolveCommand(),
     matrixCommand(),
     connlistCommand(),
     diffCommand(),
     lintCommand(),
     checkCommand(),
     demoCommand(),
+    dnsCommand(),
     upCommand(),
     execCommand(),
     probeCommand(),

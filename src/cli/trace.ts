@@ -5,8 +5,15 @@
  * packet after it, the end and every endpoint a Service could pick. JSON:
  * `{verdict, reason, endpoints, masquerade, hops, …}`; with --all-endpoints
  * `{endpoints, traces: [{endpoint, …trace}]}`.
+ *
+ * A destination written as a name, from a pod, is resolved first as the pod's resolver would
+ * (src/core/dns/resolv.ts): the queries and answers are shown, and the first query's packet is traced
+ * to the DNS Service and the DNS pod behind it. If that packet does not arrive, neither does the
+ * connection: the trace stops there. JSON gains `dns: {resolution, query}`.
  */
 import { Command, Option } from "commander";
+import { formatResolvConf, type Resolution } from "../core/dns/resolv.ts";
+import { formatRr } from "../core/dns/zone.ts";
 import { formatIPv4 } from "../core/net/ipv4.ts";
 import { type Hop, type TraceResult, trace } from "../core/sim/trace.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT } from "./common.ts";
@@ -36,7 +43,26 @@ export function traceCommand(): Command {
     );
   addInputOptions(cmd);
   return cmd.action((opts: TraceOptions) => {
-    const { net, src, dst } = resolveEndpointsOrExit(opts);
+    const { net, src, dst, dns } = resolveEndpointsOrExit(opts);
+    let dnsPart: { resolution: Resolution; query: TraceResult } | undefined;
+    if (dns) {
+      const query = trace(net, {
+        source: src,
+        dst: net.state.config.dnsServiceIP,
+        dport: 53,
+        protocol: "UDP",
+      });
+      dnsPart = { resolution: dns, query };
+      if (query.verdict !== "delivered") {
+        if (opts.output === "json") process.stdout.write(`${JSON.stringify({ dns: dnsPart }, null, 2)}\n`);
+        else
+          process.stdout.write(
+            `${renderDns(opts.from, dns, query)}the name cannot be resolved: the DNS query does not arrive, so no connection is made\n`,
+          );
+        return;
+      }
+      if (opts.output === "text") process.stdout.write(renderDns(opts.from, dns, query));
+    }
     let sport: number | undefined;
     if (opts.sourcePort !== undefined) {
       sport = Number(opts.sourcePort);
@@ -61,16 +87,37 @@ export function traceCommand(): Command {
         ...trace(net, { ...req, endpoint: e }, { reply: opts.reply }),
       }));
       if (opts.output === "json")
-        process.stdout.write(`${JSON.stringify({ endpoints: first.endpoints, traces }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ dns: dnsPart, endpoints: first.endpoints, traces }, null, 2)}\n`,
+        );
       else
         process.stdout.write(
           traces.map((t) => renderTrace(`${heading} via endpoint ${t.endpoint}`, t)).join("\n"),
         );
       return;
     }
-    if (opts.output === "json") process.stdout.write(`${JSON.stringify(first, null, 2)}\n`);
+    if (opts.output === "json")
+      process.stdout.write(`${JSON.stringify(dnsPart ? { dns: dnsPart, ...first } : first, null, 2)}\n`);
     else process.stdout.write(renderTrace(heading, first));
   });
+}
+
+/** The name's resolution (queries and answers), then the trace of the first query to the DNS Service. */
+function renderDns(from: string, r: Resolution, query: TraceResult): string {
+  const lines = [
+    paint(
+      1,
+      `DNS: ${from} resolves the name (${formatResolvConf(r.resolvConf).trim().replaceAll("\n", "; ")})`,
+    ),
+    r.why,
+    ...r.queries.map(
+      (q, i) =>
+        `  ${i + 1}. ${q.name} ${q.type} → ${q.answer.rcode}${q.answer.answers.length ? ` ${q.answer.answers.map((a) => formatRr(a).split(" ").slice(3).join(" ")).join(", ")}` : ""} (${q.answer.why})`,
+    ),
+    "",
+  ];
+  const dnsIP = query.hops[0]?.packet.dst ?? "";
+  return `${lines.join("\n")}\n${renderTrace(`trace UDP ${from} → cluster DNS ${dnsIP}:53 (each query above)`, query)}\n`;
 }
 
 const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;

@@ -5,6 +5,8 @@
  *
  *   up:     ip netns add (all) ─► ip -n NS -batch ─► bridge -n NS -batch ─► sysctl in NS ─► nft -f in NS
  *           ─► listeners (ip netns exec POD node listener.js) ─► state file; any failure: down, then report
+ *   apply:  pods' namespaces added and removed ─► per ruleset a partial sync (../../core/dataplane/nft-sync.ts)
+ *           against the rulesets last loaded (<cluster>.rules) ─► listeners restarted if pods or ports changed
  *   down:   listeners (by recorded pid, start time checked) ─► every namespace with the cluster's prefix
  *           (from `ip netns list`, not only the state file) ─► state file
  *
@@ -15,6 +17,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { replaceTable, type SyncKind, syncScript } from "../../core/dataplane/nft-sync.ts";
 import { namespacesOf, type Plan, PREFIX } from "../../core/dataplane/plan.ts";
 
 export const STATE_DIR = process.env.PODNET_STATE_DIR ?? "/run/podnet";
@@ -24,7 +27,7 @@ export interface ClusterRecord {
   createdAt: string;
   namespaces: string[];
   nodes: Plan["nodes"];
-  pods: { key: string; netns: string; node: string; ip: string }[];
+  pods: { key: string; netns: string; node: string; ip: string; resolvConf?: string }[];
   /** The manifests it was built from (absolute paths), for commands that need the model again. */
   sources: string[];
   /** Processes podnet started, with their start time (field 22 of /proc/PID/stat) to recognise them. */
@@ -70,6 +73,72 @@ export function readRecord(cluster: string): ClusterRecord | undefined {
 function writeRecord(record: ClusterRecord): void {
   mkdirSync(STATE_DIR, { recursive: true });
   writeFileSync(stateFile(record.cluster), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** The zone snapshot the DNS pods' listener serves (read again on SIGHUP). */
+const zoneFile = (cluster: string) => join(STATE_DIR, `${cluster}.zone`);
+
+/** Where `ip netns exec NS` finds files to mount over /etc: NS/resolv.conf becomes the pod's. */
+export const ETC_NETNS = "/etc/netns";
+
+function writeResolvConfs(pods: readonly { netns: string; resolvConf: string }[]): void {
+  for (const p of pods) {
+    mkdirSync(join(ETC_NETNS, p.netns), { recursive: true });
+    writeFileSync(join(ETC_NETNS, p.netns, "resolv.conf"), p.resolvConf);
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The rulesets last loaded, per namespace and table: what a partial sync starts from. */
+const rulesFile = (cluster: string) => join(STATE_DIR, `${cluster}.rules`);
+type LoadedRules = Record<string, string>;
+const rulesKey = (r: { netns: string; text: string }) =>
+  `${r.netns} ${/^table (\S+ \S+) \{$/m.exec(r.text)?.[1] ?? ""}`;
+
+function readRules(cluster: string): LoadedRules {
+  try {
+    return JSON.parse(readFileSync(rulesFile(cluster), "utf8")) as LoadedRules;
+  } catch {
+    return {}; // none recorded (or cut short): every ruleset is replaced whole
+  }
+}
+
+function writeRules(cluster: string, plan: Plan): void {
+  writeFileSync(
+    rulesFile(cluster),
+    JSON.stringify(Object.fromEntries(plan.nft.map((r) => [rulesKey(r), r.text]))),
+  );
+}
+
+/**
+ * Brings every ruleset of the plan into the kernel: a partial sync against what was loaded last, or
+ * the whole table when there is nothing to start from, the change is structural, or the kernel
+ * refuses the partial script (the table was changed behind podnet's back).
+ */
+function syncRules(plan: Plan, loaded: LoadedRules): Record<SyncKind, number> {
+  const count: Record<SyncKind, number> = { none: 0, partial: 0, full: 0 };
+  for (const r of plan.nft) {
+    const prev = loaded[rulesKey(r)];
+    const sync =
+      prev === undefined ? { kind: "full" as const, script: replaceTable(r.text) } : syncScript(prev, r.text);
+    if (sync.kind === "partial") {
+      const tried = spawnSync("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], { input: sync.script });
+      if (tried.status !== 0) {
+        run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], replaceTable(r.text));
+        count.full++;
+        continue;
+      }
+    } else if (sync.kind === "full") run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], sync.script);
+    count[sync.kind]++;
+  }
+  return count;
 }
 
 /** Clusters with a state file or with namespaces left behind. */
@@ -130,12 +199,14 @@ export interface UpOptions {
 }
 
 /** Build the cluster; on any failure remove what was made and rethrow. Replaces a running cluster. */
-export async function up(plan: Plan, opts: UpOptions = {}): Promise<ClusterRecord> {
+export async function up(
+  plan: Plan,
+  opts: UpOptions = {},
+): Promise<{ record: ClusterRecord; report?: ApplyReport }> {
   // A running cluster of that name is brought to the plan instead of rebuilt.
   const running = readRecord(plan.cluster);
-  if (running && new Set(listNamespaces()).has(running.namespaces[0] ?? ""))
-    return (await apply(plan, opts)).record;
-  return build(plan, opts);
+  if (running && new Set(listNamespaces()).has(running.namespaces[0] ?? "")) return apply(plan, opts);
+  return { record: await build(plan, opts) };
 }
 
 /** Build from nothing (whatever of the cluster exists is removed first). */
@@ -146,7 +217,7 @@ async function build(plan: Plan, opts: UpOptions): Promise<ClusterRecord> {
     createdAt: new Date().toISOString(),
     namespaces: namespacesOf(plan),
     nodes: plan.nodes,
-    pods: plan.pods.map(({ key, netns, node, ip }) => ({ key, netns, node, ip })),
+    pods: plan.pods.map(({ key, netns, node, ip, resolvConf }) => ({ key, netns, node, ip, resolvConf })),
     sources: opts.sources ?? [],
     processes: [],
   };
@@ -164,6 +235,9 @@ async function build(plan: Plan, opts: UpOptions): Promise<ClusterRecord> {
     for (const s of plan.sysctls)
       run("ip", ["netns", "exec", s.netns, "sysctl", "-q", "-w", `${s.key}=${s.value}`]);
     for (const r of plan.nft) run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], r.text);
+    writeRules(plan.cluster, plan);
+    writeResolvConfs(plan.pods);
+    writeFileSync(zoneFile(plan.cluster), JSON.stringify(plan.dnsZone));
     const listener = await startListeners(plan);
     if (listener) record.processes.push(listener);
     opts.progress?.("pod listeners", plan.pods.length, plan.pods.length);
@@ -227,9 +301,9 @@ const SETNS: Record<string, number> = {
   s390x: 339,
 };
 
-/** Start the one listener process for every pod; resolves when it listens (or rejects with why not). */
-async function startListeners(plan: Plan): Promise<{ pid: number; start: string; what: string } | undefined> {
-  const spec = plan.pods
+/** What the listener serves: every pod with ports, and those ports (SCTP left out: see the README). */
+function listenerSpec(plan: Plan) {
+  return plan.pods
     .map((pod) => ({
       pod: pod.key,
       node: pod.node,
@@ -238,6 +312,19 @@ async function startListeners(plan: Plan): Promise<{ pid: number; start: string;
       ports: pod.ports.filter((p) => p.protocol !== "SCTP"),
     }))
     .filter((p) => p.ports.length > 0);
+}
+
+function readListenerSpec(cluster: string): string | undefined {
+  try {
+    return readFileSync(join(STATE_DIR, `${cluster}.ports`), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Start the one listener process for every pod; resolves when it listens (or rejects with why not). */
+async function startListeners(plan: Plan): Promise<{ pid: number; start: string; what: string } | undefined> {
+  const spec = listenerSpec(plan);
   if (spec.length === 0) return undefined;
   const nr = SETNS[process.arch];
   if (nr === undefined)
@@ -263,6 +350,7 @@ async function startListeners(plan: Plan): Promise<{ pid: number; start: string;
       process.execPath,
       LISTENER,
       specFile,
+      zoneFile(plan.cluster),
     ],
     { detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -354,8 +442,11 @@ export interface ApplyReport {
   rebuilt: boolean;
   added: string[];
   removed: string[];
-  /** Nodes whose rulesets were replaced. */
   nodes: number;
+  /** Rulesets (kube-proxy's and the policy table, per node) by how they were synced. */
+  rules: Record<SyncKind, number>;
+  /** Whether the pod listeners were restarted (pods or their ports changed). */
+  listenersRestarted: boolean;
   ms: number;
 }
 
@@ -381,6 +472,8 @@ export async function apply(
         added: plan.pods.map((p) => p.key),
         removed: [],
         nodes: plan.nodes.length,
+        rules: { none: 0, partial: 0, full: plan.nft.length },
+        listenersRestarted: true,
         ms: performance.now() - t0,
       },
     };
@@ -396,30 +489,39 @@ export async function apply(
   const record: ClusterRecord = {
     ...old,
     namespaces: namespacesOf(plan),
-    pods: plan.pods.map(({ key, netns, node, ip }) => ({ key, netns, node, ip })),
+    pods: plan.pods.map(({ key, netns, node, ip, resolvConf }) => ({ key, netns, node, ip, resolvConf })),
     sources: opts.sources ?? old.sources,
   };
+  let rules: Record<SyncKind, number> = { none: 0, partial: 0, full: 0 };
+  let restarted = false;
   // Recorded first with both old and new namespaces, so that a crash leaves nothing unrecorded.
   writeRecord({ ...record, namespaces: [...new Set([...old.namespaces, ...record.namespaces])] });
   try {
     if (removed.length)
       run("ip", ["-force", "-batch", "-"], `${removed.map((p) => `netns del ${p.netns}`).join("\n")}\n`);
+    for (const p of removed) rmSync(join(ETC_NETNS, p.netns), { recursive: true, force: true });
     if (added.length) run("ip", ["-batch", "-"], `${added.map((p) => `netns add ${p.netns}`).join("\n")}\n`);
     for (const n of plan.nodes) {
       const lines = added.filter((p) => p.node === n.name).flatMap((p) => p.nodeLines);
       if (lines.length) run("ip", ["-n", n.netns, "-batch", "-"], `${lines.join("\n")}\n`);
     }
     for (const p of added) run("ip", ["-n", p.netns, "-batch", "-"], `${p.podLines.join("\n")}\n`);
-    // The rulesets are replaced whole: kube-proxy's table is dropped and reloaded in the same transaction.
-    for (const r of plan.nft) {
-      const text = r.text.startsWith("table ip kube-proxy")
-        ? `table ip kube-proxy\ndelete table ip kube-proxy\n${r.text}`
-        : r.text;
-      run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], text);
-    }
-    stopRecorded(old.processes);
-    const listener = await startListeners(plan);
-    record.processes = listener ? [listener] : [];
+    rules = syncRules(plan, readRules(plan.cluster));
+    writeRules(plan.cluster, plan);
+    writeResolvConfs(
+      plan.pods.filter((p) => before.get(p.key)?.resolvConf !== p.resolvConf || added.includes(p)),
+    );
+    const zoneText = JSON.stringify(plan.dnsZone);
+    const zoneChanged = readText(zoneFile(plan.cluster)) !== zoneText;
+    if (zoneChanged) writeFileSync(zoneFile(plan.cluster), zoneText);
+    // The listener holds every pod's sockets: restarted only when pods or their ports changed.
+    const running = old.processes.length > 0 && old.processes.every(alive);
+    if (!running || readListenerSpec(plan.cluster) !== JSON.stringify(listenerSpec(plan))) {
+      stopRecorded(old.processes);
+      const listener = await startListeners(plan);
+      record.processes = listener ? [listener] : [];
+      restarted = true;
+    } else if (zoneChanged) for (const p of old.processes) if (alive(p)) process.kill(p.pid, "SIGHUP");
     writeRecord(record);
   } catch (e) {
     down(plan.cluster, {
@@ -436,6 +538,8 @@ export async function apply(
       added: added.map((p) => p.key),
       removed: removed.map((p) => p.key),
       nodes: plan.nodes.length,
+      rules,
+      listenersRestarted: restarted,
       ms: performance.now() - t0,
     },
   };
@@ -465,5 +569,11 @@ export function down(
     });
   rmSync(stateFile(cluster), { force: true });
   rmSync(join(STATE_DIR, `${cluster}.ports`), { force: true });
+  rmSync(rulesFile(cluster), { force: true });
+  rmSync(zoneFile(cluster), { force: true });
+  // The pods' resolv.conf files (`ip netns exec` mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf).
+  if (existsSync(ETC_NETNS))
+    for (const d of readdirSync(ETC_NETNS))
+      if (d.startsWith(prefix)) rmSync(join(ETC_NETNS, d), { recursive: true, force: true });
   return { namespaces: gone.length, processes };
 }

@@ -11,16 +11,23 @@
  * UDP: the JSON as the reply datagram. `client` is the source address as received, so NAT shows.
  * Containers of a pod share its namespace, so `localhost` reaches them all. Prints `ready` once every
  * socket is served.
+ *
+ * The sockets behind the cluster DNS Service (ports marked `dns`) serve the cluster zone instead
+ * (../dns/server.ts), read from the snapshot file argv[3] and read again on SIGHUP (`podnet apply`).
+ * There a TXT query for `whoami.podnet.internal` gets the JSON above, so probes check DNS ports too.
  */
 import dgram from "node:dgram";
 import { readFileSync } from "node:fs";
 import net from "node:net";
+import { questionOf, respond, txtResponse, WHOAMI } from "../../core/dns/wire.ts";
+import { ClusterZone, type ZoneSnapshot } from "../../core/dns/zone.ts";
+import { type Handler, serveTcp, serveUdp } from "../dns/server.ts";
 
 interface PodSpec {
   pod: string;
   node: string;
   ip: string;
-  ports: { container: string; name?: string; port: number; protocol: "TCP" | "UDP" }[];
+  ports: { container: string; name?: string; port: number; protocol: "TCP" | "UDP"; dns?: true }[];
 }
 
 const pods = JSON.parse(readFileSync(process.argv[2], "utf8")) as PodSpec[];
@@ -30,6 +37,17 @@ if (fds.length !== listeners.length) {
   process.stderr.write(`listener: ${fds.length} sockets for ${listeners.length} ports\n`);
   process.exit(2);
 }
+
+const zoneFile = process.argv[3];
+const loadZone = () => new ClusterZone(JSON.parse(readFileSync(zoneFile, "utf8")) as ZoneSnapshot);
+let zone = listeners.some((l) => l.port.dns) ? loadZone() : undefined;
+process.on("SIGHUP", () => {
+  try {
+    zone = loadZone();
+  } catch (e) {
+    process.stderr.write(`listener: zone not reloaded: ${(e as Error).message}\n`);
+  }
+});
 
 let pending = listeners.length;
 const listening = () => {
@@ -47,7 +65,23 @@ listeners.forEach(({ pod, port: p }, i) => {
       ip: pod.ip,
       client,
     });
-  if (p.protocol === "TCP") {
+  if (p.dns) {
+    const handle: Handler = (msg, transport, client) => {
+      const q = questionOf(msg);
+      if (q?.name === WHOAMI && q.type === "TXT")
+        return { response: txtResponse(msg, answer(client)), summary: "whoami" };
+      return zone ? respond(zone, msg, transport) : { summary: "dropped: no zone" };
+    };
+    if (p.protocol === "TCP") {
+      const server = net.createServer();
+      serveTcp(server, handle);
+      server.listen({ fd: fds[i] }, listening);
+    } else {
+      const sock = dgram.createSocket("udp4");
+      serveUdp(sock, handle);
+      sock.bind({ fd: fds[i] }, listening);
+    }
+  } else if (p.protocol === "TCP") {
     net
       .createServer((socket) => {
         const body = answer(`${socket.remoteAddress?.replace(/^::ffff:/, "")}:${socket.remotePort}`);

@@ -5,11 +5,32 @@
  *   argv[2]: [{"id":0,"ip":"10.244.1.2","port":8080,"protocol":"TCP"}, …]   argv[3]: timeout (ms)
  *   stdout:  [{"id":0,"ok":true,"answer":{…the listener's JSON…}}, {"id":1,"ok":false,"error":"timeout"}]
  *
- * TCP: connect, read the listener's line. UDP: one datagram, wait for the reply. Every probe ends by
- * its timeout at the latest, so the whole run is bounded by targets × timeout / parallelism.
+ * TCP: connect, send a DNS query (length-prefixed), read the listener's line. UDP: the DNS query as
+ * one datagram, wait for the reply. The query asks for `whoami.podnet.internal` TXT: an ordinary
+ * listener ignores what it is sent and answers its JSON line; a DNS pod's listener answers the query
+ * with the same JSON in a TXT record. Every probe ends by its timeout at the latest, so the whole run
+ * is bounded by targets × timeout / parallelism.
  */
 import dgram from "node:dgram";
 import net from "node:net";
+import packet from "dns-packet";
+import { WHOAMI } from "../../core/dns/wire.ts";
+
+const QUERY = Buffer.from(
+  packet.encode({ type: "query", id: 0x5eed, questions: [{ type: "TXT", name: WHOAMI }] }),
+);
+const FRAMED = Buffer.concat([Buffer.from([QUERY.length >> 8, QUERY.length & 0xff]), QUERY]);
+
+/** The TXT text of a DNS response, or undefined if `b` is not one. */
+function txtOf(b: Buffer): string | undefined {
+  try {
+    const r = packet.decode(b);
+    const a = r.answers?.find((x) => x.type === "TXT") as { data: (string | Buffer)[] } | undefined;
+    return a ? a.data.map(String).join("") : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 interface Target {
   id: number;
@@ -50,17 +71,22 @@ function probe(t: Target): Promise<Result> {
     if (t.protocol === "UDP") {
       const sock = dgram.createSocket("udp4");
       cleanup = () => sock.close();
-      sock.on("message", (m) => parse(m.toString()));
+      sock.on("message", (m) => parse(m[0] === 0x7b ? m.toString() : (txtOf(m) ?? m.toString())));
       sock.on("error", (e) => finish({ ok: false, error: e.message }));
-      sock.send("probe", t.port, t.ip);
+      sock.send(QUERY, t.port, t.ip);
     } else {
-      const sock = net.connect(t.port, t.ip);
+      const sock = net.connect(t.port, t.ip, () => sock.write(FRAMED));
       cleanup = () => sock.destroy();
-      let data = "";
+      let data = Buffer.alloc(0);
       sock.on("data", (d) => {
-        data += d;
+        data = Buffer.concat([data, d]);
+        // A DNS pod answers with one length-prefixed message and keeps the connection open.
+        if (data[0] !== 0x7b && data.length >= 2 && data.length >= 2 + data.readUInt16BE(0)) {
+          const text = txtOf(data.subarray(2, 2 + data.readUInt16BE(0)));
+          if (text !== undefined) parse(text);
+        }
       });
-      sock.on("end", () => parse(data));
+      sock.on("end", () => parse(data.toString()));
       sock.on("error", (e) => finish({ ok: false, error: (e as NodeJS.ErrnoException).code ?? e.message }));
     }
   });

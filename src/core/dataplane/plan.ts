@@ -13,6 +13,8 @@
  * between namespaces are made from inside one of them (`link add … peer name … netns …`).
  */
 import type { ClusterState } from "../control/state.ts";
+import { formatResolvConf, podResolvConf } from "../dns/resolv.ts";
+import { ClusterZone, type ZoneSnapshot } from "../dns/zone.ts";
 import {
   BRIDGE,
   hostVethName,
@@ -37,8 +39,13 @@ export interface PlannedPod {
   netns: string;
   node: string;
   ip: string;
-  /** The declared container ports, each with its container. */
-  ports: { container: string; name?: string; port: number; protocol: Protocol }[];
+  /**
+   * The declared container ports, each with its container; `dns` marks the ports behind the cluster
+   * DNS Service's port 53 (kube-system/kube-dns), where the listener serves the cluster zone.
+   */
+  ports: { container: string; name?: string; port: number; protocol: Protocol; dns?: true }[];
+  /** The pod's /etc/resolv.conf, as kubelet writes it (../dns/resolv.ts). */
+  resolvConf: string;
   /** In the node's namespace: the pod's veth, on cni0. */
   nodeLines: string[];
   /** In the pod's namespace: its eth0 and routes. */
@@ -59,6 +66,8 @@ export interface Plan {
    * ruleset (./policy-rules.ts).
    */
   nft: { netns: string; text: string }[];
+  /** The cluster zone the DNS pods serve (../dns/zone.ts), as data. */
+  dnsZone: ZoneSnapshot;
 }
 
 /** Why a cluster name cannot be used, or undefined (names become namespace names and file names). */
@@ -81,6 +90,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   const pods: PlannedPod[] = [];
 
   const policies = compilePolicies(state);
+  const dnsPorts = dnsEndpointPorts(state);
   const gateway = cfg.nodeNetwork.prefix < 31 ? cfg.nodeNetwork.nth(1) : undefined;
   const ul = ["link set lo up", `link add ${UNDERLAY_BRIDGE} type bridge`];
   if (gateway !== undefined)
@@ -136,8 +146,14 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
             ...(p.name ? { name: p.name } : {}),
             port: p.containerPort,
             protocol: p.protocol ?? "TCP",
+            ...(dnsPorts.has(
+              `${pod.metadata.namespace}/${pod.metadata.name} ${p.protocol ?? "TCP"} ${p.containerPort}`,
+            )
+              ? { dns: true as const }
+              : {}),
           })),
         ),
+        resolvConf: formatResolvConf(podResolvConf(state, pod)),
         nodeLines,
         podLines,
       });
@@ -164,7 +180,35 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   // Pod namespaces exist before the node links their veths into them; the node's veth ends exist before
   // the pods configure theirs.
   steps.push({ tool: "ip", netns: underlay, lines: ul }, ...nodeSteps, ...fdbSteps, ...podSteps);
-  return { cluster, underlay, nodes, pods, steps, sysctls, nft };
+  return { cluster, underlay, nodes, pods, steps, sysctls, nft, dnsZone: new ClusterZone(state).snapshot() };
+}
+
+/**
+ * The pod sockets that serve cluster DNS: each ready endpoint of kube-system/kube-dns, on the target
+ * port of each Service port 53, as `ns/pod PROTOCOL port`.
+ */
+function dnsEndpointPorts(state: ClusterState): Set<string> {
+  const out = new Set<string>();
+  const svc = state.services.find(
+    (s) => s.metadata.namespace === "kube-system" && s.metadata.name === "kube-dns",
+  );
+  if (!svc) return out;
+  const names = new Set((svc.spec.ports ?? []).filter((p) => p.port === 53).map((p) => p.name ?? ""));
+  for (const slice of state.endpointSlices) {
+    if (
+      slice.metadata.namespace !== "kube-system" ||
+      slice.metadata.labels?.["kubernetes.io/service-name"] !== "kube-dns"
+    )
+      continue;
+    const ports = (slice.ports ?? []).filter((p) => names.has(p.name ?? "") && p.port !== undefined);
+    for (const ep of slice.endpoints)
+      if (ep.targetRef?.kind === "Pod")
+        for (const p of ports)
+          out.add(
+            `${ep.targetRef.namespace ?? "kube-system"}/${ep.targetRef.name} ${p.protocol ?? "TCP"} ${p.port}`,
+          );
+  }
+  return out;
 }
 
 /** Every namespace of a plan, underlay first (the order to create them in). */

@@ -382,6 +382,74 @@ function validatePod(c: Check, obj: Rec): void {
   }
 }
 
+/** dnsPolicy and dnsConfig, as the API server validates them (limits: kubelet's). */
+function validateDns(c: Check, spec: Rec, at: (string | number)[]): void {
+  const policy = c.oneOf(spec.dnsPolicy, [...at, "dnsPolicy"], [
+    "ClusterFirst",
+    "ClusterFirstWithHostNet",
+    "Default",
+    "None",
+  ] as const);
+  const cfg = c.map(spec.dnsConfig, [...at, "dnsConfig"]);
+  const nameservers = c.list(cfg?.nameservers, [...at, "dnsConfig", "nameservers"]) ?? [];
+  if (policy === "None" && nameservers.length === 0)
+    c.error(
+      [...at, cfg ? "dnsConfig" : "dnsPolicy"],
+      "missing-field",
+      "dnsPolicy None needs at least one nameserver in dnsConfig",
+      "add dnsConfig.nameservers (e.g. [10.96.0.10]) or use dnsPolicy ClusterFirst",
+    );
+  if (nameservers.length > 3)
+    c.error(
+      [...at, "dnsConfig", "nameservers"],
+      "invalid-value",
+      `${nameservers.length} nameservers: at most 3 are allowed`,
+      "keep three",
+    );
+  nameservers.forEach((n, i) => {
+    c.ip(n, [...at, "dnsConfig", "nameservers", i]);
+  });
+  const searches = c.list(cfg?.searches, [...at, "dnsConfig", "searches"]) ?? [];
+  if (searches.length > 32)
+    c.error(
+      [...at, "dnsConfig", "searches"],
+      "invalid-value",
+      `${searches.length} search domains: at most 32 are allowed`,
+      "keep 32",
+    );
+  let chars = 0;
+  searches.forEach((d, i) => {
+    const v = c.string(d, [...at, "dnsConfig", "searches", i]);
+    if (v === undefined) return;
+    chars += v.length;
+    const err = dns1123SubdomainError(v.replace(/\.$/, ""));
+    if (err)
+      c.error(
+        [...at, "dnsConfig", "searches", i],
+        "invalid-name",
+        err,
+        "search domains are DNS names such as example.com",
+      );
+  });
+  if (chars + Math.max(searches.length - 1, 0) > 2048)
+    c.error(
+      [...at, "dnsConfig", "searches"],
+      "invalid-value",
+      "the search list is longer than 2048 characters",
+      "shorten it",
+    );
+  c.list(cfg?.options, [...at, "dnsConfig", "options"])?.forEach((o, i) => {
+    const m = c.map(o, [...at, "dnsConfig", "options", i]);
+    if (m)
+      c.required(
+        c.string(m.name, [...at, "dnsConfig", "options", i, "name"]),
+        [...at, "dnsConfig", "options", i, "name"],
+        "option name",
+      );
+    if (m?.value !== undefined) c.string(m.value, [...at, "dnsConfig", "options", i, "value"]);
+  });
+}
+
 function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
   const containers = c.list(spec.containers, [...at, "containers"]);
   if (!containers || containers.length === 0) {
@@ -446,6 +514,7 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
     const err = v === undefined ? undefined : dns1123LabelError(v);
     if (err) c.error([...at, f], "invalid-name", err, `${f} must be a DNS-1123 label`);
   }
+  validateDns(c, spec, at);
   c.list(spec.tolerations, [...at, "tolerations"])?.forEach((t, i) => {
     const tp = [...at, "tolerations", i];
     const m = c.map(t, tp);

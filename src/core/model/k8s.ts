@@ -89,7 +89,12 @@ export interface PodSpec {
   hostNetwork?: boolean;
   hostname?: string;
   subdomain?: string;
-  dnsPolicy?: string;
+  dnsPolicy?: "ClusterFirst" | "ClusterFirstWithHostNet" | "Default" | "None";
+  dnsConfig?: {
+    nameservers?: string[];
+    searches?: string[];
+    options?: { name: string; value?: string }[];
+  };
   tolerations?: Toleration[];
   affinity?: {
     nodeAffinity?: {

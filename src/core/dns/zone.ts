@@ -1,0 +1,418 @@
+/**
+ * The cluster's DNS zone as Kubernetes' DNS-Based Service Discovery specification defines it, plus
+ * what CoreDNS's kubernetes plugin serves beyond it (kubeadm's Corefile: `pods insecure`, reverse
+ * zones). Built once from the cluster state; `lookup` answers one question the way CoreDNS would.
+ *
+ *   <svc>.<ns>.svc.<zone>                A      ClusterIP, or every ready endpoint of a headless Service
+ *   <host>.<svc>.<ns>.svc.<zone>         A      each ready endpoint, by its hostname or, without one, its
+ *                                               address with dashes (10-244-1-5); required for headless
+ *                                               Services, served by CoreDNS for every Service
+ *   _<port>._<proto>.<svc>.<ns>.svc.<zone> SRV  each named port: ClusterIP → the Service's name; headless
+ *                                               → one per ready endpoint (weights split 100 ways)
+ *   <d>.<c>.<b>.<a>.in-addr.arpa         PTR    ClusterIPs, and ready endpoints (their endpoint name)
+ *   <svc>.<ns>.svc.<zone>                CNAME  ExternalName Services
+ *   <a>-<b>-<c>-<d>.<ns>.pod.<zone>      A      any address written with dashes (`pods insecure`)
+ *   dns-version.<zone>                   TXT    the specification's version
+ *   <zone>                               SOA, NS (ns.dns.<zone>, the DNS Service's address)
+ *
+ * Unknown names: NXDOMAIN with the zone's SOA in the authority section; a name that exists without
+ * the type asked (or an empty non-terminal such as `<ns>.svc.<zone>`): NOERROR, no answer, the SOA.
+ * Names are matched case-insensitively; answers carry the name as asked. Names outside the zone and
+ * the cluster's reverse zones are REFUSED: podnet forwards to no upstream.
+ */
+import type { ClusterState } from "../control/state.ts";
+import type { Service } from "../model/k8s.ts";
+import { Cidr, formatIPv4, parseIPv4 } from "../net/ipv4.ts";
+
+export const SPEC_VERSION = "1.1.0";
+export const DEFAULT_TTL = 5;
+
+export type RrType = "A" | "AAAA" | "SRV" | "PTR" | "CNAME" | "TXT" | "SOA" | "NS";
+/** The query types podnet knows by name (others are answered by number: NODATA or NXDOMAIN). */
+export const QUERY_TYPES = ["A", "AAAA", "SRV", "PTR", "CNAME", "TXT", "SOA", "NS", "ANY"] as const;
+
+export interface Srv {
+  priority: number;
+  weight: number;
+  port: number;
+  target: string;
+}
+export interface Soa {
+  mname: string;
+  rname: string;
+  serial: number;
+  refresh: number;
+  retry: number;
+  expire: number;
+  minimum: number;
+}
+
+/** One resource record, in the shape of dns-packet's answers (names without the final dot). */
+export type Rr =
+  | { name: string; type: "A" | "AAAA" | "PTR" | "CNAME" | "NS"; ttl: number; data: string }
+  | { name: string; type: "SRV"; ttl: number; data: Srv }
+  | { name: string; type: "SOA"; ttl: number; data: Soa }
+  | { name: string; type: "TXT"; ttl: number; data: string[] };
+
+export type Rcode = "NOERROR" | "NXDOMAIN" | "REFUSED" | "SERVFAIL" | "FORMERR" | "NOTIMP";
+
+export interface DnsAnswer {
+  rcode: Rcode;
+  /** Whether the name lies in a zone podnet serves (the AA bit). */
+  authoritative: boolean;
+  answers: Rr[];
+  authority: Rr[];
+  additionals: Rr[];
+  /** Where the answer comes from, for people: "ClusterIP Service shop/cart", "no such name". */
+  why: string;
+}
+
+export interface ZoneOptions {
+  /** TTL of every record (CoreDNS's kubernetes plugin: 5 s). */
+  ttl?: number;
+}
+
+export interface Owned {
+  rr: Omit<Rr, "name">;
+  why: string;
+}
+
+export interface ZoneSnapshot {
+  zone: string;
+  ttl: number;
+  soa: Soa;
+  reverse: string[];
+  namespaces: string[];
+  records: [string, Owned[]][];
+  names: string[];
+}
+
+export class ClusterZone {
+  readonly zone: string;
+  readonly ttl: number;
+  readonly soa: Soa;
+  readonly #records = new Map<string, Owned[]>();
+  /** Every name that exists: owners and their ancestors inside the zone (empty non-terminals). */
+  readonly #names = new Set<string>();
+  readonly #namespaces: Set<string>;
+  readonly #reverse: Cidr[];
+  readonly #podName: RegExp;
+
+  /** From the cluster state, or from a snapshot (`snapshot()`, as the data plane's DNS pods load it). */
+  constructor(source: ClusterState | ZoneSnapshot, opts: ZoneOptions = {}) {
+    const snap = "records" in source ? source : undefined;
+    this.zone = snap ? snap.zone : (source as ClusterState).config.clusterDomain.toLowerCase();
+    this.ttl = snap ? snap.ttl : (opts.ttl ?? DEFAULT_TTL);
+    const zoneRe = this.zone.replaceAll(".", "\\.");
+    this.#podName = new RegExp(
+      `^(\\d{1,3})-(\\d{1,3})-(\\d{1,3})-(\\d{1,3})\\.([a-z0-9-]+)\\.pod\\.${zoneRe}$`,
+    );
+    if (snap) {
+      this.soa = snap.soa;
+      this.#namespaces = new Set(snap.namespaces);
+      this.#reverse = snap.reverse.map((c) => {
+        const parsed = Cidr.parse(c);
+        if (!parsed.ok) throw new Error(`zone snapshot: ${parsed.reason}`);
+        return parsed.cidr;
+      });
+      for (const [name, list] of snap.records) this.#records.set(name, list);
+      for (const n of snap.names) this.#names.add(n);
+      return;
+    }
+    const state = source as ClusterState;
+    const cfg = state.config;
+    this.#namespaces = new Set(state.namespaces.map((n) => n.metadata.name));
+    for (const s of state.services) this.#namespaces.add(s.metadata.namespace ?? "default");
+    for (const p of state.pods) this.#namespaces.add(p.metadata.namespace ?? "default");
+    this.#reverse = [cfg.serviceCIDR, cfg.clusterCIDR];
+    const z = this.zone;
+    const nsName = `ns.dns.${z}`;
+    this.soa = {
+      mname: nsName,
+      rname: `hostmaster.${z}`,
+      serial: 0,
+      refresh: 7200,
+      retry: 1800,
+      expire: 86400,
+      minimum: this.ttl,
+    };
+    this.#add(z, { type: "NS", ttl: this.ttl, data: nsName }, "the cluster zone's name server");
+    this.#add(
+      nsName,
+      { type: "A", ttl: this.ttl, data: formatIPv4(cfg.dnsServiceIP) },
+      "the cluster DNS Service",
+    );
+    this.#add(
+      `dns-version.${z}`,
+      { type: "TXT", ttl: this.ttl, data: [SPEC_VERSION] },
+      "the specification's version",
+    );
+    this.#names.add(`pod.${z}`);
+    this.#names.add(`svc.${z}`);
+    for (const ns of this.#namespaces) this.#names.add(`${ns}.pod.${z}`);
+
+    const slices = new Map<string, ClusterState["endpointSlices"]>();
+    for (const s of state.endpointSlices) {
+      const svc = s.metadata.labels?.["kubernetes.io/service-name"];
+      if (!svc || s.addressType !== "IPv4") continue;
+      const key = `${s.metadata.namespace ?? "default"}/${svc}`;
+      slices.set(key, [...(slices.get(key) ?? []), s]);
+    }
+    for (const svc of state.services)
+      this.#service(svc, slices.get(`${svc.metadata.namespace ?? "default"}/${svc.metadata.name}`) ?? []);
+    this.soa.serial = this.#serial();
+    this.#add(z, { type: "SOA", ttl: this.ttl, data: this.soa }, "the cluster zone");
+  }
+
+  #service(svc: Service, slices: ClusterState["endpointSlices"]): void {
+    const ns = svc.metadata.namespace ?? "default";
+    const id = `${ns}/${svc.metadata.name}`;
+    const name = `${svc.metadata.name}.${ns}.svc.${this.zone}`.toLowerCase();
+    const ttl = this.ttl;
+    const ports = (svc.spec.ports ?? []).filter((p) => p.name);
+    if (svc.spec.type === "ExternalName") {
+      if (svc.spec.externalName)
+        this.#add(
+          name,
+          { type: "CNAME", ttl, data: svc.spec.externalName.replace(/\.$/, "") },
+          `ExternalName Service ${id}`,
+        );
+      return;
+    }
+    const clusterIPs = (svc.spec.clusterIPs ?? (svc.spec.clusterIP ? [svc.spec.clusterIP] : [])).filter(
+      (ip) => ip !== "None" && parseIPv4(ip) !== undefined,
+    );
+    const headless = svc.spec.clusterIP === "None";
+    // The ready endpoints (publishNotReadyAddresses makes the endpoint controller mark all ready),
+    // each named by its hostname or its address with dashes.
+    const endpoints = new Map<string, string>(); // address → host label
+    const slicePorts = new Map<string, { name: string; port: number; protocol: string }>();
+    for (const s of slices) {
+      for (const ep of s.endpoints) {
+        if (ep.conditions.ready === false) continue;
+        for (const a of ep.addresses)
+          if (!endpoints.has(a)) endpoints.set(a, (ep.hostname ?? a.replaceAll(".", "-")).toLowerCase());
+      }
+      for (const p of s.ports ?? [])
+        if (p.name && p.port !== undefined)
+          slicePorts.set(`${p.name}/${p.protocol ?? "TCP"}`, {
+            name: p.name,
+            port: p.port,
+            protocol: p.protocol ?? "TCP",
+          });
+    }
+    const kind = headless ? "headless Service" : "Service";
+    // Every Service's ready endpoints have a name and a PTR record (CoreDNS serves them for ClusterIP
+    // Services too; the specification requires them for headless ones).
+    for (const [ip, host] of endpoints) {
+      const hostName = `${host}.${name}`;
+      this.#add(hostName, { type: "A", ttl, data: ip }, `endpoint ${host} of ${kind} ${id}`);
+      this.#add(reverseName(ip), { type: "PTR", ttl, data: hostName }, `endpoint ${host} of ${kind} ${id}`);
+    }
+    if (!headless) {
+      for (const ip of clusterIPs) {
+        this.#add(name, { type: "A", ttl, data: ip }, `ClusterIP Service ${id}`);
+        this.#add(reverseName(ip), { type: "PTR", ttl, data: name }, `ClusterIP of Service ${id}`);
+      }
+      if (clusterIPs.length === 0) return;
+      for (const p of ports)
+        this.#add(
+          `_${p.name}._${(p.protocol ?? "TCP").toLowerCase()}.${name}`,
+          { type: "SRV", ttl, data: { priority: 0, weight: 100, port: p.port, target: name } },
+          `port ${p.name} of ClusterIP Service ${id}`,
+        );
+      return;
+    }
+    if (endpoints.size === 0) return; // headless, no ready endpoint: the name does not exist (NXDOMAIN)
+    const why = `headless Service ${id} (${endpoints.size} ready endpoint${endpoints.size === 1 ? "" : "s"})`;
+    const weight = Math.floor(100 / endpoints.size);
+    for (const [ip, host] of endpoints) {
+      this.#add(name, { type: "A", ttl, data: ip }, why);
+      for (const p of slicePorts.values())
+        this.#add(
+          `_${p.name}._${p.protocol.toLowerCase()}.${name}`,
+          { type: "SRV", ttl, data: { priority: 0, weight, port: p.port, target: `${host}.${name}` } },
+          `port ${p.name} of ${why}`,
+        );
+    }
+  }
+
+  #add(name: string, rr: Omit<Rr, "name">, why: string): void {
+    const list = this.#records.get(name);
+    const entry = { rr, why };
+    if (list) {
+      if (!list.some((o) => o.rr.type === rr.type && JSON.stringify(o.rr.data) === JSON.stringify(rr.data)))
+        list.push(entry);
+    } else this.#records.set(name, [entry]);
+    // The name and its ancestors down to the zone (or to in-addr.arpa) exist.
+    const stop = name.endsWith(".in-addr.arpa") ? "in-addr.arpa" : this.zone;
+    for (let n = name; n !== stop && n.includes("."); n = n.slice(n.indexOf(".") + 1)) this.#names.add(n);
+    this.#names.add(stop);
+  }
+
+  /** A serial that changes when the records change (CoreDNS uses the time of the last change). */
+  #serial(): number {
+    let h = 0x811c9dc5;
+    for (const [name, list] of [...this.#records].sort(([a], [b]) => (a < b ? -1 : 1)))
+      for (const o of list) {
+        const s = `${name} ${o.rr.type} ${JSON.stringify(o.rr.data)}\n`;
+        for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+      }
+    return h;
+  }
+
+  /** Everything the zone answers from, as JSON-ready data. */
+  snapshot(): ZoneSnapshot {
+    return {
+      zone: this.zone,
+      ttl: this.ttl,
+      soa: this.soa,
+      reverse: this.#reverse.map(String),
+      namespaces: [...this.#namespaces],
+      records: [...this.#records],
+      names: [...this.#names],
+    };
+  }
+
+  /** Every record, sorted by name then type (for `podnet dns --dump` style listings and tests). */
+  records(): Rr[] {
+    return [...this.#records]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .flatMap(([name, list]) => list.map((o) => ({ name, ...o.rr }) as Rr));
+  }
+
+  /** The SOA of the zone a name belongs to, as an authority record. */
+  #soaFor(name: string): Rr {
+    const reverse = name.endsWith("in-addr.arpa");
+    return reverse
+      ? {
+          name: "in-addr.arpa",
+          type: "SOA",
+          ttl: this.ttl,
+          data: { ...this.soa, mname: "ns.dns.in-addr.arpa", rname: "hostmaster.in-addr.arpa" },
+        }
+      : { name: this.zone, type: "SOA", ttl: this.ttl, data: this.soa };
+  }
+
+  /** Whether a (lower-case) name lies in a zone podnet answers for. */
+  serves(name: string): boolean {
+    if (name === this.zone || name.endsWith(`.${this.zone}`)) return true;
+    const ip = fromReverseName(name);
+    if (ip !== undefined) return this.#reverse.some((c) => c.contains(ip));
+    // in-addr.arpa names above a full address: ours when they cover one of our ranges.
+    const m = /^((?:\d{1,3}\.){0,3})in-addr\.arpa$/.exec(name);
+    if (!m) return false;
+    const octets = m[1].split(".").filter(Boolean).reverse();
+    const base = parseIPv4([...octets, "0", "0", "0", "0"].slice(0, 4).join("."));
+    if (base === undefined) return false;
+    const block = Cidr.of(base, octets.length * 8);
+    return this.#reverse.some((c) => c.overlaps(block));
+  }
+
+  /** The answer to one question. `qname` as asked (case kept in the answer), `qtype` by name. */
+  lookup(qname: string, qtype: string): DnsAnswer {
+    const asked = qname.replace(/\.$/, "");
+    const name = asked.toLowerCase();
+    const empty = { answers: [], authority: [], additionals: [] };
+    if (!this.serves(name))
+      return {
+        rcode: "REFUSED",
+        authoritative: false,
+        ...empty,
+        why: `outside ${this.zone} and the cluster's reverse zones, and podnet forwards to no upstream`,
+      };
+    const owned = this.#records.get(name) ?? this.#pod(name);
+    const withName = (rr: Omit<Rr, "name">, owner = asked) => ({ name: owner, ...rr }) as Rr;
+    if (!owned) {
+      if (this.#names.has(name))
+        return {
+          rcode: "NOERROR",
+          authoritative: true,
+          ...empty,
+          authority: [this.#soaFor(name)],
+          why: "the name exists (it has names below it) but holds no records",
+        };
+      return {
+        rcode: "NXDOMAIN",
+        authoritative: true,
+        ...empty,
+        authority: [this.#soaFor(name)],
+        why: `no such name in ${name.endsWith("in-addr.arpa") ? "the cluster's reverse zone" : this.zone}`,
+      };
+    }
+    const cname = owned.find((o) => o.rr.type === "CNAME");
+    if (cname && qtype !== "CNAME")
+      return {
+        rcode: "NOERROR",
+        authoritative: true,
+        answers: [withName(cname.rr)],
+        authority: [],
+        additionals: [],
+        why: `${cname.why}: an alias (the resolver follows it outside the cluster)`,
+      };
+    const hits = owned.filter((o) => qtype === "ANY" || o.rr.type === qtype);
+    if (hits.length === 0)
+      return {
+        rcode: "NOERROR",
+        authoritative: true,
+        ...empty,
+        authority: [this.#soaFor(name)],
+        why: `${owned[0].why}: no ${qtype} record`,
+      };
+    const additionals: Rr[] = [];
+    for (const o of hits)
+      if (o.rr.type === "SRV") {
+        const target = (o.rr.data as Srv).target;
+        for (const t of this.#records.get(target) ?? [])
+          if (t.rr.type === "A") additionals.push(withName(t.rr, target));
+      }
+    return {
+      rcode: "NOERROR",
+      authoritative: true,
+      answers: hits.map((o) => withName(o.rr)),
+      authority: [],
+      additionals,
+      why: hits[0].why,
+    };
+  }
+
+  /** `a-b-c-d.<ns>.pod.<zone>`: any address with dashes, in a namespace that exists (`pods insecure`). */
+  #pod(name: string): Owned[] | undefined {
+    const m = this.#podName.exec(name);
+    if (!m || !this.#namespaces.has(m[5])) return undefined;
+    const ip = m.slice(1, 5).join(".");
+    if (parseIPv4(ip) === undefined) return undefined;
+    return [
+      {
+        rr: { type: "A", ttl: this.ttl, data: ip },
+        why: `the pod-address name of ${ip} (CoreDNS's \`pods insecure\`: any address)`,
+      },
+    ];
+  }
+}
+
+/** `10.96.0.10` → `10.0.96.10.in-addr.arpa`. */
+export function reverseName(ip: string): string {
+  return `${ip.split(".").reverse().join(".")}.in-addr.arpa`;
+}
+
+/** The address a full in-addr.arpa name stands for, or undefined. */
+export function fromReverseName(name: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa$/.exec(name);
+  return m ? parseIPv4(`${m[4]}.${m[3]}.${m[2]}.${m[1]}`) : undefined;
+}
+
+/** A record in zone-file form: `cart.shop.svc.cluster.local. 5 IN A 10.96.0.12`. */
+export function formatRr(rr: Rr): string {
+  const data =
+    rr.type === "SRV"
+      ? `${rr.data.priority} ${rr.data.weight} ${rr.data.port} ${rr.data.target}.`
+      : rr.type === "SOA"
+        ? `${rr.data.mname}. ${rr.data.rname}. ${rr.data.serial} ${rr.data.refresh} ${rr.data.retry} ${rr.data.expire} ${rr.data.minimum}`
+        : rr.type === "TXT"
+          ? rr.data.map((t) => JSON.stringify(t)).join(" ")
+          : rr.type === "A" || rr.type === "AAAA"
+            ? rr.data
+            : `${rr.data}.`;
+  return `${rr.name}. ${rr.ttl} IN ${rr.type} ${data}`;
+}

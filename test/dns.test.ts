@@ -1,0 +1,617 @@
+/**
+ * Cluster DNS (issue #6): every requirement of the DNS-Based Service Discovery specification (and what
+ * CoreDNS adds) as a query and its expected answer, against the zone (src/core/dns/zone.ts), then the
+ * same over the wire through the real server (UDP and TCP) with Node's resolver, dig and kdig when
+ * installed; resolv.conf per dnsPolicy and the resolver's walk; the CLI; and the server under fuzzed
+ * garbage.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import dgram from "node:dgram";
+import { Resolver } from "node:dns/promises";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import packet from "dns-packet";
+import { prng } from "../bench/generate.ts";
+import { listenDns, type RunningServer } from "../src/adapters/dns/server.ts";
+import { candidates, formatResolvConf, podResolvConf, resolve } from "../src/core/dns/resolv.ts";
+import { respond } from "../src/core/dns/wire.ts";
+import { ClusterZone, formatRr } from "../src/core/dns/zone.ts";
+import { loadCluster } from "../src/index.ts";
+import { cluster, errors, pod } from "./helpers.ts";
+
+const FIXTURE = "test/fixtures/dns/zone.yaml";
+const rcodeOf = (b: Buffer) => (packet.decode(b) as unknown as { rcode: string }).rcode;
+const state = cluster({ [FIXTURE]: readFileSync(FIXTURE, "utf8") });
+const zone = new ClusterZone(state);
+const Z = "cluster.local";
+const ipOf = (name: string) => pod(state, "shop", name).status!.podIP!;
+const svcIP = (name: string) => state.services.find((s) => s.metadata.name === name)!.spec.clusterIP!;
+const data = (name: string, type: string) =>
+  zone
+    .lookup(name, type)
+    .answers.map((a) => (typeof a.data === "string" ? a.data : JSON.stringify(a.data)))
+    .sort();
+
+describe("cluster zone: the specification's records", () => {
+  it("ClusterIP Service: A is the ClusterIP; SRV per named port points at the Service's name", () => {
+    assert.deepEqual(data(`web.shop.svc.${Z}`, "A"), [svcIP("web")]);
+    const srv = zone.lookup(`_http._tcp.web.shop.svc.${Z}`, "SRV");
+    assert.deepEqual(srv.answers.map(formatRr), [
+      `_http._tcp.web.shop.svc.${Z}. 5 IN SRV 0 100 80 web.shop.svc.${Z}.`,
+    ]);
+    assert.deepEqual(srv.additionals.map(formatRr), [`web.shop.svc.${Z}. 5 IN A ${svcIP("web")}`]);
+    assert.equal(data(`_dns-ish._udp.web.shop.svc.${Z}`, "SRV").length, 1, "UDP ports under _udp");
+    assert.equal(zone.lookup(`_http._udp.web.shop.svc.${Z}`, "SRV").rcode, "NXDOMAIN", "wrong protocol");
+  });
+
+  it("PTR for a ClusterIP names the Service", () => {
+    const [a, b, c, d] = svcIP("web").split(".");
+    assert.deepEqual(data(`${d}.${c}.${b}.${a}.in-addr.arpa`, "PTR"), [`web.shop.svc.${Z}`]);
+  });
+
+  it("headless Service: A per ready endpoint; StatefulSet pods by hostname; SRV per endpoint with weights split", () => {
+    assert.deepEqual(data(`db.shop.svc.${Z}`, "A"), [ipOf("db-0"), ipOf("db-1"), ipOf("db-2")].sort());
+    assert.deepEqual(data(`db-1.db.shop.svc.${Z}`, "A"), [ipOf("db-1")]);
+    const srv = zone.lookup(`_pg._tcp.db.shop.svc.${Z}`, "SRV");
+    assert.deepEqual(
+      srv.answers.map(formatRr).sort(),
+      [0, 1, 2].map((i) => `_pg._tcp.db.shop.svc.${Z}. 5 IN SRV 0 33 5432 db-${i}.db.shop.svc.${Z}.`),
+    );
+    assert.equal(srv.additionals.length, 3, "each target's address in the additional section");
+  });
+
+  it("headless: a not-ready pod is left out; publishNotReadyAddresses puts it in; a pod's hostname+subdomain names it", () => {
+    assert.deepEqual(data(`cache.shop.svc.${Z}`, "A"), [ipOf("ready")]);
+    assert.deepEqual(data(`cache-a.cache.shop.svc.${Z}`, "A"), [ipOf("ready")]);
+    assert.deepEqual(data(`cache-all.shop.svc.${Z}`, "A"), [ipOf("ready"), ipOf("starting")].sort());
+    const dashed = ipOf("starting").replaceAll(".", "-");
+    assert.deepEqual(data(`${dashed}.cache-all.shop.svc.${Z}`, "A"), [ipOf("starting")]);
+    const [a, b, c, d] = ipOf("db-0").split(".");
+    assert.deepEqual(data(`${d}.${c}.${b}.${a}.in-addr.arpa`, "PTR"), [`db-0.db.shop.svc.${Z}`]);
+  });
+
+  it("headless with no ready endpoint: NXDOMAIN", () => {
+    const r = zone.lookup(`nobody.shop.svc.${Z}`, "A");
+    assert.equal(r.rcode, "NXDOMAIN");
+    assert.equal(r.authority[0].type, "SOA");
+  });
+
+  it("ExternalName: CNAME, whatever type is asked", () => {
+    for (const t of ["A", "AAAA", "CNAME", "SRV"]) {
+      const r = zone.lookup(`payments.shop.svc.${Z}`, t);
+      assert.equal(r.rcode, "NOERROR");
+      assert.deepEqual(r.answers.map(formatRr), [
+        `payments.shop.svc.${Z}. 5 IN CNAME api.payments.example.com.`,
+      ]);
+    }
+  });
+
+  it("pods: a-b-c-d.<ns>.pod.<zone> (any address, as CoreDNS's pods insecure); unknown namespace: NXDOMAIN", () => {
+    assert.deepEqual(data(`10-244-7-9.shop.pod.${Z}`, "A"), ["10.244.7.9"]);
+    assert.equal(zone.lookup(`10-244-7-9.nowhere.pod.${Z}`, "A").rcode, "NXDOMAIN");
+    assert.equal(zone.lookup(`10-244-7-300.shop.pod.${Z}`, "A").rcode, "NXDOMAIN");
+  });
+
+  it("dns-version TXT; SOA and NS at the apex", () => {
+    assert.deepEqual(data(`dns-version.${Z}`, "TXT"), ['["1.1.0"]']);
+    assert.deepEqual(data(Z, "NS"), [`ns.dns.${Z}`]);
+    assert.deepEqual(data(`ns.dns.${Z}`, "A"), ["10.96.0.10"]);
+    assert.equal(zone.lookup(Z, "SOA").answers[0].type, "SOA");
+  });
+
+  it("unknown name: NXDOMAIN with the SOA; existing name without the type, or an empty non-terminal: NOERROR, no answer, the SOA", () => {
+    for (const [name, type, rcode] of [
+      [`nope.shop.svc.${Z}`, "A", "NXDOMAIN"],
+      [`web.shop.svc.${Z}`, "AAAA", "NOERROR"],
+      [`web.shop.svc.${Z}`, "TXT", "NOERROR"],
+      [`shop.svc.${Z}`, "A", "NOERROR"],
+      [`svc.${Z}`, "A", "NOERROR"],
+      [`_tcp.web.shop.svc.${Z}`, "SRV", "NOERROR"],
+      [`nowhere.svc.${Z}`, "A", "NXDOMAIN"],
+    ] as const) {
+      const r = zone.lookup(name, type);
+      assert.equal(r.rcode, rcode, `${name} ${type}`);
+      assert.equal(r.answers.length, 0, `${name} ${type}`);
+      assert.deepEqual(
+        r.authority.map((a) => a.name + a.type),
+        [`${Z}SOA`],
+        `${name} ${type}`,
+      );
+    }
+  });
+
+  it("case-insensitive, and the answer carries the name as asked", () => {
+    const r = zone.lookup(`WeB.Shop.SVC.Cluster.Local.`, "A");
+    assert.equal(r.answers[0].name, "WeB.Shop.SVC.Cluster.Local");
+    assert.equal(r.answers[0].data, svcIP("web"));
+  });
+
+  it("the TTL is configurable (default 5, as CoreDNS)", () => {
+    const z = new ClusterZone(state, { ttl: 30 });
+    assert.equal(z.lookup(`web.shop.svc.${Z}`, "A").answers[0].ttl, 30);
+    assert.equal(z.lookup(`nope.shop.svc.${Z}`, "A").authority[0].ttl, 30);
+  });
+
+  it("outside the zone: REFUSED; inside the cluster's reverse ranges without a record: NXDOMAIN", () => {
+    assert.equal(zone.lookup("example.com", "A").rcode, "REFUSED");
+    assert.equal(zone.lookup("4.3.2.1.in-addr.arpa", "PTR").rcode, "REFUSED");
+    assert.equal(zone.lookup("250.250.96.10.in-addr.arpa", "PTR").rcode, "NXDOMAIN");
+  });
+
+  it("a snapshot answers as the zone it came from", () => {
+    const copy = new ClusterZone(JSON.parse(JSON.stringify(zone.snapshot())));
+    for (const q of [`db.shop.svc.${Z}`, `10-1-2-3.shop.pod.${Z}`, "nope.cluster.local", "example.com"])
+      assert.deepEqual(copy.lookup(q, "A"), zone.lookup(q, "A"));
+  });
+});
+
+describe("resolv.conf and the resolver walk", () => {
+  it("ClusterFirst: search <ns>.svc, svc, zone; the DNS Service; ndots:5", () => {
+    assert.equal(
+      formatResolvConf(podResolvConf(state, pod(state, "shop", "client"))),
+      `search shop.svc.${Z} svc.${Z} ${Z}\nnameserver 10.96.0.10\noptions ndots:5\n`,
+    );
+  });
+
+  it("None takes dnsConfig only; dnsConfig merges into ClusterFirst (duplicates dropped, options by name)", () => {
+    assert.equal(
+      formatResolvConf(podResolvConf(state, pod(state, "shop", "custom"))),
+      "search corp.example\nnameserver 10.96.0.10\nnameserver 192.0.2.53\noptions ndots:2 edns0\n",
+    );
+    assert.equal(
+      formatResolvConf(podResolvConf(state, pod(state, "shop", "merged"))),
+      `search shop.svc.${Z} svc.${Z} ${Z} corp.example\nnameserver 10.96.0.10\nnameserver 192.0.2.53\noptions ndots:1\n`,
+    );
+  });
+
+  it("hostNetwork: ClusterFirst falls back to Default (the node's, empty); ClusterFirstWithHostNet keeps the cluster DNS", () => {
+    const agent = podResolvConf(state, pod(state, "shop", "agent"));
+    assert.equal(agent.policy, "Default");
+    assert.equal(formatResolvConf(agent), "");
+    assert.match(agent.notes.join(), /falls back to Default/);
+    assert.equal(podResolvConf(state, pod(state, "shop", "agent-cluster")).nameservers[0], "10.96.0.10");
+  });
+
+  it("fewer dots than ndots: the search list first, the name as is last; enough dots: as is first; a final dot: once", () => {
+    const rc = podResolvConf(state, pod(state, "shop", "client"));
+    assert.deepEqual(candidates(rc, "web").names, [
+      `web.shop.svc.${Z}.`,
+      `web.svc.${Z}.`,
+      `web.${Z}.`,
+      "web.",
+    ]);
+    assert.deepEqual(candidates(rc, "a.b.c.d.e").names[0], `a.b.c.d.e.shop.svc.${Z}.`);
+    assert.deepEqual(candidates(rc, "a.b.c.d.e.f").names[0], "a.b.c.d.e.f.");
+    assert.deepEqual(candidates(rc, "web.shop.svc.cluster.local.").names, ["web.shop.svc.cluster.local."]);
+  });
+
+  it("api.example.com costs four queries from a ClusterFirst pod and gets no address", () => {
+    const r = resolve(state, zone, pod(state, "shop", "client"), "api.example.com");
+    assert.deepEqual(
+      r.queries.map((q) => `${q.name} ${q.answer.rcode}`),
+      [
+        `api.example.com.shop.svc.${Z}. NXDOMAIN`,
+        `api.example.com.svc.${Z}. NXDOMAIN`,
+        `api.example.com.${Z}. NXDOMAIN`,
+        "api.example.com. REFUSED",
+      ],
+    );
+    assert.equal(r.result, undefined);
+  });
+
+  it("web resolves on the first query; web.shop on the second; a refusing server is followed by the next one", () => {
+    const client = pod(state, "shop", "client");
+    assert.equal(resolve(state, zone, client, "web").queries.length, 1);
+    const two = resolve(state, zone, client, "web.shop");
+    assert.equal(two.queries.length, 2);
+    assert.equal(two.result?.answer.answers[0].data, svcIP("web"));
+    const custom = resolve(state, zone, pod(state, "shop", "custom"), "example.org");
+    assert.deepEqual(
+      custom.queries.map((q) => `${q.name}@${q.nameserver} ${q.answer.rcode}`),
+      [
+        "example.org.corp.example.@10.96.0.10 REFUSED",
+        "example.org.corp.example.@192.0.2.53 SERVFAIL",
+        "example.org.@10.96.0.10 REFUSED",
+        "example.org.@192.0.2.53 SERVFAIL",
+      ],
+    );
+  });
+
+  it("bad dnsPolicy and dnsConfig are errors with their position", () => {
+    const base = (spec: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c}]\n${spec}`;
+    assert.match(
+      errors(base("  dnsPolicy: Cluster\n")).join(),
+      /test\.yaml:6:14: .*"Cluster" is not one of ClusterFirst/,
+    );
+    assert.match(errors(base("  dnsPolicy: None\n")).join(), /dnsPolicy None needs at least one nameserver/);
+    assert.match(
+      errors(base("  dnsConfig:\n    nameservers: [1.1.1.1, 2.2.2.2, 3.3.3.3, 4.4.4.4]\n")).join(),
+      /4 nameservers: at most 3/,
+    );
+    assert.match(
+      errors(base("  dnsConfig:\n    searches: [bad_domain]\n")).join(),
+      /test\.yaml:7:16: .*bad_domain/,
+    );
+  });
+});
+
+describe("the DNS server on the wire", () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await listenDns("127.0.0.1", 0, () => zone);
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const ask = (msg: Buffer): Promise<Buffer | undefined> =>
+    new Promise((done) => {
+      const s = dgram.createSocket("udp4");
+      const timer = setTimeout(() => {
+        s.close();
+        done(undefined);
+      }, 1000);
+      s.on("message", (m) => {
+        clearTimeout(timer);
+        s.close();
+        done(m);
+      });
+      s.send(msg, server.port, "127.0.0.1");
+    });
+  const askTcp = (msgs: Buffer[]): Promise<Buffer[]> =>
+    new Promise((done, fail) => {
+      const out: Buffer[] = [];
+      let buf = Buffer.alloc(0);
+      const c = net.connect(server.port, "127.0.0.1", () => {
+        for (const m of msgs) {
+          const framed = Buffer.alloc(2 + m.length);
+          framed.writeUInt16BE(m.length, 0);
+          m.copy(framed, 2);
+          c.write(framed);
+        }
+      });
+      c.setTimeout(2000, () => c.destroy(new Error("timeout")));
+      c.on("error", fail);
+      c.on("data", (d) => {
+        buf = Buffer.concat([buf, d]);
+        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          out.push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+          buf = buf.subarray(2 + buf.readUInt16BE(0));
+        }
+        if (out.length === msgs.length) {
+          c.end();
+          done(out);
+        }
+      });
+    });
+  const query = (name: string, type: string, extra: Partial<packet.Packet> = {}) =>
+    Buffer.from(
+      packet.encode({
+        type: "query",
+        id: 4242,
+        flags: packet.RECURSION_DESIRED,
+        questions: [{ type, name } as packet.Question],
+        ...extra,
+      }),
+    );
+
+  it("Node's resolver (c-ares) gets A, SRV and TXT answers and NXDOMAIN", async () => {
+    const r = new Resolver({ timeout: 1000, tries: 1 });
+    r.setServers([`127.0.0.1:${server.port}`]);
+    assert.deepEqual(await r.resolve4(`web.shop.svc.${Z}`), [svcIP("web")]);
+    assert.deepEqual((await r.resolveSrv(`_pg._tcp.db.shop.svc.${Z}`)).length, 3);
+    assert.deepEqual(await r.resolveTxt(`dns-version.${Z}`), [["1.1.0"]]);
+    await assert.rejects(r.resolve4(`nope.shop.svc.${Z}`), /ENOTFOUND/);
+    assert.deepEqual(await r.reverse(svcIP("web")), [`web.shop.svc.${Z}`]);
+  });
+
+  it("UDP: the id, the question and AA come back; NXDOMAIN carries the SOA", async () => {
+    const raw = (await ask(query(`nope.shop.svc.${Z}`, "A")))!;
+    const res = packet.decode(raw);
+    assert.equal(res.id, 4242);
+    assert.equal(rcodeOf(raw), "NXDOMAIN");
+    assert.equal(res.flag_aa, true);
+    assert.equal(res.flag_rd, true);
+    assert.equal(res.questions?.[0].name, `nope.shop.svc.${Z}`);
+    assert.equal(res.authorities?.[0].type, "SOA");
+  });
+
+  it("too large for 512 bytes: TC over UDP, whole over TCP; EDNS0 raises the limit", async () => {
+    // A headless Service with 40 endpoints: 40 A records do not fit in 512 bytes.
+    const pods = Array.from(
+      { length: 40 },
+      (_, i) =>
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: m${i}, namespace: default, labels: {app: many}}\nspec: {containers: [{name: c}]}\n`,
+    ).join("---\n");
+    const big = new ClusterZone(
+      cluster(
+        `${pods}---\napiVersion: v1\nkind: Service\nmetadata: {name: many, namespace: default}\nspec: {clusterIP: None, selector: {app: many}, ports: [{port: 80}]}\n`,
+      ),
+    );
+    const s = await listenDns("127.0.0.1", 0, () => big);
+    try {
+      const q = query(`many.default.svc.${Z}`, "A");
+      const udpAnswer = await new Promise<Buffer>((done) => {
+        const c = dgram.createSocket("udp4");
+        c.on("message", (m) => {
+          c.close();
+          done(m);
+        });
+        c.send(q, s.port, "127.0.0.1");
+      });
+      const udp = packet.decode(udpAnswer);
+      assert.equal(udp.flag_tc, true);
+      assert.equal(udp.answers?.length, 0);
+      assert.ok(udpAnswer.length <= 512);
+      const viaTcp = respond(big, q, "tcp");
+      assert.equal(packet.decode(viaTcp.response!).answers?.length, 40);
+      const edns = query(`many.default.svc.${Z}`, "A", {
+        additionals: [
+          { name: ".", type: "OPT", udpPayloadSize: 4096, flags: 0, options: [] } as unknown as packet.Answer,
+        ],
+      });
+      const big4096 = packet.decode(respond(big, edns, "udp").response!);
+      assert.equal(big4096.flag_tc, false);
+      assert.equal(big4096.answers?.length, 40);
+      const opt = big4096.additionals?.find((a) => a.type === "OPT") as packet.OptAnswer | undefined;
+      assert.equal(opt?.udpPayloadSize, 1232, "the server advertises its own size");
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("TCP: several length-prefixed queries on one connection, answered in order", async () => {
+    const answers = await askTcp([query(`web.shop.svc.${Z}`, "A"), query(`db.shop.svc.${Z}`, "A")]);
+    assert.deepEqual(
+      answers.map((a) => packet.decode(a).answers?.length),
+      [1, 3],
+    );
+  });
+
+  it("not a query: NOTIMP for other opcodes, FORMERR for two questions or an unparsable body, REFUSED for class CH, BADVERS for EDNS 1", () => {
+    const notify = query(`web.shop.svc.${Z}`, "A");
+    notify.writeUInt16BE(notify.readUInt16BE(2) | (4 << 11), 2);
+    assert.equal(rcodeOf(respond(zone, notify, "udp").response!), "NOTIMP");
+    const two = Buffer.from(
+      packet.encode({
+        type: "query",
+        id: 1,
+        questions: [
+          { type: "A", name: "a.cluster.local" },
+          { type: "A", name: "b.cluster.local" },
+        ],
+      }),
+    );
+    assert.equal(rcodeOf(respond(zone, two, "udp").response!), "FORMERR");
+    assert.equal(rcodeOf(respond(zone, two.subarray(0, 20), "udp").response!), "FORMERR");
+    const chaos = Buffer.from(
+      packet.encode({
+        type: "query",
+        id: 1,
+        questions: [{ type: "TXT", name: "version.bind", class: "CH" }],
+      }),
+    );
+    assert.equal(rcodeOf(respond(zone, chaos, "udp").response!), "REFUSED");
+    const v1 = query(`web.shop.svc.${Z}`, "A", {
+      additionals: [
+        { name: ".", type: "OPT", udpPayloadSize: 1232, flags: 0, options: [] } as unknown as packet.Answer,
+      ],
+    });
+    v1[v1.length - 5] = 1; // the OPT record's EDNS version byte
+    const bad = respond(zone, v1, "udp");
+    assert.match(bad.summary, /BADVERS/);
+    assert.equal(
+      (packet.decode(bad.response!).additionals?.[0] as unknown as { extendedRcode?: number } | undefined)
+        ?.extendedRcode,
+      1,
+    );
+    assert.equal(
+      respond(zone, Buffer.from([1, 2, 3]), "udp").response,
+      undefined,
+      "shorter than a header: dropped",
+    );
+    const reply = Buffer.from(respond(zone, query(`web.shop.svc.${Z}`, "A"), "udp").response!);
+    assert.equal(respond(zone, reply, "udp").response, undefined, "a response is never answered");
+  });
+
+  it("survives fuzzed packets (truncated headers, bad label lengths, compression loops, huge counts) and still answers", async () => {
+    const rand = prng(6);
+    const valid = query(`web.shop.svc.${Z}`, "A");
+    const cases: Buffer[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const kind = i % 6;
+      let b: Buffer;
+      if (kind === 0)
+        b = valid.subarray(0, Math.floor(rand() * valid.length)); // cut anywhere
+      else if (kind === 1) {
+        b = Buffer.from(valid);
+        for (let k = 0; k < 1 + Math.floor(rand() * 6); k++)
+          b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+      } else if (kind === 2) {
+        b = Buffer.from(valid);
+        b[12] = 0x3f + Math.floor(rand() * 0xc0); // a label length past the end, or a pointer
+      } else if (kind === 3) {
+        // compression loops: a pointer to itself, and two pointers to each other
+        b = Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]);
+        if (rand() < 0.5)
+          b = Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 14, 0xc0, 12, 0, 1, 0, 1]);
+      } else if (kind === 4) {
+        b = Buffer.from(valid);
+        for (const at of [4, 6, 8, 10]) b.writeUInt16BE(Math.floor(rand() * 65536), at); // huge counts
+      } else
+        b = Buffer.from(Array.from({ length: Math.floor(rand() * 600) }, () => Math.floor(rand() * 256)));
+      cases.push(b);
+    }
+    const t0 = performance.now();
+    for (const b of cases) {
+      const out = respond(zone, b, "udp");
+      if (out.response) assert.ok(out.response.length >= 12 && out.response.length <= 512);
+    }
+    assert.ok(performance.now() - t0 < 5000, "3000 bad packets in well under 5 s");
+    for (const b of cases.slice(0, 300)) (await ask(b)) ?? undefined;
+    const tcpGarbage = await new Promise<void>((done) => {
+      const c = net.connect(server.port, "127.0.0.1", () =>
+        c.write(Buffer.from([0, 5, 1, 2, 3, 4, 5, 0, 3, 9])),
+      );
+      c.on("close", () => done());
+      c.on("error", () => done());
+      c.setTimeout(3000, () => c.destroy());
+    });
+    assert.equal(tcpGarbage, undefined);
+    const still = packet.decode((await ask(query(`web.shop.svc.${Z}`, "A")))!);
+    assert.equal((still.answers?.[0] as { data?: unknown } | undefined)?.data, svcIP("web"));
+  });
+
+  for (const tool of ["dig", "kdig"]) {
+    const missing = spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0;
+    const why = `needs ${tool} (Debian package ${tool === "dig" ? "dnsutils" : "knot-dnsutils"})`;
+    const skip = missing && process.env.CI !== "true" ? why : false;
+    it(`${tool}: A, SRV, PTR, NXDOMAIN, and +tcp`, { skip }, async () => {
+      assert.ok(!missing, `${why}; a client test cannot be skipped under CI=true`);
+      const run = (args: string[]) =>
+        new Promise<string>((done) => {
+          const limits = tool === "dig" ? ["+time=2", "+tries=1"] : ["+timeout=2", "+retry=0"];
+          const p = spawn(tool, ["@127.0.0.1", "-p", String(server.port), ...limits, ...args]);
+          let out = "";
+          p.stdout.on("data", (d) => {
+            out += d;
+          });
+          p.on("close", () => done(out));
+        });
+      assert.equal((await run(["+short", `web.shop.svc.${Z}`])).trim(), svcIP("web"));
+      assert.equal((await run(["+short", "+tcp", `web.shop.svc.${Z}`])).trim(), svcIP("web"));
+      assert.equal(
+        (await run(["+short", "SRV", `_http._tcp.web.shop.svc.${Z}`])).trim(),
+        `0 100 80 web.shop.svc.${Z}.`,
+      );
+      assert.equal((await run(["+short", "-x", svcIP("web")])).trim(), `web.shop.svc.${Z}.`);
+      assert.match(await run([`nope.shop.svc.${Z}`]), /status: NXDOMAIN/);
+    });
+  }
+});
+
+describe("the CLI", () => {
+  const podnet = (args: string[]) => {
+    const r = spawnSync(process.execPath, ["bin/podnet.js", ...args], { encoding: "utf8", timeout: 30000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const from = (() => {
+    const shop = loadCluster({ files: ["examples/shop"] });
+    assert.ok(shop.ok);
+    return `shop/${shop.cluster.pods.find((p) => p.metadata.name.startsWith("frontend-"))!.metadata.name}`;
+  })();
+
+  it("resolve: the queries and the answer; exit 1 when the name does not resolve; -o json", () => {
+    const ok = podnet(["resolve", "-f", "examples/shop", "--from", from, "cart"]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(
+      ok.out,
+      /^resolv\.conf of shop\/frontend-.* \(dnsPolicy ClusterFirst\):\n {2}search shop\.svc\.cluster\.local/,
+    );
+    assert.match(ok.out, /1\. cart\.shop\.svc\.cluster\.local\. A @10\.96\.0\.10 → NOERROR: A 10\./);
+    assert.match(ok.out, /\ncart → A 10\.\S+ \(1 query\)\n$/);
+    const no = podnet(["resolve", "-f", "examples/shop", "--from", from, "api.example.com"]);
+    assert.equal(no.code, 1);
+    assert.match(no.out, /4\. api\.example\.com\. A @10\.96\.0\.10 → REFUSED/);
+    const json = JSON.parse(
+      podnet([
+        "resolve",
+        "-f",
+        "examples/shop",
+        "--from",
+        from,
+        "-o",
+        "json",
+        "--type",
+        "SRV",
+        "_grpc._tcp.cart",
+      ]).out,
+    );
+    assert.equal(json.result.answer.answers[0].data.port, 7070);
+    const bad = podnet(["resolve", "-f", "examples/shop", "--from", "shop/nope", "cart"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /pod "shop\/nope" not found/);
+  });
+
+  it("dns: --records lists the zone; a bad --listen or --ttl is a usage error", () => {
+    const r = podnet(["dns", "-f", "examples/shop", "--records", "--ttl", "30"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^cart\.shop\.svc\.cluster\.local\. 30 IN A 10\./m);
+    assert.match(r.out, /^dns-version\.cluster\.local\. 30 IN TXT "1\.1\.0"$/m);
+    assert.equal(podnet(["dns", "-f", "examples/shop", "--listen", "nowhere"]).code, 2);
+    assert.match(
+      podnet(["dns", "-f", "examples/shop", "--ttl", "-1", "--records"]).err,
+      /--ttl must be a whole number/,
+    );
+  });
+
+  it("trace --to NAME: the DNS exchange first, then the connection to the resolved address", () => {
+    const r = podnet(["trace", "-f", "examples/shop", "--from", from, "--to", "cart:grpc"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^DNS: shop\/frontend-\S+ resolves the name \(search shop\.svc\.cluster\.local/);
+    assert.match(r.out, /trace UDP shop\/frontend-\S+ → cluster DNS 10\.96\.0\.10:53/);
+    assert.match(r.out, /delivered: container coredns of pod kube-system\/coredns-/);
+    assert.match(r.out, /trace TCP shop\/frontend-\S+ → cart = 10\.\S+:7070/);
+    const json = JSON.parse(
+      podnet(["trace", "-f", "examples/shop", "--from", from, "--to", "cart:grpc", "-o", "json"]).out,
+    );
+    assert.equal(json.dns.query.verdict, "delivered");
+    assert.equal(json.dns.resolution.queries.length, 1);
+    const unknown = podnet(["trace", "-f", "examples/shop", "--from", from, "--to", "nope:80"]);
+    assert.equal(unknown.code, 2);
+    assert.match(
+      unknown.err,
+      /"nope" does not resolve from shop\/frontend-\S+ \(4 queries, the last REFUSED/,
+    );
+  });
+
+  it("trace --to NAME when a policy blocks DNS: the query does not arrive, so no connection; without a DNS Service, names are looked up directly", () => {
+    const locked = [
+      "apiVersion: v1\nkind: Namespace\nmetadata: {name: locked}\n",
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: app, namespace: locked}\nspec: {containers: [{name: c}]}\n",
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: no-egress, namespace: locked}\nspec: {podSelector: {}, policyTypes: [Egress]}\n",
+    ].join("---\n");
+    const dir = mkdtempSync(join(tmpdir(), "podnet-dnsdeny-"));
+    try {
+      writeFileSync(join(dir, "locked.yaml"), locked);
+      const r = podnet([
+        "trace",
+        "-f",
+        "examples/shop",
+        "-f",
+        dir,
+        "--from",
+        "locked/app",
+        "--to",
+        "cart.shop:grpc",
+      ]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /NetworkPolicy egress of pod locked\/app .*denied/);
+      assert.match(
+        r.out,
+        /the name cannot be resolved: the DNS query does not arrive, so no connection is made/,
+      );
+      assert.doesNotMatch(r.out, /trace TCP/);
+      // The articles' cluster has no DNS Service: names are looked up directly (as before DNS).
+      const none = podnet([
+        "trace",
+        "-f",
+        "examples/articles",
+        "--from",
+        "default/pod1",
+        "--to",
+        "service1.default:80",
+      ]);
+      assert.equal(none.code, 0, none.err);
+      assert.doesNotMatch(none.out, /DNS:/);
+      assert.match(none.out, /^trace TCP default\/pod1 → Service default\/service1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -97,6 +97,8 @@ export class ClusterZone {
   readonly #namespaces: Set<string>;
   readonly #reverse: Cidr[];
   readonly #podName: RegExp;
+  /** Records added so far, while building (`name type data`). */
+  readonly #seen = new Set<string>();
 
   /** From the cluster state, or from a snapshot (`snapshot()`, as the data plane's DNS pods load it). */
   constructor(source: ClusterState | ZoneSnapshot, opts: ZoneOptions = {}) {
@@ -160,6 +162,7 @@ export class ClusterZone {
     }
     for (const svc of state.services)
       this.#service(svc, slices.get(`${svc.metadata.namespace ?? "default"}/${svc.metadata.name}`) ?? []);
+    this.#seen.clear();
     this.soa.serial = this.#serial();
     this.#add(z, { type: "SOA", ttl: this.ttl, data: this.soa }, "the cluster zone");
   }
@@ -238,12 +241,14 @@ export class ClusterZone {
   }
 
   #add(name: string, rr: Omit<Rr, "name">, why: string): void {
-    const list = this.#records.get(name);
+    // The same record twice (an address behind two slices) is kept once.
+    const key = `${name} ${rr.type} ${typeof rr.data === "string" ? rr.data : JSON.stringify(rr.data)}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
     const entry = { rr, why };
-    if (list) {
-      if (!list.some((o) => o.rr.type === rr.type && JSON.stringify(o.rr.data) === JSON.stringify(rr.data)))
-        list.push(entry);
-    } else this.#records.set(name, [entry]);
+    const list = this.#records.get(name);
+    if (list) list.push(entry);
+    else this.#records.set(name, [entry]);
     // The name and its ancestors down to the zone (or to in-addr.arpa) exist.
     const stop = name.endsWith(".in-addr.arpa") ? "in-addr.arpa" : this.zone;
     for (let n = name; n !== stop && n.includes("."); n = n.slice(n.indexOf(".") + 1)) this.#names.add(n);

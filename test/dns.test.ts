@@ -538,6 +538,20 @@ describe("the CLI", () => {
     assert.match(bad.err, /pod "shop\/nope" not found/);
   });
 
+  it("demo: a pod resolving names, query by query; the articles' cluster says it has no DNS Service", () => {
+    const shop = podnet(["demo", "-f", "examples/shop"]);
+    assert.match(shop.out, /8\. Names\n/);
+    assert.match(
+      shop.out,
+      /asks for "api\.example\.com": api\.example\.com\.shop\.svc\.cluster\.local\. NXDOMAIN → .* REFUSED\n {4}no address after 4 queries/,
+    );
+    assert.match(
+      shop.out,
+      /asks for "[a-z-]+": [a-z-]+\.shop\.svc\.cluster\.local\. NOERROR\n {4}→ 10\.\S+ after 1 query/,
+    );
+    assert.match(podnet(["demo"]).out, /No Service holds the cluster DNS address 10\.96\.0\.10/);
+  });
+
   it("dns: --records lists the zone; a bad --listen or --ttl is a usage error", () => {
     const r = podnet(["dns", "-f", "examples/shop", "--records", "--ttl", "30"]);
     assert.equal(r.code, 0, r.err);

@@ -6,6 +6,8 @@
 import { join, relative } from "node:path";
 import { Command } from "commander";
 import type { ClusterState } from "../core/control/state.ts";
+import { resolve } from "../core/dns/resolv.ts";
+import { ClusterZone } from "../core/dns/zone.ts";
 import { compileSelector } from "../core/labels.ts";
 import type { LabelSelector, Pod, Protocol } from "../core/model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../core/net/ipv4.ts";
@@ -189,6 +191,11 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
     );
     for (const w of why) out.push(w);
   }
+  section(
+    "8. Names",
+    "Pods reach Services by name: their resolver walks the search list kubelet wrote, asking the cluster DNS (podnet resolve).",
+  );
+  out.push(...names(state));
   out.push(
     "Next: podnet get -o wide -f <dir> lists every object with its addresses; podnet trace --from … --to … follows any packet; podnet explain says why.",
     "",
@@ -307,6 +314,42 @@ function policyExamples(state: ClusterState): string[] {
     }
     break;
   }
+  return out;
+}
+
+/** One pod resolving a Service of its namespace and an outside name, or why pods cannot resolve. */
+function names(state: ClusterState): string[] {
+  const dns = formatIPv4(state.config.dnsServiceIP);
+  if (!state.services.some((s) => s.spec.clusterIP === dns))
+    return [
+      `  No Service holds the cluster DNS address ${dns}, so pods here cannot resolve names (a real cluster runs CoreDNS as kube-system/kube-dns; examples/shop does). podnet dns -f … would serve the zone.`,
+      "",
+    ];
+  const zone = new ClusterZone(state);
+  const svc = state.services.find(
+    (s) =>
+      s.metadata.namespace !== "default" &&
+      s.metadata.namespace !== "kube-system" &&
+      s.spec.clusterIP &&
+      s.spec.clusterIP !== "None",
+  );
+  const pod =
+    svc &&
+    state.pods.find(
+      (p) => p.metadata.namespace === svc.metadata.namespace && p.status?.podIP && !p.spec.hostNetwork,
+    );
+  if (!svc || !pod) return ["  (no pod with a Service in its namespace to show)", ""];
+  const from = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  const out: string[] = [];
+  for (const name of [svc.metadata.name, "api.example.com"]) {
+    const r = resolve(state, zone, pod, name);
+    const answer = r.result?.answer.answers.map((a) => a.data).join(", ");
+    out.push(
+      `  ${from} asks for "${name}": ${r.queries.map((q) => `${q.name} ${q.answer.rcode}`).join(" → ")}`,
+      `    ${answer ? `→ ${answer} after ${r.queries.length} quer${r.queries.length === 1 ? "y" : "ies"}` : `no address after ${r.queries.length} queries (ndots:5 tries every search domain first)`}`,
+    );
+  }
+  out.push("");
   return out;
 }
 

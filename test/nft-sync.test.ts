@@ -13,7 +13,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { prng } from "../bench/generate.ts";
-import { canonicalTable, parseTable, replaceTable, syncScript } from "../src/core/dataplane/nft-sync.ts";
+import {
+  canonicalTable,
+  parseTable,
+  refillScript,
+  replaceTable,
+  syncScript,
+} from "../src/core/dataplane/nft-sync.ts";
 import { planCluster } from "../src/core/dataplane/plan.ts";
 import { cluster } from "./helpers.ts";
 
@@ -121,6 +127,23 @@ describe("nft-sync: partial scripts", () => {
     );
   });
 
+  it("a full sync refills the table in place, and drops it only when a set's type or a base chain's hook changes", () => {
+    const r = refillScript(before, before.replace(/\tchain b \{\n\t\tdrop\n\t\}\n/, ""));
+    assert.ok(r.startsWith("flush table ip t\nflush map ip t m\ntable ip t {\n"), r);
+    assert.ok(r.endsWith("}\ndelete chain ip t b\n"), r);
+    const typed = refillScript(
+      before,
+      before.replace("ipv4_addr : verdict", "ipv4_addr . inet_service : verdict"),
+    );
+    assert.ok(typed.startsWith("table ip t\ndelete table ip t\n"), typed);
+    const base = before.replace(
+      "\tchain a {\n",
+      "\tchain a {\n\t\ttype filter hook input priority 0; policy accept;\n",
+    );
+    assert.ok(refillScript(before, base).startsWith("table ip t\ndelete table ip t\n"));
+    assert.ok(refillScript(base, base).startsWith("flush table ip t\n"));
+  });
+
   it("the generated pairs differ, and mostly only in ways a partial sync covers", () => {
     let partial = 0;
     for (let seed = 1; seed <= 30; seed++) {
@@ -177,10 +200,19 @@ if (reason && process.env.CI === "true") {
             writeFileSync(old, a.nft[i].text);
             writeFileSync(step, sync.script);
             writeFileSync(fresh, b.nft[i].text);
+            const expected = canonicalTable(inKernel([fresh], table));
             assert.equal(
               canonicalTable(inKernel([old, step], table)),
-              canonicalTable(inKernel([fresh], table)),
+              expected,
               `seed ${seed}, ruleset ${i} (${table}):\n${sync.script}`,
+            );
+            // The full sync without dropping the table ends in the same place.
+            const refill = join(dir, `${seed}-${i}-refill.nft`);
+            writeFileSync(refill, refillScript(a.nft[i].text, b.nft[i].text));
+            assert.equal(
+              canonicalTable(inKernel([old, refill], table)),
+              expected,
+              `seed ${seed}, ruleset ${i}: refill`,
             );
             checked++;
           }

@@ -17,7 +17,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { replaceTable, type SyncKind, syncScript } from "../../core/dataplane/nft-sync.ts";
+import { refillScript, replaceTable, type SyncKind, syncScript } from "../../core/dataplane/nft-sync.ts";
 import { namespacesOf, type Plan, PREFIX } from "../../core/dataplane/plan.ts";
 
 export const STATE_DIR = process.env.PODNET_STATE_DIR ?? "/run/podnet";
@@ -135,7 +135,13 @@ function syncRules(plan: Plan, loaded: LoadedRules): Record<SyncKind, number> {
         count.full++;
         continue;
       }
-    } else if (sync.kind === "full") run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], sync.script);
+    } else if (sync.kind === "full") {
+      // Refilled in place as kube-proxy's full sync does, or, if the kernel refuses that, replaced.
+      const refill = prev === undefined ? undefined : refillScript(prev, r.text);
+      const tried =
+        refill && spawnSync("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], { input: refill });
+      if (!tried || tried.status !== 0) run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], sync.script);
+    }
     count[sync.kind]++;
   }
   return count;

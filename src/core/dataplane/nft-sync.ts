@@ -196,6 +196,57 @@ function rawBlocks(text: string): { table: string; head: string[]; blocks: Map<s
   return { table: tableAt[0].trim(), head, blocks };
 }
 
+/**
+ * A full sync as kube-proxy does one, without dropping the table: every chain flushed and every set
+ * and map emptied (but the dynamic ones, which hold session affinity), everything of `next` written again, and what `prev` had that `next` lacks deleted
+ * — one transaction. Cheaper than dropping and reloading (the kernel keeps the chains and sets), and
+ * it needs the table as `prev` describes it; when that is not known, use replaceTable.
+ */
+export function refillScript(prevText: string, nextText: string): string {
+  const [a, b] = [rawBlocks(prevText), rawBlocks(nextText)];
+  const t = a.table.replace(/^table /, "").replace(/ \{$/, "");
+  if (a.table !== b.table || !same(a.head, b.head)) return replaceTable(nextText);
+  const kinds = (x: typeof a) =>
+    new Map([...x.blocks.keys()].map((k) => [k.slice(k.indexOf(" ") + 1), k.slice(0, k.indexOf(" "))]));
+  const [before, after] = [kinds(a), kinds(b)];
+  for (const [name, kind] of after)
+    if (before.has(name) && before.get(name) !== kind) return replaceTable(nextText);
+  // A set's type or a chain's hook cannot be changed in place: those changes go the long way.
+  const fixed = (x: typeof a) =>
+    parseTable(
+      `${x.table}\n${[...x.blocks]
+        .filter(([k, text]) => !k.startsWith("chain ") || / hook /.test(text))
+        .map(([, text]) => text)
+        .join("\n")}\n}`,
+    );
+  const [fa, fb] = [fixed(a), fixed(b)];
+  for (const [name, set] of fb.sets) {
+    const old = fa.sets.get(name);
+    if (old && !same(old.decl, set.decl)) return replaceTable(nextText);
+  }
+  const hookOf = (x: NftTable, name: string) =>
+    x.chains.get(name)?.head.find((l) => l.startsWith("type ")) ?? "";
+  for (const [name, kind] of after)
+    if (kind === "chain" && before.has(name) && hookOf(fa, name) !== hookOf(fb, name))
+      return replaceTable(nextText);
+  const out = [`flush table ${t}`];
+  // Sets and maps are emptied and refilled, except the ones the kernel fills (session affinity's
+  // dynamic sets), which keep what they learnt.
+  for (const [name, kind] of before)
+    if (
+      kind !== "chain" &&
+      after.has(name) &&
+      !fa.sets.get(name)?.decl.some((l) => /^flags .*dynamic/.test(l))
+    )
+      out.push(`flush ${kind} ${t} ${name}`);
+  out.push(nextText.slice(/^table \S+ \S+ \{$/m.exec(nextText)!.index).trimEnd());
+  for (const [name, kind] of before)
+    if (kind === "chain" && !after.has(name)) out.push(`delete chain ${t} ${name}`);
+  for (const [name, kind] of before)
+    if (kind !== "chain" && !after.has(name)) out.push(`delete ${kind} ${t} ${name}`);
+  return `${out.join("\n")}\n`;
+}
+
 /** The text that drops table `text` (if it exists) and loads it anew, in one transaction. */
 export function replaceTable(text: string): string {
   const head = /^table (\S+) (\S+) \{$/m.exec(text);

@@ -467,6 +467,82 @@ describe("the DNS server on the wire", () => {
     assert.equal((still.answers?.[0] as { data?: unknown } | undefined)?.data, svcIP("web"));
   });
 
+  it("with an upstream: names outside the zone are relayed (UDP and TCP), cluster names stay local, a silent upstream is SERVFAIL", async () => {
+    // A stand-in upstream on loopback: example.com A 192.0.2.1, over UDP and TCP.
+    const answerOf = (q: Buffer) => {
+      const d = packet.decode(q);
+      return Buffer.from(
+        packet.encode({
+          id: d.id,
+          type: "response",
+          flags: packet.RECURSION_AVAILABLE,
+          questions: d.questions,
+          answers: [{ name: d.questions![0].name, type: "A", ttl: 60, class: "IN", data: "192.0.2.1" }],
+        }),
+      );
+    };
+    const up = dgram.createSocket("udp4");
+    up.on("message", (m, r) => up.send(answerOf(m), r.port, r.address));
+    await new Promise<void>((done) => up.bind(0, "127.0.0.1", () => done()));
+    const upPort = up.address().port;
+    const upTcp = net.createServer((c) =>
+      c.on("data", (d) =>
+        c.write(Buffer.concat([Buffer.from([0, answerOf(d.subarray(2)).length]), answerOf(d.subarray(2))])),
+      ),
+    );
+    await new Promise<void>((done) => upTcp.listen(upPort, "127.0.0.1", () => done()));
+    const silent = dgram.createSocket("udp4");
+    await new Promise<void>((done) => silent.bind(0, "127.0.0.1", () => done()));
+    const relaying = await listenDns("127.0.0.1", 0, () => zone, undefined, {
+      host: "127.0.0.1",
+      port: upPort,
+    });
+    const deaf = await listenDns("127.0.0.1", 0, () => zone, undefined, {
+      host: "127.0.0.1",
+      port: silent.address().port,
+    });
+    const udpAsk = (port: number, msg: Buffer) =>
+      new Promise<Buffer>((done) => {
+        const c = dgram.createSocket("udp4");
+        c.on("message", (m) => {
+          c.close();
+          done(m);
+        });
+        c.send(msg, port, "127.0.0.1");
+      });
+    try {
+      const viaUdp = packet.decode(await udpAsk(relaying.port, query("example.com", "A")));
+      assert.equal(viaUdp.id, 4242);
+      assert.equal((viaUdp.answers?.[0] as { data?: unknown } | undefined)?.data, "192.0.2.1");
+      const r = new Resolver({ timeout: 3000, tries: 1 });
+      r.setServers([`127.0.0.1:${relaying.port}`]);
+      assert.deepEqual(await r.resolve4(`web.shop.svc.${Z}`), [svcIP("web")], "cluster names answered here");
+      const tcp = await new Promise<Buffer>((done, fail) => {
+        const c = net.connect(relaying.port, "127.0.0.1", () => {
+          const q = query("example.com", "A");
+          c.write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]));
+        });
+        c.on("data", (d) => {
+          c.destroy();
+          done(d.subarray(2));
+        });
+        c.on("error", fail);
+      });
+      assert.equal((packet.decode(tcp).answers?.[0] as { data?: unknown } | undefined)?.data, "192.0.2.1");
+      const t0 = performance.now();
+      const failed = await udpAsk(deaf.port, query("example.com", "A"));
+      assert.equal(rcodeOf(failed), "SERVFAIL");
+      assert.equal(packet.decode(failed).questions?.[0].name, "example.com");
+      assert.ok(performance.now() - t0 >= 1900, "after the 2 s upstream timeout");
+    } finally {
+      await relaying.close();
+      await deaf.close();
+      up.close();
+      silent.close();
+      upTcp.close();
+    }
+  });
+
   for (const tool of ["dig", "kdig"]) {
     const missing = spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0;
     const why = `needs ${tool} (Debian package ${tool === "dig" ? "dnsutils" : "knot-dnsutils"})`;
@@ -558,6 +634,10 @@ describe("the CLI", () => {
     assert.match(r.out, /^cart\.shop\.svc\.cluster\.local\. 30 IN A 10\./m);
     assert.match(r.out, /^dns-version\.cluster\.local\. 30 IN TXT "1\.1\.0"$/m);
     assert.equal(podnet(["dns", "-f", "examples/shop", "--listen", "nowhere"]).code, 2);
+    assert.match(
+      podnet(["dns", "-f", "examples/shop", "--upstream", "dns.example:53"]).err,
+      /--upstream "dns\.example:53" is not ADDR:PORT/,
+    );
     assert.match(
       podnet(["dns", "-f", "examples/shop", "--ttl", "-1", "--records"]).err,
       /--ttl must be a whole number/,

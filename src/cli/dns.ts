@@ -5,6 +5,7 @@
  *   podnet dns -f … [--listen ADDR:PORT] [--ttl N]      a real DNS server for the cluster zone (UDP + TCP)
  *   podnet dns -f … --records                           the zone's records, in zone-file form
  */
+import { isIP } from "node:net";
 import { Command, Option } from "commander";
 import { listenDns } from "../adapters/dns/server.ts";
 import { formatResolvConf, type Resolution, resolve } from "../core/dns/resolv.ts";
@@ -96,6 +97,7 @@ export function renderResolution(from: string, name: string, type: string, r: Re
 
 interface DnsOptions extends InputOptions {
   listen: string;
+  upstream?: string;
   ttl?: string;
   records?: boolean;
   quiet?: boolean;
@@ -106,11 +108,12 @@ export function dnsCommand(): Command {
     .description("serve the cluster's DNS zone for real (UDP and TCP), answering as CoreDNS would")
     .option("--listen <addr:port>", "where to listen (port 0: any free port)", "127.0.0.1:1053")
     .option("--ttl <seconds>", `TTL of the records (default ${DEFAULT_TTL})`)
+    .option("--upstream <addr:port>", "relay questions outside the cluster's zones to this server")
     .option("--records", "print every record of the zone and exit")
     .option("-q, --quiet", "do not log queries")
     .addHelpText(
       "after",
-      "\nRuns until interrupted (Ctrl-C). Names outside the cluster zone are REFUSED: no upstream.\n\nExamples:\n  podnet dns -f examples/shop --listen 127.0.0.1:1053 &\n  dig @127.0.0.1 -p 1053 cart.shop.svc.cluster.local",
+      "\nRuns until interrupted (Ctrl-C). Names outside the cluster zone are REFUSED, or relayed with --upstream.\n\nExamples:\n  podnet dns -f examples/shop --listen 127.0.0.1:1053 &\n  dig @127.0.0.1 -p 1053 cart.shop.svc.cluster.local",
     );
   addInputOptions(cmd);
   return cmd.action(async (opts: DnsOptions) => {
@@ -120,14 +123,9 @@ export function dnsCommand(): Command {
       process.stdout.write(`${zone.records().map(formatRr).join("\n")}\n`);
       return;
     }
-    const m = /^(.+):(\d+)$/.exec(opts.listen);
-    const host = m?.[1].replace(/^\[(.*)\]$/, "$1");
-    const port = Number(m?.[2]);
-    if (!m || !host || port > 65535)
-      throw new CliExit(
-        EXIT_BAD_INPUT,
-        `error: --listen "${opts.listen}" is not ADDR:PORT (e.g. 127.0.0.1:1053)`,
-      );
+    const { host, port } = addressOrExit("--listen", opts.listen, true);
+    const upstream =
+      opts.upstream === undefined ? undefined : addressOrExit("--upstream", opts.upstream, false);
     let server: Awaited<ReturnType<typeof listenDns>>;
     try {
       server = await listenDns(
@@ -135,12 +133,13 @@ export function dnsCommand(): Command {
         port,
         () => zone,
         opts.quiet ? undefined : (l) => process.stderr.write(`${l}\n`),
+        upstream,
       );
     } catch (e) {
       throw new CliExit(EXIT_BAD_INPUT, `error: cannot listen on ${opts.listen}: ${(e as Error).message}`);
     }
     process.stdout.write(
-      `serving ${zone.zone} (${zone.records().length} records, TTL ${zone.ttl} s) on ${host}:${server.port} (UDP and TCP)\n`,
+      `serving ${zone.zone} (${zone.records().length} records, TTL ${zone.ttl} s) on ${host}:${server.port} (UDP and TCP)${upstream ? `; other names relayed to ${upstream.host}:${upstream.port}` : ""}\n`,
     );
     await new Promise<void>((done) => {
       const stop = () => {
@@ -152,6 +151,19 @@ export function dnsCommand(): Command {
       process.on("SIGTERM", stop);
     });
   });
+}
+
+/** `ADDR:PORT` (an IP address; `[v6]:port` for IPv6), or a usage error naming the option. */
+function addressOrExit(option: string, text: string, zeroOk: boolean): { host: string; port: number } {
+  const m = /^(.+):(\d+)$/.exec(text);
+  const host = m?.[1].replace(/^\[(.*)\]$/, "$1") ?? "";
+  const port = Number(m?.[2]);
+  if (!m || !isIP(host) || port > 65535 || (!zeroOk && port === 0))
+    throw new CliExit(
+      EXIT_BAD_INPUT,
+      `error: ${option} "${text}" is not ADDR:PORT (an IP address and a port, e.g. 127.0.0.1:1053)`,
+    );
+  return { host, port };
 }
 
 function ttlOrExit(text?: string): number {

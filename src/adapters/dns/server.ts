@@ -7,10 +7,14 @@
  * prefix promising more than the message could hold simply waits for bytes that never come (the
  * idle timer ends it). A message that does not parse gets FORMERR or nothing; it never stops the
  * server.
+ *
+ * With an upstream (`podnet dns --upstream`), a question outside the zones podnet serves is relayed
+ * to it as asked, over the client's transport, and its answer relayed back; no answer within 2 s is
+ * SERVFAIL. Answers on one TCP connection keep the order of the questions.
  */
 import dgram from "node:dgram";
 import net from "node:net";
-import { type Exchange, respond } from "../../core/dns/wire.ts";
+import { type Exchange, questionOf, respond } from "../../core/dns/wire.ts";
 import type { ClusterZone } from "../../core/dns/zone.ts";
 
 export const TCP_IDLE_MS = 10_000;
@@ -18,17 +22,99 @@ export const TCP_MAX_CONNECTIONS = 256;
 
 export type Log = (line: string) => void;
 /** One message in, the exchange out; `client` is the sender as `address:port`. */
-export type Handler = (msg: Buffer, transport: "udp" | "tcp", client: string) => Exchange;
+export type Handler = (msg: Buffer, transport: "udp" | "tcp", client: string) => Exchange | Promise<Exchange>;
 
-/** The cluster zone's answers (the zone is asked for anew per message, so it can be swapped). */
-export function zoneHandler(zone: () => ClusterZone): Handler {
-  return (msg, transport) => respond(zone(), msg, transport);
+export const UPSTREAM_TIMEOUT_MS = 2000;
+
+/**
+ * The cluster zone's answers (the zone is asked for anew per message, so it can be swapped), and
+ * with `upstream` the relay of questions outside it.
+ */
+export function zoneHandler(zone: () => ClusterZone, upstream?: { host: string; port: number }): Handler {
+  return (msg, transport) => {
+    const z = zone();
+    const q = upstream ? questionOf(msg) : undefined;
+    if (!upstream || !q || z.serves(q.name.replace(/\.$/, ""))) return respond(z, msg, transport);
+    return relay(msg, transport, upstream).then(
+      (response) => ({
+        response,
+        summary: `${q.name} ${q.type} → relayed to ${upstream.host}:${upstream.port}`,
+      }),
+      (e: Error) => ({
+        response: servfail(msg),
+        summary: `${q.name} ${q.type} → SERVFAIL (upstream: ${e.message})`,
+      }),
+    );
+  };
+}
+
+/** The query sent to `upstream` as is; its answer, or a rejection after UPSTREAM_TIMEOUT_MS. */
+function relay(
+  msg: Buffer,
+  transport: "udp" | "tcp",
+  upstream: { host: string; port: number },
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error("no answer within 2 s")), UPSTREAM_TIMEOUT_MS);
+    let close = () => {};
+    const finish = (result: Buffer | Error) => {
+      clearTimeout(timer);
+      close();
+      if (result instanceof Buffer) resolve(result);
+      else reject(result);
+    };
+    if (transport === "udp") {
+      const sock = dgram.createSocket(net.isIPv6(upstream.host) ? "udp6" : "udp4");
+      close = () => sock.close();
+      sock.on("message", (m) => m.length >= 2 && m.readUInt16BE(0) === msg.readUInt16BE(0) && finish(m));
+      sock.on("error", finish);
+      sock.send(msg, upstream.port, upstream.host);
+    } else {
+      const sock = net.connect(upstream.port, upstream.host, () => sock.write(frame(msg)));
+      close = () => sock.destroy();
+      let got = Buffer.alloc(0);
+      sock.on("data", (d) => {
+        got = Buffer.concat([got, d]);
+        if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0))
+          finish(got.subarray(2, 2 + got.readUInt16BE(0)));
+      });
+      sock.on("error", finish);
+    }
+  });
+}
+
+/** SERVFAIL for a query that could be decoded (its question is echoed). */
+function servfail(msg: Buffer): Buffer {
+  const out = Buffer.from(msg);
+  out.writeUInt16BE((msg.readUInt16BE(2) & 0x7900) | 0x8000 | 2, 2); // QR, opcode and RD kept, rcode 2
+  out.writeUInt16BE(0, 6);
+  out.writeUInt16BE(0, 8);
+  out.writeUInt16BE(0, 10);
+  const q = questionOf(msg);
+  // The header and the question only: cut after the question (its name, type and class).
+  return q ? out.subarray(0, 12 + encodedNameLength(msg, 12) + 4) : out.subarray(0, 12);
+}
+
+function encodedNameLength(msg: Buffer, at: number): number {
+  let i = at;
+  while (i < msg.length && msg[i] !== 0) {
+    if ((msg[i] & 0xc0) === 0xc0) return i + 2 - at;
+    i += msg[i] + 1;
+  }
+  return i + 1 - at;
+}
+
+function frame(msg: Buffer): Buffer {
+  const framed = Buffer.alloc(2 + msg.length);
+  framed.writeUInt16BE(msg.length, 0);
+  msg.copy(framed, 2);
+  return framed;
 }
 
 /** Answers every datagram on `socket` (bound already, or about to be). */
 export function serveUdp(socket: dgram.Socket, handle: Handler, log?: Log): void {
-  socket.on("message", (msg, rinfo) => {
-    const out = handle(msg, "udp", `${rinfo.address}:${rinfo.port}`);
+  socket.on("message", async (msg, rinfo) => {
+    const out = await handle(msg, "udp", `${rinfo.address}:${rinfo.port}`);
     log?.(`udp ${rinfo.address}:${rinfo.port} ${out.summary}`);
     if (out.response) socket.send(out.response, rinfo.port, rinfo.address);
   });
@@ -40,6 +126,9 @@ export function serveTcp(server: net.Server, handle: Handler, log?: Log): void {
   server.maxConnections = TCP_MAX_CONNECTIONS;
   server.on("connection", (socket) => {
     let buffered = Buffer.alloc(0);
+    // Answers leave in the order the questions came, even when one waits for the upstream.
+    let previous: Promise<unknown> = Promise.resolve();
+    const client = `${socket.remoteAddress?.replace(/^::ffff:/, "")}:${socket.remotePort}`;
     socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
     socket.on("error", () => socket.destroy());
     socket.on("data", (chunk) => {
@@ -49,20 +138,13 @@ export function serveTcp(server: net.Server, handle: Handler, log?: Log): void {
         if (buffered.length < 2 + length) break;
         const msg = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
-        const out = handle(
-          msg,
-          "tcp",
-          `${socket.remoteAddress?.replace(/^::ffff:/, "")}:${socket.remotePort}`,
-        );
-        log?.(`tcp ${socket.remoteAddress}:${socket.remotePort} ${out.summary}`);
-        if (!out.response) {
-          socket.destroy(); // garbage on a stream: nothing after it can be trusted to be framed
-          return;
-        }
-        const framed = Buffer.alloc(2 + out.response.length);
-        framed.writeUInt16BE(out.response.length, 0);
-        out.response.copy(framed, 2);
-        socket.write(framed);
+        const answer = Promise.resolve(handle(msg, "tcp", client));
+        previous = Promise.all([answer, previous]).then(([out]) => {
+          log?.(`tcp ${client} ${out.summary}`);
+          if (!out.response)
+            socket.destroy(); // garbage on a stream: nothing after it can be trusted to be framed
+          else if (!socket.destroyed) socket.write(frame(out.response));
+        });
       }
     });
   });
@@ -80,8 +162,9 @@ export async function listenDns(
   port: number,
   zone: () => ClusterZone,
   log?: Log,
+  upstream?: { host: string; port: number },
 ): Promise<RunningServer> {
-  const handle = zoneHandler(zone);
+  const handle = zoneHandler(zone, upstream);
   const family = net.isIPv6(host) ? "udp6" : "udp4";
   const tcp = net.createServer();
   serveTcp(tcp, handle, log);

@@ -30,6 +30,8 @@ export interface ClusterRecord {
   pods: { key: string; netns: string; node: string; ip: string; resolvConf?: string }[];
   /** The manifests it was built from (absolute paths), for commands that need the model again. */
   sources: string[];
+  /** The digest of the DNS zone the listener serves (src/core/dns/zone.ts), to reload it only on change. */
+  zoneDigest?: string;
   /** Processes podnet started, with their start time (field 22 of /proc/PID/stat) to recognise them. */
   processes: { pid: number; start: string; what: string }[];
 }
@@ -96,54 +98,77 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** The rulesets last loaded, per namespace and table: what a partial sync starts from. */
-const rulesFile = (cluster: string) => join(STATE_DIR, `${cluster}.rules`);
-type LoadedRules = Record<string, string>;
-const rulesKey = (r: { netns: string; text: string }) =>
-  `${r.netns} ${/^table (\S+ \S+) \{$/m.exec(r.text)?.[1] ?? ""}`;
+/**
+ * The rulesets last loaded, one file per namespace and table, as loaded: what a partial sync starts
+ * from. Raw text, so that reading a 5 MB table costs no parsing and only changed tables are written.
+ */
+const rulesDir = (cluster: string) => join(STATE_DIR, `${cluster}.rules`);
+const rulesPath = (cluster: string, r: { netns: string; text: string }) =>
+  join(
+    rulesDir(cluster),
+    `${r.netns}_${(/^table (\S+) (\S+) \{$/m.exec(r.text) ?? ["", "", ""]).slice(1).join("_")}.nft`,
+  );
 
-function readRules(cluster: string): LoadedRules {
-  try {
-    return JSON.parse(readFileSync(rulesFile(cluster), "utf8")) as LoadedRules;
-  } catch {
-    return {}; // none recorded (or cut short): every ruleset is replaced whole
-  }
+function writeRules(cluster: string, rules: readonly { netns: string; text: string }[]): void {
+  mkdirSync(rulesDir(cluster), { recursive: true });
+  for (const r of rules) writeFileSync(rulesPath(cluster, r), r.text);
 }
 
-function writeRules(cluster: string, plan: Plan): void {
-  writeFileSync(
-    rulesFile(cluster),
-    JSON.stringify(Object.fromEntries(plan.nft.map((r) => [rulesKey(r), r.text]))),
-  );
+/** `nft -f -` in a namespace, without blocking: the nodes' transactions run side by side. */
+function nft(netns: string, script: string): Promise<{ ok: boolean; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("ip", ["netns", "exec", netns, "nft", "-f", "-"], {
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", (e) => resolve({ ok: false, stderr: e.message }));
+    child.on("close", (code) => resolve({ ok: code === 0, stderr }));
+    child.stdin.end(script);
+  });
 }
 
 /**
  * Brings every ruleset of the plan into the kernel: a partial sync against what was loaded last, or
- * the whole table when there is nothing to start from, the change is structural, or the kernel
- * refuses the partial script (the table was changed behind podnet's back).
+ * a full one when there is nothing to start from or the change is structural (refilled in place as
+ * kube-proxy does; dropped and reloaded when that cannot be done or the kernel refuses it — the
+ * table was changed behind podnet's back). A node's tables go one after the other, nodes side by side.
  */
-function syncRules(plan: Plan, loaded: LoadedRules): Record<SyncKind, number> {
+async function syncRules(plan: Plan): Promise<Record<SyncKind, number>> {
   const count: Record<SyncKind, number> = { none: 0, partial: 0, full: 0 };
-  for (const r of plan.nft) {
-    const prev = loaded[rulesKey(r)];
-    const sync =
-      prev === undefined ? { kind: "full" as const, script: replaceTable(r.text) } : syncScript(prev, r.text);
-    if (sync.kind === "partial") {
-      const tried = spawnSync("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], { input: sync.script });
-      if (tried.status !== 0) {
-        run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], replaceTable(r.text));
+  const changed: Plan["nft"] = [];
+  const byNetns = new Map<string, Plan["nft"]>();
+  for (const r of plan.nft) byNetns.set(r.netns, [...(byNetns.get(r.netns) ?? []), r]);
+  const failures: string[] = [];
+  await Promise.all(
+    [...byNetns.values()].map(async (tables) => {
+      for (const r of tables) {
+        const prev = readText(rulesPath(plan.cluster, r));
+        const sync =
+          prev === undefined
+            ? { kind: "full" as const, script: replaceTable(r.text) }
+            : syncScript(prev, r.text);
+        if (sync.kind === "none") {
+          count.none++;
+          continue;
+        }
+        changed.push(r);
+        const first =
+          sync.kind === "partial" ? sync.script : prev === undefined ? undefined : refillScript(prev, r.text);
+        if (first !== undefined && (await nft(r.netns, first)).ok) {
+          count[sync.kind]++;
+          continue;
+        }
+        const replaced = await nft(r.netns, replaceTable(r.text));
+        if (!replaced.ok) failures.push(`nft -f in ${r.netns}: ${replaced.stderr.trim()}`);
         count.full++;
-        continue;
       }
-    } else if (sync.kind === "full") {
-      // Refilled in place as kube-proxy's full sync does, or, if the kernel refuses that, replaced.
-      const refill = prev === undefined ? undefined : refillScript(prev, r.text);
-      const tried =
-        refill && spawnSync("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], { input: refill });
-      if (!tried || tried.status !== 0) run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], sync.script);
-    }
-    count[sync.kind]++;
-  }
+    }),
+  );
+  if (failures.length) throw new DataPlaneError(failures.join("\n"));
+  writeRules(plan.cluster, changed);
   return count;
 }
 
@@ -241,9 +266,10 @@ async function build(plan: Plan, opts: UpOptions): Promise<ClusterRecord> {
     for (const s of plan.sysctls)
       run("ip", ["netns", "exec", s.netns, "sysctl", "-q", "-w", `${s.key}=${s.value}`]);
     for (const r of plan.nft) run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], r.text);
-    writeRules(plan.cluster, plan);
+    writeRules(plan.cluster, plan.nft);
     writeResolvConfs(plan.pods);
     writeFileSync(zoneFile(plan.cluster), JSON.stringify(plan.dnsZone));
+    record.zoneDigest = plan.dnsZone.digest;
     const listener = await startListeners(plan);
     if (listener) record.processes.push(listener);
     opts.progress?.("pod listeners", plan.pods.length, plan.pods.length);
@@ -512,14 +538,13 @@ export async function apply(
       if (lines.length) run("ip", ["-n", n.netns, "-batch", "-"], `${lines.join("\n")}\n`);
     }
     for (const p of added) run("ip", ["-n", p.netns, "-batch", "-"], `${p.podLines.join("\n")}\n`);
-    rules = syncRules(plan, readRules(plan.cluster));
-    writeRules(plan.cluster, plan);
+    rules = await syncRules(plan);
     writeResolvConfs(
       plan.pods.filter((p) => before.get(p.key)?.resolvConf !== p.resolvConf || added.includes(p)),
     );
-    const zoneText = JSON.stringify(plan.dnsZone);
-    const zoneChanged = readText(zoneFile(plan.cluster)) !== zoneText;
-    if (zoneChanged) writeFileSync(zoneFile(plan.cluster), zoneText);
+    const zoneChanged = old.zoneDigest !== plan.dnsZone.digest || !existsSync(zoneFile(plan.cluster));
+    if (zoneChanged) writeFileSync(zoneFile(plan.cluster), JSON.stringify(plan.dnsZone));
+    record.zoneDigest = plan.dnsZone.digest;
     // The listener holds every pod's sockets: restarted only when pods or their ports changed.
     const running = old.processes.length > 0 && old.processes.every(alive);
     if (!running || readListenerSpec(plan.cluster) !== JSON.stringify(listenerSpec(plan))) {
@@ -575,7 +600,7 @@ export function down(
     });
   rmSync(stateFile(cluster), { force: true });
   rmSync(join(STATE_DIR, `${cluster}.ports`), { force: true });
-  rmSync(rulesFile(cluster), { force: true });
+  rmSync(rulesDir(cluster), { recursive: true, force: true });
   rmSync(zoneFile(cluster), { force: true });
   // The pods' resolv.conf files (`ip netns exec` mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf).
   if (existsSync(ETC_NETNS))

@@ -81,6 +81,7 @@ export interface ZoneSnapshot {
   zone: string;
   ttl: number;
   soa: Soa;
+  digest: string;
   reverse: string[];
   namespaces: string[];
   records: [string, Owned[]][];
@@ -91,6 +92,8 @@ export class ClusterZone {
   readonly zone: string;
   readonly ttl: number;
   readonly soa: Soa;
+  /** 64 bits over every record and namespace: equal digests, equal zones (for the data plane's reload). */
+  digest = "";
   readonly #records = new Map<string, Owned[]>();
   /** Every name that exists: owners and their ancestors inside the zone (empty non-terminals). */
   readonly #names = new Set<string>();
@@ -111,6 +114,7 @@ export class ClusterZone {
     );
     if (snap) {
       this.soa = snap.soa;
+      this.digest = snap.digest;
       this.#namespaces = new Set(snap.namespaces);
       this.#reverse = snap.reverse.map((c) => {
         const parsed = Cidr.parse(c);
@@ -257,12 +261,21 @@ export class ClusterZone {
 
   /** A serial that changes when the records change (CoreDNS uses the time of the last change). */
   #serial(): number {
+    // Two independent 32-bit FNV-1a hashes over the sorted records: the first is the SOA serial, both
+    // together the digest that tells the data plane whether the zone changed.
     let h = 0x811c9dc5;
+    let g = 0x050c5d1f;
     for (const [name, list] of [...this.#records].sort(([a], [b]) => (a < b ? -1 : 1)))
       for (const o of list) {
-        const s = `${name} ${o.rr.type} ${JSON.stringify(o.rr.data)}\n`;
-        for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+        const s = `${name} ${o.rr.type} ${JSON.stringify(o.rr.data)} ${o.why}\n`;
+        for (let i = 0; i < s.length; i++) {
+          h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+          g = Math.imul(g ^ s.charCodeAt(i), 0x01000193 ^ 0x5bd1e995) >>> 0;
+        }
       }
+    const namespaces = [...this.#namespaces].sort().join(",");
+    for (let i = 0; i < namespaces.length; i++) g = Math.imul(g ^ namespaces.charCodeAt(i), 0x5bd1e995) >>> 0;
+    this.digest = `${h.toString(16).padStart(8, "0")}${g.toString(16).padStart(8, "0")}`;
     return h;
   }
 
@@ -272,6 +285,7 @@ export class ClusterZone {
       zone: this.zone,
       ttl: this.ttl,
       soa: this.soa,
+      digest: this.digest,
       reverse: this.#reverse.map(String),
       namespaces: [...this.#namespaces],
       records: [...this.#records],

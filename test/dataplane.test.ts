@@ -382,6 +382,52 @@ describe("the cluster for real", { skip }, () => {
     );
   });
 
+  it("pods whose address lies outside their node's podCIDR: host routes on every node (vxlan and host-gw), added and removed by apply", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-stray-"));
+    const base = (cni: string) =>
+      `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: stray}\nspec: {nodes: 3, cni: ${cni}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: default}\nspec: {nodeName: node-2, containers: [{name: c, ports: [{containerPort: 8080}]}]}\n`;
+    // Outside every podCIDR, and inside another node's.
+    const strays =
+      "---\napiVersion: v1\nkind: Pod\nmetadata: {name: odd, namespace: default}\nspec: {nodeName: node-1, containers: [{name: c, ports: [{containerPort: 8080}]}]}\nstatus: {phase: Running, podIP: 10.244.7.5}\n" +
+      "---\napiVersion: v1\nkind: Pod\nmetadata: {name: squatter, namespace: default}\nspec: {nodeName: node-3, containers: [{name: c, ports: [{containerPort: 8080}]}]}\nstatus: {phase: Running, podIP: 10.244.1.200}\n";
+    try {
+      for (const cni of ["vxlan", "host-gw"]) {
+        writeFileSync(join(dir, "c.yaml"), base(cni) + strays);
+        const up = podnet(["up", "-f", dir, "--name", "pnstray"]);
+        assert.equal(up.code, 0, up.err);
+        const probes = probeAgrees("pnstray", 400, `strays (${cni})`);
+        // The squatter's address lies in node-2's podCIDR: node-2's pods ARP for it on their own link
+        // and get no answer, both ways. Every other pair answers.
+        const answered = probes
+          .filter((p) => p.kernel.startsWith("answered"))
+          .map((p) => `${p.from} ${p.to}`);
+        assert.deepEqual(answered.sort(), [
+          "default/client default/odd:8080/TCP",
+          "default/odd default/client:8080/TCP",
+          "default/odd default/squatter:8080/TCP",
+          "default/squatter default/odd:8080/TCP",
+        ]);
+        const routes = () => podnet(["exec", "--name", "pnstray", "node/node-2", "--", "ip", "route"]).out;
+        assert.match(routes(), /^10\.244\.7\.5 via /m);
+        writeFileSync(join(dir, "c.yaml"), base(cni));
+        assert.equal(podnet(["apply", "-f", dir, "--name", "pnstray"]).code, 0);
+        assert.doesNotMatch(
+          routes(),
+          /10\.244\.7\.5|10\.244\.1\.200/,
+          `${cni}: the host routes went with the pods`,
+        );
+        writeFileSync(join(dir, "c.yaml"), base(cni) + strays);
+        assert.equal(podnet(["apply", "-f", dir, "--name", "pnstray"]).code, 0);
+        assert.match(routes(), /^10\.244\.1\.200 via /m);
+        probeAgrees("pnstray", 400, `strays back (${cni})`);
+        podnet(["down", "--name", "pnstray"]);
+      }
+    } finally {
+      podnet(["down", "--name", "pnstray"]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("probe: 50 generated clusters (fixed seeds; 2-4 nodes, 4-30 pods, random policies with ipBlocks, named ports, egress; vxlan and host-gw)", () => {
     const dir = mkdtempSync(join(tmpdir(), "podnet-gen-"));
     const outcomes = { answered: 0, denied: 0 };

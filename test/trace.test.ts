@@ -329,6 +329,9 @@ spec: {nodeName: node-2, containers: [{name: c}]}
       r.violations.map((v) => `${v.requirement}: ${v.message}`),
       [
         "pod-in-node-range: pod default/stray has 10.244.1.200, outside its node node-1's podCIDR 10.244.0.0/24: other nodes route that address elsewhere (to node-2) unless a host route is added",
+        // With the host routes, node-2 reaches it; node-2's pods do not: the address is in their own
+        // subnet, so they ARP for it on their link, and nobody there answers.
+        "pod-to-pod: pod default/other cannot reach pod default/stray at 10.244.1.200: 10.244.1.200 is on pod default/other's link (its subnet) but on no pod of node node-2: it is default/stray's, on node node-1, outside that node's podCIDR; the ARP request gets no answer",
       ],
     );
   });

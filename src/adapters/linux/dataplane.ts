@@ -30,6 +30,8 @@ export interface ClusterRecord {
   pods: { key: string; netns: string; node: string; ip: string; resolvConf?: string }[];
   /** The manifests it was built from (absolute paths), for commands that need the model again. */
   sources: string[];
+  /** Per node namespace, the host routes to pods outside their node's podCIDR (plan.hostRoutes). */
+  hostRoutes?: Record<string, string[]>;
   /** The digest of the DNS zone the listener serves (src/core/dns/zone.ts), to reload it only on change. */
   zoneDigest?: string;
   /** Processes podnet started, with their start time (field 22 of /proc/PID/stat) to recognise them. */
@@ -270,6 +272,7 @@ async function build(plan: Plan, opts: UpOptions): Promise<ClusterRecord> {
     writeResolvConfs(plan.pods);
     writeFileSync(zoneFile(plan.cluster), JSON.stringify(plan.dnsZone));
     record.zoneDigest = plan.dnsZone.digest;
+    record.hostRoutes = Object.fromEntries(plan.hostRoutes.map((h) => [h.netns, h.lines]));
     const listener = await startListeners(plan);
     if (listener) record.processes.push(listener);
     opts.progress?.("pod listeners", plan.pods.length, plan.pods.length);
@@ -538,6 +541,17 @@ export async function apply(
       if (lines.length) run("ip", ["-n", n.netns, "-batch", "-"], `${lines.join("\n")}\n`);
     }
     for (const p of added) run("ip", ["-n", p.netns, "-batch", "-"], `${p.podLines.join("\n")}\n`);
+    // Host routes to pods outside their node's podCIDR, on every node: the ones gone, the ones new.
+    for (const { netns, lines } of plan.hostRoutes) {
+      const before = new Set(old.hostRoutes?.[netns] ?? []);
+      const now = new Set(lines);
+      const batch = [
+        ...[...before].filter((l) => !now.has(l)).map((l) => `route del ${l.split(" ")[2]}`),
+        ...lines.filter((l) => !before.has(l)).map((l) => l.replace(/^route add /, "route replace ")),
+      ];
+      if (batch.length) run("ip", ["-n", netns, "-batch", "-"], `${batch.join("\n")}\n`);
+    }
+    record.hostRoutes = Object.fromEntries(plan.hostRoutes.map((h) => [h.netns, h.lines]));
     rules = await syncRules(plan);
     writeResolvConfs(
       plan.pods.filter((p) => before.get(p.key)?.resolvConf !== p.resolvConf || added.includes(p)),

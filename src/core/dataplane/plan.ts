@@ -26,7 +26,7 @@ import {
   VXLAN_DEVICE,
 } from "../graph/devices.ts";
 import type { Protocol } from "../model/k8s.ts";
-import { formatIPv4 } from "../net/ipv4.ts";
+import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { renderNftables } from "../proxy/nftables.ts";
 import { compilePolicies, renderPolicyRules } from "./policy-rules.ts";
 
@@ -66,6 +66,8 @@ export interface Plan {
    * ruleset (./policy-rules.ts).
    */
   nft: { netns: string; text: string }[];
+  /** Per node, the host routes (`/32`) to pods whose address lies outside their node's podCIDR. */
+  hostRoutes: { netns: string; lines: string[] }[];
   /** The cluster zone the DNS pods serve (../dns/zone.ts), as data. */
   dnsZone: ZoneSnapshot;
 }
@@ -86,6 +88,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   const steps: Plan["steps"] = [];
   const sysctls: Plan["sysctls"] = [];
   const nft: Plan["nft"] = [];
+  const hostRoutes: Plan["hostRoutes"] = [];
   const nodes: Plan["nodes"] = [];
   const pods: PlannedPod[] = [];
 
@@ -134,7 +137,19 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
       ];
       lines.push(...nodeLines);
       const podModel = podNamespace(state, node, pod);
-      const podLines = ["link set lo up", ...interfaceLines(podModel, "eth0"), ...routeLines(podModel)];
+      let podLines = ["link set lo up", ...interfaceLines(podModel, "eth0"), ...routeLines(podModel)];
+      const ip = pod.status!.podIP!;
+      if (!node.podCIDR.contains(parseIPv4(ip)!)) {
+        // An address outside the node's podCIDR (given in the input): the kernel would make the route
+        // of the address's own prefix, and not the podCIDR's the gateway lies in. The model's routes
+        // are written instead.
+        podLines = podLines.map((l) => (l.startsWith(`addr add ${ip}/`) ? `${l} noprefixroute` : l));
+        podLines.splice(
+          podLines.findIndex((l) => l.startsWith("route ")),
+          0,
+          `route add ${node.podCIDR} dev eth0 scope link src ${ip}`,
+        );
+      }
       pods.push({
         key: `${pod.metadata.namespace}/${pod.metadata.name}`,
         netns: podNetns,
@@ -159,7 +174,10 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
       });
       podSteps.push({ tool: "ip", netns: podNetns, lines: podLines });
     });
-    lines.push(...routeLines(model));
+    const nodeRoutes = routeLines(model);
+    lines.push(...nodeRoutes);
+    // Host routes to pods outside their node's podCIDR: they come and go with those pods (apply).
+    hostRoutes.push({ netns, lines: nodeRoutes.filter((l) => /^route add \S+\/32 /.test(l)) });
     for (const n of model.neighbours)
       if (n.dev === VXLAN_DEVICE)
         lines.push(`neigh add ${formatIPv4(n.ip)} lladdr ${n.mac} dev ${n.dev} nud permanent`);
@@ -180,7 +198,17 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   // Pod namespaces exist before the node links their veths into them; the node's veth ends exist before
   // the pods configure theirs.
   steps.push({ tool: "ip", netns: underlay, lines: ul }, ...nodeSteps, ...fdbSteps, ...podSteps);
-  return { cluster, underlay, nodes, pods, steps, sysctls, nft, dnsZone: new ClusterZone(state).snapshot() };
+  return {
+    cluster,
+    underlay,
+    nodes,
+    pods,
+    steps,
+    sysctls,
+    nft,
+    hostRoutes,
+    dnsZone: new ClusterZone(state).snapshot(),
+  };
 }
 
 /**

@@ -57,7 +57,22 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
     port: number,
     protocol: Protocol,
     endpoint?: Parameters<typeof trace>[1]["endpoint"],
-  ) => trace(net, { source, dst: parseIPv4(ip)!, dport: port, protocol, ...(endpoint ? { endpoint } : {}) });
+  ) => {
+    // A connection is answered only if the answer finds its way back too (it may not: an address that
+    // lies in the client node's podCIDR but belongs to a pod elsewhere is ARPed for on the client's link).
+    const r = trace(
+      net,
+      { source, dst: parseIPv4(ip)!, dport: port, protocol, ...(endpoint ? { endpoint } : {}) },
+      { reply: true },
+    );
+    if (r.verdict === "delivered" && r.reply && r.reply.verdict !== "delivered")
+      return {
+        ...r,
+        verdict: "dropped" as const,
+        reason: `the answer does not come back: ${r.reply.reason}`,
+      };
+    return r;
+  };
   for (const src of pods) {
     const from = `${src.metadata.namespace}/${src.metadata.name}`;
     const source: Source = { kind: "pod", pod: src };

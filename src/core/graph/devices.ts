@@ -167,8 +167,27 @@ export function nodeNamespace(
       addresses: [{ ip: tunnelAddressOf(node), prefix: 32 }],
     });
   }
+  // Pods of other nodes whose IP lies outside their node's podCIDR (given in the input): a host route
+  // to their node, as to its podCIDR.
+  const strays = new Map<string, IPv4[]>();
+  const byName = new Map(state.nodes.map((n) => [n.name, n]));
+  for (const p of state.pods) {
+    if (p.spec.hostNetwork || !p.status?.podIP || !p.spec.nodeName || p.spec.nodeName === node.name) continue;
+    if (!isRunning(p)) continue;
+    const ip = parseIPv4(p.status.podIP);
+    const owner = byName.get(p.spec.nodeName);
+    if (ip === undefined || !owner || owner.podCIDR.contains(ip)) continue;
+    strays.set(owner.name, [...(strays.get(owner.name) ?? []), ip]);
+  }
   for (const other of state.nodes) {
     if (other === node) continue;
+    for (const ip of strays.get(other.name) ?? []) {
+      const dst = Cidr.of(ip, 32);
+      if (cfg.cni === "vxlan")
+        routes.push({ dst, via: tunnelAddressOf(other), dev: VXLAN_DEVICE, onlink: true });
+      else if (cfg.cni === "ipip") routes.push({ dst, via: other.ip, dev: IPIP_DEVICE, onlink: true });
+      else routes.push({ dst, via: other.ip, dev: "eth0" });
+    }
     if (cfg.cni === "vxlan") {
       routes.push({ dst: other.podCIDR, via: tunnelAddressOf(other), dev: VXLAN_DEVICE, onlink: true });
       neighbours.push({ ip: tunnelAddressOf(other), mac: vtepMac(other), dev: VXLAN_DEVICE });

@@ -123,7 +123,12 @@ export function checkModel(given: Network, opts: { maxNodePairs?: number } = {})
     );
   };
 
+  const pairsTraced = new Set<string>();
   const podToPod = (src: Pod, dst: Pod) => {
+    // The node-pair sample and the per-pod sweep may pick the same pair: traced once.
+    const pair = `${name(src)} ${name(dst)}`;
+    if (pairsTraced.has(pair)) return;
+    pairsTraced.add(pair);
     traced++;
     const dstIP = parseIPv4(dst.status!.podIP!)!;
     const r = trace(net, {

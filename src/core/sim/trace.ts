@@ -399,6 +399,20 @@ class Tracer {
               `bridge ${BRIDGE}: ${formatIPv4(this.dst)} is the bridge's own address → up to the node's IP stack`,
               BRIDGE,
             );
+          } else {
+            // On the link, but nobody on the bridge has the address (a pod elsewhere whose address lies
+            // in this node's podCIDR): the ARP request gets no answer, and the packet goes nowhere.
+            const elsewhere = this.net.podByIP.get(this.dst);
+            this.hop(
+              `node ${node.name}`,
+              "bridge",
+              `bridge ${BRIDGE}: ARP for ${formatIPv4(this.dst)} gets no answer — no port of the bridge has it`,
+              BRIDGE,
+            );
+            return this.end(
+              "dropped",
+              `${formatIPv4(this.dst)} is on pod ${name(pod)}'s link (its subnet) but on no pod of node ${node.name}${elsewhere ? `: it is ${name(elsewhere)}'s, on node ${elsewhere.spec.nodeName}, outside that node's podCIDR` : ""}; the ARP request gets no answer`,
+            );
           }
         } else {
           this.hop(

@@ -9,7 +9,7 @@ import { isIP } from "node:net";
 import { Command, Option } from "commander";
 import { listenDns } from "../adapters/dns/server.ts";
 import { formatResolvConf, type Resolution, resolve } from "../core/dns/resolv.ts";
-import { ClusterZone, DEFAULT_TTL, formatRr, QUERY_TYPES } from "../core/dns/zone.ts";
+import { ClusterZone, DEFAULT_TTL, formatAnswer, formatRr, QUERY_TYPES } from "../core/dns/zone.ts";
 import {
   addInputOptions,
   CliExit,
@@ -74,7 +74,7 @@ export function renderResolution(from: string, name: string, type: string, r: Re
   for (const n of r.resolvConf.notes) out.push(`  note: ${n}`);
   out.push("", r.why);
   r.queries.forEach((q, i) => {
-    const answers = q.answer.answers.map((a) => formatRr(a).split(" ").slice(3).join(" "));
+    const answers = q.answer.answers.map((a) => formatAnswer(a));
     out.push(
       `  ${i + 1}. ${q.name} ${q.type} @${q.nameserver} → ${q.answer.rcode}${answers.length ? `: ${answers.join(", ")}` : ""}`,
       `       ${q.answer.why}`,
@@ -84,7 +84,7 @@ export function renderResolution(from: string, name: string, type: string, r: Re
   if (r.result) {
     const addresses = r.result.answer.answers.filter((a) => a.type === type);
     out.push(
-      `${name} → ${r.result.answer.answers.map((a) => formatRr(a).split(" ").slice(3).join(" ")).join(", ")} (${r.queries.length} quer${r.queries.length === 1 ? "y" : "ies"})`,
+      `${name} → ${r.result.answer.answers.map((a) => formatAnswer(a)).join(", ")} (${r.queries.length} quer${r.queries.length === 1 ? "y" : "ies"})`,
     );
     if (addresses.length === 0 && r.result.answer.answers.some((a) => a.type === "CNAME"))
       out.push("an alias to a name outside the cluster: podnet's DNS forwards nowhere, so it ends here");

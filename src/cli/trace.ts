@@ -13,7 +13,7 @@
  */
 import { Command, Option } from "commander";
 import { formatResolvConf, type Resolution } from "../core/dns/resolv.ts";
-import { formatRr } from "../core/dns/zone.ts";
+import { formatAnswer } from "../core/dns/zone.ts";
 import { formatIPv4 } from "../core/net/ipv4.ts";
 import { type Hop, type TraceResult, trace } from "../core/sim/trace.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT } from "./common.ts";
@@ -112,7 +112,7 @@ function renderDns(from: string, r: Resolution, query: TraceResult): string {
     r.why,
     ...r.queries.map(
       (q, i) =>
-        `  ${i + 1}. ${q.name} ${q.type} → ${q.answer.rcode}${q.answer.answers.length ? ` ${q.answer.answers.map((a) => formatRr(a).split(" ").slice(3).join(" ")).join(", ")}` : ""} (${q.answer.why})`,
+        `  ${i + 1}. ${q.name} ${q.type} → ${q.answer.rcode}${q.answer.answers.length ? ` ${q.answer.answers.map((a) => formatAnswer(a)).join(", ")}` : ""} (${q.answer.why})`,
     ),
     "",
   ];

@@ -349,14 +349,6 @@ function listenerSpec(plan: Plan) {
     .filter((p) => p.ports.length > 0);
 }
 
-function readListenerSpec(cluster: string): string | undefined {
-  try {
-    return readFileSync(join(STATE_DIR, `${cluster}.ports`), "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
 /** Start the one listener process for every pod; resolves when it listens (or rejects with why not). */
 async function startListeners(plan: Plan): Promise<{ pid: number; start: string; what: string } | undefined> {
   const spec = listenerSpec(plan);
@@ -561,7 +553,10 @@ export async function apply(
     record.zoneDigest = plan.dnsZone.digest;
     // The listener holds every pod's sockets: restarted only when pods or their ports changed.
     const running = old.processes.length > 0 && old.processes.every(alive);
-    if (!running || readListenerSpec(plan.cluster) !== JSON.stringify(listenerSpec(plan))) {
+    if (
+      !running ||
+      readText(join(STATE_DIR, `${plan.cluster}.ports`)) !== JSON.stringify(listenerSpec(plan))
+    ) {
       stopRecorded(old.processes);
       const listener = await startListeners(plan);
       record.processes = listener ? [listener] : [];

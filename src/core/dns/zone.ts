@@ -423,6 +423,11 @@ export function fromReverseName(name: string): number | undefined {
 
 /** A record in zone-file form: `cart.shop.svc.cluster.local. 5 IN A 10.96.0.12`. */
 export function formatRr(rr: Rr): string {
+  return `${rr.name}. ${rr.ttl} IN ${formatAnswer(rr)}`;
+}
+
+/** A record's type and data, as answers are shown: `A 10.96.0.12`, `SRV 0 100 80 web.shop.svc….`. */
+export function formatAnswer(rr: Rr): string {
   const data =
     rr.type === "SRV"
       ? `${rr.data.priority} ${rr.data.weight} ${rr.data.port} ${rr.data.target}.`
@@ -433,5 +438,5 @@ export function formatRr(rr: Rr): string {
           : rr.type === "A" || rr.type === "AAAA"
             ? rr.data
             : `${rr.data}.`;
-  return `${rr.name}. ${rr.ttl} IN ${rr.type} ${data}`;
+  return `${rr.type} ${data}`;
 }

@@ -270,8 +270,8 @@ async function build(plan: Plan, opts: UpOptions): Promise<ClusterRecord> {
     for (const r of plan.nft) run("ip", ["netns", "exec", r.netns, "nft", "-f", "-"], r.text);
     writeRules(plan.cluster, plan.nft);
     writeResolvConfs(plan.pods);
-    writeFileSync(zoneFile(plan.cluster), JSON.stringify(plan.dnsZone));
-    record.zoneDigest = plan.dnsZone.digest;
+    if (plan.dnsZone) writeFileSync(zoneFile(plan.cluster), JSON.stringify(plan.dnsZone));
+    record.zoneDigest = plan.dnsZone?.digest;
     record.hostRoutes = Object.fromEntries(plan.hostRoutes.map((h) => [h.netns, h.lines]));
     const listener = await startListeners(plan);
     if (listener) record.processes.push(listener);
@@ -548,9 +548,11 @@ export async function apply(
     writeResolvConfs(
       plan.pods.filter((p) => before.get(p.key)?.resolvConf !== p.resolvConf || added.includes(p)),
     );
-    const zoneChanged = old.zoneDigest !== plan.dnsZone.digest || !existsSync(zoneFile(plan.cluster));
+    const zoneChanged =
+      plan.dnsZone !== undefined &&
+      (old.zoneDigest !== plan.dnsZone.digest || !existsSync(zoneFile(plan.cluster)));
     if (zoneChanged) writeFileSync(zoneFile(plan.cluster), JSON.stringify(plan.dnsZone));
-    record.zoneDigest = plan.dnsZone.digest;
+    record.zoneDigest = plan.dnsZone?.digest;
     // The listener holds every pod's sockets: restarted only when pods or their ports changed.
     const running = old.processes.length > 0 && old.processes.every(alive);
     if (

@@ -68,8 +68,8 @@ export interface Plan {
   nft: { netns: string; text: string }[];
   /** Per node, the host routes (`/32`) to pods whose address lies outside their node's podCIDR. */
   hostRoutes: { netns: string; lines: string[] }[];
-  /** The cluster zone the DNS pods serve (../dns/zone.ts), as data. */
-  dnsZone: ZoneSnapshot;
+  /** The cluster zone the DNS pods serve (../dns/zone.ts), as data; none when no pod serves DNS. */
+  dnsZone?: ZoneSnapshot;
 }
 
 /** Why a cluster name cannot be used, or undefined (names become namespace names and file names). */
@@ -207,7 +207,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
     sysctls,
     nft,
     hostRoutes,
-    dnsZone: new ClusterZone(state).snapshot(),
+    ...(dnsPorts.size ? { dnsZone: new ClusterZone(state).snapshot() } : {}),
   };
 }
 

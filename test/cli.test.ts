@@ -4,21 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { runPodnet } from "./helpers.ts";
 
-const BIN = "bin/podnet.js";
-
-function podnet(args: string[], input?: string) {
-  assert.ok(existsSync("dist/src/cli/main.js"), "dist/ is missing: run `npm run build` (npm test does)");
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    input,
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const podnet = runPodnet;
 
 function assertNoStack(text: string) {
   assert.doesNotMatch(text, /\n\s+at .+\(.+:\d+:\d+\)/, "no stack trace");

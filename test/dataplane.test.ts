@@ -19,8 +19,7 @@ import { Network } from "../src/core/sim/network.ts";
 import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
 import { trace } from "../src/core/sim/trace.ts";
 import { loadCluster } from "../src/index.ts";
-
-const BIN = join("bin", "podnet.js");
+import { runPodnet } from "./helpers.ts";
 
 /** A TCP trace request from a pod to `ip:port`, optionally to one endpoint of a Service. */
 function request(net: Network, from: string, to: string, endpoint?: string): Parameters<typeof trace>[1] {
@@ -57,13 +56,7 @@ function ended(pid: number): boolean {
   }
 }
 
-function podnet(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const podnet = (args: string[]) => runPodnet(args);
 
 const articles = () => {
   const r = loadCluster({ files: ["examples/articles"] });
@@ -296,7 +289,7 @@ describe("the cluster for real", { skip }, () => {
     rmSync(join(STATE_DIR, "pncrash.json"));
     const down = podnet(["down", "--name", "pncrash"]);
     assert.equal(down.code, 0, down.err);
-    assert.match(down.out, /11 network namespaces and 1 processes removed/);
+    assert.match(down.out, /11 network namespaces and 1 process removed/);
     assert.deepEqual(
       listNamespaces().filter((n) => n.startsWith("podnet-pncrash-")),
       [],

@@ -21,7 +21,7 @@ import { candidates, formatResolvConf, podResolvConf, resolve } from "../src/cor
 import { respond } from "../src/core/dns/wire.ts";
 import { ClusterZone, formatRr } from "../src/core/dns/zone.ts";
 import { loadCluster } from "../src/index.ts";
-import { cluster, errors, pod } from "./helpers.ts";
+import { cluster, errors, pod, runPodnet } from "./helpers.ts";
 
 const FIXTURE = "test/fixtures/dns/zone.yaml";
 const rcodeOf = (b: Buffer) => (packet.decode(b) as unknown as { rcode: string }).rcode;
@@ -572,10 +572,7 @@ describe("the DNS server on the wire", () => {
 });
 
 describe("the CLI", () => {
-  const podnet = (args: string[]) => {
-    const r = spawnSync(process.execPath, ["bin/podnet.js", ...args], { encoding: "utf8", timeout: 30000 });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
+  const podnet = (args: string[]) => runPodnet(args);
   const from = (() => {
     const shop = loadCluster({ files: ["examples/shop"] });
     assert.ok(shop.ok);

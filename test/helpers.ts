@@ -1,5 +1,7 @@
 /** Shared test helpers: resolve inline YAML, and look at the diagnostics it produced. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { resolveManifests } from "../src/core/cluster.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
 import { type Diagnostic, formatDiagnostic } from "../src/core/diagnostics.ts";
@@ -71,4 +73,15 @@ ${opts.spec ?? ""}      containers:
           image: x
           ports: ${opts.ports ?? "[{name: http, containerPort: 8080}]"}
 `;
+}
+
+/** The built CLI as a user runs it (`node bin/podnet.js …`, no colours): exit code, stdout, stderr. */
+export function runPodnet(args: string[], input?: string): { code: number | null; out: string; err: string } {
+  assert.ok(existsSync("dist/src/cli/main.js"), "dist/ is missing: run `npm run build` (npm test does)");
+  const r = spawnSync(process.execPath, ["bin/podnet.js", ...args], {
+    input,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }

@@ -104,7 +104,7 @@ export function downCommand(): Command {
       for (const c of clusters) {
         const r = down(c);
         process.stdout.write(
-          `cluster ${c} is down: ${r.namespaces} network namespaces and ${r.processes} processes removed\n`,
+          `cluster ${c} is down: ${plural(r.namespaces, "network namespace")} and ${plural(r.processes, "process", "processes")} removed\n`,
         );
       }
     });
@@ -314,4 +314,9 @@ function rulesSummary(r: Record<"none" | "partial" | "full", number>): string {
     r.none ? `${r.none} unchanged` : "",
   ].filter(Boolean);
   return parts.length ? parts.join(", ") : "none";
+}
+
+/** "1 process", "2 processes". */
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

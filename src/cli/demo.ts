@@ -6,7 +6,7 @@
 import { join, relative } from "node:path";
 import { Command } from "commander";
 import type { ClusterState } from "../core/control/state.ts";
-import { resolve } from "../core/dns/resolv.ts";
+import { clusterDnsService, resolve } from "../core/dns/resolv.ts";
 import { ClusterZone } from "../core/dns/zone.ts";
 import { compileSelector } from "../core/labels.ts";
 import type { LabelSelector, Pod, Protocol } from "../core/model/k8s.ts";
@@ -319,10 +319,9 @@ function policyExamples(state: ClusterState): string[] {
 
 /** One pod resolving a Service of its namespace and an outside name, or why pods cannot resolve. */
 function names(state: ClusterState): string[] {
-  const dns = formatIPv4(state.config.dnsServiceIP);
-  if (!state.services.some((s) => s.spec.clusterIP === dns))
+  if (!clusterDnsService(state))
     return [
-      `  No Service holds the cluster DNS address ${dns}, so pods here cannot resolve names (a real cluster runs CoreDNS as kube-system/kube-dns; examples/shop does). podnet dns -f … would serve the zone.`,
+      `  No Service holds the cluster DNS address ${formatIPv4(state.config.dnsServiceIP)}, so pods here cannot resolve names (a real cluster runs CoreDNS as kube-system/kube-dns; examples/shop does). podnet dns -f … would serve the zone.`,
       "",
     ];
   const zone = new ClusterZone(state);

@@ -3,10 +3,10 @@
  * their resolution against the cluster's network, with the usage errors both print.
  */
 import { type Command, Option } from "commander";
-import { type Resolution, resolve } from "../core/dns/resolv.ts";
+import { clusterDnsService, type Resolution, resolve } from "../core/dns/resolv.ts";
 import { ClusterZone } from "../core/dns/zone.ts";
 import type { Pod, Protocol } from "../core/model/k8s.ts";
-import { formatIPv4, parseIPv4 } from "../core/net/ipv4.ts";
+import { parseIPv4 } from "../core/net/ipv4.ts";
 import { Network } from "../core/sim/network.ts";
 import { type Destination, resolveDestination, resolveSource } from "../core/sim/targets.ts";
 import type { Source } from "../core/sim/trace.ts";
@@ -47,9 +47,10 @@ export function resolveEndpointsOrExit(opts: EndpointOptions): {
   if (!src.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --from: ${src.message}`);
   // A name from a pod is resolved through the cluster DNS, when the cluster has one (a Service at
   // dnsServiceIP); without it a name is looked up directly, as from a node.
-  const dnsIP = formatIPv4(net.state.config.dnsServiceIP);
-  const hasDns = net.state.services.some((s) => s.spec.clusterIP === dnsIP);
-  const dns = src.value.kind === "pod" && hasDns ? resolveByDns(net, src.value.pod, opts.to) : undefined;
+  const dns =
+    src.value.kind === "pod" && clusterDnsService(net.state)
+      ? resolveByDns(net, src.value.pod, opts.to)
+      : undefined;
   const dst = resolveDestination(net, dns?.to ?? opts.to, protocol);
   if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);
   if (dns) dst.value.label = `${dns.name} = ${dst.value.label}`;

@@ -14,7 +14,7 @@
  */
 import dgram from "node:dgram";
 import net from "node:net";
-import { type Exchange, questionOf, respond } from "../../core/dns/wire.ts";
+import { type Exchange, frame, questionOf, respond } from "../../core/dns/wire.ts";
 import type { ClusterZone } from "../../core/dns/zone.ts";
 
 export const TCP_IDLE_MS = 10_000;
@@ -102,13 +102,6 @@ function encodedNameLength(msg: Buffer, at: number): number {
     i += msg[i] + 1;
   }
   return i + 1 - at;
-}
-
-function frame(msg: Buffer): Buffer {
-  const framed = Buffer.alloc(2 + msg.length);
-  framed.writeUInt16BE(msg.length, 0);
-  msg.copy(framed, 2);
-  return framed;
 }
 
 /** Answers every datagram on `socket` (bound already, or about to be). */

@@ -81,6 +81,8 @@ function writeRecord(record: ClusterRecord): void {
 
 /** The zone snapshot the DNS pods' listener serves (read again on SIGHUP). */
 const zoneFile = (cluster: string) => join(STATE_DIR, `${cluster}.zone`);
+/** What the running listener serves (its spec): compared to know whether to restart it. */
+const portsFile = (cluster: string) => join(STATE_DIR, `${cluster}.ports`);
 
 /** Where `ip netns exec NS` finds files to mount over /etc: NS/resolv.conf becomes the pod's. */
 export const ETC_NETNS = "/etc/netns";
@@ -357,7 +359,7 @@ async function startListeners(plan: Plan): Promise<{ pid: number; start: string;
   if (nr === undefined)
     throw new DataPlaneError(`pod listeners: no setns syscall number known for ${process.arch}`);
   mkdirSync(STATE_DIR, { recursive: true });
-  const specFile = join(STATE_DIR, `${plan.cluster}.ports`);
+  const specFile = portsFile(plan.cluster);
   writeFileSync(specFile, JSON.stringify(spec));
   const triples = spec.flatMap((p) =>
     p.ports.flatMap((x) => [`/run/netns/${p.netns}`, x.protocol, String(x.port)]),
@@ -545,9 +547,8 @@ export async function apply(
     }
     record.hostRoutes = Object.fromEntries(plan.hostRoutes.map((h) => [h.netns, h.lines]));
     rules = await syncRules(plan);
-    writeResolvConfs(
-      plan.pods.filter((p) => before.get(p.key)?.resolvConf !== p.resolvConf || added.includes(p)),
-    );
+    const fresh = new Set(added);
+    writeResolvConfs(plan.pods.filter((p) => fresh.has(p) || before.get(p.key)?.resolvConf !== p.resolvConf));
     const zoneChanged =
       plan.dnsZone !== undefined &&
       (old.zoneDigest !== plan.dnsZone.digest || !existsSync(zoneFile(plan.cluster)));
@@ -555,10 +556,7 @@ export async function apply(
     record.zoneDigest = plan.dnsZone?.digest;
     // The listener holds every pod's sockets: restarted only when pods or their ports changed.
     const running = old.processes.length > 0 && old.processes.every(alive);
-    if (
-      !running ||
-      readText(join(STATE_DIR, `${plan.cluster}.ports`)) !== JSON.stringify(listenerSpec(plan))
-    ) {
+    if (!running || readText(portsFile(plan.cluster)) !== JSON.stringify(listenerSpec(plan))) {
       stopRecorded(old.processes);
       const listener = await startListeners(plan);
       record.processes = listener ? [listener] : [];
@@ -610,7 +608,7 @@ export function down(
       input: `${gone.map((n) => `netns del ${n}`).join("\n")}\n`,
     });
   rmSync(stateFile(cluster), { force: true });
-  rmSync(join(STATE_DIR, `${cluster}.ports`), { force: true });
+  rmSync(portsFile(cluster), { force: true });
   rmSync(rulesDir(cluster), { recursive: true, force: true });
   rmSync(zoneFile(cluster), { force: true });
   // The pods' resolv.conf files (`ip netns exec` mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf).

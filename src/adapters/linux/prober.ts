@@ -14,12 +14,12 @@
 import dgram from "node:dgram";
 import net from "node:net";
 import packet from "dns-packet";
-import { WHOAMI } from "../../core/dns/wire.ts";
+import { frame, WHOAMI } from "../../core/dns/wire.ts";
 
 const QUERY = Buffer.from(
   packet.encode({ type: "query", id: 0x5eed, questions: [{ type: "TXT", name: WHOAMI }] }),
 );
-const FRAMED = Buffer.concat([Buffer.from([QUERY.length >> 8, QUERY.length & 0xff]), QUERY]);
+const FRAMED = frame(QUERY);
 
 /** The TXT text of a DNS response, or undefined if `b` is not one. */
 function txtOf(b: Buffer): string | undefined {

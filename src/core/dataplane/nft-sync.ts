@@ -10,6 +10,7 @@
  * output, which has the same shape. Pure: the shell runs the script, and falls back to replacing the
  * whole table if the kernel refuses it (someone changed the table behind podnet's back).
  */
+import { splitTop } from "../proxy/nft-eval.ts";
 
 export interface NftTable {
   family: string;
@@ -78,7 +79,7 @@ export function parseTable(text: string): NftTable {
       for (const l of body) {
         const el = /^elements = \{(.*)\}$/.exec(l);
         if (!el) set.decl.push(l);
-        else for (const e of splitTop(el[1])) set.elements.set(elementKey(e), e);
+        else for (const e of splitTop(el[1]).map(collapse)) set.elements.set(elementKey(e), e);
       }
       table.sets.set(blockName, set);
     }
@@ -198,8 +199,8 @@ function rawBlocks(text: string): { table: string; head: string[]; blocks: Map<s
 
 /**
  * A full sync as kube-proxy does one, without dropping the table: every chain flushed and every set
- * and map emptied (but the dynamic ones, which hold session affinity), everything of `next` written again, and what `prev` had that `next` lacks deleted
- * — one transaction. Cheaper than dropping and reloading (the kernel keeps the chains and sets), and
+ * and map emptied (but the dynamic ones, which hold session affinity), everything of `next` written
+ * again, and what `prev` had that `next` lacks deleted — one transaction. Cheaper than dropping and reloading (the kernel keeps the chains and sets), and
  * it needs the table as `prev` describes it; when that is not known, use replaceTable.
  */
 export function refillScript(prevText: string, nextText: string): string {
@@ -300,25 +301,6 @@ function depth(line: string): number {
 
 function collapse(s: string): string {
   return s.replace(/\s+/g, " ").trim();
-}
-
-/** Splits at top-level commas (outside braces and quotes). */
-function splitTop(s: string): string[] {
-  const out: string[] = [];
-  let d = 0;
-  let quoted = false;
-  let cur = "";
-  for (const ch of s) {
-    if (ch === '"') quoted = !quoted;
-    if (!quoted && ch === "{") d++;
-    if (!quoted && ch === "}") d--;
-    if (ch === "," && d === 0 && !quoted) {
-      if (cur.trim()) out.push(collapse(cur));
-      cur = "";
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(collapse(cur));
-  return out;
 }
 
 function same(a: string[], b: string[]): boolean {

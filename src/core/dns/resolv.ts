@@ -18,7 +18,7 @@
  * nameserver that refuses or fails is followed by the next one.
  */
 import type { ClusterState } from "../control/state.ts";
-import type { Pod } from "../model/k8s.ts";
+import type { Pod, Service } from "../model/k8s.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
 import type { ClusterZone, DnsAnswer } from "./zone.ts";
 
@@ -40,6 +40,12 @@ export interface DnsConfig {
   nameservers?: string[];
   searches?: string[];
   options?: { name: string; value?: string }[];
+}
+
+/** The Service at the cluster's DNS address (dnsServiceIP), if any: without it, pods resolve nothing. */
+export function clusterDnsService(state: ClusterState): Service | undefined {
+  const dns = formatIPv4(state.config.dnsServiceIP);
+  return state.services.find((s) => s.spec.clusterIP === dns);
 }
 
 export function podResolvConf(state: ClusterState, pod: Pod): ResolvConf {

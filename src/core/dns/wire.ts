@@ -116,6 +116,14 @@ function toWire(rr: Rr): Answer {
   return { name: rr.name, type: rr.type, ttl: rr.ttl, class: "IN", data: rr.data } as Answer;
 }
 
+/** A message as TCP carries it: behind its length in two bytes (RFC 1035 4.2.2). */
+export function frame(msg: Buffer): Buffer {
+  const framed = Buffer.alloc(2 + msg.length);
+  framed.writeUInt16BE(msg.length, 0);
+  msg.copy(framed, 2);
+  return framed;
+}
+
 /** A header-only response: no question echoed (it may be what failed to parse). */
 function header(id: number, flags: number): Buffer {
   const b = Buffer.alloc(12);

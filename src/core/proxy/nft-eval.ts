@@ -89,15 +89,17 @@ export function parseRuleset(text: string): Ruleset {
   return rs;
 }
 
-/** Splits at top-level commas (outside braces). */
-function splitTop(s: string): string[] {
+/** Splits at top-level commas (outside braces and quoted strings), each part trimmed. */
+export function splitTop(s: string): string[] {
   const out: string[] = [];
   let depth = 0;
+  let quoted = false;
   let cur = "";
   for (const ch of s) {
-    if (ch === "{") depth++;
-    if (ch === "}") depth--;
-    if (ch === "," && depth === 0) {
+    if (ch === '"') quoted = !quoted;
+    if (!quoted && ch === "{") depth++;
+    if (!quoted && ch === "}") depth--;
+    if (ch === "," && depth === 0 && !quoted) {
       if (cur.trim()) out.push(cur.trim());
       cur = "";
     } else cur += ch;

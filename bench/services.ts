@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { apply, dataPlaneUnavailable, down, up } from "../src/adapters/linux/dataplane.ts";
 import { resolveManifests } from "../src/core/cluster.ts";
-import { refillScript, replaceTable } from "../src/core/dataplane/nft-sync.ts";
+import { refillScript, replaceTable, syncScript } from "../src/core/dataplane/nft-sync.ts";
 import { planCluster } from "../src/core/dataplane/plan.ts";
 
 const { values } = parseArgs({
@@ -71,6 +71,8 @@ const results: Record<string, number[]> = {
   replace: [],
   endpoint: [],
   plan: [],
+  nftEndpoint: [],
+  nftElement: [],
 };
 const targetName = "s0";
 for (let run = 0; run < runs; run++) {
@@ -109,6 +111,19 @@ for (let run = 0; run < runs; run++) {
         if (report.rules.partial !== plan2.nodes.length || report.rules.full || report.listenersRestarted)
           throw new Error(`expected one partial sync per node: ${JSON.stringify(report)}`);
         results.endpoint.push(report.ms);
+        // nft by itself on one node, for the floor under that: the same change's script (back and
+        // forth), and the smallest change a table can have, one set element (added and removed).
+        const rules2 = plan2.nft.find(
+          (r) => r.netns === rules.netns && r.text.startsWith("table ip kube-proxy"),
+        )!;
+        const back = syncScript(rules2.text, rules.text).script;
+        const forth = syncScript(rules.text, rules2.text).script;
+        results.nftEndpoint.push((timed(back) + timed(forth)) / 2);
+        results.nftElement.push(
+          (timed("add element ip kube-proxy cluster-ips { 10.255.255.1 }\n") +
+            timed("delete element ip kube-proxy cluster-ips { 10.255.255.1 }\n")) /
+            2,
+        );
       }
     } finally {
       down(`bench${label}`);
@@ -130,4 +145,7 @@ console.log(
 );
 console.log(
   `    (before it, the model and the rulesets for ${values.services} Services rendered: ${f(results.plan, "ms")})`,
+);
+console.log(
+  `    (nft -f alone, one node: that change's script ${f(results.nftEndpoint, "ms", 1)}; one set element ${f(results.nftElement, "ms", 1)})`,
 );

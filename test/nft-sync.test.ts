@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { prng } from "../bench/generate.ts";
 import {
   canonicalTable,
@@ -142,6 +143,90 @@ describe("nft-sync: partial scripts", () => {
     );
     assert.ok(refillScript(before, base).startsWith("table ip t\ndelete table ip t\n"));
     assert.ok(refillScript(base, base).startsWith("flush table ip t\n"));
+  });
+
+  it("looking only between the common beginning and end of two tables gives the script of comparing them whole", () => {
+    const base = [
+      "table ip t {",
+      '\tcomment "head"',
+      ...Array.from({ length: 13 }, (_, i) =>
+        i % 4 === 3
+          ? `\tmap m${i} {\n\t\ttype ipv4_addr : verdict\n\t\telements = { 10.0.0.${i} : goto c${i - 1} }\n\t}`
+          : `\tchain c${i} {\n\t\tip daddr 10.0.0.${i} accept\n\t}`,
+      ),
+      "}",
+      "",
+    ].join("\n");
+    const edits: [string, (t: string) => string][] = [
+      ["the first block", (t) => t.replace("10.0.0.0 accept", "10.0.0.99 accept")],
+      ["the last block", (t) => t.replace("10.0.0.12 accept", "10.0.0.12 drop")],
+      [
+        "first and last",
+        (t) => t.replace("10.0.0.0 accept", "10.0.0.0 drop").replace("10.0.0.12 accept", "10.0.0.12 drop"),
+      ],
+      ["a chain added at the end", (t) => t.replace(/\}\n$/, "\tchain z {\n\t\taccept\n\t}\n}\n")],
+      [
+        "a chain removed in the middle",
+        (t) => t.replace("\tchain c5 {\n\t\tip daddr 10.0.0.5 accept\n\t}\n", ""),
+      ],
+      [
+        "a rule added, the next block the same",
+        (t) => t.replace("10.0.0.4 accept", "10.0.0.4 accept\n\t\tdrop"),
+      ],
+      ["an element changed", (t) => t.replace("10.0.0.7 : goto c6", "10.0.0.7 : goto c5")],
+      ["the table's own line", (t) => t.replace('comment "head"', 'comment "other"')],
+      [
+        "a rule that ends like the next block",
+        (t) => t.replace("10.0.0.1 accept\n\t}", "10.0.0.1 accept\n\t\tip daddr 10.0.0.2 accept\n\t}"),
+      ],
+    ];
+    for (const [what, edit] of edits) {
+      const next = edit(base);
+      assert.notEqual(next, base, what);
+      for (const [a, b] of [
+        [base, next],
+        [next, base],
+      ])
+        assert.deepEqual(syncScript(a, b), syncScript(a, b, { narrow: false }), what);
+    }
+    // Random tables of few distinct names and bodies (so that the same text recurs at other places),
+    // and random edits of them.
+    const block = fc.record({
+      kind: fc.constantFrom("chain", "chain", "set"),
+      name: fc.constantFrom("a", "b", "c", "d", "e"),
+      body: fc.constantFrom("accept", "drop", "ip daddr 10.0.0.1 accept", ""),
+    });
+    const render = (blocks: { kind: string; name: string; body: string }[]) => {
+      const seen = new Set<string>();
+      const out = ["table ip t {"];
+      for (const b of blocks) {
+        if (seen.has(b.name)) continue;
+        seen.add(b.name);
+        out.push(
+          b.kind === "set"
+            ? `\tset ${b.name} {\n\t\ttype ipv4_addr\n${b.body ? "\t\telements = { 10.0.0.1, 10.0.0.2 }\n" : ""}\t}`
+            : `\tchain ${b.name} {\n${b.body ? `\t\t${b.body}\n` : ""}\t}`,
+        );
+      }
+      return `${out.join("\n")}\n}\n`;
+    };
+    fc.assert(
+      fc.property(fc.array(block, { maxLength: 6 }), fc.array(block, { maxLength: 6 }), (x, y) => {
+        const [a, b] = [render(x), render(y)];
+        assert.deepEqual(syncScript(a, b), syncScript(a, b, { narrow: false }));
+      }),
+      { seed: 5, numRuns: 3000 },
+    );
+    // And over the generated pairs: every node's tables.
+    for (let seed = 1; seed <= 30; seed++) {
+      const [a, b] = [planCluster(cluster(world(seed, 0)), "s"), planCluster(cluster(world(seed, 1)), "s")];
+      for (let i = 0; i < a.nft.length; i++)
+        assert.deepEqual(
+          syncScript(a.nft[i].text, b.nft[i].text),
+          syncScript(a.nft[i].text, b.nft[i].text, { narrow: false }),
+          `seed ${seed}, ruleset ${i}`,
+        );
+    }
   });
 
   it("the generated pairs differ, and mostly only in ways a partial sync covers", () => {

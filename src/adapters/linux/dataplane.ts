@@ -14,7 +14,7 @@
  * `bridge -n NS` or `ip netns exec NS …`.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { refillScript, replaceTable, type SyncKind, syncScript } from "../../core/dataplane/nft-sync.ts";
@@ -139,17 +139,20 @@ function nft(netns: string, script: string): Promise<{ ok: boolean; stderr: stri
  * a full one when there is nothing to start from or the change is structural (refilled in place as
  * kube-proxy does; dropped and reloaded when that cannot be done or the kernel refuses it — the
  * table was changed behind podnet's back). A node's tables go one after the other, nodes side by side.
+ * A table's new text is written beside the old one while nft runs, and takes its place once the kernel
+ * has it: what is kept always describes what was loaded.
  */
 async function syncRules(plan: Plan): Promise<Record<SyncKind, number>> {
   const count: Record<SyncKind, number> = { none: 0, partial: 0, full: 0 };
-  const changed: Plan["nft"] = [];
   const byNetns = new Map<string, Plan["nft"]>();
   for (const r of plan.nft) byNetns.set(r.netns, [...(byNetns.get(r.netns) ?? []), r]);
   const failures: string[] = [];
+  mkdirSync(rulesDir(plan.cluster), { recursive: true });
   await Promise.all(
     [...byNetns.values()].map(async (tables) => {
       for (const r of tables) {
-        const prev = readText(rulesPath(plan.cluster, r));
+        const path = rulesPath(plan.cluster, r);
+        const prev = readText(path);
         const sync =
           prev === undefined
             ? { kind: "full" as const, script: replaceTable(r.text) }
@@ -158,21 +161,26 @@ async function syncRules(plan: Plan): Promise<Record<SyncKind, number>> {
           count.none++;
           continue;
         }
-        changed.push(r);
         const first =
           sync.kind === "partial" ? sync.script : prev === undefined ? undefined : refillScript(prev, r.text);
-        if (first !== undefined && (await nft(r.netns, first)).ok) {
+        const running = first === undefined ? undefined : nft(r.netns, first);
+        writeFileSync(`${path}.next`, r.text);
+        if (running && (await running).ok) {
           count[sync.kind]++;
-          continue;
+        } else {
+          const replaced = await nft(r.netns, replaceTable(r.text));
+          count.full++;
+          if (!replaced.ok) {
+            failures.push(`nft -f in ${r.netns}: ${replaced.stderr.trim()}`);
+            rmSync(`${path}.next`, { force: true });
+            continue;
+          }
         }
-        const replaced = await nft(r.netns, replaceTable(r.text));
-        if (!replaced.ok) failures.push(`nft -f in ${r.netns}: ${replaced.stderr.trim()}`);
-        count.full++;
+        renameSync(`${path}.next`, path);
       }
     }),
   );
   if (failures.length) throw new DataPlaneError(failures.join("\n"));
-  writeRules(plan.cluster, changed);
   return count;
 }
 

@@ -5,7 +5,7 @@
  * the reason; under CI=true that is a failure.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,11 +14,12 @@ import { generateCluster } from "../bench/generate.ts";
 import { generatePolicies } from "../bench/policy.ts";
 import { dataPlaneUnavailable, listNamespaces, STATE_DIR } from "../src/adapters/linux/dataplane.ts";
 import { namespacesOf, planCluster } from "../src/core/dataplane/plan.ts";
-import { parseIPv4 } from "../src/core/net/ipv4.ts";
+import { formatIPv4, parseIPv4 } from "../src/core/net/ipv4.ts";
 import { Network } from "../src/core/sim/network.ts";
 import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
 import { trace } from "../src/core/sim/trace.ts";
 import { loadCluster } from "../src/index.ts";
+import { NODE_EXEMPTION_CLUSTER } from "./cases/node-exemption.ts";
 import { runPodnet } from "./helpers.ts";
 
 /** A TCP trace request from a pod to `ip:port`, optionally to one endpoint of a Service. */
@@ -420,6 +421,53 @@ describe("the cluster for real", { skip }, () => {
       }
     } finally {
       podnet(["down", "--name", "pnstray"]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("NetworkPolicy never blocks a pod's own node, nor the pod reaching itself through its Service; other nodes it does (vxlan and host-gw)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-exempt-"));
+    const servers: ReturnType<typeof spawn>[] = [];
+    try {
+      for (const cni of ["vxlan", "host-gw"]) {
+        writeFileSync(join(dir, "c.yaml"), NODE_EXEMPTION_CLUSTER(cni));
+        const loaded = loadCluster({ files: [dir] });
+        assert.ok(loaded.ok);
+        const state = loaded.cluster;
+        const up = podnet(["up", "-f", dir, "--name", "pnexempt"]);
+        assert.equal(up.code, 0, up.err);
+        const probes = probeAgrees("pnexempt", 400, `exemptions (${cni})`);
+        const answered = (from: string, to: string) =>
+          probes.some((p) => p.from === from && p.to === to && p.kernel.startsWith("answered"));
+        assert.ok(answered("default/web", "default/web:80/TCP"), "web through its own Service");
+        assert.ok(!answered("default/locked", "default/web:8080/TCP"), "locked sends nothing");
+        const web = state.pods.find((p) => p.metadata.name === "web")!.status!.podIP!;
+        // From the nodes' namespaces: web's node gets in, the other node does not.
+        assert.equal(ask("pnexempt", "node/node-1", `${web}:8080`)?.pod, "default/web");
+        assert.equal(ask("pnexempt", "node/node-2", `${web}:8080`), undefined);
+        // To the nodes: a bounded listener in each node's namespace (the host-network pods' port);
+        // locked, which may send nothing, reaches its own node only.
+        for (const [i, node] of state.nodes.entries()) {
+          const server = `require("net").createServer(s=>s.end(JSON.stringify({pod:"node/${node.name}",client:s.remoteAddress+":"+s.remotePort}))).listen(9100);setTimeout(()=>process.exit(0),20000)`;
+          servers.push(
+            spawn("ip", ["netns", "exec", `podnet-pnexempt-n${i}`, process.execPath, "-e", server], {
+              stdio: "ignore",
+            }),
+          );
+        }
+        const [n1, n2] = state.nodes.map((n) => formatIPv4(n.ip));
+        let own: { pod: string } | undefined;
+        for (let attempt = 0; attempt < 20 && !own; attempt++)
+          own = ask("pnexempt", "default/locked", `${n1}:9100`);
+        assert.equal(own?.pod, "node/node-1");
+        assert.equal(ask("pnexempt", "node/node-2", `${n2}:9100`)?.pod, "node/node-2", "node-2 listens");
+        assert.equal(ask("pnexempt", "default/locked", `${n2}:9100`), undefined);
+        for (const s of servers.splice(0)) if (s.pid) process.kill(s.pid);
+        podnet(["down", "--name", "pnexempt"]);
+      }
+    } finally {
+      for (const s of servers) if (s.pid) process.kill(s.pid);
+      podnet(["down", "--name", "pnexempt"]);
       rmSync(dir, { recursive: true, force: true });
     }
   });

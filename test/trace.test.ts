@@ -15,11 +15,14 @@ import {
 } from "../src/core/graph/devices.ts";
 import { nodeFib, podFib } from "../src/core/graph/fib.ts";
 import { parseIPv4 } from "../src/core/net/ipv4.ts";
+import { connlist } from "../src/core/policy/connlist.ts";
+import { computeMatrix } from "../src/core/policy/matrix.ts";
 import { checkModel } from "../src/core/sim/check.ts";
 import { Network } from "../src/core/sim/network.ts";
 import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
 import { type TraceResult, trace } from "../src/core/sim/trace.ts";
 import { loadCluster } from "../src/index.ts";
+import { NODE_EXEMPTION_CLUSTER } from "./cases/node-exemption.ts";
 import { FLOW_CASES, type FlowCase, flowCluster } from "./cases/packet-flows.ts";
 import { cluster, deployment } from "./helpers.ts";
 
@@ -427,5 +430,70 @@ describe("the rendered rules decide as the model does", () => {
         }
       }
     }
+  });
+});
+
+describe("what NetworkPolicy never blocks: the pod's own node, and the pod itself", () => {
+  for (const cni of ["vxlan", "host-gw", "ipip"])
+    for (const judge of ["model", "rules"] as const)
+      it(`${cni}, kube-proxy by the ${judge === "model" ? "model" : "rendered rules"}: from and to its node yes, other nodes and NodePort clients no`, () => {
+        const net = new Network(cluster(NODE_EXEMPTION_CLUSTER(cni)), { proxy: judge });
+        const verdict = (from: string, to: string, node?: string) => run(net, { from, to, node }).verdict;
+        // web's ingress admits only peer; locked may send nothing.
+        assert.equal(verdict("default/peer", "default/web:8080"), "delivered");
+        assert.equal(verdict("default/locked", "default/web:8080"), "dropped");
+        // From web's node (its processes, the kubelet's probes; a host-network pod there): allowed.
+        const fromNode = run(net, { from: "node/node-1", to: "default/web:8080" });
+        assert.equal(fromNode.verdict, "delivered");
+        assert.match(
+          fromNode.hops.map((h) => h.detail).join("\n"),
+          /from its own node node-1 .*never blocks/,
+        );
+        assert.equal(verdict("default/hn1", "default/web:8080"), "delivered");
+        // From the other node, or a host-network pod there: the policy decides.
+        assert.equal(verdict("node/node-2", "default/web:8080"), "dropped");
+        assert.equal(verdict("default/hn2", "default/web:8080"), "dropped");
+        // web through its own Service (hairpin, masqueraded to its node's bridge address): allowed.
+        const hairpin = run(net, { from: "default/web", to: "web.default:80" });
+        assert.equal(hairpin.verdict, "delivered");
+        assert.equal(hairpin.masquerade, true);
+        // An outside client through node-1's NodePort, masqueraded to node-1's address on the way:
+        // the node only passes it on, so the policy still decides.
+        assert.equal(verdict("203.0.113.7", "172.18.0.2:30080", "node-1"), "dropped");
+        // locked to its own node (a host-network pod there): allowed; to the other node: denied.
+        assert.equal(verdict("default/locked", "default/hn1:9100"), "delivered");
+        assert.equal(verdict("default/locked", "default/hn2:9100"), "dropped");
+      });
+
+  it("matrix and connlist say the same, pair by pair", () => {
+    const state = cluster(NODE_EXEMPTION_CLUSTER("vxlan"));
+    const net = new Network(state);
+    const m = computeMatrix(state, { protocol: "TCP", port: 8080 });
+    const at = (name: string) => m.pods.indexOf(`default/${name}`);
+    for (const [from, to, want] of [
+      ["hn1", "web", true],
+      ["hn2", "web", false],
+      ["locked", "hn1", true],
+      ["locked", "hn2", false],
+      ["hn1", "locked", true],
+      ["peer", "web", true],
+      ["locked", "web", false],
+    ] as const)
+      assert.equal(m.allowed(at(from), at(to)), want, `${from} → ${to}`);
+    // The count is the pairs' count, and every pair agrees with the tracer.
+    let pairs = 0;
+    for (let i = 0; i < m.pods.length; i++)
+      for (let j = 0; j < m.pods.length; j++) {
+        if (m.allowed(i, j)) pairs++;
+        if (i === j) continue;
+        const r = run(net, { from: m.pods[i], to: `${m.pods[j]}:8080` });
+        assert.equal(r.verdict !== "dropped", m.allowed(i, j), `${m.pods[i]} → ${m.pods[j]}: ${r.reason}`);
+      }
+    assert.equal(m.allowedPairs(), pairs);
+    const lines = connlist(state).map((c) => `${c.src} => ${c.dst} : ${c.conn}`);
+    assert.ok(lines.includes("default/hn1[Pod] => default/web[Pod] : All Connections"), lines.join("\n"));
+    assert.ok(lines.includes("default/locked[Pod] => default/hn1[Pod] : All Connections"), lines.join("\n"));
+    assert.ok(!lines.some((l) => l.startsWith("default/hn2[Pod] => default/web[Pod]")), lines.join("\n"));
+    assert.ok(!lines.some((l) => l.startsWith("default/locked[Pod] => default/hn2[Pod]")), lines.join("\n"));
   });
 });

@@ -3,10 +3,14 @@
  * reachability engine (../policy/reach.ts), so the kernel enforces exactly what the simulator answers.
  *
  *   table inet podnet-policy
- *     forward, input (filter)        established/related: accept
+ *     forward (filter)               established/related: accept
  *                                    from a local pod with egress rules → egress-Q: allowed ports per
- *                                    destination group return, the rest drop (after kube-proxy's DNAT)
+ *                                    destination group return, the rest drop (after kube-proxy's DNAT).
+ *                                    Not in input: what a pod sends to its own node is always allowed
  *     postrouting (filter, 300)      established/related: accept
+ *                                    sent by this node (its addresses as the connection's original
+ *                                    source, before any masquerade), or a pod reaching itself through a
+ *                                    Service: accept, as Kubernetes always allows these
  *                                    to a local pod with ingress rules → ingress-P: allowed ports per
  *                                    source group accept, the rest drop (after masquerade: the source
  *                                    the packet carries when it arrives)
@@ -16,7 +20,7 @@
  * fall in a range). A pod address is matched before the ranges, which may contain it.
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
-import { podsOnNode } from "../graph/devices.ts";
+import { nodeAddresses, podsOnNode } from "../graph/devices.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
 import type { Bits } from "../policy/bitset.ts";
 import { CONN_PROTOCOLS, outsideRanges } from "../policy/connlist.ts";
@@ -75,7 +79,10 @@ export function renderPolicyRules(c: PolicyCompilation, state: ClusterState, nod
     }
     const p = reach.inProfile[cls];
     if (!reach.ingress[p].open) {
-      ingressJumps.push(`ip daddr ${ip} jump ingress-${p}`);
+      ingressJumps.push(
+        `ip daddr ${ip} ct original ip saddr ${ip} accept`,
+        `ip daddr ${ip} jump ingress-${p}`,
+      );
       used.ingress.add(p);
     }
   }
@@ -113,7 +120,10 @@ export function renderPolicyRules(c: PolicyCompilation, state: ClusterState, nod
   }
   const base = (hook: string, priority: string, jumps: string[]) =>
     `  chain ${hook} {\n    type filter hook ${hook} priority ${priority}; policy accept;\n    ct state established,related accept\n${jumps.map((j) => `    ${j}\n`).join("")}  }\n`;
-  return `table inet ${POLICY_TABLE}\ndelete table inet ${POLICY_TABLE}\ntable inet ${POLICY_TABLE} {\n${base("forward", "filter", egressJumps)}${base("input", "filter", egressJumps)}${base("postrouting", "300", ingressJumps)}${chains.join("")}}\n`;
+  const fromNode = ingressJumps.length
+    ? [`ct original ip saddr ${set(nodeAddresses(state.config.cni, node).map(formatIPv4))} accept`]
+    : [];
+  return `table inet ${POLICY_TABLE}\ndelete table inet ${POLICY_TABLE}\ntable inet ${POLICY_TABLE} {\n${base("forward", "filter", egressJumps)}${base("postrouting", "300", [...fromNode, ...ingressJumps])}${chains.join("")}}\n`;
 }
 
 interface Group {

@@ -109,6 +109,11 @@ export function tunnelAddressOf(node: NodeState): IPv4 {
   return node.podCIDR.nth(0);
 }
 
+/** The addresses a node's root namespace owns besides loopback: eth0, cni0, and the tunnel device (not under host-gw). */
+export function nodeAddresses(cni: string, node: NodeState): IPv4[] {
+  return [node.ip, gatewayOf(node), ...(cni !== "host-gw" ? [tunnelAddressOf(node)] : [])];
+}
+
 /** Pods with their own network namespace on a node (hostNetwork pods share the node's). */
 export function podsOnNode(state: ClusterState, node: NodeState): Pod[] {
   return state.pods.filter(

@@ -19,7 +19,7 @@ import type { ClusterState } from "../control/state.ts";
 import type { KubeObject, Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { PolicyEngine, type PolicyPeer } from "./netpol.ts";
-import { Reachability } from "./reach.ts";
+import { Reachability, sameNodePairs } from "./reach.ts";
 
 export const CONN_PROTOCOLS: readonly Protocol[] = ["SCTP", "TCP", "UDP"];
 
@@ -274,8 +274,21 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
       });
     return out;
   };
-  for (const [a, classes] of classesOf)
-    for (const [b, atoms] of from(classes)) if (b !== a) add(a, b, reach.portRanges(atoms));
+  // A host-network workload and a workload with a pod on the same node: every port, both ways.
+  const everything = new Uint32Array(words);
+  for (let a = 0; a < reach.atoms.length; a++) everything[a >>> 5] |= 1 << (a & 31);
+  const sameNode = new Map<string, Set<string>>();
+  for (const [h, q] of sameNodePairs(reach.pods))
+    for (const [a, b] of [
+      [owner(reach.pods[h]), owner(reach.pods[q])],
+      [owner(reach.pods[q]), owner(reach.pods[h])],
+    ])
+      (sameNode.get(a) ?? sameNode.set(a, new Set()).get(a)!).add(b);
+  for (const [a, classes] of classesOf) {
+    const masks = from(classes);
+    for (const b of sameNode.get(a) ?? []) masks.set(b, everything);
+    for (const [b, atoms] of masks) if (b !== a) add(a, b, reach.portRanges(atoms));
+  }
   sources.forEach((r, k) => {
     for (const [b, atoms] of from([sourceClass[k]]))
       if (classesOf.has(b)) add(rangeName(r), b, reach.portRanges(atoms));

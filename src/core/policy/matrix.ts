@@ -5,7 +5,7 @@
 import type { ClusterState } from "../control/state.ts";
 import type { Protocol } from "../model/k8s.ts";
 import { type Bits, has } from "./bitset.ts";
-import { Reachability } from "./reach.ts";
+import { Reachability, sameNodePairs } from "./reach.ts";
 
 export interface Matrix {
   protocol: Protocol;
@@ -36,15 +36,28 @@ export function computeMatrix(
   else [lo, hi] = reach.atomRange(opts.protocol);
   const classes: Bits[] = reach.classMatrix(lo, hi);
   const classOf = keep.map((i) => reach.classOf[i]);
+  // Pairs of a host-network pod and a pod on its node: allowed both ways, whatever the classes say.
+  const position = new Map(keep.map((i, k) => [i, k]));
+  const exempt = new Set<number>();
+  const pairs: [number, number][] = [];
+  for (const [h, q] of sameNodePairs(reach.pods)) {
+    const [a, b] = [position.get(h), position.get(q)];
+    if (a === undefined || b === undefined) continue;
+    pairs.push([a, b], [b, a]);
+    exempt.add(a * keep.length + b).add(b * keep.length + a);
+  }
   return {
     protocol: opts.protocol,
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     pods: keep.map((i) => `${reach.pods[i].metadata.namespace}/${reach.pods[i].metadata.name}`),
-    allowed: (from, to) => from === to || has(classes[classOf[from]], classOf[to]),
+    allowed: (from, to) =>
+      from === to || has(classes[classOf[from]], classOf[to]) || exempt.has(from * keep.length + to),
     allowedPairs: () => {
       const weights = new Int32Array(reach.reps.length);
       for (const c of classOf) weights[c]++;
-      return reach.countPairs(classes, weights);
+      let extra = 0;
+      for (const [a, b] of pairs) if (!has(classes[classOf[a]], classOf[b])) extra++;
+      return reach.countPairs(classes, weights) + extra;
     },
     classes: reach.reps.length,
     atoms: hi - lo + 1,

@@ -36,6 +36,26 @@ import {
 import { type CompiledPolicy, type Peer, PolicyEngine, type PolicyPeer, type PortRule } from "./netpol.ts";
 import type { TierAction, TierPolicy } from "./tiers.ts";
 
+/**
+ * The pod pairs Kubernetes allows whatever the policies say, because one side is the other's node: a
+ * host-network pod (to policies, its node's address) and a pod with its own network on the same node —
+ * traffic "to and from the node where a Pod is running is always allowed". Indexes into `pods`, each
+ * pair meaning both directions.
+ */
+export function sameNodePairs(pods: readonly Pod[]): [host: number, pod: number][] {
+  const byNode = new Map<string, { host: number[]; pods: number[] }>();
+  pods.forEach((p, i) => {
+    const node = p.spec.nodeName;
+    if (!node) return;
+    const entry = byNode.get(node) ?? byNode.set(node, { host: [], pods: [] }).get(node)!;
+    (p.spec.hostNetwork ? entry.host : entry.pods).push(i);
+  });
+  const out: [number, number][] = [];
+  for (const { host, pods: own } of byNode.values())
+    for (const h of host) for (const q of own) out.push([h, q]);
+  return out;
+}
+
 /** Ports `start`…`end` of one protocol, treated alike by every rule. */
 export interface PortAtom {
   protocol: Protocol;

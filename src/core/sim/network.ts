@@ -9,6 +9,7 @@ import {
   BRIDGE,
   gatewayOf,
   IPIP_DEVICE,
+  nodeAddresses,
   podNamespace,
   type Route,
   tunnelAddressOf,
@@ -100,9 +101,7 @@ export class Network {
 
   /** The addresses a node's root namespace owns: eth0, cni0, the tunnel device, loopback. */
   isNodeAddress(node: NodeState, ip: IPv4): boolean {
-    if (ip === node.ip || ip === gatewayOf(node)) return true;
-    if (this.state.config.cni !== "host-gw" && ip === tunnelAddressOf(node)) return true;
-    return ip >>> 24 === 127;
+    return ip >>> 24 === 127 || nodeAddresses(this.state.config.cni, node).includes(ip);
   }
 
   /** The route a node's root namespace uses for `dst` (the longest-prefix match of its table). */

@@ -309,10 +309,12 @@ class Tracer {
     }
     const self: PolicyPeer = { kind: "pod", pod, ip: parseIPv4(pod.status!.podIP!)! };
     const other = peerFor(this.net.podByIP, direction === "egress" ? this.dst : this.src);
-    const v =
+    let v =
       direction === "egress"
         ? engine.check(self, other, this.dport, this.protocol).egress
         : engine.check(other, self, this.dport, this.protocol).ingress;
+    const exempt = v.allowed ? undefined : this.exemption(direction, pod, self.ip);
+    if (exempt) v = { ...v, allowed: true, allowedBy: undefined, tier: "default", reason: exempt };
     this.policy[direction] = v;
     const when = direction === "egress" && this.proxied ? " (checked on the translated destination)" : "";
     const tier =
@@ -324,6 +326,29 @@ class Tracer {
     this.hop(at, "policy", `${tier} ${direction} of pod ${name(pod)}${when}: ${v.reason}`, dev);
     if (v.allowed) return undefined;
     return this.end("dropped", `${tier} ${direction} ${v.reason}`);
+  }
+
+  /**
+   * What Kubernetes lets through whatever the policies say: traffic between a pod and the node it runs
+   * on, and a pod reaching itself (through a Service: hairpin). "From the node" means sent by the node
+   * itself — its processes (the kubelet's probes) and host-network pods — judged by the source the
+   * connection had before any masquerade; traffic that only passes the node and is masqueraded to one
+   * of its addresses (a NodePort) is not exempt.
+   */
+  exemption(direction: "ingress" | "egress", pod: Pod, ip: IPv4): string | undefined {
+    const node = this.net.nodeOf(pod);
+    if (!node) return undefined;
+    const own = (a: IPv4) => a >>> 24 !== 127 && this.net.isNodeAddress(node, a);
+    if (direction === "egress")
+      return own(this.dst)
+        ? `allowed: to its own node ${node.name} (${formatIPv4(this.dst)}), which NetworkPolicy never blocks`
+        : undefined;
+    const original = this.nat.find((n) => n.kind === "snat")?.from.ip ?? this.src;
+    if (original === ip)
+      return "allowed: the pod reaches itself (through a Service), which NetworkPolicy never blocks";
+    if (own(original))
+      return `allowed: from its own node ${node.name} (${formatIPv4(original)}), which NetworkPolicy never blocks`;
+    return undefined;
   }
 
   /** Postrouting: masquerade a marked packet to the egress device's address. */

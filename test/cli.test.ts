@@ -272,6 +272,63 @@ describe("podnet CLI", () => {
     assert.equal(podnet(["explain", "-f", "examples/articles", "--from", "default/pod1"]).code, 2);
   });
 
+  it("explain --from {ingress-controller}: connlist's lines of that name, with the Ingress that sends there", () => {
+    const front = podnet([
+      "explain",
+      "-f",
+      "examples/shop",
+      "--from",
+      "{ingress-controller}",
+      "--to",
+      "frontend.shop:80",
+    ]);
+    assert.equal(front.code, 0, front.err);
+    assert.match(
+      front.out,
+      /^explain TCP \{ingress-controller\} → Service shop\/frontend \(10\.[\d.]+\):80\nsent there by: Ingress shop\/shop$/m,
+    );
+    assert.equal(
+      (front.out.match(/^ {4}allowed by shop\/frontend-ingress ingress rule 1$/gm) ?? []).length,
+      3,
+    );
+    const cart = JSON.parse(
+      podnet([
+        "explain",
+        "-f",
+        "examples/shop",
+        "--from",
+        "{ingress-controller}",
+        "--to",
+        "cart.shop",
+        "-o",
+        "json",
+      ]).out,
+    );
+    assert.deepEqual(cart.routes, []);
+    assert.ok(
+      cart.explanations.length > 0 && cart.explanations.every((e: { allowed: boolean }) => !e.allowed),
+    );
+    const udp = podnet([
+      "explain",
+      "-f",
+      "examples/shop",
+      "--from",
+      "{ingress-controller}",
+      "--to",
+      "frontend.shop:80",
+      "--protocol",
+      "udp",
+    ]);
+    assert.match(
+      udp.out,
+      /result: denied \(Service shop\/frontend has no UDP port 80: kube-proxy rejects the connection\)/,
+    );
+    assert.equal(
+      podnet(["explain", "-f", "examples/shop", "--from", "{ingress-controller}", "--to", "nope.shop"]).code,
+      2,
+    );
+  });
+
   it("matrix: pod-by-pod reachability as a table, JSON, CSV, Markdown and stats", () => {
     const table = podnet(["matrix", "-f", "examples/articles"]);
     assert.equal(table.code, 0, table.err);

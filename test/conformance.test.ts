@@ -10,8 +10,16 @@ import { describe, it } from "node:test";
 import { renderConnlist } from "../src/cli/connlist.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
 import { formatDiagnostic, sortDiagnostics } from "../src/core/diagnostics.ts";
-import { type Connection, connlist, workloadOf } from "../src/core/policy/connlist.ts";
+import { parseIPv4 } from "../src/core/net/ipv4.ts";
+import {
+  type Connection,
+  connlist,
+  INGRESS_CONTROLLER_NAME,
+  workloadOf,
+} from "../src/core/policy/connlist.ts";
 import { compileNetworkPolicy } from "../src/core/policy/netpol.ts";
+import { explainFromIngressController } from "../src/core/sim/explain.ts";
+import { Network } from "../src/core/sim/network.ts";
 import { loadCluster } from "../src/index.ts";
 
 const ROOT = join("..", "shared", "conformance", "netpol-analyzer");
@@ -108,6 +116,37 @@ describe("conformance with netpol-analyzer's fixtures", {
       }
     });
   }
+
+  it("explain --from {ingress-controller} agrees with every connlist line of that name, port by port", () => {
+    let checked = 0;
+    for (const dir of Object.keys(FIXTURES)) {
+      const r = loadCluster({ files: [join(ROOT, dir)] });
+      if (!r.ok) assert.fail(`${dir} loads`);
+      const state: ClusterState = r.cluster;
+      const net = new Network(state);
+      const owner = workloadOf(state);
+      const lines = connlist(state).filter((c) => c.src === INGRESS_CONTROLLER_NAME);
+      for (const line of lines) {
+        const pods = state.pods.filter((p) => owner(p) === line.dst && p.status?.podIP);
+        const ports = [...line.conn.matchAll(/(TCP|UDP|SCTP) (\d+)/g)].map((m) => ({
+          protocol: m[1] as "TCP" | "UDP" | "SCTP",
+          port: Number(m[2]),
+        }));
+        assert.ok(ports.length > 0, line.conn);
+        for (const { protocol, port } of [...ports, { protocol: "UDP" as const, port: 1 }]) {
+          const listed = ports.some((p) => p.protocol === protocol && p.port === port);
+          const verdicts: boolean[] = pods.map(
+            (p) =>
+              explainFromIngressController(net, { ip: parseIPv4(p.status!.podIP!)!, port, protocol })
+                .explanations[0].allowed,
+          );
+          assert.equal(verdicts.some(Boolean), listed, `${dir}: ${line.dst} ${protocol} ${port}`);
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked >= 4, `${checked} ports checked`);
+  });
 
   // Two fixtures hold objects the API server would refuse; podnet refuses them the same way, with the place and the fix.
   const REJECTED: Record<string, RegExp> = {

@@ -5,15 +5,29 @@
  * each side and the rule that allowed it or the reason it was denied. For a Service, each endpoint it
  * could pick is explained (the verdict applies to the endpoint and its target port, after kube-proxy's
  * translation). Built on the tracer, so an explanation always agrees with `podnet trace`.
+ *
+ * `--from {ingress-controller}` explains connlist's lines of that name: the destination's ingress
+ * verdicts for the cluster's ingress controller, a pod nobody knows in a namespace of its own.
  */
 import { Command, Option } from "commander";
-import { explainConnection, renderExplanations } from "../core/sim/explain.ts";
-import { addInputOptions } from "./common.ts";
+import type { Protocol } from "../core/model/k8s.ts";
+import { INGRESS_CONTROLLER_NAME } from "../core/policy/connlist.ts";
+import {
+  type Explanation,
+  explainConnection,
+  explainFromIngressController,
+  renderExplanations,
+} from "../core/sim/explain.ts";
+import { Network } from "../core/sim/network.ts";
+import { type Destination, resolveDestination } from "../core/sim/targets.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT, loadOrExit } from "./common.ts";
 import { addEndpointOptions, type EndpointOptions, resolveEndpointsOrExit } from "./endpoints.ts";
 
 interface ExplainOptions extends EndpointOptions {
   output: "text" | "json";
 }
+
+type Explained = { dst: Destination; service?: string; routes?: string[]; explanations: Explanation[] };
 
 export function explainCommand(): Command {
   const cmd = addEndpointOptions(
@@ -24,25 +38,39 @@ export function explainCommand(): Command {
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .addHelpText(
       "after",
-      "\nExample:\n  podnet explain -f examples/articles --from default/pod1 --to database.default:5432",
+      `\nExamples:\n  podnet explain -f examples/articles --from default/pod1 --to database.default:5432\n  podnet explain -f DIR --from '${INGRESS_CONTROLLER_NAME}' --to web.shop:80   # as connlist's lines of that name`,
     );
   addInputOptions(cmd);
   return cmd.action((opts: ExplainOptions) => {
-    const { net, src, dst } = resolveEndpointsOrExit(opts);
-    const req = { source: src, dst: dst.ip, dport: dst.port, protocol: dst.protocol };
-    const { service, explanations } = explainConnection(net, req);
+    const { dst, service, routes, explanations } =
+      opts.from === INGRESS_CONTROLLER_NAME ? fromIngressController(opts) : fromSource(opts);
     if (opts.output === "json") {
       process.stdout.write(
-        `${JSON.stringify({ from: opts.from, to: dst.label, port: dst.port, protocol: dst.protocol, service, explanations }, null, 2)}\n`,
+        `${JSON.stringify({ from: opts.from, to: dst.label, port: dst.port, protocol: dst.protocol, service, ...(routes ? { routes } : {}), explanations }, null, 2)}\n`,
       );
       return;
     }
-    process.stdout.write(
-      renderExplanations(
-        `explain ${dst.protocol} ${opts.from} → ${dst.label}:${dst.port}`,
-        service,
-        explanations,
-      ),
-    );
+    const heading = [`explain ${dst.protocol} ${opts.from} → ${dst.label}:${dst.port}`];
+    if (routes)
+      heading.push(
+        routes.length
+          ? `sent there by: ${routes.join(", ")}`
+          : "no Ingress or Route sends there (connlist lists no such line)",
+      );
+    process.stdout.write(renderExplanations(heading.join("\n"), service, explanations));
   });
+}
+
+function fromSource(opts: ExplainOptions): Explained {
+  const { net, src, dst } = resolveEndpointsOrExit(opts);
+  const req = { source: src, dst: dst.ip, dport: dst.port, protocol: dst.protocol };
+  return { dst, ...explainConnection(net, req) };
+}
+
+function fromIngressController(opts: ExplainOptions): Explained {
+  const net = new Network(loadOrExit(opts.filename));
+  const protocol = opts.protocol ? (opts.protocol.toUpperCase() as Protocol) : undefined;
+  const dst = resolveDestination(net, opts.to, protocol);
+  if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);
+  return { dst: dst.value, ...explainFromIngressController(net, dst.value) };
 }

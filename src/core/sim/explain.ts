@@ -3,7 +3,9 @@
  * per endpoint a Service could pick (the verdict applies to the endpoint and its target port, after
  * kube-proxy's translation), each with the egress and ingress verdicts and their reasons.
  */
-import { formatIPv4 } from "../net/ipv4.ts";
+import type { Protocol } from "../model/k8s.ts";
+import { formatIPv4, type IPv4 } from "../net/ipv4.ts";
+import { INGRESS_CONTROLLER } from "../policy/connlist.ts";
 import type { DirectionVerdict } from "../policy/netpol.ts";
 import type { Network } from "./network.ts";
 import { type TraceRequest, type TraceResult, trace } from "./trace.ts";
@@ -51,6 +53,104 @@ export function explainConnection(
   return { ...(first.service ? { service: first.service } : {}), explanations };
 }
 
+/**
+ * Why the cluster's ingress controller may or may not reach a destination: the ingress verdict of each
+ * pod it would reach (every endpoint of a Service, on its target port), for the source connlist's
+ * `{ingress-controller}` lines stand for — a pod nobody knows, in a namespace of its own. Egress is
+ * not judged (the controller's own policies are unknown), nor routing: only NetworkPolicy and the
+ * admin and baseline tiers on the destination's side.
+ */
+export function explainFromIngressController(
+  net: Network,
+  dst: { ip: IPv4; port: number; protocol: Protocol },
+): { service?: string; routes: string[]; explanations: Explanation[] } {
+  return { routes: routesTo(net, dst.ip), ...ingressVerdicts(net, dst) };
+}
+
+/**
+ * The Ingresses and OpenShift Routes that send to an address: to the Service with that ClusterIP, or
+ * to any Service with the pod at that address among its endpoints (`Ingress ns/name`, sorted).
+ */
+function routesTo(net: Network, ip: IPv4): string[] {
+  const text = formatIPv4(ip);
+  const services = new Set<string>();
+  for (const s of net.state.services)
+    if (s.spec.clusterIP === text) services.add(`${s.metadata.namespace}/${s.metadata.name}`);
+  for (const slice of net.state.endpointSlices)
+    if (slice.endpoints.some((e) => e.addresses.includes(text))) {
+      const name = slice.metadata.labels?.["kubernetes.io/service-name"];
+      if (name) services.add(`${slice.metadata.namespace}/${name}`);
+    }
+  type Backend = { service?: { name?: string } } | undefined;
+  const out: string[] = [];
+  for (const ing of net.state.ingresses) {
+    const spec = (ing.spec ?? {}) as {
+      defaultBackend?: Backend;
+      rules?: { http?: { paths?: { backend?: Backend }[] } }[];
+    };
+    const names = [
+      spec.defaultBackend,
+      ...(spec.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend)),
+    ]
+      .map((b) => b?.service?.name)
+      .filter((n): n is string => !!n);
+    if (names.some((n) => services.has(`${ing.metadata.namespace}/${n}`)))
+      out.push(`Ingress ${ing.metadata.namespace}/${ing.metadata.name}`);
+  }
+  for (const route of net.state.routes) {
+    const spec = (route.spec ?? {}) as {
+      to?: { kind?: string; name?: string };
+      alternateBackends?: { kind?: string; name?: string }[];
+    };
+    if (
+      [spec.to, ...(spec.alternateBackends ?? [])].some(
+        (t) =>
+          t?.name &&
+          (t.kind ?? "Service") === "Service" &&
+          services.has(`${route.metadata.namespace}/${t.name}`),
+      )
+    )
+      out.push(`Route ${route.metadata.namespace}/${route.metadata.name}`);
+  }
+  return out.sort();
+}
+
+function ingressVerdicts(
+  net: Network,
+  dst: { ip: IPv4; port: number; protocol: Protocol },
+): { service?: string; explanations: Explanation[] } {
+  const frontend = net.proxy.frontendAt(dst.ip, dst.protocol, dst.port)?.info;
+  const service = net.state.services.find((s) => s.spec.clusterIP === formatIPv4(dst.ip));
+  if (!frontend && service)
+    return {
+      explanations: [
+        {
+          allowed: false,
+          outcome: `Service ${service.metadata.namespace}/${service.metadata.name} has no ${dst.protocol} port ${dst.port}: kube-proxy rejects the connection`,
+        },
+      ],
+    };
+  const targets = frontend
+    ? frontend.endpoints.filter((e) => e.ready).map((e) => ({ ip: e.ip, port: e.port, endpoint: true }))
+    : [{ ip: dst.ip, port: dst.port, endpoint: false }];
+  const explanations = targets.map((t): Explanation => {
+    const endpoint = t.endpoint ? { endpoint: `${formatIPv4(t.ip)}:${t.port}` } : {};
+    const pod = net.podByIP.get(t.ip);
+    if (!pod)
+      return {
+        ...endpoint,
+        allowed: true,
+        outcome: `no pod with a network of its own has ${formatIPv4(t.ip)}: no policy applies there`,
+      };
+    const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    if (!net.policy) return { ...endpoint, pod: name, allowed: true, outcome: "policies are switched off" };
+    const peer = { kind: "pod" as const, pod, ip: t.ip };
+    const ingress = net.policy.check(INGRESS_CONTROLLER, peer, t.port, dst.protocol).ingress;
+    return { ...endpoint, pod: name, allowed: ingress.allowed, outcome: ingress.reason, ingress };
+  });
+  return { ...(frontend ? { service: frontend.name } : {}), explanations };
+}
+
 /** The text `podnet explain` prints. */
 export function renderExplanations(
   heading: string,
@@ -74,8 +174,9 @@ export function renderExplanations(
       out.push(`    ${d.reason}`);
     }
     const decidedElsewhere = e.allowed || (e.egress?.allowed !== false && e.ingress?.allowed !== false);
+    const unjudged = !e.egress && !e.ingress;
     out.push(
-      `  result: ${e.allowed ? "allowed" : "denied"}${!e.allowed && decidedElsewhere ? ` (${e.outcome})` : ""}`,
+      `  result: ${e.allowed ? "allowed" : "denied"}${(!e.allowed && decidedElsewhere) || unjudged ? ` (${e.outcome})` : ""}`,
     );
   }
   return `${out.join("\n")}\n`;

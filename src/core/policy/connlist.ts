@@ -128,25 +128,18 @@ export const INGRESS_CONTROLLER: PolicyPeer = {
   addressless: true,
 };
 
-/**
- * The workloads an Ingress or OpenShift Route sends to, with the ports it uses and the pods behind each:
- * the backend Service's EndpointSlices (ready endpoints), narrowed to the port the backend names —
- * Ingress `port.number` (a Service port) or `port.name`; Route `port.targetPort`, a Service port name
- * or a target port number; no port: all of the Service's ports.
- */
-export function ingressBackends(
-  state: ClusterState,
-  owner: (pod: Pod) => string,
-): Map<string, Map<Protocol, Map<number, Pod[]>>> {
-  const podByIP = new Map<string, Pod>();
-  for (const pod of state.pods)
-    if (pod.status?.podIP && !pod.spec.hostNetwork) podByIP.set(pod.status.podIP, pod);
-  type Backend = {
-    ns: string;
-    service: string;
-    port?: { number?: number; name?: string; target?: number | string };
-  };
-  const backends: Backend[] = [];
+/** A Service an Ingress or OpenShift Route sends to, and the port it names. */
+export interface BackendRef {
+  /** `Ingress ns/name` or `Route ns/name`. */
+  by: string;
+  ns: string;
+  service: string;
+  port?: { number?: number; name?: string; target?: number | string };
+}
+
+/** Every Service backend of every Ingress (default backend and paths) and Route (to, alternates). */
+export function ingressBackendRefs(state: ClusterState): BackendRef[] {
+  const backends: BackendRef[] = [];
   for (const ing of state.ingresses) {
     const ns = ing.metadata.namespace!;
     type B = { service?: { name: string; port?: { number?: number; name?: string } } } | undefined;
@@ -161,6 +154,7 @@ export function ingressBackends(
     for (const b of list)
       if (b?.service?.name)
         backends.push({
+          by: `Ingress ${ns}/${ing.metadata.name}`,
           ns,
           service: b.service.name,
           port: { number: b.service.port?.number, name: b.service.port?.name },
@@ -176,11 +170,29 @@ export function ingressBackends(
     for (const to of [spec.to, ...(spec.alternateBackends ?? [])])
       if (to?.name && (to.kind ?? "Service") === "Service")
         backends.push({
+          by: `Route ${ns}/${route.metadata.name}`,
           ns,
           service: to.name,
           ...(spec.port?.targetPort !== undefined ? { port: { target: spec.port.targetPort } } : {}),
         });
   }
+  return backends;
+}
+
+/**
+ * The workloads an Ingress or OpenShift Route sends to, with the ports it uses and the pods behind each:
+ * the backend Service's EndpointSlices (ready endpoints), narrowed to the port the backend names —
+ * Ingress `port.number` (a Service port) or `port.name`; Route `port.targetPort`, a Service port name
+ * or a target port number; no port: all of the Service's ports.
+ */
+export function ingressBackends(
+  state: ClusterState,
+  owner: (pod: Pod) => string,
+): Map<string, Map<Protocol, Map<number, Pod[]>>> {
+  const podByIP = new Map<string, Pod>();
+  for (const pod of state.pods)
+    if (pod.status?.podIP && !pod.spec.hostNetwork) podByIP.set(pod.status.podIP, pod);
+  const backends = ingressBackendRefs(state);
   const out = new Map<string, Map<Protocol, Map<number, Pod[]>>>();
   for (const b of backends) {
     const svc = state.services.find((s) => s.metadata.namespace === b.ns && s.metadata.name === b.service);

@@ -5,7 +5,7 @@
  */
 import type { Protocol } from "../model/k8s.ts";
 import { formatIPv4, type IPv4 } from "../net/ipv4.ts";
-import { INGRESS_CONTROLLER } from "../policy/connlist.ts";
+import { INGRESS_CONTROLLER, ingressBackendRefs } from "../policy/connlist.ts";
 import type { DirectionVerdict } from "../policy/netpol.ts";
 import type { Network } from "./network.ts";
 import { type TraceRequest, type TraceResult, trace } from "./trace.ts";
@@ -81,38 +81,9 @@ function routesTo(net: Network, ip: IPv4): string[] {
       const name = slice.metadata.labels?.["kubernetes.io/service-name"];
       if (name) services.add(`${slice.metadata.namespace}/${name}`);
     }
-  type Backend = { service?: { name?: string } } | undefined;
-  const out: string[] = [];
-  for (const ing of net.state.ingresses) {
-    const spec = (ing.spec ?? {}) as {
-      defaultBackend?: Backend;
-      rules?: { http?: { paths?: { backend?: Backend }[] } }[];
-    };
-    const names = [
-      spec.defaultBackend,
-      ...(spec.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend)),
-    ]
-      .map((b) => b?.service?.name)
-      .filter((n): n is string => !!n);
-    if (names.some((n) => services.has(`${ing.metadata.namespace}/${n}`)))
-      out.push(`Ingress ${ing.metadata.namespace}/${ing.metadata.name}`);
-  }
-  for (const route of net.state.routes) {
-    const spec = (route.spec ?? {}) as {
-      to?: { kind?: string; name?: string };
-      alternateBackends?: { kind?: string; name?: string }[];
-    };
-    if (
-      [spec.to, ...(spec.alternateBackends ?? [])].some(
-        (t) =>
-          t?.name &&
-          (t.kind ?? "Service") === "Service" &&
-          services.has(`${route.metadata.namespace}/${t.name}`),
-      )
-    )
-      out.push(`Route ${route.metadata.namespace}/${route.metadata.name}`);
-  }
-  return out.sort();
+  const out = new Set<string>();
+  for (const b of ingressBackendRefs(net.state)) if (services.has(`${b.ns}/${b.service}`)) out.add(b.by);
+  return [...out].sort();
 }
 
 function ingressVerdicts(

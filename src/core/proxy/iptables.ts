@@ -71,6 +71,9 @@ export function renderIptables(
   const svcRules: string[] = [];
   const nodePortRules: string[] = [];
 
+  // A Service's health check nodePort is opened once, with its first port.
+  const firstPort = new Map<unknown, (typeof proxy.ports)[number]>();
+  for (const info of proxy.ports) if (!firstPort.has(info.service)) firstPort.set(info.service, info);
   for (const info of proxy.ports) {
     const name = portName(info);
     const proto = p(info);
@@ -139,7 +142,7 @@ export function renderIptables(
         );
     }
     const hc = info.service.spec.healthCheckNodePort;
-    if (hc !== undefined && info === proxy.ports.find((x) => x.service === info.service)) {
+    if (hc !== undefined && info === firstPort.get(info.service)) {
       filter.push(
         `-A KUBE-NODEPORTS -p tcp ${c(`${name} health check node port`)} -m tcp --dport ${hc} -j ACCEPT`,
       );

@@ -133,6 +133,12 @@ export function renderNftables(
     },
   ];
   const serviceChains: Chain[] = [];
+  // By name too: a Service's chains are looked up as its ports are added (10,000 Services: 20,000 chains).
+  const serviceChainByName = new Map<string, Chain>();
+  const addServiceChain = (c: Chain) => {
+    serviceChains.push(c);
+    serviceChainByName.set(c.name, c);
+  };
   const endpointChains = new Map<string, Chain>();
   const endpointChain = (info: ServicePortInfo, ep: EndpointInfo): string => {
     const name = `endpoint-${endpointChainBase(info, ep)}`;
@@ -192,7 +198,7 @@ export function renderNftables(
     if (usesFirewall) {
       const sources = info.sourceRanges.map(String);
       if (info.sourceRanges.some((r) => r.contains(node.ip))) sources.push(...info.lbIPs.map(formatIPv4));
-      serviceChains.push({ name: `firewall-${base}`, rules: [`ip saddr != { ${sources.join(", ")} } drop`] });
+      addServiceChain({ name: `firewall-${base}`, rules: [`ip saddr != { ${sources.join(", ")} } drop`] });
     }
     for (const ip of info.lbIPs) {
       if (hasEndpoints) sets.serviceIPs.push(`${key(ip)} : goto ${externalChain}`);
@@ -209,10 +215,10 @@ export function renderNftables(
 
     if (hasInternal && info.clusterIP !== undefined) {
       // Masquerade off-cluster traffic to the ClusterIP (kube-proxy's local detector: clusterCIDR).
-      const chain = serviceChains.find((c) => c.name === internalChain);
+      const chain = serviceChainByName.get(internalChain);
       const rule = `ip daddr ${formatIPv4(info.clusterIP)} ${proto(info)} dport ${info.port.port} ip saddr != ${clusterCIDR} jump mark-for-masquerade`;
       if (chain) chain.rules.unshift(rule);
-      else serviceChains.push({ name: internalChain, rules: [rule] });
+      else addServiceChain({ name: internalChain, rules: [rule] });
     }
     if (hasEndpoints && externallyAccessible) {
       const rules: string[] = [];
@@ -223,7 +229,7 @@ export function renderNftables(
         rules.push(`fib saddr type local goto ${clusterChain} comment "short-circuit local traffic"`);
       }
       if (hasExternal) rules.push(`goto ${externalPolicyChain}`);
-      serviceChains.push({ name: externalChain, rules });
+      addServiceChain({ name: externalChain, rules });
     }
     if (info.affinity) {
       const timeout = info.service.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800;
@@ -241,9 +247,9 @@ export function renderNftables(
       local.length > 0 && (info.internalLocal || (externallyAccessible && info.externalLocal));
     const append = (name: string, eps: EndpointInfo[]) => {
       const built = toEndpoints(info, name, eps);
-      const chain = serviceChains.find((c) => c.name === name);
+      const chain = serviceChainByName.get(name);
       if (chain) chain.rules.push(...built.rules);
-      else serviceChains.push(built);
+      else addServiceChain(built);
     };
     if (usesCluster) append(clusterChain, cluster);
     if (usesLocal) append(localChain, local);

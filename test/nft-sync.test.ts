@@ -14,14 +14,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { prng } from "../bench/generate.ts";
-import {
-  canonicalTable,
-  parseTable,
-  refillScript,
-  replaceTable,
-  syncScript,
-} from "../src/core/dataplane/nft-sync.ts";
+import { canonicalTable, refillScript, replaceTable, syncScript } from "../src/core/dataplane/nft-sync.ts";
 import { planCluster } from "../src/core/dataplane/plan.ts";
+import { parseTable } from "../src/core/proxy/nft-text.ts";
 import { cluster } from "./helpers.ts";
 
 /** A cluster from a seeded random world; `variant` 1 is the same world after a handful of random edits. */

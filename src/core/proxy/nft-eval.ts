@@ -12,6 +12,7 @@
  *   postrouting: nat-postrouting (srcnat)
  */
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { parseTable, splitTop } from "./nft-text.ts";
 
 export type Hook = "prerouting" | "input" | "forward" | "output" | "postrouting";
 
@@ -32,80 +33,42 @@ export interface Ruleset {
 
 const PRIORITY: Record<string, number> = { dstnat: -100, srcnat: 100, filter: 0 };
 
-/** Parses the `table ip kube-proxy { … }` text. Throws on anything outside the subset (a renderer bug). */
+/** Parses the `table ip kube-proxy { … }` text (./nft-text.ts), each rule tokenized for evaluation. */
 export function parseRuleset(text: string): Ruleset {
+  const table = parseTable(text);
   const rs: Ruleset = { sets: new Map(), maps: new Map(), chains: new Map() };
-  const lines = text.split("\n").map((l) => l.trim());
-  let i = 0;
-  const next = () => lines[i++];
-  while (i < lines.length) {
-    const line = next();
-    const block = /^(set|map) (\S+) \{$/.exec(line);
-    const chainHead = /^chain (\S+) \{$/.exec(line);
-    if (block) {
-      const m = block;
-      const kind = m[1];
-      const name = m[2];
-      let body = "";
-      let depth = 1;
-      while (depth > 0 && i < lines.length) {
-        const l = next();
-        depth += (l.match(/\{/g) ?? []).length - (l.match(/\}/g) ?? []).length;
-        if (depth > 0) body += ` ${l}`;
-      }
-      const el = /elements = \{(.*)\}\s*$/.exec(body);
-      const items = el ? splitTop(el[1]) : [];
-      if (kind === "set") rs.sets.set(name, items);
-      else {
-        const map = new Map<string, string>();
-        for (const item of items) {
-          const cleaned = item.replace(/ comment "[^"]*"/, "");
-          const at = cleaned.indexOf(" : ");
-          map.set(normKey(cleaned.slice(0, at)), cleaned.slice(at + 3).trim());
-        }
-        rs.maps.set(name, map);
-      }
-    } else if (chainHead) {
-      const chain: ChainDef = { name: chainHead[1], rules: [], texts: [] };
-      for (let l = next(); l !== "}"; l = next()) {
-        const base = /^type (filter|nat) hook (\w+) priority (-?\w+)(?: ([+-]) (\d+))?; policy accept;$/.exec(
-          l,
-        );
-        if (base) {
-          chain.type = base[1] as "filter" | "nat";
-          chain.hook = base[2] as Hook;
-          const named = /^-?\d+$/.test(base[3]) ? Number(base[3]) : PRIORITY[base[3]];
-          chain.priority = named + (base[4] ? (base[4] === "-" ? -1 : 1) * Number(base[5]) : 0);
-        } else if (/^comment "/.test(l)) {
-          // chain comment
-        } else {
-          chain.texts.push(l);
-          chain.rules.push(tokenize(l.replace(/ comment "[^"]*"$/, "")));
-        }
-      }
-      rs.chains.set(chain.name, chain);
+  for (const [name, set] of table.sets) {
+    if (set.kind === "set") {
+      rs.sets.set(name, [...set.elements.values()]);
+      continue;
     }
+    const map = new Map<string, string>();
+    for (const item of set.elements.values()) {
+      const cleaned = item.replace(/ comment "[^"]*"/, "");
+      const at = cleaned.indexOf(" : ");
+      map.set(normKey(cleaned.slice(0, at)), cleaned.slice(at + 3).trim());
+    }
+    rs.maps.set(name, map);
+  }
+  for (const [name, c] of table.chains) {
+    const chain: ChainDef = { name, rules: [], texts: [] };
+    for (const l of c.head) {
+      const base = /^type (filter|nat) hook (\w+) priority (-?\w+)(?: ([+-]) (\d+))?; policy accept;$/.exec(
+        l,
+      );
+      if (!base) continue; // the chain's comment
+      chain.type = base[1] as "filter" | "nat";
+      chain.hook = base[2] as Hook;
+      const named = /^-?\d+$/.test(base[3]) ? Number(base[3]) : PRIORITY[base[3]];
+      chain.priority = named + (base[4] ? (base[4] === "-" ? -1 : 1) * Number(base[5]) : 0);
+    }
+    for (const l of c.rules) {
+      chain.texts.push(l);
+      chain.rules.push(tokenize(l.replace(/ comment "[^"]*"$/, "")));
+    }
+    rs.chains.set(name, chain);
   }
   return rs;
-}
-
-/** Splits at top-level commas (outside braces and quoted strings), each part trimmed. */
-export function splitTop(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let cur = "";
-  for (const ch of s) {
-    if (ch === '"') quoted = !quoted;
-    if (!quoted && ch === "{") depth++;
-    if (!quoted && ch === "}") depth--;
-    if (ch === "," && depth === 0 && !quoted) {
-      if (cur.trim()) out.push(cur.trim());
-      cur = "";
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
 }
 
 /** A concatenated key as `a . b . c` (the parts are separated by " . "; addresses keep their dots). */

@@ -185,6 +185,8 @@ interface ProbeOptions {
   protocol?: string;
   port?: string;
   toServices?: boolean;
+  /** false with --no-nodes. */
+  nodes: boolean;
   timeout: string;
   output: "table" | "json";
 }
@@ -203,7 +205,8 @@ export function probeCommand(): Command {
     )
     .addOption(new Option("--protocol <p>", "only this protocol").choices(["TCP", "UDP", "tcp", "udp"]))
     .option("--port <n>", "only this port")
-    .option("--to-services", "also probe every Service ClusterIP port from every pod")
+    .option("--to-services", "also probe every Service ClusterIP port from every source")
+    .option("--no-nodes", "pods as sources only (by default each node is one too, as the kubelet would be)")
     .option("--timeout <ms>", "per connection (50-10000)", "1000")
     .addOption(
       new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"),
@@ -231,6 +234,7 @@ export function probeCommand(): Command {
         ...(opts.protocol ? { protocol: opts.protocol.toUpperCase() as "TCP" | "UDP" } : {}),
         ...(port !== undefined ? { port } : {}),
         toServices: !!opts.toServices,
+        fromNodes: opts.nodes,
       });
       const started = performance.now();
       const results = await runProbes(record, cases, timeout);

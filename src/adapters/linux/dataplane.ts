@@ -439,10 +439,15 @@ export async function runProbes(
   const worker = async () => {
     for (let item = queue.shift(); item; item = queue.shift()) {
       const [from, list] = item;
-      const netns = record.pods.find((p) => p.key === from)?.netns;
+      const netns = from.startsWith("node/")
+        ? record.nodes.find((n) => `node/${n.name}` === from)?.netns
+        : record.pods.find((p) => p.key === from)?.netns;
       if (!netns) {
         for (const t of list)
-          results.set(t.id, { ok: false, error: `${from} is not a pod of cluster ${record.cluster}` });
+          results.set(t.id, {
+            ok: false,
+            error: `${from} is not a pod or node of cluster ${record.cluster}`,
+          });
         continue;
       }
       const targetsJson = JSON.stringify(

@@ -1,7 +1,7 @@
 /**
- * What `podnet probe` asks the kernel and what the simulator predicts for it: one case per source pod,
- * destination pod and declared container port (TCP, UDP), and with `toServices` one per source pod and
- * Service ClusterIP port. A case's prediction comes from the tracer (routes, kube-proxy, policy), per
+ * What `podnet probe` asks the kernel and what the simulator predicts for it: one case per source (each
+ * pod, and each node: a process in its namespace), destination pod and declared container port (TCP,
+ * UDP), and with `toServices` one per source and Service ClusterIP port. A case's prediction comes from the tracer (routes, kube-proxy, policy), per
  * endpoint for Services; `judge` compares it with what a real connection got.
  *
  *   pod → pod:      allowed ⇔ the trace delivers it; then the pod that answers and the client address it
@@ -18,7 +18,7 @@ import { type Source, trace } from "../sim/trace.ts";
 
 export interface ProbeCase {
   id: number;
-  /** `ns/name` of the source pod. */
+  /** `ns/name` of the source pod, or `node/NAME`. */
   from: string;
   /** What was asked: `ns/pod:port/PROTO` or `ns/service:port/PROTO`. */
   to: string;
@@ -38,6 +38,8 @@ export interface ProbeOptions {
   protocol?: "TCP" | "UDP";
   port?: number;
   toServices?: boolean;
+  /** The nodes as sources too (`node/NAME`: a process in the node's namespace, such as the kubelet). Default: true. */
+  fromNodes?: boolean;
 }
 
 export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeCase[] {
@@ -73,11 +75,16 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
       };
     return r;
   };
-  for (const src of pods) {
-    const from = `${src.metadata.namespace}/${src.metadata.name}`;
-    const source: Source = { kind: "pod", pod: src };
+  const sources: { from: string; source: Source }[] = pods.map((pod) => ({
+    from: `${pod.metadata.namespace}/${pod.metadata.name}`,
+    source: { kind: "pod", pod },
+  }));
+  if (opts.fromNodes !== false)
+    for (const node of state.nodes)
+      sources.push({ from: `node/${node.name}`, source: { kind: "node", node } });
+  for (const { from, source } of sources) {
     for (const dst of pods) {
-      if (dst === src) continue;
+      if (source.kind === "pod" && dst === source.pod) continue;
       const to = `${dst.metadata.namespace}/${dst.metadata.name}`;
       for (const c of dst.spec.containers)
         for (const p of c.ports ?? []) {

@@ -75,7 +75,7 @@ export function upCommand(): Command {
       if (tty) process.stderr.write("\r\x1b[K");
       if (report) process.stdout.write(syncReport(name, report));
       process.stdout.write(
-        `cluster ${name} is up: ${record.nodes.length} nodes, ${record.pods.length} pods, ${record.namespaces.length} network namespaces, listeners on ${plan.pods.reduce((n, p) => n + p.ports.filter((x) => x.protocol !== "SCTP").length, 0)} ports (${((performance.now() - started) / 1000).toFixed(2)} s)\n`,
+        `cluster ${name} is up: ${record.nodes.length} nodes, ${record.pods.length} pods, ${record.namespaces.length} network namespaces, listeners on ${[...plan.pods, ...plan.hostPods].reduce((n, p) => n + p.ports.filter((x) => x.protocol !== "SCTP").length, 0)} ports (${((performance.now() - started) / 1000).toFixed(2)} s)\n`,
       );
     } catch (e) {
       if (tty) process.stderr.write("\r\x1b[K");

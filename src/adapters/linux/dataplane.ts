@@ -346,9 +346,12 @@ const SETNS: Record<string, number> = {
   s390x: 339,
 };
 
-/** What the listener serves: every pod with ports, and those ports (SCTP left out: see the README). */
+/**
+ * What the listener serves: every pod with ports, and those ports (SCTP left out: see the README);
+ * host-network pods in their node's namespace.
+ */
 function listenerSpec(plan: Plan) {
-  return plan.pods
+  return [...plan.pods, ...plan.hostPods]
     .map((pod) => ({
       pod: pod.key,
       node: pod.node,

@@ -12,12 +12,13 @@
  * Every command names the namespace it runs in; nothing runs in the machine's own namespace. Links
  * between namespaces are made from inside one of them (`link add … peer name … netns …`).
  */
-import type { ClusterState } from "../control/state.ts";
+import type { ClusterState, NodeState } from "../control/state.ts";
 import { formatResolvConf, podResolvConf } from "../dns/resolv.ts";
 import { ClusterZone, type ZoneSnapshot } from "../dns/zone.ts";
 import {
   BRIDGE,
   hostVethName,
+  isRunning,
   type Namespace,
   nodeNamespace,
   podNamespace,
@@ -25,7 +26,7 @@ import {
   podsOnNode,
   VXLAN_DEVICE,
 } from "../graph/devices.ts";
-import type { Protocol } from "../model/k8s.ts";
+import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { renderNftables } from "../proxy/nftables.ts";
 import { compilePolicies, renderPolicyRules } from "./policy-rules.ts";
@@ -70,6 +71,8 @@ export interface Plan {
   hostRoutes: { netns: string; lines: string[] }[];
   /** The cluster zone the DNS pods serve (../dns/zone.ts), as data; none when no pod serves DNS. */
   dnsZone?: ZoneSnapshot;
+  /** Host-network pods' listeners, in their node's namespace on its address (see hostListeners). */
+  hostPods: Pick<PlannedPod, "key" | "netns" | "node" | "ip" | "ports">[];
 }
 
 /** Why a cluster name cannot be used, or undefined (names become namespace names and file names). */
@@ -198,17 +201,74 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   // Pod namespaces exist before the node links their veths into them; the node's veth ends exist before
   // the pods configure theirs.
   steps.push({ tool: "ip", netns: underlay, lines: ul }, ...nodeSteps, ...fdbSteps, ...podSteps);
+  const nodeNetns = new Map(nodes.map((n) => [n.name, n.netns]));
+  const hostPods = hostListeners(state).map(({ pod, node, ports }) => ({
+    key: `${pod.metadata.namespace}/${pod.metadata.name}`,
+    netns: nodeNetns.get(node.name)!,
+    node: node.name,
+    ip: formatIPv4(node.ip),
+    ports: ports.map((p) =>
+      dnsPorts.has(`${pod.metadata.namespace}/${pod.metadata.name} ${p.protocol} ${p.port}`)
+        ? { ...p, dns: true as const }
+        : p,
+    ),
+  }));
   return {
     cluster,
     underlay,
     nodes,
     pods,
+    hostPods,
     steps,
     sysctls,
     nft,
     hostRoutes,
     ...(dnsPorts.size ? { dnsZone: new ClusterZone(state).snapshot() } : {}),
   };
+}
+
+/**
+ * The sockets of host-network pods: in their node's namespace, one per declared TCP or UDP port. Two
+ * such pods on one node cannot both listen on a port (the scheduler keeps them apart in Kubernetes;
+ * a given nodeName can still put them together): the first by namespace and name takes it, and the
+ * other gets no socket there.
+ */
+export function hostListeners(state: ClusterState): {
+  pod: Pod;
+  node: NodeState;
+  ports: { container: string; name?: string; port: number; protocol: Protocol }[];
+}[] {
+  const taken = new Set<string>();
+  const out: ReturnType<typeof hostListeners> = [];
+  const pods = state.pods
+    .filter((p) => p.spec.hostNetwork && p.spec.nodeName && p.status?.podIP && isRunning(p))
+    .sort((a, b) => {
+      const x = `${a.metadata.namespace}/${a.metadata.name}`;
+      const y = `${b.metadata.namespace}/${b.metadata.name}`;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+  for (const pod of pods) {
+    const node = state.nodes.find((n) => n.name === pod.spec.nodeName);
+    if (!node) continue;
+    const ports = pod.spec.containers.flatMap((c) =>
+      (c.ports ?? [])
+        .filter((p) => (p.protocol ?? "TCP") !== "SCTP")
+        .map((p) => ({
+          container: c.name,
+          ...(p.name ? { name: p.name } : {}),
+          port: p.containerPort,
+          protocol: p.protocol ?? "TCP",
+        })),
+    );
+    const mine = ports.filter((p) => {
+      const key = `${node.name} ${p.protocol} ${p.port}`;
+      if (taken.has(key)) return false;
+      taken.add(key);
+      return true;
+    });
+    if (mine.length) out.push({ pod, node, ports: mine });
+  }
+  return out;
 }
 
 /**

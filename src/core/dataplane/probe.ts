@@ -11,10 +11,11 @@
  *                   Services whose backends are not pods (the API server) are not probed.
  */
 import type { ClusterState } from "../control/state.ts";
-import type { Protocol } from "../model/k8s.ts";
+import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { Network } from "../sim/network.ts";
 import { type Source, trace } from "../sim/trace.ts";
+import { hostListeners } from "./plan.ts";
 
 export interface ProbeCase {
   id: number;
@@ -82,30 +83,39 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
   if (opts.fromNodes !== false)
     for (const node of state.nodes)
       sources.push({ from: `node/${node.name}`, source: { kind: "node", node } });
+  // Destinations: every pod's declared ports, and the host-network pods' that have a socket.
+  const destinations: { pod: Pod; ports: { port: number; protocol: Protocol }[] }[] = [
+    ...pods.map((pod) => ({
+      pod,
+      ports: pod.spec.containers.flatMap((c) =>
+        (c.ports ?? []).map((p) => ({ port: p.containerPort, protocol: p.protocol ?? "TCP" })),
+      ),
+    })),
+    ...hostListeners(state).map(({ pod, ports }) => ({ pod, ports })),
+  ];
   for (const { from, source } of sources) {
-    for (const dst of pods) {
+    for (const { pod: dst, ports } of destinations) {
       if (source.kind === "pod" && dst === source.pod) continue;
       const to = `${dst.metadata.namespace}/${dst.metadata.name}`;
-      for (const c of dst.spec.containers)
-        for (const p of c.ports ?? []) {
-          const protocol = p.protocol ?? "TCP";
-          if (!keep(protocol, p.containerPort)) continue;
-          const r = run(source, dst.status!.podIP!, p.containerPort, protocol);
-          const allowed = new Map<string, string>();
-          if (r.verdict === "delivered" && r.delivered?.pod)
-            allowed.set(r.delivered.pod, ipOf(r.delivered.seenSource));
-          cases.push({
-            id: cases.length,
-            from,
-            to: `${to}:${p.containerPort}/${protocol}`,
-            ip: dst.status!.podIP!,
-            port: p.containerPort,
-            protocol: protocol as "TCP" | "UDP",
-            allowed,
-            backends: 1,
-            ...(allowed.size ? {} : { reason: r.reason }),
-          });
-        }
+      for (const p of ports) {
+        const protocol = p.protocol;
+        if (!keep(protocol, p.port)) continue;
+        const r = run(source, dst.status!.podIP!, p.port, protocol);
+        const allowed = new Map<string, string>();
+        if (r.verdict === "delivered" && r.delivered?.pod)
+          allowed.set(r.delivered.pod, ipOf(r.delivered.seenSource));
+        cases.push({
+          id: cases.length,
+          from,
+          to: `${to}:${p.port}/${protocol}`,
+          ip: dst.status!.podIP!,
+          port: p.port,
+          protocol: protocol as "TCP" | "UDP",
+          allowed,
+          backends: 1,
+          ...(allowed.size ? {} : { reason: r.reason }),
+        });
+      }
     }
     if (!opts.toServices) continue;
     for (const svc of state.services) {

@@ -121,7 +121,7 @@ export function podsOnNode(state: ClusterState, node: NodeState): Pod[] {
   );
 }
 
-function isRunning(p: Pod): boolean {
+export function isRunning(p: Pod): boolean {
   return p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
 }
 

@@ -97,6 +97,13 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
 
   const policies = compilePolicies(state);
   const dnsPorts = dnsEndpointPorts(state);
+  /** The ports behind the cluster DNS Service marked: the listener serves the zone there. */
+  const withDns = (pod: Pod, ports: DeclaredPort[]): PlannedPod["ports"] =>
+    ports.map((p) =>
+      dnsPorts.has(`${pod.metadata.namespace}/${pod.metadata.name} ${p.protocol} ${p.port}`)
+        ? { ...p, dns: true as const }
+        : p,
+    );
   const gateway = cfg.nodeNetwork.prefix < 31 ? cfg.nodeNetwork.nth(1) : undefined;
   const ul = ["link set lo up", `link add ${UNDERLAY_BRIDGE} type bridge`];
   if (gateway !== undefined)
@@ -158,19 +165,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
         netns: podNetns,
         node: node.name,
         ip: pod.status!.podIP!,
-        ports: pod.spec.containers.flatMap((c) =>
-          (c.ports ?? []).map((p) => ({
-            container: c.name,
-            ...(p.name ? { name: p.name } : {}),
-            port: p.containerPort,
-            protocol: p.protocol ?? "TCP",
-            ...(dnsPorts.has(
-              `${pod.metadata.namespace}/${pod.metadata.name} ${p.protocol ?? "TCP"} ${p.containerPort}`,
-            )
-              ? { dns: true as const }
-              : {}),
-          })),
-        ),
+        ports: withDns(pod, declaredPorts(pod)),
         resolvConf: formatResolvConf(podResolvConf(state, pod)),
         nodeLines,
         podLines,
@@ -207,11 +202,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
     netns: nodeNetns.get(node.name)!,
     node: node.name,
     ip: formatIPv4(node.ip),
-    ports: ports.map((p) =>
-      dnsPorts.has(`${pod.metadata.namespace}/${pod.metadata.name} ${p.protocol} ${p.port}`)
-        ? { ...p, dns: true as const }
-        : p,
-    ),
+    ports: withDns(pod, ports),
   }));
   return {
     cluster,
@@ -227,6 +218,25 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   };
 }
 
+/** A container port a pod declares, with its container. */
+export interface DeclaredPort {
+  container: string;
+  name?: string;
+  port: number;
+  protocol: Protocol;
+}
+
+export function declaredPorts(pod: Pod): DeclaredPort[] {
+  return pod.spec.containers.flatMap((c) =>
+    (c.ports ?? []).map((p) => ({
+      container: c.name,
+      ...(p.name ? { name: p.name } : {}),
+      port: p.containerPort,
+      protocol: p.protocol ?? "TCP",
+    })),
+  );
+}
+
 /**
  * The sockets of host-network pods: in their node's namespace, one per declared TCP or UDP port. Two
  * such pods on one node cannot both listen on a port (the scheduler keeps them apart in Kubernetes;
@@ -236,7 +246,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
 export function hostListeners(state: ClusterState): {
   pod: Pod;
   node: NodeState;
-  ports: { container: string; name?: string; port: number; protocol: Protocol }[];
+  ports: DeclaredPort[];
 }[] {
   const taken = new Set<string>();
   const out: ReturnType<typeof hostListeners> = [];
@@ -250,17 +260,8 @@ export function hostListeners(state: ClusterState): {
   for (const pod of pods) {
     const node = state.nodes.find((n) => n.name === pod.spec.nodeName);
     if (!node) continue;
-    const ports = pod.spec.containers.flatMap((c) =>
-      (c.ports ?? [])
-        .filter((p) => (p.protocol ?? "TCP") !== "SCTP")
-        .map((p) => ({
-          container: c.name,
-          ...(p.name ? { name: p.name } : {}),
-          port: p.containerPort,
-          protocol: p.protocol ?? "TCP",
-        })),
-    );
-    const mine = ports.filter((p) => {
+    const mine = declaredPorts(pod).filter((p) => {
+      if (p.protocol === "SCTP") return false;
       const key = `${node.name} ${p.protocol} ${p.port}`;
       if (taken.has(key)) return false;
       taken.add(key);

@@ -15,7 +15,7 @@ import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { Network } from "../sim/network.ts";
 import { type Source, trace } from "../sim/trace.ts";
-import { hostListeners } from "./plan.ts";
+import { declaredPorts, hostListeners } from "./plan.ts";
 
 export interface ProbeCase {
   id: number;
@@ -85,12 +85,7 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
       sources.push({ from: `node/${node.name}`, source: { kind: "node", node } });
   // Destinations: every pod's declared ports, and the host-network pods' that have a socket.
   const destinations: { pod: Pod; ports: { port: number; protocol: Protocol }[] }[] = [
-    ...pods.map((pod) => ({
-      pod,
-      ports: pod.spec.containers.flatMap((c) =>
-        (c.ports ?? []).map((p) => ({ port: p.containerPort, protocol: p.protocol ?? "TCP" })),
-      ),
-    })),
+    ...pods.map((pod) => ({ pod, ports: declaredPorts(pod) })),
     ...hostListeners(state).map(({ pod, ports }) => ({ pod, ports })),
   ];
   for (const { from, source } of sources) {

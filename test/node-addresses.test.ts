@@ -256,6 +256,24 @@ describe("nodePorts on the addresses nodePortAddresses selects", () => {
         }
       });
 
+  it("loopback: iptables mode accepts 127.0.0.1 when a CIDR holds it (localhost nodePorts), nftables mode never", () => {
+    for (const judge of ["model", "rules"] as const) {
+      const ipt = new Network(cluster(MULTI({ proxyMode: "iptables", npa: "[127.0.0.0/8]" })), {
+        proxy: judge,
+      });
+      const r = run(ipt, "node/node-1", "127.0.0.1:30080");
+      assert.equal(r.service, "default/web", `${judge}: ${r.reason}`);
+      assert.equal(run(ipt, "node/node-1", "172.18.0.11:30080").service, undefined, judge);
+      const nft = new Network(cluster(MULTI({ npa: "[127.0.0.0/8]" })), { proxy: judge });
+      assert.equal(run(nft, "node/node-1", "127.0.0.1:30080").service, undefined, judge);
+    }
+    const state = cluster(MULTI({ proxyMode: "iptables", npa: "[127.0.0.0/8]" }));
+    assert.match(
+      renderIptables(state, state.nodes[0]),
+      /-A KUBE-SERVICES -d 127\.0\.0\.1\/32 .*-j KUBE-NODEPORTS/,
+    );
+  });
+
   it("the rules list every selected address", () => {
     const nft = cluster(MULTI({ npa: "[10.10.0.0/16, 203.0.113.0/24]" }));
     const n1 = nft.nodes.find((n) => n.name === "node-1")!;

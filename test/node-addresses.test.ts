@@ -274,6 +274,16 @@ describe("nodePorts on the addresses nodePortAddresses selects", () => {
     );
   });
 
+  it("primary cannot be combined with CIDRs (kube-proxy's validation)", () => {
+    const bad = errors(MULTI({ npa: "[10.10.0.0/16, primary]" }));
+    assert.ok(
+      bad.some((e) =>
+        /^test\.yaml:8:49: error: .*nodePortAddresses\[1\]: "primary" cannot be combined with CIDRs/.test(e),
+      ),
+      bad.join("\n"),
+    );
+  });
+
   it("the rules list every selected address", () => {
     const nft = cluster(MULTI({ npa: "[10.10.0.0/16, 203.0.113.0/24]" }));
     const n1 = nft.nodes.find((n) => n.name === "node-1")!;

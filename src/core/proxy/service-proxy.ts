@@ -211,14 +211,11 @@ export class ServiceProxy {
     const cfg = this.state.config;
     const npa = cfg.kubeProxy.nodePortAddresses;
     if (npa.length === 0) return cfg.proxyMode === "nftables" ? [node.ip] : "all";
-    const blocks = npa
-      .filter((a) => a !== "primary")
-      .map((a) => (Cidr.parse(a) as { ok: true; cidr: Cidr }).cidr);
+    if (npa.includes("primary")) return [node.ip]; // alone: the config refuses it next to CIDRs
+    const blocks = npa.map((a) => (Cidr.parse(a) as { ok: true; cidr: Cidr }).cidr);
     if (blocks.some((b) => b.prefix === 0)) return "all";
     const local = [...nodeAddresses(cfg.cni, node), ...(cfg.proxyMode === "iptables" ? [LOCALHOST] : [])];
-    const out = local.filter((ip) => blocks.some((b) => b.contains(ip)));
-    if (npa.includes("primary") && !out.includes(node.ip)) out.unshift(node.ip);
-    return out;
+    return local.filter((ip) => blocks.some((b) => b.contains(ip)));
   }
 
   /**

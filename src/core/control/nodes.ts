@@ -10,7 +10,7 @@
  * config's `ip`, else the first IPv4 ExternalIP, else the next free address of nodeNetwork. Every other
  * IPv4 InternalIP and ExternalIP of `status.addresses` is the node's too (`NodeState.ips`, `addresses`);
  * an ExternalIP counts as on the node's interfaces unless `spec.providerID` names a provider that NATs
- * it (see `NodeIP.onInterface`). An address another node already has is left out, with a warning.
+ * it (see `NodeIP.onInterface`). An address another node has already is left out, with a warning.
  *
  * podCIDRs follow the node-ipam-controller's range allocator: given podCIDRs are occupied first, then
  * each node without one gets the lowest free block of size nodeCIDRMaskSize inside clusterCIDR.
@@ -97,13 +97,13 @@ function newNode(name: string): Node {
 }
 
 /** The IPv4 addresses of one type in a Node's `status.addresses`, in order. */
-function listed(obj: Node, type: NodeIP["type"]): { ip: IPv4; text: string }[] {
-  const out: { ip: IPv4; text: string }[] = [];
-  for (const a of obj.status?.addresses ?? []) {
-    if (a.type !== type) continue;
+function listed(obj: Node, type: NodeIP["type"]): { ip: IPv4; text: string; index: number }[] {
+  const out: { ip: IPv4; text: string; index: number }[] = [];
+  (obj.status?.addresses ?? []).forEach((a, index) => {
+    if (a.type !== type) return;
     const ip = parseIPv4(a.address);
-    if (ip !== undefined) out.push({ ip, text: a.address });
-  }
+    if (ip !== undefined) out.push({ ip, text: a.address, index });
+  });
   return out;
 }
 
@@ -177,8 +177,9 @@ function assignNodeIPs(
 }
 
 /**
- * Every other IPv4 InternalIP and ExternalIP of a node, once the primaries are known. An address that
- * another node has already (as primary or secondary) stays with the first and is dropped here.
+ * Every other IPv4 InternalIP and ExternalIP of a node, once the primaries are known (InternalIPs
+ * first, then ExternalIPs, as GetNodeHostIPs orders them). An address that is another node's primary
+ * IP, or that a node before it lists already, stays with that node and is dropped here, with a warning.
  */
 function assignSecondaryIPs(nodes: NodeDraft[], grouped: GroupedWarnings): void {
   const owner = new Map<IPv4, string>();
@@ -189,7 +190,7 @@ function assignSecondaryIPs(nodes: NodeDraft[], grouped: GroupedWarnings): void 
     const addresses: NodeIP[] = [];
     const ips: IPv4[] = [n.ip];
     for (const type of ["InternalIP", "ExternalIP"] as const) {
-      for (const { ip, text } of listed(n.obj, type)) {
+      for (const { ip, text, index } of listed(n.obj, type)) {
         const other = owner.get(ip);
         if (other !== undefined && other !== n.name) {
           grouped.add(
@@ -197,11 +198,13 @@ function assignSecondaryIPs(nodes: NodeDraft[], grouped: GroupedWarnings): void 
             {
               object: `Node ${n.name}`,
               origin: n.origin,
-              path: ["status", "addresses"],
-              detail: `${text} (also node ${other}'s)`,
+              path: ["status", "addresses", index, "address"],
+              detail: `${text} is also node ${other}'s`,
             },
             (count, first) =>
-              `${count} node address${count === 1 ? " is" : "es are"} another node's too (first: ${first}); podnet leaves ${count === 1 ? "it" : "them"} with the first node`,
+              count === 1
+                ? `node address ${first}; podnet gives it to that node only`
+                : `${count} node addresses are also other nodes' (first: ${first}); podnet gives each to that node only`,
             "give every node its own addresses in status.addresses",
           );
           continue;

@@ -37,7 +37,11 @@ export interface NodeState {
    * The podCIDR's gateway and tunnel addresses are local too (graph/devices.ts `nodeAddresses`).
    */
   readonly ips: readonly IPv4[];
-  /** Every IPv4 InternalIP and ExternalIP of `status.addresses`, in order (AdminNetworkPolicy `nodes` peers match all). */
+  /**
+   * Every IPv4 InternalIP and ExternalIP of `status.addresses` (InternalIPs first, then ExternalIPs,
+   * each in the order listed; an allocated primary as an InternalIP): AdminNetworkPolicy `nodes` peers
+   * match all of them.
+   */
   readonly addresses: readonly NodeIP[];
   readonly podCIDR: Cidr;
   readonly labels: Labels;

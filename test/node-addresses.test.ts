@@ -23,7 +23,8 @@ import { cluster, errors, warnings } from "./helpers.ts";
 /**
  * node-1: InternalIPs 172.18.0.11 (primary) and 10.10.0.11, ExternalIP 203.0.113.11 (bare metal: on
  * its interface); node-2: InternalIP 172.18.0.12. web (node-1) admits only app=peer; locked (node-1)
- * may send nothing; hn1 is a host-network pod on node-1; web is also NodePort 30080.
+ * may send nothing; hn1 is a host-network pod on node-1; web is also NodePort 30080, peer (node-2,
+ * no policy) NodePort 30090.
  */
 const MULTI = (
   opts: { proxyMode?: string; npa?: string; cni?: string; extra?: string } = {},
@@ -77,6 +78,11 @@ apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: default}
 spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: http, nodePort: 30080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: peer, namespace: default}
+spec: {type: NodePort, selector: {app: peer}, ports: [{port: 80, targetPort: 8080, nodePort: 30090}]}
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -253,6 +259,20 @@ describe("nodePorts on the addresses nodePortAddresses selects", () => {
           assert.equal(own.service, "default/web");
           assert.match(own.policy!.ingress!.reason, /from its own node node-1/);
           assert.equal(own.reply?.verdict, "delivered", `${a}: reply ${own.reply?.reason}`);
+        }
+        for (const a of c.accepted) {
+          // To peer on node-2: DNAT, masquerade on node-1; the reply comes back from the address the
+          // client sent to (conntrack undoes both translations on node-1).
+          const r = run(net, outside, `${a}:30090`, { node: "node-1", reply: true });
+          assert.equal(r.verdict, "delivered", `${a}: ${r.reason}`);
+          assert.equal(r.delivered!.pod, "default/peer");
+          assert.equal(r.masquerade, true);
+          assert.equal(r.reply?.verdict, "forwarded", `${a}: reply: ${r.reply?.reason}`);
+          assert.equal(
+            r.reply!.delivered!.seenSource,
+            `${a}:30090`,
+            "the client sees the address it sent to",
+          );
         }
         for (const a of c.rejected) {
           const r = run(net, outside, `${a}:30080`, { node: "node-1" });

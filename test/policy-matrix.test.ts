@@ -301,6 +301,71 @@ spec:
     );
   });
 
+  it("with nodes of several addresses: every InternalIP and ExternalIP is the node's to nodes peers", () => {
+    // node-1 has a second InternalIP and an ExternalIP; an ipBlock and a nodes peer cover them. (No
+    // host-network pod shares a node with a pod here: the reference knows no own-node exception.)
+    const state = cluster(`apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: {name: multi}
+spec: {nodeNetwork: 192.168.5.0/24}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-1, labels: {role: edge}}
+spec: {podCIDR: 10.244.0.0/24}
+status:
+  addresses:
+    - {type: InternalIP, address: 192.168.5.2}
+    - {type: InternalIP, address: 10.20.0.2}
+    - {type: ExternalIP, address: 203.0.113.2}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-2}
+spec: {podCIDR: 10.244.1.0/24}
+status: {addresses: [{type: InternalIP, address: 192.168.5.3}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent-2, namespace: kube-system, labels: {app: agent}}
+spec: {nodeName: node-2, hostNetwork: true, containers: [{name: c, ports: [{name: web, containerPort: 9100}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default, labels: {app: web}}
+spec: {nodeName: node-1, containers: [{name: c, ports: [{name: web, containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: default, labels: {app: db}}
+spec: {nodeName: node-1, containers: [{name: c, ports: [{name: web, containerPort: 5432}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{ipBlock: {cidr: 10.20.0.0/16}}, {podSelector: {matchLabels: {app: web}}}], ports: [{port: web}]}]
+  egress: [{to: [{ipBlock: {cidr: 10.20.0.0/24}}], ports: [{port: 9100}]}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: edge}
+spec:
+  priority: 5
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}
+  egress: [{name: no-edge, action: Deny, to: [{nodes: {matchLabels: {role: edge}}}]}]
+`);
+    agreesEverywhere(state);
+    const lines = connlist(state);
+    assert.deepEqual(lines, referenceConnlist(state));
+    const web = lines.filter((l) => l.src === "default/web[Pod]").map((l) => l.dst);
+    for (const a of ["192.168.5.2", "10.20.0.2", "203.0.113.2"])
+      assert.ok(!web.includes(`${a}-${a}[External]`), `web may not reach node-1's ${a}: ${web.join(", ")}`);
+    const db = lines.filter((l) => l.src === "default/db[Pod]").map((l) => `${l.dst} : ${l.conn}`);
+    assert.ok(db.includes("10.20.0.2-10.20.0.2[External] : TCP 9100"), db.join("\n"));
+  });
+
   it("on a generated benchmark cluster (bench/policy.ts's policy mix)", () => {
     const text = `${generateCluster({ seed: 3, nodes: 4, pods: 80, services: 2, namespaces: 2, policies: 0 })}---\n${generatePolicies(3, 30, 2)}`;
     const reach = agreesEverywhere(cluster(text));

@@ -27,7 +27,7 @@ import type {
   Service,
   ServicePort,
 } from "../model/k8s.ts";
-import { isIPv6 } from "../net/ipv4.ts";
+import { formatIPv4, isIPv6 } from "../net/ipv4.ts";
 import { nameSuffix, uidFor } from "./names.ts";
 import { isPodReady, isTerminal } from "./pod-ipam.ts";
 import { APISERVER_PORT } from "./services.ts";
@@ -243,7 +243,7 @@ function mirrorEndpoints(svc: Service, ep: Endpoints): EndpointSlice[] {
 
 /** `default/kubernetes`: the API server on the control-plane node (else the first node), port 6443. */
 function apiserverSlice(svc: Service, node: NodeState): EndpointSlice {
-  const ip = node.obj.status!.addresses!.find((a) => a.type === "InternalIP")!.address;
+  const ip = formatIPv4(node.ip); // the API server advertises its node's primary IP
   const slice = makeSlice(
     svc,
     0,

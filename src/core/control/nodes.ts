@@ -1,10 +1,16 @@
 /**
- * Nodes: which nodes exist, their InternalIPs, and their podCIDRs.
+ * Nodes: which nodes exist, their addresses, and their podCIDRs.
  *
  * The node set is, in this order: the nodes the Cluster config lists, Node objects (merged by name),
  * nodes generated to reach the config's count (`node-1`, `node-2`, …), and nodes that pods name in
  * `spec.nodeName` without any definition (created with a warning). With no config and no Node, two
  * nodes are generated.
+ *
+ * Addresses: the primary IP is kubelet's (`GetNodeHostIPs`): the first IPv4 InternalIP, else the
+ * config's `ip`, else the first IPv4 ExternalIP, else the next free address of nodeNetwork. Every other
+ * IPv4 InternalIP and ExternalIP of `status.addresses` is the node's too (`NodeState.ips`, `addresses`);
+ * an ExternalIP counts as on the node's interfaces unless `spec.providerID` names a provider that NATs
+ * it (see `NodeIP.onInterface`). An address another node has already is left out, with a warning.
  *
  * podCIDRs follow the node-ipam-controller's range allocator: given podCIDRs are occupied first, then
  * each node without one gets the lowest free block of size nodeCIDRMaskSize inside clusterCIDR.
@@ -15,13 +21,16 @@ import { type ClusterConfig, DEFAULT_NODE_COUNT, type NodeConfig } from "../mode
 import type { Labels, Node, Taint } from "../model/k8s.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { uidFor } from "./names.ts";
-import type { GroupedWarnings, NodeState } from "./state.ts";
+import type { GroupedWarnings, NodeIP, NodeState } from "./state.ts";
 
 interface NodeDraft {
   name: string;
   obj: Node;
   origin?: Origin;
   ip?: IPv4;
+  /** Set by assignSecondaryIPs: local addresses (primary first) and the listed ones. */
+  ips?: IPv4[];
+  addresses?: NodeIP[];
   podCIDR?: Cidr;
   cfg?: NodeConfig;
 }
@@ -78,6 +87,7 @@ export function resolveNodes(args: {
 
   const nodes = [...drafts.values()];
   assignNodeIPs(nodes, config, diags, grouped);
+  assignSecondaryIPs(nodes, grouped);
   assignPodCIDRs(nodes, config, args.configOrigin, diags, grouped);
   return nodes.filter((n) => n.ip !== undefined && n.podCIDR !== undefined).map((n) => finish(n));
 }
@@ -86,9 +96,28 @@ function newNode(name: string): Node {
   return { apiVersion: "v1", kind: "Node", metadata: { name } };
 }
 
-function internalIP(obj: Node): string | undefined {
-  const addrs = obj.status?.addresses ?? [];
-  return addrs.find((a) => a.type === "InternalIP" && parseIPv4(a.address) !== undefined)?.address;
+/** The IPv4 addresses of one type in a Node's `status.addresses`, in order. */
+function listed(obj: Node, type: NodeIP["type"]): { ip: IPv4; text: string; index: number }[] {
+  const out: { ip: IPv4; text: string; index: number }[] = [];
+  (obj.status?.addresses ?? []).forEach((a, index) => {
+    if (a.type !== type) return;
+    const ip = parseIPv4(a.address);
+    if (ip !== undefined) out.push({ ip, text: a.address, index });
+  });
+  return out;
+}
+
+/**
+ * Cloud providers whose ExternalIPs are a 1:1 NAT held by the provider's network (AWS public IPv4 and
+ * Elastic IPs, GCE access configs, Azure public IPs, OpenStack floating IPs): the node never sees them
+ * on an interface. `spec.providerID` is `<provider>://…`, set by the provider's cloud-node controller.
+ */
+const NAT_EXTERNAL_IP_PROVIDERS = new Set(["aws", "gce", "azure", "openstack"]);
+
+function externalIPsAreNAT(obj: Node): boolean {
+  const id = (obj.spec as { providerID?: unknown } | undefined)?.providerID;
+  if (typeof id !== "string") return false;
+  return NAT_EXTERNAL_IP_PROVIDERS.has(id.split("://")[0]);
 }
 
 function assignNodeIPs(
@@ -99,7 +128,8 @@ function assignNodeIPs(
 ): void {
   const used = new Map<IPv4, string>();
   for (const n of nodes) {
-    const given = internalIP(n.obj) ?? n.cfg?.ip;
+    // kubelet's primary IP (GetNodeHostIPs): InternalIPs first, then ExternalIPs.
+    const given = listed(n.obj, "InternalIP")[0]?.text ?? n.cfg?.ip ?? listed(n.obj, "ExternalIP")[0]?.text;
     if (given === undefined) continue;
     const ip = parseIPv4(given);
     if (ip === undefined) continue; // IPv6-only nodes get an IPv4 address allocated below
@@ -143,6 +173,53 @@ function assignNodeIPs(
     }
     n.ip = config.nodeNetwork.nth(next);
     used.set(n.ip, n.name);
+  }
+}
+
+/**
+ * Every other IPv4 InternalIP and ExternalIP of a node, once the primaries are known (InternalIPs
+ * first, then ExternalIPs, as GetNodeHostIPs orders them). An address that is another node's primary
+ * IP, or that a node before it lists already, stays with that node and is dropped here, with a warning.
+ */
+function assignSecondaryIPs(nodes: NodeDraft[], grouped: GroupedWarnings): void {
+  const owner = new Map<IPv4, string>();
+  for (const n of nodes) if (n.ip !== undefined) owner.set(n.ip, n.name);
+  for (const n of nodes) {
+    if (n.ip === undefined) continue;
+    const nat = externalIPsAreNAT(n.obj);
+    const addresses: NodeIP[] = [];
+    const ips: IPv4[] = [n.ip];
+    for (const type of ["InternalIP", "ExternalIP"] as const) {
+      for (const { ip, text, index } of listed(n.obj, type)) {
+        const other = owner.get(ip);
+        if (other !== undefined && other !== n.name) {
+          grouped.add(
+            "node-address-conflict",
+            {
+              object: `Node ${n.name}`,
+              origin: n.origin,
+              path: ["status", "addresses", index, "address"],
+              detail: `${text} is also node ${other}'s`,
+            },
+            (count, first) =>
+              count === 1
+                ? `node address ${first}; podnet gives it to that node only`
+                : `${count} node addresses are also other nodes' (first: ${first}); podnet gives each to that node only`,
+            "give every node its own addresses in status.addresses",
+          );
+          continue;
+        }
+        owner.set(ip, n.name);
+        const onInterface = type === "InternalIP" || !nat || ip === n.ip;
+        if (!addresses.some((a) => a.ip === ip)) addresses.push({ ip, type, onInterface });
+        if (onInterface && !ips.includes(ip)) ips.push(ip);
+      }
+    }
+    // An allocated (or config-given) primary is reported as the node's InternalIP (see finish).
+    if (!addresses.some((a) => a.ip === n.ip))
+      addresses.unshift({ ip: n.ip, type: "InternalIP", onInterface: true });
+    n.ips = ips;
+    n.addresses = addresses;
   }
 }
 
@@ -247,7 +324,11 @@ function finish(n: NodeDraft): NodeState {
   if (taints.length > 0) obj.spec.taints = taints;
   const status = { ...obj.status };
   const addresses = [...(status.addresses ?? [])];
-  if (!addresses.some((a) => a.type === "InternalIP" && parseIPv4(a.address) === ip)) {
+  if (
+    !addresses.some(
+      (a) => (a.type === "InternalIP" || a.type === "ExternalIP") && parseIPv4(a.address) === ip,
+    )
+  ) {
     addresses.unshift({ type: "InternalIP", address: formatIPv4(ip) });
   }
   if (!addresses.some((a) => a.type === "Hostname")) addresses.push({ type: "Hostname", address: n.name });
@@ -255,5 +336,16 @@ function finish(n: NodeDraft): NodeState {
   status.allocatable ??= { pods: String(maxPods) };
   status.conditions ??= [{ type: "Ready", status: "True" }];
   obj.status = status;
-  return { name: n.name, obj, ip, podCIDR, labels, taints, maxPods, unschedulable };
+  return {
+    name: n.name,
+    obj,
+    ip,
+    ips: n.ips ?? [ip],
+    addresses: n.addresses ?? [{ ip, type: "InternalIP", onInterface: true }],
+    podCIDR,
+    labels,
+    taints,
+    maxPods,
+    unschedulable,
+  };
 }

@@ -28,7 +28,7 @@ export function assignPodIPs(args: {
 }): void {
   const { pods, nodes, config, originOf, diags, grouped } = args;
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
-  const nodeIPs = new Map(nodes.map((n) => [n.ip, n.name]));
+  const nodeIPs = new Map(nodes.flatMap((n) => n.ips.map((ip) => [ip, n.name] as const)));
   const owner = new Map<IPv4, Pod>();
 
   // Given addresses first: they are facts of the cluster and must not be handed to anyone else.

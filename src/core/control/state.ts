@@ -23,14 +23,45 @@ export interface NodeState {
   readonly name: string;
   /** The Node object as an API server would return it (addresses, podCIDR, labels filled in). */
   readonly obj: Node;
-  /** InternalIP. */
+  /**
+   * The node's primary IPv4 address, as kubelet's `GetNodeHostIPs` picks it: the first InternalIP, else
+   * the first ExternalIP (else one podnet allocates from nodeNetwork). Pods' hostIP, host-network pods'
+   * podIP, kube-proxy's `--nodeport-addresses primary`, the underlay's routes and tunnels use it.
+   */
   readonly ip: IPv4;
+  /**
+   * Every IPv4 address the node's own interfaces carry among those its Node object lists (InternalIPs,
+   * and ExternalIPs not held by a cloud provider's 1:1 NAT, see `NodeIP.onInterface`), primary first.
+   * These are the node's own wherever that matters: the kernel's `fib daddr type local` (nodePorts,
+   * input), the source of the node's own traffic, and NetworkPolicy's exception for a pod's own node.
+   * The podCIDR's gateway and tunnel addresses are local too (graph/devices.ts `nodeAddresses`).
+   */
+  readonly ips: readonly IPv4[];
+  /**
+   * Every IPv4 InternalIP and ExternalIP of `status.addresses` (InternalIPs first, then ExternalIPs,
+   * each in the order listed; an allocated primary as an InternalIP): AdminNetworkPolicy `nodes` peers
+   * match all of them.
+   */
+  readonly addresses: readonly NodeIP[];
   readonly podCIDR: Cidr;
   readonly labels: Labels;
   readonly taints: readonly Taint[];
   /** status.allocatable.pods (kubelet default 110). */
   readonly maxPods: number;
   readonly unschedulable: boolean;
+}
+
+/** One IPv4 address of a node's `status.addresses`. */
+export interface NodeIP {
+  readonly ip: IPv4;
+  readonly type: "InternalIP" | "ExternalIP";
+  /**
+   * On one of the node's interfaces (a local address). InternalIPs always are; an ExternalIP is too
+   * (bare metal, k3s `--node-external-ip`, providers that put the public address on the NIC), except
+   * on a node whose `spec.providerID` names a provider that holds ExternalIPs in a 1:1 NAT in front of
+   * the node (aws, gce, azure, openstack): those addresses never reach the node as such.
+   */
+  readonly onInterface: boolean;
 }
 
 export interface ClusterState {

@@ -109,9 +109,17 @@ export function tunnelAddressOf(node: NodeState): IPv4 {
   return node.podCIDR.nth(0);
 }
 
-/** The addresses a node's root namespace owns besides loopback: eth0, cni0, and the tunnel device (not under host-gw). */
+/**
+ * The addresses a node's root namespace owns besides loopback: every address of eth0 (the node's
+ * `ips`, primary first), cni0's, and the tunnel device's (not under host-gw).
+ */
 export function nodeAddresses(cni: string, node: NodeState): IPv4[] {
-  return [node.ip, gatewayOf(node), ...(cni !== "host-gw" ? [tunnelAddressOf(node)] : [])];
+  return [...node.ips, gatewayOf(node), ...(cni !== "host-gw" ? [tunnelAddressOf(node)] : [])];
+}
+
+/** eth0's prefix for one of the node's addresses: nodeNetwork's when inside it, else a /32. */
+function underlayPrefix(nodeNetwork: Cidr, ip: IPv4): number {
+  return nodeNetwork.contains(ip) ? nodeNetwork.prefix : 32;
 }
 
 /** Pods with their own network namespace on a node (hostNetwork pods share the node's). */
@@ -139,7 +147,8 @@ export function nodeNamespace(
       name: "eth0",
       kind: "ethernet",
       mac: macFor(node.ip),
-      addresses: [{ ip: node.ip, prefix: cfg.nodeNetwork.contains(node.ip) ? cfg.nodeNetwork.prefix : 32 }],
+      // Every address the node has, primary first (the kernel's preferred source on the link).
+      addresses: node.ips.map((ip) => ({ ip, prefix: underlayPrefix(cfg.nodeNetwork, ip) })),
     },
     {
       name: BRIDGE,

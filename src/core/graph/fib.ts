@@ -10,11 +10,12 @@
  *                [* * a * Forward(N2)]          for each pod P on another node N2
  *
  * Host-network pods are the node's daemons: their containers are linked to the node switch, and the
- * node's FIB delivers their open ports on the node's address ([* * nodeIP p Deliver(C)]).
+ * node's FIB delivers their open ports on each of the node's addresses ([* * nodeIP p Deliver(C)] per address).
  * Tables are computed on demand for one switch; a node's table is a stream over the pods.
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
 import type { Pod } from "../model/k8s.ts";
+import { formatIPv4 } from "../net/ipv4.ts";
 
 export interface FibEntry {
   src: string;
@@ -60,17 +61,19 @@ export function podFib(pod: Pod): FibEntry[] {
 
 /** The FIB of a node switch, streamed (one entry per running pod of the cluster). */
 export function* nodeFib(state: ClusterState, node: NodeState): Generator<FibEntry> {
-  const nodeIP = node.obj.status!.addresses!.find((a) => a.type === "InternalIP")!.address;
+  // A host-network listener is bound to every address of the node (INADDR_ANY).
+  const nodeIPs = node.ips.map(formatIPv4);
   for (const pod of state.pods) {
     if (!pod.spec.hostNetwork || pod.spec.nodeName !== node.name || !isRunning(pod)) continue;
     for (const p of containerPorts(pod)) {
-      yield {
-        src: "*",
-        srcPort: "*",
-        dst: nodeIP,
-        dstPort: `${p.port}/${p.protocol}`,
-        action: `Deliver(${pod.metadata.namespace}/${pod.metadata.name}/${p.container})`,
-      };
+      for (const dst of nodeIPs)
+        yield {
+          src: "*",
+          srcPort: "*",
+          dst,
+          dstPort: `${p.port}/${p.protocol}`,
+          action: `Deliver(${pod.metadata.namespace}/${pod.metadata.name}/${p.container})`,
+        };
     }
   }
   for (const pod of state.pods) {

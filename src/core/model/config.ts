@@ -139,8 +139,15 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
   const npa = c.list(kp?.nodePortAddresses, ["spec", "kubeProxy", "nodePortAddresses"]);
   npa?.forEach((a, i) => {
     const path = ["spec", "kubeProxy", "nodePortAddresses", i];
-    // kube-proxy accepts CIDRs and the special value "primary".
-    if (a === "primary") out.kubeProxy.nodePortAddresses.push(a);
+    // kube-proxy accepts CIDRs, or the special value "primary" alone (validateKubeProxyNodePortAddress).
+    if (a === "primary" && npa.length !== 1)
+      c.error(
+        path,
+        "invalid-value",
+        `"primary" cannot be combined with CIDRs in nodePortAddresses`,
+        "write either [primary] or a list of CIDRs, as kube-proxy's --nodeport-addresses",
+      );
+    else if (a === "primary") out.kubeProxy.nodePortAddresses.push(a);
     else if (c.cidr(a, path)) out.kubeProxy.nodePortAddresses.push(a as string);
   });
 

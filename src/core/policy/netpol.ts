@@ -198,7 +198,9 @@ export class PolicyEngine {
         ns.metadata.name,
         ns.metadata.labels ?? { "kubernetes.io/metadata.name": ns.metadata.name },
       );
-    for (const node of state.nodes) this.#nodeByIP.set(node.ip, node.labels);
+    // `nodes` peers select "the IPs present in the node.Status.Addresses field": every InternalIP and
+    // ExternalIP (network-policy-api's AdminNetworkPolicyEgressPeer), not only the primary.
+    for (const node of state.nodes) for (const a of node.addresses) this.#nodeByIP.set(a.ip, node.labels);
     const tiers = [
       ...state.adminNetworkPolicies,
       ...state.clusterNetworkPolicies,

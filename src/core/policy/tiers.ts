@@ -11,7 +11,8 @@
  *     default        allowed
  *
  * - Subjects and the `namespaces`/`pods` peers never include host-network pods (as NetworkPolicy).
- * - `nodes` peers (egress) match a node's InternalIP, so also the host-network pods on it;
+ * - `nodes` peers (egress) match every IPv4 InternalIP and ExternalIP in the node's `status.addresses`
+ *   (as the API documents), so also the host-network pods on it;
  *   `networks` peers match addresses, pod addresses included (as ipBlock does).
  * - Ports: `portNumber`, `portRange` and `namedPort` (v1alpha1); `protocols` with
  *   `tcp`/`udp`/`sctp` `destinationPort` (`number` or `range`) and `destinationNamedPort` (v1alpha2).

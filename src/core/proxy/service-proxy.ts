@@ -31,10 +31,13 @@
 
 import { fnv32a } from "../control/names.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
+import { nodeAddresses } from "../graph/devices.ts";
 import type { Protocol, Service, ServicePort } from "../model/k8s.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { slicesByService } from "../views.ts";
 import { servicePortChainBase } from "./chain-names.ts";
+
+const LOCALHOST = parseIPv4("127.0.0.1")!;
 
 export interface EndpointInfo {
   ip: IPv4;
@@ -195,24 +198,24 @@ export class ServiceProxy {
 
   /**
    * The node addresses that accept nodePorts (kube-proxy's `--nodeport-addresses`), or "all" for every
-   * local address. Unset means the node's primary IP in nftables mode and every address in iptables
-   * mode; CIDRs select the node's addresses inside them (0.0.0.0/0: all); loopback never.
+   * local address. kube-proxy (cmd/kube-proxy, pkg/proxy/util/nodeport_addresses.go):
+   * - unset: `primary` in nftables mode; every local address in iptables mode;
+   * - `primary` (alone): the node's primary IP, as kubelet reports it first (`NodeState.ip`), only;
+   * - CIDRs: every address on the node's interfaces inside one of them (`GetNodeIPs`): each of its
+   *   InternalIPs and on-interface ExternalIPs, cni0's and the tunnel device's, and in iptables mode
+   *   127.0.0.1 when a CIDR holds it (localhost nodePorts); nftables mode never accepts loopback;
+   * - a CIDR of length 0 (0.0.0.0/0): every local address.
+   * The primary IP first, then in the order the node lists its addresses.
    */
   nodePortIPs(node: NodeState): IPv4[] | "all" {
-    const npa = this.state.config.kubeProxy.nodePortAddresses;
-    if (npa.length === 0) return this.state.config.proxyMode === "nftables" ? [node.ip] : "all";
-    const blocks = npa
-      .filter((a) => a !== "primary")
-      .map((a) => (Cidr.parse(a) as { ok: true; cidr: Cidr }).cidr);
+    const cfg = this.state.config;
+    const npa = cfg.kubeProxy.nodePortAddresses;
+    if (npa.length === 0) return cfg.proxyMode === "nftables" ? [node.ip] : "all";
+    if (npa.includes("primary")) return [node.ip]; // alone: the config refuses it next to CIDRs
+    const blocks = npa.map((a) => (Cidr.parse(a) as { ok: true; cidr: Cidr }).cidr);
     if (blocks.some((b) => b.prefix === 0)) return "all";
-    const own = [
-      node.ip,
-      node.podCIDR.nth(1),
-      ...(this.state.config.cni === "host-gw" ? [] : [node.podCIDR.nth(0)]),
-    ];
-    const out = own.filter((ip) => blocks.some((b) => b.contains(ip)));
-    if (npa.includes("primary") && !out.includes(node.ip)) out.unshift(node.ip);
-    return out;
+    const local = [...nodeAddresses(cfg.cni, node), ...(cfg.proxyMode === "iptables" ? [LOCALHOST] : [])];
+    return local.filter((ip) => blocks.some((b) => b.contains(ip)));
   }
 
   /**

@@ -53,7 +53,7 @@ export function checkModel(given: Network, opts: { maxNodePairs?: number } = {})
       });
     else owners.set(ip, who);
   };
-  for (const n of state.nodes) claim(n.ip, `node ${n.name}`);
+  for (const n of state.nodes) for (const ip of n.ips) claim(ip, `node ${n.name}`);
   for (const [ip, p] of net.podByIP) claim(ip, `pod ${p.metadata.namespace}/${p.metadata.name}`);
   for (const s of state.services) {
     for (const ip of s.spec.clusterIPs ?? [])

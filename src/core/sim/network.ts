@@ -39,6 +39,10 @@ export class Network {
   /** NetworkPolicy, or undefined when switched off. */
   readonly policy: PolicyEngine | undefined;
   readonly nodeByName = new Map<string, NodeState>();
+  /**
+   * Nodes by every address on their interfaces (`NodeState.ips`: primary, further InternalIPs,
+   * ExternalIPs that are not a provider's NAT), plus their cni0 and tunnel addresses.
+   */
   readonly nodeByIP = new Map<IPv4, NodeState>();
   /** Running pods with their own network namespace, by IP. */
   readonly podByIP = new Map<IPv4, Pod>();
@@ -53,8 +57,11 @@ export class Network {
   ) {
     for (const n of state.nodes) {
       this.nodeByName.set(n.name, n);
-      this.nodeByIP.set(n.ip, n);
     }
+    // Device addresses (cni0, tunnel) first, so that an address given twice stays with its node's eth0.
+    for (const n of state.nodes)
+      for (const ip of nodeAddresses(state.config.cni, n).slice(n.ips.length)) this.nodeByIP.set(ip, n);
+    for (const n of state.nodes) for (const ip of n.ips) this.nodeByIP.set(ip, n);
     for (const p of state.pods) {
       this.podByName.set(`${p.metadata.namespace}/${p.metadata.name}`, p);
       if (
@@ -99,9 +106,13 @@ export class Network {
     return undefined;
   }
 
-  /** The addresses a node's root namespace owns: eth0, cni0, the tunnel device, loopback. */
+  /**
+   * Whether `ip` is local to the node's root namespace (netfilter's `fib daddr type local`): loopback,
+   * every address of eth0 (all the node's InternalIPs and on-interface ExternalIPs), cni0's, the tunnel
+   * device's. One map look-up.
+   */
   isNodeAddress(node: NodeState, ip: IPv4): boolean {
-    return ip >>> 24 === 127 || nodeAddresses(this.state.config.cni, node).includes(ip);
+    return ip >>> 24 === 127 || this.nodeByIP.get(ip) === node;
   }
 
   /** The route a node's root namespace uses for `dst` (the longest-prefix match of its table). */

@@ -34,7 +34,7 @@ export function resolveSource(net: Network, text: string, entryNode?: string): R
   const pod = net.podByIP.get(ip);
   if (pod) return { ok: true, value: { kind: "pod", pod } };
   const node = net.nodeByIP.get(ip);
-  if (node) return { ok: true, value: { kind: "node", node } };
+  if (node) return { ok: true, value: { kind: "node", node, ip } };
   const entry = entryNode ? net.nodeByName.get(entryNode) : net.state.nodes[0];
   if (!entry)
     return fail(

@@ -65,7 +65,8 @@ export interface Hop {
 /** Where a packet starts. */
 export type Source =
   | { kind: "pod"; pod: Pod }
-  | { kind: "node"; node: NodeState }
+  /** `ip`: the node's address the process binds to (any of its own); else the route's source. */
+  | { kind: "node"; node: NodeState; ip?: IPv4 }
   | { kind: "external"; ip: IPv4; node: NodeState };
 
 export interface TraceRequest {
@@ -184,7 +185,7 @@ class Tracer {
       this.pendingEgress = s.pod;
       return this.walk({ kind: "pod", pod: s.pod, node });
     }
-    if (s.kind === "node") return this.fromHost(s.node, req, `node ${s.node.name}`);
+    if (s.kind === "node") return this.fromHost(s.node, req, `node ${s.node.name}`, s.ip);
     this.src = s.ip;
     this.sport = req.sport ?? ephemeralPort(`${formatIPv4(s.ip)}>${formatIPv4(req.dst)}:${req.dport}`);
     this.hop(
@@ -197,10 +198,12 @@ class Tracer {
   }
 
   /** A process in a node's root namespace: route first (to pick the source), then the output hook. */
-  fromHost(node: NodeState, req: TraceRequest, who: string): TraceResult {
+  fromHost(node: NodeState, req: TraceRequest, who: string, bind?: IPv4): TraceResult {
     const r = this.net.nodeRoute(node, req.dst);
     this.src = r.src ?? this.net.deviceAddress(node, r.dev);
-    if (this.net.isNodeAddress(node, req.dst)) this.src = req.dst >>> 24 === 127 ? req.dst : node.ip;
+    // To one of its own addresses: the local route's source is that address itself.
+    if (this.net.isNodeAddress(node, req.dst)) this.src = req.dst;
+    if (bind !== undefined) this.src = bind;
     this.sport = req.sport ?? ephemeralPort(`${who}>${formatIPv4(req.dst)}:${req.dport}`);
     this.hop(
       `node ${node.name}`,
@@ -541,7 +544,9 @@ class Tracer {
         continue;
       }
       // eth0: another node (underlay, host-gw next hop) or the outside world.
-      const target = r.via !== undefined ? this.net.nodeByIP.get(r.via) : this.net.nodeByIP.get(this.dst);
+      // The next hop's node, or the node that has the destination among its addresses (any of them).
+      const target =
+        (r.via !== undefined ? this.net.nodeByIP.get(r.via) : undefined) ?? this.net.nodeByIP.get(this.dst);
       if (target && target !== node) {
         place = { kind: "wire", from: node, to: target };
         continue;

@@ -4,13 +4,17 @@
  *   config ─► nodes (IPs, podCIDRs) ─► workloads → pods ─► scheduler ─► pod IPAM
  *          ─► namespaces ─► Services (ClusterIP, nodePorts, LB IPs) ─► EndpointSlices ─► workload status
  *
+ * What every running cluster has and the input lacks is supplied on the way (addons.ts): kubelet's
+ * node labels with the nodes, kubeadm's CoreDNS add-on after the input's workloads.
+ *
  * Pure and deterministic: the same inventory always yields the same ClusterState.
  */
 import type { Diagnostics, Origin } from "../diagnostics.ts";
 import type { Entry, Inventory } from "../manifests/decode.ts";
-import { type ClusterConfig, DEFAULT_CONFIG } from "../model/config.ts";
+import { type ClusterConfig, defaultConfig } from "../model/config.ts";
 import type { KubeObject, Namespace, Pod, Workload } from "../model/k8s.ts";
 import { objectRef } from "../model/k8s.ts";
+import { supplyClusterDNS } from "./addons.ts";
 import { resolveEndpointSlices } from "./endpoints.ts";
 import { uidFor } from "./names.ts";
 import { resolveNodes } from "./nodes.ts";
@@ -24,7 +28,7 @@ import { controllerRef, expandWorkloads, ownerKey, referencedNodeNames } from ".
 export const BUILTIN_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"];
 
 export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState {
-  const config: ClusterConfig = inv.config ?? { ...DEFAULT_CONFIG, kubeProxy: { nodePortAddresses: [] } };
+  const config: ClusterConfig = inv.config ?? defaultConfig();
   const grouped = new GroupedWarnings();
   const origins = new Map<KubeObject, Origin>();
   for (const e of inv.pods) origins.set(e.obj, e.origin);
@@ -44,6 +48,15 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     nodes,
     diags,
   });
+  // What every cluster has and the input lacks (addons.ts): its pods come after every pod of the
+  // input, so they are scheduled and addressed last and never move an input pod.
+  const dns = supplyClusterDNS(inv, config, diags);
+  if (dns && dns.workloads.length > 0) {
+    const added = expandWorkloads({ workloads: dns.workloads, pods: [], nodes, diags });
+    pods.push(...added.pods);
+    workloads.push(...added.workloads);
+    for (const o of added.generated) generated.add(o);
+  }
 
   // Scheduling: pods already bound (given nodeName, DaemonSet pods) count against their node first.
   const nodeIndex = new Map(nodes.map((n, i) => [n.name, i]));
@@ -80,7 +93,13 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
   assignPodIPs({ pods, nodes, config, originOf: (p) => origins.get(p), diags, grouped });
 
   const namespaces = resolveNamespaces(inv, pods, workloads);
-  const services = resolveServices({ services: inv.services, nodes, config, diags, grouped });
+  const services = resolveServices({
+    services: dns ? [...inv.services, ...dns.services] : inv.services,
+    nodes,
+    config,
+    diags,
+    grouped,
+  });
   const endpointSlices = resolveEndpointSlices({
     services,
     pods,

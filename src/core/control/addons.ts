@@ -61,9 +61,15 @@ export interface ClusterDNSAddon {
  * not switch it off (`spec.supply.clusterDNS: false`); undefined otherwise. Reports once, as a
  * warning, what it supplied.
  */
-export function supplyClusterDNS(inv: Inventory, config: ClusterConfig, diags: Diagnostics): ClusterDNSAddon | undefined {
+export function supplyClusterDNS(
+  inv: Inventory,
+  config: ClusterConfig,
+  diags: Diagnostics,
+): ClusterDNSAddon | undefined {
   if (!config.supply.clusterDNS) return undefined;
-  if (inv.services.some((e) => e.obj.metadata.namespace === "kube-system" && e.obj.metadata.name === "kube-dns"))
+  if (
+    inv.services.some((e) => e.obj.metadata.namespace === "kube-system" && e.obj.metadata.name === "kube-dns")
+  )
     return undefined;
   const isDNS = (labels: Labels | undefined) => labels?.["k8s-app"] === "kube-dns";
   const hasServers =
@@ -99,7 +105,11 @@ function service(config: ClusterConfig): Record<string, unknown> {
     metadata: {
       name: "kube-dns",
       namespace: "kube-system",
-      labels: { ...KUBE_DNS_LABELS, "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS" },
+      labels: {
+        ...KUBE_DNS_LABELS,
+        "kubernetes.io/cluster-service": "true",
+        "kubernetes.io/name": "CoreDNS",
+      },
       annotations: { "prometheus.io/port": "9153", "prometheus.io/scrape": "true" },
     },
     spec: {

@@ -87,7 +87,12 @@ export function resolveNodes(args: {
   if (labelled) {
     grouped.add(
       "supplied-node-labels",
-      { object: `Node ${labelled.first}`, origin: labelled.origin, path: ["metadata", "labels"], detail: labelled.first },
+      {
+        object: `Node ${labelled.first}`,
+        origin: labelled.origin,
+        path: ["metadata", "labels"],
+        detail: labelled.first,
+      },
       () =>
         `${labelled.count} Node object${labelled.count === 1 ? " lacks" : "s lack"} labels kubelet sets on registration (first: ${labelled.first}); podnet adds them (kubernetes.io/hostname, kubernetes.io/os, kubernetes.io/arch and the beta.kubernetes.io/ twins)`,
       "to keep the Nodes' labels as given, set spec.supply.nodeLabels: false in the Cluster config",

@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { cluster, deployment, pod, resolveYaml, runPodnet, service, warnings } from "./helpers.ts";
+import { formatDiagnostic } from "../src/core/diagnostics.ts";
+import { cluster, deployment, pod, resolveYaml, runPodnet, service } from "./helpers.ts";
+
+/** Every warning of a run (helpers.ts's `warnings` leaves out the notices this file checks). */
+const warnings = (files: Record<string, string> | string) =>
+  resolveYaml(files)
+    .diagnostics.filter((d) => d.severity === "warning")
+    .map(formatDiagnostic);
 
 const SOCKS = "test/fixtures/supplied/socks.yaml";
 const socks = readFileSync(SOCKS, "utf8");
@@ -147,6 +154,25 @@ describe("cluster DNS", () => {
     assert.equal(s.pods.filter((p) => p.metadata.namespace === "kube-system").length, 1);
     assert.equal(pod(s, "kube-system", s.pods[0].metadata.name).metadata.labels?.["k8s-app"], "kube-dns");
     assert.equal(service(s, "kube-system", "kube-dns").spec.clusterIP, "10.96.0.10");
+  });
+
+  it("supplied pods never exhaust a pool the input's pods fit in: they stay Pending with the reason", () => {
+    const files = { "c.yaml": cfg("  nodeCIDRMaskSize: 30\n  nodes: 1\n"), "app.yaml": deployment("web") };
+    const r = resolveYaml(files);
+    assert.ok(r.ok, r.diagnostics.map(formatDiagnostic).join("\n"));
+    assert.equal(pod(r.cluster, "default", r.cluster.pods[0].metadata.name).status?.podIP, "10.244.0.2");
+    const coredns = r.cluster.pods.filter((p) => p.metadata.namespace === "kube-system");
+    assert.deepEqual(
+      coredns.map((p) => p.status?.phase),
+      ["Pending", "Pending"],
+    );
+    assert.ok(
+      warnings(files).some((w) =>
+        w.startsWith(
+          "warning: 2 supplied CoreDNS pods stay Pending: the input's pods take every address of their nodes' podCIDR",
+        ),
+      ),
+    );
   });
 
   it("names resolve, trace --to NAME and lint's DNS check work on application manifests", () => {

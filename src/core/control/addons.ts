@@ -83,15 +83,18 @@ export function supplyClusterDNS(
     value,
     origin: SUPPLIED_ORIGIN,
   }));
+  const erroneous = diags.hasErrors;
   const decoded = decodeObjects(raws, diags);
   const dnsIP = formatIPv4(config.dnsServiceIP);
-  diags.warn({
-    code: "supplied-cluster-dns",
-    message: hasServers
-      ? `no Service kube-system/kube-dns in the input: podnet supplies kubeadm's (at dnsServiceIP ${dnsIP}, selecting the input's k8s-app: kube-dns pods)`
-      : `no Service kube-system/kube-dns in the input: podnet supplies kubeadm's CoreDNS add-on (Service kube-system/kube-dns at dnsServiceIP ${dnsIP}, Deployment kube-system/coredns with ${COREDNS_REPLICAS} pods), as every cluster has one`,
-    hint: "to analyse the manifests alone, set spec.supply.clusterDNS: false in the Cluster config (podnet.dev/v1alpha1)",
-  });
+  // A run with errors resolves nothing: saying what would have been supplied is only noise then.
+  if (!erroneous)
+    diags.warn({
+      code: "supplied-cluster-dns",
+      message: hasServers
+        ? `no Service kube-system/kube-dns in the input: podnet supplies kubeadm's (at dnsServiceIP ${dnsIP}, selecting the input's k8s-app: kube-dns pods)`
+        : `no Service kube-system/kube-dns in the input: podnet supplies kubeadm's CoreDNS add-on (Service kube-system/kube-dns at dnsServiceIP ${dnsIP}, Deployment kube-system/coredns with ${COREDNS_REPLICAS} pods), as every cluster has one`,
+      hint: "to analyse the manifests alone, set spec.supply.clusterDNS: false in the Cluster config (podnet.dev/v1alpha1)",
+    });
   return {
     services: decoded.services,
     workloads: decoded.workloads as Entry<Workload>[],

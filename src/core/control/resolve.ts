@@ -18,10 +18,10 @@ import { supplyClusterDNS } from "./addons.ts";
 import { resolveEndpointSlices } from "./endpoints.ts";
 import { uidFor } from "./names.ts";
 import { resolveNodes } from "./nodes.ts";
-import { assignPodIPs, isPodReady } from "./pod-ipam.ts";
+import { assignPodIPs, isPodReady, isTerminal } from "./pod-ipam.ts";
 import { schedulePods } from "./scheduler.ts";
 import { resolveServices } from "./services.ts";
-import { type ClusterState, GroupedWarnings } from "./state.ts";
+import { type ClusterState, GroupedWarnings, type NodeState } from "./state.ts";
 import { controllerRef, expandWorkloads, ownerKey, referencedNodeNames } from "./workloads.ts";
 
 /** Namespaces every cluster has, whether or not the manifests mention them. */
@@ -51,8 +51,10 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
   // What every cluster has and the input lacks (addons.ts): its pods come after every pod of the
   // input, so they are scheduled and addressed last and never move an input pod.
   const dns = supplyClusterDNS(inv, config, diags);
+  const supplied: Pod[] = [];
   if (dns && dns.workloads.length > 0) {
     const added = expandWorkloads({ workloads: dns.workloads, pods: [], nodes, diags });
+    supplied.push(...added.pods);
     pods.push(...added.pods);
     workloads.push(...added.workloads);
     for (const o of added.generated) generated.add(o);
@@ -90,6 +92,7 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     );
   }
 
+  if (supplied.length > 0) leaveWithoutAddress(supplied, pods, nodes, diags);
   assignPodIPs({ pods, nodes, config, originOf: (p) => origins.get(p), diags, grouped });
 
   const namespaces = resolveNamespaces(inv, pods, workloads);
@@ -133,6 +136,51 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     clusterNetworkPolicies: objs(inv.clusterNetworkPolicies),
     origins,
   };
+}
+
+/**
+ * Supplied pods bound to a node whose podCIDR the input's pods already fill are taken off the node and
+ * left Pending with that reason, and one warning: what podnet adds must never turn a valid input into
+ * an exhausted pool (which is an error for the input's own pods).
+ */
+function leaveWithoutAddress(
+  supplied: readonly Pod[],
+  pods: readonly Pod[],
+  nodes: readonly NodeState[],
+  diags: Diagnostics,
+): void {
+  const isSupplied = new Set(supplied);
+  const used = new Map<string, number>();
+  const needsAddress = (p: Pod) => p.spec.nodeName && !p.spec.hostNetwork && !isTerminal(p);
+  for (const p of pods)
+    if (!isSupplied.has(p) && needsAddress(p))
+      used.set(p.spec.nodeName!, (used.get(p.spec.nodeName!) ?? 0) + 1);
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const left: string[] = [];
+  for (const p of supplied) {
+    const node = needsAddress(p) ? byName.get(p.spec.nodeName!) : undefined;
+    if (!node) continue;
+    const n = used.get(node.name) ?? 0;
+    // host-local: the network, gateway and broadcast addresses are never a pod's.
+    if (n < node.podCIDR.size - 3) {
+      used.set(node.name, n + 1);
+      continue;
+    }
+    const message = `node ${node.name}'s podCIDR ${node.podCIDR} has no pod address left for it`;
+    p.spec.nodeName = undefined;
+    p.status = {
+      ...p.status,
+      phase: "Pending",
+      conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message } as never],
+    };
+    left.push(`${p.metadata.namespace}/${p.metadata.name}`);
+  }
+  if (left.length > 0)
+    diags.warn({
+      code: "supplied-pods-pending",
+      message: `${left.length} supplied CoreDNS pod${left.length === 1 ? " stays" : "s stay"} Pending: the input's pods take every address of ${left.length === 1 ? "its node's" : "their nodes'"} podCIDR (first: ${left[0]})`,
+      hint: "lower nodeCIDRMaskSize in the Cluster config, or set spec.supply.clusterDNS: false",
+    });
 }
 
 function resolveNamespaces(

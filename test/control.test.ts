@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type Cidr, parseIPv4 } from "../src/core/net/ipv4.ts";
-import { cluster as resolveWith, deployment, pod, service, warnings as warningsOf } from "./helpers.ts";
+import { deployment, pod, cluster as resolveWith, service, warnings as warningsOf } from "./helpers.ts";
 
 // These tests look at the controllers' work on the input's own objects, so the cluster DNS add-on that
 // podnet supplies by default (test/supplied.test.ts) is switched off, as a user would switch it off.

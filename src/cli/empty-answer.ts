@@ -51,6 +51,13 @@ export function pendingReason(p: Pod): string {
  * undefined when some pod runs. Distinct reasons are listed with their counts, most frequent first.
  */
 export function noRunningPods(state: ClusterState, namespace?: string): string | undefined {
+  // The usual case, some pod runs, ends at the first one.
+  const runs = (p: Pod) =>
+    (namespace === undefined || p.metadata.namespace === namespace) &&
+    p.status?.podIP !== undefined &&
+    p.status.phase !== "Succeeded" &&
+    p.status.phase !== "Failed";
+  if (state.pods.some(runs)) return undefined;
   const c = podCensus(state, namespace);
   if (c.running > 0) return undefined;
   const where = namespace === undefined ? "" : ` in namespace ${namespace}`;

@@ -212,6 +212,33 @@ describe("silence is never success", () => {
     );
   });
 
+  it("lint, diff and explain say so too", () => {
+    const l = off(["lint", "-n", "socks"]);
+    assert.ok(
+      l.err.includes(`note: 0 pods are Running in namespace socks: 14 are Pending (${reason})`),
+      l.err,
+    );
+    const d = runPodnet(["diff", "-f", SOCKS, "--against", SOCKS, "-n", "socks"]);
+    assert.equal(d.out, "no connection added, removed or changed\n");
+    assert.doesNotMatch(d.err, /note:/, "with labels supplied the pods run");
+    const withClient = `${LABELS_OFF}---\napiVersion: v1\nkind: Pod\nmetadata: {name: client}\nspec: {containers: [{name: c, image: x}]}\n`;
+    const e = runPodnet(
+      ["explain", "-f", SOCKS, "-f", "-", "--from", "default/client", "--to", "front-end.socks:80"],
+      withClient,
+    );
+    assert.ok(
+      e.err.includes(
+        `note: Service socks/front-end's selector name=front-end matches 1 pod, none Running: 1 is Pending (${reason})`,
+      ),
+      e.err,
+    );
+    const n = runPodnet(["connlist", "-f", SOCKS, "-n", "nowhere"]);
+    assert.ok(
+      n.err.includes("note: namespace nowhere has no pods (the input's 16 pods are in other namespaces)"),
+      n.err,
+    );
+  });
+
   it("check reports each Pending pod with its reason and exits 1", () => {
     const r = off(["check"]);
     assert.equal(r.code, 1);

@@ -4,6 +4,7 @@
  * scheduler and the pod IPAM left in the pods' status, instead of printing nothing and exiting 0.
  */
 import type { ClusterState } from "../core/control/state.ts";
+import { formatSelector, matchesMap } from "../core/labels.ts";
 import type { Pod } from "../core/model/k8s.ts";
 
 /** A pod that stays Pending, with the reason its status gives (the scheduler's, or the IPAM's). */
@@ -74,6 +75,29 @@ export function noRunningPods(state: ClusterState, namespace?: string): string |
     );
   if (c.finished > 0) parts.push(`${c.finished} ${c.finished === 1 ? "has" : "have"} finished`);
   return `0 pods are Running${where}: ${parts.join("; ")}`;
+}
+
+/**
+ * Why Service `ns/name` has no endpoint, when the reason is its pods: "its selector app=web matches 2
+ * pods, none Running: 2 are Pending (reason)", or "its selector … matches no pod". Undefined when the
+ * Service has no selector (its endpoints are given by hand) or some selected pod runs.
+ */
+export function serviceWithoutPods(state: ClusterState, id: string): string | undefined {
+  const [ns, name] = id.split("/");
+  const svc = state.services.find((s) => s.metadata.namespace === ns && s.metadata.name === name);
+  const selector = svc?.spec.selector;
+  if (!selector || Object.keys(selector).length === 0) return undefined;
+  const selected = state.pods.filter(
+    (p) => p.metadata.namespace === ns && matchesMap(selector, p.metadata.labels),
+  );
+  const what = `Service ${id}'s selector ${formatSelector(selector)}`;
+  if (selected.length === 0) return `${what} matches no pod in namespace ${ns}`;
+  if (selected.some((p) => p.status?.podIP && p.status.phase !== "Succeeded" && p.status.phase !== "Failed"))
+    return undefined;
+  const pending = selected
+    .filter((p) => !p.status?.podIP)
+    .map((p) => ({ pod: `${p.metadata.namespace}/${p.metadata.name}`, reason: pendingReason(p) }));
+  return `${what} matches ${selected.length} pod${selected.length === 1 ? "" : "s"}, none Running${pending.length > 0 ? `: ${pending.length} ${pending.length === 1 ? "is" : "are"} Pending (${reasons(pending)})` : ""}`;
 }
 
 /** "3 pods of namespace NS are Pending (reason)" when some are; undefined otherwise. */

@@ -22,7 +22,7 @@ import {
 import { Network } from "../core/sim/network.ts";
 import { type Destination, resolveDestination } from "../core/sim/targets.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, loadOrExit } from "./common.ts";
-import { noRunningPods, pendingPods, printNote } from "./empty-answer.ts";
+import { noRunningPods, printNote, serviceWithoutPods } from "./empty-answer.ts";
 import { addEndpointOptions, type EndpointOptions, resolveEndpointsOrExit } from "./endpoints.ts";
 
 interface ExplainOptions extends EndpointOptions {
@@ -53,9 +53,9 @@ export function explainCommand(): Command {
     const { dst, service, routes, explanations, state } =
       opts.from === INGRESS_CONTROLLER_NAME ? fromIngressController(opts) : fromSource(opts);
     // No endpoint to judge: say why when it is because no pod runs (silence is never success).
-    if (explanations.length === 0) {
+    if (explanations.every((e) => e.endpoint === undefined && e.pod === undefined)) {
       const ns = service?.split("/")[0];
-      printNote(noRunningPods(state, ns) ?? pendingPods(state, ns));
+      printNote(service ? serviceWithoutPods(state, service) : noRunningPods(state, ns));
     }
     if (opts.output === "json") {
       process.stdout.write(

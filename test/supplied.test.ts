@@ -156,6 +156,27 @@ describe("cluster DNS", () => {
     assert.equal(service(s, "kube-system", "kube-dns").spec.clusterIP, "10.96.0.10");
   });
 
+  it("the two CoreDNS pods go to different hosts when they can, as their preferred anti-affinity asks", () => {
+    // node-1 fuller than node-2: the fewest-pods rule alone would put both on node-2.
+    const given =
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {nodeName: node-1, containers: [{name: c}]}\n---\n" +
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec: {nodeName: node-1, containers: [{name: c}]}\n";
+    const s = cluster({ "c.yaml": cfg("  nodes: 2\n"), "p.yaml": given });
+    assert.deepEqual(
+      s.pods
+        .filter((p) => p.metadata.namespace === "kube-system")
+        .map((p) => p.spec.nodeName)
+        .sort(),
+      ["node-1", "node-2"],
+    );
+    const one = cluster({ "c.yaml": cfg("  nodes: 1\n") });
+    assert.deepEqual(
+      one.pods.map((p) => `${p.spec.nodeName} ${p.status?.phase}`),
+      ["node-1 Running", "node-1 Running"],
+      "a preference, not a requirement",
+    );
+  });
+
   it("supplied pods never exhaust a pool the input's pods fit in: they stay Pending with the reason", () => {
     const files = { "c.yaml": cfg("  nodeCIDRMaskSize: 30\n  nodes: 1\n"), "app.yaml": deployment("web") };
     const r = resolveYaml(files);

@@ -19,7 +19,8 @@
  *   the input already has pods or workloads in kube-system labelled `k8s-app: kube-dns`.
  *
  * The supplied objects go through the same decoding and defaulting as the input's, and their pods are
- * created, scheduled and addressed after every pod of the input, so they never move an input pod.
+ * created, scheduled and addressed after every pod of the input, so they never move an input pod
+ * (resolve.ts places them, spread over hosts as their anti-affinity prefers).
  */
 import type { Diagnostics, Origin } from "../diagnostics.ts";
 import { decodeObjects, type Entry, type Inventory } from "../manifests/decode.ts";

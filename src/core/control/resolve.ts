@@ -64,13 +64,15 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
   const nodeIndex = new Map(nodes.map((n, i) => [n.name, i]));
   const counts = nodes.map(() => 0);
   const pending: Pod[] = [];
+  const isSupplied = new Set(supplied);
   for (const p of pods) {
     if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") continue;
     const i = p.spec.nodeName ? nodeIndex.get(p.spec.nodeName) : undefined;
     if (i !== undefined) counts[i]++;
-    else if (!p.spec.nodeName) pending.push(p);
+    else if (!p.spec.nodeName && !isSupplied.has(p)) pending.push(p);
   }
   const { unschedulable } = schedulePods(pending, nodes, counts);
+  unschedulable.push(...scheduleSpread(supplied, nodes, counts));
   for (const { pod, reason } of unschedulable) {
     pod.status = {
       ...pod.status,
@@ -136,6 +138,48 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     clusterNetworkPolicies: objs(inv.clusterNetworkPolicies),
     origins,
   };
+}
+
+/**
+ * The supplied CoreDNS pods, after the input's, one at a time: each prefers a node whose
+ * `kubernetes.io/hostname` holds none of them yet (kubeadm gives them a preferred pod anti-affinity on
+ * that key), and falls back to every node, as a preference does. Among the preferred nodes the
+ * scheduler's own choice applies (fewest pods).
+ */
+function scheduleSpread(
+  supplied: readonly Pod[],
+  nodes: readonly NodeState[],
+  counts: number[],
+): { pod: Pod; reason: string }[] {
+  const unschedulable: { pod: Pod; reason: string }[] = [];
+  const hosts = new Set<string>();
+  for (const pod of supplied) {
+    const free = nodes
+      .map((_node, i) => i)
+      .filter((i) => {
+        const host = nodes[i].labels["kubernetes.io/hostname"];
+        return host !== undefined && !hosts.has(host);
+      });
+    let placed = false;
+    if (free.length > 0 && free.length < nodes.length) {
+      const sub = free.map((i) => counts[i]);
+      placed =
+        schedulePods(
+          [pod],
+          free.map((i) => nodes[i]),
+          sub,
+        ).unschedulable.length === 0;
+      if (placed)
+        free.forEach((i, k) => {
+          counts[i] = sub[k];
+        });
+    }
+    if (!placed) unschedulable.push(...schedulePods([pod], nodes, counts).unschedulable);
+    const node = nodes.find((n) => n.name === pod.spec.nodeName);
+    const host = node?.labels["kubernetes.io/hostname"];
+    if (host !== undefined) hosts.add(host);
+  }
+  return unschedulable;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * podnet's own `Cluster` object (apiVersion podnet.dev/v1alpha1): the facts a manifest dump does not
- * carry — address ranges, node count, CNI and proxy mode. Every field is optional; `DEFAULT_CONFIG`
+ * carry — address ranges, node count, CNI and proxy mode — and `supply`, which of the objects every
+ * running cluster has podnet adds where the input lacks them (control/addons.ts). Every field is optional; `DEFAULT_CONFIG`
  * documents the defaults, which match a kubeadm/kind cluster with flannel.
  */
 import type { Check, Rec } from "../manifests/check.ts";

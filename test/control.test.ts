@@ -5,10 +5,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type Cidr, parseIPv4 } from "../src/core/net/ipv4.ts";
-import { cluster, deployment, pod, service, warnings } from "./helpers.ts";
+import { deployment, pod, cluster as resolveWith, service, warnings as warningsOf } from "./helpers.ts";
 
+// These tests look at the controllers' work on the input's own objects, so the cluster DNS add-on that
+// podnet supplies by default (test/supplied.test.ts) is switched off, as a user would switch it off.
 const cfg = (spec: string) =>
-  `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec:\n${spec}---\n`;
+  `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec:\n  supply: {clusterDNS: false}\n${spec}---\n`;
+const withConfig = (files: Record<string, string> | string): Record<string, string> | string => {
+  const texts = typeof files === "string" ? [files] : Object.values(files);
+  if (texts.some((t) => t.includes("kind: Cluster"))) return files;
+  return { "cluster.yaml": cfg(""), ...(typeof files === "string" ? { "test.yaml": files } : files) };
+};
+const cluster = (files: Record<string, string> | string) => resolveWith(withConfig(files));
+const warnings = (files: Record<string, string> | string) => warningsOf(withConfig(files));
 const nodesCfg = (n: number) => cfg(`  nodes: ${n}\n`);
 
 describe("workload controllers", () => {

@@ -26,9 +26,13 @@ export function errors(files: Record<string, string> | string): string[] {
   return r.diagnostics.filter((d: Diagnostic) => d.severity === "error").map(formatDiagnostic);
 }
 
+/**
+ * The warnings of a run, but for the notices of what podnet supplies (codes `supplied-…`, checked in
+ * test/supplied.test.ts), which every input without nodes or DNS gets.
+ */
 export function warnings(files: Record<string, string> | string): string[] {
   return resolveYaml(files)
-    .diagnostics.filter((d) => d.severity === "warning")
+    .diagnostics.filter((d) => d.severity === "warning" && !d.code.startsWith("supplied-"))
     .map(formatDiagnostic);
 }
 

@@ -10,7 +10,7 @@ import { cluster } from "./helpers.ts";
 const BASE = `apiVersion: podnet.dev/v1alpha1
 kind: Cluster
 metadata: {name: d}
-spec: {nodes: [{name: node-1, podCIDR: 10.244.0.0/24}]}
+spec: {nodes: [{name: node-1, podCIDR: 10.244.0.0/24}], supply: {clusterDNS: false}}
 ---
 apiVersion: v1
 kind: Pod

@@ -6,6 +6,7 @@
 import { Command, Option } from "commander";
 import { type Connection, connlist } from "../core/policy/connlist.ts";
 import { addInputOptions, type InputOptions, loadOrExit } from "./common.ts";
+import { noRunningPods, podCensus, printNote } from "./empty-answer.ts";
 
 export function renderConnlist(
   lines: readonly Connection[],
@@ -64,5 +65,13 @@ export function connlistCommand(): Command {
         (l) => l.src.startsWith(`${opts.namespace}/`) || l.dst.startsWith(`${opts.namespace}/`),
       );
     process.stdout.write(renderConnlist(lines, opts.output));
+    if (lines.length === 0) {
+      const ns = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
+      const running = podCensus(state, ns).running;
+      printNote(
+        noRunningPods(state, ns) ??
+          `no allowed connection between different workloads among the ${running} Running pod${running === 1 ? "" : "s"}${ns ? ` of namespace ${ns}` : ""} (a workload's connections to itself are not listed)`,
+      );
+    }
   });
 }

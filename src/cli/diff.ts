@@ -13,6 +13,7 @@ import {
   type InputOptions,
   loadOrExit,
 } from "./common.ts";
+import { noRunningPods, printNote } from "./empty-answer.ts";
 
 type Format = "txt" | "json" | "csv" | "md";
 
@@ -79,6 +80,16 @@ export function diffCommand(): Command {
         (d) => d.src.startsWith(`${opts.namespace}/`) || d.dst.startsWith(`${opts.namespace}/`),
       );
     process.stdout.write(renderDiff(diffs, opts.output));
+    if (diffs.length === 0) {
+      const ns = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
+      for (const [side, state] of [
+        ["-f", before],
+        ["--against", after],
+      ] as const) {
+        const note = noRunningPods(state, ns);
+        if (note) printNote(`${side} input: ${note}`);
+      }
+    }
     const failing = diffs.filter((d) => failOn.includes(d.kind));
     if (failing.length > 0) {
       throw new CliExit(

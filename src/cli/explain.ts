@@ -10,6 +10,7 @@
  * verdicts for the cluster's ingress controller, a pod nobody knows in a namespace of its own.
  */
 import { Command, Option } from "commander";
+import type { ClusterState } from "../core/control/state.ts";
 import type { Protocol } from "../core/model/k8s.ts";
 import { INGRESS_CONTROLLER_NAME } from "../core/policy/connlist.ts";
 import {
@@ -21,13 +22,20 @@ import {
 import { Network } from "../core/sim/network.ts";
 import { type Destination, resolveDestination } from "../core/sim/targets.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, loadOrExit } from "./common.ts";
+import { noRunningPods, printNote, serviceWithoutPods } from "./empty-answer.ts";
 import { addEndpointOptions, type EndpointOptions, resolveEndpointsOrExit } from "./endpoints.ts";
 
 interface ExplainOptions extends EndpointOptions {
   output: "text" | "json";
 }
 
-type Explained = { dst: Destination; service?: string; routes?: string[]; explanations: Explanation[] };
+type Explained = {
+  dst: Destination;
+  service?: string;
+  routes?: string[];
+  explanations: Explanation[];
+  state: ClusterState;
+};
 
 export function explainCommand(): Command {
   const cmd = addEndpointOptions(
@@ -42,8 +50,13 @@ export function explainCommand(): Command {
     );
   addInputOptions(cmd);
   return cmd.action((opts: ExplainOptions) => {
-    const { dst, service, routes, explanations } =
+    const { dst, service, routes, explanations, state } =
       opts.from === INGRESS_CONTROLLER_NAME ? fromIngressController(opts) : fromSource(opts);
+    // No endpoint to judge: say why when it is because no pod runs (silence is never success).
+    if (explanations.every((e) => e.endpoint === undefined && e.pod === undefined)) {
+      const ns = service?.split("/")[0];
+      printNote(service ? serviceWithoutPods(state, service) : noRunningPods(state, ns));
+    }
     if (opts.output === "json") {
       process.stdout.write(
         `${JSON.stringify({ from: opts.from, to: dst.label, port: dst.port, protocol: dst.protocol, service, ...(routes ? { routes } : {}), explanations }, null, 2)}\n`,
@@ -64,7 +77,7 @@ export function explainCommand(): Command {
 function fromSource(opts: ExplainOptions): Explained {
   const { net, src, dst } = resolveEndpointsOrExit(opts);
   const req = { source: src, dst: dst.ip, dport: dst.port, protocol: dst.protocol };
-  return { dst, ...explainConnection(net, req) };
+  return { dst, state: net.state, ...explainConnection(net, req) };
 }
 
 function fromIngressController(opts: ExplainOptions): Explained {
@@ -72,5 +85,5 @@ function fromIngressController(opts: ExplainOptions): Explained {
   const protocol = opts.protocol ? (opts.protocol.toUpperCase() as Protocol) : undefined;
   const dst = resolveDestination(net, opts.to, protocol);
   if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);
-  return { dst: dst.value, ...explainFromIngressController(net, dst.value) };
+  return { dst: dst.value, state: net.state, ...explainFromIngressController(net, dst.value) };
 }

@@ -6,6 +6,7 @@ import { Command, Option } from "commander";
 import { diagnosticToJSON, formatDiagnostic, sortDiagnostics } from "../core/diagnostics.ts";
 import { lintPolicies } from "../core/policy/lint.ts";
 import { addInputOptions, CliExit, EXIT_FINDING, type InputOptions, loadOrExit } from "./common.ts";
+import { noRunningPods, printNote } from "./empty-answer.ts";
 
 export function lintCommand(): Command {
   const cmd = new Command("lint")
@@ -33,6 +34,8 @@ export function lintCommand(): Command {
       for (const s of report.skipped) process.stdout.write(`skipped ${s}\n`);
       process.stdout.write(`${findings.length} finding${findings.length === 1 ? "" : "s"}\n`);
     }
+    // Policies judged against no running pod: say so, whatever the findings.
+    printNote(noRunningPods(state, opts.namespace && !opts.allNamespaces ? opts.namespace : undefined));
     if (findings.length > 0) throw new CliExit(EXIT_FINDING);
   });
 }

@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import type { Protocol } from "../core/model/k8s.ts";
 import { computeMatrix } from "../core/policy/matrix.ts";
 import { addInputOptions, type InputOptions, loadOrExit } from "./common.ts";
+import { noRunningPods, printNote } from "./empty-answer.ts";
 
 interface MatrixOptions extends InputOptions {
   protocol: string;
@@ -47,6 +48,8 @@ export function matrixCommand(): Command {
       ...(opts.namespace && !opts.allNamespaces ? { namespace: opts.namespace } : {}),
     });
     const n = m.pods.length;
+    if (n === 0)
+      printNote(noRunningPods(state, opts.namespace && !opts.allNamespaces ? opts.namespace : undefined));
     const row = (i: number) => Array.from({ length: n }, (_, j) => m.allowed(i, j));
     const portText = m.port !== undefined ? String(m.port) : "any";
     switch (opts.output) {

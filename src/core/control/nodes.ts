@@ -12,6 +12,9 @@
  * an ExternalIP counts as on the node's interfaces unless `spec.providerID` names a provider that NATs
  * it (see `NodeIP.onInterface`). An address another node has already is left out, with a warning.
  *
+ * Every node carries kubelet's registration labels unless the config's `spec.supply.nodeLabels` is
+ * false (addons.ts); labels the Node object or the config gives win.
+ *
  * podCIDRs follow the node-ipam-controller's range allocator: given podCIDRs are occupied first, then
  * each node without one gets the lowest free block of size nodeCIDRMaskSize inside clusterCIDR.
  */
@@ -20,6 +23,7 @@ import type { Entry } from "../manifests/decode.ts";
 import { type ClusterConfig, DEFAULT_NODE_COUNT, type NodeConfig } from "../model/config.ts";
 import type { Labels, Node, Taint } from "../model/k8s.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { kubeletLabels } from "./addons.ts";
 import { uidFor } from "./names.ts";
 import type { GroupedWarnings, NodeIP, NodeState } from "./state.ts";
 
@@ -89,7 +93,44 @@ export function resolveNodes(args: {
   assignNodeIPs(nodes, config, diags, grouped);
   assignSecondaryIPs(nodes, grouped);
   assignPodCIDRs(nodes, config, args.configOrigin, diags, grouped);
+  const labelled = config.supply.nodeLabels ? supplyKubeletLabels(nodes, config.nodeArch) : undefined;
+  if (labelled) {
+    grouped.add(
+      "supplied-node-labels",
+      {
+        object: `Node ${labelled.first}`,
+        origin: labelled.origin,
+        path: ["metadata", "labels"],
+        detail: labelled.first,
+      },
+      () =>
+        `${labelled.count} Node object${labelled.count === 1 ? " lacks" : "s lack"} labels kubelet sets on registration (first: ${labelled.first}); podnet adds them (kubernetes.io/hostname, kubernetes.io/os, kubernetes.io/arch and the beta.kubernetes.io/ twins)`,
+      "to keep the Nodes' labels as given, set spec.supply.nodeLabels: false in the Cluster config",
+    );
+  }
   return nodes.filter((n) => n.ip !== undefined && n.podCIDR !== undefined).map((n) => finish(n));
+}
+
+/**
+ * Puts kubelet's registration labels (addons.ts) under each node's own, and counts the Node objects of
+ * the input that lacked some, for the one warning that says so. Nodes podnet invents (the config's,
+ * the default ones, those pods name) get them silently: they are the kubelet's to begin with.
+ */
+function supplyKubeletLabels(
+  nodes: NodeDraft[],
+  arch: string,
+): { count: number; first: string; origin?: Origin } | undefined {
+  let out: { count: number; first: string; origin?: Origin } | undefined;
+  for (const n of nodes) {
+    const given = n.obj.metadata.labels ?? {};
+    const kubelet = kubeletLabels(n.name, arch);
+    if (n.origin && Object.keys(kubelet).some((k) => given[k] === undefined)) {
+      if (out) out.count++;
+      else out = { count: 1, first: n.name, origin: n.origin };
+    }
+    n.obj.metadata.labels = { ...kubelet, ...n.cfg?.labels, ...given };
+  }
+  return out;
 }
 
 function newNode(name: string): Node {
@@ -304,13 +345,8 @@ function finish(n: NodeDraft): NodeState {
   const obj = n.obj;
   const ip = n.ip!;
   const podCIDR = n.podCIDR!;
-  const labels: Labels = {
-    "kubernetes.io/arch": "amd64",
-    "kubernetes.io/hostname": n.name,
-    "kubernetes.io/os": "linux",
-    ...n.cfg?.labels,
-    ...obj.metadata.labels,
-  };
+  // kubelet's labels, when supplied, are already under the given ones (supplyKubeletLabels).
+  const labels: Labels = { ...n.cfg?.labels, ...obj.metadata.labels };
   const taints: Taint[] = [...(obj.spec?.taints ?? n.cfg?.taints ?? [])];
   const unschedulable = obj.spec?.unschedulable === true;
   const allocPods = Number(obj.status?.allocatable?.pods ?? obj.status?.capacity?.pods ?? DEFAULT_MAX_PODS);

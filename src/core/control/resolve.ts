@@ -4,27 +4,31 @@
  *   config ─► nodes (IPs, podCIDRs) ─► workloads → pods ─► scheduler ─► pod IPAM
  *          ─► namespaces ─► Services (ClusterIP, nodePorts, LB IPs) ─► EndpointSlices ─► workload status
  *
+ * What every running cluster has and the input lacks is supplied on the way (addons.ts): kubelet's
+ * node labels with the nodes, kubeadm's CoreDNS add-on after the input's workloads.
+ *
  * Pure and deterministic: the same inventory always yields the same ClusterState.
  */
 import type { Diagnostics, Origin } from "../diagnostics.ts";
 import type { Entry, Inventory } from "../manifests/decode.ts";
-import { type ClusterConfig, DEFAULT_CONFIG } from "../model/config.ts";
+import { type ClusterConfig, defaultConfig } from "../model/config.ts";
 import type { KubeObject, Namespace, Pod, Workload } from "../model/k8s.ts";
 import { objectRef } from "../model/k8s.ts";
+import { supplyClusterDNS } from "./addons.ts";
 import { resolveEndpointSlices } from "./endpoints.ts";
 import { uidFor } from "./names.ts";
 import { resolveNodes } from "./nodes.ts";
-import { assignPodIPs, isPodReady } from "./pod-ipam.ts";
+import { assignPodIPs, isPodReady, isTerminal } from "./pod-ipam.ts";
 import { schedulePods } from "./scheduler.ts";
 import { resolveServices } from "./services.ts";
-import { type ClusterState, GroupedWarnings } from "./state.ts";
+import { type ClusterState, GroupedWarnings, type NodeState } from "./state.ts";
 import { controllerRef, expandWorkloads, ownerKey, referencedNodeNames } from "./workloads.ts";
 
 /** Namespaces every cluster has, whether or not the manifests mention them. */
 export const BUILTIN_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"];
 
 export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState {
-  const config: ClusterConfig = inv.config ?? { ...DEFAULT_CONFIG, kubeProxy: { nodePortAddresses: [] } };
+  const config: ClusterConfig = inv.config ?? defaultConfig();
   const grouped = new GroupedWarnings();
   const origins = new Map<KubeObject, Origin>();
   for (const e of inv.pods) origins.set(e.obj, e.origin);
@@ -44,18 +48,31 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     nodes,
     diags,
   });
+  // What every cluster has and the input lacks (addons.ts): its pods come after every pod of the
+  // input, so they are scheduled and addressed last and never move an input pod.
+  const dns = supplyClusterDNS(inv, config, diags);
+  const supplied: Pod[] = [];
+  if (dns && dns.workloads.length > 0) {
+    const added = expandWorkloads({ workloads: dns.workloads, pods: [], nodes, diags });
+    supplied.push(...added.pods);
+    pods.push(...added.pods);
+    workloads.push(...added.workloads);
+    for (const o of added.generated) generated.add(o);
+  }
 
   // Scheduling: pods already bound (given nodeName, DaemonSet pods) count against their node first.
   const nodeIndex = new Map(nodes.map((n, i) => [n.name, i]));
   const counts = nodes.map(() => 0);
   const pending: Pod[] = [];
+  const isSupplied = new Set(supplied);
   for (const p of pods) {
     if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") continue;
     const i = p.spec.nodeName ? nodeIndex.get(p.spec.nodeName) : undefined;
     if (i !== undefined) counts[i]++;
-    else if (!p.spec.nodeName) pending.push(p);
+    else if (!p.spec.nodeName && !isSupplied.has(p)) pending.push(p);
   }
   const { unschedulable } = schedulePods(pending, nodes, counts);
+  unschedulable.push(...scheduleSpread(supplied, nodes, counts));
   for (const { pod, reason } of unschedulable) {
     pod.status = {
       ...pod.status,
@@ -77,10 +94,17 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     );
   }
 
+  if (supplied.length > 0) leaveWithoutAddress(supplied, pods, nodes, diags);
   assignPodIPs({ pods, nodes, config, originOf: (p) => origins.get(p), diags, grouped });
 
   const namespaces = resolveNamespaces(inv, pods, workloads);
-  const services = resolveServices({ services: inv.services, nodes, config, diags, grouped });
+  const services = resolveServices({
+    services: dns ? [...inv.services, ...dns.services] : inv.services,
+    nodes,
+    config,
+    diags,
+    grouped,
+  });
   const endpointSlices = resolveEndpointSlices({
     services,
     pods,
@@ -114,6 +138,93 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     clusterNetworkPolicies: objs(inv.clusterNetworkPolicies),
     origins,
   };
+}
+
+/**
+ * The supplied CoreDNS pods, after the input's, one at a time: each prefers a node whose
+ * `kubernetes.io/hostname` holds none of them yet (kubeadm gives them a preferred pod anti-affinity on
+ * that key), and falls back to every node, as a preference does. Among the preferred nodes the
+ * scheduler's own choice applies (fewest pods).
+ */
+function scheduleSpread(
+  supplied: readonly Pod[],
+  nodes: readonly NodeState[],
+  counts: number[],
+): { pod: Pod; reason: string }[] {
+  const unschedulable: { pod: Pod; reason: string }[] = [];
+  const hosts = new Set<string>();
+  for (const pod of supplied) {
+    const free = nodes
+      .map((_node, i) => i)
+      .filter((i) => {
+        const host = nodes[i].labels["kubernetes.io/hostname"];
+        return host !== undefined && !hosts.has(host);
+      });
+    let placed = false;
+    if (free.length > 0 && free.length < nodes.length) {
+      const sub = free.map((i) => counts[i]);
+      placed =
+        schedulePods(
+          [pod],
+          free.map((i) => nodes[i]),
+          sub,
+        ).unschedulable.length === 0;
+      if (placed)
+        free.forEach((i, k) => {
+          counts[i] = sub[k];
+        });
+    }
+    if (!placed) unschedulable.push(...schedulePods([pod], nodes, counts).unschedulable);
+    const node = nodes.find((n) => n.name === pod.spec.nodeName);
+    const host = node?.labels["kubernetes.io/hostname"];
+    if (host !== undefined) hosts.add(host);
+  }
+  return unschedulable;
+}
+
+/**
+ * Supplied pods bound to a node whose podCIDR the input's pods already fill are taken off the node and
+ * left Pending with that reason, and one warning: what podnet adds must never turn a valid input into
+ * an exhausted pool (which is an error for the input's own pods).
+ */
+function leaveWithoutAddress(
+  supplied: readonly Pod[],
+  pods: readonly Pod[],
+  nodes: readonly NodeState[],
+  diags: Diagnostics,
+): void {
+  const isSupplied = new Set(supplied);
+  const used = new Map<string, number>();
+  const needsAddress = (p: Pod) => p.spec.nodeName && !p.spec.hostNetwork && !isTerminal(p);
+  for (const p of pods)
+    if (!isSupplied.has(p) && needsAddress(p))
+      used.set(p.spec.nodeName!, (used.get(p.spec.nodeName!) ?? 0) + 1);
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const left: string[] = [];
+  for (const p of supplied) {
+    const node = needsAddress(p) ? byName.get(p.spec.nodeName!) : undefined;
+    if (!node) continue;
+    const n = used.get(node.name) ?? 0;
+    // host-local: the network, gateway and broadcast addresses are never a pod's.
+    if (n < node.podCIDR.size - 3) {
+      used.set(node.name, n + 1);
+      continue;
+    }
+    const message = `node ${node.name}'s podCIDR ${node.podCIDR} has no pod address left for it`;
+    p.spec.nodeName = undefined;
+    p.status = {
+      ...p.status,
+      phase: "Pending",
+      conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message } as never],
+    };
+    left.push(`${p.metadata.namespace}/${p.metadata.name}`);
+  }
+  if (left.length > 0)
+    diags.warn({
+      code: "supplied-pods-pending",
+      message: `${left.length} supplied CoreDNS pod${left.length === 1 ? " stays" : "s stay"} Pending: the input's pods take every address of ${left.length === 1 ? "its node's" : "their nodes'"} podCIDR (first: ${left[0]})`,
+      hint: "lower nodeCIDRMaskSize in the Cluster config, or set spec.supply.clusterDNS: false",
+    });
 }
 
 function resolveNamespaces(

@@ -1,6 +1,7 @@
 /**
  * podnet's own `Cluster` object (apiVersion podnet.dev/v1alpha1): the facts a manifest dump does not
- * carry — address ranges, node count, CNI and proxy mode. Every field is optional; `DEFAULT_CONFIG`
+ * carry — address ranges, node count, CNI and proxy mode — and `supply`, which of the objects every
+ * running cluster has podnet adds where the input lacks them (control/addons.ts). Every field is optional; `DEFAULT_CONFIG`
  * documents the defaults, which match a kubeadm/kind cluster with flannel.
  */
 import type { Check, Rec } from "../manifests/check.ts";
@@ -36,6 +37,24 @@ export interface ClusterConfig {
   kubeProxy: { nodePortAddresses: string[] };
   /** kube-apiserver's --service-node-port-range. */
   serviceNodePortRange: { min: number; max: number };
+  /** The architecture kubelet reports in `kubernetes.io/arch` (Go's GOARCH: amd64, arm64, …). */
+  nodeArch: string;
+  /** What podnet supplies that every running cluster has (see `SupplyConfig`). */
+  supply: SupplyConfig;
+}
+
+/**
+ * What a running cluster always contains though manifest sets rarely declare it; podnet adds each
+ * where it is missing (control/addons.ts) unless switched off here.
+ */
+export interface SupplyConfig {
+  /**
+   * kubelet's node labels (`kubernetes.io/hostname`, `kubernetes.io/os`, `kubernetes.io/arch` and the
+   * `beta.kubernetes.io/` os and arch twins), on every node that does not declare them.
+   */
+  nodeLabels: boolean;
+  /** kubeadm's CoreDNS add-on (Service kube-system/kube-dns, Deployment kube-system/coredns) when no kube-dns Service is given. */
+  clusterDNS: boolean;
 }
 
 function cidr(text: string): Cidr {
@@ -58,7 +77,14 @@ export const DEFAULT_CONFIG: Readonly<ClusterConfig> = Object.freeze({
   loadBalancerPool: [cidr("198.51.100.0/24")],
   kubeProxy: { nodePortAddresses: [] },
   serviceNodePortRange: { min: 30000, max: 32767 },
+  nodeArch: "amd64",
+  supply: Object.freeze({ nodeLabels: true, clusterDNS: true }),
 });
+
+/** A fresh, mutable copy of the defaults. */
+export function defaultConfig(): ClusterConfig {
+  return { ...DEFAULT_CONFIG, kubeProxy: { nodePortAddresses: [] }, supply: { ...DEFAULT_CONFIG.supply } };
+}
 
 /** Default node count when neither the config nor the manifests name any node. */
 export const DEFAULT_NODE_COUNT = 2;
@@ -68,7 +94,7 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
   const meta = c.map(obj.metadata, ["metadata"]);
   const spec = c.map(obj.spec, ["spec"]) ?? {};
   const at = (k: string) => ["spec", k];
-  const out: ClusterConfig = { ...DEFAULT_CONFIG, kubeProxy: { nodePortAddresses: [] } };
+  const out: ClusterConfig = defaultConfig();
 
   const name = c.string(meta?.name, ["metadata", "name"]);
   if (name !== undefined) out.name = name;
@@ -166,6 +192,36 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
     } else {
       out.serviceNodePortRange = { min, max };
     }
+  }
+
+  const arch = c.string(spec.nodeArch, at("nodeArch"));
+  if (arch !== undefined) {
+    // A label value (it becomes kubernetes.io/arch); GOARCH values are lower-case words.
+    if (/^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$/.test(arch)) out.nodeArch = arch;
+    else
+      c.error(
+        at("nodeArch"),
+        "invalid-value",
+        `"${arch}" is not an architecture name kubelet reports`,
+        "use Go's GOARCH name, e.g. amd64 or arm64",
+      );
+  }
+
+  const supply = c.map(spec.supply, at("supply"));
+  if (supply) {
+    for (const key of Object.keys(supply)) {
+      if (key !== "nodeLabels" && key !== "clusterDNS")
+        c.error(
+          ["spec", "supply", key],
+          "unknown-field",
+          `unknown field "${key}" in spec.supply`,
+          "spec.supply takes nodeLabels and clusterDNS (true or false)",
+        );
+    }
+    const labels = c.bool(supply.nodeLabels, ["spec", "supply", "nodeLabels"]);
+    if (labels !== undefined) out.supply.nodeLabels = labels;
+    const dns = c.bool(supply.clusterDNS, ["spec", "supply", "clusterDNS"]);
+    if (dns !== undefined) out.supply.clusterDNS = dns;
   }
 
   out.nodes = decodeNodes(c, spec.nodes);

@@ -346,6 +346,33 @@ describe("demo: the tour fits the input", () => {
     assert.doesNotMatch(text, /^ {2}allowed: /m);
   });
 
+  it("a denial at the source's egress, through a Service of several endpoints, is explained at one endpoint", () => {
+    const state = cluster(
+      `${config(2)}${deployment("web", { replicas: 2, ports: "[{containerPort: 8080}]" })}---
+${svc("web", "default", "app: web", "[{port: 80, targetPort: 8080}]")}${deployment("locked", { labels: { app: "locked" }, ports: "[]" })}---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: locked-egress, namespace: default}
+spec: {podSelector: {matchLabels: {app: locked}}, policyTypes: [Egress]}
+`,
+    );
+    const { plan: p } = plan(state);
+    assert.ok(p.policy, "the egress policy denies something");
+    const d = p.policy.denied;
+    assert.match(d.from, /^default\/locked-/);
+    assert.match(d.to, /^default\/web-/);
+    assert.equal(d.service, "default/web");
+    assert.equal(d.dport, 80);
+    assert.equal(d.port, 8080);
+    assert.equal(d.explanation.egress?.allowed, false);
+    assert.equal(
+      d.explanation.endpoint,
+      `${state.pods.find((x) => `default/${x.metadata.name}` === d.to)!.status!.podIP}:8080`,
+    );
+    // The other web pod is let in (no policy guards web's ingress).
+    assert.match(p.policy.allowed?.from ?? "", /^default\/web-/);
+  });
+
   it("star-wars-like, no declared ports: the Service's target port is served, and the walks use it", () => {
     const state = cluster(STAR_WARS);
     const net = new Network(state);

@@ -321,11 +321,14 @@ function policyPart(
   const index = new Map(reach.pods.map((p, i) => [p, i]));
   // Per class, its first pod in tour order (application pods first).
   const repOf = new Map<number, Pod>();
+  /** A second pod of the class, which may be the source when the first is the destination. */
+  const secondOf = new Map<number, Pod>();
   for (const p of pods) {
     const i = index.get(p);
     if (i === undefined) continue;
     const c = reach.classOf[i];
     if (!repOf.has(c)) repOf.set(c, p);
+    else if (!secondOf.has(c)) secondOf.set(c, p);
   }
   const classes = [...repOf.keys()];
   const anyEgressClosed = reach.egress.some((p) => !p.open);
@@ -335,11 +338,16 @@ function policyPart(
     if (reach.ingress[reach.inProfile[d]].open && !anyEgressClosed) return undefined;
     let denied: number | undefined;
     let allowedBy: number | undefined;
+    // Another pod of the destination's own class comes last: a different workload shows more.
     for (const s of classes) {
       if (s === d) continue;
       if (reach.classAllowed(s, d, a)) allowedBy ??= s;
       else denied ??= s;
       if (denied !== undefined && allowedBy !== undefined) break;
+    }
+    if (secondOf.has(d) && (denied === undefined || allowedBy === undefined)) {
+      if (reach.classAllowed(d, d, a)) allowedBy ??= d;
+      else denied ??= d;
     }
     return denied === undefined ? undefined : { denied, allowed: allowedBy };
   };
@@ -387,7 +395,13 @@ function policyPart(
           dport: found.port,
           protocol: found.protocol,
         };
-    const explanation = explainConnection(net, req).explanations.find((e) => e.pod === to);
+    // One explanation per endpoint of a Service: this pod's (denied at the source's egress, it names
+    // no pod, so it is found by its endpoint address).
+    const endpoint = `${dst.status!.podIP}:${found.port}`;
+    const explanations = explainConnection(net, req).explanations;
+    const explanation = svc
+      ? explanations.find((e) => e.endpoint === endpoint || (e.endpoint === undefined && e.pod === to))
+      : explanations[0];
     if (!explanation) return undefined;
     return {
       allowed: explanation.allowed,
@@ -400,8 +414,9 @@ function policyPart(
       explanation,
     };
   };
-  const denied = example(repOf.get(found.denied)!);
+  const source = (c: number) => (c === found.d ? secondOf.get(c)! : repOf.get(c)!);
+  const denied = example(source(found.denied));
   if (!denied || denied.allowed) return {};
-  const allowed = found.allowed !== undefined ? example(repOf.get(found.allowed)!) : undefined;
+  const allowed = found.allowed !== undefined ? example(source(found.allowed)) : undefined;
   return { policy: { ...(allowed?.allowed ? { allowed } : {}), denied } };
 }

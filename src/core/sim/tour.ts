@@ -68,7 +68,7 @@ export interface PolicyExample {
 
 export interface TourPlan {
   walks: Walk[];
-  /** Walk-throughs left out, with why (`cross-node: every pod runs on node-1`). */
+  /** Walk-throughs left out, each `KIND: why` (`cross-node: the cluster has one node`). */
   missing: string[];
   /** An allowed and a denied connection to one destination; only `denied` when no pod is let in. */
   policy?: { allowed?: PolicyExample; denied: PolicyExample };
@@ -220,7 +220,9 @@ export function planTour(net: Network, opts: { namespace?: string } = {}): TourP
       reply: false,
     });
   };
-  if (!best) missing.push("pod walk-throughs: no running pod has a network of its own");
+  if (!best)
+    for (const kind of ["same-node", "cross-node", "service"])
+      missing.push(`${kind}: no running pod has a network of its own`);
   else {
     if (best.same) toPod("same-node", "Pod to pod on one node", best.a, best.same.value);
     else missing.push(`same-node: no other pod on ${best.a.spec.nodeName} serves a known port`);

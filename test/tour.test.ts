@@ -400,7 +400,7 @@ spec: {podSelector: {matchLabels: {app: locked}}, policyTypes: [Egress]}
     assert.equal(deathstar.length, 2);
     for (const ds of deathstar)
       assert.deepEqual(served.get(`default/${ds.metadata.name}`), [
-        { port: 80, protocol: "TCP", evidence: "service" },
+        { port: 80, protocol: "TCP", by: "service" },
       ]);
     assert.equal(served.get("default/tiefighter"), undefined, "nothing known about the fighters' ports");
     const { plan: p } = plan(state);

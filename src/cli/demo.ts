@@ -101,7 +101,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
 
   const pods = inNs(state.pods);
   const viaService = pods.some((p) =>
-    (served.get(`${p.metadata.namespace}/${p.metadata.name}`) ?? []).some((x) => x.evidence === "service"),
+    (served.get(`${p.metadata.namespace}/${p.metadata.name}`) ?? []).some((x) => x.by === "service"),
   );
   section(
     "Pods",
@@ -119,7 +119,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
             header: "LISTENS ON",
             value: (p) => {
               const ports = (served.get(`${p.metadata.namespace}/${p.metadata.name}`) ?? []).map(
-                (x) => `${x.port}/${x.protocol}${x.evidence === "service" ? "*" : ""}`,
+                (x) => `${x.port}/${x.protocol}${x.by === "service" ? "*" : ""}`,
               );
               return `${ports.join(",") || "-"}${p.spec.hostNetwork ? " (host network)" : ""}`;
             },

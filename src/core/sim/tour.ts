@@ -27,12 +27,12 @@ import { type Explanation, explainConnection } from "./explain.ts";
 import type { Network } from "./network.ts";
 import { type TraceRequest, type TraceResult, trace } from "./trace.ts";
 
-/** A port a pod is known to serve. */
+/** A port a pod is known to serve (the shape of the trace's served ports, sim/served-ports.ts). */
 export interface ServedPort {
   port: number;
   protocol: Protocol;
-  /** `container`: a container declares it; `service`: only a Service's targetPort resolves to it. */
-  evidence: "container" | "service";
+  /** `declared`: a container lists it; `service`: only a Service's targetPort resolves to it. */
+  by: "declared" | "service";
 }
 
 /** One walk-through: the packet to trace and what it stands for. */
@@ -108,10 +108,10 @@ export function servedPorts(net: Network): Map<string, ServedPort[]> {
   for (const pod of net.state.pods)
     for (const c of pod.spec.containers)
       for (const cp of c.ports ?? [])
-        add(podName(pod), { port: cp.containerPort, protocol: cp.protocol ?? "TCP", evidence: "container" });
+        add(podName(pod), { port: cp.containerPort, protocol: cp.protocol ?? "TCP", by: "declared" });
   for (const info of net.proxy.ports)
     for (const e of info.endpoints)
-      if (e.pod) add(e.pod, { port: e.port, protocol: info.protocol, evidence: "service" });
+      if (e.pod) add(e.pod, { port: e.port, protocol: info.protocol, by: "service" });
   return out;
 }
 

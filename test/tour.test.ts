@@ -275,6 +275,9 @@ describe("demo: the tour fits the input", () => {
     assert.equal(p.policy.allowed?.allowed, true);
     assert.match(p.policy.allowed!.from, /^default\/frontend-/);
     assert.equal(p.policy.allowed!.to, p.policy.denied.to, "one destination, two verdicts");
+    // Names: the default namespace is the application's too; the asking pod is not behind the Service.
+    assert.equal(p.names?.service.metadata.name, "apiserver");
+    assert.match(p.names?.pod.metadata.name ?? "", /^frontend-/);
     const text = renderDemo(state, { source: "recipe" });
     assertNumberedWithoutGaps(text);
     assert.match(text, /^ {2}Not shown here: .*cross-node: the cluster has one node/m);
@@ -363,6 +366,13 @@ spec: {clusterIP: 10.96.0.10, selector: {k8s-app: kube-dns}, ports: [{name: dns,
     assert.equal(walk(p, "service")?.to, "Service kube-system/kube-dns:dns");
     for (const w of p.walks) assertGetsThere(net, w);
     assert.match(p.policy?.denied.to ?? "", /^monitoring\/grafana-/);
+    // Names: a pod asks for a Service of its own namespace that other pods are behind.
+    assert.equal(p.names?.service.metadata.name, "grafana");
+    assert.match(p.names?.pod.metadata.name ?? "", /^kube-state-metrics-/);
+    assert.match(
+      renderDemo(state, { source: "kube-prometheus" }),
+      /^ {2}monitoring\/kube-state-metrics-\S+ asks for "grafana": grafana\.monitoring\.svc\.cluster\.local\. NOERROR$/m,
+    );
   });
 
   it("a denial at the source's egress, through a Service of several endpoints, is explained at one endpoint", () => {

@@ -13,7 +13,7 @@ import { ClusterZone } from "../core/dns/zone.ts";
 import { formatIPv4 } from "../core/net/ipv4.ts";
 import { renderExplanations } from "../core/sim/explain.ts";
 import { Network } from "../core/sim/network.ts";
-import { planTour, servedPorts } from "../core/sim/tour.ts";
+import { planTour, servedPorts, type TourPlan } from "../core/sim/tour.ts";
 import { trace } from "../core/sim/trace.ts";
 import { podsPerNode, readyEndpointAddresses, slicesByService } from "../core/views.ts";
 import { addInputOptions, type InputOptions, loadOrExit, packageRoot } from "./common.ts";
@@ -221,7 +221,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
     "Names",
     "Pods reach Services by name: their resolver walks the search list kubelet wrote, asking the cluster DNS (podnet resolve).",
   );
-  out.push(...names(state));
+  out.push(...names(state, plan.names));
   out.push(
     "Next: podnet get -o wide -f <dir> lists every object with its addresses; podnet trace --from … --to … follows any packet; podnet explain says why.",
     "",
@@ -230,26 +230,15 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
 }
 
 /** One pod resolving a Service of its namespace and an outside name, or why pods cannot resolve. */
-function names(state: ClusterState): string[] {
+function names(state: ClusterState, choice: TourPlan["names"]): string[] {
   if (!clusterDnsService(state))
     return [
       `  No Service holds the cluster DNS address ${formatIPv4(state.config.dnsServiceIP)}, so pods here cannot resolve names (a real cluster runs CoreDNS as kube-system/kube-dns; examples/shop does). podnet dns -f … would serve the zone.`,
       "",
     ];
   const zone = new ClusterZone(state);
-  const svc = state.services.find(
-    (s) =>
-      s.metadata.namespace !== "default" &&
-      s.metadata.namespace !== "kube-system" &&
-      s.spec.clusterIP &&
-      s.spec.clusterIP !== "None",
-  );
-  const pod =
-    svc &&
-    state.pods.find(
-      (p) => p.metadata.namespace === svc.metadata.namespace && p.status?.podIP && !p.spec.hostNetwork,
-    );
-  if (!svc || !pod) return ["  (no pod with a Service in its namespace to show)", ""];
+  if (!choice) return ["  (no pod with a Service in its namespace to show)", ""];
+  const { pod, service: svc } = choice;
   const from = `${pod.metadata.namespace}/${pod.metadata.name}`;
   const out: string[] = [];
   for (const name of [svc.metadata.name, "api.example.com"]) {

@@ -18,7 +18,7 @@
  * candidates per client, traces), so the tour stays instant at any size; the answer is deterministic.
  */
 import type { NodeState } from "../control/state.ts";
-import type { Pod, Protocol } from "../model/k8s.ts";
+import type { Pod, Protocol, Service } from "../model/k8s.ts";
 import { parseIPv4 } from "../net/ipv4.ts";
 import type { PolicyPeer } from "../policy/netpol.ts";
 import { Reachability } from "../policy/reach.ts";
@@ -72,6 +72,11 @@ export interface TourPlan {
   missing: string[];
   /** An allowed and a denied connection to one destination; only `denied` when no pod is let in. */
   policy?: { allowed?: PolicyExample; denied: PolicyExample };
+  /**
+   * A pod and a Service of its namespace (with a ClusterIP; application namespaces first, `default`
+   * included, the `kubernetes` Service not), for the names section; a pod not behind the Service first.
+   */
+  names?: { pod: Pod; service: Service };
 }
 
 /** Namespaces of the cluster's own components: their pods come after the application's. */
@@ -254,7 +259,44 @@ export function planTour(net: Network, opts: { namespace?: string } = {}): TourP
   const np = nodePortWalk(net, opts.namespace);
   if (np) walks.push(np);
   else missing.push("node-port: no NodePort Service has endpoints");
-  return { walks, missing, ...policyPart(net, pods, served) };
+  const names = namesExample(net, pods, opts.namespace);
+  return { walks, missing, ...policyPart(net, pods, served), ...(names ? { names } : {}) };
+}
+
+/** A pod that asks for a Service of its own namespace (see TourPlan.names). */
+function namesExample(
+  net: Network,
+  pods: Pod[],
+  namespace: string | undefined,
+): { pod: Pod; service: Service } | undefined {
+  const byNs = new Map<string, Pod[]>();
+  for (const p of pods) {
+    const ns = p.metadata.namespace!;
+    (byNs.get(ns) ?? byNs.set(ns, []).get(ns)!).push(p);
+  }
+  const rank = (ns: string) => (namespace && ns === namespace ? 0 : 2) + (SYSTEM_NAMESPACES.has(ns) ? 1 : 0);
+  const services = net.state.services
+    .filter(
+      (s) =>
+        s.spec.clusterIP &&
+        s.spec.clusterIP !== "None" &&
+        !(s.metadata.namespace === "default" && s.metadata.name === "kubernetes") &&
+        byNs.has(s.metadata.namespace!),
+    )
+    .map((s, i) => ({ s, i, r: rank(s.metadata.namespace!) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.s);
+  const service = services[0];
+  if (!service) return undefined;
+  const key = `${service.metadata.namespace}/${service.metadata.name}`;
+  const behind = new Set(
+    net.proxy.ports
+      .filter((p) => `${p.service.metadata.namespace}/${p.service.metadata.name}` === key)
+      .flatMap((p) => p.endpoints.map((e) => e.pod)),
+  );
+  const candidates = byNs.get(service.metadata.namespace!)!;
+  const pod = candidates.find((p) => !behind.has(podName(p))) ?? candidates[0];
+  return { pod, service };
 }
 
 function serviceRank(s: ServicePortInfo, namespace: string | undefined): number {

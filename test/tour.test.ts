@@ -443,10 +443,12 @@ spec: {podSelector: {matchLabels: {app: locked}}, policyTypes: [Egress]}
     );
     const { plan: p } = plan(state);
     assert.ok(!p.walks.some((w) => w.to.startsWith("pod x/")), p.walks.map((w) => w.to).join(", "));
-    assert.ok(
-      p.missing.some((m) => m.startsWith("same-node: ")),
-      p.missing.join("; "),
-    );
+    // Each walk not shown is named with the reason (here no other pod serves a known port).
+    for (const kind of ["same-node", "cross-node", "service", "node-port"] as const)
+      assert.ok(
+        walk(p, kind) || p.missing.some((m) => m.startsWith(`${kind}: `)),
+        `${kind}: ${p.missing.join("; ")}`,
+      );
     const text = renderDemo(state, { source: "bare" });
     assertNumberedWithoutGaps(text);
     assert.doesNotMatch(text, /→ pod x\//);

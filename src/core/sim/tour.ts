@@ -374,7 +374,12 @@ function policyPart(
     if (!repOf.has(c)) repOf.set(c, p);
     else if (!secondOf.has(c)) secondOf.set(c, p);
   }
+  // Sources are tried in this order: application pods' classes, then another pod of the destination's
+  // own class (a different workload shows more), then the cluster's own components.
+  const system = (c: number) => SYSTEM_NAMESPACES.has(repOf.get(c)!.metadata.namespace!);
   const classes = [...repOf.keys()];
+  const appClasses = classes.filter((c) => !system(c));
+  const systemClasses = classes.filter(system);
   const anyEgressClosed = reach.egress.some((p) => !p.open);
   const find = (d: number, protocol: Protocol, port: number) => {
     const a = reach.atomOf(protocol, port);
@@ -382,17 +387,14 @@ function policyPart(
     if (reach.ingress[reach.inProfile[d]].open && !anyEgressClosed) return undefined;
     let denied: number | undefined;
     let allowedBy: number | undefined;
-    // Another pod of the destination's own class comes last: a different workload shows more.
-    for (const s of classes) {
-      if (s === d) continue;
-      if (reach.classAllowed(s, d, a)) allowedBy ??= s;
-      else denied ??= s;
-      if (denied !== undefined && allowedBy !== undefined) break;
-    }
-    if (secondOf.has(d) && (denied === undefined || allowedBy === undefined)) {
-      if (reach.classAllowed(d, d, a)) allowedBy ??= d;
-      else denied ??= d;
-    }
+    const sources = [appClasses, secondOf.has(d) ? [d] : [], systemClasses];
+    search: for (const list of sources)
+      for (const s of list) {
+        if (s === d && list !== sources[1]) continue;
+        if (reach.classAllowed(s, d, a)) allowedBy ??= s;
+        else denied ??= s;
+        if (denied !== undefined && allowedBy !== undefined) break search;
+      }
     return denied === undefined ? undefined : { denied, allowed: allowedBy };
   };
   type Found = { d: number; port: number; protocol: Protocol; denied: number; allowed?: number };

@@ -402,6 +402,32 @@ spec: {podSelector: {matchLabels: {app: locked}}, policyTypes: [Egress]}
     assert.match(p.policy.allowed?.from ?? "", /^default\/web-/);
   });
 
+  it("a policy that closes only ports nobody serves still gets its example (any port it closes)", () => {
+    const state = cluster(
+      `${config(1)}${deployment("web", { ports: "[{containerPort: 8080}]" })}---
+${deployment("client", { labels: { app: "client" }, ports: "[{containerPort: 9000}]" })}---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-8080-only, namespace: default}
+spec: {podSelector: {matchLabels: {app: web}}, ingress: [{ports: [{port: 8080}]}]}
+`,
+    );
+    const { plan: p } = plan(state);
+    assert.ok(p.policy, "ports other than 8080 are closed");
+    const d = p.policy.denied;
+    assert.equal(d.allowed, false);
+    assert.match(d.to, /^default\/web-/);
+    assert.match(d.from, /^default\/client-/);
+    assert.equal(d.protocol, "TCP");
+    assert.notEqual(d.port, 8080);
+    assert.equal(d.service, undefined, "no Service sends there");
+    assert.equal(p.policy.allowed, undefined);
+    assert.match(
+      renderDemo(state, { source: "x" }),
+      /^ {2}denied: pod default\/client-\S+ → pod default\/web-\S+:\d+$/m,
+    );
+  });
+
   it("star-wars-like, no declared ports: the Service's target port is served, and the walks use it", () => {
     const state = cluster(STAR_WARS);
     const net = new Network(state);

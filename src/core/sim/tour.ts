@@ -20,6 +20,7 @@
 import type { NodeState } from "../control/state.ts";
 import type { Pod, Protocol, Service } from "../model/k8s.ts";
 import { parseIPv4 } from "../net/ipv4.ts";
+import { has } from "../policy/bitset.ts";
 import type { PolicyPeer } from "../policy/netpol.ts";
 import { Reachability } from "../policy/reach.ts";
 import type { ServicePortInfo } from "../proxy/service-proxy.ts";
@@ -87,6 +88,7 @@ export const OUTSIDE_CLIENT = "203.0.113.10";
 const MAX_CLIENTS = 20;
 const MAX_CANDIDATES = 200;
 const MAX_NODEPORT_TRACES = 30;
+const MAX_CLASS_TESTS = 2_000_000;
 
 const podName = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
 
@@ -381,6 +383,9 @@ function policyPart(
   const appClasses = classes.filter((c) => !system(c));
   const systemClasses = classes.filter(system);
   const anyEgressClosed = reach.egress.some((p) => !p.open);
+  // Class pairs tested so far: once a denial is found, the search for one with an allowed source too
+  // stops at MAX_CLASS_TESTS (the first denial is always searched for to the end).
+  let tests = 0;
   const find = (d: number, protocol: Protocol, port: number) => {
     const a = reach.atomOf(protocol, port);
     if (a < 0) return undefined;
@@ -391,6 +396,7 @@ function policyPart(
     search: for (const list of sources)
       for (const s of list) {
         if (s === d && list !== sources[1]) continue;
+        tests++;
         if (reach.classAllowed(s, d, a)) allowedBy ??= s;
         else denied ??= s;
         if (denied !== undefined && allowedBy !== undefined) break search;
@@ -399,23 +405,20 @@ function policyPart(
   };
   type Found = { d: number; port: number; protocol: Protocol; denied: number; allowed?: number };
   let first: Found | undefined;
-  const consider = (f: Found) => {
-    first ??= f;
-    return f.allowed !== undefined;
+  const consider = (f: Found | undefined) => {
+    if (f) first ??= f;
+    return f?.allowed !== undefined || (first !== undefined && tests >= MAX_CLASS_TESTS);
   };
   // Served ports first; only when no policy closes one, any port a rule draws a boundary at.
   search: for (const d of classes) {
     for (const p of served.get(podName(repOf.get(d)!)) ?? []) {
       const f = find(d, p.protocol, p.port);
-      if (f && consider({ d, port: p.port, protocol: p.protocol, ...f })) break search;
+      if (consider(f && { d, port: p.port, protocol: p.protocol, ...f })) break search;
     }
   }
-  if (!first)
-    search: for (const d of classes)
-      for (const atom of reach.atoms) {
-        const f = find(d, atom.protocol, atom.start);
-        if (f && consider({ d, port: atom.start, protocol: atom.protocol, ...f })) break search;
-      }
+  // No served port is closed: any port. A profile's rows are what its members admit per atom, so a row
+  // that lacks some class is a denial (one pass over the profiles' rows, not over class pairs).
+  if (!first) first = anyDenial(reach, repOf, classes);
   const found = first as Found | undefined;
   if (!found) return {};
   const dst = repOf.get(found.d)!;
@@ -465,4 +468,40 @@ function policyPart(
   if (!denied || denied.allowed) return {};
   const allowed = found.allowed !== undefined ? example(source(found.allowed)) : undefined;
   return { policy: { ...(allowed?.allowed ? { allowed } : {}), denied } };
+}
+
+/**
+ * Some denial between pods with a network of their own, on any port: an ingress row of a profile that
+ * lacks a source class, or an egress row that lacks a destination class. Exact, and linear in the
+ * profiles' rows times the classes.
+ */
+function anyDenial(
+  reach: Reachability,
+  repOf: ReadonlyMap<number, Pod>,
+  classes: readonly number[],
+): { d: number; port: number; protocol: Protocol; denied: number } | undefined {
+  for (const direction of ["ingress", "egress"] as const)
+    for (const profile of reach[direction]) {
+      if (profile.open) continue;
+      const members = profile.members.filter((c) => repOf.has(c));
+      if (members.length === 0) continue;
+      for (let r = 0; r < profile.rows.length; r++) {
+        // A TCP port when the row has one: the most familiar example.
+        let atom = -1;
+        for (let a = 0; a < profile.atomRow.length; a++)
+          if (profile.atomRow[a] === r && (atom < 0 || reach.atoms[a].protocol === "TCP")) {
+            atom = a;
+            if (reach.atoms[a].protocol === "TCP") break;
+          }
+        if (atom < 0) continue;
+        const self = members[0];
+        const peer = classes.find((c) => c !== self && !has(profile.rows[r], c));
+        if (peer === undefined) continue;
+        const { protocol, start } = reach.atoms[atom];
+        return direction === "ingress"
+          ? { d: self, port: start, protocol, denied: peer }
+          : { d: peer, port: start, protocol, denied: self };
+      }
+    }
+  return undefined;
 }

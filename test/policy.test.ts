@@ -4,9 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { renderConnlist } from "../src/cli/connlist.ts";
 import type { Protocol } from "../src/core/model/k8s.ts";
 import { parseIPv4 } from "../src/core/net/ipv4.ts";
 import { connlist, INGRESS_CONTROLLER_NAME } from "../src/core/policy/connlist.ts";
+import { lintPolicies } from "../src/core/policy/lint.ts";
 import { PolicyEngine, peerFor } from "../src/core/policy/netpol.ts";
 import { Network } from "../src/core/sim/network.ts";
 import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
@@ -521,5 +523,173 @@ spec:
 
   it("a backend Service that does not exist sends nowhere", () => {
     assert.deepEqual(controllerLines(base("", INGRESS.replace("name: web, port", "name: gone, port"))), []);
+  });
+});
+
+describe("lint and connlist: host-network pods and the own-node exception", () => {
+  // Two nodes: a host-network exporter on each (a DaemonSet), web on node-1 only, db on node-2 only.
+  const base = (policies: string) =>
+    cluster(`apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: {name: t}
+spec: {nodes: [{name: node-1, ip: 172.18.0.2, podCIDR: 10.244.0.0/24}, {name: node-2, ip: 172.18.0.3, podCIDR: 10.244.1.0/24}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: exporter, namespace: mon}
+spec:
+  selector: {matchLabels: {app: exporter}}
+  template:
+    metadata: {labels: {app: exporter}}
+    spec: {hostNetwork: true, containers: [{name: c, ports: [{containerPort: 9100}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: app, labels: {app: web}}
+spec: {nodeName: node-1, containers: [{name: c, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: app, labels: {app: db}}
+spec: {nodeName: node-2, containers: [{name: c, ports: [{containerPort: 5432}]}]}
+---
+${policies}`);
+  const lint = (policies: string) =>
+    lintPolicies(base(policies)).findings.map((f) => `${f.object}: ${f.code}: ${f.message}`);
+
+  it("lint: a podSelector that matches only host-network pods says so, not 'matches no pod'", () => {
+    const got = lint(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: exporter, namespace: mon}
+spec: {podSelector: {matchLabels: {app: exporter}}, ingress: [{}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: typo, namespace: mon}
+spec: {podSelector: {matchLabels: {app: exportr}}, ingress: [{}]}`);
+    assert.ok(
+      got.includes(
+        "NetworkPolicy mon/exporter: policy-selects-nothing: podSelector selects only host-network pods in namespace mon, which policies never apply to",
+      ),
+      got.join("\n"),
+    );
+    assert.ok(
+      got.includes(
+        "NetworkPolicy mon/typo: policy-selects-nothing: podSelector matches no pod in namespace mon",
+      ),
+      got.join("\n"),
+    );
+  });
+
+  it("lint: a peer and an admin policy's subject that match only host-network pods say so too", () => {
+    const got = lint(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: app}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: mon}}, podSelector: {matchLabels: {app: exporter}}}]
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: exporters}
+spec:
+  priority: 10
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: exporter}}}}
+  ingress: [{action: Deny, from: [{namespaces: {}}]}]`);
+    assert.ok(
+      got.includes(
+        "NetworkPolicy app/db: peer-selects-nothing: this peer selects only host-network pods, which policies never apply to (to policies they are their node's address), so ingress rule 1 never matches through it",
+      ),
+      got.join("\n"),
+    );
+    assert.ok(
+      got.includes(
+        "AdminNetworkPolicy exporters: policy-selects-nothing: subject selects only host-network pods, which policies never apply to",
+      ),
+      got.join("\n"),
+    );
+    assert.ok(!got.some((l) => l.includes("matches no pod")), got.join("\n"));
+  });
+
+  // db accepts only web: the exporter on db's node still reaches it (own node), the one on web's node
+  // does not; web's ingress is open, so every exporter reaches web through the policies themselves.
+  const DB_FROM_WEB = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: app}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress, Egress]
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]
+  egress: [{to: [{podSelector: {matchLabels: {app: web}}}]}]`;
+
+  it("connlist: lines that exist only through the own-node exception are marked, the others not", () => {
+    const lines = connlist(base(DB_FROM_WEB)).filter(
+      (c) => !c.src.includes("[External]") && !c.dst.includes("[External]"),
+    );
+    const find = (src: string, dst: string) => lines.find((c) => c.src === src && c.dst === dst);
+    assert.deepEqual(find("mon/exporter[DaemonSet]", "app/db[Pod]"), {
+      src: "mon/exporter[DaemonSet]",
+      dst: "app/db[Pod]",
+      conn: "All Connections",
+      ownNode: true,
+    });
+    assert.deepEqual(find("app/db[Pod]", "mon/exporter[DaemonSet]"), {
+      src: "app/db[Pod]",
+      dst: "mon/exporter[DaemonSet]",
+      conn: "All Connections",
+      ownNode: true,
+    });
+    assert.deepEqual(find("mon/exporter[DaemonSet]", "app/web[Pod]"), {
+      src: "mon/exporter[DaemonSet]",
+      dst: "app/web[Pod]",
+      conn: "All Connections",
+    });
+    assert.deepEqual(find("app/web[Pod]", "app/db[Pod]"), {
+      src: "app/web[Pod]",
+      dst: "app/db[Pod]",
+      conn: "All Connections",
+    });
+    // Without the policy, the same lines exist through the policies (none selects db): nothing is marked.
+    assert.ok(connlist(base("")).every((c) => c.ownNode === undefined));
+  });
+
+  it("connlist: every output format marks the own-node lines", () => {
+    const lines = connlist(base(DB_FROM_WEB)).filter(
+      (c) =>
+        (c.src === "mon/exporter[DaemonSet]" && c.dst === "app/db[Pod]") ||
+        (c.src === "app/web[Pod]" && c.dst === "app/db[Pod]"),
+    );
+    assert.equal(lines.length, 2);
+    assert.equal(
+      renderConnlist(lines, "txt"),
+      "app/web[Pod] => app/db[Pod] : All Connections\nmon/exporter[DaemonSet] => app/db[Pod] : All Connections (own node)\n",
+    );
+    assert.deepEqual(
+      JSON.parse(renderConnlist(lines, "json")).map((c: { ownNode?: boolean }) => c.ownNode),
+      [undefined, true],
+    );
+    assert.equal(
+      renderConnlist(lines, "csv"),
+      "src,dst,conn\napp/web[Pod],app/db[Pod],All Connections\nmon/exporter[DaemonSet],app/db[Pod],All Connections (own node)\n",
+    );
+    assert.match(
+      renderConnlist(lines, "md"),
+      /^\| mon\/exporter\[DaemonSet\] \| app\/db\[Pod\] \| All Connections \(own node\) \|$/m,
+    );
+    assert.match(
+      renderConnlist(lines, "md"),
+      /^\| app\/web\[Pod\] \| app\/db\[Pod\] \| All Connections \|$/m,
+    );
+    const dot = renderConnlist(lines, "dot");
+    assert.match(
+      dot,
+      /"mon\/exporter\[DaemonSet\]" -> "app\/db\[Pod\]" \[label="All Connections \(own node\)" .*style=dashed\]/,
+    );
+    assert.match(
+      dot,
+      /"app\/web\[Pod\]" -> "app\/db\[Pod\]" \[label="All Connections" color="gold2" fontcolor="darkgreen"\]/,
+    );
   });
 });

@@ -8,17 +8,27 @@ import { type Connection, connlist } from "../core/policy/connlist.ts";
 import { addInputOptions, type InputOptions, loadOrExit } from "./common.ts";
 import { noRunningPods, podCensus, printNote } from "./empty-answer.ts";
 
+/** What txt, csv, md and dot append to a line's connections when it exists only through the own-node exception. */
+export const OWN_NODE_MARK = " (own node)";
+
+/**
+ * The lines in one format: `txt` (`src => dst : conn`), `json` (the Connection objects, `ownNode: true`
+ * on the lines only the own-node exception makes), `csv` and `md` (columns src, dst, conn), `dot` (a
+ * graph, a cluster per namespace). Outside json, an own-node line's conn ends with OWN_NODE_MARK; in dot
+ * its edge is also dashed.
+ */
 export function renderConnlist(
   lines: readonly Connection[],
   format: "txt" | "json" | "csv" | "md" | "dot",
 ): string {
+  const conn = (l: Connection) => (l.ownNode ? `${l.conn}${OWN_NODE_MARK}` : l.conn);
   switch (format) {
     case "json":
       return `${JSON.stringify(lines, null, 2)}\n`;
     case "csv":
-      return `src,dst,conn\n${lines.map((l) => `${l.src},${l.dst},${l.conn.includes(",") ? `"${l.conn}"` : l.conn}`).join("\n")}\n`;
+      return `src,dst,conn\n${lines.map((l) => `${l.src},${l.dst},${conn(l).includes(",") ? `"${conn(l)}"` : conn(l)}`).join("\n")}\n`;
     case "md":
-      return `| src | dst | conn |\n|-----|-----|------|\n${lines.map((l) => `| ${l.src} | ${l.dst} | ${l.conn} |`).join("\n")}\n`;
+      return `| src | dst | conn |\n|-----|-----|------|\n${lines.map((l) => `| ${l.src} | ${l.dst} | ${conn(l)} |`).join("\n")}\n`;
     case "dot": {
       const nodes = new Set(lines.flatMap((l) => [l.src, l.dst]));
       const byNs = new Map<string, string[]>();
@@ -37,12 +47,14 @@ export function renderConnlist(
       }
       for (const n of outside) out.push(`\t"${n}" [label="${n}" color="red2" fontcolor="red2"]`);
       for (const l of lines)
-        out.push(`\t"${l.src}" -> "${l.dst}" [label="${l.conn}" color="gold2" fontcolor="darkgreen"]`);
+        out.push(
+          `\t"${l.src}" -> "${l.dst}" [label="${conn(l)}" color="gold2" fontcolor="darkgreen"${l.ownNode ? " style=dashed" : ""}]`,
+        );
       out.push("}");
       return `${out.join("\n")}\n`;
     }
     default:
-      return lines.map((l) => `${l.src} => ${l.dst} : ${l.conn}\n`).join("");
+      return lines.map((l) => `${l.src} => ${l.dst} : ${conn(l)}\n`).join("");
   }
 }
 

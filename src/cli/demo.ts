@@ -1,19 +1,20 @@
 /**
  * `podnet demo [-f …]`: a short tour of a resolved cluster — the address plan, the nodes and their
- * podCIDRs, every pod with its IP, every Service with its virtual IPs and endpoints. With no `-f` it
- * runs on the bundled example of the reference articles.
+ * podCIDRs, every pod with its IP and served ports, every Service with its virtual IPs and endpoints,
+ * the NetworkPolicies, the articles' walk-throughs traced, a policy verdict explained, and names. The
+ * scenarios are chosen in the core (core/sim/tour.ts); sections are numbered as shown. With no `-f`
+ * it runs on the bundled example of the reference articles.
  */
 import { join, relative } from "node:path";
 import { Command } from "commander";
 import type { ClusterState } from "../core/control/state.ts";
 import { clusterDnsService, resolve } from "../core/dns/resolv.ts";
 import { ClusterZone } from "../core/dns/zone.ts";
-import { compileSelector } from "../core/labels.ts";
-import type { LabelSelector, Pod, Protocol } from "../core/model/k8s.ts";
-import { formatIPv4, parseIPv4 } from "../core/net/ipv4.ts";
-import { explainConnection, renderExplanations } from "../core/sim/explain.ts";
+import { formatIPv4 } from "../core/net/ipv4.ts";
+import { renderExplanations } from "../core/sim/explain.ts";
 import { Network } from "../core/sim/network.ts";
-import { type Source, trace } from "../core/sim/trace.ts";
+import { planTour, servedPorts, type TourPlan } from "../core/sim/tour.ts";
+import { trace } from "../core/sim/trace.ts";
 import { podsPerNode, readyEndpointAddresses, slicesByService } from "../core/views.ts";
 import { addInputOptions, type InputOptions, loadOrExit, packageRoot } from "./common.ts";
 import { externalIPs, servicePorts } from "./render/resources.ts";
@@ -40,11 +41,16 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
   const inNs = <T extends { metadata: { namespace?: string } }>(xs: T[]) =>
     opts.namespace ? xs.filter((x) => x.metadata.namespace === opts.namespace) : xs;
   const out: string[] = [];
-  const section = (title: string, why: string) => out.push("", title, `  ${why}`, "");
+  // Sections are numbered as they are shown, so that leaving one out leaves no gap.
+  let sections = 0;
+  const section = (title: string, why: string) => out.push("", `${++sections}. ${title}`, `  ${why}`, "");
   const indent = (s: string) => s.replace(/^/gm, "  ");
+  const net = new Network(state);
+  const plan = planTour(net, opts.namespace ? { namespace: opts.namespace } : {});
+  const served = servedPorts(net);
 
   out.push(`podnet demo: cluster "${c.name}" from ${opts.source}`);
-  section("1. The address plan", "Pods, Services and nodes draw their addresses from three disjoint ranges.");
+  section("The address plan", "Pods, Services and nodes draw their addresses from three disjoint ranges.");
   out.push(
     indent(
       renderTable(
@@ -74,7 +80,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
 
   const podsOn = podsPerNode(state);
   section(
-    "2. Nodes",
+    "Nodes",
     "Each node owns a slice of the pod network (its podCIDR). Its bridge cni0 holds the slice's first address, the gateway of its pods.",
   );
   out.push(
@@ -94,9 +100,12 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
   );
 
   const pods = inNs(state.pods);
+  const viaService = pods.some((p) =>
+    (served.get(`${p.metadata.namespace}/${p.metadata.name}`) ?? []).some((x) => x.by === "service"),
+  );
   section(
-    "3. Pods",
-    "Every pod gets its own IP from its node's podCIDR; its containers share it and reach each other on localhost. hostNetwork pods use the node's IP.",
+    "Pods",
+    `Every pod gets its own IP from its node's podCIDR; its containers share it and reach each other on localhost. hostNetwork pods use the node's IP.${viaService ? " A port marked * is one no container declares but a Service sends to." : ""}`,
   );
   out.push(
     indent(
@@ -109,8 +118,8 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
           {
             header: "LISTENS ON",
             value: (p) => {
-              const ports = p.spec.containers.flatMap((ct) =>
-                (ct.ports ?? []).map((cp) => `${cp.containerPort}/${cp.protocol ?? "TCP"}`),
+              const ports = (served.get(`${p.metadata.namespace}/${p.metadata.name}`) ?? []).map(
+                (x) => `${x.port}/${x.protocol}${x.by === "service" ? "*" : ""}`,
               );
               return `${ports.join(",") || "-"}${p.spec.hostNetwork ? " (host network)" : ""}`;
             },
@@ -124,7 +133,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
   const slices = slicesByService(state);
   const services = inNs(state.services);
   section(
-    "4. Services",
+    "Services",
     "A Service is a stable virtual IP (and, for NodePort/LoadBalancer, ports on every node and an outside IP) in front of its pods; kube-proxy translates it to one endpoint per connection.",
   );
   out.push(
@@ -153,7 +162,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
   const policies = inNs(state.networkPolicies);
   if (policies.length > 0) {
     section(
-      "5. NetworkPolicies",
+      "NetworkPolicies",
       "Pods selected by a policy accept (or send) only what some policy allows; all other traffic is open.",
     );
     out.push(
@@ -175,27 +184,44 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
       ),
     );
   }
-  const walks = walkThroughs(state);
-  if (walks.length > 0) {
+  if (plan.walks.length > 0) {
     section(
-      "6. Following packets",
+      "Following packets",
       "The articles' walk-throughs, traced hop by hop (podnet trace does this for any packet).",
     );
-    for (const w of walks) out.push(w);
+    plan.walks.forEach((w, i) => {
+      const letter = String.fromCharCode(97 + i);
+      const r = trace(net, w.request, { reply: w.reply });
+      out.push(
+        renderTrace(`${letter}. ${w.title}: ${w.from} → ${w.to}:${w.request.dport}`, r).replace(
+          /^(?=.)/gm,
+          "  ",
+        ),
+      );
+    });
+    if (plan.missing.length > 0) out.push(`  Not shown here: ${plan.missing.join("; ")}.`, "");
   }
-  const why = policyExamples(state);
-  if (why.length > 0) {
+  if (plan.policy) {
     section(
-      "7. Who may talk to whom",
+      "Who may talk to whom",
       "NetworkPolicy at work: each verdict with the policies that select each side and the deciding rule (podnet explain).",
     );
-    for (const w of why) out.push(w);
+    for (const x of [plan.policy.allowed, plan.policy.denied]) {
+      if (!x) continue;
+      const target = x.service ? `Service ${x.service}:${x.dport}` : `pod ${x.to}:${x.dport}`;
+      const text = renderExplanations(
+        `${x.allowed ? "allowed" : "denied"}: pod ${x.from} → ${target}`,
+        x.service,
+        [x.explanation],
+      );
+      out.push(text.replace(/^(?=.)/gm, "  "));
+    }
   }
   section(
-    "8. Names",
+    "Names",
     "Pods reach Services by name: their resolver walks the search list kubelet wrote, asking the cluster DNS (podnet resolve).",
   );
-  out.push(...names(state));
+  out.push(...names(state, plan.names));
   out.push(
     "Next: podnet get -o wide -f <dir> lists every object with its addresses; podnet trace --from … --to … follows any packet; podnet explain says why.",
     "",
@@ -203,141 +229,16 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
   return `${out.join("\n")}\n`;
 }
 
-/**
- * The four walk-throughs of the reference articles, on whatever cluster the demo shows: two pods on
- * one node, two pods on different nodes, a pod to a Service and back, an outside client to a NodePort.
- */
-function walkThroughs(state: ClusterState): string[] {
-  const net = new Network(state);
-  const pods = [...net.podByIP.values()].filter((p) => p.spec.containers.some((c) => c.ports?.length));
-  const portOf = (p: Pod) => p.spec.containers.flatMap((c) => c.ports ?? [])[0];
-  const out: string[] = [];
-  const show = (
-    title: string,
-    from: Source,
-    to: { ip: number; port: number; protocol: Protocol; label: string },
-    reply = false,
-  ) => {
-    const r = trace(net, { source: from, dst: to.ip, dport: to.port, protocol: to.protocol }, { reply });
-    out.push(
-      renderTrace(`${title}: ${describeSource(from)} → ${to.label}:${to.port}`, r).replace(/^(?=.)/gm, "  "),
-    );
-  };
-  // Prefer what no NetworkPolicy guards: the tracer does not evaluate policies yet (issue #4).
-  const guarded = (ns: string | undefined, podName: string | undefined) => {
-    const p = podName ? net.podByName.get(podName) : undefined;
-    return state.networkPolicies.some(
-      (np) =>
-        np.metadata.namespace === ns &&
-        p &&
-        compileSelector(((np.spec as { podSelector?: LabelSelector }).podSelector ?? {}) as LabelSelector)(
-          p.metadata.labels,
-        ),
-    );
-  };
-  const a =
-    pods.find((p) => !guarded(p.metadata.namespace, `${p.metadata.namespace}/${p.metadata.name}`)) ?? pods[0];
-  if (!a) return out;
-  const podTarget = (p: Pod) => ({
-    ip: parseIPv4(p.status!.podIP!)!,
-    port: portOf(p).containerPort,
-    protocol: portOf(p).protocol ?? "TCP",
-    label: `pod ${p.metadata.namespace}/${p.metadata.name}`,
-  });
-  const sameNode = pods.find((p) => p !== a && p.spec.nodeName === a.spec.nodeName);
-  if (sameNode) show("a. Pod to pod on one node", { kind: "pod", pod: a }, podTarget(sameNode));
-  const otherNode = pods.find((p) => p.spec.nodeName !== a.spec.nodeName);
-  if (otherNode) show("b. Pod to pod across nodes", { kind: "pod", pod: a }, podTarget(otherNode));
-  const open = (s: (typeof net.proxy.ports)[number]) =>
-    s.endpoints.every((e) => !guarded(s.service.metadata.namespace, e.pod));
-  const candidates = net.proxy.ports.filter(
-    (s) => s.clusterIP !== undefined && s.endpoints.length > 0 && s.service.metadata.name !== "kubernetes",
-  );
-  const svc = candidates.find(open) ?? candidates[0];
-  if (svc)
-    show(
-      "c. Pod to Service, and the reply",
-      { kind: "pod", pod: a },
-      { ip: svc.clusterIP!, port: svc.port.port, protocol: svc.protocol, label: `Service ${svc.name}` },
-      true,
-    );
-  const nodePorts = net.proxy.ports.filter((s) => s.nodePort !== undefined && s.endpoints.length > 0);
-  const np = nodePorts.find(open) ?? nodePorts[0];
-  const entry = state.nodes[state.nodes.length - 1];
-  if (np && entry) {
-    const client = parseIPv4("203.0.113.10")!;
-    show(
-      "d. Outside client to a NodePort",
-      { kind: "external", ip: client, node: entry },
-      {
-        ip: entry.ip,
-        port: np.nodePort!,
-        protocol: np.protocol,
-        label: `node ${entry.name}, NodePort of ${np.name}`,
-      },
-    );
-  }
-  return out;
-}
-
-/**
- * A guarded Service of the cluster, reached once from a pod its policies let in and once from a pod
- * they keep out (the third article's database policy on the bundled example).
- */
-function policyExamples(state: ClusterState): string[] {
-  const net = new Network(state);
-  const out: string[] = [];
-  // A tour, not an analysis: look at a bounded sample so the demo stays instant on any input.
-  const pods = [...net.podByIP.values()].slice(0, 40);
-  for (const info of net.proxy.ports.slice(0, 50)) {
-    if (info.clusterIP === undefined || info.endpoints.length === 0) continue;
-    const req = (pod: Pod) => ({
-      source: { kind: "pod" as const, pod },
-      dst: info.clusterIP!,
-      dport: info.port.port,
-      protocol: info.protocol,
-    });
-    const verdicts = pods.map((pod) => ({ pod, e: explainConnection(net, req(pod)) }));
-    const denied = verdicts.find((v) =>
-      v.e.explanations.every((x) => !x.allowed && x.ingress?.allowed === false),
-    );
-    const allowed = verdicts.find((v) => v.e.explanations.every((x) => x.allowed && x.ingress?.allowedBy));
-    if (!denied || !allowed) continue;
-    for (const v of [allowed, denied]) {
-      const verdict = v.e.explanations[0].allowed ? "allowed" : "denied";
-      const text = renderExplanations(
-        `${verdict}: pod ${v.pod.metadata.namespace}/${v.pod.metadata.name} → Service ${info.name}:${info.port.port}`,
-        v.e.service,
-        v.e.explanations.slice(0, 1),
-      );
-      out.push(text.replace(/^(?=.)/gm, "  "));
-    }
-    break;
-  }
-  return out;
-}
-
 /** One pod resolving a Service of its namespace and an outside name, or why pods cannot resolve. */
-function names(state: ClusterState): string[] {
+function names(state: ClusterState, choice: TourPlan["names"]): string[] {
   if (!clusterDnsService(state))
     return [
       `  No Service holds the cluster DNS address ${formatIPv4(state.config.dnsServiceIP)}, so pods here cannot resolve names (a real cluster runs CoreDNS as kube-system/kube-dns; examples/shop does). podnet dns -f … would serve the zone.`,
       "",
     ];
   const zone = new ClusterZone(state);
-  const svc = state.services.find(
-    (s) =>
-      s.metadata.namespace !== "default" &&
-      s.metadata.namespace !== "kube-system" &&
-      s.spec.clusterIP &&
-      s.spec.clusterIP !== "None",
-  );
-  const pod =
-    svc &&
-    state.pods.find(
-      (p) => p.metadata.namespace === svc.metadata.namespace && p.status?.podIP && !p.spec.hostNetwork,
-    );
-  if (!svc || !pod) return ["  (no pod with a Service in its namespace to show)", ""];
+  if (!choice) return ["  (no pod with a Service in its namespace to show)", ""];
+  const { pod, service: svc } = choice;
   const from = `${pod.metadata.namespace}/${pod.metadata.name}`;
   const out: string[] = [];
   for (const name of [svc.metadata.name, "api.example.com"]) {
@@ -350,10 +251,4 @@ function names(state: ClusterState): string[] {
   }
   out.push("");
   return out;
-}
-
-function describeSource(s: Source): string {
-  if (s.kind === "pod") return `pod ${s.pod.metadata.namespace}/${s.pod.metadata.name}`;
-  if (s.kind === "node") return `node ${s.node.name}`;
-  return `client ${formatIPv4(s.ip)}`;
 }

@@ -14,6 +14,10 @@
  *
  * A workload's connections to itself are not listed. Lines are sorted by source, then destination.
  * Ranges stand for addresses outside the pods: traffic from a pod is always the pod's workload.
+ *
+ * A line that exists only because NetworkPolicy never blocks traffic between a pod and its own node
+ * (a host-network workload and a workload with a pod on the same node, both ways; see sameNodePairs)
+ * carries `ownNode: true`: without that exception, no policy would allow any of it.
  */
 import type { ClusterState } from "../control/state.ts";
 import type { KubeObject, Pod, Protocol } from "../model/k8s.ts";
@@ -28,6 +32,12 @@ export interface Connection {
   dst: string;
   /** `All Connections`, or `TCP 80,8000-8100,UDP 53` (protocols in order SCTP, TCP, UDP). */
   conn: string;
+  /**
+   * Present (true) when the line exists only through the own-node exception: one end is a
+   * host-network workload with a pod on a node where the other has a pod, and the policies themselves
+   * allow nothing between them (Kubernetes: traffic to and from a pod's node is always allowed).
+   */
+  ownNode?: true;
 }
 
 /**
@@ -270,8 +280,14 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
   });
 
   const lines: Connection[] = [];
-  const add = (src: string, dst: string, allowed: Map<Protocol, [number, number][]>) => {
-    if (allowed.size > 0) lines.push({ src, dst, conn: formatConnections(allowed) });
+  const add = (src: string, dst: string, allowed: Map<Protocol, [number, number][]>, ownNode = false) => {
+    if (allowed.size > 0)
+      lines.push({
+        src,
+        dst,
+        conn: formatConnections(allowed),
+        ...(ownNode ? { ownNode: true as const } : {}),
+      });
   };
   const words = (reach.atoms.length + 31) >>> 5;
   /** From some classes: the atoms towards each workload and each egress range. */
@@ -298,8 +314,13 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
       (sameNode.get(a) ?? sameNode.set(a, new Set()).get(a)!).add(b);
   for (const [a, classes] of classesOf) {
     const masks = from(classes);
-    for (const b of sameNode.get(a) ?? []) masks.set(b, everything);
-    for (const [b, atoms] of masks) if (b !== a) add(a, b, reach.portRanges(atoms));
+    // Lines the policies alone would not have: the exception is all that makes them.
+    const onlyOwnNode = new Set<string>();
+    for (const b of sameNode.get(a) ?? []) {
+      if (!masks.has(b)) onlyOwnNode.add(b);
+      masks.set(b, everything);
+    }
+    for (const [b, atoms] of masks) if (b !== a) add(a, b, reach.portRanges(atoms), onlyOwnNode.has(b));
   }
   sources.forEach((r, k) => {
     for (const [b, atoms] of from([sourceClass[k]]))

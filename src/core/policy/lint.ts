@@ -2,9 +2,10 @@
  * Findings about the policies of a cluster, each a warning at the field it concerns:
  *
  *   policy-selects-nothing   a NetworkPolicy's podSelector, or an admin/baseline policy's subject,
- *                            matches no pod
- *   peer-selects-nothing     a NetworkPolicy peer (podSelector / namespaceSelector) matches no pod,
- *                            so it can never match (a rule whose every peer is like that never applies)
+ *                            matches no pod, or only host-network pods (which policies never apply to)
+ *   peer-selects-nothing     a NetworkPolicy peer (podSelector / namespaceSelector) matches no pod, or
+ *                            only host-network pods (to policies, those are their node's address), so
+ *                            it can never match (a rule whose every peer is like that never applies)
  *   named-port-unmatched     a rule names a port that no destination declares (ingress: the selected
  *                            pods; egress: the pods the rule's peers match)
  *   dns-egress-blocked       a workload's pods cannot reach the cluster DNS (UDP 53 to the kube-dns
@@ -53,6 +54,12 @@ export function lintPolicies(state: ClusterState, opts: { maxEffectChecks?: numb
       path,
     });
   const pods = state.pods.filter((p) => live(p) && !p.spec.hostNetwork);
+  // Host-network pods are never selected, as subjects or as peers: a selector that matches only them
+  // is told apart from one that matches nothing, since the fix differs (README: host-network pods).
+  // The engine never lets a peer match them, so they are asked as if they had a network of their own.
+  const hostPods = state.pods
+    .filter((p) => live(p) && p.spec.hostNetwork)
+    .map((p) => ({ ...p, spec: { ...p.spec, hostNetwork: false } }));
   const peerOf = (p: Pod): PolicyPeer => ({ kind: "pod", pod: p, ip: parseIPv4(p.status!.podIP!)! });
   const idle = new Set<KubeObject>();
 
@@ -63,12 +70,19 @@ export function lintPolicies(state: ClusterState, opts: { maxEffectChecks?: numb
     );
     if (selected.length === 0) {
       idle.add(np.obj);
+      const host = hostPods.some(
+        (p) => p.metadata.namespace === np.namespace && np.selects(p.metadata.labels),
+      );
       at(
         np.obj,
         ["spec", "podSelector"],
         "policy-selects-nothing",
-        `podSelector matches no pod in namespace ${np.namespace}`,
-        "fix the selector's labels, or remove the policy if its pods are gone",
+        host
+          ? `podSelector selects only host-network pods in namespace ${np.namespace}, which policies never apply to`
+          : `podSelector matches no pod in namespace ${np.namespace}`,
+        host
+          ? "a host-network pod's traffic is its node's: restrict it with an ipBlock of the node's address in the peers' policies, or run the pod without hostNetwork"
+          : "fix the selector's labels, or remove the policy if its pods are gone",
       );
     }
     for (const direction of ["ingress", "egress"] as const) {
@@ -77,14 +91,19 @@ export function lintPolicies(state: ClusterState, opts: { maxEffectChecks?: numb
         if (rule.peers !== "all") {
           rule.peers.forEach((peer, j) => {
             if (peer.kind !== "pods") return;
-            if (!pods.some((p) => engine.peerMatches(peer, np.namespace, peerOf(p))))
-              at(
-                np.obj,
-                ["spec", direction, i, field, j],
-                "peer-selects-nothing",
-                `this peer matches no pod, so ${direction} rule ${i + 1} never matches through it`,
-                "fix the selector's labels (namespaceSelector matches namespace labels, podSelector pod labels)",
-              );
+            if (pods.some((p) => engine.peerMatches(peer, np.namespace, peerOf(p)))) return;
+            const host = hostPods.some((p) => engine.peerMatches(peer, np.namespace, peerOf(p)));
+            at(
+              np.obj,
+              ["spec", direction, i, field, j],
+              "peer-selects-nothing",
+              host
+                ? `this peer selects only host-network pods, which policies never apply to (to policies they are their node's address), so ${direction} rule ${i + 1} never matches through it`
+                : `this peer matches no pod, so ${direction} rule ${i + 1} never matches through it`,
+              host
+                ? "match a host-network pod by its node's address: an ipBlock peer"
+                : "fix the selector's labels (namespaceSelector matches namespace labels, podSelector pod labels)",
+            );
           });
         }
         if (rule.ports === "all") return;
@@ -128,18 +147,21 @@ export function lintPolicies(state: ClusterState, opts: { maxEffectChecks?: numb
     ...state.clusterNetworkPolicies,
   ]) {
     const t = compileTierPolicy(obj);
-    if (
-      !pods.some(
-        (p) => t.subject.namespaces(nsLabels.get(p.metadata.namespace!)) && t.subject.pods(p.metadata.labels),
-      )
-    ) {
+    const subject = (p: Pod) =>
+      t.subject.namespaces(nsLabels.get(p.metadata.namespace!)) && t.subject.pods(p.metadata.labels);
+    if (!pods.some(subject)) {
       idle.add(obj);
+      const host = hostPods.some(subject);
       at(
         obj,
         ["spec", "subject"],
         "policy-selects-nothing",
-        "subject matches no pod",
-        "fix the subject's selectors, or remove the policy",
+        host
+          ? "subject selects only host-network pods, which policies never apply to"
+          : "subject matches no pod",
+        host
+          ? "a host-network pod's traffic is its node's: use a nodes or networks peer in the other pods' policies, or run the pod without hostNetwork"
+          : "fix the subject's selectors, or remove the policy",
       );
     }
   }

@@ -1,0 +1,126 @@
+/**
+ * The admin tiers of sigs.k8s.io/network-policy-api: AdminNetworkPolicy and
+ * BaselineAdminNetworkPolicy (v1alpha1) and ClusterNetworkPolicy (v1alpha2), as their CRDs'
+ * OpenAPI and CEL rules check them.
+ */
+import type { FieldPath } from "../../diagnostics.ts";
+import { isCidrNotation } from "../../net/ipv4.ts";
+import type { Check, Rec } from "../check.ts";
+import { checkSelector } from "./shared.ts";
+
+/** AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy: the fields later stages rely on. */
+export function validateAdminPolicy(c: Check, obj: Rec): void {
+  const spec = c.map(obj.spec, ["spec"]);
+  if (!c.required(spec, ["spec"], "spec", "add spec.subject")) return;
+  if (obj.kind === "AdminNetworkPolicy") {
+    if (
+      c.required(
+        spec.priority,
+        ["spec", "priority"],
+        "spec.priority",
+        "add a priority from 0 (first) to 1000",
+      )
+    ) {
+      c.int(spec.priority, ["spec", "priority"], 0, 1000, "priority");
+    }
+  }
+  if (obj.kind === "ClusterNetworkPolicy") {
+    c.oneOf(spec.tier, ["spec", "tier"], ["Admin", "Baseline"] as const);
+    c.int(spec.priority, ["spec", "priority"], 0, 1000, "priority");
+  }
+  const subject = c.map(spec.subject, ["spec", "subject"]);
+  if (!c.required(subject, ["spec", "subject"], "spec.subject", "add subject.namespaces or subject.pods"))
+    return;
+  checkSelector(c, subject.namespaces, ["spec", "subject", "namespaces"]);
+  const pods = c.map(subject.pods, ["spec", "subject", "pods"]);
+  if (pods) {
+    checkSelector(c, pods.namespaceSelector, ["spec", "subject", "pods", "namespaceSelector"]);
+    checkSelector(c, pods.podSelector, ["spec", "subject", "pods", "podSelector"]);
+  }
+  const actions =
+    obj.kind === "AdminNetworkPolicy"
+      ? (["Allow", "Deny", "Pass"] as const)
+      : obj.kind === "BaselineAdminNetworkPolicy"
+        ? (["Allow", "Deny"] as const)
+        : (["Accept", "Deny", "Pass"] as const);
+  for (const dir of ["ingress", "egress"] as const) {
+    c.list(spec[dir], ["spec", dir])?.forEach((rule, i) => {
+      const rp = ["spec", dir, i];
+      const m = c.map(rule, rp);
+      if (!m) return;
+      c.required(
+        c.oneOf(m.action, [...rp, "action"], actions),
+        [...rp, "action"],
+        "action",
+        `use one of ${actions.join(", ")}`,
+      );
+      checkAdminPorts(c, m, rp);
+      const peers = c.list(m[dir === "ingress" ? "from" : "to"], [...rp, dir === "ingress" ? "from" : "to"]);
+      peers?.forEach((peer, j) => {
+        const pp = [...rp, dir === "ingress" ? "from" : "to", j];
+        const pm = c.map(peer, pp);
+        if (!pm) return;
+        checkSelector(c, pm.namespaces, [...pp, "namespaces"]);
+        const pods = c.map(pm.pods, [...pp, "pods"]);
+        if (pods) {
+          checkSelector(c, pods.namespaceSelector, [...pp, "pods", "namespaceSelector"]);
+          checkSelector(c, pods.podSelector, [...pp, "pods", "podSelector"]);
+        }
+        c.list(pm.networks, [...pp, "networks"])?.forEach((n, k) => {
+          if (typeof n !== "string" || !isCidrNotation(n)) {
+            c.error(
+              [...pp, "networks", k],
+              "invalid-cidr",
+              `${JSON.stringify(n)} is not a valid CIDR`,
+              "write a block such as 10.0.0.0/8",
+            );
+          }
+        });
+      });
+    });
+  }
+}
+
+/** An admin policy rule's ports (v1alpha1 `ports`) or protocols (v1alpha2 `protocols`). */
+function checkAdminPorts(c: Check, rule: Rec, at: FieldPath): void {
+  const PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;
+  const range = (r: Rec | undefined, path: FieldPath) => {
+    if (!r) return;
+    const start = c.port(r.start, [...path, "start"]);
+    const end = c.port(r.end, [...path, "end"]);
+    if (start !== undefined && end !== undefined && start > end)
+      c.error(path, "invalid-range", `start ${start} is after end ${end}`, "swap start and end");
+  };
+  c.list(rule.ports, [...at, "ports"])?.forEach((p, i) => {
+    const pp = [...at, "ports", i];
+    const m = c.map(p, pp);
+    if (!m) return;
+    const num = c.map(m.portNumber, [...pp, "portNumber"]);
+    if (num) {
+      c.oneOf(num.protocol, [...pp, "portNumber", "protocol"], PROTOCOLS);
+      c.port(num.port, [...pp, "portNumber", "port"]);
+    }
+    const r = c.map(m.portRange, [...pp, "portRange"]);
+    if (r) c.oneOf(r.protocol, [...pp, "portRange", "protocol"], PROTOCOLS);
+    range(r, [...pp, "portRange"]);
+    c.string(m.namedPort, [...pp, "namedPort"]);
+  });
+  c.list(rule.protocols, [...at, "protocols"])?.forEach((p, i) => {
+    const pp = [...at, "protocols", i];
+    const m = c.map(p, pp);
+    if (!m) return;
+    for (const key of ["tcp", "udp", "sctp"]) {
+      const proto = c.map(m[key], [...pp, key]);
+      const dest = proto && c.map(proto.destinationPort, [...pp, key, "destinationPort"]);
+      if (!dest) continue;
+      c.port(dest.number, [...pp, key, "destinationPort", "number"]);
+      range(c.map(dest.range, [...pp, key, "destinationPort", "range"]), [
+        ...pp,
+        key,
+        "destinationPort",
+        "range",
+      ]);
+    }
+    c.string(m.destinationNamedPort, [...pp, "destinationNamedPort"]);
+  });
+}

@@ -1,0 +1,20 @@
+/**
+ * Field rules several kinds share: label selectors (metav1 LabelSelector, as apimachinery's
+ * `ValidateLabelSelector` checks it) and status conditions.
+ */
+import { selectorProblems } from "../../labels.ts";
+import type { Check } from "../check.ts";
+
+export function checkSelector(c: Check, sel: unknown, path: (string | number)[]): void {
+  for (const p of selectorProblems(sel)) c.error([...path, ...p.path], "invalid-selector", p.message, p.hint);
+}
+
+/** `conditions: [{type, status}]`, as pods, nodes and Jobs report them. */
+export function validateConditions(c: Check, v: unknown, at: (string | number)[]): void {
+  c.list(v, at)?.forEach((cond, i) => {
+    const m = c.map(cond, [...at, i]);
+    if (!m) return;
+    c.string(m.type, [...at, i, "type"]);
+    c.oneOf(m.status, [...at, i, "status"], ["True", "False", "Unknown"] as const);
+  });
+}

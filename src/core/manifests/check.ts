@@ -5,7 +5,8 @@
  * qualified names for label keys, label values, and IANA service names for named ports.
  */
 import type { Diagnostics, FieldPath, Origin } from "../diagnostics.ts";
-import { Cidr, isIPAddress } from "../net/ipv4.ts";
+import { labelMapProblems } from "../labels.ts";
+import { Cidr, canonicalIP, parseCidrSloppy, type SloppyCidr } from "../net/ipv4.ts";
 import { describe } from "./parse.ts";
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -171,43 +172,76 @@ export class Check {
     return undefined;
   }
 
-  /** A map of strings (labels, selectors, nodeSelector), with Kubernetes' label key/value rules. */
+  /**
+   * A label map (metadata.labels, Service and ReplicationController selectors, nodeSelector),
+   * with Kubernetes' label key/value rules (`labelMapProblems`). Undefined after an error.
+   */
   labels(v: unknown, path: FieldPath): Record<string, string> | undefined {
     const m = this.map(v, path);
     if (!m) return undefined;
     let ok = true;
-    for (const [k, val] of Object.entries(m)) {
-      const keyErr = labelKeyError(k);
-      if (keyErr) {
-        this.error([...path, k], "invalid-label", keyErr, "fix the label key");
+    for (const p of labelMapProblems(m, [...path])) {
+      if (p.warning) this.warn(p.path, "empty-label-value", p.message, p.hint);
+      else {
         ok = false;
-      }
-      if (typeof val !== "string") {
         this.error(
-          [...path, k],
-          "wrong-type",
-          `label value must be a string, found ${describe(val)}`,
-          val !== null && typeof val === "object"
-            ? "label values are single strings of at most 63 characters"
-            : `quote it: ${k}: "${String(val)}"`,
+          p.path,
+          p.message.startsWith("label value must be") ? "wrong-type" : "invalid-label",
+          p.message,
+          p.hint,
         );
-        ok = false;
-        continue;
-      }
-      const valErr = labelValueError(val);
-      if (valErr) {
-        this.error([...path, k], "invalid-label", valErr, "fix the label value");
-        ok = false;
       }
     }
     return ok ? (m as Record<string, string>) : undefined;
   }
 
+  /**
+   * An IP address field, as the API server validates its legacy IP fields (`IsValidIPForLegacyField`
+   * with StrictIPCIDRValidation off, the default through Kubernetes 1.34): IPv4 octets may carry
+   * leading zeros (read as decimal), IPv4-mapped IPv6 is IPv4. Returns the canonical text.
+   */
   ip(v: unknown, path: FieldPath): string | undefined {
     const s = this.string(v, path);
     if (s === undefined) return undefined;
-    if (isIPAddress(s)) return s;
-    this.error(path, "invalid-ip", `"${s}" is not a valid IP address`, "write an address such as 10.0.0.1");
+    const canonical = canonicalIP(s);
+    if (canonical !== undefined) return canonical;
+    this.error(
+      path,
+      "invalid-ip",
+      `"${s}" is not a valid IP address`,
+      s.trim() !== s ? "remove the spaces around the address" : "write an address such as 10.0.0.1",
+    );
+    return undefined;
+  }
+
+  /**
+   * `rec[key]` as an IP address (see `ip`), rewritten in canonical form so that every later stage
+   * reads it as kube-proxy and the kubelet do (`010.0.0.1` is 10.0.0.1).
+   */
+  ipAt(rec: Rec, key: string | number, path: FieldPath): string | undefined {
+    const ip = this.ip(rec[key as string], path);
+    if (ip !== undefined) rec[key as string] = ip;
+    return ip;
+  }
+
+  /**
+   * A CIDR of a legacy API field (`IsValidCIDRForLegacyField`, strict validation off): host bits,
+   * leading zeros and IPv4-mapped IPv6 are accepted. With `trim`, surrounding spaces are removed
+   * first (the API server does so for loadBalancerSourceRanges and the source-ranges annotation).
+   * Returns the block as the consumers read it (host bits cleared); undefined after an error.
+   */
+  legacyCidr(v: unknown, path: FieldPath, opts: { trim?: boolean } = {}): SloppyCidr | undefined {
+    const raw = this.string(v, path);
+    if (raw === undefined) return undefined;
+    const s = opts.trim ? raw.trim() : raw;
+    const parsed = parseCidrSloppy(s);
+    if (parsed) return parsed;
+    this.error(
+      path,
+      "invalid-cidr",
+      `"${raw}" is not a valid CIDR`,
+      s !== s.trim() ? "remove the spaces around the block" : "write a block such as 10.0.0.0/8",
+    );
     return undefined;
   }
 

@@ -4,7 +4,7 @@
  * OpenAPI and CEL rules check them.
  */
 import type { FieldPath } from "../../diagnostics.ts";
-import { isCidrNotation } from "../../net/ipv4.ts";
+import { parseCidrSloppy } from "../../net/ipv4.ts";
 import type { Check, Rec } from "../check.ts";
 import { checkSelector } from "./shared.ts";
 
@@ -31,6 +31,7 @@ export function validateAdminPolicy(c: Check, obj: Rec): void {
   const subject = c.map(spec.subject, ["spec", "subject"]);
   if (!c.required(subject, ["spec", "subject"], "spec.subject", "add subject.namespaces or subject.pods"))
     return;
+  exactlyOne(c, subject, ["spec", "subject"], "subject");
   checkSelector(c, subject.namespaces, ["spec", "subject", "namespaces"]);
   const pods = c.map(subject.pods, ["spec", "subject", "pods"]);
   if (pods) {
@@ -67,15 +68,9 @@ export function validateAdminPolicy(c: Check, obj: Rec): void {
           checkSelector(c, pods.podSelector, [...pp, "pods", "podSelector"]);
         }
         c.list(pm.networks, [...pp, "networks"])?.forEach((n, k) => {
-          if (typeof n !== "string" || !isCidrNotation(n)) {
-            c.error(
-              [...pp, "networks", k],
-              "invalid-cidr",
-              `${JSON.stringify(n)} is not a valid CIDR`,
-              "write a block such as 10.0.0.0/8",
-            );
-          }
+          checkNetwork(c, n, [...pp, "networks", k]);
         });
+        exactlyOne(c, pm, pp, "peer");
       });
     });
   }
@@ -123,4 +118,46 @@ function checkAdminPorts(c: Check, rule: Rec, at: FieldPath): void {
     }
     c.string(m.destinationNamedPort, [...pp, "destinationNamedPort"]);
   });
+}
+
+/**
+ * The CRDs' minProperties/maxProperties of 1 on a subject and on a peer: exactly one of its
+ * fields. A key with nothing under it is null, which the API server prunes from a CRD object
+ * before validating (fields are not nullable), so it is dropped here too and does not count.
+ */
+function exactlyOne(c: Check, m: Rec, at: FieldPath, what: string): void {
+  for (const k of Object.keys(m)) if (m[k] === null) delete m[k];
+  const keys = Object.keys(m);
+  if (keys.length === 1) return;
+  c.error(
+    at,
+    "invalid-peer",
+    keys.length === 0
+      ? `a ${what} needs exactly one field; this one has none (a key with nothing under it is dropped)`
+      : `a ${what} takes exactly one field; this one has ${keys.join(" and ")}`,
+    keys.length === 0
+      ? "write {} to select everything, e.g. namespaces: {}"
+      : `split it into ${keys.length} ${what}s`,
+  );
+}
+
+/**
+ * A `networks` entry: the CRD's CIDR type, checked by CEL `isCIDR(self) && cidr(self) ==
+ * cidr(self).masked()`. CEL parses with Go's strict netip (no leading zeros, no IPv4-mapped
+ * IPv6) and the block must be its network address; unlike ipBlock, host bits are refused.
+ */
+function checkNetwork(c: Check, n: unknown, at: FieldPath): void {
+  const text = c.string(n, at);
+  if (text === undefined) return;
+  const parsed = parseCidrSloppy(text);
+  if (!parsed || parsed.nonStandard) {
+    c.error(at, "invalid-cidr", `"${text}" is not a valid CIDR`, "write a block such as 10.0.0.0/8");
+  } else if (parsed.hostBits) {
+    c.error(
+      at,
+      "invalid-cidr",
+      `"${text}" has host bits set; the network address is ${parsed.canonical}`,
+      `write ${parsed.canonical}`,
+    );
+  }
 }

@@ -4,7 +4,14 @@
  * `pkg/apis/core/validation` and `pkg/apis/apps|batch/validation` check them.
  */
 import { formatPath } from "../../diagnostics.ts";
-import { type Check, dns1123LabelError, dns1123SubdomainError, portNameError, type Rec } from "../check.ts";
+import {
+  type Check,
+  dns1123LabelError,
+  dns1123SubdomainError,
+  labelKeyError,
+  portNameError,
+  type Rec,
+} from "../check.ts";
 import { checkSelector, validateConditions } from "./shared.ts";
 
 export function validatePod(c: Check, obj: Rec): void {
@@ -13,12 +20,14 @@ export function validatePod(c: Check, obj: Rec): void {
   validatePodSpec(c, spec, ["spec"]);
   const status = c.map(obj.status, ["status"]);
   if (status) {
-    c.ip(status.podIP, ["status", "podIP"]);
-    c.ip(status.hostIP, ["status", "hostIP"]);
-    c.list(status.podIPs, ["status", "podIPs"])?.forEach((p, i) => {
-      const m = c.map(p, ["status", "podIPs", i]);
-      c.ip(m?.ip, ["status", "podIPs", i, "ip"]);
-    });
+    c.ipAt(status, "podIP", ["status", "podIP"]);
+    c.ipAt(status, "hostIP", ["status", "hostIP"]);
+    for (const f of ["podIPs", "hostIPs"] as const) {
+      c.list(status[f], ["status", f])?.forEach((p, i) => {
+        const m = c.map(p, ["status", f, i]);
+        if (m) c.ipAt(m, "ip", ["status", f, i, "ip"]);
+      });
+    }
     c.oneOf(status.phase, ["status", "phase"], [
       "Pending",
       "Running",
@@ -54,8 +63,8 @@ function validateDns(c: Check, spec: Rec, at: (string | number)[]): void {
       `${nameservers.length} nameservers: at most 3 are allowed`,
       "keep three",
     );
-  nameservers.forEach((n, i) => {
-    c.ip(n, [...at, "dnsConfig", "nameservers", i]);
+  nameservers.forEach((_, i) => {
+    c.ipAt(nameservers as unknown as Rec, i, [...at, "dnsConfig", "nameservers", i]);
   });
   const searches = c.list(cfg?.searches, [...at, "dnsConfig", "searches"]) ?? [];
   if (searches.length > 32)
@@ -109,12 +118,14 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
     );
     return;
   }
-  const portNames = new Set<string>();
   const validateContainers = (list: unknown[], field: string) =>
     list.forEach((ct, i) => {
       const cp = [...at, field, i];
       const m = c.map(ct, cp);
       if (!m) return;
+      // Port names are unique within one container's ports only (validateContainerPorts): two
+      // containers may both name a port "http"; a Service's targetPort then finds the first.
+      const portNames = new Set<string>();
       const name = c.string(m.name, [...cp, "name"]);
       if (c.required(name, [...cp, "name"], "container name")) {
         const err = dns1123LabelError(name);
@@ -138,7 +149,7 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
             c.error(
               [...pp, "name"],
               "duplicate-port-name",
-              `port name "${pname}" is used twice in this pod`,
+              `port name "${pname}" is used twice in this container`,
               "give each port a distinct name",
             );
           }
@@ -182,7 +193,11 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
         const rp = [...tp, field, j];
         const rm = c.map(r, rp);
         if (!rm) return;
-        c.required(c.string(rm.key, [...rp, "key"]), [...rp, "key"], "key");
+        const key = c.string(rm.key, [...rp, "key"]);
+        if (c.required(key, [...rp, "key"], "key")) {
+          const err = labelKeyError(key);
+          if (err) c.error([...rp, "key"], "invalid-selector", err, "node label keys are label names");
+        }
         const op = c.oneOf(rm.operator, [...rp, "operator"], [
           "In",
           "NotIn",
@@ -198,6 +213,14 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
             "invalid-selector",
             `values must be non-empty for ${op}`,
             "list at least one value",
+          );
+        }
+        if ((op === "Exists" || op === "DoesNotExist") && values.length > 0) {
+          c.error(
+            [...rp, "values"],
+            "invalid-selector",
+            `values may not be specified when operator is ${op}`,
+            "remove values, or use In/NotIn",
           );
         }
         if ((op === "Gt" || op === "Lt") && (values.length !== 1 || !/^-?\d+$/.test(String(values[0])))) {

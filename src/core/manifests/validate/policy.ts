@@ -2,7 +2,7 @@
  * NetworkPolicy (networking.k8s.io/v1), as `pkg/apis/networking/validation` checks it: the pod
  * selector, rules, peers, ipBlocks and ports.
  */
-import { isCidrNotation } from "../../net/ipv4.ts";
+import { Cidr } from "../../net/ipv4.ts";
 import { type Check, portNameError, type Rec } from "../check.ts";
 import { checkSelector } from "./shared.ts";
 
@@ -71,7 +71,14 @@ export function validateNetworkPolicy(c: Check, obj: Rec): void {
       c.list(m[peersField], [...rp, peersField])?.forEach((peer, j) => {
         const pp = [...rp, peersField, j];
         const pm = c.map(peer, pp);
-        if (!pm) return;
+        if (!pm) {
+          if (peer === null) peerMissing(c, pp);
+          return;
+        }
+        // The peer's three fields are pointers: a key with nothing under it (`namespaceSelector:`)
+        // is null, the same nil as an absent key, and does not count as a peer.
+        for (const k of ["podSelector", "namespaceSelector", "ipBlock"] as const)
+          if (pm[k] === null) delete pm[k];
         checkSelector(c, pm.podSelector, [...pp, "podSelector"]);
         checkSelector(c, pm.namespaceSelector, [...pp, "namespaceSelector"]);
         const ipb = c.map(pm.ipBlock, [...pp, "ipBlock"]);
@@ -86,40 +93,67 @@ export function validateNetworkPolicy(c: Check, obj: Rec): void {
             "split them into two peers (two list items)",
           );
         }
-        if (pm.ipBlock === undefined && pm.podSelector === undefined && pm.namespaceSelector === undefined) {
-          c.error(
-            pp,
-            "invalid-peer",
-            "a peer needs podSelector, namespaceSelector or ipBlock",
-            "add one of them, or remove the empty peer",
-          );
-        }
+        if (pm.ipBlock === undefined && pm.podSelector === undefined && pm.namespaceSelector === undefined)
+          peerMissing(c, pp);
         if (ipb) validateIpBlock(c, ipb, [...pp, "ipBlock"]);
       });
     });
   }
 }
 
+/**
+ * An ipBlock (`ValidateIPBlock`): cidr and except are legacy CIDR fields (host bits, leading zeros
+ * accepted); each except must be a strict subset of cidr. The blocks are rewritten with host bits
+ * cleared, as the network plugins read them (`10.0.0.5/24` selects 10.0.0.0/24).
+ */
 export function validateIpBlock(c: Check, ipb: Rec, at: (string | number)[]): void {
-  const text = c.string(ipb.cidr, [...at, "cidr"]);
-  if (!c.required(text, [...at, "cidr"], "ipBlock.cidr", "add cidr, e.g. 10.0.0.0/8")) return;
-  if (!isCidrNotation(text)) {
-    c.error(
+  if (
+    !c.required(
+      c.string(ipb.cidr, [...at, "cidr"]),
       [...at, "cidr"],
-      "invalid-cidr",
-      `"${text}" is not a valid CIDR`,
-      "write a block such as 10.0.0.0/8",
-    );
+      "ipBlock.cidr",
+      "add cidr, e.g. 10.0.0.0/8",
+    )
+  )
     return;
-  }
-  c.list(ipb.except, [...at, "except"])?.forEach((e, i) => {
-    if (typeof e !== "string" || !isCidrNotation(e)) {
-      c.error(
-        [...at, "except", i],
-        "invalid-cidr",
-        `${JSON.stringify(e)} is not a valid CIDR`,
-        "write a block such as 10.1.0.0/16",
-      );
+  const cidr = c.legacyCidr(ipb.cidr, [...at, "cidr"]);
+  if (!cidr) return;
+  ipb.cidr = cidr.canonical;
+  const v4 = (text: string) => {
+    const r = Cidr.parse(text);
+    return r.ok ? r.cidr : undefined;
+  };
+  const outer = v4(cidr.canonical);
+  const except = c.list(ipb.except, [...at, "except"]);
+  except?.forEach((e, i) => {
+    const inner = c.legacyCidr(e, [...at, "except", i]);
+    if (!inner) return;
+    except[i] = inner.canonical;
+    const block = v4(inner.canonical);
+    // IPv6 blocks (undefined here) are checked for syntax only: podnet allocates IPv4.
+    if (!outer || !block) {
+      if (!outer !== !block) subsetError(c, [...at, "except", i], e, ipb.cidr);
+      return;
     }
+    if (block.prefix <= outer.prefix || !outer.contains(block.base))
+      subsetError(c, [...at, "except", i], e, ipb.cidr);
   });
+}
+
+function subsetError(c: Check, path: (string | number)[], except: unknown, cidr: unknown): void {
+  c.error(
+    path,
+    "invalid-cidr",
+    `except ${JSON.stringify(except)} must be a strict subset of cidr ${JSON.stringify(cidr)}`,
+    "list only blocks smaller than cidr and inside it",
+  );
+}
+
+function peerMissing(c: Check, pp: (string | number)[]): void {
+  c.error(
+    pp,
+    "invalid-peer",
+    "must specify a peer: podSelector, namespaceSelector or ipBlock (a key with nothing under it is no selector)",
+    "write {} to select everything (e.g. namespaceSelector: {}), or remove the empty peer",
+  );
 }

@@ -112,7 +112,7 @@ export function validateService(c: Check, obj: Rec): void {
   });
   const clusterIP = c.string(spec.clusterIP, ["spec", "clusterIP"]);
   if (clusterIP !== undefined && clusterIP !== "" && clusterIP !== "None")
-    c.ip(clusterIP, ["spec", "clusterIP"]);
+    c.ipAt(spec, "clusterIP", ["spec", "clusterIP"]);
   c.port(spec.healthCheckNodePort, ["spec", "healthCheckNodePort"], "healthCheckNodePort");
   if (headless && (type === "NodePort" || type === "LoadBalancer")) {
     c.error(
@@ -122,17 +122,17 @@ export function validateService(c: Check, obj: Rec): void {
       "remove clusterIP: None or use type ClusterIP",
     );
   }
-  c.list(spec.clusterIPs, ["spec", "clusterIPs"])?.forEach((ip, i) => {
-    if (ip !== "None") c.ip(ip, ["spec", "clusterIPs", i]);
+  const clusterIPs = c.list(spec.clusterIPs, ["spec", "clusterIPs"]);
+  clusterIPs?.forEach((ip, i) => {
+    if (ip !== "None") c.ipAt(clusterIPs as unknown as Rec, i, ["spec", "clusterIPs", i]);
   });
-  c.list(spec.externalIPs, ["spec", "externalIPs"])?.forEach((ip, i) => {
-    c.ip(ip, ["spec", "externalIPs", i]);
+  const externalIPs = c.list(spec.externalIPs, ["spec", "externalIPs"]);
+  externalIPs?.forEach((_, i) => {
+    c.ipAt(externalIPs as unknown as Rec, i, ["spec", "externalIPs", i]);
   });
   if (spec.loadBalancerIP !== undefined && spec.loadBalancerIP !== "")
-    c.ip(spec.loadBalancerIP, ["spec", "loadBalancerIP"]);
-  c.list(spec.loadBalancerSourceRanges, ["spec", "loadBalancerSourceRanges"])?.forEach((r, i) => {
-    c.cidr(r, ["spec", "loadBalancerSourceRanges", i]);
-  });
+    c.ipAt(spec, "loadBalancerIP", ["spec", "loadBalancerIP"]);
+  validateSourceRanges(c, obj, spec, type);
   c.oneOf(spec.sessionAffinity, ["spec", "sessionAffinity"], ["None", "ClientIP"] as const);
   const etp = c.oneOf(spec.externalTrafficPolicy, ["spec", "externalTrafficPolicy"], [
     "Cluster",
@@ -153,7 +153,7 @@ export function validateService(c: Check, obj: Rec): void {
   const lb = c.map(status?.loadBalancer, ["status", "loadBalancer"]);
   c.list(lb?.ingress, ["status", "loadBalancer", "ingress"])?.forEach((ing, i) => {
     const m = c.map(ing, ["status", "loadBalancer", "ingress", i]);
-    if (m?.ip !== undefined) c.ip(m.ip, ["status", "loadBalancer", "ingress", i, "ip"]);
+    if (m?.ip !== undefined && m.ip !== "") c.ipAt(m, "ip", ["status", "loadBalancer", "ingress", i, "ip"]);
   });
 }
 
@@ -165,7 +165,7 @@ export function validateEndpoints(c: Check, obj: Rec): void {
     for (const f of ["addresses", "notReadyAddresses"] as const) {
       c.list(m[f], [...sp, f])?.forEach((a, j) => {
         const am = c.map(a, [...sp, f, j]);
-        if (am) c.required(c.ip(am.ip, [...sp, f, j, "ip"]), [...sp, f, j, "ip"], "ip");
+        if (am) c.required(c.ipAt(am, "ip", [...sp, f, j, "ip"]), [...sp, f, j, "ip"], "ip");
       });
     }
     c.list(m.ports, [...sp, "ports"])?.forEach((p, j) => {
@@ -197,8 +197,15 @@ export function validateEndpointSlice(c: Check, obj: Rec): void {
       return;
     }
     if (type !== "FQDN") {
-      addrs.forEach((a, j) => {
-        c.ip(a, ["endpoints", i, "addresses", j]);
+      addrs.forEach((_, j) => {
+        const ip = c.ipAt(addrs as unknown as Rec, j, ["endpoints", i, "addresses", j]);
+        if (ip !== undefined && ip.includes(":") !== (type === "IPv6"))
+          c.error(
+            ["endpoints", i, "addresses", j],
+            "invalid-ip",
+            `${ip} is not an ${type} address (addressType is ${type})`,
+            "list the slice's addresses of its addressType only",
+          );
       });
     }
     if (m.conditions === undefined) m.conditions = {};
@@ -211,3 +218,48 @@ export function validateEndpointSlice(c: Check, obj: Rec): void {
     c.oneOf(m.protocol, ["ports", i, "protocol"], ["TCP", "UDP", "SCTP"] as const);
   });
 }
+
+/**
+ * loadBalancerSourceRanges, or when it is empty the service.beta.kubernetes.io/
+ * load-balancer-source-ranges annotation (comma-separated), as ValidateService checks them: only
+ * on type LoadBalancer; each block a legacy CIDR after trimming surrounding spaces (a historical
+ * leniency of the API server, matched by kube-proxy's own TrimSpace). The field's blocks are
+ * rewritten trimmed and with host bits cleared, as kube-proxy reads them (ParseCIDRSloppy).
+ * kube-proxy enforces only the field; the annotation is for cloud load balancers.
+ */
+function validateSourceRanges(c: Check, obj: Rec, spec: Rec, type: string | undefined): void {
+  const ranges = c.list(spec.loadBalancerSourceRanges, ["spec", "loadBalancerSourceRanges"]);
+  const meta = (obj.metadata ?? {}) as Rec;
+  const annotations = (meta.annotations ?? {}) as Rec;
+  if (ranges && ranges.length > 0) {
+    if (type !== undefined && type !== "LoadBalancer")
+      c.error(
+        ["spec", "loadBalancerSourceRanges"],
+        "invalid-value",
+        `loadBalancerSourceRanges may only be used when type is LoadBalancer (this one is ${type})`,
+        "remove it, or set type: LoadBalancer",
+      );
+    ranges.forEach((r, i) => {
+      const cidr = c.legacyCidr(r, ["spec", "loadBalancerSourceRanges", i], { trim: true });
+      if (cidr) ranges[i] = cidr.canonical;
+    });
+    return;
+  }
+  const value = annotations[SOURCE_RANGES_ANNOTATION];
+  if (value === undefined) return;
+  const at = ["metadata", "annotations", SOURCE_RANGES_ANNOTATION];
+  const text = c.string(value, at);
+  if (text === undefined) return;
+  if (type !== undefined && type !== "LoadBalancer")
+    c.error(
+      at,
+      "invalid-value",
+      `the ${SOURCE_RANGES_ANNOTATION} annotation may only be used when type is LoadBalancer (this one is ${type})`,
+      "remove it, or set type: LoadBalancer",
+    );
+  if (text.trim() === "") return;
+  for (const part of text.trim().split(",")) c.legacyCidr(part, at, { trim: true });
+}
+
+/** The annotation cloud providers read when spec.loadBalancerSourceRanges is empty. */
+export const SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges";

@@ -5,8 +5,16 @@
 import { selectorProblems } from "../../labels.ts";
 import type { Check } from "../check.ts";
 
+/**
+ * A LabelSelector field (`ValidateLabelSelector`): matchLabels as a label map, each requirement's key,
+ * operator and values. A null selector is the caller's business (null and absent are the same
+ * nil pointer to the API server; whether that means "none" or "all" depends on the field).
+ */
 export function checkSelector(c: Check, sel: unknown, path: (string | number)[]): void {
-  for (const p of selectorProblems(sel)) c.error([...path, ...p.path], "invalid-selector", p.message, p.hint);
+  for (const p of selectorProblems(sel)) {
+    if (p.warning) c.warn([...path, ...p.path], "empty-label-value", p.message, p.hint);
+    else c.error([...path, ...p.path], "invalid-selector", p.message, p.hint);
+  }
 }
 
 /** `conditions: [{type, status}]`, as pods, nodes and Jobs report them. */

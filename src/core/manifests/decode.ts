@@ -72,7 +72,25 @@ export function emptyInventory(): Inventory {
   };
 }
 
-export function decodeObjects(raws: readonly RawObject[], diags: Diagnostics): Inventory {
+/** How objects are read, as `kubectl apply` flags would have it. */
+export interface DecodeOptions {
+  /**
+   * The namespace given with `-n`: objects of namespaced kinds that name none are placed there,
+   * as `kubectl apply -n NS` places them (default: "default"). Objects that name a namespace keep it.
+   */
+  namespace?: string;
+}
+
+/**
+ * Validates raw objects into an Inventory. Every problem is recorded in `diags` with its position;
+ * objects with errors are left out. See the module comment for what is checked and defaulted.
+ */
+export function decodeObjects(
+  raws: readonly RawObject[],
+  diags: Diagnostics,
+  opts: DecodeOptions = {},
+): Inventory {
+  const defaultNamespace = opts.namespace || "default";
   const inv = emptyInventory();
   const seen = new Map<string, Origin>();
   const skipped = new Map<string, { count: number; origin: Origin }>();
@@ -91,7 +109,8 @@ export function decodeObjects(raws: readonly RawObject[], diags: Diagnostics): I
     ) {
       // Defaulted first so that every message names the object as the API server would: `Pod default/p`.
       const m = meta0 as Rec;
-      if (m.namespace === undefined || m.namespace === null || m.namespace === "") m.namespace = "default";
+      if (m.namespace === undefined || m.namespace === null || m.namespace === "")
+        m.namespace = defaultNamespace;
     }
     const c = new Check(diags, origin, describeRaw(obj));
     if (typeof kind !== "string" || kind === "") {
@@ -166,7 +185,7 @@ export function decodeObjects(raws: readonly RawObject[], diags: Diagnostics): I
       c.error(["metadata"], "missing-field", "metadata is required", "add metadata with at least a name");
       continue;
     }
-    validateMeta(c, meta, info, generated);
+    validateMeta(c, meta, info, generated, defaultNamespace);
     if (typeof meta.name === "string") {
       const key = `${kind}/${meta.namespace ?? ""}/${meta.name}`;
       const prev = seen.get(key);
@@ -205,7 +224,13 @@ function describeRaw(obj: Rec): string {
   return objectRef({ kind, metadata: { name, namespace: ns } });
 }
 
-function validateMeta(c: Check, meta: Rec, info: KindInfo, generated: { n: number }): void {
+function validateMeta(
+  c: Check,
+  meta: Rec,
+  info: KindInfo,
+  generated: { n: number },
+  defaultNamespace: string,
+): void {
   let name = c.string(meta.name, ["metadata", "name"]);
   if (name === undefined) {
     const gen = c.string(meta.generateName, ["metadata", "generateName"]);
@@ -223,7 +248,7 @@ function validateMeta(c: Check, meta: Rec, info: KindInfo, generated: { n: numbe
 
   if (info.namespaced) {
     if (meta.namespace === undefined || meta.namespace === null || meta.namespace === "")
-      meta.namespace = "default";
+      meta.namespace = defaultNamespace;
     const ns = c.string(meta.namespace, ["metadata", "namespace"]);
     const nsErr = ns === undefined ? undefined : dns1123LabelError(ns);
     if (nsErr)

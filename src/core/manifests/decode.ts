@@ -23,7 +23,7 @@ import type {
 } from "../model/k8s.ts";
 import { objectRef } from "../model/k8s.ts";
 import { Check, dns1123LabelError, dns1123SubdomainError, type Rec } from "./check.ts";
-import { KINDS, type KindInfo, PODNET_API, REMOVED_VERSIONS } from "./kinds.ts";
+import { KINDS, type KindInfo, PODNET_API, REMOVED_VERSIONS, unevaluatedPolicyKind } from "./kinds.ts";
 import type { RawObject } from "./parse.ts";
 
 export interface Entry<T extends KubeObject = KubeObject> {
@@ -94,6 +94,8 @@ export function decodeObjects(
   const inv = emptyInventory();
   const seen = new Map<string, Origin>();
   const skipped = new Map<string, { count: number; origin: Origin }>();
+  const unevaluated = new Map<string, number>();
+  let unevaluatedOrigin: Origin | undefined;
   const generated = { n: 0 };
 
   for (const { value: obj, origin } of raws) {
@@ -159,6 +161,12 @@ export function decodeObjects(
       continue;
     }
 
+    const policyKind = unevaluatedPolicyKind(apiVersion, kind);
+    if (policyKind) {
+      unevaluated.set(policyKind, (unevaluated.get(policyKind) ?? 0) + 1);
+      unevaluatedOrigin ??= origin;
+      continue;
+    }
     const info = KINDS[kind];
     if (!info) {
       const s = skipped.get(kind);
@@ -211,6 +219,19 @@ export function decodeObjects(
       code: "skipped-kind",
       message: `skipped ${count} object${count === 1 ? "" : "s"} of kind ${kind} (not part of the network model)`,
       origin,
+    });
+  }
+  if (unevaluatedOrigin) {
+    const n = [...unevaluated.values()].reduce((a, b) => a + b, 0);
+    const kinds = [...unevaluated]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, count]) => `${count} ${k}`)
+      .join(", ");
+    diags.warn({
+      code: "unevaluated-policy",
+      message: `${n} polic${n === 1 ? "y" : "ies"} of kinds podnet does not evaluate (${kinds}); connections they deny are shown as allowed`,
+      hint: "podnet evaluates NetworkPolicy and the admin tiers (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy) only",
+      origin: unevaluatedOrigin,
     });
   }
   return inv;

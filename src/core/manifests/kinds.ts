@@ -126,3 +126,45 @@ export const REMOVED_VERSIONS: Record<string, string> = {
   "discovery.k8s.io/v1beta1": "discovery.k8s.io/v1",
   "networking.k8s.io/v1beta1": "networking.k8s.io/v1",
 };
+
+/**
+ * Kinds of other network plugins and meshes that allow or deny connections but that podnet does
+ * not evaluate, by API group. Their objects are counted and named in one warning (connections
+ * they deny are shown as allowed) instead of the generic skipped-kind one. Calico's
+ * `projectcalico.org/v3` NetworkPolicy shares its kind name with networking.k8s.io's: the group
+ * tells them apart.
+ */
+const UNEVALUATED_POLICY_KINDS: Record<string, readonly string[]> = {
+  "cilium.io": ["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"],
+  "projectcalico.org": [
+    "NetworkPolicy",
+    "GlobalNetworkPolicy",
+    "StagedNetworkPolicy",
+    "StagedGlobalNetworkPolicy",
+    "StagedKubernetesNetworkPolicy",
+  ],
+  "crd.projectcalico.org": [
+    "NetworkPolicy",
+    "GlobalNetworkPolicy",
+    "StagedNetworkPolicy",
+    "StagedGlobalNetworkPolicy",
+    "StagedKubernetesNetworkPolicy",
+  ],
+  "crd.antrea.io": ["NetworkPolicy", "ClusterNetworkPolicy"],
+  "security.istio.io": ["AuthorizationPolicy"],
+  "policy.linkerd.io": ["AuthorizationPolicy", "ServerAuthorization"],
+  "k8s.ovn.org": ["EgressFirewall"],
+  "network.openshift.io": ["EgressNetworkPolicy"],
+  "networking.gke.io": ["FQDNNetworkPolicy"],
+};
+
+/**
+ * `Kind (group)` when `apiVersion`/`kind` name a policy kind podnet does not evaluate (see
+ * UNEVALUATED_POLICY_KINDS), else undefined.
+ */
+export function unevaluatedPolicyKind(apiVersion: string, kind: string): string | undefined {
+  const slash = apiVersion.indexOf("/");
+  if (slash < 0) return undefined;
+  const group = apiVersion.slice(0, slash);
+  return UNEVALUATED_POLICY_KINDS[group]?.includes(kind) ? `${kind} (${group})` : undefined;
+}

@@ -12,6 +12,7 @@ import { resolveManifests } from "../src/core/cluster.ts";
 import { Diagnostics, formatDiagnostic } from "../src/core/diagnostics.ts";
 import { decodeObjects, type Inventory } from "../src/core/manifests/decode.ts";
 import { parseSource } from "../src/core/manifests/parse.ts";
+import { canonicalIP, parseCidrSloppy } from "../src/core/net/ipv4.ts";
 import { cluster, pod, runPodnet, service, warnings } from "./helpers.ts";
 
 interface Row {
@@ -695,5 +696,43 @@ kind: NetworkPolicy
 metadata: {name: old}
 spec: {podSelector: {}}`);
     assert.equal(diags.errors.length, 1);
+  });
+});
+
+describe("the legacy IP and CIDR readers (netutils.ParseIPSloppy, ParseCIDRSloppy)", () => {
+  it("accept what Go's legacy parser accepts and give the canonical text", () => {
+    const cases: [string, string | undefined][] = [
+      ["10.0.0.1", "10.0.0.1"],
+      ["010.000.000.001", "10.0.0.1"],
+      ["0010.0.0.1", "10.0.0.1"],
+      ["::ffff:192.0.2.1", "192.0.2.1"],
+      ["fd00::1", "fd00::1"],
+      ["10.0.0.256", undefined],
+      ["10.0.0", undefined],
+      ["10.0.0.1.", undefined],
+      [" 10.0.0.1", undefined],
+      ["0x0a.0.0.1", undefined],
+      ["fe80::1%eth0", undefined],
+      ["", undefined],
+    ];
+    for (const [text, want] of cases) assert.equal(canonicalIP(text), want, text);
+  });
+
+  it("read CIDRs with host bits cleared, leading zeros in the prefix allowed", () => {
+    assert.deepEqual(parseCidrSloppy("10.0.0.5/24"), {
+      canonical: "10.0.0.0/24",
+      hostBits: true,
+      nonStandard: false,
+    });
+    assert.deepEqual(parseCidrSloppy("10.0.0.0/024"), {
+      canonical: "10.0.0.0/24",
+      hostBits: false,
+      nonStandard: true,
+    });
+    assert.equal(parseCidrSloppy("0.0.0.0/0")?.canonical, "0.0.0.0/0");
+    assert.equal(parseCidrSloppy("fd00::1/64")?.canonical, "fd00::/64");
+    assert.equal(parseCidrSloppy("fd00::/64")?.hostBits, false);
+    for (const bad of ["10.0.0.0/33", "10.0.0.0", "10.0.0.0/", "10.0.0.0/-1", "fd00::/129", " 10.0.0.0/8"])
+      assert.equal(parseCidrSloppy(bad), undefined, bad);
   });
 });

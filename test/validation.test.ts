@@ -158,6 +158,53 @@ status: {podIPs: [{ip: 10.0.0.256}]}`,
     error: ["11:68", "values may not be specified when operator is Exists"],
   },
   {
+    name: "Pod node affinity: Gt takes one value, not checked to be an integer (the term then matches no node)",
+    yaml: `${podSpec("  - {name: a}")}
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions: [{key: cores, operator: Gt, values: [many]}]`,
+  },
+  {
+    name: "Pod node affinity: Lt with two values is refused",
+    yaml: `${podSpec("  - {name: a}")}
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions: [{key: cores, operator: Lt, values: ["1", "2"]}]`,
+    error: ["11:65", "Lt needs exactly one value"],
+  },
+  {
+    name: "Pod node affinity: a term needs a requirement",
+    yaml: `${podSpec("  - {name: a}")}
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms: [{}]`,
+    error: ["10:29", "must have at least one node selector requirement"],
+  },
+  {
+    name: "Pod node affinity: matchFields selects metadata.name only",
+    yaml: `${podSpec("  - {name: a}")}
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchFields: [{key: spec.nodeName, operator: In, values: [n1]}]`,
+    error: ["11:31", '"spec.nodeName" is not a valid field selector key'],
+  },
+  {
+    name: "Pod node affinity: matchFields metadata.name In one node is fine",
+    yaml: `${podSpec("  - {name: a}")}
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchFields: [{key: metadata.name, operator: In, values: [n1]}]`,
+  },
+  {
     name: "Pod labels: a key with nothing after it is the empty value (JSON null into a string map)",
     yaml: `apiVersion: v1
 kind: Pod

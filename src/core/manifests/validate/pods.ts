@@ -185,55 +185,91 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
   const na = c.map(affinity?.nodeAffinity, [...at, "affinity", "nodeAffinity"]);
   const reqPath = [...at, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"];
   const req = c.map(na?.requiredDuringSchedulingIgnoredDuringExecution, reqPath);
-  c.list(req?.nodeSelectorTerms, [...reqPath, "nodeSelectorTerms"])?.forEach((term, i) => {
+  const terms = c.list(req?.nodeSelectorTerms, [...reqPath, "nodeSelectorTerms"]);
+  if (req && (terms?.length ?? 0) === 0)
+    c.error(
+      [...reqPath, "nodeSelectorTerms"],
+      "invalid-selector",
+      "must have at least one node selector term",
+      "add a term, or remove requiredDuringSchedulingIgnoredDuringExecution",
+    );
+  terms?.forEach((term, i) => {
     const tp = [...reqPath, "nodeSelectorTerms", i];
     const m = c.map(term, tp);
-    for (const field of ["matchExpressions", "matchFields"] as const) {
-      c.list(m?.[field], [...tp, field])?.forEach((r, j) => {
-        const rp = [...tp, field, j];
-        const rm = c.map(r, rp);
-        if (!rm) return;
-        const key = c.string(rm.key, [...rp, "key"]);
-        if (c.required(key, [...rp, "key"], "key")) {
-          const err = labelKeyError(key);
-          if (err) c.error([...rp, "key"], "invalid-selector", err, "node label keys are label names");
-        }
-        const op = c.oneOf(rm.operator, [...rp, "operator"], [
-          "In",
-          "NotIn",
-          "Exists",
-          "DoesNotExist",
-          "Gt",
-          "Lt",
-        ] as const);
-        const values = c.list(rm.values, [...rp, "values"]) ?? [];
-        if ((op === "In" || op === "NotIn") && values.length === 0) {
-          c.error(
-            [...rp, "values"],
-            "invalid-selector",
-            `values must be non-empty for ${op}`,
-            "list at least one value",
-          );
-        }
-        if ((op === "Exists" || op === "DoesNotExist") && values.length > 0) {
-          c.error(
-            [...rp, "values"],
-            "invalid-selector",
-            `values may not be specified when operator is ${op}`,
-            "remove values, or use In/NotIn",
-          );
-        }
-        if ((op === "Gt" || op === "Lt") && (values.length !== 1 || !/^-?\d+$/.test(String(values[0])))) {
-          c.error(
-            [...rp, "values"],
-            "invalid-selector",
-            `${op} needs exactly one integer value`,
-            'write e.g. values: ["3"]',
-          );
-        }
-      });
-    }
+    if (!m) return;
+    validateNodeSelectorTerm(c, m, tp);
   });
+}
+
+/**
+ * A node selector term (`ValidateNodeSelectorTerm`): at least one requirement; matchExpressions as
+ * `ValidateNodeSelectorRequirement` (a label-name key; In/NotIn need values, Exists/DoesNotExist
+ * take none, Gt/Lt exactly one — not checked to be an integer: a value that is not one makes the
+ * scheduler's requirement fail to parse, and the term matches no node, as podnet's scheduler does);
+ * matchFields only `metadata.name` with In/NotIn and exactly one value.
+ */
+function validateNodeSelectorTerm(c: Check, m: Rec, tp: (string | number)[]): void {
+  const exprs = c.list(m.matchExpressions, [...tp, "matchExpressions"]) ?? [];
+  const fields = c.list(m.matchFields, [...tp, "matchFields"]) ?? [];
+  if (exprs.length === 0 && fields.length === 0)
+    c.error(
+      tp,
+      "invalid-selector",
+      "must have at least one node selector requirement",
+      "add matchExpressions",
+    );
+  const ops = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] as const;
+  exprs.forEach((r, j) => {
+    const rp = [...tp, "matchExpressions", j];
+    const rm = c.map(r, rp);
+    if (!rm) return;
+    const key = c.string(rm.key, [...rp, "key"]);
+    if (c.required(key, [...rp, "key"], "key")) {
+      const err = labelKeyError(key);
+      if (err) c.error([...rp, "key"], "invalid-selector", err, "node label keys are label names");
+    }
+    const op = c.oneOf(rm.operator, [...rp, "operator"], ops);
+    const values = stringValues(c, rm.values, [...rp, "values"]);
+    const fail = (message: string, hint: string) =>
+      c.error([...rp, "values"], "invalid-selector", message, hint);
+    if ((op === "In" || op === "NotIn") && values.length === 0)
+      fail(`values must be non-empty for ${op}`, "list at least one value");
+    if ((op === "Exists" || op === "DoesNotExist") && values.length > 0)
+      fail(`values may not be specified when operator is ${op}`, "remove values, or use In/NotIn");
+    if ((op === "Gt" || op === "Lt") && values.length !== 1)
+      fail(`${op} needs exactly one value`, 'write e.g. values: ["3"]');
+  });
+  fields.forEach((r, j) => {
+    const rp = [...tp, "matchFields", j];
+    const rm = c.map(r, rp);
+    if (!rm) return;
+    const key = c.string(rm.key, [...rp, "key"]);
+    if (c.required(key, [...rp, "key"], "key") && key !== "metadata.name")
+      c.error(
+        [...rp, "key"],
+        "invalid-selector",
+        `"${key}" is not a valid field selector key`,
+        "use metadata.name",
+      );
+    c.oneOf(rm.operator, [...rp, "operator"], ["In", "NotIn"] as const);
+    if (stringValues(c, rm.values, [...rp, "values"]).length !== 1)
+      c.error(
+        [...rp, "values"],
+        "invalid-selector",
+        "a node field selector takes exactly one value",
+        "list one node name",
+      );
+  });
+}
+
+/** A list of strings (requirement values): YAML 1.1 booleans and numbers are refused, as in labels. */
+function stringValues(c: Check, v: unknown, at: (string | number)[]): string[] {
+  const out: string[] = [];
+  c.list(v, at)?.forEach((x, i) => {
+    // Kept in place (as "") after a type error, so the count checks do not report it twice.
+    out.push(c.string(x, [...at, i]) ?? "");
+  });
+  return out;
 }
 
 function validateTemplate(c: Check, tmpl: unknown, at: (string | number)[]): Rec | undefined {

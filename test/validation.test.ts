@@ -96,6 +96,10 @@ const ROWS: Row[] = [
     yaml: podSpec("  - {name: a, ports: [{containerPort: 65536}]}"),
     error: ["6:39", "containerPort 65536 is out of range (1-65535)"],
   },
+  {
+    name: "Pod ports: hostPort 0 is unset (HostPort != 0)",
+    yaml: podSpec("  - {name: a, ports: [{containerPort: 80, hostPort: 0}]}"),
+  },
   // ------------------------------------------------------------------ Pod: addresses
   {
     name: "Pod status.podIP: leading zeros are accepted (legacy field) and read as decimal",
@@ -349,6 +353,62 @@ status: {loadBalancer: {ingress: [{ip: "::ffff:203.0.113.9"}]}}`,
     name: "Service ports: two ports of one name are a duplicate",
     yaml: svc(`  ports: [{name: web, port: 80}, {name: web, port: 81}]`),
     error: ["6:41", 'port name "web" is used twice'],
+  },
+  {
+    name: "Service ports: nodePort 0 is unset (NodePort != 0), so a ClusterIP Service may show it",
+    yaml: svc("  ports: [{port: 80, nodePort: 0}]"),
+    read: (inv) => "nodePort" in firstSpec(inv, "services").spec.ports[0],
+    value: false,
+  },
+  {
+    name: "Service ports: a nodePort on type ClusterIP is forbidden",
+    yaml: svc("  ports: [{port: 80, nodePort: 30080}]"),
+    error: ["6:32", "a nodePort may not be used when type is ClusterIP"],
+  },
+  {
+    name: "Service ports: a nodePort on an ExternalName Service is accepted and ignored",
+    yaml: svc(`  type: ExternalName
+  externalName: db.example.com
+  ports: [{port: 80, nodePort: 30080}]`),
+    warning: ["8:32", "a nodePort on an ExternalName Service is ignored"],
+  },
+  // ------------------------------------------------------------------ Ingress
+  {
+    name: "Ingress: either defaultBackend or rules must be specified",
+    yaml: `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: i}
+spec: {ingressClassName: nginx}`,
+    error: ["4:7", "either defaultBackend or rules must be specified"],
+  },
+  {
+    name: "Ingress backend port: a name or a number, not both",
+    yaml: `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: i}
+spec:
+  defaultBackend: {service: {name: web, port: {name: http, number: 80}}}`,
+    error: ["5:47", "cannot set both port name and port number"],
+  },
+  {
+    name: "Ingress backend port: one of them is required",
+    yaml: `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: i}
+spec:
+  defaultBackend: {service: {name: web}}`,
+    error: ["5:20", "port name or number is required"],
+  },
+  {
+    name: "Ingress backend port: a named Service port",
+    yaml: `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: i}
+spec:
+  rules:
+  - http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}`,
   },
   // ------------------------------------------------------------------ Endpoints, EndpointSlice
   {

@@ -1,14 +1,29 @@
 /**
  * Ingress, IngressClass and OpenShift Route: the backends (Service name and port) podnet follows.
  */
-import type { Check, Rec } from "../check.ts";
+import { type Check, portNameError, type Rec } from "../check.ts";
 
+/**
+ * Ingress (`ValidateIngressSpec`): a default backend or rules; each backend exactly one of a
+ * Service or a resource; a Service backend's port exactly one of a name (IANA service name) or a
+ * number (1-65535).
+ */
 export function validateIngress(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
-  if (!spec) return;
+  const rules = c.list(spec?.rules, ["spec", "rules"]);
+  if (!spec || (!spec.defaultBackend && !rules?.length)) {
+    c.error(
+      spec ? ["spec"] : [],
+      "missing-field",
+      "either defaultBackend or rules must be specified",
+      "add spec.rules (host and paths) or spec.defaultBackend",
+    );
+    return;
+  }
   c.string(spec.ingressClassName, ["spec", "ingressClassName"]);
-  validateIngressBackend(c, spec.defaultBackend, ["spec", "defaultBackend"]);
-  c.list(spec.rules, ["spec", "rules"])?.forEach((r, i) => {
+  if (spec.defaultBackend !== undefined && spec.defaultBackend !== null)
+    validateIngressBackend(c, spec.defaultBackend, ["spec", "defaultBackend"]);
+  rules?.forEach((r, i) => {
     const m = c.map(r, ["spec", "rules", i]);
     if (!m) return;
     c.string(m.host, ["spec", "rules", i, "host"]);
@@ -22,16 +37,44 @@ export function validateIngress(c: Check, obj: Rec): void {
 
 function validateIngressBackend(c: Check, v: unknown, at: (string | number)[]): void {
   const b = c.map(v, at);
-  const svc = c.map(b?.service, [...at, "service"]);
+  if (!c.required(b, at, "a backend", "add backend.service with a name and a port")) return;
+  const hasService = b.service !== undefined && b.service !== null;
+  const hasResource = b.resource !== undefined && b.resource !== null;
+  if (hasService === hasResource) {
+    c.error(
+      at,
+      "invalid-value",
+      hasService ? "cannot set both service and resource backends" : "a backend needs service or resource",
+      "give the backend a service: {name, port}",
+    );
+    return;
+  }
+  const svc = c.map(b.service, [...at, "service"]);
   if (!svc) return;
   c.required(
     c.string(svc.name, [...at, "service", "name"]),
     [...at, "service", "name"],
     "the backend Service's name",
   );
-  const port = c.map(svc.port, [...at, "service", "port"]);
-  if (port?.number !== undefined) c.port(port.number, [...at, "service", "port", "number"]);
-  c.string(port?.name, [...at, "service", "port", "name"]);
+  const pp = [...at, "service", "port"];
+  const port = c.map(svc.port, pp);
+  const name = c.string(port?.name, [...pp, "name"]);
+  const hasNumber = port?.number !== undefined && port.number !== null && port.number !== 0;
+  if (name && hasNumber) {
+    c.error(pp, "invalid-value", "cannot set both port name and port number", "keep one of them");
+  } else if (name) {
+    const err = portNameError(name);
+    if (err) c.error([...pp, "name"], "invalid-port-name", err, "use the Service port's name");
+  } else if (hasNumber) {
+    c.port(port.number, [...pp, "number"]);
+  } else {
+    c.error(
+      pp,
+      "missing-field",
+      "port name or number is required",
+      "add port: {number: 80} or port: {name: http}",
+    );
+  }
 }
 
 /** OpenShift Route: the Service it sends to (and alternates), and the target port. */

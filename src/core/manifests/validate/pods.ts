@@ -138,6 +138,7 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
         if (c.required(pm.containerPort, [...pp, "containerPort"], "containerPort", undefined, pm)) {
           c.port(pm.containerPort, [...pp, "containerPort"], "containerPort");
         }
+        if (pm.hostPort === 0 || pm.hostPort === null) delete pm.hostPort; // 0 is unset (HostPort != 0)
         c.port(pm.hostPort, [...pp, "hostPort"], "hostPort");
         if (pm.protocol === undefined) pm.protocol = "TCP";
         c.oneOf(pm.protocol, [...pp, "protocol"], ["TCP", "UDP", "SCTP"] as const);

@@ -98,14 +98,23 @@ export function validateService(c: Check, obj: Rec): void {
     } else {
       c.port(m.targetPort, [...pp, "targetPort"], "targetPort");
     }
+    // nodePort 0 (as dumps and `kubectl get -o yaml` of ClusterIP Services may show) is unset.
+    if (m.nodePort === 0 || m.nodePort === null) delete m.nodePort;
     if (m.nodePort !== undefined) {
       c.port(m.nodePort, [...pp, "nodePort"], "nodePort");
-      if (type === "ClusterIP" || type === "ExternalName" || headless) {
+      if (type === "ClusterIP") {
         c.error(
           [...pp, "nodePort"],
           "invalid-value",
-          `a nodePort may not be set on a Service of type ${type}`,
+          "a nodePort may not be used when type is ClusterIP",
           "remove nodePort, or set type: NodePort",
+        );
+      } else if (type === "ExternalName") {
+        c.warn(
+          [...pp, "nodePort"],
+          "ignored-field",
+          "a nodePort on an ExternalName Service is ignored (kube-proxy does not serve ExternalName Services)",
+          "remove nodePort",
         );
       }
     }
@@ -113,6 +122,7 @@ export function validateService(c: Check, obj: Rec): void {
   const clusterIP = c.string(spec.clusterIP, ["spec", "clusterIP"]);
   if (clusterIP !== undefined && clusterIP !== "" && clusterIP !== "None")
     c.ipAt(spec, "clusterIP", ["spec", "clusterIP"]);
+  if (spec.healthCheckNodePort === 0) delete spec.healthCheckNodePort; // 0 is unset
   c.port(spec.healthCheckNodePort, ["spec", "healthCheckNodePort"], "healthCheckNodePort");
   if (headless && (type === "NodePort" || type === "LoadBalancer")) {
     c.error(

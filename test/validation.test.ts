@@ -100,6 +100,13 @@ const ROWS: Row[] = [
     name: "Pod ports: hostPort 0 is unset (HostPort != 0)",
     yaml: podSpec("  - {name: a, ports: [{containerPort: 80, hostPort: 0}]}"),
   },
+  {
+    name: "Pod containers: names are unique across containers and initContainers",
+    yaml: `${podSpec("  - {name: app}")}
+  initContainers:
+  - {name: app}`,
+    error: ["8:12", 'container name "app" is used twice in this pod'],
+  },
   // ------------------------------------------------------------------ Pod: addresses
   {
     name: "Pod status.podIP: leading zeros are accepted (legacy field) and read as decimal",
@@ -272,6 +279,45 @@ spec:
     metadata: {labels: {app: a, tier: on}}
     spec: {containers: [{name: a}]}`,
     error: ["7:39", "label value must be a string, found boolean true"],
+  },
+  {
+    name: "Deployment selector: matchLabels {} with no expressions is an empty selector",
+    yaml: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  selector: {matchLabels: {}}
+  template:
+    metadata: {labels: {app: a}}
+    spec: {containers: [{name: a}]}`,
+    error: ["5:13", "an empty selector is not allowed here"],
+  },
+  {
+    name: "Deployment selector: matchExpressions must match the template's labels too",
+    yaml: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  selector:
+    matchLabels: {app: a}
+    matchExpressions: [{key: tier, operator: In, values: [web]}]
+  template:
+    metadata: {labels: {app: a, tier: db}}
+    spec: {containers: [{name: a}]}`,
+    error: ["7:24", "selector requires tier in (web) but the template's labels do not satisfy it"],
+  },
+  {
+    name: "Deployment selector: a NotIn requirement the template satisfies",
+    yaml: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  selector:
+    matchLabels: {app: a}
+    matchExpressions: [{key: tier, operator: NotIn, values: [web]}]
+  template:
+    metadata: {labels: {app: a, tier: db}}
+    spec: {containers: [{name: a}]}`,
   },
   // ------------------------------------------------------------------ Service
   {

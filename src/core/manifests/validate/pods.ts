@@ -4,6 +4,8 @@
  * `pkg/apis/core/validation` and `pkg/apis/apps|batch/validation` check them.
  */
 import { formatPath } from "../../diagnostics.ts";
+import { compileSelector, formatSelector } from "../../labels.ts";
+import type { LabelSelector } from "../../model/k8s.ts";
 import {
   type Check,
   dns1123LabelError,
@@ -118,6 +120,7 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
     );
     return;
   }
+  const containerNames = new Set<string>();
   const validateContainers = (list: unknown[], field: string) =>
     list.forEach((ct, i) => {
       const cp = [...at, field, i];
@@ -130,6 +133,14 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
       if (c.required(name, [...cp, "name"], "container name")) {
         const err = dns1123LabelError(name);
         if (err) c.error([...cp, "name"], "invalid-name", err, "container names are DNS-1123 labels");
+        else if (containerNames.has(name))
+          c.error(
+            [...cp, "name"],
+            "duplicate-name",
+            `container name "${name}" is used twice in this pod (containers and initContainers share names)`,
+            "give each container a distinct name",
+          );
+        containerNames.add(name);
       }
       c.list(m.ports, [...cp, "ports"])?.forEach((p, j) => {
         const pp = [...cp, "ports", j];
@@ -318,8 +329,8 @@ export function validateAppsWorkload(c: Check, obj: Rec): void {
 
 function checkSelectorMatchesTemplate(c: Check, selector: Rec, tmpl: Rec): void {
   const labels = ((tmpl.metadata as Rec | undefined)?.labels ?? {}) as Record<string, string>;
-  const sel = selector as { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
-  if (!sel.matchLabels && !sel.matchExpressions?.length) {
+  const sel = selector as LabelSelector;
+  if (Object.keys(sel.matchLabels ?? {}).length === 0 && !sel.matchExpressions?.length) {
     c.error(
       ["spec", "selector"],
       "invalid-selector",
@@ -338,6 +349,16 @@ function checkSelectorMatchesTemplate(c: Check, selector: Rec, tmpl: Rec): void 
       );
     }
   }
+  // "selector does not match template labels": every requirement must hold for the template.
+  sel.matchExpressions?.forEach((r, i) => {
+    if (compileSelector({ matchExpressions: [r] })(labels)) return;
+    c.error(
+      ["spec", "selector", "matchExpressions", i],
+      "selector-mismatch",
+      `selector requires ${formatSelector({ matchExpressions: [r] })} but the template's labels do not satisfy it`,
+      "change the requirement or the template's labels so that the template matches",
+    );
+  });
 }
 
 export function validateJob(c: Check, obj: Rec): void {

@@ -467,6 +467,34 @@ subsets: [{addresses: [{ip: 10.0.0.07}], ports: [{port: 80}]}]`,
     value: "10.0.0.7",
   },
   {
+    name: "Endpoints addresses[].ip: loopback is refused (ValidateEndpointIP)",
+    yaml: `apiVersion: v1
+kind: Endpoints
+metadata: {name: e}
+subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{port: 80}]}]`,
+    error: ["4:29", "127.0.0.1 may not be in the loopback range (127.0.0.0/8)"],
+  },
+  {
+    name: "EndpointSlice addresses: link-local is refused (ValidateEndpointIP)",
+    yaml: `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: e}
+addressType: IPv4
+endpoints: [{addresses: [169.254.169.254]}]`,
+    error: ["5:26", "169.254.169.254 may not be in the link-local range (169.254.0.0/16)"],
+  },
+  {
+    name: "Service externalIPs: unspecified is refused (ValidateEndpointIP, for historical reasons)",
+    yaml: svc(`  ports: [{port: 80}]
+  externalIPs: [0.0.0.0]`),
+    error: ["7:17", "0.0.0.0 may not be unspecified (0.0.0.0)"],
+  },
+  {
+    name: "Service externalIPs: a global multicast address is not refused (upstream allows it)",
+    yaml: svc(`  ports: [{port: 80}]
+  externalIPs: [239.1.1.1]`),
+  },
+  {
     name: "EndpointSlice: an IPv4 slice holds IPv4 addresses only",
     yaml: `apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice

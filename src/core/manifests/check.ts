@@ -6,7 +6,7 @@
  */
 import type { Diagnostics, FieldPath, Origin } from "../diagnostics.ts";
 import { labelMapProblems } from "../labels.ts";
-import { Cidr, canonicalIP, parseCidrSloppy, type SloppyCidr } from "../net/ipv4.ts";
+import { Cidr, canonicalIP, parseCidrSloppy, type SloppyCidr, specialIPProblem } from "../net/ipv4.ts";
 import { describe } from "./parse.ts";
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -222,6 +222,19 @@ export class Check {
     const ip = this.ip(rec[key as string], path);
     if (ip !== undefined) rec[key as string] = ip;
     return ip;
+  }
+
+  /**
+   * `rec[key]` as an endpoint or external IP (`ipAt`, then `ValidateEndpointIP`): unspecified,
+   * loopback and link-local addresses are refused, as the API server refuses them there.
+   */
+  endpointIPAt(rec: Rec, key: string | number, path: FieldPath): string | undefined {
+    const ip = this.ipAt(rec, key, path);
+    if (ip === undefined) return undefined;
+    const problem = specialIPProblem(ip);
+    if (!problem) return ip;
+    this.error(path, "invalid-ip", `${ip} ${problem}`, "use a routable address of the endpoint");
+    return undefined;
   }
 
   /**

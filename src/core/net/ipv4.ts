@@ -75,6 +75,30 @@ export function canonicalIP(text: string): string | undefined {
   return v6.isIPv4MappedAddress() ? v6.toIPv4Address().toString() : text;
 }
 
+/**
+ * Why an address may not be an endpoint or an external IP (`ValidateEndpointIP`, used for
+ * Endpoints and EndpointSlice addresses and Service externalIPs): unspecified, loopback,
+ * link-local unicast or link-local multicast, as Go's net.IP classifies them. Undefined when fine.
+ * `canonical` is `canonicalIP`'s output.
+ */
+export function specialIPProblem(canonical: string): string | undefined {
+  const v4 = parseIPv4(canonical);
+  if (v4 !== undefined) {
+    if (v4 === 0) return "may not be unspecified (0.0.0.0)";
+    if (v4 >>> 24 === 127) return "may not be in the loopback range (127.0.0.0/8)";
+    if (v4 >>> 16 === 0xa9fe) return "may not be in the link-local range (169.254.0.0/16)";
+    if (v4 >>> 8 === 0xe00000) return "may not be in the link-local multicast range (224.0.0.0/24)";
+    return undefined;
+  }
+  if (!ipaddr.IPv6.isValid(canonical)) return undefined;
+  const p = ipaddr.IPv6.parse(canonical).parts;
+  if (p.every((x) => x === 0)) return "may not be unspecified (::)";
+  if (p.slice(0, 7).every((x) => x === 0) && p[7] === 1) return "may not be in the loopback range (::1/128)";
+  if ((p[0] & 0xffc0) === 0xfe80) return "may not be in the link-local range (fe80::/10)";
+  if ((p[0] & 0xff0f) === 0xff02) return "may not be in the link-local multicast range (ff02::/16)";
+  return undefined;
+}
+
 /** A CIDR of a legacy API field, read as `netutils.ParseCIDRSloppy` reads it. */
 export interface SloppyCidr {
   /** The block with its host bits cleared, in canonical text (`10.0.0.5/24` → `10.0.0.0/24`). */

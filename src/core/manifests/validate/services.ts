@@ -138,7 +138,7 @@ export function validateService(c: Check, obj: Rec): void {
   });
   const externalIPs = c.list(spec.externalIPs, ["spec", "externalIPs"]);
   externalIPs?.forEach((_, i) => {
-    c.ipAt(externalIPs as unknown as Rec, i, ["spec", "externalIPs", i]);
+    c.endpointIPAt(externalIPs as unknown as Rec, i, ["spec", "externalIPs", i]);
   });
   if (spec.loadBalancerIP !== undefined && spec.loadBalancerIP !== "")
     c.ipAt(spec, "loadBalancerIP", ["spec", "loadBalancerIP"]);
@@ -175,7 +175,7 @@ export function validateEndpoints(c: Check, obj: Rec): void {
     for (const f of ["addresses", "notReadyAddresses"] as const) {
       c.list(m[f], [...sp, f])?.forEach((a, j) => {
         const am = c.map(a, [...sp, f, j]);
-        if (am) c.required(c.ipAt(am, "ip", [...sp, f, j, "ip"]), [...sp, f, j, "ip"], "ip");
+        if (am && c.required(am.ip, [...sp, f, j, "ip"], "ip")) c.endpointIPAt(am, "ip", [...sp, f, j, "ip"]);
       });
     }
     c.list(m.ports, [...sp, "ports"])?.forEach((p, j) => {
@@ -208,7 +208,7 @@ export function validateEndpointSlice(c: Check, obj: Rec): void {
     }
     if (type !== "FQDN") {
       addrs.forEach((_, j) => {
-        const ip = c.ipAt(addrs as unknown as Rec, j, ["endpoints", i, "addresses", j]);
+        const ip = c.endpointIPAt(addrs as unknown as Rec, j, ["endpoints", i, "addresses", j]);
         if (ip !== undefined && ip.includes(":") !== (type === "IPv6"))
           c.error(
             ["endpoints", i, "addresses", j],

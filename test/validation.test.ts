@@ -446,6 +446,15 @@ spec:
     error: ["5:20", "port name or number is required"],
   },
   {
+    name: "Ingress backend: the Service name is a DNS-1035 label",
+    yaml: `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: i}
+spec:
+  defaultBackend: {service: {name: Web, port: {number: 80}}}`,
+    error: ["5:36", '"Web" is not a valid DNS-1035 label'],
+  },
+  {
     name: "Ingress backend port: a named Service port",
     yaml: `apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -455,6 +464,25 @@ spec:
   - http:
       paths:
       - {path: /, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}`,
+  },
+  {
+    name: "Service name: a DNS-1035 label, so it starts with a letter",
+    yaml: `apiVersion: v1
+kind: Service
+metadata: {name: 1web}
+spec: {ports: [{port: 80}]}`,
+    error: ["3:18", '"1web" is not a valid DNS-1035 label'],
+  },
+  {
+    name: "Service externalName: a lower-case DNS subdomain, trailing dot allowed",
+    yaml: svc(`  type: ExternalName
+  externalName: db.example.com.`),
+  },
+  {
+    name: "Service externalName: upper case is refused (IsDNS1123Subdomain)",
+    yaml: svc(`  type: ExternalName
+  externalName: DB.example.com`),
+    error: ["7:17", '"DB.example.com" is not a valid DNS-1123 subdomain'],
   },
   // ------------------------------------------------------------------ Endpoints, EndpointSlice
   {

@@ -10,6 +10,7 @@ import { Cidr, canonicalIP, parseCidrSloppy, type SloppyCidr, specialIPProblem }
 import { describe } from "./parse.ts";
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -19,6 +20,19 @@ export function dns1123LabelError(s: string): string | undefined {
   if (s.length > 63) return `"${s}" is longer than 63 characters`;
   if (!DNS1123_LABEL.test(s)) {
     return `"${s}" is not a valid DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)`;
+  }
+  return undefined;
+}
+
+/**
+ * DNS-1035 label: a DNS-1123 label that starts with a letter. Service names follow it
+ * (`ValidateServiceName`; the RelaxedServiceNameValidation gate, alpha and off in 1.34, would allow
+ * DNS-1123 labels), and so do the Service names an Ingress backend refers to.
+ */
+export function dns1035LabelError(s: string): string | undefined {
+  if (s.length > 63) return `"${s}" is longer than 63 characters`;
+  if (!DNS1035_LABEL.test(s)) {
+    return `"${s}" is not a valid DNS-1035 label (lower-case letters, digits and '-', starting with a letter and ending with a letter or digit)`;
   }
   return undefined;
 }

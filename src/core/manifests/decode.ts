@@ -22,7 +22,7 @@ import type {
   Workload,
 } from "../model/k8s.ts";
 import { objectRef } from "../model/k8s.ts";
-import { Check, dns1123LabelError, dns1123SubdomainError, type Rec } from "./check.ts";
+import { Check, dns1035LabelError, dns1123LabelError, dns1123SubdomainError, type Rec } from "./check.ts";
 import { KINDS, type KindInfo, PODNET_API, REMOVED_VERSIONS, unevaluatedPolicyKind } from "./kinds.ts";
 import type { RawObject } from "./parse.ts";
 
@@ -264,7 +264,12 @@ function validateMeta(
       return;
     }
   }
-  const nameErr = info.nameIsLabel ? dns1123LabelError(name) : dns1123SubdomainError(name);
+  const nameErr =
+    info.nameRule === "dns1123Label"
+      ? dns1123LabelError(name)
+      : info.nameRule === "dns1035Label"
+        ? dns1035LabelError(name)
+        : dns1123SubdomainError(name);
   if (nameErr) c.error(["metadata", "name"], "invalid-name", nameErr, "rename the object");
 
   if (info.namespaced) {

@@ -26,15 +26,18 @@ export interface KindInfo {
   versions: readonly string[];
   /** apiVersions that once served this kind and no longer do, with the one to use instead. */
   namespaced: boolean;
-  /** Namespaces and Services use DNS-1123 labels for names; most kinds use subdomains. */
-  nameIsLabel?: boolean;
+  /**
+   * The rule for names: most kinds use DNS-1123 subdomains; Namespaces use DNS-1123 labels and
+   * Services DNS-1035 labels (a letter first).
+   */
+  nameRule?: "dns1123Label" | "dns1035Label";
   validate?: (c: Check, obj: Rec) => void;
 }
 
 export const PODNET_API = "podnet.dev/v1alpha1";
 
 export const KINDS: Record<string, KindInfo> = {
-  Namespace: { bucket: "namespaces", versions: ["v1"], namespaced: false, nameIsLabel: true },
+  Namespace: { bucket: "namespaces", versions: ["v1"], namespaced: false, nameRule: "dns1123Label" },
   Node: { bucket: "nodes", versions: ["v1"], namespaced: false, validate: validateNode },
   Pod: { bucket: "pods", versions: ["v1"], namespaced: true, validate: validatePod },
   Deployment: {
@@ -63,7 +66,7 @@ export const KINDS: Record<string, KindInfo> = {
     bucket: "services",
     versions: ["v1"],
     namespaced: true,
-    nameIsLabel: true,
+    nameRule: "dns1035Label",
     validate: validateService,
   },
   Endpoints: { bucket: "endpoints", versions: ["v1"], namespaced: true, validate: validateEndpoints },

@@ -1,7 +1,7 @@
 /**
  * Ingress, IngressClass and OpenShift Route: the backends (Service name and port) podnet follows.
  */
-import { type Check, portNameError, type Rec } from "../check.ts";
+import { type Check, dns1035LabelError, portNameError, type Rec } from "../check.ts";
 
 /**
  * Ingress (`ValidateIngressSpec`): a default backend or rules; each backend exactly one of a
@@ -51,11 +51,17 @@ function validateIngressBackend(c: Check, v: unknown, at: (string | number)[]): 
   }
   const svc = c.map(b.service, [...at, "service"]);
   if (!svc) return;
-  c.required(
-    c.string(svc.name, [...at, "service", "name"]),
-    [...at, "service", "name"],
-    "the backend Service's name",
-  );
+  const svcName = c.string(svc.name, [...at, "service", "name"]);
+  if (c.required(svcName, [...at, "service", "name"], "the backend Service's name")) {
+    const err = dns1035LabelError(svcName);
+    if (err)
+      c.error(
+        [...at, "service", "name"],
+        "invalid-name",
+        err,
+        "name a Service (Service names are DNS-1035 labels)",
+      );
+  }
   const pp = [...at, "service", "port"];
   const port = c.map(svc.port, pp);
   const name = c.string(port?.name, [...pp, "name"]);

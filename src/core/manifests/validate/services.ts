@@ -36,7 +36,7 @@ export function validateService(c: Check, obj: Rec): void {
         "add the DNS name to alias, e.g. db.example.com",
       )
     ) {
-      const err = dns1123SubdomainError(en.replace(/\.$/, "").toLowerCase());
+      const err = dns1123SubdomainError(en.replace(/\.$/, ""));
       if (err) c.error(["spec", "externalName"], "invalid-value", err, "externalName must be a DNS name");
     }
   }

@@ -107,6 +107,11 @@ const ROWS: Row[] = [
   - {name: app}`,
     error: ["8:12", 'container name "app" is used twice in this pod'],
   },
+  {
+    name: "Pod containers: a null container is the zero container, whose name is missing",
+    yaml: podSpec("  -"),
+    error: ["6:4", "container name is required"],
+  },
   // ------------------------------------------------------------------ Pod: addresses
   {
     name: "Pod status.podIP: leading zeros are accepted (legacy field) and read as decimal",
@@ -418,6 +423,13 @@ status: {loadBalancer: {ingress: [{ip: "::ffff:203.0.113.9"}]}}`,
   ports: [{port: 80, nodePort: 30080}]`),
     warning: ["8:32", "a nodePort on an ExternalName Service is ignored"],
   },
+  {
+    name: "AdminNetworkPolicy rules: a null list item is refused (CRD list items are objects)",
+    yaml: anp(`  subject: {namespaces: {}}
+  ingress:
+  -`),
+    error: ["8:4", "expected a map, found null"],
+  },
   // ------------------------------------------------------------------ Ingress
   {
     name: "Ingress: either defaultBackend or rules must be specified",
@@ -568,6 +580,21 @@ endpoints: [{addresses: ["fd00::1"]}]`,
     yaml: netpol(`  ingress:
   - from:
     - namespaceSelector: {}`),
+  },
+  {
+    name: "NetworkPolicy rules: a null rule (`-` alone) is the zero rule, which allows everything",
+    yaml: netpol(`  ingress:
+  -`),
+    read: (inv) => firstSpec(inv, "networkPolicies").spec.ingress,
+    value: [{}],
+  },
+  {
+    name: "NetworkPolicy ports: a null port is the zero port: every TCP port",
+    yaml: netpol(`  egress:
+  - ports:
+    -`),
+    read: (inv) => firstSpec(inv, "networkPolicies").spec.egress[0].ports,
+    value: [{ protocol: "TCP" }],
   },
   {
     name: "NetworkPolicy ipBlock.cidr: host bits accepted (legacy) and cleared, as the plugins mask",

@@ -106,9 +106,20 @@ export class Check {
     return undefined;
   }
 
-  list(v: unknown, path: FieldPath): unknown[] | undefined {
+  /**
+   * A list at `path`; undefined when absent, an error when present with another type. A null item
+   * (`-` with nothing after it) is rewritten in place as Go's JSON decoder stores it in a list of the
+   * built-in API: `items: "struct"` (the default) the zero struct {}, `"string"` the empty string "".
+   * `"keep"` leaves it for the caller (CRD objects, whose list items may not be null).
+   */
+  list(v: unknown, path: FieldPath, items: "struct" | "string" | "keep" = "struct"): unknown[] | undefined {
     if (v === undefined || v === null) return undefined;
-    if (Array.isArray(v)) return v;
+    if (Array.isArray(v)) {
+      if (items !== "keep") {
+        for (let i = 0; i < v.length; i++) if (v[i] === null) v[i] = items === "struct" ? {} : "";
+      }
+      return v;
+    }
     this.error(
       path,
       "wrong-type",

@@ -45,9 +45,9 @@ export function validateAdminPolicy(c: Check, obj: Rec): void {
         ? (["Allow", "Deny"] as const)
         : (["Accept", "Deny", "Pass"] as const);
   for (const dir of ["ingress", "egress"] as const) {
-    c.list(spec[dir], ["spec", dir])?.forEach((rule, i) => {
+    c.list(spec[dir], ["spec", dir], "keep")?.forEach((rule, i) => {
       const rp = ["spec", dir, i];
-      const m = c.map(rule, rp);
+      const m = mapItem(c, rule, rp);
       if (!m) return;
       c.required(
         c.oneOf(m.action, [...rp, "action"], actions),
@@ -56,10 +56,14 @@ export function validateAdminPolicy(c: Check, obj: Rec): void {
         `use one of ${actions.join(", ")}`,
       );
       checkAdminPorts(c, m, rp);
-      const peers = c.list(m[dir === "ingress" ? "from" : "to"], [...rp, dir === "ingress" ? "from" : "to"]);
+      const peers = c.list(
+        m[dir === "ingress" ? "from" : "to"],
+        [...rp, dir === "ingress" ? "from" : "to"],
+        "keep",
+      );
       peers?.forEach((peer, j) => {
         const pp = [...rp, dir === "ingress" ? "from" : "to", j];
-        const pm = c.map(peer, pp);
+        const pm = mapItem(c, peer, pp);
         if (!pm) return;
         checkSelector(c, pm.namespaces, [...pp, "namespaces"]);
         const pods = c.map(pm.pods, [...pp, "pods"]);
@@ -67,7 +71,7 @@ export function validateAdminPolicy(c: Check, obj: Rec): void {
           checkSelector(c, pods.namespaceSelector, [...pp, "pods", "namespaceSelector"]);
           checkSelector(c, pods.podSelector, [...pp, "pods", "podSelector"]);
         }
-        c.list(pm.networks, [...pp, "networks"])?.forEach((n, k) => {
+        c.list(pm.networks, [...pp, "networks"], "keep")?.forEach((n, k) => {
           checkNetwork(c, n, [...pp, "networks", k]);
         });
         exactlyOne(c, pm, pp, "peer");
@@ -86,9 +90,9 @@ function checkAdminPorts(c: Check, rule: Rec, at: FieldPath): void {
     if (start !== undefined && end !== undefined && start > end)
       c.error(path, "invalid-range", `start ${start} is after end ${end}`, "swap start and end");
   };
-  c.list(rule.ports, [...at, "ports"])?.forEach((p, i) => {
+  c.list(rule.ports, [...at, "ports"], "keep")?.forEach((p, i) => {
     const pp = [...at, "ports", i];
-    const m = c.map(p, pp);
+    const m = mapItem(c, p, pp);
     if (!m) return;
     const num = c.map(m.portNumber, [...pp, "portNumber"]);
     if (num) {
@@ -100,9 +104,9 @@ function checkAdminPorts(c: Check, rule: Rec, at: FieldPath): void {
     range(r, [...pp, "portRange"]);
     c.string(m.namedPort, [...pp, "namedPort"]);
   });
-  c.list(rule.protocols, [...at, "protocols"])?.forEach((p, i) => {
+  c.list(rule.protocols, [...at, "protocols"], "keep")?.forEach((p, i) => {
     const pp = [...at, "protocols", i];
-    const m = c.map(p, pp);
+    const m = mapItem(c, p, pp);
     if (!m) return;
     for (const key of ["tcp", "udp", "sctp"]) {
       const proto = c.map(m[key], [...pp, key]);
@@ -160,4 +164,16 @@ function checkNetwork(c: Check, n: unknown, at: FieldPath): void {
       `write ${parsed.canonical}`,
     );
   }
+}
+
+/**
+ * A list item of a CRD object: the API server prunes null fields of objects but not null items of
+ * lists, which fail the schema's `type: object`.
+ */
+function mapItem(c: Check, v: unknown, at: FieldPath): Rec | undefined {
+  if (v === null) {
+    c.error(at, "wrong-type", "expected a map, found null", "remove the empty list item, or fill it in");
+    return undefined;
+  }
+  return c.map(v, at);
 }

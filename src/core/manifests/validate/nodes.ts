@@ -11,7 +11,7 @@ export function validateNode(c: Check, obj: Rec): void {
   if (spec) {
     const one = c.legacyCidr(spec.podCIDR, ["spec", "podCIDR"]);
     if (one) spec.podCIDR = one.canonical;
-    const list = c.list(spec.podCIDRs, ["spec", "podCIDRs"]);
+    const list = c.list(spec.podCIDRs, ["spec", "podCIDRs"], "string");
     list?.forEach((p, i) => {
       const cidr = c.legacyCidr(p, ["spec", "podCIDRs", i]);
       if (cidr) list[i] = cidr.canonical;

@@ -50,7 +50,7 @@ function validateDns(c: Check, spec: Rec, at: (string | number)[]): void {
     "None",
   ] as const);
   const cfg = c.map(spec.dnsConfig, [...at, "dnsConfig"]);
-  const nameservers = c.list(cfg?.nameservers, [...at, "dnsConfig", "nameservers"]) ?? [];
+  const nameservers = c.list(cfg?.nameservers, [...at, "dnsConfig", "nameservers"], "string") ?? [];
   if (policy === "None" && nameservers.length === 0)
     c.error(
       [...at, cfg ? "dnsConfig" : "dnsPolicy"],
@@ -68,7 +68,7 @@ function validateDns(c: Check, spec: Rec, at: (string | number)[]): void {
   nameservers.forEach((_, i) => {
     c.ipAt(nameservers as unknown as Rec, i, [...at, "dnsConfig", "nameservers", i]);
   });
-  const searches = c.list(cfg?.searches, [...at, "dnsConfig", "searches"]) ?? [];
+  const searches = c.list(cfg?.searches, [...at, "dnsConfig", "searches"], "string") ?? [];
   if (searches.length > 32)
     c.error(
       [...at, "dnsConfig", "searches"],
@@ -277,7 +277,7 @@ function validateNodeSelectorTerm(c: Check, m: Rec, tp: (string | number)[]): vo
 /** A list of strings (requirement values): YAML 1.1 booleans and numbers are refused, as in labels. */
 function stringValues(c: Check, v: unknown, at: (string | number)[]): string[] {
   const out: string[] = [];
-  c.list(v, at)?.forEach((x, i) => {
+  c.list(v, at, "string")?.forEach((x, i) => {
     // Kept in place (as "") after a type error, so the count checks do not report it twice.
     out.push(c.string(x, [...at, i]) ?? "");
   });

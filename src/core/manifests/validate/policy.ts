@@ -56,7 +56,7 @@ export function validateNetworkPolicy(c: Check, obj: Rec): void {
   }
   if (spec.podSelector === undefined || spec.podSelector === null) spec.podSelector = {};
   checkSelector(c, spec.podSelector, ["spec", "podSelector"]);
-  c.list(spec.policyTypes, ["spec", "policyTypes"])?.forEach((t, i) => {
+  c.list(spec.policyTypes, ["spec", "policyTypes"], "string")?.forEach((t, i) => {
     c.oneOf(t, ["spec", "policyTypes", i], ["Ingress", "Egress"] as const);
   });
   for (const [dir, peersField] of [
@@ -71,10 +71,7 @@ export function validateNetworkPolicy(c: Check, obj: Rec): void {
       c.list(m[peersField], [...rp, peersField])?.forEach((peer, j) => {
         const pp = [...rp, peersField, j];
         const pm = c.map(peer, pp);
-        if (!pm) {
-          if (peer === null) peerMissing(c, pp);
-          return;
-        }
+        if (!pm) return;
         // The peer's three fields are pointers: a key with nothing under it (`namespaceSelector:`)
         // is null, the same nil as an absent key, and does not count as a peer.
         for (const k of ["podSelector", "namespaceSelector", "ipBlock"] as const)
@@ -124,7 +121,7 @@ export function validateIpBlock(c: Check, ipb: Rec, at: (string | number)[]): vo
     return r.ok ? r.cidr : undefined;
   };
   const outer = v4(cidr.canonical);
-  const except = c.list(ipb.except, [...at, "except"]);
+  const except = c.list(ipb.except, [...at, "except"], "string");
   except?.forEach((e, i) => {
     const inner = c.legacyCidr(e, [...at, "except", i]);
     if (!inner) return;

@@ -132,11 +132,11 @@ export function validateService(c: Check, obj: Rec): void {
       "remove clusterIP: None or use type ClusterIP",
     );
   }
-  const clusterIPs = c.list(spec.clusterIPs, ["spec", "clusterIPs"]);
+  const clusterIPs = c.list(spec.clusterIPs, ["spec", "clusterIPs"], "string");
   clusterIPs?.forEach((ip, i) => {
     if (ip !== "None") c.ipAt(clusterIPs as unknown as Rec, i, ["spec", "clusterIPs", i]);
   });
-  const externalIPs = c.list(spec.externalIPs, ["spec", "externalIPs"]);
+  const externalIPs = c.list(spec.externalIPs, ["spec", "externalIPs"], "string");
   externalIPs?.forEach((_, i) => {
     c.endpointIPAt(externalIPs as unknown as Rec, i, ["spec", "externalIPs", i]);
   });
@@ -196,7 +196,7 @@ export function validateEndpointSlice(c: Check, obj: Rec): void {
   eps?.forEach((e, i) => {
     const m = c.map(e, ["endpoints", i]);
     if (!m) return;
-    const addrs = c.list(m.addresses, ["endpoints", i, "addresses"]);
+    const addrs = c.list(m.addresses, ["endpoints", i, "addresses"], "string");
     if (!addrs?.length) {
       c.error(
         ["endpoints", i, "addresses"],
@@ -238,7 +238,7 @@ export function validateEndpointSlice(c: Check, obj: Rec): void {
  * kube-proxy enforces only the field; the annotation is for cloud load balancers.
  */
 function validateSourceRanges(c: Check, obj: Rec, spec: Rec, type: string | undefined): void {
-  const ranges = c.list(spec.loadBalancerSourceRanges, ["spec", "loadBalancerSourceRanges"]);
+  const ranges = c.list(spec.loadBalancerSourceRanges, ["spec", "loadBalancerSourceRanges"], "string");
   const meta = (obj.metadata ?? {}) as Rec;
   const annotations = (meta.annotations ?? {}) as Rec;
   if (ranges && ranges.length > 0) {

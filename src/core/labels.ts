@@ -21,7 +21,13 @@ export interface SelectorProblem {
   warning?: boolean;
 }
 
-/** Validates a LabelSelector; returns the problems found (empty when valid). */
+/**
+ * Validates a LabelSelector as apimachinery's `ValidateLabelSelector` does: only matchLabels and
+ * matchExpressions; matchLabels a label map (`labelMapProblems`: keys, string values of at most 63
+ * characters; a null value is rewritten to "" with a warning); each requirement a label-name key, a
+ * known operator, values required by In/NotIn and forbidden for Exists/DoesNotExist, each value a
+ * label value. Returns the problems found (empty when valid); a null or absent selector has none.
+ */
 export function selectorProblems(sel: unknown): SelectorProblem[] {
   const out: SelectorProblem[] = [];
   if (sel === null || sel === undefined) return out;

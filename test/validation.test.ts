@@ -232,6 +232,23 @@ spec: {containers: [{name: a}]}`,
     read: (inv) => firstSpec(inv, "pods").metadata.labels,
     value: { app: "web", canary: "" },
   },
+  {
+    name: "Pod tolerations: an empty key needs operator Exists",
+    yaml: `${podSpec("  - {name: a}")}
+  tolerations: [{effect: NoSchedule}]`,
+    error: ["7:17", "operator must be Exists when key is empty"],
+  },
+  {
+    name: "Pod tolerations: operator and effect may be empty strings (Equal, every effect)",
+    yaml: `${podSpec("  - {name: a}")}
+  tolerations: [{key: dedicated, operator: "", value: ml, effect: ""}]`,
+  },
+  {
+    name: "Pod tolerations: Exists takes no value",
+    yaml: `${podSpec("  - {name: a}")}
+  tolerations: [{key: dedicated, operator: Exists, value: ml}]`,
+    error: ["7:59", "value must be empty when operator is Exists"],
+  },
   // ------------------------------------------------------------------ workloads
   {
     name: "Deployment selector.matchLabels: a boolean value is refused",

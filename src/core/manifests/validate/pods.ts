@@ -189,9 +189,7 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
   c.list(spec.tolerations, [...at, "tolerations"])?.forEach((t, i) => {
     const tp = [...at, "tolerations", i];
     const m = c.map(t, tp);
-    if (!m) return;
-    c.oneOf(m.operator, [...tp, "operator"], ["Exists", "Equal"] as const);
-    c.oneOf(m.effect, [...tp, "effect"], ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const);
+    if (m) validateToleration(c, m, tp);
   });
   const affinity = c.map(spec.affinity, [...at, "affinity"]);
   const na = c.map(affinity?.nodeAffinity, [...at, "affinity", "nodeAffinity"]);
@@ -211,6 +209,34 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
     if (!m) return;
     validateNodeSelectorTerm(c, m, tp);
   });
+}
+
+/**
+ * A toleration (`validateTolerations`): an empty operator is Equal and an empty effect matches every
+ * effect; a key, when given, is a label name; an empty key needs operator Exists (it tolerates every
+ * taint); Exists takes no value.
+ */
+function validateToleration(c: Check, m: Rec, tp: (string | number)[]): void {
+  const op =
+    m.operator === "" ? undefined : c.oneOf(m.operator, [...tp, "operator"], ["Exists", "Equal"] as const);
+  if (m.effect !== "")
+    c.oneOf(m.effect, [...tp, "effect"], ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const);
+  const key = c.string(m.key, [...tp, "key"]) ?? "";
+  if (key !== "") {
+    const err = labelKeyError(key);
+    if (err) c.error([...tp, "key"], "invalid-name", err, "taint keys are label names");
+  } else if (op === "Equal" || m.operator === undefined || m.operator === null || m.operator === "") {
+    // (An unknown operator was reported above.)
+    c.error(
+      [...tp, "operator"],
+      "invalid-value",
+      "operator must be Exists when key is empty (which tolerates every taint)",
+      "add the taint's key, or write operator: Exists",
+    );
+  }
+  const value = c.string(m.value, [...tp, "value"]) ?? "";
+  if (op === "Exists" && value !== "")
+    c.error([...tp, "value"], "invalid-value", "value must be empty when operator is Exists", "remove value");
 }
 
 /**

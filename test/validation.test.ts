@@ -678,6 +678,11 @@ spec:
     error: ["6:17", '"Both" is not one of Ingress, Egress'],
   },
   {
+    name: "NetworkPolicy policyTypes: at most two",
+    yaml: netpol("  policyTypes: [Ingress, Egress, Ingress]"),
+    error: ["6:16", "may not specify more than two policyTypes"],
+  },
+  {
     name: "NetworkPolicy podSelector: a label value is at most 63 characters",
     yaml: `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -739,6 +744,16 @@ spec:
     - networks: [10.0.0.0/24, "fd00::/64"]`),
   },
   {
+    name: "AdminNetworkPolicy ports: each entry exactly one of portNumber, portRange, namedPort",
+    yaml: anp(`  subject: {namespaces: {}}
+  ingress:
+  - action: Deny
+    from: [{namespaces: {}}]
+    ports:
+    - {portNumber: {protocol: TCP, port: 80}, namedPort: http}`),
+    error: ["11:7", "a port takes exactly one field; this one has portNumber and namedPort"],
+  },
+  {
     name: "AdminNetworkPolicy priority: 0-1000",
     yaml: `apiVersion: policy.networking.k8s.io/v1alpha1
 kind: AdminNetworkPolicy
@@ -766,6 +781,14 @@ metadata: {name: n1}
 status: {addresses: [{type: InternalIP, address: 192.168.001.010}]}`,
     read: (inv) => firstSpec(inv, "nodes").status.addresses[0].address,
     value: "192.168.1.10",
+  },
+  {
+    name: "Node taints: an effect is required",
+    yaml: `apiVersion: v1
+kind: Node
+metadata: {name: n1}
+spec: {taints: [{key: dedicated, value: ml}]}`,
+    error: ["4:17", "taint effect is required"],
   },
   {
     name: "Namespace labels: `on` is a YAML 1.1 boolean",

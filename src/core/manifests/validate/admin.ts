@@ -94,6 +94,7 @@ function checkAdminPorts(c: Check, rule: Rec, at: FieldPath): void {
     const pp = [...at, "ports", i];
     const m = mapItem(c, p, pp);
     if (!m) return;
+    exactlyOne(c, m, pp, "port");
     const num = c.map(m.portNumber, [...pp, "portNumber"]);
     if (num) {
       c.oneOf(num.protocol, [...pp, "portNumber", "protocol"], PROTOCOLS);

@@ -2,7 +2,7 @@
  * Nodes: podCIDR(s), taints and the addresses podnet routes to (Namespaces need no rules beyond
  * their metadata, which the decode loop checks).
  */
-import type { Check, Rec } from "../check.ts";
+import { type Check, labelKeyError, type Rec } from "../check.ts";
 
 export function validateNode(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
@@ -21,8 +21,14 @@ export function validateNode(c: Check, obj: Rec): void {
     const tp = ["spec", "taints", i];
     const m = c.map(t, tp);
     if (!m) return;
-    c.required(c.string(m.key, [...tp, "key"]), [...tp, "key"], "taint key");
-    c.oneOf(m.effect, [...tp, "effect"], ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const);
+    // validateNodeTaints: a label-name key and an effect, both required.
+    const key = c.string(m.key, [...tp, "key"]);
+    if (c.required(key, [...tp, "key"], "taint key")) {
+      const err = labelKeyError(key);
+      if (err) c.error([...tp, "key"], "invalid-name", err, "taint keys are label names");
+    }
+    if (c.required(m.effect, [...tp, "effect"], "taint effect", "add effect: NoSchedule"))
+      c.oneOf(m.effect, [...tp, "effect"], ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const);
   });
   const status = c.map(obj.status, ["status"]);
   c.list(status?.addresses, ["status", "addresses"])?.forEach((a, i) => {

@@ -56,9 +56,18 @@ export function validateNetworkPolicy(c: Check, obj: Rec): void {
   }
   if (spec.podSelector === undefined || spec.podSelector === null) spec.podSelector = {};
   checkSelector(c, spec.podSelector, ["spec", "podSelector"]);
-  c.list(spec.policyTypes, ["spec", "policyTypes"], "string")?.forEach((t, i) => {
-    c.oneOf(t, ["spec", "policyTypes", i], ["Ingress", "Egress"] as const);
-  });
+  const types = c.list(spec.policyTypes, ["spec", "policyTypes"], "string");
+  if (types && types.length > 2)
+    c.error(
+      ["spec", "policyTypes"],
+      "invalid-value",
+      "may not specify more than two policyTypes",
+      "list Ingress, Egress or both",
+    );
+  else
+    types?.forEach((t, i) => {
+      c.oneOf(t, ["spec", "policyTypes", i], ["Ingress", "Egress"] as const);
+    });
   for (const [dir, peersField] of [
     ["ingress", "from"],
     ["egress", "to"],

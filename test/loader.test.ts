@@ -182,7 +182,7 @@ describe("bad input: every problem, with file:line:col and a fix, all reported t
         "test.yaml:6:21: error: Service default/s: spec.ports[0].port: port 0 is out of range (1-65535)\n  fix: use a port between 1 and 65535",
         "test.yaml:7:37: error: Service default/s: spec.ports[1].targetPort: targetPort 99999 is out of range (1-65535)\n  fix: use a targetPort between 1 and 65535",
         "test.yaml:8:21: error: Service default/s: spec.ports[2].port: port 80/TCP is listed twice\n  fix: remove the duplicate entry",
-        "test.yaml:9:35: error: Service default/s: spec.ports[3].nodePort: a nodePort may not be set on a Service of type ClusterIP\n  fix: remove nodePort, or set type: NodePort",
+        "test.yaml:9:35: error: Service default/s: spec.ports[3].nodePort: a nodePort may not be used when type is ClusterIP\n  fix: remove nodePort, or set type: NodePort",
       ],
     );
   });

@@ -12,6 +12,7 @@ import { readSources } from "../adapters/manifests/read.ts";
 import { resolveManifests } from "../core/cluster.ts";
 import type { ClusterState } from "../core/control/state.ts";
 import { type Diagnostic, Diagnostics, formatDiagnostic, sortDiagnostics } from "../core/diagnostics.ts";
+import { dns1123LabelError } from "../core/manifests/check.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FINDING = 1;
@@ -46,9 +47,22 @@ export function addInputOptions(
       collect,
       [],
     )
-    .option("-n, --namespace <ns>", "only this namespace")
-    .option("-A, --all-namespaces", "all namespaces (the default)");
+    .option(
+      "-n, --namespace <ns>",
+      "only this namespace; objects that name no namespace are placed in it (as kubectl apply -n)",
+    )
+    .option("-A, --all-namespaces", "all namespaces (the default)")
+    .hook("preAction", (command) => {
+      const ns = command.opts().namespace;
+      loadNamespace = typeof ns === "string" ? ns : undefined;
+    });
 }
+
+/**
+ * The `-n` of the command being run, recorded before its action starts, so that every command
+ * that loads places namespace-less objects there without passing it along.
+ */
+let loadNamespace: string | undefined;
 
 const color = {
   enabled: process.stderr.isTTY === true && !process.env.NO_COLOR,
@@ -68,19 +82,29 @@ export function printDiagnostics(diags: readonly Diagnostic[]): void {
   if (errors > 0) process.stderr.write(`${errors} error${errors === 1 ? "" : "s"}; nothing was resolved.\n`);
 }
 
-/** Loads the cluster from `-f` inputs; prints diagnostics; throws CliExit(2) on any error. */
-export function loadOrExit(files: readonly string[]): ClusterState {
+/**
+ * Loads the cluster from `-f` inputs; prints diagnostics; throws CliExit(2) on any error.
+ * `namespace` (default: the command's `-n`) is where objects that name no namespace are placed,
+ * as `kubectl apply -n NS` does; the command still filters its views by `-n` itself.
+ */
+export function loadOrExit(files: readonly string[], namespace = loadNamespace): ClusterState {
   if (files.length === 0) {
     throw new CliExit(
       EXIT_BAD_INPUT,
       "error: no input: give manifests with -f FILE|DIR (repeatable; - reads standard input)",
     );
   }
+  const nsErr = namespace === undefined ? undefined : dns1123LabelError(namespace);
+  if (nsErr)
+    throw new CliExit(
+      EXIT_BAD_INPUT,
+      `error: -n ${namespace}: ${nsErr}; namespace names are DNS-1123 labels`,
+    );
   const diags = new Diagnostics();
   const sources = readSources(files, diags);
   const result = diags.hasErrors
     ? { ok: false as const, diagnostics: diags.items }
-    : resolveManifests(sources, diags);
+    : resolveManifests(sources, diags, { namespace });
   printDiagnostics(result.diagnostics);
   if (!result.ok) throw new CliExit(EXIT_BAD_INPUT);
   return result.cluster;

@@ -6,21 +6,29 @@
 import { resolveCluster } from "./control/resolve.ts";
 import type { ClusterState } from "./control/state.ts";
 import { type Diagnostic, Diagnostics } from "./diagnostics.ts";
-import { decodeObjects } from "./manifests/decode.ts";
+import { type DecodeOptions, decodeObjects } from "./manifests/decode.ts";
 import { parseSource, type RawObject, type Source } from "./manifests/parse.ts";
 
 export type ResolveResult =
   | { ok: true; cluster: ClusterState; diagnostics: Diagnostic[] }
   | { ok: false; cluster?: undefined; diagnostics: Diagnostic[] };
 
+/** Options of a load: see `DecodeOptions` (`namespace`: where namespace-less objects go, as `-n`). */
+export type ResolveOptions = DecodeOptions;
+
 /**
  * Parses, validates and resolves manifests. `diagnostics` holds every warning and error of the run;
- * `ok` is false when any of them is an error.
+ * `ok` is false when any of them is an error. `opts.namespace` places objects that name no
+ * namespace, as `kubectl apply -n NS` does.
  */
-export function resolveManifests(sources: readonly Source[], diags = new Diagnostics()): ResolveResult {
+export function resolveManifests(
+  sources: readonly Source[],
+  diags = new Diagnostics(),
+  opts: ResolveOptions = {},
+): ResolveResult {
   const raws: RawObject[] = [];
   for (const s of sources) raws.push(...parseSource(s, diags));
-  const inventory = decodeObjects(raws, diags);
+  const inventory = decodeObjects(raws, diags, opts);
   // A broken Cluster config would make every range-dependent finding below spurious: stop here.
   if (inventory.configOrigin && !inventory.config) return { ok: false, diagnostics: diags.items };
   const cluster = resolveCluster(inventory, diags);

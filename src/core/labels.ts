@@ -4,6 +4,8 @@
  * an absent selector is the caller's business (it means "nothing" for workloads and "everything"
  * for NetworkPolicy peers, depending on the field).
  */
+import { labelKeyError, labelValueError } from "./manifests/check.ts";
+import { describe } from "./manifests/parse.ts";
 import type { LabelSelector, Labels } from "./model/k8s.ts";
 
 export type LabelMatcher = (labels: Labels | undefined) => boolean;
@@ -15,9 +17,17 @@ export interface SelectorProblem {
   path: (string | number)[];
   message: string;
   hint: string;
+  /** A warning rather than an error: the API server accepts the value (e.g. `app:` read as ""). */
+  warning?: boolean;
 }
 
-/** Validates a LabelSelector; returns the problems found (empty when valid). */
+/**
+ * Validates a LabelSelector as apimachinery's `ValidateLabelSelector` does: only matchLabels and
+ * matchExpressions; matchLabels a label map (`labelMapProblems`: keys, string values of at most 63
+ * characters; a null value is rewritten to "" with a warning); each requirement a label-name key, a
+ * known operator, values required by In/NotIn and forbidden for Exists/DoesNotExist, each value a
+ * label value. Returns the problems found (empty when valid); a null or absent selector has none.
+ */
 export function selectorProblems(sel: unknown): SelectorProblem[] {
   const out: SelectorProblem[] = [];
   if (sel === null || sel === undefined) return out;
@@ -40,12 +50,18 @@ export function selectorProblems(sel: unknown): SelectorProblem[] {
       });
     }
   }
-  if (s.matchLabels !== undefined && (typeof s.matchLabels !== "object" || Array.isArray(s.matchLabels))) {
+  if (
+    s.matchLabels !== undefined &&
+    s.matchLabels !== null &&
+    (typeof s.matchLabels !== "object" || Array.isArray(s.matchLabels))
+  ) {
     out.push({
       path: ["matchLabels"],
       message: "matchLabels must be a map",
       hint: "write matchLabels as key: value pairs",
     });
+  } else if (s.matchLabels) {
+    labelMapProblems(s.matchLabels as Record<string, unknown>, ["matchLabels"], out);
   }
   if (s.matchExpressions !== undefined) {
     if (!Array.isArray(s.matchExpressions)) {
@@ -65,6 +81,9 @@ export function selectorProblems(sel: unknown): SelectorProblem[] {
       const r = e as Record<string, unknown>;
       if (typeof r.key !== "string" || r.key === "") {
         out.push({ path: [...at, "key"], message: "key is required", hint: "name the label key to test" });
+      } else {
+        const err = labelKeyError(r.key);
+        if (err) out.push({ path: [...at, "key"], message: err, hint: "fix the label key" });
       }
       if (typeof r.operator !== "string" || !SET_OPS.has(r.operator)) {
         out.push({
@@ -83,6 +102,10 @@ export function selectorProblems(sel: unknown): SelectorProblem[] {
         });
         return;
       }
+      (Array.isArray(values) ? (values as string[]) : []).forEach((v, j) => {
+        const err = labelValueError(v);
+        if (err) out.push({ path: [...at, "values", j], message: err, hint: "fix the label value" });
+      });
       const n = Array.isArray(values) ? values.length : 0;
       if ((r.operator === "In" || r.operator === "NotIn") && n === 0) {
         out.push({
@@ -99,6 +122,49 @@ export function selectorProblems(sel: unknown): SelectorProblem[] {
         });
       }
     });
+  }
+  return out;
+}
+
+/**
+ * The rules of a label map (`ValidateLabels`: labels, matchLabels, Service and
+ * ReplicationController selectors, nodeSelector): keys are qualified names with an optional
+ * DNS-subdomain prefix, values are strings of at most 63 characters. YAML 1.1 reads `yes`, `on`,
+ * `true`, `1.0` unquoted as booleans or numbers; the API server refuses them ("cannot unmarshal
+ * bool into string"), and so does this. A null value (`app:` with nothing after it) decodes to the
+ * empty string, as Go's JSON decoder stores it; it is rewritten to "" with a warning.
+ */
+export function labelMapProblems(
+  m: Record<string, unknown>,
+  at: (string | number)[],
+  out: SelectorProblem[] = [],
+): SelectorProblem[] {
+  for (const [k, val] of Object.entries(m)) {
+    const keyErr = labelKeyError(k);
+    if (keyErr) out.push({ path: [...at, k], message: keyErr, hint: "fix the label key" });
+    if (val === null) {
+      m[k] = "";
+      out.push({
+        path: [...at, k],
+        message: `label ${k} has no value; Kubernetes reads it as the empty value ""`,
+        hint: `write ${k}: "" to say so`,
+        warning: true,
+      });
+      continue;
+    }
+    if (typeof val !== "string") {
+      out.push({
+        path: [...at, k],
+        message: `label value must be a string, found ${describe(val)}`,
+        hint:
+          val !== null && typeof val === "object"
+            ? "label values are single strings of at most 63 characters"
+            : `quote it: ${k}: "${String(val)}"`,
+      });
+      continue;
+    }
+    const valErr = labelValueError(val);
+    if (valErr) out.push({ path: [...at, k], message: valErr, hint: "fix the label value" });
   }
   return out;
 }

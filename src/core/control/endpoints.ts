@@ -156,12 +156,22 @@ function slicesFor(svc: Service, pods: Pod[], zoneOf: Map<string, string | undef
   return slices;
 }
 
-/** podutil.FindPort: a number is itself; a name is looked up by name and protocol. */
+/**
+ * podutil.FindPort: a number is itself; a name is looked up by name and protocol in the containers
+ * in order, then in the sidecars (initContainers with restartPolicy Always). The first match wins:
+ * two containers may name a port alike.
+ */
 export function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined {
   const target = sp.targetPort ?? sp.port;
   if (typeof target === "number") return target;
   const proto = sp.protocol ?? "TCP";
   for (const c of pod.spec.containers) {
+    for (const p of c.ports ?? []) {
+      if (p.name === target && (p.protocol ?? "TCP") === proto) return p.containerPort;
+    }
+  }
+  for (const c of pod.spec.initContainers ?? []) {
+    if (c.restartPolicy !== "Always") continue;
     for (const p of c.ports ?? []) {
       if (p.name === target && (p.protocol ?? "TCP") === proto) return p.containerPort;
     }

@@ -5,10 +5,12 @@
  * qualified names for label keys, label values, and IANA service names for named ports.
  */
 import type { Diagnostics, FieldPath, Origin } from "../diagnostics.ts";
-import { Cidr, isIPAddress } from "../net/ipv4.ts";
+import { labelMapProblems } from "../labels.ts";
+import { Cidr, canonicalIP, parseCidrSloppy, type SloppyCidr, specialIPProblem } from "../net/ipv4.ts";
 import { describe } from "./parse.ts";
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -18,6 +20,19 @@ export function dns1123LabelError(s: string): string | undefined {
   if (s.length > 63) return `"${s}" is longer than 63 characters`;
   if (!DNS1123_LABEL.test(s)) {
     return `"${s}" is not a valid DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)`;
+  }
+  return undefined;
+}
+
+/**
+ * DNS-1035 label: a DNS-1123 label that starts with a letter. Service names follow it
+ * (`ValidateServiceName`; the RelaxedServiceNameValidation gate, alpha and off in 1.34, would allow
+ * DNS-1123 labels), and so do the Service names an Ingress backend refers to.
+ */
+export function dns1035LabelError(s: string): string | undefined {
+  if (s.length > 63) return `"${s}" is longer than 63 characters`;
+  if (!DNS1035_LABEL.test(s)) {
+    return `"${s}" is not a valid DNS-1035 label (lower-case letters, digits and '-', starting with a letter and ending with a letter or digit)`;
   }
   return undefined;
 }
@@ -91,9 +106,20 @@ export class Check {
     return undefined;
   }
 
-  list(v: unknown, path: FieldPath): unknown[] | undefined {
+  /**
+   * A list at `path`; undefined when absent, an error when present with another type. A null item
+   * (`-` with nothing after it) is rewritten in place as Go's JSON decoder stores it in a list of the
+   * built-in API: `items: "struct"` (the default) the zero struct {}, `"string"` the empty string "".
+   * `"keep"` leaves it for the caller (CRD objects, whose list items may not be null).
+   */
+  list(v: unknown, path: FieldPath, items: "struct" | "string" | "keep" = "struct"): unknown[] | undefined {
     if (v === undefined || v === null) return undefined;
-    if (Array.isArray(v)) return v;
+    if (Array.isArray(v)) {
+      if (items !== "keep") {
+        for (let i = 0; i < v.length; i++) if (v[i] === null) v[i] = items === "struct" ? {} : "";
+      }
+      return v;
+    }
     this.error(
       path,
       "wrong-type",
@@ -171,43 +197,89 @@ export class Check {
     return undefined;
   }
 
-  /** A map of strings (labels, selectors, nodeSelector), with Kubernetes' label key/value rules. */
+  /**
+   * A label map (metadata.labels, Service and ReplicationController selectors, nodeSelector),
+   * with Kubernetes' label key/value rules (`labelMapProblems`). Undefined after an error.
+   */
   labels(v: unknown, path: FieldPath): Record<string, string> | undefined {
     const m = this.map(v, path);
     if (!m) return undefined;
     let ok = true;
-    for (const [k, val] of Object.entries(m)) {
-      const keyErr = labelKeyError(k);
-      if (keyErr) {
-        this.error([...path, k], "invalid-label", keyErr, "fix the label key");
+    for (const p of labelMapProblems(m, [...path])) {
+      if (p.warning) this.warn(p.path, "empty-label-value", p.message, p.hint);
+      else {
         ok = false;
-      }
-      if (typeof val !== "string") {
         this.error(
-          [...path, k],
-          "wrong-type",
-          `label value must be a string, found ${describe(val)}`,
-          val !== null && typeof val === "object"
-            ? "label values are single strings of at most 63 characters"
-            : `quote it: ${k}: "${String(val)}"`,
+          p.path,
+          p.message.startsWith("label value must be") ? "wrong-type" : "invalid-label",
+          p.message,
+          p.hint,
         );
-        ok = false;
-        continue;
-      }
-      const valErr = labelValueError(val);
-      if (valErr) {
-        this.error([...path, k], "invalid-label", valErr, "fix the label value");
-        ok = false;
       }
     }
     return ok ? (m as Record<string, string>) : undefined;
   }
 
+  /**
+   * An IP address field, as the API server validates its legacy IP fields (`IsValidIPForLegacyField`
+   * with StrictIPCIDRValidation off, the default through Kubernetes 1.34): IPv4 octets may carry
+   * leading zeros (read as decimal), IPv4-mapped IPv6 is IPv4. Returns the canonical text.
+   */
   ip(v: unknown, path: FieldPath): string | undefined {
     const s = this.string(v, path);
     if (s === undefined) return undefined;
-    if (isIPAddress(s)) return s;
-    this.error(path, "invalid-ip", `"${s}" is not a valid IP address`, "write an address such as 10.0.0.1");
+    const canonical = canonicalIP(s);
+    if (canonical !== undefined) return canonical;
+    this.error(
+      path,
+      "invalid-ip",
+      `"${s}" is not a valid IP address`,
+      s.trim() !== s ? "remove the spaces around the address" : "write an address such as 10.0.0.1",
+    );
+    return undefined;
+  }
+
+  /**
+   * `rec[key]` as an IP address (see `ip`), rewritten in canonical form so that every later stage
+   * reads it as kube-proxy and the kubelet do (`010.0.0.1` is 10.0.0.1).
+   */
+  ipAt(rec: Rec, key: string | number, path: FieldPath): string | undefined {
+    const ip = this.ip(rec[key as string], path);
+    if (ip !== undefined) rec[key as string] = ip;
+    return ip;
+  }
+
+  /**
+   * `rec[key]` as an endpoint or external IP (`ipAt`, then `ValidateEndpointIP`): unspecified,
+   * loopback and link-local addresses are refused, as the API server refuses them there.
+   */
+  endpointIPAt(rec: Rec, key: string | number, path: FieldPath): string | undefined {
+    const ip = this.ipAt(rec, key, path);
+    if (ip === undefined) return undefined;
+    const problem = specialIPProblem(ip);
+    if (!problem) return ip;
+    this.error(path, "invalid-ip", `${ip} ${problem}`, "use a routable address of the endpoint");
+    return undefined;
+  }
+
+  /**
+   * A CIDR of a legacy API field (`IsValidCIDRForLegacyField`, strict validation off): host bits,
+   * leading zeros and IPv4-mapped IPv6 are accepted. With `trim`, surrounding spaces are removed
+   * first (the API server does so for loadBalancerSourceRanges and the source-ranges annotation).
+   * Returns the block as the consumers read it (host bits cleared); undefined after an error.
+   */
+  legacyCidr(v: unknown, path: FieldPath, opts: { trim?: boolean } = {}): SloppyCidr | undefined {
+    const raw = this.string(v, path);
+    if (raw === undefined) return undefined;
+    const s = opts.trim ? raw.trim() : raw;
+    const parsed = parseCidrSloppy(s);
+    if (parsed) return parsed;
+    this.error(
+      path,
+      "invalid-cidr",
+      `"${raw}" is not a valid CIDR`,
+      s !== s.trim() ? "remove the spaces around the block" : "write a block such as 10.0.0.0/8",
+    );
     return undefined;
   }
 

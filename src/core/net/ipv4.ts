@@ -42,6 +42,113 @@ export function isCidrNotation(text: string): boolean {
   return isIPv6(addr) && Number(bits) <= 128;
 }
 
+/**
+ * Reads IPv4 text as Go's legacy parser does (`netutils.ParseIPSloppy`, the parser behind every
+ * IP field the API server validated before 1.33): four decimal octets, each at most 255, leading
+ * zeros ignored (`010.1.1.1` is 10.1.1.1, never octal). The API server accepts this form in every
+ * legacy IP and CIDR field while the StrictIPCIDRValidation feature gate is off (the default in
+ * Kubernetes 1.33 and 1.34), and kube-proxy and the network plugins read it the same way.
+ */
+export function parseIPv4Sloppy(text: string): IPv4 | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (!m) return undefined;
+  let ip = 0;
+  for (let i = 1; i <= 4; i++) {
+    const octet = Number(m[i]);
+    if (octet > 255) return undefined;
+    ip = ip * 256 + octet;
+  }
+  return ip;
+}
+
+/**
+ * An address of a legacy API field, in canonical text: IPv4 as read by `parseIPv4Sloppy` (so
+ * `010.001.2.3` becomes `10.1.2.3`), an IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) as the IPv4
+ * address Go reads it as, other IPv6 text as given. Undefined when the API server would refuse it
+ * (including surrounding spaces and IPv6 zones such as `fe80::1%eth0`).
+ */
+export function canonicalIP(text: string): string | undefined {
+  const v4 = parseIPv4Sloppy(text);
+  if (v4 !== undefined) return formatIPv4(v4);
+  if (!text.includes(":") || text.includes("%") || !ipaddr.IPv6.isValid(text)) return undefined;
+  const v6 = ipaddr.IPv6.parse(text);
+  return v6.isIPv4MappedAddress() ? v6.toIPv4Address().toString() : text;
+}
+
+/**
+ * Why an address may not be an endpoint or an external IP (`ValidateEndpointIP`, used for
+ * Endpoints and EndpointSlice addresses and Service externalIPs): unspecified, loopback,
+ * link-local unicast or link-local multicast, as Go's net.IP classifies them. Undefined when fine.
+ * `canonical` is `canonicalIP`'s output.
+ */
+export function specialIPProblem(canonical: string): string | undefined {
+  const v4 = parseIPv4(canonical);
+  if (v4 !== undefined) {
+    if (v4 === 0) return "may not be unspecified (0.0.0.0)";
+    if (v4 >>> 24 === 127) return "may not be in the loopback range (127.0.0.0/8)";
+    if (v4 >>> 16 === 0xa9fe) return "may not be in the link-local range (169.254.0.0/16)";
+    if (v4 >>> 8 === 0xe00000) return "may not be in the link-local multicast range (224.0.0.0/24)";
+    return undefined;
+  }
+  if (!ipaddr.IPv6.isValid(canonical)) return undefined;
+  const p = ipaddr.IPv6.parse(canonical).parts;
+  if (p.every((x) => x === 0)) return "may not be unspecified (::)";
+  if (p.slice(0, 7).every((x) => x === 0) && p[7] === 1) return "may not be in the loopback range (::1/128)";
+  if ((p[0] & 0xffc0) === 0xfe80) return "may not be in the link-local range (fe80::/10)";
+  if ((p[0] & 0xff0f) === 0xff02) return "may not be in the link-local multicast range (ff02::/16)";
+  return undefined;
+}
+
+/** A CIDR of a legacy API field, read as `netutils.ParseCIDRSloppy` reads it. */
+export interface SloppyCidr {
+  /** The block with its host bits cleared, in canonical text (`10.0.0.5/24` → `10.0.0.0/24`). */
+  readonly canonical: string;
+  /** Whether the text had bits set beyond the prefix length (an "interface address"). */
+  readonly hostBits: boolean;
+  /** Whether the text differs from `canonical` only by leading zeros or an IPv4-mapped form. */
+  readonly nonStandard: boolean;
+}
+
+/**
+ * Parses a CIDR as the API server's legacy fields accept it (`IsValidCIDRForLegacyField` with
+ * strict validation off): the address as `canonicalIP` reads it, a decimal prefix length (leading
+ * zeros allowed) of at most 32 (IPv4) or 128 (IPv6), host bits allowed. Undefined when refused.
+ */
+export function parseCidrSloppy(text: string): SloppyCidr | undefined {
+  const slash = text.indexOf("/");
+  if (slash < 0) return undefined;
+  const addrText = text.slice(0, slash);
+  const bitsText = text.slice(slash + 1);
+  if (!/^\d+$/.test(bitsText)) return undefined;
+  const v4 = parseIPv4Sloppy(addrText);
+  if (v4 !== undefined) {
+    const prefix = Number(bitsText);
+    if (prefix > 32) return undefined;
+    const base = (v4 & maskOf(prefix)) >>> 0;
+    const canonical = `${formatIPv4(base)}/${prefix}`;
+    const exact = `${formatIPv4(v4)}/${prefix}`;
+    return { canonical, hostBits: base !== v4, nonStandard: exact !== text };
+  }
+  if (!addrText.includes(":") || addrText.includes("%") || !ipaddr.IPv6.isValid(addrText)) return undefined;
+  let prefix = Number(bitsText);
+  if (prefix > 128) return undefined;
+  const v6 = ipaddr.IPv6.parse(addrText);
+  if (v6.isIPv4MappedAddress() && prefix >= 96) {
+    // Go stores an IPv4-mapped block as IPv4: ::ffff:10.0.0.0/104 is 10.0.0.0/8.
+    prefix -= 96;
+    const ip = parseIPv4(v6.toIPv4Address().toString()) as IPv4;
+    const base = (ip & maskOf(prefix)) >>> 0;
+    return { canonical: `${formatIPv4(base)}/${prefix}`, hostBits: base !== ip, nonStandard: true };
+  }
+  const network = ipaddr.IPv6.networkAddressFromCIDR(`${addrText}/${prefix}`);
+  const hostBits = network.toNormalizedString() !== v6.toNormalizedString();
+  return {
+    canonical: hostBits ? `${network.toString()}/${prefix}` : `${addrText}/${prefix}`,
+    hostBits,
+    nonStandard: /^0\d/.test(bitsText),
+  };
+}
+
 /** An IPv4 CIDR block. Construct with `Cidr.parse`; the address is always the network address. */
 export class Cidr {
   private constructor(

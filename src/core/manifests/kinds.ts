@@ -1,0 +1,173 @@
+/**
+ * The kind registry: for each kind podnet reads, the apiVersions the API server serves for it, its
+ * scope, its name rule and its validator (one file per kind group under validate/), plus the
+ * apiVersions Kubernetes has removed.
+ */
+import type { Check, Rec } from "./check.ts";
+import type { Inventory } from "./decode.ts";
+import { validateAdminPolicy } from "./validate/admin.ts";
+import { validateIngress, validateIngressClass, validateRoute } from "./validate/ingress.ts";
+import { validateNode } from "./validate/nodes.ts";
+import {
+  validateAppsWorkload,
+  validateCronJob,
+  validateJob,
+  validatePod,
+  validateRC,
+} from "./validate/pods.ts";
+import { validateNetworkPolicy } from "./validate/policy.ts";
+import { validateEndpointSlice, validateEndpoints, validateService } from "./validate/services.ts";
+
+/** The Inventory list a kind's objects go to. */
+export type Bucket = Exclude<keyof Inventory, "config" | "configOrigin">;
+
+export interface KindInfo {
+  bucket: Bucket;
+  versions: readonly string[];
+  /** apiVersions that once served this kind and no longer do, with the one to use instead. */
+  namespaced: boolean;
+  /**
+   * The rule for names: most kinds use DNS-1123 subdomains; Namespaces use DNS-1123 labels and
+   * Services DNS-1035 labels (a letter first).
+   */
+  nameRule?: "dns1123Label" | "dns1035Label";
+  validate?: (c: Check, obj: Rec) => void;
+}
+
+export const PODNET_API = "podnet.dev/v1alpha1";
+
+export const KINDS: Record<string, KindInfo> = {
+  Namespace: { bucket: "namespaces", versions: ["v1"], namespaced: false, nameRule: "dns1123Label" },
+  Node: { bucket: "nodes", versions: ["v1"], namespaced: false, validate: validateNode },
+  Pod: { bucket: "pods", versions: ["v1"], namespaced: true, validate: validatePod },
+  Deployment: {
+    bucket: "workloads",
+    versions: ["apps/v1"],
+    namespaced: true,
+    validate: validateAppsWorkload,
+  },
+  ReplicaSet: {
+    bucket: "workloads",
+    versions: ["apps/v1"],
+    namespaced: true,
+    validate: validateAppsWorkload,
+  },
+  StatefulSet: {
+    bucket: "workloads",
+    versions: ["apps/v1"],
+    namespaced: true,
+    validate: validateAppsWorkload,
+  },
+  DaemonSet: { bucket: "workloads", versions: ["apps/v1"], namespaced: true, validate: validateAppsWorkload },
+  Job: { bucket: "workloads", versions: ["batch/v1"], namespaced: true, validate: validateJob },
+  CronJob: { bucket: "workloads", versions: ["batch/v1"], namespaced: true, validate: validateCronJob },
+  ReplicationController: { bucket: "workloads", versions: ["v1"], namespaced: true, validate: validateRC },
+  Service: {
+    bucket: "services",
+    versions: ["v1"],
+    namespaced: true,
+    nameRule: "dns1035Label",
+    validate: validateService,
+  },
+  Endpoints: { bucket: "endpoints", versions: ["v1"], namespaced: true, validate: validateEndpoints },
+  EndpointSlice: {
+    bucket: "endpointSlices",
+    versions: ["discovery.k8s.io/v1"],
+    namespaced: true,
+    validate: validateEndpointSlice,
+  },
+  NetworkPolicy: {
+    bucket: "networkPolicies",
+    versions: ["networking.k8s.io/v1"],
+    namespaced: true,
+    validate: validateNetworkPolicy,
+  },
+  Ingress: {
+    bucket: "ingresses",
+    versions: ["networking.k8s.io/v1"],
+    namespaced: true,
+    validate: validateIngress,
+  },
+  Route: {
+    bucket: "routes",
+    versions: ["route.openshift.io/v1"],
+    namespaced: true,
+    validate: validateRoute,
+  },
+  IngressClass: {
+    bucket: "ingressClasses",
+    versions: ["networking.k8s.io/v1"],
+    namespaced: false,
+    validate: validateIngressClass,
+  },
+  AdminNetworkPolicy: {
+    bucket: "adminNetworkPolicies",
+    versions: ["policy.networking.k8s.io/v1alpha1"],
+    namespaced: false,
+    validate: validateAdminPolicy,
+  },
+  BaselineAdminNetworkPolicy: {
+    bucket: "baselineAdminNetworkPolicies",
+    versions: ["policy.networking.k8s.io/v1alpha1"],
+    namespaced: false,
+    validate: validateAdminPolicy,
+  },
+  ClusterNetworkPolicy: {
+    bucket: "clusterNetworkPolicies",
+    versions: ["policy.networking.k8s.io/v1alpha2"],
+    namespaced: false,
+    validate: validateAdminPolicy,
+  },
+};
+
+/** apiVersions removed from Kubernetes, with the served replacement. */
+export const REMOVED_VERSIONS: Record<string, string> = {
+  "extensions/v1beta1": "apps/v1 (workloads) or networking.k8s.io/v1 (Ingress, NetworkPolicy)",
+  "apps/v1beta1": "apps/v1",
+  "apps/v1beta2": "apps/v1",
+  "batch/v1beta1": "batch/v1",
+  "discovery.k8s.io/v1beta1": "discovery.k8s.io/v1",
+  "networking.k8s.io/v1beta1": "networking.k8s.io/v1",
+};
+
+/**
+ * Kinds of other network plugins and meshes that allow or deny connections but that podnet does
+ * not evaluate, by API group. Their objects are counted and named in one warning (connections
+ * they deny are shown as allowed) instead of the generic skipped-kind one. Calico's
+ * `projectcalico.org/v3` NetworkPolicy shares its kind name with networking.k8s.io's: the group
+ * tells them apart.
+ */
+const UNEVALUATED_POLICY_KINDS: Record<string, readonly string[]> = {
+  "cilium.io": ["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"],
+  "projectcalico.org": [
+    "NetworkPolicy",
+    "GlobalNetworkPolicy",
+    "StagedNetworkPolicy",
+    "StagedGlobalNetworkPolicy",
+    "StagedKubernetesNetworkPolicy",
+  ],
+  "crd.projectcalico.org": [
+    "NetworkPolicy",
+    "GlobalNetworkPolicy",
+    "StagedNetworkPolicy",
+    "StagedGlobalNetworkPolicy",
+    "StagedKubernetesNetworkPolicy",
+  ],
+  "crd.antrea.io": ["NetworkPolicy", "ClusterNetworkPolicy"],
+  "security.istio.io": ["AuthorizationPolicy"],
+  "policy.linkerd.io": ["AuthorizationPolicy", "ServerAuthorization"],
+  "k8s.ovn.org": ["EgressFirewall"],
+  "network.openshift.io": ["EgressNetworkPolicy"],
+  "networking.gke.io": ["FQDNNetworkPolicy"],
+};
+
+/**
+ * `Kind (group)` when `apiVersion`/`kind` name a policy kind podnet does not evaluate (see
+ * UNEVALUATED_POLICY_KINDS), else undefined.
+ */
+export function unevaluatedPolicyKind(apiVersion: string, kind: string): string | undefined {
+  const slash = apiVersion.indexOf("/");
+  if (slash < 0) return undefined;
+  const group = apiVersion.slice(0, slash);
+  return UNEVALUATED_POLICY_KINDS[group]?.includes(kind) ? `${kind} (${group})` : undefined;
+}

@@ -1,0 +1,117 @@
+/**
+ * Ingress, IngressClass and OpenShift Route: the backends (Service name and port) podnet follows.
+ */
+import { type Check, dns1035LabelError, portNameError, type Rec } from "../check.ts";
+
+/**
+ * Ingress (`ValidateIngressSpec`): a default backend or rules; each backend exactly one of a
+ * Service or a resource; a Service backend's port exactly one of a name (IANA service name) or a
+ * number (1-65535).
+ */
+export function validateIngress(c: Check, obj: Rec): void {
+  const spec = c.map(obj.spec, ["spec"]);
+  const rules = c.list(spec?.rules, ["spec", "rules"]);
+  if (!spec || (!spec.defaultBackend && !rules?.length)) {
+    c.error(
+      spec ? ["spec"] : [],
+      "missing-field",
+      "either defaultBackend or rules must be specified",
+      "add spec.rules (host and paths) or spec.defaultBackend",
+    );
+    return;
+  }
+  c.string(spec.ingressClassName, ["spec", "ingressClassName"]);
+  if (spec.defaultBackend !== undefined && spec.defaultBackend !== null)
+    validateIngressBackend(c, spec.defaultBackend, ["spec", "defaultBackend"]);
+  rules?.forEach((r, i) => {
+    const m = c.map(r, ["spec", "rules", i]);
+    if (!m) return;
+    c.string(m.host, ["spec", "rules", i, "host"]);
+    const http = c.map(m.http, ["spec", "rules", i, "http"]);
+    c.list(http?.paths, ["spec", "rules", i, "http", "paths"])?.forEach((p, j) => {
+      const pm = c.map(p, ["spec", "rules", i, "http", "paths", j]);
+      if (pm) validateIngressBackend(c, pm.backend, ["spec", "rules", i, "http", "paths", j, "backend"]);
+    });
+  });
+}
+
+function validateIngressBackend(c: Check, v: unknown, at: (string | number)[]): void {
+  const b = c.map(v, at);
+  if (!c.required(b, at, "a backend", "add backend.service with a name and a port")) return;
+  const hasService = b.service !== undefined && b.service !== null;
+  const hasResource = b.resource !== undefined && b.resource !== null;
+  if (hasService === hasResource) {
+    c.error(
+      at,
+      "invalid-value",
+      hasService ? "cannot set both service and resource backends" : "a backend needs service or resource",
+      "give the backend a service: {name, port}",
+    );
+    return;
+  }
+  const svc = c.map(b.service, [...at, "service"]);
+  if (!svc) return;
+  const svcName = c.string(svc.name, [...at, "service", "name"]);
+  if (c.required(svcName, [...at, "service", "name"], "the backend Service's name")) {
+    const err = dns1035LabelError(svcName);
+    if (err)
+      c.error(
+        [...at, "service", "name"],
+        "invalid-name",
+        err,
+        "name a Service (Service names are DNS-1035 labels)",
+      );
+  }
+  const pp = [...at, "service", "port"];
+  const port = c.map(svc.port, pp);
+  const name = c.string(port?.name, [...pp, "name"]);
+  const hasNumber = port?.number !== undefined && port.number !== null && port.number !== 0;
+  if (name && hasNumber) {
+    c.error(pp, "invalid-value", "cannot set both port name and port number", "keep one of them");
+  } else if (name) {
+    const err = portNameError(name);
+    if (err) c.error([...pp, "name"], "invalid-port-name", err, "use the Service port's name");
+  } else if (hasNumber) {
+    c.port(port.number, [...pp, "number"]);
+  } else {
+    c.error(
+      pp,
+      "missing-field",
+      "port name or number is required",
+      "add port: {number: 80} or port: {name: http}",
+    );
+  }
+}
+
+/** OpenShift Route: the Service it sends to (and alternates), and the target port. */
+export function validateRoute(c: Check, obj: Rec): void {
+  const spec = c.map(obj.spec, ["spec"]);
+  if (!c.required(spec, ["spec"], "spec", "add spec.to with the Service the route sends to")) return;
+  const backend = (v: unknown, at: (string | number)[]) => {
+    const to = c.map(v, at);
+    if (!to) return;
+    const kind = c.string(to.kind, [...at, "kind"]);
+    if (kind !== undefined && kind !== "Service")
+      c.error(
+        [...at, "kind"],
+        "invalid-value",
+        `a route sends to a Service, not a ${kind}`,
+        "use kind: Service",
+      );
+    c.required(c.string(to.name, [...at, "name"]), [...at, "name"], "the Service's name", undefined, to);
+  };
+  if (c.required(spec.to, ["spec", "to"], "spec.to", "add spec.to: {kind: Service, name: …}", spec))
+    backend(spec.to, ["spec", "to"]);
+  c.list(spec.alternateBackends, ["spec", "alternateBackends"])?.forEach((b, i) => {
+    backend(b, ["spec", "alternateBackends", i]);
+  });
+  const port = c.map(spec.port, ["spec", "port"]);
+  const target = port?.targetPort;
+  if (typeof target === "number") c.port(target, ["spec", "port", "targetPort"], "target port");
+  else if (target !== undefined) c.string(target, ["spec", "port", "targetPort"]);
+}
+
+export function validateIngressClass(c: Check, obj: Rec): void {
+  const spec = c.map(obj.spec, ["spec"]);
+  c.string(spec?.controller, ["spec", "controller"]);
+}

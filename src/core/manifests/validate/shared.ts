@@ -1,0 +1,28 @@
+/**
+ * Field rules several kinds share: label selectors (metav1 LabelSelector, as apimachinery's
+ * `ValidateLabelSelector` checks it) and status conditions.
+ */
+import { selectorProblems } from "../../labels.ts";
+import type { Check } from "../check.ts";
+
+/**
+ * A LabelSelector field (`ValidateLabelSelector`): matchLabels as a label map, each requirement's key,
+ * operator and values. A null selector is the caller's business (null and absent are the same
+ * nil pointer to the API server; whether that means "none" or "all" depends on the field).
+ */
+export function checkSelector(c: Check, sel: unknown, path: (string | number)[]): void {
+  for (const p of selectorProblems(sel)) {
+    if (p.warning) c.warn([...path, ...p.path], "empty-label-value", p.message, p.hint);
+    else c.error([...path, ...p.path], "invalid-selector", p.message, p.hint);
+  }
+}
+
+/** `conditions: [{type, status}]`, as pods, nodes and Jobs report them. */
+export function validateConditions(c: Check, v: unknown, at: (string | number)[]): void {
+  c.list(v, at)?.forEach((cond, i) => {
+    const m = c.map(cond, [...at, i]);
+    if (!m) return;
+    c.string(m.type, [...at, i, "type"]);
+    c.oneOf(m.status, [...at, i, "status"], ["True", "False", "Unknown"] as const);
+  });
+}

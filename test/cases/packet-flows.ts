@@ -52,7 +52,7 @@ export interface FlowCase {
   protocol?: "TCP" | "UDP";
   node?: string;
   expect: {
-    verdict: "delivered" | "forwarded" | "dropped" | "rejected" | "no-listener";
+    verdict: "delivered" | "arrived" | "forwarded" | "dropped" | "rejected";
     /** Every endpoint the Service could pick (sorted), or [] when no Service matched. */
     endpoints?: string[];
     masquerade?: boolean;
@@ -81,10 +81,10 @@ export const FLOW_CASES: FlowCase[] = [
     expect: { verdict: "delivered", endpoints: [], masquerade: false, seen: "10.244.0.2", at: "app/c" },
   },
   {
-    name: "pod to pod, nothing listens on the port",
+    name: "pod to pod, a port nobody declares: arrives (whether a process listens is unknown)",
     from: "app/a",
     to: "app/c:9999",
-    expect: { verdict: "no-listener", endpoints: [] },
+    expect: { verdict: "arrived", endpoints: [] },
   },
   {
     name: "pod to its own IP (loopback)",

@@ -843,7 +843,13 @@ class Tracer {
 /** How a served port is served, for a hop: `to container web on 8080/TCP`, or the Services that send there. */
 function servedText(s: ServedPort, port: string): string {
   if (s.container) return `to container ${s.container} on ${port}`;
-  const by = s.services?.length ? `Service ${s.services.join(", ")} sends` : "a Service sends";
+  const n = s.services?.length ?? 0;
+  const by =
+    n === 0
+      ? "a Service sends"
+      : n === 1
+        ? `Service ${s.services![0]} sends`
+        : `Services ${s.services!.join(", ")} send`;
   return `on ${port}, which no container declares but ${by} there (containerPort is informational)`;
 }
 

@@ -80,7 +80,8 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
       { source, dst: parseIPv4(ip)!, dport: port, protocol, ...(endpoint ? { endpoint } : {}) },
       { reply: true },
     );
-    if (r.verdict === "delivered" && r.reply && r.reply.verdict !== "delivered")
+    // The same holds for the kernel's reset where nothing listens (`arrived`).
+    if ((r.verdict === "delivered" || r.verdict === "arrived") && r.reply && r.reply.verdict !== "delivered")
       return {
         ...r,
         verdict: "dropped" as const,

@@ -125,7 +125,7 @@ export function ephemeralPort(seed: string): number {
 export function trace(net: Network, req: TraceRequest, opts: { reply?: boolean } = {}): TraceResult {
   const t = new Tracer(net);
   const result = t.run(req);
-  if (opts.reply && result.verdict === "delivered") result.reply = t.reply(req, result);
+  if (opts.reply && t.receiver) result.reply = t.reply(req, result);
   return result;
 }
 
@@ -146,7 +146,7 @@ export function traceEachEndpoint(
 ): { first: TraceResult; traces: EndpointTrace[] } {
   const t = new Tracer(net);
   const first = t.run(req);
-  if (opts.reply && first.verdict === "delivered") first.reply = t.reply(req, first);
+  if (opts.reply && t.receiver) first.reply = t.reply(req, first);
   const candidates = t.proxied?.candidates ?? [];
   const traces = candidates.map((e) => ({
     endpoint: `${formatIPv4(e.ip)}:${e.port}`,
@@ -195,6 +195,11 @@ class Tracer {
   /** Replies of an allowed connection pass NetworkPolicy through connection tracking. */
   isReply = false;
   policy: { egress?: DirectionVerdict; ingress?: DirectionVerdict } = {};
+  /**
+   * Where the packet ended when it `delivered` or `arrived` (a pod, or a node's own address): where an
+   * answer starts — the process's, or, where nothing listens, the kernel's reset (TCP).
+   */
+  receiver: { pod?: string; node?: string } | undefined;
 
   constructor(readonly net: Network) {}
 
@@ -655,6 +660,7 @@ class Tracer {
   deliverInPod(pod: Pod, dev: string, why: string): TraceResult {
     const served = servedPorts(this.net.state).find(pod, this.dport, this.protocol);
     const at = `pod ${name(pod)}`;
+    this.receiver = { pod: name(pod) };
     const port = `${this.dport}/${this.protocol}`;
     if (!served) {
       this.hop(
@@ -695,6 +701,7 @@ class Tracer {
       if (!p.spec.hostNetwork || p.spec.nodeName !== node.name) continue;
       const s = served.find(p, this.dport, this.protocol);
       if (s) {
+        this.receiver = { pod: name(p), node: node.name };
         this.hop(
           `node ${node.name}`,
           "deliver",
@@ -714,6 +721,7 @@ class Tracer {
         );
       }
     }
+    this.receiver = { node: node.name };
     if (this.proxied && this.dst === this.proxied.chosen.ip && !this.proxied.chosen.pod) {
       this.hop(
         `node ${node.name}`,
@@ -777,7 +785,7 @@ class Tracer {
     back.sport = this.dport;
     back.dst = this.src;
     back.dport = this.sport;
-    const d = forward.delivered!;
+    const d = this.receiver ?? forward.delivered!;
     const pod = d.pod ? this.net.podByName.get(d.pod) : undefined;
     const client = req.source;
     const origin = {

@@ -220,23 +220,12 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   };
 }
 
-/** A container port a pod declares, with its container. */
+/** A port a pod's listener opens, with the container that answers on it (see listenerPorts). */
 export interface DeclaredPort {
   container: string;
   name?: string;
   port: number;
   protocol: Protocol;
-}
-
-export function declaredPorts(pod: Pod): DeclaredPort[] {
-  return pod.spec.containers.flatMap((c) =>
-    (c.ports ?? []).map((p) => ({
-      container: c.name,
-      ...(p.name ? { name: p.name } : {}),
-      port: p.containerPort,
-      protocol: p.protocol ?? "TCP",
-    })),
-  );
 }
 
 /**

@@ -158,7 +158,7 @@ export function traceEachEndpoint(
 /**
  * What several traces of one connection (one per endpoint or address it may reach) come to: their
  * common verdict when they all end alike, else `mixed`; `getsThere` only when every one gets there
- * (GETS_THERE). The reason counts the verdicts: `2 of 3 delivered, 1 dropped`.
+ * (GETS_THERE). The reason counts the verdicts: `of 3 endpoints: 2 delivered, 1 dropped`.
  */
 export function summarizeTraces(traces: readonly Pick<TraceResult, "verdict" | "reason">[]): {
   verdict: Verdict | "mixed";

@@ -809,6 +809,10 @@ describe("trace and explain on the command line: a verdict always, exit 1 when i
       assert.equal(h.code, 0, h.err);
       assert.equal(h.v.verdict, "delivered");
       assert.deepEqual(
+        h.v.endpoints,
+        h.v.traces.map((t: { endpoint: string }) => t.endpoint),
+      );
+      assert.deepEqual(
         h.v.traces.map((t: { endpoint: string; delivered: { pod: string } }) => t.delivered.pod),
         ["demo/db-0", "demo/db-1"],
       );

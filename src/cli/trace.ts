@@ -137,7 +137,9 @@ Examples:
       writeJson({
         verdict: summary.verdict,
         reason: summary.reason,
-        endpoints: first.endpoints,
+        // A Service's endpoints, or the addresses a headless Service's name stands for.
+        endpoints:
+          first.endpoints.length || traces.length < 2 ? first.endpoints : traces.map((t) => t.endpoint),
         ...(first.service ? { service: first.service } : {}),
         masquerade: traces.some((t) => t.masquerade),
         ...(dnsPart ? { dns: dnsPart } : {}),

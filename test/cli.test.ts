@@ -237,7 +237,7 @@ describe("podnet CLI", () => {
       "--to",
       "database.default",
     ]);
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 1, `denied: exit 1; ${r.err}`);
     assert.match(
       r.out,
       /^explain TCP default\/pod1 → Service default\/database \(10\.\d+\.\d+\.\d+\):5432$/m,
@@ -364,7 +364,7 @@ describe("podnet CLI", () => {
   it("explain walks the AdminNetworkPolicy tier before NetworkPolicy", () => {
     const files = ["-f", "examples/articles", "-f", "test/fixtures/tiers/protect-db.yaml"];
     const denied = podnet(["explain", ...files, "--from", "default/pod1", "--to", "database.default:5432"]);
-    assert.equal(denied.code, 0, denied.err);
+    assert.equal(denied.code, 1, `denied: exit 1; ${denied.err}`);
     assert.match(
       denied.out,
       /selected by: AdminNetworkPolicy\/protect-db, default\/database-network-policy$/m,

@@ -20,6 +20,7 @@ import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
 import { trace } from "../src/core/sim/trace.ts";
 import { loadCluster } from "../src/index.ts";
 import { NODE_EXEMPTION_CLUSTER } from "./cases/node-exemption.ts";
+import { UNDECLARED_PORTS_CLUSTER } from "./cases/undeclared-ports.ts";
 import { runPodnet } from "./helpers.ts";
 
 /** A TCP trace request from a pod to `ip:port`, optionally to one endpoint of a Service. */
@@ -306,6 +307,11 @@ describe("the cluster for real", { skip }, () => {
         const probes = probeAgrees("pnprobe", 400, example);
         const least = { articles: 50, shop: 500, "live-dump": 30 }[example] ?? 0;
         assert.ok(probes.length > least, `${example}: ${probes.length} probes`);
+        // Every example has pods probed on a port nothing serves: arrived, and the kernel refuses.
+        assert.ok(
+          probes.some((p) => p.kernel.startsWith("refused") && p.agree),
+          `${example}: ports nothing serves are probed`,
+        );
         // The live dump has no policies: everything answers there.
         assert.equal(
           probes.some((p) => p.kernel.startsWith("no answer")),
@@ -454,6 +460,34 @@ describe("the cluster for real", { skip }, () => {
       }
     } finally {
       podnet(["down", "--name", "pnexempt"]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("ports nobody declared: the listeners serve every Service's target port, any other port refuses as the simulator's arrived predicts (issue 12 §4)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-ports-"));
+    try {
+      writeFileSync(join(dir, "c.yaml"), UNDECLARED_PORTS_CLUSTER);
+      const up = podnet(["up", "-f", dir, "--name", "pnports"]);
+      assert.equal(up.code, 0, up.err);
+      const probes = probeAgrees("pnports", 400, "undeclared ports");
+      const kernel = (from: string, to: string) => probes.find((p) => p.from === from && p.to === to)?.kernel;
+      // The pods declare no ports; the Services' numeric target port 8000 is listened on and answers.
+      assert.match(
+        kernel("demo/tiefighter", "demo/deathstar-1:8000/TCP") ?? "",
+        /^answered by demo\/deathstar-1/,
+      );
+      assert.match(
+        kernel("demo/tiefighter", "demo/deathstar:80/TCP") ?? "",
+        /^answered by demo\/deathstar-\d/,
+      );
+      // Elsewhere nothing listens: the pod's kernel resets the connection (the simulator: arrived).
+      assert.match(kernel("demo/tiefighter", "demo/xwing:9/TCP") ?? "", /^refused/);
+      assert.match(kernel("node/n2", "demo/deathstar-1:9/TCP") ?? "", /^refused/);
+      // A policy drops it before the pod: no reset comes back.
+      assert.match(kernel("locked/hermit", "demo/xwing:9/TCP") ?? "", /^no answer \(timeout\)/);
+    } finally {
+      podnet(["down", "--name", "pnports"]);
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -13,7 +13,7 @@ import { type Source, trace } from "../src/core/sim/trace.ts";
 import { arbCluster, manifest } from "./cases/random-cluster.ts";
 import { cluster } from "./helpers.ts";
 
-const VERDICTS = new Set(["delivered", "forwarded", "dropped", "rejected", "no-listener"]);
+const VERDICTS = new Set(["delivered", "arrived", "forwarded", "dropped", "rejected"]);
 
 describe("tracer properties on random clusters", () => {
   it("every trace ends well, forward and reply, and the rules agree with the model", () => {

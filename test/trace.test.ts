@@ -3,8 +3,13 @@
  * walk-throughs, replies through conntrack, the device view, the formal model and `check`.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { listenerPorts, planCluster } from "../src/core/dataplane/plan.ts";
+import { judge, probeCases } from "../src/core/dataplane/probe.ts";
 import {
   hostVethName,
   lookupRoute,
@@ -14,17 +19,20 @@ import {
   renderRoute,
 } from "../src/core/graph/devices.ts";
 import { nodeFib, podFib } from "../src/core/graph/fib.ts";
-import { parseIPv4 } from "../src/core/net/ipv4.ts";
+import { formatIPv4, parseIPv4 } from "../src/core/net/ipv4.ts";
 import { connlist } from "../src/core/policy/connlist.ts";
 import { computeMatrix } from "../src/core/policy/matrix.ts";
 import { checkModel } from "../src/core/sim/check.ts";
+import { explainConnection } from "../src/core/sim/explain.ts";
 import { Network } from "../src/core/sim/network.ts";
+import { servedPorts } from "../src/core/sim/served-ports.ts";
 import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
-import { type TraceResult, trace } from "../src/core/sim/trace.ts";
+import { summarizeTraces, type TraceResult, trace, traceEachEndpoint } from "../src/core/sim/trace.ts";
 import { loadCluster } from "../src/index.ts";
 import { NODE_EXEMPTION_CLUSTER } from "./cases/node-exemption.ts";
 import { FLOW_CASES, type FlowCase, flowCluster } from "./cases/packet-flows.ts";
-import { cluster, deployment } from "./helpers.ts";
+import { UNDECLARED_PORTS_CLUSTER } from "./cases/undeclared-ports.ts";
+import { cluster, deployment, runPodnet } from "./helpers.ts";
 
 function run(
   net: Network,
@@ -495,5 +503,335 @@ describe("what NetworkPolicy never blocks: the pod's own node, and the pod itsel
     assert.ok(lines.includes("default/locked[Pod] => default/hn1[Pod] : All Connections"), lines.join("\n"));
     assert.ok(!lines.some((l) => l.startsWith("default/hn2[Pod] => default/web[Pod]")), lines.join("\n"));
     assert.ok(!lines.some((l) => l.startsWith("default/locked[Pod] => default/hn2[Pod]")), lines.join("\n"));
+  });
+});
+
+describe("ports nobody declared: a packet arrives where no container declares the port (issue 12 §4)", () => {
+  const state = cluster(UNDECLARED_PORTS_CLUSTER);
+  const net = new Network(state);
+  const podOf = (key: string) => net.podByName.get(key)!;
+
+  it("a port is known to be served when a container declares it or a Service's targetPort resolves to it", () => {
+    const served = servedPorts(state);
+    assert.deepEqual(served.of(podOf("demo/deathstar-1")), [
+      {
+        port: 8000,
+        protocol: "TCP",
+        by: "service",
+        services: [
+          "demo/deathstar",
+          "demo/deathstar-np",
+          "demo/deathstar-npl",
+          "demo/deathstar-ext",
+          "demo/deathstar-lb",
+        ],
+      },
+    ]);
+    assert.deepEqual(served.of(podOf("demo/tiefighter")), []);
+    assert.deepEqual(
+      served.of(podOf("kube-system/coredns")).map((p) => `${p.container} ${p.port}/${p.protocol} ${p.by}`),
+      ["coredns 53/UDP declared", "coredns 53/TCP declared"],
+    );
+    assert.deepEqual(
+      served.of(podOf("demo/db-1")).map((p) => `${p.port}/${p.protocol} ${p.by} ${p.services}`),
+      ["5432/TCP service demo/db"],
+    );
+  });
+
+  it("to a Service whose pods declare no ports: delivered to the pod on the target port", () => {
+    const r = run(net, { from: "demo/tiefighter", to: "deathstar.demo:80" });
+    assert.equal(r.verdict, "delivered", r.reason);
+    assert.ok(["demo/deathstar-1", "demo/deathstar-2"].includes(r.delivered!.pod!));
+    assert.equal(
+      r.delivered!.container,
+      undefined,
+      "no container declares 8000: which one serves it is unknown",
+    );
+    assert.match(r.reason, /^pod demo\/deathstar-\d receives it from 10\.244\.0\.\d+:\d+$/);
+    assert.match(r.hops.at(-1)!.detail, /no container declares but Services demo\/deathstar, .* send there/);
+    // The same port on the pod's own address: the Service sends there, so it is served.
+    assert.equal(run(net, { from: "demo/xwing", to: "demo/deathstar-1:8000" }).verdict, "delivered");
+  });
+
+  it("to a port nobody declares and no Service targets: arrived, not a refusal", () => {
+    for (const [from, to, where] of [
+      ["demo/tiefighter", "demo/deathstar-2:8080", "pod demo/deathstar-2"],
+      ["demo/tiefighter", "demo/xwing:80", "pod demo/xwing"],
+      ["node/n1", "demo/xwing:443", "pod demo/xwing"],
+      ["demo/tiefighter", "10.244.1.3:9", "pod demo/xwing"],
+      ["demo/xwing", "node/n1:10250", "node n1"],
+    ] as const) {
+      const r = run(net, { from, to }, { reply: true });
+      assert.equal(r.verdict, "arrived", `${from} → ${to}: ${r.reason}`);
+      assert.equal(r.hops.at(-1)!.at, where);
+      assert.equal(r.hops.at(-1)!.step, "arrive");
+      assert.match(r.reason, /^arrives at (pod|node) .* so whether a process listens is unknown$/);
+      assert.equal(r.delivered, undefined);
+      // The way back an answer (or the kernel's reset) takes.
+      assert.equal(r.reply?.verdict, "delivered", `${from} → ${to}: the way back`);
+    }
+  });
+
+  it("explain: a connection that arrives is allowed", () => {
+    const src = resolveSource(net, "demo/tiefighter");
+    assert.ok(src.ok);
+    const e = explainConnection(net, {
+      source: src.value,
+      dst: parseIPv4(podOf("demo/xwing").status!.podIP!)!,
+      dport: 80,
+      protocol: "TCP",
+    });
+    assert.equal(e.explanations.length, 1);
+    assert.equal(e.explanations[0].allowed, true);
+    assert.match(e.explanations[0].outcome, /^arrived: arrives at pod demo\/xwing on 80\/TCP/);
+  });
+
+  it("check: pods that declare no ports are reached (at a Service's target port, else arriving on 9)", () => {
+    const r = checkModel(net);
+    assert.deepEqual(r.violations, []);
+    assert.ok(r.traced >= 10);
+  });
+
+  it("the data plane's listeners: every declared port and every port a Service sends to, nothing else", () => {
+    const plan = planCluster(state, "i12");
+    const ports = (key: string) =>
+      plan.pods
+        .find((p) => p.key === key)!
+        .ports.map((p) => `${p.container} ${p.port}/${p.protocol}${p.dns ? " dns" : ""}`);
+    assert.deepEqual(ports("demo/deathstar-1"), ["main 8000/TCP"]);
+    assert.deepEqual(ports("demo/db-0"), ["main 5432/TCP"]);
+    assert.deepEqual(ports("demo/tiefighter"), []);
+    assert.deepEqual(ports("kube-system/coredns"), ["coredns 53/UDP dns", "coredns 53/TCP dns"]);
+    assert.deepEqual(listenerPorts(state, podOf("demo/shield-2")), [
+      { container: "main", port: 8000, protocol: "TCP" },
+    ]);
+  });
+
+  it("probe: arrived predicts the kernel's refusal (a reset from the pod); a drop predicts a timeout", () => {
+    const cases = probeCases(state, { protocol: "TCP" });
+    const find = (from: string, to: string) => {
+      const c = cases.find((x) => x.from === from && x.to === to);
+      assert.ok(c, `${from} → ${to} among ${cases.length} cases`);
+      return c;
+    };
+    const open = find("demo/tiefighter", "demo/xwing:9/TCP");
+    assert.equal(open.arrives, true);
+    assert.equal(judge(open, { ok: false, error: "ECONNREFUSED" }).agree, true);
+    assert.equal(judge(open, { ok: false, error: "timeout" }).agree, false);
+    assert.equal(
+      judge(open, { ok: true, answer: { pod: "demo/xwing", client: "10.244.0.3:1" } }).agree,
+      false,
+    );
+    const fromNode = find("node/n2", "demo/deathstar-1:9/TCP");
+    assert.equal(fromNode.arrives, true);
+    const locked = find("locked/hermit", "demo/xwing:9/TCP");
+    assert.equal(locked.arrives, false, locked.reason);
+    assert.match(locked.reason!, /^dropped: /);
+    assert.equal(judge(locked, { ok: false, error: "timeout" }).agree, true);
+    assert.equal(judge(locked, { ok: false, error: "ECONNREFUSED" }).agree, false);
+    // The Service's target port is probed like a declared one: the listener answers there.
+    const target = find("demo/tiefighter", "demo/deathstar-2:8000/TCP");
+    assert.equal(target.arrives, undefined);
+    assert.deepEqual([...target.allowed.keys()], ["demo/deathstar-2"]);
+  });
+});
+
+describe("--all-endpoints: one trace per endpoint for every kind of frontend (issue 12 §3)", () => {
+  const state = cluster(UNDECLARED_PORTS_CLUSTER);
+  const net = new Network(state);
+  const lb = state.services.find((s) => s.metadata.name === "deathstar-lb")!.status!.loadBalancer!.ingress![0]
+    .ip!;
+  const d1 = net.podByName.get("demo/deathstar-1")!.status!.podIP!;
+  const d2 = net.podByName.get("demo/deathstar-2")!.status!.podIP!;
+  const BOTH = [`${d1}:8000`, `${d2}:8000`].sort();
+  const cases: [string, string, string, string | undefined, string[], boolean][] = [
+    ["ClusterIP from a pod", "demo/tiefighter", "10.96.0.80:80", undefined, BOTH, false],
+    ["ClusterIP from a node", "node/n1", "10.96.0.80:80", undefined, BOTH, true],
+    ["ClusterIP from outside", "203.0.113.7", "10.96.0.80:80", "n1", BOTH, true],
+    ["nodePort from outside", "203.0.113.7", "172.18.0.3:30080", "n2", BOTH, true],
+    ["nodePort from a pod, on another node", "demo/tiefighter", "172.18.0.3:30080", undefined, BOTH, true],
+    ["nodePort from its own node", "node/n1", "172.18.0.2:30080", undefined, BOTH, true],
+    [
+      "nodePort, externalTrafficPolicy Local, from outside",
+      "203.0.113.7",
+      "172.18.0.3:30081",
+      "n2",
+      [`${d2}:8000`],
+      false,
+    ],
+    ["externalIP from outside", "203.0.113.7", "192.0.2.80:80", "n1", BOTH, true],
+    ["externalIP from a pod", "demo/xwing", "192.0.2.80:80", undefined, BOTH, true],
+    ["load-balancer IP from outside", "203.0.113.7", `${lb}:443`, "n2", BOTH, true],
+  ];
+  for (const [what, from, to, node, endpoints, masquerade] of cases)
+    it(what, () => {
+      const src = resolveSource(net, from, node);
+      const dst = resolveDestination(net, to);
+      assert.ok(src.ok && dst.ok);
+      const req = {
+        source: src.value,
+        dst: dst.value.ip,
+        dport: dst.value.port,
+        protocol: dst.value.protocol,
+      };
+      const { first, traces } = traceEachEndpoint(net, req, { reply: true });
+      assert.deepEqual([...first.endpoints].sort(), endpoints);
+      assert.deepEqual(traces.map((t) => t.endpoint).sort(), endpoints);
+      for (const t of traces) {
+        assert.equal(t.verdict, "delivered", `${t.endpoint}: ${t.reason}`);
+        assert.equal(t.chosen, t.endpoint, "each trace goes to its own endpoint");
+        const owner = net.podByIP.get(parseIPv4(t.endpoint.split(":")[0])!)!;
+        assert.equal(t.delivered!.pod, `${owner.metadata.namespace}/${owner.metadata.name}`);
+        assert.equal(t.masquerade, masquerade, `${t.endpoint}: masquerade`);
+        assert.equal(t.reply?.verdict, from.startsWith("203.") ? "forwarded" : "delivered");
+      }
+      assert.deepEqual(summarizeTraces(traces), {
+        verdict: "delivered",
+        reason: endpoints.length === 1 ? traces[0].reason : `all ${endpoints.length} endpoints: delivered`,
+        getsThere: true,
+      });
+    });
+
+  it("no Service on the way: no per-endpoint traces", () => {
+    const src = resolveSource(net, "demo/tiefighter");
+    assert.ok(src.ok);
+    const { traces } = traceEachEndpoint(net, {
+      source: src.value,
+      dst: parseIPv4(d2)!,
+      dport: 8000,
+      protocol: "TCP",
+    });
+    assert.deepEqual(traces, []);
+  });
+
+  it("the summary: one verdict when all agree, else mixed; it gets there only when every trace does", () => {
+    const t = (verdict: TraceResult["verdict"]) => ({ verdict, reason: verdict });
+    assert.deepEqual(summarizeTraces([t("arrived"), t("arrived")]), {
+      verdict: "arrived",
+      reason: "all 2 endpoints: arrived",
+      getsThere: true,
+    });
+    assert.deepEqual(summarizeTraces([t("delivered"), t("dropped"), t("delivered")]), {
+      verdict: "mixed",
+      reason: "of 3 endpoints: 2 delivered, 1 dropped",
+      getsThere: false,
+    });
+    assert.equal(summarizeTraces([t("delivered"), t("forwarded")]).getsThere, true);
+    assert.equal(summarizeTraces([t("rejected")]).getsThere, false);
+    assert.equal(summarizeTraces([]).getsThere, false);
+  });
+
+  it("a headless Service's name stands for each of its endpoints' addresses", () => {
+    const dst = resolveDestination(net, "db.demo:pg");
+    assert.ok(dst.ok, !dst.ok ? dst.message : "");
+    const ips = ["demo/db-0", "demo/db-1"].map((k) => net.podByName.get(k)!.status!.podIP!);
+    assert.equal(dst.value.port, 5432);
+    assert.equal(formatIPv4(dst.value.ip), ips[0]);
+    assert.deepEqual(dst.value.addresses?.map(formatIPv4), ips);
+    assert.match(dst.value.label, /^headless Service demo\/db \(10\.244\.0\.\d+, one of 2 addresses\)$/);
+  });
+});
+
+describe("trace and explain on the command line: a verdict always, exit 1 when it does not get there (issue 12 §3)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "podnet-i12-"));
+  const file = join(dir, "cluster.yaml");
+  writeFileSync(file, UNDECLARED_PORTS_CLUSTER);
+  const podnet = (...args: string[]) => runPodnet([args[0], "-f", file, ...args.slice(1)]);
+  const json = (...args: string[]) => {
+    const r = podnet(...args, "-o", "json");
+    return { code: r.code, err: r.err, v: JSON.parse(r.out) };
+  };
+
+  it("exit status and the JSON verdict, per outcome", () => {
+    for (const [from, to, verdict, code] of [
+      ["demo/tiefighter", "deathstar:80", "delivered", 0],
+      ["demo/tiefighter", "demo/xwing:8080", "arrived", 0],
+      ["demo/tiefighter", "203.0.113.50:443", "forwarded", 0],
+      ["locked/hermit", "demo/xwing:8080", "dropped", 1],
+      ["demo/tiefighter", "empty:80", "rejected", 1],
+      ["demo/tiefighter", "nosuch:80", "unresolved", 1],
+      ["locked/hermit", "deathstar.demo:80", "unresolved", 1],
+    ] as const) {
+      const r = json("trace", "--from", from, "--to", to);
+      assert.equal(r.v.verdict, verdict, `${from} → ${to}: ${r.v.reason}`);
+      assert.equal(typeof r.v.reason, "string");
+      assert.equal(r.code, code, `${from} → ${to}: exit ${r.code} ${r.err}`);
+      const text = podnet("trace", "--from", from, "--to", to);
+      assert.equal(text.code, code);
+      assert.match(text.out, new RegExp(`^${verdict}: `, "m"));
+    }
+  });
+
+  it("a name whose DNS query does not arrive: unresolved, with the query's trace and the reason", () => {
+    const { v } = json("trace", "--from", "locked/hermit", "--to", "deathstar.demo:80");
+    assert.match(
+      v.reason,
+      /^the name cannot be resolved: the DNS query does not arrive \(dropped: NetworkPolicy egress/,
+    );
+    assert.equal(v.dns.query.verdict, "dropped");
+    assert.deepEqual(v.hops, []);
+    const nx = json("trace", "--from", "demo/tiefighter", "--to", "nosuch:80").v;
+    assert.match(nx.reason, /^"nosuch" does not resolve from demo\/tiefighter \(\d+ queries/);
+    assert.ok(nx.dns.resolution.queries.length > 0);
+  });
+
+  it("--all-endpoints: a summarising verdict, each trace with its own verdict and masquerade", () => {
+    const np = json(
+      "trace",
+      "--from",
+      "203.0.113.7",
+      "--node",
+      "n2",
+      "--to",
+      "172.18.0.3:30080",
+      "--all-endpoints",
+    );
+    assert.equal(np.code, 0);
+    assert.equal(np.v.verdict, "delivered");
+    assert.equal(np.v.masquerade, true);
+    assert.equal(np.v.traces.length, 2);
+    for (const t of np.v.traces) {
+      assert.equal(t.verdict, "delivered");
+      assert.equal(t.masquerade, true);
+      assert.equal(t.chosen, t.endpoint);
+    }
+    const mixed = json("trace", "--from", "demo/tiefighter", "--to", "shield:80", "--all-endpoints");
+    assert.equal(mixed.v.verdict, "mixed");
+    assert.equal(mixed.v.reason, "of 2 endpoints: 1 delivered, 1 dropped");
+    assert.equal(mixed.code, 1);
+    const text = podnet("trace", "--from", "demo/tiefighter", "--to", "shield:80", "--all-endpoints");
+    assert.match(text.out, /^all endpoints: mixed: of 2 endpoints: 1 delivered, 1 dropped$/m);
+    for (const [from, to] of [
+      ["demo/tiefighter", "db:5432"],
+      ["node/n1", "db.demo:pg"],
+    ]) {
+      const h = json("trace", "--from", from, "--to", to, "--all-endpoints");
+      assert.equal(h.code, 0, h.err);
+      assert.equal(h.v.verdict, "delivered");
+      assert.deepEqual(
+        h.v.endpoints,
+        h.v.traces.map((t: { endpoint: string }) => t.endpoint),
+      );
+      assert.deepEqual(
+        h.v.traces.map((t: { endpoint: string; delivered: { pod: string } }) => t.delivered.pod),
+        ["demo/db-0", "demo/db-1"],
+      );
+    }
+    const direct = json("trace", "--from", "demo/tiefighter", "--to", "demo/xwing:80", "--all-endpoints");
+    assert.equal(direct.v.verdict, "arrived");
+    assert.equal(direct.v.traces.length, 1);
+  });
+
+  it("explain exits 1 when the connection is denied (to any endpoint), 0 when allowed", () => {
+    const allowed = json("explain", "--from", "demo/tiefighter", "--to", "deathstar.demo:80");
+    assert.equal(allowed.code, 0);
+    assert.equal(allowed.v.allowed, true);
+    const partly = json("explain", "--from", "demo/tiefighter", "--to", "shield.demo:80");
+    assert.equal(partly.code, 1);
+    assert.equal(partly.v.allowed, false);
+    assert.deepEqual(partly.v.explanations.map((e: { allowed: boolean }) => e.allowed).sort(), [false, true]);
+    assert.equal(podnet("explain", "--from", "locked/hermit", "--to", "demo/xwing:80").code, 1);
+    assert.equal(podnet("explain", "--from", "demo/tiefighter", "--to", "demo/xwing:80").code, 0);
+    assert.equal(podnet("explain", "--from", "demo/tiefighter", "--to", "nosuch:80").code, 1);
   });
 });

@@ -10,7 +10,7 @@ import { parseIPv4 } from "../core/net/ipv4.ts";
 import { Network } from "../core/sim/network.ts";
 import { type Destination, resolveDestination, resolveSource } from "../core/sim/targets.ts";
 import type { Source } from "../core/sim/trace.ts";
-import { CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
+import { CliExit, EXIT_BAD_INPUT, EXIT_FINDING, type InputOptions, loadOrExit } from "./common.ts";
 
 export interface EndpointOptions extends InputOptions {
   from: string;
@@ -57,6 +57,16 @@ export function resolveEndpointsOrExit(opts: EndpointOptions): {
   return { net, src: src.value, dst: dst.value, dns: dns?.resolution };
 }
 
+/** A destination name that does not resolve from the pod: the packet does not get there (exit 1). */
+export class UnresolvedName extends CliExit {
+  constructor(
+    readonly resolution: Resolution,
+    message: string,
+  ) {
+    super(EXIT_FINDING, message);
+  }
+}
+
 /**
  * A destination written as a name (not ns/pod, node/NAME or an address), from a pod: resolved as the
  * pod's resolver would (its resolv.conf, search list, ndots) against the cluster zone. Returns the
@@ -74,8 +84,8 @@ function resolveByDns(
   const address = resolution.result?.answer.answers.find((a) => a.type === "A");
   if (!address) {
     const last = resolution.queries.at(-1);
-    throw new CliExit(
-      EXIT_BAD_INPUT,
+    throw new UnresolvedName(
+      resolution,
       `error: --to: "${name}" does not resolve from ${pod.metadata.namespace}/${pod.metadata.name}${last ? ` (${resolution.queries.length} queries, the last ${last.answer.rcode}: ${last.answer.why})` : ""}; podnet resolve shows each query`,
     );
   }

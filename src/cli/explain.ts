@@ -6,6 +6,9 @@
  * could pick is explained (the verdict applies to the endpoint and its target port, after kube-proxy's
  * translation). Built on the tracer, so an explanation always agrees with `podnet trace`.
  *
+ * Exit status: 0 when every explanation allows the connection, 1 when any is denied (or the name does
+ * not resolve), 2 on bad input. JSON has a top-level `allowed`.
+ *
  * `--from {ingress-controller}` explains connlist's lines of that name: the destination's ingress
  * verdicts for the cluster's ingress controller, a pod nobody knows in a namespace of its own.
  */
@@ -21,7 +24,7 @@ import {
 } from "../core/sim/explain.ts";
 import { Network } from "../core/sim/network.ts";
 import { type Destination, resolveDestination } from "../core/sim/targets.ts";
-import { addInputOptions, CliExit, EXIT_BAD_INPUT, loadOrExit } from "./common.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT, EXIT_FINDING, loadOrExit } from "./common.ts";
 import { noRunningPods, printNote, serviceWithoutPods } from "./empty-answer.ts";
 import { addEndpointOptions, type EndpointOptions, resolveEndpointsOrExit } from "./endpoints.ts";
 
@@ -46,7 +49,7 @@ export function explainCommand(): Command {
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .addHelpText(
       "after",
-      `\nExamples:\n  podnet explain -f examples/articles --from default/pod1 --to database.default:5432\n  podnet explain -f DIR --from '${INGRESS_CONTROLLER_NAME}' --to web.shop:80   # as connlist's lines of that name`,
+      `\nExit status: 0 when the connection is allowed (to every endpoint of a Service), 1 when denied to any,\n2 on bad input.\n\nExamples:\n  podnet explain -f examples/articles --from default/pod1 --to database.default:5432\n  podnet explain -f DIR --from '${INGRESS_CONTROLLER_NAME}' --to web.shop:80   # as connlist's lines of that name`,
     );
   addInputOptions(cmd);
   return cmd.action((opts: ExplainOptions) => {
@@ -57,10 +60,13 @@ export function explainCommand(): Command {
       const ns = service?.split("/")[0];
       printNote(service ? serviceWithoutPods(state, service) : noRunningPods(state, ns));
     }
+    // Exit 1 when any endpoint is denied, as `trace` exits 1 when the packet does not get there.
+    const denied = explanations.some((e) => !e.allowed);
     if (opts.output === "json") {
       process.stdout.write(
-        `${JSON.stringify({ from: opts.from, to: dst.label, port: dst.port, protocol: dst.protocol, service, ...(routes ? { routes } : {}), explanations }, null, 2)}\n`,
+        `${JSON.stringify({ from: opts.from, to: dst.label, port: dst.port, protocol: dst.protocol, allowed: !denied, service, ...(routes ? { routes } : {}), explanations }, null, 2)}\n`,
       );
+      if (denied) throw new CliExit(EXIT_FINDING);
       return;
     }
     const heading = [`explain ${dst.protocol} ${opts.from} → ${dst.label}:${dst.port}`];
@@ -71,6 +77,7 @@ export function explainCommand(): Command {
           : "no Ingress or Route sends there (connlist lists no such line)",
       );
     process.stdout.write(renderExplanations(heading.join("\n"), service, explanations));
+    if (denied) throw new CliExit(EXIT_FINDING);
   });
 }
 

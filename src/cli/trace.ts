@@ -2,9 +2,12 @@
  * `podnet trace -f … --from SRC --to DST[:PORT] [--protocol P] [--node NAME] [--reply] [--all-endpoints] [-o text|json]`
  *
  * Follows one packet hop by hop (src/core/sim/trace.ts). Text is for people: one line per hop, the
- * packet after it, the end and every endpoint a Service could pick. JSON:
- * `{verdict, reason, endpoints, masquerade, hops, …}`; with --all-endpoints
- * `{endpoints, traces: [{endpoint, …trace}]}`.
+ * packet after it, the end and every endpoint a Service could pick. JSON always has a top-level
+ * `verdict` and `reason`: `{verdict, reason, endpoints, masquerade, hops, …}`; with --all-endpoints
+ * `{verdict, reason, endpoints, masquerade, traces: [{endpoint, …trace}]}` (verdict: the traces'
+ * common one, else `mixed`); a name that does not resolve, or whose DNS query does not arrive, gives
+ * `{verdict: "unresolved", reason, dns}`. Exit 0 when the packet gets there (delivered, arrived,
+ * forwarded; every trace with --all-endpoints), 1 when it does not.
  *
  * A destination written as a name, from a pod, is resolved first as the pod's resolver would
  * (src/core/dns/resolv.ts): the queries and answers are shown, and the first query's packet is traced
@@ -14,10 +17,26 @@
 import { Command, Option } from "commander";
 import { formatResolvConf, type Resolution } from "../core/dns/resolv.ts";
 import { formatAnswer } from "../core/dns/zone.ts";
-import { formatIPv4 } from "../core/net/ipv4.ts";
-import { type Hop, type TraceResult, trace } from "../core/sim/trace.ts";
-import { addInputOptions, CliExit, EXIT_BAD_INPUT } from "./common.ts";
-import { addEndpointOptions, type EndpointOptions, resolveEndpointsOrExit } from "./endpoints.ts";
+import { formatIPv4, type IPv4, parseIPv4 } from "../core/net/ipv4.ts";
+import type { Network } from "../core/sim/network.ts";
+import type { Destination } from "../core/sim/targets.ts";
+import {
+  type EndpointTrace,
+  GETS_THERE,
+  type Hop,
+  summarizeTraces,
+  type TraceRequest,
+  type TraceResult,
+  trace,
+  traceEachEndpoint,
+} from "../core/sim/trace.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT, EXIT_FINDING } from "./common.ts";
+import {
+  addEndpointOptions,
+  type EndpointOptions,
+  resolveEndpointsOrExit,
+  UnresolvedName,
+} from "./endpoints.ts";
 import { renderTable } from "./render/table.ts";
 
 interface TraceOptions extends EndpointOptions {
@@ -35,15 +54,44 @@ export function traceCommand(): Command {
   )
     .option("--source-port <n>", "the client's port (default: a stable ephemeral port)")
     .option("--reply", "also trace the answer back through connection tracking")
-    .option("--all-endpoints", "trace to every endpoint a Service could pick, not just the chosen one")
+    .option(
+      "--all-endpoints",
+      "one trace per endpoint the packet can reach: every endpoint of the Service frontend it meets (ClusterIP, nodePort, externalIP, load-balancer IP), or every address of a headless Service's name",
+    )
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .addHelpText(
       "after",
-      "\nExamples:\n  podnet trace -f examples/articles --from default/pod1 --to default/pod2:8080\n  podnet trace -f examples/articles --from default/pod1 --to service1.default:80 --reply\n  podnet trace -f examples/articles --from 203.0.113.7 --node node-2 --to 172.18.0.3:30080",
+      `
+Verdicts: delivered (to a port a container declares or a Service sends to), arrived (at the pod or
+node, on a port nobody declares: whether a process listens is unknown), forwarded (out of the
+cluster), dropped, rejected, unresolved (the name does not resolve, or the DNS query does not arrive);
+with --all-endpoints the traces' common verdict, or mixed.
+
+Exit status: 0 when the packet gets there (delivered, arrived, forwarded; with --all-endpoints: every
+trace), 1 when it does not (dropped, rejected, unresolved), 2 on bad input.
+
+Examples:
+  podnet trace -f examples/articles --from default/pod1 --to default/pod2:8080
+  podnet trace -f examples/articles --from default/pod1 --to service1.default:80 --reply
+  podnet trace -f examples/articles --from 203.0.113.7 --node node-2 --to 172.18.0.3:30080 --all-endpoints`,
     );
   addInputOptions(cmd);
   return cmd.action((opts: TraceOptions) => {
-    const { net, src, dst, dns } = resolveEndpointsOrExit(opts);
+    let ends: ReturnType<typeof resolveEndpointsOrExit>;
+    try {
+      ends = resolveEndpointsOrExit(opts);
+    } catch (e) {
+      if (!(e instanceof UnresolvedName)) throw e;
+      // The name does not resolve: the packet is never sent.
+      const reason = e.message.replace(/^error: --to: /, "");
+      if (opts.output === "json") writeJson(unresolved(reason, { resolution: e.resolution }));
+      else
+        process.stdout.write(
+          `${renderResolution(opts.from, e.resolution)}${paint(31, "unresolved")}: ${reason}\n`,
+        );
+      throw new CliExit(EXIT_FINDING);
+    }
+    const { net, src, dst, dns } = ends;
     let dnsPart: { resolution: Resolution; query: TraceResult } | undefined;
     if (dns) {
       const query = trace(net, {
@@ -53,13 +101,12 @@ export function traceCommand(): Command {
         protocol: "UDP",
       });
       dnsPart = { resolution: dns, query };
-      if (query.verdict !== "delivered") {
-        if (opts.output === "json") process.stdout.write(`${JSON.stringify({ dns: dnsPart }, null, 2)}\n`);
+      if (query.verdict !== "delivered" && query.verdict !== "arrived") {
+        const reason = `the name cannot be resolved: the DNS query does not arrive (${query.verdict}: ${query.reason}), so no connection is made`;
+        if (opts.output === "json") writeJson(unresolved(reason, dnsPart));
         else
-          process.stdout.write(
-            `${renderDns(opts.from, dns, query)}the name cannot be resolved: the DNS query does not arrive, so no connection is made\n`,
-          );
-        return;
+          process.stdout.write(`${renderDns(opts.from, dns, query)}${paint(31, "unresolved")}: ${reason}\n`);
+        throw new CliExit(EXIT_FINDING);
       }
       if (opts.output === "text") process.stdout.write(renderDns(opts.from, dns, query));
     }
@@ -76,35 +123,95 @@ export function traceCommand(): Command {
       protocol: dst.protocol,
       sport,
     };
-    const first = trace(net, req, { reply: opts.reply });
     const heading = `trace ${dst.protocol} ${opts.from} → ${dst.label}:${dst.port}`;
-    if (opts.allEndpoints && first.endpoints.length > 0) {
-      const info = net.proxy.frontendAt(dst.ip, dst.protocol, dst.port)?.info;
-      const eps =
-        info?.endpoints.filter((e) => first.endpoints.includes(`${formatIPv4(e.ip)}:${e.port}`)) ?? [];
-      const traces = eps.map((e) => ({
-        endpoint: `${formatIPv4(e.ip)}:${e.port}`,
-        ...trace(net, { ...req, endpoint: e }, { reply: opts.reply }),
-      }));
-      if (opts.output === "json")
-        process.stdout.write(
-          `${JSON.stringify({ dns: dnsPart, endpoints: first.endpoints, traces }, null, 2)}\n`,
-        );
-      else
-        process.stdout.write(
-          traces.map((t) => renderTrace(`${heading} via endpoint ${t.endpoint}`, t)).join("\n"),
-        );
+    if (!opts.allEndpoints) {
+      const first = trace(net, req, { reply: opts.reply });
+      if (opts.output === "json") writeJson({ ...first, ...(dnsPart ? { dns: dnsPart } : {}) });
+      else process.stdout.write(renderTrace(heading, first));
+      if (!GETS_THERE.has(first.verdict)) throw new CliExit(EXIT_FINDING);
       return;
     }
+    const { first, traces } = eachEndpoint(net, req, opts.reply, addressesOf(dst, dns));
+    const summary = summarizeTraces(traces);
     if (opts.output === "json")
-      process.stdout.write(`${JSON.stringify(dnsPart ? { dns: dnsPart, ...first } : first, null, 2)}\n`);
-    else process.stdout.write(renderTrace(heading, first));
+      writeJson({
+        verdict: summary.verdict,
+        reason: summary.reason,
+        // A Service's endpoints, or the addresses a headless Service's name stands for.
+        endpoints:
+          first.endpoints.length || traces.length < 2 ? first.endpoints : traces.map((t) => t.endpoint),
+        ...(first.service ? { service: first.service } : {}),
+        masquerade: traces.some((t) => t.masquerade),
+        ...(dnsPart ? { dns: dnsPart } : {}),
+        traces,
+      });
+    else {
+      process.stdout.write(
+        traces.map((t) => renderTrace(`${heading} via endpoint ${t.endpoint}`, t)).join("\n"),
+      );
+      if (traces.length > 1)
+        process.stdout.write(
+          `\n${paint(1, "all endpoints")}: ${paint(colorOf(summary.verdict), summary.verdict)}: ${summary.reason}\n`,
+        );
+    }
+    if (!summary.getsThere) throw new CliExit(EXIT_FINDING);
   });
+}
+
+/**
+ * The traces `--all-endpoints` gives: one per endpoint of the Service frontend the packet meets; when
+ * no Service translates it, one per address the destination name stands for (a headless Service),
+ * else the single trace.
+ */
+function eachEndpoint(
+  net: Network,
+  req: TraceRequest,
+  reply: boolean | undefined,
+  addresses: IPv4[],
+): { first: TraceResult; traces: EndpointTrace[] } {
+  const { first, traces } = traceEachEndpoint(net, req, { reply });
+  if (traces.length > 0) return { first, traces };
+  const one = (t: TraceResult, ip: IPv4) => ({ endpoint: `${formatIPv4(ip)}:${req.dport}`, ...t });
+  if (addresses.length < 2) return { first, traces: [one(first, req.dst)] };
+  return {
+    first,
+    traces: addresses.map((ip) =>
+      one(ip === req.dst ? first : trace(net, { ...req, dst: ip }, { reply }), ip),
+    ),
+  };
+}
+
+/** Every address the destination stands for: a headless Service's, or each A record of the pod's answer. */
+function addressesOf(dst: Destination, dns: Resolution | undefined): IPv4[] {
+  if (dst.addresses) return dst.addresses;
+  const a = (dns?.result?.answer.answers ?? []).flatMap((r) =>
+    r.type === "A" ? [parseIPv4(r.data)].filter((x): x is IPv4 => x !== undefined) : [],
+  );
+  return a.length > 1 ? [...new Set(a)] : [];
+}
+
+/** The JSON of a trace that never starts because the destination name does not resolve. */
+function unresolved(reason: string, dns: { resolution: Resolution; query?: TraceResult }) {
+  return { verdict: "unresolved", reason, endpoints: [], masquerade: false, hops: [], dns };
+}
+
+function writeJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The resolver's queries and answers for a name that did not resolve. */
+function renderResolution(from: string, r: Resolution): string {
+  return `${resolutionLines(from, r).join("\n")}\n`;
 }
 
 /** The name's resolution (queries and answers), then the trace of the first query to the DNS Service. */
 function renderDns(from: string, r: Resolution, query: TraceResult): string {
-  const lines = [
+  const dnsIP = query.hops[0]?.packet.dst ?? "";
+  return `${resolutionLines(from, r).join("\n")}\n${renderTrace(`trace UDP ${from} → cluster DNS ${dnsIP}:53 (each query above)`, query)}\n`;
+}
+
+function resolutionLines(from: string, r: Resolution): string[] {
+  return [
     paint(
       1,
       `DNS: ${from} resolves the name (${formatResolvConf(r.resolvConf).trim().replaceAll("\n", "; ")})`,
@@ -116,8 +223,6 @@ function renderDns(from: string, r: Resolution, query: TraceResult): string {
     ),
     "",
   ];
-  const dnsIP = query.hops[0]?.packet.dst ?? "";
-  return `${lines.join("\n")}\n${renderTrace(`trace UDP ${from} → cluster DNS ${dnsIP}:53 (each query above)`, query)}\n`;
 }
 
 const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -128,6 +233,11 @@ function packetText(h: Hop["packet"]): string {
   return h.outer
     ? `[${h.outer.src} → ${h.outer.dst} ${h.outer.protocol}${h.outer.vni !== undefined ? ` vni ${h.outer.vni}` : ""}] ${inner}`
     : inner;
+}
+
+/** Green when delivered, cyan when it arrives or is forwarded (it gets there), red otherwise. */
+function colorOf(verdict: string): number {
+  return verdict === "delivered" ? 32 : verdict === "arrived" || verdict === "forwarded" ? 36 : 31;
 }
 
 export function renderTrace(heading: string, r: TraceResult, title = "forward"): string {
@@ -150,7 +260,7 @@ export function renderTrace(heading: string, r: TraceResult, title = "forward"):
     ],
     { wide: false },
   );
-  const color = r.verdict === "delivered" ? 32 : r.verdict === "forwarded" ? 36 : 31;
+  const color = colorOf(r.verdict);
   const out = [
     paint(1, `${heading}${title === "reply" ? " (reply)" : ""}`),
     "",

@@ -41,7 +41,7 @@ spec:
   nodeName: n3
   hostNetwork: true
   containers: [{name: exporter, ports: [{containerPort: 9100}]}]
-${svc("web", "  clusterIP: 10.96.0.50\n  selector: {role: web}\n  ports: [{name: http, port: 80, targetPort: http}, {name: dns, port: 53, protocol: UDP, targetPort: dns}]\n")}${svc("web-local", "  clusterIP: 10.96.0.51\n  internalTrafficPolicy: Local\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("web-np", "  type: NodePort\n  clusterIP: 10.96.0.52\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]\n")}${svc("web-npl", "  type: NodePort\n  clusterIP: 10.96.0.53\n  externalTrafficPolicy: Local\n  selector: {role: lonely}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30081}]\n")}${svc("empty", "  clusterIP: 10.96.0.54\n  selector: {role: nobody}\n  ports: [{port: 80}]\n")}${svc("lb", "  type: LoadBalancer\n  clusterIP: 10.96.0.55\n  loadBalancerSourceRanges: [192.0.2.0/24]\n  selector: {role: web}\n  ports: [{port: 443, targetPort: 8080, nodePort: 30443}]\n")}${svc("leaving", "  clusterIP: 10.96.0.56\n  selector: {role: leaving}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("ext", "  clusterIP: 10.96.0.58\n  externalIPs: [192.0.2.80]\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("signal", "  clusterIP: 10.96.0.59\n  selector: {role: web}\n  ports: [{name: sig, port: 9000, protocol: SCTP, targetPort: sig}]\n")}${svc("lb-local", "  type: LoadBalancer\n  clusterIP: 10.96.0.60\n  externalTrafficPolicy: Local\n  selector: {role: lonely}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30082}]\n")}${svc("lb-empty", "  type: LoadBalancer\n  clusterIP: 10.96.0.61\n  selector: {role: nobody}\n  ports: [{port: 80, nodePort: 30083}]\n")}${svc("sticky", "  clusterIP: 10.96.0.57\n  sessionAffinity: ClientIP\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}`;
+${svc("web", "  clusterIP: 10.96.0.50\n  selector: {role: web}\n  ports: [{name: http, port: 80, targetPort: http}, {name: dns, port: 53, protocol: UDP, targetPort: dns}]\n")}${svc("web-local", "  clusterIP: 10.96.0.51\n  internalTrafficPolicy: Local\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("web-np", "  type: NodePort\n  clusterIP: 10.96.0.52\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]\n")}${svc("web-npl", "  type: NodePort\n  clusterIP: 10.96.0.53\n  externalTrafficPolicy: Local\n  selector: {role: lonely}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30081}]\n")}${svc("empty", "  clusterIP: 10.96.0.54\n  selector: {role: nobody}\n  ports: [{port: 80}]\n")}${svc("lb", "  type: LoadBalancer\n  clusterIP: 10.96.0.55\n  loadBalancerSourceRanges: [192.0.2.0/24]\n  selector: {role: web}\n  ports: [{port: 443, targetPort: 8080, nodePort: 30443}]\n")}${svc("leaving", "  clusterIP: 10.96.0.56\n  selector: {role: leaving}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("ext", "  clusterIP: 10.96.0.58\n  externalIPs: [192.0.2.80]\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("signal", "  clusterIP: 10.96.0.59\n  selector: {role: web}\n  ports: [{name: sig, port: 9000, protocol: SCTP, targetPort: sig}]\n")}${svc("lb-local", "  type: LoadBalancer\n  clusterIP: 10.96.0.60\n  externalTrafficPolicy: Local\n  selector: {role: lonely}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30082}]\n")}${svc("lb-empty", "  type: LoadBalancer\n  clusterIP: 10.96.0.61\n  selector: {role: nobody}\n  ports: [{port: 80, nodePort: 30083}]\n")}${svc("sticky", "  clusterIP: 10.96.0.57\n  sessionAffinity: ClientIP\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8080}]\n")}${svc("raw", "  clusterIP: 10.96.0.62\n  selector: {role: web}\n  ports: [{port: 80, targetPort: 8443}]\n")}`;
 }
 
 export interface FlowCase {
@@ -52,7 +52,7 @@ export interface FlowCase {
   protocol?: "TCP" | "UDP";
   node?: string;
   expect: {
-    verdict: "delivered" | "forwarded" | "dropped" | "rejected" | "no-listener";
+    verdict: "delivered" | "arrived" | "forwarded" | "dropped" | "rejected";
     /** Every endpoint the Service could pick (sorted), or [] when no Service matched. */
     endpoints?: string[];
     masquerade?: boolean;
@@ -81,10 +81,46 @@ export const FLOW_CASES: FlowCase[] = [
     expect: { verdict: "delivered", endpoints: [], masquerade: false, seen: "10.244.0.2", at: "app/c" },
   },
   {
-    name: "pod to pod, nothing listens on the port",
+    name: "pod to pod, a port nobody declares: arrives (whether a process listens is unknown)",
     from: "app/a",
     to: "app/c:9999",
-    expect: { verdict: "no-listener", endpoints: [] },
+    expect: { verdict: "arrived", endpoints: [] },
+  },
+  {
+    name: "pod to pod, a port no container declares but a Service targets: delivered (known to be served)",
+    from: "app/a",
+    to: "app/c:8443",
+    expect: { verdict: "delivered", endpoints: [], masquerade: false, seen: "10.244.0.2", at: "app/c" },
+  },
+  {
+    name: "pod to a ClusterIP whose numeric targetPort no container declares: delivered",
+    from: "app/a",
+    to: "raw.app:80",
+    expect: {
+      verdict: "delivered",
+      endpoints: ["10.244.0.3:8443", "10.244.1.2:8443"],
+      masquerade: false,
+      seen: "10.244.0.2",
+    },
+  },
+  {
+    name: "node to pod, a port nobody declares: arrives",
+    from: "node/n1",
+    to: "app/c:9999",
+    expect: { verdict: "arrived", endpoints: [], masquerade: false },
+  },
+  {
+    name: "pod to a node address, a port nobody declares: arrives at the node",
+    from: "app/a",
+    to: "node/n2:2222",
+    expect: { verdict: "arrived", endpoints: [], masquerade: false },
+  },
+  {
+    name: "outside client to a node address, a port nobody declares: arrives at the node",
+    from: "203.0.113.7",
+    node: "n3",
+    to: "172.18.0.4:2222",
+    expect: { verdict: "arrived", endpoints: [], masquerade: false },
   },
   {
     name: "pod to its own IP (loopback)",

@@ -8,8 +8,9 @@
  * TCP: connect, send a DNS query (length-prefixed), read the listener's line. UDP: the DNS query as
  * one datagram, wait for the reply. The query asks for `whoami.podnet.internal` TXT: an ordinary
  * listener ignores what it is sent and answers its JSON line; a DNS pod's listener answers the query
- * with the same JSON in a TXT record. Every probe ends by its timeout at the latest, so the whole run
- * is bounded by targets × timeout / parallelism.
+ * with the same JSON in a TXT record. Every probe ends by its timeout at the latest (and one more poll
+ * for I/O, so an answer that arrived in time is not lost to a stalled event loop), so the whole run is
+ * bounded by targets × timeout / parallelism.
  */
 import dgram from "node:dgram";
 import net from "node:net";
@@ -67,7 +68,11 @@ function probe(t: Target): Promise<Result> {
       }
     };
     let cleanup = () => {};
-    const timer = setTimeout(() => finish({ ok: false, error: "timeout" }), timeout);
+    // Node runs expired timers before it polls for I/O: after the process was stalled (a busy machine,
+    // start-up), an answer already waiting in the socket would lose to its own timer. The timeout is
+    // decided after one more poll (setImmediate runs after the poll phase), so answers that came in time
+    // count; a dropped connection still times out.
+    const timer = setTimeout(() => setImmediate(() => finish({ ok: false, error: "timeout" })), timeout);
     if (t.protocol === "UDP") {
       const sock = dgram.createSocket("udp4");
       cleanup = () => sock.close();

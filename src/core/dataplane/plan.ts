@@ -29,6 +29,7 @@ import {
 import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { renderNftables } from "../proxy/nftables.ts";
+import { servedPorts } from "../sim/served-ports.ts";
 import { compilePolicies, renderPolicyRules } from "./policy-rules.ts";
 
 export const PREFIX = "podnet-";
@@ -41,8 +42,9 @@ export interface PlannedPod {
   node: string;
   ip: string;
   /**
-   * The declared container ports, each with its container; `dns` marks the ports behind the cluster
-   * DNS Service's port 53 (kube-system/kube-dns), where the listener serves the cluster zone.
+   * The ports the pod's listeners open (listenerPorts): the declared container ports and every port a
+   * Service's targetPort resolves to on the pod, each with its container; `dns` marks the ports behind
+   * the cluster DNS Service's port 53 (kube-system/kube-dns), where the listener serves the cluster zone.
    */
   ports: { container: string; name?: string; port: number; protocol: Protocol; dns?: true }[];
   /** The pod's /etc/resolv.conf, as kubelet writes it (../dns/resolv.ts). */
@@ -165,7 +167,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
         netns: podNetns,
         node: node.name,
         ip: pod.status!.podIP!,
-        ports: withDns(pod, declaredPorts(pod)),
+        ports: withDns(pod, listenerPorts(state, pod)),
         resolvConf: formatResolvConf(podResolvConf(state, pod)),
         nodeLines,
         podLines,
@@ -218,7 +220,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   };
 }
 
-/** A container port a pod declares, with its container. */
+/** A port a pod's listener opens, with the container that answers on it (see listenerPorts). */
 export interface DeclaredPort {
   container: string;
   name?: string;
@@ -226,19 +228,29 @@ export interface DeclaredPort {
   protocol: Protocol;
 }
 
-export function declaredPorts(pod: Pod): DeclaredPort[] {
-  return pod.spec.containers.flatMap((c) =>
-    (c.ports ?? []).map((p) => ({
-      container: c.name,
-      ...(p.name ? { name: p.name } : {}),
-      port: p.containerPort,
-      protocol: p.protocol ?? "TCP",
-    })),
-  );
+/**
+ * The ports a pod's listeners open: every port known to be served there (../sim/served-ports.ts) —
+ * each declared container port, and each port a Service's targetPort resolves to on the pod though no
+ * container declares it (containerPort is informational; the application behind the Service listens
+ * there). A Service-only port has no declaring container: its socket answers as the pod's first
+ * container. Any other port has no socket, so the kernel refuses a TCP connection there (a reset):
+ * what the tracer's `arrived` predicts (../dataplane/probe.ts).
+ */
+export function listenerPorts(state: ClusterState, pod: Pod): DeclaredPort[] {
+  const first = pod.spec.containers[0]?.name ?? "";
+  return servedPorts(state)
+    .of(pod)
+    .map((p) => ({
+      container: p.container ?? first,
+      ...(p.by === "declared" && p.name ? { name: p.name } : {}),
+      port: p.port,
+      protocol: p.protocol,
+    }));
 }
 
 /**
- * The sockets of host-network pods: in their node's namespace, one per declared TCP or UDP port. Two
+ * The sockets of host-network pods: in their node's namespace, one per TCP or UDP port it serves
+ * (listenerPorts: declared, or a Service's target). Two
  * such pods on one node cannot both listen on a port (the scheduler keeps them apart in Kubernetes;
  * a given nodeName can still put them together): the first by namespace and name takes it, and the
  * other gets no socket there.
@@ -260,7 +272,7 @@ export function hostListeners(state: ClusterState): {
   for (const pod of pods) {
     const node = state.nodes.find((n) => n.name === pod.spec.nodeName);
     if (!node) continue;
-    const mine = declaredPorts(pod).filter((p) => {
+    const mine = listenerPorts(state, pod).filter((p) => {
       if (p.protocol === "SCTP") return false;
       const key = `${node.name} ${p.protocol} ${p.port}`;
       if (taken.has(key)) return false;

@@ -1,11 +1,18 @@
 /**
  * What `podnet probe` asks the kernel and what the simulator predicts for it: one case per source (each
- * pod, and each node: a process in its namespace), destination pod and declared container port (TCP,
- * UDP), and with `toServices` one per source and Service ClusterIP port. A case's prediction comes from the tracer (routes, kube-proxy, policy), per
- * endpoint for Services; `judge` compares it with what a real connection got.
+ * pod, and each node: a process in its namespace), destination pod and port its listeners open (the
+ * ports known to be served: declared, or a Service's target; TCP, UDP), one per source and destination
+ * pod to a TCP port nothing serves there, and with `toServices` one per source and Service ClusterIP
+ * port. A case's prediction comes from the tracer (routes, kube-proxy, policy), per endpoint for
+ * Services; `judge` compares it with what a real connection got.
  *
  *   pod → pod:      allowed ⇔ the trace delivers it; then the pod that answers and the client address it
  *                   saw must be the trace's
+ *   pod → unserved: the trace's `arrived` (the packet reaches the pod's namespace, where whether a
+ *                   process listens is unknown) ⇔ the kernel refuses the connection (ECONNREFUSED: the
+ *                   pod's kernel answers the SYN with a reset, as nothing listens there); a trace that
+ *                   ends before the pod (a policy drops it) ⇔ any other failure (a timeout). An answer
+ *                   always disagrees (nothing listens there in the data plane).
  *   pod → Service:  the backend that answers must be one whose trace delivers, with that trace's client
  *                   address; no answer is a disagreement only when every backend's trace delivers.
  *                   Services whose backends are not pods (the API server) are not probed.
@@ -15,7 +22,7 @@ import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { Network } from "../sim/network.ts";
 import { type Source, trace } from "../sim/trace.ts";
-import { declaredPorts, hostListeners } from "./plan.ts";
+import { type DeclaredPort, hostListeners, listenerPorts } from "./plan.ts";
 
 export interface ProbeCase {
   id: number;
@@ -33,6 +40,11 @@ export interface ProbeCase {
   backends: number;
   /** Why the simulator denies it, when it does. */
   reason?: string;
+  /**
+   * For a port nothing serves (a `pod → unserved` case): whether the trace `arrived` at the pod's
+   * namespace, so the kernel should refuse the connection there.
+   */
+  arrives?: boolean;
 }
 
 export interface ProbeOptions {
@@ -68,7 +80,8 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
       { source, dst: parseIPv4(ip)!, dport: port, protocol, ...(endpoint ? { endpoint } : {}) },
       { reply: true },
     );
-    if (r.verdict === "delivered" && r.reply && r.reply.verdict !== "delivered")
+    // The same holds for the kernel's reset where nothing listens (`arrived`).
+    if ((r.verdict === "delivered" || r.verdict === "arrived") && r.reply && r.reply.verdict !== "delivered")
       return {
         ...r,
         verdict: "dropped" as const,
@@ -83,13 +96,17 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
   if (opts.fromNodes !== false)
     for (const node of state.nodes)
       sources.push({ from: `node/${node.name}`, source: { kind: "node", node } });
-  // Destinations: every pod's declared ports, and the host-network pods' that have a socket.
-  const destinations: { pod: Pod; ports: { port: number; protocol: Protocol }[] }[] = [
-    ...pods.map((pod) => ({ pod, ports: declaredPorts(pod) })),
+  // Destinations: every pod's served ports, and the host-network pods' that have a socket.
+  const destinations: { pod: Pod; ports: { port: number; protocol: Protocol }[]; unserved?: number }[] = [
+    ...pods.map((pod) => {
+      const ports = listenerPorts(state, pod);
+      return { pod, ports, unserved: unservedPort(ports) };
+    }),
     ...hostListeners(state).map(({ pod, ports }) => ({ pod, ports })),
   ];
   for (const { from, source } of sources) {
-    for (const { pod: dst, ports } of destinations) {
+    for (const d of destinations) {
+      const { pod: dst, ports } = d;
       if (source.kind === "pod" && dst === source.pod) continue;
       const to = `${dst.metadata.namespace}/${dst.metadata.name}`;
       for (const p of ports) {
@@ -109,6 +126,21 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
           allowed,
           backends: 1,
           ...(allowed.size ? {} : { reason: r.reason }),
+        });
+      }
+      if (d.unserved !== undefined && keep("TCP", d.unserved)) {
+        const r = run(source, dst.status!.podIP!, d.unserved, "TCP");
+        cases.push({
+          id: cases.length,
+          from,
+          to: `${to}:${d.unserved}/TCP`,
+          ip: dst.status!.podIP!,
+          port: d.unserved,
+          protocol: "TCP",
+          allowed: new Map(),
+          backends: 1,
+          arrives: r.verdict === "arrived",
+          reason: `${r.verdict}: ${r.reason}`,
         });
       }
     }
@@ -168,6 +200,15 @@ export function judge(c: ProbeCase, k: KernelResult): Judgement {
   const kernel = k.ok
     ? `answered by ${answer?.pod ?? "?"}, client ${answer?.client ?? "?"}`
     : `no answer (${k.error ?? "?"})`;
+  if (c.arrives !== undefined) {
+    // A port nothing serves: `arrived` ⇔ refused by the pod's kernel; an answer never agrees.
+    const refused = !k.ok && k.error === "ECONNREFUSED";
+    return {
+      agree: !k.ok && refused === c.arrives,
+      kernel: refused ? "refused (reached the pod: nothing listens there)" : kernel,
+      simulator: c.reason ?? (c.arrives ? "arrived" : "denied"),
+    };
+  }
   const simulator =
     c.allowed.size === 0
       ? `denied${c.reason ? `: ${c.reason}` : ""}`
@@ -179,4 +220,14 @@ export function judge(c: ProbeCase, k: KernelResult): Judgement {
 
 function ipOf(hostPort: string): string {
   return hostPort.split(":")[0];
+}
+
+/**
+ * A TCP port no listener of the pod opens, to probe what the kernel does where nothing listens: the
+ * discard port 9 unless served, else the next free one above it.
+ */
+function unservedPort(ports: readonly DeclaredPort[]): number {
+  let port = 9;
+  while (ports.some((p) => p.protocol === "TCP" && p.port === port)) port++;
+  return port;
 }

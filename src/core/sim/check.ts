@@ -8,6 +8,9 @@
  *   4. every node reaches every pod.
  *
  * NetworkPolicy is left out: it restricts the network on purpose (`explain` and traces show it).
+ * Reaching a pod means reaching its namespace: each pod is traced to the first TCP port known to be
+ * served there (declared, or a Service's target: ./served-ports.ts), else to port 9, where the packet
+ * `arrived` — containerPort is informational, so a pod without declared ports is still reachable.
  *
  * Pod and node reachability is a property of node pairs (routes and tunnels) plus each pod's own
  * attachment, so the check traces every ordered pair of nodes once (between two of their pods), and
@@ -19,6 +22,7 @@ import type { NodeState } from "../control/state.ts";
 import type { Pod } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { Network } from "./network.ts";
+import { type ServedPorts, servedPorts } from "./served-ports.ts";
 import { type TraceResult, trace } from "./trace.ts";
 
 export interface Violation {
@@ -40,6 +44,7 @@ export function checkModel(given: Network, opts: { maxNodePairs?: number } = {})
   const violations: Violation[] = [];
   const state = net.state;
   let traced = 0;
+  const served = servedPorts(state);
 
   // 1. Unique addresses.
   const owners = new Map<IPv4, string>();
@@ -134,10 +139,10 @@ export function checkModel(given: Network, opts: { maxNodePairs?: number } = {})
     const r = trace(net, {
       source: { kind: "pod", pod: src },
       dst: dstIP,
-      dport: firstPort(dst),
+      dport: firstPort(served, dst),
       protocol: "TCP",
     });
-    const reached = r.verdict === "delivered" || r.verdict === "no-listener";
+    const reached = r.verdict === "delivered" || r.verdict === "arrived";
     const lastAt = r.hops.at(-1)?.at;
     const arrived = reached && lastAt === `pod ${dst.metadata.namespace}/${dst.metadata.name}`;
     if (!arrived) {
@@ -162,11 +167,11 @@ export function checkModel(given: Network, opts: { maxNodePairs?: number } = {})
     const r = trace(net, {
       source: { kind: "node", node },
       dst: parseIPv4(dst.status!.podIP!)!,
-      dport: firstPort(dst),
+      dport: firstPort(served, dst),
       protocol: "TCP",
     });
     const arrived =
-      (r.verdict === "delivered" || r.verdict === "no-listener") && r.hops.at(-1)?.at === `pod ${name(dst)}`;
+      (r.verdict === "delivered" || r.verdict === "arrived") && r.hops.at(-1)?.at === `pod ${name(dst)}`;
     if (!arrived)
       violations.push({
         requirement: "node-to-pod",
@@ -198,11 +203,9 @@ export function checkModel(given: Network, opts: { maxNodePairs?: number } = {})
   return { violations, traced, coverage };
 }
 
-function firstPort(p: Pod): number {
-  return (
-    p.spec.containers.flatMap((c) => c.ports ?? []).find((x) => (x.protocol ?? "TCP") === "TCP")
-      ?.containerPort ?? 9
-  );
+/** The first TCP port known to be served on the pod (declared first, then a Service's), else 9. */
+function firstPort(served: ServedPorts, p: Pod): number {
+  return served.of(p).find((x) => x.protocol === "TCP")?.port ?? 9;
 }
 
 function name(p: Pod): string {

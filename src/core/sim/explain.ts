@@ -8,7 +8,7 @@ import { formatIPv4, type IPv4 } from "../net/ipv4.ts";
 import { INGRESS_CONTROLLER, ingressBackendRefs } from "../policy/connlist.ts";
 import type { DirectionVerdict } from "../policy/netpol.ts";
 import type { Network } from "./network.ts";
-import { type TraceRequest, type TraceResult, trace } from "./trace.ts";
+import { type TraceRequest, type TraceResult, traceEachEndpoint } from "./trace.ts";
 
 export interface Explanation {
   endpoint?: string;
@@ -20,20 +20,20 @@ export interface Explanation {
   ingress?: DirectionVerdict;
 }
 
+/**
+ * Why a connection is allowed or denied: one explanation per endpoint the packet's Service frontend
+ * could pick (whatever the frontend), else one for the packet as traced. `allowed` is false when a
+ * policy denies it or kube-proxy or routing drops or rejects it; a packet that `arrived` at a port
+ * nobody declares is allowed (policy lets it through; whether a process listens is unknown).
+ */
 export function explainConnection(
   net: Network,
   req: TraceRequest,
 ): { service?: string; explanations: Explanation[] } {
-  const first = trace(net, req);
-  const traces: TraceResult[] = [first];
-  const frontend = net.proxy.frontendAt(req.dst, req.protocol, req.dport)?.info;
-  if (first.endpoints.length > 1 && frontend) {
-    traces.length = 0;
-    for (const e of frontend.endpoints.filter((x) =>
-      first.endpoints.includes(`${formatIPv4(x.ip)}:${x.port}`),
-    ))
-      traces.push(trace(net, { ...req, endpoint: e }));
-  }
+  // Every frontend (ClusterIP, nodePort, externalIP, load-balancer IP): the endpoints kube-proxy picks from.
+  const each = traceEachEndpoint(net, req);
+  const first = each.first;
+  const traces: TraceResult[] = first.endpoints.length > 1 ? each.traces : [first];
   const explanations = traces.map((t) => ({
     ...(t.chosen ? { endpoint: t.chosen } : {}),
     ...(t.delivered?.pod

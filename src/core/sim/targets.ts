@@ -49,6 +49,11 @@ export interface Destination {
   protocol: Protocol;
   /** What the user named, for headings: `Service shop/web (10.96.0.5)`. */
   label: string;
+  /**
+   * Every address the name stands for when it is more than one — a headless Service's ready endpoints,
+   * as its DNS name answers them; `ip` is the first. `trace --all-endpoints` traces to each.
+   */
+  addresses?: IPv4[];
 }
 
 export function resolveDestination(net: Network, text: string, protocol?: Protocol): Resolved<Destination> {
@@ -96,10 +101,7 @@ export function resolveDestination(net: Network, text: string, protocol?: Protoc
     return fail(
       `Service ${id} is an ExternalName alias of ${svc.spec.externalName}: it has no address of its own to trace to`,
     );
-  if (svc.spec.clusterIP === "None")
-    return fail(
-      `Service ${id} is headless (clusterIP: None): it has no virtual IP; trace to one of its pods (podnet get endpointslices -n ${svc.metadata.namespace})`,
-    );
+  if (svc.spec.clusterIP === "None") return headless(net, svc, portText, protocol);
   const vip = parseIPv4(svc.spec.clusterIP ?? "");
   if (vip === undefined) return fail(`Service ${id} has no IPv4 ClusterIP`);
   return withPort({
@@ -112,6 +114,58 @@ export function resolveDestination(net: Network, text: string, protocol?: Protoc
 }
 
 type NamedPort = { name?: string; port: number; protocol: Protocol };
+
+/**
+ * A headless Service (clusterIP: None) stands for its ready endpoints' addresses, as its DNS name does
+ * (CoreDNS answers one A record per ready endpoint, or every endpoint with publishNotReadyAddresses):
+ * the first is traced, `addresses` holds them all. Its ports are the endpoints' (the resolved target
+ * ports, by the Service port's name), as its SRV records give them: a client connects to the pod.
+ */
+function headless(
+  net: Network,
+  svc: Service,
+  portText: string | undefined,
+  protocol: Protocol | undefined,
+): Resolved<Destination> {
+  const id = `${svc.metadata.namespace}/${svc.metadata.name}`;
+  const addresses: IPv4[] = [];
+  const ports: NamedPort[] = [];
+  const all = svc.spec.publishNotReadyAddresses === true;
+  for (const slice of net.state.endpointSlices) {
+    if (
+      slice.metadata.namespace !== svc.metadata.namespace ||
+      slice.metadata.labels?.["kubernetes.io/service-name"] !== svc.metadata.name ||
+      slice.addressType !== "IPv4"
+    )
+      continue;
+    for (const p of slice.ports ?? [])
+      if (
+        p.port !== undefined &&
+        !ports.some((x) => x.name === p.name && x.protocol === (p.protocol ?? "TCP"))
+      )
+        ports.push({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol ?? "TCP" });
+    for (const ep of slice.endpoints) {
+      if (!all && ep.conditions.ready === false) continue;
+      for (const a of ep.addresses) {
+        const ip = parseIPv4(a);
+        if (ip !== undefined && !addresses.includes(ip)) addresses.push(ip);
+      }
+    }
+  }
+  if (addresses.length === 0)
+    return fail(
+      `Service ${id} is headless (clusterIP: None) and has no ready endpoint: its name stands for no address (podnet get endpointslices -n ${svc.metadata.namespace})`,
+    );
+  const r = withPort({
+    ip: addresses[0],
+    label: `headless Service ${id} (${formatIPv4(addresses[0])}${addresses.length > 1 ? `, one of ${addresses.length} addresses` : ""})`,
+    portText,
+    protocol,
+    ports,
+  });
+  if (r.ok && addresses.length > 1) r.value.addresses = addresses;
+  return r;
+}
 
 function withPort(a: {
   ip: IPv4;

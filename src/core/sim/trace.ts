@@ -10,8 +10,10 @@
  *                     ─► default route: forwarded (with the CNI's masquerade for pod sources)
  *     postrouting: masquerade marked packets to the egress device's address
  *
- * The end is `delivered` (to a container listening on the port, with the source it sees),
- * `forwarded`, `dropped`, `rejected` or `no-listener`. `reply` traces the answer back through
+ * The end is `delivered` (to a port known to be served — a container declares it or a Service sends
+ * there, ./served-ports.ts — with the source the receiver sees), `arrived` (at the pod or node, on a
+ * port nobody declares: whether a process listens is unknown, as containerPort is informational),
+ * `forwarded`, `dropped` or `rejected`. `reply` traces the answer back through
  * connection tracking, which undoes the NAT on the nodes that applied it. NetworkPolicy is checked
  * where kernel implementations enforce it: egress of the source pod at its node, after kube-proxy's
  * translation (a Service's traffic is judged on the chosen endpoint and port), and ingress as the
@@ -37,8 +39,16 @@ import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { type DirectionVerdict, type PolicyPeer, peerFor } from "../policy/netpol.ts";
 import { type EndpointInfo, HAIRPIN_NOTE, type ProxyResult } from "../proxy/service-proxy.ts";
 import type { Network } from "./network.ts";
+import { type ServedPort, servedPorts } from "./served-ports.ts";
 
-export type Verdict = "delivered" | "forwarded" | "dropped" | "rejected" | "no-listener";
+/**
+ * How a packet's journey ends. `delivered`, `arrived` and `forwarded` get there (the packet reaches
+ * its destination, or leaves the cluster towards it); `dropped` and `rejected` do not.
+ */
+export type Verdict = "delivered" | "arrived" | "forwarded" | "dropped" | "rejected";
+
+/** The verdicts under which a packet gets where it was sent: `podnet trace` exits 0 on these. */
+export const GETS_THERE: ReadonlySet<Verdict> = new Set<Verdict>(["delivered", "arrived", "forwarded"]);
 
 export interface PacketHeader {
   src: string;
@@ -116,8 +126,56 @@ export function ephemeralPort(seed: string): number {
 export function trace(net: Network, req: TraceRequest, opts: { reply?: boolean } = {}): TraceResult {
   const t = new Tracer(net);
   const result = t.run(req);
-  if (opts.reply && result.verdict === "delivered") result.reply = t.reply(req, result);
+  if (opts.reply && t.receiver) result.reply = t.reply(req, result);
   return result;
+}
+
+/** One of the traces of `traceEachEndpoint`: the endpoint it was sent to (`ip:port`) and its trace. */
+export type EndpointTrace = TraceResult & { endpoint: string };
+
+/**
+ * One trace per endpoint a Service frontend could send the packet to, whatever the frontend the packet
+ * meets (a ClusterIP, a nodePort on any address the node accepts it on, an externalIP, a load-balancer
+ * IP; from a pod, a node or outside): the first trace finds kube-proxy's candidates where it meets
+ * them (for `externalTrafficPolicy: Local`, the local ones), then each is forced in turn. `traces` is
+ * empty when no Service translated the packet (then `first` is the only trace).
+ */
+export function traceEachEndpoint(
+  net: Network,
+  req: TraceRequest,
+  opts: { reply?: boolean } = {},
+): { first: TraceResult; traces: EndpointTrace[] } {
+  const t = new Tracer(net);
+  const first = t.run(req);
+  if (opts.reply && t.receiver) first.reply = t.reply(req, first);
+  const candidates = t.proxied?.candidates ?? [];
+  const traces = candidates.map((e) => ({
+    endpoint: `${formatIPv4(e.ip)}:${e.port}`,
+    ...trace(net, { ...req, endpoint: e }, opts),
+  }));
+  return { first, traces };
+}
+
+/**
+ * What several traces of one connection (one per endpoint or address it may reach) come to: their
+ * common verdict when they all end alike, else `mixed`; `getsThere` only when every one gets there
+ * (GETS_THERE). The reason counts the verdicts: `of 3 endpoints: 2 delivered, 1 dropped`.
+ */
+export function summarizeTraces(traces: readonly Pick<TraceResult, "verdict" | "reason">[]): {
+  verdict: Verdict | "mixed";
+  reason: string;
+  getsThere: boolean;
+} {
+  const counts = new Map<Verdict, number>();
+  for (const t of traces) counts.set(t.verdict, (counts.get(t.verdict) ?? 0) + 1);
+  const getsThere = traces.length > 0 && traces.every((t) => GETS_THERE.has(t.verdict));
+  if (counts.size === 1) {
+    const [verdict] = counts.keys();
+    const reason = traces.length === 1 ? traces[0].reason : `all ${traces.length} endpoints: ${verdict}`;
+    return { verdict, reason, getsThere };
+  }
+  const parts = [...counts].map(([v, n]) => `${n} ${v}`);
+  return { verdict: "mixed", reason: `of ${traces.length} endpoints: ${parts.join(", ")}`, getsThere };
 }
 
 class Tracer {
@@ -138,6 +196,11 @@ class Tracer {
   /** Replies of an allowed connection pass NetworkPolicy through connection tracking. */
   isReply = false;
   policy: { egress?: DirectionVerdict; ingress?: DirectionVerdict } = {};
+  /**
+   * Where the packet ended when it `delivered` or `arrived` (a pod, or a node's own address): where an
+   * answer starts — the process's, or, where nothing listens, the kernel's reset (TCP).
+   */
+  receiver: { pod?: string; node?: string } | undefined;
 
   constructor(readonly net: Network) {}
 
@@ -595,70 +658,94 @@ class Tracer {
     return { kind: "pod", pod, node, arrived: true };
   }
 
+  /**
+   * The packet is in the destination pod's namespace: delivered when the port is known to be served
+   * (declared, or a Service sends there), otherwise it arrives and whether a process listens is unknown.
+   */
   deliverInPod(pod: Pod, dev: string, why: string): TraceResult {
-    const listener = listenerOf(pod, this.dport, this.protocol);
+    const served = servedPorts(this.net.state).find(pod, this.dport, this.protocol);
     const at = `pod ${name(pod)}`;
-    if (!listener) {
+    this.receiver = { pod: name(pod) };
+    const port = `${this.dport}/${this.protocol}`;
+    if (!served) {
       this.hop(
         at,
-        "no-listener",
-        `${why}; no container of the pod listens on ${this.dport}/${this.protocol}`,
+        "arrive",
+        `${why}; no container declares ${port} and no Service sends there: whether a process listens is unknown (containerPort is informational)`,
         dev,
       );
-      return this.end("no-listener", `nothing in pod ${name(pod)} listens on ${this.dport}/${this.protocol}`);
+      return this.end(
+        "arrived",
+        `arrives at pod ${name(pod)} on ${port}; no container declares the port and no Service sends there, so whether a process listens is unknown`,
+      );
     }
     const seen = `${formatIPv4(this.src)}:${this.sport}`;
     const fibDst = dev === "lo" && this.dst >>> 24 === 127 ? formatIPv4(this.dst) : pod.status!.podIP!;
-    const fib = `FIB[${name(pod)}]: [* * ${fibDst} ${this.dport} Deliver(${name(pod)}/${listener})]`;
-    this.hop(
-      at,
-      "deliver",
-      `${why}; delivered to container ${listener} on ${this.dport}/${this.protocol} — ${fib}`,
-      dev,
-    );
-    return this.end("delivered", `container ${listener} of pod ${name(pod)} receives it from ${seen}`, {
-      delivered: { pod: name(pod), container: listener, seenSource: seen },
+    const target = served.container ? `${name(pod)}/${served.container}` : name(pod);
+    const fib = `FIB[${name(pod)}]: [* * ${fibDst} ${this.dport} Deliver(${target})]`;
+    this.hop(at, "deliver", `${why}; delivered ${servedText(served, port)} — ${fib}`, dev);
+    return this.end("delivered", `${receiver(served, `pod ${name(pod)}`)} receives it from ${seen}`, {
+      delivered: {
+        pod: name(pod),
+        ...(served.container ? { container: served.container } : {}),
+        seenSource: seen,
+      },
     });
   }
 
+  /**
+   * The packet is for one of a node's addresses: a host-network pod on the node serving the port (the
+   * first by name), a Service endpoint outside any pod, or else it arrives at the node and whether a
+   * process of the node listens there is unknown.
+   */
   deliverToHost(node: NodeState): TraceResult {
     const seen = `${formatIPv4(this.src)}:${this.sport}`;
+    const port = `${this.dport}/${this.protocol}`;
+    const served = servedPorts(this.net.state);
     for (const p of this.net.state.pods) {
       if (!p.spec.hostNetwork || p.spec.nodeName !== node.name) continue;
-      const c = listenerOf(p, this.dport, this.protocol);
-      if (c) {
+      const s = served.find(p, this.dport, this.protocol);
+      if (s) {
+        this.receiver = { pod: name(p), node: node.name };
         this.hop(
           `node ${node.name}`,
           "deliver",
-          `delivered to container ${c} of host-network pod ${name(p)} on ${this.dport}/${this.protocol}`,
+          `delivered ${servedText(s, port)} of host-network pod ${name(p)}`,
         );
         return this.end(
           "delivered",
-          `container ${c} of pod ${name(p)} (host network) receives it from ${seen}`,
+          `${receiver(s, `pod ${name(p)}`)} (host network) receives it from ${seen}`,
           {
-            delivered: { pod: name(p), node: node.name, container: c, seenSource: seen },
+            delivered: {
+              pod: name(p),
+              node: node.name,
+              ...(s.container ? { container: s.container } : {}),
+              seenSource: seen,
+            },
           },
         );
       }
     }
+    this.receiver = { node: node.name };
     if (this.proxied && this.dst === this.proxied.chosen.ip && !this.proxied.chosen.pod) {
       this.hop(
         `node ${node.name}`,
         "deliver",
         `delivered to the node's ${formatIPv4(this.dst)}:${this.dport} (a Service endpoint outside any pod)`,
       );
-      return this.end(
-        "delivered",
-        `node ${node.name} receives it on ${this.dport}/${this.protocol} from ${seen}`,
-        { delivered: { node: node.name, seenSource: seen } },
-      );
+      return this.end("delivered", `node ${node.name} receives it on ${port} from ${seen}`, {
+        delivered: { node: node.name, seenSource: seen },
+      });
     }
     this.hop(
       `node ${node.name}`,
-      "no-listener",
-      `nothing known listens on ${formatIPv4(this.dst)}:${this.dport}/${this.protocol} (no host-network pod declares it, no nodePort)`,
+      "arrive",
+      `arrives at ${formatIPv4(this.dst)}:${port}; no host-network pod declares it and no Service sends there: whether a process of the node listens is unknown`,
     );
-    return this.end("no-listener", `nothing on node ${node.name} listens on ${this.dport}/${this.protocol}`);
+    return this.end(
+      "arrived",
+      `arrives at node ${node.name} on ${port}; no host-network pod declares the port and no Service sends there, so whether a process listens is unknown`,
+    );
   }
 
   /** Connection tracking: a reply entering a node that NATed the original undoes it here. */
@@ -703,7 +790,7 @@ class Tracer {
     back.sport = this.dport;
     back.dst = this.src;
     back.dport = this.sport;
-    const d = forward.delivered!;
+    const d = this.receiver ?? forward.delivered!;
     const pod = d.pod ? this.net.podByName.get(d.pod) : undefined;
     const client = req.source;
     const origin = {
@@ -739,7 +826,7 @@ class Tracer {
   walkReply(start: Place, originalClient: IPv4 | undefined): TraceResult {
     const r = this.walk(start, start.kind === "host" ? { entering: true } : {});
     // The reply reaches the original client: a pod (delivered by walk), the node itself, or the outside.
-    if (r.verdict === "no-listener" && r.hops.at(-1)?.at.startsWith("pod ")) {
+    if (r.verdict === "arrived" && r.hops.at(-1)?.at.startsWith("pod ")) {
       const last = r.hops.at(-1)!;
       last.step = "deliver";
       last.detail =
@@ -752,7 +839,7 @@ class Tracer {
       };
     }
     if (
-      r.verdict === "no-listener" ||
+      r.verdict === "arrived" ||
       (r.verdict === "forwarded" && originalClient !== undefined && this.dst === originalClient)
     ) {
       return {
@@ -766,13 +853,22 @@ class Tracer {
   }
 }
 
-/** The container listening on a port (declared containerPort and protocol), if any. */
-export function listenerOf(pod: Pod, port: number, protocol: Protocol): string | undefined {
-  for (const c of pod.spec.containers) {
-    if ((c.ports ?? []).some((p) => p.containerPort === port && (p.protocol ?? "TCP") === protocol))
-      return c.name;
-  }
-  return undefined;
+/** How a served port is served, for a hop: `to container web on 8080/TCP`, or the Services that send there. */
+function servedText(s: ServedPort, port: string): string {
+  if (s.container) return `to container ${s.container} on ${port}`;
+  const n = s.services?.length ?? 0;
+  const by =
+    n === 0
+      ? "a Service sends"
+      : n === 1
+        ? `Service ${s.services![0]} sends`
+        : `Services ${s.services!.join(", ")} send`;
+  return `on ${port}, which no container declares but ${by} there (containerPort is informational)`;
+}
+
+/** Who receives a delivered packet: `container web of pod ns/p`, or the pod itself. */
+function receiver(s: ServedPort, who: string): string {
+  return s.container ? `container ${s.container} of ${who}` : who;
 }
 
 function name(p: Pod): string {

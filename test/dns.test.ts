@@ -80,13 +80,20 @@ describe("cluster zone: the specification's records", () => {
     assert.equal(r.authority[0].type, "SOA");
   });
 
-  it("ExternalName: CNAME, whatever type is asked", () => {
-    for (const t of ["A", "AAAA", "CNAME", "SRV"]) {
+  it("ExternalName outside the zone: the CNAME for A, AAAA, TXT and CNAME; NODATA for SRV (CoreDNS handler_test: CNAME External)", () => {
+    for (const t of ["A", "AAAA", "CNAME", "TXT"]) {
       const r = zone.lookup(`payments.shop.svc.${Z}`, t);
       assert.equal(r.rcode, "NOERROR");
       assert.deepEqual(r.answers.map(formatRr), [
         `payments.shop.svc.${Z}. 5 IN CNAME api.payments.example.com.`,
       ]);
+    }
+    // CoreDNS's Services drops ExternalName entries for SRV, and has no ANY: no answer, the SOA.
+    for (const t of ["SRV", "ANY"]) {
+      const r = zone.lookup(`payments.shop.svc.${Z}`, t);
+      assert.equal(r.rcode, "NOERROR", t);
+      assert.deepEqual(r.answers, [], t);
+      assert.equal(r.authority[0].type, "SOA", t);
     }
   });
 
@@ -98,8 +105,12 @@ describe("cluster zone: the specification's records", () => {
 
   it("dns-version TXT; SOA and NS at the apex", () => {
     assert.deepEqual(data(`dns-version.${Z}`, "TXT"), ['["1.1.0"]']);
-    assert.deepEqual(data(Z, "NS"), [`ns.dns.${Z}`]);
-    assert.deepEqual(data(`ns.dns.${Z}`, "A"), ["10.96.0.10"]);
+    assert.deepEqual(data(Z, "NS"), [
+      `10-244-0-7.coredns-metrics.kube-system.svc.${Z}`,
+      `10-244-1-7.coredns-metrics.kube-system.svc.${Z}`,
+      `kube-dns.kube-system.svc.${Z}`,
+    ]);
+    assert.deepEqual(data(`ns.dns.${Z}`, "A"), ["10.244.0.7", "10.244.1.7", "10.96.0.10"]);
     assert.equal(zone.lookup(Z, "SOA").answers[0].type, "SOA");
   });
 
@@ -140,12 +151,177 @@ describe("cluster zone: the specification's records", () => {
     assert.equal(zone.lookup("example.com", "A").rcode, "REFUSED");
     assert.equal(zone.lookup("4.3.2.1.in-addr.arpa", "PTR").rcode, "REFUSED");
     assert.equal(zone.lookup("250.250.96.10.in-addr.arpa", "PTR").rcode, "NXDOMAIN");
+    // CoreDNS (kubeadm's Corefile) falls through to forward for reverse names it has no answer for.
+    assert.equal(zone.fallsThrough("4.3.2.1.in-addr.arpa", "PTR"), true);
+    assert.equal(zone.fallsThrough("250.250.96.10.in-addr.arpa", "PTR"), true);
+    assert.equal(zone.fallsThrough(`nope.shop.svc.${Z}`, "A"), false);
+  });
+
+  it("PTR for every endpoint address, inside the cluster's ranges or not: a selector-less Service's manual endpoints, the API server's", () => {
+    // The exact examples of issue 12: both were REFUSED though `dns --records` listed them.
+    const manual = zone.lookup("10.2.0.192.in-addr.arpa", "PTR");
+    assert.equal(manual.rcode, "NOERROR");
+    assert.deepEqual(manual.answers.map(formatRr), [
+      `10.2.0.192.in-addr.arpa. 5 IN PTR 192-0-2-10.legacy.shop.svc.${Z}.`,
+    ]);
+    assert.deepEqual(data(`192-0-2-10.legacy.shop.svc.${Z}`, "A"), ["192.0.2.10"]);
+    const api = state.endpointSlices.find((s) => s.metadata.name === "kubernetes")!.endpoints[0].addresses[0];
+    assert.ok(!api.startsWith("10."), `the API server's endpoint ${api} lies outside both ranges`);
+    const [a, b, c, d] = api.split(".");
+    const ptr = zone.lookup(`${d}.${c}.${b}.${a}.in-addr.arpa`, "PTR");
+    assert.equal(ptr.rcode, "NOERROR");
+    assert.deepEqual(
+      ptr.answers.map((r) => r.data),
+      [`${api.replaceAll(".", "-")}.kubernetes.default.svc.${Z}`],
+    );
+    assert.equal(zone.fallsThrough(`${d}.${c}.${b}.${a}.in-addr.arpa`, "PTR"), false);
+    // Its parents exist (names below them), other addresses beside it are still not ours.
+    assert.equal(zone.lookup("2.0.192.in-addr.arpa", "PTR").rcode, "NOERROR");
+    assert.equal(zone.lookup("11.2.0.192.in-addr.arpa", "PTR").rcode, "REFUSED");
+  });
+
+  it("every record the zone lists is answered, from the zone and over the wire", () => {
+    const records = zone.records();
+    assert.ok(records.length > 50);
+    for (const rr of records) {
+      const r = zone.lookup(rr.name, rr.type);
+      assert.equal(r.rcode, "NOERROR", `${rr.name} ${rr.type}`);
+      assert.ok(
+        r.answers.some((a) => formatRr(a) === formatRr(rr)),
+        `${formatRr(rr)} not in ${r.answers.map(formatRr).join(", ")}`,
+      );
+      const wire = respond(
+        zone,
+        Buffer.from(
+          packet.encode({ id: 7, type: "query", questions: [{ name: rr.name, type: rr.type as "A" }] }),
+        ),
+        "tcp",
+      );
+      const got = packet.decode(wire.response!) as unknown as { rcode: string; answers: { type: string }[] };
+      assert.equal(got.rcode, "NOERROR", `${rr.name} ${rr.type} over the wire`);
+      assert.ok(
+        got.answers.some((a) => a.type === rr.type),
+        `${rr.name} ${rr.type} over the wire`,
+      );
+    }
   });
 
   it("a snapshot answers as the zone it came from", () => {
     const copy = new ClusterZone(JSON.parse(JSON.stringify(zone.snapshot())));
     for (const q of [`db.shop.svc.${Z}`, `10-1-2-3.shop.pod.${Z}`, "nope.cluster.local", "example.com"])
       assert.deepEqual(copy.lookup(q, "A"), zone.lookup(q, "A"));
+  });
+});
+
+describe("cluster zone: where the specification is silent, CoreDNS's kubernetes plugin", () => {
+  const soa = (z: ClusterZone) =>
+    formatRr(z.lookup(Z, "SOA").answers[0]).replace(/ \d+ 7200/, " SERIAL 7200");
+
+  it("apex SOA and NS with its addresses in the additional section (kubernetes_apex_test.go: kubeApexCases)", () => {
+    assert.equal(soa(zone), `${Z}. 5 IN SOA ns.dns.${Z}. hostmaster.${Z}. SERIAL 7200 1800 86400 5`);
+    const ns = zone.lookup(Z, "NS");
+    assert.equal(ns.rcode, "NOERROR");
+    assert.deepEqual(
+      ns.additionals.map(formatRr).sort(),
+      [
+        `10-244-0-7.coredns-metrics.kube-system.svc.${Z}. 5 IN A 10.244.0.7`,
+        `10-244-1-7.coredns-metrics.kube-system.svc.${Z}. 5 IN A 10.244.1.7`,
+        `kube-dns.kube-system.svc.${Z}. 5 IN A 10.96.0.10`,
+      ],
+      "each name server's address (ns.go nsAddrs: ClusterIP Services by name, headless ones per endpoint)",
+    );
+    for (const t of ["A", "AAAA", "SRV", "HINFO"]) {
+      const r = zone.lookup(Z, t);
+      assert.equal(r.rcode, "NOERROR", t);
+      assert.deepEqual(r.answers, [], t);
+      assert.equal(r.authority[0].type, "SOA", t);
+    }
+  });
+
+  it("without a Service in front of a DNS pod, the name server is ns.dns.<zone> (ns.go: no CoreDNS endpoints found)", () => {
+    const bare = new ClusterZone(
+      cluster({
+        "c.yaml":
+          "apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: bare}\nspec: {nodes: 1}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: kube-dns, namespace: kube-system}\nspec: {clusterIP: 10.96.0.10, selector: {k8s-app: none}, ports: [{name: dns, port: 53, protocol: UDP}]}\n",
+      }),
+    );
+    const ns = bare.lookup(Z, "NS");
+    assert.deepEqual(ns.answers.map(formatRr), [`${Z}. 5 IN NS ns.dns.${Z}.`]);
+    assert.deepEqual(ns.additionals.map(formatRr), [`ns.dns.${Z}. 5 IN A 10.96.0.10`]);
+  });
+
+  it("the fixed records' TTLs: dns-version 28800 (handler_test: TXT Schema); SOA min(ttl, 300) with minimum = ttl (plugin.SOA)", () => {
+    const r = zone.lookup(`dns-version.${Z}`, "TXT");
+    assert.deepEqual(r.answers.map(formatRr), [`dns-version.${Z}. 28800 IN TXT "1.1.0"`]);
+    const long = new ClusterZone(state, { ttl: 600 });
+    assert.equal(soa(long), `${Z}. 300 IN SOA ns.dns.${Z}. hostmaster.${Z}. SERIAL 7200 1800 86400 600`);
+    assert.equal(long.lookup(`nope.shop.svc.${Z}`, "A").authority[0].ttl, 300);
+    assert.equal(long.lookup(Z, "NS").answers[0].ttl, 600);
+    assert.equal(long.lookup(`dns-version.${Z}`, "TXT").answers[0].ttl, 28800);
+  });
+
+  it("a namespace that exists but has no Services: NODATA; one that does not exist: NXDOMAIN (handler_test: testns.svc.cluster.local, A Service (non-existing namespace))", () => {
+    for (const t of ["A", "SRV", "NS"]) {
+      const r = zone.lookup(`empty.svc.${Z}`, t);
+      assert.equal(r.rcode, "NOERROR", t);
+      assert.deepEqual(r.answers, [], t);
+      assert.deepEqual(r.authority.map(formatRr), [formatRr(zone.lookup(Z, "SOA").answers[0])], t);
+    }
+    assert.equal(zone.lookup(`empty.pod.${Z}`, "A").rcode, "NOERROR");
+    assert.equal(zone.lookup(`svc0.empty.svc.${Z}`, "A").rcode, "NXDOMAIN");
+    assert.equal(zone.lookup(`svc0.svc-nons.svc.${Z}`, "A").rcode, "NXDOMAIN");
+    assert.equal(zone.lookup(`svc0.svc-nons.svc.${Z}`, "TXT").rcode, "NXDOMAIN");
+    assert.equal(zone.lookup(`foo.svc.${Z}`, "NS").rcode, "NXDOMAIN");
+  });
+
+  it("an ExternalName whose target lies in the zone: the CNAME and the target's records (handler_test: CNAME External To Internal Service)", () => {
+    const r = zone.lookup(`alias.shop.svc.${Z}`, "A");
+    assert.equal(r.rcode, "NOERROR");
+    assert.deepEqual(r.answers.map(formatRr), [
+      `alias.shop.svc.${Z}. 5 IN CNAME web.shop.svc.${Z}.`,
+      `web.shop.svc.${Z}. 5 IN A ${svcIP("web")}`,
+    ]);
+    // A headless target: every address; a chain of two aliases: both CNAMEs, then the address.
+    assert.equal(zone.lookup(`alias-db.shop.svc.${Z}`, "A").answers.filter((a) => a.type === "A").length, 3);
+    assert.deepEqual(
+      zone.lookup(`alias-alias.shop.svc.${Z}`, "A").answers.map((a) => a.type),
+      ["CNAME", "CNAME", "A"],
+    );
+    // CNAME asked: the alias alone. A target without the type, a missing target, a loop: NODATA
+    // (backend_lookup.go A: the CNAME is added only with the target's records; x CNAME x is skipped).
+    assert.deepEqual(data(`alias.shop.svc.${Z}`, "CNAME"), [`web.shop.svc.${Z}`]);
+    for (const [name, type] of [
+      [`alias.shop.svc.${Z}`, "AAAA"],
+      [`dangling.shop.svc.${Z}`, "A"],
+      [`loop.shop.svc.${Z}`, "A"],
+      [`alias.shop.svc.${Z}`, "SRV"],
+    ]) {
+      const n = zone.lookup(name, type);
+      assert.equal(n.rcode, "NOERROR", `${name} ${type}`);
+      assert.deepEqual(n.answers, [], `${name} ${type}`);
+      assert.equal(n.authority[0].type, "SOA", `${name} ${type}`);
+    }
+    // A name below an ExternalName is no name (handler_test: A query for a subdomain of an external service).
+    assert.equal(zone.lookup(`endpoint.payments.shop.svc.${Z}`, "CNAME").rcode, "NXDOMAIN");
+  });
+
+  it("SRV: the targets' addresses in the additional section, once each (handler_test: SRV Service, SRV Service (Headless))", () => {
+    const clusterIP = zone.lookup(`_http._tcp.web.shop.svc.${Z}`, "SRV");
+    assert.deepEqual(clusterIP.additionals.map(formatRr), [`web.shop.svc.${Z}. 5 IN A ${svcIP("web")}`]);
+    const headless = zone.lookup(`_pg._tcp.db.shop.svc.${Z}`, "SRV");
+    assert.deepEqual(
+      headless.additionals.map(formatRr).sort(),
+      [0, 1, 2].map((i) => `db-${i}.db.shop.svc.${Z}. 5 IN A ${ipOf(`db-${i}`)}`).sort(),
+    );
+  });
+
+  it("SOA below the apex: NODATA, for a name that exists or not (handler_test: svc1.testns.svc.cluster.local. SOA)", () => {
+    for (const name of [`web.shop.svc.${Z}`, `nope.shop.svc.${Z}`]) {
+      const r = zone.lookup(name, "SOA");
+      assert.equal(r.rcode, "NOERROR", name);
+      assert.deepEqual(r.answers, [], name);
+      assert.equal(r.authority[0].type, "SOA", name);
+    }
   });
 });
 
@@ -529,6 +705,14 @@ describe("the DNS server on the wire", () => {
         c.on("error", fail);
       });
       assert.equal((packet.decode(tcp).answers?.[0] as { data?: unknown } | undefined)?.data, "192.0.2.1");
+      // Reverse names: a record the zone holds is answered here, whatever the address; one it has
+      // no answer for falls through to the upstream (kubeadm's `fallthrough in-addr.arpa`).
+      const local = packet.decode(await udpAsk(relaying.port, query("10.2.0.192.in-addr.arpa", "PTR")));
+      assert.equal((local.answers?.[0] as { data?: unknown }).data, `192-0-2-10.legacy.shop.svc.${Z}`);
+      for (const name of ["4.3.2.1.in-addr.arpa", "250.250.96.10.in-addr.arpa"]) {
+        const relayed = packet.decode(await udpAsk(relaying.port, query(name, "PTR")));
+        assert.equal((relayed.answers?.[0] as { data?: unknown } | undefined)?.data, "192.0.2.1", name);
+      }
       const t0 = performance.now();
       const failed = await udpAsk(deaf.port, query("example.com", "A"));
       assert.equal(rcodeOf(failed), "SERVFAIL");
@@ -629,7 +813,7 @@ describe("the CLI", () => {
     const r = podnet(["dns", "-f", "examples/shop", "--records", "--ttl", "30"]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^cart\.shop\.svc\.cluster\.local\. 30 IN A 10\./m);
-    assert.match(r.out, /^dns-version\.cluster\.local\. 30 IN TXT "1\.1\.0"$/m);
+    assert.match(r.out, /^dns-version\.cluster\.local\. 28800 IN TXT "1\.1\.0"$/m);
     assert.equal(podnet(["dns", "-f", "examples/shop", "--listen", "nowhere"]).code, 2);
     assert.match(
       podnet(["dns", "-f", "examples/shop", "--upstream", "dns.example:53"]).err,

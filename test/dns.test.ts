@@ -17,9 +17,11 @@ import { after, before, describe, it } from "node:test";
 import packet from "dns-packet";
 import { prng } from "../bench/generate.ts";
 import { listenDns, type RunningServer } from "../src/adapters/dns/server.ts";
+import { resolveFrom } from "../src/core/dns/exchange.ts";
 import { candidates, formatResolvConf, podResolvConf, resolve } from "../src/core/dns/resolv.ts";
 import { respond } from "../src/core/dns/wire.ts";
 import { ClusterZone, formatRr } from "../src/core/dns/zone.ts";
+import { Network } from "../src/core/sim/network.ts";
 import { loadCluster } from "../src/index.ts";
 import { cluster, errors, pod, runPodnet } from "./helpers.ts";
 
@@ -30,6 +32,8 @@ const zone = new ClusterZone(state);
 const Z = "cluster.local";
 const ipOf = (name: string) => pod(state, "shop", name).status!.podIP!;
 const svcIP = (name: string) => state.services.find((s) => s.metadata.name === name)!.spec.clusterIP!;
+const svcIPIn = (net: Network, ns: string, name: string) =>
+  net.state.services.find((s) => s.metadata.namespace === ns && s.metadata.name === name)!.spec.clusterIP!;
 const data = (name: string, type: string) =>
   zone
     .lookup(name, type)
@@ -416,6 +420,110 @@ describe("resolv.conf and the resolver walk", () => {
   });
 });
 
+describe("resolve on the network: the query must reach a DNS pod, as in trace", () => {
+  const REACH = "test/fixtures/dns/reach.yaml";
+  const reachText = readFileSync(REACH, "utf8");
+  const net = new Network(cluster({ [REACH]: reachText }));
+  const from = (name: string, q = "web") => resolveFrom(net, pod(net.state, "app", name), q);
+
+  it("allowed: the query is delivered to a CoreDNS pod and the name resolves", () => {
+    const r = from("free");
+    assert.equal(r.exchange?.reaches, true);
+    assert.equal(r.exchange?.query.verdict, "delivered");
+    assert.match(r.exchange!.query.reason, /container coredns of pod kube-system\/coredns-/);
+    assert.equal(r.result?.answer.answers[0].data, svcIPIn(net, "app", "web"));
+  });
+
+  it("denied by the pod's egress policy: no answer (TIMEOUT), the walk stops, the policy and hop named", () => {
+    const r = from("locked");
+    assert.equal(r.exchange?.reaches, false);
+    assert.equal(r.result, undefined);
+    assert.deepEqual(
+      r.queries.map((q) => `${q.name} ${q.answer.rcode}`),
+      ["web.app.svc.cluster.local. TIMEOUT"],
+      "glibc's res_search gives up after a nameserver that does not answer",
+    );
+    assert.equal(r.exchange?.query.policy?.egress?.allowed, false);
+    assert.match(r.exchange!.why, /is dropped at node \S+: NetworkPolicy egress .*app\/no-egress/);
+    // Every name fails alike, whatever the zone would have said.
+    assert.equal(from("locked", "nope").queries[0].answer.rcode, "TIMEOUT");
+  });
+
+  it("denied by CoreDNS's ingress policy: no answer, the DNS pod and its policy named", () => {
+    const r = from("outsider");
+    assert.equal(r.result, undefined);
+    assert.equal(r.queries[0].answer.rcode, "TIMEOUT");
+    assert.equal(r.exchange?.query.policy?.ingress?.allowed, false);
+    assert.match(
+      r.exchange!.why,
+      /is dropped at pod kube-system\/coredns-\S+: NetworkPolicy ingress .*kube-system\/dns-clients/,
+    );
+    assert.deepEqual(
+      r.exchange?.endpoints.map((e) => e.reaches),
+      [false, false],
+      "both DNS endpoints refuse it",
+    );
+  });
+
+  it("no DNS endpoint: kube-proxy rejects the query (REJECTED); a Pending pod sends nothing", () => {
+    const empty = new Network(cluster({ [REACH]: reachText.replace("replicas: 2", "replicas: 0") }));
+    const r = resolveFrom(empty, pod(empty.state, "app", "free"), "web");
+    assert.equal(r.result, undefined);
+    assert.deepEqual(
+      r.queries.map((q) => q.answer.rcode),
+      ["REJECTED"],
+    );
+    assert.match(r.exchange!.why, /rejected at node \S+: Service kube-system\/kube-dns:dns has no endpoints/);
+    const pending = new Network(
+      cluster({
+        [REACH]: `${reachText}---\napiVersion: v1\nkind: Pod\nmetadata: {name: waiting, namespace: app}\nspec: {nodeSelector: {nowhere: "true"}, containers: [{name: c}]}\n`,
+      }),
+    );
+    const w = resolveFrom(pending, pod(pending.state, "app", "waiting"), "web");
+    assert.deepEqual(w.queries, []);
+    assert.match(w.why, /has no address \(it is Pending\): it sends no query/);
+  });
+
+  it("glibc's walk: after a refusal from every nameserver the search stops; after SERVFAIL it goes on", () => {
+    const client = pod(state, "shop", "client");
+    assert.deepEqual(
+      resolve(state, zone, client, "a.b.c.d.e.f").queries.map((q) => `${q.name} ${q.answer.rcode}`),
+      ["a.b.c.d.e.f. REFUSED"],
+    );
+  });
+
+  it("resolve and trace --to NAME agree: allowed, denied by egress, denied by ingress on the CoreDNS pod", () => {
+    for (const [name, resolves] of [
+      ["free", true],
+      ["locked", false],
+      ["outsider", false],
+    ] as const) {
+      const r = runPodnet(["resolve", "-f", REACH, "--from", `app/${name}`, "web", "-o", "json"]);
+      assert.equal(r.code, resolves ? 0 : 1, `${name}: ${r.err}`);
+      const resolved = JSON.parse(r.out);
+      const t = runPodnet(["trace", "-f", REACH, "--from", `app/${name}`, "--to", "web:http", "-o", "json"]);
+      const traced = JSON.parse(t.out);
+      assert.equal(traced.dns.query.verdict, resolved.exchange.query.verdict, name);
+      assert.equal(traced.dns.query.reason, resolved.exchange.query.reason, name);
+      assert.deepEqual(traced.dns.query.hops, resolved.exchange.query.hops, name);
+      assert.equal(traced.dns.query.verdict === "delivered", resolves, name);
+      const text = runPodnet(["trace", "-f", REACH, "--from", `app/${name}`, "--to", "web:http"]).out;
+      if (resolves) assert.match(text, /trace TCP app\/free → web = /);
+      else {
+        assert.match(text, /the name cannot be resolved: the DNS query does not arrive/);
+        assert.doesNotMatch(text, /trace TCP/);
+        const said = runPodnet(["resolve", "-f", REACH, "--from", `app/${name}`, "web"]).out;
+        assert.match(
+          said,
+          /the DNS query does not arrive: the DNS query to 10\.96\.0\.10:53\/UDP is dropped/,
+        );
+        assert.ok(said.includes(resolved.exchange.query.reason), "the same reason in both");
+        assert.ok(text.includes(resolved.exchange.query.reason), "the same reason in both");
+      }
+    }
+  });
+});
+
 describe("the DNS server on the wire", () => {
   let server: RunningServer;
   before(async () => {
@@ -708,7 +816,10 @@ describe("the DNS server on the wire", () => {
       // Reverse names: a record the zone holds is answered here, whatever the address; one it has
       // no answer for falls through to the upstream (kubeadm's `fallthrough in-addr.arpa`).
       const local = packet.decode(await udpAsk(relaying.port, query("10.2.0.192.in-addr.arpa", "PTR")));
-      assert.equal((local.answers?.[0] as { data?: unknown }).data, `192-0-2-10.legacy.shop.svc.${Z}`);
+      assert.equal(
+        (local.answers?.[0] as { data?: unknown } | undefined)?.data,
+        `192-0-2-10.legacy.shop.svc.${Z}`,
+      );
       for (const name of ["4.3.2.1.in-addr.arpa", "250.250.96.10.in-addr.arpa"]) {
         const relayed = packet.decode(await udpAsk(relaying.port, query(name, "PTR")));
         assert.equal((relayed.answers?.[0] as { data?: unknown } | undefined)?.data, "192.0.2.1", name);

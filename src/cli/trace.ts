@@ -12,6 +12,7 @@
  * connection: the trace stops there. JSON gains `dns: {resolution, query}`.
  */
 import { Command, Option } from "commander";
+import { dnsExchange } from "../core/dns/exchange.ts";
 import { formatResolvConf, type Resolution } from "../core/dns/resolv.ts";
 import { formatAnswer } from "../core/dns/zone.ts";
 import { formatIPv4 } from "../core/net/ipv4.ts";
@@ -46,12 +47,7 @@ export function traceCommand(): Command {
     const { net, src, dst, dns } = resolveEndpointsOrExit(opts);
     let dnsPart: { resolution: Resolution; query: TraceResult } | undefined;
     if (dns) {
-      const query = trace(net, {
-        source: src,
-        dst: net.state.config.dnsServiceIP,
-        dport: 53,
-        protocol: "UDP",
-      });
+      const query = dnsExchange(net, src).query; // the exchange `podnet resolve` follows too
       dnsPart = { resolution: dns, query };
       if (query.verdict !== "delivered") {
         if (opts.output === "json") process.stdout.write(`${JSON.stringify({ dns: dnsPart }, null, 2)}\n`);

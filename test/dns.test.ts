@@ -125,7 +125,7 @@ describe("cluster zone: the specification's records", () => {
       [`web.shop.svc.${Z}`, "TXT", "NOERROR"],
       [`shop.svc.${Z}`, "A", "NOERROR"],
       [`svc.${Z}`, "A", "NOERROR"],
-      [`_tcp.web.shop.svc.${Z}`, "SRV", "NOERROR"],
+      [`_tcp.web.shop.svc.${Z}`, "SRV", "NXDOMAIN"],
       [`nowhere.svc.${Z}`, "A", "NXDOMAIN"],
     ] as const) {
       const r = zone.lookup(name, type);
@@ -316,6 +316,24 @@ describe("cluster zone: where the specification is silent, CoreDNS's kubernetes 
     assert.deepEqual(
       headless.additionals.map(formatRr).sort(),
       [0, 1, 2].map((i) => `db-${i}.db.shop.svc.${Z}. 5 IN A ${ipOf(`db-${i}`)}`).sort(),
+    );
+  });
+
+  it("names CoreDNS's parser reads: only <…>.svc and <…>.pod below the zone (handler_test: NS query for qname != zone; parse.go)", () => {
+    const rcode = (name: string, type: string) => zone.lookup(name, type).rcode;
+    assert.equal(rcode(`foo.${Z}`, "NS"), "NXDOMAIN");
+    assert.equal(rcode(`svc.${Z}`, "NS"), "NOERROR");
+    assert.equal(rcode(`dns.${Z}`, "A"), "NXDOMAIN");
+    assert.equal(rcode(`dns-version.${Z}`, "A"), "NXDOMAIN", "dns-version exists for TXT only");
+    assert.equal(rcode(`ns.dns.${Z}`, "AAAA"), "NOERROR");
+    assert.equal(rcode(`ns.dns.${Z}`, "TXT"), "NXDOMAIN");
+    // `_<proto>.<svc>…` is read as an endpoint named `_<proto>`: none, NXDOMAIN. A at an SRV name:
+    // the addresses behind the port.
+    assert.equal(rcode(`_tcp.web.shop.svc.${Z}`, "SRV"), "NXDOMAIN");
+    assert.deepEqual(data(`_http._tcp.web.shop.svc.${Z}`, "A"), [svcIP("web")]);
+    assert.deepEqual(
+      data(`_pg._tcp.db.shop.svc.${Z}`, "A"),
+      [ipOf("db-0"), ipOf("db-1"), ipOf("db-2")].sort(),
     );
   });
 

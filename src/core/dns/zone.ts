@@ -321,9 +321,11 @@ export class ClusterZone {
     const list = this.#records.get(name);
     if (list) list.push(entry);
     else this.#records.set(name, [entry]);
-    // The name and its ancestors down to the zone (or to in-addr.arpa) exist.
+    // The name and its ancestors down to the zone (or to in-addr.arpa) exist, except `_<proto>.<svc>…`
+    // above an SRV owner: CoreDNS reads it as an endpoint named `_<proto>` and answers NXDOMAIN.
     const stop = name.endsWith(".in-addr.arpa") ? "in-addr.arpa" : this.zone;
-    for (let n = name; n !== stop && n.includes("."); n = n.slice(n.indexOf(".") + 1)) this.#names.add(n);
+    for (let n = name; n !== stop && n.includes("."); n = n.slice(n.indexOf(".") + 1))
+      if (n === name || !n.startsWith("_")) this.#names.add(n);
     this.#names.add(stop);
   }
 
@@ -464,6 +466,14 @@ export class ClusterZone {
       }
       return nodata("SOA records live at the zone's apex only (CoreDNS: NODATA below it)");
     }
+    if (this.#unparsed(name, qtype))
+      return {
+        rcode: "NXDOMAIN",
+        authoritative: true,
+        ...empty,
+        authority: [this.#soaFor(name)],
+        why: `CoreDNS reads names below ${this.zone} as <…>.svc or <…>.pod only (dns-version TXT and ns.dns A aside)`,
+      };
     const owned = this.#records.get(name) ?? this.#pod(name);
     const withName = (rr: Omit<Rr, "name">, owner = asked) => ({ name: owner, ...rr }) as Rr;
     if (!owned) {
@@ -480,6 +490,28 @@ export class ClusterZone {
     const cname = owned.find((o) => o.rr.type === "CNAME");
     if (cname) return this.#alias(asked, qtype, cname, chain, nodata);
     const hits = owned.filter((o) => o.rr.type === qtype);
+    // A at `_<port>._<proto>.<svc>…`: CoreDNS gives the addresses behind the port (the ClusterIP, or
+    // each endpoint of a headless Service), the addresses of the SRV targets.
+    if (hits.length === 0 && qtype === "A" && owned.some((o) => o.rr.type === "SRV")) {
+      const seen = new Set<string>();
+      const answers: Rr[] = [];
+      for (const o of owned)
+        if (o.rr.type === "SRV")
+          for (const t of this.#records.get((o.rr.data as Srv).target) ?? [])
+            if (t.rr.type === "A" && !seen.has(t.rr.data as string)) {
+              seen.add(t.rr.data as string);
+              answers.push(withName(t.rr));
+            }
+      if (answers.length > 0)
+        return {
+          rcode: "NOERROR",
+          authoritative: true,
+          answers,
+          authority: [],
+          additionals: [],
+          why: `${owned[0].why}: the addresses behind the port`,
+        };
+    }
     if (hits.length === 0) return nodata(`${owned[0].why}: no ${qtype} record`);
     // The additional section: the addresses of SRV and NS targets (CoreDNS's plugin.SRV and plugin.NS).
     const additionals: Rr[] = [];
@@ -543,6 +575,22 @@ export class ClusterZone {
       [record, ...next.answers],
       `${cname.why}: an alias inside the zone, followed (${next.why})`,
     );
+  }
+
+  /**
+   * Whether CoreDNS's request parser rejects the name (plugin/kubernetes/parse.go: the label above the
+   * zone must be `svc` or `pod`; anything else is errInvalidRequest, NXDOMAIN), for this type. Its
+   * own names escape it only where its handler looks first: `dns-version` for TXT, `ns.dns` for every
+   * type but TXT and PTR.
+   */
+  #unparsed(name: string, qtype: string): boolean {
+    if (!name.endsWith(`.${this.zone}`)) return false;
+    const rest = name.slice(0, -(this.zone.length + 1));
+    const top = rest.slice(rest.lastIndexOf(".") + 1);
+    if (top === "svc" || top === "pod") return false;
+    if (rest === "dns-version") return qtype !== "TXT";
+    if (rest === "ns.dns") return qtype === "TXT" || qtype === "PTR";
+    return true;
   }
 
   /** `a-b-c-d.<ns>.pod.<zone>`: any address with dashes, in a namespace that exists (`pods insecure`). */

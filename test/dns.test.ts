@@ -502,6 +502,57 @@ describe("resolve on the network: the query must reach a DNS pod, as in trace", 
     assert.match(w.why, /has no address \(it is Pending\): it sends no query/);
   });
 
+  it("one DNS endpoint refuses the pod, the other takes it: the name resolves there, and the reason says some lookups fail", () => {
+    // Policies add up: CoreDNS's client policy now selects replica a only, and b admits nobody.
+    const split = `${reachText
+      .replace("replicas: 2", "replicas: 0")
+      .replace(
+        "podSelector: {matchLabels: {k8s-app: kube-dns}}",
+        "podSelector: {matchLabels: {replica: a}}",
+      )}---
+apiVersion: v1
+kind: Pod
+metadata: {name: coredns-a, namespace: kube-system, labels: {k8s-app: kube-dns, replica: a}}
+spec: {nodeName: node-1, containers: [{name: coredns, ports: [{containerPort: 53, protocol: UDP}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: coredns-b, namespace: kube-system, labels: {k8s-app: kube-dns, replica: b}}
+spec: {nodeName: node-2, containers: [{name: coredns, ports: [{containerPort: 53, protocol: UDP}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: b-serves-nobody, namespace: kube-system}
+spec: {podSelector: {matchLabels: {replica: b}}, policyTypes: [Ingress]}
+`;
+    // More clients, so that kube-proxy's pick (by source port) sends some of them to b.
+    const clients = ["c1", "c2", "c3", "c4", "c5", "c6"];
+    const more = clients
+      .map(
+        (c) =>
+          `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${c}, namespace: app}\nspec: {containers: [{name: c}]}\n`,
+      )
+      .join("");
+    const n = new Network(cluster({ [REACH]: split + more }));
+    let partial = 0;
+    for (const name of ["free", "web", ...clients]) {
+      const r = resolveFrom(n, pod(n.state, "app", name), "web");
+      assert.equal(r.exchange?.reaches, true, name);
+      assert.ok(r.result, name);
+      assert.match(r.exchange!.query.reason, /pod kube-system\/coredns-a /, name);
+      assert.deepEqual(r.exchange?.endpoints.map((e) => e.reaches).sort(), [false, true], name);
+      if (r.exchange!.why.includes("some of the pod's lookups fail")) {
+        partial++;
+        assert.match(
+          r.exchange!.why,
+          /reaches DNS endpoint \S+ .*; sent to \S+ it is dropped at pod kube-system\/coredns-b: NetworkPolicy ingress .*b-serves-nobody/,
+        );
+      } else assert.match(r.exchange!.why, /reaches the DNS pod/, name);
+    }
+    assert.ok(partial > 0, "some client's pick is the endpoint that refuses it");
+    assert.equal(resolveFrom(n, pod(n.state, "app", "locked"), "web").exchange?.reaches, false);
+  });
+
   it("glibc's walk: after a refusal from every nameserver the search stops; after SERVFAIL it goes on", () => {
     const client = pod(state, "shop", "client");
     assert.deepEqual(

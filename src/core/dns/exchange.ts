@@ -26,7 +26,9 @@ export interface DnsExchange {
   reaches: boolean;
   /**
    * The query's trace: UDP from the pod to dnsServiceIP:53, to the endpoint kube-proxy picks for
-   * this pod's (stable) source port, exactly as `podnet trace` follows it.
+   * this pod's (stable) source port, as `podnet trace` follows it; when that one does not take it
+   * but another DNS endpoint does, the trace to that one (kube-proxy picks per query, so the
+   * resolver gets its answers there: the name resolves, and `why` says some lookups fail).
    */
   query: TraceResult;
   /** For people: where the query ends and why (the hop, the policy that denies it, the endpoint). */
@@ -39,34 +41,48 @@ export interface DnsExchange {
 }
 
 /**
- * The query a pod (or any source) sends to the cluster DNS, and whether it arrives. Tracing is
- * per DNS endpoint (a handful), never per pod pair. Errors: none; a source without an address is
- * the caller's to refuse (see `resolveFrom`).
+ * The query a pod (or any source) sends to the cluster DNS, and whether it arrives at some DNS pod
+ * (the same question as `lint`'s dns-egress-blocked: can the workload reach any kube-dns endpoint on
+ * UDP 53). Tracing is per DNS endpoint (a handful), never per pod pair. Errors: none; a source
+ * without an address is the caller's to refuse (see `resolveFrom`).
  */
 export function dnsExchange(net: Network, source: Source): DnsExchange {
   const dnsIP = net.state.config.dnsServiceIP;
   const request = { source, dst: dnsIP, dport: DNS_PORT, protocol: "UDP" as const };
-  const query = trace(net, request);
-  const reaches = RECEIVED.has(query.verdict);
+  const picked = trace(net, request);
   const endpoints: DnsExchange["endpoints"] = [];
+  let other: TraceResult | undefined;
   const frontend = net.proxy.frontendAt(dnsIP, "UDP", DNS_PORT)?.info;
   for (const e of frontend?.endpoints ?? []) {
     const endpoint = `${formatIPv4(e.ip)}:${e.port}`;
-    if (!query.endpoints.includes(endpoint)) continue;
-    const t = endpoint === query.chosen ? query : trace(net, { ...request, endpoint: e });
-    endpoints.push({ endpoint, reaches: RECEIVED.has(t.verdict), reason: t.reason });
+    if (!picked.endpoints.includes(endpoint)) continue;
+    const t = endpoint === picked.chosen ? picked : trace(net, { ...request, endpoint: e });
+    const reaches = RECEIVED.has(t.verdict);
+    endpoints.push({ endpoint, reaches, reason: t.reason });
+    if (reaches && !other && t !== picked) other = t;
   }
   const target = `the DNS query to ${formatIPv4(dnsIP)}:${DNS_PORT}/UDP`;
-  const others = endpoints.filter((e) => e.reaches && e.endpoint !== query.chosen).length;
-  const at = query.hops.at(-1)?.at;
-  const why = reaches
-    ? `${target} reaches the DNS pod (${query.reason})`
-    : `${target} ${query.verdict === "forwarded" ? "leaves the cluster" : `is ${query.verdict}`}${at ? ` at ${at}` : ""}: ${query.reason}${
-        others > 0
-          ? ` (${others} other DNS endpoint${others === 1 ? "" : "s"} would take it: kube-proxy picks one per query, so the name resolves only sometimes)`
-          : ""
-      }`;
-  return { reaches, query, why, endpoints };
+  const ends = (t: TraceResult) => {
+    const at = t.hops.at(-1)?.at;
+    return `${t.verdict === "forwarded" ? "leaves the cluster" : `is ${t.verdict}`}${at ? ` at ${at}` : ""}: ${t.reason}`;
+  };
+  if (RECEIVED.has(picked.verdict))
+    return {
+      reaches: true,
+      query: picked,
+      why: `${target} reaches the DNS pod (${picked.reason})`,
+      endpoints,
+    };
+  if (other)
+    // kube-proxy picks an endpoint per query (per source port): the resolver's queries reach this
+    // one, the ones sent to the picked endpoint are lost. The name resolves, though not every time.
+    return {
+      reaches: true,
+      query: other,
+      why: `${target} reaches DNS endpoint ${other.chosen} (${other.reason}); sent to ${picked.chosen} it ${ends(picked)}, so some of the pod's lookups fail`,
+      endpoints,
+    };
+  return { reaches: false, query: picked, why: `${target} ${ends(picked)}`, endpoints };
 }
 
 /**

@@ -28,8 +28,12 @@
  * Reverse names: the kubernetes plugin of kubeadm's Corefile owns all of in-addr.arpa and falls
  * through to the next plugin (forward) for an address it has no record for. podnet answers every
  * reverse name it holds a record for (any address: a selector-less Service's manual endpoints, the
- * API server's), answers NXDOMAIN for other addresses of serviceCIDR and clusterCIDR, and refuses
- * (or, with an upstream, relays: `fallsThrough`) the rest. Other names outside the zone are REFUSED.
+ * API server's). The others fall through (`fallsThrough`: the server relays them to its upstream);
+ * without an upstream they get NXDOMAIN inside serviceCIDR and clusterCIDR and REFUSED outside.
+ * Other names outside the zone are REFUSED (or relayed).
+ *
+ * Below the zone, names are read as CoreDNS's request parser reads them (see `#unparsed`): only
+ * `<…>.svc.<zone>` and `<…>.pod.<zone>` exist, besides dns-version and ns.dns.
  */
 import type { ClusterState } from "../control/state.ts";
 import type { Service } from "../model/k8s.ts";

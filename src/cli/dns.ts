@@ -78,6 +78,7 @@ export function renderResolution(from: string, name: string, type: string, r: Re
   );
   for (const n of r.resolvConf.notes) out.push(`  note: ${n}`);
   if (r.exchange && !r.exchange.reaches) out.push("", `the DNS query does not arrive: ${r.exchange.why}`);
+  if (r.exchange?.partial) out.push("", `note: ${r.exchange.why}`);
   out.push("", r.why);
   r.queries.forEach((q, i) => {
     const answers = q.answer.answers.map((a) => formatAnswer(a));

@@ -24,6 +24,8 @@ const RECEIVED = new Set<string>(["delivered", "arrived"]);
 export interface DnsExchange {
   /** Whether the query reaches a DNS pod, so that the cluster zone answers it. */
   reaches: boolean;
+  /** It reaches one only through another endpoint than kube-proxy's pick: some lookups fail. */
+  partial: boolean;
   /**
    * The query's trace: UDP from the pod to dnsServiceIP:53, to the endpoint kube-proxy picks for
    * this pod's (stable) source port, as `podnet trace` follows it; when that one does not take it
@@ -69,6 +71,7 @@ export function dnsExchange(net: Network, source: Source): DnsExchange {
   if (RECEIVED.has(picked.verdict))
     return {
       reaches: true,
+      partial: false,
       query: picked,
       why: `${target} reaches the DNS pod (${picked.reason})`,
       endpoints,
@@ -78,11 +81,12 @@ export function dnsExchange(net: Network, source: Source): DnsExchange {
     // one, the ones sent to the picked endpoint are lost. The name resolves, though not every time.
     return {
       reaches: true,
+      partial: true,
       query: other,
       why: `${target} reaches DNS endpoint ${other.chosen} (${other.reason}); sent to ${picked.chosen} it ${ends(picked)}, so some of the pod's lookups fail`,
       endpoints,
     };
-  return { reaches: false, query: picked, why: `${target} ${ends(picked)}`, endpoints };
+  return { reaches: false, partial: false, query: picked, why: `${target} ${ends(picked)}`, endpoints };
 }
 
 /**

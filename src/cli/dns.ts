@@ -1,15 +1,20 @@
 /**
  * Cluster DNS from the command line:
  *
- *   podnet resolve -f … --from ns/pod NAME [--type T]   every query the pod's resolver sends, with answers
+ *   podnet resolve -f … --from ns/pod NAME [--type T]   every query the pod's resolver sends, with answers;
+ *                                                       a query that does not reach a DNS pod (policy,
+ *                                                       no endpoint) gets none (core/dns/exchange.ts,
+ *                                                       the same exchange `trace --to NAME` follows)
  *   podnet dns -f … [--listen ADDR:PORT] [--ttl N]      a real DNS server for the cluster zone (UDP + TCP)
  *   podnet dns -f … --records                           the zone's records, in zone-file form
  */
 import { isIP } from "node:net";
 import { Command, Option } from "commander";
 import { listenDns } from "../adapters/dns/server.ts";
-import { formatResolvConf, type Resolution, resolve } from "../core/dns/resolv.ts";
+import { resolveFrom } from "../core/dns/exchange.ts";
+import { formatResolvConf, type Resolution } from "../core/dns/resolv.ts";
 import { ClusterZone, DEFAULT_TTL, formatAnswer, formatRr, QUERY_TYPES } from "../core/dns/zone.ts";
+import { Network } from "../core/sim/network.ts";
 import {
   addInputOptions,
   CliExit,
@@ -36,7 +41,7 @@ export function resolveCommand(): Command {
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .addHelpText(
       "after",
-      "\nExit code 1 when the name does not resolve.\n\nExamples:\n  podnet resolve -f examples/shop --from shop/frontend-… cart\n  podnet resolve -f examples/shop --from shop/frontend-… api.example.com",
+      "\nThe queries travel the cluster's network: when NetworkPolicy (egress of the pod, ingress of the DNS pod) or a missing DNS endpoint keeps them from a DNS pod, they get no answer and the name does not resolve, as `trace --to NAME` shows hop by hop.\n\nExit code 1 when the name does not resolve.\n\nExamples:\n  podnet resolve -f examples/shop --from shop/frontend-… cart\n  podnet resolve -f examples/shop --from shop/frontend-… api.example.com",
     );
   addInputOptions(cmd);
   return cmd.action((name: string, opts: ResolveOptions) => {
@@ -53,7 +58,7 @@ export function resolveCommand(): Command {
         `error: pod "${opts.from}" not found; pods include ${some.join(", ")}`,
       );
     }
-    const r = resolve(state, new ClusterZone(state, { ttl: ttlOrExit(opts.ttl) }), pod, name, opts.type);
+    const r = resolveFrom(new Network(state), pod, name, opts.type, { ttl: ttlOrExit(opts.ttl) });
     if (opts.output === "json") process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else process.stdout.write(renderResolution(opts.from, name, opts.type, r));
     if (!r.result) throw new CliExit(EXIT_FINDING, "");
@@ -72,6 +77,8 @@ export function renderResolution(from: string, name: string, type: string, r: Re
       : ["  (empty)"]),
   );
   for (const n of r.resolvConf.notes) out.push(`  note: ${n}`);
+  if (r.exchange && !r.exchange.reaches) out.push("", `the DNS query does not arrive: ${r.exchange.why}`);
+  if (r.exchange?.partial) out.push("", `note: ${r.exchange.why}`);
   out.push("", r.why);
   r.queries.forEach((q, i) => {
     const answers = q.answer.answers.map((a) => formatAnswer(a));
@@ -90,7 +97,7 @@ export function renderResolution(from: string, name: string, type: string, r: Re
       out.push("an alias to a name outside the cluster: podnet's DNS forwards nowhere, so it ends here");
   } else
     out.push(
-      `${name}: no ${type} answer after ${r.queries.length} quer${r.queries.length === 1 ? "y" : "ies"}`,
+      `${name}: no ${type} answer after ${r.queries.length} quer${r.queries.length === 1 ? "y" : "ies"}${r.exchange && !r.exchange.reaches ? " (the DNS query does not arrive)" : ""}`,
     );
   return `${out.join("\n")}\n`;
 }

@@ -15,6 +15,7 @@
  * connection: the trace stops there. JSON gains `dns: {resolution, query}`.
  */
 import { Command, Option } from "commander";
+import { dnsExchange } from "../core/dns/exchange.ts";
 import { formatResolvConf, type Resolution } from "../core/dns/resolv.ts";
 import { formatAnswer } from "../core/dns/zone.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../core/net/ipv4.ts";
@@ -94,12 +95,7 @@ Examples:
     const { net, src, dst, dns } = ends;
     let dnsPart: { resolution: Resolution; query: TraceResult } | undefined;
     if (dns) {
-      const query = trace(net, {
-        source: src,
-        dst: net.state.config.dnsServiceIP,
-        dport: 53,
-        protocol: "UDP",
-      });
+      const query = dnsExchange(net, src).query; // the exchange `podnet resolve` follows too
       dnsPart = { resolution: dns, query };
       if (query.verdict !== "delivered" && query.verdict !== "arrived") {
         const reason = `the name cannot be resolved: the DNS query does not arrive (${query.verdict}: ${query.reason}), so no connection is made`;

@@ -8,8 +8,9 @@
  * idle timer ends it). A message that does not parse gets FORMERR or nothing; it never stops the
  * server.
  *
- * With an upstream (`podnet dns --upstream`), a question outside the zones podnet serves is relayed
- * to it as asked, over the client's transport, and its answer relayed back; no answer within 2 s is
+ * With an upstream (`podnet dns --upstream`), a question outside the zones podnet serves, and a
+ * reverse name the zone has no answer for (CoreDNS's `fallthrough in-addr.arpa` to `forward` in
+ * kubeadm's Corefile: ClusterZone.fallsThrough), is relayed to it as asked, over the client's transport, and its answer relayed back; no answer within 2 s is
  * SERVFAIL. Answers on one TCP connection keep the order of the questions.
  */
 import dgram from "node:dgram";
@@ -34,7 +35,9 @@ export function zoneHandler(zone: () => ClusterZone, upstream?: { host: string; 
   return (msg, transport) => {
     const z = zone();
     const q = upstream ? questionOf(msg) : undefined;
-    if (!upstream || !q || z.serves(q.name.replace(/\.$/, ""))) return respond(z, msg, transport);
+    const name = q?.name.replace(/\.$/, "");
+    if (!upstream || !q || !name || (z.serves(name) && !z.fallsThrough(name, q.type)))
+      return respond(z, msg, transport);
     return relay(msg, transport, upstream).then(
       (response) => ({
         response,

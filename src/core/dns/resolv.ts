@@ -15,12 +15,18 @@
  * glibc: a name ending in "." is asked as is, once. Otherwise, with at least ndots dots it is asked as
  * is first, then with each search domain; with fewer, the search domains come first and the name as
  * is last. NXDOMAIN and an empty answer move on to the next candidate; the first answer wins. A
- * nameserver that refuses or fails is followed by the next one.
+ * nameserver that refuses, fails, cannot be reached or does not answer is followed by the next one;
+ * when all of them did, the walk goes on only after a SERVFAIL, and stops otherwise (glibc's
+ * res_search: TRY_AGAIN ends the search unless the last answer's rcode was SERVFAIL).
+ *
+ * Whether the cluster DNS hears the query at all is the network's business (./exchange.ts): a query
+ * that does not reach a DNS pod gets no answer (TIMEOUT).
  */
 import type { ClusterState } from "../control/state.ts";
 import type { Pod, Service } from "../model/k8s.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
-import type { ClusterZone, DnsAnswer } from "./zone.ts";
+import type { DnsExchange } from "./exchange.ts";
+import type { ClusterZone, DnsAnswer, Rcode } from "./zone.ts";
 
 export const MAX_NAMESERVERS = 3;
 export const MAX_SEARCH_DOMAINS = 32;
@@ -137,7 +143,12 @@ export interface Query {
   name: string;
   type: string;
   nameserver: string;
-  answer: DnsAnswer;
+  /**
+   * The answer. When the query does not reach the nameserver, no answer comes: rcode TIMEOUT (the
+   * packet is dropped), or REJECTED (an ICMP error comes back, as kube-proxy's reject of a Service
+   * without endpoints).
+   */
+  answer: Omit<DnsAnswer, "rcode"> & { rcode: Rcode | "TIMEOUT" | "REJECTED" };
 }
 
 export interface Resolution {
@@ -146,12 +157,15 @@ export interface Resolution {
   queries: Query[];
   /** The answer that ended the walk (NOERROR with records), or undefined. */
   result?: Query;
+  /** The query's way to the cluster DNS, when resolved on the network (./exchange.ts resolveFrom). */
+  exchange?: DnsExchange;
 }
 
 /**
  * Every query a pod sends for `name` and type `type`, with each answer. Only the cluster DNS
  * (`dnsServiceIP`) answers: another nameserver from dnsConfig is outside what podnet models, and the
- * answer says so.
+ * answer says so (SERVFAIL). With `reach`, the cluster DNS answers only when its queries arrive
+ * (`reach.reaches`); otherwise each query to it is a TIMEOUT (`reach.why` tells where it ends).
  */
 export function resolve(
   state: ClusterState,
@@ -159,31 +173,41 @@ export function resolve(
   pod: Pod,
   name: string,
   type = "A",
+  reach?: { reaches: boolean; why: string; query?: { verdict: string } },
 ): Resolution {
   const rc = podResolvConf(state, pod);
   const { names, why } = candidates(rc, name);
   const queries: Query[] = [];
   const dns = formatIPv4(state.config.dnsServiceIP);
-  for (const n of rc.nameservers.length ? names : []) {
+  const none = { answers: [], authority: [], additionals: [], authoritative: false };
+  walk: for (const n of rc.nameservers.length ? names : []) {
+    let last: Query | undefined;
     for (const server of rc.nameservers) {
-      const answer: DnsAnswer =
-        server === dns
-          ? zone.lookup(n, type)
-          : {
+      const answer: Query["answer"] =
+        server !== dns
+          ? {
               rcode: "SERVFAIL",
-              authoritative: false,
-              answers: [],
-              authority: [],
-              additionals: [],
+              ...none,
               why: `nameserver ${server} is outside the cluster: podnet does not know its answers`,
-            };
-      const q = { name: n, type, nameserver: server, answer };
-      queries.push(q);
+            }
+          : reach && !reach.reaches
+            ? reach.query?.verdict === "rejected"
+              ? {
+                  rcode: "REJECTED",
+                  ...none,
+                  why: "refused on the way (ICMP): the query does not reach a DNS pod",
+                }
+              : { rcode: "TIMEOUT", ...none, why: "no answer: the query does not reach a DNS pod" }
+            : zone.lookup(n, type);
+      last = { name: n, type, nameserver: server, answer };
+      queries.push(last);
       if (answer.rcode === "NOERROR" && answer.answers.length > 0)
-        return { resolvConf: rc, why, queries, result: q };
-      // NXDOMAIN and NODATA are final for this name; a refusal or failure tries the next nameserver.
-      if (answer.rcode === "NXDOMAIN" || answer.rcode === "NOERROR") break;
+        return { resolvConf: rc, why, queries, result: last };
+      // NXDOMAIN and NODATA are final for this name; a refusal, failure or silence tries the next nameserver.
+      if (answer.rcode === "NXDOMAIN" || answer.rcode === "NOERROR") continue walk;
     }
+    // Every nameserver failed this name: only a SERVFAIL lets the search go on.
+    if (last && last.answer.rcode !== "SERVFAIL") break;
   }
   return {
     resolvConf: rc,

@@ -113,7 +113,10 @@ export function respond(zone: ClusterZone, msg: Buffer, transport: "udp" | "tcp"
 }
 
 function toWire(rr: Rr): Answer {
-  return { name: rr.name, type: rr.type, ttl: rr.ttl, class: "IN", data: rr.data } as Answer;
+  // dns-packet's encoder turns a TXT record's strings into Buffers in place: it gets a copy, so the
+  // zone's own records stay as they are for the next question.
+  const data = rr.type === "TXT" ? [...rr.data] : rr.data;
+  return { name: rr.name, type: rr.type, ttl: rr.ttl, class: "IN", data } as Answer;
 }
 
 /** A message as TCP carries it: behind its length in two bytes (RFC 1035 4.2.2). */

@@ -253,6 +253,18 @@ describe("silence is never success", () => {
       ),
       e.err,
     );
+    // A named Service port: the trace names the Service `ns/name:port`, and the note still finds it.
+    const named = `${withClient}---\napiVersion: v1\nkind: Service\nmetadata: {name: shop, namespace: socks}\nspec: {selector: {name: front-end}, ports: [{name: web, port: 80, targetPort: 8079}]}\n`;
+    const en = runPodnet(
+      ["explain", "-f", SOCKS, "-f", "-", "--from", "default/client", "--to", "shop.socks:80"],
+      named,
+    );
+    assert.ok(
+      en.err.includes(
+        `note: Service socks/shop's selector name=front-end matches 1 pod, none Running: 1 is Pending (${reason})`,
+      ),
+      en.err,
+    );
     const n = runPodnet(["connlist", "-f", SOCKS, "-n", "nowhere"]);
     assert.ok(
       n.err.includes("note: namespace nowhere has no pods (the input's 16 pods are in other namespaces)"),

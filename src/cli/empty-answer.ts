@@ -83,14 +83,16 @@ export function noRunningPods(state: ClusterState, namespace?: string): string |
  * Service has no selector (its endpoints are given by hand) or some selected pod runs.
  */
 export function serviceWithoutPods(state: ClusterState, id: string): string | undefined {
-  const [ns, name] = id.split("/");
+  // `id` is the trace's Service id: `ns/name`, or `ns/name:port` when the Service port is named.
+  const [ns, rest = ""] = id.split("/");
+  const name = rest.split(":")[0];
   const svc = state.services.find((s) => s.metadata.namespace === ns && s.metadata.name === name);
   const selector = svc?.spec.selector;
   if (!selector || Object.keys(selector).length === 0) return undefined;
   const selected = state.pods.filter(
     (p) => p.metadata.namespace === ns && matchesMap(selector, p.metadata.labels),
   );
-  const what = `Service ${id}'s selector ${formatSelector(selector)}`;
+  const what = `Service ${ns}/${name}'s selector ${formatSelector(selector)}`;
   if (selected.length === 0) return `${what} matches no pod in namespace ${ns}`;
   if (selected.some((p) => p.status?.podIP && p.status.phase !== "Succeeded" && p.status.phase !== "Failed"))
     return undefined;

@@ -429,6 +429,18 @@ status: {loadBalancer: {ingress: [{ip: "::ffff:203.0.113.9"}]}}`,
     value: false,
   },
   {
+    name: "Service ports: targetPort 0 defaults to the port (SetDefaults_Service)",
+    yaml: svc("  ports: [{port: 80, targetPort: 0}]"),
+    read: (inv) => firstSpec(inv, "services").spec.ports[0].targetPort,
+    value: 80,
+  },
+  {
+    name: 'Service ports: targetPort "" defaults to the port (SetDefaults_Service)',
+    yaml: svc('  ports: [{port: 80, targetPort: ""}]'),
+    read: (inv) => firstSpec(inv, "services").spec.ports[0].targetPort,
+    value: 80,
+  },
+  {
     name: "Service ports: a nodePort on type ClusterIP is forbidden",
     yaml: svc("  ports: [{port: 80, nodePort: 30080}]"),
     error: ["6:32", "a nodePort may not be used when type is ClusterIP"],

@@ -83,7 +83,9 @@ export function validateService(c: Check, obj: Rec): void {
         );
       seen.add(key);
     }
-    if (m.targetPort === undefined) m.targetPort = m.port;
+    // The API server's defaulting (SetDefaults_Service): an absent, 0 or "" targetPort is the port.
+    if (m.targetPort === undefined || m.targetPort === null || m.targetPort === 0 || m.targetPort === "")
+      m.targetPort = m.port;
     if (typeof m.targetPort === "string" && /^\d+$/.test(m.targetPort)) {
       c.error(
         [...pp, "targetPort"],

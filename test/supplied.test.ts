@@ -50,14 +50,17 @@ describe("kubelet's node labels", () => {
 
   it("declared Node objects get the labels they lack, theirs win, and one warning counts them", () => {
     const nodes =
-      "apiVersion: v1\nkind: Node\nmetadata: {name: a, labels: {kubernetes.io/arch: arm64}}\n---\n" +
+      "apiVersion: v1\nkind: Node\nmetadata: {name: a, labels: {kubernetes.io/arch: arm64, beta.kubernetes.io/os: windows}}\n---\n" +
       "apiVersion: v1\nkind: Node\nmetadata: {name: b}\n---\n" +
       "apiVersion: v1\nkind: Node\nmetadata:\n  name: c\n  labels: {beta.kubernetes.io/arch: amd64, beta.kubernetes.io/os: linux, kubernetes.io/arch: amd64, kubernetes.io/hostname: c, kubernetes.io/os: linux}\n";
     const files = { "nodes.yaml": nodes, "dns.yaml": DNS_OFF };
     const s = cluster(files);
     const labels = (name: string) => s.nodes.find((n) => n.name === name)!.labels;
     assert.equal(labels("a")["kubernetes.io/arch"], "arm64");
-    assert.equal(labels("a")["beta.kubernetes.io/arch"], "amd64");
+    // The twins follow what the Node says it is (kubelet sets both from one GOOS/GOARCH).
+    assert.equal(labels("a")["beta.kubernetes.io/arch"], "arm64");
+    assert.equal(labels("a")["kubernetes.io/os"], "windows");
+    assert.equal(labels("a")["beta.kubernetes.io/os"], "windows");
     assert.equal(labels("b")["kubernetes.io/hostname"], "b");
     assert.equal(labels("b")["beta.kubernetes.io/os"], "linux");
     assert.deepEqual(warnings(files), [

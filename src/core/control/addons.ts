@@ -28,14 +28,17 @@ import type { ClusterConfig } from "../model/config.ts";
 import type { Labels, Service, Workload } from "../model/k8s.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
 
-/** The labels kubelet sets on its Node at registration, for a node of that name and architecture. */
-export function kubeletLabels(nodeName: string, arch: string): Labels {
+/**
+ * The labels kubelet sets on its Node at registration, for a node of that name, operating system and
+ * architecture (kubelet takes both the stable and the beta label from one runtime.GOOS / GOARCH).
+ */
+export function kubeletLabels(nodeName: string, arch: string, os = "linux"): Labels {
   return {
     "beta.kubernetes.io/arch": arch,
-    "beta.kubernetes.io/os": "linux",
+    "beta.kubernetes.io/os": os,
     "kubernetes.io/arch": arch,
     "kubernetes.io/hostname": nodeName,
-    "kubernetes.io/os": "linux",
+    "kubernetes.io/os": os,
   };
 }
 

@@ -123,7 +123,14 @@ function supplyKubeletLabels(
   let out: { count: number; first: string; origin?: Origin } | undefined;
   for (const n of nodes) {
     const given = n.obj.metadata.labels ?? {};
-    const kubelet = kubeletLabels(n.name, arch);
+    // A node labelled with its OS or arch (stable or beta label) is that OS and arch: its twin
+    // follows, as kubelet derives both from one value (a Windows node is never beta-labelled linux).
+    const own = { ...n.cfg?.labels, ...given };
+    const kubelet = kubeletLabels(
+      n.name,
+      own["kubernetes.io/arch"] ?? own["beta.kubernetes.io/arch"] ?? arch,
+      own["kubernetes.io/os"] ?? own["beta.kubernetes.io/os"] ?? "linux",
+    );
     if (n.origin && Object.keys(kubelet).some((k) => given[k] === undefined)) {
       if (out) out.count++;
       else out = { count: 1, first: n.name, origin: n.origin };

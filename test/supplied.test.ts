@@ -81,8 +81,8 @@ describe("kubelet's node labels", () => {
     const typo = resolveYaml({ "c.yaml": cfg("  supply: {clusterDns: false}\n") });
     assert.equal(typo.ok, false);
     assert.match(
-      typo.diagnostics.map((d) => d.message).join("\n"),
-      /unknown field "clusterDns" in spec.supply/,
+      typo.diagnostics.map(formatDiagnostic).join("\n"),
+      /c\.yaml:5:24: error: Cluster t: spec\.supply\.clusterDns: unknown field "clusterDns"\n {2}fix: did you mean clusterDNS\? \(field names are case-sensitive\)/,
     );
   });
 });

@@ -428,6 +428,52 @@ status: {loadBalancer: {ingress: [{ip: "::ffff:203.0.113.9"}]}}`,
     read: (inv) => "nodePort" in firstSpec(inv, "services").spec.ports[0],
     value: false,
   },
+  // -------------------------------------------- unknown fields (kubectl's strict validation rejects them)
+  {
+    name: "NetworkPolicy spec: a misspelt ingress is an unknown field, named with the fields there are",
+    yaml: netpol(`  ingres:
+  - from: [{podSelector: {}}]`),
+    warning: ["7:3", 'unknown field "ingres": podnet ignores it'],
+  },
+  {
+    name: "NetworkPolicy spec: podselector differs from podSelector only in case",
+    yaml: `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: np}
+spec:
+  podselector: {}`,
+    warning: ["5:16", 'unknown field "podselector"'],
+  },
+  {
+    name: "NetworkPolicy peer: an unknown key beside a selector",
+    yaml: netpol(`  ingress:
+  - from: [{podSelector: {}, namspaceSelector: {}}]`),
+    warning: ["7:48", 'unknown field "namspaceSelector"'],
+  },
+  {
+    name: "label selector: matchLabel (singular) is refused",
+    yaml: netpol(`  ingress:
+  - from: [{podSelector: {matchLabel: {app: a}}}]`),
+    error: ["7:39", 'unknown selector field "matchLabel"'],
+  },
+  {
+    name: "label selector: an unknown key in a requirement",
+    yaml: netpol(`  ingress:
+  - from: [{podSelector: {matchExpressions: [{key: a, operator: Exists, value: [x]}]}}]`),
+    warning: ["7:80", 'unknown field "value"'],
+  },
+  {
+    name: "Service spec: selectr is an unknown field",
+    yaml: svc(`  selectr: {app: a}
+  ports: [{port: 80}]`),
+    warning: ["6:12", 'unknown field "selectr"'],
+  },
+  {
+    name: "Pod spec: nodeselector differs from nodeSelector only in case",
+    yaml: podSpec(`  - name: c
+  nodeselector: {a: b}`),
+    warning: ["7:17", 'unknown field "nodeselector"'],
+  },
   {
     name: "Service ports: targetPort 0 defaults to the port (SetDefaults_Service)",
     yaml: svc("  ports: [{port: 80, targetPort: 0}]"),

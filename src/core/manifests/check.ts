@@ -93,6 +93,35 @@ export class Check {
     this.diags.warn({ code, message, hint, object: this.object, origin: this.origin, path });
   }
 
+  /**
+   * Reports each key of `rec` that is not a field of its type (`known`), as the API server's strict
+   * field validation does ("unknown field", kubectl's default `--validate=strict`). A key that
+   * differs from a field only in case names that field. `severity`: "error" for podnet's own API,
+   * "warning" (the default) for Kubernetes kinds, where a newer API version may carry a field podnet
+   * does not know yet: the field is ignored, as the API server without strict validation drops it.
+   */
+  fields(
+    rec: Rec,
+    path: FieldPath,
+    known: readonly string[],
+    what: string,
+    severity: "error" | "warning" = "warning",
+  ): void {
+    for (const key of Object.keys(rec)) {
+      if (known.includes(key)) continue;
+      const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+      const hint = near
+        ? `did you mean ${near}? (field names are case-sensitive)`
+        : `${what} has the fields ${known.join(", ")}`;
+      const message =
+        severity === "error"
+          ? `unknown field "${key}"`
+          : `unknown field "${key}": podnet ignores it (kubectl's strict validation rejects it)`;
+      if (severity === "error") this.error([...path, key], "unknown-field", message, hint);
+      else this.warn([...path, key], "unknown-field", message, hint);
+    }
+  }
+
   /** A map at `path`; undefined when absent, an error when present with another type. */
   map(v: unknown, path: FieldPath): Rec | undefined {
     if (v === undefined || v === null) return undefined;

@@ -89,10 +89,29 @@ export function defaultConfig(): ClusterConfig {
 /** Default node count when neither the config nor the manifests name any node. */
 export const DEFAULT_NODE_COUNT = 2;
 
+/** The fields of the Cluster config's spec (an unknown one is an error: this API is podnet's own). */
+const CLUSTER_SPEC_FIELDS = [
+  "clusterCIDR",
+  "serviceCIDR",
+  "nodeNetwork",
+  "nodeCIDRMaskSize",
+  "clusterDomain",
+  "dnsServiceIP",
+  "serviceNodePortRange",
+  "loadBalancerPool",
+  "nodes",
+  "nodeArch",
+  "cni",
+  "proxyMode",
+  "kubeProxy",
+  "supply",
+];
+
 /** Reads a `Cluster` object's spec; reports problems through `c` and falls back to defaults. */
 export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
   const meta = c.map(obj.metadata, ["metadata"]);
   const spec = c.map(obj.spec, ["spec"]) ?? {};
+  c.fields(spec, ["spec"], CLUSTER_SPEC_FIELDS, "the Cluster config's spec", "error");
   const at = (k: string) => ["spec", k];
   const out: ClusterConfig = defaultConfig();
 
@@ -162,6 +181,7 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
   }
 
   const kp = c.map(spec.kubeProxy, at("kubeProxy"));
+  if (kp) c.fields(kp, at("kubeProxy"), ["nodePortAddresses"], "spec.kubeProxy", "error");
   const npa = c.list(kp?.nodePortAddresses, ["spec", "kubeProxy", "nodePortAddresses"]);
   npa?.forEach((a, i) => {
     const path = ["spec", "kubeProxy", "nodePortAddresses", i];
@@ -209,15 +229,7 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
 
   const supply = c.map(spec.supply, at("supply"));
   if (supply) {
-    for (const key of Object.keys(supply)) {
-      if (key !== "nodeLabels" && key !== "clusterDNS")
-        c.error(
-          ["spec", "supply", key],
-          "unknown-field",
-          `unknown field "${key}" in spec.supply`,
-          "spec.supply takes nodeLabels and clusterDNS (true or false)",
-        );
-    }
+    c.fields(supply, ["spec", "supply"], ["nodeLabels", "clusterDNS"], "spec.supply", "error");
     const labels = c.bool(supply.nodeLabels, ["spec", "supply", "nodeLabels"]);
     if (labels !== undefined) out.supply.nodeLabels = labels;
     const dns = c.bool(supply.clusterDNS, ["spec", "supply", "clusterDNS"]);
@@ -244,6 +256,7 @@ function decodeNodes(c: Check, v: unknown): ClusterConfig["nodes"] {
     else {
       const m = c.map(item, at);
       if (!m) return;
+      c.fields(m, at, ["name", "ip", "podCIDR", "labels", "taints"], "a node of spec.nodes", "error");
       const name = c.string(m.name, [...at, "name"]);
       if (!c.required(name, [...at, "name"], "a node's name")) return;
       n = { name };

@@ -109,7 +109,52 @@ function validateDns(c: Check, spec: Rec, at: (string | number)[]): void {
   });
 }
 
+/** PodSpec's fields (k8s.io/api core/v1, Kubernetes 1.34). */
+const POD_SPEC_FIELDS = [
+  "volumes",
+  "initContainers",
+  "containers",
+  "ephemeralContainers",
+  "restartPolicy",
+  "terminationGracePeriodSeconds",
+  "activeDeadlineSeconds",
+  "dnsPolicy",
+  "nodeSelector",
+  "serviceAccountName",
+  "serviceAccount",
+  "automountServiceAccountToken",
+  "nodeName",
+  "hostNetwork",
+  "hostPID",
+  "hostIPC",
+  "shareProcessNamespace",
+  "securityContext",
+  "imagePullSecrets",
+  "hostname",
+  "subdomain",
+  "affinity",
+  "schedulerName",
+  "tolerations",
+  "hostAliases",
+  "priorityClassName",
+  "priority",
+  "dnsConfig",
+  "readinessGates",
+  "runtimeClassName",
+  "enableServiceLinks",
+  "preemptionPolicy",
+  "overhead",
+  "topologySpreadConstraints",
+  "setHostnameAsFQDN",
+  "os",
+  "hostUsers",
+  "schedulingGates",
+  "resourceClaims",
+  "resources",
+];
+
 function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
+  c.fields(spec, at, POD_SPEC_FIELDS, "a pod's spec");
   const containers = c.list(spec.containers, [...at, "containers"]);
   if (!containers || containers.length === 0) {
     c.error(
@@ -146,6 +191,7 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
         const pp = [...cp, "ports", j];
         const pm = c.map(p, pp);
         if (!pm) return;
+        c.fields(pm, pp, ["name", "hostPort", "containerPort", "protocol", "hostIP"], "a container port");
         if (c.required(pm.containerPort, [...pp, "containerPort"], "containerPort", undefined, pm)) {
           c.port(pm.containerPort, [...pp, "containerPort"], "containerPort");
         }

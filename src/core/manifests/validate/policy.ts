@@ -11,6 +11,7 @@ export function validatePolicyPorts(c: Check, ports: unknown, at: (string | numb
     const pp = [...at, i];
     const m = c.map(p, pp);
     if (!m) return;
+    c.fields(m, pp, ["protocol", "port", "endPort"], "a NetworkPolicy port");
     if (m.protocol === undefined) m.protocol = "TCP";
     c.oneOf(m.protocol, [...pp, "protocol"], ["TCP", "UDP", "SCTP"] as const);
     if (typeof m.port === "string") {
@@ -44,6 +45,7 @@ export function validateNetworkPolicy(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.podSelector ({} selects every pod of the namespace)"))
     return;
+  c.fields(spec, ["spec"], ["podSelector", "policyTypes", "ingress", "egress"], "a NetworkPolicy's spec");
   // podSelector is a struct, not a pointer, in the API: null and absent both decode to {} (every pod
   // of the namespace). The API server accepts both; an absent one is most likely a mistake.
   if (!("podSelector" in spec)) {
@@ -76,11 +78,13 @@ export function validateNetworkPolicy(c: Check, obj: Rec): void {
       const rp = ["spec", dir, i];
       const m = c.map(rule, rp);
       if (!m) return;
+      c.fields(m, rp, ["ports", peersField], `a NetworkPolicy ${dir} rule`);
       validatePolicyPorts(c, m.ports, [...rp, "ports"]);
       c.list(m[peersField], [...rp, peersField])?.forEach((peer, j) => {
         const pp = [...rp, peersField, j];
         const pm = c.map(peer, pp);
         if (!pm) return;
+        c.fields(pm, pp, ["podSelector", "namespaceSelector", "ipBlock"], "a NetworkPolicy peer");
         // The peer's three fields are pointers: a key with nothing under it (`namespaceSelector:`)
         // is null, the same nil as an absent key, and does not count as a peer.
         for (const k of ["podSelector", "namespaceSelector", "ipBlock"] as const)
@@ -113,6 +117,7 @@ export function validateNetworkPolicy(c: Check, obj: Rec): void {
  * cleared, as the network plugins read them (`10.0.0.5/24` selects 10.0.0.0/24).
  */
 export function validateIpBlock(c: Check, ipb: Rec, at: (string | number)[]): void {
+  c.fields(ipb, at, ["cidr", "except"], "an ipBlock");
   if (
     !c.required(
       c.string(ipb.cidr, [...at, "cidr"]),

@@ -5,9 +5,34 @@
  */
 import { type Check, dns1123LabelError, dns1123SubdomainError, portNameError, type Rec } from "../check.ts";
 
+/** ServiceSpec's fields (k8s.io/api core/v1, Kubernetes 1.34). */
+const SERVICE_SPEC_FIELDS = [
+  "ports",
+  "selector",
+  "clusterIP",
+  "clusterIPs",
+  "type",
+  "externalIPs",
+  "sessionAffinity",
+  "loadBalancerIP",
+  "loadBalancerSourceRanges",
+  "externalName",
+  "externalTrafficPolicy",
+  "healthCheckNodePort",
+  "publishNotReadyAddresses",
+  "sessionAffinityConfig",
+  "ipFamilies",
+  "ipFamilyPolicy",
+  "allocateLoadBalancerNodePorts",
+  "loadBalancerClass",
+  "internalTrafficPolicy",
+  "trafficDistribution",
+];
+
 export function validateService(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.ports (and spec.selector)")) return;
+  c.fields(spec, ["spec"], SERVICE_SPEC_FIELDS, "a Service's spec");
   if (spec.type === undefined) spec.type = "ClusterIP";
   const type = c.oneOf(spec.type, ["spec", "type"], [
     "ClusterIP",
@@ -46,6 +71,7 @@ export function validateService(c: Check, obj: Rec): void {
     const pp = ["spec", "ports", i];
     const m = c.map(p, pp);
     if (!m) return;
+    c.fields(m, pp, ["name", "protocol", "appProtocol", "port", "targetPort", "nodePort"], "a Service port");
     if (!c.required(m.port, [...pp, "port"], "a port number", "add the port number the Service listens on"))
       return;
     const port = c.port(m.port, [...pp, "port"]);

@@ -3,7 +3,7 @@
  * `ValidateLabelSelector` checks it) and status conditions.
  */
 import { selectorProblems } from "../../labels.ts";
-import type { Check } from "../check.ts";
+import type { Check, Rec } from "../check.ts";
 
 /**
  * A LabelSelector field (`ValidateLabelSelector`): matchLabels as a label map, each requirement's key,
@@ -11,6 +11,20 @@ import type { Check } from "../check.ts";
  * nil pointer to the API server; whether that means "none" or "all" depends on the field).
  */
 export function checkSelector(c: Check, sel: unknown, path: (string | number)[]): void {
+  if (sel && typeof sel === "object" && !Array.isArray(sel)) {
+    // Unknown keys of the selector itself are selectorProblems' (an error); a requirement's are here.
+    const m = sel as Rec;
+    if (Array.isArray(m.matchExpressions))
+      m.matchExpressions.forEach((e, i) => {
+        if (e && typeof e === "object" && !Array.isArray(e))
+          c.fields(
+            e as Rec,
+            [...path, "matchExpressions", i],
+            ["key", "operator", "values"],
+            "a selector requirement",
+          );
+      });
+  }
   for (const p of selectorProblems(sel)) {
     if (p.warning) c.warn([...path, ...p.path], "empty-label-value", p.message, p.hint);
     else c.error([...path, ...p.path], "invalid-selector", p.message, p.hint);

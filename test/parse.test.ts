@@ -67,10 +67,15 @@ function reference(text: string): Reading {
     const root = doc.contents as Node;
     const flatten = (value: unknown, base: FieldPath) => {
       if (value === null || typeof value !== "object") return;
-      if (Array.isArray(value)) return value.forEach((x, i) => flatten(x, [...base, i]));
+      if (Array.isArray(value)) {
+        for (const [i, x] of value.entries()) flatten(x, [...base, i]);
+        return;
+      }
       const obj = value as Record<string, unknown>;
-      if (typeof obj.kind === "string" && obj.kind.endsWith("List") && Array.isArray(obj.items))
-        return obj.items.forEach((x, i) => flatten(x, [...base, "items", i]));
+      if (typeof obj.kind === "string" && obj.kind.endsWith("List") && Array.isArray(obj.items)) {
+        for (const [i, x] of obj.items.entries()) flatten(x, [...base, "items", i]);
+        return;
+      }
       const at = new Map<string, { line: number; col: number }>();
       for (const p of paths(obj)) {
         const node = nodeAt(root, [...base, ...p]);

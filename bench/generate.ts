@@ -106,6 +106,301 @@ spec:
   return out.join("---\n");
 }
 
+/** One document of an application install, and whether it is a CustomResourceDefinition. */
+export interface InstallDocument {
+  readonly text: string;
+  readonly crd: boolean;
+}
+
+const WORDS = [
+  "source",
+  "destination",
+  "server",
+  "namespace",
+  "project",
+  "revision",
+  "path",
+  "chart",
+  "values",
+  "helm",
+  "kustomize",
+  "directory",
+  "plugin",
+  "sync",
+  "policy",
+  "automated",
+  "prune",
+  "selfHeal",
+  "retry",
+  "backoff",
+  "duration",
+  "factor",
+  "limit",
+  "status",
+  "health",
+  "message",
+  "operation",
+  "resources",
+  "group",
+  "kind",
+  "version",
+  "name",
+  "target",
+  "live",
+  "diff",
+  "ignore",
+  "jq",
+  "pointer",
+  "managed",
+  "fields",
+  "info",
+  "value",
+  "parameters",
+  "files",
+  "include",
+  "exclude",
+  "recurse",
+  "jsonnet",
+  "tla",
+  "ext",
+  "code",
+  "env",
+  "args",
+  "image",
+  "replicas",
+  "patches",
+  "components",
+  "labels",
+  "annotations",
+  "common",
+  "force",
+  "strategy",
+  "hook",
+  "apply",
+  "finished",
+  "started",
+  "phase",
+  "initiated",
+  "username",
+  "automatic",
+  "history",
+  "deployed",
+  "conditions",
+  "generator",
+  "template",
+  "matrix",
+  "merge",
+  "list",
+  "clusters",
+  "git",
+  "scm",
+  "provider",
+  "pull",
+  "request",
+  "filters",
+  "branch",
+  "token",
+  "secret",
+  "key",
+  "ref",
+  "selector",
+  "match",
+  "expressions",
+  "operator",
+  "roles",
+  "groups",
+  "jwt",
+  "windows",
+  "schedule",
+  "manual",
+  "timezone",
+  "signature",
+];
+
+const SENTENCES = [
+  "is the reference to the object that is being tracked by the controller",
+  "holds the desired state that the controller reconciles the live state towards",
+  "specifies how long to wait before the next attempt, as a duration string such as 5s or 2m",
+  "contains a list of key/value pairs passed to the tool that renders the manifests",
+  "overrides the default value when set; leave it empty to use the default of the project",
+  "is a label selector; an empty selector matches every object of the given kind",
+  "is deprecated and kept for compatibility with older clients; use the newer field instead",
+  "records the result of the last operation, including its phase, message and timestamps",
+];
+
+/**
+ * An application install shaped like a public `install.yaml` (argo-cd's): CustomResourceDefinitions
+ * with large nested `openAPIV3Schema`s (about `crdKiB[i]` KiB each, a description on every property,
+ * block style as controller-gen writes them), then ServiceAccounts, RBAC, ConfigMaps, a Secret,
+ * Services, Deployments, a StatefulSet and NetworkPolicies in one namespace. Same seed, same documents.
+ */
+export function generateInstall(
+  seed: number,
+  crdKiB: readonly number[] = [420, 560, 180],
+): InstallDocument[] {
+  const rand = prng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const cap = (w: string) => w.replace(/^./, (c) => c.toUpperCase());
+  const docs: InstallDocument[] = [];
+  const ns = "argocd";
+
+  // The properties of one object schema, until the size budget (characters) is spent.
+  const schema = (indent: string, depth: number, budget: { left: number }, out: string[]): void => {
+    const n = depth === 0 ? 12 : 2 + Math.floor(rand() * 7);
+    out.push(`${indent}properties:`);
+    const used = new Set<string>();
+    for (let i = 0; i < n && budget.left > 0; i++) {
+      let name = pick(WORDS);
+      while (used.has(name)) name = `${pick(WORDS)}${cap(pick(WORDS))}`;
+      used.add(name);
+      const at = `${indent}  `;
+      const lines: string[] = [`${at}${name}:`];
+      const desc = `${cap(name)} ${pick(SENTENCES)}. It ${pick(SENTENCES)}.`;
+      if (rand() < 0.1)
+        lines.push(`${at}  description: |-`, `${at}    ${desc}`, `${at}    ${pick(SENTENCES)}.`);
+      else lines.push(`${at}  description: ${desc}`);
+      const r = rand();
+      const deeper = depth < 7;
+      if (r < 0.3 && deeper) {
+        lines.push(`${at}  type: object`);
+        budget.left -= lines.join("\n").length;
+        out.push(...lines);
+        schema(`${at}  `, depth + 1, budget, out);
+        if (rand() < 0.3) out.push(`${at}  required:`, `${at}  - ${name}`);
+        continue;
+      }
+      if (r < 0.45 && deeper) {
+        lines.push(`${at}  items:`, `${at}    type: object`);
+        budget.left -= lines.join("\n").length;
+        out.push(...lines);
+        schema(`${at}    `, depth + 1, budget, out);
+        out.push(`${at}  type: array`);
+        continue;
+      }
+      if (r < 0.6) lines.push(`${at}  type: string`);
+      else if (r < 0.7) lines.push(`${at}  format: int64`, `${at}  type: integer`);
+      else if (r < 0.8) lines.push(`${at}  type: boolean`);
+      else if (r < 0.9) lines.push(`${at}  items:`, `${at}    type: string`, `${at}  type: array`);
+      else lines.push(`${at}  type: object`, `${at}  x-kubernetes-preserve-unknown-fields: true`);
+      budget.left -= lines.join("\n").length;
+      out.push(...lines);
+    }
+  };
+
+  const crdKinds = ["Application", "ApplicationSet", "AppProject"];
+  crdKiB.forEach((kib, i) => {
+    const kind = crdKinds[i % crdKinds.length] + (i >= crdKinds.length ? `${i}` : "");
+    const plural = `${kind.toLowerCase()}s`;
+    const out: string[] = [
+      "apiVersion: apiextensions.k8s.io/v1",
+      "kind: CustomResourceDefinition",
+      "metadata:",
+      "  labels:",
+      `    app.kubernetes.io/name: ${plural}.argoproj.io`,
+      "    app.kubernetes.io/part-of: argocd",
+      `  name: ${plural}.argoproj.io`,
+      "spec:",
+      "  group: argoproj.io",
+      "  names:",
+      `    kind: ${kind}`,
+      `    listKind: ${kind}List`,
+      `    plural: ${plural}`,
+      `    singular: ${kind.toLowerCase()}`,
+      "  scope: Namespaced",
+      "  versions:",
+      "  - name: v1alpha1",
+      "    schema:",
+      "      openAPIV3Schema:",
+      `        description: ${kind} is a definition of an argo resource.`,
+    ];
+    const body: string[] = [];
+    const budget = { left: kib * 1024 };
+    while (budget.left > 0) schema("        ", 0, budget, body);
+    // Several top-level `properties:` blocks would be duplicate keys: keep the first one's header only.
+    out.push(...body.filter((l, j) => j === 0 || l !== "        properties:"));
+    out.push("        type: object", "    served: true", "    storage: true", "    subresources: {}");
+    docs.push({ text: `${out.join("\n")}\n`, crd: true });
+  });
+
+  const components = [
+    "server",
+    "repo-server",
+    "application-controller",
+    "redis",
+    "dex-server",
+    "notifications-controller",
+    "applicationset-controller",
+  ];
+  const ports = [8080, 8081, 8082, 6379, 5556, 9001, 7000];
+  components.forEach((c) => {
+    const name = `argocd-${c}`;
+    const meta = `metadata:\n  labels:\n    app.kubernetes.io/component: ${c}\n    app.kubernetes.io/name: ${name}\n    app.kubernetes.io/part-of: argocd\n  name: ${name}\n`;
+    docs.push({ text: `apiVersion: v1\nkind: ServiceAccount\n${meta}  namespace: ${ns}\n`, crd: false });
+    const rules = Array.from(
+      { length: 3 + Math.floor(rand() * 4) },
+      () =>
+        `- apiGroups:\n  - "${pick(["", "apps", "argoproj.io", "batch"])}"\n  resources:\n  - ${pick(["secrets", "configmaps", "pods", "applications", "events"])}\n  verbs:\n  - get\n  - list\n  - watch\n`,
+    ).join("");
+    docs.push({
+      text: `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n${meta}  namespace: ${ns}\nrules:\n${rules}`,
+      crd: false,
+    });
+    docs.push({
+      text: `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n${meta}rules:\n${rules}`,
+      crd: false,
+    });
+    const ref = `roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: ${name}\nsubjects:\n- kind: ServiceAccount\n  name: ${name}\n  namespace: ${ns}\n`;
+    docs.push({
+      text: `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n${meta}  namespace: ${ns}\n${ref}`,
+      crd: false,
+    });
+  });
+  for (const cm of [
+    "argocd-cm",
+    "argocd-cmd-params-cm",
+    "argocd-gpg-keys-cm",
+    "argocd-rbac-cm",
+    "argocd-tls-certs-cm",
+  ]) {
+    const data = Array.from(
+      { length: 2 + Math.floor(rand() * 6) },
+      (_, i) => `  ${pick(WORDS)}.${i}: "${pick(SENTENCES)}"\n`,
+    );
+    docs.push({
+      text: `apiVersion: v1\ndata:\n${data.join("")}kind: ConfigMap\nmetadata:\n  name: ${cm}\n  namespace: ${ns}\n`,
+      crd: false,
+    });
+  }
+  docs.push({
+    text: `apiVersion: v1\nkind: Secret\nmetadata:\n  name: argocd-secret\n  namespace: ${ns}\ntype: Opaque\n`,
+    crd: false,
+  });
+  components.forEach((c, i) => {
+    const name = `argocd-${c}`;
+    const port = ports[i];
+    const sel = `app.kubernetes.io/name: ${name}`;
+    docs.push({
+      text: `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n  ports:\n  - name: main\n    port: ${port}\n    protocol: TCP\n    targetPort: ${port}\n  selector:\n    ${sel}\n`,
+      crd: false,
+    });
+    const kind = c === "application-controller" ? "StatefulSet" : "Deployment";
+    const env = Array.from(
+      { length: 4 + Math.floor(rand() * 8) },
+      (_, j) =>
+        `        - name: ARGOCD_${pick(WORDS).toUpperCase()}_${j}\n          valueFrom:\n            configMapKeyRef:\n              key: ${pick(WORDS)}.${j}\n              name: argocd-cmd-params-cm\n              optional: true\n`,
+    ).join("");
+    docs.push({
+      text: `apiVersion: apps/v1\nkind: ${kind}\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n${kind === "StatefulSet" ? `  serviceName: ${name}\n` : ""}  replicas: 1\n  selector:\n    matchLabels:\n      ${sel}\n  template:\n    metadata:\n      labels:\n        ${sel}\n    spec:\n      serviceAccountName: ${name}\n      containers:\n      - name: ${c}\n        image: quay.io/argoproj/argocd:v2\n        args:\n        - /usr/local/bin/${name}\n        env:\n${env}        ports:\n        - containerPort: ${port}\n        readinessProbe:\n          tcpSocket:\n            port: ${port}\n`,
+      crd: false,
+    });
+    docs.push({
+      text: `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: ${name}-network-policy\n  namespace: ${ns}\nspec:\n  ingress:\n  - ports:\n    - port: ${port}\n      protocol: TCP\n  podSelector:\n    matchLabels:\n      ${sel}\n  policyTypes:\n  - Ingress\n`,
+      crd: false,
+    });
+  });
+  return docs;
+}
+
 /** Command-line options of the generator, shared by the benchmarks that use it (defaults: issue #2's sizes). */
 export const GENERATE_OPTIONS = {
   seed: { type: "string", default: "1" },

@@ -487,6 +487,25 @@ describe("EndpointSlice controller", () => {
     }
   });
 
+  it("resolves a named target port per pod template: each Deployment's pods by their own port", () => {
+    const deploy = (name: string, port: number, replicas: number) =>
+      `---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${name}}\nspec:\n  replicas: ${replicas}\n  selector: {matchLabels: {app: web, v: ${name}}}\n  template:\n    metadata: {labels: {app: web, v: ${name}}}\n    spec: {containers: [{name: c, ports: [{name: http, containerPort: ${port}}]}]}\n`;
+    const s = cluster(
+      `${deploy("one", 8080, 3) + deploy("two", 9090, 2)}${svc("  ports: [{port: 80, targetPort: http}]\n")}`,
+    );
+    // Port set → the Deployments its endpoints come from (group order follows the pods' addresses).
+    const byPort = Object.fromEntries(
+      slicesOf(s).map((sl) => [
+        sl.ports!.map((p) => `${p.name}/${p.protocol}/${p.port}`).join(","),
+        sl.endpoints.map((e) => e.targetRef!.name.split("-")[0]).sort(),
+      ]),
+    );
+    assert.deepEqual(byPort, {
+      "/TCP/8080": ["one", "one", "one"],
+      "/TCP/9090": ["two", "two"],
+    });
+  });
+
   it("sets ready/serving/terminating as the controller does, and honours publishNotReadyAddresses", () => {
     const p = (name: string, extra: string, status: string) =>
       `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, labels: {app: web}${extra}}\nspec: {containers: [{name: c}]}\nstatus: ${status}\n`;

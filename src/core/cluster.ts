@@ -27,7 +27,8 @@ export function resolveManifests(
   opts: ResolveOptions = {},
 ): ResolveResult {
   const raws: RawObject[] = [];
-  for (const s of sources) raws.push(...parseSource(s, diags));
+  // One by one: spreading a dump of 150,000 objects into push() overflows the call stack.
+  for (const s of sources) for (const r of parseSource(s, diags)) raws.push(r);
   const inventory = decodeObjects(raws, diags, opts);
   // A broken Cluster config would make every range-dependent finding below spurious: stop here.
   if (inventory.configOrigin && !inventory.config) return { ok: false, diagnostics: diags.items };

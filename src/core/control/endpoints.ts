@@ -80,11 +80,19 @@ export function resolveEndpointSlices(args: {
   return out;
 }
 
+interface PortGroup {
+  ports: EndpointPort[];
+  endpoints: Endpoint[];
+}
+
 function slicesFor(svc: Service, pods: Pod[], zoneOf: Map<string, string | undefined>): EndpointSlice[] {
   const svcPorts = svc.spec.ports ?? [];
   const publish = svc.spec.publishNotReadyAddresses === true;
   // Group endpoints by the port set they resolve to (usually one group).
-  const groups = new Map<string, { ports: EndpointPort[]; endpoints: Endpoint[] }>();
+  const groups = new Map<string, PortGroup>();
+  // The group of the pods of one template: pods a workload creates share its containers lists, and
+  // their ports resolve alike, so they are resolved once per template rather than once per pod.
+  const byContainers = new Map<Pod["spec"]["containers"], { init: unknown; group: PortGroup }>();
   // Sort by address once keyed (parsing addresses inside the comparator costs O(n log n) parses).
   const sorted = pods
     .filter((p) => !isTerminal(p) && p.status?.podIP)
@@ -92,22 +100,27 @@ function slicesFor(svc: Service, pods: Pod[], zoneOf: Map<string, string | undef
     .sort((a, b) => a.k - b.k || a.p.metadata.name.localeCompare(b.p.metadata.name))
     .map((x) => x.p);
   for (const pod of sorted) {
-    const ports: EndpointPort[] = [];
-    for (const sp of svcPorts) {
-      const port = resolveTargetPort(sp, pod);
-      if (port === undefined) continue;
-      ports.push({
-        name: sp.name ?? "",
-        port,
-        protocol: sp.protocol ?? "TCP",
-        ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}),
-      });
-    }
-    const gkey = ports.map((p) => `${p.name}/${p.protocol}/${p.port}`).join(",");
-    let g = groups.get(gkey);
+    const hit = byContainers.get(pod.spec.containers);
+    let g = hit && hit.init === pod.spec.initContainers ? hit.group : undefined;
     if (!g) {
-      g = { ports, endpoints: [] };
-      groups.set(gkey, g);
+      const ports: EndpointPort[] = [];
+      for (const sp of svcPorts) {
+        const port = resolveTargetPort(sp, pod);
+        if (port === undefined) continue;
+        ports.push({
+          name: sp.name ?? "",
+          port,
+          protocol: sp.protocol ?? "TCP",
+          ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}),
+        });
+      }
+      const gkey = ports.map((p) => `${p.name}/${p.protocol}/${p.port}`).join(",");
+      g = groups.get(gkey);
+      if (!g) {
+        g = { ports, endpoints: [] };
+        groups.set(gkey, g);
+      }
+      if (!hit) byContainers.set(pod.spec.containers, { init: pod.spec.initContainers, group: g });
     }
     const terminating = pod.metadata.deletionTimestamp !== undefined;
     const serving = publish || isPodReady(pod);
@@ -266,40 +279,60 @@ function apiserverSlice(svc: Service, node: NodeState): EndpointSlice {
   return slice;
 }
 
+/** A dotted IPv4 address as a number, for sorting (0 for anything else, IPv6 included). */
 function ipKey(ip: string): number {
-  const parts = ip.split(".");
-  if (parts.length !== 4) return 0;
-  return ((+parts[0] << 24) | (+parts[1] << 16) | (+parts[2] << 8) | +parts[3]) >>> 0;
+  let key = 0;
+  let octet = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      key = key * 256 + octet;
+      octet = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) octet = octet * 10 + (c - 48);
+    else return 0;
+  }
+  return dots === 3 ? key * 256 + octet : 0;
 }
 
-/** Pods of a namespace indexed by `key=value`, for map selectors. */
+/**
+ * Pods of a namespace indexed by label key, then value, for map selectors (nested maps: no
+ * `key=value` string is built per pod label).
+ */
 class PodIndex {
-  readonly #byNs = new Map<string, { all: Pod[]; byPair: Map<string, Pod[]> }>();
+  readonly #byNs = new Map<string, Map<string, Map<string, Pod[]>>>();
 
   constructor(pods: readonly Pod[]) {
     for (const p of pods) {
       const ns = p.metadata.namespace!;
-      let e = this.#byNs.get(ns);
-      if (!e) {
-        e = { all: [], byPair: new Map() };
-        this.#byNs.set(ns, e);
+      let byKey = this.#byNs.get(ns);
+      if (!byKey) {
+        byKey = new Map();
+        this.#byNs.set(ns, byKey);
       }
-      e.all.push(p);
-      for (const [k, v] of Object.entries(p.metadata.labels ?? {})) {
-        const pair = `${k}=${v}`;
-        const list = e.byPair.get(pair);
+      const labels = p.metadata.labels;
+      if (!labels) continue;
+      for (const k in labels) {
+        const v = labels[k];
+        let byValue = byKey.get(k);
+        if (!byValue) {
+          byValue = new Map();
+          byKey.set(k, byValue);
+        }
+        const list = byValue.get(v);
         if (list) list.push(p);
-        else e.byPair.set(pair, [p]);
+        else byValue.set(v, [p]);
       }
     }
   }
 
   select(ns: string, selector: Labels): Pod[] {
-    const e = this.#byNs.get(ns);
-    if (!e) return [];
+    const byKey = this.#byNs.get(ns);
+    if (!byKey) return [];
     let smallest: Pod[] | undefined;
     for (const [k, v] of Object.entries(selector)) {
-      const list = e.byPair.get(`${k}=${v}`);
+      const list = byKey.get(k)?.get(v);
       if (!list) return [];
       if (!smallest || list.length < smallest.length) smallest = list;
     }

@@ -203,20 +203,26 @@ function podFromTemplate(owner: Workload, tmpl: PodTemplateSpec, name: string, o
       uid: uidFor(`Pod/${owner.metadata.namespace}/${name}`),
       labels,
       ...(annotations ? { annotations } : {}),
-      ownerReferences: [
-        {
-          apiVersion: owner.apiVersion,
-          kind: owner.kind,
-          name: owner.metadata.name,
-          uid: owner.metadata.uid!,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: podOwnerRefs(owner),
     },
     spec,
     status: { phase: "Pending" },
   };
+}
+
+/**
+ * The ownerReferences of the pods a workload creates: one frozen list shared by all of them (no stage
+ * changes a pod's ownerReferences), as the running pods share their status conditions.
+ */
+const POD_OWNER_REFS = new WeakMap<Workload, OwnerReference[]>();
+
+function podOwnerRefs(owner: Workload): OwnerReference[] {
+  let refs = POD_OWNER_REFS.get(owner);
+  if (!refs) {
+    refs = Object.freeze([Object.freeze(ownerRef(owner))]) as unknown as OwnerReference[];
+    POD_OWNER_REFS.set(owner, refs);
+  }
+  return refs;
 }
 
 function ownerRef(w: KubeObject): OwnerReference {

@@ -809,7 +809,7 @@ class Tracer {
         `the reply leaves ${formatIPv4(back.src)}:${back.sport} for ${formatIPv4(back.dst)}:${back.dport}`,
         "eth0",
       );
-      result = back.walkReply({ kind: "pod", pod, node: this.net.nodeOf(pod)! }, origin.ip);
+      result = back.walkReply({ kind: "pod", pod, node: this.net.nodeOf(pod)! }, origin.ip, req);
     } else {
       const node =
         this.net.nodeByName.get(d.node ?? (pod ? pod.spec.nodeName! : "")) ?? this.net.state.nodes[0];
@@ -818,13 +818,44 @@ class Tracer {
         "reply",
         `the reply leaves ${formatIPv4(back.src)}:${back.sport} for ${formatIPv4(back.dst)}:${back.dport}`,
       );
-      result = back.walkReply({ kind: "host", node }, origin.ip);
+      result = back.walkReply({ kind: "host", node }, origin.ip, req);
     }
     return result;
   }
 
-  walkReply(start: Place, originalClient: IPv4 | undefined): TraceResult {
+  walkReply(start: Place, originalClient: IPv4 | undefined, req: TraceRequest): TraceResult {
     const r = this.walk(start, start.kind === "host" ? { entering: true } : {});
+    // The client's connection tracking matches the reply only if it comes from where the client sent
+    // the request. A DNAT made on the client's own node is undone there (the bridge's traffic passes
+    // its conntrack); one made on another node that the reply bypassed (an endpoint on the client's
+    // own node behind another node's nodePort) is not: no connection of the client matches, its
+    // kernel resets it.
+    const client =
+      req.source.kind === "pod"
+        ? req.source.pod.spec.nodeName
+        : req.source.kind === "node"
+          ? req.source.node.name
+          : undefined;
+    const undoneHere = this.nat.some(
+      (e) =>
+        e.kind === "dnat" &&
+        e.node === client &&
+        e.to.ip === this.src &&
+        e.to.port === this.sport &&
+        e.from.ip === req.dst &&
+        e.from.port === req.dport,
+    );
+    if (
+      client !== undefined &&
+      r.verdict === "arrived" &&
+      (this.src !== req.dst || this.sport !== req.dport) &&
+      !undoneHere
+    )
+      return {
+        ...r,
+        verdict: "dropped",
+        reason: `the reply comes from ${formatIPv4(this.src)}:${this.sport}, not from ${formatIPv4(req.dst)}:${req.dport} where the client sent the request (the NAT was not undone on its way back): no connection of the client matches it`,
+      };
     // The reply reaches the original client: a pod (delivered by walk), the node itself, or the outside.
     if (r.verdict === "arrived" && r.hops.at(-1)?.at.startsWith("pod ")) {
       const last = r.hops.at(-1)!;

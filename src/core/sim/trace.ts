@@ -398,8 +398,9 @@ class Tracer {
    * What Kubernetes lets through whatever the policies say: traffic between a pod and the node it runs
    * on, and a pod reaching itself (through a Service: hairpin). "From the node" means sent by the node
    * itself — its processes (the kubelet's probes) and host-network pods — judged by the source the
-   * connection had before any masquerade; traffic that only passes the node and is masqueraded to one
-   * of its addresses (a NodePort) is not exempt.
+   * connection had before a masquerade on the pod's own node (what its conntrack knows); traffic that
+   * only passes a node and is masqueraded to one of its addresses (a NodePort) is not exempt, nor is
+   * the node's own traffic that another node masqueraded (its nodePort sending it back).
    */
   exemption(direction: "ingress" | "egress", pod: Pod, ip: IPv4): string | undefined {
     const node = this.net.nodeOf(pod);
@@ -409,7 +410,9 @@ class Tracer {
       return own(this.dst)
         ? `allowed: to its own node ${node.name} (${formatIPv4(this.dst)}), which NetworkPolicy never blocks`
         : undefined;
-    const original = this.nat.find((n) => n.kind === "snat")?.from.ip ?? this.src;
+    // The node knows a connection's source before masquerade only when it masqueraded it itself (its
+    // conntrack: `ct original ip saddr`); one masqueraded on another node arrives as that node's.
+    const original = this.nat.find((n) => n.kind === "snat" && n.node === node.name)?.from.ip ?? this.src;
     if (original === ip)
       return "allowed: the pod reaches itself (through a Service), which NetworkPolicy never blocks";
     if (own(original))

@@ -491,7 +491,7 @@ describe("the cluster for real", { skip }, () => {
   it("pods whose address lies outside their node's podCIDR: host routes on every node (vxlan and host-gw), added and removed by apply", () => {
     const dir = mkdtempSync(join(tmpdir(), "podnet-stray-"));
     const base = (cni: string) =>
-      `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: stray}\nspec: {nodes: 3, cni: ${cni}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: default}\nspec: {nodeName: node-2, containers: [{name: c, ports: [{containerPort: 8080}]}]}\n`;
+      `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: stray}\nspec: {nodes: 3, cni: ${cni}, supply: {clusterDNS: false}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: default}\nspec: {nodeName: node-2, containers: [{name: c, ports: [{containerPort: 8080}]}]}\n`;
     // Outside every podCIDR, and inside another node's.
     const strays =
       "---\napiVersion: v1\nkind: Pod\nmetadata: {name: odd, namespace: default}\nspec: {nodeName: node-1, containers: [{name: c, ports: [{containerPort: 8080}]}]}\nstatus: {phase: Running, podIP: 10.244.7.5}\n" +

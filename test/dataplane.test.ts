@@ -204,6 +204,30 @@ describe("data plane plan", () => {
     assert.match(web("203.0.113.11")!.reason ?? "", /arrived/);
   });
 
+  it("probe predicts what the kernel does with replies and the own-node exception behind another node's nodePort", () => {
+    // xwing (n2) to n1's externalTrafficPolicy Local nodePort: deathstar-2, on xwing's own node, answers
+    // straight on n2's bridge, past n1 that translated the request: no connection of xwing matches.
+    const und = probeCases(clusterOf(UNDECLARED_PORTS_CLUSTER), { toServices: true });
+    const npl = und.find(
+      (c) => c.from === "demo/xwing" && c.to === "demo/deathstar-npl@node/n1/172.18.0.2:30081/TCP",
+    )!;
+    assert.deepEqual([...npl.allowed.keys()], ["demo/deathstar-1"]);
+    assert.equal(npl.backends, 2);
+    assert.match(npl.reason ?? "", /the NAT was not undone on its way back/);
+    // node-1 to node-2's nodePort, sent back to web on node-1 masqueraded to node-2's address: node-1's
+    // conntrack never saw node-1 as its source, so web's policy applies (the kernel drops it).
+    const ex = probeCases(clusterOf(NODE_EXEMPTION_CLUSTER("vxlan")), { toServices: true });
+    for (const from of ["node/node-1", "default/web"]) {
+      const c = ex.find((x) => x.from === from && x.to === "default/web@node/node-2/172.18.0.3:30080/TCP")!;
+      assert.equal(c.allowed.size, 0, from);
+    }
+    // Its own node straight to web is exempt as before.
+    assert.equal(
+      ex.find((x) => x.from === "node/node-1" && x.to === "default/web:8080/TCP")!.allowed.size,
+      1,
+    );
+  });
+
   it("refuses what it cannot build, before anything is made", () => {
     const state = articles();
     assert.throws(

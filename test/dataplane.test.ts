@@ -14,6 +14,7 @@ import { generateCluster } from "../bench/generate.ts";
 import { generatePolicies } from "../bench/policy.ts";
 import { dataPlaneUnavailable, listNamespaces, STATE_DIR } from "../src/adapters/linux/dataplane.ts";
 import { namespacesOf, planCluster } from "../src/core/dataplane/plan.ts";
+import { probeCases } from "../src/core/dataplane/probe.ts";
 import { parseIPv4 } from "../src/core/net/ipv4.ts";
 import { Network } from "../src/core/sim/network.ts";
 import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
@@ -21,7 +22,7 @@ import { trace } from "../src/core/sim/trace.ts";
 import { loadCluster } from "../src/index.ts";
 import { NODE_EXEMPTION_CLUSTER } from "./cases/node-exemption.ts";
 import { UNDECLARED_PORTS_CLUSTER } from "./cases/undeclared-ports.ts";
-import { runPodnet } from "./helpers.ts";
+import { cluster as clusterOf, runPodnet } from "./helpers.ts";
 
 /** A TCP trace request from a pod to `ip:port`, optionally to one endpoint of a Service. */
 function request(net: Network, from: string, to: string, endpoint?: string): Parameters<typeof trace>[1] {
@@ -59,6 +60,62 @@ function ended(pid: number): boolean {
 }
 
 const podnet = (args: string[]) => runPodnet(args);
+
+/**
+ * node-1 has InternalIPs 172.18.0.11 (primary) and 10.10.0.11 (outside nodeNetwork) and the ExternalIP
+ * 203.0.113.11 (on its interface: bare metal); node-2 has 172.18.0.12. kube-proxy takes nodePorts on
+ * the node addresses inside 172.18.0.0/24 and 10.10.0.0/24, so not on 203.0.113.11. web (node-1) and
+ * peer (node-2) are NodePorts 30080 and 30090; hn1 is a host-network pod on node-1 serving 9100.
+ */
+const SECOND_ADDRESS_CLUSTER = `apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: {name: second}
+spec:
+  nodeNetwork: 172.18.0.0/24
+  kubeProxy: {nodePortAddresses: [172.18.0.0/24, 10.10.0.0/24]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-1}
+spec: {podCIDR: 10.244.1.0/24}
+status:
+  addresses:
+    - {type: InternalIP, address: 172.18.0.11}
+    - {type: InternalIP, address: 10.10.0.11}
+    - {type: ExternalIP, address: 203.0.113.11}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-2}
+spec: {podCIDR: 10.244.2.0/24}
+status:
+  addresses: [{type: InternalIP, address: 172.18.0.12}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default, labels: {app: web}}
+spec: {nodeName: node-1, containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: peer, namespace: default, labels: {app: peer}}
+spec: {nodeName: node-2, containers: [{name: c, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hn1, namespace: default, labels: {app: hn}}
+spec: {nodeName: node-1, hostNetwork: true, containers: [{name: c, ports: [{containerPort: 9100}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: http, nodePort: 30080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: peer, namespace: default}
+spec: {type: NodePort, selector: {app: peer}, ports: [{port: 80, targetPort: 8080, nodePort: 30090}]}
+`;
 
 const articles = () => {
   const r = loadCluster({ files: ["examples/articles"] });
@@ -98,6 +155,76 @@ describe("data plane plan", () => {
       plan.nft[0].text,
       /^table ip kube-proxy/m,
       "kube-proxy's ruleset as `podnet rules` prints it",
+    );
+  });
+
+  it("routes a node's addresses outside nodeNetwork to its primary IP in the underlay, with forwarding on there only", () => {
+    const state = clusterOf(SECOND_ADDRESS_CLUSTER);
+    const plan = planCluster(state, "t3");
+    const ul = plan.steps.find((s) => s.netns === plan.underlay)!.lines;
+    assert.deepEqual(
+      ul.filter((l) => l.startsWith("route ")),
+      [
+        "route add 10.10.0.11/32 via 172.18.0.11 dev ul0",
+        "route add 203.0.113.11/32 via 172.18.0.11 dev ul0",
+        "route add blackhole default",
+      ],
+    );
+    assert.ok(
+      plan.sysctls.some(
+        (x) => x.netns === plan.underlay && x.key === "net.ipv4.ip_forward" && x.value === "1",
+      ),
+    );
+    const n1 = plan.steps.find((s) => s.netns === plan.nodes[0].netns)!.lines;
+    assert.ok(
+      n1.includes("addr add 10.10.0.11/32 dev eth0") && n1.includes("addr add 203.0.113.11/32 dev eth0"),
+    );
+    assert.deepEqual(plan.nodes[0].ips, ["172.18.0.11", "10.10.0.11", "203.0.113.11"]);
+    // A cluster whose node addresses all lie in nodeNetwork: the underlay forwards nothing, as before.
+    const plain = planCluster(articles(), "t4");
+    assert.ok(!plain.steps[0].lines.some((l) => l.startsWith("route ")));
+    assert.ok(!plain.sysctls.some((x) => x.netns === plain.underlay));
+  });
+
+  it("probe asks for host-network pods and nodePorts at every node address", () => {
+    const cases = probeCases(clusterOf(SECOND_ADDRESS_CLUSTER), { toServices: true });
+    const find = (from: string, to: string) => cases.find((c) => c.from === from && c.to === to);
+    // The host-network pod at each of node-1's addresses.
+    for (const to of [
+      "default/hn1:9100/TCP",
+      "default/hn1@10.10.0.11:9100/TCP",
+      "default/hn1@203.0.113.11:9100/TCP",
+    ])
+      assert.deepEqual([...(find("node/node-2", to)?.allowed ?? [])], [["default/hn1", "172.18.0.12"]], to);
+    // nodePorts where kube-proxy takes them: web answers; on the ExternalIP, outside nodePortAddresses, nothing.
+    const web = (ip: string) => find("node/node-2", `default/web@node/node-1/${ip}:30080/TCP`);
+    assert.deepEqual([...web("10.10.0.11")!.allowed.keys()], ["default/web"]);
+    assert.deepEqual([...web("172.18.0.11")!.allowed.keys()], ["default/web"]);
+    assert.equal(web("203.0.113.11")!.allowed.size, 0);
+    assert.match(web("203.0.113.11")!.reason ?? "", /arrived/);
+  });
+
+  it("probe predicts what the kernel does with replies and the own-node exception behind another node's nodePort", () => {
+    // xwing (n2) to n1's externalTrafficPolicy Local nodePort: deathstar-2, on xwing's own node, answers
+    // straight on n2's bridge, past n1 that translated the request: no connection of xwing matches.
+    const und = probeCases(clusterOf(UNDECLARED_PORTS_CLUSTER), { toServices: true });
+    const npl = und.find(
+      (c) => c.from === "demo/xwing" && c.to === "demo/deathstar-npl@node/n1/172.18.0.2:30081/TCP",
+    )!;
+    assert.deepEqual([...npl.allowed.keys()], ["demo/deathstar-1"]);
+    assert.equal(npl.backends, 2);
+    assert.match(npl.reason ?? "", /the NAT was not undone on its way back/);
+    // node-1 to node-2's nodePort, sent back to web on node-1 masqueraded to node-2's address: node-1's
+    // conntrack never saw node-1 as its source, so web's policy applies (the kernel drops it).
+    const ex = probeCases(clusterOf(NODE_EXEMPTION_CLUSTER("vxlan")), { toServices: true });
+    for (const from of ["node/node-1", "default/web"]) {
+      const c = ex.find((x) => x.from === from && x.to === "default/web@node/node-2/172.18.0.3:30080/TCP")!;
+      assert.equal(c.allowed.size, 0, from);
+    }
+    // Its own node straight to web is exempt as before.
+    assert.equal(
+      ex.find((x) => x.from === "node/node-1" && x.to === "default/web:8080/TCP")!.allowed.size,
+      1,
     );
   });
 
@@ -388,7 +515,7 @@ describe("the cluster for real", { skip }, () => {
   it("pods whose address lies outside their node's podCIDR: host routes on every node (vxlan and host-gw), added and removed by apply", () => {
     const dir = mkdtempSync(join(tmpdir(), "podnet-stray-"));
     const base = (cni: string) =>
-      `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: stray}\nspec: {nodes: 3, cni: ${cni}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: default}\nspec: {nodeName: node-2, containers: [{name: c, ports: [{containerPort: 8080}]}]}\n`;
+      `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: stray}\nspec: {nodes: 3, cni: ${cni}, supply: {clusterDNS: false}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: default}\nspec: {nodeName: node-2, containers: [{name: c, ports: [{containerPort: 8080}]}]}\n`;
     // Outside every podCIDR, and inside another node's.
     const strays =
       "---\napiVersion: v1\nkind: Pod\nmetadata: {name: odd, namespace: default}\nspec: {nodeName: node-1, containers: [{name: c, ports: [{containerPort: 8080}]}]}\nstatus: {phase: Running, podIP: 10.244.7.5}\n" +
@@ -490,6 +617,71 @@ describe("the cluster for real", { skip }, () => {
       podnet(["down", "--name", "pnports"]);
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a node's second InternalIP outside nodeNetwork: reachable from the other node; probe agrees, nodePorts and host-network pods at every address (issue 12 §3)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-addrs-"));
+    try {
+      writeFileSync(join(dir, "c.yaml"), SECOND_ADDRESS_CLUSTER);
+      const up = podnet(["up", "-f", dir, "--name", "pnaddrs"]);
+      assert.equal(up.code, 0, up.err);
+      const probes = probeAgrees("pnaddrs", 1000, "second node address");
+      const kernel = (from: string, to: string) => probes.find((p) => p.from === from && p.to === to)?.kernel;
+      // The nodePort on node-1's second InternalIP, from node-2 and from node-2's pod, as predicted.
+      assert.match(
+        kernel("node/node-2", "default/web@node/node-1/10.10.0.11:30080/TCP") ?? "",
+        /^answered by default\/web/,
+      );
+      assert.match(
+        kernel("default/peer", "default/web@node/node-1/10.10.0.11:30080/TCP") ?? "",
+        /^answered by default\/web/,
+      );
+      // Through node-1 to a backend on node-2 (masqueraded to node-1's address on the way).
+      assert.match(
+        kernel("node/node-2", "default/peer@node/node-1/10.10.0.11:30090/TCP") ?? "",
+        /^answered by default\/peer/,
+      );
+      // The host-network pod on every address of node-1.
+      for (const ip of ["10.10.0.11", "203.0.113.11"])
+        assert.match(
+          kernel("node/node-2", `default/hn1@${ip}:9100/TCP`) ?? "",
+          /^answered by default\/hn1/,
+          ip,
+        );
+      // kube-proxy does not take nodePorts on the ExternalIP: the node's kernel refuses there.
+      assert.match(
+        kernel("node/node-2", "default/web@node/node-1/203.0.113.11:30080/TCP") ?? "",
+        /^no answer/,
+      );
+      const route = podnet([
+        "exec",
+        "--name",
+        "pnaddrs",
+        "node/node-2",
+        "--",
+        "ip",
+        "route",
+        "get",
+        "10.10.0.11",
+      ]);
+      assert.match(route.out, /via 172\.18\.0\.1 dev eth0/, "node-2 sends it to the underlay");
+      // The second address removed: the cluster is rebuilt without it.
+      writeFileSync(
+        join(dir, "c.yaml"),
+        SECOND_ADDRESS_CLUSTER.replace("    - {type: InternalIP, address: 10.10.0.11}\n", ""),
+      );
+      const apply = podnet(["apply", "-f", dir, "--name", "pnaddrs"]);
+      assert.equal(apply.code, 0, apply.err);
+      const ul = spawnSync("ip", ["-n", "podnet-pnaddrs-u", "route"], { encoding: "utf8" }).stdout;
+      assert.ok(!ul.includes("10.10.0.11") && ul.includes("203.0.113.11"), ul);
+    } finally {
+      podnet(["down", "--name", "pnaddrs"]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(
+      listNamespaces().filter((n) => n.startsWith("podnet-pnaddrs-")),
+      [],
+    );
   });
 
   it("probe: 50 generated clusters (fixed seeds; 2-4 nodes, 4-30 pods, random policies with ipBlocks, named ports, egress; vxlan and host-gw)", () => {

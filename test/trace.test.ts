@@ -249,17 +249,19 @@ describe("device view", () => {
 describe("the formal model (FIB)", () => {
   const state = cluster(flowCluster("vxlan"));
 
-  it("a pod's FIB delivers its open ports on localhost and its address, and forwards the rest to its node", () => {
+  it("a pod's FIB delivers its served ports (declared, or a Service's numeric targetPort) on localhost and its address, and forwards the rest to its node", () => {
     const b = state.pods.find((p) => p.metadata.name === "b")!;
     assert.deepEqual(
-      podFib(b).map((e) => `[${e.src} ${e.srcPort} ${e.dst} ${e.dstPort} ${e.action}]`),
+      podFib(state, b).map((e) => `[${e.src} ${e.srcPort} ${e.dst} ${e.dstPort} ${e.action}]`),
       [
         "[* * 127.0.0.1 8080/TCP Deliver(app/b/main)]",
         "[* * 127.0.0.1 53/UDP Deliver(app/b/main)]",
         "[* * 127.0.0.1 9000/SCTP Deliver(app/b/main)]",
+        "[* * 127.0.0.1 8443/TCP Deliver(app/b)]",
         "[* * 10.244.0.3 8080/TCP Deliver(app/b/main)]",
         "[* * 10.244.0.3 53/UDP Deliver(app/b/main)]",
         "[* * 10.244.0.3 9000/SCTP Deliver(app/b/main)]",
+        "[* * 10.244.0.3 8443/TCP Deliver(app/b)]",
         "[* * * * Forward(n1)]",
       ],
     );

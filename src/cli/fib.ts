@@ -29,7 +29,7 @@ export function fibCommand(): Command {
           `error: pod ${opts.pod} is no switch of its own (${pod.spec.hostNetwork ? "host network: its containers are daemons of its node" : "it has no address"})`,
         );
       title = `FIB[${opts.pod}]`;
-      entries = podFib(pod);
+      entries = podFib(state, pod);
       links = podLinks(pod);
     } else {
       const node = state.nodes.find((n) => n.name === opts.node);

@@ -3,7 +3,9 @@
  * network namespaces, links, addresses, routes, neighbours, FDB entries, sysctls and nftables rulesets
  * that build the same cluster on one machine. Pure: the shell (src/adapters/linux) runs it.
  *
- *   podnet-<cluster>-u    the underlay: bridge ul0 (the nodeNetwork's gateway address), one veth per node
+ *   podnet-<cluster>-u    the underlay: bridge ul0 (the nodeNetwork's gateway address), one veth per node;
+ *                         a node's further addresses outside nodeNetwork routed to its primary IP
+ *                         (`<addr>/32 via <primary> dev ul0`, forwarding on in this namespace only)
  *   podnet-<cluster>-nI   node I: eth0 (node IP) ═ underlay; cni0; flannel.1 (vxlan) or routes via
  *                         other nodes (host-gw); kube-proxy's ruleset (`podnet rules`), loaded as printed;
  *                         the NetworkPolicy ruleset (./policy-rules.ts)
@@ -58,8 +60,11 @@ export interface PlannedPod {
 export interface Plan {
   cluster: string;
   underlay: string;
-  /** Each node with what the rest of the plan depends on (a change here needs a rebuild). */
-  nodes: { name: string; netns: string; ip: string; podCIDR: string; cni: string }[];
+  /**
+   * Each node with what the rest of the plan depends on (a change here needs a rebuild): `ip` is the
+   * primary address, `ips` every local address of its eth0 (primary first; see README "Node addresses").
+   */
+  nodes: { name: string; netns: string; ip: string; ips: string[]; podCIDR: string; cni: string }[];
   pods: PlannedPod[];
   /** In order: `ip -batch` lines (with `-n netns`) and `bridge -batch` lines. */
   steps: { tool: "ip" | "bridge"; netns: string; lines: string[] }[];
@@ -121,6 +126,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
       name: node.name,
       netns,
       ip: formatIPv4(node.ip),
+      ips: node.ips.map(formatIPv4),
       podCIDR: node.podCIDR.toString(),
       cni: cfg.cni,
     });
@@ -195,6 +201,20 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
       { netns, text: renderPolicyRules(policies, state, node) },
     );
   });
+  const reach = underlayRoutes(state);
+  if (reach.length) {
+    // The underlay forwards to a node's address outside nodeNetwork through its primary IP; anything
+    // else it has no route for is dropped without an answer, as before (the blackhole default).
+    ul.push(...reach, "route add blackhole default");
+    sysctls.push(
+      { netns: underlay, key: "net.ipv4.ip_forward", value: "1" },
+      { netns: underlay, key: "net.ipv4.conf.all.rp_filter", value: "0" },
+      { netns: underlay, key: `net.ipv4.conf.${UNDERLAY_BRIDGE}.rp_filter`, value: "0" },
+      // Out the port it came in: no ICMP redirect, so every node keeps going through the underlay.
+      { netns: underlay, key: "net.ipv4.conf.all.send_redirects", value: "0" },
+      { netns: underlay, key: `net.ipv4.conf.${UNDERLAY_BRIDGE}.send_redirects`, value: "0" },
+    );
+  }
   // Pod namespaces exist before the node links their veths into them; the node's veth ends exist before
   // the pods configure theirs.
   steps.push({ tool: "ip", netns: underlay, lines: ul }, ...nodeSteps, ...fdbSteps, ...podSteps);
@@ -308,6 +328,29 @@ function dnsEndpointPorts(state: ClusterState): Set<string> {
           out.add(
             `${ep.targetRef.namespace ?? "kube-system"}/${ep.targetRef.name} ${p.protocol ?? "TCP"} ${p.port}`,
           );
+  }
+  return out;
+}
+
+/**
+ * The underlay's routes to node addresses outside nodeNetwork: a node has every InternalIP (and
+ * on-interface ExternalIP) on its eth0, as a /32 when outside nodeNetwork, and the simulator delivers
+ * such an address to its node from anywhere in the cluster (the network between the nodes routes it,
+ * as a provider's VPC routes a node's secondary addresses). The underlay namespace does the same:
+ * `<addr>/32 via <primary> dev ul0`. Only when the primary IP lies in nodeNetwork and the underlay
+ * has a gateway (nodeNetwork shorter than /31): otherwise the other nodes have no route towards the
+ * underlay for it (README, Limits). The reply goes straight back on the link (the source is in
+ * nodeNetwork) or through the node's own routes (a pod's address).
+ */
+export function underlayRoutes(state: ClusterState): string[] {
+  const cfg = state.config;
+  if (cfg.nodeNetwork.prefix >= 31) return [];
+  const out: string[] = [];
+  for (const node of state.nodes) {
+    if (!cfg.nodeNetwork.contains(node.ip)) continue;
+    for (const ip of node.ips)
+      if (ip !== node.ip && !cfg.nodeNetwork.contains(ip))
+        out.push(`route add ${formatIPv4(ip)}/32 via ${formatIPv4(node.ip)} dev ${UNDERLAY_BRIDGE}`);
   }
   return out;
 }

@@ -16,12 +16,16 @@
  *   pod → Service:  the backend that answers must be one whose trace delivers, with that trace's client
  *                   address; no answer is a disagreement only when every backend's trace delivers.
  *                   Services whose backends are not pods (the API server) are not probed.
+ *   → nodePort:     (with `toServices`) at every address of every node, judged like a Service: kube-proxy
+ *                   takes it on the addresses `nodePortAddresses` selects; elsewhere no backend's trace
+ *                   delivers, so no answer agrees.
+ *   → host network: a host-network pod's served ports at every address of its node.
  */
-import type { ClusterState } from "../control/state.ts";
+import type { ClusterState, NodeState } from "../control/state.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { Network } from "../sim/network.ts";
-import { type Source, trace } from "../sim/trace.ts";
+import { type Source, trace, traceEachEndpoint } from "../sim/trace.ts";
 import { type DeclaredPort, hostListeners, listenerPorts } from "./plan.ts";
 
 export interface ProbeCase {
@@ -96,38 +100,46 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
   if (opts.fromNodes !== false)
     for (const node of state.nodes)
       sources.push({ from: `node/${node.name}`, source: { kind: "node", node } });
-  // Destinations: every pod's served ports, and the host-network pods' that have a socket.
-  const destinations: { pod: Pod; ports: { port: number; protocol: Protocol }[]; unserved?: number }[] = [
+  // Destinations: every pod's served ports, and the host-network pods' that have a socket, at every
+  // address of their node (the listener binds INADDR_ANY; the simulator delivers on each local address).
+  const destinations: {
+    pod: Pod;
+    ips: string[];
+    ports: { port: number; protocol: Protocol }[];
+    unserved?: number;
+  }[] = [
     ...pods.map((pod) => {
       const ports = listenerPorts(state, pod);
-      return { pod, ports, unserved: unservedPort(ports) };
+      return { pod, ips: [pod.status!.podIP!], ports, unserved: unservedPort(ports) };
     }),
-    ...hostListeners(state).map(({ pod, ports }) => ({ pod, ports })),
+    ...hostListeners(state).map(({ pod, node, ports }) => ({ pod, ips: localIPs(net, node), ports })),
   ];
   for (const { from, source } of sources) {
     for (const d of destinations) {
       const { pod: dst, ports } = d;
       if (source.kind === "pod" && dst === source.pod) continue;
       const to = `${dst.metadata.namespace}/${dst.metadata.name}`;
-      for (const p of ports) {
-        const protocol = p.protocol;
-        if (!keep(protocol, p.port)) continue;
-        const r = run(source, dst.status!.podIP!, p.port, protocol);
-        const allowed = new Map<string, string>();
-        if (r.verdict === "delivered" && r.delivered?.pod)
-          allowed.set(r.delivered.pod, ipOf(r.delivered.seenSource));
-        cases.push({
-          id: cases.length,
-          from,
-          to: `${to}:${p.port}/${protocol}`,
-          ip: dst.status!.podIP!,
-          port: p.port,
-          protocol: protocol as "TCP" | "UDP",
-          allowed,
-          backends: 1,
-          ...(allowed.size ? {} : { reason: r.reason }),
-        });
-      }
+      for (const ip of d.ips)
+        for (const p of ports) {
+          const protocol = p.protocol;
+          if (!keep(protocol, p.port)) continue;
+          const r = run(source, ip, p.port, protocol);
+          const allowed = new Map<string, string>();
+          if (r.verdict === "delivered" && r.delivered?.pod)
+            allowed.set(r.delivered.pod, ipOf(r.delivered.seenSource));
+          cases.push({
+            id: cases.length,
+            from,
+            // A host-network pod's further node addresses are named: `ns/pod@ip:port/PROTO`.
+            to: `${to}${ip === dst.status!.podIP ? "" : `@${ip}`}:${p.port}/${protocol}`,
+            ip,
+            port: p.port,
+            protocol: protocol as "TCP" | "UDP",
+            allowed,
+            backends: 1,
+            ...(allowed.size ? {} : { reason: r.reason }),
+          });
+        }
       if (d.unserved !== undefined && keep("TCP", d.unserved)) {
         const r = run(source, dst.status!.podIP!, d.unserved, "TCP");
         cases.push({
@@ -178,8 +190,50 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
         });
       }
     }
+    // nodePorts at every address of every node: delivered where kube-proxy takes the nodePort on that
+    // address (`nodePortAddresses`), by a backend whose trace delivers; elsewhere the packet arrives at
+    // the node, where nothing listens (refused), unless a host-network pod serves the port there.
+    for (const svc of state.services) {
+      for (const sp of svc.spec.ports ?? []) {
+        const protocol = sp.protocol ?? "TCP";
+        if (sp.nodePort === undefined || !keep(protocol, sp.nodePort)) continue;
+        const name = `${svc.metadata.namespace}/${svc.metadata.name}`;
+        for (const node of state.nodes)
+          for (const ip of localIPs(net, node)) {
+            const req = { source, dst: parseIPv4(ip)!, dport: sp.nodePort, protocol };
+            const { first, traces } = traceEachEndpoint(net, req, { reply: true });
+            const all = traces.length ? traces : [first];
+            const allowed = new Map<string, string>();
+            let reason: string | undefined;
+            for (const r of all) {
+              const back = r.reply === undefined || r.reply.verdict === "delivered";
+              if (r.verdict === "delivered" && r.delivered?.pod && back)
+                allowed.set(r.delivered.pod, ipOf(r.delivered.seenSource));
+              else
+                reason ??= `${r.verdict}: ${back ? r.reason : `the answer does not come back: ${r.reply!.reason}`}`;
+            }
+            cases.push({
+              id: cases.length,
+              from,
+              to: `${name}@node/${node.name}/${ip}:${sp.nodePort}/${protocol}`,
+              ip,
+              port: sp.nodePort,
+              protocol: protocol as "TCP" | "UDP",
+              service: name,
+              allowed,
+              backends: all.length,
+              ...(reason ? { reason } : {}),
+            });
+          }
+      }
+    }
   }
   return cases;
+}
+
+/** The addresses of a node that are its own (local): each of its InternalIPs and on-interface ExternalIPs. */
+function localIPs(net: Network, node: NodeState): string[] {
+  return node.ips.filter((ip) => net.nodeByIP.get(ip) === node).map(formatIPv4);
 }
 
 export interface KernelResult {

@@ -398,8 +398,9 @@ class Tracer {
    * What Kubernetes lets through whatever the policies say: traffic between a pod and the node it runs
    * on, and a pod reaching itself (through a Service: hairpin). "From the node" means sent by the node
    * itself — its processes (the kubelet's probes) and host-network pods — judged by the source the
-   * connection had before any masquerade; traffic that only passes the node and is masqueraded to one
-   * of its addresses (a NodePort) is not exempt.
+   * connection had before a masquerade on the pod's own node (what its conntrack knows); traffic that
+   * only passes a node and is masqueraded to one of its addresses (a NodePort) is not exempt, nor is
+   * the node's own traffic that another node masqueraded (its nodePort sending it back).
    */
   exemption(direction: "ingress" | "egress", pod: Pod, ip: IPv4): string | undefined {
     const node = this.net.nodeOf(pod);
@@ -409,7 +410,9 @@ class Tracer {
       return own(this.dst)
         ? `allowed: to its own node ${node.name} (${formatIPv4(this.dst)}), which NetworkPolicy never blocks`
         : undefined;
-    const original = this.nat.find((n) => n.kind === "snat")?.from.ip ?? this.src;
+    // The node knows a connection's source before masquerade only when it masqueraded it itself (its
+    // conntrack: `ct original ip saddr`); one masqueraded on another node arrives as that node's.
+    const original = this.nat.find((n) => n.kind === "snat" && n.node === node.name)?.from.ip ?? this.src;
     if (original === ip)
       return "allowed: the pod reaches itself (through a Service), which NetworkPolicy never blocks";
     if (own(original))
@@ -809,7 +812,7 @@ class Tracer {
         `the reply leaves ${formatIPv4(back.src)}:${back.sport} for ${formatIPv4(back.dst)}:${back.dport}`,
         "eth0",
       );
-      result = back.walkReply({ kind: "pod", pod, node: this.net.nodeOf(pod)! }, origin.ip);
+      result = back.walkReply({ kind: "pod", pod, node: this.net.nodeOf(pod)! }, origin.ip, req);
     } else {
       const node =
         this.net.nodeByName.get(d.node ?? (pod ? pod.spec.nodeName! : "")) ?? this.net.state.nodes[0];
@@ -818,13 +821,44 @@ class Tracer {
         "reply",
         `the reply leaves ${formatIPv4(back.src)}:${back.sport} for ${formatIPv4(back.dst)}:${back.dport}`,
       );
-      result = back.walkReply({ kind: "host", node }, origin.ip);
+      result = back.walkReply({ kind: "host", node }, origin.ip, req);
     }
     return result;
   }
 
-  walkReply(start: Place, originalClient: IPv4 | undefined): TraceResult {
+  walkReply(start: Place, originalClient: IPv4 | undefined, req: TraceRequest): TraceResult {
     const r = this.walk(start, start.kind === "host" ? { entering: true } : {});
+    // The client's connection tracking matches the reply only if it comes from where the client sent
+    // the request. A DNAT made on the client's own node is undone there (the bridge's traffic passes
+    // its conntrack); one made on another node that the reply bypassed (an endpoint on the client's
+    // own node behind another node's nodePort) is not: no connection of the client matches, its
+    // kernel resets it.
+    const client =
+      req.source.kind === "pod"
+        ? req.source.pod.spec.nodeName
+        : req.source.kind === "node"
+          ? req.source.node.name
+          : undefined;
+    const undoneHere = this.nat.some(
+      (e) =>
+        e.kind === "dnat" &&
+        e.node === client &&
+        e.to.ip === this.src &&
+        e.to.port === this.sport &&
+        e.from.ip === req.dst &&
+        e.from.port === req.dport,
+    );
+    if (
+      client !== undefined &&
+      r.verdict === "arrived" &&
+      (this.src !== req.dst || this.sport !== req.dport) &&
+      !undoneHere
+    )
+      return {
+        ...r,
+        verdict: "dropped",
+        reason: `the reply comes from ${formatIPv4(this.src)}:${this.sport}, not from ${formatIPv4(req.dst)}:${req.dport} where the client sent the request (the NAT was not undone on its way back): no connection of the client matches it`,
+      };
     // The reply reaches the original client: a pod (delivered by walk), the node itself, or the outside.
     if (r.verdict === "arrived" && r.hops.at(-1)?.at.startsWith("pod ")) {
       const last = r.hops.at(-1)!;

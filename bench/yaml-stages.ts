@@ -46,7 +46,9 @@ for (let r = 0; r < Number(values.rounds); r++) {
   for (const [name, f] of Object.entries(stages)) {
     const c0 = cpu();
     for (const t of crds) f(t);
-    if (r > 0) (ms[name] ??= []).push(cpu() - c0); // round 0 warms the JIT
+    if (r === 0) continue; // round 0 warms the JIT
+    ms[name] ??= [];
+    ms[name].push(cpu() - c0);
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -12,7 +12,8 @@ import { describe, it } from "node:test";
 import { renderDemo } from "../src/cli/demo.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
 import { Network } from "../src/core/sim/network.ts";
-import { planTour, servedPorts, type TourPlan, type Walk } from "../src/core/sim/tour.ts";
+import { servedPorts } from "../src/core/sim/served-ports.ts";
+import { planTour, type TourPlan, type Walk } from "../src/core/sim/tour.ts";
 import { trace } from "../src/core/sim/trace.ts";
 import { cluster, deployment } from "./helpers.ts";
 
@@ -431,14 +432,16 @@ spec: {podSelector: {matchLabels: {app: web}}, ingress: [{ports: [{port: 8080}]}
   it("star-wars-like, no declared ports: the Service's target port is served, and the walks use it", () => {
     const state = cluster(STAR_WARS);
     const net = new Network(state);
-    const served = servedPorts(net);
+    const served = servedPorts(net.state);
     const deathstar = state.pods.filter((x) => x.metadata.name.startsWith("deathstar-"));
     assert.equal(deathstar.length, 2);
     for (const ds of deathstar)
-      assert.deepEqual(served.get(`default/${ds.metadata.name}`), [
-        { port: 80, protocol: "TCP", by: "service" },
-      ]);
-    assert.equal(served.get("default/tiefighter"), undefined, "nothing known about the fighters' ports");
+      assert.deepEqual(
+        served.of(ds).map(({ port, protocol, by }) => ({ port, protocol, by })),
+        [{ port: 80, protocol: "TCP", by: "service" }],
+      );
+    const fighter = state.pods.find((x) => x.metadata.name === "tiefighter")!;
+    assert.deepEqual(served.of(fighter), [], "nothing known about the fighters' ports");
     const { plan: p } = plan(state);
     const service = walk(p, "service");
     assert.ok(service, p.missing.join("; "));

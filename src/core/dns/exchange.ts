@@ -9,7 +9,7 @@
  * whether a name resolves, nor on why not.
  */
 import type { Pod } from "../model/k8s.ts";
-import { formatIPv4 } from "../net/ipv4.ts";
+import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import type { Network } from "../sim/network.ts";
 import { type Source, type TraceResult, trace } from "../sim/trace.ts";
 import { podResolvConf, type Resolution, resolve } from "./resolv.ts";
@@ -112,4 +112,60 @@ export function resolveFrom(
   }
   const exchange = dnsExchange(net, { kind: "pod", pod });
   return { ...resolve(net.state, zone, pod, name, type, exchange), exchange };
+}
+
+/**
+ * A destination written as a name, as `trace --to NAME[:PORT]` and `explain` take it from a pod:
+ * `resolved` with the address the pod's resolver gets (the first A record), or not, with the reason.
+ * Either way `resolution` is `resolveFrom`'s — the same queries, answers and DNS exchange that
+ * `podnet resolve` shows — so the queries displayed, the answer and the verdict come from one place.
+ */
+export type NameDestination =
+  | { resolved: true; name: string; address: string; port?: string; resolution: Resolution }
+  | { resolved: false; name: string; reason: string; resolution: Resolution };
+
+/**
+ * `to` (`NAME` or `NAME:PORT`, PORT a number or a port name) resolved from `pod` on the network
+ * (`resolveFrom`, type A). Undefined when `to` is not a name: `ns/pod`, `node/NAME`, an IPv4
+ * address, or empty. Unresolved when the DNS query does not reach a DNS pod (the reason names where
+ * it ends) or when every query the resolver sends is answered without an address.
+ */
+export function resolveDestinationName(
+  net: Network,
+  pod: Pod,
+  to: string,
+  opts: { zone?: ClusterZone } = {},
+): NameDestination | undefined {
+  const m = /^(.*?)(?::([A-Za-z0-9-]+))?$/.exec(to)!;
+  const name = m[1];
+  if (name === "" || name.includes("/") || parseIPv4(name) !== undefined) return undefined;
+  const resolution = resolveFrom(net, pod, name, "A", opts);
+  const address = resolution.result?.answer.answers.find((a) => a.type === "A");
+  if (address)
+    return {
+      resolved: true,
+      name,
+      address: String(address.data),
+      ...(m[2] ? { port: m[2] } : {}),
+      resolution,
+    };
+  const query = resolution.exchange?.query;
+  if (resolution.exchange && !resolution.exchange.reaches && query)
+    return {
+      resolved: false,
+      name,
+      reason: `the name cannot be resolved: the DNS query does not arrive (${query.verdict}: ${query.reason}), so no connection is made`,
+      resolution,
+    };
+  const last = resolution.queries.at(-1);
+  const n = resolution.queries.length;
+  const asked = last
+    ? ` (${n} quer${n === 1 ? "y" : "ies"}, the last ${last.answer.rcode}: ${last.answer.why})`
+    : ` (${resolution.why})`;
+  return {
+    resolved: false,
+    name,
+    reason: `"${name}" does not resolve from ${pod.metadata.namespace}/${pod.metadata.name}${asked}; podnet resolve shows each query`,
+    resolution,
+  };
 }

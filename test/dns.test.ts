@@ -499,7 +499,11 @@ describe("resolve on the network: the query must reach a DNS pod, as in trace", 
     );
     const w = resolveFrom(pending, pod(pending.state, "app", "waiting"), "web");
     assert.deepEqual(w.queries, []);
-    assert.match(w.why, /has no address \(it is Pending\): it sends no query/);
+    assert.match(
+      w.why,
+      // The scheduler's reason, as `check` reports it.
+      /^pod app\/waiting has no address \(it is Pending: 0\/2 nodes are available: 2 node\(s\) didn't match Pod's node selector \(nowhere=true\)\): it sends no query$/,
+    );
   });
 
   it("one DNS endpoint refuses the pod, the other takes it: the name resolves there, and the reason says some lookups fail", () => {

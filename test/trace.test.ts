@@ -890,3 +890,40 @@ describe("trace --to NAME and resolve: one resolution, the same queries, answer 
     );
   });
 });
+
+describe("trace and explain from or to a Pending pod: the scheduler's reason, as check gives it (issue 12 §3)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "podnet-i12-pending-"));
+  const file = join(dir, "cluster.yaml");
+  writeFileSync(
+    file,
+    `${UNDECLARED_PORTS_CLUSTER}---
+apiVersion: v1
+kind: Pod
+metadata: {name: waiting, namespace: demo}
+spec: {nodeSelector: {disk: ssd}, containers: [{name: c, image: x}]}
+`,
+  );
+  const reason =
+    "it is Pending: 0/2 nodes are available: 2 node(s) didn't match Pod's node selector (disk=ssd)";
+
+  it("names the reason on both ends, for trace and explain (a usage error, exit 2)", () => {
+    for (const command of ["trace", "explain"])
+      for (const [from, to, option, end] of [
+        ["demo/waiting", "demo/xwing:8080", "--from", "; it cannot send"],
+        ["demo/xwing", "demo/waiting:80", "--to", ""],
+      ]) {
+        const r = runPodnet([command, "-f", file, "--from", from, "--to", to]);
+        assert.equal(r.code, 2, `${command} ${from} → ${to}: ${r.err}`);
+        assert.ok(
+          r.err.split("\n").includes(`error: ${option}: pod demo/waiting has no address (${reason})${end}`),
+          r.err,
+        );
+      }
+  });
+
+  it("check reports the same reason", () => {
+    const r = runPodnet(["check", "-f", file]);
+    assert.equal(r.code, 1);
+    assert.match(`${r.out}${r.err}`, /didn't match Pod's node selector \(disk=ssd\)/);
+  });
+});

@@ -12,6 +12,7 @@ import type { Pod } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import type { Network } from "../sim/network.ts";
 import { type Source, type TraceResult, trace } from "../sim/trace.ts";
+import { noAddressReason } from "../views.ts";
 import { podResolvConf, type Resolution, resolve } from "./resolv.ts";
 import { ClusterZone, type ZoneOptions } from "./zone.ts";
 
@@ -107,7 +108,7 @@ export function resolveFrom(
     return {
       resolvConf: podResolvConf(net.state, pod),
       queries: [],
-      why: `pod ${pod.metadata.namespace ?? "default"}/${pod.metadata.name} has no address (it is ${pod.status?.phase ?? "Pending"}): it sends no query`,
+      why: `pod ${pod.metadata.namespace ?? "default"}/${pod.metadata.name} has no address (${noAddressReason(pod)}): it sends no query`,
     };
   }
   const exchange = dnsExchange(net, { kind: "pod", pod });

@@ -5,8 +5,9 @@
  * the translated destination, the DNS pod's ingress policy. The query is answered only when that
  * packet arrives; otherwise the resolver hears nothing (a timeout) and the name does not resolve.
  *
- * `podnet resolve` and `podnet trace --to NAME` both ask `dnsExchange`, so they cannot disagree on
- * whether a name resolves, nor on why not.
+ * `podnet resolve` (`resolveFrom`), `podnet trace --to NAME` and `explain` (`resolveDestinationName`,
+ * which is `resolveFrom`) and the demo's names section share one resolution, so they cannot disagree
+ * on the queries, the answer, whether a name resolves, nor on why not.
  */
 import type { Pod } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";

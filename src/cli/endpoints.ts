@@ -10,6 +10,7 @@ import { Network } from "../core/sim/network.ts";
 import { type Destination, resolveDestination, resolveSource } from "../core/sim/targets.ts";
 import type { Source } from "../core/sim/trace.ts";
 import { CliExit, EXIT_BAD_INPUT, EXIT_FINDING, type InputOptions, loadOrExit } from "./common.ts";
+import { printNote, serviceWithoutPods } from "./empty-answer.ts";
 
 export interface EndpointOptions extends InputOptions {
   from: string;
@@ -53,7 +54,15 @@ export function resolveEndpointsOrExit(opts: EndpointOptions): {
     src.value.kind === "pod" && clusterDnsService(net.state)
       ? resolveDestinationName(net, src.value.pod, opts.to)
       : undefined;
-  if (dns && !dns.resolved) throw new UnresolvedName(dns.resolution, dns.reason);
+  if (dns && !dns.resolved) {
+    // The DNS query finds no endpoint because CoreDNS's pods do not run: say why (silence is never success).
+    const dnsService = clusterDnsService(net.state);
+    if (dnsService && dns.resolution.exchange && !dns.resolution.exchange.reaches)
+      printNote(
+        serviceWithoutPods(net.state, `${dnsService.metadata.namespace}/${dnsService.metadata.name}`),
+      );
+    throw new UnresolvedName(dns.resolution, dns.reason);
+  }
   const to = dns ? `${dns.address}${dns.port ? `:${dns.port}` : ""}` : opts.to;
   const dst = resolveDestination(net, to, protocol);
   if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);

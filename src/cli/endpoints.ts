@@ -6,6 +6,7 @@ import { type Command, Option } from "commander";
 import { resolveDestinationName } from "../core/dns/exchange.ts";
 import { clusterDnsService, type Resolution } from "../core/dns/resolv.ts";
 import type { Protocol } from "../core/model/k8s.ts";
+import { parseIPv4 } from "../core/net/ipv4.ts";
 import { Network } from "../core/sim/network.ts";
 import { type Destination, resolveDestination, resolveSource } from "../core/sim/targets.ts";
 import type { Source } from "../core/sim/trace.ts";
@@ -66,7 +67,12 @@ export function resolveEndpointsOrExit(opts: EndpointOptions): {
   const to = dns ? `${dns.address}${dns.port ? `:${dns.port}` : ""}` : opts.to;
   const dst = resolveDestination(net, to, protocol);
   if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);
-  if (dns) dst.value.label = `${dns.name} = ${dst.value.label}`;
+  if (dns) {
+    dst.value.label = `${dns.name} = ${dst.value.label}`;
+    // Every address the name stands for, for --all-endpoints (each A record of the pod's answer).
+    if (!dst.value.addresses && dns.addresses.length > 1)
+      dst.value.addresses = dns.addresses.map((a) => parseIPv4(a)!);
+  }
   return { net, src: src.value, dst: dst.value, dns: dns?.resolution };
 }
 

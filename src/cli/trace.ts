@@ -18,9 +18,8 @@
 import { Command, Option } from "commander";
 import { formatResolvConf, type Resolution } from "../core/dns/resolv.ts";
 import { formatAnswer } from "../core/dns/zone.ts";
-import { formatIPv4, type IPv4, parseIPv4 } from "../core/net/ipv4.ts";
+import { formatIPv4, type IPv4 } from "../core/net/ipv4.ts";
 import type { Network } from "../core/sim/network.ts";
-import type { Destination } from "../core/sim/targets.ts";
 import {
   type EndpointTrace,
   GETS_THERE,
@@ -115,7 +114,7 @@ Examples:
       if (!GETS_THERE.has(first.verdict)) throw new CliExit(EXIT_FINDING);
       return;
     }
-    const { first, traces } = eachEndpoint(net, req, opts.reply, addressesOf(dst, ends.dns));
+    const { first, traces } = eachEndpoint(net, req, opts.reply, dst.addresses ?? []);
     const summary = summarizeTraces(traces);
     if (opts.output === "json")
       writeJson({
@@ -163,15 +162,6 @@ function eachEndpoint(
       one(ip === req.dst ? first : trace(net, { ...req, dst: ip }, { reply }), ip),
     ),
   };
-}
-
-/** Every address the destination stands for: a headless Service's, or each A record of the pod's answer. */
-function addressesOf(dst: Destination, dns: Resolution | undefined): IPv4[] {
-  if (dst.addresses) return dst.addresses;
-  const a = (dns?.result?.answer.answers ?? []).flatMap((r) =>
-    r.type === "A" ? [parseIPv4(r.data)].filter((x): x is IPv4 => x !== undefined) : [],
-  );
-  return a.length > 1 ? [...new Set(a)] : [];
 }
 
 /**

@@ -123,7 +123,16 @@ export function resolveFrom(
  * `podnet resolve` shows — so the queries displayed, the answer and the verdict come from one place.
  */
 export type NameDestination =
-  | { resolved: true; name: string; address: string; port?: string; resolution: Resolution }
+  | {
+      resolved: true;
+      name: string;
+      /** The first A record: where the connection goes. */
+      address: string;
+      /** Every distinct A record, in answer order (a headless Service's name: each ready endpoint). */
+      addresses: string[];
+      port?: string;
+      resolution: Resolution;
+    }
   | { resolved: false; name: string; reason: string; resolution: Resolution };
 
 /**
@@ -142,12 +151,17 @@ export function resolveDestinationName(
   const name = m[1];
   if (name === "" || name.includes("/") || parseIPv4(name) !== undefined) return undefined;
   const resolution = resolveFrom(net, pod, name, "A", opts);
-  const address = resolution.result?.answer.answers.find((a) => a.type === "A");
-  if (address)
+  const addresses = [
+    ...new Set(
+      resolution.result?.answer.answers.flatMap((a) => (a.type === "A" ? [String(a.data)] : [])) ?? [],
+    ),
+  ];
+  if (addresses.length > 0)
     return {
       resolved: true,
       name,
-      address: String(address.data),
+      address: addresses[0],
+      addresses,
       ...(m[2] ? { port: m[2] } : {}),
       resolution,
     };

@@ -53,7 +53,9 @@ export interface Destination {
   label: string;
   /**
    * Every address the name stands for when it is more than one — a headless Service's ready endpoints,
-   * as its DNS name answers them; `ip` is the first. `trace --all-endpoints` traces to each.
+   * as its DNS name answers them (or, for a name a pod resolved, each A record of its answer: set by
+   * the caller from ../dns/exchange.ts `resolveDestinationName`); `ip` is the first.
+   * `trace --all-endpoints` traces to each.
    */
   addresses?: IPv4[];
 }

@@ -17,7 +17,7 @@ import { after, before, describe, it } from "node:test";
 import packet from "dns-packet";
 import { prng } from "../bench/generate.ts";
 import { listenDns, type RunningServer } from "../src/adapters/dns/server.ts";
-import { resolveFrom } from "../src/core/dns/exchange.ts";
+import { resolveDestinationName, resolveFrom } from "../src/core/dns/exchange.ts";
 import { candidates, formatResolvConf, podResolvConf, resolve } from "../src/core/dns/resolv.ts";
 import { respond } from "../src/core/dns/wire.ts";
 import { ClusterZone, formatRr } from "../src/core/dns/zone.ts";
@@ -467,6 +467,28 @@ describe("resolve on the network: the query must reach a DNS pod, as in trace", 
     assert.equal(from("locked", "nope").queries[0].answer.rcode, "TIMEOUT");
   });
 
+  it("a destination name for trace and explain: resolveFrom's resolution, its address, or why not", () => {
+    const free = pod(net.state, "app", "free");
+    const locked = pod(net.state, "app", "locked");
+    for (const notName of ["app/web", "node/n1:80", "10.96.0.10:53", ""])
+      assert.equal(resolveDestinationName(net, free, notName), undefined, notName);
+    const ok = resolveDestinationName(net, free, "web:http")!;
+    assert.ok(ok.resolved);
+    assert.equal(ok.address, svcIPIn(net, "app", "web"));
+    assert.equal(ok.port, "http");
+    assert.deepEqual(ok.resolution, from("free"), "the same resolution as resolve's");
+    const blocked = resolveDestinationName(net, locked, "web")!;
+    assert.ok(!blocked.resolved);
+    assert.deepEqual(blocked.resolution, from("locked"));
+    assert.match(
+      blocked.reason,
+      /^the name cannot be resolved: the DNS query does not arrive \(dropped: NetworkPolicy egress denied: .*app\/no-egress.*\), so no connection is made$/,
+    );
+    const nx = resolveDestinationName(net, free, "nope.app")!;
+    assert.ok(!nx.resolved);
+    assert.match(nx.reason, /^"nope\.app" does not resolve from app\/free \(4 queries, the last \w+: /);
+  });
+
   it("denied by CoreDNS's ingress policy: no answer, the DNS pod and its policy named", () => {
     const r = from("outsider");
     assert.equal(r.result, undefined);
@@ -499,7 +521,11 @@ describe("resolve on the network: the query must reach a DNS pod, as in trace", 
     );
     const w = resolveFrom(pending, pod(pending.state, "app", "waiting"), "web");
     assert.deepEqual(w.queries, []);
-    assert.match(w.why, /has no address \(it is Pending\): it sends no query/);
+    assert.match(
+      w.why,
+      // The scheduler's reason, as `check` reports it.
+      /^pod app\/waiting has no address \(it is Pending: 0\/2 nodes are available: 2 node\(s\) didn't match Pod's node selector \(nowhere=true\)\): it sends no query$/,
+    );
   });
 
   it("one DNS endpoint refuses the pod, the other takes it: the name resolves there, and the reason says some lookups fail", () => {

@@ -245,7 +245,20 @@ describe("silence is never success", () => {
     const d = runPodnet(["diff", "-f", SOCKS, "--against", SOCKS, "-n", "socks"]);
     assert.equal(d.out, "no connection added, removed or changed\n");
     assert.doesNotMatch(d.err, /note:/, "with labels supplied the pods run");
-    const withClient = `${LABELS_OFF}---\napiVersion: v1\nkind: Pod\nmetadata: {name: client}\nspec: {containers: [{name: c, image: x}]}\n`;
+    const client =
+      "---\napiVersion: v1\nkind: Pod\nmetadata: {name: client}\nspec: {containers: [{name: c, image: x}]}\n";
+    // The supplied CoreDNS pods stay Pending too, so the name does not resolve, and explain says why.
+    const unresolved = runPodnet(
+      ["explain", "-f", SOCKS, "-f", "-", "--from", "default/client", "--to", "front-end.socks:80"],
+      `${LABELS_OFF}${client}`,
+    );
+    assert.equal(unresolved.code, 1);
+    assert.match(
+      unresolved.err,
+      /^note: Service kube-system\/kube-dns's selector k8s-app=kube-dns matches 2 pods, none Running: 2 are Pending \(0\/2 nodes are available: 2 node\(s\) didn't match Pod's node selector \(kubernetes\.io\/os=linux\)\)$/m,
+    );
+    // Without cluster DNS the name is looked up directly: the Service's own pods are the reason.
+    const withClient = `${cfg("  supply: {nodeLabels: false, clusterDNS: false}\n")}${client}`;
     const e = runPodnet(
       ["explain", "-f", SOCKS, "-f", "-", "--from", "default/client", "--to", "front-end.socks:80"],
       withClient,

@@ -11,8 +11,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderDemo } from "../src/cli/demo.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
+import { resolveFrom } from "../src/core/dns/exchange.ts";
 import { Network } from "../src/core/sim/network.ts";
-import { planTour, servedPorts, type TourPlan, type Walk } from "../src/core/sim/tour.ts";
+import { servedPorts } from "../src/core/sim/served-ports.ts";
+import { planTour, type TourPlan, type Walk } from "../src/core/sim/tour.ts";
 import { trace } from "../src/core/sim/trace.ts";
 import { cluster, deployment } from "./helpers.ts";
 
@@ -286,6 +288,52 @@ describe("demo: the tour fits the input", () => {
     assert.match(text, /^ {2}allowed: pod default\/frontend-\S+ → Service default\/apiserver:80$/m);
   });
 
+  it("names: the pod resolves on the network, so a policy that keeps its DNS query from the DNS pods leaves it without an address, as resolve says", () => {
+    const open = plan(cluster(RECIPE)).plan.names!;
+    assert.match(open.pod.metadata.name, /^frontend-/);
+    const svc = open.lookups.find((l) => l.name === "apiserver")!;
+    assert.equal(svc.resolution.exchange?.reaches, true);
+    assert.equal(svc.resolution.result?.answer.answers[0]?.data, open.service.spec.clusterIP);
+    // The frontend may send nothing at all: its DNS query is dropped at its own egress.
+    const state = cluster(`${RECIPE}---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: frontend-no-egress, namespace: default}
+spec:
+  podSelector: {matchLabels: {role: frontend}}
+  policyTypes: [Egress]
+`);
+    const { plan: p, net } = plan(state);
+    const names = p.names!;
+    assert.match(names.pod.metadata.name, /^frontend-/);
+    assert.deepEqual(
+      names.lookups.map((l) => l.name),
+      ["apiserver", "api.example.com"],
+    );
+    for (const { name, resolution: r } of names.lookups) {
+      assert.equal(r.result, undefined, `${name} does not resolve`);
+      assert.equal(r.exchange?.reaches, false);
+      assert.equal(r.exchange?.query.verdict, "dropped");
+      assert.deepEqual(
+        r.queries.map((q) => q.answer.rcode),
+        ["TIMEOUT"],
+        "the resolver hears nothing and stops",
+      );
+      // The same answer as `podnet resolve` (and `trace --to NAME`) gives.
+      assert.deepEqual(r, resolveFrom(net, names.pod, name));
+    }
+    const text = renderDemo(state, { source: "recipe" });
+    assert.match(
+      text,
+      /^ {2}default\/frontend-\S+'s DNS query does not arrive: the DNS query to 10\.96\.0\.10:53\/UDP is dropped at .*NetworkPolicy/m,
+    );
+    assert.match(
+      text,
+      /^ {2}default\/frontend-\S+ asks for "apiserver": apiserver\.default\.svc\.cluster\.local\. TIMEOUT\n {4}no address after 1 query \(the DNS query does not arrive\)$/m,
+    );
+    assert.doesNotMatch(text, /NOERROR/);
+  });
+
   it("a monitoring stack with its prometheus as a pod: policies deny pairs, so 'who may talk to whom' is there; the walks avoid the denials", () => {
     const state = cluster(KUBE_PROMETHEUS);
     const { plan: p, net } = plan(state);
@@ -431,14 +479,16 @@ spec: {podSelector: {matchLabels: {app: web}}, ingress: [{ports: [{port: 8080}]}
   it("star-wars-like, no declared ports: the Service's target port is served, and the walks use it", () => {
     const state = cluster(STAR_WARS);
     const net = new Network(state);
-    const served = servedPorts(net);
+    const served = servedPorts(net.state);
     const deathstar = state.pods.filter((x) => x.metadata.name.startsWith("deathstar-"));
     assert.equal(deathstar.length, 2);
     for (const ds of deathstar)
-      assert.deepEqual(served.get(`default/${ds.metadata.name}`), [
-        { port: 80, protocol: "TCP", by: "service" },
-      ]);
-    assert.equal(served.get("default/tiefighter"), undefined, "nothing known about the fighters' ports");
+      assert.deepEqual(
+        served.of(ds).map(({ port, protocol, by }) => ({ port, protocol, by })),
+        [{ port: 80, protocol: "TCP", by: "service" }],
+      );
+    const fighter = state.pods.find((x) => x.metadata.name === "tiefighter")!;
+    assert.deepEqual(served.of(fighter), [], "nothing known about the fighters' ports");
     const { plan: p } = plan(state);
     const service = walk(p, "service");
     assert.ok(service, p.missing.join("; "));

@@ -837,3 +837,95 @@ describe("trace and explain on the command line: a verdict always, exit 1 when i
     assert.equal(podnet("explain", "--from", "demo/tiefighter", "--to", "nosuch:80").code, 1);
   });
 });
+
+describe("trace --to NAME and resolve: one resolution, the same queries, answer and verdict (issue 12 §3)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "podnet-i12-names-"));
+  const file = join(dir, "cluster.yaml");
+  writeFileSync(file, UNDECLARED_PORTS_CLUSTER);
+  const json = (...args: string[]) => {
+    const r = runPodnet([args[0], "-f", file, ...args.slice(1), "-o", "json"]);
+    return { code: r.code, v: JSON.parse(r.out) };
+  };
+
+  it("on each case, trace shows the queries and DNS query trace resolve gives, and fails exactly when resolve does", () => {
+    for (const [from, name, resolves, rcodes] of [
+      ["demo/tiefighter", "deathstar", true, ["NOERROR"]],
+      // The name as is lies outside the cluster zone: podnet's DNS forwards nowhere, it refuses.
+      ["demo/tiefighter", "nosuch", false, ["NXDOMAIN", "NXDOMAIN", "NXDOMAIN", "REFUSED"]],
+      // The zone has the name, but the hermit's egress keeps its query from the DNS pods.
+      ["locked/hermit", "deathstar.demo", false, ["TIMEOUT"]],
+    ] as const) {
+      const r = json("resolve", "--from", from, name);
+      const t = json("trace", "--from", from, "--to", `${name}:80`);
+      const what = `${from} → ${name}`;
+      assert.equal(r.code, resolves ? 0 : 1, what);
+      assert.equal(t.code, resolves ? 0 : 1, what);
+      assert.equal(t.v.verdict === "unresolved", !resolves, `${what}: ${t.v.reason}`);
+      assert.deepEqual(
+        r.v.queries.map((q: { answer: { rcode: string } }) => q.answer.rcode),
+        rcodes,
+        what,
+      );
+      assert.deepEqual(t.v.dns.resolution.queries, r.v.queries, `${what}: the queries shown`);
+      assert.deepEqual(t.v.dns.resolution.result, r.v.result, `${what}: the answer`);
+      assert.deepEqual(t.v.dns.query, r.v.exchange.query, `${what}: the DNS query's trace`);
+      assert.equal(t.v.dns.resolution.exchange, undefined, "the query's trace is kept once");
+    }
+  });
+
+  it("a name whose DNS query is dropped: the text shows the queries timing out and the dropped query, as resolve does", () => {
+    const t = runPodnet(["trace", "-f", file, "--from", "locked/hermit", "--to", "deathstar.demo:80"]);
+    assert.equal(t.code, 1);
+    assert.match(t.out, /^ {2}1\. deathstar\.demo\.locked\.svc\.cluster\.local\. A → TIMEOUT /m);
+    assert.doesNotMatch(t.out, /NOERROR/);
+    assert.match(t.out, /^trace UDP locked\/hermit → cluster DNS 10\.96\.0\.10:53 \(each query above\)$/m);
+    assert.match(t.out, /^dropped: NetworkPolicy egress/m);
+    assert.match(
+      t.out,
+      /^unresolved: the name cannot be resolved: the DNS query does not arrive \(dropped: /m,
+    );
+    const r = runPodnet(["resolve", "-f", file, "--from", "locked/hermit", "deathstar.demo"]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.out,
+      /^ {2}1\. deathstar\.demo\.locked\.svc\.cluster\.local\. A @10\.96\.0\.10 → TIMEOUT$/m,
+    );
+  });
+});
+
+describe("trace and explain from or to a Pending pod: the scheduler's reason, as check gives it (issue 12 §3)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "podnet-i12-pending-"));
+  const file = join(dir, "cluster.yaml");
+  writeFileSync(
+    file,
+    `${UNDECLARED_PORTS_CLUSTER}---
+apiVersion: v1
+kind: Pod
+metadata: {name: waiting, namespace: demo}
+spec: {nodeSelector: {disk: ssd}, containers: [{name: c, image: x}]}
+`,
+  );
+  const reason =
+    "it is Pending: 0/2 nodes are available: 2 node(s) didn't match Pod's node selector (disk=ssd)";
+
+  it("names the reason on both ends, for trace and explain (a usage error, exit 2)", () => {
+    for (const command of ["trace", "explain"])
+      for (const [from, to, option, end] of [
+        ["demo/waiting", "demo/xwing:8080", "--from", "; it cannot send"],
+        ["demo/xwing", "demo/waiting:80", "--to", ""],
+      ]) {
+        const r = runPodnet([command, "-f", file, "--from", from, "--to", to]);
+        assert.equal(r.code, 2, `${command} ${from} → ${to}: ${r.err}`);
+        assert.ok(
+          r.err.split("\n").includes(`error: ${option}: pod demo/waiting has no address (${reason})${end}`),
+          r.err,
+        );
+      }
+  });
+
+  it("check reports the same reason", () => {
+    const r = runPodnet(["check", "-f", file]);
+    assert.equal(r.code, 1);
+    assert.match(`${r.out}${r.err}`, /didn't match Pod's node selector \(disk=ssd\)/);
+  });
+});

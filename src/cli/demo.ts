@@ -8,12 +8,12 @@
 import { join, relative } from "node:path";
 import { Command } from "commander";
 import type { ClusterState } from "../core/control/state.ts";
-import { clusterDnsService, resolve } from "../core/dns/resolv.ts";
-import { ClusterZone } from "../core/dns/zone.ts";
+import { clusterDnsService } from "../core/dns/resolv.ts";
 import { formatIPv4 } from "../core/net/ipv4.ts";
 import { renderExplanations } from "../core/sim/explain.ts";
 import { Network } from "../core/sim/network.ts";
-import { planTour, servedPorts, type TourPlan } from "../core/sim/tour.ts";
+import { servedPorts } from "../core/sim/served-ports.ts";
+import { planTour, type TourPlan } from "../core/sim/tour.ts";
 import { trace } from "../core/sim/trace.ts";
 import { podsPerNode, readyEndpointAddresses, slicesByService } from "../core/views.ts";
 import { addInputOptions, type InputOptions, loadOrExit, packageRoot } from "./common.ts";
@@ -47,7 +47,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
   const indent = (s: string) => s.replace(/^/gm, "  ");
   const net = new Network(state);
   const plan = planTour(net, opts.namespace ? { namespace: opts.namespace } : {});
-  const served = servedPorts(net);
+  const served = servedPorts(state);
 
   out.push(`podnet demo: cluster "${c.name}" from ${opts.source}`);
   section("The address plan", "Pods, Services and nodes draw their addresses from three disjoint ranges.");
@@ -100,9 +100,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
   );
 
   const pods = inNs(state.pods);
-  const viaService = pods.some((p) =>
-    (served.get(`${p.metadata.namespace}/${p.metadata.name}`) ?? []).some((x) => x.by === "service"),
-  );
+  const viaService = pods.some((p) => served.of(p).some((x) => x.by === "service"));
   section(
     "Pods",
     `Every pod gets its own IP from its node's podCIDR; its containers share it and reach each other on localhost. hostNetwork pods use the node's IP.${viaService ? " A port marked * is one no container declares but a Service sends to." : ""}`,
@@ -118,9 +116,9 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
           {
             header: "LISTENS ON",
             value: (p) => {
-              const ports = (served.get(`${p.metadata.namespace}/${p.metadata.name}`) ?? []).map(
-                (x) => `${x.port}/${x.protocol}${x.by === "service" ? "*" : ""}`,
-              );
+              const ports = served
+                .of(p)
+                .map((x) => `${x.port}/${x.protocol}${x.by === "service" ? "*" : ""}`);
               return `${ports.join(",") || "-"}${p.spec.hostNetwork ? " (host network)" : ""}`;
             },
           },
@@ -229,24 +227,34 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
   return `${out.join("\n")}\n`;
 }
 
-/** One pod resolving a Service of its namespace and an outside name, or why pods cannot resolve. */
+/**
+ * One pod resolving a Service of its namespace and an outside name (resolved in the core, on the
+ * network: a query that NetworkPolicy keeps from the DNS pods gets no answer), or why pods cannot
+ * resolve.
+ */
 function names(state: ClusterState, choice: TourPlan["names"]): string[] {
   if (!clusterDnsService(state))
     return [
       `  No Service holds the cluster DNS address ${formatIPv4(state.config.dnsServiceIP)}, so pods here cannot resolve names (a real cluster runs CoreDNS as kube-system/kube-dns; examples/shop does). podnet dns -f … would serve the zone.`,
       "",
     ];
-  const zone = new ClusterZone(state);
   if (!choice) return ["  (no pod with a Service in its namespace to show)", ""];
-  const { pod, service: svc } = choice;
-  const from = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  const from = `${choice.pod.metadata.namespace}/${choice.pod.metadata.name}`;
   const out: string[] = [];
-  for (const name of [svc.metadata.name, "api.example.com"]) {
-    const r = resolve(state, zone, pod, name);
+  const exchange = choice.lookups[0]?.resolution.exchange;
+  if (exchange && !exchange.reaches) out.push(`  ${from}'s DNS query does not arrive: ${exchange.why}`);
+  else if (exchange?.partial) out.push(`  note: ${exchange.why}`);
+  for (const { name, resolution: r } of choice.lookups) {
     const answer = r.result?.answer.answers.map((a) => a.data).join(", ");
+    const n = r.queries.length;
+    const queries = `${n} quer${n === 1 ? "y" : "ies"}`;
+    const why =
+      r.exchange && !r.exchange.reaches
+        ? "the DNS query does not arrive"
+        : "ndots:5 tries every search domain first";
     out.push(
-      `  ${from} asks for "${name}": ${r.queries.map((q) => `${q.name} ${q.answer.rcode}`).join(" → ")}`,
-      `    ${answer ? `→ ${answer} after ${r.queries.length} quer${r.queries.length === 1 ? "y" : "ies"}` : `no address after ${r.queries.length} queries (ndots:5 tries every search domain first)`}`,
+      `  ${from} asks for "${name}": ${r.queries.map((q) => `${q.name} ${q.answer.rcode}`).join(" → ") || r.why}`,
+      `    ${answer ? `→ ${answer} after ${queries}` : `no address after ${queries} (${why})`}`,
     );
   }
   out.push("");

@@ -6,6 +6,7 @@
 import type { ClusterState } from "../core/control/state.ts";
 import { formatSelector, matchesMap } from "../core/labels.ts";
 import type { Pod } from "../core/model/k8s.ts";
+import { pendingReason } from "../core/views.ts";
 
 /** A pod that stays Pending, with the reason its status gives (the scheduler's, or the IPAM's). */
 export interface PendingPod {
@@ -35,16 +36,6 @@ export function podCensus(state: ClusterState, namespace?: string): PodCensus {
     else pending.push({ pod: `${p.metadata.namespace}/${p.metadata.name}`, reason: pendingReason(p) });
   }
   return { running, pending, finished };
-}
-
-/** Why a pod has no address: the scheduler's message, or the node it was bound to having none left. */
-export function pendingReason(p: Pod): string {
-  const scheduled = p.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False") as
-    | { message?: string }
-    | undefined;
-  if (scheduled?.message) return scheduled.message;
-  if (p.spec.nodeName) return `node ${p.spec.nodeName} had no pod address left for it`;
-  return "not scheduled";
 }
 
 /**

@@ -3,14 +3,15 @@
  * their resolution against the cluster's network, with the usage errors both print.
  */
 import { type Command, Option } from "commander";
-import { clusterDnsService, type Resolution, resolve } from "../core/dns/resolv.ts";
-import { ClusterZone } from "../core/dns/zone.ts";
-import type { Pod, Protocol } from "../core/model/k8s.ts";
+import { resolveDestinationName } from "../core/dns/exchange.ts";
+import { clusterDnsService, type Resolution } from "../core/dns/resolv.ts";
+import type { Protocol } from "../core/model/k8s.ts";
 import { parseIPv4 } from "../core/net/ipv4.ts";
 import { Network } from "../core/sim/network.ts";
 import { type Destination, resolveDestination, resolveSource } from "../core/sim/targets.ts";
 import type { Source } from "../core/sim/trace.ts";
 import { CliExit, EXIT_BAD_INPUT, EXIT_FINDING, type InputOptions, loadOrExit } from "./common.ts";
+import { printNote, serviceWithoutPods } from "./empty-answer.ts";
 
 export interface EndpointOptions extends InputOptions {
   from: string;
@@ -38,7 +39,10 @@ export function resolveEndpointsOrExit(opts: EndpointOptions): {
   net: Network;
   src: Source;
   dst: Destination;
-  /** How the pod resolved a name given as the destination. */
+  /**
+   * How the pod resolved a name given as the destination (core/dns/exchange.ts `resolveFrom`, as
+   * `podnet resolve` does); its `exchange.query` is the DNS query's trace.
+   */
   dns?: Resolution;
 } {
   const net = new Network(loadOrExit(opts.filename));
@@ -49,45 +53,38 @@ export function resolveEndpointsOrExit(opts: EndpointOptions): {
   // dnsServiceIP); without it a name is looked up directly, as from a node.
   const dns =
     src.value.kind === "pod" && clusterDnsService(net.state)
-      ? resolveByDns(net, src.value.pod, opts.to)
+      ? resolveDestinationName(net, src.value.pod, opts.to)
       : undefined;
-  const dst = resolveDestination(net, dns?.to ?? opts.to, protocol);
+  if (dns && !dns.resolved) {
+    // The DNS query finds no endpoint because CoreDNS's pods do not run: say why (silence is never success).
+    const dnsService = clusterDnsService(net.state);
+    if (dnsService && dns.resolution.exchange && !dns.resolution.exchange.reaches)
+      printNote(
+        serviceWithoutPods(net.state, `${dnsService.metadata.namespace}/${dnsService.metadata.name}`),
+      );
+    throw new UnresolvedName(dns.resolution, dns.reason);
+  }
+  const to = dns ? `${dns.address}${dns.port ? `:${dns.port}` : ""}` : opts.to;
+  const dst = resolveDestination(net, to, protocol);
   if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);
-  if (dns) dst.value.label = `${dns.name} = ${dst.value.label}`;
+  if (dns) {
+    dst.value.label = `${dns.name} = ${dst.value.label}`;
+    // Every address the name stands for, for --all-endpoints (each A record of the pod's answer).
+    if (!dst.value.addresses && dns.addresses.length > 1)
+      dst.value.addresses = dns.addresses.map((a) => parseIPv4(a)!);
+  }
   return { net, src: src.value, dst: dst.value, dns: dns?.resolution };
 }
 
-/** A destination name that does not resolve from the pod: the packet does not get there (exit 1). */
+/**
+ * A destination name that does not resolve from the pod, or whose DNS query does not arrive: the
+ * packet is never sent (exit 1). `reason` is the core's (no "error:" prefix); the message adds it.
+ */
 export class UnresolvedName extends CliExit {
   constructor(
     readonly resolution: Resolution,
-    message: string,
+    readonly reason: string,
   ) {
-    super(EXIT_FINDING, message);
+    super(EXIT_FINDING, `error: --to: ${reason}`);
   }
-}
-
-/**
- * A destination written as a name (not ns/pod, node/NAME or an address), from a pod: resolved as the
- * pod's resolver would (its resolv.conf, search list, ndots) against the cluster zone. Returns the
- * address to use instead of the name, or a usage error when the name does not resolve.
- */
-function resolveByDns(
-  net: Network,
-  pod: Pod,
-  to: string,
-): { name: string; to: string; resolution: Resolution } | undefined {
-  const m = /^(.*?)(?::([A-Za-z0-9-]+))?$/.exec(to)!;
-  const name = m[1];
-  if (name.includes("/") || parseIPv4(name) !== undefined || name === "") return undefined;
-  const resolution = resolve(net.state, new ClusterZone(net.state), pod, name, "A");
-  const address = resolution.result?.answer.answers.find((a) => a.type === "A");
-  if (!address) {
-    const last = resolution.queries.at(-1);
-    throw new UnresolvedName(
-      resolution,
-      `error: --to: "${name}" does not resolve from ${pod.metadata.namespace}/${pod.metadata.name}${last ? ` (${resolution.queries.length} queries, the last ${last.answer.rcode}: ${last.answer.why})` : ""}; podnet resolve shows each query`,
-    );
-  }
-  return { name, to: `${address.data}${m[2] ? `:${m[2]}` : ""}`, resolution };
 }

@@ -9,18 +9,17 @@
  * `{verdict: "unresolved", reason, dns}`. Exit 0 when the packet gets there (delivered, arrived,
  * forwarded; every trace with --all-endpoints), 1 when it does not.
  *
- * A destination written as a name, from a pod, is resolved first as the pod's resolver would
- * (src/core/dns/resolv.ts): the queries and answers are shown, and the first query's packet is traced
- * to the DNS Service and the DNS pod behind it. If that packet does not arrive, neither does the
- * connection: the trace stops there. JSON gains `dns: {resolution, query}`.
+ * A destination written as a name, from a pod, is resolved first as the pod's resolver would, on the
+ * network (src/core/dns/exchange.ts `resolveDestinationName`, which is `resolveFrom`, the function
+ * `podnet resolve` uses): the queries and answers are shown, and the query's packet is traced to the
+ * DNS Service and the DNS pod behind it. If that packet does not arrive, the queries time out, the
+ * name does not resolve and no connection is made. JSON gains `dns: {resolution, query}`.
  */
 import { Command, Option } from "commander";
-import { dnsExchange } from "../core/dns/exchange.ts";
 import { formatResolvConf, type Resolution } from "../core/dns/resolv.ts";
 import { formatAnswer } from "../core/dns/zone.ts";
-import { formatIPv4, type IPv4, parseIPv4 } from "../core/net/ipv4.ts";
+import { formatIPv4, type IPv4 } from "../core/net/ipv4.ts";
 import type { Network } from "../core/sim/network.ts";
-import type { Destination } from "../core/sim/targets.ts";
 import {
   type EndpointTrace,
   GETS_THERE,
@@ -83,29 +82,17 @@ Examples:
       ends = resolveEndpointsOrExit(opts);
     } catch (e) {
       if (!(e instanceof UnresolvedName)) throw e;
-      // The name does not resolve: the packet is never sent.
-      const reason = e.message.replace(/^error: --to: /, "");
-      if (opts.output === "json") writeJson(unresolved(reason, { resolution: e.resolution }));
-      else
-        process.stdout.write(
-          `${renderResolution(opts.from, e.resolution)}${paint(31, "unresolved")}: ${reason}\n`,
-        );
+      // The name does not resolve, or its DNS query does not arrive: the packet is never sent.
+      const dns = dnsOf(e.resolution);
+      if (opts.output === "json") writeJson(unresolved(e.reason, dns));
+      else process.stdout.write(`${renderDns(opts.from, dns)}${paint(31, "unresolved")}: ${e.reason}\n`);
       throw new CliExit(EXIT_FINDING);
     }
-    const { net, src, dst, dns } = ends;
-    let dnsPart: { resolution: Resolution; query: TraceResult } | undefined;
-    if (dns) {
-      const query = dnsExchange(net, src).query; // the exchange `podnet resolve` follows too
-      dnsPart = { resolution: dns, query };
-      if (query.verdict !== "delivered" && query.verdict !== "arrived") {
-        const reason = `the name cannot be resolved: the DNS query does not arrive (${query.verdict}: ${query.reason}), so no connection is made`;
-        if (opts.output === "json") writeJson(unresolved(reason, dnsPart));
-        else
-          process.stdout.write(`${renderDns(opts.from, dns, query)}${paint(31, "unresolved")}: ${reason}\n`);
-        throw new CliExit(EXIT_FINDING);
-      }
-      if (opts.output === "text") process.stdout.write(renderDns(opts.from, dns, query));
-    }
+    const { net, src, dst } = ends;
+    // The queries, the answer and the DNS query's trace: one resolution (core/dns/exchange.ts), the
+    // one `podnet resolve` shows.
+    const dnsPart = ends.dns ? dnsOf(ends.dns) : undefined;
+    if (dnsPart && opts.output === "text") process.stdout.write(renderDns(opts.from, dnsPart));
     let sport: number | undefined;
     if (opts.sourcePort !== undefined) {
       sport = Number(opts.sourcePort);
@@ -127,7 +114,7 @@ Examples:
       if (!GETS_THERE.has(first.verdict)) throw new CliExit(EXIT_FINDING);
       return;
     }
-    const { first, traces } = eachEndpoint(net, req, opts.reply, addressesOf(dst, dns));
+    const { first, traces } = eachEndpoint(net, req, opts.reply, dst.addresses ?? []);
     const summary = summarizeTraces(traces);
     if (opts.output === "json")
       writeJson({
@@ -177,17 +164,22 @@ function eachEndpoint(
   };
 }
 
-/** Every address the destination stands for: a headless Service's, or each A record of the pod's answer. */
-function addressesOf(dst: Destination, dns: Resolution | undefined): IPv4[] {
-  if (dst.addresses) return dst.addresses;
-  const a = (dns?.result?.answer.answers ?? []).flatMap((r) =>
-    r.type === "A" ? [parseIPv4(r.data)].filter((x): x is IPv4 => x !== undefined) : [],
-  );
-  return a.length > 1 ? [...new Set(a)] : [];
+/**
+ * A name's resolution as trace shows it: the resolver's queries and answers, and the trace of its
+ * query to the cluster DNS (kept once, as `query`, not again inside the resolution).
+ */
+interface DnsPart {
+  resolution: Omit<Resolution, "exchange">;
+  query?: TraceResult;
+}
+
+function dnsOf(r: Resolution): DnsPart {
+  const { exchange, ...resolution } = r;
+  return { resolution, ...(exchange ? { query: exchange.query } : {}) };
 }
 
 /** The JSON of a trace that never starts because the destination name does not resolve. */
-function unresolved(reason: string, dns: { resolution: Resolution; query?: TraceResult }) {
+function unresolved(reason: string, dns: DnsPart) {
   return { verdict: "unresolved", reason, endpoints: [], masquerade: false, hops: [], dns };
 }
 
@@ -195,18 +187,15 @@ function writeJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** The resolver's queries and answers for a name that did not resolve. */
-function renderResolution(from: string, r: Resolution): string {
-  return `${resolutionLines(from, r).join("\n")}\n`;
-}
-
-/** The name's resolution (queries and answers), then the trace of the first query to the DNS Service. */
-function renderDns(from: string, r: Resolution, query: TraceResult): string {
+/** The name's resolution (queries and answers), then the trace of its query to the cluster DNS. */
+function renderDns(from: string, { resolution, query }: DnsPart): string {
+  const lines = `${resolutionLines(from, resolution).join("\n")}\n`;
+  if (!query) return lines;
   const dnsIP = query.hops[0]?.packet.dst ?? "";
-  return `${resolutionLines(from, r).join("\n")}\n${renderTrace(`trace UDP ${from} → cluster DNS ${dnsIP}:53 (each query above)`, query)}\n`;
+  return `${lines}${renderTrace(`trace UDP ${from} → cluster DNS ${dnsIP}:53 (each query above)`, query)}\n`;
 }
 
-function resolutionLines(from: string, r: Resolution): string[] {
+function resolutionLines(from: string, r: DnsPart["resolution"]): string[] {
   return [
     paint(
       1,

@@ -107,3 +107,27 @@ export function podsPerNode(state: ClusterState): Map<string, number> {
   }
   return out;
 }
+
+/**
+ * Why a pod has no address: the message the scheduler recorded in its `PodScheduled=False` condition
+ * (control/scheduler.ts, as kube-scheduler's "0/N nodes are available: …"), or the node it was bound
+ * to having no pod address left (control/pod-ipam.ts), else "not scheduled".
+ */
+export function pendingReason(p: Pod): string {
+  const scheduled = p.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False") as
+    | { message?: string }
+    | undefined;
+  if (scheduled?.message) return scheduled.message;
+  if (p.spec.nodeName) return `node ${p.spec.nodeName} had no pod address left for it`;
+  return "not scheduled";
+}
+
+/**
+ * Why a pod holds no address, for messages: `it is Pending: <the scheduler's reason>`, or, for a
+ * finished pod, `it is Succeeded` / `it is Failed` (a finished pod's address is released).
+ */
+export function noAddressReason(p: Pod): string {
+  const phase = p.status?.phase;
+  if (isTerminal(p)) return `it is ${phase}: a finished pod holds no address`;
+  return `it is Pending: ${pendingReason(p)}`;
+}

@@ -5,13 +5,15 @@
  * the translated destination, the DNS pod's ingress policy. The query is answered only when that
  * packet arrives; otherwise the resolver hears nothing (a timeout) and the name does not resolve.
  *
- * `podnet resolve` and `podnet trace --to NAME` both ask `dnsExchange`, so they cannot disagree on
- * whether a name resolves, nor on why not.
+ * `podnet resolve` (`resolveFrom`), `podnet trace --to NAME` and `explain` (`resolveDestinationName`,
+ * which is `resolveFrom`) and the demo's names section share one resolution, so they cannot disagree
+ * on the queries, the answer, whether a name resolves, nor on why not.
  */
 import type { Pod } from "../model/k8s.ts";
-import { formatIPv4 } from "../net/ipv4.ts";
+import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import type { Network } from "../sim/network.ts";
 import { type Source, type TraceResult, trace } from "../sim/trace.ts";
+import { noAddressReason } from "../views.ts";
 import { podResolvConf, type Resolution, resolve } from "./resolv.ts";
 import { ClusterZone, type ZoneOptions } from "./zone.ts";
 
@@ -107,9 +109,79 @@ export function resolveFrom(
     return {
       resolvConf: podResolvConf(net.state, pod),
       queries: [],
-      why: `pod ${pod.metadata.namespace ?? "default"}/${pod.metadata.name} has no address (it is ${pod.status?.phase ?? "Pending"}): it sends no query`,
+      why: `pod ${pod.metadata.namespace ?? "default"}/${pod.metadata.name} has no address (${noAddressReason(pod)}): it sends no query`,
     };
   }
   const exchange = dnsExchange(net, { kind: "pod", pod });
   return { ...resolve(net.state, zone, pod, name, type, exchange), exchange };
+}
+
+/**
+ * A destination written as a name, as `trace --to NAME[:PORT]` and `explain` take it from a pod:
+ * `resolved` with the address the pod's resolver gets (the first A record), or not, with the reason.
+ * Either way `resolution` is `resolveFrom`'s — the same queries, answers and DNS exchange that
+ * `podnet resolve` shows — so the queries displayed, the answer and the verdict come from one place.
+ */
+export type NameDestination =
+  | {
+      resolved: true;
+      name: string;
+      /** The first A record: where the connection goes. */
+      address: string;
+      /** Every distinct A record, in answer order (a headless Service's name: each ready endpoint). */
+      addresses: string[];
+      port?: string;
+      resolution: Resolution;
+    }
+  | { resolved: false; name: string; reason: string; resolution: Resolution };
+
+/**
+ * `to` (`NAME` or `NAME:PORT`, PORT a number or a port name) resolved from `pod` on the network
+ * (`resolveFrom`, type A). Undefined when `to` is not a name: `ns/pod`, `node/NAME`, an IPv4
+ * address, or empty. Unresolved when the DNS query does not reach a DNS pod (the reason names where
+ * it ends) or when every query the resolver sends is answered without an address.
+ */
+export function resolveDestinationName(
+  net: Network,
+  pod: Pod,
+  to: string,
+  opts: { zone?: ClusterZone } = {},
+): NameDestination | undefined {
+  const m = /^(.*?)(?::([A-Za-z0-9-]+))?$/.exec(to)!;
+  const name = m[1];
+  if (name === "" || name.includes("/") || parseIPv4(name) !== undefined) return undefined;
+  const resolution = resolveFrom(net, pod, name, "A", opts);
+  const addresses = [
+    ...new Set(
+      resolution.result?.answer.answers.flatMap((a) => (a.type === "A" ? [String(a.data)] : [])) ?? [],
+    ),
+  ];
+  if (addresses.length > 0)
+    return {
+      resolved: true,
+      name,
+      address: addresses[0],
+      addresses,
+      ...(m[2] ? { port: m[2] } : {}),
+      resolution,
+    };
+  const query = resolution.exchange?.query;
+  if (resolution.exchange && !resolution.exchange.reaches && query)
+    return {
+      resolved: false,
+      name,
+      reason: `the name cannot be resolved: the DNS query does not arrive (${query.verdict}: ${query.reason}), so no connection is made`,
+      resolution,
+    };
+  const last = resolution.queries.at(-1);
+  const n = resolution.queries.length;
+  const asked = last
+    ? ` (${n} quer${n === 1 ? "y" : "ies"}, the last ${last.answer.rcode}: ${last.answer.why})`
+    : ` (${resolution.why})`;
+  return {
+    resolved: false,
+    name,
+    reason: `"${name}" does not resolve from ${pod.metadata.namespace}/${pod.metadata.name}${asked}; podnet resolve shows each query`,
+    resolution,
+  };
 }

@@ -5,11 +5,13 @@
  *   DST  ns/pod | node/NAME | name.ns[.svc[.<clusterDomain>]] | IP, each with an optional :PORT
  *        (a number, or a Service or container port name)
  *
- * Problems come back as messages with a fix, for the CLI to print with exit code 2.
+ * Problems come back as messages with a fix, for the CLI to print with exit code 2. A pod without an
+ * address is named with the reason its status records (the scheduler's message; ../views.ts).
  */
 import type { NodeState } from "../control/state.ts";
 import type { Pod, Protocol, Service } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { noAddressReason } from "../views.ts";
 import type { Network } from "./network.ts";
 import type { Source } from "./trace.ts";
 
@@ -26,7 +28,7 @@ export function resolveSource(net: Network, text: string, entryNode?: string): R
     const pod = net.podByName.get(text);
     if (!pod) return fail(unknownPod(net, text));
     if (!pod.status?.podIP || !pod.spec.nodeName)
-      return fail(`pod ${text} has no address (it is ${pod.status?.phase ?? "Pending"}); it cannot send`);
+      return fail(`pod ${text} has no address (${noAddressReason(pod)}); it cannot send`);
     return { ok: true, value: { kind: "pod", pod } };
   }
   const ip = parseIPv4(text);
@@ -51,7 +53,9 @@ export interface Destination {
   label: string;
   /**
    * Every address the name stands for when it is more than one — a headless Service's ready endpoints,
-   * as its DNS name answers them; `ip` is the first. `trace --all-endpoints` traces to each.
+   * as its DNS name answers them (or, for a name a pod resolved, each A record of its answer: set by
+   * the caller from ../dns/exchange.ts `resolveDestinationName`); `ip` is the first.
+   * `trace --all-endpoints` traces to each.
    */
   addresses?: IPv4[];
 }
@@ -74,8 +78,7 @@ export function resolveDestination(net: Network, text: string, protocol?: Protoc
   if (what.includes("/")) {
     const pod = net.podByName.get(what);
     if (!pod) return fail(unknownPod(net, what));
-    if (!pod.status?.podIP)
-      return fail(`pod ${what} has no address (it is ${pod.status?.phase ?? "Pending"})`);
+    if (!pod.status?.podIP) return fail(`pod ${what} has no address (${noAddressReason(pod)})`);
     return withPort({
       ip: parseIPv4(pod.status.podIP)!,
       label: `pod ${what} (${pod.status.podIP})`,

@@ -3,8 +3,8 @@
  * "who may talk to whom" section explains, chosen so that they mean something on any input.
  *
  *   served ports   a pod serves a port when a container declares it or a Service's targetPort resolves
- *                  to that pod (containerPort is informational: an application listens where it
- *                  listens, and a Service sending there is the evidence that something does)
+ *                  to that pod — the rule trace and the data plane follow, from one place
+ *                  (./served-ports.ts)
  *   walk-throughs  a. a pod to another pod on its node, b. to a pod on another node (when two nodes
  *                  have pods), c. to a Service backed by other pods, and the reply, d. an outside
  *                  client to a NodePort — the reference articles' four, each on a served port, one
@@ -18,6 +18,9 @@
  * candidates per client, traces), so the tour stays instant at any size; the answer is deterministic.
  */
 import type { NodeState } from "../control/state.ts";
+import { resolveFrom } from "../dns/exchange.ts";
+import type { Resolution } from "../dns/resolv.ts";
+import { ClusterZone } from "../dns/zone.ts";
 import type { Pod, Protocol, Service } from "../model/k8s.ts";
 import { parseIPv4 } from "../net/ipv4.ts";
 import { has } from "../policy/bitset.ts";
@@ -26,15 +29,8 @@ import { Reachability } from "../policy/reach.ts";
 import type { ServicePortInfo } from "../proxy/service-proxy.ts";
 import { type Explanation, explainConnection } from "./explain.ts";
 import type { Network } from "./network.ts";
+import { type ServedPorts, servedPorts } from "./served-ports.ts";
 import { type TraceRequest, type TraceResult, trace } from "./trace.ts";
-
-/** A port a pod is known to serve (the shape of the trace's served ports, sim/served-ports.ts). */
-export interface ServedPort {
-  port: number;
-  protocol: Protocol;
-  /** `declared`: a container lists it; `service`: only a Service's targetPort resolves to it. */
-  by: "declared" | "service";
-}
 
 /** One walk-through: the packet to trace and what it stands for. */
 export interface Walk {
@@ -76,9 +72,21 @@ export interface TourPlan {
   /**
    * A pod and a Service of its namespace (with a ClusterIP; application namespaces first, `default`
    * included, the `kubernetes` Service not), for the names section; a pod not behind the Service first.
+   * `lookups`: the pod resolving the Service's short name and an outside name, on the network
+   * (../dns/exchange.ts `resolveFrom`, as `podnet resolve` and `trace --to NAME` do): a query that
+   * policy or a missing DNS endpoint keeps from the DNS pods gets no answer.
    */
-  names?: { pod: Pod; service: Service };
+  names?: { pod: Pod; service: Service; lookups: NameLookup[] };
 }
+
+/** A name the tour's pod resolves, and how (every query, each answer, the DNS exchange). */
+export interface NameLookup {
+  name: string;
+  resolution: Resolution;
+}
+
+/** The outside name the names section resolves: it shows the search list walked to the end. */
+export const OUTSIDE_NAME = "api.example.com";
 
 /** Namespaces of the cluster's own components: their pods come after the application's. */
 const SYSTEM_NAMESPACES = new Set(["kube-system", "kube-public", "kube-node-lease"]);
@@ -101,30 +109,9 @@ export function reachedDestination(r: TraceResult): boolean {
   return v === "delivered" || v === "arrived" || v === "forwarded";
 }
 
-/**
- * The ports each pod is known to serve: its containers' declared ports (in order), then the target
- * ports Services send to it (from the Services' endpoints, so a named targetPort is already resolved
- * to the first container declaring that name, as the endpoints controller does). Keyed by `ns/name`.
- */
-export function servedPorts(net: Network): Map<string, ServedPort[]> {
-  const out = new Map<string, ServedPort[]>();
-  const add = (pod: string, p: ServedPort) => {
-    const list = out.get(pod) ?? out.set(pod, []).get(pod)!;
-    if (!list.some((x) => x.port === p.port && x.protocol === p.protocol)) list.push(p);
-  };
-  for (const pod of net.state.pods)
-    for (const c of pod.spec.containers)
-      for (const cp of c.ports ?? [])
-        add(podName(pod), { port: cp.containerPort, protocol: cp.protocol ?? "TCP", by: "declared" });
-  for (const info of net.proxy.ports)
-    for (const e of info.endpoints)
-      if (e.pod) add(e.pod, { port: e.port, protocol: info.protocol, by: "service" });
-  return out;
-}
-
 /** Chooses the tour's walk-throughs and policy example for a cluster (see the module comment). */
 export function planTour(net: Network, opts: { namespace?: string } = {}): TourPlan {
-  const served = servedPorts(net);
+  const served = servedPorts(net.state);
   const rank = (p: Pod) =>
     (opts.namespace && p.metadata.namespace === opts.namespace ? 0 : 2) +
     (SYSTEM_NAMESPACES.has(p.metadata.namespace!) ? 1 : 0);
@@ -133,7 +120,7 @@ export function planTour(net: Network, opts: { namespace?: string } = {}): TourP
     .map((p, i) => ({ p, i, r: rank(p) }))
     .sort((a, b) => a.r - b.r || a.i - b.i)
     .map((x) => x.p);
-  const portsOf = (p: Pod) => served.get(podName(p)) ?? [];
+  const portsOf = (p: Pod) => served.of(p);
   const peer = (p: Pod): PolicyPeer => ({ kind: "pod", pod: p, ip: parseIPv4(p.status!.podIP!)! });
   const allowed = (from: Pod, to: Pod, port: number, protocol: Protocol) =>
     !net.policy || net.policy.check(peer(from), peer(to), port, protocol).allowed;
@@ -265,12 +252,8 @@ export function planTour(net: Network, opts: { namespace?: string } = {}): TourP
   return { walks, missing, ...policyPart(net, pods, served), ...(names ? { names } : {}) };
 }
 
-/** A pod that asks for a Service of its own namespace (see TourPlan.names). */
-function namesExample(
-  net: Network,
-  pods: Pod[],
-  namespace: string | undefined,
-): { pod: Pod; service: Service } | undefined {
+/** A pod that asks for a Service of its own namespace, and its lookups (see TourPlan.names). */
+function namesExample(net: Network, pods: Pod[], namespace: string | undefined): TourPlan["names"] {
   const byNs = new Map<string, Pod[]>();
   for (const p of pods) {
     const ns = p.metadata.namespace!;
@@ -298,7 +281,12 @@ function namesExample(
   );
   const candidates = byNs.get(service.metadata.namespace!)!;
   const pod = candidates.find((p) => !behind.has(podName(p))) ?? candidates[0];
-  return { pod, service };
+  const zone = new ClusterZone(net.state);
+  const lookups = [service.metadata.name, OUTSIDE_NAME].map((name) => ({
+    name,
+    resolution: resolveFrom(net, pod, name, "A", { zone }),
+  }));
+  return { pod, service, lookups };
 }
 
 function serviceRank(s: ServicePortInfo, namespace: string | undefined): number {
@@ -351,7 +339,7 @@ function nodePortWalk(net: Network, namespace: string | undefined): Walk | undef
 function policyPart(
   net: Network,
   pods: Pod[],
-  served: Map<string, ServedPort[]>,
+  served: ServedPorts,
 ): { policy?: { allowed?: PolicyExample; denied: PolicyExample } } {
   const state = net.state;
   if (
@@ -411,7 +399,7 @@ function policyPart(
   };
   // Served ports first; only when no policy closes one, any port a rule draws a boundary at.
   search: for (const d of classes) {
-    for (const p of served.get(podName(repOf.get(d)!)) ?? []) {
+    for (const p of served.of(repOf.get(d)!)) {
       const f = find(d, p.protocol, p.port);
       if (consider(f && { d, port: p.port, protocol: p.protocol, ...f })) break search;
     }

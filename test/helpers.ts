@@ -86,6 +86,9 @@ export function runPodnet(args: string[], input?: string): { code: number | null
     input,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1" },
+    // probe's JSON on a generated cluster runs to several MiB (spawnSync's default cap is 1 MiB).
+    maxBuffer: 256 * 1024 * 1024,
   });
+  if (r.error) throw r.error;
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

@@ -301,3 +301,34 @@ describe("bad input: every problem, with file:line:col and a fix, all reported t
     assert.equal(r.cluster, undefined);
   });
 });
+
+describe("inputs kubectl would not take as given", () => {
+  it("an input without objects is an error, not an empty cluster (kubectl: no objects passed to apply)", () => {
+    for (const text of ["", "---\n---\n", "# only a comment\n"]) {
+      const r = resolveManifests([{ file: "empty.yaml", text }]);
+      assert.equal(r.ok, false, JSON.stringify(text));
+      assert.deepEqual(
+        r.diagnostics.map((d) => `${d.origin?.file}: ${d.code}: ${d.message}`),
+        ["empty.yaml: no-objects: the input holds no Kubernetes objects"],
+      );
+    }
+  });
+
+  it("a label value that looks like a date is the string it is (go-yaml keeps timestamps as strings)", () => {
+    const s = cluster(
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {released: 2026-01-01}\nspec: {containers: [{name: c, image: x}]}\n",
+    );
+    assert.equal(s.pods.find((p) => p.metadata.name === "p")!.metadata.labels!.released, "2026-01-01");
+  });
+
+  it("a list inside a List's items is not an object, and Lists nested past 32 are refused", () => {
+    assert.deepEqual(errors('{"apiVersion": "v1", "kind": "List", "items": [[]]}'), [
+      "test.yaml:1:48: error: expected a Kubernetes object (a map with apiVersion and kind), found a list\n  fix: each YAML document must be a map; separate documents with `---`",
+    ]);
+    let deep = '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}';
+    for (let i = 0; i < 3000; i++) deep = `{"kind": "List", "items": [${deep}]}`;
+    const r = resolveManifests([{ file: "deep.json", text: deep }]);
+    assert.equal(r.ok, false);
+    assert.match(r.diagnostics[0].message, /Lists nested more than 32 deep/);
+  });
+});

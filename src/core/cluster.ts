@@ -29,6 +29,17 @@ export function resolveManifests(
   const raws: RawObject[] = [];
   // One by one: spreading a dump of 150,000 objects into push() overflows the call stack.
   for (const s of sources) for (const r of parseSource(s, diags)) raws.push(r);
+  if (raws.length === 0 && !diags.hasErrors) {
+    // As `kubectl apply` says "no objects passed to apply": an empty answer from an empty input
+    // (a failed `kubectl get … | podnet …`) must not pass for a clean cluster.
+    diags.error({
+      code: "no-objects",
+      message: "the input holds no Kubernetes objects",
+      hint: "give manifests with -f (a kubectl get -A -o yaml dump, Helm output, plain YAML); check that the command piping them succeeded",
+      origin: { file: sources.map((s) => s.file).join(", ") || "(no input)", locate: () => undefined },
+    });
+    return { ok: false, diagnostics: diags.items };
+  }
   const inventory = decodeObjects(raws, diags, opts);
   // A broken Cluster config would make every range-dependent finding below spurious: stop here.
   if (inventory.configOrigin && !inventory.config) return { ok: false, diagnostics: diags.items };

@@ -32,13 +32,22 @@ const FLOAT = /^(?=[-+]?[0-9_]*\.?[0-9_]*[0-9])[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/
 const FLOAT_EXP =
   /^(?=[-+]?[0-9_]*\.?[0-9_]*[0-9][0-9_]*[eE])[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/;
 
+const TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp";
+
+/**
+ * The YAML 1.1 tags as kubectl's decoder (sigs.k8s.io/yaml over go-yaml v2) reads them: floats need
+ * a digit (below), and a plain scalar that looks like a timestamp (`2026-01-01`) stays the string it
+ * is, as go-yaml gives it when decoding into an untyped value, so a label value may be a date.
+ */
 function kubectlFloats(tags: Tags): Tags {
-  return tags.map((t) => {
-    if (typeof t !== "object" || t.tag !== FLOAT_TAG || !("test" in t) || !t.test) return t;
-    if (t.format === "EXP") return { ...t, test: FLOAT_EXP };
-    if (t.test.source.includes("inf")) return t; // .inf and .nan stay as they are
-    return { ...t, test: FLOAT };
-  });
+  return tags
+    .filter((t) => typeof t !== "object" || t.tag !== TIMESTAMP_TAG)
+    .map((t) => {
+      if (typeof t !== "object" || t.tag !== FLOAT_TAG || !("test" in t) || !t.test) return t;
+      if (t.format === "EXP") return { ...t, test: FLOAT_EXP };
+      if (t.test.source.includes("inf")) return t; // .inf and .nan stay as they are
+      return { ...t, test: FLOAT };
+    });
 }
 
 const YAML_OPTIONS = { version: "1.1", merge: true, customTags: kubectlFloats } as const;
@@ -112,6 +121,9 @@ function parseYaml(source: Source, diags: Diagnostics): RawObject[] {
   return out;
 }
 
+/** Lists nested deeper than this are refused (no real dump nests Lists at all). */
+const MAX_LIST_DEPTH = 64;
+
 /** Flattens Lists; reports documents that are not Kubernetes objects. */
 function collect(
   value: unknown,
@@ -123,14 +135,23 @@ function collect(
 ): void {
   const origin: Origin = { file, locate: (path) => locateInDoc([...base, ...path]) };
   if (value === null || value === undefined) return;
-  if (Array.isArray(value)) {
-    // A bare JSON/YAML array of objects: accepted like a List's items.
+  if (Array.isArray(value) && base.length === 0) {
+    // A bare JSON/YAML array of objects: accepted like a List's items (a list inside it is not an object).
     value.forEach((item, i) => {
       collect(item, [...base, i], file, locateInDoc, diags, out);
     });
     return;
   }
-  if (typeof value !== "object") {
+  if (base.length > MAX_LIST_DEPTH) {
+    diags.error({
+      code: "not-an-object",
+      message: `Lists nested more than ${MAX_LIST_DEPTH / 2} deep`,
+      hint: "give the objects in one List (kubectl get -o yaml writes one), or as documents separated by ---",
+      origin,
+    });
+    return;
+  }
+  if (typeof value !== "object" || Array.isArray(value)) {
     diags.error({
       code: "not-an-object",
       message: `expected a Kubernetes object (a map with apiVersion and kind), found ${describe(value)}`,

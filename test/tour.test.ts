@@ -539,3 +539,36 @@ spec: {podSelector: {matchLabels: {app: web}}, ingress: [{ports: [{port: 8080}]}
     assert.ok(walk(shop, "service")!.to.startsWith("Service shop/"));
   });
 });
+
+describe("the names section asks from a pod that uses the cluster DNS", () => {
+  it("never from a pod on the node's resolver (CoreDNS's own, dnsPolicy Default); another namespace's Service by name.namespace", () => {
+    // Two application pods that serve nothing, a policy, and the supplied CoreDNS: the only Service
+    // besides `kubernetes` is kube-dns, whose own pods resolve through the node (dnsPolicy Default).
+    const state = cluster(`apiVersion: v1
+kind: Pod
+metadata: {name: a, labels: {app: a}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, labels: {app: b}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+`);
+    const { plan: p } = plan(state);
+    assert.ok(p.names, "a names section");
+    assert.equal(`${p.names.pod.metadata.namespace}/${p.names.pod.metadata.name}`, "default/a");
+    assert.equal(p.names.service.metadata.name, "kube-dns");
+    assert.equal(p.names.lookups[0].name, "kube-dns.kube-system");
+    const answer = p.names.lookups[0].resolution.result?.answer;
+    assert.equal(answer?.rcode, "NOERROR");
+    assert.deepEqual(
+      answer?.answers.map((r) => r.data),
+      ["10.96.0.10"],
+    );
+  });
+});

@@ -19,7 +19,7 @@
  */
 import type { NodeState } from "../control/state.ts";
 import { resolveFrom } from "../dns/exchange.ts";
-import type { Resolution } from "../dns/resolv.ts";
+import { podResolvConf, type Resolution } from "../dns/resolv.ts";
 import { ClusterZone } from "../dns/zone.ts";
 import type { Pod, Protocol, Service } from "../model/k8s.ts";
 import { parseIPv4 } from "../net/ipv4.ts";
@@ -254,39 +254,47 @@ export function planTour(net: Network, opts: { namespace?: string } = {}): TourP
 
 /** A pod that asks for a Service of its own namespace, and its lookups (see TourPlan.names). */
 function namesExample(net: Network, pods: Pod[], namespace: string | undefined): TourPlan["names"] {
-  const byNs = new Map<string, Pod[]>();
-  for (const p of pods) {
-    const ns = p.metadata.namespace!;
-    (byNs.get(ns) ?? byNs.set(ns, []).get(ns)!).push(p);
-  }
+  // Only a pod whose resolver asks the cluster DNS can show a Service name resolving (dnsPolicy
+  // Default, as CoreDNS's own pods have, uses the node's resolver; None has its own nameservers).
+  const askers = pods.filter((p) => {
+    const policy = podResolvConf(net.state, p).policy;
+    return policy === "ClusterFirst" || policy === "ClusterFirstWithHostNet";
+  });
+  if (askers.length === 0) return undefined;
   const rank = (ns: string) => (namespace && ns === namespace ? 0 : 2) + (SYSTEM_NAMESPACES.has(ns) ? 1 : 0);
   const services = net.state.services
     .filter(
       (s) =>
         s.spec.clusterIP &&
         s.spec.clusterIP !== "None" &&
-        !(s.metadata.namespace === "default" && s.metadata.name === "kubernetes") &&
-        byNs.has(s.metadata.namespace!),
+        !(s.metadata.namespace === "default" && s.metadata.name === "kubernetes"),
     )
     .map((s, i) => ({ s, i, r: rank(s.metadata.namespace!) }))
     .sort((a, b) => a.r - b.r || a.i - b.i)
     .map((x) => x.s);
-  const service = services[0];
-  if (!service) return undefined;
-  const key = `${service.metadata.namespace}/${service.metadata.name}`;
-  const behind = new Set(
-    net.proxy.ports
-      .filter((p) => `${p.service.metadata.namespace}/${p.service.metadata.name}` === key)
-      .flatMap((p) => p.endpoints.map((e) => e.pod)),
-  );
-  const candidates = byNs.get(service.metadata.namespace!)!;
-  const pod = candidates.find((p) => !behind.has(podName(p))) ?? candidates[0];
-  const zone = new ClusterZone(net.state);
-  const lookups = [service.metadata.name, OUTSIDE_NAME].map((name) => ({
-    name,
-    resolution: resolveFrom(net, pod, name, "A", { zone }),
-  }));
-  return { pod, service, lookups };
+  for (const service of services) {
+    const key = `${service.metadata.namespace}/${service.metadata.name}`;
+    const behind = new Set(
+      net.proxy.ports
+        .filter((p) => `${p.service.metadata.namespace}/${p.service.metadata.name}` === key)
+        .flatMap((p) => p.endpoints.map((e) => e.pod)),
+    );
+    // A pod of the Service's namespace asks for the short name; any other application pod asks for
+    // name.namespace. Never a pod behind the Service itself.
+    const ns = service.metadata.namespace!;
+    const pod =
+      askers.find((p) => p.metadata.namespace === ns && !behind.has(podName(p))) ??
+      askers.find((p) => !behind.has(podName(p)) && rank(p.metadata.namespace!) <= rank(ns));
+    if (!pod) continue;
+    const asked = pod.metadata.namespace === ns ? service.metadata.name : `${service.metadata.name}.${ns}`;
+    const zone = new ClusterZone(net.state);
+    const lookups = [asked, OUTSIDE_NAME].map((name) => ({
+      name,
+      resolution: resolveFrom(net, pod, name, "A", { zone }),
+    }));
+    return { pod, service, lookups };
+  }
+  return undefined;
 }
 
 function serviceRank(s: ServicePortInfo, namespace: string | undefined): number {

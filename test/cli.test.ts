@@ -515,6 +515,20 @@ describe("podnet CLI", () => {
       /^\t\tnumgen random mod 3 vmap \{ 0 : goto endpoint-[A-Z2-7]{8}-default\/service1\/tcp\/http__10\.244\.0\.2\/8080, /m,
     );
     assert.match(podnet(["rules", "-f", "examples/articles", "--node", "nope"]).err, /node "nope" not found/);
+    // An outside client's entry node: the error names --node, the option at fault.
+    const entry = podnet([
+      "trace",
+      "-f",
+      "examples/articles",
+      "--from",
+      "203.0.113.5",
+      "--node",
+      "nope",
+      "--to",
+      "default/pod1:8080",
+    ]);
+    assert.equal(entry.code, 2);
+    assert.match(entry.err, /^error: --node: node "nope" not found/m);
     const cfg = readFileSync("examples/articles/cluster.yaml", "utf8").replace(
       "proxyMode: nftables",
       "proxyMode: iptables",

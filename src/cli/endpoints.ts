@@ -48,7 +48,7 @@ export function resolveEndpointsOrExit(opts: EndpointOptions): {
   const net = new Network(loadOrExit(opts.filename));
   const protocol = opts.protocol ? (opts.protocol.toUpperCase() as Protocol) : undefined;
   const src = resolveSource(net, opts.from, opts.node);
-  if (!src.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --from: ${src.message}`);
+  if (!src.ok) throw new CliExit(EXIT_BAD_INPUT, `error: ${src.option ?? "--from"}: ${src.message}`);
   // A name from a pod is resolved through the cluster DNS, when the cluster has one (a Service at
   // dnsServiceIP); without it a name is looked up directly, as from a node.
   const dns =

@@ -15,9 +15,11 @@ import { noAddressReason } from "../views.ts";
 import type { Network } from "./network.ts";
 import type { Source } from "./trace.ts";
 
-export type Resolved<T> = { ok: true; value: T } | { ok: false; message: string };
+/** A resolved endpoint, or why not; `option` names the CLI option at fault when it is not the one resolved. */
+export type Resolved<T> = { ok: true; value: T } | { ok: false; message: string; option?: string };
 
-const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
+const fail = (message: string, option?: string): { ok: false; message: string; option?: string } =>
+  option ? { ok: false, message, option } : { ok: false, message };
 
 export function resolveSource(net: Network, text: string, entryNode?: string): Resolved<Source> {
   if (text.startsWith("node/")) {
@@ -39,9 +41,9 @@ export function resolveSource(net: Network, text: string, entryNode?: string): R
   if (node) return { ok: true, value: { kind: "node", node, ip } };
   const entry = entryNode ? net.nodeByName.get(entryNode) : net.state.nodes[0];
   if (!entry)
-    return fail(
-      entryNode ? unknownNode(net, entryNode) : "the cluster has no node for an outside client to enter",
-    );
+    return entryNode
+      ? fail(unknownNode(net, entryNode), "--node")
+      : fail("the cluster has no node for an outside client to enter");
   return { ok: true, value: { kind: "external", ip, node: entry } };
 }
 

@@ -180,3 +180,23 @@ describe("trace and fib agree on every switch", () => {
     assert.ok(assertFibAgreesWithTrace(cluster(SERVICE_ONLY)) > 4);
   });
 });
+
+describe("check's coverage line", () => {
+  it("on one node it says so, rather than 'every ordered pair of the 1 nodes … and from another'", () => {
+    const one = cluster(`apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: {name: one}
+spec: {nodes: 1, supply: {clusterDNS: false}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a}
+spec: {containers: [{name: c, image: x}]}
+`);
+    const report = checkModel(new Network(one));
+    assert.equal(
+      report.coverage,
+      "every pod (1) as a destination from its node (the only one), on the one node with pods",
+    );
+  });
+});

@@ -197,9 +197,14 @@ export function checkModel(given: Network, opts: { maxNodePairs?: number } = {})
     }
   });
 
-  const coverage = full
-    ? `every ordered pair of the ${withPods.length} nodes with pods, and every pod (${net.podByIP.size}) as a destination from its own node and from another`
-    : `each of ${state.nodes.length} nodes against ${sample} others (deterministic sample), and every pod (${net.podByIP.size}) as a destination from its own node and from another`;
+  const fromNodes =
+    state.nodes.length > 1 ? "from its own node and from another" : "from its node (the only one)";
+  const coverage =
+    withPods.length < 2
+      ? `every pod (${net.podByIP.size}) as a destination ${fromNodes}${withPods.length === 1 ? ", on the one node with pods" : ""}`
+      : full
+        ? `every ordered pair of the ${withPods.length} nodes with pods, and every pod (${net.podByIP.size}) as a destination ${fromNodes}`
+        : `each of ${state.nodes.length} nodes against ${sample} others (deterministic sample), and every pod (${net.podByIP.size}) as a destination ${fromNodes}`;
   return { violations, traced, coverage };
 }
 

@@ -93,7 +93,7 @@ export class RuleProxy implements ProxyDecider {
       const rs = parseRuleset(renderNftables(this.state, node, this.index));
       j = {
         run: walkHooks(new NftEvaluator(rs)),
-        sticky: (chain) => !!rs.chains.get(chain)?.texts.some((t) => t.startsWith("update @affinity-")),
+        sticky: (chain) => !!rs.chains.get(chain)?.rules.some((r) => r.text.startsWith("update @affinity-")),
       };
     }
     this.#judges.set(node.name, j);

@@ -1,5 +1,5 @@
 /**
- * kube-proxy's decisions, as its nftables mode makes them (pkg/proxy/nftables: the README lists them):
+ * kube-proxy's decisions, mode-neutral, as its nftables mode makes them (pkg/proxy/nftables: the README lists them):
  *
  *   prerouting/output (nat, dstnat)   firewall (loadBalancerSourceRanges) → services map
  *                                     (ClusterIP, externalIP, LB IP) → nodeports map (local daddr)
@@ -17,13 +17,15 @@
  * short-circuited to all endpoints (the node's own traffic masqueraded). Masquerade also applies to
  * ClusterIP traffic from outside clusterCIDR and to hairpin traffic (a pod reaching itself).
  *
- * iptables mode decides the same, except that it neither rejects undefined ports of ClusterIPs nor
- * drops unallocated serviceCIDR addresses (those packets are routed like any other), that it accepts
- * nodePorts on every local address, loopback included, unless nodePortAddresses says otherwise, and
- * that the node's own traffic to an external or load-balancer IP without endpoints is not rejected
- * (KUBE-EXTERNAL-SERVICES hangs off INPUT and FORWARD only). Conversely, nftables mode drops the node's
- * own traffic to an external or load-balancer IP whose externalTrafficPolicy is Local when the node has
- * no endpoint: filter-output checks @no-endpoint-services before nat-output could short-circuit it.
+ * Where the modes differ, the model asks the cluster's mode (./modes/mode.ts), never its name:
+ * `guardsServiceRange` (nftables rejects undefined ports of ClusterIPs and drops unallocated
+ * serviceCIDR addresses; iptables routes those packets like any other), `nodePortAddressesDefault` and
+ * `localhostNodePorts` (iptables accepts nodePorts on every local address, loopback included, unless
+ * nodePortAddresses says otherwise), and `checksExternalEndpointsOnOutput` (nftables rejects the node's
+ * own traffic to an external or load-balancer IP without endpoints, and drops it under
+ * externalTrafficPolicy Local when the node has no endpoint, because filter-output checks
+ * @no-endpoint-services before nat-output could short-circuit it; iptables' KUBE-EXTERNAL-SERVICES
+ * hangs off INPUT and FORWARD only).
  *
  * The choice among endpoints is deterministic: with sessionAffinity ClientIP a hash of the client
  * address, otherwise a hash of the client address and port; every candidate is reported.

@@ -135,7 +135,17 @@ export interface EvalOutcome {
 }
 
 export class NftEvaluator {
-  constructor(readonly rs: Ruleset) {}
+  /** Base chains by hook, by priority: found once, not per packet (a table has 20,000 chains at 10,000 Services). */
+  readonly #bases = new Map<Hook, ChainDef[]>();
+
+  constructor(readonly rs: Ruleset) {
+    for (const c of rs.chains.values()) {
+      if (!c.hook) continue;
+      const list = this.#bases.get(c.hook) ?? this.#bases.set(c.hook, []).get(c.hook)!;
+      list.push(c);
+    }
+    for (const list of this.#bases.values()) list.sort((a, b) => a.priority! - b.priority!);
+  }
 
   /**
    * Runs every base chain of `hook`, by priority. `pick(n)` chooses among numgen branches.
@@ -146,12 +156,8 @@ export class NftEvaluator {
     p: EvalPacket,
     out: EvalOutcome,
     pick: (candidates: { ip: IPv4; port: number; chain: string }[]) => number,
-    only?: (c: ChainDef) => boolean,
   ): void {
-    const bases = [...this.rs.chains.values()]
-      .filter((c) => c.hook === hook && (!only || only(c)))
-      .sort((a, b) => a.priority! - b.priority!);
-    for (const base of bases) {
+    for (const base of this.#bases.get(hook) ?? []) {
       if (out.verdict !== "accept") return;
       this.runChain(base.name, p, out, pick);
     }

@@ -53,7 +53,19 @@ function tokenize(line: string): string[] {
 const BUILTIN = new Set(["ACCEPT", "DROP", "REJECT", "RETURN", "DNAT", "MASQUERADE", "MARK"]);
 
 export class IptEvaluator {
+  /** `-s`/`-d` operands parsed on first use (KUBE-SERVICES has a rule per Service port). */
+  readonly #cidrs = new Map<string, Cidr>();
+
   constructor(readonly tables: IptTables) {}
+
+  inCidr(ip: IPv4, text: string): boolean {
+    let c = this.#cidrs.get(text);
+    if (!c) {
+      c = parseOperand(text);
+      this.#cidrs.set(text, c);
+    }
+    return c.contains(ip);
+  }
 
   runHook(
     hook: "prerouting" | "input" | "forward" | "output" | "postrouting",
@@ -135,7 +147,7 @@ export class IptEvaluator {
         continue;
       }
       let ok = true;
-      if (w === "-s" || w === "-d") ok = inCidr(w === "-s" ? p.src : p.dst, a[++i]);
+      if (w === "-s" || w === "-d") ok = this.inCidr(w === "-s" ? p.src : p.dst, a[++i]);
       else if (w === "-p") {
         proto = a[++i];
         ok = p.protocol === proto;
@@ -220,11 +232,11 @@ export class IptEvaluator {
   }
 }
 
-function inCidr(ip: IPv4, text: string): boolean {
+/** `-s`/`-d` operands: an address (a /32) or a prefix. */
+function parseOperand(text: string): Cidr {
   const c = Cidr.parse(text.includes("/") ? text : `${text}/32`);
-  if (c.ok) return c.cidr.contains(ip);
+  if (c.ok) return c.cidr;
   // Source ranges may carry host bits; compare by prefix.
   const [addr, bits] = text.split("/");
-  const a = parseIPv4(addr)!;
-  return Cidr.of(a, Number(bits)).contains(ip);
+  return Cidr.of(parseIPv4(addr)!, Number(bits));
 }

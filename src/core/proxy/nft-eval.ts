@@ -137,6 +137,8 @@ export interface EvalOutcome {
 export class NftEvaluator {
   /** Base chains by hook, by priority: found once, not per packet (a table has 20,000 chains at 10,000 Services). */
   readonly #bases = new Map<Hook, ChainDef[]>();
+  /** Address operands (`@cluster-ips`, `{ … }`, a prefix) parsed on first use. */
+  readonly #addressSets = new Map<string, AddressSet>();
 
   constructor(readonly rs: Ruleset) {
     for (const c of rs.chains.values()) {
@@ -304,10 +306,19 @@ export class NftEvaluator {
     }
   }
 
+  /** Is `ip` in the operand (`@set`, `{ a, b/24 }`, an address or a prefix)? Each operand is parsed once. */
   ipMatches(ip: IPv4, operand: string): boolean {
-    if (operand.startsWith("@")) return (this.rs.sets.get(operand.slice(1)) ?? []).some((e) => ipIn(ip, e));
-    if (operand.startsWith("{")) return splitTop(operand.slice(1, -1)).some((e) => ipIn(ip, e));
-    return ipIn(ip, operand);
+    let m = this.#addressSets.get(operand);
+    if (!m) {
+      const items = operand.startsWith("@")
+        ? (this.rs.sets.get(operand.slice(1)) ?? [])
+        : operand.startsWith("{")
+          ? splitTop(operand.slice(1, -1))
+          : [operand];
+      m = addressSet(items);
+      this.#addressSets.set(operand, m);
+    }
+    return m.addresses.has(ip) || m.prefixes.some((c) => c.contains(ip));
   }
 
   verdict(v: string, rule: string): Flow {
@@ -317,10 +328,22 @@ export class NftEvaluator {
   }
 }
 
-function ipIn(ip: IPv4, e: string): boolean {
-  if (e.includes("/")) {
-    const c = Cidr.parse(e);
-    return c.ok && c.cidr.contains(ip);
+/** Addresses and prefixes, as an nft set of `ipv4_addr` (with `flags interval` for prefixes) holds them. */
+interface AddressSet {
+  addresses: Set<IPv4>;
+  prefixes: Cidr[];
+}
+
+function addressSet(items: readonly string[]): AddressSet {
+  const out: AddressSet = { addresses: new Set(), prefixes: [] };
+  for (const e of items) {
+    if (e.includes("/")) {
+      const c = Cidr.parse(e);
+      if (c.ok) out.prefixes.push(c.cidr);
+    } else {
+      const ip = parseIPv4(e);
+      if (ip !== undefined) out.addresses.add(ip);
+    }
   }
-  return parseIPv4(e) === ip;
+  return out;
 }

@@ -12,7 +12,7 @@ import type { Labels, Taint } from "./k8s.ts";
 
 export type CniMode = "vxlan" | "host-gw" | "ipip";
 /** A registered kube-proxy mode's name (src/core/proxy/modes/registry.ts). */
-export type ProxyMode = string;
+export type ProxyModeName = string;
 
 /** A node as the config describes it (merged with Node objects of the same name). */
 export interface NodeConfig {
@@ -34,7 +34,7 @@ export interface ClusterConfig {
   /** A count (names `node-1`…), a list, or undefined: "2, unless the manifests name nodes". */
   nodes: number | NodeConfig[] | undefined;
   cni: CniMode;
-  proxyMode: ProxyMode;
+  proxyMode: ProxyModeName;
   loadBalancerPool: Cidr[];
   kubeProxy: { nodePortAddresses: string[] };
   /** kube-apiserver's --service-node-port-range. */

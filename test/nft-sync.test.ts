@@ -16,7 +16,7 @@ import fc from "fast-check";
 import { prng } from "../bench/generate.ts";
 import { canonicalTable, refillScript, replaceTable, syncScript } from "../src/core/dataplane/nft-sync.ts";
 import { planCluster } from "../src/core/dataplane/plan.ts";
-import { parseTable } from "../src/core/proxy/nft-text.ts";
+import { parseTable } from "../src/core/nft/parse.ts";
 import { cluster } from "./helpers.ts";
 
 /** A cluster from a seeded random world; `variant` 1 is the same world after a handful of random edits. */

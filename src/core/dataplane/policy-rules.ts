@@ -22,6 +22,7 @@
 import type { ClusterState, NodeState } from "../control/state.ts";
 import { nodeAddresses, podsOnNode } from "../graph/devices.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
+import { type ChainSpec, renderReplacing } from "../nft/render.ts";
 import type { Bits } from "../policy/bitset.ts";
 import { CONN_PROTOCOLS, outsideRanges } from "../policy/connlist.ts";
 import { PolicyEngine } from "../policy/netpol.ts";
@@ -59,14 +60,14 @@ export function compilePolicies(state: ClusterState): PolicyCompilation {
   };
 }
 
-/** The node's policy ruleset (`nft -f` input); it replaces any earlier one. */
+/** The node's policy ruleset (`nft -f` input, built as ../nft/render.ts objects); it replaces any earlier one. */
 export function renderPolicyRules(c: PolicyCompilation, state: ClusterState, node: NodeState): string {
   const { reach } = c;
   const local = podsOnNode(state, node);
   const classOfPod = new Map(reach.pods.map((p, i) => [p, reach.classOf[i]]));
   const egressJumps: string[] = [];
   const ingressJumps: string[] = [];
-  const chains: string[] = [];
+  const chains: ChainSpec[] = [];
   const used = { ingress: new Set<number>(), egress: new Set<number>() };
   for (const pod of local) {
     const cls = classOfPod.get(pod);
@@ -109,21 +110,39 @@ export function renderPolicyRules(c: PolicyCompilation, state: ClusterState, nod
           portMatches(reach, g.mask).map((m) => `ip ${field} ${set(g.items)}${m} ${verdict}`),
         );
       chains.push(
-        chain(name, [
-          ...(allPods.length ? [`ip ${field} ${set(allPods)} goto ${name}-pods`] : []),
-          `goto ${name}-outside`,
-        ]),
-        chain(`${name}-pods`, [...rules(pods), "drop"]),
-        chain(`${name}-outside`, [...rules(outside), "drop"]),
+        {
+          name,
+          rules: [
+            ...(allPods.length ? [`ip ${field} ${set(allPods)} goto ${name}-pods`] : []),
+            `goto ${name}-outside`,
+          ],
+        },
+        { name: `${name}-pods`, rules: [...rules(pods), "drop"] },
+        { name: `${name}-outside`, rules: [...rules(outside), "drop"] },
       );
     }
   }
-  const base = (hook: string, priority: string, jumps: string[]) =>
-    `  chain ${hook} {\n    type filter hook ${hook} priority ${priority}; policy accept;\n    ct state established,related accept\n${jumps.map((j) => `    ${j}\n`).join("")}  }\n`;
+  const base = (hook: "forward" | "postrouting", priority: string, jumps: string[]): ChainSpec => ({
+    name: hook,
+    base: { type: "filter", hook, priority, policy: "accept" },
+    rules: ["ct state established,related accept", ...jumps],
+  });
   const fromNode = ingressJumps.length
     ? [`ct original ip saddr ${set(nodeAddresses(state.config.cni, node).map(formatIPv4))} accept`]
     : [];
-  return `table inet ${POLICY_TABLE}\ndelete table inet ${POLICY_TABLE}\ntable inet ${POLICY_TABLE} {\n${base("forward", "filter", egressJumps)}${base("postrouting", "300", [...fromNode, ...ingressJumps])}${chains.join("")}}\n`;
+  return renderReplacing(
+    {
+      family: "inet",
+      name: POLICY_TABLE,
+      sets: [],
+      chains: [
+        base("forward", "filter", egressJumps),
+        base("postrouting", "300", [...fromNode, ...ingressJumps]),
+        ...chains,
+      ],
+    },
+    "compact",
+  );
 }
 
 interface Group {
@@ -146,10 +165,6 @@ function groups(list: Group[]): Group[] {
 
 function set(items: string[]): string {
   return items.length === 1 ? items[0] : `{ ${items.join(", ")} }`;
-}
-
-function chain(name: string, rules: string[]): string {
-  return `  chain ${name} {\n${rules.map((r) => `    ${r}\n`).join("")}  }\n`;
 }
 
 /** The match expressions for an atom set: nothing (every port of every protocol) or one per protocol. */

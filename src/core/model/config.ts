@@ -7,10 +7,12 @@
 import type { Check, Rec } from "../manifests/check.ts";
 import { dns1123SubdomainError } from "../manifests/check.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { proxyModeNames } from "../proxy/modes/registry.ts";
 import type { Labels, Taint } from "./k8s.ts";
 
 export type CniMode = "vxlan" | "host-gw" | "ipip";
-export type ProxyMode = "nftables" | "iptables";
+/** A registered kube-proxy mode's name (src/core/proxy/modes/registry.ts). */
+export type ProxyModeName = string;
 
 /** A node as the config describes it (merged with Node objects of the same name). */
 export interface NodeConfig {
@@ -32,7 +34,7 @@ export interface ClusterConfig {
   /** A count (names `node-1`…), a list, or undefined: "2, unless the manifests name nodes". */
   nodes: number | NodeConfig[] | undefined;
   cni: CniMode;
-  proxyMode: ProxyMode;
+  proxyMode: ProxyModeName;
   loadBalancerPool: Cidr[];
   kubeProxy: { nodePortAddresses: string[] };
   /** kube-apiserver's --service-node-port-range. */
@@ -73,7 +75,7 @@ export const DEFAULT_CONFIG: Readonly<ClusterConfig> = Object.freeze({
   nodeNetwork: cidr("172.18.0.0/24"),
   nodes: undefined,
   cni: "vxlan",
-  proxyMode: "nftables",
+  proxyMode: proxyModeNames()[0],
   loadBalancerPool: [cidr("198.51.100.0/24")],
   kubeProxy: { nodePortAddresses: [] },
   serviceNodePortRange: { min: 30000, max: 32767 },
@@ -168,7 +170,7 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
 
   const cni = c.oneOf(spec.cni, at("cni"), ["vxlan", "host-gw", "ipip"] as const);
   if (cni) out.cni = cni;
-  const proxy = c.oneOf(spec.proxyMode, at("proxyMode"), ["nftables", "iptables"] as const);
+  const proxy = c.oneOf(spec.proxyMode, at("proxyMode"), proxyModeNames());
   if (proxy) out.proxyMode = proxy;
 
   const pool = c.list(spec.loadBalancerPool, at("loadBalancerPool"));

@@ -200,6 +200,12 @@ export interface NetworkPlugin {
    * `GATEWAY (cni0)` for the bridge plugins.
    */
   nodeFacts(state: ClusterState, node: NodeState): { header: string; value: string }[];
+  /**
+   * Further views of a node for `podnet routes`, after its namespace (`ip addr`, `ip route`…): a
+   * title and the text as the plugin's own tool prints it (Calico: the BGP table as `birdcl show
+   * route` shows it). Optional: none when absent.
+   */
+  nodeViews?(state: ClusterState, node: NodeState): { title: string; text: string }[];
 
   // ------------------------------------------------------------------ routing and tracing (sim/)
 

@@ -169,6 +169,20 @@ export interface NetworkPlugin {
    * Errors and warnings go to `input.diags` at the pod's file:line:col; never throws on bad input.
    */
   assignPodAddresses(input: PodIpamInput): PodNetworkState;
+  /**
+   * How many pod addresses a node can still hand out from what it owns alone, or undefined when the
+   * plugin claims more on demand (Calico's blocks). control/resolve.ts leaves podnet's own supplied
+   * pods (CoreDNS) Pending rather than exhaust a node the input's pods fill. Optional: no limit.
+   */
+  nodePodCapacity?(config: ClusterConfig, node: NodeState): number | undefined;
+  /**
+   * Whether the plugin itself routes a pod address lying outside its node's blocks to that node
+   * (Calico: BIRD exports a borrowed address as a /32). When not, `podnet check` reports such pods:
+   * only podnet's own host routes reach them.
+   */
+  readonly routesBorrowedAddresses?: boolean;
+  /** What the plugin calls a node's pod address block in messages (`podCIDR`, `IPAM block`); default `pod address block`. */
+  readonly blockTerm?: string;
 
   // ------------------------------------------------------------------ devices (graph/devices.ts)
 

@@ -49,7 +49,6 @@ const pods: ResourceType<Pod> = {
   namespaced: true,
   list: (s) => s.pods,
   columns: (s) => {
-    const node = nodeOf(s);
     const owner = podOwners(s);
     return [
       { header: "NAME", value: (p) => p.metadata.name },

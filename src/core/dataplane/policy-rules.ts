@@ -128,7 +128,7 @@ export function renderPolicyRules(c: PolicyCompilation, state: ClusterState, nod
     rules: ["ct state established,related accept", ...jumps],
   });
   const fromNode = ingressJumps.length
-    ? [`ct original ip saddr ${set(nodeAddresses(state.config.cni, node).map(formatIPv4))} accept`]
+    ? [`ct original ip saddr ${set(nodeAddresses(state, node).map(formatIPv4))} accept`]
     : [];
   return renderReplacing(
     {

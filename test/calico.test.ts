@@ -1,0 +1,449 @@
+/**
+ * Calico networking (`cni: calico`): the IPPool kind as Calico validates it, Calico's selector
+ * language, Calico IPAM (blocks, affinity, claiming, borrowing, limits), and the names and values
+ * Calico's components use. Each pinned value names the upstream source it comes from
+ * (projectcalico/calico).
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { describe, it } from "node:test";
+import {
+  type CalicoPool,
+  defaultPool,
+  fnv32,
+  type IpamNode,
+  MAX_BLOCKS_PER_HOST,
+  readPools,
+  runCalicoIpam,
+  startSeed,
+} from "../src/core/cni/calico/ipam.ts";
+import { CALICO_GATEWAY, caliVethName, VXLAN_PORT, VXLAN_VNI } from "../src/core/cni/calico/names.ts";
+import { parseCalicoSelector } from "../src/core/cni/calico/selector.ts";
+import { Diagnostics, formatDiagnostic } from "../src/core/diagnostics.ts";
+import { decodeObjects } from "../src/core/manifests/decode.ts";
+import { parseSource } from "../src/core/manifests/parse.ts";
+import { defaultConfig } from "../src/core/model/config.ts";
+import type { Pod } from "../src/core/model/k8s.ts";
+import { Cidr, formatIPv4, parseIPv4 } from "../src/core/net/ipv4.ts";
+
+function decode(yaml: string) {
+  const diags = new Diagnostics();
+  const inv = decodeObjects(parseSource({ file: "pools.yaml", text: yaml }, diags), diags);
+  return { inv, diags, lines: diags.items.map(formatDiagnostic) };
+}
+
+const pool = (spec: string, apiVersion = "crd.projectcalico.org/v1", name = "p") => `apiVersion: ${apiVersion}
+kind: IPPool
+metadata: {name: ${name}}
+spec:
+${spec}`;
+
+describe("IPPool validation (Calico's CRD rules and validateIPPoolSpec)", () => {
+  it("accepts both apiVersions and fills in Calico's defaults (blockSize 26, Never, all())", () => {
+    for (const v of ["crd.projectcalico.org/v1", "projectcalico.org/v3"]) {
+      const { inv, lines } = decode(pool("  cidr: 10.244.0.0/16", v));
+      assert.deepEqual(lines, []);
+      assert.equal(inv.ipPools.length, 1);
+      assert.deepEqual(inv.ipPools[0].obj.spec, {
+        cidr: "10.244.0.0/16",
+        blockSize: 26,
+        ipipMode: "Never",
+        vxlanMode: "Never",
+        natOutgoing: false,
+        disabled: false,
+        nodeSelector: "all()",
+        assignmentMode: "Automatic",
+      });
+    }
+  });
+
+  const rows: [string, string, string][] = [
+    [
+      "blockSize below 20",
+      "  cidr: 10.0.0.0/8\n  blockSize: 19",
+      "pools.yaml:6:14: error: IPPool p: spec.blockSize: blockSize 19 is out of range: Calico allows 20 to 32 for IPv4 pools",
+    ],
+    [
+      "blockSize above 32",
+      "  cidr: 10.0.0.0/8\n  blockSize: 33",
+      "pools.yaml:6:14: error: IPPool p: spec.blockSize: blockSize 33 is out of range: Calico allows 20 to 32 for IPv4 pools",
+    ],
+    [
+      "a pool smaller than a block",
+      "  cidr: 10.0.0.0/28",
+      "pools.yaml:5:9: error: IPPool p: spec.cidr: IP pool 10.0.0.0/28 is too small for use with Calico IPAM: it must be at least as large as a block (/26)",
+    ],
+    [
+      "host bits",
+      "  cidr: 10.0.0.1/16",
+      "pools.yaml:5:9: error: IPPool p: spec.cidr: IPPool CIDR must be strictly masked",
+    ],
+    [
+      "link-local",
+      "  cidr: 169.254.0.0/16",
+      "pools.yaml:5:9: error: IPPool p: spec.cidr: IPPool CIDR 169.254.0.0/16 overlaps with IPv4 link local range 169.254.0.0/16",
+    ],
+    [
+      "no cidr",
+      "  natOutgoing: true",
+      "pools.yaml:4:1: error: IPPool p: spec.cidr: the pool's cidr is required",
+    ],
+    [
+      "IP-in-IP and VXLAN both on",
+      "  cidr: 10.0.0.0/16\n  ipipMode: Always\n  vxlanMode: CrossSubnet",
+      "pools.yaml:7:14: error: IPPool p: spec.vxlanMode: ipipMode and vxlanMode cannot both be enabled",
+    ],
+    [
+      "an unknown mode",
+      "  cidr: 10.0.0.0/16\n  ipipMode: always",
+      'pools.yaml:6:13: error: IPPool p: spec.ipipMode: "always" is not one of Never, Always, CrossSubnet',
+    ],
+    [
+      "v1's ipip field (gone from the CRD)",
+      "  cidr: 10.0.0.0/16\n  ipip: {enabled: true}",
+      'pools.yaml:6:9: error: IPPool p: spec.ipip: unknown field "ipip"',
+    ],
+    [
+      "an unknown field",
+      "  cidr: 10.0.0.0/16\n  natoutgoing: true",
+      'pools.yaml:6:16: error: IPPool p: spec.natoutgoing: unknown field "natoutgoing"',
+    ],
+    [
+      "a selector Calico cannot parse",
+      "  cidr: 10.0.0.0/16\n  nodeSelector: zone = 'a'",
+      "pools.yaml:6:17: error: IPPool p: spec.nodeSelector: nodeSelector \"zone = 'a'\" is not a valid Calico selector: expected == at character 6",
+    ],
+    [
+      "global() in a pool selector",
+      "  cidr: 10.0.0.0/16\n  nodeSelector: global()",
+      'pools.yaml:6:17: error: IPPool p: spec.nodeSelector: nodeSelector "global()" is not a valid Calico selector: global() is not valid in an IPPool selector (Calico\'s CRD rejects it)',
+    ],
+    [
+      "a LoadBalancer pool with IP-in-IP",
+      "  cidr: 10.0.0.0/16\n  ipipMode: Always\n  allowedUses: [LoadBalancer]",
+      "pools.yaml:7:16: error: IPPool p: spec.allowedUses: LoadBalancer IP pool cannot have IPIP or VXLAN enabled",
+    ],
+    [
+      "natOutgoing must be a boolean",
+      '  cidr: 10.0.0.0/16\n  natOutgoing: "yes"',
+      'pools.yaml:6:16: error: IPPool p: spec.natOutgoing: expected true or false, found the string "yes"',
+    ],
+  ];
+  for (const [name, spec, expected] of rows) {
+    it(`refuses ${name}`, () => {
+      const { inv, lines } = decode(pool(spec));
+      assert.equal(inv.ipPools.length, 0, `${name} should be refused`);
+      assert.ok(
+        lines.some((l) => l.startsWith(expected)),
+        `expected a line starting with\n  ${expected}\ngot\n  ${lines.join("\n  ")}`,
+      );
+    });
+  }
+
+  it("accepts blockSize 20 and 32, a disabled pool smaller than its block, and Calico selectors", () => {
+    for (const spec of [
+      "  cidr: 10.0.0.0/8\n  blockSize: 20",
+      "  cidr: 10.0.0.0/24\n  blockSize: 32",
+      "  cidr: 10.0.0.0/28\n  disabled: true",
+      "  cidr: 10.0.0.0/16\n  nodeSelector: \"kubernetes.io/os == 'linux' && !has(edge)\"",
+      "  cidr: 10.0.0.0/16\n  nodeSelector: zone in {'a', \"b\"} || rack not in {}",
+    ]) {
+      const { inv, lines } = decode(pool(spec));
+      assert.deepEqual(lines, [], spec);
+      assert.equal(inv.ipPools.length, 1);
+    }
+  });
+
+  it("keeps an IPv6 pool with a warning (podnet allocates IPv4)", () => {
+    const { inv, lines } = decode(pool("  cidr: fd00:10::/64\n  blockSize: 122"));
+    assert.equal(inv.ipPools.length, 1);
+    assert.match(lines.join("\n"), /warning: .*IPv6 pool fd00:10::\/64 is kept but not used/);
+  });
+});
+
+describe("Calico selectors (libcalico-go lib/selector)", () => {
+  const m = (sel: string, labels: Record<string, string> | undefined) => {
+    const p = parseCalicoSelector(sel);
+    assert.ok(p.ok, `${sel}: ${!p.ok && p.error}`);
+    return p.match(labels);
+  };
+  it("evaluates as Calico's AST does", () => {
+    assert.equal(m("all()", {}), true);
+    assert.equal(m("", { a: "1" }), true);
+    assert.equal(m("zone == 'a'", { zone: "a" }), true);
+    assert.equal(m("zone == 'a'", { zone: "b" }), false);
+    // != and not in match a missing label (LabelNeNode, LabelNotInSetNode).
+    assert.equal(m("zone != 'a'", {}), true);
+    assert.equal(m("zone not in {'a'}", {}), true);
+    assert.equal(m("zone in {'a', 'b'}", { zone: "b" }), true);
+    assert.equal(m("zone in {}", { zone: "b" }), false);
+    assert.equal(m("has(zone)", { zone: "" }), true);
+    assert.equal(m("!has(zone)", { zone: "" }), false);
+    assert.equal(m("!!has(zone)", { zone: "" }), true);
+    assert.equal(m("a == 'x' || b == 'y' && c == 'z'", { b: "y" }), false);
+    assert.equal(m("(a == 'x' || b == 'y') && !has(c)", { b: "y" }), true);
+    assert.equal(
+      m("name starts with 'node' && name ends with '-2' && name contains 'e-'", { name: "node-2" }),
+      true,
+    );
+    assert.equal(m('kubernetes.io/hostname=="n1"', { "kubernetes.io/hostname": "n1" }), true);
+  });
+  it("refuses what Calico's parser refuses", () => {
+    for (const bad of [
+      "zone ==",
+      "zone = 'a'",
+      "has(zone",
+      "(a == 'x'",
+      "a == 'x' b == 'y'",
+      "a & b",
+      "zone in {'a' 'b'}",
+      "'a' == zone",
+    ]) {
+      assert.equal(parseCalicoSelector(bad).ok, false, bad);
+    }
+  });
+});
+
+describe("Calico's names and values", () => {
+  it("names the host-side veth cali + 11 hex of SHA-1(ns.pod) (VethNameForWorkload)", () => {
+    const expected = `cali${createHash("sha1").update("default.pod1").digest("hex").slice(0, 11)}`;
+    assert.equal(caliVethName("default", "pod1"), expected);
+    assert.equal(caliVethName("default", "pod1").length, 15); // IFNAMSIZ - 1
+  });
+  it("pins the gateway, VNI and port (cni-plugin dataplane_linux.go, felix config_params.go)", () => {
+    assert.equal(formatIPv4(CALICO_GATEWAY), "169.254.1.1");
+    assert.equal(VXLAN_VNI, 4096);
+    assert.equal(VXLAN_PORT, 4789);
+  });
+  it("hashes host names with FNV-32 (Go's hash/fnv New32, determineSeed)", () => {
+    assert.equal(fnv32(""), 0x811c9dc5);
+    assert.equal(fnv32("a"), 0x050c5d7e);
+    assert.equal(fnv32("foobar"), 0x31f0b262);
+  });
+});
+
+// ---------------------------------------------------------------------------------------- IPAM
+
+const cidr = (s: string) => {
+  const p = Cidr.parse(s);
+  if (!p.ok) throw new Error(p.reason);
+  return p.cidr;
+};
+const ip = (s: string) => parseIPv4(s)!;
+
+function mkPool(over: Partial<CalicoPool> & { cidr: Cidr }): CalicoPool {
+  return { ...defaultPool(defaultConfig()), isDefault: false, name: "p", object: "IPPool p", ...over };
+}
+function mkNodes(n: number, labels: (i: number) => Record<string, string> = () => ({})): IpamNode[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `node-${i + 1}`,
+    labels: labels(i),
+    ips: [ip("172.18.0.2") + i],
+    object: `Node node-${i + 1}`,
+  }));
+}
+function mkPods(perNode: number[], given: Record<string, string> = {}): Pod[] {
+  const pods: Pod[] = [];
+  perNode.forEach((count, n) => {
+    for (let i = 0; i < count; i++) {
+      const name = `p${n + 1}-${i}`;
+      pods.push({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace: "default" },
+        spec: { nodeName: `node-${n + 1}`, containers: [] },
+        status: given[name] ? { podIP: given[name] } : {},
+      } as unknown as Pod);
+    }
+  });
+  return pods;
+}
+function ipam(pools: CalicoPool[], nodes: IpamNode[], pods: Pod[]) {
+  const diags = new Diagnostics();
+  const r = runCalicoIpam({
+    pools,
+    nodes,
+    pods,
+    namespaceLabels: () => undefined,
+    originOf: () => undefined,
+    diags,
+  });
+  return { r, diags, errors: diags.errors.map(formatDiagnostic) };
+}
+const addr = (r: ReturnType<typeof ipam>["r"], i: number) => {
+  const a = r.assigned[i];
+  return a < 0 ? undefined : formatIPv4(a);
+};
+
+describe("Calico IPAM (libcalico-go lib/ipam)", () => {
+  it("claims a block per node at the node's start block, tunnel address first, then pods from .1", () => {
+    const p = mkPool({ cidr: cidr("10.244.0.0/16") });
+    const nodes = mkNodes(2);
+    const pods = mkPods([2, 1]);
+    const { r, errors } = ipam([p], nodes, pods);
+    assert.deepEqual(errors, []);
+    // 1024 blocks of /26 in a /16; node-1 starts at its seed (FNV-32("node-1"), mixed) mod 1024.
+    const start1 = startSeed("node-1") % 1024;
+    const block1 = Cidr.of(ip("10.244.0.0") + start1 * 64, 26);
+    assert.deepEqual(
+      r.blocksByNode.get("node-1")?.map((b) => b.cidr.toString()),
+      [block1.toString()],
+    );
+    // IP-in-IP pool: calico-node's tunnel address comes first, the block's first address.
+    assert.deepEqual(r.tunnels.get("node-1"), { ip: block1.base, kind: "ipip" });
+    assert.equal(addr(r, 0), formatIPv4(block1.base + 1));
+    assert.equal(addr(r, 1), formatIPv4(block1.base + 2));
+    const block2 = r.blocksByNode.get("node-2")![0].cidr;
+    assert.equal(addr(r, 2), formatIPv4(block2.base + 1));
+    assert.ok(!block1.overlaps(block2));
+  });
+
+  it("gives no tunnel address for an unencapsulated pool, so pods start at the block's first address", () => {
+    const p = mkPool({ cidr: cidr("10.10.0.0/24"), ipipMode: "Never", blockSize: 26 });
+    const pods = mkPods([1]);
+    const { r } = ipam([p], mkNodes(1), pods);
+    assert.equal(r.tunnels.size, 0);
+    assert.equal(addr(r, 0), formatIPv4(r.blocksByNode.get("node-1")![0].cidr.base));
+  });
+
+  it("claims a new block when the node's blocks are full, and borrows when the pool has no free block", () => {
+    // /28 pool, /30 blocks: 4 blocks of 4 addresses; no encapsulation.
+    const p = mkPool({ cidr: cidr("10.9.0.0/28"), blockSize: 30, ipipMode: "Never" });
+    const pods = mkPods([13, 1]);
+    const { r, errors } = ipam([p], mkNodes(2), pods);
+    // node-1 takes 13 addresses: 3 full blocks + 1 of the 4th... but node-2 needs a block too; order
+    // is pods in order: node-1's 13 pods claim all 4 blocks (16 addresses, 13 used), then node-2 borrows.
+    assert.deepEqual(errors, []);
+    assert.equal(r.blocksByNode.get("node-1")!.length, 4);
+    assert.equal(r.blocksByNode.get("node-2")!.length, 0);
+    const borrowedIP = r.assigned[13];
+    assert.equal(r.borrowed.get(borrowedIP), "node-2");
+    assert.equal(r.blockOf(borrowedIP)?.node, "node-1");
+  });
+
+  it("reports an exhausted pool, naming its size and the fix", () => {
+    const p = mkPool({ cidr: cidr("10.9.0.0/28"), blockSize: 30, ipipMode: "Never" });
+    const { r, errors } = ipam([p], mkNodes(2), mkPods([10, 8]));
+    assert.equal(r.assigned.filter((a) => a >= 0).length, 16);
+    assert.equal(errors.length, 1);
+    assert.match(
+      errors[0],
+      /the IP pools have no free address left \(16 addresses in p 10\.9\.0\.0\/28\): 2 address requests got none \(first: default\/p2-6 on node-2\)/,
+    );
+    assert.match(errors[0], /fix: make the pool larger/);
+  });
+
+  it("stops at 20 blocks a node (ipam.go's default maxNumBlocks)", () => {
+    assert.equal(MAX_BLOCKS_PER_HOST, 20);
+    const p = mkPool({ cidr: cidr("10.9.0.0/16"), blockSize: 32, ipipMode: "Never" });
+    const { r, errors } = ipam([p], mkNodes(1), mkPods([21]));
+    assert.equal(r.assigned.filter((a) => a >= 0).length, 20);
+    assert.match(errors.join("\n"), /node node-1 already has 20 blocks, Calico IPAM's limit per node/);
+  });
+
+  it("honours nodeSelector and disabled, and pools in name order", () => {
+    const a = mkPool({
+      name: "a-edge",
+      cidr: cidr("10.1.0.0/16"),
+      ipipMode: "Never",
+      selectsNode: (l) => l?.zone === "edge",
+    });
+    const b = mkPool({ name: "b-core", cidr: cidr("10.2.0.0/16"), ipipMode: "Never" });
+    const off = mkPool({ name: "0-off", cidr: cidr("10.3.0.0/16"), disabled: true });
+    const pods = mkPods([1, 1]);
+    const { r, errors } = ipam(
+      [b, off, a],
+      mkNodes(2, (i): Record<string, string> => (i === 0 ? { zone: "edge" } : {})),
+      pods,
+    );
+    assert.deepEqual(errors, []);
+    assert.ok(cidr("10.1.0.0/16").contains(r.assigned[0]), "node-1 (edge): a-edge comes first by name");
+    assert.ok(cidr("10.2.0.0/16").contains(r.assigned[1]), "node-2: only b-core selects it");
+  });
+
+  it("reports a node no pool selects", () => {
+    const a = mkPool({ cidr: cidr("10.1.0.0/16"), selectsNode: () => false });
+    const { errors } = ipam([a], mkNodes(1), mkPods([1]));
+    assert.match(errors.join("\n"), /no enabled IP pool selects node node-1/);
+  });
+
+  it("keeps given addresses: the block goes to the pod's node, or the address is borrowed", () => {
+    const p = mkPool({ cidr: cidr("10.244.0.0/16"), ipipMode: "Never" });
+    const pods = mkPods([1, 1, 1], { "p1-0": "10.244.7.9", "p2-0": "10.244.7.10" });
+    const { r, errors } = ipam([p], mkNodes(3), pods);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      r.blocksByNode.get("node-1")?.map((b) => b.cidr.toString()),
+      ["10.244.7.0/26"],
+    );
+    assert.equal(r.borrowed.get(ip("10.244.7.10")), "node-2");
+    assert.equal(r.assigned[0], -1, "given addresses are not re-assigned");
+    // node-3's pod gets a block of its own, not the given addresses.
+    assert.notEqual(addr(r, 2), "10.244.7.9");
+  });
+
+  it("refuses a given address in no pool, and one taken twice", () => {
+    const p = mkPool({ cidr: cidr("10.244.0.0/16") });
+    const { errors } = ipam(
+      [p],
+      mkNodes(2),
+      mkPods([2, 1], { "p1-0": "10.42.0.5", "p1-1": "10.244.0.9", "p2-0": "10.244.0.9" }),
+    );
+    assert.match(
+      errors.join("\n"),
+      /1 given address lies in no IP pool \(first: default\/p1-0 10\.42\.0\.5\); pools: p 10\.244\.0\.0\/16/,
+    );
+    assert.match(errors.join("\n"), /10\.244\.0\.9 is already the address of Pod default\/p1-1/);
+  });
+
+  it("reads pools: the default from the Cluster config, overlaps refused", () => {
+    const config = defaultConfig();
+    const diags = new Diagnostics();
+    const [d] = readPools([], config, diags);
+    assert.deepEqual(
+      {
+        name: d.name,
+        cidr: String(d.cidr),
+        blockSize: d.blockSize,
+        ipip: d.ipipMode,
+        vxlan: d.vxlanMode,
+        nat: d.natOutgoing,
+      },
+      {
+        name: "default-ipv4-ippool",
+        cidr: "10.244.0.0/16",
+        blockSize: 26,
+        ipip: "Always",
+        vxlan: "Never",
+        nat: true,
+      },
+    );
+    const { inv } = decode(
+      `${pool("  cidr: 10.244.0.0/16", undefined, "a")}\n---\n${pool("  cidr: 10.244.128.0/24", undefined, "b")}\n---\n${pool("  cidr: 10.96.0.0/16", undefined, "c")}`,
+    );
+    readPools(inv.ipPools, config, diags);
+    const lines = diags.items.map(formatDiagnostic).join("\n");
+    assert.match(
+      lines,
+      /pools\.yaml:11:9: error: IPPool b: spec\.cidr: IPPool b \(10\.244\.128\.0\/24\) overlaps IPPool a \(10\.244\.0\.0\/16\)/,
+    );
+    assert.match(
+      lines,
+      /pools\.yaml:17:9: error: IPPool c: spec\.cidr: IPPool c \(10\.96\.0\.0\/16\) overlaps the Service range 10\.96\.0\.0\/12/,
+    );
+    assert.match(lines, /warning: IPPool c: .*lies outside clusterCIDR 10\.244\.0\.0\/16/);
+  });
+
+  it("addresses 150,000 pods on 5,000 nodes without per-pod-pair work", () => {
+    const p = mkPool({ cidr: cidr("10.0.0.0/12"), ipipMode: "Never" });
+    const nodes = mkNodes(5000);
+    const pods = mkPods(Array.from({ length: 5000 }, () => 30));
+    const t0 = performance.now();
+    const { r, errors } = ipam([p], nodes, pods);
+    const ms = performance.now() - t0;
+    assert.deepEqual(errors, []);
+    assert.equal(r.assigned.filter((a) => a >= 0).length, 150000);
+    assert.equal(new Set(r.assigned).size, 150000);
+    assert.ok(ms < 3000, `took ${ms.toFixed(0)} ms`);
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * The control plane, in the order the real one converges:
  *
- *   config ─► nodes (IPs, podCIDRs) ─► workloads → pods ─► scheduler ─► pod IPAM
+ *   config ─► nodes (IPs, podCIDRs) ─► workloads → pods ─► scheduler ─► pod IPAM (the network plugin's)
  *          ─► namespaces ─► Services (ClusterIP, nodePorts, LB IPs) ─► EndpointSlices ─► workload status
  *
  * What every running cluster has and the input lacks is supplied on the way (addons.ts): kubelet's
@@ -9,6 +9,7 @@
  *
  * Pure and deterministic: the same inventory always yields the same ClusterState.
  */
+import { networkPlugin } from "../cni/registry.ts";
 import type { Diagnostics, Origin } from "../diagnostics.ts";
 import type { Entry, Inventory } from "../manifests/decode.ts";
 import { type ClusterConfig, defaultConfig } from "../model/config.ts";
@@ -18,7 +19,7 @@ import { supplyClusterDNS } from "./addons.ts";
 import { resolveEndpointSlices } from "./endpoints.ts";
 import { uidFor } from "./names.ts";
 import { resolveNodes } from "./nodes.ts";
-import { assignPodIPs, isPodReady, isTerminal } from "./pod-ipam.ts";
+import { isPodReady, isTerminal } from "./pod-ipam.ts";
 import { schedulePods } from "./scheduler.ts";
 import { resolveServices } from "./services.ts";
 import { type ClusterState, GroupedWarnings, type NodeState } from "./state.ts";
@@ -95,7 +96,16 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
   }
 
   if (supplied.length > 0) leaveWithoutAddress(supplied, pods, nodes, diags);
-  assignPodIPs({ pods, nodes, config, originOf: (p) => origins.get(p), diags, grouped });
+  // The network plugin's IPAM (flannel: host-local on each podCIDR; Calico: blocks from its pools).
+  const podNetwork = networkPlugin(config.cni).assignPodAddresses({
+    pods,
+    nodes,
+    config,
+    inventory: inv,
+    originOf: (p) => origins.get(p),
+    diags,
+    grouped,
+  });
 
   const namespaces = resolveNamespaces(inv, pods, workloads);
   const services = resolveServices({
@@ -124,6 +134,7 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     config,
     namespaces,
     nodes,
+    podNetwork,
     pods,
     workloads,
     services,

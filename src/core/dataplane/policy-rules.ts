@@ -121,7 +121,7 @@ export function renderPolicyRules(c: PolicyCompilation, state: ClusterState, nod
   const base = (hook: string, priority: string, jumps: string[]) =>
     `  chain ${hook} {\n    type filter hook ${hook} priority ${priority}; policy accept;\n    ct state established,related accept\n${jumps.map((j) => `    ${j}\n`).join("")}  }\n`;
   const fromNode = ingressJumps.length
-    ? [`ct original ip saddr ${set(nodeAddresses(state.config.cni, node).map(formatIPv4))} accept`]
+    ? [`ct original ip saddr ${set(nodeAddresses(state, node).map(formatIPv4))} accept`]
     : [];
   return `table inet ${POLICY_TABLE}\ndelete table inet ${POLICY_TABLE}\ntable inet ${POLICY_TABLE} {\n${base("forward", "filter", egressJumps)}${base("postrouting", "300", [...fromNode, ...ingressJumps])}${chains.join("")}}\n`;
 }

@@ -4,12 +4,14 @@
  * running cluster has podnet adds where the input lacks them (control/addons.ts). Every field is optional; `DEFAULT_CONFIG`
  * documents the defaults, which match a kubeadm/kind cluster with flannel.
  */
+import { networkPluginNames } from "../cni/registry.ts";
 import type { Check, Rec } from "../manifests/check.ts";
 import { dns1123SubdomainError } from "../manifests/check.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import type { Labels, Taint } from "./k8s.ts";
 
-export type CniMode = "vxlan" | "host-gw" | "ipip";
+/** A registered network plugin's name (../cni/registry.ts `networkPluginNames`). */
+export type CniMode = string;
 export type ProxyMode = "nftables" | "iptables";
 
 /** A node as the config describes it (merged with Node objects of the same name). */
@@ -72,7 +74,7 @@ export const DEFAULT_CONFIG: Readonly<ClusterConfig> = Object.freeze({
   dnsServiceIP: cidr("10.96.0.0/12").nth(10),
   nodeNetwork: cidr("172.18.0.0/24"),
   nodes: undefined,
-  cni: "vxlan",
+  cni: networkPluginNames[0],
   proxyMode: "nftables",
   loadBalancerPool: [cidr("198.51.100.0/24")],
   kubeProxy: { nodePortAddresses: [] },
@@ -166,7 +168,7 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
     }
   }
 
-  const cni = c.oneOf(spec.cni, at("cni"), ["vxlan", "host-gw", "ipip"] as const);
+  const cni = c.oneOf(spec.cni, at("cni"), networkPluginNames);
   if (cni) out.cni = cni;
   const proxy = c.oneOf(spec.proxyMode, at("proxyMode"), ["nftables", "iptables"] as const);
   if (proxy) out.proxyMode = proxy;

@@ -214,7 +214,7 @@ export class ServiceProxy {
     if (npa.includes("primary")) return [node.ip]; // alone: the config refuses it next to CIDRs
     const blocks = npa.map((a) => (Cidr.parse(a) as { ok: true; cidr: Cidr }).cidr);
     if (blocks.some((b) => b.prefix === 0)) return "all";
-    const local = [...nodeAddresses(cfg.cni, node), ...(cfg.proxyMode === "iptables" ? [LOCALHOST] : [])];
+    const local = [...nodeAddresses(this.state, node), ...(cfg.proxyMode === "iptables" ? [LOCALHOST] : [])];
     return local.filter((ip) => blocks.some((b) => b.contains(ip)));
   }
 

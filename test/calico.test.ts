@@ -6,7 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { resolveManifests } from "../src/core/cluster.ts";
+import { birdShowRoute } from "../src/core/cni/calico/bgp.ts";
 import {
   type CalicoPool,
   defaultPool,
@@ -19,12 +22,19 @@ import {
 } from "../src/core/cni/calico/ipam.ts";
 import { CALICO_GATEWAY, caliVethName, VXLAN_PORT, VXLAN_VNI } from "../src/core/cni/calico/names.ts";
 import { parseCalicoSelector } from "../src/core/cni/calico/selector.ts";
+import { calico, calicoIpamOf } from "../src/core/cni/calico.ts";
+import type { ClusterState } from "../src/core/control/state.ts";
+import { planCluster } from "../src/core/dataplane/plan.ts";
 import { Diagnostics, formatDiagnostic } from "../src/core/diagnostics.ts";
+import { nodeNamespace, podNamespace, renderRoute } from "../src/core/graph/devices.ts";
 import { decodeObjects } from "../src/core/manifests/decode.ts";
 import { parseSource } from "../src/core/manifests/parse.ts";
 import { defaultConfig } from "../src/core/model/config.ts";
 import type { Pod } from "../src/core/model/k8s.ts";
 import { Cidr, formatIPv4, parseIPv4 } from "../src/core/net/ipv4.ts";
+import { Network } from "../src/core/sim/network.ts";
+import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
+import { type TraceResult, trace } from "../src/core/sim/trace.ts";
 
 function decode(yaml: string) {
   const diags = new Diagnostics();
@@ -445,5 +455,309 @@ describe("Calico IPAM (libcalico-go lib/ipam)", () => {
     assert.equal(r.assigned.filter((a) => a >= 0).length, 150000);
     assert.equal(new Set(r.assigned).size, 150000);
     assert.ok(ms < 3000, `took ${ms.toFixed(0)} ms`);
+  });
+});
+
+// ------------------------------------------------------------------------- the plugin, end to end
+
+const EXAMPLE = ["examples/calico/cluster.yaml", "examples/calico/pods.yaml"].map((f) => ({
+  file: f,
+  text: readFileSync(f, "utf8"),
+}));
+/** The example with its IPPool's spec lines replaced (`ipipMode: Always` → the given modes). */
+function exampleWith(modes: string, extra: Record<string, string> = {}) {
+  const files = EXAMPLE.map((s) => ({
+    file: s.file,
+    text: s.file.endsWith("cluster.yaml")
+      ? s.text.replace("  ipipMode: Always\n  vxlanMode: Never\n", modes)
+      : s.text,
+  }));
+  for (const [file, text] of Object.entries(extra)) files.push({ file, text });
+  const r = resolveManifests(files);
+  if (!r.ok) assert.fail(r.diagnostics.map(formatDiagnostic).join("\n"));
+  return r.cluster;
+}
+const podOf = (s: ClusterState, name: string) => s.pods.find((p) => p.metadata.name === name)!;
+const nodeOf = (s: ClusterState, name: string) => s.nodes.find((n) => n.name === name)!;
+const routeLinesOf = (s: ClusterState, node: string) =>
+  nodeNamespace(s, nodeOf(s, node)).routes.map(renderRoute);
+function traceIt(s: ClusterState, from: string, to: string, opts: { reply?: boolean } = {}): TraceResult {
+  const net = new Network(s);
+  const src = resolveSource(net, from, undefined);
+  assert.ok(src.ok, !src.ok ? src.message : "");
+  const dst = resolveDestination(net, to, undefined);
+  assert.ok(dst.ok, !dst.ok ? dst.message : "");
+  return trace(
+    net,
+    { source: src.value, dst: dst.value.ip, dport: dst.value.port, protocol: dst.value.protocol },
+    opts,
+  );
+}
+
+describe("cni: calico (examples/calico: the first article's walk-through)", () => {
+  const s = exampleWith("  ipipMode: Always\n  vxlanMode: Never\n");
+  const ipam = calicoIpamOf(s);
+  const pod1 = podOf(s, "pod1");
+  const pod2 = podOf(s, "pod2");
+  const b1 = ipam.blocksByNode.get("node-1")![0].cidr;
+  const b2 = ipam.blocksByNode.get("node-2")![0].cidr;
+
+  it("gives each node a /26 of 192.168.0.0/16, tunl0 its first address, pods the next", () => {
+    assert.equal(b1.prefix, 26);
+    assert.equal(b2.prefix, 26);
+    assert.equal(ipam.tunnels.get("node-1")?.ip, b1.base);
+    assert.equal(pod1.status?.podIP, formatIPv4(b1.base + 1));
+    assert.equal(pod2.status?.podIP, formatIPv4(b2.base + 1));
+  });
+
+  it("builds the pod's namespace: eth0 /32, 169.254.1.1 link route and default via it", () => {
+    const ns = podNamespace(s, nodeOf(s, "node-1"), pod1);
+    assert.deepEqual(ns.routes.map(renderRoute), [
+      "169.254.1.1/32 dev eth0 scope link",
+      "default via 169.254.1.1 dev eth0",
+    ]);
+    assert.deepEqual(ns.interfaces.find((i) => i.name === "eth0")?.addresses, [
+      { ip: b1.base + 1, prefix: 32 },
+    ]);
+    assert.equal(ns.neighbours[0].mac, "ee:ee:ee:ee:ee:ee");
+  });
+
+  it("routes on node-1 as ip route shows them: pod route, blackhole, tunl0 onlink", () => {
+    const veth1 = caliVethName("default", "pod1");
+    assert.deepEqual(
+      routeLinesOf(s, "node-1").filter((l) => !l.includes("eth0")),
+      [
+        `${formatIPv4(b1.base + 1)}/32 dev ${veth1} scope link`,
+        `blackhole ${b1}`,
+        `${b2} via 172.18.0.3 dev tunl0 onlink`,
+      ],
+    );
+    const dev = nodeNamespace(s, nodeOf(s, "node-1")).interfaces.find((i) => i.name === veth1);
+    assert.equal(dev?.mac, "ee:ee:ee:ee:ee:ee");
+    const tunl0 = nodeNamespace(s, nodeOf(s, "node-1")).interfaces.find((i) => i.name === "tunl0");
+    assert.equal(tunl0?.mtu, 1480);
+  });
+
+  it("traces pod1 → pod2 across nodes through IP-in-IP, and the reply back", () => {
+    const t = traceIt(s, "default/pod1", "default/pod2:8080", { reply: true });
+    assert.equal(t.verdict, "delivered", t.reason);
+    const steps = t.hops.map((h) => `${h.at} ${h.step} ${h.device ?? ""}`);
+    assert.ok(steps.includes("pod default/pod1 arp eth0"), steps.join("\n"));
+    const encap = t.hops.find((h) => h.step === "encap");
+    assert.match(encap!.detail, /tunl0: IP-in-IP, outer 172\.18\.0\.2 → 172\.18\.0\.3/);
+    assert.ok(t.hops.some((h) => h.step === "decap" && h.at === "node node-2"));
+    assert.equal(t.masquerade, false);
+    assert.equal(t.reply?.verdict, "delivered", t.reply?.reason);
+    assert.ok(
+      t.reply!.hops.some((h) => h.step === "encap" && /172\.18\.0\.3 → 172\.18\.0\.2/.test(h.detail)),
+    );
+  });
+
+  it("traces pod1 → the Service in front of pod2", () => {
+    const t = traceIt(s, "default/pod1", "pod2.default:80");
+    assert.equal(t.verdict, "delivered", t.reason);
+    assert.equal(t.chosen, `${pod2.status?.podIP}:8080`);
+  });
+
+  it("masquerades a natOutgoing pool's pod to outside every pool, not to another pod", () => {
+    assert.equal(traceIt(s, "default/pod1", "203.0.113.9:443").masquerade, true);
+    assert.equal(traceIt(s, "default/pod1", "default/pod2:8080").masquerade, false);
+    const noNat = resolveManifests(
+      EXAMPLE.map((f) => ({ ...f, text: f.text.replace("natOutgoing: true", "natOutgoing: false") })),
+    );
+    assert.ok(noNat.ok);
+    assert.equal(traceIt(noNat.cluster!, "default/pod1", "203.0.113.9:443").masquerade, false);
+  });
+
+  it("prints the BGP view: blocks per node, birdcl show route", () => {
+    const view = birdShowRoute(s, ipam, nodeOf(s, "node-1"), [
+      { namespace: "default", name: "pod1", ip: b1.base + 1 },
+    ]);
+    assert.deepEqual(
+      view,
+      [
+        `${b1.toString().padEnd(18)} blackhole [static1] * (200)`,
+        `${`${formatIPv4(b1.base + 1)}/32`.padEnd(18)} dev ${caliVethName("default", "pod1")} [kernel1] * (10)`,
+        `${b2.toString().padEnd(18)} via 172.18.0.3 on eth0 [Mesh_172_18_0_3] * (100/0) [i]`,
+      ].sort((a, b) => parseIPv4(a.split("/")[0])! - parseIPv4(b.split("/")[0])!),
+    );
+  });
+});
+
+describe("cni: calico, per encapsulation", () => {
+  it("no encapsulation: BIRD's routes (proto bird) and blackholes, no tunnel", () => {
+    const s = exampleWith("  ipipMode: Never\n  vxlanMode: Never\n");
+    const ipam = calicoIpamOf(s);
+    const b1 = ipam.blocksByNode.get("node-1")![0].cidr;
+    const b2 = ipam.blocksByNode.get("node-2")![0].cidr;
+    const lines = routeLinesOf(s, "node-1");
+    assert.ok(lines.includes(`blackhole ${b1} proto bird`), lines.join("\n"));
+    assert.ok(lines.includes(`${b2} via 172.18.0.3 dev eth0 proto bird`), lines.join("\n"));
+    assert.equal(ipam.tunnels.size, 0);
+    assert.equal(podOf(s, "pod1").status?.podIP, formatIPv4(b1.base), "no tunnel address: pods from .0");
+    const t = traceIt(s, "default/pod1", "default/pod2:8080", { reply: true });
+    assert.equal(t.verdict, "delivered", t.reason);
+    assert.ok(!t.hops.some((h) => h.step === "encap"));
+    assert.equal(t.reply?.verdict, "delivered");
+  });
+
+  it("VXLAN: vxlan.calico, VNI 4096, UDP 4789, routes via the remote VTEP onlink", () => {
+    const s = exampleWith("  ipipMode: Never\n  vxlanMode: Always\n");
+    const ipam = calicoIpamOf(s);
+    const b2 = ipam.blocksByNode.get("node-2")![0].cidr;
+    const vtep2 = ipam.tunnels.get("node-2")!;
+    assert.equal(vtep2.kind, "vxlan");
+    const lines = routeLinesOf(s, "node-1");
+    assert.ok(lines.includes(`${b2} via ${formatIPv4(vtep2.ip)} dev vxlan.calico onlink`), lines.join("\n"));
+    const ns = nodeNamespace(s, nodeOf(s, "node-1"));
+    const dev = ns.interfaces.find((i) => i.name === "vxlan.calico")!;
+    assert.deepEqual(dev.vxlan, { vni: 4096, port: 4789, local: parseIPv4("172.18.0.2") });
+    assert.equal(dev.mtu, 1450);
+    assert.ok(ns.neighbours.some((n) => n.ip === vtep2.ip && n.dev === "vxlan.calico" && n.permanent));
+    assert.ok(ns.fdb.some((f) => f.dev === "vxlan.calico" && f.dst === parseIPv4("172.18.0.3")));
+    const t = traceIt(s, "default/pod1", "default/pod2:8080", { reply: true });
+    assert.equal(t.verdict, "delivered", t.reason);
+    const encap = t.hops.find((h) => h.step === "encap");
+    assert.match(encap!.detail, /VXLAN VNI 4096, outer UDP 172\.18\.0\.2 → 172\.18\.0\.3:4789/);
+    assert.equal(t.reply?.verdict, "delivered");
+  });
+
+  it("CrossSubnet: encapsulates only towards a node in another subnet", () => {
+    const nodes = `apiVersion: v1
+kind: Node
+metadata: {name: node-3, annotations: {projectcalico.org/IPv4Address: 10.9.0.5/24}}
+status: {addresses: [{type: InternalIP, address: 10.9.0.5}]}
+`;
+    const s = exampleWith("  ipipMode: CrossSubnet\n  vxlanMode: Never\n", {
+      "node3.yaml": nodes,
+      "pod3.yaml": `apiVersion: v1\nkind: Pod\nmetadata: {name: pod3, namespace: default}\nspec: {nodeName: node-3, containers: [{name: c, image: x}]}\n`,
+    });
+    const ipam = calicoIpamOf(s);
+    const b2 = ipam.blocksByNode.get("node-2")![0].cidr;
+    const b3 = ipam.blocksByNode.get("node-3")![0].cidr;
+    const lines = routeLinesOf(s, "node-1");
+    assert.ok(lines.includes(`${b2} via 172.18.0.3 dev eth0`), lines.join("\n"));
+    assert.ok(lines.includes(`${b3} via 10.9.0.5 dev tunl0 onlink`), lines.join("\n"));
+  });
+
+  it("borrowed addresses get a /32 towards the node that holds them, over the block owner's blackhole", () => {
+    // 192.168.0.0/28 in /30 blocks: 4 blocks of 4. pod2 claims one for node-2; node-1's 14 pods fill
+    // the other three and borrow two addresses from node-2's block.
+    const extra = Array.from(
+      { length: 13 },
+      (_, i) =>
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: extra-${i}, namespace: default}\nspec: {nodeName: node-1, containers: [{name: c, image: x}]}\n`,
+    ).join("---\n");
+    const files = EXAMPLE.map((f) => ({
+      file: f.file,
+      text: f.text
+        .replace("cidr: 192.168.0.0/16\n  blockSize: 26", "cidr: 192.168.0.0/28\n  blockSize: 30")
+        .replace("  ipipMode: Always\n", "  ipipMode: Never\n"),
+    }));
+    const r = resolveManifests([...files, { file: "extra.yaml", text: extra }]);
+    if (!r.ok) assert.fail(r.diagnostics.map(formatDiagnostic).join("\n"));
+    const s = r.cluster;
+    const ipam = calicoIpamOf(s);
+    assert.equal(ipam.blocksByNode.get("node-1")!.length, 3);
+    assert.equal(ipam.blocksByNode.get("node-2")!.length, 1);
+    assert.equal(ipam.borrowed.size, 2);
+    const [borrowedIP] = [...ipam.borrowed.keys()];
+    assert.equal(ipam.borrowed.get(borrowedIP), "node-1");
+    const block2 = ipam.blocksByNode.get("node-2")![0].cidr;
+    assert.ok(block2.contains(borrowedIP));
+    const lines = routeLinesOf(s, "node-2");
+    assert.ok(
+      lines.includes(`${formatIPv4(borrowedIP)}/32 via 172.18.0.2 dev eth0 proto bird`),
+      lines.join("\n"),
+    );
+    assert.ok(lines.includes(`blackhole ${block2} proto bird`), lines.join("\n"));
+    const holder = s.pods.find((p) => p.status?.podIP === formatIPv4(borrowedIP))!;
+    const t = traceIt(s, "default/pod2", `${holder.metadata.namespace}/${holder.metadata.name}:80`);
+    assert.notEqual(t.verdict, "dropped", t.reason);
+    assert.ok(
+      t.hops.some((h) => h.at === "node node-1"),
+      "it goes to node-1, which holds the pod",
+    );
+    // BGP: node-1 advertises its blocks and the borrowed /32s.
+    const view = birdShowRoute(s, ipam, nodeOf(s, "node-2"), [
+      { namespace: "default", name: "pod2", ip: parseIPv4(podOf(s, "pod2").status!.podIP!)! },
+    ]);
+    assert.ok(
+      view.some(
+        (l) =>
+          l.startsWith(`${formatIPv4(borrowedIP)}/32`) &&
+          l.includes("via 172.18.0.2 on eth0 [Mesh_172_18_0_2]"),
+      ),
+      view.join("\n"),
+    );
+  });
+
+  it("a blackhole discards an address of the node's block that no pod has", () => {
+    const s = exampleWith("  ipipMode: Never\n  vxlanMode: Never\n");
+    const b2 = calicoIpamOf(s).blocksByNode.get("node-2")![0].cidr;
+    const t = traceIt(s, "default/pod1", `${formatIPv4(b2.base + 40)}:80`);
+    assert.equal(t.verdict, "dropped", t.reason);
+    assert.match(t.reason, /blackhole route discards it/);
+  });
+
+  it("the data plane builds VXLAN and unencapsulated pools, and refuses IP-in-IP with the reason", () => {
+    for (const modes of [
+      "  ipipMode: Never\n  vxlanMode: Never\n",
+      "  ipipMode: Never\n  vxlanMode: Always\n",
+    ]) {
+      const s = exampleWith(modes);
+      assert.equal(calico.dataplaneSupport(s), undefined);
+      const plan = planCluster(s, "cal");
+      assert.ok(plan);
+    }
+    const s = exampleWith("  ipipMode: Always\n  vxlanMode: Never\n");
+    assert.match(
+      calico.dataplaneSupport(s) ?? "",
+      /IP pool default-ipv4-ippool uses IP-in-IP .* no IP-in-IP module/,
+    );
+    assert.throws(() => planCluster(s, "cal"), /IP-in-IP/);
+  });
+});
+
+describe("cni: calico, bad input at file:line:col", () => {
+  const bad = (edit: (t: string) => string) =>
+    resolveManifests(
+      EXAMPLE.map((f) => ({ ...f, text: f.file.endsWith("cluster.yaml") ? edit(f.text) : f.text })),
+    )
+      .diagnostics.filter((d) => d.severity === "error")
+      .map(formatDiagnostic);
+  it("a blockSize Calico does not allow", () => {
+    assert.match(
+      bad((t) => t.replace("blockSize: 26", "blockSize: 19")).join("\n"),
+      /examples\/calico\/cluster\.yaml:\d+:\d+: error: IPPool default-ipv4-ippool: spec\.blockSize: blockSize 19 is out of range/,
+    );
+  });
+  it("a pool overlapping the Service range", () => {
+    assert.match(
+      bad((t) => t.replace("cidr: 192.168.0.0/16", "cidr: 10.96.0.0/16")).join("\n"),
+      /cluster\.yaml:\d+:\d+: error: IPPool default-ipv4-ippool: spec\.cidr: IPPool default-ipv4-ippool \(10\.96\.0\.0\/16\) overlaps the Service range 10\.96\.0\.0\/12/,
+    );
+  });
+  it("a pool too small for the nodes and pods", () => {
+    assert.match(
+      bad((t) =>
+        t.replace("cidr: 192.168.0.0/16\n  blockSize: 26", "cidr: 192.168.0.0/31\n  blockSize: 31"),
+      ).join("\n"),
+      /the IP pools have no free address left \(2 addresses in default-ipv4-ippool 192\.168\.0\.0\/31\)/,
+    );
+  });
+  it("a pod address in no pool", () => {
+    const r = resolveManifests([
+      ...EXAMPLE,
+      {
+        file: "given.yaml",
+        text: "apiVersion: v1\nkind: Pod\nmetadata: {name: old, namespace: default}\nspec: {nodeName: node-1, containers: [{name: c, image: x}]}\nstatus: {podIP: 10.42.0.5}\n",
+      },
+    ]);
+    assert.equal(r.ok, false);
+    assert.match(
+      r.diagnostics.map(formatDiagnostic).join("\n"),
+      /given\.yaml:5:17: error: Pod default\/old: status\.podIP: 1 given address lies in no IP pool \(first: default\/old 10\.42\.0\.5\)/,
+    );
   });
 });

@@ -85,7 +85,7 @@ export function clusterNameProblem(name: string): string | undefined {
 export function planCluster(state: ClusterState, cluster: string): Plan {
   const cfg = state.config;
   const plugin = pluginOf(state);
-  const unsupported = plugin.dataplaneSupport();
+  const unsupported = plugin.dataplaneSupport(state);
   if (unsupported) {
     const buildable = networkPlugins.filter((p) => !p.dataplaneSupport()).map((p) => p.name);
     const list =

@@ -35,7 +35,6 @@ import {
   type Interface,
   loopback,
   macFor,
-  type Namespace,
   type Neighbour,
   podsOnNode,
   type Route,
@@ -44,7 +43,7 @@ import {
   underlayNamespace,
 } from "../graph/namespace.ts";
 import type { Node, Pod } from "../model/k8s.ts";
-import { Cidr, formatIPv4, type IPv4, parseCidrSloppy, parseIPv4 } from "../net/ipv4.ts";
+import { Cidr, formatIPv4, parseCidrSloppy, parseIPv4 } from "../net/ipv4.ts";
 import { advertisements, BIRD_BANNER, bgpRuns, birdShowRoute } from "./calico/bgp.ts";
 import {
   type CalicoBlock,
@@ -67,14 +66,7 @@ import {
   VXLAN_PORT,
   VXLAN_VNI,
 } from "./calico/names.ts";
-import type {
-  HopNote,
-  LocalDelivery,
-  NetworkPlugin,
-  NodeForward,
-  PodExit,
-  PodNetworkIndex,
-} from "./plugin.ts";
+import type { HopNote, LocalDelivery, NetworkPlugin, NodeForward, PodExit } from "./plugin.ts";
 
 /** The Node annotation calico-node writes with the node's address and its subnet (BGP spec ipv4Address). */
 export const IPV4_ADDRESS_ANNOTATION = "projectcalico.org/IPv4Address";

@@ -6,8 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { generateCluster } from "../bench/generate.ts";
+import { dataPlaneUnavailable, listNamespaces } from "../src/adapters/linux/dataplane.ts";
 import { resolveManifests } from "../src/core/cluster.ts";
 import { birdShowRoute } from "../src/core/cni/calico/bgp.ts";
 import {
@@ -35,6 +39,7 @@ import { Cidr, formatIPv4, parseIPv4 } from "../src/core/net/ipv4.ts";
 import { Network } from "../src/core/sim/network.ts";
 import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
 import { type TraceResult, trace } from "../src/core/sim/trace.ts";
+import { runPodnet } from "./helpers.ts";
 
 function decode(yaml: string) {
   const diags = new Diagnostics();
@@ -759,5 +764,128 @@ describe("cni: calico, bad input at file:line:col", () => {
       r.diagnostics.map(formatDiagnostic).join("\n"),
       /given\.yaml:5:17: error: Pod default\/old: status\.podIP: 1 given address lies in no IP pool \(first: default\/old 10\.42\.0\.5\)/,
     );
+  });
+});
+
+// ------------------------------------------------------------------- the data plane, as root
+
+const unavailable = dataPlaneUnavailable();
+const skip = unavailable && process.env.CI !== "true" ? unavailable : false;
+
+/** `podnet probe --to-services` on a running cluster: the probes; fails on any disagreement. */
+function probeAgrees(cluster: string, what: string) {
+  const r = runPodnet(["probe", "--name", cluster, "--to-services", "--timeout", "400", "-o", "json"]);
+  const out = JSON.parse(r.out || '{"probes":[]}') as {
+    probes: { agree: boolean; from: string; to: string; kernel: string; simulator: string }[];
+  };
+  const bad = out.probes
+    .filter((p) => !p.agree)
+    .map((p) => `${p.from} → ${p.to}: kernel ${p.kernel}; simulator ${p.simulator}`);
+  assert.deepEqual(bad, [], what);
+  assert.equal(r.code, 0, `${what}: ${r.err}`);
+  return out.probes;
+}
+
+/** A Calico cluster file: the example, or a generated cluster, with the pool's encapsulation set. */
+function calicoFile(dir: string, name: string, text: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe("cni: calico in the kernel (VXLAN and no encapsulation)", { skip }, () => {
+  it("is available under CI", () => {
+    assert.equal(unavailable, undefined, `the data plane tests cannot run: ${unavailable}`);
+  });
+
+  it("refuses IP-in-IP pools before anything is made, saying why and what builds", () => {
+    const before = listNamespaces().filter((n) => n.startsWith("podnet-pncalip"));
+    const r = runPodnet(["up", "-f", "examples/calico", "--name", "pncalip"]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /IP pool default-ipv4-ippool uses IP-in-IP .*no IP-in-IP module.*ipipMode: Never/);
+    assert.deepEqual(
+      listNamespaces().filter((n) => n.startsWith("podnet-pncalip")),
+      before,
+    );
+  });
+
+  for (const [mode, modes] of [
+    ["no encapsulation", "  ipipMode: Never\n  vxlanMode: Never\n"],
+    ["VXLAN", "  ipipMode: Never\n  vxlanMode: Always\n"],
+  ] as const) {
+    it(`${mode}: the example's pods answer across nodes and through the Service as the simulator says`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "podnet-calico-"));
+      const name = mode === "VXLAN" ? "pncalvx" : "pncalne";
+      try {
+        const text = EXAMPLE.map((f) =>
+          f.file.endsWith("cluster.yaml")
+            ? f.text.replace("  ipipMode: Always\n  vxlanMode: Never\n", modes)
+            : f.text,
+        ).join("---\n");
+        const file = calicoFile(dir, "calico", text);
+        const up = runPodnet(["up", "-f", file, "--name", name]);
+        try {
+          assert.equal(up.code, 0, up.err);
+          const probes = probeAgrees(name, `examples/calico, ${mode}`);
+          assert.ok(
+            probes.some((p) => p.kernel.startsWith("answered") && /pod2/.test(p.to) && /pod1/.test(p.from)),
+          );
+          // The kernel's own view: the blackhole and the cali… device with proxy ARP.
+          const routes = runPodnet(["exec", "--name", name, "node/node-1", "--", "ip", "route"]);
+          assert.match(routes.out, /blackhole 192\.168\.\d+\.\d+\/26/);
+          assert.match(
+            routes.out,
+            mode === "VXLAN" ? /dev vxlan\.calico .*onlink/ : /via 172\.18\.0\.3 dev eth0 proto bird/,
+          );
+          const arp = runPodnet([
+            "exec",
+            "--name",
+            name,
+            "node/node-1",
+            "--",
+            "sysctl",
+            "-n",
+            `net.ipv4.conf.${caliVethName("default", "pod1")}.proxy_arp`,
+          ]);
+          assert.equal(arp.out.trim(), "1");
+        } finally {
+          runPodnet(["down", "--name", name]);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      assert.deepEqual(
+        listNamespaces().filter((n) => n.startsWith(`podnet-${name}-`)),
+        [],
+      );
+    });
+  }
+
+  it("probe: generated clusters (fixed seeds; 2-4 nodes; VXLAN and no encapsulation; /28 blocks so nodes borrow)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-calgen-"));
+    try {
+      for (let seed = 1; seed <= 6; seed++) {
+        const nodes = 2 + (seed % 3);
+        const pods = 8 + ((seed * 7) % 23);
+        const vx = seed % 2 === 0;
+        let text = generateCluster({ seed, nodes, pods, services: 3, namespaces: 2, policies: 0 });
+        text = text.replace("spec:\n  clusterCIDR:", "spec:\n  cni: calico\n  clusterCIDR:");
+        // A small pool of /28 blocks: the nodes claim several blocks and the last ones borrow.
+        text += `---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: gen}\nspec:\n  cidr: 10.0.0.0/26\n  blockSize: 28\n  vxlanMode: ${vx ? "Always" : "Never"}\n  natOutgoing: true\n`;
+        const file = calicoFile(dir, `gen-${seed}`, text);
+        const up = runPodnet(["up", "-f", file, "--name", "pncalgen"]);
+        try {
+          assert.equal(up.code, 0, `seed ${seed}: ${up.err}`);
+          probeAgrees(
+            "pncalgen",
+            `seed ${seed} (calico ${vx ? "VXLAN" : "no encapsulation"}, ${nodes} nodes, ${pods} pods)`,
+          );
+        } finally {
+          runPodnet(["down", "--name", "pncalgen"]);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -129,6 +129,9 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
   const plugin: NetworkPlugin = {
     name: backend.name,
     summary: backend.summary,
+    blockTerm: "podCIDR",
+    // host-local: the podCIDR less its network, gateway and broadcast addresses.
+    nodePodCapacity: (_config, node) => node.podCIDR.size - 3,
 
     assignPodAddresses(input) {
       assignPodIPs(input);

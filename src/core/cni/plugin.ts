@@ -159,7 +159,7 @@ export interface Sysctl {
 export interface NetworkPlugin {
   /** The value of the Cluster config's `spec.cni` that selects it (`vxlan`, `host-gw`, `ipip`, `calico`). */
   readonly name: string;
-  /** One line for `--help` and the README: what the plugin is and which upstream it follows. */
+  /** One line for `podnet demo` and the README: what the plugin is and which upstream it follows. */
   readonly summary: string;
 
   // ------------------------------------------------------------------ IPAM
@@ -169,6 +169,21 @@ export interface NetworkPlugin {
    * Errors and warnings go to `input.diags` at the pod's file:line:col; never throws on bad input.
    */
   assignPodAddresses(input: PodIpamInput): PodNetworkState;
+  /**
+   * How many pod addresses a node's own blocks hold in all (host-local: the podCIDR less its network,
+   * gateway and broadcast addresses), or undefined when the plugin claims more on demand (Calico's
+   * blocks). control/resolve.ts leaves podnet's own supplied
+   * pods (CoreDNS) Pending rather than exhaust a node the input's pods fill. Optional: no limit.
+   */
+  nodePodCapacity?(config: ClusterConfig, node: NodeState): number | undefined;
+  /**
+   * Whether the plugin itself routes a pod address lying outside its node's blocks to that node
+   * (Calico: BIRD exports a borrowed address as a /32). When not, `podnet check` reports such pods:
+   * only podnet's own host routes reach them.
+   */
+  readonly routesBorrowedAddresses?: boolean;
+  /** What the plugin calls a node's pod address block in messages (`podCIDR`, `IPAM block`); default `pod address block`. */
+  readonly blockTerm?: string;
 
   // ------------------------------------------------------------------ devices (graph/devices.ts)
 
@@ -181,8 +196,8 @@ export interface NetworkPlugin {
   nodeAddresses(state: ClusterState, node: NodeState): IPv4[];
   /**
    * The node's root namespace as the plugin builds it: `lo` and `eth0` with the underlay's routes
-   * (graph/devices.ts `underlayNamespace`), then the plugin's devices, routes, neighbours and FDB.
-   * `pods` are the node's running pod-network pods (graph/devices.ts `podsOnNode`).
+   * (graph/namespace.ts `underlayNamespace`), then the plugin's devices, routes, neighbours and FDB.
+   * `pods` are the node's running pod-network pods (graph/namespace.ts `podsOnNode`).
    */
   nodeNamespace(state: ClusterState, node: NodeState, pods: readonly Pod[]): Namespace;
   /** A pod's network namespace (`lo`, `eth0` with its address, routes, the gateway's neighbour). */

@@ -1,5 +1,7 @@
 /**
- * Pod IPs, as the CNI's host-local IPAM hands them out on each node: the podCIDR's first address is
+ * host-local IPAM, the pod address assignment of the bridge-based network plugins (../cni/bridge.ts
+ * calls it; other plugins bring their own, see ../cni/plugin.ts `assignPodAddresses`). Pod IPs, as
+ * the CNI's host-local IPAM hands them out on each node: the podCIDR's first address is
  * the bridge gateway, pods get addresses from the second one up, never the network or broadcast
  * address. Given `status.podIP`s are kept (and reserved first); two running pods never share an IP.
  * hostNetwork pods take their node's IP. Pods in a terminal phase (Succeeded/Failed) hold no address:

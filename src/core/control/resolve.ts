@@ -95,9 +95,11 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     );
   }
 
-  if (supplied.length > 0) leaveWithoutAddress(supplied, pods, nodes, diags);
+  const plugin = networkPlugin(config.cni);
+  if (supplied.length > 0)
+    leaveWithoutAddress(supplied, pods, nodes, diags, (n) => plugin.nodePodCapacity?.(config, n));
   // The network plugin's IPAM (flannel: host-local on each podCIDR; Calico: blocks from its pools).
-  const podNetwork = networkPlugin(config.cni).assignPodAddresses({
+  const podNetwork = plugin.assignPodAddresses({
     pods,
     nodes,
     config,
@@ -203,6 +205,7 @@ function leaveWithoutAddress(
   pods: readonly Pod[],
   nodes: readonly NodeState[],
   diags: Diagnostics,
+  capacity: (node: NodeState) => number | undefined,
 ): void {
   const isSupplied = new Set(supplied);
   const used = new Map<string, number>();
@@ -216,8 +219,9 @@ function leaveWithoutAddress(
     const node = needsAddress(p) ? byName.get(p.spec.nodeName!) : undefined;
     if (!node) continue;
     const n = used.get(node.name) ?? 0;
-    // host-local: the network, gateway and broadcast addresses are never a pod's.
-    if (n < node.podCIDR.size - 3) {
+    // The plugin's capacity of the node (host-local: its podCIDR less network, gateway and broadcast).
+    const room = capacity(node);
+    if (room === undefined || n < room) {
       used.set(node.name, n + 1);
       continue;
     }

@@ -1,15 +1,17 @@
 /**
- * The Linux data plane as data: from the cluster state and the device model (../graph/devices.ts), the
+ * The Linux data plane as data: from the cluster state and the device model (../graph/devices.ts) and
+ * the network plugin's build steps (../cni/plugin.ts: nodeLines, podLinkLines, podLines), the
  * network namespaces, links, addresses, routes, neighbours, FDB entries, sysctls and nftables rulesets
  * that build the same cluster on one machine. Pure: the shell (src/adapters/linux) runs it.
  *
  *   podnet-<cluster>-u    the underlay: bridge ul0 (the nodeNetwork's gateway address), one veth per node;
  *                         a node's further addresses outside nodeNetwork routed to its primary IP
  *                         (`<addr>/32 via <primary> dev ul0`, forwarding on in this namespace only)
- *   podnet-<cluster>-nI   node I: eth0 (node IP) ═ underlay; cni0; flannel.1 (vxlan) or routes via
- *                         other nodes (host-gw); kube-proxy's ruleset (`podnet rules`), loaded as printed;
+ *   podnet-<cluster>-nI   node I: eth0 (node IP) ═ underlay; the plugin's devices (flannel: cni0, and
+ *                         flannel.1 or routes via other nodes); kube-proxy's ruleset (`podnet rules`), loaded as printed;
  *                         the NetworkPolicy ruleset (./policy-rules.ts)
- *   podnet-<cluster>-pXXXXXXXX   a pod: eth0 (pod IP) ═ vethXXXXXXXX on its node's cni0 (one hash of the pod)
+ *   podnet-<cluster>-pXXXXXXXX   a pod: eth0 (pod IP) ═ the host side of its link on the node (the plugin's;
+ *                         flannel: vethXXXXXXXX on cni0, one hash of the pod)
  *
  * Every command names the namespace it runs in; nothing runs in the machine's own namespace. Links
  * between namespaces are made from inside one of them (`link add … peer name … netns …`).
@@ -44,7 +46,7 @@ export interface PlannedPod {
   ports: { container: string; name?: string; port: number; protocol: Protocol; dns?: true }[];
   /** The pod's /etc/resolv.conf, as kubelet writes it (../dns/resolv.ts). */
   resolvConf: string;
-  /** In the node's namespace: the pod's veth, on cni0. */
+  /** In the node's namespace: the host side of the pod's link (the plugin's `podLinkLines`). */
   nodeLines: string[];
   /** In the pod's namespace: its eth0 and routes. */
   podLines: string[];

@@ -2,13 +2,18 @@
  * The packet tracer: follows one packet hop by hop through the pod and node namespaces the CNI built
  * and through kube-proxy's rules, as the reference articles walk through them.
  *
- *   pod netns: route lookup ─► veth ─► node: bridge cni0 ─► prerouting (kube-proxy DNAT)
- *     ─► route lookup ─► cni0 → veth → pod                      (same node)
- *                     ─► flannel.1: neighbour, FDB, VXLAN encap ─► eth0 ─► wire ─► eth0 ─► decap
- *                     ─► eth0 (host-gw) / tunl0 (ipip)          ─► … ─► remote cni0 → veth → pod
+ *   pod netns: route lookup ─► plugin.leavePod (flannel: veth ─► bridge cni0)
+ *     [on the pod's link: prerouting, then plugin.switchOnLink ─► a pod on the bridge]
+ *   node: prerouting (kube-proxy DNAT) ─► route lookup (plugin.routeTo) ─► plugin.forward:
+ *                     ─► a local pod (cni0 → veth → pod)                        (same node)
+ *                     ─► another node: the plugin's encapsulation (flannel.1 VXLAN, tunl0 IP-in-IP)
+ *                        ─► eth0 ─► wire ─► eth0 ─► plugin.decapsulate ─► … ─► the pod
+ *                     ─► eth0 (an unencapsulated next hop: host-gw) ─► wire ─► the next node
  *                     ─► local address: input ─► a host-network listener
- *                     ─► default route: forwarded (with the CNI's masquerade for pod sources)
+ *                     ─► default route: forwarded (with the plugin's masquerade for pod sources)
  *     postrouting: masquerade marked packets to the egress device's address
+ *
+ * No step here knows a plugin's devices: the hops come from the plugin (../cni/plugin.ts).
  *
  * The end is `delivered` (to a port known to be served — a container declares it or a Service sends
  * there, ./served-ports.ts — with the source the receiver sees), `arrived` (at the pod or node, on a

@@ -221,6 +221,10 @@ export const calico: NetworkPlugin = {
   summary:
     "Calico: calico-ipam blocks from IP pools, a cali… veth per pod with 169.254.1.1 as gateway (proxy ARP), routes per block over IP-in-IP, VXLAN or plain BGP",
 
+  // BIRD exports a borrowed address as a /32 from the node that holds it (and Felix programs it).
+  routesBorrowedAddresses: true,
+  blockTerm: "IPAM block",
+
   assignPodAddresses(input) {
     const { pods, nodes, config, inventory, diags } = input;
     const pools = readPools(inventory?.ipPools ?? [], config, diags);

@@ -36,6 +36,7 @@ import { parseSource } from "../src/core/manifests/parse.ts";
 import { defaultConfig } from "../src/core/model/config.ts";
 import type { Pod } from "../src/core/model/k8s.ts";
 import { Cidr, formatIPv4, parseIPv4 } from "../src/core/net/ipv4.ts";
+import { checkModel } from "../src/core/sim/check.ts";
 import { Network } from "../src/core/sim/network.ts";
 import { resolveDestination, resolveSource } from "../src/core/sim/targets.ts";
 import { type TraceResult, trace } from "../src/core/sim/trace.ts";
@@ -703,6 +704,18 @@ status: {addresses: [{type: InternalIP, address: 10.9.0.5}]}
     const t = traceIt(s, "default/pod1", `${formatIPv4(b2.base + 40)}:80`);
     assert.equal(t.verdict, "dropped", t.reason);
     assert.match(t.reason, /blackhole route discards it/);
+  });
+
+  it("meets the network model's requirements (podnet check) in every encapsulation, borrowed addresses included", () => {
+    for (const modes of [
+      "  ipipMode: Always\n  vxlanMode: Never\n",
+      "  ipipMode: Never\n  vxlanMode: Always\n",
+      "  ipipMode: Never\n  vxlanMode: Never\n",
+      "  ipipMode: CrossSubnet\n  vxlanMode: Never\n",
+    ]) {
+      const r = checkModel(new Network(exampleWith(modes)));
+      assert.deepEqual(r.violations, [], modes);
+    }
   });
 
   it("the data plane builds VXLAN and unencapsulated pools, and refuses IP-in-IP with the reason", () => {

@@ -787,7 +787,9 @@ const skip = unavailable && process.env.CI !== "true" ? unavailable : false;
 
 /** `podnet probe --to-services` on a running cluster: the probes; fails on any disagreement. */
 function probeAgrees(cluster: string, what: string) {
-  const r = runPodnet(["probe", "--name", cluster, "--to-services", "--timeout", "400", "-o", "json"]);
+  // probe's default timeout: with 400 ms, a source's first connections timed out now and then on this
+  // loaded machine (the kernel answered them on a second run); 1000 ms has not.
+  const r = runPodnet(["probe", "--name", cluster, "--to-services", "--timeout", "1000", "-o", "json"]);
   const out = JSON.parse(r.out || '{"probes":[]}') as {
     probes: { agree: boolean; from: string; to: string; kernel: string; simulator: string }[];
   };

@@ -558,6 +558,9 @@ export const calico: NetworkPlugin = {
       `link set ${dev} address ${CALICO_HOST_MAC}`,
       `link set ${dev} mtu ${podMtu(state)}`,
       `link set ${dev} up`,
+      // A proxy neighbour entry for the gateway as well: `apply` adds pods without running sysctls,
+      // and this answers their ARP for 169.254.1.1 all the same (proxy_arp=1 does it for `up`'s pods).
+      `neigh add proxy ${formatIPv4(CALICO_GATEWAY)} dev ${dev}`,
     ];
   },
 

@@ -86,6 +86,15 @@ export function calicoIpamOf(state: ClusterState): CalicoIpamResult {
  * local node's subnet contains that node's address (calc/l3_route_resolver.go `nodeInOurSubnet`).
  */
 export function nodeSubnet(state: ClusterState, node: NodeState): Cidr {
+  let subnet = subnets.get(node);
+  if (subnet === undefined) {
+    subnet = readNodeSubnet(state, node);
+    subnets.set(node, subnet);
+  }
+  return subnet;
+}
+const subnets = new WeakMap<NodeState, Cidr>();
+function readNodeSubnet(state: ClusterState, node: NodeState): Cidr {
   const ann = node.obj.metadata.annotations?.[IPV4_ADDRESS_ANNOTATION];
   const parsed = ann ? parseCidrSloppy(ann) : undefined;
   if (parsed) {
@@ -139,7 +148,16 @@ function tunnelOf(state: ClusterState, node: NodeState): Interface | undefined {
 }
 
 const podName = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
-const veth = (p: Pod) => caliVethName(p.metadata.namespace ?? "default", p.metadata.name);
+/** The pod's cali… name, computed once per pod (SHA-1 on every hop of every trace would cost more than the hop). */
+const vethNames = new WeakMap<Pod, string>();
+const veth = (p: Pod) => {
+  let name = vethNames.get(p);
+  if (name === undefined) {
+    name = caliVethName(p.metadata.namespace ?? "default", p.metadata.name);
+    vethNames.set(p, name);
+  }
+  return name;
+};
 const hop = (at: string, step: string, detail: string, device?: string): HopNote => ({
   at,
   step,

@@ -519,7 +519,7 @@ describe("cni: calico (examples/calico: the first article's walk-through)", () =
   it("builds the pod's namespace: eth0 /32, 169.254.1.1 link route and default via it", () => {
     const ns = podNamespace(s, nodeOf(s, "node-1"), pod1);
     assert.deepEqual(ns.routes.map(renderRoute), [
-      "169.254.1.1/32 dev eth0 scope link",
+      "169.254.1.1 dev eth0 scope link",
       "default via 169.254.1.1 dev eth0",
     ]);
     assert.deepEqual(ns.interfaces.find((i) => i.name === "eth0")?.addresses, [
@@ -533,7 +533,7 @@ describe("cni: calico (examples/calico: the first article's walk-through)", () =
     assert.deepEqual(
       routeLinesOf(s, "node-1").filter((l) => !l.includes("eth0")),
       [
-        `${formatIPv4(b1.base + 1)}/32 dev ${veth1} scope link`,
+        `${formatIPv4(b1.base + 1)} dev ${veth1} scope link`,
         `blackhole ${b1}`,
         `${b2} via 172.18.0.3 dev tunl0 onlink`,
       ],
@@ -673,7 +673,7 @@ status: {addresses: [{type: InternalIP, address: 10.9.0.5}]}
     assert.ok(block2.contains(borrowedIP));
     const lines = routeLinesOf(s, "node-2");
     assert.ok(
-      lines.includes(`${formatIPv4(borrowedIP)}/32 via 172.18.0.2 dev eth0 proto bird`),
+      lines.includes(`${formatIPv4(borrowedIP)} via 172.18.0.2 dev eth0 proto bird`),
       lines.join("\n"),
     );
     assert.ok(lines.includes(`blackhole ${block2} proto bird`), lines.join("\n"));

@@ -162,7 +162,7 @@ for (const plugin of networkPlugins) {
     });
 
     it("the data plane builds it, or refuses before anything is made and says why", () => {
-      const why = plugin.dataplaneSupport();
+      const why = plugin.dataplaneSupport(state);
       if (why) {
         assert.throws(
           () => planCluster(state, "cni-t"),

@@ -262,8 +262,12 @@ export interface NetworkPlugin {
 
   // ------------------------------------------------------------------ data plane (dataplane/plan.ts)
 
-  /** Why the kernel here cannot build this plugin's network (e.g. no IP-in-IP module), or undefined. */
-  dataplaneSupport(): string | undefined;
+  /**
+   * Why the kernel here cannot build this plugin's network (e.g. no IP-in-IP module), or undefined.
+   * With `state`: for that cluster (Calico builds its VXLAN and unencapsulated pools, not IP-in-IP
+   * ones); without: whether it can build any.
+   */
+  dataplaneSupport(state?: ClusterState): string | undefined;
   /**
    * `ip -batch` lines in the node's namespace that create the plugin's devices and addresses (after
    * `lo` and eth0 are up; the routes, `nud permanent` neighbours and FDB entries of `model` are added

@@ -4,13 +4,14 @@
  * validation, the shared packet-flow cases (test/cni.test.ts) and the benchmarks pick it up from
  * this list.
  */
+import { calico } from "./calico.ts";
 import { hostGw } from "./host-gw.ts";
 import { ipip } from "./ipip.ts";
 import type { NetworkPlugin } from "./plugin.ts";
 import { vxlan } from "./vxlan.ts";
 
 /** Every registered plugin; the first is the default (`spec.cni` unset). */
-export const networkPlugins: readonly NetworkPlugin[] = [vxlan, hostGw, ipip];
+export const networkPlugins: readonly NetworkPlugin[] = [vxlan, hostGw, ipip, calico];
 
 /** The names `spec.cni` accepts, in registry order. */
 export const networkPluginNames: readonly string[] = networkPlugins.map((p) => p.name);

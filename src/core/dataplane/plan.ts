@@ -87,11 +87,13 @@ export function clusterNameProblem(name: string): string | undefined {
 export function planCluster(state: ClusterState, cluster: string): Plan {
   const cfg = state.config;
   const plugin = pluginOf(state);
-  const unsupported = plugin.dataplaneSupport();
+  const unsupported = plugin.dataplaneSupport(state);
   if (unsupported) {
     const buildable = networkPlugins.filter((p) => !p.dataplaneSupport()).map((p) => p.name);
     const list =
       buildable.length > 1 ? `${buildable.slice(0, -1).join(", ")} and ${buildable.at(-1)}` : buildable[0];
+    // A plugin that builds some clusters of its own (Calico: not its IP-in-IP pools) says the fix itself.
+    if (!plugin.dataplaneSupport()) throw new Error(`spec.cni ${plugin.name}: ${unsupported}`);
     throw new Error(
       `spec.cni ${plugin.name}: ${unsupported}; the data plane builds ${list} clusters: set spec.cni to one of them to build it`,
     );

@@ -201,7 +201,9 @@ export function renderNamespace(ns: Namespace, opts: { title: string }): string 
 
 /** One route as `ip route` prints it. */
 export function renderRoute(r: Route): string {
-  const dst = r.dst === "default" ? "default" : r.dst.toString();
+  // iproute2 prints a host route's destination without its /32.
+  const dst =
+    r.dst === "default" ? "default" : r.dst.prefix === 32 ? formatIPv4(r.dst.base) : r.dst.toString();
   const parts = r.blackhole ? ["blackhole", dst] : [dst];
   if (r.via !== undefined) parts.push("via", formatIPv4(r.via));
   if (!r.blackhole) parts.push("dev", r.dev);

@@ -49,6 +49,8 @@ export interface Inventory {
   adminNetworkPolicies: Entry[];
   baselineAdminNetworkPolicies: Entry[];
   clusterNetworkPolicies: Entry[];
+  /** Calico `IPPool`s (crd.projectcalico.org/v1, projectcalico.org/v3), read by the calico network plugin. */
+  ipPools: Entry[];
 }
 
 export function emptyInventory(): Inventory {
@@ -69,6 +71,7 @@ export function emptyInventory(): Inventory {
     adminNetworkPolicies: [],
     baselineAdminNetworkPolicies: [],
     clusterNetworkPolicies: [],
+    ipPools: [],
   };
 }
 

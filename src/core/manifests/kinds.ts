@@ -6,6 +6,7 @@
 import type { Check, Rec } from "./check.ts";
 import type { Inventory } from "./decode.ts";
 import { validateAdminPolicy } from "./validate/admin.ts";
+import { validateIPPool } from "./validate/calico.ts";
 import { validateIngress, validateIngressClass, validateRoute } from "./validate/ingress.ts";
 import { validateNode } from "./validate/nodes.ts";
 import {
@@ -117,6 +118,13 @@ export const KINDS: Record<string, KindInfo> = {
     versions: ["policy.networking.k8s.io/v1alpha2"],
     namespaced: false,
     validate: validateAdminPolicy,
+  },
+  // Calico's IP pools: the CRD calico-node reads, and the same spec served by Calico's API server.
+  IPPool: {
+    bucket: "ipPools",
+    versions: ["crd.projectcalico.org/v1", "projectcalico.org/v3"],
+    namespaced: false,
+    validate: validateIPPool,
   },
 };
 

@@ -14,10 +14,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { dataPlaneUnavailable, down, run, up } from "../src/adapters/linux/dataplane.ts";
+import { dataPlaneUnavailable, down, up } from "../src/adapters/linux/dataplane.ts";
+import { runOrThrow, spawnRunner } from "../src/adapters/linux/runner.ts";
 import { resolveManifests } from "../src/core/cluster.ts";
 import { planCluster } from "../src/core/dataplane/plan.ts";
 import { generateCluster } from "./generate.ts";
+
+const run = (cmd: string, args: string[], input?: string) => runOrThrow(spawnRunner, { cmd, args, input });
 
 const { values } = parseArgs({
   options: {

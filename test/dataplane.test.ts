@@ -131,7 +131,7 @@ describe("data plane plan", () => {
     assert.ok(all.every((n) => n.startsWith("podnet-t1-")));
     assert.equal(plan.pods.length, 7);
     for (const step of plan.steps) assert.ok(all.includes(step.netns), `${step.tool} runs in ${step.netns}`);
-    for (const s of [...plan.sysctls, ...plan.nft]) assert.ok(all.includes(s.netns));
+    for (const s of [...plan.sysctls, ...plan.rules]) assert.ok(all.includes(s.netns));
     const lines = plan.steps.flatMap((s) => s.lines);
     assert.ok(
       lines.some((l) =>
@@ -152,7 +152,7 @@ describe("data plane plan", () => {
       "VXLAN's 50 bytes off the pod MTU, as flannel does",
     );
     assert.match(
-      plan.nft[0].text,
+      plan.rules[0].text,
       /^table ip kube-proxy/m,
       "kube-proxy's ruleset as `podnet rules` prints it",
     );

@@ -7,7 +7,8 @@
  *                         a node's further addresses outside nodeNetwork routed to its primary IP
  *                         (`<addr>/32 via <primary> dev ul0`, forwarding on in this namespace only)
  *   podnet-<cluster>-nI   node I: eth0 (node IP) ═ underlay; cni0; flannel.1 (vxlan) or routes via
- *                         other nodes (host-gw); kube-proxy's ruleset (`podnet rules`), loaded as printed;
+ *                         other nodes (host-gw); kube-proxy's ruleset (`podnet rules`), loaded as printed
+ *                         with the proxy mode's tool (./proxy-loader.ts: nft or iptables-restore);
  *                         the NetworkPolicy ruleset (./policy-rules.ts)
  *   podnet-<cluster>-pXXXXXXXX   a pod: eth0 (pod IP) ═ vethXXXXXXXX on its node's cni0 (one hash of the pod)
  *
@@ -30,9 +31,9 @@ import {
 } from "../graph/devices.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
-import { renderNftables } from "../proxy/nftables.ts";
 import { servedPorts } from "../sim/served-ports.ts";
 import { compilePolicies, renderPolicyRules } from "./policy-rules.ts";
+import { proxyLoader, type RulesetTool } from "./proxy-loader.ts";
 
 export const PREFIX = "podnet-";
 export const UNDERLAY_BRIDGE = "ul0";
@@ -70,10 +71,10 @@ export interface Plan {
   steps: { tool: "ip" | "bridge"; netns: string; lines: string[] }[];
   sysctls: { netns: string; key: string; value: string }[];
   /**
-   * Per node namespace, kube-proxy's ruleset exactly as `podnet rules` prints it, then the policy
-   * ruleset (./policy-rules.ts).
+   * Per node namespace, kube-proxy's ruleset exactly as `podnet rules` prints it, loaded with the tool
+   * of the cluster's proxy mode (./proxy-loader.ts), then the policy ruleset (./policy-rules.ts, nft).
    */
-  nft: { netns: string; text: string }[];
+  rules: { netns: string; tool: RulesetTool; text: string }[];
   /** Per node, the host routes (`/32`) to pods whose address lies outside their node's podCIDR. */
   hostRoutes: { netns: string; lines: string[] }[];
   /** The cluster zone the DNS pods serve (../dns/zone.ts), as data; none when no pod serves DNS. */
@@ -97,7 +98,8 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   const underlay = ns("u");
   const steps: Plan["steps"] = [];
   const sysctls: Plan["sysctls"] = [];
-  const nft: Plan["nft"] = [];
+  const rules: Plan["rules"] = [];
+  const proxy = proxyLoader(cfg.proxyMode);
   const hostRoutes: Plan["hostRoutes"] = [];
   const nodes: Plan["nodes"] = [];
   const pods: PlannedPod[] = [];
@@ -196,9 +198,10 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
       { netns, key: "net.ipv4.ip_forward", value: "1" },
       { netns, key: "net.ipv4.conf.all.rp_filter", value: "0" },
     );
-    nft.push(
-      { netns, text: renderNftables(state, node) },
-      { netns, text: renderPolicyRules(policies, state, node) },
+    for (const s of proxy.sysctls(state, node)) sysctls.push({ netns, ...s });
+    rules.push(
+      { netns, tool: proxy.tool, text: proxy.render(state, node) },
+      { netns, tool: "nft", text: renderPolicyRules(policies, state, node) },
     );
   });
   const reach = underlayRoutes(state);
@@ -234,7 +237,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
     hostPods,
     steps,
     sysctls,
-    nft,
+    rules,
     hostRoutes,
     ...(dnsPorts.size ? { dnsZone: new ClusterZone(state).snapshot() } : {}),
   };

@@ -3,7 +3,8 @@
  * reachability engine (../policy/reach.ts), so the kernel enforces exactly what the simulator answers.
  *
  *   table inet podnet-policy
- *     forward (filter)               established/related: accept
+ *     forward (filter + 10)          established/related: accept (after kube-proxy's filter chains in
+ *                                    either mode: nftables -110, iptables-nft's filter table 0)
  *                                    from a local pod with egress rules → egress-Q: allowed ports per
  *                                    destination group return, the rest drop (after kube-proxy's DNAT).
  *                                    Not in input: what a pod sends to its own node is always allowed
@@ -123,7 +124,7 @@ export function renderPolicyRules(c: PolicyCompilation, state: ClusterState, nod
   const fromNode = ingressJumps.length
     ? [`ct original ip saddr ${set(nodeAddresses(state.config.cni, node).map(formatIPv4))} accept`]
     : [];
-  return `table inet ${POLICY_TABLE}\ndelete table inet ${POLICY_TABLE}\ntable inet ${POLICY_TABLE} {\n${base("forward", "filter", egressJumps)}${base("postrouting", "300", [...fromNode, ...ingressJumps])}${chains.join("")}}\n`;
+  return `table inet ${POLICY_TABLE}\ndelete table inet ${POLICY_TABLE}\ntable inet ${POLICY_TABLE} {\n${base("forward", "filter + 10", egressJumps)}${base("postrouting", "300", [...fromNode, ...ingressJumps])}${chains.join("")}}\n`;
 }
 
 interface Group {

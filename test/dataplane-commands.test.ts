@@ -247,6 +247,22 @@ describe("data plane commands (recorded, no root)", () => {
     });
   }
 
+  it("apply with the proxy mode changed rebuilds the cluster: the old mode's rules and sysctls do not stay", async () => {
+    const h = host();
+    await up(planOf("nftables"), { host: h });
+    const n = h.runner.calls.length;
+    const plan = planOf("iptables");
+    const { report } = await apply(plan, { host: h });
+    assert.equal(report.rebuilt, true);
+    const after = lines(h.runner, n);
+    assert.ok(
+      after.indexOf("ip -force -batch -") < after.indexOf("ip -batch -"),
+      "removed, then built again",
+    );
+    assert.deepEqual(after.slice(after.indexOf("ip -batch -")), expectedUp(plan).slice(1));
+    assert.deepEqual([...h.runner.namespaces].sort(), [...namespacesOf(plan)].sort());
+  });
+
   it("apply: a partial iptables sync the kernel refuses is followed by a full restore", async () => {
     const h = host((c) =>
       c.args.includes("--noflush") ? { code: 1, stderr: "iptables-restore: line 3 failed" } : undefined,

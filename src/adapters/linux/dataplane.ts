@@ -33,6 +33,7 @@ import {
   readRecord,
   readText,
   rulesDir,
+  setupOf,
   stateFile,
   writeRecord,
   writeResolvConfs,
@@ -111,6 +112,7 @@ async function build(plan: Plan, opts: UpOptions, host: Host): Promise<ClusterRe
     pods: plan.pods.map(({ key, netns, node, ip, resolvConf }) => ({ key, netns, node, ip, resolvConf })),
     sources: opts.sources ?? [],
     processes: [],
+    setup: setupOf(plan),
   };
   // Recorded before anything exists, so that a crash in the middle leaves a record to remove by.
   writeRecord(host, record);
@@ -142,7 +144,7 @@ async function build(plan: Plan, opts: UpOptions, host: Host): Promise<ClusterRe
 }
 
 export interface ApplyReport {
-  /** The nodes changed (names, addresses, podCIDRs, cni): the cluster was rebuilt. */
+  /** The nodes (names, addresses, podCIDRs, cni) or the proxy mode changed: the cluster was rebuilt. */
   rebuilt: boolean;
   added: string[];
   removed: string[];
@@ -169,7 +171,12 @@ export async function apply(
   const run = (cmd: string, args: string[], input?: string) => runOrThrow(host.runner, { cmd, args, input });
   const old = readRecord(plan.cluster, host);
   if (!old) throw new DataPlaneError(`cluster ${plan.cluster} is not running; start it with podnet up`);
-  if (JSON.stringify(old.nodes) !== JSON.stringify(plan.nodes)) {
+  // Node changes, and a changed proxy mode or sysctls (the kernel keeps the old mode's rules and
+  // settings), rebuild the cluster.
+  if (
+    JSON.stringify(old.nodes) !== JSON.stringify(plan.nodes) ||
+    (old.setup ?? setupOf(plan)) !== setupOf(plan)
+  ) {
     const record = await build(plan, opts, host);
     return {
       record,

@@ -50,6 +50,19 @@ export interface ClusterRecord {
   zoneDigest?: string;
   /** Processes podnet started, with their start time (field 22 of /proc/PID/stat) to recognise them. */
   processes: { pid: number; start: string; what: string }[];
+  /**
+   * The node namespaces' setup that apply does not change in place (setupOf: the sysctls and which
+   * tool loads each ruleset, so the proxy mode): when it differs, apply rebuilds.
+   */
+  setup?: string;
+}
+
+/** What of a plan apply cannot change in place, as text (ClusterRecord.setup). */
+export function setupOf(plan: Plan): string {
+  return JSON.stringify({
+    sysctls: plan.sysctls.map((s) => `${s.netns} ${s.key}=${s.value}`),
+    rulesets: plan.rules.map((r) => `${r.netns} ${r.tool}`),
+  });
 }
 
 export const stateFile = (host: Host, cluster: string) => join(host.stateDir, `${cluster}.json`);

@@ -199,9 +199,9 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
         const protocol = sp.protocol ?? "TCP";
         if (sp.nodePort === undefined || !keep(protocol, sp.nodePort)) continue;
         const name = `${svc.metadata.namespace}/${svc.metadata.name}`;
+        // A node also asks its own loopback address: localhost nodePorts (kube-proxy's iptables mode
+        // takes them, with route_localnet; nftables mode never does).
         for (const node of state.nodes)
-          // A node also asks its own loopback address: localhost nodePorts (kube-proxy's iptables mode
-          // takes them, with route_localnet; nftables mode never does).
           for (const ip of [
             ...localIPs(net, node),
             ...(source.kind === "node" && source.node === node ? ["127.0.0.1"] : []),

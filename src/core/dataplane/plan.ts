@@ -8,7 +8,9 @@
  *                         a node's further addresses outside nodeNetwork routed to its primary IP
  *                         (`<addr>/32 via <primary> dev ul0`, forwarding on in this namespace only)
  *   podnet-<cluster>-nI   node I: eth0 (node IP) ═ underlay; the plugin's devices (flannel: cni0, and
- *                         flannel.1 or routes via other nodes); kube-proxy's ruleset (`podnet rules`), loaded as printed;
+ *                         flannel.1 or routes via other nodes); kube-proxy's ruleset (`podnet rules`),
+ *                         loaded as printed with the proxy mode's tool (its `dataplane.tool`: nft or
+ *                         iptables-restore, ../proxy/modes/);
  *                         the NetworkPolicy ruleset (./policy-rules.ts)
  *   podnet-<cluster>-pXXXXXXXX   a pod: eth0 (pod IP) ═ the host side of its link on the node (the plugin's;
  *                         flannel: vethXXXXXXXX on cni0, one hash of the pod)
@@ -25,7 +27,8 @@ import { isRunning, nodeNamespace, pluginOf, podNamespace, podsOnNode } from "..
 import { interfaceLines, routeLines } from "../graph/ip-batch.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
-import { renderNftables } from "../proxy/nftables.ts";
+import type { RulesetTool } from "../proxy/modes/mode.ts";
+import { proxyMode } from "../proxy/modes/registry.ts";
 import { servedPorts } from "../sim/served-ports.ts";
 import { compilePolicies, renderPolicyRules } from "./policy-rules.ts";
 
@@ -65,10 +68,10 @@ export interface Plan {
   steps: { tool: "ip" | "bridge"; netns: string; lines: string[] }[];
   sysctls: { netns: string; key: string; value: string }[];
   /**
-   * Per node namespace, kube-proxy's ruleset exactly as `podnet rules` prints it, then the policy
-   * ruleset (./policy-rules.ts).
+   * Per node namespace, kube-proxy's ruleset exactly as `podnet rules` prints it, loaded with the tool
+   * of the cluster's proxy mode (its `dataplane.tool`), then the policy ruleset (./policy-rules.ts, nft).
    */
-  nft: { netns: string; text: string }[];
+  rules: { netns: string; tool: RulesetTool; text: string }[];
   /** Per node, the host routes (`/32`) to pods whose address lies outside their node's podCIDR. */
   hostRoutes: { netns: string; lines: string[] }[];
   /** The cluster zone the DNS pods serve (../dns/zone.ts), as data; none when no pod serves DNS. */
@@ -102,7 +105,8 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   const underlay = ns("u");
   const steps: Plan["steps"] = [];
   const sysctls: Plan["sysctls"] = [];
-  const nft: Plan["nft"] = [];
+  const rules: Plan["rules"] = [];
+  const proxy = proxyMode(cfg.proxyMode);
   const hostRoutes: Plan["hostRoutes"] = [];
   const nodes: Plan["nodes"] = [];
   const pods: PlannedPod[] = [];
@@ -183,9 +187,10 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
       { netns, key: "net.ipv4.conf.all.rp_filter", value: "0" },
       ...plugin.nodeSysctls(state, node, onNode).map((s) => ({ netns, ...s })),
     );
-    nft.push(
-      { netns, text: renderNftables(state, node) },
-      { netns, text: renderPolicyRules(policies, state, node) },
+    for (const s of proxy.dataplane.sysctls(state, node)) sysctls.push({ netns, ...s });
+    rules.push(
+      { netns, tool: proxy.dataplane.tool, text: proxy.render(state, node) },
+      { netns, tool: "nft", text: renderPolicyRules(policies, state, node) },
     );
   });
   const reach = underlayRoutes(state);
@@ -221,7 +226,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
     hostPods,
     steps,
     sysctls,
-    nft,
+    rules,
     hostRoutes,
     ...(dnsPorts.size ? { dnsZone: new ClusterZone(state).snapshot() } : {}),
   };

@@ -3,7 +3,8 @@
  * reachability engine (../policy/reach.ts), so the kernel enforces exactly what the simulator answers.
  *
  *   table inet podnet-policy
- *     forward (filter)               established/related: accept
+ *     forward (filter + 10)          established/related: accept (after kube-proxy's filter chains in
+ *                                    either mode: nftables -110, iptables-nft's filter table 0)
  *                                    from a local pod with egress rules → egress-Q: allowed ports per
  *                                    destination group return, the rest drop (after kube-proxy's DNAT).
  *                                    Not in input: what a pod sends to its own node is always allowed
@@ -136,7 +137,7 @@ export function renderPolicyRules(c: PolicyCompilation, state: ClusterState, nod
       name: POLICY_TABLE,
       sets: [],
       chains: [
-        base("forward", "filter", egressJumps),
+        base("forward", "filter + 10", egressJumps),
         base("postrouting", "300", [...fromNode, ...ingressJumps]),
         ...chains,
       ],

@@ -5,6 +5,7 @@
  * jumps, session affinity with `-m recent`. Rendered by ../iptables.ts as `iptables-save` text, read
  * back by ../ipt-eval.ts, loaded with `iptables-restore`.
  */
+import { Cidr, parseIPv4 } from "../../net/ipv4.ts";
 import { IptEvaluator, parseIptablesSave } from "../ipt-eval.ts";
 import { iptablesChains, renderIptables } from "../iptables.ts";
 import type { ProxyMode } from "./mode.ts";
@@ -27,5 +28,24 @@ export const iptablesMode: ProxyMode = {
   localhostNodePorts: true,
   checksExternalEndpointsOnOutput: false,
   guardsServiceRange: false,
-  dataplane: { tool: "iptables-restore", tables: ["filter", "nat"], sync: "changed-chains-noflush" },
+  dataplane: {
+    tool: "iptables-restore",
+    tables: ["filter", "nat"],
+    sync: "changed-chains-noflush",
+    // kube-proxy (cmd/kube-proxy, iptables mode): with localhost nodePorts on (the default,
+    // --iptables-localhost-nodeports) and nodePortAddresses holding 127.0.0.1 (unset: every local
+    // address), it sets route_localnet, so that a packet from 127.0.0.1 DNATed to a pod may leave the node.
+    sysctls(state) {
+      const npa = state.config.kubeProxy.nodePortAddresses;
+      const holdsLoopback =
+        npa.length === 0 ||
+        npa.some((a) => {
+          const r = Cidr.parse(a);
+          return r.ok && r.cidr.contains(LOOPBACK);
+        });
+      return holdsLoopback ? [{ key: "net.ipv4.conf.all.route_localnet", value: "1" }] : [];
+    },
+  },
 };
+
+const LOOPBACK = parseIPv4("127.0.0.1")!;

@@ -34,7 +34,7 @@ export interface RuleEvaluator {
  */
 export interface ProxyModeDataplane {
   /** The loader the rendered text is written for: `nft -f` or `iptables-restore`. */
-  tool: "nft" | "iptables-restore";
+  tool: RulesetTool;
   /** The tables the mode owns on a node (`ip kube-proxy`; `filter` and `nat`). */
   tables: string[];
   /**
@@ -43,7 +43,15 @@ export interface ProxyModeDataplane {
    * chain declared, only changed chains' rules written, `iptables-restore --noflush`).
    */
   sync: "table-diff" | "changed-chains-noflush";
+  /**
+   * The sysctls kube-proxy sets in a node's network namespace for this mode, beyond forwarding
+   * (`{ key: "net.ipv4.conf.all.route_localnet", value: "1" }`); the data plane plan applies them.
+   */
+  sysctls(state: ClusterState, node: NodeState): { key: string; value: string }[];
 }
+
+/** A program that loads rulesets into a network namespace's netfilter (src/core/dataplane/ruleset-sync.ts). */
+export type RulesetTool = "nft" | "iptables-restore";
 
 export interface ProxyMode {
   /** The name the Cluster config's `proxyMode` takes (kube-proxy's `--proxy-mode`). */

@@ -31,5 +31,5 @@ export const nftablesMode: ProxyMode = {
   localhostNodePorts: false,
   checksExternalEndpointsOnOutput: true,
   guardsServiceRange: true,
-  dataplane: { tool: "nft", tables: ["ip kube-proxy"], sync: "table-diff" },
+  dataplane: { tool: "nft", tables: ["ip kube-proxy"], sync: "table-diff", sysctls: () => [] },
 };

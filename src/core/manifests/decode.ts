@@ -284,7 +284,24 @@ function validateMeta(
     delete meta.namespace;
   }
   c.labels(meta.labels, ["metadata", "labels"]);
-  c.map(meta.annotations, ["metadata", "annotations"]);
+  // Annotations are a map of strings (ObjectMeta.Annotations): `enabled: true` unquoted fails to
+  // decode ("cannot unmarshal bool into string"); a key with nothing after it is "".
+  const annotations = c.map(meta.annotations, ["metadata", "annotations"]);
+  if (annotations)
+    for (const [k, v] of Object.entries(annotations)) {
+      if (v === null) annotations[k] = "";
+      else if (typeof v !== "string") {
+        const at = ["metadata", "annotations", k];
+        c.error(
+          at,
+          "wrong-type",
+          `an annotation value must be a string, found ${c.describe(v, at)}`,
+          typeof v === "object"
+            ? "write the value as one string (e.g. a JSON text in quotes)"
+            : c.quoteFix(v, at, k),
+        );
+      }
+    }
   const owners = c.list(meta.ownerReferences, ["metadata", "ownerReferences"]);
   owners?.forEach((o, i) => {
     const at = ["metadata", "ownerReferences", i];

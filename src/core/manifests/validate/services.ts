@@ -42,8 +42,11 @@ export function validateService(c: Check, obj: Rec): void {
   ] as const);
   c.labels(spec.selector, ["spec", "selector"]);
   const headless = spec.clusterIP === "None";
-  const ports = c.list(spec.ports, ["spec", "ports"]) ?? [];
-  if (ports.length === 0 && type !== "ExternalName" && !headless) {
+  const portList = c.list(spec.ports, ["spec", "ports"]);
+  const ports = portList ?? [];
+  // A ports field of the wrong type has its error already; "needs a port" would say it twice.
+  const wrongType = portList === undefined && spec.ports !== undefined && spec.ports !== null;
+  if (ports.length === 0 && type !== "ExternalName" && !headless && !wrongType) {
     c.error(
       ["spec", "ports"],
       "missing-field",

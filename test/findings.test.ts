@@ -1,0 +1,208 @@
+/**
+ * The faults a new user found in issue 12's work, each the example of a kind (see the README's
+ * "What podnet accepts"): fixes quote the input as written, unknown kinds of built-in groups are
+ * refused, the admin tiers' list bounds, Ingress paths and CronJob schedules are held to upstream's
+ * rules, `-o json` always answers in JSON, and the reports say each fault once, where it is.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Diagnostics, formatDiagnostic } from "../src/core/diagnostics.ts";
+import { decodeObjects } from "../src/core/manifests/decode.ts";
+import { parseSource } from "../src/core/manifests/parse.ts";
+
+/** Decodes one file; returns its formatted errors (with their `fix:` lines) and warnings. */
+function decode(text: string, file = "t.yaml"): { errors: string[]; warnings: string[] } {
+  const diags = new Diagnostics();
+  decodeObjects(parseSource({ file, text }, diags), diags);
+  return {
+    errors: diags.errors.map(formatDiagnostic),
+    warnings: diags.warnings.map(formatDiagnostic),
+  };
+}
+
+/** Asserts exactly one error at `pos` containing every one of `parts`. */
+function oneErrorAt(text: string, pos: string, ...parts: string[]): string {
+  const { errors } = decode(text);
+  const at = errors.filter((e) => e.startsWith(`t.yaml:${pos}: error:`));
+  assert.equal(at.length, 1, `expected one error at ${pos}, got:\n${errors.join("\n") || "(none)"}`);
+  for (const p of parts) assert.ok(at[0].includes(p), `expected "${p}" in:\n${at[0]}`);
+  return at[0];
+}
+
+const np = (labels: string) => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: np}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {${labels}}
+`;
+
+describe("1. a fix quotes the value as the user wrote it", () => {
+  for (const [written, decoded] of [
+    ["yes", "boolean true"],
+    ["on", "boolean true"],
+    ["off", "boolean false"],
+    ["y", "boolean true"],
+    ["n", "boolean false"],
+    ["No", "boolean false"],
+  ] as const) {
+    it(`access: ${written} suggests access: "${written}"`, () => {
+      oneErrorAt(
+        np(`access: ${written}`),
+        "9:31",
+        `found ${written} (YAML 1.1 reads it as the ${decoded})`,
+        `fix: quote it: access: "${written}"`,
+      );
+    });
+  }
+  it("numbers and nulls are quoted as written (1.10, 0x1F, 1e23, 0755, ~)", () => {
+    oneErrorAt(np("v: 1.10"), "9:26", "found number 1.10", 'quote it: v: "1.10"');
+    oneErrorAt(np("v: 0x1F"), "9:26", "found number 0x1F", 'quote it: v: "0x1F"');
+    oneErrorAt(np("v: 1e23"), "9:26", "found number 1e23", 'quote it: v: "1e23"');
+    oneErrorAt(
+      np("v: 0755"),
+      "9:26",
+      "found 0755 (YAML 1.1 reads it as the number 493)",
+      'quote it: v: "0755"',
+    );
+    oneErrorAt(np("v: true"), "9:26", "found boolean true", 'quote it: v: "true"');
+  });
+  it("matchExpressions values, Service selectors, pod labels and annotations alike", () => {
+    oneErrorAt(
+      `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: np}
+spec:
+  podSelector:
+    matchExpressions:
+    - {key: a, operator: In, values: [x, yes]}
+`,
+      "7:42",
+      "a selector value must be a string, found yes (YAML 1.1 reads it as the boolean true)",
+      'fix: quote it: "yes"',
+    );
+    oneErrorAt(
+      `apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  selector: {app: on}
+  ports: [{port: 80}]
+`,
+      "5:19",
+      'fix: quote it: app: "on"',
+    );
+    oneErrorAt(
+      `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations: {sidecar.istio.io/inject: yes}
+spec: {containers: [{name: a}]}
+`,
+      "5:42",
+      "an annotation value must be a string, found yes",
+      'fix: quote it: sidecar.istio.io/inject: "yes"',
+    );
+  });
+  it("JSON input: numbers are shown as written too", () => {
+    const { errors } = decode(
+      '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 1e23}]}}',
+      "t.json",
+    );
+    assert.ok(
+      errors.some((e) => e.includes("port 1e23 is out of range")),
+      errors.join("\n"),
+    );
+  });
+});
+
+describe("5. every type error has a fix, and numbers read as written", () => {
+  const svc = (port: string) => `apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  ports:
+  - port: ${port}
+`;
+  it("a port written as 1e23 is shown as 1e23, not 1e+23", () => {
+    const e = oneErrorAt(
+      svc("100000000000000000000000"),
+      "6:11",
+      "port 100000000000000000000000 is out of range",
+    );
+    assert.ok(!e.includes("e+"), e);
+    oneErrorAt(svc("1e23"), "6:11", "port 1e23 is out of range (1-65535)");
+  });
+  it("a string where a number belongs", () => {
+    oneErrorAt(
+      svc('"80"'),
+      "6:11",
+      'expected an integer port, found the string "80"',
+      "fix: write 80 without quotes",
+    );
+    oneErrorAt(
+      svc("http"),
+      "6:11",
+      "expected an integer port",
+      "fix: write a port as a number between 1 and 65535",
+    );
+  });
+  it("a fraction where an integer belongs", () => {
+    oneErrorAt(svc("80.5"), "6:11", "found number 80.5", "fix: write a whole number between 1 and 65535");
+  });
+  it("a list where a map belongs, a map where a list belongs, a number where a string belongs", () => {
+    oneErrorAt(
+      `apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  selector: [app]
+  ports: [{port: 80}]
+`,
+      "5:13",
+      "expected a map, found a list",
+      "fix: write this field as `key: value` pairs",
+    );
+    oneErrorAt(
+      `apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  ports: {port: 80}
+`,
+      "5:10",
+      "expected a list, found a map",
+      "fix: write this field as a list",
+    );
+    oneErrorAt(
+      `apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  type: 5
+  ports: [{port: 80}]
+`,
+      "5:9",
+      "expected a string, found number 5",
+      'fix: quote it: type: "5"',
+    );
+  });
+  it("a string where true or false belongs", () => {
+    oneErrorAt(
+      `apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  publishNotReadyAddresses: "true"
+  ports: [{port: 80}]
+`,
+      "5:29",
+      'expected true or false, found the string "true"',
+      "fix: write true without quotes",
+    );
+  });
+});

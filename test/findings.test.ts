@@ -206,3 +206,49 @@ spec:
     );
   });
 });
+
+describe("2. an unknown kind of a built-in group is refused, as kubectl does", () => {
+  const obj = (apiVersion: string, kind: string) => `apiVersion: ${apiVersion}
+kind: ${kind}
+metadata: {name: x}
+`;
+  it("v1 Pood: an error at the kind, suggesting Pod", () => {
+    oneErrorAt(
+      obj("v1", "Pood"),
+      "2:7",
+      'no kind "Pood" in the core API group',
+      "fix: did you mean kind: Pod?",
+    );
+  });
+  it("apps/v1 Deploymnet: suggesting Deployment", () => {
+    oneErrorAt(
+      obj("apps/v1", "Deploymnet"),
+      "2:7",
+      'no kind "Deploymnet" in API group apps',
+      "kind: Deployment?",
+    );
+  });
+  it("case matters: networking.k8s.io/v1 networkpolicy suggests NetworkPolicy", () => {
+    oneErrorAt(obj("networking.k8s.io/v1", "networkpolicy"), "2:7", "did you mean kind: NetworkPolicy?");
+  });
+  it("a kind far from every kind of its group gets no guess", () => {
+    const e = oneErrorAt(obj("batch/v1", "Frobnicator"), "2:7", 'no kind "Frobnicator" in API group batch');
+    assert.ok(!e.includes("did you mean"), e);
+  });
+  it("real kinds podnet does not model, and kinds of custom groups, stay skipped with a warning", () => {
+    for (const [v, k] of [
+      ["v1", "ConfigMap"],
+      ["rbac.authorization.k8s.io/v1", "ClusterRole"],
+      ["apiextensions.k8s.io/v1", "CustomResourceDefinition"],
+      ["monitoring.coreos.com/v1", "ServiceMonitor"],
+      ["example.com/v1", "Pood"],
+    ]) {
+      const { errors, warnings } = decode(obj(v, k));
+      assert.deepEqual(errors, [], `${v} ${k}`);
+      assert.ok(
+        warnings.some((w) => w.includes(`kind ${k}`)),
+        `${v} ${k}: ${warnings.join("\n")}`,
+      );
+    }
+  });
+});

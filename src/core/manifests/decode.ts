@@ -23,7 +23,14 @@ import type {
 } from "../model/k8s.ts";
 import { objectRef } from "../model/k8s.ts";
 import { Check, dns1035LabelError, dns1123LabelError, dns1123SubdomainError, type Rec } from "./check.ts";
-import { KINDS, type KindInfo, PODNET_API, REMOVED_VERSIONS, unevaluatedPolicyKind } from "./kinds.ts";
+import {
+  KINDS,
+  type KindInfo,
+  PODNET_API,
+  REMOVED_VERSIONS,
+  unevaluatedPolicyKind,
+  unknownBuiltinKind,
+} from "./kinds.ts";
 import type { RawObject } from "./parse.ts";
 
 export interface Entry<T extends KubeObject = KubeObject> {
@@ -168,6 +175,19 @@ export function decodeObjects(
       continue;
     }
     const info = KINDS[kind];
+    const unknown = info ? undefined : unknownBuiltinKind(apiVersion, kind);
+    if (unknown) {
+      // kubectl: `no matches for kind "Pood" in version "v1"`; the API server has no such kind.
+      c.error(
+        ["kind"],
+        "unknown-kind",
+        `no kind "${kind}" in ${unknown.group === "core" ? "the core API group" : `API group ${unknown.group}`} (apiVersion ${apiVersion}); kubectl refuses it ("no matches for kind")`,
+        unknown.nearest
+          ? `did you mean kind: ${unknown.nearest}?`
+          : "check the kind's spelling and its apiVersion",
+      );
+      continue;
+    }
     if (!info) {
       const s = skipped.get(kind);
       if (s) s.count++;

@@ -148,7 +148,7 @@ spec:
       svc("http"),
       "6:11",
       "expected an integer port",
-      "fix: write a port as a number between 1 and 65535",
+      "fix: write port as a number between 1 and 65535",
     );
   });
   it("a fraction where an integer belongs", () => {

@@ -65,7 +65,7 @@ describe("accepted input", () => {
 
   it("reads YAML 1.1 like kubectl: an unquoted `on` is a boolean, so a label value must be quoted", () => {
     assert.deepEqual(errors(pod("p").replace("{name: p}", "{name: p, labels: {enabled: on}}")), [
-      'test.yaml:3:39: error: Pod default/p: metadata.labels.enabled: label value must be a string, found boolean true\n  fix: quote it: enabled: "true"',
+      'test.yaml:3:39: error: Pod default/p: metadata.labels.enabled: label value must be a string, found on (YAML 1.1 reads it as the boolean true)\n  fix: quote it: enabled: "on"',
     ]);
   });
 });
@@ -152,7 +152,7 @@ describe("bad input: every problem, with file:line:col and a fix, all reported t
       ),
       [
         "test.yaml:4:20: error: Pod default/p: spec.containers: a pod needs at least one container\n  fix: add spec.containers",
-        'test.yaml:10:13: error: Deployment default/d: spec.replicas: expected an integer replicas, found the string "two"',
+        'test.yaml:10:13: error: Deployment default/d: spec.replicas: expected an integer replicas, found the string "two"\n  fix: write replicas as a number between 0 and 1000000',
         "test.yaml:9:1: error: Deployment default/d: spec.selector: spec.selector is required\n  fix: add spec.selector.matchLabels matching the template's labels",
       ],
     );

@@ -253,7 +253,7 @@ export class Check {
           ? `write ${v.trim()} without quotes`
           : typeof v === "number"
             ? `write a whole number between ${min} and ${max}`
-            : `write a ${what} as a number between ${min} and ${max}`;
+            : `write ${what} as a number between ${min} and ${max}`;
       this.error(path, "wrong-type", `expected an integer ${what}, found ${this.describe(v, path)}`, hint);
       return undefined;
     }

@@ -252,3 +252,93 @@ metadata: {name: x}
     }
   });
 });
+
+describe("3. the admin tiers' list bounds (the CRDs' minItems/maxItems) and required fields", () => {
+  const anp = (rules: string, kind = "AdminNetworkPolicy") => `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: ${kind}
+metadata: {name: default}
+spec:
+${kind === "AdminNetworkPolicy" ? "  priority: 10\n" : ""}  subject: {namespaces: {}}
+${rules}`;
+  it("ANP from: [] and BANP to: [] are refused (minItems 1)", () => {
+    oneErrorAt(
+      anp("  ingress:\n  - action: Allow\n    from: []\n"),
+      "9:11",
+      "from peers: at least 1 item required, found an empty list",
+    );
+    oneErrorAt(
+      anp("  egress:\n  - action: Deny\n    to: []\n", "BaselineAdminNetworkPolicy"),
+      "8:9",
+      "to peers: at least 1 item required",
+    );
+  });
+  it("a rule without from is refused (required)", () => {
+    oneErrorAt(anp("  ingress:\n  - action: Allow\n"), "8:5", "a rule's from is required");
+  });
+  it("ports: [] and networks: [] are refused; 26 networks too many (maxItems 25)", () => {
+    oneErrorAt(
+      anp("  ingress:\n  - action: Allow\n    from: [{namespaces: {}}]\n    ports: []\n"),
+      "10:12",
+      "ports: at least 1 item required",
+    );
+    oneErrorAt(
+      anp("  egress:\n  - action: Allow\n    to: [{networks: []}]\n"),
+      "9:21",
+      "networks: at least 1 item required",
+    );
+    const nets = Array.from({ length: 26 }, (_, i) => `10.${i}.0.0/16`).join(", ");
+    oneErrorAt(
+      anp(`  egress:\n  - action: Allow\n    to: [{networks: [${nets}]}]\n`),
+      "9:21",
+      "networks: at most 25 items allowed, found 26",
+    );
+  });
+  it("101 ingress rules are too many (maxItems 100); 100 are fine", () => {
+    const rules = (n: number) =>
+      `  ingress:\n${Array.from({ length: n }, () => "  - {action: Allow, from: [{namespaces: {}}]}").join("\n")}\n`;
+    oneErrorAt(anp(rules(101)), "8:3", "ingress rules: at most 100 items allowed, found 101");
+    assert.deepEqual(decode(anp(rules(100))).errors, []);
+  });
+  it("pods needs both selectors; a port range needs start and end", () => {
+    oneErrorAt(
+      anp("  ingress:\n  - action: Allow\n    from: [{pods: {podSelector: {}}}]\n"),
+      "9:13",
+      "pods.namespaceSelector is required",
+    );
+    oneErrorAt(
+      anp(
+        "  ingress:\n  - action: Allow\n    from: [{namespaces: {}}]\n    ports: [{portRange: {start: 80}}]\n",
+      ),
+      "10:14",
+      "end is required",
+    );
+  });
+  it("a v1alpha1 range with start after end is accepted with a warning; v1alpha2 refuses start >= end", () => {
+    const { errors, warnings } = decode(
+      anp(
+        "  ingress:\n  - action: Allow\n    from: [{namespaces: {}}]\n    ports: [{portRange: {start: 90, end: 80}}]\n",
+      ),
+    );
+    assert.deepEqual(errors, []);
+    assert.ok(
+      warnings.some((w) => w.includes("matches no port")),
+      warnings.join("\n"),
+    );
+    oneErrorAt(
+      `apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: c}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  ingress:
+  - action: Accept
+    from: [{namespaces: {}}]
+    protocols: [{tcp: {destinationPort: {range: {start: 80, end: 80}}}}]
+`,
+      "11:49",
+      "start 80 must be less than end 80",
+    );
+  });
+});

@@ -342,3 +342,121 @@ spec:
     );
   });
 });
+
+describe("3. Ingress paths: pathType required, and the path rules of each pathType", () => {
+  /** An Ingress whose one path has these fields (a flow map's entries), at line 9. */
+  const ing = (fields: string) => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: i}
+spec:
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - {${fields.replace(/^\{|\}$/g, "")}, backend: {service: {name: web, port: {number: 80}}}}
+`;
+  it("a path without pathType is refused at the path", () => {
+    oneErrorAt(ing("path: /"), "9:9", "pathType is required", "fix: add pathType: Prefix");
+  });
+  it("pathType must be Exact, Prefix or ImplementationSpecific", () => {
+    oneErrorAt(
+      ing("{path: /, pathType: Regex}"),
+      "9:29",
+      '"Regex" is not one of Exact, Prefix, ImplementationSpecific',
+    );
+  });
+  it("Exact and Prefix: absolute, without //, /./, /../, %2f and not ending in /. or /..", () => {
+    oneErrorAt(
+      ing("{path: api, pathType: Prefix}"),
+      "9:16",
+      'path "api" must be an absolute path',
+      "fix: write /api",
+    );
+    oneErrorAt(ing("{path: '', pathType: Exact}"), "9:16", "must be an absolute path");
+    oneErrorAt(ing("{path: /a//b, pathType: Prefix}"), "9:16", "must not contain '//'");
+    oneErrorAt(ing("{path: /a/%2f, pathType: Exact}"), "9:16", "must not contain '%2f'");
+    oneErrorAt(ing("{path: /a/.., pathType: Prefix}"), "9:16", "cannot end with '/..'");
+  });
+  it("ImplementationSpecific: any path, or none, but an absolute one when given", () => {
+    assert.deepEqual(decode(ing("{path: /a//b/.., pathType: ImplementationSpecific}")).errors, []);
+    assert.deepEqual(decode(ing("{pathType: ImplementationSpecific}")).errors, []);
+    oneErrorAt(ing("{path: a, pathType: ImplementationSpecific}"), "9:16", "must be an absolute path");
+    assert.deepEqual(decode(ing("{path: /api/v1, pathType: Exact}")).errors, []);
+  });
+  it("a host is a DNS name (a leading wildcard allowed), never an IP; http needs paths", () => {
+    const host = (h: string) => ing("{path: /, pathType: Prefix}").replace("shop.example.com", h);
+    oneErrorAt(host("10.0.0.1"), "6:11", "must be a DNS name, not an IP address");
+    oneErrorAt(host("Shop.example.com"), "6:11", "not a valid DNS-1123 subdomain");
+    oneErrorAt(host("a.*.example.com"), "6:11", "wildcard only as its first label");
+    assert.deepEqual(decode(host('"*.example.com"')).errors, []);
+    oneErrorAt(
+      `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: i}
+spec:
+  rules:
+  - http: {paths: []}
+`,
+      "6:19",
+      "http.paths is required",
+    );
+  });
+});
+
+describe("3. CronJob schedule and timeZone, as cron.ParseStandard and validateTimeZone decide", () => {
+  const cj = (schedule: string, extra = "") => `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: c}
+spec:
+  schedule: ${schedule}
+${extra}  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: a}]
+`;
+  it("a missing schedule is refused", () => {
+    oneErrorAt(cj('""'), "5:13", "spec.schedule is required");
+  });
+  for (const good of [
+    '"*/5 * * * *"',
+    '"0 0 1 1 *"',
+    '"0 12 * JAN-mar mon-FRI"',
+    '"15,45 */2 ? * 0-6"',
+    '"5/15 * * * *"',
+    "'@hourly'",
+    "'@every 1h30m'",
+    "'@midnight'",
+  ])
+    it(`accepts ${good}`, () => {
+      assert.deepEqual(decode(cj(good)).errors, []);
+    });
+  for (const [bad, text] of [
+    ['"* * * *"', "has 4 fields; a schedule has exactly 5"],
+    ['"* * * * * *"', "has 6 fields"],
+    ['"60 * * * *"', 'minute "60": end of range (60) above maximum (59)'],
+    ['"* * 0 * *"', 'day of month "0": beginning of range (0) below minimum (1)'],
+    ['"* * * * 7"', 'day of week "7": end of range (7) above maximum (6)'],
+    ['"5-1 * * * *"', "beginning of range (5) beyond end of range (1)"],
+    ['"*/0 * * * *"', "step of range should be a positive number"],
+    ['"* * * foo *"', '"foo" is not a number or a name'],
+    ["'@fortnightly'", "is not a known macro"],
+    ["'@every 5 minutes'", "is not a duration"],
+  ] as const)
+    it(`refuses ${bad}`, () => {
+      oneErrorAt(cj(bad), "5:13", text, "fix: write five fields");
+    });
+  it("a zone in the schedule is refused (use timeZone); timeZone must be a real zone", () => {
+    oneErrorAt(
+      cj('"CRON_TZ=UTC 0 * * * *"'),
+      "5:13",
+      "cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
+    );
+    assert.deepEqual(decode(cj('"0 * * * *"', "  timeZone: Europe/Berlin\n")).errors, []);
+    assert.deepEqual(decode(cj('"0 * * * *"', "  timeZone: Etc/UTC\n")).errors, []);
+    oneErrorAt(cj('"0 * * * *"', "  timeZone: Mars/Olympus\n"), "6:13", "unknown time zone Mars/Olympus");
+    oneErrorAt(cj('"0 * * * *"', "  timeZone: Local\n"), "6:13", "must be an explicit time zone");
+    oneErrorAt(cj('"0 * * * *"', '  timeZone: ""\n'), "6:13", "timeZone must be nil or non-empty string");
+  });
+});

@@ -23,6 +23,8 @@ export class CliExit extends Error {
   constructor(
     readonly code: number,
     message = "",
+    /** The input's diagnostics when the exit is for bad input (for `-o json`'s error object). */
+    readonly diagnostics?: readonly Diagnostic[],
   ) {
     super(message);
   }
@@ -106,7 +108,7 @@ export function loadOrExit(files: readonly string[], namespace = loadNamespace):
     ? { ok: false as const, diagnostics: diags.items }
     : resolveManifests(sources, diags, { namespace });
   printDiagnostics(result.diagnostics);
-  if (!result.ok) throw new CliExit(EXIT_BAD_INPUT);
+  if (!result.ok) throw new CliExit(EXIT_BAD_INPUT, "", result.diagnostics);
   return result.cluster;
 }
 

@@ -1,0 +1,165 @@
+/**
+ * The command-line side of the new user's findings (issue 12): `-o json` always answers in JSON,
+ * also on error paths, and `explain` explains each address of a headless Service's name, as
+ * `trace --all-endpoints` traces each.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { runPodnet } from "./helpers.ts";
+
+/** A headless Service with three pods; policy lets data/client reach db-0 and db-2 but not db-1. */
+const HEADLESS = `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: data}
+spec:
+  serviceName: db
+  replicas: 3
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: x, ports: [{name: pg, containerPort: 5432}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: data}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{name: pg, port: 5432}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: data, labels: {app: client}}
+spec:
+  containers: [{name: c, image: x}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: client-to-db-0-and-2, namespace: data}
+spec:
+  podSelector:
+    matchExpressions: [{key: statefulset.kubernetes.io/pod-name, operator: In, values: [db-0, db-2]}]
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: client}}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-1-closed, namespace: data}
+spec:
+  podSelector: {matchLabels: {statefulset.kubernetes.io/pod-name: db-1}}
+  policyTypes: [Ingress]
+`;
+
+/** Runs podnet and parses stdout as one JSON object (fails the test when it is not). */
+function json(args: string[], input?: string): { code: number | null; value: Record<string, unknown> } {
+  const r = runPodnet(args, input);
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(r.out);
+  } catch {
+    assert.fail(`stdout is not JSON (exit ${r.code}):\n${r.out}\nstderr:\n${r.err}`);
+  }
+  return { code: r.code, value };
+}
+
+describe("4. -o json always prints a JSON object, also when the command fails", () => {
+  it("explain: a name that does not resolve is allowed: false, resolved: false, exit 1", () => {
+    const { code, value } = json(
+      ["explain", "-f", "-", "--from", "data/client", "--to", "nosuch.data:5432", "-o", "json"],
+      HEADLESS,
+    );
+    assert.equal(code, 1);
+    assert.equal(value.allowed, false);
+    assert.equal(value.resolved, false);
+    assert.match(String(value.reason), /"nosuch\.data" does not resolve from data\/client/);
+  });
+  it("an unknown --from: {error, exitCode: 2}", () => {
+    for (const cmd of ["explain", "trace"]) {
+      const { code, value } = json(
+        [cmd, "-f", "-", "--from", "data/nosuch", "--to", "db.data:5432", "-o", "json"],
+        HEADLESS,
+      );
+      assert.equal(code, 2, cmd);
+      assert.equal(value.exitCode, 2, cmd);
+      assert.match(String(value.error), /--from: pod data\/nosuch not found/, cmd);
+    }
+  });
+  it("bad input: the diagnostics, with file, line and column, in the JSON", () => {
+    const { code, value } = json(
+      ["lint", "-f", "-", "-o", "json"],
+      "apiVersion: v1\nkind: Pood\nmetadata: {name: p}\n",
+    );
+    assert.equal(code, 2);
+    const diags = value.diagnostics as Record<string, unknown>[];
+    assert.equal(diags.length, 1);
+    assert.deepEqual(
+      { code: diags[0].code, line: diags[0].line, column: diags[0].column, hint: diags[0].hint },
+      { code: "unknown-kind", line: 2, column: 7, hint: "did you mean kind: Pod?" },
+    );
+  });
+  it("no input, and a usage error commander reports, in every spelling of -o json", () => {
+    for (const o of [["-o", "json"], ["-ojson"], ["--output=json"], ["--output", "json"]]) {
+      const { code, value } = json(["check", ...o]);
+      assert.equal(code, 2);
+      assert.match(String(value.error), /no input/);
+    }
+    const { code, value } = json(["matrix", "-f", "-", "-o", "json", "--port", "abc"], HEADLESS);
+    assert.equal(code, 2);
+    assert.match(String(value.error), /--port/);
+  });
+  it("a command that answered keeps its one JSON answer (explain denied: exit 1, no error object)", () => {
+    const { code, value } = json(
+      ["explain", "-f", "-", "--from", "data/client", "--to", "db-1.db.data:5432", "-o", "json"],
+      HEADLESS,
+    );
+    assert.equal(code, 1);
+    assert.equal(value.allowed, false);
+    assert.equal(value.error, undefined);
+  });
+});
+
+describe("4. explain on a headless Service's name explains each address", () => {
+  it("three pods, three explanations: db-1 denied, db-0 and db-2 allowed; exit 1", () => {
+    const { code, value } = json(
+      ["explain", "-f", "-", "--from", "data/client", "--to", "db.data:5432", "-o", "json"],
+      HEADLESS,
+    );
+    assert.equal(code, 1);
+    const ex = value.explanations as { pod: string; allowed: boolean; endpoint: string }[];
+    assert.deepEqual(ex.map((e) => [e.pod, e.allowed]).sort(), [
+      ["data/db-0", true],
+      ["data/db-1", false],
+      ["data/db-2", true],
+    ]);
+    assert.ok(
+      ex.every((e) => /^10\.244\.\d+\.\d+:5432$/.test(e.endpoint)),
+      JSON.stringify(ex),
+    );
+  });
+  it("agrees with trace --all-endpoints, address by address", () => {
+    const t = json(
+      ["trace", "-f", "-", "--from", "data/client", "--to", "db.data:5432", "--all-endpoints", "-o", "json"],
+      HEADLESS,
+    );
+    const e = json(
+      ["explain", "-f", "-", "--from", "data/client", "--to", "db.data:5432", "-o", "json"],
+      HEADLESS,
+    );
+    const traced = (t.value.traces as { endpoint: string; verdict: string }[])
+      .map((x) => [x.endpoint, x.verdict === "delivered"])
+      .sort();
+    const explained = (e.value.explanations as { endpoint: string; allowed: boolean }[])
+      .map((x) => [x.endpoint, x.allowed])
+      .sort();
+    assert.deepEqual(explained, traced);
+  });
+  it("text names each address and its pod", () => {
+    const r = runPodnet(["explain", "-f", "-", "--from", "data/client", "--to", "db.data:5432"], HEADLESS);
+    assert.equal(
+      (r.out.match(/^to address 10\.244\.\d+\.\d+:5432 \(pod data\/db-\d\)/gm) ?? []).length,
+      3,
+      r.out,
+    );
+  });
+});

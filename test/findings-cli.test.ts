@@ -163,3 +163,41 @@ describe("4. explain on a headless Service's name explains each address", () => 
     );
   });
 });
+
+describe("6. demo fits the input", () => {
+  it("demo -n nosuch is an error naming the namespaces there are", () => {
+    const r = runPodnet(["demo", "-n", "nosuch"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.out, "");
+    assert.match(
+      r.err,
+      /error: -n nosuch: the cluster has no namespace "nosuch"; it has default, kube-node-lease, kube-public, kube-system/,
+    );
+  });
+  it("the address plan shows the nodes' own addresses when nodeNetwork does not hold them", () => {
+    const nodes = `apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: InternalIP, address: 192.168.5.10}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n2}
+status: {addresses: [{type: InternalIP, address: 192.168.5.11}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec: {containers: [{name: c, image: x}]}
+`;
+    const r = runPodnet(["demo", "-f", "-"], nodes);
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.out,
+      /node addresses\s+192\.168\.5\.10, 192\.168\.5\.11\s+.*none in nodeNetwork 172\.18\.0\.0\/24/,
+    );
+    assert.doesNotMatch(r.out, /^\s+node network\s/m);
+    const plain = runPodnet(["demo"]);
+    assert.match(plain.out, /^\s+node network\s+172\.18\.0\.0\/24/m);
+  });
+});

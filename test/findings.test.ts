@@ -460,3 +460,67 @@ ${extra}  jobTemplate:
     oneErrorAt(cj('"0 * * * *"', '  timeZone: ""\n'), "6:13", "timeZone must be nil or non-empty string");
   });
 });
+
+describe("6. each fault once, where it is, with a fix that works", () => {
+  it("unnamed ports of one Service get distinct suggested names", () => {
+    const { errors } = decode(`apiVersion: v1
+kind: Service
+metadata: {name: dns}
+spec:
+  selector: {app: dns}
+  ports:
+  - {port: 53, protocol: UDP}
+  - {port: 53, protocol: TCP}
+  - {port: 80}
+  - {port: 80, protocol: UDP}
+  - {port: 81, name: p81}
+  - {port: 81, protocol: SCTP}
+  - {port: 82, name: tcp-83}
+  - {port: 83}
+  - {port: 83, protocol: TCP, name: p83}
+`);
+    const fixes = errors.flatMap((e) => e.match(/fix: add name: (\S+)/)?.[1] ?? []);
+    // p83 and tcp-83 are given names, so the unnamed 83/TCP gets p83-2.
+    assert.deepEqual(fixes, ["udp-53", "p53", "p80", "udp-80", "sctp-81", "p83-2"]);
+  });
+  it("a wrong-typed ports field is reported once, not also as 'needs a port'", () => {
+    const { errors } = decode(
+      "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: {port: 80}\n",
+    );
+    assert.equal(errors.length, 1, errors.join("\n"));
+  });
+  it("the admin tiers' subject with two fields: keep one, not 'split it into 2 subjects'", () => {
+    const e = oneErrorAt(
+      `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: a}
+spec:
+  priority: 5
+  subject:
+    namespaces: {}
+    pods: {namespaceSelector: {}, podSelector: {}}
+`,
+      "7:5",
+      "a subject takes exactly one field; this one has namespaces and pods",
+      "fix: a policy has one subject: keep namespaces or pods",
+      "put the other in a policy of its own",
+    );
+    assert.ok(!e.includes("2 subjects"), e);
+    oneErrorAt(
+      `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: a}
+spec:
+  priority: 5
+  subject: {namespaces: {}}
+  ingress:
+  - action: Allow
+    from:
+    - namespaces: {}
+      pods: {namespaceSelector: {}, podSelector: {}}
+`,
+      "10:7",
+      "fix: give each its own peer: one list item per field (- namespaces: … and - pods: …)",
+    );
+  });
+});

@@ -112,6 +112,20 @@ export function loadOrExit(files: readonly string[], namespace = loadNamespace):
   return result.cluster;
 }
 
+/**
+ * Throws CliExit(2) when `-n NS` names a namespace the cluster does not have (none of its objects
+ * is in it, and no Namespace object defines it), naming the namespaces there are: a view narrowed
+ * to a namespace that does not exist would print empty tables as if that were the answer.
+ */
+export function requireNamespace(state: ClusterState, namespace: string | undefined): void {
+  if (namespace === undefined || state.namespaces.some((n) => n.metadata.name === namespace)) return;
+  const names = state.namespaces.map((n) => n.metadata.name);
+  throw new CliExit(
+    EXIT_BAD_INPUT,
+    `error: -n ${namespace}: the cluster has no namespace "${namespace}"; it has ${names.join(", ")}`,
+  );
+}
+
 /** The installed package's root (works from src/ under tsx and from dist/ alike). */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

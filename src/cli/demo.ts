@@ -16,7 +16,7 @@ import { servedPorts } from "../core/sim/served-ports.ts";
 import { planTour, type TourPlan } from "../core/sim/tour.ts";
 import { trace } from "../core/sim/trace.ts";
 import { podsPerNode, readyEndpointAddresses, slicesByService } from "../core/views.ts";
-import { addInputOptions, type InputOptions, loadOrExit, packageRoot } from "./common.ts";
+import { addInputOptions, type InputOptions, loadOrExit, packageRoot, requireNamespace } from "./common.ts";
 import { externalIPs, servicePorts } from "./render/resources.ts";
 import { renderTable } from "./render/table.ts";
 import { renderTrace } from "./trace.ts";
@@ -29,6 +29,7 @@ export function demoCommand(): Command {
   return cmd.action((opts: InputOptions) => {
     const files = opts.filename.length > 0 ? opts.filename : [join(packageRoot(), "examples", "articles")];
     const state = loadOrExit(files);
+    requireNamespace(state, opts.allNamespaces ? undefined : opts.namespace);
     const shown = files.map((f) => (f === "-" ? "<stdin>" : relative(process.cwd(), f) || ".")).join(", ");
     process.stdout.write(
       renderDemo(state, { source: shown, namespace: opts.allNamespaces ? undefined : opts.namespace }),
@@ -61,7 +62,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
             c.serviceCIDR.toString(),
             `cluster DNS at ${formatIPv4(c.dnsServiceIP)}`,
           ],
-          ["node network", c.nodeNetwork.toString(), `CNI ${c.cni}, kube-proxy ${c.proxyMode} mode`],
+          nodeNetworkRow(state, `CNI ${c.cni}, kube-proxy ${c.proxyMode} mode`),
           [
             "load balancers",
             c.loadBalancerPool.join(", ") || "<none>",
@@ -259,4 +260,21 @@ function names(state: ClusterState, choice: TourPlan["names"]): string[] {
   }
   out.push("");
   return out;
+}
+
+/**
+ * The address plan's node row: nodeNetwork when every node's primary address lies in it (podnet
+ * allocates from it), else the addresses the nodes were given, since the range does not hold them.
+ */
+function nodeNetworkRow(state: ClusterState, note: string): [string, string, string] {
+  const c = state.config;
+  const outside = state.nodes.filter((n) => !c.nodeNetwork.contains(n.ip));
+  if (outside.length === 0) return ["node network", c.nodeNetwork.toString(), note];
+  const ips = state.nodes.map((n) => formatIPv4(n.ip));
+  const shown = ips.length > 4 ? `${ips.slice(0, 3).join(", ")} … (${ips.length} nodes)` : ips.join(", ");
+  return [
+    "node addresses",
+    shown,
+    `${note}; as the nodes give them (${outside.length === ips.length ? "none" : `${outside.length} of ${ips.length} not`} in nodeNetwork ${c.nodeNetwork})`,
+  ];
 }

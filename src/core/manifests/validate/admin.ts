@@ -225,7 +225,11 @@ function exactlyOne(c: Check, m: Rec, at: FieldPath, what: string): void {
       : `a ${what} takes exactly one field; this one has ${keys.join(" and ")}`,
     keys.length === 0
       ? "write {} to select everything, e.g. namespaces: {}"
-      : `split it into ${keys.length} ${what}s`,
+      : what === "subject"
+        ? `a policy has one subject: keep ${keys.join(" or ")} (pods: {namespaceSelector, podSelector} selects some pods of the selected namespaces), and put the other in a policy of its own`
+        : what === "peer"
+          ? `give each its own peer: one list item per field (- ${keys.join(": … and - ")}: …); the rule matches traffic from or to any of its peers`
+          : `give each its own list item (- ${keys.join(": … and - ")}: …)`,
   );
 }
 

@@ -70,6 +70,18 @@ export function validateService(c: Check, obj: Rec): void {
   }
   const names = new Set<string>();
   const seen = new Set<string>();
+  // Names suggested for unnamed ports: distinct from each other and from every name given.
+  const taken = new Set<string>();
+  for (const p of ports)
+    if (p && typeof p === "object" && typeof (p as Rec).name === "string")
+      taken.add((p as Rec).name as string);
+  const suggest = (port: number, proto: string | undefined): string => {
+    const bases = [`p${port}`, `${(proto ?? "TCP").toLowerCase()}-${port}`];
+    let name = bases.find((b) => !taken.has(b) && (proto === undefined || proto === "TCP" || b !== bases[0]));
+    for (let n = 2; name === undefined; n++) if (!taken.has(`p${port}-${n}`)) name = `p${port}-${n}`;
+    taken.add(name);
+    return name;
+  };
   ports.forEach((p, i) => {
     const pp = ["spec", "ports", i];
     const m = c.map(p, pp);
@@ -98,7 +110,7 @@ export function validateService(c: Check, obj: Rec): void {
         [...pp, "name"],
         "missing-field",
         "ports must be named when a Service has more than one",
-        `add name: p${port ?? i}`,
+        `add name: ${suggest(port, proto)}`,
       );
     }
     if (proto) {

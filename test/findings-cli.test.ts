@@ -201,3 +201,32 @@ spec: {containers: [{name: c, image: x}]}
     assert.match(plain.out, /^\s+node network\s+172\.18\.0\.0\/24/m);
   });
 });
+
+describe("6. check lists each Pending pod once", () => {
+  it("no load warning summarising the Pending pods check lists itself", () => {
+    const r = runPodnet(
+      ["check", "-f", "-"],
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: d}}
+  template:
+    metadata: {labels: {app: d}}
+    spec:
+      nodeSelector: {disk: ssd}
+      containers: [{name: c, image: x}]
+`,
+    );
+    assert.equal(r.code, 1);
+    assert.equal((r.out.match(/^pending: default\/d-/gm) ?? []).length, 2, r.out);
+    assert.doesNotMatch(r.err, /could not be scheduled/);
+    // lint does not list Pending pods: there the load's warning stays.
+    const lint = runPodnet(
+      ["lint", "-f", "-"],
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeSelector: {disk: ssd}, containers: [{name: c}]}\n",
+    );
+    assert.match(lint.err, /1 pod could not be scheduled/);
+  });
+});

@@ -524,3 +524,76 @@ spec:
     );
   });
 });
+
+describe("6. a field of the wrong type is reported once (never also as missing)", () => {
+  for (const [name, yaml, pos, text] of [
+    [
+      "Service spec: a list",
+      "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: [a]\n",
+      "4:7",
+      "spec: expected a map, found a list",
+    ],
+    [
+      "metadata: a list",
+      "apiVersion: v1\nkind: Pod\nmetadata: [a]\n",
+      "3:11",
+      "metadata: expected a map, found a list",
+    ],
+    [
+      "metadata.name: n, a boolean to YAML 1.1",
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: n}\nspec: {containers: [{name: c}]}\n",
+      "3:18",
+      'found n (YAML 1.1 reads it as the boolean false)\n  fix: quote it: name: "n"',
+    ],
+    [
+      "Pod containers: a map",
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: q}\nspec:\n  containers: {name: c}\n",
+      "5:15",
+      "spec.containers: expected a list, found a map",
+    ],
+    [
+      "Ingress rules: a map",
+      "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  rules: {host: a}\n",
+      "5:10",
+      "spec.rules: expected a list, found a map",
+    ],
+    [
+      "CronJob jobTemplate: a list",
+      'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: "* * * * *"\n  jobTemplate: []\n',
+      "6:16",
+      "spec.jobTemplate: expected a map, found a list",
+    ],
+  ] as const)
+    it(name, () => {
+      const { errors } = decode(yaml);
+      assert.equal(errors.length, 1, errors.join("\n"));
+      oneErrorAt(yaml, pos, text);
+    });
+  it("the rest of the object is still checked: every fault in one run", () => {
+    const { errors } = decode(
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: q}\nspec:\n  nodeSelector: [a]\n  containers: {name: c}\n",
+    );
+    assert.equal(errors.length, 2, errors.join("\n"));
+    assert.ok(
+      errors.some((e) =>
+        e.startsWith("t.yaml:5:17: error: Pod default/q: spec.nodeSelector: expected a map"),
+      ),
+      errors.join("\n"),
+    );
+    const admin = decode(`apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: a}
+spec:
+  priority: 1
+  subject: [a]
+  egress:
+  - action: Allow
+    to: {namespaces: {}}
+`).errors;
+    assert.equal(admin.length, 2, admin.join("\n"));
+    assert.ok(
+      admin[1].startsWith("t.yaml:9:9: error: AdminNetworkPolicy a: spec.egress[0].to: expected a list"),
+      admin[1],
+    );
+  });
+});

@@ -85,11 +85,16 @@ export function printDiagnostics(diags: readonly Diagnostic[]): void {
 }
 
 /**
- * Loads the cluster from `-f` inputs; prints diagnostics; throws CliExit(2) on any error.
+ * Loads the cluster from `-f` inputs; prints diagnostics (but the warnings of the codes in
+ * `opts.reportsItself`, which the command reports in its own answer); throws CliExit(2) on any error.
  * `namespace` (default: the command's `-n`) is where objects that name no namespace are placed,
  * as `kubectl apply -n NS` does; the command still filters its views by `-n` itself.
  */
-export function loadOrExit(files: readonly string[], namespace = loadNamespace): ClusterState {
+export function loadOrExit(
+  files: readonly string[],
+  namespace = loadNamespace,
+  opts: { reportsItself?: readonly string[] } = {},
+): ClusterState {
   if (files.length === 0) {
     throw new CliExit(
       EXIT_BAD_INPUT,
@@ -107,7 +112,14 @@ export function loadOrExit(files: readonly string[], namespace = loadNamespace):
   const result = diags.hasErrors
     ? { ok: false as const, diagnostics: diags.items }
     : resolveManifests(sources, diags, { namespace });
-  printDiagnostics(result.diagnostics);
+  // Warnings the command reports itself, one line per object (check's Pending pods), are left out
+  // here, so that no fault is reported twice.
+  const omit = new Set(opts.reportsItself ?? []);
+  printDiagnostics(
+    result.ok
+      ? result.diagnostics.filter((d) => d.severity === "error" || !omit.has(d.code))
+      : result.diagnostics,
+  );
   if (!result.ok) throw new CliExit(EXIT_BAD_INPUT, "", result.diagnostics);
   return result.cluster;
 }

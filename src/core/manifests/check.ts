@@ -116,8 +116,17 @@ export class Check {
     readonly object: string,
   ) {}
 
+  /** Paths that have an error already (so a field of the wrong type is not also "required"). */
+  readonly #errored = new Set<string>();
+
   error(path: FieldPath, code: string, message: string, hint?: string): void {
+    this.#errored.add(path.join("\u0000"));
     this.diags.error({ code, message, hint, object: this.object, origin: this.origin, path });
+  }
+
+  /** Whether an error was reported at exactly `path` of this object. */
+  hasError(path: FieldPath): boolean {
+    return this.#errored.has(path.join("\u0000"));
   }
 
   warn(path: FieldPath, code: string, message: string, hint?: string): void {
@@ -280,6 +289,8 @@ export class Check {
    */
   required<T>(v: T | undefined, path: FieldPath, what: string, hint?: string, parent?: Rec): v is T {
     if (v !== undefined && v !== null && v !== "") return true;
+    // Present with the wrong type: that error is reported already; "required" would repeat it.
+    if (this.hasError(path)) return false;
     const field = path[path.length - 1];
     const near =
       parent && typeof field === "string"

@@ -210,7 +210,8 @@ export function decodeObjects(
     const before = diags.errors.length;
     const meta = c.map(obj.metadata, ["metadata"]);
     if (!meta) {
-      c.error(["metadata"], "missing-field", "metadata is required", "add metadata with at least a name");
+      if (!c.hasError(["metadata"]))
+        c.error(["metadata"], "missing-field", "metadata is required", "add metadata with at least a name");
       continue;
     }
     validateMeta(c, meta, info, generated, defaultNamespace);
@@ -280,7 +281,8 @@ function validateMeta(
       name = `${gen}${(generated.n++).toString(36).padStart(5, "0")}`;
       meta.name = name;
     } else {
-      c.error(["metadata", "name"], "missing-field", "a name is required", "give the object a name");
+      if (!c.hasError(["metadata", "name"]))
+        c.error(["metadata", "name"], "missing-field", "a name is required", "give the object a name");
       return;
     }
   }

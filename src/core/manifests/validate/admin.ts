@@ -31,11 +31,12 @@ export function validateAdminPolicy(c: Check, obj: Rec): void {
   // v1alpha1 allows 100 rules and 100 peers or ports per rule; v1alpha2 (ClusterNetworkPolicy) 25.
   const most = obj.kind === "ClusterNetworkPolicy" ? 25 : 100;
   const subject = c.map(spec.subject, ["spec", "subject"]);
-  if (!c.required(subject, ["spec", "subject"], "spec.subject", "add subject.namespaces or subject.pods"))
-    return;
-  exactlyOne(c, subject, ["spec", "subject"], "subject");
-  checkSelector(c, subject.namespaces, ["spec", "subject", "namespaces"]);
-  namespacedPod(c, subject.pods, ["spec", "subject", "pods"]);
+  // Without a subject the rules are still checked, so that every fault shows in one run.
+  if (c.required(subject, ["spec", "subject"], "spec.subject", "add subject.namespaces or subject.pods")) {
+    exactlyOne(c, subject, ["spec", "subject"], "subject");
+    checkSelector(c, subject.namespaces, ["spec", "subject", "namespaces"]);
+    namespacedPod(c, subject.pods, ["spec", "subject", "pods"]);
+  }
   const actions =
     obj.kind === "AdminNetworkPolicy"
       ? (["Allow", "Deny", "Pass"] as const)

@@ -12,6 +12,7 @@ import { type Check, dns1035LabelError, dns1123SubdomainError, portNameError, ty
 export function validateIngress(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   const rules = c.list(spec?.rules, ["spec", "rules"]);
+  if (c.hasError(["spec"]) || c.hasError(["spec", "rules"])) return; // reported already, once
   if (!spec || (!spec.defaultBackend && !rules?.length)) {
     c.error(
       spec ? ["spec"] : [],

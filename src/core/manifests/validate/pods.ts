@@ -51,7 +51,8 @@ function validateDns(c: Check, spec: Rec, at: (string | number)[]): void {
   ] as const);
   const cfg = c.map(spec.dnsConfig, [...at, "dnsConfig"]);
   const nameservers = c.list(cfg?.nameservers, [...at, "dnsConfig", "nameservers"], "string") ?? [];
-  if (policy === "None" && nameservers.length === 0)
+  const nsAt = [...at, "dnsConfig", "nameservers"];
+  if (policy === "None" && nameservers.length === 0 && !c.hasError(nsAt) && !c.hasError([...at, "dnsConfig"]))
     c.error(
       [...at, cfg ? "dnsConfig" : "dnsPolicy"],
       "missing-field",
@@ -156,14 +157,16 @@ const POD_SPEC_FIELDS = [
 function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
   c.fields(spec, at, POD_SPEC_FIELDS, "a pod's spec");
   const containers = c.list(spec.containers, [...at, "containers"]);
-  if (!containers || containers.length === 0) {
+  // A containers field of the wrong type has its error already ("needs a container" would say it
+  // twice); the rest of the spec is checked either way, so that every fault shows in one run.
+  const wrongType = containers === undefined && spec.containers !== undefined && spec.containers !== null;
+  if (!wrongType && (!containers || containers.length === 0)) {
     c.error(
       [...at, "containers"],
       "missing-field",
       "a pod needs at least one container",
       "add spec.containers",
     );
-    return;
   }
   const containerNames = new Set<string>();
   const validateContainers = (list: unknown[], field: string) =>
@@ -215,7 +218,7 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
         }
       });
     });
-  validateContainers(containers, "containers");
+  if (containers) validateContainers(containers, "containers");
   const inits = c.list(spec.initContainers, [...at, "initContainers"]);
   if (inits) validateContainers(inits, "initContainers");
 

@@ -241,12 +241,13 @@ export function validateEndpointSlice(c: Check, obj: Rec): void {
     if (!m) return;
     const addrs = c.list(m.addresses, ["endpoints", i, "addresses"], "string");
     if (!addrs?.length) {
-      c.error(
-        ["endpoints", i, "addresses"],
-        "missing-field",
-        "an endpoint needs an address",
-        "add addresses: [IP]",
-      );
+      if (!c.hasError(["endpoints", i, "addresses"]))
+        c.error(
+          ["endpoints", i, "addresses"],
+          "missing-field",
+          "an endpoint needs an address",
+          "add addresses: [IP]",
+        );
       return;
     }
     if (type !== "FQDN") {

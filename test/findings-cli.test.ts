@@ -230,3 +230,27 @@ spec:
     assert.match(lint.err, /1 pod could not be scheduled/);
   });
 });
+
+describe("6. -n of a namespace the cluster does not have is an error in every view but get", () => {
+  it("connlist, matrix, lint: exit 2 naming the namespaces; get: kubectl's 'No resources found'", () => {
+    for (const cmd of ["connlist", "matrix", "lint"]) {
+      const r = runPodnet([cmd, "-f", "-", "-n", "nosuch"], HEADLESS);
+      assert.equal(r.code, 2, `${cmd}: ${r.out}`);
+      assert.match(
+        r.err,
+        /-n nosuch: the cluster has no namespace "nosuch"; it has data, default, kube-node-lease/,
+      );
+    }
+    const get = runPodnet(["get", "pods", "-f", "-", "-n", "nosuch"], HEADLESS);
+    assert.equal(get.code, 0);
+    const ok = runPodnet(["connlist", "-f", "-", "-n", "data"], HEADLESS);
+    assert.equal(ok.code, 0, ok.err);
+  });
+  it("-n places namespace-less objects there, so that namespace exists", () => {
+    const r = runPodnet(
+      ["connlist", "-f", "-", "-n", "fresh"],
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}\n",
+    );
+    assert.equal(r.code, 0, r.err);
+  });
+});

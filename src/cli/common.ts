@@ -57,6 +57,7 @@ export function addInputOptions(
     .hook("preAction", (command) => {
       const ns = command.opts().namespace;
       loadNamespace = typeof ns === "string" ? ns : undefined;
+      loadCommand = command.name();
     });
 }
 
@@ -65,6 +66,8 @@ export function addInputOptions(
  * that loads places namespace-less objects there without passing it along.
  */
 let loadNamespace: string | undefined;
+/** The command being run (`get` lists an empty namespace as kubectl does, see `loadOrExit`). */
+let loadCommand: string | undefined;
 
 const color = {
   enabled: process.stderr.isTTY === true && !process.env.NO_COLOR,
@@ -86,7 +89,8 @@ export function printDiagnostics(diags: readonly Diagnostic[]): void {
 
 /**
  * Loads the cluster from `-f` inputs; prints diagnostics (but the warnings of the codes in
- * `opts.reportsItself`, which the command reports in its own answer); throws CliExit(2) on any error.
+ * `opts.reportsItself`, which the command reports in its own answer); throws CliExit(2) on any error,
+ * and when `-n` names a namespace the cluster does not have (`requireNamespace`; not for `get`).
  * `namespace` (default: the command's `-n`) is where objects that name no namespace are placed,
  * as `kubectl apply -n NS` does; the command still filters its views by `-n` itself.
  */
@@ -121,6 +125,9 @@ export function loadOrExit(
       : result.diagnostics,
   );
   if (!result.ok) throw new CliExit(EXIT_BAD_INPUT, "", result.diagnostics);
+  // A view narrowed to a namespace the cluster does not have is an error, not an empty answer;
+  // `get` answers "No resources found in NS namespace." as kubectl does.
+  if (loadCommand !== "get") requireNamespace(result.cluster, namespace);
   return result.cluster;
 }
 

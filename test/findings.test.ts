@@ -597,3 +597,12 @@ spec:
     );
   });
 });
+
+describe("3. Ingress ingressClassName is a DNS subdomain", () => {
+  it("Nginx_Class is refused; nginx accepted", () => {
+    const ing = (cls: string) =>
+      `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec:\n  ingressClassName: ${cls}\n  defaultBackend: {service: {name: web, port: {number: 80}}}\n`;
+    oneErrorAt(ing("Nginx_Class"), "5:21", '"Nginx_Class" is not a valid DNS-1123 subdomain');
+    assert.deepEqual(decode(ing("nginx")).errors, []);
+  });
+});

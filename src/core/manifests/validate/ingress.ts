@@ -22,7 +22,16 @@ export function validateIngress(c: Check, obj: Rec): void {
     );
     return;
   }
-  c.string(spec.ingressClassName, ["spec", "ingressClassName"]);
+  // ValidateIngressSpec: an IngressClass name is a DNS-1123 subdomain.
+  const className = c.string(spec.ingressClassName, ["spec", "ingressClassName"]);
+  const classErr = className === undefined ? undefined : dns1123SubdomainError(className);
+  if (classErr)
+    c.error(
+      ["spec", "ingressClassName"],
+      "invalid-name",
+      classErr,
+      "name an IngressClass (kubectl get ingressclass)",
+    );
   if (spec.defaultBackend !== undefined && spec.defaultBackend !== null)
     validateIngressBackend(c, spec.defaultBackend, ["spec", "defaultBackend"]);
   rules?.forEach((r, i) => {

@@ -187,8 +187,35 @@ spec:
   ports: [{port: 80}]
 `,
       "5:9",
-      "expected a string, found number 5",
-      'fix: quote it: type: "5"',
+      "expected one of ClusterIP, NodePort, LoadBalancer, ExternalName, found number 5",
+      "fix: use one of ClusterIP, NodePort, LoadBalancer, ExternalName",
+    );
+    // A free string field: the fix quotes the value as written.
+    oneErrorAt(
+      `apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  type: ExternalName
+  externalName: 0x1F
+`,
+      "6:17",
+      "expected a string, found number 0x1F",
+      'fix: quote it: externalName: "0x1F"',
+    );
+  });
+  it("a case-only difference and a typo of a field name are named", () => {
+    oneErrorAt(
+      "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 80, protocol: tcp}]\n",
+      "5:32",
+      "fix: write TCP (values are case-sensitive)",
+    );
+    const { warnings } = decode(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\nspec:\n  podSelector: {}\n  ingres: []\n",
+    );
+    assert.ok(
+      warnings.some((w) => w.startsWith("t.yaml:6:11:") && w.includes("fix: did you mean ingress?")),
+      warnings.join("\n"),
     );
   });
   it("a string where true or false belongs", () => {

@@ -101,6 +101,37 @@ export function describeWritten(v: unknown, written: string | undefined): string
   return describe(v);
 }
 
+/** Levenshtein distance of two short strings, case-insensitive. */
+export function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= s.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= t.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (s[i - 1] === t[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[t.length];
+}
+
+/**
+ * The candidate nearest to `word` by edit distance (case-insensitive), when it is close enough to
+ * be a typo of it (at most 2 edits, or a third of the word for long ones); else undefined.
+ */
+export function nearest(word: string, candidates: Iterable<string>): string | undefined {
+  let best = Math.max(2, Math.floor(word.length / 3)) + 1;
+  let found: string | undefined;
+  for (const c of candidates) {
+    const d = c.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, c);
+    if (d < best) {
+      best = d;
+      found = c;
+    }
+  }
+  return found;
+}
+
 /** The quoted form of a scalar as written (see `Check.quoteFix`): `quote it: access: "yes"`. */
 export function quoteFixWritten(v: unknown, written: string | undefined, key?: string): string {
   const text = written !== undefined && written !== "" ? written : v === null ? "" : String(v);
@@ -150,9 +181,12 @@ export class Check {
     for (const key of Object.keys(rec)) {
       if (known.includes(key)) continue;
       const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+      const typo = near ? undefined : nearest(key, known);
       const hint = near
         ? `did you mean ${near}? (field names are case-sensitive)`
-        : `${what} has the fields ${known.join(", ")}`;
+        : typo
+          ? `did you mean ${typo}? (${what} has the fields ${known.join(", ")})`
+          : `${what} has the fields ${known.join(", ")}`;
       const message =
         severity === "error"
           ? `unknown field "${key}"`
@@ -303,15 +337,28 @@ export class Check {
     return false;
   }
 
+  /**
+   * One of the `allowed` strings. A value of another type (`proxyMode: yes`) is told to use one of
+   * them, not to be quoted; a case-only difference (`tcp`) names the value meant.
+   */
   oneOf<T extends string>(v: unknown, path: FieldPath, allowed: readonly T[]): T | undefined {
-    const s = this.string(v, path);
-    if (s === undefined) return undefined;
-    if ((allowed as readonly string[]).includes(s)) return s as T;
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "string") {
+      this.error(
+        path,
+        "wrong-type",
+        `expected one of ${allowed.join(", ")}, found ${this.describe(v, path)}`,
+        `use one of ${allowed.join(", ")}`,
+      );
+      return undefined;
+    }
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    const near = allowed.find((a) => a.toLowerCase() === v.toLowerCase());
     this.error(
       path,
       "invalid-value",
-      `"${s}" is not one of ${allowed.join(", ")}`,
-      `use one of ${allowed.join(", ")}`,
+      `"${v}" is not one of ${allowed.join(", ")}`,
+      near ? `write ${near} (values are case-sensitive)` : `use one of ${allowed.join(", ")}`,
     );
     return undefined;
   }

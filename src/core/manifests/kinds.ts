@@ -3,7 +3,7 @@
  * scope, its name rule and its validator (one file per kind group under validate/), plus the
  * apiVersions Kubernetes has removed.
  */
-import type { Check, Rec } from "./check.ts";
+import { type Check, nearest, type Rec } from "./check.ts";
 import type { Inventory } from "./decode.ts";
 import { validateAdminPolicy } from "./validate/admin.ts";
 import { validateIngress, validateIngressClass, validateRoute } from "./validate/ingress.ts";
@@ -268,20 +268,6 @@ function builtinKinds(): Map<string, Set<string>> {
   return knownByGroup;
 }
 
-/** Levenshtein distance of two short strings, case-insensitive. */
-function editDistance(a: string, b: string): number {
-  const s = a.toLowerCase();
-  const t = b.toLowerCase();
-  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= s.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= t.length; j++)
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (s[i - 1] === t[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[t.length];
-}
-
 /**
  * When `kind` is not a kind of `apiVersion`'s group although podnet knows every kind of that group
  * (a built-in group, see BUILTIN_GROUP_KINDS): the group's name ("core" for v1) and the nearest
@@ -295,14 +281,5 @@ export function unknownBuiltinKind(
   const group = groupOf(apiVersion);
   const kinds = builtinKinds().get(group);
   if (!kinds || kinds.has(kind)) return undefined;
-  let nearest: string | undefined;
-  let best = Math.max(2, Math.floor(kind.length / 3)) + 1;
-  for (const k of kinds) {
-    const d = k.toLowerCase() === kind.toLowerCase() ? 0 : editDistance(kind, k);
-    if (d < best) {
-      best = d;
-      nearest = k;
-    }
-  }
-  return { group: group === "" ? "core" : group, nearest };
+  return { group: group === "" ? "core" : group, nearest: nearest(kind, kinds) };
 }

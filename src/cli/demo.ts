@@ -62,7 +62,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
             c.serviceCIDR.toString(),
             `cluster DNS at ${formatIPv4(c.dnsServiceIP)}`,
           ],
-          ["node network", c.nodeNetwork.toString(), `CNI ${c.cni}, kube-proxy ${c.proxyMode} mode`],
+          nodeNetworkRow(state, `CNI ${c.cni}, kube-proxy ${c.proxyMode} mode`),
           [
             "load balancers",
             c.loadBalancerPool.join(", ") || "<none>",
@@ -268,4 +268,21 @@ function names(state: ClusterState, choice: TourPlan["names"]): string[] {
   }
   out.push("");
   return out;
+}
+
+/**
+ * The address plan's node row: nodeNetwork when every node's primary address lies in it (podnet
+ * allocates from it), else the addresses the nodes were given, since the range does not hold them.
+ */
+function nodeNetworkRow(state: ClusterState, note: string): [string, string, string] {
+  const c = state.config;
+  const outside = state.nodes.filter((n) => !c.nodeNetwork.contains(n.ip));
+  if (outside.length === 0) return ["node network", c.nodeNetwork.toString(), note];
+  const ips = state.nodes.map((n) => formatIPv4(n.ip));
+  const shown = ips.length > 4 ? `${ips.slice(0, 3).join(", ")} … (${ips.length} nodes)` : ips.join(", ");
+  return [
+    "node addresses",
+    shown,
+    `${note}; as the nodes give them (${outside.length === ips.length ? "none" : `${outside.length} of ${ips.length} not`} in nodeNetwork ${c.nodeNetwork})`,
+  ];
 }

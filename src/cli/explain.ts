@@ -7,7 +7,9 @@
  * translation). Built on the tracer, so an explanation always agrees with `podnet trace`.
  *
  * Exit status: 0 when every explanation allows the connection, 1 when any is denied (or the name does
- * not resolve), 2 on bad input. JSON has a top-level `allowed`.
+ * not resolve), 2 on bad input. JSON has a top-level `allowed`; a name that does not resolve gives
+ * `{allowed: false, resolved: false, reason, explanations: []}`. A headless Service's name is
+ * explained for each of its addresses, as `trace --all-endpoints` traces each.
  *
  * `--from {ingress-controller}` explains connlist's lines of that name: the destination's ingress
  * verdicts for the cluster's ingress controller, a pod nobody knows in a namespace of its own.
@@ -26,7 +28,12 @@ import { Network } from "../core/sim/network.ts";
 import { type Destination, resolveDestination } from "../core/sim/targets.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, EXIT_FINDING, loadOrExit } from "./common.ts";
 import { noRunningPods, printNote, serviceWithoutPods } from "./empty-answer.ts";
-import { addEndpointOptions, type EndpointOptions, resolveEndpointsOrExit } from "./endpoints.ts";
+import {
+  addEndpointOptions,
+  type EndpointOptions,
+  resolveEndpointsOrExit,
+  UnresolvedName,
+} from "./endpoints.ts";
 
 interface ExplainOptions extends EndpointOptions {
   output: "text" | "json";
@@ -53,8 +60,19 @@ export function explainCommand(): Command {
     );
   addInputOptions(cmd);
   return cmd.action((opts: ExplainOptions) => {
-    const { dst, service, routes, explanations, state } =
-      opts.from === INGRESS_CONTROLLER_NAME ? fromIngressController(opts) : fromSource(opts);
+    let explained: Explained;
+    try {
+      explained = opts.from === INGRESS_CONTROLLER_NAME ? fromIngressController(opts) : fromSource(opts);
+    } catch (e) {
+      // A name that does not resolve from the pod: no connection is made, so none is allowed (exit 1).
+      if (!(e instanceof UnresolvedName) || opts.output !== "json") throw e;
+      process.stderr.write(`${e.message}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ from: opts.from, to: opts.to, allowed: false, resolved: false, reason: e.reason, explanations: [] }, null, 2)}\n`,
+      );
+      throw new CliExit(EXIT_FINDING);
+    }
+    const { dst, service, routes, explanations, state } = explained;
     // No endpoint to judge: say why when it is because no pod runs (silence is never success).
     if (explanations.every((e) => e.endpoint === undefined && e.pod === undefined)) {
       const ns = service?.split("/")[0];
@@ -84,7 +102,8 @@ export function explainCommand(): Command {
 function fromSource(opts: ExplainOptions): Explained {
   const { net, src, dst } = resolveEndpointsOrExit(opts);
   const req = { source: src, dst: dst.ip, dport: dst.port, protocol: dst.protocol };
-  return { dst, state: net.state, ...explainConnection(net, req) };
+  // A headless Service's name stands for each of its pods: each address is explained.
+  return { dst, state: net.state, ...explainConnection(net, req, dst.addresses) };
 }
 
 function fromIngressController(opts: ExplainOptions): Explained {

@@ -18,17 +18,13 @@
 import { Command, Option } from "commander";
 import { formatResolvConf, type Resolution } from "../core/dns/resolv.ts";
 import { formatAnswer } from "../core/dns/zone.ts";
-import { formatIPv4, type IPv4 } from "../core/net/ipv4.ts";
-import type { Network } from "../core/sim/network.ts";
 import {
-  type EndpointTrace,
   GETS_THERE,
   type Hop,
   summarizeTraces,
-  type TraceRequest,
   type TraceResult,
   trace,
-  traceEachEndpoint,
+  traceEachDestination,
 } from "../core/sim/trace.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, EXIT_FINDING } from "./common.ts";
 import {
@@ -114,7 +110,10 @@ Examples:
       if (!GETS_THERE.has(first.verdict)) throw new CliExit(EXIT_FINDING);
       return;
     }
-    const { first, traces } = eachEndpoint(net, req, opts.reply, dst.addresses ?? []);
+    const { first, traces } = traceEachDestination(net, req, {
+      reply: opts.reply,
+      addresses: dst.addresses,
+    });
     const summary = summarizeTraces(traces);
     if (opts.output === "json")
       writeJson({
@@ -139,29 +138,6 @@ Examples:
     }
     if (!summary.getsThere) throw new CliExit(EXIT_FINDING);
   });
-}
-
-/**
- * The traces `--all-endpoints` gives: one per endpoint of the Service frontend the packet meets; when
- * no Service translates it, one per address the destination name stands for (a headless Service),
- * else the single trace.
- */
-function eachEndpoint(
-  net: Network,
-  req: TraceRequest,
-  reply: boolean | undefined,
-  addresses: IPv4[],
-): { first: TraceResult; traces: EndpointTrace[] } {
-  const { first, traces } = traceEachEndpoint(net, req, { reply });
-  if (traces.length > 0) return { first, traces };
-  const one = (t: TraceResult, ip: IPv4) => ({ endpoint: `${formatIPv4(ip)}:${req.dport}`, ...t });
-  if (addresses.length < 2) return { first, traces: [one(first, req.dst)] };
-  return {
-    first,
-    traces: addresses.map((ip) =>
-      one(ip === req.dst ? first : trace(net, { ...req, dst: ip }, { reply }), ip),
-    ),
-  };
 }
 
 /**

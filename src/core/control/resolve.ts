@@ -72,6 +72,13 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     if (i !== undefined) counts[i]++;
     else if (!p.spec.nodeName && !isSupplied.has(p)) pending.push(p);
   }
+  // Where a pod's warnings point: its own definition, or for a pod a workload made, the workload
+  // the input defines (the Deployment, not the ReplicaSet podnet generated for it).
+  const madeBy = workloadOrigins(inv.workloads, workloads);
+  const placeOf = (pod: Pod): { object: string; origin?: Origin } => {
+    const own = origins.get(pod);
+    return own ? { object: objectRef(pod), origin: own } : (madeBy(pod) ?? { object: objectRef(pod) });
+  };
   const { unschedulable } = schedulePods(pending, nodes, counts);
   unschedulable.push(...scheduleSpread(supplied, nodes, counts));
   for (const { pod, reason } of unschedulable) {
@@ -84,11 +91,7 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     };
     grouped.add(
       "unschedulable",
-      {
-        object: objectRef(pod),
-        origin: origins.get(pod),
-        detail: `${pod.metadata.namespace}/${pod.metadata.name}: ${reason}`,
-      },
+      { ...placeOf(pod), detail: `${pod.metadata.namespace}/${pod.metadata.name}: ${reason}` },
       (count, first) =>
         `${count} pod${count === 1 ? "" : "s"} could not be scheduled and stay Pending (first: ${first})`,
       "add nodes (spec.nodes in the Cluster config), or relax nodeSelector, affinity or tolerations",
@@ -104,7 +107,7 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     nodes,
     config,
     inventory: inv,
-    originOf: (p) => origins.get(p),
+    originOf: (p) => placeOf(p).origin,
     diags,
     grouped,
   });
@@ -324,4 +327,32 @@ function fillWorkloadStatus(workloads: readonly Workload[], pods: readonly Pod[]
         break;
     }
   }
+}
+
+/**
+ * The workload of the input that made a pod (following controller references up through the
+ * ReplicaSets and Jobs podnet generates), as `{object, origin}` for messages; undefined for a pod
+ * no given workload made.
+ */
+function workloadOrigins(
+  given: readonly Entry[],
+  all: readonly KubeObject[],
+): (pod: Pod) => { object: string; origin: Origin } | undefined {
+  const byKey = new Map<string, { obj: KubeObject; origin?: Origin }>();
+  for (const e of given) byKey.set(ownerKey(e.obj.kind, e.obj.metadata.namespace, e.obj.metadata.name), e);
+  for (const w of all) {
+    const key = ownerKey(w.kind, w.metadata.namespace, w.metadata.name);
+    if (!byKey.has(key)) byKey.set(key, { obj: w });
+  }
+  return (pod) => {
+    let o: KubeObject = pod;
+    for (let depth = 0; depth < 4; depth++) {
+      const ref = controllerRef(o);
+      const w = ref && byKey.get(ownerKey(ref.kind, o.metadata.namespace, ref.name));
+      if (!w) return undefined;
+      if (w.origin) return { object: objectRef(w.obj), origin: w.origin };
+      o = w.obj;
+    }
+    return undefined;
+  };
 }

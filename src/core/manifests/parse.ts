@@ -6,7 +6,16 @@
  * JSON is parsed with JSON.parse (fast on large `kubectl get -o json` dumps); its positions come from
  * a YAML parse of the same text, done only if some diagnostic asks for one.
  */
-import { isMap, isSeq, LineCounter, type Node, parseAllDocuments, parseDocument, type Tags } from "yaml";
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseAllDocuments,
+  parseDocument,
+  type Tags,
+} from "yaml";
 import type { Diagnostics, FieldPath, Origin } from "../diagnostics.ts";
 
 /** One manifest source: a file name (or `<stdin>`) and its text. */
@@ -22,6 +31,8 @@ export interface RawObject {
 }
 
 type DocLocator = (path: FieldPath) => { line: number; col: number } | undefined;
+/** The source text of the scalar at a path of one document (see `Origin.written`). */
+type DocWritten = (path: FieldPath) => string | undefined;
 
 /**
  * The yaml library's YAML 1.1 float patterns make every part optional, so `E0` and `.` become NaN;
@@ -70,13 +81,17 @@ function parseJson(source: Source, diags: Diagnostics): RawObject[] | undefined 
     // Not valid JSON. Let the YAML parser report the error with a position (JSON is YAML).
     return undefined;
   }
-  let lazy: DocLocator | undefined;
+  let lazy: ReturnType<typeof yamlLocator> | undefined;
   const docLocator: DocLocator = (path) => {
     lazy ??= yamlLocator(source.text);
-    return lazy(path);
+    return lazy.locate(path);
+  };
+  const docWritten: DocWritten = (path) => {
+    lazy ??= yamlLocator(source.text);
+    return lazy.written(path);
   };
   const out: RawObject[] = [];
-  collect(value, [], source.file, docLocator, diags, out);
+  collect(value, [], source.file, docLocator, diags, out, docWritten);
   return out;
 }
 
@@ -104,6 +119,7 @@ function parseYaml(source: Source, diags: Diagnostics): RawObject[] {
       const node = nodeAt(root as Node, path);
       return node?.range ? lineCounter.linePos(node.range[0]) : undefined;
     };
+    const written: DocWritten = (path) => scalarText(source.text, root as Node, path);
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
@@ -116,7 +132,7 @@ function parseYaml(source: Source, diags: Diagnostics): RawObject[] {
       });
       continue;
     }
-    collect(value, [], source.file, locate, diags, out);
+    collect(value, [], source.file, locate, diags, out, written);
   }
   return out;
 }
@@ -132,13 +148,18 @@ function collect(
   locateInDoc: DocLocator,
   diags: Diagnostics,
   out: RawObject[],
+  writtenInDoc?: DocWritten,
 ): void {
-  const origin: Origin = { file, locate: (path) => locateInDoc([...base, ...path]) };
+  const origin: Origin = {
+    file,
+    locate: (path) => locateInDoc([...base, ...path]),
+    written: writtenInDoc && ((path) => writtenInDoc([...base, ...path])),
+  };
   if (value === null || value === undefined) return;
   if (Array.isArray(value) && base.length === 0) {
     // A bare JSON/YAML array of objects: accepted like a List's items (a list inside it is not an object).
     value.forEach((item, i) => {
-      collect(item, [...base, i], file, locateInDoc, diags, out);
+      collect(item, [...base, i], file, locateInDoc, diags, out, writtenInDoc);
     });
     return;
   }
@@ -172,7 +193,7 @@ function collect(
         it.kind ??= itemKind;
         if (typeof obj.apiVersion === "string") it.apiVersion ??= obj.apiVersion;
       }
-      collect(item, [...base, "items", i], file, locateInDoc, diags, out);
+      collect(item, [...base, "items", i], file, locateInDoc, diags, out, writtenInDoc);
     });
     return;
   }
@@ -216,13 +237,37 @@ function nodeAt(root: Node, path: FieldPath): Node | undefined {
   return node;
 }
 
-function yamlLocator(text: string): DocLocator {
+function yamlLocator(text: string): { locate: DocLocator; written: DocWritten } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter });
-  return (path) => {
-    const node = doc.contents ? nodeAt(doc.contents as Node, path) : undefined;
-    return node?.range ? lineCounter.linePos(node.range[0]) : undefined;
+  return {
+    locate: (path) => {
+      const node = doc.contents ? nodeAt(doc.contents as Node, path) : undefined;
+      return node?.range ? lineCounter.linePos(node.range[0]) : undefined;
+    },
+    written: (path) => (doc.contents ? scalarText(text, doc.contents as Node, path) : undefined),
   };
+}
+
+/**
+ * The text of the scalar at exactly `path` as the source wrote it (quotes included), or undefined
+ * when the path does not end at a scalar. A path whose last key is a map key that YAML read as
+ * another type (`n:` is false in YAML 1.1) is found by the key's text.
+ */
+function scalarText(text: string, root: Node, path: FieldPath): string | undefined {
+  let node: unknown = root;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => {
+        const k = p.key as { value?: unknown } | null;
+        return k !== null && typeof k === "object" && (k.value === key || String(k.value) === key);
+      });
+      node = pair?.value;
+    } else if (isSeq(node) && typeof key === "number") node = node.items[key];
+    else return undefined;
+  }
+  if (!isScalar(node) || !node.range) return undefined;
+  return text.slice(node.range[0], node.range[1]);
 }
 
 function firstLine(s: string): string {

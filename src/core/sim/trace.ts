@@ -152,6 +152,30 @@ export function traceEachEndpoint(
 }
 
 /**
+ * The traces `trace --all-endpoints` and `explain` give for one destination: one per endpoint of
+ * the Service frontend the packet meets (`traceEachEndpoint`); when no Service translates it, one
+ * per address the destination name stands for (`addresses`: a headless Service's A records, each
+ * a pod), else the single trace. `first` is the trace to `req.dst` as given.
+ */
+export function traceEachDestination(
+  net: Network,
+  req: TraceRequest,
+  opts: { reply?: boolean; addresses?: readonly IPv4[] } = {},
+): { first: TraceResult; traces: EndpointTrace[] } {
+  const { first, traces } = traceEachEndpoint(net, req, { reply: opts.reply });
+  if (traces.length > 0) return { first, traces };
+  const one = (t: TraceResult, ip: IPv4) => ({ endpoint: `${formatIPv4(ip)}:${req.dport}`, ...t });
+  const addresses = opts.addresses ?? [];
+  if (addresses.length < 2) return { first, traces: [one(first, req.dst)] };
+  return {
+    first,
+    traces: addresses.map((ip) =>
+      one(ip === req.dst ? first : trace(net, { ...req, dst: ip }, { reply: opts.reply }), ip),
+    ),
+  };
+}
+
+/**
  * What several traces of one connection (one per endpoint or address it may reach) come to: their
  * common verdict when they all end alike, else `mixed`; `getsThere` only when every one gets there
  * (GETS_THERE). The reason counts the verdicts: `of 3 endpoints: 2 delivered, 1 dropped`.

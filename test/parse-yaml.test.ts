@@ -233,6 +233,10 @@ describe("structures read alike, by js-yaml", () => {
     unicode: 'apiVersion: v1\nkind: X\nmetadata: {name: n, annotations: {ü: "日本", e: 😀}}\n',
     "a tab inside a block scalar": doc("  a: |\n    x\ty\n"),
     "a tab inside a quoted scalar": doc('  a: "x\ty"\n'),
+    "line breaks YAML 1.1 knows beside \\n (NEL, LS, PS)": doc(
+      "  a: b\u0085c\n  d: 'e\u2028f'\n  g: |\n    h\u2029i\n",
+    ),
+    "a no-break space": doc("  a: b\u00a0c\n"),
   };
   for (const [name, text] of Object.entries(table)) {
     it(name, () => assert.equal(assertSameReading(text), "js-yaml"));
@@ -265,6 +269,7 @@ describe("what js-yaml's path does not model goes to the library, whole", () => 
     "a tab in a plain scalar's continuation": 'apiVersion: v1\nkind: X\nm:\n  \t0x1.5"\r\n\t\n  - \n',
     "text right after a closing quote": "apiVersion: v1\nkind: X\nm:\n  #c\n- 'it''s'k: v, \n  yes'q'>+\n",
     "a comment right after a closing quote": 'apiVersion: v1\nkind: X\nm: "v"#c\n',
+    "a carriage return without a line feed": "apiVersion: v1\nkind: X\nm:\n  a: b\rc: d\r",
     "a scalar as a document": "apiVersion: v1\nkind: X\nmetadata: {name: a}\n---\n|\n  text\n",
     "nesting deeper than js-yaml's 100": `apiVersion: v1\nkind: X\nm: ${"[".repeat(120)}${"]".repeat(120)}\n`,
     "a syntax error": "apiVersion: v1\nkind: X\nmetadata:\n  name: a\n   labels: {}\n",

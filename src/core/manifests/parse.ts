@@ -13,8 +13,10 @@
  * - the `yaml` library reads the whole source instead, exactly as before (`readYamlWithLibrary`),
  *   whenever the source has something the fast path does not model: any syntax error (so error
  *   messages and their positions are the library's, every error of every document), an explicit
- *   tag, an alias, a merge key (`<<`), a `%` directive, a complex (collection) key, an implicit
- *   key longer than 1024 characters, or two keys that only the string form makes equal.
+ *   tag, an alias, a merge key (`<<`), a `%` directive, a complex (collection) or empty key, an
+ *   implicit key longer than 1024 characters, two keys that only the string form makes equal, a
+ *   scalar as a document; and where js-yaml is laxer than the library: a tab outside a quoted or
+ *   block scalar, text right after a closing quote, a carriage return without a line feed.
  *
  * JSON is parsed with JSON.parse (fast on large `kubectl get -o json` dumps); its positions come from
  * a YAML parse of the same text, done only if some diagnostic asks for one.
@@ -215,6 +217,8 @@ interface EventDocument {
 function readWithEvents(text: string): EventDocument[] | undefined {
   let events: Event[];
   let values: unknown[];
+  // A carriage return alone ends a line for js-yaml, not for the library.
+  if (text.includes("\r") && LONE_CR.test(text)) return undefined;
   try {
     events = parseEvents(text, {});
     if (!eventsAreModelled(text, events)) return undefined;
@@ -248,6 +252,9 @@ function readWithEvents(text: string): EventDocument[] | undefined {
   }
   return docs.reverse();
 }
+
+/** A carriage return not followed by a line feed. */
+const LONE_CR = /\r(?!\n)/;
 
 /** What may follow a quoted scalar's closing quote (the library refuses `'a'b` and `"a"#c`). */
 const AFTER_QUOTE = new Set([" ", "\r", "\n", ":", ",", "]", "}", ""]);

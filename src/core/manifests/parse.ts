@@ -208,6 +208,8 @@ interface EventDocument {
   readonly start: number;
   /** Offset of the line where the next document's content starts, or the text's length. */
   readonly end: number;
+  /** Offset of the root node (a map's first key, a list's first `-`, a flow collection's bracket). */
+  readonly root: number;
 }
 
 /**
@@ -230,16 +232,13 @@ function readWithEvents(text: string): EventDocument[] | undefined {
   // Each document's first offset: that of its root (a map, a list or an empty scalar, -1), which
   // follows its DOCUMENT event.
   const firsts: number[] = [];
+  const roots: number[] = [];
   for (let i = 0; i + 1 < events.length; i++) {
     if (events[i].type !== EVENT_ID.DOCUMENT) continue;
     const root = events[i + 1];
-    firsts.push(
-      root.type === EVENT_ID.MAPPING || root.type === EVENT_ID.SEQUENCE
-        ? root.anchorStart !== -1
-          ? root.anchorStart
-          : root.start
-        : -1,
-    );
+    const collection = root.type === EVENT_ID.MAPPING || root.type === EVENT_ID.SEQUENCE;
+    firsts.push(collection ? (root.anchorStart !== -1 ? root.anchorStart : root.start) : -1);
+    roots.push(collection ? root.start : -1);
   }
   if (firsts.length !== values.length) return undefined;
   const lineStart = (offset: number) => text.lastIndexOf("\n", offset - 1) + 1;
@@ -247,7 +246,7 @@ function readWithEvents(text: string): EventDocument[] | undefined {
   let end = text.length;
   for (let i = values.length - 1; i >= 0; i--) {
     const start = firsts[i] < 0 ? end : lineStart(firsts[i]);
-    docs.push({ value: values[i], start, end });
+    docs.push({ value: values[i], start, end, root: roots[i] });
     end = start;
   }
   return docs.reverse();
@@ -321,30 +320,41 @@ class LineIndex {
   constructor(private readonly text: string) {}
   /** Zero-based line of an offset. */
   lineOf(offset: number): number {
+    const starts = this.lineStarts();
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+  /** One-based line and column of an offset, as the `yaml` library's LineCounter gives them. */
+  linePos(offset: number): { line: number; col: number } {
+    const line = this.lineOf(offset);
+    return { line: line + 1, col: offset - this.lineStarts()[line] + 1 };
+  }
+  private lineStarts(): number[] {
     if (!this.starts) {
       this.starts = [0];
       for (let i = this.text.indexOf("\n"); i !== -1; i = this.text.indexOf("\n", i + 1))
         this.starts.push(i + 1);
     }
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return this.starts;
   }
 }
 
 /**
- * Positions inside one document read by `readWithEvents`: the `yaml` library reads the document's
- * lines (from the line its root, or the root's anchor, starts on, to the line the next document's
- * starts on), on the first call; its lines are then shifted by the lines before.
+ * Positions inside one document read by `readWithEvents`. The root's is js-yaml's (the warnings on
+ * skipped kinds point there, and a large CRD is then not read again). Any other: the `yaml` library
+ * reads the document's lines (from the line its root, or the root's anchor, starts on, to the line
+ * the next document's starts on), on the first call; its lines are then shifted by the lines before.
  */
 function documentLocator(text: string, doc: EventDocument, lines: LineIndex): DocLocator {
   let lazy: DocLocator | undefined;
   return (path) => {
+    if (path.length === 0) return lines.linePos(doc.root);
     lazy ??= sliceLocator(text, doc, lines);
     return lazy(path);
   };

@@ -104,8 +104,13 @@ const { tags: YAML_11_TAGS, options: YAML_11_OPTIONS } = (() => {
   return { tags, options: doc.options };
 })();
 
-/** Any of `YAML_11_TAGS` matches: one regular expression, so a plain string is told apart in one test. */
-const YAML_11_ANY = new RegExp(YAML_11_TAGS.map((t) => `(?:${t.test.source})`).join("|"));
+/**
+ * Any of `YAML_11_TAGS` matches: one regular expression, so a plain string is told apart in one test
+ * (when a pattern has flags the union cannot carry, every scalar goes through the tags one by one).
+ */
+const YAML_11_ANY = YAML_11_TAGS.every((t) => t.test.flags === "")
+  ? new RegExp(YAML_11_TAGS.map((t) => `(?:${t.test.source})`).join("|"))
+  : /(?:)/;
 
 /** Thrown while constructing when the source needs the `yaml` library's reading (see the module doc). */
 class NeedsLibrary extends Error {}
@@ -161,6 +166,12 @@ const EVENT_SCHEMA = new EventSchema([strTag, seqTag, plainMap, yaml11Plain]);
 /** The yaml library's limit on an implicit key's length (YAML 1.2 §7.4.2 / §8.2.2: 1024 characters). */
 const MAX_IMPLICIT_KEY = 1024;
 
+/**
+ * The objects of one source, in order, Lists flattened, each with its origin (positions computed
+ * when first asked). JSON when the file is `.json` or the text starts with `{` or `[` and parses as
+ * JSON; YAML otherwise (see the module doc). Problems are diagnostics: a YAML syntax error at its
+ * line:col (that document is skipped, the others are read), a document that is not an object.
+ */
 export function parseSource(source: Source, diags: Diagnostics): RawObject[] {
   const { file, text } = source;
   const trimmed = text.trimStart();

@@ -206,7 +206,6 @@ describe("structures read alike, by js-yaml", () => {
     "literal, clipped": doc("  a: |\n    one\n    two\n\n"),
     "literal, stripped": doc("  a: |-\n    one\n\n"),
     "literal, kept": doc("  a: |+\n    one\n\n\n"),
-    "literal with an indentation indicator": doc("  a: |2\n      indented\n    base\n"),
     "folded, with more-indented lines": doc("  a: >\n    one\n    two\n\n      three\n    four\n"),
     "folded, stripped": doc("  a: >-\n    one\n    two\n"),
     "double-quoted escapes": doc('  a: "\\x41\\u0042\\U0001F600\\N\\_\\L\\P\\/\\ \\t\\e\\0\\\\\\""\n'),
@@ -226,6 +225,7 @@ describe("structures read alike, by js-yaml", () => {
       "--- {apiVersion: v1, kind: X, metadata: {name: a}}\n--- \n- {apiVersion: v1, kind: Y}\n",
     "an anchor no alias uses, before the root":
       "---\n&root\napiVersion: v1\nkind: X\nmetadata: &m {name: a}\n",
+    "an anchor on the root's first key": "---\n&k apiVersion: v1\nkind: X\nmetadata: {name: a}\n",
     "a List and a bare list":
       "apiVersion: v1\nkind: List\nitems:\n- kind: X\n  metadata: {name: a}\n---\n- kind: Y\n",
     "indentless lists":
@@ -270,6 +270,9 @@ describe("what js-yaml's path does not model goes to the library, whole", () => 
     "text right after a closing quote": "apiVersion: v1\nkind: X\nm:\n  #c\n- 'it''s'k: v, \n  yes'q'>+\n",
     "a comment right after a closing quote": 'apiVersion: v1\nkind: X\nm: "v"#c\n',
     "a carriage return without a line feed": "apiVersion: v1\nkind: X\nm:\n  a: b\rc: d\r",
+    "an indentation indicator": "apiVersion: v1\nkind: X\nm: |2\n      indented\n    base\n",
+    "an indentation indicator over a line of spaces": "apiVersion: v1\nkind: X\nm:\n  >-1  \n  \n",
+    "an anchor right before a flow map": "apiVersion: v1\nkind: X\nm:\n  &y...{a: b}\n",
     "a scalar as a document": "apiVersion: v1\nkind: X\nmetadata: {name: a}\n---\n|\n  text\n",
     "nesting deeper than js-yaml's 100": `apiVersion: v1\nkind: X\nm: ${"[".repeat(120)}${"]".repeat(120)}\n`,
     "a syntax error": "apiVersion: v1\nkind: X\nmetadata:\n  name: a\n   labels: {}\n",

@@ -15,8 +15,9 @@
  *   messages and their positions are the library's, every error of every document), an explicit
  *   tag, an alias, a merge key (`<<`), a `%` directive, a complex (collection) or empty key, an
  *   implicit key longer than 1024 characters, two keys that only the string form makes equal, a
- *   scalar as a document; and where js-yaml is laxer than the library: a tab outside a quoted or
- *   block scalar, text right after a closing quote, a carriage return without a line feed.
+ *   scalar as a document, a block scalar's explicit indentation indicator (`|2`); and where js-yaml
+ *   is laxer than the library: a tab outside a quoted or block scalar, text right after a closing
+ *   quote or an anchor, a carriage return without a line feed.
  *
  * JSON is parsed with JSON.parse (fast on large `kubectl get -o json` dumps); its positions come from
  * a YAML parse of the same text, done only if some diagnostic asks for one.
@@ -219,7 +220,7 @@ interface EventDocument {
   readonly start: number;
   /** Offset of the line where the next document's content starts, or the text's length. */
   readonly end: number;
-  /** Offset of the root node (a map's first key, a list's first `-`, a flow collection's bracket). */
+  /** Offset of the root node (a map's first key, a list's first `-`, a flow collection's bracket), -1 to ask the library. */
   readonly root: number;
 }
 
@@ -232,6 +233,7 @@ function readWithEvents(text: string): EventDocument[] | undefined {
   let values: unknown[];
   // A carriage return alone ends a line for js-yaml, not for the library.
   if (text.includes("\r") && LONE_CR.test(text)) return undefined;
+  if (INDENT_INDICATOR.test(text)) return undefined;
   try {
     events = parseEvents(text, {});
     if (!eventsAreModelled(text, events)) return undefined;
@@ -249,7 +251,8 @@ function readWithEvents(text: string): EventDocument[] | undefined {
     const root = events[i + 1];
     const collection = root.type === EVENT_ID.MAPPING || root.type === EVENT_ID.SEQUENCE;
     firsts.push(collection ? (root.anchorStart !== -1 ? root.anchorStart : root.start) : -1);
-    roots.push(collection ? root.start : -1);
+    // A root whose first key carries an anchor (`&a key: v`): js-yaml's start is the anchor's.
+    roots.push(collection && text.charAt(root.start) !== "&" ? root.start : -1);
   }
   if (firsts.length !== values.length) return undefined;
   const lineStart = (offset: number) => text.lastIndexOf("\n", offset - 1) + 1;
@@ -265,6 +268,20 @@ function readWithEvents(text: string): EventDocument[] | undefined {
 
 /** A carriage return not followed by a line feed. */
 const LONE_CR = /\r(?!\n)/;
+
+/**
+ * A block scalar header with an explicit indentation indicator (`|2`, `>-1`, `|+4`): js-yaml and the
+ * library differ on lines of spaces under it. Found anywhere (a quoted `'|2'` too), which only costs
+ * a reading by the library.
+ */
+const INDENT_INDICATOR = /[|>](?:[1-9][-+]?|[-+][1-9])(?=[ \t]|\r?\n|$)/;
+
+/** The library wants white space (or the end) after an anchor's name; js-yaml also takes `&a{`. */
+function anchorSeparated(text: string, anchorEnd: number): boolean {
+  if (anchorEnd === -1) return true;
+  const c = text.charAt(anchorEnd);
+  return c === " " || c === "\n" || c === "\r" || c === "\t" || c === "";
+}
 
 /** What may follow a quoted scalar's closing quote (the library refuses `'a'b` and `"a"#c`). */
 const AFTER_QUOTE = new Set([" ", "\r", "\n", ":", ",", "]", "}", ""]);
@@ -294,7 +311,7 @@ function eventsAreModelled(text: string, events: readonly Event[]): boolean {
       case EVENT_ID.ALIAS:
         return false;
       case EVENT_ID.SCALAR:
-        if (e.tagStart !== -1) return false;
+        if (e.tagStart !== -1 || !anchorSeparated(text, e.anchorEnd)) return false;
         // An empty key (`: v`): js-yaml also takes `: k: v` there, which the library refuses.
         if (atKey() && (e.valueStart === -1 || e.valueEnd - e.valueStart > MAX_IMPLICIT_KEY)) return false;
         // A scalar as a document (an error, unless empty): the library reports it, as before.
@@ -311,7 +328,7 @@ function eventsAreModelled(text: string, events: readonly Event[]): boolean {
         break;
       case EVENT_ID.MAPPING:
       case EVENT_ID.SEQUENCE:
-        if (e.tagStart !== -1 || atKey()) return false;
+        if (e.tagStart !== -1 || atKey() || !anchorSeparated(text, e.anchorEnd)) return false;
         open.push(e.type === EVENT_ID.MAPPING ? 0 : -1);
         break;
       case EVENT_ID.POP:
@@ -365,7 +382,7 @@ class LineIndex {
 function documentLocator(text: string, doc: EventDocument, lines: LineIndex): DocLocator {
   let lazy: DocLocator | undefined;
   return (path) => {
-    if (path.length === 0) return lines.linePos(doc.root);
+    if (path.length === 0 && doc.root !== -1) return lines.linePos(doc.root);
     lazy ??= sliceLocator(text, doc, lines);
     return lazy(path);
   };

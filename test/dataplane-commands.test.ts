@@ -103,6 +103,13 @@ function lines(runner: RecordingRunner, from = 0): string[] {
   return runner.calls.slice(from).map((c) => (c.how === "start" ? `start ${c.cmd}` : commandLine(c)));
 }
 
+/** The plan's sysctls as `key=value` per namespace, namespaces in plan order. */
+function sysctlsByNetns(plan: Plan): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const s of plan.sysctls) out.set(s.netns, [...(out.get(s.netns) ?? []), `${s.key}=${s.value}`]);
+  return out;
+}
+
 /** The commands `up` runs on a machine where the cluster does not exist, in order. */
 function expectedUp(plan: Plan): string[] {
   const rulesets = plan.rules.map((r) =>
@@ -116,7 +123,8 @@ function expectedUp(plan: Plan): string[] {
     "ip netns list", // build → down: anything of it left? (up read no state file: nothing runs)
     "ip -batch -",
     ...plan.steps.map((s) => `${s.tool} -n ${s.netns} -batch -`),
-    ...plan.sysctls.map((s) => `ip netns exec ${s.netns} sysctl -q -w ${s.key}=${s.value}`),
+    // One `sysctl -w` per namespace, its keys in plan order.
+    ...[...sysctlsByNetns(plan)].map(([netns, kv]) => `ip netns exec ${netns} sysctl -q -w ${kv.join(" ")}`),
     ...byRound,
     "start sh",
   ];
@@ -153,8 +161,10 @@ describe("data plane commands (recorded, no root)", () => {
         // route_localnet in each node's namespace (never the host's), for localhost nodePorts.
         for (const n of plan.nodes)
           assert.ok(
-            lines(h.runner).includes(
-              `ip netns exec ${n.netns} sysctl -q -w net.ipv4.conf.all.route_localnet=1`,
+            lines(h.runner).some(
+              (l) =>
+                l.startsWith(`ip netns exec ${n.netns} sysctl -q -w `) &&
+                l.split(" ").includes("net.ipv4.conf.all.route_localnet=1"),
             ),
           );
         // The policy table is nftables in both modes.

@@ -96,12 +96,26 @@ describe("the proxy mode registry", () => {
     // cluster-ips-check exists in nftables mode only.
     assert.equal(nft.guardsServiceRange, true);
     assert.equal(ipt.guardsServiceRange, false);
-    assert.deepEqual(nft.dataplane, { tool: "nft", tables: ["ip kube-proxy"], sync: "table-diff" });
-    assert.deepEqual(ipt.dataplane, {
+    const { sysctls: nftSysctls, ...nftLoad } = nft.dataplane;
+    const { sysctls: iptSysctls, ...iptLoad } = ipt.dataplane;
+    assert.deepEqual(nftLoad, { tool: "nft", tables: ["ip kube-proxy"], sync: "table-diff" });
+    assert.deepEqual(iptLoad, {
       tool: "iptables-restore",
       tables: ["filter", "nat"],
       sync: "changed-chains-noflush",
     });
+    // route_localnet: iptables mode with nodePortAddresses holding 127.0.0.1 (unset holds every address).
+    const state = cluster(flowCluster("vxlan"));
+    const [node] = state.nodes;
+    const withNpa = (nodePortAddresses: string[]) => ({
+      ...state,
+      config: { ...state.config, kubeProxy: { ...state.config.kubeProxy, nodePortAddresses } },
+    });
+    const localnet = [{ key: "net.ipv4.conf.all.route_localnet", value: "1" }];
+    assert.deepEqual(nftSysctls(state, node), []);
+    assert.deepEqual(iptSysctls(state, node), localnet);
+    assert.deepEqual(iptSysctls(withNpa(["127.0.0.0/8"]), node), localnet);
+    assert.deepEqual(iptSysctls(withNpa(["172.18.0.0/24"]), node), []);
   });
 
   it("each mode names a Service port's dispatch chains as kube-proxy does, and they are in its rules", () => {

@@ -214,7 +214,8 @@ function parseYaml(source: Source, diags: Diagnostics): RawObject[] {
   const out: RawObject[] = [];
   for (const doc of docs) {
     if (doc.value === null || doc.value === undefined) continue; // an empty document
-    collect(doc.value, [], source.file, documentLocator(source.text, doc, lines), diags, out);
+    const reader = documentReader(source.text, doc, lines);
+    collect(doc.value, [], source.file, reader.locate, diags, out, reader.written);
   }
   return out;
 }
@@ -380,30 +381,49 @@ class LineIndex {
 }
 
 /**
- * Positions inside one document read by `readWithEvents`. The root's is js-yaml's (the warnings on
- * skipped kinds point there, and a large CRD is then not read again). Any other: the `yaml` library
- * reads the document's lines (from the line its root, or the root's anchor, starts on, to the line
- * the next document's starts on), on the first call; its lines are then shifted by the lines before.
+ * Positions inside one document read by `readWithEvents`, and the text a scalar was written as
+ * (`Origin.written`). The root's position is js-yaml's (the warnings on skipped kinds point there,
+ * and a large CRD is then not read again). Anything else: the `yaml` library reads the document's
+ * lines (from the line its root, or the root's anchor, starts on, to the line the next document's
+ * starts on), on the first call; its lines are then shifted by the lines before.
  */
-function documentLocator(text: string, doc: EventDocument, lines: LineIndex): DocLocator {
-  let lazy: DocLocator | undefined;
-  return (path) => {
-    if (path.length === 0 && doc.root !== -1) return lines.linePos(doc.root);
-    lazy ??= sliceLocator(text, doc, lines);
-    return lazy(path);
+function documentReader(
+  text: string,
+  doc: EventDocument,
+  lines: LineIndex,
+): { locate: DocLocator; written: DocWritten } {
+  let lazy: ReturnType<typeof sliceReader> | undefined;
+  return {
+    locate: (path) => {
+      if (path.length === 0 && doc.root !== -1) return lines.linePos(doc.root);
+      lazy ??= sliceReader(text, doc, lines);
+      return lazy.locate(path);
+    },
+    written: (path) => {
+      lazy ??= sliceReader(text, doc, lines);
+      return lazy.written(path);
+    },
   };
 }
 
-function sliceLocator(text: string, doc: EventDocument, lines: LineIndex): DocLocator {
+function sliceReader(
+  text: string,
+  doc: EventDocument,
+  lines: LineIndex,
+): { locate: DocLocator; written: DocWritten } {
   const lineCounter = new LineCounter();
-  const [first] = parseAllDocuments(text.slice(doc.start, doc.end), { ...YAML_OPTIONS, lineCounter });
+  const slice = text.slice(doc.start, doc.end);
+  const [first] = parseAllDocuments(slice, { ...YAML_OPTIONS, lineCounter });
   const root = first?.contents as Node | null | undefined;
   const shift = lines.lineOf(doc.start);
-  return (path) => {
-    const node = root ? nodeAt(root, path) : undefined;
-    if (!node?.range) return undefined;
-    const { line, col } = lineCounter.linePos(node.range[0]);
-    return { line: line + shift, col };
+  return {
+    locate: (path) => {
+      const node = root ? nodeAt(root, path) : undefined;
+      if (!node?.range) return undefined;
+      const { line, col } = lineCounter.linePos(node.range[0]);
+      return { line: line + shift, col };
+    },
+    written: (path) => (root ? scalarText(slice, root, path) : undefined),
   };
 }
 

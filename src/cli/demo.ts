@@ -56,7 +56,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
     indent(
       renderTable(
         [
-          ["pod network (clusterCIDR)", c.clusterCIDR.toString(), `a /${c.nodeCIDRMaskSize} per node`],
+          ["pod network (clusterCIDR)", c.clusterCIDR.toString(), pluginOf(state).podNetworkNote(state)],
           [
             "Service network (serviceCIDR)",
             c.serviceCIDR.toString(),

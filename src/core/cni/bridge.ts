@@ -239,6 +239,8 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
 
     nodeFacts: (_state, node) => [{ header: `GATEWAY (${BRIDGE})`, value: formatIPv4(gatewayOf(node)) }],
 
+    podNetworkNote: (state) => `a /${state.config.nodeCIDRMaskSize} per node (its podCIDR, host-local IPAM)`,
+
     routeTo(_net, node, dst, owner?: PodAddressOwner) {
       if (!owner) return undefined;
       if (owner.node !== node) return backend.routeToNode(owner.node, owner.dst);

@@ -369,16 +369,29 @@ export const calico: NetworkPlugin = {
   },
 
   nodeFacts(state, node) {
-    const ipam = calicoIpamOf(state);
-    const blocks = (ipam.blocksByNode.get(node.name) ?? []).map((b) => b.cidr.toString());
-    const t = ipam.tunnels.get(node.name);
+    // The node's blocks are the demo's POD-BLOCKS column already (state.podNetwork.blocks).
+    const t = calicoIpamOf(state).tunnels.get(node.name);
     return [
-      { header: "BLOCKS", value: blocks.join(",") || "<none>" },
       {
         header: "TUNNEL",
         value: t ? `${t.kind === "ipip" ? IPIP_DEVICE : VXLAN_DEVICE} ${formatIPv4(t.ip)}` : "<none>",
       },
     ];
+  },
+
+  podNetworkNote(state) {
+    // calico-ipam: blocks of each pool's blockSize, claimed by nodes on demand (lib/ipam).
+    const encap = (p: CalicoPool) =>
+      p.ipipMode !== "Never"
+        ? `IP-in-IP ${p.ipipMode}`
+        : p.vxlanMode !== "Never"
+          ? `VXLAN ${p.vxlanMode}`
+          : "no encapsulation";
+    const pools = calicoIpamOf(state).pools.map(
+      (p) =>
+        `${p.isDefault ? "default pool" : `IPPool ${p.name} ${p.cidr}`}: /${p.blockSize} blocks, ${encap(p)}${p.natOutgoing ? ", natOutgoing" : ""}${p.disabled ? ", disabled" : ""}`,
+    );
+    return `calico-ipam blocks claimed by nodes on demand; ${pools.join("; ") || "no IPv4 pool"}`;
   },
 
   nodeViews(state, node) {

@@ -216,6 +216,11 @@ export interface NetworkPlugin {
    */
   nodeFacts(state: ClusterState, node: NodeState): { header: string; value: string }[];
   /**
+   * How the plugin's IPAM cuts the pod network, in a few words, for `podnet demo`'s address plan
+   * ("a /24 per node (its podCIDR)"; Calico: its pools' blocks and encapsulation).
+   */
+  podNetworkNote(state: ClusterState): string;
+  /**
    * Further views of a node for `podnet routes`, after its namespace (`ip addr`, `ip route`…): a
    * title and the text as the plugin's own tool prints it (Calico: the BGP table as `birdcl show
    * route` shows it). Optional: none when absent.

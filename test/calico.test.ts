@@ -908,15 +908,17 @@ describe("cni: calico in the kernel (VXLAN and no encapsulation)", { skip }, () 
     }
   });
 
-  it("probe: generated clusters (fixed seeds; 2-4 nodes; VXLAN and no encapsulation; /28 blocks so nodes borrow)", () => {
+  it("probe: generated clusters (fixed seeds; 2-4 nodes; VXLAN and no encapsulation, each in both proxy modes; /28 blocks so nodes borrow)", () => {
     const dir = mkdtempSync(join(tmpdir(), "podnet-calgen-"));
     try {
       for (let seed = 1; seed <= 6; seed++) {
         const nodes = 2 + (seed % 3);
         const pods = 8 + ((seed * 7) % 23);
         const vx = seed % 2 === 0;
+        // Seeds 1-4 give every pair of encapsulation and proxy mode.
+        const mode = seed % 4 < 2 ? "nftables" : "iptables";
         let text = generateCluster({ seed, nodes, pods, services: 3, namespaces: 2, policies: 0 });
-        text = text.replace("spec:\n  clusterCIDR:", "spec:\n  cni: calico\n  clusterCIDR:");
+        text = text.replace("spec:\n  clusterCIDR:", `spec:\n  cni: calico\n  proxyMode: ${mode}\n  clusterCIDR:`);
         // A small pool of /28 blocks: the nodes claim several blocks and the last ones borrow.
         text += `---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: gen}\nspec:\n  cidr: 10.0.0.0/26\n  blockSize: 28\n  vxlanMode: ${vx ? "Always" : "Never"}\n  natOutgoing: true\n`;
         const file = calicoFile(dir, `gen-${seed}`, text);
@@ -925,7 +927,7 @@ describe("cni: calico in the kernel (VXLAN and no encapsulation)", { skip }, () 
           assert.equal(up.code, 0, `seed ${seed}: ${up.err}`);
           probeAgrees(
             "pncalgen",
-            `seed ${seed} (calico ${vx ? "VXLAN" : "no encapsulation"}, ${nodes} nodes, ${pods} pods)`,
+            `seed ${seed} (calico ${vx ? "VXLAN" : "no encapsulation"}, ${mode} mode, ${nodes} nodes, ${pods} pods)`,
           );
         } finally {
           runPodnet(["down", "--name", "pncalgen"]);

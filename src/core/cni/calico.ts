@@ -28,6 +28,7 @@
  * - The data plane builds VXLAN and unencapsulated pools; IP-in-IP needs the kernel's ipip module.
  */
 
+import { setRunning } from "../control/pod-ipam.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
 import { interfaceLines } from "../graph/ip-batch.ts";
 import {
@@ -215,24 +216,6 @@ function overhead(state: ClusterState): number {
 function podMtu(state: ClusterState): number {
   return HOST_MTU - overhead(state);
 }
-
-/** Marks each given pod Running with its address and node, as the kubelet reports it. */
-function setRunning(pod: Pod, node: NodeState, ip: string): void {
-  const status = pod.status ?? {};
-  const hostIP = formatIPv4(node.ip);
-  status.podIP = ip;
-  status.podIPs ??= [{ ip }];
-  status.hostIP ??= hostIP;
-  status.hostIPs ??= [{ ip: status.hostIP }];
-  if (status.phase === undefined || status.phase === "Pending") status.phase = "Running";
-  status.conditions ??= RUNNING_CONDITIONS;
-  pod.status = status;
-}
-const RUNNING_CONDITIONS = Object.freeze(
-  ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"].map((type) =>
-    Object.freeze({ type, status: "True" as const }),
-  ),
-) as unknown as NonNullable<Pod["status"]>["conditions"];
 
 export const calico: NetworkPlugin = {
   name: "calico",

@@ -126,7 +126,12 @@ const RUNNING_CONDITIONS = Object.freeze(
   ),
 ) as unknown as NonNullable<Pod["status"]>["conditions"];
 
-function setRunning(pod: Pod, node: NodeState, ip: string): void {
+/**
+ * Marks a pod Running on `node` with address `ip` (dotted quad), as the kubelet reports it:
+ * `podIP(s)`, `hostIP(s)` (kept when given), phase Running unless the pod has a later phase, and
+ * the Ready conditions. Shared by every plugin's IPAM (../cni/plugin.ts `assignPodAddresses`).
+ */
+export function setRunning(pod: Pod, node: NodeState, ip: string): void {
   const status = pod.status ?? {};
   const hostIP = formatIPv4(node.ip);
   status.podIP = ip;

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { apply, down, type Host, up } from "../src/adapters/linux/dataplane.ts";
+import { retryTimeoutMs, runProbes } from "../src/adapters/linux/probes.ts";
 import { type Command, type Completed, commandLine, RecordingRunner } from "../src/adapters/linux/runner.ts";
 import { namespacesOf, type Plan, planCluster } from "../src/core/dataplane/plan.ts";
 import { renderIptables } from "../src/core/proxy/iptables.ts";
@@ -362,5 +363,57 @@ describe("data plane commands (recorded, no root)", () => {
       assert.equal(h.runner.processes.size, 0);
       assert.ok(!existsSync(join(h.stateDir, "cmd.json")));
     });
+  });
+
+  it("probe: a timed-out connection is tried once more with a longer timeout when asked, never a third time", async () => {
+    const rounds: string[] = [];
+    const h = host((c) => {
+      const at = c.args.findIndex((a) => /prober\.js$/.test(a));
+      if (c.cmd !== "ip" || at < 0) return undefined;
+      const targets = JSON.parse(c.args[at + 1]) as { id: number }[];
+      rounds.push(`${c.args[2]} ${targets.map((t) => t.id).join(",")} ${c.args[at + 2]} ms`);
+      // Target 3 answers on its second try; every other try times out.
+      const second = rounds.filter((r) => r.includes(` ${targets[0].id} `)).length > 1;
+      return {
+        stdout: JSON.stringify(
+          targets.map((t) =>
+            t.id === 3 && second
+              ? { id: 3, ok: true, answer: {} }
+              : { id: t.id, ok: false, error: "timeout" },
+          ),
+        ),
+      };
+    });
+    const { record } = await up(planOf("nftables"), { host: h });
+    const [a, b] = record.pods;
+    const to = (id: number, from: string) => ({
+      id,
+      from,
+      ip: "10.0.0.1",
+      port: 80,
+      protocol: "TCP" as const,
+    });
+    const targets = [to(1, a.key), to(2, a.key), to(3, b.key)];
+
+    const once = await runProbes(record, targets, 400, { host: h });
+    assert.deepEqual(
+      [...once.values()].map((r) => r.error),
+      ["timeout", "timeout", "timeout"],
+    );
+    assert.deepEqual(rounds.sort(), [`${a.netns} 1,2 400 ms`, `${b.netns} 3 400 ms`].sort());
+
+    rounds.length = 0;
+    const retried = await runProbes(record, targets, 400, { host: h, retryTimedOut: (t) => t.id !== 2 });
+    assert.deepEqual(
+      rounds.sort(),
+      [`${a.netns} 1 2000 ms`, `${a.netns} 1,2 400 ms`, `${b.netns} 3 2000 ms`, `${b.netns} 3 400 ms`].sort(),
+    );
+    assert.deepEqual(
+      [1, 2, 3].map((id) => retried.get(id)?.ok),
+      [false, false, true],
+    );
+    assert.equal(retryTimeoutMs(50), 2000);
+    assert.equal(retryTimeoutMs(1000), 5000);
+    assert.equal(retryTimeoutMs(5000), 10000);
   });
 });

@@ -94,7 +94,17 @@ interface PortGroup {
   endpoints: Endpoint[];
 }
 
-function slicesFor(svc: Service, pods: Pod[], zoneOf: Map<string, string | undefined>): EndpointSlice[] {
+/**
+ * The slices of one Service from the pods its selector matches, given in address order (the
+ * PodIndex's order) and already without terminal or unaddressed pods. An endpoint shares its pod's
+ * frozen address list and targetRef with the pod's endpoints in other Services (Services overlap:
+ * 300,000 endpoints over 150,000 pods in the benchmark), so it allocates one object of its own.
+ */
+function slicesFor(
+  svc: Service,
+  sorted: readonly IndexedPod[],
+  zoneOf: Map<string, string | undefined>,
+): EndpointSlice[] {
   const svcPorts = svc.spec.ports ?? [];
   const publish = svc.spec.publishNotReadyAddresses === true;
   // Group endpoints by the port set they resolve to (usually one group).
@@ -102,13 +112,7 @@ function slicesFor(svc: Service, pods: Pod[], zoneOf: Map<string, string | undef
   // The group of the pods of one template: pods a workload creates share its containers lists, and
   // their ports resolve alike, so they are resolved once per template rather than once per pod.
   const byContainers = new Map<Pod["spec"]["containers"], { init: unknown; group: PortGroup }>();
-  // Sort by address once keyed (parsing addresses inside the comparator costs O(n log n) parses).
-  const sorted = pods
-    .filter((p) => !isTerminal(p) && p.status?.podIP)
-    .map((p) => ({ p, k: ipKey(p.status!.podIP!) }))
-    .sort((a, b) => a.k - b.k || a.p.metadata.name.localeCompare(b.p.metadata.name))
-    .map((x) => x.p);
-  for (const pod of sorted) {
+  for (const { pod, addresses, targetRef } of sorted) {
     const hit = byContainers.get(pod.spec.containers);
     let g = hit && hit.init === pod.spec.initContainers ? hit.group : undefined;
     if (!g) {
@@ -134,14 +138,9 @@ function slicesFor(svc: Service, pods: Pod[], zoneOf: Map<string, string | undef
     const terminating = pod.metadata.deletionTimestamp !== undefined;
     const serving = publish || isPodReady(pod);
     const ep: Endpoint = {
-      addresses: [pod.status!.podIP!],
+      addresses,
       conditions: CONDITIONS[+(publish || (serving && !terminating)) * 4 + +serving * 2 + +terminating],
-      targetRef: {
-        kind: "Pod",
-        namespace: pod.metadata.namespace,
-        name: pod.metadata.name,
-        uid: pod.metadata.uid,
-      },
+      targetRef,
     };
     if (pod.spec.nodeName) ep.nodeName = pod.spec.nodeName;
     const zone = pod.spec.nodeName ? zoneOf.get(pod.spec.nodeName) : undefined;
@@ -305,23 +304,45 @@ function ipKey(ip: string): number {
   return dots === 3 ? key * 256 + octet : 0;
 }
 
+/** A pod that can be an endpoint, with the frozen parts all its endpoints share. */
+interface IndexedPod {
+  readonly pod: Pod;
+  readonly addresses: string[];
+  readonly targetRef: NonNullable<Endpoint["targetRef"]>;
+}
+
 /**
- * Pods of a namespace indexed by label key, then value, for map selectors (nested maps: no
- * `key=value` string is built per pod label).
+ * The pods that can be endpoints (addressed, not terminal), per namespace, indexed by label key,
+ * then value, for map selectors (nested maps: no `key=value` string is built per pod label).
+ *
+ * The pods are indexed in endpoint order — by address, then name — sorted once for all Services,
+ * so `select` returns them in that order and no Service sorts its own (10,000 Services would sort
+ * 300,000 endpoints again). The sort is stable, as each Service's own sort was, so pods that compare
+ * equal keep the input's order either way.
  */
 class PodIndex {
-  readonly #byNs = new Map<string, Map<string, Map<string, Pod[]>>>();
+  readonly #byNs = new Map<string, Map<string, Map<string, IndexedPod[]>>>();
 
   constructor(pods: readonly Pod[]) {
-    for (const p of pods) {
+    // Sort by address once keyed (parsing addresses inside the comparator costs O(n log n) parses).
+    const sorted = pods
+      .filter((p) => !isTerminal(p) && p.status?.podIP)
+      .map((p) => ({ p, k: ipKey(p.status!.podIP!) }))
+      .sort((a, b) => a.k - b.k || a.p.metadata.name.localeCompare(b.p.metadata.name));
+    for (const { p } of sorted) {
+      const labels = p.metadata.labels;
+      if (!labels) continue;
       const ns = p.metadata.namespace!;
       let byKey = this.#byNs.get(ns);
       if (!byKey) {
         byKey = new Map();
         this.#byNs.set(ns, byKey);
       }
-      const labels = p.metadata.labels;
-      if (!labels) continue;
+      const entry: IndexedPod = {
+        pod: p,
+        addresses: Object.freeze([p.status!.podIP!]) as string[],
+        targetRef: Object.freeze({ kind: "Pod", namespace: ns, name: p.metadata.name, uid: p.metadata.uid }),
+      };
       for (const k in labels) {
         const v = labels[k];
         let byValue = byKey.get(k);
@@ -330,16 +351,17 @@ class PodIndex {
           byKey.set(k, byValue);
         }
         const list = byValue.get(v);
-        if (list) list.push(p);
-        else byValue.set(v, [p]);
+        if (list) list.push(entry);
+        else byValue.set(v, [entry]);
       }
     }
   }
 
-  select(ns: string, selector: Labels): Pod[] {
+  /** The indexed pods of `ns` whose labels hold every pair of `selector`, in endpoint order. */
+  select(ns: string, selector: Labels): IndexedPod[] {
     const byKey = this.#byNs.get(ns);
     if (!byKey) return [];
-    let smallest: Pod[] | undefined;
+    let smallest: IndexedPod[] | undefined;
     for (const [k, v] of Object.entries(selector)) {
       const list = byKey.get(k)?.get(v);
       if (!list) return [];
@@ -347,6 +369,6 @@ class PodIndex {
     }
     if (!smallest) return [];
     const entries = Object.entries(selector);
-    return smallest.filter((p) => entries.every(([k, v]) => p.metadata.labels?.[k] === v));
+    return smallest.filter(({ pod }) => entries.every(([k, v]) => pod.metadata.labels?.[k] === v));
   }
 }

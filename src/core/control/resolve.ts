@@ -211,11 +211,15 @@ function leaveWithoutAddress(
   capacity: (node: NodeState) => number | undefined,
 ): void {
   const isSupplied = new Set(supplied);
-  const used = new Map<string, number>();
   const needsAddress = (p: Pod) => p.spec.nodeName && !p.spec.hostNetwork && !isTerminal(p);
-  for (const p of pods)
-    if (!isSupplied.has(p) && needsAddress(p))
-      used.set(p.spec.nodeName!, (used.get(p.spec.nodeName!) ?? 0) + 1);
+  // Only the nodes the supplied pods are bound to are counted (a handful, against every pod's node).
+  const used = new Map<string, number>();
+  for (const p of supplied) if (needsAddress(p)) used.set(p.spec.nodeName!, 0);
+  for (const p of pods) {
+    const n = p.spec.nodeName;
+    if (n !== undefined && used.has(n) && !isSupplied.has(p) && needsAddress(p))
+      used.set(n, used.get(n)! + 1);
+  }
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const left: string[] = [];
   for (const p of supplied) {

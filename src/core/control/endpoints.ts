@@ -52,8 +52,8 @@ export function resolveEndpointSlices(args: {
   const endpointsByKey = new Map(
     args.givenEndpoints.map((e) => [`${e.obj.metadata.namespace}/${e.obj.metadata.name}`, e.obj]),
   );
-  const index = new PodIndex(pods);
   const zoneOf = new Map(nodes.map((n) => [n.name, n.labels["topology.kubernetes.io/zone"]]));
+  const index = new PodIndex(pods, zoneOf);
 
   for (const svc of services) {
     const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
@@ -75,7 +75,7 @@ export function resolveEndpointSlices(args: {
     }
     const selector = svc.spec.selector;
     if (!selector || Object.keys(selector).length === 0) continue;
-    out.push(...slicesFor(svc, index.select(svc.metadata.namespace!, selector), zoneOf));
+    out.push(...slicesFor(svc, index.select(svc.metadata.namespace!, selector)));
   }
   return out;
 }
@@ -96,15 +96,11 @@ interface PortGroup {
 
 /**
  * The slices of one Service from the pods its selector matches, given in address order (the
- * PodIndex's order) and already without terminal or unaddressed pods. An endpoint shares its pod's
- * frozen address list and targetRef with the pod's endpoints in other Services (Services overlap:
- * 300,000 endpoints over 150,000 pods in the benchmark), so it allocates one object of its own.
+ * PodIndex's order) and already without terminal or unaddressed pods. Most endpoints are their pod's
+ * shared frozen endpoint (see `IndexedPod`); a Service that publishes not-ready addresses, or that a
+ * pod's subdomain names (its endpoint has the pod's hostname), gets endpoints of its own.
  */
-function slicesFor(
-  svc: Service,
-  sorted: readonly IndexedPod[],
-  zoneOf: Map<string, string | undefined>,
-): EndpointSlice[] {
+function slicesFor(svc: Service, sorted: readonly IndexedPod[]): EndpointSlice[] {
   const svcPorts = svc.spec.ports ?? [];
   const publish = svc.spec.publishNotReadyAddresses === true;
   // Group endpoints by the port set they resolve to (usually one group).
@@ -112,9 +108,10 @@ function slicesFor(
   // The group of the pods of one template: pods a workload creates share its containers lists, and
   // their ports resolve alike, so they are resolved once per template rather than once per pod.
   const byContainers = new Map<Pod["spec"]["containers"], { init: unknown; group: PortGroup }>();
-  for (const { pod, addresses, targetRef } of sorted) {
-    const hit = byContainers.get(pod.spec.containers);
-    let g = hit && hit.init === pod.spec.initContainers ? hit.group : undefined;
+  for (const e of sorted) {
+    const pod = e.pod;
+    const hit = byContainers.get(e.containers);
+    let g = hit && hit.init === e.init ? hit.group : undefined;
     if (!g) {
       const ports: EndpointPort[] = [];
       for (const sp of svcPorts) {
@@ -133,20 +130,10 @@ function slicesFor(
         g = { ports, endpoints: [] };
         groups.set(gkey, g);
       }
-      if (!hit) byContainers.set(pod.spec.containers, { init: pod.spec.initContainers, group: g });
+      if (!hit) byContainers.set(e.containers, { init: e.init, group: g });
     }
-    const terminating = pod.metadata.deletionTimestamp !== undefined;
-    const serving = publish || isPodReady(pod);
-    const ep: Endpoint = {
-      addresses,
-      conditions: CONDITIONS[+(publish || (serving && !terminating)) * 4 + +serving * 2 + +terminating],
-      targetRef,
-    };
-    if (pod.spec.nodeName) ep.nodeName = pod.spec.nodeName;
-    const zone = pod.spec.nodeName ? zoneOf.get(pod.spec.nodeName) : undefined;
-    if (zone) ep.zone = zone;
-    if (pod.spec.hostname && pod.spec.subdomain === svc.metadata.name) ep.hostname = pod.spec.hostname;
-    g.endpoints.push(ep);
+    const named = e.hostname !== undefined && e.subdomain === svc.metadata.name;
+    g.endpoints.push(publish || named ? endpointOf(e, { publish, hostname: named }) : e.endpoint);
   }
   if (groups.size === 0) {
     // A Service whose selector matches nothing still gets one empty slice.
@@ -304,11 +291,51 @@ function ipKey(ip: string): number {
   return dots === 3 ? key * 256 + octet : 0;
 }
 
-/** A pod that can be an endpoint, with the frozen parts all its endpoints share. */
+/**
+ * A pod that can be an endpoint, with what its endpoints need read once: 150,000 pods are endpoints
+ * of 300,000 in the benchmark's overlapping Services, and reading each pod again per Service (its
+ * spec, its status, its node's zone) cost more than building the endpoint.
+ */
 interface IndexedPod {
   readonly pod: Pod;
+  /** Its containers lists: the pods of one template share them, and so resolve ports alike. */
+  readonly containers: Pod["spec"]["containers"];
+  readonly init: Pod["spec"]["initContainers"];
+  readonly ready: boolean;
+  readonly terminating: boolean;
+  readonly hostname?: string;
+  readonly subdomain?: string;
+  readonly nodeName?: string;
+  readonly zone?: string;
   readonly addresses: string[];
   readonly targetRef: NonNullable<Endpoint["targetRef"]>;
+  /**
+   * The pod's endpoint in every Service that neither publishes not-ready addresses nor is named by
+   * its subdomain: one frozen object, shared by those Services' slices (no stage writes an endpoint).
+   */
+  readonly endpoint: Endpoint;
+}
+
+/**
+ * A pod's endpoint in a Service: conditions as the controller sets them (serving = ready, or any
+ * pod when the Service publishes not-ready addresses), the pod's hostname when its subdomain names
+ * the Service. Keys in the order the API server returns them.
+ */
+function endpointOf(
+  e: Omit<IndexedPod, "endpoint">,
+  opts: { publish: boolean; hostname: boolean },
+): Endpoint {
+  const serving = opts.publish || e.ready;
+  const ep: Endpoint = {
+    addresses: e.addresses,
+    conditions:
+      CONDITIONS[+(opts.publish || (serving && !e.terminating)) * 4 + +serving * 2 + +e.terminating],
+    targetRef: e.targetRef,
+  };
+  if (e.nodeName) ep.nodeName = e.nodeName;
+  if (e.zone) ep.zone = e.zone;
+  if (opts.hostname && e.hostname) ep.hostname = e.hostname;
+  return ep;
 }
 
 /**
@@ -323,7 +350,7 @@ interface IndexedPod {
 class PodIndex {
   readonly #byNs = new Map<string, Map<string, Map<string, IndexedPod[]>>>();
 
-  constructor(pods: readonly Pod[]) {
+  constructor(pods: readonly Pod[], zoneOf: ReadonlyMap<string, string | undefined>) {
     // Sort by address once keyed (parsing addresses inside the comparator costs O(n log n) parses).
     const sorted = pods
       .filter((p) => !isTerminal(p) && p.status?.podIP)
@@ -338,10 +365,23 @@ class PodIndex {
         byKey = new Map();
         this.#byNs.set(ns, byKey);
       }
-      const entry: IndexedPod = {
+      const nodeName = p.spec.nodeName;
+      const parts: Omit<IndexedPod, "endpoint"> = {
         pod: p,
+        containers: p.spec.containers,
+        init: p.spec.initContainers,
+        ready: isPodReady(p),
+        terminating: p.metadata.deletionTimestamp !== undefined,
+        hostname: p.spec.hostname || undefined,
+        subdomain: p.spec.subdomain,
+        nodeName: nodeName || undefined,
+        zone: nodeName ? zoneOf.get(nodeName) : undefined,
         addresses: Object.freeze([p.status!.podIP!]) as string[],
         targetRef: Object.freeze({ kind: "Pod", namespace: ns, name: p.metadata.name, uid: p.metadata.uid }),
+      };
+      const entry: IndexedPod = {
+        ...parts,
+        endpoint: Object.freeze(endpointOf(parts, { publish: false, hostname: false })),
       };
       for (const k in labels) {
         const v = labels[k];

@@ -756,6 +756,27 @@ describe("cni: calico, bad input at file:line:col", () => {
       /cluster\.yaml:\d+:\d+: error: IPPool default-ipv4-ippool: spec\.cidr: IPPool default-ipv4-ippool \(10\.96\.0\.0\/16\) overlaps the Service range 10\.96\.0\.0\/12/,
     );
   });
+  it("a pool overlapping the load-balancer range", () => {
+    assert.match(
+      bad((t) => t.replace("cidr: 192.168.0.0/16", "cidr: 198.51.100.0/24")).join("\n"),
+      /cluster\.yaml:\d+:\d+: error: IPPool default-ipv4-ippool: spec\.cidr: IPPool default-ipv4-ippool \(198\.51\.100\.0\/24\) overlaps the load-balancer range 198\.51\.100\.0\/24/,
+    );
+  });
+  it("an IPv6 pool alone: calico-node still makes its default IPv4 pool", () => {
+    const r = resolveManifests(
+      EXAMPLE.map((f) => ({
+        ...f,
+        text: f.file.endsWith("cluster.yaml")
+          ? f.text
+              .replace("cidr: 192.168.0.0/16", "cidr: fd00::/48")
+              .replace("ipipMode: Always", "ipipMode: Never")
+          : f.text,
+      })),
+    );
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic), []);
+    const pods = r.cluster!.pods.filter((p) => p.metadata.namespace === "default");
+    assert.ok(pods.length > 0 && pods.every((p) => /^192\.168\./.test(p.status?.podIP ?? "")));
+  });
   it("a pool too small for the nodes and pods", () => {
     assert.match(
       bad((t) =>

@@ -97,8 +97,9 @@ export interface IPPoolEntry {
 
 /**
  * The IPv4 pools of the input, in name order (as Calico lists them), or the default pool when the
- * input has none. Reports pools that overlap each other (Calico's client refuses a pool that overlaps
- * an existing one), the Service range or the node network; warns about pools outside clusterCIDR.
+ * input has no IPv4 pool (IPv6 pools alone do not count). Reports pools that overlap each other
+ * (Calico's client refuses a pool that overlaps an existing one), the Service range, the load-balancer
+ * range or the node network; warns about pools outside clusterCIDR.
  */
 export function readPools(
   entries: readonly IPPoolEntry[],
@@ -135,7 +136,9 @@ export function readPools(
       object: `IPPool ${name}`,
     });
   }
-  if (entries.length === 0) return [defaultPool(config)];
+  // calico-node makes its default IPv4 pool when no IPv4 pool exists, whatever IPv6 pools there are
+  // (node/pkg/lifecycle/startup: configureIPPools tracks the two families apart).
+  if (pools.length === 0) return [defaultPool(config)];
   pools.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const err = (p: CalicoPool, message: string, hint: string) =>
     diags.error({
@@ -162,6 +165,14 @@ export function readPools(
         `IPPool ${p.name} (${p.cidr}) overlaps the Service range ${config.serviceCIDR}`,
         "choose a pool outside serviceCIDR (or move serviceCIDR in the Cluster config)",
       );
+    // podnet's own rule, as for clusterCIDR: pod, Service, node and load-balancer ranges are disjoint.
+    for (const lb of config.loadBalancerPool)
+      if (p.cidr.overlaps(lb))
+        err(
+          p,
+          `IPPool ${p.name} (${p.cidr}) overlaps the load-balancer range ${lb}`,
+          "choose a pool outside loadBalancerPool (or move loadBalancerPool in the Cluster config)",
+        );
     if (p.cidr.overlaps(config.nodeNetwork))
       err(
         p,

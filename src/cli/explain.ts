@@ -13,32 +13,17 @@
  * verdicts for the cluster's ingress controller, a pod nobody knows in a namespace of its own.
  */
 import { Command, Option } from "commander";
-import type { ClusterState } from "../core/control/state.ts";
-import type { Protocol } from "../core/model/k8s.ts";
 import { INGRESS_CONTROLLER_NAME } from "../core/policy/connlist.ts";
-import {
-  type Explanation,
-  explainConnection,
-  explainFromIngressController,
-  renderExplanations,
-} from "../core/sim/explain.ts";
+import { renderExplanations } from "../core/sim/explain.ts";
 import { Network } from "../core/sim/network.ts";
-import { type Destination, resolveDestination } from "../core/sim/targets.ts";
+import { explainQuestion } from "../core/views/questions.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, EXIT_FINDING, loadOrExit } from "./common.ts";
 import { noRunningPods, printNote, serviceWithoutPods } from "./empty-answer.ts";
-import { addEndpointOptions, type EndpointOptions, resolveEndpointsOrExit } from "./endpoints.ts";
+import { addEndpointOptions, type EndpointOptions, noteDnsUnreachable, UnresolvedName } from "./endpoints.ts";
 
 interface ExplainOptions extends EndpointOptions {
   output: "text" | "json";
 }
-
-type Explained = {
-  dst: Destination;
-  service?: string;
-  routes?: string[];
-  explanations: Explanation[];
-  state: ClusterState;
-};
 
 export function explainCommand(): Command {
   const cmd = addEndpointOptions(
@@ -53,20 +38,25 @@ export function explainCommand(): Command {
     );
   addInputOptions(cmd);
   return cmd.action((opts: ExplainOptions) => {
-    const { dst, service, routes, explanations, state } =
-      opts.from === INGRESS_CONTROLLER_NAME ? fromIngressController(opts) : fromSource(opts);
+    const net = new Network(loadOrExit(opts.filename));
+    // Resolution and explanation come from the core (core/views/questions.ts), which the web UI asks too.
+    const x = explainQuestion(net, opts);
+    if (!x.ok && x.kind === "bad-input")
+      throw new CliExit(EXIT_BAD_INPUT, `error: ${x.option}: ${x.message}`);
+    if (!x.ok) {
+      if (x.dnsUnreachable) noteDnsUnreachable(net);
+      throw new UnresolvedName(x.resolution, x.reason);
+    }
+    const { dst, service, routes, explanations } = x;
     // No endpoint to judge: say why when it is because no pod runs (silence is never success).
     if (explanations.every((e) => e.endpoint === undefined && e.pod === undefined)) {
       const ns = service?.split("/")[0];
-      printNote(service ? serviceWithoutPods(state, service) : noRunningPods(state, ns));
+      printNote(service ? serviceWithoutPods(net.state, service) : noRunningPods(net.state, ns));
     }
     // Exit 1 when any endpoint is denied, as `trace` exits 1 when the packet does not get there.
-    const denied = explanations.some((e) => !e.allowed);
     if (opts.output === "json") {
-      process.stdout.write(
-        `${JSON.stringify({ from: opts.from, to: dst.label, port: dst.port, protocol: dst.protocol, allowed: !denied, service, ...(routes ? { routes } : {}), explanations }, null, 2)}\n`,
-      );
-      if (denied) throw new CliExit(EXIT_FINDING);
+      process.stdout.write(`${JSON.stringify(x.answer, null, 2)}\n`);
+      if (!x.allowed) throw new CliExit(EXIT_FINDING);
       return;
     }
     const heading = [`explain ${dst.protocol} ${opts.from} → ${dst.label}:${dst.port}`];
@@ -77,20 +67,6 @@ export function explainCommand(): Command {
           : "no Ingress or Route sends there (connlist lists no such line)",
       );
     process.stdout.write(renderExplanations(heading.join("\n"), service, explanations));
-    if (denied) throw new CliExit(EXIT_FINDING);
+    if (!x.allowed) throw new CliExit(EXIT_FINDING);
   });
-}
-
-function fromSource(opts: ExplainOptions): Explained {
-  const { net, src, dst } = resolveEndpointsOrExit(opts);
-  const req = { source: src, dst: dst.ip, dport: dst.port, protocol: dst.protocol };
-  return { dst, state: net.state, ...explainConnection(net, req) };
-}
-
-function fromIngressController(opts: ExplainOptions): Explained {
-  const net = new Network(loadOrExit(opts.filename));
-  const protocol = opts.protocol ? (opts.protocol.toUpperCase() as Protocol) : undefined;
-  const dst = resolveDestination(net, opts.to, protocol);
-  if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);
-  return { dst: dst.value, state: net.state, ...explainFromIngressController(net, dst.value) };
 }

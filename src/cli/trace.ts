@@ -21,6 +21,7 @@ import { formatAnswer } from "../core/dns/zone.ts";
 import { Network } from "../core/sim/network.ts";
 import type { Hop, TraceResult } from "../core/sim/trace.ts";
 import { type DnsPart, traceQuestion } from "../core/views/questions.ts";
+import { drawTrace } from "../ui/draw/trace.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, EXIT_FINDING, loadOrExit } from "./common.ts";
 import { addEndpointOptions, type EndpointOptions, noteDnsUnreachable } from "./endpoints.ts";
 import { renderTable } from "./render/table.ts";
@@ -29,7 +30,7 @@ interface TraceOptions extends EndpointOptions {
   reply?: boolean;
   allEndpoints?: boolean;
   sourcePort?: string;
-  output: "text" | "json";
+  output: "text" | "json" | "svg";
 }
 
 export function traceCommand(): Command {
@@ -44,7 +45,9 @@ export function traceCommand(): Command {
       "--all-endpoints",
       "one trace per endpoint the packet can reach: every endpoint of the Service frontend it meets (ClusterIP, nodePort, externalIP, load-balancer IP), or every address of a headless Service's name",
     )
-    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+    .addOption(
+      new Option("-o, --output <format>", "output format").choices(["text", "json", "svg"]).default("text"),
+    )
     .addHelpText(
       "after",
       `
@@ -75,7 +78,14 @@ Examples:
     if (!t.ok) throw new CliExit(EXIT_BAD_INPUT, `error: ${t.option}: ${t.message}`);
     if (t.dnsUnreachable) noteDnsUnreachable(net);
     if (opts.output === "json") writeJson(t.answer);
-    else {
+    else if (opts.output === "svg") {
+      const drawn = t.single
+        ? [{ label: "", result: t.single }]
+        : (t.traces ?? []).map((x) => ({ label: `via endpoint ${x.endpoint}`, result: x }));
+      if (t.dns?.query) drawn.unshift({ label: "DNS query to the cluster DNS", result: t.dns.query });
+      process.stdout.write(drawTrace(drawn, `trace ${t.heading}`));
+      if (!t.single && !t.traces) process.stderr.write(`unresolved: ${t.answer.reason}\n`);
+    } else {
       // The queries, the answer and the DNS query's trace: one resolution (core/dns/exchange.ts), the
       // one `podnet resolve` shows.
       if (t.dns) process.stdout.write(renderDns(opts.from, t.dns));

@@ -14,6 +14,7 @@ import type { Pod, Protocol } from "../model/k8s.ts";
 import { type Bits, has } from "../policy/bitset.ts";
 import { workloadOf } from "../policy/connlist.ts";
 import { Reachability, sameNodePairs } from "../policy/reach.ts";
+import { declaredPorts } from "./policy.ts";
 
 /** What one row or column of the heatmap stands for. */
 export type HeatmapLevel = "namespace" | "workload" | "pod";
@@ -39,6 +40,10 @@ export interface HeatmapQuery {
 export interface HeatmapGroup {
   id: string;
   pods: number;
+  /** The group one level up: a workload's namespace, a pod's workload (absent for namespaces). */
+  parent?: string;
+  /** Pod level: the container ports the pod declares for the protocol, for explaining a cell on one. */
+  ports?: number[];
 }
 
 export interface Heatmap {
@@ -137,7 +142,18 @@ export class ReachabilityView {
           }
           g = groups.length;
           index.set(id, g);
-          groups.push({ id, pods: 0 });
+          const parent =
+            q.level === "workload"
+              ? this.reach.pods[i].metadata.namespace!
+              : q.level === "pod"
+                ? this.#workload[i]
+                : undefined;
+          groups.push({
+            id,
+            pods: 0,
+            ...(parent !== undefined ? { parent } : {}),
+            ...(q.level === "pod" ? { ports: declaredPorts(this.reach.pods[i], protocol) } : {}),
+          });
           members.push(new Map());
         }
         groups[g].pods++;

@@ -156,6 +156,30 @@ export function diffGraph(diffs: readonly ConnectionDiff[]): ConnGraph {
   };
 }
 
+/**
+ * A graph too large to read per workload, folded into namespaces: a node per namespace (and per
+ * outside range), an edge per pair of them with the number of workload lines it stands for.
+ */
+export function namespaceGraph(g: ConnGraph): ConnGraph {
+  const nsOf = new Map(g.nodes.map((n) => [n.id, n.group ?? n.id]));
+  const edges = new Map<string, GraphEdge & { n: number }>();
+  for (const e of g.edges) {
+    const src = nsOf.get(e.src)!;
+    const dst = nsOf.get(e.dst)!;
+    const key = `${src}\u0000${dst}`;
+    const x = edges.get(key);
+    if (x) x.n++;
+    else edges.set(key, { src, dst, label: "", n: 1 });
+  }
+  const ids = [...new Set(nsOf.values())].sort();
+  return {
+    groups: [],
+    nodes: ids.map((id) => ({ id, label: id })),
+    edges: [...edges.values()].map(({ n, ...e }) => ({ ...e, label: `${n} line${n === 1 ? "" : "s"}` })),
+    ...(g.counts ? { counts: g.counts } : {}),
+  };
+}
+
 /** Where a policy was written and its text. */
 export interface PolicySource {
   kind: string;

@@ -84,7 +84,7 @@ export function drawTrace(traces: readonly { label: string; result: TraceResult 
       const detail = clip(h.detail, 110);
       width = Math.max(width, textX + textWidth(detail, 11) + 20, textX + textWidth(packet) + 20);
       out.push(
-        `<g class="hop" data-part="${esc(part.label)}" data-hop="${i}"><title>${esc(`${h.at}: ${h.detail}`)}</title><circle cx="${cx}" cy="${cy}" r="11" fill="${colour}"/><text x="${cx}" y="${cy + 4}" font-size="10" text-anchor="middle" fill="#ffffff">${n}</text><text x="${textX}" y="${y + 14}" font-weight="bold" fill="${colour}">${esc(head)}</text><text x="${textX}" y="${y + 28}" font-size="11">${esc(detail)}</text><text x="${textX}" y="${y + 41}" font-size="11" font-family="DejaVu Sans Mono, monospace" fill="#333333">${esc(packet)}</text></g>`,
+        `<g class="hop" data-part="${esc(part.label)}" data-hop="${i}" data-step="${hopIndex}"><title>${esc(`${h.at}: ${h.detail}`)}</title><circle cx="${cx}" cy="${cy}" r="11" fill="${colour}"/><text x="${cx}" y="${cy + 4}" font-size="10" text-anchor="middle" fill="#ffffff">${n}</text><text x="${textX}" y="${y + 14}" font-weight="bold" fill="${colour}">${esc(head)}</text><text x="${textX}" y="${y + 28}" font-size="11">${esc(detail)}</text><text x="${textX}" y="${y + 41}" font-size="11" font-family="DejaVu Sans Mono, monospace" fill="#333333">${esc(packet)}</text></g>`,
       );
       y += ROW;
       hopIndex++;

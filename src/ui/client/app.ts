@@ -496,12 +496,35 @@ async function traceView(p: URLSearchParams): Promise<void> {
       : null,
     a.masquerade ? el("div", {}, "masquerade: the source address was rewritten on the way") : null,
     a.verdict === "unresolved" ? el("div", {}, verdictBadge("unresolved"), " ", a.reason) : null,
-    ...(t.nodes as string[]).map((n) =>
-      link(
-        hashOf("rules", { node: n, chains: t.chains.join(",") }),
-        `kube-proxy rules of ${n}, the hit ones marked`,
-      ),
-    ),
+    (t.nodes as string[]).length
+      ? el(
+          "div",
+          {},
+          "kube-proxy rules, the ones this packet hit marked: ",
+          ...(t.nodes as string[]).flatMap((n, i) => [
+            i ? " · " : "",
+            link(hashOf("rules", { node: n, chains: t.chains.join(",") }), `node ${n}`),
+          ]),
+        )
+      : null,
+    a.dns
+      ? el(
+          "details",
+          { class: "dns" },
+          el("summary", {}, `DNS: ${a.dns.resolution.why}`),
+          el(
+            "ol",
+            {},
+            ...a.dns.resolution.queries.map((x: Json) =>
+              el(
+                "li",
+                {},
+                `${x.name} ${x.type} → ${x.answer.rcode} ${x.answer.answers.map((y: Json) => `${y.type} ${typeof y.data === "string" ? y.data : JSON.stringify(y.data)}`).join(", ")} (${x.answer.why})`,
+              ),
+            ),
+          ),
+        )
+      : null,
   );
   let current = -1;
   const svg = svgBox(t.svg, "the packet's path");

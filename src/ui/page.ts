@@ -88,8 +88,8 @@ header nav a[aria-current] { background: var(--blue); }
 header .mode { margin-left: auto; font-size: .85em; opacity: .8; }
 main { padding: 1em; }
 #problems { margin: 1em; padding: .5em 1em; border: 2px solid var(--verm); border-radius: 4px; }
-.diagnostics li.error code::before { content: "✗ "; color: var(--verm); }
-.diagnostics li.warning code::before { content: "⚠ "; color: var(--orange); }
+.diagnostics li.diag-error code::before { content: "✗ "; color: var(--verm); }
+.diagnostics li.diag-warning code::before { content: "⚠ "; color: var(--orange); }
 a:focus, button:focus, td:focus, input:focus, select:focus, [tabindex]:focus { outline: 3px solid var(--orange); outline-offset: 1px; }
 .cards { list-style: none; padding: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: .6em; }
 .card { border: 1px solid #ccc; border-left: 4px solid var(--blue); border-radius: 4px; padding: .4em .6em; }

@@ -164,7 +164,7 @@ function diagnosticsList(diags: { severity: string; text: string }[]): HTMLEleme
   return el(
     "ul",
     { class: "diagnostics" },
-    ...diags.map((d) => el("li", { class: d.severity }, el("code", {}, d.text))),
+    ...diags.map((d) => el("li", { class: `diag-${d.severity}` }, el("code", {}, d.text))),
   );
 }
 
@@ -1035,11 +1035,12 @@ async function rulesView(p: URLSearchParams): Promise<void> {
   if (r.status !== 200) return show(el("h2", {}, "kube-proxy rules"), picker, errorBox(r.body));
   const pre = el("pre", { class: "text rules" });
   let hits = 0;
-  for (const line of (r.body.text as string).split("\n")) {
+  const lines = (r.body.text as string).split("\n");
+  lines.forEach((line, i) => {
     const hit = chains.some((c) => line.includes(c));
     if (hit) hits++;
-    pre.append(hit ? el("mark", { class: "hit" }, `${line}  ◀ hit`) : line, "\n");
-  }
+    pre.append(hit ? el("mark", { class: "hit" }, `${line}  ◀ hit`) : line, i < lines.length - 1 ? "\n" : "");
+  });
   show(
     el("h2", {}, `kube-proxy rules of ${r.body.node} (${r.body.proxyMode})`),
     picker,

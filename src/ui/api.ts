@@ -7,13 +7,13 @@
  * Paths: overview, namespace?name, node?name, trace?from&to[&protocol&node&reply&all&sport],
  * explain?from&to[&protocol&node], heatmap?level[&protocol&port&rows&cols],
  * connlist[?namespace&selector&port&level], diff, rules?node, resolve?from&name[&type],
- * policy?name[&kind], suggest?q.
+ * policy?name[&kind], suggest?q, walks (the tour's walk-throughs, for the trace view).
  */
 import type { ClusterState } from "../core/control/state.ts";
 import { type Diagnostic, formatDiagnostic, sortDiagnostics } from "../core/diagnostics.ts";
 import { resolveFrom } from "../core/dns/exchange.ts";
 import { QUERY_TYPES } from "../core/dns/zone.ts";
-import type { Protocol } from "../core/model/k8s.ts";
+import type { KubeObject, Protocol } from "../core/model/k8s.ts";
 import { formatIPv4 } from "../core/net/ipv4.ts";
 import { connlist } from "../core/policy/connlist.ts";
 import { diffConnections } from "../core/policy/diff.ts";
@@ -29,6 +29,7 @@ import {
   namespaceGraph,
   type PolicySource,
   policySources,
+  policyYaml,
 } from "../core/views/policy.ts";
 import { explainQuestion, traceQuestion } from "../core/views/questions.ts";
 import { chainsMentioned, kubeProxyRules } from "../core/views/rules.ts";
@@ -77,7 +78,8 @@ const ok = (body: unknown): ApiResponse => ({ status: 200, body });
 export class UiApi {
   readonly #net?: Network;
   #reach?: ReachabilityView;
-  #policies?: Map<string, PolicySource>;
+  #walks?: { title: string; from: string; to: string; node?: string; reply: boolean }[];
+  #policies?: Map<string, PolicySource & { object: KubeObject }>;
 
   constructor(
     readonly input: LoadedInput,
@@ -140,7 +142,7 @@ export class UiApi {
         const policies = [...this.#policySources().values()].filter(
           (p) => names.has(p.name) || walk.includes(`${p.kind}/${p.name}`),
         );
-        return ok({ answer: x.answer, policies: policies.map(({ yaml: _, ...p }) => p) });
+        return ok({ answer: x.answer, policies: policies.map(({ object: _, ...p }) => p) });
       }
       case "heatmap": {
         const level = q("level") ?? "namespace";
@@ -226,8 +228,12 @@ export class UiApi {
       case "policy": {
         const p = this.#policySources().get(`${q("kind") ?? ""}/${q("name") ?? ""}`);
         const any = p ?? [...this.#policySources().values()].find((x) => x.name === q("name"));
-        return any ? ok(any) : notFound(`policy "${q("name") ?? ""}" not found`);
+        return any
+          ? ok({ ...any, yaml: policyYaml(any.object) })
+          : notFound(`policy "${q("name") ?? ""}" not found`);
       }
+      case "walks":
+        return ok({ walks: this.walks() });
       case "suggest":
         return ok({ names: suggest(net.state, q("q") ?? "") });
       default:
@@ -246,18 +252,19 @@ export class UiApi {
         : {}),
     };
     if (!state) return { ok: false, ...base };
-    return { ok: true, ...base, topology: topologyOverview(state), walks: this.walks() };
+    return { ok: true, ...base, topology: topologyOverview(state) };
   }
 
   /** The guided tour's walk-throughs (as `podnet demo` chooses them), as questions the trace view asks. */
   walks(): { title: string; from: string; to: string; node?: string; reply: boolean }[] {
     if (!this.#net) return [];
-    return planTour(this.#net).walks.map((w) => ({
+    this.#walks ??= planTour(this.#net).walks.map((w) => ({
       title: w.title,
       ...sourceText(w.request.source),
       to: `${formatIPv4(w.request.dst)}:${w.request.dport}`,
       reply: w.reply,
     }));
+    return this.#walks;
   }
 
   trace(net: Network, query: URLSearchParams): ApiResponse {
@@ -320,7 +327,7 @@ export class UiApi {
     return { graph: folded ? namespaceGraph(g) : g, folded };
   }
 
-  #policySources(): Map<string, PolicySource> {
+  #policySources(): Map<string, PolicySource & { object: KubeObject }> {
     this.#policies ??= new Map(policySources(this.input.state!).map((p) => [`${p.kind}/${p.name}`, p]));
     return this.#policies;
   }

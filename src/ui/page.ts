@@ -125,6 +125,10 @@ table.heatmap td { width: 2.6em; height: 1.8em; text-align: center; border: 1px 
 table.heatmap th.col { height: 9em; white-space: nowrap; vertical-align: bottom; }
 table.heatmap th.col span { display: inline-block; writing-mode: vertical-rl; transform: rotate(180deg); max-height: 9em; overflow: hidden; }
 table.heatmap th[scope=row] { text-align: right; white-space: nowrap; padding-right: .4em; font-weight: normal; }
+${Array.from({ length: 11 }, (_, k) => {
+  const mix = (a: number, b: number) => Math.round(a + ((b - a) * k) / 10);
+  return `table.heatmap td.s${k} { background: rgb(${mix(255, 0)},${mix(255, 114)},${mix(255, 178)});${k > 5 ? " color: #fff;" : ""} }`;
+}).join("\n")}
 .swatch { padding: 0 .4em; border: 1px solid #999; }
 .explain { border-left: 3px solid #ddd; padding-left: 1em; }
 .direction { margin: .3em 0; }

@@ -102,6 +102,7 @@ export async function buildReport(
     }
     await ask("connlist");
     if (against) await ask("diff");
+    await ask("walks");
     for (const w of api.walks())
       await ask("trace", { from: w.from, to: w.to, node: w.node, reply: w.reply ? "1" : "" });
     const tour = planTour(new Network(state));

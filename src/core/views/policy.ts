@@ -187,12 +187,15 @@ export interface PolicySource {
   name: string;
   file?: string;
   line?: number;
-  /** The object as YAML (as the input gave it, after defaulting). */
-  yaml: string;
+}
+
+/** The object as YAML (as the input gave it, after defaulting), for showing a policy's text. */
+export function policyYaml(o: KubeObject): string {
+  return stringify(o, { lineWidth: 0 });
 }
 
 /** Every policy of the cluster (NetworkPolicy and the admin tiers), with where it was written. */
-export function policySources(state: ClusterState): PolicySource[] {
+export function policySources(state: ClusterState): (PolicySource & { object: KubeObject })[] {
   const all: KubeObject[] = [
     ...state.adminNetworkPolicies,
     ...state.clusterNetworkPolicies,
@@ -207,7 +210,7 @@ export function policySources(state: ClusterState): PolicySource[] {
       name: o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name,
       ...(origin ? { file: origin.file } : {}),
       ...(at ? { line: at.line } : {}),
-      yaml: stringify(o, { lineWidth: 0 }),
+      object: o,
     };
   });
 }

@@ -354,7 +354,6 @@ async function nodeView(name: string): Promise<void> {
 let playTimer: number | undefined;
 
 async function traceView(p: URLSearchParams): Promise<void> {
-  const o = await getOverview();
   const q = {
     from: p.get("from") ?? "",
     to: p.get("to") ?? "",
@@ -415,21 +414,25 @@ async function traceView(p: URLSearchParams): Promise<void> {
     el("button", { type: "submit" }, "Trace"),
     names,
   );
-  const walks = (o.walks ?? []) as Json[];
-  const presets = walks.length
-    ? el(
-        "div",
-        { class: "presets" },
+  // The tour's walk-throughs fill in when they come: choosing them takes a while on big clusters.
+  const presets = el("div", { class: "presets" });
+  void api("walks").then((walked) => {
+    const walks = (walked.status === 200 ? walked.body.walks : []) as Json[];
+    if (walks.length)
+      fill(
+        presets,
         "The tour's walk-throughs: ",
         ...walks.map((w) =>
           link(
             hashOf("trace", { from: w.from, to: w.to, node: w.node, reply: w.reply ? "1" : "" }),
             w.title,
-            { class: "preset" },
+            {
+              class: "preset",
+            },
           ),
         ),
-      )
-    : null;
+      );
+  });
   if (!q.from || !q.to) return show(el("h2", {}, "Trace a packet"), form, presets);
   const r = await api("trace", { ...q });
   if (r.status !== 200) return show(el("h2", {}, "Trace a packet"), form, presets, errorBox(r.body));
@@ -712,22 +715,35 @@ async function policyView(p: URLSearchParams): Promise<void> {
       const total = rw.pods * c.pods;
       const n = h.allowed[i][j];
       const share = total ? n / total : 0;
-      const td = el("td", {
-        role: "gridcell",
-        tabindex: i === 0 && j === 0 ? "0" : "-1",
-        "data-r": String(i),
-        "data-c": String(j),
-        title: `${rw.id} → ${c.id}: ${n} of ${total} pod pairs allowed`,
-        "aria-label": `${rw.id} to ${c.id}: ${n} of ${total} pod pairs allowed`,
-      });
+      // Light cells (text, a shade class, two data attributes): a 200 × 200 heatmap stays fast; the
+      // words for a cell are set when it is focused or pointed at.
+      const td = document.createElement("td");
+      td.dataset.r = String(i);
+      td.dataset.c = String(j);
       td.textContent = shareText(n, total);
-      td.style.background = shareColour(share);
-      if (share > 0.5) td.style.color = "#fff";
+      td.className = `s${Math.round(share * 10)}`;
+      if (i === 0 && j === 0) td.tabIndex = 0;
       tr.append(td);
     });
     body.append(tr);
   });
   table.append(body);
+  const describe = (td: HTMLElement) => {
+    const rw = h.rows[Number(td.dataset.r)];
+    const c = h.cols[Number(td.dataset.c)];
+    const text = `${rw.id} → ${c.id}: ${h.allowed[Number(td.dataset.r)][Number(td.dataset.c)]} of ${rw.pods * c.pods} pod pairs allowed`;
+    td.title = text;
+    td.setAttribute("aria-label", text);
+    td.setAttribute("role", "gridcell");
+  };
+  table.addEventListener("mouseover", (e) => {
+    const td = (e.target as HTMLElement).closest("td");
+    if (td && !td.title) describe(td);
+  });
+  table.addEventListener("focusin", (e) => {
+    const td = (e.target as HTMLElement).closest("td");
+    if (td) describe(td);
+  });
   const explainBox = el("div", { class: "explain", "aria-live": "polite" });
   const open = (i: number, j: number) => {
     const rw = h.rows[i];
@@ -757,7 +773,7 @@ async function policyView(p: URLSearchParams): Promise<void> {
     else if (e.key === "ArrowUp") i--;
     else return;
     e.preventDefault();
-    const next = table.querySelector(`td[data-r="${i}"][data-c="${j}"]`) as HTMLElement | null;
+    const next = body.rows[i]?.cells[j + 1] as HTMLElement | undefined;
     if (next) {
       td.tabIndex = -1;
       next.tabIndex = 0;

@@ -1,0 +1,138 @@
+/**
+ * Benchmark: the web UI on the 150,000-pod cluster (issue #14: first view ≤ 3 s after loading, a
+ * click answered in ≤ 100 ms). The cluster is bench/generate.ts's (seed 1: 5,000 nodes, 150,000
+ * pods, 10,000 Services, 200 namespaces, 1,000 NetworkPolicies). "Loading" is reading and resolving
+ * the manifests, as `podnet ui` does before it listens; then, per run, in a fresh server:
+ *
+ * - first view: the browser opens the page until the topology is drawn (the overview's answer,
+ *   the page's script, 5,000 node and 200 namespace cards);
+ * - policy view: the namespace heatmap (200 × 200 cells), including compiling the reachability the
+ *   first time (the compile is reported apart: it happens once per server);
+ * - clicks: a namespace cell opening its workloads, a workload cell opening its pods, a pod cell
+ *   explained, a trace asked from the form — each from the click until the page shows the answer.
+ *
+ * Also the API alone (no browser) for the same questions. Without chromium only the API is timed.
+ *
+ *   node --max-old-space-size=4096 --import tsx bench/ui.ts
+ *   node --import tsx bench/ui.ts --pods 20000 --nodes 700 --services 2000 --runs 1
+ */
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { resolveManifests } from "../src/core/cluster.ts";
+import { UiApi } from "../src/ui/api.ts";
+import { startUiServer } from "../src/ui/server.ts";
+import { GENERATE_OPTIONS, generateCluster, generateOptionsFrom } from "./generate.ts";
+
+const { values } = parseArgs({ options: { ...GENERATE_OPTIONS, runs: { type: "string", default: "3" } } });
+const opts = generateOptionsFrom(values);
+const text = generateCluster(opts);
+const t0 = performance.now();
+const r = resolveManifests([{ file: "bench.yaml", text }]);
+if (!r.ok) throw new Error("benchmark input has errors");
+const loadMs = performance.now() - t0;
+const state = r.cluster;
+console.log(
+  `podnet ui benchmark: seed ${opts.seed}, ${state.nodes.length} nodes, ${state.pods.length} pods, ${state.services.length} Services, ${state.networkPolicies.length} NetworkPolicies; loading ${(loadMs / 1000).toFixed(1)} s; node ${process.version}`,
+);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
+const rows = new Map<string, number[]>();
+const record = (name: string, ms: number) => rows.set(name, [...(rows.get(name) ?? []), ms]);
+
+const podA = state.pods.find((p) => p.status?.podIP && !p.spec.hostNetwork)!;
+const podB = state.pods.filter((p) => p.status?.podIP && !p.spec.hostNetwork).at(-1)!;
+const id = (p: typeof podA) => `${p.metadata.namespace}/${p.metadata.name}`;
+const port = String(podB.spec.containers[0].ports?.[0]?.containerPort ?? 8080);
+
+// The API alone.
+for (let run = 0; run < Number(values.runs); run++) {
+  const api = new UiApi({ files: ["bench.yaml"], state, diagnostics: [] });
+  const time = async (name: string, path: string, q: Record<string, string>) => {
+    const t = performance.now();
+    const res = await api.get(`/api/${path}`, new URLSearchParams(q));
+    record(`api: ${name}`, performance.now() - t);
+    if (res.status !== 200) throw new Error(`${path}: ${JSON.stringify(res.body).slice(0, 300)}`);
+    return res.body as Record<string, unknown>;
+  };
+  await time("overview (first view)", "overview", {});
+  await time("heatmap, namespaces (compiles reachability)", "heatmap", { level: "namespace" });
+  await time("heatmap, namespaces again", "heatmap", { level: "namespace", protocol: "TCP" });
+  const ns = podA.metadata.namespace!;
+  const w = (await time("heatmap, a namespace pair's workloads", "heatmap", {
+    level: "workload",
+    rows: ns,
+    cols: ns,
+  })) as {
+    heatmap: { rows: { id: string }[] };
+  };
+  const wl = w.heatmap.rows[0].id;
+  await time("heatmap, a workload pair's pods", "heatmap", { level: "pod", rows: wl, cols: wl });
+  await time("explain a pod cell", "explain", { from: id(podA), to: `${id(podB)}:${port}`, protocol: "TCP" });
+  await time("trace pod to pod", "trace", { from: id(podA), to: `${id(podB)}:${port}` });
+  await time("namespace detail", "namespace", { name: ns });
+  await time("node detail", "node", { name: state.nodes[0].name });
+}
+
+// In the browser.
+const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
+if (chromium) {
+  const { chromium: pw } = await import("playwright-core");
+  const browser = await pw.launch({ executablePath: chromium, args: ["--no-sandbox"] });
+  for (let run = 0; run < Number(values.runs); run++) {
+    const server = await startUiServer({
+      api: new UiApi({ files: ["bench.yaml"], state, diagnostics: [] }),
+      title: "bench",
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const ready = () => page.waitForSelector("body[data-state=ready]", { timeout: 120_000 });
+    let t = performance.now();
+    await page.goto(`${server.url}#/topology`);
+    await ready();
+    await page.waitForSelector(".card.node");
+    record("browser: first view (topology)", performance.now() - t);
+    t = performance.now();
+    await page.goto(`${server.url}#/policy`);
+    await ready();
+    await page.waitForSelector("table.heatmap td");
+    record("browser: policy view, first time (compiles reachability)", performance.now() - t);
+    const click = async (name: string, selector: string, until: () => Promise<unknown>) => {
+      const s = performance.now();
+      await page.click(selector);
+      await until();
+      record(`browser: click, ${name}`, performance.now() - s);
+    };
+    const ns = podA.metadata.namespace!;
+    const r = (await page.$$eval("table.heatmap tbody th", (xs) => xs.map((x) => x.textContent))).indexOf(ns);
+    await click(
+      "namespace cell → its workloads",
+      `table.heatmap td[data-r="${r}"][data-c="${r}"]`,
+      async () => {
+        await page.waitForFunction(
+          () => location.hash.includes("level=workload") && document.body.dataset.state === "ready",
+        );
+      },
+    );
+    await click("workload cell → its pods", 'table.heatmap td[data-r="0"][data-c="0"]', async () => {
+      await page.waitForFunction(
+        () => location.hash.includes("level=pod") && document.body.dataset.state === "ready",
+      );
+    });
+    await click("pod cell → its explanation", 'table.heatmap td[data-r="0"][data-c="1"]', () =>
+      page.waitForSelector(".explain h3"),
+    );
+    await page.goto(`${server.url}#/trace`);
+    await ready();
+    await page.fill("input[name=from]", id(podA));
+    await page.fill("input[name=to]", `${id(podB)}:${port}`);
+    await click("trace asked → hops shown", "form.ask button[type=submit]", async () => {
+      await page.waitForSelector(".hops li.hop");
+    });
+    await page.close();
+    await server.close();
+  }
+  await browser.close();
+} else console.log("chromium not found: the browser is not timed");
+
+for (const [name, xs] of rows)
+  console.log(`${name.padEnd(62)} median ${fmt(median(xs)).padStart(8)}  (${xs.map(fmt).join(", ")})`);

@@ -26,8 +26,8 @@ import {
   connlistGraph,
   diffGraph,
   lineFilter,
+  locatePolicy,
   namespaceGraph,
-  type PolicySource,
   policySources,
   policyYaml,
 } from "../core/views/policy.ts";
@@ -55,6 +55,9 @@ export interface ApiResponse {
 /** A graph is drawn per workload up to this many nodes, else folded into namespaces. */
 export const GRAPH_WORKLOAD_LIMIT = 120;
 
+/** The diff's changed cells are counted per workload up to this many workloads, else per namespace. */
+const DIFF_WORKLOAD_LIMIT = 300;
+
 const PROTOCOLS = new Set(["TCP", "UDP", "SCTP"]);
 const LEVELS = new Set(["namespace", "workload", "pod"]);
 
@@ -79,7 +82,7 @@ export class UiApi {
   readonly #net?: Network;
   #reach?: ReachabilityView;
   #walks?: { title: string; from: string; to: string; node?: string; reply: boolean }[];
-  #policies?: Map<string, PolicySource & { object: KubeObject }>;
+  #policies?: Map<string, { kind: string; name: string; object: KubeObject }>;
 
   constructor(
     readonly input: LoadedInput,
@@ -142,7 +145,9 @@ export class UiApi {
         const policies = [...this.#policySources().values()].filter(
           (p) => names.has(p.name) || walk.includes(`${p.kind}/${p.name}`),
         );
-        return ok({ answer: x.answer, policies: policies.map(({ object: _, ...p }) => p) });
+        // Kind and name only: where each was written is found when its text is asked (`policy`), as
+        // finding a position reads the structure of its whole source file.
+        return ok({ answer: x.answer, policies: policies.map(({ kind, name: n }) => ({ kind, name: n })) });
       }
       case "heatmap": {
         const level = q("level") ?? "namespace";
@@ -191,13 +196,22 @@ export class UiApi {
         const diffs = diffConnections(net.state, this.against.state);
         const g = diffGraph(diffs);
         const { graph, folded } = this.#fold(g, q("level"));
-        const after = new ReachabilityView(this.against.state).heatmap({ level: "namespace" });
-        const before = this.#view.heatmap({ level: "namespace" });
+        // Cells per workload when there are few enough to read, else per namespace.
+        const afterView = new ReachabilityView(this.against.state);
+        let level: HeatmapLevel = "workload";
+        let before = this.#view.heatmap({ level });
+        let after = afterView.heatmap({ level });
+        if (before.rows.length > DIFF_WORKLOAD_LIMIT || after.rows.length > DIFF_WORKLOAD_LIMIT) {
+          level = "namespace";
+          before = this.#view.heatmap({ level });
+          after = afterView.heatmap({ level });
+        }
         return ok({
           diffs,
           counts: g.counts,
           folded,
           svg: await drawGraph(graph, folded ? "diff, by namespace" : "diff"),
+          cellsLevel: level,
           cells: heatmapCells(before, after),
         });
       }
@@ -229,7 +243,7 @@ export class UiApi {
         const p = this.#policySources().get(`${q("kind") ?? ""}/${q("name") ?? ""}`);
         const any = p ?? [...this.#policySources().values()].find((x) => x.name === q("name"));
         return any
-          ? ok({ ...any, yaml: policyYaml(any.object) })
+          ? ok({ ...locatePolicy(net.state, any), yaml: policyYaml(any.object) })
           : notFound(`policy "${q("name") ?? ""}" not found`);
       }
       case "walks":
@@ -239,6 +253,14 @@ export class UiApi {
       default:
         return notFound(`no such question: /api/${name}`);
     }
+  }
+
+  /**
+   * Compiles the reachability (seconds on the largest clusters) so that the policy view answers at
+   * once; the server calls it after answering the first view.
+   */
+  warm(): void {
+    if (this.#net) this.#view.heatmap({ level: "namespace" });
   }
 
   /** The first view: the topology, the input's diagnostics, and what else can be asked. */
@@ -327,7 +349,7 @@ export class UiApi {
     return { graph: folded ? namespaceGraph(g) : g, folded };
   }
 
-  #policySources(): Map<string, PolicySource & { object: KubeObject }> {
+  #policySources(): Map<string, { kind: string; name: string; object: KubeObject }> {
     this.#policies ??= new Map(policySources(this.input.state!).map((p) => [`${p.kind}/${p.name}`, p]));
     return this.#policies;
   }

@@ -16,6 +16,8 @@ export interface UiServerOptions {
   host?: string;
   /** Port (default 0: any free one). */
   port?: number;
+  /** Compile the reachability after the first view is served (default true). */
+  warm?: boolean;
 }
 
 export interface UiServer {
@@ -47,6 +49,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   const host = opts.host ?? "127.0.0.1";
   const page = await renderPage({ mode: "server", title: opts.title });
   let port = 0;
+  let warmed = opts.warm === false;
   const server = createServer((req, res) => {
     void handle(req, res).catch((e) => {
       send(res, 500, { error: `internal error: ${(e as Error)?.message ?? e}` });
@@ -90,6 +93,11 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     if (url.pathname.startsWith("/api/")) {
       const r = await opts.api.get(url.pathname, url.searchParams);
       send(res, r.status, r.body, head);
+      // The first view is out: compile the reachability now, so that the policy view answers at once.
+      if (!warmed && url.pathname === "/api/overview") {
+        warmed = true;
+        setTimeout(() => opts.api.warm(), 20);
+      }
       return;
     }
     send(res, 404, { error: `not found: ${url.pathname}` }, head);

@@ -69,6 +69,8 @@ export class ReachabilityView {
   readonly #workload: string[];
   readonly #matrices = new Map<string, Bits[]>();
   readonly #exempt: [number, number][];
+  #all?: Int32Array;
+  #byScope?: Map<string, number[]>;
 
   constructor(
     readonly state: ClusterState,
@@ -111,34 +113,53 @@ export class ReachabilityView {
     return `${p.metadata.namespace}/${p.metadata.name}`;
   }
 
-  /** Whether pod `i` lies in a scope: a namespace name, or a workload id (`ns/name[Kind]`). */
-  #inScope(i: number, scope: string | undefined): boolean {
-    if (!scope) return true;
-    return scope.includes("/")
-      ? this.#workload[i] === scope
-      : this.reach.pods[i].metadata.namespace === scope;
+  /** Pods of a scope: a namespace name, a workload id (`ns/name[Kind]`), or all. Indexed once. */
+  #scopePods(scope: string | undefined): ArrayLike<number> {
+    if (!scope) {
+      this.#all ??= Int32Array.from(this.reach.pods.keys());
+      return this.#all;
+    }
+    if (!this.#byScope) {
+      const by = new Map<string, number[]>();
+      const push = (k: string, i: number) => {
+        const list = by.get(k);
+        if (list) list.push(i);
+        else by.set(k, [i]);
+      };
+      this.reach.pods.forEach((p, i) => {
+        push(p.metadata.namespace!, i);
+        push(this.#workload[i], i);
+      });
+      this.#byScope = by;
+    }
+    return this.#byScope.get(scope) ?? [];
   }
 
-  /** The heatmap for a query; linear in pods plus (classes in rows) × (classes in columns). */
+  /**
+   * The heatmap for a query. Linear in the pods of the rows' and columns' scopes, plus, per class of
+   * the rows, one pass over the bitset words that hold a class of the columns.
+   */
   heatmap(q: HeatmapQuery): Heatmap {
     const protocol = q.protocol ?? "TCP";
     const classes = this.#matrix(protocol, q.port);
     const { classOf } = this.reach;
+    const n = this.reach.pods.length;
     const side = (scope: string | undefined) => {
       const index = new Map<string, number>();
       const groups: HeatmapGroup[] = [];
       /** Per group, class → pods of that class in it. */
       const members: Map<number, number>[] = [];
-      const groupOfPod = new Int32Array(this.reach.pods.length).fill(-1);
+      const groupOfPod = new Int32Array(n).fill(-1);
+      const pods = this.#scopePods(scope);
       let cut = 0;
-      this.reach.pods.forEach((_, i) => {
-        if (!this.#inScope(i, scope)) return;
+      for (let k = 0; k < pods.length; k++) {
+        const i = pods[k];
         const id = this.groupOf(i, q.level);
         let g = index.get(id);
         if (g === undefined) {
           if (q.level === "pod" && groups.length >= POD_LIMIT) {
             cut++;
-            return;
+            continue;
           }
           g = groups.length;
           index.set(id, g);
@@ -160,30 +181,49 @@ export class ReachabilityView {
         const m = members[g];
         m.set(classOf[i], (m.get(classOf[i]) ?? 0) + 1);
         groupOfPod[i] = g;
-      });
+      }
       return { groups, members, groupOfPod, cut };
     };
     const rows = side(q.rows);
     const cols = side(q.cols);
     const allowed = rows.groups.map(() => new Array<number>(cols.groups.length).fill(0));
-    const colLists = cols.members.map((m) => [...m]);
+    // Column classes: a mask, and per class the (group, pods) pairs it has among the columns.
+    const classCount = this.reach.reps.length;
+    const mask = new Uint32Array((classCount + 31) >>> 5);
+    const inCols: (number[] | undefined)[] = new Array(classCount);
+    cols.members.forEach((m, c) => {
+      for (const [d, nd] of m) {
+        mask[d >>> 5] |= 1 << (d & 31);
+        const list = inCols[d];
+        if (list) list.push(c, nd);
+        else inCols[d] = [c, nd];
+      }
+    });
+    const words: number[] = [];
+    for (let w = 0; w < mask.length; w++) if (mask[w] !== 0) words.push(w);
     rows.members.forEach((m, r) => {
       const out = allowed[r];
       for (const [s, ns] of m) {
         const row = classes[s];
-        colLists.forEach((list, c) => {
-          let n = 0;
-          for (const [d, nd] of list) if (has(row, d)) n += nd;
-          out[c] += ns * n;
-        });
+        for (const w of words) {
+          let x = row[w] & mask[w];
+          while (x !== 0) {
+            const low = x & -x;
+            x ^= low;
+            const pairs = inCols[(w << 5) + 31 - Math.clz32(low)]!;
+            for (let k = 0; k < pairs.length; k += 2) out[pairs[k]] += ns * pairs[k + 1];
+          }
+        }
       }
     });
     // A pod always reaches itself: count the self pairs the class row does not allow.
-    this.reach.pods.forEach((_, i) => {
+    const rowPods = this.#scopePods(q.rows);
+    for (let k = 0; k < rowPods.length; k++) {
+      const i = rowPods[k];
       const r = rows.groupOfPod[i];
       const c = cols.groupOfPod[i];
       if (r >= 0 && c >= 0 && !has(classes[classOf[i]], classOf[i])) allowed[r][c]++;
-    });
+    }
     // The own-node exception, where the classes do not allow the pair already.
     for (const [a, b] of this.#exempt) {
       const r = rows.groupOfPod[a];

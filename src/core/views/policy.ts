@@ -194,25 +194,38 @@ export function policyYaml(o: KubeObject): string {
   return stringify(o, { lineWidth: 0 });
 }
 
-/** Every policy of the cluster (NetworkPolicy and the admin tiers), with where it was written. */
-export function policySources(state: ClusterState): (PolicySource & { object: KubeObject })[] {
+/**
+ * Every policy of the cluster (NetworkPolicy and the admin tiers) by kind and name, without its
+ * position: finding a position reads the source file's structure, so `locatePolicy` does it for the
+ * few a view shows.
+ */
+export function policySources(state: ClusterState): { kind: string; name: string; object: KubeObject }[] {
   const all: KubeObject[] = [
     ...state.adminNetworkPolicies,
     ...state.clusterNetworkPolicies,
     ...state.networkPolicies,
     ...state.baselineAdminNetworkPolicies,
   ];
-  return all.map((o) => {
-    const origin = state.origins.get(o);
-    const at = origin?.locate([]);
-    return {
-      kind: o.kind,
-      name: o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name,
-      ...(origin ? { file: origin.file } : {}),
-      ...(at ? { line: at.line } : {}),
-      object: o,
-    };
-  });
+  return all.map((o) => ({
+    kind: o.kind,
+    name: o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name,
+    object: o,
+  }));
+}
+
+/** A policy with where it was written (file and line of the object), when the input says. */
+export function locatePolicy(
+  state: ClusterState,
+  p: { kind: string; name: string; object: KubeObject },
+): PolicySource {
+  const origin = state.origins.get(p.object);
+  const at = origin?.locate([]);
+  return {
+    kind: p.kind,
+    name: p.name,
+    ...(origin ? { file: origin.file } : {}),
+    ...(at ? { line: at.line } : {}),
+  };
 }
 
 /** The container ports a pod declares for a protocol, for explaining a heatmap cell on a real port. */

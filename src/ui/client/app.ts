@@ -191,6 +191,48 @@ async function topologyView(p: URLSearchParams): Promise<void> {
   if (p.get("node")) return nodeView(p.get("node")!);
   if (p.get("ns")) return namespaceView(p.get("ns")!);
   const t = o.topology;
+  // Many nodes: the first CARD_LIMIT as cards, the others found by name.
+  const CARD_LIMIT = 60;
+  const cards = el("ul", { class: "cards", "aria-label": "nodes" });
+  const drawNodes = (filter: string) => {
+    const matching = filter ? t.nodes.filter((n: Json) => n.name.includes(filter)) : t.nodes;
+    fill(
+      cards,
+      ...matching
+        .slice(0, CARD_LIMIT)
+        .map((n: Json) =>
+          el(
+            "li",
+            { class: "card node" },
+            link(hashOf("topology", { node: n.name }), n.name, { class: "title" }),
+            el("div", {}, `address ${n.ip}`),
+            el("div", {}, `podCIDR ${n.podCIDR}`),
+            el("div", {}, `${n.pods} pods`),
+          ),
+        ),
+      matching.length > CARD_LIMIT
+        ? el("li", { class: "more" }, `… and ${matching.length - CARD_LIMIT} more: type part of a name above`)
+        : null,
+    );
+  };
+  drawNodes("");
+  const nodeCards = el(
+    "div",
+    {},
+    t.nodes.length > CARD_LIMIT
+      ? el(
+          "label",
+          {},
+          `find among ${t.nodes.length} nodes `,
+          el("input", {
+            type: "search",
+            "aria-label": "find a node",
+            oninput: (e: Event) => drawNodes((e.target as HTMLInputElement).value),
+          }),
+        )
+      : null,
+    cards,
+  );
   show(
     el("h2", {}, `Topology of ${t.cluster}`),
     el(
@@ -199,20 +241,7 @@ async function topologyView(p: URLSearchParams): Promise<void> {
       `${t.totals.nodes} nodes, ${t.totals.pods} pods in ${t.totals.workloads} workloads, ${t.totals.services} Services, ${t.totals.networkPolicies} NetworkPolicies · network plugin ${t.cni} · kube-proxy ${t.proxyMode} · pods ${t.clusterCIDR} · Services ${t.serviceCIDR}`,
     ),
     el("h3", {}, "Nodes and their pod ranges"),
-    el(
-      "ul",
-      { class: "cards", "aria-label": "nodes" },
-      ...t.nodes.map((n: Json) =>
-        el(
-          "li",
-          { class: "card node" },
-          link(hashOf("topology", { node: n.name }), n.name, { class: "title" }),
-          el("div", {}, `address ${n.ip}`),
-          el("div", {}, `podCIDR ${n.podCIDR}`),
-          el("div", {}, `${n.pods} pods`),
-        ),
-      ),
-    ),
+    nodeCards,
     el("h3", {}, "Namespaces"),
     el(
       "ul",
@@ -798,8 +827,129 @@ async function policyView(p: URLSearchParams): Promise<void> {
         ? ` The first ${h.rows.length} rows and ${h.cols.length} columns are shown: narrow to a workload.`
         : "",
     ),
-    el("div", { class: "split" }, el("div", { class: "scroll" }, table), explainBox),
+    el(
+      "div",
+      { class: "split" },
+      el(
+        "div",
+        { class: "scroll" },
+        h.rows.length * h.cols.length > TABLE_CELLS ? canvasHeatmap(h, open) : table,
+      ),
+      explainBox,
+    ),
   );
+}
+
+/** Above this many cells the heatmap is drawn on a canvas: a table of 40,000 cells is slow to lay out. */
+const TABLE_CELLS = 2500;
+
+/**
+ * A large heatmap on a canvas: a cell per pixel square, shaded as the table's, ✓ and · drawn where
+ * they fit; the pointer or the keyboard (arrows move a cursor, Enter opens) names the cell in words
+ * in the status line beside it.
+ */
+function canvasHeatmap(h: Json, open: (i: number, j: number) => void): HTMLElement {
+  const cell = 12;
+  const left = 170;
+  const top = 150;
+  const canvas = el("canvas", {
+    class: "heatmap-canvas",
+    tabindex: "0",
+    role: "img",
+    "aria-label": `reachability heatmap, ${h.rows.length} rows by ${h.cols.length} columns: arrow keys move, Enter opens a cell`,
+  });
+  const ratio = window.devicePixelRatio || 1;
+  const width = left + h.cols.length * cell + 10;
+  const height = top + h.rows.length * cell + 10;
+  canvas.width = width * ratio;
+  canvas.height = height * ratio;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const g = canvas.getContext("2d")!;
+  g.scale(ratio, ratio);
+  const status = el(
+    "div",
+    { class: "status", "aria-live": "polite" },
+    "Point at a cell or use the arrow keys.",
+  );
+  let cursor = { i: 0, j: 0 };
+  const paint = () => {
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, width, height);
+    g.font = "10px sans-serif";
+    g.fillStyle = "#000";
+    g.textAlign = "right";
+    h.rows.forEach((r: Json, i: number) => {
+      g.fillText(r.id.length > 28 ? `${r.id.slice(0, 27)}…` : r.id, left - 4, top + i * cell + cell - 3);
+    });
+    h.cols.forEach((c: Json, j: number) => {
+      g.save();
+      g.translate(left + j * cell + cell - 3, top - 4);
+      g.rotate(-Math.PI / 2);
+      g.textAlign = "left";
+      g.fillText(c.id.length > 24 ? `${c.id.slice(0, 23)}…` : c.id, 0, 0);
+      g.restore();
+    });
+    g.textAlign = "center";
+    h.rows.forEach((r: Json, i: number) => {
+      h.cols.forEach((c: Json, j: number) => {
+        const total = r.pods * c.pods;
+        const share = total ? h.allowed[i][j] / total : 0;
+        g.fillStyle = shareColour(Math.round(share * 10) / 10);
+        g.fillRect(left + j * cell, top + i * cell, cell - 1, cell - 1);
+        const text = shareText(h.allowed[i][j], total);
+        if (text === "✓" || text === "·") {
+          g.fillStyle = share > 0.5 ? "#fff" : "#000";
+          g.fillText(text, left + j * cell + cell / 2, top + i * cell + cell - 3);
+        }
+      });
+    });
+    g.strokeStyle = "#E69F00";
+    g.lineWidth = 2;
+    g.strokeRect(left + cursor.j * cell - 1, top + cursor.i * cell - 1, cell + 1, cell + 1);
+  };
+  const describe = (i: number, j: number) => {
+    const r = h.rows[i];
+    const c = h.cols[j];
+    const total = r.pods * c.pods;
+    status.textContent = `${r.id} → ${c.id}: ${h.allowed[i][j]} of ${total} pod pairs allowed (${shareText(h.allowed[i][j], total)})`;
+  };
+  const at = (e: MouseEvent) => {
+    const i = Math.floor((e.offsetY - top) / cell);
+    const j = Math.floor((e.offsetX - left) / cell);
+    return i >= 0 && j >= 0 && i < h.rows.length && j < h.cols.length ? { i, j } : undefined;
+  };
+  canvas.addEventListener("mousemove", (e) => {
+    const p = at(e);
+    if (p) describe(p.i, p.j);
+  });
+  canvas.addEventListener("click", (e) => {
+    const p = at(e);
+    if (p) open(p.i, p.j);
+  });
+  canvas.addEventListener("keydown", (e) => {
+    const moves: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+    };
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      return open(cursor.i, cursor.j);
+    }
+    const m = moves[e.key];
+    if (!m) return;
+    e.preventDefault();
+    cursor = {
+      i: Math.max(0, Math.min(h.rows.length - 1, cursor.i + m[0])),
+      j: Math.max(0, Math.min(h.cols.length - 1, cursor.j + m[1])),
+    };
+    paint();
+    describe(cursor.i, cursor.j);
+  });
+  paint();
+  return el("div", {}, status, canvas);
 }
 
 async function explainCell(rw: Json, c: Json, h: Json, box: HTMLElement): Promise<void> {
@@ -854,8 +1004,15 @@ function explanation(body: Json): HTMLElement {
                 "selected by: ",
                 ...d.selectedBy.flatMap((name: string, i: number) => {
                   const src = sources.get(name);
-                  const text = src?.file ? `${name} (${src.file}${src.line ? `:${src.line}` : ""})` : name;
-                  return [i ? ", " : "", src ? link(hashOf("yaml", { kind: src.kind, name }), text) : text];
+                  return [
+                    i ? ", " : "",
+                    src
+                      ? link(
+                          hashOf("yaml", { kind: src.kind, name }),
+                          `${src.kind} ${name} (its YAML, file and line)`,
+                        )
+                      : name,
+                  ];
                 }),
               )
             : null,
@@ -1009,7 +1166,11 @@ async function diffView(): Promise<void> {
         ),
       ),
     ),
-    el("h3", {}, "Namespace cells that changed (allowed pod pairs, before → after)"),
+    el(
+      "h3",
+      {},
+      `${d.cellsLevel === "workload" ? "Workload" : "Namespace"} cells that changed (allowed pod pairs, any TCP port, before → after)`,
+    ),
     d.cells.length
       ? el(
           "ul",

@@ -12,9 +12,9 @@
 import type { ClusterState } from "../control/state.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
 import { type Bits, has } from "../policy/bitset.ts";
-import { workloadOf } from "../policy/connlist.ts";
 import { Reachability, sameNodePairs } from "../policy/reach.ts";
 import { declaredPorts } from "./policy.ts";
+import { workloadOfCached } from "./topology.ts";
 
 /** What one row or column of the heatmap stands for. */
 export type HeatmapLevel = "namespace" | "workload" | "pod";
@@ -77,7 +77,7 @@ export class ReachabilityView {
     reach?: Reachability,
   ) {
     this.reach = reach ?? new Reachability(state);
-    const owner = workloadOf(state);
+    const owner = workloadOfCached(state);
     this.#workload = this.reach.pods.map(owner);
     // Both directions of each pair the own-node exception allows.
     this.#exempt = sameNodePairs(this.reach.pods).flatMap(([h, q]): [number, number][] => [

@@ -62,7 +62,7 @@ export function topologyOverview(state: ClusterState): TopologyOverview {
     return e;
   };
   for (const n of state.namespaces) entry(n.metadata.name);
-  const owner = workloadOf(state);
+  const owner = workloadOfCached(state);
   const workloads = new Set<string>();
   for (const p of state.pods) {
     const e = entry(p.metadata.namespace!);
@@ -143,7 +143,7 @@ export interface NamespaceDetail {
 
 /** A namespace's workloads and Services; undefined when the cluster has nothing in it. */
 export function namespaceDetail(state: ClusterState, name: string): NamespaceDetail | undefined {
-  const owner = workloadOf(state);
+  const owner = workloadOfCached(state);
   const ws = new Map<string, TopologyWorkload>();
   for (const p of state.pods) {
     if (p.metadata.namespace !== name) continue;
@@ -235,5 +235,30 @@ export function nodeDetail(state: ClusterState, name: string): NodeDetail | unde
         title: `pod ${p.metadata.namespace}/${p.metadata.name} on node ${node.name} (${state.config.cni})`,
       }),
     })),
+  };
+}
+
+/**
+ * `workloadOf` (../policy/connlist.ts) remembered per controller reference: the pods of one
+ * ReplicaSet climb to their Deployment once, not once each (150,000 pods: a few thousand climbs).
+ */
+export function workloadOfCached(state: ClusterState): (pod: Pod) => string {
+  const owner = workloadOf(state);
+  const memo = new Map<string, Map<string, string>>();
+  return (pod) => {
+    const ref = pod.metadata.ownerReferences?.find((r) => r.controller);
+    if (!ref) return owner(pod);
+    const key = `${state.generated.has(pod) ? "g" : "i"}${ref.kind}/${ref.name}`;
+    let ns = memo.get(pod.metadata.namespace!);
+    if (!ns) {
+      ns = new Map();
+      memo.set(pod.metadata.namespace!, ns);
+    }
+    let w = ns.get(key);
+    if (w === undefined) {
+      w = owner(pod);
+      ns.set(key, w);
+    }
+    return w;
   };
 }

@@ -260,7 +260,11 @@ export class UiApi {
    * once; the server calls it after answering the first view.
    */
   warm(): void {
-    if (this.#net) this.#view.heatmap({ level: "namespace" });
+    if (!this.#net) return;
+    this.#view.heatmap({ level: "namespace" });
+    // And the per-namespace and per-workload pod indexes a drill-down uses.
+    const ns = this.#view.pods[0]?.metadata.namespace;
+    if (ns) this.#view.heatmap({ level: "workload", rows: ns, cols: ns });
   }
 
   /** The first view: the topology, the input's diagnostics, and what else can be asked. */

@@ -36,6 +36,7 @@ import { chainsMentioned, kubeProxyRules } from "../core/views/rules.ts";
 import { namespaceDetail, nodeDetail, topologyOverview } from "../core/views/topology.ts";
 import { hopChanges } from "../core/views/trace-path.ts";
 import { drawGraph } from "./draw/graph.ts";
+import { drawNode } from "./draw/node.ts";
 import { drawTrace } from "./draw/trace.ts";
 
 /** One loaded input: its cluster when it resolved, and its diagnostics either way. */
@@ -118,7 +119,7 @@ export class UiApi {
       case "node": {
         const d = nodeDetail(net.state, q("name") ?? "");
         return d
-          ? ok(d)
+          ? ok({ ...d, svg: drawNode(d) })
           : notFound(
               `node "${q("name") ?? ""}" not found; nodes: ${net.state.nodes.map((n) => n.name).join(", ")}`,
             );

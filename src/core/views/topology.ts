@@ -6,7 +6,7 @@
  * Every function is one pass over the objects it lists (nothing per pair of pods).
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
-import { nodeNamespace, podNamespace, podsOnNode, renderNamespace } from "../graph/devices.ts";
+import { hostVethName, nodeNamespace, podNamespace, podsOnNode, renderNamespace } from "../graph/devices.ts";
 import type { Pod } from "../model/k8s.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
 import { workloadOf } from "../policy/connlist.ts";
@@ -205,8 +205,11 @@ export interface NodeDetail {
   root: string;
   /** Devices of the root namespace: name, kind and addresses. */
   devices: { name: string; kind: string; addresses: string[]; master?: string; peer?: string }[];
-  /** Pods with their own network namespace on the node (`podnet routes --pod`'s text for each). */
-  pods: { pod: string; ip: string; text: string }[];
+  /**
+   * Pods with their own network namespace on the node: the host end of each one's veth pair, and
+   * `podnet routes --pod`'s text for each.
+   */
+  pods: { pod: string; ip: string; veth: string; text: string }[];
 }
 
 /** Undefined when no node has that name. */
@@ -231,6 +234,7 @@ export function nodeDetail(state: ClusterState, name: string): NodeDetail | unde
     pods: pods.map((p) => ({
       pod: `${p.metadata.namespace}/${p.metadata.name}`,
       ip: p.status!.podIP!,
+      veth: hostVethName(p),
       text: renderNamespace(podNamespace(state, node, p), {
         title: `pod ${p.metadata.namespace}/${p.metadata.name} on node ${node.name} (${state.config.cni})`,
       }),

@@ -337,6 +337,7 @@ async function nodeView(name: string): Promise<void> {
       `address ${d.node.ip} · podCIDR ${d.node.podCIDR} · ${d.node.pods} pods · plugin ${d.cni} · `,
       link(hashOf("rules", { node: d.node.name }), "kube-proxy rules"),
     ),
+    svgBox(d.svg, `node ${d.node.name}: pods, veth pairs, bridge, underlay and tunnel`),
     el("h3", {}, "Devices of the root network namespace"),
     el(
       "table",

@@ -127,13 +127,25 @@ if (chromium) {
       () => location.hash.includes("level=workload") && document.body.dataset.state === "ready",
     );
     record("browser: click, namespace cell → its workloads", performance.now() - started);
+    record(
+      "in the page: namespace cell → its workloads",
+      Number(await page.evaluate(() => document.body.dataset.took)),
+    );
     await click("workload cell → its pods", 'table.heatmap td[data-r="0"][data-c="0"]', async () => {
       await page.waitForFunction(
         () => location.hash.includes("level=pod") && document.body.dataset.state === "ready",
       );
     });
+    record(
+      "in the page: workload cell → its pods",
+      Number(await page.evaluate(() => document.body.dataset.took)),
+    );
     await click("pod cell → its explanation", 'table.heatmap td[data-r="0"][data-c="1"]', () =>
-      page.waitForSelector(".explain h3"),
+      page.waitForSelector(".explain[data-took]"),
+    );
+    record(
+      "in the page: pod cell → its explanation",
+      Number(await page.getAttribute(".explain", "data-took")),
     );
     await page.goto(`${server.url}#/trace`);
     await ready();
@@ -142,6 +154,10 @@ if (chromium) {
     await click("trace asked → hops shown", "form.ask button[type=submit]", async () => {
       await page.waitForSelector(".hops li.hop");
     });
+    record(
+      "in the page: trace asked → hops shown",
+      Number(await page.evaluate(() => document.body.dataset.took)),
+    );
     await page.close();
     await server.close();
   }

@@ -264,8 +264,15 @@ export class UiApi {
     if (!this.#net) return;
     this.#view.heatmap({ level: "namespace" });
     // And the per-namespace and per-workload pod indexes a drill-down uses.
-    const ns = this.#view.pods[0]?.metadata.namespace;
+    const [a, b] = this.#view.pods;
+    const ns = a?.metadata.namespace;
     if (ns) this.#view.heatmap({ level: "workload", rows: ns, cols: ns });
+    // And the policy engine's own indexes, built on its first verdict.
+    if (a && b)
+      explainQuestion(this.#net, {
+        from: `${a.metadata.namespace}/${a.metadata.name}`,
+        to: `${b.metadata.namespace}/${b.metadata.name}:80`,
+      });
   }
 
   /** The first view: the topology, the input's diagnostics, and what else can be asked. */

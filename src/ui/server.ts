@@ -94,9 +94,10 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
       const r = await opts.api.get(url.pathname, url.searchParams);
       send(res, r.status, r.body, head);
       // The first view is out: compile the reachability now, so that the policy view answers at once.
+      // (Once the answer has left: a large answer still being written would wait for the compile.)
       if (!warmed && url.pathname === "/api/overview") {
         warmed = true;
-        setTimeout(() => opts.api.warm(), 20);
+        res.once("finish", () => setTimeout(() => opts.api.warm(), 100));
       }
       return;
     }

@@ -954,6 +954,8 @@ function canvasHeatmap(h: Json, open: (i: number, j: number) => void): HTMLEleme
 }
 
 async function explainCell(rw: Json, c: Json, h: Json, box: HTMLElement): Promise<void> {
+  const started = performance.now();
+  delete box.dataset.took;
   const ports: number[] = c.ports ?? [];
   const port = h.port ?? ports[0];
   if (port === undefined) {
@@ -983,6 +985,7 @@ async function explainCell(rw: Json, c: Json, h: Json, box: HTMLElement): Promis
     note,
     r.status === 200 ? explanation(r.body) : errorBox(r.body),
   );
+  box.dataset.took = String(Math.round(performance.now() - started));
 }
 
 function explanation(body: Json): HTMLElement {
@@ -1318,6 +1321,7 @@ const VIEWS: Record<string, (p: URLSearchParams) => Promise<void>> = {
 };
 
 async function route(): Promise<void> {
+  const started = performance.now();
   if (playTimer !== undefined) window.clearInterval(playTimer);
   playTimer = undefined;
   main().onkeydown = null;
@@ -1351,6 +1355,8 @@ async function route(): Promise<void> {
   } catch (e) {
     show(errorBox({ error: String((e as Error)?.message ?? e) }));
   }
+  // How long the view took from the URL's change to the page shown (read by bench/ui.ts).
+  document.body.dataset.took = String(Math.round(performance.now() - started));
   document.body.dataset.state = "ready";
 }
 

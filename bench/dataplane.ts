@@ -5,7 +5,11 @@
  * invoked through the CNI protocol inside each node's namespace), and pod-to-pod TCP throughput across
  * nodes (iperf3) against a bare veth + VXLAN path between two namespaces.
  *
- *   node --import tsx bench/dataplane.ts [--pods 1000 --nodes 10 --runs 3 --seconds 5]
+ * And `apply` of one changed endpoint with 10,000 Services, kube-proxy's rules in nftables mode beside
+ * iptables mode (iptables-restore --noflush), same run.
+ *
+ *   node --import tsx bench/dataplane.ts [--pods 1000 --nodes 10 --runs 3 --seconds 5 --services 10000]
+ *   node --import tsx bench/dataplane.ts --only apply [--services 10000 --runs 3]
  *
  * Everything happens in namespaces named podnet-bench*; nothing touches the host's own namespace.
  */
@@ -14,10 +18,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { dataPlaneUnavailable, down, run, up } from "../src/adapters/linux/dataplane.ts";
+import { apply, dataPlaneUnavailable, down, up } from "../src/adapters/linux/dataplane.ts";
+import { runOrThrow, spawnRunner } from "../src/adapters/linux/runner.ts";
 import { resolveManifests } from "../src/core/cluster.ts";
 import { planCluster } from "../src/core/dataplane/plan.ts";
 import { generateCluster } from "./generate.ts";
+
+const run = (cmd: string, args: string[], input?: string) => runOrThrow(spawnRunner, { cmd, args, input });
 
 const { values } = parseArgs({
   options: {
@@ -26,9 +33,11 @@ const { values } = parseArgs({
     nodes: { type: "string", default: "10" },
     runs: { type: "string", default: "3" },
     seconds: { type: "string", default: "5" },
+    services: { type: "string", default: "10000" },
+    only: { type: "string" },
   },
 });
-const why = dataPlaneUnavailable();
+const why = dataPlaneUnavailable(["iptables-restore"]);
 if (why) {
   console.error(`bench/dataplane: ${why}`);
   process.exit(2);
@@ -37,6 +46,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const pods = Number(values.pods);
 const nodes = Number(values.nodes);
 const runs = Number(values.runs);
+
+if (values.only === "apply") {
+  await applyByMode();
+  process.exit(0);
+}
 
 const text = generateCluster({
   seed: Number(values.seed),
@@ -212,5 +226,52 @@ if (spawnSync("iperf3", ["--version"]).error) {
   }
   console.log(
     `  throughput, ${seconds} s per run: podnet pod → pod across nodes ${podnetRuns.map((x) => x.toFixed(2)).join(" / ")} Gbit/s (median ${median(podnetRuns).toFixed(2)}); bare veth + VXLAN ${bareRuns.map((x) => x.toFixed(2)).join(" / ")} Gbit/s (median ${median(bareRuns).toFixed(2)}) → ${((median(podnetRuns) / median(bareRuns)) * 100).toFixed(0)} %`,
+  );
+}
+await applyByMode();
+
+/**
+ * 4. `apply` of one changed endpoint with `--services` Services (2 nodes, 20 pods, one endpoint each;
+ *    Service s0 gains pod p1, relabelled), kube-proxy's rules in nftables mode and in iptables mode,
+ *    alternating in the same run: the whole apply (plan given; every node's rulesets synced), as
+ *    `podnet apply` reports it.
+ */
+async function applyByMode(): Promise<void> {
+  const services = Number(values.services);
+  const svcCluster = (mode: "nftables" | "iptables", extra: boolean) => {
+    const docs = [
+      `apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: modes}\nspec: {nodes: 2, proxyMode: ${mode}}\n`,
+    ];
+    for (let i = 0; i < 20; i++)
+      docs.push(
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: default, labels: {idx: "${i}"${i === 0 || (extra && i === 1) ? ', target: "yes"' : ""}}}\nspec: {containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}\n`,
+      );
+    for (let k = 0; k < services; k++)
+      docs.push(
+        `apiVersion: v1\nkind: Service\nmetadata: {name: s${k}, namespace: default}\nspec: {selector: {${k === 0 ? 'target: "yes"' : `idx: "${k % 20}"`}}, ports: [{name: http, port: 80, targetPort: http}]}\n`,
+      );
+    const res = resolveManifests([{ file: "modes.yaml", text: docs.join("---\n") }]);
+    if (!res.ok) throw new Error("benchmark input has errors");
+    return res.cluster;
+  };
+  const times: Record<"nftables" | "iptables", number[]> = { nftables: [], iptables: [] };
+  for (let i = 0; i < runs; i++)
+    for (const mode of ["nftables", "iptables"] as const) {
+      const before = planCluster(svcCluster(mode, false), "benchmode");
+      const after = planCluster(svcCluster(mode, true), "benchmode");
+      await up(before);
+      try {
+        const { report } = await apply(after);
+        if (report.rules.partial !== after.nodes.length || report.rules.full)
+          throw new Error(`${mode}: expected one partial sync per node: ${JSON.stringify(report.rules)}`);
+        times[mode].push(report.ms);
+      } finally {
+        down("benchmode");
+      }
+    }
+  const show = (xs: number[]) =>
+    `${xs.map((x) => x.toFixed(0)).join(" / ")} ms (median ${median(xs).toFixed(0)} ms)`;
+  console.log(
+    `  apply of one changed endpoint, ${services} Services, 2 nodes: nftables mode ${show(times.nftables)}; iptables mode ${show(times.iptables)}`,
   );
 }

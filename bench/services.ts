@@ -89,7 +89,7 @@ for (let run = 0; run < runs; run++) {
       results[label].push(latency(client.netns, svc.spec.clusterIP!, svc.spec.ports![0].port));
       if (label === "many") {
         // A full sync: one node's kube-proxy table replaced in one transaction.
-        const rules = plan.nft.find(
+        const rules = plan.rules.find(
           (r) => r.netns === plan.nodes[0].netns && r.text.startsWith("table ip kube-proxy"),
         )!;
         const timed = (script: string) => {
@@ -113,7 +113,7 @@ for (let run = 0; run < runs; run++) {
         results.endpoint.push(report.ms);
         // nft by itself on one node, for the floor under that: the same change's script (back and
         // forth), and the smallest change a table can have, one set element (added and removed).
-        const rules2 = plan2.nft.find(
+        const rules2 = plan2.rules.find(
           (r) => r.netns === rules.netns && r.text.startsWith("table ip kube-proxy"),
         )!;
         const back = syncScript(rules2.text, rules.text).script;

@@ -260,7 +260,7 @@ describe("scheduler", () => {
     assert.deepEqual(
       warnings(text).map((w) => w.replace(/nowhere-\w+-\w+/g, "nowhere-X")),
       [
-        "warning: Pod default/nowhere-X: 2 pods could not be scheduled and stay Pending (first: default/nowhere-X: 0/2 nodes are available: 2 node(s) didn't match Pod's node selector (zone=mars))\n  fix: add nodes (spec.nodes in the Cluster config), or relax nodeSelector, affinity or tolerations",
+        "test.yaml:8:1: warning: Deployment default/nowhere: 2 pods could not be scheduled and stay Pending (first: default/nowhere-X: 0/2 nodes are available: 2 node(s) didn't match Pod's node selector (zone=mars))\n  fix: add nodes (spec.nodes in the Cluster config), or relax nodeSelector, affinity or tolerations",
       ],
     );
   });

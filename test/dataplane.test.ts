@@ -131,7 +131,7 @@ describe("data plane plan", () => {
     assert.ok(all.every((n) => n.startsWith("podnet-t1-")));
     assert.equal(plan.pods.length, 7);
     for (const step of plan.steps) assert.ok(all.includes(step.netns), `${step.tool} runs in ${step.netns}`);
-    for (const s of [...plan.sysctls, ...plan.nft]) assert.ok(all.includes(s.netns));
+    for (const s of [...plan.sysctls, ...plan.rules]) assert.ok(all.includes(s.netns));
     const lines = plan.steps.flatMap((s) => s.lines);
     assert.ok(
       lines.some((l) =>
@@ -152,7 +152,7 @@ describe("data plane plan", () => {
       "VXLAN's 50 bytes off the pod MTU, as flannel does",
     );
     assert.match(
-      plan.nft[0].text,
+      plan.rules[0].text,
       /^table ip kube-proxy/m,
       "kube-proxy's ruleset as `podnet rules` prints it",
     );
@@ -232,7 +232,7 @@ describe("data plane plan", () => {
     const state = articles();
     assert.throws(
       () => planCluster({ ...state, config: { ...state.config, cni: "ipip" } }, "t2"),
-      /vxlan and host-gw/,
+      /the data plane builds vxlan,? (and )?host-gw/,
     );
   });
 
@@ -247,7 +247,7 @@ describe("data plane plan", () => {
 
 // --------------------------------------------------------------------------------- as root
 
-const unavailable = dataPlaneUnavailable();
+const unavailable = dataPlaneUnavailable(["iptables-restore"]);
 const skip = unavailable && process.env.CI !== "true" ? unavailable : false;
 
 /** The host's own network state, without counters and timers. */
@@ -267,9 +267,12 @@ function hostSnapshot(): string {
     rules: json(["rule"]),
     neighbours: json(["neigh"]).filter((n: { state?: string[] }) => n.state?.includes("PERMANENT")),
     nft: spawnSync("nft", ["list", "ruleset"], { encoding: "utf8" }).stdout,
-    sysctls: ["net.ipv4.ip_forward", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.all.forwarding"].map(
-      sysctl,
-    ),
+    sysctls: [
+      "net.ipv4.ip_forward",
+      "net.ipv4.conf.all.rp_filter",
+      "net.ipv4.conf.all.forwarding",
+      "net.ipv4.conf.all.route_localnet",
+    ].map(sysctl),
     otherNetns: spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout,
     // Not network state, but podnet writes there (the pods' resolv.conf) and must leave nothing.
     etcNetns: existsSync("/etc/netns") ? readdirSync("/etc/netns").sort() : [],
@@ -313,6 +316,37 @@ function predict(state: ReturnType<typeof articles>, from: string, to: string) {
   const net = new Network(state);
   const r = trace(net, request(net, from, to));
   return { endpoints: r.endpoints, r };
+}
+
+/**
+ * Manifests (a directory or a file) in a proxy mode: as they are for nftables (every example's), else a
+ * copy whose Cluster config says `proxyMode: iptables` (a Cluster object added when there is none, as
+ * for a live dump). Returns the path and a cleanup.
+ */
+function inMode(src: string, mode: "nftables" | "iptables"): { path: string; done: () => void } {
+  if (mode === "nftables") return { path: src, done: () => {} };
+  const dir = mkdtempSync(join(tmpdir(), "podnet-mode-"));
+  const isDir = !src.endsWith(".yaml");
+  const path = isDir ? join(dir, "in") : join(dir, "in.yaml");
+  cpSync(src, path, { recursive: true });
+  const files = isDir ? readdirSync(path).map((f) => join(path, f)) : [path];
+  const config = files.find((f) => /^kind: Cluster$/m.test(readFileSync(f, "utf8")));
+  if (config) {
+    const text = readFileSync(config, "utf8");
+    const at = text.indexOf("\nspec:", text.search(/^kind: Cluster$/m));
+    assert.ok(at > 0, `${config}: a Cluster without spec`);
+    writeFileSync(
+      config,
+      /^ {2}proxyMode: \S+$/m.test(text)
+        ? text.replace(/^ {2}proxyMode: \S+$/m, "  proxyMode: iptables")
+        : `${text.slice(0, at)}\nspec:\n  proxyMode: iptables${text.slice(at + 6)}`,
+    );
+  } else
+    writeFileSync(
+      isDir ? join(path, "cluster.yaml") : join(dir, "cluster.yaml"),
+      "apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: in}\nspec: {proxyMode: iptables}\n",
+    );
+  return { path: isDir ? path : dir, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 describe("the cluster for real", { skip }, () => {
@@ -426,30 +460,58 @@ describe("the cluster for real", { skip }, () => {
     for (const p of record.processes) assert.ok(ended(p.pid), `listener ${p.pid} ended`);
   });
 
-  it("probe: the kernel's answers equal the simulator's on the examples, policies and Services included", () => {
-    for (const example of ["articles", "shop", "live-dump"]) {
-      const up = podnet(["up", "-f", `examples/${example}`, "--name", "pnprobe"]);
-      try {
-        assert.equal(up.code, 0, up.err);
-        const probes = probeAgrees("pnprobe", 400, example);
-        const least = { articles: 50, shop: 500, "live-dump": 30 }[example] ?? 0;
-        assert.ok(probes.length > least, `${example}: ${probes.length} probes`);
-        // Every example has pods probed on a port nothing serves: arrived, and the kernel refuses.
-        assert.ok(
-          probes.some((p) => p.kernel.startsWith("refused") && p.agree),
-          `${example}: ports nothing serves are probed`,
-        );
-        // The live dump has no policies: everything answers there.
-        assert.equal(
-          probes.some((p) => p.kernel.startsWith("no answer")),
-          example !== "live-dump",
-          `${example}: denied connections`,
-        );
-      } finally {
-        podnet(["down", "--name", "pnprobe"]);
+  for (const mode of ["nftables", "iptables"] as const)
+    it(`probe (${mode} mode): the kernel's answers equal the simulator's on the examples, policies and Services included`, () => {
+      const host = hostSnapshot();
+      for (const example of ["articles", "shop", "live-dump"]) {
+        const input = inMode(`examples/${example}`, mode);
+        const up = podnet(["up", "-f", input.path, "--name", "pnprobe"]);
+        try {
+          assert.equal(up.code, 0, up.err);
+          const probes = probeAgrees("pnprobe", 400, example);
+          const least = { articles: 50, shop: 500, "live-dump": 30 }[example] ?? 0;
+          assert.ok(probes.length > least, `${example}: ${probes.length} probes`);
+          // Every example has pods probed on a port nothing serves: arrived, and the kernel refuses.
+          assert.ok(
+            probes.some((p) => p.kernel.startsWith("refused") && p.agree),
+            `${example}: ports nothing serves are probed`,
+          );
+          // The live dump has no policies: everything answers there (but localhost nodePorts in
+          // nftables mode, checked below).
+          assert.equal(
+            probes.some((p) => p.kernel.startsWith("no answer") && !p.to.includes("/127.0.0.1:")),
+            example !== "live-dump",
+            `${example}: denied connections`,
+          );
+          // Localhost nodePorts: answered in iptables mode (route_localnet set in the node's namespace
+          // only), refused in nftables mode.
+          const localhost = probes.filter((p) => p.to.includes("/127.0.0.1:"));
+          if (example !== "live-dump")
+            assert.ok(localhost.length > 0, `${example}: localhost nodePorts probed`);
+          for (const p of localhost)
+            assert.equal(
+              p.kernel.startsWith("answered"),
+              mode === "iptables",
+              `${example}: ${p.to}: ${p.kernel}`,
+            );
+          const localnet = podnet([
+            "exec",
+            "--name",
+            "pnprobe",
+            `node/${probes.find((p) => p.from.startsWith("node/"))!.from.slice(5)}`,
+            "--",
+            "sysctl",
+            "-n",
+            "net.ipv4.conf.all.route_localnet",
+          ]);
+          assert.equal(localnet.out.trim(), mode === "iptables" ? "1" : "0");
+        } finally {
+          podnet(["down", "--name", "pnprobe"]);
+          input.done();
+        }
       }
-    }
-  });
+      assert.equal(hostSnapshot(), host, "the host's own network state is unchanged");
+    });
 
   it("cluster DNS: pods resolve Service names through the DNS Service to the DNS pods (getent, dig +search, Node), and apply updates the records", () => {
     const dir = mkdtempSync(join(tmpdir(), "podnet-dns-"));
@@ -684,35 +746,40 @@ describe("the cluster for real", { skip }, () => {
     );
   });
 
-  it("probe: 50 generated clusters (fixed seeds; 2-4 nodes, 4-30 pods, random policies with ipBlocks, named ports, egress; vxlan and host-gw)", () => {
-    const dir = mkdtempSync(join(tmpdir(), "podnet-gen-"));
-    const outcomes = { answered: 0, denied: 0 };
-    try {
-      for (let seed = 1; seed <= 50; seed++) {
-        const nodes = 2 + (seed % 3);
-        const pods = 4 + ((seed * 7) % 27);
-        let text = `${generateCluster({ seed, nodes, pods, services: 3, namespaces: 2, policies: 0 })}---\n${generatePolicies(seed, 3 + (seed % 6), 2)}`;
-        const cni = seed % 2 ? "vxlan" : "host-gw";
-        text = text.replace("spec:\n  clusterCIDR:", `spec:\n  cni: ${cni}\n  clusterCIDR:`);
-        const file = join(dir, `gen-${seed}.yaml`);
-        writeFileSync(file, text);
-        const up = podnet(["up", "-f", file, "--name", "pngen"]);
-        try {
-          assert.equal(up.code, 0, `seed ${seed}: ${up.err}`);
-          const probes = probeAgrees("pngen", 300, `seed ${seed} (${cni}, ${nodes} nodes)`);
-          for (const p of probes) outcomes[p.kernel.startsWith("answered") ? "answered" : "denied"]++;
-        } finally {
-          podnet(["down", "--name", "pngen"]);
+  for (const mode of ["nftables", "iptables"] as const)
+    it(`probe (${mode} mode): 50 generated clusters (fixed seeds; 2-4 nodes, 4-30 pods, random policies with ipBlocks, named ports, egress; vxlan and host-gw)`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "podnet-gen-"));
+      const outcomes = { answered: 0, denied: 0 };
+      try {
+        for (let seed = 1; seed <= 50; seed++) {
+          const nodes = 2 + (seed % 3);
+          const pods = 4 + ((seed * 7) % 27);
+          let text = `${generateCluster({ seed, nodes, pods, services: 3, namespaces: 2, policies: 0 })}---\n${generatePolicies(seed, 3 + (seed % 6), 2)}`;
+          const cni = seed % 2 ? "vxlan" : "host-gw";
+          text = text.replace(
+            "spec:\n  clusterCIDR:",
+            `spec:\n  cni: ${cni}\n  proxyMode: ${mode}\n  clusterCIDR:`,
+          );
+          assert.match(text, new RegExp(`proxyMode: ${mode}`));
+          const file = join(dir, `gen-${seed}.yaml`);
+          writeFileSync(file, text);
+          const up = podnet(["up", "-f", file, "--name", "pngen"]);
+          try {
+            assert.equal(up.code, 0, `seed ${seed}: ${up.err}`);
+            const probes = probeAgrees("pngen", 300, `seed ${seed} (${cni}, ${mode}, ${nodes} nodes)`);
+            for (const p of probes) outcomes[p.kernel.startsWith("answered") ? "answered" : "denied"]++;
+          } finally {
+            podnet(["down", "--name", "pngen"]);
+          }
         }
+        assert.ok(
+          outcomes.answered > 1000 && outcomes.denied > 1000,
+          `both outcomes are exercised: ${JSON.stringify(outcomes)}`,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-      assert.ok(
-        outcomes.answered > 1000 && outcomes.denied > 1000,
-        `both outcomes are exercised: ${JSON.stringify(outcomes)}`,
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    });
 
   it("apply changes only what changed, and up on a running cluster reconciles it; probe agrees after each", () => {
     const dir = mkdtempSync(join(tmpdir(), "podnet-apply-"));
@@ -768,6 +835,44 @@ describe("the cluster for real", { skip }, () => {
     } finally {
       podnet(["down", "--name", "pnapply"]);
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("apply in iptables mode: kube-proxy's chains synced with iptables-restore --noflush; rules changed behind podnet's back are restored whole; probe agrees after each", () => {
+    const base = inMode("examples/articles", "iptables");
+    const dir = inMode("examples/articles", "iptables");
+    try {
+      const app = join(dir.path, "app.yaml");
+      writeFileSync(app, readFileSync(app, "utf8").replace("replicas: 2", "replicas: 3"));
+      const up = podnet(["up", "-f", base.path, "--name", "pnipt"]);
+      assert.equal(up.code, 0, up.err);
+      const node0 = "podnet-pnipt-n0";
+      const save = () =>
+        spawnSync("ip", ["netns", "exec", node0, "iptables-save", "-t", "nat"], { encoding: "utf8" }).stdout;
+      const svcChains = (text: string) => text.split("\n").filter((l) => /^:KUBE-(SVC|SEP)-/.test(l)).length;
+      const before = svcChains(save());
+      const r = podnet(["apply", "-f", dir.path, "--name", "pnipt"]);
+      assert.equal(r.code, 0, r.err);
+      // kube-proxy's rules changed on every node (a new endpoint of api), the policy tables too (a new
+      // pod in their sets): partial syncs, nothing replaced.
+      assert.match(r.out, /rulesets: \d+ partial syncs(, \d+ unchanged)?; listeners restarted/);
+      assert.equal(svcChains(save()), before + 1, "the new endpoint's KUBE-SEP chain");
+      probeAgrees("pnipt", 400, "after apply (iptables)");
+      // The nat table emptied behind podnet's back: the partial input refers to chains that are gone,
+      // the kernel refuses it, and the rules are restored whole.
+      assert.equal(
+        spawnSync("ip", ["netns", "exec", node0, "sh", "-c", "iptables -t nat -F && iptables -t nat -X"])
+          .status,
+        0,
+      );
+      const again = podnet(["up", "-f", base.path, "--name", "pnipt"]);
+      assert.equal(again.code, 0, again.err);
+      assert.match(again.out, /rulesets: \d+ partial syncs, 1 replaced/);
+      assert.equal(svcChains(save()), before, "the endpoint's chain deleted again (-X)");
+      probeAgrees("pnipt", 400, "after up reconciled back (iptables)");
+    } finally {
+      podnet(["down", "--name", "pnipt"]);
+      base.done();
+      dir.done();
     }
   });
 });

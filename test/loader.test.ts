@@ -65,7 +65,7 @@ describe("accepted input", () => {
 
   it("reads YAML 1.1 like kubectl: an unquoted `on` is a boolean, so a label value must be quoted", () => {
     assert.deepEqual(errors(pod("p").replace("{name: p}", "{name: p, labels: {enabled: on}}")), [
-      'test.yaml:3:39: error: Pod default/p: metadata.labels.enabled: label value must be a string, found boolean true\n  fix: quote it: enabled: "true"',
+      'test.yaml:3:39: error: Pod default/p: metadata.labels.enabled: label value must be a string, found on (YAML 1.1 reads it as the boolean true)\n  fix: quote it: enabled: "on"',
     ]);
   });
 });
@@ -152,7 +152,7 @@ describe("bad input: every problem, with file:line:col and a fix, all reported t
       ),
       [
         "test.yaml:4:20: error: Pod default/p: spec.containers: a pod needs at least one container\n  fix: add spec.containers",
-        'test.yaml:10:13: error: Deployment default/d: spec.replicas: expected an integer replicas, found the string "two"',
+        'test.yaml:10:13: error: Deployment default/d: spec.replicas: expected an integer replicas, found the string "two"\n  fix: write replicas as a number between 0 and 1000000',
         "test.yaml:9:1: error: Deployment default/d: spec.selector: spec.selector is required\n  fix: add spec.selector.matchLabels matching the template's labels",
       ],
     );
@@ -187,14 +187,13 @@ describe("bad input: every problem, with file:line:col and a fix, all reported t
     );
   });
 
-  it("admin policy ports: numbers out of range and reversed ranges, in both API versions", () => {
+  it("admin policy ports: numbers out of range, in both API versions (a reversed v1alpha1 range is only warned of: test/findings.test.ts)", () => {
     assert.deepEqual(
       errors(
         "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: a}\nspec:\n  priority: 1\n  subject: {namespaces: {}}\n  ingress:\n  - action: Deny\n    from: [{namespaces: {}}]\n    ports:\n    - portNumber: {protocol: TCP, port: 70000}\n    - portRange: {protocol: UDP, start: 900, end: 80}\n---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: c}\nspec:\n  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  egress:\n  - action: Accept\n    to: [{namespaces: {}}]\n    protocols: [{udp: {destinationPort: {number: 0}}}]\n",
       ),
       [
         "test.yaml:11:41: error: AdminNetworkPolicy a: spec.ingress[0].ports[0].portNumber.port: port 70000 is out of range (1-65535)\n  fix: use a port between 1 and 65535",
-        "test.yaml:12:18: error: AdminNetworkPolicy a: spec.ingress[0].ports[1].portRange: start 900 is after end 80\n  fix: swap start and end",
         "test.yaml:24:50: error: ClusterNetworkPolicy c: spec.egress[0].protocols[0].udp.destinationPort.number: port 0 is out of range (1-65535)\n  fix: use a port between 1 and 65535",
       ],
     );

@@ -16,7 +16,7 @@ import fc from "fast-check";
 import { prng } from "../bench/generate.ts";
 import { canonicalTable, refillScript, replaceTable, syncScript } from "../src/core/dataplane/nft-sync.ts";
 import { planCluster } from "../src/core/dataplane/plan.ts";
-import { parseTable } from "../src/core/proxy/nft-text.ts";
+import { parseTable } from "../src/core/nft/parse.ts";
 import { cluster } from "./helpers.ts";
 
 /** A cluster from a seeded random world; `variant` 1 is the same world after a handful of random edits. */
@@ -215,10 +215,10 @@ describe("nft-sync: partial scripts", () => {
     // And over the generated pairs: every node's tables.
     for (let seed = 1; seed <= 30; seed++) {
       const [a, b] = [planCluster(cluster(world(seed, 0)), "s"), planCluster(cluster(world(seed, 1)), "s")];
-      for (let i = 0; i < a.nft.length; i++)
+      for (let i = 0; i < a.rules.length; i++)
         assert.deepEqual(
-          syncScript(a.nft[i].text, b.nft[i].text),
-          syncScript(a.nft[i].text, b.nft[i].text, { narrow: false }),
+          syncScript(a.rules[i].text, b.rules[i].text),
+          syncScript(a.rules[i].text, b.rules[i].text, { narrow: false }),
           `seed ${seed}, ruleset ${i}`,
         );
     }
@@ -228,7 +228,7 @@ describe("nft-sync: partial scripts", () => {
     let partial = 0;
     for (let seed = 1; seed <= 30; seed++) {
       const [a, b] = [planCluster(cluster(world(seed, 0)), "s"), planCluster(cluster(world(seed, 1)), "s")];
-      const kinds = a.nft.map((r, i) => syncScript(r.text, b.nft[i].text).kind);
+      const kinds = a.rules.map((r, i) => syncScript(r.text, b.rules[i].text).kind);
       if (kinds.includes("partial")) partial++;
       assert.ok(!kinds.includes("full"), `seed ${seed}: ${kinds}`);
     }
@@ -270,16 +270,16 @@ if (reason && process.env.CI === "true") {
             planCluster(cluster(world(seed, 0)), "s"),
             planCluster(cluster(world(seed, 1)), "s"),
           ];
-          for (let i = 0; i < a.nft.length; i++) {
-            const sync = syncScript(a.nft[i].text, b.nft[i].text);
+          for (let i = 0; i < a.rules.length; i++) {
+            const sync = syncScript(a.rules[i].text, b.rules[i].text);
             if (sync.kind !== "partial") continue;
-            const table = /^table (\S+ \S+) \{$/m.exec(b.nft[i].text)![1];
+            const table = /^table (\S+ \S+) \{$/m.exec(b.rules[i].text)![1];
             const [old, step, fresh] = ["old", "step", "fresh"].map((f) =>
               join(dir, `${seed}-${i}-${f}.nft`),
             );
-            writeFileSync(old, a.nft[i].text);
+            writeFileSync(old, a.rules[i].text);
             writeFileSync(step, sync.script);
-            writeFileSync(fresh, b.nft[i].text);
+            writeFileSync(fresh, b.rules[i].text);
             const expected = canonicalTable(inKernel([fresh], table));
             assert.equal(
               canonicalTable(inKernel([old, step], table)),
@@ -288,7 +288,7 @@ if (reason && process.env.CI === "true") {
             );
             // The full sync without dropping the table ends in the same place.
             const refill = join(dir, `${seed}-${i}-refill.nft`);
-            writeFileSync(refill, refillScript(a.nft[i].text, b.nft[i].text));
+            writeFileSync(refill, refillScript(a.rules[i].text, b.rules[i].text));
             assert.equal(
               canonicalTable(inKernel([old, refill], table)),
               expected,

@@ -281,9 +281,11 @@ describe("silence is never success", () => {
       ),
       en.err,
     );
+    // A namespace the cluster does not have is an error naming those it has (test/findings-cli.test.ts).
     const n = runPodnet(["connlist", "-f", SOCKS, "-n", "nowhere"]);
+    assert.equal(n.code, 2);
     assert.ok(
-      n.err.includes("note: namespace nowhere has no pods (the input's 16 pods are in other namespaces)"),
+      n.err.includes('error: -n nowhere: the cluster has no namespace "nowhere"; it has default,'),
       n.err,
     );
   });

@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { hostVethName } from "../src/core/cni/bridge.ts";
 import { listenerPorts, planCluster } from "../src/core/dataplane/plan.ts";
 import { judge, probeCases } from "../src/core/dataplane/probe.ts";
 import {
-  hostVethName,
   lookupRoute,
   nodeNamespace,
   podNamespace,

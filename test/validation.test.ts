@@ -145,7 +145,10 @@ status: {podIPs: [{ip: 10.0.0.256}]}`,
     name: "Pod nodeSelector: YAML 1.1 `yes` is a boolean, not a label value",
     yaml: `${podSpec("  - {name: a}")}
   nodeSelector: {disk: yes}`,
-    error: ["7:24", "label value must be a string, found boolean true"],
+    error: [
+      "7:24",
+      'label value must be a string, found yes (YAML 1.1 reads it as the boolean true)\n  fix: quote it: disk: "yes"',
+    ],
   },
   {
     name: "Pod nodeSelector: the label key's prefix must be a DNS subdomain",
@@ -300,7 +303,7 @@ spec:
   template:
     metadata: {labels: {app: a, tier: on}}
     spec: {containers: [{name: a}]}`,
-    error: ["7:39", "label value must be a string, found boolean true"],
+    error: ["7:39", "label value must be a string, found on (YAML 1.1 reads it as the boolean true)"],
   },
   {
     name: "Deployment selector: matchLabels {} with no expressions is an empty selector",
@@ -407,7 +410,7 @@ spec:
     name: "Service selector: `yes` is a boolean (ValidateLabels)",
     yaml: svc(`  selector: {app: yes}
   ports: [{port: 80}]`),
-    error: ["6:19", "label value must be a string, found boolean true"],
+    error: ["6:19", "label value must be a string, found yes (YAML 1.1 reads it as the boolean true)"],
   },
   {
     name: "Service status.loadBalancer.ingress.ip: IPv4-mapped IPv6 is the IPv4 address",
@@ -625,7 +628,10 @@ endpoints: [{addresses: ["fd00::1"]}]`,
   - from:
     - podSelector:
         matchLabels: {access: yes}`),
-    error: ["9:31", "label value must be a string, found boolean true"],
+    error: [
+      "9:31",
+      'label value must be a string, found yes (YAML 1.1 reads it as the boolean true)\n  fix: quote it: access: "yes"',
+    ],
   },
   {
     name: "NetworkPolicy peer: a null namespaceSelector is no peer (must specify a peer)",
@@ -754,7 +760,7 @@ spec:
     name: "AdminNetworkPolicy subject: matchLabels `yes` refused",
     yaml: anp(`  subject:
     namespaces: {matchLabels: {team: yes}}`),
-    error: ["7:38", "label value must be a string, found boolean true"],
+    error: ["7:38", "label value must be a string, found yes (YAML 1.1 reads it as the boolean true)"],
   },
   {
     name: "AdminNetworkPolicy peer: a null field is pruned, leaving no field (minProperties 1)",
@@ -855,7 +861,7 @@ kind: Namespace
 metadata:
   name: team
   labels: {monitored: on}`,
-    error: ["5:23", "label value must be a string, found boolean true"],
+    error: ["5:23", "label value must be a string, found on (YAML 1.1 reads it as the boolean true)"],
   },
 ];
 

@@ -21,7 +21,8 @@ export function checkCommand(): Command {
     );
   addInputOptions(cmd);
   return cmd.action((opts: InputOptions & { output: "text" | "json" }) => {
-    const state = loadOrExit(opts.filename);
+    // Every Pending pod is listed below with its reason: the load's summary of them would repeat it.
+    const state = loadOrExit(opts.filename, undefined, { reportsItself: ["unschedulable"] });
     const report = checkModel(new Network(state));
     const { running, pending } = podCensus(state);
     if (opts.output === "json")

@@ -23,6 +23,8 @@ export class CliExit extends Error {
   constructor(
     readonly code: number,
     message = "",
+    /** The input's diagnostics when the exit is for bad input (for `-o json`'s error object). */
+    readonly diagnostics?: readonly Diagnostic[],
   ) {
     super(message);
   }
@@ -55,6 +57,7 @@ export function addInputOptions(
     .hook("preAction", (command) => {
       const ns = command.opts().namespace;
       loadNamespace = typeof ns === "string" ? ns : undefined;
+      loadCommand = command.name();
     });
 }
 
@@ -63,6 +66,8 @@ export function addInputOptions(
  * that loads places namespace-less objects there without passing it along.
  */
 let loadNamespace: string | undefined;
+/** The command being run (`get` lists an empty namespace as kubectl does, see `loadOrExit`). */
+let loadCommand: string | undefined;
 
 const color = {
   enabled: process.stderr.isTTY === true && !process.env.NO_COLOR,
@@ -83,11 +88,17 @@ export function printDiagnostics(diags: readonly Diagnostic[]): void {
 }
 
 /**
- * Loads the cluster from `-f` inputs; prints diagnostics; throws CliExit(2) on any error.
+ * Loads the cluster from `-f` inputs; prints diagnostics (but the warnings of the codes in
+ * `opts.reportsItself`, which the command reports in its own answer); throws CliExit(2) on any error,
+ * and when `-n` names a namespace the cluster does not have (`requireNamespace`; not for `get`).
  * `namespace` (default: the command's `-n`) is where objects that name no namespace are placed,
  * as `kubectl apply -n NS` does; the command still filters its views by `-n` itself.
  */
-export function loadOrExit(files: readonly string[], namespace = loadNamespace): ClusterState {
+export function loadOrExit(
+  files: readonly string[],
+  namespace = loadNamespace,
+  opts: { reportsItself?: readonly string[] } = {},
+): ClusterState {
   if (files.length === 0) {
     throw new CliExit(
       EXIT_BAD_INPUT,
@@ -105,9 +116,33 @@ export function loadOrExit(files: readonly string[], namespace = loadNamespace):
   const result = diags.hasErrors
     ? { ok: false as const, diagnostics: diags.items }
     : resolveManifests(sources, diags, { namespace });
-  printDiagnostics(result.diagnostics);
-  if (!result.ok) throw new CliExit(EXIT_BAD_INPUT);
+  // Warnings the command reports itself, one line per object (check's Pending pods), are left out
+  // here, so that no fault is reported twice.
+  const omit = new Set(opts.reportsItself ?? []);
+  printDiagnostics(
+    result.ok
+      ? result.diagnostics.filter((d) => d.severity === "error" || !omit.has(d.code))
+      : result.diagnostics,
+  );
+  if (!result.ok) throw new CliExit(EXIT_BAD_INPUT, "", result.diagnostics);
+  // A view narrowed to a namespace the cluster does not have is an error, not an empty answer;
+  // `get` answers "No resources found in NS namespace." as kubectl does.
+  if (loadCommand !== "get") requireNamespace(result.cluster, namespace);
   return result.cluster;
+}
+
+/**
+ * Throws CliExit(2) when `-n NS` names a namespace the cluster does not have (none of its objects
+ * is in it, and no Namespace object defines it), naming the namespaces there are: a view narrowed
+ * to a namespace that does not exist would print empty tables as if that were the answer.
+ */
+export function requireNamespace(state: ClusterState, namespace: string | undefined): void {
+  if (namespace === undefined || state.namespaces.some((n) => n.metadata.name === namespace)) return;
+  const names = state.namespaces.map((n) => n.metadata.name);
+  throw new CliExit(
+    EXIT_BAD_INPUT,
+    `error: -n ${namespace}: the cluster has no namespace "${namespace}"; it has ${names.join(", ")}`,
+  );
 }
 
 /** The installed package's root (works from src/ under tsx and from dist/ alike). */

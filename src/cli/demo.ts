@@ -7,8 +7,9 @@
  */
 import { join, relative } from "node:path";
 import { Command } from "commander";
-import type { ClusterState } from "../core/control/state.ts";
+import type { ClusterState, NodeState } from "../core/control/state.ts";
 import { clusterDnsService } from "../core/dns/resolv.ts";
+import { pluginOf } from "../core/graph/devices.ts";
 import { formatIPv4 } from "../core/net/ipv4.ts";
 import { renderExplanations } from "../core/sim/explain.ts";
 import { Network } from "../core/sim/network.ts";
@@ -55,13 +56,13 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
     indent(
       renderTable(
         [
-          ["pod network (clusterCIDR)", c.clusterCIDR.toString(), `a /${c.nodeCIDRMaskSize} per node`],
+          ["pod network (clusterCIDR)", c.clusterCIDR.toString(), pluginOf(state).podNetworkNote(state)],
           [
             "Service network (serviceCIDR)",
             c.serviceCIDR.toString(),
             `cluster DNS at ${formatIPv4(c.dnsServiceIP)}`,
           ],
-          ["node network", c.nodeNetwork.toString(), `CNI ${c.cni}, kube-proxy ${c.proxyMode} mode`],
+          nodeNetworkRow(state, `CNI ${c.cni}, kube-proxy ${c.proxyMode} mode`),
           [
             "load balancers",
             c.loadBalancerPool.join(", ") || "<none>",
@@ -79,9 +80,10 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
   );
 
   const podsOn = podsPerNode(state);
+  const plugin = pluginOf(state);
   section(
     "Nodes",
-    "Each node owns a slice of the pod network (its podCIDR). Its bridge cni0 holds the slice's first address, the gateway of its pods.",
+    `The network plugin is ${plugin.name}: ${plugin.summary}. Each node owns blocks of the pod network (POD-BLOCKS); its pods' addresses come from them.`,
   );
   out.push(
     indent(
@@ -90,8 +92,15 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
         [
           { header: "NODE", value: (n) => n.name },
           { header: "NODE-IP", value: (n) => formatIPv4(n.ip) },
-          { header: "PODCIDR", value: (n) => n.podCIDR.toString() },
-          { header: "GATEWAY (cni0)", value: (n) => formatIPv4(n.podCIDR.nth(1)) },
+          {
+            header: "POD-BLOCKS",
+            value: (n) => (state.podNetwork.blocks.get(n.name) ?? []).join(",") || "<none>",
+          },
+          // The plugin's own facts of a node (the bridge plugins: the gateway on cni0).
+          ...(state.nodes.length ? plugin.nodeFacts(state, state.nodes[0]) : []).map((f, i) => ({
+            header: f.header,
+            value: (n: NodeState) => plugin.nodeFacts(state, n)[i]?.value ?? "",
+          })),
           { header: "PODS", value: (n) => String(podsOn.get(n.name) ?? 0) },
         ],
         { wide: false },
@@ -103,7 +112,7 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
   const viaService = pods.some((p) => served.of(p).some((x) => x.by === "service"));
   section(
     "Pods",
-    `Every pod gets its own IP from its node's podCIDR; its containers share it and reach each other on localhost. hostNetwork pods use the node's IP.${viaService ? " A port marked * is one no container declares but a Service sends to." : ""}`,
+    `Every pod gets its own IP from its node's blocks; its containers share it and reach each other on localhost. hostNetwork pods use the node's IP.${viaService ? " A port marked * is one no container declares but a Service sends to." : ""}`,
   );
   out.push(
     indent(
@@ -259,4 +268,21 @@ function names(state: ClusterState, choice: TourPlan["names"]): string[] {
   }
   out.push("");
   return out;
+}
+
+/**
+ * The address plan's node row: nodeNetwork when every node's primary address lies in it (podnet
+ * allocates from it), else the addresses the nodes were given, since the range does not hold them.
+ */
+function nodeNetworkRow(state: ClusterState, note: string): [string, string, string] {
+  const c = state.config;
+  const outside = state.nodes.filter((n) => !c.nodeNetwork.contains(n.ip));
+  if (outside.length === 0) return ["node network", c.nodeNetwork.toString(), note];
+  const ips = state.nodes.map((n) => formatIPv4(n.ip));
+  const shown = ips.length > 4 ? `${ips.slice(0, 3).join(", ")} … (${ips.length} nodes)` : ips.join(", ");
+  return [
+    "node addresses",
+    shown,
+    `${note}; as the nodes give them (${outside.length === ips.length ? "none" : `${outside.length} of ${ips.length} not`} in nodeNetwork ${c.nodeNetwork})`,
+  ];
 }

@@ -44,8 +44,13 @@ export function explainCommand(): Command {
     if (!x.ok && x.kind === "bad-input")
       throw new CliExit(EXIT_BAD_INPUT, `error: ${x.option}: ${x.message}`);
     if (!x.ok) {
+      // A name that does not resolve from the pod: no connection is made, so none is allowed (exit 1).
       if (x.dnsUnreachable) noteDnsUnreachable(net);
-      throw new UnresolvedName(x.resolution, x.reason);
+      const e = new UnresolvedName(x.resolution, x.reason);
+      if (opts.output !== "json") throw e;
+      process.stderr.write(`${e.message}\n`);
+      process.stdout.write(`${JSON.stringify(x.answer, null, 2)}\n`);
+      throw new CliExit(EXIT_FINDING);
     }
     const { dst, service, routes, explanations } = x;
     // No endpoint to judge: say why when it is because no pod runs (silence is never success).

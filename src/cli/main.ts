@@ -4,6 +4,7 @@
  */
 
 import { Command, CommanderError } from "commander";
+import { type Diagnostic, diagnosticToJSON, sortDiagnostics } from "../core/diagnostics.ts";
 import { checkCommand } from "./check.ts";
 import { CliExit, EXIT_BAD_INPUT, packageVersion } from "./common.ts";
 import { connlistCommand } from "./connlist.ts";
@@ -66,14 +67,57 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Whether the command line asks for JSON (`-o json`, `-ojson`, `--output json`, `--output=json`),
+ * read from argv itself so that usage errors commander reports before any action know it too.
+ */
+export function wantsJson(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") return false;
+    if ((a === "-o" || a === "--output") && argv[i + 1] === "json") return true;
+    if (a === "-ojson" || a === "--output=json") return true;
+  }
+  return false;
+}
+
+/**
+ * Runs the CLI; returns the exit code. With `-o json`, a run that fails before its command printed
+ * its answer still prints one JSON object on stdout, `{error, exitCode, diagnostics?}` (the
+ * diagnostics of bad input as `diagnosticToJSON` gives them), so a JSON reader always gets JSON;
+ * the message goes to stderr as well.
+ */
 export async function main(argv: readonly string[]): Promise<number> {
+  const json = wantsJson(argv);
+  let answered = false;
+  const write = process.stdout.write;
+  if (json)
+    process.stdout.write = function (this: typeof process.stdout, ...args: Parameters<typeof write>) {
+      answered = true;
+      return write.apply(this, args);
+    } as typeof write;
+  const jsonError = (code: number, message: string, diagnostics?: readonly Diagnostic[]): number => {
+    if (json && !answered && code !== 0) {
+      const errors = diagnostics?.filter((d) => d.severity === "error") ?? [];
+      const text =
+        message.replace(/^error: /, "") ||
+        (errors.length
+          ? `${errors.length} error${errors.length === 1 ? "" : "s"} in the input; nothing was resolved`
+          : "failed");
+      write.call(
+        process.stdout,
+        `${JSON.stringify({ error: text, exitCode: code, ...(diagnostics ? { diagnostics: sortDiagnostics(diagnostics).map(diagnosticToJSON) } : {}) }, null, 2)}\n`,
+      );
+    }
+    return code;
+  };
   try {
     await buildProgram().parseAsync(argv, { from: "user" });
     return 0;
   } catch (e) {
     if (e instanceof CliExit) {
       if (e.message) process.stderr.write(`${e.message}\n`);
-      return e.code;
+      return jsonError(e.code, e.message, e.diagnostics);
     }
     if (e instanceof CommanderError) {
       // Help and version are successes; everything else commander reports is a usage error.
@@ -83,13 +127,15 @@ export async function main(argv: readonly string[]): Promise<number> {
         e.code === "commander.help"
       )
         return 0;
-      return EXIT_BAD_INPUT;
+      return jsonError(EXIT_BAD_INPUT, e.message);
     }
     if ((e as NodeJS.ErrnoException)?.code === "EPIPE") return 0;
     process.stderr.write(
       `podnet: internal error: ${(e as Error)?.message ?? e}\nPlease report this with the input that caused it.\n`,
     );
     if (process.env.PODNET_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
-    return 70;
+    return jsonError(70, `internal error: ${(e as Error)?.message ?? e}`);
+  } finally {
+    if (json) process.stdout.write = write;
   }
 }

@@ -1,9 +1,10 @@
 /**
  * `podnet routes -f … --node NAME [--pod ns/name]`: a node's (or a pod's) interfaces, addresses,
- * routes, neighbours and FDB entries, as `ip addr`, `ip route`, `ip neigh` and `bridge fdb` show them.
+ * routes, neighbours and FDB entries, as `ip addr`, `ip route`, `ip neigh` and `bridge fdb` show them,
+ * as the cluster's network plugin builds them; then the plugin's own views of a node (its `nodeViews`).
  */
 import { Command } from "commander";
-import { nodeNamespace, podNamespace, renderNamespace } from "../core/graph/devices.ts";
+import { nodeNamespace, pluginOf, podNamespace, renderNamespace } from "../core/graph/devices.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
 
 export function routesCommand(): Command {
@@ -55,5 +56,8 @@ export function routesCommand(): Command {
         title: `node ${node.name}, root network namespace (${state.config.cni})`,
       }),
     );
+    // The plugin's own views of the node (Calico: the BGP table), as its tools print them.
+    for (const v of pluginOf(state).nodeViews?.(state, node) ?? [])
+      process.stdout.write(`\n# ${v.title}\n\n${v.text.endsWith("\n") ? v.text : `${v.text}\n`}`);
   });
 }

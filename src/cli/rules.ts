@@ -1,17 +1,18 @@
 /**
- * `podnet rules -f … --node NAME`: the rules kube-proxy installs on a node — for `proxyMode: nftables`
- * its nftables ruleset as `nft -f` input (src/core/proxy/nftables.ts), for `iptables` its
- * `iptables-save` text (src/core/proxy/iptables.ts).
+ * `podnet rules -f … --node NAME`: the rules kube-proxy installs on a node, as the cluster's proxy mode
+ * renders them (src/core/proxy/modes/: nftables — a ruleset as `nft -f` input; iptables —
+ * `iptables-save` text).
  */
 import { Command } from "commander";
-import { renderIptables } from "../core/proxy/iptables.ts";
-import { renderNftables } from "../core/proxy/nftables.ts";
+import { proxyMode, proxyModes } from "../core/proxy/modes/registry.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
 
 export function rulesCommand(): Command {
   const cmd = new Command("rules")
     .description(
-      "the rules kube-proxy installs on a node: nftables ruleset (nft -f input) or iptables-save text, per proxyMode",
+      `the rules kube-proxy installs on a node, per proxyMode: ${proxyModes()
+        .map((m) => `${m.name}: ${m.rulesFormat}`)
+        .join("; ")}`,
     )
     .option("--node <name>", "the node (default: the first node)");
   addInputOptions(cmd);
@@ -21,10 +22,8 @@ export function rulesCommand(): Command {
     if (!node)
       throw new CliExit(
         EXIT_BAD_INPUT,
-        `error: node "${opts.node}" not found; nodes: ${state.nodes.map((n) => n.name).join(", ")}`,
+        `error: node "${opts.node}" not found; nodes: ${state.nodes.map((n) => n.name).join("; ")}`,
       );
-    process.stdout.write(
-      state.config.proxyMode === "iptables" ? renderIptables(state, node) : renderNftables(state, node),
-    );
+    process.stdout.write(proxyMode(state.config.proxyMode).render(state, node));
   });
 }

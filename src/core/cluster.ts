@@ -28,7 +28,7 @@ export function resolveManifests(
 ): ResolveResult {
   const raws: RawObject[] = [];
   // One by one: spreading a dump of 150,000 objects into push() overflows the call stack.
-  for (const s of sources) for (const r of parseSource(s, diags)) raws.push(r);
+  for (const s of distinctSources(sources, diags)) for (const r of parseSource(s, diags)) raws.push(r);
   if (raws.length === 0 && !diags.hasErrors) {
     // As `kubectl apply` says "no objects passed to apply": an empty answer from an empty input
     // (a failed `kubectl get … | podnet …`) must not pass for a clean cluster.
@@ -46,4 +46,38 @@ export function resolveManifests(
   const cluster = resolveCluster(inventory, diags);
   if (diags.hasErrors) return { ok: false, diagnostics: diags.items };
   return { ok: true, cluster, diagnostics: diags.items };
+}
+
+/**
+ * The sources with each file once: a file given twice (`-f a.yaml -f a.yaml`, or `-f dir` and a
+ * file under it) is read once, with one warning naming the files, as `kubectl apply` applies
+ * such a file twice to the same effect, instead of every object of it being "defined twice".
+ */
+function distinctSources(sources: readonly Source[], diags: Diagnostics): Source[] {
+  const seen = new Set<string>();
+  const twice: string[] = [];
+  const out: Source[] = [];
+  for (const s of sources) {
+    const key =
+      s.file === "<stdin>"
+        ? s.file
+        : s.file
+            .replace(/\/(\.\/)+/g, "/")
+            .replace(/\/{2,}/g, "/")
+            .replace(/^(\.\/)+/, "");
+    if (seen.has(key)) {
+      if (!twice.includes(s.file)) twice.push(s.file);
+      continue;
+    }
+    seen.add(key);
+    out.push(s);
+  }
+  if (twice.length > 0)
+    diags.warn({
+      code: "file-given-twice",
+      message: `${twice.length === 1 ? `${twice[0]} was` : `${twice.length} files were`} given twice; ${twice.length === 1 ? "its" : "their"} objects are read once${twice.length > 1 ? ` (${twice.join(", ")})` : ""}`,
+      hint: "give each file once (a directory given with -f includes every file under it)",
+      origin: { file: twice[0], locate: () => undefined },
+    });
+  return out;
 }

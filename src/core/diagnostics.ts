@@ -17,6 +17,13 @@ export type Locator = (path: FieldPath) => { line: number; col: number } | undef
 export interface Origin {
   readonly file: string;
   readonly locate: Locator;
+  /**
+   * The source text of the scalar at a field path exactly as the input wrote it (`yes`, `1e23`,
+   * `0x1F`, `"80"` with its quotes), or undefined when the path is not a scalar of the source (or
+   * the origin has no source, as for objects podnet supplies). Messages and fixes quote the input
+   * with it rather than the decoded value (YAML 1.1 reads `yes` as true and `1e23` as 1e+23).
+   */
+  readonly written?: (path: FieldPath) => string | undefined;
 }
 
 export interface Diagnostic {

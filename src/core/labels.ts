@@ -19,6 +19,8 @@ export interface SelectorProblem {
   hint: string;
   /** A warning rather than an error: the API server accepts the value (e.g. `app:` read as ""). */
   warning?: boolean;
+  /** Set when a value that must be a string is another type: the value, and what it is. */
+  wrongType?: { value: unknown; expected: "label value" | "a selector value" };
 }
 
 /**
@@ -94,11 +96,23 @@ export function selectorProblems(sel: unknown): SelectorProblem[] {
         return;
       }
       const values = r.values;
-      if (values !== undefined && (!Array.isArray(values) || values.some((v) => typeof v !== "string"))) {
+      if (values !== undefined && values !== null && !Array.isArray(values)) {
         out.push({
           path: [...at, "values"],
-          message: "values must be a list of strings",
-          hint: "quote each value",
+          message: `values must be a list of strings, found ${describe(values)}`,
+          hint: "write the values as a list, e.g. values: [a, b]",
+        });
+        return;
+      }
+      if (Array.isArray(values) && values.some((v) => typeof v !== "string")) {
+        values.forEach((v, j) => {
+          if (typeof v !== "string")
+            out.push({
+              path: [...at, "values", j],
+              message: `a selector value must be a string, found ${describe(v)}`,
+              hint: `quote it: "${String(v)}"`,
+              wrongType: { value: v, expected: "a selector value" },
+            });
         });
         return;
       }
@@ -155,6 +169,7 @@ export function labelMapProblems(
     if (typeof val !== "string") {
       out.push({
         path: [...at, k],
+        wrongType: { value: val, expected: "label value" },
         message: `label value must be a string, found ${describe(val)}`,
         hint:
           val !== null && typeof val === "object"

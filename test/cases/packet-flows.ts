@@ -5,10 +5,7 @@
  */
 
 /** The cluster the cases run against; `cni` varies. */
-export function flowCluster(
-  cni: "vxlan" | "host-gw" | "ipip",
-  proxyMode: "nftables" | "iptables" = "nftables",
-): string {
+export function flowCluster(cni: string, proxyMode: "nftables" | "iptables" = "nftables"): string {
   const pod = (name: string, node: string, labels: string, ports: string, extra = "") => `---
 apiVersion: v1
 kind: Pod

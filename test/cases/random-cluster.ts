@@ -1,9 +1,11 @@
 /** Random small clusters for property tests: nodes, CNI, proxy mode, Services of every kind, policies. */
 import fc from "fast-check";
+import { networkPluginNames } from "../../src/core/cni/registry.ts";
 
 export const arbCluster = fc.record({
   nodes: fc.integer({ min: 1, max: 4 }),
-  cni: fc.constantFrom("vxlan", "host-gw", "ipip"),
+  // Every registered network plugin (src/core/cni/registry.ts): a new one joins the property tests.
+  cni: fc.constantFrom(...networkPluginNames),
   mode: fc.constantFrom("nftables", "iptables"),
   apps: fc.array(
     fc.record({

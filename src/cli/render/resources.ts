@@ -5,6 +5,7 @@
 import type { ClusterState } from "../../core/control/state.ts";
 import { formatSelector } from "../../core/labels.ts";
 import type { EndpointSlice, KubeObject, Node, Pod, Service, Workload } from "../../core/model/k8s.ts";
+import { parseIPv4 } from "../../core/net/ipv4.ts";
 import {
   legacyEndpoints,
   podOwners,
@@ -25,6 +26,18 @@ export interface ResourceType<T extends KubeObject = KubeObject> {
 const none = "<none>";
 const orNone = (s: string | undefined) => (s ? s : none);
 
+/**
+ * The node's pod address block that holds a pod's IP (the network plugin's IPAM: flannel's podCIDR,
+ * Calico's block), else the node's blocks joined (an address given outside them); undefined without a node.
+ */
+function podBlock(state: ClusterState, p: Pod): string | undefined {
+  const blocks = p.spec.nodeName ? state.podNetwork.blocks.get(p.spec.nodeName) : undefined;
+  if (!blocks?.length) return undefined;
+  const ip = p.status?.podIP ? parseIPv4(p.status.podIP) : undefined;
+  const hit = ip !== undefined ? blocks.find((b) => b.contains(ip)) : undefined;
+  return (hit ? [hit] : blocks).join(",");
+}
+
 function nodeOf(state: ClusterState) {
   const byName = new Map(state.nodes.map((n) => [n.name, n]));
   return (name: string | undefined) => (name ? byName.get(name) : undefined);
@@ -36,7 +49,6 @@ const pods: ResourceType<Pod> = {
   namespaced: true,
   list: (s) => s.pods,
   columns: (s) => {
-    const node = nodeOf(s);
     const owner = podOwners(s);
     return [
       { header: "NAME", value: (p) => p.metadata.name },
@@ -57,8 +69,8 @@ const pods: ResourceType<Pod> = {
       {
         header: "PODCIDR",
         wide: true,
-        value: (p) =>
-          p.spec.hostNetwork ? "(host network)" : orNone(node(p.spec.nodeName)?.podCIDR.toString()),
+        // The node's pod address block holding the pod's IP (the network plugin's IPAM), else all of them.
+        value: (p) => (p.spec.hostNetwork ? "(host network)" : orNone(podBlock(s, p))),
       },
       {
         header: "PORTS",

@@ -80,6 +80,15 @@ export function resolveEndpointSlices(args: {
   return out;
 }
 
+/**
+ * The endpoint conditions, one frozen object per combination (index: ready·4 + serving·2 +
+ * terminating), shared by all endpoints: no stage changes them, and the 300,000 endpoints of the
+ * 150,000-pod benchmark then allocate none.
+ */
+const CONDITIONS: readonly Endpoint["conditions"][] = Array.from({ length: 8 }, (_, i) =>
+  Object.freeze({ ready: (i & 4) !== 0, serving: (i & 2) !== 0, terminating: (i & 1) !== 0 }),
+);
+
 interface PortGroup {
   ports: EndpointPort[];
   endpoints: Endpoint[];
@@ -126,7 +135,7 @@ function slicesFor(svc: Service, pods: Pod[], zoneOf: Map<string, string | undef
     const serving = publish || isPodReady(pod);
     const ep: Endpoint = {
       addresses: [pod.status!.podIP!],
-      conditions: { ready: publish || (serving && !terminating), serving, terminating },
+      conditions: CONDITIONS[+(publish || (serving && !terminating)) * 4 + +serving * 2 + +terminating],
       targetRef: {
         kind: "Pod",
         namespace: pod.metadata.namespace,

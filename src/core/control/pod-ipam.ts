@@ -1,5 +1,7 @@
 /**
- * Pod IPs, as the CNI's host-local IPAM hands them out on each node: the podCIDR's first address is
+ * host-local IPAM, the pod address assignment of the bridge-based network plugins (../cni/bridge.ts
+ * calls it; other plugins bring their own, see ../cni/plugin.ts `assignPodAddresses`). Pod IPs, as
+ * the CNI's host-local IPAM hands them out on each node: the podCIDR's first address is
  * the bridge gateway, pods get addresses from the second one up, never the network or broadcast
  * address. Given `status.podIP`s are kept (and reserved first); two running pods never share an IP.
  * hostNetwork pods take their node's IP. Pods in a terminal phase (Succeeded/Failed) hold no address:
@@ -124,7 +126,12 @@ const RUNNING_CONDITIONS = Object.freeze(
   ),
 ) as unknown as NonNullable<Pod["status"]>["conditions"];
 
-function setRunning(pod: Pod, node: NodeState, ip: string): void {
+/**
+ * Marks a pod Running on `node` with address `ip` (dotted quad), as the kubelet reports it:
+ * `podIP(s)`, `hostIP(s)` (kept when given), phase Running unless the pod has a later phase, and
+ * the Ready conditions. Shared by every plugin's IPAM (../cni/plugin.ts `assignPodAddresses`).
+ */
+export function setRunning(pod: Pod, node: NodeState, ip: string): void {
   const status = pod.status ?? {};
   const hostIP = formatIPv4(node.ip);
   status.podIP = ip;

@@ -1,7 +1,7 @@
 /**
  * The control plane, in the order the real one converges:
  *
- *   config ─► nodes (IPs, podCIDRs) ─► workloads → pods ─► scheduler ─► pod IPAM
+ *   config ─► nodes (IPs, podCIDRs) ─► workloads → pods ─► scheduler ─► pod IPAM (the network plugin's)
  *          ─► namespaces ─► Services (ClusterIP, nodePorts, LB IPs) ─► EndpointSlices ─► workload status
  *
  * What every running cluster has and the input lacks is supplied on the way (addons.ts): kubelet's
@@ -9,6 +9,7 @@
  *
  * Pure and deterministic: the same inventory always yields the same ClusterState.
  */
+import { networkPlugin } from "../cni/registry.ts";
 import type { Diagnostics, Origin } from "../diagnostics.ts";
 import type { Entry, Inventory } from "../manifests/decode.ts";
 import { type ClusterConfig, defaultConfig } from "../model/config.ts";
@@ -18,7 +19,7 @@ import { supplyClusterDNS } from "./addons.ts";
 import { resolveEndpointSlices } from "./endpoints.ts";
 import { uidFor } from "./names.ts";
 import { resolveNodes } from "./nodes.ts";
-import { assignPodIPs, isPodReady, isTerminal } from "./pod-ipam.ts";
+import { isPodReady, isTerminal } from "./pod-ipam.ts";
 import { schedulePods } from "./scheduler.ts";
 import { resolveServices } from "./services.ts";
 import { type ClusterState, GroupedWarnings, type NodeState } from "./state.ts";
@@ -71,6 +72,13 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     if (i !== undefined) counts[i]++;
     else if (!p.spec.nodeName && !isSupplied.has(p)) pending.push(p);
   }
+  // Where a pod's warnings point: its own definition, or for a pod a workload made, the workload
+  // the input defines (the Deployment, not the ReplicaSet podnet generated for it).
+  const madeBy = workloadOrigins(inv.workloads, workloads);
+  const placeOf = (pod: Pod): { object: string; origin?: Origin } => {
+    const own = origins.get(pod);
+    return own ? { object: objectRef(pod), origin: own } : (madeBy(pod) ?? { object: objectRef(pod) });
+  };
   const { unschedulable } = schedulePods(pending, nodes, counts);
   unschedulable.push(...scheduleSpread(supplied, nodes, counts));
   for (const { pod, reason } of unschedulable) {
@@ -83,19 +91,26 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     };
     grouped.add(
       "unschedulable",
-      {
-        object: objectRef(pod),
-        origin: origins.get(pod),
-        detail: `${pod.metadata.namespace}/${pod.metadata.name}: ${reason}`,
-      },
+      { ...placeOf(pod), detail: `${pod.metadata.namespace}/${pod.metadata.name}: ${reason}` },
       (count, first) =>
         `${count} pod${count === 1 ? "" : "s"} could not be scheduled and stay Pending (first: ${first})`,
       "add nodes (spec.nodes in the Cluster config), or relax nodeSelector, affinity or tolerations",
     );
   }
 
-  if (supplied.length > 0) leaveWithoutAddress(supplied, pods, nodes, diags);
-  assignPodIPs({ pods, nodes, config, originOf: (p) => origins.get(p), diags, grouped });
+  const plugin = networkPlugin(config.cni);
+  if (supplied.length > 0)
+    leaveWithoutAddress(supplied, pods, nodes, diags, (n) => plugin.nodePodCapacity?.(config, n));
+  // The network plugin's IPAM (flannel: host-local on each podCIDR; Calico: blocks from its pools).
+  const podNetwork = plugin.assignPodAddresses({
+    pods,
+    nodes,
+    config,
+    inventory: inv,
+    originOf: (p) => placeOf(p).origin,
+    diags,
+    grouped,
+  });
 
   const namespaces = resolveNamespaces(inv, pods, workloads);
   const services = resolveServices({
@@ -124,6 +139,7 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     config,
     namespaces,
     nodes,
+    podNetwork,
     pods,
     workloads,
     services,
@@ -192,6 +208,7 @@ function leaveWithoutAddress(
   pods: readonly Pod[],
   nodes: readonly NodeState[],
   diags: Diagnostics,
+  capacity: (node: NodeState) => number | undefined,
 ): void {
   const isSupplied = new Set(supplied);
   const used = new Map<string, number>();
@@ -205,8 +222,9 @@ function leaveWithoutAddress(
     const node = needsAddress(p) ? byName.get(p.spec.nodeName!) : undefined;
     if (!node) continue;
     const n = used.get(node.name) ?? 0;
-    // host-local: the network, gateway and broadcast addresses are never a pod's.
-    if (n < node.podCIDR.size - 3) {
+    // The plugin's capacity of the node (host-local: its podCIDR less network, gateway and broadcast).
+    const room = capacity(node);
+    if (room === undefined || n < room) {
       used.set(node.name, n + 1);
       continue;
     }
@@ -309,4 +327,32 @@ function fillWorkloadStatus(workloads: readonly Workload[], pods: readonly Pod[]
         break;
     }
   }
+}
+
+/**
+ * The workload of the input that made a pod (following controller references up through the
+ * ReplicaSets and Jobs podnet generates), as `{object, origin}` for messages; undefined for a pod
+ * no given workload made.
+ */
+function workloadOrigins(
+  given: readonly Entry[],
+  all: readonly KubeObject[],
+): (pod: Pod) => { object: string; origin: Origin } | undefined {
+  const byKey = new Map<string, { obj: KubeObject; origin?: Origin }>();
+  for (const e of given) byKey.set(ownerKey(e.obj.kind, e.obj.metadata.namespace, e.obj.metadata.name), e);
+  for (const w of all) {
+    const key = ownerKey(w.kind, w.metadata.namespace, w.metadata.name);
+    if (!byKey.has(key)) byKey.set(key, { obj: w });
+  }
+  return (pod) => {
+    let o: KubeObject = pod;
+    for (let depth = 0; depth < 4; depth++) {
+      const ref = controllerRef(o);
+      const w = ref && byKey.get(ownerKey(ref.kind, o.metadata.namespace, ref.name));
+      if (!w) return undefined;
+      if (w.origin) return { object: objectRef(w.obj), origin: w.origin };
+      o = w.obj;
+    }
+    return undefined;
+  };
 }

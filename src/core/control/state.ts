@@ -4,6 +4,7 @@
  * IPs and EndpointSlices. All objects are in their Kubernetes API shape; `NodeState` adds the parsed
  * addresses that the later stages (routes, traces, the data plane) compute with.
  */
+import type { PodNetworkState } from "../cni/plugin.ts";
 import type { Diagnostic, Diagnostics, FieldPath, Origin } from "../diagnostics.ts";
 import type { ClusterConfig } from "../model/config.ts";
 import type {
@@ -34,7 +35,8 @@ export interface NodeState {
    * and ExternalIPs not held by a cloud provider's 1:1 NAT, see `NodeIP.onInterface`), primary first.
    * These are the node's own wherever that matters: the kernel's `fib daddr type local` (nodePorts,
    * input), the source of the node's own traffic, and NetworkPolicy's exception for a pod's own node.
-   * The podCIDR's gateway and tunnel addresses are local too (graph/devices.ts `nodeAddresses`).
+   * The network plugin's device addresses (cni0's gateway, a tunnel's) are local too (graph/devices.ts
+   * `nodeAddresses`).
    */
   readonly ips: readonly IPv4[];
   /**
@@ -68,6 +70,12 @@ export interface ClusterState {
   readonly config: ClusterConfig;
   readonly namespaces: Namespace[];
   readonly nodes: NodeState[];
+  /**
+   * What the network plugin's IPAM decided (../cni/plugin.ts): each node's pod address blocks (flannel:
+   * its podCIDR; Calico: its affine IPAM blocks), which the network index searches to find the node
+   * owning an address.
+   */
+  readonly podNetwork: PodNetworkState;
   readonly pods: Pod[];
   /** Deployments, ReplicaSets (given and generated), StatefulSets, DaemonSets, Jobs, CronJobs, RCs. */
   readonly workloads: Workload[];

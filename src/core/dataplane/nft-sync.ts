@@ -10,7 +10,7 @@
  * output, which has the same shape. Pure: the shell runs the script, and falls back to replacing the
  * whole table if the kernel refuses it (someone changed the table behind podnet's back).
  */
-import { collapse, type NftTable, parseTable } from "../proxy/nft-text.ts";
+import { collapse, type NftTable, parseTable } from "../nft/parse.ts";
 
 export type SyncKind = "none" | "partial" | "full";
 

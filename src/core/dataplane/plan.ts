@@ -1,36 +1,34 @@
 /**
- * The Linux data plane as data: from the cluster state and the device model (../graph/devices.ts), the
+ * The Linux data plane as data: from the cluster state and the device model (../graph/devices.ts) and
+ * the network plugin's build steps (../cni/plugin.ts: nodeLines, podLinkLines, podLines), the
  * network namespaces, links, addresses, routes, neighbours, FDB entries, sysctls and nftables rulesets
  * that build the same cluster on one machine. Pure: the shell (src/adapters/linux) runs it.
  *
  *   podnet-<cluster>-u    the underlay: bridge ul0 (the nodeNetwork's gateway address), one veth per node;
  *                         a node's further addresses outside nodeNetwork routed to its primary IP
  *                         (`<addr>/32 via <primary> dev ul0`, forwarding on in this namespace only)
- *   podnet-<cluster>-nI   node I: eth0 (node IP) ═ underlay; cni0; flannel.1 (vxlan) or routes via
- *                         other nodes (host-gw); kube-proxy's ruleset (`podnet rules`), loaded as printed;
+ *   podnet-<cluster>-nI   node I: eth0 (node IP) ═ underlay; the plugin's devices (flannel: cni0, and
+ *                         flannel.1 or routes via other nodes); kube-proxy's ruleset (`podnet rules`),
+ *                         loaded as printed with the proxy mode's tool (its `dataplane.tool`: nft or
+ *                         iptables-restore, ../proxy/modes/);
  *                         the NetworkPolicy ruleset (./policy-rules.ts)
- *   podnet-<cluster>-pXXXXXXXX   a pod: eth0 (pod IP) ═ vethXXXXXXXX on its node's cni0 (one hash of the pod)
+ *   podnet-<cluster>-pXXXXXXXX   a pod: eth0 (pod IP) ═ the host side of its link on the node (the plugin's;
+ *                         flannel: vethXXXXXXXX on cni0, one hash of the pod)
  *
  * Every command names the namespace it runs in; nothing runs in the machine's own namespace. Links
  * between namespaces are made from inside one of them (`link add … peer name … netns …`).
  */
+import { networkPlugins } from "../cni/registry.ts";
+import { fnv32a } from "../control/names.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
 import { formatResolvConf, podResolvConf } from "../dns/resolv.ts";
 import { ClusterZone, type ZoneSnapshot } from "../dns/zone.ts";
-import {
-  BRIDGE,
-  hostVethName,
-  isRunning,
-  type Namespace,
-  nodeNamespace,
-  podNamespace,
-  podNetworkMtu,
-  podsOnNode,
-  VXLAN_DEVICE,
-} from "../graph/devices.ts";
+import { isRunning, nodeNamespace, pluginOf, podNamespace, podsOnNode } from "../graph/devices.ts";
+import { interfaceLines, routeLines } from "../graph/ip-batch.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
-import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
-import { renderNftables } from "../proxy/nftables.ts";
+import { formatIPv4 } from "../net/ipv4.ts";
+import type { RulesetTool } from "../proxy/modes/mode.ts";
+import { proxyMode } from "../proxy/modes/registry.ts";
 import { servedPorts } from "../sim/served-ports.ts";
 import { compilePolicies, renderPolicyRules } from "./policy-rules.ts";
 
@@ -51,7 +49,7 @@ export interface PlannedPod {
   ports: { container: string; name?: string; port: number; protocol: Protocol; dns?: true }[];
   /** The pod's /etc/resolv.conf, as kubelet writes it (../dns/resolv.ts). */
   resolvConf: string;
-  /** In the node's namespace: the pod's veth, on cni0. */
+  /** In the node's namespace: the host side of the pod's link (the plugin's `podLinkLines`). */
   nodeLines: string[];
   /** In the pod's namespace: its eth0 and routes. */
   podLines: string[];
@@ -70,10 +68,10 @@ export interface Plan {
   steps: { tool: "ip" | "bridge"; netns: string; lines: string[] }[];
   sysctls: { netns: string; key: string; value: string }[];
   /**
-   * Per node namespace, kube-proxy's ruleset exactly as `podnet rules` prints it, then the policy
-   * ruleset (./policy-rules.ts).
+   * Per node namespace, kube-proxy's ruleset exactly as `podnet rules` prints it, loaded with the tool
+   * of the cluster's proxy mode (its `dataplane.tool`), then the policy ruleset (./policy-rules.ts, nft).
    */
-  nft: { netns: string; text: string }[];
+  rules: { netns: string; tool: RulesetTool; text: string }[];
   /** Per node, the host routes (`/32`) to pods whose address lies outside their node's podCIDR. */
   hostRoutes: { netns: string; lines: string[] }[];
   /** The cluster zone the DNS pods serve (../dns/zone.ts), as data; none when no pod serves DNS. */
@@ -91,13 +89,24 @@ export function clusterNameProblem(name: string): string | undefined {
 
 export function planCluster(state: ClusterState, cluster: string): Plan {
   const cfg = state.config;
-  if (cfg.cni === "ipip")
-    throw new Error("the data plane builds vxlan and host-gw clusters; set spec.cni to vxlan or host-gw");
+  const plugin = pluginOf(state);
+  const unsupported = plugin.dataplaneSupport(state);
+  if (unsupported) {
+    const buildable = networkPlugins.filter((p) => !p.dataplaneSupport()).map((p) => p.name);
+    const list =
+      buildable.length > 1 ? `${buildable.slice(0, -1).join(", ")} and ${buildable.at(-1)}` : buildable[0];
+    // A plugin that builds some clusters of its own (Calico: not its IP-in-IP pools) says the fix itself.
+    if (!plugin.dataplaneSupport()) throw new Error(`spec.cni ${plugin.name}: ${unsupported}`);
+    throw new Error(
+      `spec.cni ${plugin.name}: ${unsupported}; the data plane builds ${list} clusters: set spec.cni to one of them to build it`,
+    );
+  }
   const ns = (suffix: string) => `${PREFIX}${cluster}-${suffix}`;
   const underlay = ns("u");
   const steps: Plan["steps"] = [];
   const sysctls: Plan["sysctls"] = [];
-  const nft: Plan["nft"] = [];
+  const rules: Plan["rules"] = [];
+  const proxy = proxyMode(cfg.proxyMode);
   const hostRoutes: Plan["hostRoutes"] = [];
   const nodes: Plan["nodes"] = [];
   const pods: PlannedPod[] = [];
@@ -138,36 +147,18 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
       `link set n${i} master ${UNDERLAY_BRIDGE}`,
       `link set n${i} up`,
     );
-    const lines = ["link set lo up", ...interfaceLines(model, "eth0")];
-    lines.push(...interfaceLines(model, BRIDGE));
-    if (cfg.cni === "vxlan") lines.push(...interfaceLines(model, VXLAN_DEVICE));
+    const lines = [
+      "link set lo up",
+      ...interfaceLines(model, "eth0"),
+      ...plugin.nodeLines(state, node, model),
+    ];
     onNode.forEach((pod) => {
-      const veth = hostVethName(pod);
-      // Named by the same hash as the veth: stable while the pod exists, whatever comes and goes.
-      const podNetns = ns(`p${veth.slice(4)}`);
-      const nodeLines = [
-        `link add ${veth} type veth peer name eth0 netns ${podNetns}`,
-        `link set ${veth} mtu ${podNetworkMtu(state)}`,
-        `link set ${veth} master ${BRIDGE}`,
-        // Hairpin, as flannel configures the bridge plugin: a pod reaching itself through its Service.
-        `link set ${veth} type bridge_slave hairpin on`,
-        `link set ${veth} up`,
-      ];
+      // Named by a hash of the pod: stable while the pod exists, whatever comes and goes.
+      const podNetns = ns(`p${podNetnsSuffix(pod)}`);
+      const nodeLines = plugin.podLinkLines(state, node, pod, podNetns);
       lines.push(...nodeLines);
       const podModel = podNamespace(state, node, pod);
-      let podLines = ["link set lo up", ...interfaceLines(podModel, "eth0"), ...routeLines(podModel)];
-      const ip = pod.status!.podIP!;
-      if (!node.podCIDR.contains(parseIPv4(ip)!)) {
-        // An address outside the node's podCIDR (given in the input): the kernel would make the route
-        // of the address's own prefix, and not the podCIDR's the gateway lies in. The model's routes
-        // are written instead.
-        podLines = podLines.map((l) => (l.startsWith(`addr add ${ip}/`) ? `${l} noprefixroute` : l));
-        podLines.splice(
-          podLines.findIndex((l) => l.startsWith("route ")),
-          0,
-          `route add ${node.podCIDR} dev eth0 scope link src ${ip}`,
-        );
-      }
+      const podLines = ["link set lo up", ...plugin.podLines(state, node, pod, podModel)];
       pods.push({
         key: `${pod.metadata.namespace}/${pod.metadata.name}`,
         netns: podNetns,
@@ -185,20 +176,21 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
     // Host routes to pods outside their node's podCIDR: they come and go with those pods (apply).
     hostRoutes.push({ netns, lines: nodeRoutes.filter((l) => /^route add \S+\/32 /.test(l)) });
     for (const n of model.neighbours)
-      if (n.dev === VXLAN_DEVICE)
-        lines.push(`neigh add ${formatIPv4(n.ip)} lladdr ${n.mac} dev ${n.dev} nud permanent`);
+      if (n.permanent) lines.push(`neigh add ${formatIPv4(n.ip)} lladdr ${n.mac} dev ${n.dev} nud permanent`);
     nodeSteps.push({ tool: "ip", netns, lines });
     const fdb = model.fdb
-      .filter((f) => f.dev === VXLAN_DEVICE && f.dst !== undefined)
+      .filter((f) => f.dst !== undefined)
       .map((f) => `fdb append ${f.mac} dev ${f.dev} dst ${formatIPv4(f.dst!)}`);
     if (fdb.length) fdbSteps.push({ tool: "bridge", netns, lines: fdb });
     sysctls.push(
       { netns, key: "net.ipv4.ip_forward", value: "1" },
       { netns, key: "net.ipv4.conf.all.rp_filter", value: "0" },
+      ...plugin.nodeSysctls(state, node, onNode).map((s) => ({ netns, ...s })),
     );
-    nft.push(
-      { netns, text: renderNftables(state, node) },
-      { netns, text: renderPolicyRules(policies, state, node) },
+    for (const s of proxy.dataplane.sysctls(state, node)) sysctls.push({ netns, ...s });
+    rules.push(
+      { netns, tool: proxy.dataplane.tool, text: proxy.render(state, node) },
+      { netns, tool: "nft", text: renderPolicyRules(policies, state, node) },
     );
   });
   const reach = underlayRoutes(state);
@@ -234,7 +226,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
     hostPods,
     steps,
     sysctls,
-    nft,
+    rules,
     hostRoutes,
     ...(dnsPorts.size ? { dnsZone: new ClusterZone(state).snapshot() } : {}),
   };
@@ -360,30 +352,10 @@ export function namespacesOf(plan: Plan): string[] {
   return [plan.underlay, ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)];
 }
 
-/** An interface's MAC, addresses and state; bridges and VXLAN devices are created first. */
-function interfaceLines(model: Namespace, name: string): string[] {
-  const i = model.interfaces.find((x) => x.name === name);
-  if (!i) return [];
-  const lines: string[] = [];
-  if (i.kind === "bridge") lines.push(`link add ${i.name} type bridge`);
-  if (i.kind === "vxlan" && i.vxlan)
-    lines.push(
-      `link add ${i.name} type vxlan id ${i.vxlan.vni} dstport ${i.vxlan.port} local ${formatIPv4(i.vxlan.local)} dev eth0 nolearning`,
-    );
-  if (i.mac) lines.push(`link set ${i.name} address ${i.mac}`);
-  if (i.mtu !== undefined) lines.push(`link set ${i.name} mtu ${i.mtu}`);
-  for (const a of i.addresses) lines.push(`addr add ${formatIPv4(a.ip)}/${a.prefix} dev ${i.name}`);
-  lines.push(`link set ${i.name} up`);
-  return lines;
-}
-
-/** The routes an address does not create by itself. */
-function routeLines(model: Namespace): string[] {
-  return model.routes
-    .filter((r) => !(r.scopeLink && r.src !== undefined))
-    .filter((r) => r.dst !== "default" || r.via !== undefined)
-    .map(
-      (r) =>
-        `route add ${r.dst === "default" ? "default" : r.dst.toString()}${r.via !== undefined ? ` via ${formatIPv4(r.via)}` : ""} dev ${r.dev}${r.onlink ? " onlink" : ""}${r.scopeLink ? " scope link" : ""}`,
-    );
+/**
+ * The suffix of a pod's namespace name: 8 hex digits of a hash of its namespace and name (the same
+ * hash flannel's host-side veth names carry, so a node's veth and its pod's namespace match).
+ */
+export function podNetnsSuffix(pod: Pod): string {
+  return fnv32a(`${pod.metadata.namespace}/${pod.metadata.name}`).toString(16).padStart(8, "0");
 }

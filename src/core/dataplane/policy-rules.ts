@@ -3,7 +3,8 @@
  * reachability engine (../policy/reach.ts), so the kernel enforces exactly what the simulator answers.
  *
  *   table inet podnet-policy
- *     forward (filter)               established/related: accept
+ *     forward (filter + 10)          established/related: accept (after kube-proxy's filter chains in
+ *                                    either mode: nftables -110, iptables-nft's filter table 0)
  *                                    from a local pod with egress rules → egress-Q: allowed ports per
  *                                    destination group return, the rest drop (after kube-proxy's DNAT).
  *                                    Not in input: what a pod sends to its own node is always allowed
@@ -22,6 +23,7 @@
 import type { ClusterState, NodeState } from "../control/state.ts";
 import { nodeAddresses, podsOnNode } from "../graph/devices.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
+import { type ChainSpec, renderReplacing } from "../nft/render.ts";
 import type { Bits } from "../policy/bitset.ts";
 import { CONN_PROTOCOLS, outsideRanges } from "../policy/connlist.ts";
 import { PolicyEngine } from "../policy/netpol.ts";
@@ -59,14 +61,14 @@ export function compilePolicies(state: ClusterState): PolicyCompilation {
   };
 }
 
-/** The node's policy ruleset (`nft -f` input); it replaces any earlier one. */
+/** The node's policy ruleset (`nft -f` input, built as ../nft/render.ts objects); it replaces any earlier one. */
 export function renderPolicyRules(c: PolicyCompilation, state: ClusterState, node: NodeState): string {
   const { reach } = c;
   const local = podsOnNode(state, node);
   const classOfPod = new Map(reach.pods.map((p, i) => [p, reach.classOf[i]]));
   const egressJumps: string[] = [];
   const ingressJumps: string[] = [];
-  const chains: string[] = [];
+  const chains: ChainSpec[] = [];
   const used = { ingress: new Set<number>(), egress: new Set<number>() };
   for (const pod of local) {
     const cls = classOfPod.get(pod);
@@ -109,21 +111,39 @@ export function renderPolicyRules(c: PolicyCompilation, state: ClusterState, nod
           portMatches(reach, g.mask).map((m) => `ip ${field} ${set(g.items)}${m} ${verdict}`),
         );
       chains.push(
-        chain(name, [
-          ...(allPods.length ? [`ip ${field} ${set(allPods)} goto ${name}-pods`] : []),
-          `goto ${name}-outside`,
-        ]),
-        chain(`${name}-pods`, [...rules(pods), "drop"]),
-        chain(`${name}-outside`, [...rules(outside), "drop"]),
+        {
+          name,
+          rules: [
+            ...(allPods.length ? [`ip ${field} ${set(allPods)} goto ${name}-pods`] : []),
+            `goto ${name}-outside`,
+          ],
+        },
+        { name: `${name}-pods`, rules: [...rules(pods), "drop"] },
+        { name: `${name}-outside`, rules: [...rules(outside), "drop"] },
       );
     }
   }
-  const base = (hook: string, priority: string, jumps: string[]) =>
-    `  chain ${hook} {\n    type filter hook ${hook} priority ${priority}; policy accept;\n    ct state established,related accept\n${jumps.map((j) => `    ${j}\n`).join("")}  }\n`;
+  const base = (hook: "forward" | "postrouting", priority: string, jumps: string[]): ChainSpec => ({
+    name: hook,
+    base: { type: "filter", hook, priority, policy: "accept" },
+    rules: ["ct state established,related accept", ...jumps],
+  });
   const fromNode = ingressJumps.length
-    ? [`ct original ip saddr ${set(nodeAddresses(state.config.cni, node).map(formatIPv4))} accept`]
+    ? [`ct original ip saddr ${set(nodeAddresses(state, node).map(formatIPv4))} accept`]
     : [];
-  return `table inet ${POLICY_TABLE}\ndelete table inet ${POLICY_TABLE}\ntable inet ${POLICY_TABLE} {\n${base("forward", "filter", egressJumps)}${base("postrouting", "300", [...fromNode, ...ingressJumps])}${chains.join("")}}\n`;
+  return renderReplacing(
+    {
+      family: "inet",
+      name: POLICY_TABLE,
+      sets: [],
+      chains: [
+        base("forward", "filter + 10", egressJumps),
+        base("postrouting", "300", [...fromNode, ...ingressJumps]),
+        ...chains,
+      ],
+    },
+    "compact",
+  );
 }
 
 interface Group {
@@ -146,10 +166,6 @@ function groups(list: Group[]): Group[] {
 
 function set(items: string[]): string {
   return items.length === 1 ? items[0] : `{ ${items.join(", ")} }`;
-}
-
-function chain(name: string, rules: string[]): string {
-  return `  chain ${name} {\n${rules.map((r) => `    ${r}\n`).join("")}  }\n`;
 }
 
 /** The match expressions for an atom set: nothing (every port of every protocol) or one per protocol. */

@@ -16,9 +16,10 @@
  *   pod → Service:  the backend that answers must be one whose trace delivers, with that trace's client
  *                   address; no answer is a disagreement only when every backend's trace delivers.
  *                   Services whose backends are not pods (the API server) are not probed.
- *   → nodePort:     (with `toServices`) at every address of every node, judged like a Service: kube-proxy
- *                   takes it on the addresses `nodePortAddresses` selects; elsewhere no backend's trace
- *                   delivers, so no answer agrees.
+ *   → nodePort:     (with `toServices`) at every address of every node, and from a node at 127.0.0.1 on
+ *                   itself, judged like a Service: kube-proxy takes it on the addresses
+ *                   `nodePortAddresses` selects (localhost too in iptables mode, as route_localnet lets
+ *                   it); elsewhere no backend's trace delivers, so no answer agrees.
  *   → host network: a host-network pod's served ports at every address of its node.
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
@@ -198,8 +199,13 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
         const protocol = sp.protocol ?? "TCP";
         if (sp.nodePort === undefined || !keep(protocol, sp.nodePort)) continue;
         const name = `${svc.metadata.namespace}/${svc.metadata.name}`;
+        // A node also asks its own loopback address: localhost nodePorts (kube-proxy's iptables mode
+        // takes them, with route_localnet; nftables mode never does).
         for (const node of state.nodes)
-          for (const ip of localIPs(net, node)) {
+          for (const ip of [
+            ...localIPs(net, node),
+            ...(source.kind === "node" && source.node === node ? ["127.0.0.1"] : []),
+          ]) {
             const req = { source, dst: parseIPv4(ip)!, dport: sp.nodePort, protocol };
             const { first, traces } = traceEachEndpoint(net, req, { reply: true });
             const all = traces.length ? traces : [first];

@@ -5,7 +5,7 @@
  * qualified names for label keys, label values, and IANA service names for named ports.
  */
 import type { Diagnostics, FieldPath, Origin } from "../diagnostics.ts";
-import { labelMapProblems } from "../labels.ts";
+import { labelMapProblems, type SelectorProblem } from "../labels.ts";
 import { Cidr, canonicalIP, parseCidrSloppy, type SloppyCidr, specialIPProblem } from "../net/ipv4.ts";
 import { describe } from "./parse.ts";
 
@@ -76,6 +76,68 @@ export function portNameError(name: string): string | undefined {
 
 export type Rec = Record<string, unknown>;
 
+/**
+ * `v` described for a message, spelled as `written` (the input's text of it, when known): numbers
+ * as written (`1e23`, `0x1F`), and a scalar YAML 1.1 read as another type named with both
+ * (`yes (YAML 1.1 reads it as the boolean true)`).
+ */
+export function describeWritten(v: unknown, written: string | undefined): string {
+  if (
+    written === undefined ||
+    written === "" ||
+    typeof v === "string" ||
+    (v !== null && typeof v === "object")
+  )
+    return describe(v);
+  if (typeof v === "number") {
+    const plain = Number(written.replace(/_/g, ""));
+    return plain === v || (Number.isNaN(plain) && Number.isNaN(v))
+      ? `number ${written}`
+      : `${written} (YAML 1.1 reads it as the number ${v})`;
+  }
+  if (typeof v === "boolean")
+    return written === String(v) ? `boolean ${v}` : `${written} (YAML 1.1 reads it as the boolean ${v})`;
+  if (v === null) return written === "null" ? "null" : `${written} (YAML reads it as null)`;
+  return describe(v);
+}
+
+/** Levenshtein distance of two short strings, case-insensitive. */
+export function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= s.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= t.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (s[i - 1] === t[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[t.length];
+}
+
+/**
+ * The candidate nearest to `word` by edit distance (case-insensitive), when it is close enough to
+ * be a typo of it (at most 2 edits, or a third of the word for long ones); else undefined.
+ */
+export function nearest(word: string, candidates: Iterable<string>): string | undefined {
+  let best = Math.max(2, Math.floor(word.length / 3)) + 1;
+  let found: string | undefined;
+  for (const c of candidates) {
+    const d = c.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, c);
+    if (d < best) {
+      best = d;
+      found = c;
+    }
+  }
+  return found;
+}
+
+/** The quoted form of a scalar as written (see `Check.quoteFix`): `quote it: access: "yes"`. */
+export function quoteFixWritten(v: unknown, written: string | undefined, key?: string): string {
+  const text = written !== undefined && written !== "" ? written : v === null ? "" : String(v);
+  return `quote it: ${key !== undefined ? `${key}: ` : ""}${JSON.stringify(text)}`;
+}
+
 /** Field checks bound to one object. */
 export class Check {
   constructor(
@@ -85,8 +147,17 @@ export class Check {
     readonly object: string,
   ) {}
 
+  /** Paths that have an error already (so a field of the wrong type is not also "required"). */
+  readonly #errored = new Set<string>();
+
   error(path: FieldPath, code: string, message: string, hint?: string): void {
+    this.#errored.add(path.join("\u0000"));
     this.diags.error({ code, message, hint, object: this.object, origin: this.origin, path });
+  }
+
+  /** Whether an error was reported at exactly `path` of this object. */
+  hasError(path: FieldPath): boolean {
+    return this.#errored.has(path.join("\u0000"));
   }
 
   warn(path: FieldPath, code: string, message: string, hint?: string): void {
@@ -110,9 +181,12 @@ export class Check {
     for (const key of Object.keys(rec)) {
       if (known.includes(key)) continue;
       const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+      const typo = near ? undefined : nearest(key, known);
       const hint = near
         ? `did you mean ${near}? (field names are case-sensitive)`
-        : `${what} has the fields ${known.join(", ")}`;
+        : typo
+          ? `did you mean ${typo}? (${what} has the fields ${known.join(", ")})`
+          : `${what} has the fields ${known.join(", ")}`;
       const message =
         severity === "error"
           ? `unknown field "${key}"`
@@ -122,6 +196,30 @@ export class Check {
     }
   }
 
+  /**
+   * The scalar at `path` exactly as the input wrote it (`yes`, `1e23`, `0x1F`), or undefined when
+   * the origin has no source text there. Only asked on error paths.
+   */
+  written(path: FieldPath): string | undefined {
+    return this.origin.written?.(path);
+  }
+
+  /**
+   * `v` described for a message, spelled as the input wrote it: `number 1e23`, not `1e+23`, and
+   * `yes (YAML 1.1 reads it as the boolean true)` where YAML changed the value's type.
+   */
+  describe(v: unknown, path: FieldPath): string {
+    return describeWritten(v, this.written(path));
+  }
+
+  /**
+   * The fix for a scalar that must be a string: the same text in quotes, as the user wrote it
+   * (`access: "yes"`, never the decoded `"true"`). `key` is shown before it when given.
+   */
+  quoteFix(v: unknown, path: FieldPath, key?: string): string {
+    return quoteFixWritten(v, this.written(path), key);
+  }
+
   /** A map at `path`; undefined when absent, an error when present with another type. */
   map(v: unknown, path: FieldPath): Rec | undefined {
     if (v === undefined || v === null) return undefined;
@@ -129,8 +227,10 @@ export class Check {
     this.error(
       path,
       "wrong-type",
-      `expected a map, found ${describe(v)}`,
-      "write this field as `key: value` pairs",
+      `expected a map, found ${this.describe(v, path)}`,
+      Array.isArray(v)
+        ? "write this field as `key: value` pairs, not as a list of `- item` lines"
+        : "write this field as `key: value` pairs on the lines below it",
     );
     return undefined;
   }
@@ -152,8 +252,8 @@ export class Check {
     this.error(
       path,
       "wrong-type",
-      `expected a list, found ${describe(v)}`,
-      "write this field as a list (`- item` lines)",
+      `expected a list, found ${this.describe(v, path)}`,
+      "write this field as a list (`- item` lines), even when it has one item",
     );
     return undefined;
   }
@@ -161,14 +261,29 @@ export class Check {
   string(v: unknown, path: FieldPath): string | undefined {
     if (v === undefined || v === null) return undefined;
     if (typeof v === "string") return v;
-    this.error(path, "wrong-type", `expected a string, found ${describe(v)}`, "quote the value");
+    const key = path[path.length - 1];
+    this.error(
+      path,
+      "wrong-type",
+      `expected a string, found ${this.describe(v, path)}`,
+      typeof v === "object"
+        ? "write a single string here"
+        : this.quoteFix(v, path, typeof key === "string" ? key : undefined),
+    );
     return undefined;
   }
 
   bool(v: unknown, path: FieldPath): boolean | undefined {
     if (v === undefined || v === null) return undefined;
     if (typeof v === "boolean") return v;
-    this.error(path, "wrong-type", `expected true or false, found ${describe(v)}`);
+    this.error(
+      path,
+      "wrong-type",
+      `expected true or false, found ${this.describe(v, path)}`,
+      typeof v === "string" && (v === "true" || v === "false")
+        ? `write ${v} without quotes`
+        : "write true or false (unquoted)",
+    );
     return undefined;
   }
 
@@ -176,14 +291,21 @@ export class Check {
   int(v: unknown, path: FieldPath, min: number, max: number, what = "value"): number | undefined {
     if (v === undefined || v === null) return undefined;
     if (typeof v !== "number" || !Number.isInteger(v)) {
-      this.error(path, "wrong-type", `expected an integer ${what}, found ${describe(v)}`);
+      const hint =
+        typeof v === "string" && /^[-+]?[0-9]+$/.test(v.trim())
+          ? `write ${v.trim()} without quotes`
+          : typeof v === "number"
+            ? `write a whole number between ${min} and ${max}`
+            : `write ${what} as a number between ${min} and ${max}`;
+      this.error(path, "wrong-type", `expected an integer ${what}, found ${this.describe(v, path)}`, hint);
       return undefined;
     }
     if (v < min || v > max) {
+      const w = this.written(path);
       this.error(
         path,
         "out-of-range",
-        `${what} ${v} is out of range (${min}-${max})`,
+        `${what} ${w !== undefined && Number(w.replace(/_/g, "")) === v ? w : v} is out of range (${min}-${max})`,
         `use a ${what} between ${min} and ${max}`,
       );
       return undefined;
@@ -201,6 +323,8 @@ export class Check {
    */
   required<T>(v: T | undefined, path: FieldPath, what: string, hint?: string, parent?: Rec): v is T {
     if (v !== undefined && v !== null && v !== "") return true;
+    // Present with the wrong type: that error is reported already; "required" would repeat it.
+    if (this.hasError(path)) return false;
     const field = path[path.length - 1];
     const near =
       parent && typeof field === "string"
@@ -213,15 +337,28 @@ export class Check {
     return false;
   }
 
+  /**
+   * One of the `allowed` strings. A value of another type (`proxyMode: yes`) is told to use one of
+   * them, not to be quoted; a case-only difference (`tcp`) names the value meant.
+   */
   oneOf<T extends string>(v: unknown, path: FieldPath, allowed: readonly T[]): T | undefined {
-    const s = this.string(v, path);
-    if (s === undefined) return undefined;
-    if ((allowed as readonly string[]).includes(s)) return s as T;
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "string") {
+      this.error(
+        path,
+        "wrong-type",
+        `expected one of ${allowed.join(", ")}, found ${this.describe(v, path)}`,
+        `use one of ${allowed.join(", ")}`,
+      );
+      return undefined;
+    }
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    const near = allowed.find((a) => a.toLowerCase() === v.toLowerCase());
     this.error(
       path,
       "invalid-value",
-      `"${s}" is not one of ${allowed.join(", ")}`,
-      `use one of ${allowed.join(", ")}`,
+      `"${v}" is not one of ${allowed.join(", ")}`,
+      near ? `write ${near} (values are case-sensitive)` : `use one of ${allowed.join(", ")}`,
     );
     return undefined;
   }
@@ -238,15 +375,32 @@ export class Check {
       if (p.warning) this.warn(p.path, "empty-label-value", p.message, p.hint);
       else {
         ok = false;
-        this.error(
-          p.path,
-          p.message.startsWith("label value must be") ? "wrong-type" : "invalid-label",
-          p.message,
-          p.hint,
-        );
+        this.selectorProblem(p, [], "invalid-label");
       }
     }
     return ok ? (m as Record<string, string>) : undefined;
+  }
+
+  /**
+   * Reports one problem of a label map or selector found at `base` + `p.path`. A value of the wrong
+   * type is reported as the input wrote it (`yes`, not true) with a fix that quotes that text.
+   */
+  selectorProblem(p: SelectorProblem, base: FieldPath, code: string): void {
+    const at = [...base, ...p.path];
+    if (p.wrongType === undefined) {
+      this.error(at, code, p.message, p.hint);
+      return;
+    }
+    const v = p.wrongType.value;
+    const key = at[at.length - 1];
+    this.error(
+      at,
+      "wrong-type",
+      `${p.wrongType.expected} must be a string, found ${this.describe(v, at)}`,
+      v !== null && typeof v === "object"
+        ? "label values are single strings of at most 63 characters"
+        : this.quoteFix(v, at, typeof key === "string" ? key : undefined),
+    );
   }
 
   /**

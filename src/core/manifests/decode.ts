@@ -23,7 +23,14 @@ import type {
 } from "../model/k8s.ts";
 import { objectRef } from "../model/k8s.ts";
 import { Check, dns1035LabelError, dns1123LabelError, dns1123SubdomainError, type Rec } from "./check.ts";
-import { KINDS, type KindInfo, PODNET_API, REMOVED_VERSIONS, unevaluatedPolicyKind } from "./kinds.ts";
+import {
+  KINDS,
+  type KindInfo,
+  PODNET_API,
+  REMOVED_VERSIONS,
+  unevaluatedPolicyKind,
+  unknownBuiltinKind,
+} from "./kinds.ts";
 import type { RawObject } from "./parse.ts";
 
 export interface Entry<T extends KubeObject = KubeObject> {
@@ -49,6 +56,8 @@ export interface Inventory {
   adminNetworkPolicies: Entry[];
   baselineAdminNetworkPolicies: Entry[];
   clusterNetworkPolicies: Entry[];
+  /** Calico `IPPool`s (crd.projectcalico.org/v1, projectcalico.org/v3), read by the calico network plugin. */
+  ipPools: Entry[];
 }
 
 export function emptyInventory(): Inventory {
@@ -69,6 +78,7 @@ export function emptyInventory(): Inventory {
     adminNetworkPolicies: [],
     baselineAdminNetworkPolicies: [],
     clusterNetworkPolicies: [],
+    ipPools: [],
   };
 }
 
@@ -168,6 +178,19 @@ export function decodeObjects(
       continue;
     }
     const info = KINDS[kind];
+    const unknown = info ? undefined : unknownBuiltinKind(apiVersion, kind);
+    if (unknown) {
+      // kubectl: `no matches for kind "Pood" in version "v1"`; the API server has no such kind.
+      c.error(
+        ["kind"],
+        "unknown-kind",
+        `no kind "${kind}" in ${unknown.group === "core" ? "the core API group" : `API group ${unknown.group}`} (apiVersion ${apiVersion}); kubectl refuses it ("no matches for kind")`,
+        unknown.nearest
+          ? `did you mean kind: ${unknown.nearest}?`
+          : "check the kind's spelling and its apiVersion",
+      );
+      continue;
+    }
     if (!info) {
       const s = skipped.get(kind);
       if (s) s.count++;
@@ -190,7 +213,8 @@ export function decodeObjects(
     const before = diags.errors.length;
     const meta = c.map(obj.metadata, ["metadata"]);
     if (!meta) {
-      c.error(["metadata"], "missing-field", "metadata is required", "add metadata with at least a name");
+      if (!c.hasError(["metadata"]))
+        c.error(["metadata"], "missing-field", "metadata is required", "add metadata with at least a name");
       continue;
     }
     validateMeta(c, meta, info, generated, defaultNamespace);
@@ -260,7 +284,8 @@ function validateMeta(
       name = `${gen}${(generated.n++).toString(36).padStart(5, "0")}`;
       meta.name = name;
     } else {
-      c.error(["metadata", "name"], "missing-field", "a name is required", "give the object a name");
+      if (!c.hasError(["metadata", "name"]))
+        c.error(["metadata", "name"], "missing-field", "a name is required", "give the object a name");
       return;
     }
   }
@@ -284,7 +309,24 @@ function validateMeta(
     delete meta.namespace;
   }
   c.labels(meta.labels, ["metadata", "labels"]);
-  c.map(meta.annotations, ["metadata", "annotations"]);
+  // Annotations are a map of strings (ObjectMeta.Annotations): `enabled: true` unquoted fails to
+  // decode ("cannot unmarshal bool into string"); a key with nothing after it is "".
+  const annotations = c.map(meta.annotations, ["metadata", "annotations"]);
+  if (annotations)
+    for (const [k, v] of Object.entries(annotations)) {
+      if (v === null) annotations[k] = "";
+      else if (typeof v !== "string") {
+        const at = ["metadata", "annotations", k];
+        c.error(
+          at,
+          "wrong-type",
+          `an annotation value must be a string, found ${c.describe(v, at)}`,
+          typeof v === "object"
+            ? "write the value as one string (e.g. a JSON text in quotes)"
+            : c.quoteFix(v, at, k),
+        );
+      }
+    }
   const owners = c.list(meta.ownerReferences, ["metadata", "ownerReferences"]);
   owners?.forEach((o, i) => {
     const at = ["metadata", "ownerReferences", i];

@@ -3,9 +3,10 @@
  * scope, its name rule and its validator (one file per kind group under validate/), plus the
  * apiVersions Kubernetes has removed.
  */
-import type { Check, Rec } from "./check.ts";
+import { type Check, nearest, type Rec } from "./check.ts";
 import type { Inventory } from "./decode.ts";
 import { validateAdminPolicy } from "./validate/admin.ts";
+import { validateIPPool } from "./validate/calico.ts";
 import { validateIngress, validateIngressClass, validateRoute } from "./validate/ingress.ts";
 import { validateNode } from "./validate/nodes.ts";
 import {
@@ -118,6 +119,13 @@ export const KINDS: Record<string, KindInfo> = {
     namespaced: false,
     validate: validateAdminPolicy,
   },
+  // Calico's IP pools: the CRD calico-node reads, and the same spec served by Calico's API server.
+  IPPool: {
+    bucket: "ipPools",
+    versions: ["crd.projectcalico.org/v1", "projectcalico.org/v3"],
+    namespaced: false,
+    validate: validateIPPool,
+  },
 };
 
 /** apiVersions removed from Kubernetes, with the served replacement. */
@@ -170,4 +178,116 @@ export function unevaluatedPolicyKind(apiVersion: string, kind: string): string 
   if (slash < 0) return undefined;
   const group = apiVersion.slice(0, slash);
   return UNEVALUATED_POLICY_KINDS[group]?.includes(kind) ? `${kind} (${group})` : undefined;
+}
+
+/**
+ * Every kind the API server serves in its built-in groups (Kubernetes 1.34, all versions, plus the
+ * admin-tier CRDs podnet reads), by API group ("" is the core group of `apiVersion: v1`). A kind
+ * of one of these groups that is not listed does not exist: `kubectl apply` refuses it with "no
+ * matches for kind", and so does podnet (`unknownBuiltinKind`). Kinds of other groups are custom
+ * resources podnet cannot know, and are skipped. podnet's own kinds (KINDS) are added below.
+ */
+const BUILTIN_GROUP_KINDS: Record<string, readonly string[]> = {
+  "": [
+    "Binding",
+    "ComponentStatus",
+    "ConfigMap",
+    "Endpoints",
+    "Event",
+    "LimitRange",
+    "List",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Pod",
+    "PodTemplate",
+    "ReplicationController",
+    "ResourceQuota",
+    "Secret",
+    "Service",
+    "ServiceAccount",
+  ],
+  apps: ["ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"],
+  batch: ["CronJob", "Job"],
+  "networking.k8s.io": ["Ingress", "IngressClass", "IPAddress", "NetworkPolicy", "ServiceCIDR"],
+  "discovery.k8s.io": ["EndpointSlice"],
+  policy: ["Eviction", "PodDisruptionBudget", "PodSecurityPolicy"],
+  "rbac.authorization.k8s.io": ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
+  "storage.k8s.io": [
+    "CSIDriver",
+    "CSINode",
+    "CSIStorageCapacity",
+    "StorageClass",
+    "VolumeAttachment",
+    "VolumeAttributesClass",
+  ],
+  autoscaling: ["HorizontalPodAutoscaler", "Scale"],
+  "apiextensions.k8s.io": ["CustomResourceDefinition"],
+  "admissionregistration.k8s.io": [
+    "MutatingAdmissionPolicy",
+    "MutatingAdmissionPolicyBinding",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "ValidatingWebhookConfiguration",
+  ],
+  "apiregistration.k8s.io": ["APIService"],
+  "coordination.k8s.io": ["Lease", "LeaseCandidate"],
+  "certificates.k8s.io": ["CertificateSigningRequest", "ClusterTrustBundle", "PodCertificateRequest"],
+  "node.k8s.io": ["RuntimeClass"],
+  "scheduling.k8s.io": ["PriorityClass"],
+  "events.k8s.io": ["Event"],
+  "flowcontrol.apiserver.k8s.io": ["FlowSchema", "PriorityLevelConfiguration"],
+  "authentication.k8s.io": ["SelfSubjectReview", "TokenRequest", "TokenReview"],
+  "authorization.k8s.io": [
+    "LocalSubjectAccessReview",
+    "SelfSubjectAccessReview",
+    "SelfSubjectRulesReview",
+    "SubjectAccessReview",
+  ],
+  "resource.k8s.io": [
+    "DeviceClass",
+    "DeviceTaintRule",
+    "ResourceClaim",
+    "ResourceClaimTemplate",
+    "ResourceSlice",
+  ],
+  "internal.apiserver.k8s.io": ["StorageVersion"],
+  "storagemigration.k8s.io": ["StorageVersionMigration"],
+  "policy.networking.k8s.io": [],
+};
+
+/** The API group of an apiVersion: `apps` of `apps/v1`, "" of `v1`. */
+function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? "" : apiVersion.slice(0, slash);
+}
+
+let knownByGroup: Map<string, Set<string>> | undefined;
+
+/** BUILTIN_GROUP_KINDS with the kinds of KINDS added (built once, on first use). */
+function builtinKinds(): Map<string, Set<string>> {
+  if (knownByGroup) return knownByGroup;
+  knownByGroup = new Map();
+  for (const [group, kinds] of Object.entries(BUILTIN_GROUP_KINDS)) knownByGroup.set(group, new Set(kinds));
+  for (const [kind, info] of Object.entries(KINDS))
+    for (const v of info.versions) knownByGroup.get(groupOf(v))?.add(kind);
+  return knownByGroup;
+}
+
+/**
+ * When `kind` is not a kind of `apiVersion`'s group although podnet knows every kind of that group
+ * (a built-in group, see BUILTIN_GROUP_KINDS): the group's name ("core" for v1) and the nearest
+ * kind of it (by edit distance, case-insensitive; undefined when none is close). Undefined when
+ * the kind exists there or the group is a custom one podnet does not know.
+ */
+export function unknownBuiltinKind(
+  apiVersion: string,
+  kind: string,
+): { group: string; nearest: string | undefined } | undefined {
+  const group = groupOf(apiVersion);
+  const kinds = builtinKinds().get(group);
+  if (!kinds || kinds.has(kind)) return undefined;
+  return { group: group === "" ? "core" : group, nearest: nearest(kind, kinds) };
 }

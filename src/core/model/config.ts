@@ -4,13 +4,17 @@
  * running cluster has podnet adds where the input lacks them (control/addons.ts). Every field is optional; `DEFAULT_CONFIG`
  * documents the defaults, which match a kubeadm/kind cluster with flannel.
  */
+import { networkPluginNames } from "../cni/registry.ts";
 import type { Check, Rec } from "../manifests/check.ts";
 import { dns1123SubdomainError } from "../manifests/check.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { proxyModeNames } from "../proxy/modes/registry.ts";
 import type { Labels, Taint } from "./k8s.ts";
 
-export type CniMode = "vxlan" | "host-gw" | "ipip";
-export type ProxyMode = "nftables" | "iptables";
+/** A registered network plugin's name (../cni/registry.ts `networkPluginNames`). */
+export type CniMode = string;
+/** A registered kube-proxy mode's name (src/core/proxy/modes/registry.ts). */
+export type ProxyModeName = string;
 
 /** A node as the config describes it (merged with Node objects of the same name). */
 export interface NodeConfig {
@@ -32,7 +36,7 @@ export interface ClusterConfig {
   /** A count (names `node-1`…), a list, or undefined: "2, unless the manifests name nodes". */
   nodes: number | NodeConfig[] | undefined;
   cni: CniMode;
-  proxyMode: ProxyMode;
+  proxyMode: ProxyModeName;
   loadBalancerPool: Cidr[];
   kubeProxy: { nodePortAddresses: string[] };
   /** kube-apiserver's --service-node-port-range. */
@@ -72,8 +76,8 @@ export const DEFAULT_CONFIG: Readonly<ClusterConfig> = Object.freeze({
   dnsServiceIP: cidr("10.96.0.0/12").nth(10),
   nodeNetwork: cidr("172.18.0.0/24"),
   nodes: undefined,
-  cni: "vxlan",
-  proxyMode: "nftables",
+  cni: networkPluginNames[0],
+  proxyMode: proxyModeNames()[0],
   loadBalancerPool: [cidr("198.51.100.0/24")],
   kubeProxy: { nodePortAddresses: [] },
   serviceNodePortRange: { min: 30000, max: 32767 },
@@ -166,9 +170,9 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
     }
   }
 
-  const cni = c.oneOf(spec.cni, at("cni"), ["vxlan", "host-gw", "ipip"] as const);
+  const cni = c.oneOf(spec.cni, at("cni"), networkPluginNames);
   if (cni) out.cni = cni;
-  const proxy = c.oneOf(spec.proxyMode, at("proxyMode"), ["nftables", "iptables"] as const);
+  const proxy = c.oneOf(spec.proxyMode, at("proxyMode"), proxyModeNames());
   if (proxy) out.proxyMode = proxy;
 
   const pool = c.list(spec.loadBalancerPool, at("loadBalancerPool"));

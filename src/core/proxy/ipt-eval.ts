@@ -12,6 +12,7 @@
  * Shares nothing with service-proxy.ts but the rendered text.
  */
 import { Cidr, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { type Flow, walkChains } from "../nft/walk.ts";
 import type { EvalOutcome, EvalPacket } from "./nft-eval.ts";
 
 interface Rule {
@@ -49,16 +50,22 @@ function tokenize(line: string): string[] {
   return out;
 }
 
-type Flow =
-  | { kind: "continue" }
-  | { kind: "verdict"; v: "accept" | "drop" | "reject"; rule: string }
-  | { kind: "jump"; chain: string }
-  | { kind: "return" };
-
 const BUILTIN = new Set(["ACCEPT", "DROP", "REJECT", "RETURN", "DNAT", "MASQUERADE", "MARK"]);
 
 export class IptEvaluator {
+  /** `-s`/`-d` operands parsed on first use (KUBE-SERVICES has a rule per Service port). */
+  readonly #cidrs = new Map<string, Cidr>();
+
   constructor(readonly tables: IptTables) {}
+
+  inCidr(ip: IPv4, text: string): boolean {
+    let c = this.#cidrs.get(text);
+    if (!c) {
+      c = parseOperand(text);
+      this.#cidrs.set(text, c);
+    }
+    return c.contains(ip);
+  }
 
   runHook(
     hook: "prerouting" | "input" | "forward" | "output" | "postrouting",
@@ -85,6 +92,7 @@ export class IptEvaluator {
     }
   }
 
+  /** Runs built-in chain `start` of `tableName` (and what it jumps to) with the shared walker (../nft/walk.ts). */
   runChain(
     tableName: string,
     start: string,
@@ -93,59 +101,38 @@ export class IptEvaluator {
     pick: (c: { ip: IPv4; port: number; chain: string }[]) => number,
   ): void {
     const table = this.tables.get(tableName)!;
-    const stack: { chain: string; index: number }[] = [];
-    let chain = start;
-    let index = 0;
-    for (let guard = 0; guard < 10_000; guard++) {
-      const rules = table.get(chain);
-      if (!rules) throw new Error(`iptables: no chain ${chain} in ${tableName}`);
-      if (index >= rules.length) {
-        const back = stack.pop();
-        if (!back) return;
-        ({ chain, index } = back);
-        continue;
-      }
-      const rule = rules[index];
-      // A run of statistic rules ending in an unconditional one: one random choice among their targets.
-      if (rule.args.includes("statistic")) {
-        let end = index;
-        while (end < rules.length && rules[end].args.includes("statistic")) end++;
-        const run = rules.slice(index, end + 1);
-        const candidates = run.map((r) => {
-          const target = r.args[r.args.indexOf("-j") + 1];
-          return { ...this.dnatOf(table, target), chain: target };
-        });
-        out.candidates = candidates;
-        out.trail.push(...run.map((r) => r.text));
-        stack.push({ chain, index: end + 1 });
-        chain = candidates[pick(candidates) % candidates.length].chain;
-        index = 0;
-        continue;
-      }
-      index++;
-      const flow = this.runRule(rule, p, out, tableName, chain);
-      if (flow.kind === "continue") continue;
-      if (flow.kind === "verdict") {
-        if (flow.v !== "accept") {
-          out.verdict = flow.v;
-          out.by = flow.rule;
+    walkChains<Rule>(
+      start,
+      (chain) => table.get(chain),
+      (rules, index, chain) => {
+        const rule = rules[index];
+        // A run of statistic rules ending in an unconditional one: one random choice among their
+        // targets, as a jump that comes back after the run.
+        if (rule.args.includes("statistic")) {
+          let end = index;
+          while (end < rules.length && rules[end].args.includes("statistic")) end++;
+          const run = rules.slice(index, end + 1);
+          const candidates = run.map((r) => {
+            const target = r.args[r.args.indexOf("-j") + 1];
+            return { ...this.dnatOf(table, target), chain: target };
+          });
+          out.candidates = candidates;
+          out.trail.push(...run.map((r) => r.text));
+          return {
+            kind: "jump",
+            chain: candidates[pick(candidates) % candidates.length].chain,
+            resume: end + 1,
+          };
         }
-        return;
-      }
-      if (flow.kind === "return") {
-        const back = stack.pop();
-        if (!back) return;
-        ({ chain, index } = back);
-        continue;
-      }
-      // A rule with a single endpoint has no statistic match: it is the only candidate.
-      if (flow.chain.startsWith("KUBE-SEP-") && !out.candidates)
-        out.candidates = [{ ...this.dnatOf(table, flow.chain), chain: flow.chain }];
-      stack.push({ chain, index });
-      chain = flow.chain;
-      index = 0;
-    }
-    throw new Error("iptables: rule loop");
+        const flow = this.runRule(rule, p, out, tableName, chain);
+        // A rule with a single endpoint has no statistic match: it is the only candidate.
+        if (flow.kind === "jump" && flow.chain.startsWith("KUBE-SEP-") && !out.candidates)
+          out.candidates = [{ ...this.dnatOf(table, flow.chain), chain: flow.chain }];
+        return flow;
+      },
+      out,
+      `iptables (${tableName})`,
+    );
   }
 
   runRule(rule: Rule, p: EvalPacket, out: EvalOutcome, table: string, chain: string): Flow {
@@ -160,7 +147,7 @@ export class IptEvaluator {
         continue;
       }
       let ok = true;
-      if (w === "-s" || w === "-d") ok = inCidr(w === "-s" ? p.src : p.dst, a[++i]);
+      if (w === "-s" || w === "-d") ok = this.inCidr(w === "-s" ? p.src : p.dst, a[++i]);
       else if (w === "-p") {
         proto = a[++i];
         ok = p.protocol === proto;
@@ -193,11 +180,11 @@ export class IptEvaluator {
     const opts = a.slice(i + 2);
     switch (target) {
       case "ACCEPT":
-        return { kind: "verdict", v: "accept", rule: rule.text };
+        return { kind: "verdict", verdict: "accept", rule: rule.text };
       case "DROP":
-        return { kind: "verdict", v: "drop", rule: rule.text };
+        return { kind: "verdict", verdict: "drop", rule: rule.text };
       case "REJECT":
-        return { kind: "verdict", v: "reject", rule: rule.text };
+        return { kind: "verdict", verdict: "reject", rule: rule.text };
       case "RETURN":
         return { kind: "return" };
       case "DNAT": {
@@ -205,11 +192,11 @@ export class IptEvaluator {
         p.dst = parseIPv4(ip)!;
         p.dport = Number(port);
         out.dnat = { ip: p.dst, port: p.dport, chain };
-        return { kind: "verdict", v: "accept", rule: rule.text };
+        return { kind: "verdict", verdict: "accept", rule: rule.text };
       }
       case "MASQUERADE":
         out.masquerade = true;
-        return { kind: "verdict", v: "accept", rule: rule.text };
+        return { kind: "verdict", verdict: "accept", rule: rule.text };
       case "MARK": {
         const [value, mask] = opts[opts.indexOf("--set-xmark") + 1].split("/").map(Number);
         p.mark = (p.mark & ~mask) ^ value;
@@ -245,11 +232,11 @@ export class IptEvaluator {
   }
 }
 
-function inCidr(ip: IPv4, text: string): boolean {
+/** `-s`/`-d` operands: an address (a /32) or a prefix. */
+function parseOperand(text: string): Cidr {
   const c = Cidr.parse(text.includes("/") ? text : `${text}/32`);
-  if (c.ok) return c.cidr.contains(ip);
+  if (c.ok) return c.cidr;
   // Source ranges may carry host bits; compare by prefix.
   const [addr, bits] = text.split("/");
-  const a = parseIPv4(addr)!;
-  return Cidr.of(a, Number(bits)).contains(ip);
+  return Cidr.of(parseIPv4(addr)!, Number(bits));
 }

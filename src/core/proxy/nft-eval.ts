@@ -12,17 +12,24 @@
  *   postrouting: nat-postrouting (srcnat)
  */
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
-import { parseTable, splitTop } from "./nft-text.ts";
+import { parseTable, splitTop } from "../nft/parse.ts";
+import { type Flow, type Verdict, walkChains } from "../nft/walk.ts";
 
 export type Hook = "prerouting" | "input" | "forward" | "output" | "postrouting";
 
-interface ChainDef {
+/** One rule: its text as the ruleset has it, and its tokens (the trailing comment left out). */
+export interface NftRule {
+  text: string;
+  tokens: string[];
+}
+
+/** A chain, with its hook, type and numeric priority when it is a base chain. */
+export interface ChainDef {
   name: string;
   hook?: Hook;
   type?: "filter" | "nat";
   priority?: number;
-  rules: string[][];
-  texts: string[];
+  rules: NftRule[];
 }
 
 export interface Ruleset {
@@ -33,7 +40,7 @@ export interface Ruleset {
 
 const PRIORITY: Record<string, number> = { dstnat: -100, srcnat: 100, filter: 0 };
 
-/** Parses the `table ip kube-proxy { … }` text (./nft-text.ts), each rule tokenized for evaluation. */
+/** Parses the `table ip kube-proxy { … }` text (../nft/parse.ts), each rule tokenized for evaluation. */
 export function parseRuleset(text: string): Ruleset {
   const table = parseTable(text);
   const rs: Ruleset = { sets: new Map(), maps: new Map(), chains: new Map() };
@@ -51,7 +58,7 @@ export function parseRuleset(text: string): Ruleset {
     rs.maps.set(name, map);
   }
   for (const [name, c] of table.chains) {
-    const chain: ChainDef = { name, rules: [], texts: [] };
+    const chain: ChainDef = { name, rules: [] };
     for (const l of c.head) {
       const base = /^type (filter|nat) hook (\w+) priority (-?\w+)(?: ([+-]) (\d+))?; policy accept;$/.exec(
         l,
@@ -62,10 +69,8 @@ export function parseRuleset(text: string): Ruleset {
       const named = /^-?\d+$/.test(base[3]) ? Number(base[3]) : PRIORITY[base[3]];
       chain.priority = named + (base[4] ? (base[4] === "-" ? -1 : 1) * Number(base[5]) : 0);
     }
-    for (const l of c.rules) {
-      chain.texts.push(l);
-      chain.rules.push(tokenize(l.replace(/ comment "[^"]*"$/, "")));
-    }
+    for (const l of c.rules)
+      chain.rules.push({ text: l, tokens: tokenize(l.replace(/ comment "[^"]*"$/, "")) });
     rs.chains.set(name, chain);
   }
   return rs;
@@ -115,7 +120,7 @@ export interface EvalPacket {
 }
 
 export interface EvalOutcome {
-  verdict: "accept" | "drop" | "reject";
+  verdict: Verdict;
   /** The rule that decided a drop/reject, or undefined. */
   by?: string;
   /** DNAT applied (by the endpoint chain the packet took). */
@@ -129,14 +134,20 @@ export interface EvalOutcome {
   trail: string[];
 }
 
-type Flow =
-  | { kind: "continue" }
-  | { kind: "verdict"; v: "accept" | "drop" | "reject"; rule: string }
-  | { kind: "jump" | "goto"; chain: string }
-  | { kind: "return" };
-
 export class NftEvaluator {
-  constructor(readonly rs: Ruleset) {}
+  /** Base chains by hook, by priority: found once, not per packet (a table has 20,000 chains at 10,000 Services). */
+  readonly #bases = new Map<Hook, ChainDef[]>();
+  /** Address operands (`@cluster-ips`, `{ … }`, a prefix) parsed on first use. */
+  readonly #addressSets = new Map<string, AddressSet>();
+
+  constructor(readonly rs: Ruleset) {
+    for (const c of rs.chains.values()) {
+      if (!c.hook) continue;
+      const list = this.#bases.get(c.hook) ?? this.#bases.set(c.hook, []).get(c.hook)!;
+      list.push(c);
+    }
+    for (const list of this.#bases.values()) list.sort((a, b) => a.priority! - b.priority!);
+  }
 
   /**
    * Runs every base chain of `hook`, by priority. `pick(n)` chooses among numgen branches.
@@ -147,58 +158,27 @@ export class NftEvaluator {
     p: EvalPacket,
     out: EvalOutcome,
     pick: (candidates: { ip: IPv4; port: number; chain: string }[]) => number,
-    only?: (c: ChainDef) => boolean,
   ): void {
-    const bases = [...this.rs.chains.values()]
-      .filter((c) => c.hook === hook && (!only || only(c)))
-      .sort((a, b) => a.priority! - b.priority!);
-    for (const base of bases) {
+    for (const base of this.#bases.get(hook) ?? []) {
       if (out.verdict !== "accept") return;
       this.runChain(base.name, p, out, pick);
     }
   }
 
+  /** Runs base chain `start` (and what it jumps to) with the shared walker (../nft/walk.ts). */
   runChain(
     start: string,
     p: EvalPacket,
     out: EvalOutcome,
     pick: (c: { ip: IPv4; port: number; chain: string }[]) => number,
   ): void {
-    const stack: { chain: string; index: number }[] = [];
-    let chain = start;
-    let index = 0;
-    for (let guard = 0; guard < 10_000; guard++) {
-      const def = this.rs.chains.get(chain);
-      if (!def) throw new Error(`nft: no chain ${chain}`);
-      if (index >= def.rules.length) {
-        const back = stack.pop();
-        if (!back) return; // end of the base chain: policy accept
-        chain = back.chain;
-        index = back.index;
-        continue;
-      }
-      const flow = this.runRule(def.rules[index], def.texts[index], p, out, pick);
-      index++;
-      if (flow.kind === "continue") continue;
-      if (flow.kind === "verdict") {
-        if (flow.v !== "accept") {
-          out.verdict = flow.v;
-          out.by = flow.rule;
-        }
-        return;
-      }
-      if (flow.kind === "return") {
-        const back = stack.pop();
-        if (!back) return;
-        chain = back.chain;
-        index = back.index;
-        continue;
-      }
-      if (flow.kind === "jump") stack.push({ chain, index });
-      chain = flow.chain;
-      index = 0;
-    }
-    throw new Error("nft: rule loop");
+    walkChains<NftRule>(
+      start,
+      (name) => this.rs.chains.get(name)?.rules,
+      (rules, index) => this.runRule(rules[index].tokens, rules[index].text, p, out, pick),
+      out,
+      "nft",
+    );
   }
 
   /** Evaluates one rule: matches left to right, then the statement. */
@@ -277,11 +257,11 @@ export class NftEvaluator {
         p.dport = Number(port);
         out.dnat = { ip: p.dst, port: p.dport, chain: "" };
         matched();
-        return { kind: "verdict", v: "accept", rule: text };
+        return { kind: "verdict", verdict: "accept", rule: text };
       } else if (w === "masquerade") {
         out.masquerade = true;
         matched();
-        return { kind: "verdict", v: "accept", rule: text };
+        return { kind: "verdict", verdict: "accept", rule: text };
       } else if (w === "jump" || w === "goto") {
         matched();
         return { kind: w, chain: t[i + 1] };
@@ -290,7 +270,7 @@ export class NftEvaluator {
         return { kind: "return" };
       } else if (w === "drop" || w === "reject" || w === "accept") {
         matched();
-        return { kind: "verdict", v: w, rule: text };
+        return { kind: "verdict", verdict: w, rule: text };
       } else {
         throw new Error(`nft: cannot evaluate "${text}" at "${w}"`);
       }
@@ -301,7 +281,7 @@ export class NftEvaluator {
   /** The DNAT target an endpoint chain ends in. */
   dnatOf(chain: string): { ip: IPv4; port: number } {
     const def = this.rs.chains.get(chain)!;
-    for (const r of def.rules) {
+    for (const { tokens: r } of def.rules) {
       const k = r.indexOf("dnat");
       if (k >= 0) {
         const [ip, port] = r[k + 2].split(":");
@@ -326,23 +306,44 @@ export class NftEvaluator {
     }
   }
 
+  /** Is `ip` in the operand (`@set`, `{ a, b/24 }`, an address or a prefix)? Each operand is parsed once. */
   ipMatches(ip: IPv4, operand: string): boolean {
-    if (operand.startsWith("@")) return (this.rs.sets.get(operand.slice(1)) ?? []).some((e) => ipIn(ip, e));
-    if (operand.startsWith("{")) return splitTop(operand.slice(1, -1)).some((e) => ipIn(ip, e));
-    return ipIn(ip, operand);
+    let m = this.#addressSets.get(operand);
+    if (!m) {
+      const items = operand.startsWith("@")
+        ? (this.rs.sets.get(operand.slice(1)) ?? [])
+        : operand.startsWith("{")
+          ? splitTop(operand.slice(1, -1))
+          : [operand];
+      m = addressSet(items);
+      this.#addressSets.set(operand, m);
+    }
+    return m.addresses.has(ip) || m.prefixes.some((c) => c.contains(ip));
   }
 
   verdict(v: string, rule: string): Flow {
     const [word, chain] = v.split(/\s+/);
     if (word === "goto" || word === "jump") return { kind: word, chain };
-    return { kind: "verdict", v: word as "drop" | "reject" | "accept", rule };
+    return { kind: "verdict", verdict: word as Verdict, rule };
   }
 }
 
-function ipIn(ip: IPv4, e: string): boolean {
-  if (e.includes("/")) {
-    const c = Cidr.parse(e);
-    return c.ok && c.cidr.contains(ip);
+/** Addresses and prefixes, as an nft set of `ipv4_addr` (with `flags interval` for prefixes) holds them. */
+interface AddressSet {
+  addresses: Set<IPv4>;
+  prefixes: Cidr[];
+}
+
+function addressSet(items: readonly string[]): AddressSet {
+  const out: AddressSet = { addresses: new Set(), prefixes: [] };
+  for (const e of items) {
+    if (e.includes("/")) {
+      const c = Cidr.parse(e);
+      if (c.ok) out.prefixes.push(c.cidr);
+    } else {
+      const ip = parseIPv4(e);
+      if (ip !== undefined) out.addresses.add(ip);
+    }
   }
-  return parseIPv4(e) === ip;
+  return out;
 }

@@ -20,17 +20,21 @@
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
+import { type BaseChainSpec, type ChainSpec, renderTable, type SetSpec } from "../nft/render.ts";
 import { endpointChainBase, servicePortChainBase } from "./chain-names.ts";
 import { categorize, type EndpointInfo, type ServicePortInfo, ServiceProxy } from "./service-proxy.ts";
 
 export const MASQUERADE_MARK = "0x004000";
 
-interface Chain {
-  name: string;
-  base?: string;
-  comment?: string;
-  rules: string[];
-}
+type Chain = ChainSpec;
+
+/** A base chain of kube-proxy's table, `policy accept` as all of them. */
+const baseChain = (type: "filter" | "nat", hook: BaseChainSpec["hook"], priority: number): BaseChainSpec => ({
+  type,
+  hook,
+  priority,
+  policy: "accept",
+});
 
 /** The node's ruleset as `nft -f` text. */
 export function renderNftables(
@@ -56,42 +60,42 @@ export function renderNftables(
   const chains: Chain[] = [
     {
       name: "filter-prerouting",
-      base: "type filter hook prerouting priority -110; policy accept;",
+      base: baseChain("filter", "prerouting", -110),
       rules: ["ct state new jump firewall-check"],
     },
     {
       name: "filter-input",
-      base: "type filter hook input priority -110; policy accept;",
+      base: baseChain("filter", "input", -110),
       rules: ["ct state new jump nodeport-endpoints-check", "ct state new jump service-endpoints-check"],
     },
     {
       name: "filter-forward",
-      base: "type filter hook forward priority -110; policy accept;",
+      base: baseChain("filter", "forward", -110),
       rules: ["ct state new jump service-endpoints-check", "ct state new jump cluster-ips-check"],
     },
     {
       name: "filter-output",
-      base: "type filter hook output priority -110; policy accept;",
+      base: baseChain("filter", "output", -110),
       rules: ["ct state new jump service-endpoints-check", "ct state new jump firewall-check"],
     },
     {
       name: "filter-output-post-dnat",
-      base: "type filter hook output priority -90; policy accept;",
+      base: baseChain("filter", "output", -90),
       rules: ["ct state new jump cluster-ips-check"],
     },
     {
       name: "nat-prerouting",
-      base: "type nat hook prerouting priority -100; policy accept;",
+      base: baseChain("nat", "prerouting", -100),
       rules: ["jump services"],
     },
     {
       name: "nat-output",
-      base: "type nat hook output priority -100; policy accept;",
+      base: baseChain("nat", "output", -100),
       rules: ["jump services"],
     },
     {
       name: "nat-postrouting",
-      base: "type nat hook postrouting priority 100; policy accept;",
+      base: baseChain("nat", "postrouting", 100),
       rules: ["jump masquerading"],
     },
     {
@@ -150,7 +154,7 @@ export function renderNftables(
     }
     return name;
   };
-  const affinitySets: string[] = [];
+  const affinitySets: SetSpec[] = [];
   const toEndpoints = (info: ServicePortInfo, chain: string, eps: EndpointInfo[]) => {
     const rules: string[] = [];
     if (info.affinity)
@@ -234,9 +238,14 @@ export function renderNftables(
     if (info.affinity) {
       const timeout = info.service.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800;
       for (const ep of cluster)
-        affinitySets.push(
-          `set affinity-${endpointChainBase(info, ep)} {\n\t\ttype ipv4_addr\n\t\tflags dynamic,timeout\n\t\ttimeout ${timeout}s\n\t}`,
-        );
+        affinitySets.push({
+          kind: "set",
+          name: `affinity-${endpointChainBase(info, ep)}`,
+          type: "ipv4_addr",
+          flags: ["dynamic", "timeout"],
+          timeoutSeconds: timeout,
+          elements: [],
+        });
     }
     const usesCluster =
       cluster.length > 0 &&
@@ -255,68 +264,63 @@ export function renderNftables(
     if (usesLocal) append(localChain, local);
   }
 
-  const element = (xs: string[]) => (xs.length ? `\n\t\telements = { ${xs.join(",\n\t\t\t     ")} }` : "");
-  const out: string[] = ["table ip kube-proxy {", '\tcomment "rules for kube-proxy"', ""];
-  out.push(
-    `\tset cluster-ips {\n\t\ttype ipv4_addr\n\t\tcomment "Active ClusterIPs"${element([...sets.clusterIPs])}\n\t}`,
-  );
-  if (!matchAll)
-    out.push(
-      `\tset nodeport-ips {\n\t\ttype ipv4_addr\n\t\tcomment "IPs that accept NodePort traffic"${element(nodePortIPs.map(formatIPv4))}\n\t}`,
-    );
-  for (const s of affinitySets) out.push(`\t${s}`);
-  const map = (name: string, type: string, comment: string, xs: string[]) =>
-    `\tmap ${name} {\n\t\ttype ${type}\n\t\tcomment "${comment}"${element(xs)}\n\t}`;
-  out.push(
-    map(
-      "no-endpoint-services",
-      "ipv4_addr . inet_proto . inet_service : verdict",
-      "vmap to drop or reject packets to services with no endpoints",
-      sets.noEndpointServices,
-    ),
-  );
-  out.push(
-    map(
-      "no-endpoint-nodeports",
-      "inet_proto . inet_service : verdict",
-      "vmap to drop or reject packets to service nodeports with no endpoints",
-      sets.noEndpointNodePorts,
-    ),
-  );
-  out.push(
-    map(
-      "firewall-ips",
-      "ipv4_addr . inet_proto . inet_service : verdict",
-      "destinations that are subject to LoadBalancerSourceRanges",
-      sets.firewallIPs,
-    ),
-  );
-  out.push(
-    map(
-      "service-ips",
-      "ipv4_addr . inet_proto . inet_service : verdict",
-      "ClusterIP, ExternalIP and LoadBalancer IP traffic",
-      sets.serviceIPs,
-    ),
-  );
-  out.push(
-    map(
-      "service-nodeports",
-      "inet_proto . inet_service : verdict",
-      "NodePort traffic",
-      sets.serviceNodePorts,
-    ),
-  );
-  const all = [...chains, ...serviceChains.sort(byName), ...[...endpointChains.values()].sort(byName)];
-  for (const c of all) {
-    out.push("", `\tchain ${c.name} {`);
-    if (c.base) out.push(`\t\t${c.base}`);
-    if (c.comment) out.push(`\t\tcomment "${c.comment}"`);
-    for (const r of c.rules) out.push(`\t\t${r}`);
-    out.push("\t}");
-  }
-  out.push("}");
-  return `${out.join("\n")}\n`;
+  const set = (name: string, comment: string, elements: string[]): SetSpec => ({
+    kind: "set",
+    name,
+    type: "ipv4_addr",
+    comment,
+    elements,
+  });
+  const map = (name: string, type: string, comment: string, elements: string[]): SetSpec => ({
+    kind: "map",
+    name,
+    type,
+    comment,
+    elements,
+  });
+  return renderTable({
+    family: "ip",
+    name: "kube-proxy",
+    comment: "rules for kube-proxy",
+    sets: [
+      set("cluster-ips", "Active ClusterIPs", [...sets.clusterIPs]),
+      ...(matchAll
+        ? []
+        : [set("nodeport-ips", "IPs that accept NodePort traffic", nodePortIPs.map(formatIPv4))]),
+      ...affinitySets,
+      map(
+        "no-endpoint-services",
+        "ipv4_addr . inet_proto . inet_service : verdict",
+        "vmap to drop or reject packets to services with no endpoints",
+        sets.noEndpointServices,
+      ),
+      map(
+        "no-endpoint-nodeports",
+        "inet_proto . inet_service : verdict",
+        "vmap to drop or reject packets to service nodeports with no endpoints",
+        sets.noEndpointNodePorts,
+      ),
+      map(
+        "firewall-ips",
+        "ipv4_addr . inet_proto . inet_service : verdict",
+        "destinations that are subject to LoadBalancerSourceRanges",
+        sets.firewallIPs,
+      ),
+      map(
+        "service-ips",
+        "ipv4_addr . inet_proto . inet_service : verdict",
+        "ClusterIP, ExternalIP and LoadBalancer IP traffic",
+        sets.serviceIPs,
+      ),
+      map(
+        "service-nodeports",
+        "inet_proto . inet_service : verdict",
+        "NodePort traffic",
+        sets.serviceNodePorts,
+      ),
+    ],
+    chains: [...chains, ...serviceChains.sort(byName), ...[...endpointChains.values()].sort(byName)],
+  });
 }
 
 function byName(a: Chain, b: Chain): number {

@@ -1,18 +1,16 @@
 /**
- * kube-proxy decisions answered by the rendered rules: for `proxyMode: nftables` the ruleset of
- * nftables.ts run by nft-eval.ts, for `iptables` the `iptables-save` text of iptables.ts run by
- * ipt-eval.ts. Each node's rules are rendered, parsed back and evaluated hook by hook. It answers the
+ * kube-proxy decisions answered by the rendered rules: the cluster's proxy mode (./modes/) renders each
+ * node's rules (nftables: nftables.ts; iptables: iptables.ts), reads them back (nft-eval.ts,
+ * ipt-eval.ts) and runs packets through them hook by hook. It answers the
  * same questions as ServiceProxy.decide, so the tracer can run on either and the packet-flow cases can
  * hold them to the same results.
  */
 import { fnv32a } from "../control/names.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
-import { servicePortChainBase } from "./chain-names.ts";
-import { IptEvaluator, parseIptablesSave } from "./ipt-eval.ts";
-import { iptablesChains, renderIptables } from "./iptables.ts";
-import { type EvalOutcome, type EvalPacket, NftEvaluator, parseRuleset } from "./nft-eval.ts";
-import { renderNftables } from "./nftables.ts";
+import type { PickEndpoint, ProxyMode, RuleEvaluator } from "./modes/mode.ts";
+import { proxyMode } from "./modes/registry.ts";
+import type { EvalOutcome, EvalPacket } from "./nft-eval.ts";
 import type {
   EndpointInfo,
   Frontend,
@@ -27,44 +25,32 @@ export interface ProxyDecider {
   decide(p: ProxyPacket): ProxyResult;
 }
 
-type Pick = (candidates: { chain: string }[]) => number;
-
-interface Judge {
-  run(p: EvalPacket, out: EvalOutcome, fromHost: boolean, pick: Pick): void;
-  /** Does this endpoint chain remember clients (sessionAffinity ClientIP)? */
-  sticky(chain: string): boolean;
-}
-
-/** Both evaluators run a packet through one netfilter hook at a time. */
-interface HookRunner {
-  runHook(
-    hook: "prerouting" | "input" | "forward" | "output",
-    p: EvalPacket,
-    out: EvalOutcome,
-    pick: Pick,
-  ): void;
-}
-
 /**
  * The hooks a packet meets on a node: the node's own traffic takes the output path (and, when it is
  * for one of the node's own addresses, loops back through input, where the nodePort checks are);
  * traffic from pods and the wire takes prerouting, then input when (after DNAT) it is for the node,
  * else forward.
  */
-function walkHooks(ev: HookRunner): Judge["run"] {
-  return (p, out, fromHost, pick) => {
-    if (fromHost) {
-      ev.runHook("output", p, out, pick);
-      if (out.verdict === "accept" && p.isLocal(p.dst)) ev.runHook("input", p, out, pick);
-    } else {
-      ev.runHook("prerouting", p, out, pick);
-      if (out.verdict === "accept") ev.runHook(p.isLocal(p.dst) ? "input" : "forward", p, out, pick);
-    }
-  };
+function walkHooks(
+  ev: RuleEvaluator,
+  p: EvalPacket,
+  out: EvalOutcome,
+  fromHost: boolean,
+  pick: PickEndpoint,
+) {
+  if (fromHost) {
+    ev.runHook("output", p, out, pick);
+    if (out.verdict === "accept" && p.isLocal(p.dst)) ev.runHook("input", p, out, pick);
+  } else {
+    ev.runHook("prerouting", p, out, pick);
+    if (out.verdict === "accept") ev.runHook(p.isLocal(p.dst) ? "input" : "forward", p, out, pick);
+  }
 }
 
 export class RuleProxy implements ProxyDecider {
-  readonly #judges = new Map<string, Judge>();
+  readonly #evaluators = new Map<string, RuleEvaluator>();
+  /** The cluster's kube-proxy mode: it renders the rules and reads them back. */
+  readonly mode: ProxyMode;
   /** Dispatch targets (`service-…`, `KUBE-SVC-…`, …) to the Service port they belong to. */
   readonly #byChain = new Map<string, ServicePortInfo>();
 
@@ -73,35 +59,23 @@ export class RuleProxy implements ProxyDecider {
     readonly index: ServiceProxy,
     readonly isLocal: (node: NodeState, ip: number) => boolean,
   ) {
-    for (const info of index.ports) {
-      const base = servicePortChainBase(info);
-      for (const prefix of ["service-", "local-", "external-"]) this.#byChain.set(prefix + base, info);
-      for (const chain of Object.values(iptablesChains(info))) this.#byChain.set(chain, info);
-    }
+    this.mode = proxyMode(state.config.proxyMode);
+    for (const info of index.ports)
+      for (const chain of this.mode.dispatchChains(info)) this.#byChain.set(chain, info);
   }
 
-  judgeOf(node: NodeState): Judge {
-    let j = this.#judges.get(node.name);
-    if (j) return j;
-    if (this.state.config.proxyMode === "iptables") {
-      const tables = parseIptablesSave(renderIptables(this.state, node, this.index));
-      j = {
-        run: walkHooks(new IptEvaluator(tables)),
-        sticky: (chain) => (tables.get("nat")?.get(chain) ?? []).some((r) => r.args.includes("--set")),
-      };
-    } else {
-      const rs = parseRuleset(renderNftables(this.state, node, this.index));
-      j = {
-        run: walkHooks(new NftEvaluator(rs)),
-        sticky: (chain) => !!rs.chains.get(chain)?.texts.some((t) => t.startsWith("update @affinity-")),
-      };
+  /** The node's rules, rendered by the mode and read back once. */
+  evaluatorOf(node: NodeState): RuleEvaluator {
+    let ev = this.#evaluators.get(node.name);
+    if (!ev) {
+      ev = this.mode.evaluator(this.mode.render(this.state, node, this.index));
+      this.#evaluators.set(node.name, ev);
     }
-    this.#judges.set(node.name, j);
-    return j;
+    return ev;
   }
 
   decide(p: ProxyPacket): ProxyResult {
-    const judge = this.judgeOf(p.node);
+    const ev = this.evaluatorOf(p.node);
     const original = p.dst;
     const pkt: EvalPacket = {
       src: p.src,
@@ -113,10 +87,12 @@ export class RuleProxy implements ProxyDecider {
       isLocal: (ip) => this.isLocal(p.node, ip),
     };
     const out: EvalOutcome = { verdict: "accept", masquerade: false, trail: [] };
-    const pick: Pick = (cands) =>
-      judge.sticky(cands[0].chain) ? fnv32a(formatIPv4(p.src)) : fnv32a(`${formatIPv4(p.src)}:${p.sport}`);
-    judge.run(pkt, out, p.fromHost, pick);
-    const mode = this.state.config.proxyMode;
+    const pick: PickEndpoint = (cands) =>
+      ev.remembersClient(cands[0].chain)
+        ? fnv32a(formatIPv4(p.src))
+        : fnv32a(`${formatIPv4(p.src)}:${p.sport}`);
+    walkHooks(ev, pkt, out, p.fromHost, pick);
+    const mode = this.mode.name;
     if (out.verdict !== "accept")
       return { kind: out.verdict, reason: `${mode}: ${out.by}`, rule: out.trail.join(" → ") };
     if (!out.dnat || !out.dispatched) return { kind: "none" };

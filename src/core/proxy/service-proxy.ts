@@ -1,5 +1,5 @@
 /**
- * kube-proxy's decisions, as its nftables mode makes them (pkg/proxy/nftables: the README lists them):
+ * kube-proxy's decisions, mode-neutral, as its nftables mode makes them (pkg/proxy/nftables: the README lists them):
  *
  *   prerouting/output (nat, dstnat)   firewall (loadBalancerSourceRanges) → services map
  *                                     (ClusterIP, externalIP, LB IP) → nodeports map (local daddr)
@@ -17,13 +17,15 @@
  * short-circuited to all endpoints (the node's own traffic masqueraded). Masquerade also applies to
  * ClusterIP traffic from outside clusterCIDR and to hairpin traffic (a pod reaching itself).
  *
- * iptables mode decides the same, except that it neither rejects undefined ports of ClusterIPs nor
- * drops unallocated serviceCIDR addresses (those packets are routed like any other), that it accepts
- * nodePorts on every local address, loopback included, unless nodePortAddresses says otherwise, and
- * that the node's own traffic to an external or load-balancer IP without endpoints is not rejected
- * (KUBE-EXTERNAL-SERVICES hangs off INPUT and FORWARD only). Conversely, nftables mode drops the node's
- * own traffic to an external or load-balancer IP whose externalTrafficPolicy is Local when the node has
- * no endpoint: filter-output checks @no-endpoint-services before nat-output could short-circuit it.
+ * Where the modes differ, the model asks the cluster's mode (./modes/mode.ts), never its name:
+ * `guardsServiceRange` (nftables rejects undefined ports of ClusterIPs and drops unallocated
+ * serviceCIDR addresses; iptables routes those packets like any other), `nodePortAddressesDefault` and
+ * `localhostNodePorts` (iptables accepts nodePorts on every local address, loopback included, unless
+ * nodePortAddresses says otherwise), and `checksExternalEndpointsOnOutput` (nftables rejects the node's
+ * own traffic to an external or load-balancer IP without endpoints, and drops it under
+ * externalTrafficPolicy Local when the node has no endpoint, because filter-output checks
+ * @no-endpoint-services before nat-output could short-circuit it; iptables' KUBE-EXTERNAL-SERVICES
+ * hangs off INPUT and FORWARD only).
  *
  * The choice among endpoints is deterministic: with sessionAffinity ClientIP a hash of the client
  * address, otherwise a hash of the client address and port; every candidate is reported.
@@ -36,6 +38,8 @@ import type { Protocol, Service, ServicePort } from "../model/k8s.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { slicesByService } from "../views.ts";
 import { servicePortChainBase } from "./chain-names.ts";
+import type { ProxyMode } from "./modes/mode.ts";
+import { proxyMode } from "./modes/registry.ts";
 
 const LOCALHOST = parseIPv4("127.0.0.1")!;
 
@@ -113,8 +117,11 @@ export class ServiceProxy {
   readonly #byVip = new Map<string, { info: ServicePortInfo; frontend: Frontend }>();
   readonly #byNodePort = new Map<string, ServicePortInfo>();
   readonly #clusterIPs = new Set<IPv4>();
+  /** The cluster's kube-proxy mode: where the modes differ, the model asks it (./modes/mode.ts). */
+  readonly mode: ProxyMode;
 
   constructor(readonly state: ClusterState) {
+    this.mode = proxyMode(state.config.proxyMode);
     const slices = slicesByService(state);
     for (const svc of state.services) {
       const type = svc.spec.type ?? "ClusterIP";
@@ -199,33 +206,33 @@ export class ServiceProxy {
   /**
    * The node addresses that accept nodePorts (kube-proxy's `--nodeport-addresses`), or "all" for every
    * local address. kube-proxy (cmd/kube-proxy, pkg/proxy/util/nodeport_addresses.go):
-   * - unset: `primary` in nftables mode; every local address in iptables mode;
+   * - unset: the mode's `nodePortAddressesDefault` (nftables: `primary`; iptables: every local address);
    * - `primary` (alone): the node's primary IP, as kubelet reports it first (`NodeState.ip`), only;
    * - CIDRs: every address on the node's interfaces inside one of them (`GetNodeIPs`): each of its
-   *   InternalIPs and on-interface ExternalIPs, cni0's and the tunnel device's, and in iptables mode
-   *   127.0.0.1 when a CIDR holds it (localhost nodePorts); nftables mode never accepts loopback;
+   *   InternalIPs and on-interface ExternalIPs, cni0's and the tunnel device's, and 127.0.0.1 when a
+   *   CIDR holds it and the mode has `localhostNodePorts` (iptables); nftables mode never accepts loopback;
    * - a CIDR of length 0 (0.0.0.0/0): every local address.
    * The primary IP first, then in the order the node lists its addresses.
    */
   nodePortIPs(node: NodeState): IPv4[] | "all" {
     const cfg = this.state.config;
     const npa = cfg.kubeProxy.nodePortAddresses;
-    if (npa.length === 0) return cfg.proxyMode === "nftables" ? [node.ip] : "all";
+    if (npa.length === 0) return this.mode.nodePortAddressesDefault === "primary" ? [node.ip] : "all";
     if (npa.includes("primary")) return [node.ip]; // alone: the config refuses it next to CIDRs
     const blocks = npa.map((a) => (Cidr.parse(a) as { ok: true; cidr: Cidr }).cidr);
     if (blocks.some((b) => b.prefix === 0)) return "all";
-    const local = [...nodeAddresses(cfg.cni, node), ...(cfg.proxyMode === "iptables" ? [LOCALHOST] : [])];
+    const local = [...nodeAddresses(this.state, node), ...(this.mode.localhostNodePorts ? [LOCALHOST] : [])];
     return local.filter((ip) => blocks.some((b) => b.contains(ip)));
   }
 
   /**
-   * Does this node accept nodePorts on this (local) address? With "all", nftables mode excludes
-   * loopback; iptables mode accepts it (localhost nodePorts, on by default, via route_localnet).
+   * Does this node accept nodePorts on this (local) address? With "all", loopback only when the mode
+   * has `localhostNodePorts` (iptables: on by default, via route_localnet; nftables: never).
    */
   acceptsNodePortOn(node: NodeState, dst: IPv4): boolean {
     const ips = this.nodePortIPs(node);
     if (ips !== "all") return ips.includes(dst);
-    return this.state.config.proxyMode === "iptables" || dst >>> 24 !== 127;
+    return this.mode.localhostNodePorts || dst >>> 24 !== 127;
   }
 
   decide(p: ProxyPacket): ProxyResult {
@@ -260,9 +267,9 @@ export class ServiceProxy {
       const { cluster, local } = categorize(info.endpoints, p.node.name);
       const toExternalIP = frontend === "externalIP" || frontend === "loadBalancer";
       if (cluster.length === 0) {
-        // iptables mode rejects these from INPUT and FORWARD only (KUBE-EXTERNAL-SERVICES): the node's
-        // own traffic to an external or load-balancer IP leaves untouched.
-        if (cfg.proxyMode === "iptables" && p.fromHost && toExternalIP) return { kind: "none" };
+        // A mode whose no-endpoint check of external IPs is not on the output path (iptables:
+        // KUBE-EXTERNAL-SERVICES from INPUT and FORWARD only) lets the node's own traffic through.
+        if (!this.mode.checksExternalEndpointsOnOutput && p.fromHost && toExternalIP) return { kind: "none" };
         return {
           kind: "reject",
           service: info,
@@ -299,9 +306,14 @@ export class ServiceProxy {
       } else if (fromPod) {
         candidates = cluster;
         notes.push("externalTrafficPolicy Local: pod traffic short-circuits to all endpoints");
-      } else if (p.fromHost && cfg.proxyMode === "nftables" && toExternalIP && local.length === 0) {
-        // nftables mode checks @no-endpoint-services in filter-output (dstnat-10), before nat-output
-        // could short-circuit the node's own traffic: with no local endpoint it is dropped.
+      } else if (
+        p.fromHost &&
+        this.mode.checksExternalEndpointsOnOutput &&
+        toExternalIP &&
+        local.length === 0
+      ) {
+        // The no-endpoint check on the output path (nftables: @no-endpoint-services in filter-output,
+        // dstnat-10) comes before nat-output could short-circuit the node's own traffic: dropped.
         return {
           kind: "drop",
           service: info,
@@ -349,8 +361,8 @@ export class ServiceProxy {
         rule: `${frontend === "nodePort" ? "service-nodeports" : "service-ips"}: ${where} : goto ${frontend === "clusterIP" ? "service" : "external"}-${servicePortChainBase(info)}`,
       };
     }
-    // Only nftables mode guards the Service range: iptables mode lets such packets be routed.
-    if (cfg.proxyMode === "iptables") return { kind: "none" };
+    // Only a mode that guards the Service range (nftables) stops these; otherwise they are routed.
+    if (!this.mode.guardsServiceRange) return { kind: "none" };
     if (this.#clusterIPs.has(p.dst)) {
       return {
         kind: "reject",

@@ -2,7 +2,8 @@
  * `check`: the Kubernetes networking model's requirements, verified on the resolved cluster by tracing
  * packets through the simulated network (the fourth reference article's constraints):
  *
- *   1. addresses are unique across pods, nodes and Services, and each pod's lies in its node's podCIDR;
+ *   1. addresses are unique across pods, nodes and Services, nodes' pod address blocks do not overlap,
+ *      and each pod's address lies in one of its node's blocks (unless the network plugin routes it);
  *   2. containers of a pod reach each other on localhost (two cannot open the same port);
  *   3. every pod reaches every pod by its IP, and the receiver sees the sender's own IP (no NAT);
  *   4. every node reaches every pod.
@@ -19,6 +20,7 @@
  */
 import { fnv32a } from "../control/names.ts";
 import type { NodeState } from "../control/state.ts";
+import { pluginOf } from "../graph/devices.ts";
 import type { Pod } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { Network } from "./network.ts";
@@ -64,29 +66,41 @@ export function checkModel(given: Network, opts: { maxNodePairs?: number } = {})
     for (const ip of s.spec.clusterIPs ?? [])
       if (ip !== "None") claim(parseIPv4(ip), `Service ${s.metadata.namespace}/${s.metadata.name}`);
   }
-  for (let i = 0; i < state.nodes.length; i++) {
-    for (let j = i + 1; j < state.nodes.length; j++) {
-      const a = state.nodes[i];
-      const b = state.nodes[j];
-      if (a.podCIDR.overlaps(b.podCIDR)) {
-        violations.push({
-          requirement: "unique-addresses",
-          message: `podCIDR ${a.podCIDR} of ${a.name} overlaps podCIDR ${b.podCIDR} of ${b.name}`,
-        });
-      }
+  // Pod address blocks (the plugin's IPAM: flannel's podCIDRs, Calico's blocks): sorted by base, an
+  // overlap shows between neighbours (n log n, not pairs of nodes).
+  const blocks = state.nodes
+    .flatMap((n) => (state.podNetwork.blocks.get(n.name) ?? []).map((block) => ({ block, node: n })))
+    .sort((x, y) => x.block.base - y.block.base);
+  const plugin = pluginOf(state);
+  const term = plugin.blockTerm ?? "pod address block";
+  let reach = -1;
+  let widest: (typeof blocks)[number] | undefined;
+  for (const b of blocks) {
+    if (widest && b.block.base <= reach && widest.node !== b.node)
+      violations.push({
+        requirement: "unique-addresses",
+        message: `${term} ${b.block} of ${b.node.name} overlaps ${term} ${widest.block} of ${widest.node.name}`,
+      });
+    if (b.block.last > reach) {
+      reach = b.block.last;
+      widest = b;
     }
   }
 
-  // A pod outside its node's podCIDR: the node's routes do not lead to it. podnet's own network adds
-  // a host route for it on every node (so traces reach it), but a CNI like flannel does not.
-  for (const [ip, node] of net.strayPods) {
-    const p = net.podByIP.get(ip)!;
-    const owner = net.podCIDROwner(ip);
-    violations.push({
-      requirement: "pod-in-node-range",
-      message: `pod ${p.metadata.namespace}/${p.metadata.name} has ${formatIPv4(ip)}, outside its node ${node.name}'s podCIDR ${node.podCIDR}: other nodes route that address elsewhere${owner ? ` (to ${owner.name})` : ""} unless a host route is added`,
-    });
-  }
+  // A pod outside its node's blocks: the node's routes do not lead to it. podnet's own network adds a
+  // host route for it on every node (so traces reach it), but a plugin that routes only blocks (flannel)
+  // does not; one that routes such addresses itself (Calico's borrowed /32s) needs no report.
+  if (!plugin.routesBorrowedAddresses)
+    for (const [ip, node] of net.strayPods) {
+      const p = net.podByIP.get(ip)!;
+      const owner = net.podCIDROwner(ip);
+      const own = state.podNetwork.blocks.get(node.name) ?? [];
+      const where = `${term}${own.length === 1 ? "" : "s"} ${own.join(", ") || "(none)"}`;
+      violations.push({
+        requirement: "pod-in-node-range",
+        message: `pod ${p.metadata.namespace}/${p.metadata.name} has ${formatIPv4(ip)}, outside its node ${node.name}'s ${where}: other nodes route that address elsewhere${owner ? ` (to ${owner.name})` : ""} unless a host route is added`,
+      });
+    }
 
   // 2. Localhost between the containers of a pod.
   for (const p of net.podByIP.values()) {

@@ -8,7 +8,7 @@ import { formatIPv4, type IPv4 } from "../net/ipv4.ts";
 import { INGRESS_CONTROLLER, ingressBackendRefs } from "../policy/connlist.ts";
 import type { DirectionVerdict } from "../policy/netpol.ts";
 import type { Network } from "./network.ts";
-import { type TraceRequest, type TraceResult, traceEachEndpoint } from "./trace.ts";
+import { type TraceRequest, type TraceResult, traceEachDestination } from "./trace.ts";
 
 export interface Explanation {
   endpoint?: string;
@@ -22,20 +22,24 @@ export interface Explanation {
 
 /**
  * Why a connection is allowed or denied: one explanation per endpoint the packet's Service frontend
- * could pick (whatever the frontend), else one for the packet as traced. `allowed` is false when a
+ * could pick (whatever the frontend); else, for a name that stands for several addresses
+ * (`addresses`: a headless Service's A records), one per address, as `trace --all-endpoints`
+ * gives (`traceEachDestination`); else one for the packet as traced. `allowed` is false when a
  * policy denies it or kube-proxy or routing drops or rejects it; a packet that `arrived` at a port
  * nobody declares is allowed (policy lets it through; whether a process listens is unknown).
  */
 export function explainConnection(
   net: Network,
   req: TraceRequest,
+  addresses?: readonly IPv4[],
 ): { service?: string; explanations: Explanation[] } {
   // Every frontend (ClusterIP, nodePort, externalIP, load-balancer IP): the endpoints kube-proxy picks from.
-  const each = traceEachEndpoint(net, req);
+  const each = traceEachDestination(net, req, { addresses });
   const first = each.first;
-  const traces: TraceResult[] = first.endpoints.length > 1 ? each.traces : [first];
+  const traces: (TraceResult & { endpoint?: string })[] =
+    first.endpoints.length > 1 || each.traces.length > 1 ? each.traces : [first];
   const explanations = traces.map((t) => ({
-    ...(t.chosen ? { endpoint: t.chosen } : {}),
+    ...(t.chosen ? { endpoint: t.chosen } : traces.length > 1 && t.endpoint ? { endpoint: t.endpoint } : {}),
     ...(t.delivered?.pod
       ? { pod: t.delivered.pod }
       : t.policy?.ingress?.subject
@@ -133,7 +137,9 @@ export function renderExplanations(
     out.push("");
     if (e.endpoint)
       out.push(
-        `via ${service}, endpoint ${e.endpoint}${e.pod ? ` (pod ${e.pod})` : ""}: the verdict applies to this endpoint and port`,
+        service
+          ? `via ${service}, endpoint ${e.endpoint}${e.pod ? ` (pod ${e.pod})` : ""}: the verdict applies to this endpoint and port`
+          : `to address ${e.endpoint}${e.pod ? ` (pod ${e.pod})` : ""}, one of the name's addresses: the verdict applies to it`,
       );
     for (const d of [e.egress, e.ingress]) {
       if (!d) continue;

@@ -1,20 +1,13 @@
 /**
  * A resolved cluster indexed for packet simulation: pods and nodes by address, the node owning each
- * podCIDR (binary search over sorted blocks), the Service proxy, and per-hop routing that answers
- * exactly what the device view (graph/devices.ts) lists — without materialising a node's routes to
- * every other node. Built once per cluster; a trace then costs only its own hops.
+ * pod address block (binary search over every node's blocks, `ClusterState.podNetwork`), the Service
+ * proxy, and per-hop routing that answers exactly what the device view (graph/devices.ts, built by
+ * the network plugin) lists — without materialising a node's routes to every other node. Built once
+ * per cluster; a trace then costs only its own hops.
  */
+import type { NetworkPlugin, PodAddressOwner, PodNetworkIndex } from "../cni/plugin.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
-import {
-  BRIDGE,
-  gatewayOf,
-  IPIP_DEVICE,
-  nodeAddresses,
-  podNamespace,
-  type Route,
-  tunnelAddressOf,
-  VXLAN_DEVICE,
-} from "../graph/devices.ts";
+import { pluginOf, podNamespace, type Route, underlayRoute } from "../graph/devices.ts";
 import type { Pod } from "../model/k8s.ts";
 import { Cidr, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { PolicyEngine } from "../policy/netpol.ts";
@@ -31,7 +24,9 @@ export interface NetworkOptions {
   policies?: boolean;
 }
 
-export class Network {
+export class Network implements PodNetworkIndex {
+  /** The cluster's network plugin (../cni/plugin.ts): routes, devices and hops are its. */
+  readonly plugin: NetworkPlugin;
   /** The Service frontends and endpoints (what kube-proxy knows). */
   readonly proxy: ServiceProxy;
   /** What decides a packet's fate at kube-proxy's hooks (see NetworkOptions). */
@@ -41,26 +36,30 @@ export class Network {
   readonly nodeByName = new Map<string, NodeState>();
   /**
    * Nodes by every address on their interfaces (`NodeState.ips`: primary, further InternalIPs,
-   * ExternalIPs that are not a provider's NAT), plus their cni0 and tunnel addresses.
+   * ExternalIPs that are not a provider's NAT), plus their plugin devices' addresses (cni0, tunnels).
    */
   readonly nodeByIP = new Map<IPv4, NodeState>();
   /** Running pods with their own network namespace, by IP. */
   readonly podByIP = new Map<IPv4, Pod>();
   readonly podByName = new Map<string, Pod>();
-  /** Pod IPs given outside their node's podCIDR: each needs a host route on every node. */
+  /**
+   * Pod IPs outside every block of their node (given in the input, or borrowed from another node's
+   * block): each is routed to its node by a /32 of its own, on every node.
+   */
   readonly strayPods = new Map<IPv4, NodeState>();
-  readonly #blocks: { base: number; last: number; node: NodeState }[];
+  readonly #blocks: { base: number; last: number; block: Cidr; node: NodeState }[];
 
   constructor(
     readonly state: ClusterState,
     opts: NetworkOptions = {},
   ) {
+    this.plugin = pluginOf(state);
     for (const n of state.nodes) {
       this.nodeByName.set(n.name, n);
     }
     // Device addresses (cni0, tunnel) first, so that an address given twice stays with its node's eth0.
     for (const n of state.nodes)
-      for (const ip of nodeAddresses(state.config.cni, n).slice(n.ips.length)) this.nodeByIP.set(ip, n);
+      for (const ip of this.plugin.nodeAddresses(state, n)) this.nodeByIP.set(ip, n);
     for (const n of state.nodes) for (const ip of n.ips) this.nodeByIP.set(ip, n);
     for (const p of state.pods) {
       this.podByName.set(`${p.metadata.namespace}/${p.metadata.name}`, p);
@@ -75,10 +74,10 @@ export class Network {
       if (ip === undefined) continue;
       this.podByIP.set(ip, p);
       const node = p.spec.nodeName ? this.nodeByName.get(p.spec.nodeName) : undefined;
-      if (node && !node.podCIDR.contains(ip)) this.strayPods.set(ip, node);
+      if (node && !this.#inBlocks(node, ip)) this.strayPods.set(ip, node);
     }
     this.#blocks = state.nodes
-      .map((n) => ({ base: n.podCIDR.base, last: n.podCIDR.last, node: n }))
+      .flatMap((n) => this.#blocksOf(n).map((b) => ({ base: b.base, last: b.last, block: b, node: n })))
       .sort((a, b) => a.base - b.base);
     this.proxy = new ServiceProxy(state);
     this.policy = opts.policies === false ? undefined : new PolicyEngine(state);
@@ -92,8 +91,18 @@ export class Network {
     return pod.spec.nodeName ? this.nodeByName.get(pod.spec.nodeName) : undefined;
   }
 
-  /** The node whose podCIDR holds `ip` (binary search). */
-  podCIDROwner(ip: IPv4): NodeState | undefined {
+  /** The pod address blocks of a node (the IPAM's; none for a node the IPAM never saw). */
+  #blocksOf(node: NodeState): readonly Cidr[] {
+    return this.state.podNetwork.blocks.get(node.name) ?? [];
+  }
+
+  #inBlocks(node: NodeState, ip: IPv4): boolean {
+    for (const b of this.#blocksOf(node)) if (b.contains(ip)) return true;
+    return false;
+  }
+
+  /** The block holding `ip` and its node (binary search over every node's blocks). */
+  blockOwner(ip: IPv4): { block: Cidr; node: NodeState } | undefined {
     let lo = 0;
     let hi = this.#blocks.length - 1;
     while (lo <= hi) {
@@ -101,9 +110,22 @@ export class Network {
       const b = this.#blocks[mid];
       if (ip < b.base) hi = mid - 1;
       else if (ip > b.last) lo = mid + 1;
-      else return b.node;
+      else return b;
     }
     return undefined;
+  }
+
+  /** The node whose pod address blocks hold `ip` (binary search). */
+  podCIDROwner(ip: IPv4): NodeState | undefined {
+    return this.blockOwner(ip)?.node;
+  }
+
+  /** Where a pod address is routed: a stray pod's /32 to its node, else the block holding it. */
+  podAddressOwner(ip: IPv4): PodAddressOwner | undefined {
+    const stray = this.strayPods.get(ip);
+    if (stray) return { node: stray, dst: Cidr.of(ip, 32) };
+    const b = this.blockOwner(ip);
+    return b ? { node: b.node, dst: b.block } : undefined;
   }
 
   /**
@@ -115,30 +137,14 @@ export class Network {
     return ip >>> 24 === 127 || this.nodeByIP.get(ip) === node;
   }
 
-  /** The route a node's root namespace uses for `dst` (the longest-prefix match of its table). */
+  /**
+   * The route a node's root namespace uses for `dst` (the longest-prefix match of its table): the
+   * plugin's route for a pod address, else the underlay's.
+   */
   nodeRoute(node: NodeState, dst: IPv4): Route {
-    const cfg = this.state.config;
-    const stray = this.strayPods.get(dst);
-    if (stray === node) return { dst: Cidr.of(dst, 32), dev: BRIDGE, scopeLink: true };
-    if (stray) return this.#toNode(stray, Cidr.of(dst, 32));
-    if (node.podCIDR.contains(dst))
-      return { dst: node.podCIDR, dev: BRIDGE, scopeLink: true, src: gatewayOf(node) };
-    const owner = this.podCIDROwner(dst);
-    if (owner && owner !== node) return this.#toNode(owner, owner.podCIDR);
-    const underlay = cfg.nodeNetwork.contains(node.ip) ? cfg.nodeNetwork : Cidr.of(node.ip, 32);
-    if (underlay.contains(dst)) return { dst: underlay, dev: "eth0", scopeLink: true, src: node.ip };
-    return { dst: "default", via: underlay.prefix < 31 ? underlay.nth(1) : undefined, dev: "eth0" };
-  }
-
-  #toNode(owner: NodeState, dst: Cidr): Route {
-    switch (this.state.config.cni) {
-      case "vxlan":
-        return { dst, via: tunnelAddressOf(owner), dev: VXLAN_DEVICE, onlink: true };
-      case "ipip":
-        return { dst, via: owner.ip, dev: IPIP_DEVICE, onlink: true };
-      default:
-        return { dst, via: owner.ip, dev: "eth0" };
-    }
+    return (
+      this.plugin.routeTo(this, node, dst, this.podAddressOwner(dst)) ?? underlayRoute(this.state, node, dst)
+    );
   }
 
   /** The route a pod's namespace uses for `dst`. */
@@ -149,8 +155,6 @@ export class Network {
 
   /** The address a device of a node's root namespace carries (the source masquerade picks). */
   deviceAddress(node: NodeState, dev: string): IPv4 {
-    if (dev === BRIDGE) return gatewayOf(node);
-    if (dev === VXLAN_DEVICE || dev === IPIP_DEVICE) return tunnelAddressOf(node);
-    return node.ip;
+    return this.plugin.deviceAddress(this.state, node, dev) ?? node.ip;
   }
 }

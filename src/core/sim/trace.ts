@@ -2,13 +2,18 @@
  * The packet tracer: follows one packet hop by hop through the pod and node namespaces the CNI built
  * and through kube-proxy's rules, as the reference articles walk through them.
  *
- *   pod netns: route lookup ─► veth ─► node: bridge cni0 ─► prerouting (kube-proxy DNAT)
- *     ─► route lookup ─► cni0 → veth → pod                      (same node)
- *                     ─► flannel.1: neighbour, FDB, VXLAN encap ─► eth0 ─► wire ─► eth0 ─► decap
- *                     ─► eth0 (host-gw) / tunl0 (ipip)          ─► … ─► remote cni0 → veth → pod
+ *   pod netns: route lookup ─► plugin.leavePod (flannel: veth ─► bridge cni0)
+ *     [on the pod's link: prerouting, then plugin.switchOnLink ─► a pod on the bridge]
+ *   node: prerouting (kube-proxy DNAT) ─► route lookup (plugin.routeTo) ─► plugin.forward:
+ *                     ─► a local pod (cni0 → veth → pod)                        (same node)
+ *                     ─► another node: the plugin's encapsulation (flannel.1 VXLAN, tunl0 IP-in-IP)
+ *                        ─► eth0 ─► wire ─► eth0 ─► plugin.decapsulate ─► … ─► the pod
+ *                     ─► eth0 (an unencapsulated next hop: host-gw) ─► wire ─► the next node
  *                     ─► local address: input ─► a host-network listener
- *                     ─► default route: forwarded (with the CNI's masquerade for pod sources)
+ *                     ─► default route: forwarded (with the plugin's masquerade for pod sources)
  *     postrouting: masquerade marked packets to the egress device's address
+ *
+ * No step here knows a plugin's devices: the hops come from the plugin (../cni/plugin.ts).
  *
  * The end is `delivered` (to a port known to be served — a container declares it or a Service sends
  * there, ./served-ports.ts — with the source the receiver sees), `arrived` (at the pod or node, on a
@@ -20,20 +25,10 @@
  * packet reaches the destination pod (on the source address it carries, masqueraded or not).
  */
 
+import type { HopNote, LocalDelivery, OuterHeader } from "../cni/plugin.ts";
 import { fnv32a } from "../control/names.ts";
 import type { NodeState } from "../control/state.ts";
-import {
-  BRIDGE,
-  hostVethName,
-  IPIP_DEVICE,
-  macFor,
-  renderRoute,
-  tunnelAddressOf,
-  VXLAN_DEVICE,
-  VXLAN_PORT,
-  VXLAN_VNI,
-  vtepMac,
-} from "../graph/devices.ts";
+import { renderRoute } from "../graph/devices.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { type DirectionVerdict, type PolicyPeer, peerFor } from "../policy/netpol.ts";
@@ -57,7 +52,7 @@ export interface PacketHeader {
   dport: number;
   protocol: Protocol;
   /** Present while encapsulated. */
-  outer?: { src: string; dst: string; protocol: "UDP" | "IPIP"; dport?: number; vni?: number };
+  outer?: OuterHeader;
 }
 
 export interface Hop {
@@ -154,6 +149,30 @@ export function traceEachEndpoint(
     ...trace(net, { ...req, endpoint: e }, opts),
   }));
   return { first, traces };
+}
+
+/**
+ * The traces `trace --all-endpoints` and `explain` give for one destination: one per endpoint of
+ * the Service frontend the packet meets (`traceEachEndpoint`); when no Service translates it, one
+ * per address the destination name stands for (`addresses`: a headless Service's A records, each
+ * a pod), else the single trace. `first` is the trace to `req.dst` as given.
+ */
+export function traceEachDestination(
+  net: Network,
+  req: TraceRequest,
+  opts: { reply?: boolean; addresses?: readonly IPv4[] } = {},
+): { first: TraceResult; traces: EndpointTrace[] } {
+  const { first, traces } = traceEachEndpoint(net, req, { reply: opts.reply });
+  if (traces.length > 0) return { first, traces };
+  const one = (t: TraceResult, ip: IPv4) => ({ endpoint: `${formatIPv4(ip)}:${req.dport}`, ...t });
+  const addresses = opts.addresses ?? [];
+  if (addresses.length < 2) return { first, traces: [one(first, req.dst)] };
+  return {
+    first,
+    traces: addresses.map((ip) =>
+      one(ip === req.dst ? first : trace(net, { ...req, dst: ip }, { reply: opts.reply }), ip),
+    ),
+  };
 }
 
 /**
@@ -352,7 +371,7 @@ class Tracer {
    */
   policyCheck(direction: "ingress" | "egress", pod: Pod, node: NodeState): TraceResult | undefined {
     const engine = this.net.policy;
-    const veth = hostVethName(pod);
+    const veth = this.net.plugin.hostInterfaceName(pod);
     const at = direction === "egress" ? `node ${node.name}` : `pod ${name(pod)}`;
     const dev = direction === "egress" ? veth : "eth0";
     if (!engine) {
@@ -450,7 +469,6 @@ class Tracer {
     for (let guard = 0; guard < MAX_HOPS; guard++) {
       if (place.kind === "pod") {
         const { pod, node } = place;
-        const at = `pod ${name(pod)}`;
         if (place.arrived) {
           const denied = this.policyCheck("ingress", pod, node);
           if (denied) return denied;
@@ -464,57 +482,18 @@ class Tracer {
             "the destination is the pod's own address: loopback, shared by its containers",
           );
         const r = this.net.podRoute(node, pod, this.dst);
-        this.hop(
-          at,
-          "route",
-          `route lookup: ${renderRoute(r)}${r.via !== undefined ? ` → next hop ${formatIPv4(r.via)} (${macFor(r.via)})` : ` → ARP ${formatIPv4(this.dst)} on the link`}`,
-          "eth0",
-        );
-        const veth = hostVethName(pod);
-        this.hop(
-          `node ${node.name}`,
-          "veth",
-          `veth pair: eth0 in the pod → ${veth} on the node, a port of bridge ${BRIDGE}`,
-          veth,
-        );
-        if (r.via === undefined) {
-          // Same subnet: the bridge switches the frame at layer 2 (netfilter still sees it: br_netfilter).
+        const exit = this.net.plugin.leavePod(this.net, node, pod, r, this.dst);
+        this.notes(exit.hops);
+        if (exit.onLink) {
+          // On the pod's link: the node switches the frame at layer 2 (netfilter still sees it).
           const stop = this.proxy(node, { fromHost: false, hook: "prerouting" }) ?? this.egressCheck(node);
           if (stop) return stop;
-          const next = this.bridgeTo(node, `bridge ${BRIDGE}: FDB lookup`);
-          if (next) {
-            place = next;
+          const next = this.local(this.net.plugin.switchOnLink(this.net, node, pod, this.dst), node);
+          if (next.kind === "end") return next.result;
+          if (next.kind === "pod") {
+            place = next.place;
             continue;
           }
-          if (this.net.isNodeAddress(node, this.dst)) {
-            this.hop(
-              `node ${node.name}`,
-              "bridge",
-              `bridge ${BRIDGE}: ${formatIPv4(this.dst)} is the bridge's own address → up to the node's IP stack`,
-              BRIDGE,
-            );
-          } else {
-            // On the link, but nobody on the bridge has the address (a pod elsewhere whose address lies
-            // in this node's podCIDR): the ARP request gets no answer, and the packet goes nowhere.
-            const elsewhere = this.net.podByIP.get(this.dst);
-            this.hop(
-              `node ${node.name}`,
-              "bridge",
-              `bridge ${BRIDGE}: ARP for ${formatIPv4(this.dst)} gets no answer — no port of the bridge has it`,
-              BRIDGE,
-            );
-            return this.end(
-              "dropped",
-              `${formatIPv4(this.dst)} is on pod ${name(pod)}'s link (its subnet) but on no pod of node ${node.name}${elsewhere ? `: it is ${name(elsewhere)}'s, on node ${elsewhere.spec.nodeName}, outside that node's podCIDR` : ""}; the ARP request gets no answer`,
-            );
-          }
-        } else {
-          this.hop(
-            `node ${node.name}`,
-            "bridge",
-            `bridge ${BRIDGE}: the destination MAC is the bridge's own (${macFor(r.via)}) → up to the node's IP stack`,
-            BRIDGE,
-          );
         }
         place = { kind: "host", node };
         entering = true;
@@ -527,15 +506,7 @@ class Tracer {
         if (this.outer) {
           const o = this.outer;
           this.outer = undefined;
-          const dev = o.protocol === "UDP" ? VXLAN_DEVICE : IPIP_DEVICE;
-          this.hop(
-            `node ${to.name}`,
-            "decap",
-            o.protocol === "UDP"
-              ? `UDP ${VXLAN_PORT} → ${VXLAN_DEVICE} (VNI ${o.vni}): decapsulate`
-              : `IP protocol 4 → ${IPIP_DEVICE}: decapsulate`,
-            dev,
-          );
+          this.notes([this.net.plugin.decapsulate(this.net, to, o)]);
         }
         place = { kind: "host", node: to };
         entering = true;
@@ -560,56 +531,25 @@ class Tracer {
       if (!routed) this.hop(at, "route", `route lookup: ${renderRoute(r)}`, r.dev);
       routed = false;
       this.postrouting(node, r.dev);
-      if (r.dev === BRIDGE) {
-        const next = this.bridgeTo(node, `${BRIDGE}: neighbour ${formatIPv4(this.dst)} → FDB lookup`);
-        if (next) {
-          place = next;
-          continue;
-        }
-        return this.end("dropped", `no pod has ${formatIPv4(this.dst)} on node ${node.name}`);
-      }
-      if (r.dev === VXLAN_DEVICE || r.dev === IPIP_DEVICE) {
-        const owner = this.net.strayPods.get(this.dst) ?? this.net.podCIDROwner(this.dst)!;
-        if (r.dev === VXLAN_DEVICE) {
-          const vtep = tunnelAddressOf(owner);
-          this.hop(
-            at,
-            "neighbour",
-            `${VXLAN_DEVICE}: neighbour ${formatIPv4(vtep)} lladdr ${vtepMac(owner)} (PERMANENT); FDB ${vtepMac(owner)} dst ${formatIPv4(owner.ip)}`,
-            VXLAN_DEVICE,
-          );
-          this.outer = {
-            src: formatIPv4(node.ip),
-            dst: formatIPv4(owner.ip),
-            protocol: "UDP",
-            dport: VXLAN_PORT,
-            vni: VXLAN_VNI,
-          };
-          this.hop(
-            at,
-            "encap",
-            `VXLAN encapsulation: outer ${formatIPv4(node.ip)} → ${formatIPv4(owner.ip)} UDP ${VXLAN_PORT}, VNI ${VXLAN_VNI}`,
-            VXLAN_DEVICE,
-          );
-        } else {
-          this.outer = { src: formatIPv4(node.ip), dst: formatIPv4(owner.ip), protocol: "IPIP" };
-          this.hop(
-            at,
-            "encap",
-            `IP-in-IP encapsulation: outer ${formatIPv4(node.ip)} → ${formatIPv4(owner.ip)} (protocol 4)`,
-            IPIP_DEVICE,
-          );
-        }
-        this.hop(
-          at,
-          "route",
-          `outer route lookup: ${renderRoute(this.net.nodeRoute(node, owner.ip))}`,
-          "eth0",
-        );
-        place = { kind: "wire", from: node, to: owner };
+      const fwd = this.net.plugin.forward(this.net, node, r, this.dst);
+      if (fwd?.kind === "node") {
+        this.notes(fwd.hops);
+        if (fwd.outer) this.outer = { ...fwd.outer };
+        place = { kind: "wire", from: node, to: fwd.to };
         continue;
       }
-      // eth0: another node (underlay, host-gw next hop) or the outside world.
+      if (fwd) {
+        const next = this.local(fwd, node);
+        if (next.kind === "end") return next.result;
+        if (next.kind === "pod") {
+          place = next.place;
+          continue;
+        }
+        // Up to the node itself: its input path.
+        this.hop(at, "input", `${formatIPv4(this.dst)} is an address of this node → input path`);
+        return this.deliverToHost(node);
+      }
+      // eth0: another node (the underlay's next hop: host-gw, unencapsulated routes) or the outside world.
       // The next hop's node, or the node that has the destination among its addresses (any of them).
       const target =
         (r.via !== undefined ? this.net.nodeByIP.get(r.via) : undefined) ?? this.net.nodeByIP.get(this.dst);
@@ -617,10 +557,7 @@ class Tracer {
         place = { kind: "wire", from: node, to: target };
         continue;
       }
-      if (
-        this.net.state.config.clusterCIDR.contains(this.src) &&
-        !this.net.state.config.clusterCIDR.contains(this.dst)
-      ) {
+      if (this.net.plugin.masqueradesEgress(this.net.state, this.src, this.dst)) {
         const before = formatIPv4(this.src);
         this.nat.push({
           node: node.name,
@@ -651,14 +588,26 @@ class Tracer {
     return this.end("dropped", `more than ${MAX_HOPS} hops: a routing loop`);
   }
 
-  /** Bridge FDB lookup for the current destination on a node: to the pod's veth, or undefined. */
-  bridgeTo(node: NodeState, what: string): Place | undefined {
-    const pod = this.net.podByIP.get(this.dst);
-    if (!pod || pod.spec.nodeName !== node.name) return undefined;
-    const veth = hostVethName(pod);
-    this.hop(`node ${node.name}`, "bridge", `${what}: ${macFor(this.dst)} → port ${veth}`, BRIDGE);
-    this.hop(`pod ${name(pod)}`, "veth", `veth pair: ${veth} → eth0 in pod ${name(pod)}`, "eth0");
-    return { kind: "pod", pod, node, arrived: true };
+  /** Records the plugin's hops, each with the packet as it is now. */
+  notes(hops: readonly HopNote[]): void {
+    for (const h of hops) {
+      if (h.outer) this.outer = { ...h.outer };
+      this.hop(h.at, h.step, h.detail, h.device);
+    }
+  }
+
+  /**
+   * Follows a local delivery the plugin decided: into a pod (the next place), up to the node, or the
+   * end of the trace (dropped).
+   */
+  local(
+    d: LocalDelivery,
+    node: NodeState,
+  ): { kind: "pod"; place: Place } | { kind: "host" } | { kind: "end"; result: TraceResult } {
+    this.notes(d.hops);
+    if (d.kind === "pod") return { kind: "pod", place: { kind: "pod", pod: d.pod, node, arrived: true } };
+    if (d.kind === "drop") return { kind: "end", result: this.end("dropped", d.reason) };
+    return { kind: "host" };
   }
 
   /**

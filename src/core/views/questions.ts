@@ -10,7 +10,7 @@
 import { resolveDestinationName } from "../dns/exchange.ts";
 import { clusterDnsService, type Resolution } from "../dns/resolv.ts";
 import type { Protocol } from "../model/k8s.ts";
-import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { parseIPv4 } from "../net/ipv4.ts";
 import { INGRESS_CONTROLLER_NAME } from "../policy/connlist.ts";
 import { type Explanation, explainConnection, explainFromIngressController } from "../sim/explain.ts";
 import type { Network } from "../sim/network.ts";
@@ -23,7 +23,7 @@ import {
   type TraceRequest,
   type TraceResult,
   trace,
-  traceEachEndpoint,
+  traceEachDestination,
 } from "../sim/trace.ts";
 
 /** A connection as a user names it (the options of `trace` and `explain`). */
@@ -175,7 +175,7 @@ export function traceQuestion(net: Network, q: ConnectionQuestion, opts: TraceOp
       answer: { ...single, ...(dns ? { dns } : {}) },
     };
   }
-  const { first, traces } = eachEndpoint(net, req, opts.reply, dst.addresses ?? []);
+  const { first, traces } = traceEachDestination(net, req, { reply: opts.reply, addresses: dst.addresses });
   const summary = summarizeTraces(traces);
   return {
     ok: true,
@@ -198,35 +198,20 @@ export function traceQuestion(net: Network, q: ConnectionQuestion, opts: TraceOp
 }
 
 /**
- * The traces `--all-endpoints` gives: one per endpoint of the Service frontend the packet meets; when
- * no Service translates it, one per address the destination name stands for (a headless Service),
- * else the single trace.
- */
-function eachEndpoint(
-  net: Network,
-  req: TraceRequest,
-  reply: boolean | undefined,
-  addresses: IPv4[],
-): { first: TraceResult; traces: EndpointTrace[] } {
-  const { first, traces } = traceEachEndpoint(net, req, { reply });
-  if (traces.length > 0) return { first, traces };
-  const one = (t: TraceResult, ip: IPv4) => ({ endpoint: `${formatIPv4(ip)}:${req.dport}`, ...t });
-  if (addresses.length < 2) return { first, traces: [one(first, req.dst)] };
-  return {
-    first,
-    traces: addresses.map((ip) =>
-      one(ip === req.dst ? first : trace(net, { ...req, dst: ip }, { reply }), ip),
-    ),
-  };
-}
-
-/**
  * `podnet explain`'s answer; `answer` is what `-o json` prints: `{from, to, port, protocol, allowed,
  * service?, routes?, explanations}`. `unresolved` (a name that does not resolve) is a finding.
  */
 export type ExplainAnswer =
   | { ok: false; kind: "bad-input"; option: string; message: string }
-  | { ok: false; kind: "unresolved"; reason: string; resolution: Resolution; dnsUnreachable: boolean }
+  | {
+      ok: false;
+      kind: "unresolved";
+      reason: string;
+      resolution: Resolution;
+      dnsUnreachable: boolean;
+      /** What `-o json` prints: `{from, to, allowed: false, resolved: false, reason, explanations: []}`. */
+      answer: { from: string; to: string; allowed: false; resolved: false; reason: string; explanations: [] };
+    }
   | {
       ok: true;
       allowed: boolean;
@@ -258,14 +243,26 @@ export function explainQuestion(net: Network, q: ConnectionQuestion): ExplainAns
     found = explainFromIngressController(net, dst);
   } else {
     const ends = resolveEnds(net, q);
-    if (!ends.ok) return ends;
+    if (!ends.ok && ends.kind === "bad-input") return ends;
+    if (!ends.ok)
+      return {
+        ...ends,
+        answer: {
+          from: q.from,
+          to: q.to,
+          allowed: false,
+          resolved: false,
+          reason: ends.reason,
+          explanations: [],
+        },
+      };
     dst = ends.dst;
-    found = explainConnection(net, {
-      source: ends.src,
-      dst: dst.ip,
-      dport: dst.port,
-      protocol: dst.protocol,
-    });
+    // A headless Service's name stands for each of its pods: each address is explained.
+    found = explainConnection(
+      net,
+      { source: ends.src, dst: dst.ip, dport: dst.port, protocol: dst.protocol },
+      dst.addresses,
+    );
   }
   const allowed = !found.explanations.some((e) => !e.allowed);
   return {

@@ -1,13 +1,12 @@
 /**
- * The text of a node's kube-proxy rules, as `podnet rules --node` prints it: nftables ruleset or
- * iptables-save text, per the cluster's proxyMode.
+ * The text of a node's kube-proxy rules, as `podnet rules --node` prints it: the proxy mode's own
+ * rendering (nftables ruleset or iptables-save text), from the mode registry.
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
-import { renderIptables } from "../proxy/iptables.ts";
-import { renderNftables } from "../proxy/nftables.ts";
+import { proxyMode } from "../proxy/modes/registry.ts";
 
 export function kubeProxyRules(state: ClusterState, node: NodeState): string {
-  return state.config.proxyMode === "iptables" ? renderIptables(state, node) : renderNftables(state, node);
+  return proxyMode(state.config.proxyMode).render(state, node);
 }
 
 /**

@@ -6,7 +6,13 @@
  * Every function is one pass over the objects it lists (nothing per pair of pods).
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
-import { hostVethName, nodeNamespace, podNamespace, podsOnNode, renderNamespace } from "../graph/devices.ts";
+import {
+  hostInterfaceName,
+  nodeNamespace,
+  podNamespace,
+  podsOnNode,
+  renderNamespace,
+} from "../graph/devices.ts";
 import type { Pod } from "../model/k8s.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
 import { workloadOf } from "../policy/connlist.ts";
@@ -234,7 +240,7 @@ export function nodeDetail(state: ClusterState, name: string): NodeDetail | unde
     pods: pods.map((p) => ({
       pod: `${p.metadata.namespace}/${p.metadata.name}`,
       ip: p.status!.podIP!,
-      veth: hostVethName(p),
+      veth: hostInterfaceName(state, p),
       text: renderNamespace(podNamespace(state, node, p), {
         title: `pod ${p.metadata.namespace}/${p.metadata.name} on node ${node.name} (${state.config.cni})`,
       }),

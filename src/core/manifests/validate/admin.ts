@@ -28,15 +28,14 @@ export function validateAdminPolicy(c: Check, obj: Rec): void {
     c.oneOf(spec.tier, ["spec", "tier"], ["Admin", "Baseline"] as const);
     c.int(spec.priority, ["spec", "priority"], 0, 1000, "priority");
   }
+  // v1alpha1 allows 100 rules and 100 peers or ports per rule; v1alpha2 (ClusterNetworkPolicy) 25.
+  const most = obj.kind === "ClusterNetworkPolicy" ? 25 : 100;
   const subject = c.map(spec.subject, ["spec", "subject"]);
-  if (!c.required(subject, ["spec", "subject"], "spec.subject", "add subject.namespaces or subject.pods"))
-    return;
-  exactlyOne(c, subject, ["spec", "subject"], "subject");
-  checkSelector(c, subject.namespaces, ["spec", "subject", "namespaces"]);
-  const pods = c.map(subject.pods, ["spec", "subject", "pods"]);
-  if (pods) {
-    checkSelector(c, pods.namespaceSelector, ["spec", "subject", "pods", "namespaceSelector"]);
-    checkSelector(c, pods.podSelector, ["spec", "subject", "pods", "podSelector"]);
+  // Without a subject the rules are still checked, so that every fault shows in one run.
+  if (c.required(subject, ["spec", "subject"], "spec.subject", "add subject.namespaces or subject.pods")) {
+    exactlyOne(c, subject, ["spec", "subject"], "subject");
+    checkSelector(c, subject.namespaces, ["spec", "subject", "namespaces"]);
+    namespacedPod(c, subject.pods, ["spec", "subject", "pods"]);
   }
   const actions =
     obj.kind === "AdminNetworkPolicy"
@@ -45,52 +44,136 @@ export function validateAdminPolicy(c: Check, obj: Rec): void {
         ? (["Allow", "Deny"] as const)
         : (["Accept", "Deny", "Pass"] as const);
   for (const dir of ["ingress", "egress"] as const) {
-    c.list(spec[dir], ["spec", dir], "keep")?.forEach((rule, i) => {
+    const rules = c.list(spec[dir], ["spec", dir], "keep");
+    itemCount(c, rules, ["spec", dir], 0, most, `${dir} rules`);
+    rules?.forEach((rule, i) => {
       const rp = ["spec", dir, i];
       const m = mapItem(c, rule, rp);
       if (!m) return;
+      const name = c.string(m.name, [...rp, "name"]);
+      if (name !== undefined && name.length > 100)
+        c.error(
+          [...rp, "name"],
+          "invalid-value",
+          `a rule name may have at most 100 characters; this one has ${name.length}`,
+          "shorten the name",
+        );
       c.required(
         c.oneOf(m.action, [...rp, "action"], actions),
         [...rp, "action"],
         "action",
         `use one of ${actions.join(", ")}`,
       );
-      checkAdminPorts(c, m, rp);
-      const peers = c.list(
-        m[dir === "ingress" ? "from" : "to"],
-        [...rp, dir === "ingress" ? "from" : "to"],
-        "keep",
-      );
-      peers?.forEach((peer, j) => {
-        const pp = [...rp, dir === "ingress" ? "from" : "to", j];
+      checkAdminPorts(c, m, rp, most, obj.kind === "ClusterNetworkPolicy");
+      const field = dir === "ingress" ? "from" : "to";
+      const peers = c.list(m[field], [...rp, field], "keep");
+      if (
+        !c.required(
+          peers,
+          [...rp, field],
+          `a rule's ${field}`,
+          `list the ${dir === "ingress" ? "sources" : "destinations"} under ${field}, e.g. ${field}: [{namespaces: {}}]`,
+          m,
+        )
+      )
+        return;
+      itemCount(c, peers, [...rp, field], 1, most, `${field} peers`);
+      peers.forEach((peer, j) => {
+        const pp = [...rp, field, j];
         const pm = mapItem(c, peer, pp);
         if (!pm) return;
         checkSelector(c, pm.namespaces, [...pp, "namespaces"]);
-        const pods = c.map(pm.pods, [...pp, "pods"]);
-        if (pods) {
-          checkSelector(c, pods.namespaceSelector, [...pp, "pods", "namespaceSelector"]);
-          checkSelector(c, pods.podSelector, [...pp, "pods", "podSelector"]);
-        }
-        c.list(pm.networks, [...pp, "networks"], "keep")?.forEach((n, k) => {
+        checkSelector(c, pm.nodes, [...pp, "nodes"]);
+        namespacedPod(c, pm.pods, [...pp, "pods"]);
+        const networks = c.list(pm.networks, [...pp, "networks"], "keep");
+        itemCount(c, networks, [...pp, "networks"], 1, 25, "networks");
+        networks?.forEach((n, k) => {
           checkNetwork(c, n, [...pp, "networks", k]);
         });
+        const domains = c.list(pm.domainNames, [...pp, "domainNames"], "keep");
+        itemCount(c, domains, [...pp, "domainNames"], 1, 25, "domainNames");
         exactlyOne(c, pm, pp, "peer");
       });
     });
   }
 }
 
-/** An admin policy rule's ports (v1alpha1 `ports`) or protocols (v1alpha2 `protocols`). */
-function checkAdminPorts(c: Check, rule: Rec, at: FieldPath): void {
+/**
+ * A list's minItems/maxItems of the CRD schema: `[]` where at least one item is required (an empty
+ * `from: []` would select nothing and the API server refuses it), or more than `max` items.
+ */
+function itemCount(
+  c: Check,
+  list: unknown[] | undefined,
+  at: FieldPath,
+  min: number,
+  max: number,
+  what: string,
+): void {
+  if (!list) return;
+  if (list.length < min)
+    c.error(
+      at,
+      "invalid-value",
+      `${what}: at least ${min} item${min === 1 ? "" : "s"} required, found an empty list (the CRD's minItems)`,
+      "list at least one item, or remove the field",
+    );
+  else if (list.length > max)
+    c.error(
+      at,
+      "invalid-value",
+      `${what}: at most ${max} items allowed, found ${list.length} (the CRD's maxItems)`,
+      `split them over several rules or policies of at most ${max}`,
+    );
+}
+
+/** A `pods` subject or peer (NamespacedPod): namespaceSelector and podSelector, both required. */
+function namespacedPod(c: Check, v: unknown, at: FieldPath): void {
+  const pods = c.map(v, at);
+  if (!pods) return;
+  for (const key of ["namespaceSelector", "podSelector"] as const) {
+    if (pods[key] === undefined || pods[key] === null) {
+      c.required(undefined, [...at, key], `pods.${key}`, `add ${key}: {} to select every one`, pods);
+      continue;
+    }
+    checkSelector(c, pods[key], [...at, key]);
+  }
+}
+
+/**
+ * An admin policy rule's ports (v1alpha1 `ports`) or protocols (v1alpha2 `protocols`), each list
+ * of 1 to `most` items. A range needs start and end; v1alpha2's CEL rule refuses start >= end,
+ * v1alpha1 has no such rule (a range whose start is after its end matches no port: a warning).
+ */
+function checkAdminPorts(c: Check, rule: Rec, at: FieldPath, most: number, v1alpha2: boolean): void {
   const PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;
   const range = (r: Rec | undefined, path: FieldPath) => {
     if (!r) return;
+    c.required(r.start, [...path, "start"], "start", "add the first port of the range", r);
+    c.required(r.end, [...path, "end"], "end", "add the last port of the range", r);
     const start = c.port(r.start, [...path, "start"]);
     const end = c.port(r.end, [...path, "end"]);
-    if (start !== undefined && end !== undefined && start > end)
-      c.error(path, "invalid-range", `start ${start} is after end ${end}`, "swap start and end");
+    if (start === undefined || end === undefined) return;
+    if (v1alpha2 && start >= end)
+      c.error(
+        path,
+        "invalid-range",
+        `start ${start} must be less than end ${end} (the CRD's rule self.start < self.end)`,
+        start === end ? `use destinationPort.number: ${start} for one port` : "swap start and end",
+      );
+    else if (start > end)
+      c.warn(
+        path,
+        "empty-range",
+        `start ${start} is after end ${end}: the range matches no port`,
+        "swap start and end",
+      );
   };
-  c.list(rule.ports, [...at, "ports"], "keep")?.forEach((p, i) => {
+  const ports = c.list(rule.ports, [...at, "ports"], "keep");
+  itemCount(c, ports, [...at, "ports"], 1, most, "ports");
+  const protocols = c.list(rule.protocols, [...at, "protocols"], "keep");
+  itemCount(c, protocols, [...at, "protocols"], 1, most, "protocols");
+  ports?.forEach((p, i) => {
     const pp = [...at, "ports", i];
     const m = mapItem(c, p, pp);
     if (!m) return;
@@ -98,14 +181,15 @@ function checkAdminPorts(c: Check, rule: Rec, at: FieldPath): void {
     const num = c.map(m.portNumber, [...pp, "portNumber"]);
     if (num) {
       c.oneOf(num.protocol, [...pp, "portNumber", "protocol"], PROTOCOLS);
-      c.port(num.port, [...pp, "portNumber", "port"]);
+      if (c.required(num.port, [...pp, "portNumber", "port"], "portNumber.port", "add port: N", num))
+        c.port(num.port, [...pp, "portNumber", "port"]);
     }
     const r = c.map(m.portRange, [...pp, "portRange"]);
     if (r) c.oneOf(r.protocol, [...pp, "portRange", "protocol"], PROTOCOLS);
     range(r, [...pp, "portRange"]);
     c.string(m.namedPort, [...pp, "namedPort"]);
   });
-  c.list(rule.protocols, [...at, "protocols"], "keep")?.forEach((p, i) => {
+  protocols?.forEach((p, i) => {
     const pp = [...at, "protocols", i];
     const m = mapItem(c, p, pp);
     if (!m) return;
@@ -142,7 +226,11 @@ function exactlyOne(c: Check, m: Rec, at: FieldPath, what: string): void {
       : `a ${what} takes exactly one field; this one has ${keys.join(" and ")}`,
     keys.length === 0
       ? "write {} to select everything, e.g. namespaces: {}"
-      : `split it into ${keys.length} ${what}s`,
+      : what === "subject"
+        ? `a policy has one subject: keep ${keys.join(" or ")} (pods: {namespaceSelector, podSelector} selects some pods of the selected namespaces), and put the other in a policy of its own`
+        : what === "peer"
+          ? `give each its own peer: one list item per field (- ${keys.join(": … and - ")}: …); the rule matches traffic from or to any of its peers`
+          : `give each its own list item (- ${keys.join(": … and - ")}: …)`,
   );
 }
 

@@ -1,7 +1,8 @@
 /**
  * Ingress, IngressClass and OpenShift Route: the backends (Service name and port) podnet follows.
  */
-import { type Check, dns1035LabelError, portNameError, type Rec } from "../check.ts";
+import { canonicalIP } from "../../net/ipv4.ts";
+import { type Check, dns1035LabelError, dns1123SubdomainError, portNameError, type Rec } from "../check.ts";
 
 /**
  * Ingress (`ValidateIngressSpec`): a default backend or rules; each backend exactly one of a
@@ -11,6 +12,7 @@ import { type Check, dns1035LabelError, portNameError, type Rec } from "../check
 export function validateIngress(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   const rules = c.list(spec?.rules, ["spec", "rules"]);
+  if (c.hasError(["spec"]) || c.hasError(["spec", "rules"])) return; // reported already, once
   if (!spec || (!spec.defaultBackend && !rules?.length)) {
     c.error(
       spec ? ["spec"] : [],
@@ -20,19 +22,123 @@ export function validateIngress(c: Check, obj: Rec): void {
     );
     return;
   }
-  c.string(spec.ingressClassName, ["spec", "ingressClassName"]);
+  // ValidateIngressSpec: an IngressClass name is a DNS-1123 subdomain.
+  const className = c.string(spec.ingressClassName, ["spec", "ingressClassName"]);
+  const classErr = className === undefined ? undefined : dns1123SubdomainError(className);
+  if (classErr)
+    c.error(
+      ["spec", "ingressClassName"],
+      "invalid-name",
+      classErr,
+      "name an IngressClass (kubectl get ingressclass)",
+    );
   if (spec.defaultBackend !== undefined && spec.defaultBackend !== null)
     validateIngressBackend(c, spec.defaultBackend, ["spec", "defaultBackend"]);
   rules?.forEach((r, i) => {
     const m = c.map(r, ["spec", "rules", i]);
     if (!m) return;
-    c.string(m.host, ["spec", "rules", i, "host"]);
+    validateIngressHost(c, m.host, ["spec", "rules", i, "host"]);
     const http = c.map(m.http, ["spec", "rules", i, "http"]);
-    c.list(http?.paths, ["spec", "rules", i, "http", "paths"])?.forEach((p, j) => {
-      const pm = c.map(p, ["spec", "rules", i, "http", "paths", j]);
-      if (pm) validateIngressBackend(c, pm.backend, ["spec", "rules", i, "http", "paths", j, "backend"]);
+    if (!http) return;
+    const pathsAt = ["spec", "rules", i, "http", "paths"];
+    const paths = c.list(http.paths, pathsAt);
+    if (!paths?.length) {
+      if (http.paths === undefined || http.paths === null || paths)
+        c.error(
+          pathsAt,
+          "missing-field",
+          "http.paths is required",
+          "list at least one path with its backend",
+        );
+      return;
+    }
+    paths.forEach((p, j) => {
+      const pm = c.map(p, [...pathsAt, j]);
+      if (!pm) return;
+      validateIngressPath(c, pm, [...pathsAt, j]);
+      validateIngressBackend(c, pm.backend, [...pathsAt, j, "backend"]);
     });
   });
+}
+
+const PATH_TYPES = ["Exact", "Prefix", "ImplementationSpecific"] as const;
+/** Path parts refused for Exact and Prefix paths (upstream's invalidPathSequences / Suffixes). */
+const INVALID_PATH_SEQUENCES = ["//", "/./", "/../", "%2f", "%2F"];
+const INVALID_PATH_SUFFIXES = ["/..", "/."];
+
+/**
+ * One HTTP path (`validateHTTPIngressPath`): pathType is required and one of Exact, Prefix,
+ * ImplementationSpecific. Exact and Prefix paths must be absolute and contain none of `//`, `/./`,
+ * `/../`, `%2f`, `%2F` nor end in `/..` or `/.`; an ImplementationSpecific path, when given, must be
+ * absolute.
+ */
+function validateIngressPath(c: Check, pm: Rec, at: (string | number)[]): void {
+  const path = c.string(pm.path, [...at, "path"]) ?? "";
+  if (pm.pathType === undefined || pm.pathType === null) {
+    c.required(
+      undefined,
+      [...at, "pathType"],
+      "pathType",
+      `add pathType: Prefix (or Exact, or ImplementationSpecific)`,
+      pm,
+    );
+    return;
+  }
+  const type = c.oneOf(pm.pathType, [...at, "pathType"], PATH_TYPES);
+  if (type === undefined) return;
+  const absolute = () =>
+    c.error(
+      [...at, "path"],
+      "invalid-value",
+      `path ${JSON.stringify(path)} must be an absolute path (starting with "/")`,
+      `write /${path.replace(/^\/*/, "")}`,
+    );
+  if (type === "ImplementationSpecific") {
+    if (path !== "" && !path.startsWith("/")) absolute();
+    return;
+  }
+  if (!path.startsWith("/")) absolute();
+  if (path === "") return;
+  for (const seq of INVALID_PATH_SEQUENCES)
+    if (path.includes(seq))
+      c.error(
+        [...at, "path"],
+        "invalid-value",
+        `path ${JSON.stringify(path)} must not contain '${seq}' (pathType ${type})`,
+        "write the path without it, or use pathType: ImplementationSpecific",
+      );
+  for (const suffix of INVALID_PATH_SUFFIXES)
+    if (path.endsWith(suffix))
+      c.error(
+        [...at, "path"],
+        "invalid-value",
+        `path ${JSON.stringify(path)} cannot end with '${suffix}' (pathType ${type})`,
+        "write the path without it, or use pathType: ImplementationSpecific",
+      );
+}
+
+/**
+ * A rule's host (`validateIngressRules`): a DNS-1123 subdomain, or a wildcard `*.` followed by
+ * one (`IsWildcardDNS1123Subdomain`); never an IP address.
+ */
+function validateIngressHost(c: Check, v: unknown, at: (string | number)[]): void {
+  const host = c.string(v, at);
+  if (!host) return;
+  if (canonicalIP(host) !== undefined) {
+    c.error(
+      at,
+      "invalid-value",
+      `host ${JSON.stringify(host)} must be a DNS name, not an IP address`,
+      "name the host, e.g. shop.example.com, or leave host out to match every host",
+    );
+    return;
+  }
+  const name = host.startsWith("*.") ? host.slice(2) : host;
+  const err =
+    host.includes("*") && !host.startsWith("*.")
+      ? `"${host}" may hold a wildcard only as its first label (*.example.com)`
+      : dns1123SubdomainError(name);
+  if (err) c.error(at, "invalid-value", err, "write a host name such as shop.example.com or *.example.com");
 }
 
 function validateIngressBackend(c: Check, v: unknown, at: (string | number)[]): void {

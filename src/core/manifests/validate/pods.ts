@@ -51,7 +51,8 @@ function validateDns(c: Check, spec: Rec, at: (string | number)[]): void {
   ] as const);
   const cfg = c.map(spec.dnsConfig, [...at, "dnsConfig"]);
   const nameservers = c.list(cfg?.nameservers, [...at, "dnsConfig", "nameservers"], "string") ?? [];
-  if (policy === "None" && nameservers.length === 0)
+  const nsAt = [...at, "dnsConfig", "nameservers"];
+  if (policy === "None" && nameservers.length === 0 && !c.hasError(nsAt) && !c.hasError([...at, "dnsConfig"]))
     c.error(
       [...at, cfg ? "dnsConfig" : "dnsPolicy"],
       "missing-field",
@@ -156,14 +157,16 @@ const POD_SPEC_FIELDS = [
 function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
   c.fields(spec, at, POD_SPEC_FIELDS, "a pod's spec");
   const containers = c.list(spec.containers, [...at, "containers"]);
-  if (!containers || containers.length === 0) {
+  // A containers field of the wrong type has its error already ("needs a container" would say it
+  // twice); the rest of the spec is checked either way, so that every fault shows in one run.
+  const wrongType = containers === undefined && spec.containers !== undefined && spec.containers !== null;
+  if (!wrongType && (!containers || containers.length === 0)) {
     c.error(
       [...at, "containers"],
       "missing-field",
       "a pod needs at least one container",
       "add spec.containers",
     );
-    return;
   }
   const containerNames = new Set<string>();
   const validateContainers = (list: unknown[], field: string) =>
@@ -215,7 +218,7 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
         }
       });
     });
-  validateContainers(containers, "containers");
+  if (containers) validateContainers(containers, "containers");
   const inits = c.list(spec.initContainers, [...at, "initContainers"]);
   if (inits) validateContainers(inits, "initContainers");
 
@@ -453,14 +456,48 @@ function validateJobSpec(c: Check, spec: Rec, at: (string | number)[]): void {
 }
 
 export function validateCronJob(c: Check, obj: Rec): void {
+  // ValidateCronJobCreate: the controller names each Job `<name>-<11 characters>`, within 63.
+  const name = (obj.metadata as Rec | undefined)?.name;
+  if (typeof name === "string" && name.length > 52)
+    c.error(
+      ["metadata", "name"],
+      "invalid-name",
+      `a CronJob's name must be no more than 52 characters; "${name}" has ${name.length}`,
+      "shorten the name (the CronJob controller appends 11 characters for each Job)",
+    );
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.schedule and spec.jobTemplate")) return;
-  c.required(
-    c.string(spec.schedule, ["spec", "schedule"]),
-    ["spec", "schedule"],
-    "spec.schedule",
-    'add a cron schedule, e.g. "*/5 * * * *"',
-  );
+  const schedule = c.string(spec.schedule, ["spec", "schedule"]);
+  if (
+    c.required(schedule, ["spec", "schedule"], "spec.schedule", 'add a cron schedule, e.g. "*/5 * * * *"')
+  ) {
+    const err = cronScheduleError(schedule);
+    if (err)
+      c.error(
+        ["spec", "schedule"],
+        "invalid-value",
+        err,
+        'write five fields (minute hour day-of-month month day-of-week), e.g. "*/5 * * * *", or a macro such as @hourly',
+      );
+    else if (schedule.includes("TZ"))
+      c.error(
+        ["spec", "schedule"],
+        "invalid-value",
+        "cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
+        "move the zone to spec.timeZone and keep only the five fields in schedule",
+      );
+  }
+  const tz = c.string(spec.timeZone, ["spec", "timeZone"]);
+  if (tz !== undefined) {
+    const err = timeZoneError(tz);
+    if (err)
+      c.error(
+        ["spec", "timeZone"],
+        "invalid-value",
+        err,
+        "use an IANA time zone name such as Europe/Berlin or Etc/UTC, or leave timeZone out",
+      );
+  }
   c.bool(spec.suspend, ["spec", "suspend"]);
   const jt = c.map(spec.jobTemplate, ["spec", "jobTemplate"]);
   if (!c.required(jt, ["spec", "jobTemplate"], "spec.jobTemplate", "add spec.jobTemplate.spec.template"))
@@ -479,4 +516,121 @@ export function validateRC(c: Check, obj: Rec): void {
   // A ReplicationController's selector is a plain map; it defaults to the template's labels.
   const sel = c.labels(spec.selector, ["spec", "selector"]);
   if (sel && tmpl) checkSelectorMatchesTemplate(c, { matchLabels: sel }, tmpl);
+}
+
+/** The fields of a standard cron line: name, bounds, and names accepted (robfig/cron v3). */
+const CRON_FIELDS: readonly { name: string; min: number; max: number; names?: readonly string[] }[] = [
+  { name: "minute", min: 0, max: 59 },
+  { name: "hour", min: 0, max: 23 },
+  { name: "day of month", min: 1, max: 31 },
+  {
+    name: "month",
+    min: 1,
+    max: 12,
+    names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+  },
+  { name: "day of week", min: 0, max: 6, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
+];
+
+const CRON_MACROS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+/** Go's time.ParseDuration: a sign, then one or more decimal numbers each with a unit; or "0". */
+const GO_DURATION = /^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$/;
+
+/**
+ * Why a CronJob schedule does not parse, as the API server's `cron.ParseStandard` (robfig/cron v3)
+ * decides it, or undefined when it does: exactly five fields (minute 0-59, hour 0-23, day of month
+ * 1-31, month 1-12 or jan-dec, day of week 0-6 or sun-sat), each a comma list of `*`, `?`, N, N-M,
+ * with an optional `/step`; or a macro (@yearly, @annually, @monthly, @weekly, @daily, @midnight,
+ * @hourly, `@every <duration>`). A leading `TZ=`/`CRON_TZ=` zone is the caller's (refused there).
+ */
+export function cronScheduleError(schedule: string): string | undefined {
+  let spec = schedule;
+  if (spec.startsWith("TZ=") || spec.startsWith("CRON_TZ=")) {
+    const space = spec.indexOf(" ");
+    if (space < 0) return `"${schedule}": a time zone prefix must be followed by the schedule`;
+    spec = spec.slice(space).trim();
+  }
+  if (spec.startsWith("@")) {
+    if (CRON_MACROS.includes(spec)) return undefined;
+    if (spec.startsWith("@every ")) {
+      const d = spec.slice("@every ".length);
+      return GO_DURATION.test(d)
+        ? undefined
+        : `"${schedule}": "${d}" is not a duration (such as 90s, 5m or 1h30m)`;
+    }
+    return `"${schedule}" is not a known macro (${CRON_MACROS.join(", ")}, @every DURATION)`;
+  }
+  const fields = spec.split(/\s+/).filter((f) => f !== "");
+  if (fields.length !== 5)
+    return `"${schedule}" has ${fields.length} field${fields.length === 1 ? "" : "s"}; a schedule has exactly 5`;
+  for (let i = 0; i < 5; i++) {
+    const f = CRON_FIELDS[i];
+    for (const expr of fields[i].split(",").filter((e) => e !== "")) {
+      const err = cronRangeError(expr, f);
+      if (err) return `${f.name} "${fields[i]}": ${err}`;
+    }
+  }
+  return undefined;
+}
+
+function cronRangeError(expr: string, f: (typeof CRON_FIELDS)[number]): string | undefined {
+  const rangeAndStep = expr.split("/");
+  if (rangeAndStep.length > 2) return `too many slashes in "${expr}"`;
+  const lowAndHigh = rangeAndStep[0].split("-");
+  const value = (s: string): number | string => {
+    const named = f.names?.indexOf(s.toLowerCase()) ?? -1;
+    if (named >= 0) return named + (f.name === "month" ? 1 : 0);
+    if (!/^[+-]?[0-9]+$/.test(s)) return `"${s}" is not a number${f.names ? " or a name" : ""}`;
+    const n = Number(s);
+    return n < 0 ? `negative number ${n} not allowed` : n;
+  };
+  let start: number;
+  let end: number;
+  if (lowAndHigh[0] === "*" || lowAndHigh[0] === "?") {
+    // robfig/cron reads `*` (or `?`) as the whole range and ignores what a hyphen adds to it.
+    start = f.min;
+    end = f.max;
+  } else {
+    if (lowAndHigh.length > 2) return `too many hyphens in "${expr}"`;
+    const a = value(lowAndHigh[0]);
+    if (typeof a === "string") return a;
+    start = a;
+    end = a;
+    if (lowAndHigh.length === 2) {
+      const b = value(lowAndHigh[1]);
+      if (typeof b === "string") return b;
+      end = b;
+    }
+  }
+  if (rangeAndStep.length === 2) {
+    const step = value(rangeAndStep[1]);
+    if (typeof step === "string") return step;
+    if (step === 0) return `step of range should be a positive number in "${expr}"`;
+    if (lowAndHigh.length === 1) end = f.max;
+  }
+  if (start < f.min) return `beginning of range (${start}) below minimum (${f.min})`;
+  if (end > f.max) return `end of range (${end}) above maximum (${f.max})`;
+  if (start > end) return `beginning of range (${start}) beyond end of range (${end})`;
+  return undefined;
+}
+
+/**
+ * Why a CronJob timeZone is refused (`validateTimeZone`), or undefined: not empty, each `/`-part of
+ * 1-14 letters, digits, `.`, `-`, `_`, `+` (not `.`, `..`, nor starting with `-`), not `Local`, and
+ * a zone the time zone database knows (checked with Intl's copy of it, as Go's LoadLocation does
+ * with the API server's).
+ */
+export function timeZoneError(tz: string): string | undefined {
+  if (tz === "") return "timeZone must be nil or non-empty string";
+  for (const part of tz.split("/"))
+    if (part === "." || part === ".." || part.startsWith("-") || !/^[A-Za-z.\-_0-9+]{1,14}$/.test(part))
+      return `unknown time zone ${tz}`;
+  if (tz.toLowerCase() === "local")
+    return "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones";
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+  } catch {
+    return `unknown time zone ${tz}`;
+  }
+  return undefined;
 }

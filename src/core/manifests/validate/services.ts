@@ -42,8 +42,11 @@ export function validateService(c: Check, obj: Rec): void {
   ] as const);
   c.labels(spec.selector, ["spec", "selector"]);
   const headless = spec.clusterIP === "None";
-  const ports = c.list(spec.ports, ["spec", "ports"]) ?? [];
-  if (ports.length === 0 && type !== "ExternalName" && !headless) {
+  const portList = c.list(spec.ports, ["spec", "ports"]);
+  const ports = portList ?? [];
+  // A ports field of the wrong type has its error already; "needs a port" would say it twice.
+  const wrongType = portList === undefined && spec.ports !== undefined && spec.ports !== null;
+  if (ports.length === 0 && type !== "ExternalName" && !headless && !wrongType) {
     c.error(
       ["spec", "ports"],
       "missing-field",
@@ -67,6 +70,18 @@ export function validateService(c: Check, obj: Rec): void {
   }
   const names = new Set<string>();
   const seen = new Set<string>();
+  // Names suggested for unnamed ports: distinct from each other and from every name given.
+  const taken = new Set<string>();
+  for (const p of ports)
+    if (p && typeof p === "object" && typeof (p as Rec).name === "string")
+      taken.add((p as Rec).name as string);
+  const suggest = (port: number, proto: string | undefined): string => {
+    const bases = [`p${port}`, `${(proto ?? "TCP").toLowerCase()}-${port}`];
+    let name = bases.find((b) => !taken.has(b) && (proto === undefined || proto === "TCP" || b !== bases[0]));
+    for (let n = 2; name === undefined; n++) if (!taken.has(`p${port}-${n}`)) name = `p${port}-${n}`;
+    taken.add(name);
+    return name;
+  };
   ports.forEach((p, i) => {
     const pp = ["spec", "ports", i];
     const m = c.map(p, pp);
@@ -95,7 +110,7 @@ export function validateService(c: Check, obj: Rec): void {
         [...pp, "name"],
         "missing-field",
         "ports must be named when a Service has more than one",
-        `add name: p${port ?? i}`,
+        `add name: ${suggest(port, proto)}`,
       );
     }
     if (proto) {
@@ -226,12 +241,13 @@ export function validateEndpointSlice(c: Check, obj: Rec): void {
     if (!m) return;
     const addrs = c.list(m.addresses, ["endpoints", i, "addresses"], "string");
     if (!addrs?.length) {
-      c.error(
-        ["endpoints", i, "addresses"],
-        "missing-field",
-        "an endpoint needs an address",
-        "add addresses: [IP]",
-      );
+      if (!c.hasError(["endpoints", i, "addresses"]))
+        c.error(
+          ["endpoints", i, "addresses"],
+          "missing-field",
+          "an endpoint needs an address",
+          "add addresses: [IP]",
+        );
       return;
     }
     if (type !== "FQDN") {

@@ -27,7 +27,7 @@ export function checkSelector(c: Check, sel: unknown, path: (string | number)[])
   }
   for (const p of selectorProblems(sel)) {
     if (p.warning) c.warn([...path, ...p.path], "empty-label-value", p.message, p.hint);
-    else c.error([...path, ...p.path], "invalid-selector", p.message, p.hint);
+    else c.selectorProblem(p, path, "invalid-selector");
   }
 }
 

@@ -3,7 +3,7 @@
  * (the same shape): its table-level lines, its sets and maps with their elements, and its chains with
  * their head (hook, priority, policy, comment) and their rules, one logical line each, whitespace
  * collapsed. One reader for the partial syncs (../dataplane/nft-sync.ts), which compare tables, and
- * for the rule tracer (./nft-eval.ts), which runs packets through them.
+ * for the rule tracer (../proxy/nft-eval.ts), which runs packets through them.
  */
 
 export interface NftTable {
@@ -36,7 +36,7 @@ export function parseTable(text: string): NftTable {
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#"));
   let i = lines.findIndex((l) => /^table \S+ \S+ \{$/.test(l));
-  if (i < 0) throw new Error("nft-text: no `table FAMILY NAME {` block");
+  if (i < 0) throw new Error("nft parse: no `table FAMILY NAME {` block");
   const [, family, name] = /^table (\S+) (\S+) \{$/.exec(lines[i])!;
   const table: NftTable = { family, name, head: [], sets: new Map(), chains: new Map() };
   i++;

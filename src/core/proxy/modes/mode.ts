@@ -1,0 +1,98 @@
+/**
+ * What a kube-proxy mode is to podnet: one object per mode (./nftables.ts, ./iptables.ts), registered
+ * in ./registry.ts. It renders a node's rules, reads them back into something a packet can be run
+ * through, names the chains that stand for a Service port, and says — as named properties, each
+ * following the kube-proxy source it cites — where its behaviour differs from the other modes. The
+ * mode-neutral Service model (../service-proxy.ts), the rule tracer (../rule-proxy.ts) and
+ * `podnet rules` ask the mode; none of them tests a mode's name.
+ */
+import type { ClusterState, NodeState } from "../../control/state.ts";
+import type { IPv4 } from "../../net/ipv4.ts";
+import type { EvalOutcome, EvalPacket } from "../nft-eval.ts";
+import type { ServicePortInfo, ServiceProxy } from "../service-proxy.ts";
+
+/** A netfilter hook a packet meets on a node. */
+export type RuleHook = "prerouting" | "input" | "forward" | "output";
+
+/** Chooses among the endpoint chains a dispatch could take (index into `candidates`, taken modulo). */
+export type PickEndpoint = (candidates: { ip: IPv4; port: number; chain: string }[]) => number;
+
+/** A node's rules read back: the hooks a packet can be run through, with the mode's own semantics. */
+export interface RuleEvaluator {
+  /** Runs every chain the mode hangs off `hook`, in the kernel's order; mutates the packet (DNAT, mark). */
+  runHook(hook: RuleHook, p: EvalPacket, out: EvalOutcome, pick: PickEndpoint): void;
+  /**
+   * Session affinity (`sessionAffinity: ClientIP`): does the dispatch to these endpoint chains
+   * remember the client, so that the client's address alone picks the endpoint?
+   */
+  remembersClient(endpointChain: string): boolean;
+}
+
+/**
+ * What the data plane loads for this mode and how it syncs it. Small on purpose: the Linux adapter
+ * (src/adapters/linux) decides how to run the tool.
+ */
+export interface ProxyModeDataplane {
+  /** The loader the rendered text is written for: `nft -f` or `iptables-restore`. */
+  tool: RulesetTool;
+  /** The tables the mode owns on a node (`ip kube-proxy`; `filter` and `nat`). */
+  tables: string[];
+  /**
+   * How kube-proxy syncs a change: `table-diff` (nftables: only changed chains flushed and refilled,
+   * elements added and deleted, in one transaction) or `changed-chains-noflush` (iptables: every
+   * chain declared, only changed chains' rules written, `iptables-restore --noflush`).
+   */
+  sync: "table-diff" | "changed-chains-noflush";
+  /**
+   * The sysctls kube-proxy sets in a node's network namespace for this mode, beyond forwarding
+   * (`{ key: "net.ipv4.conf.all.route_localnet", value: "1" }`); the data plane plan applies them.
+   */
+  sysctls(state: ClusterState, node: NodeState): { key: string; value: string }[];
+}
+
+/** A program that loads rulesets into a network namespace's netfilter (src/core/dataplane/ruleset-sync.ts). */
+export type RulesetTool = "nft" | "iptables-restore";
+
+export interface ProxyMode {
+  /** The name the Cluster config's `proxyMode` takes (kube-proxy's `--proxy-mode`). */
+  readonly name: string;
+  /** What `podnet rules` prints for this mode, in words ("ruleset as nft -f input"). */
+  readonly rulesFormat: string;
+  /** The node's rules as text the mode's loader (`dataplane.tool`) reads. Pure. */
+  render(state: ClusterState, node: NodeState, proxy?: ServiceProxy): string;
+  /** Reads `render`'s text back for the rule tracer. Throws on text `render` never produces. */
+  evaluator(text: string): RuleEvaluator;
+  /**
+   * The chains a Service port's dispatch jumps or goes to (the service, local, external chains):
+   * the rule tracer maps the chain a packet was dispatched to back to its Service port.
+   */
+  dispatchChains(info: ServicePortInfo): string[];
+  /**
+   * Which node addresses accept nodePorts when `--nodeport-addresses` is unset: `primary` (the node's
+   * primary IP only) or `all` (every local address). kube-proxy: pkg/proxy/nftables/proxier.go
+   * NewProxier turns an empty list into `primary`; pkg/proxy/iptables leaves it empty: every address.
+   */
+  readonly nodePortAddressesDefault: "primary" | "all";
+  /**
+   * Whether nodePorts answer on 127.0.0.0/8 (localhost nodePorts, with route_localnet). kube-proxy:
+   * iptables `--iptables-localhost-nodeports` (default true; pkg/proxy/iptables); nftables never
+   * (pkg/proxy/nftables: `fib daddr type local ip daddr != 127.0.0.0/8`).
+   */
+  readonly localhostNodePorts: boolean;
+  /**
+   * Whether the node's own traffic (the output hook) meets the no-endpoint check of external and
+   * load-balancer IPs before it is translated. nftables: filter-output (priority dstnat-10) jumps to
+   * service-endpoints-check, so it is rejected without endpoints and dropped with
+   * externalTrafficPolicy Local and no local endpoint; iptables: KUBE-EXTERNAL-SERVICES hangs off
+   * INPUT and FORWARD only, so that traffic goes on to nat OUTPUT untouched.
+   */
+  readonly checksExternalEndpointsOnOutput: boolean;
+  /**
+   * Whether the rules guard the Service range: reject a ClusterIP's undefined ports and drop
+   * addresses of serviceCIDR no Service has. kube-proxy nftables: cluster-ips-check (needs the
+   * service CIDRs); iptables has no such rules, so those packets are routed like any other.
+   */
+  readonly guardsServiceRange: boolean;
+  /** What the data plane loads and how it syncs (see ProxyModeDataplane). */
+  readonly dataplane: ProxyModeDataplane;
+}

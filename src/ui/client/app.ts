@@ -383,6 +383,9 @@ async function nodeView(name: string): Promise<void> {
 
 let playTimer: number | undefined;
 
+/** Up to this many pods the trace view asks for the tour's walk-throughs by itself. */
+const WALKS_AUTO_PODS = 20_000;
+
 async function traceView(p: URLSearchParams): Promise<void> {
   const q = {
     from: p.get("from") ?? "",
@@ -444,14 +447,15 @@ async function traceView(p: URLSearchParams): Promise<void> {
     el("button", { type: "submit" }, "Trace"),
     names,
   );
-  // The tour's walk-throughs fill in when they come: choosing them takes a while on big clusters.
+  // The tour's walk-throughs: choosing them takes seconds on big clusters (and holds the server), so
+  // there they come on request; in a report they are embedded.
   const presets = el("div", { class: "presets" });
-  void api("walks").then((walked) => {
-    const walks = (walked.status === 200 ? walked.body.walks : []) as Json[];
-    if (walks.length)
+  const loadWalks = () =>
+    void api("walks").then((walked) => {
+      const walks = (walked.status === 200 ? walked.body.walks : []) as Json[];
       fill(
         presets,
-        "The tour's walk-throughs: ",
+        walks.length ? "The tour's walk-throughs: " : "The tour found no walk-through in this cluster.",
         ...walks.map((w) =>
           link(
             hashOf("trace", { from: w.from, to: w.to, node: w.node, reply: w.reply ? "1" : "" }),
@@ -462,7 +466,24 @@ async function traceView(p: URLSearchParams): Promise<void> {
           ),
         ),
       );
-  });
+    });
+  const o = await getOverview();
+  if (DATA.mode === "report" || o.topology.totals.pods <= WALKS_AUTO_PODS) loadWalks();
+  else
+    fill(
+      presets,
+      el(
+        "button",
+        {
+          type: "button",
+          onclick: () => {
+            fill(presets, "choosing the tour's walk-throughs…");
+            loadWalks();
+          },
+        },
+        "Suggest walk-throughs (the tour's; takes a while on this cluster)",
+      ),
+    );
   if (!q.from || !q.to) return show(el("h2", {}, "Trace a packet"), form, presets);
   const r = await api("trace", { ...q });
   if (r.status !== 200) return show(el("h2", {}, "Trace a packet"), form, presets, errorBox(r.body));

@@ -1255,6 +1255,8 @@ async function rulesView(p: URLSearchParams): Promise<void> {
       : null,
     pre,
   );
+  // The first line the packet hit, in sight.
+  (pre.querySelector("mark.hit") as HTMLElement | null)?.scrollIntoView({ block: "center" });
 }
 
 async function dnsView(p: URLSearchParams): Promise<void> {

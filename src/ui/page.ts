@@ -87,6 +87,7 @@ header nav a { color: #fff; margin-right: 1em; text-decoration: none; padding: .
 header nav a[aria-current] { background: var(--blue); }
 header .mode { margin-left: auto; font-size: .85em; opacity: .8; }
 main { padding: 1em; }
+main:focus { outline: none; }
 #problems { margin: 1em; padding: .5em 1em; border: 2px solid var(--verm); border-radius: 4px; }
 .diagnostics li.diag-error code::before { content: "✗ "; color: var(--verm); }
 .diagnostics li.diag-warning code::before { content: "⚠ "; color: var(--orange); }
@@ -122,8 +123,8 @@ mark { background: #ffe08a; padding: 0 .15em; }
 .scroll { overflow: auto; max-height: 80vh; }
 table.heatmap { border-collapse: collapse; font-size: 12px; }
 table.heatmap td { width: 2.6em; height: 1.8em; text-align: center; border: 1px solid #ddd; cursor: pointer; }
-table.heatmap th.col { height: 9em; white-space: nowrap; vertical-align: bottom; }
-table.heatmap th.col span { display: inline-block; writing-mode: vertical-rl; transform: rotate(180deg); max-height: 9em; overflow: hidden; }
+table.heatmap th.col { height: 14em; white-space: nowrap; vertical-align: bottom; }
+table.heatmap th.col span { display: inline-block; writing-mode: vertical-rl; transform: rotate(180deg); max-height: 14em; overflow: hidden; }
 table.heatmap th[scope=row] { text-align: right; white-space: nowrap; padding-right: .4em; font-weight: normal; }
 ${Array.from({ length: 11 }, (_, k) => {
   const mix = (a: number, b: number) => Math.round(a + ((b - a) * k) / 10);

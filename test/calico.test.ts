@@ -918,7 +918,10 @@ describe("cni: calico in the kernel (VXLAN and no encapsulation)", { skip }, () 
         // Seeds 1-4 give every pair of encapsulation and proxy mode.
         const mode = seed % 4 < 2 ? "nftables" : "iptables";
         let text = generateCluster({ seed, nodes, pods, services: 3, namespaces: 2, policies: 0 });
-        text = text.replace("spec:\n  clusterCIDR:", `spec:\n  cni: calico\n  proxyMode: ${mode}\n  clusterCIDR:`);
+        text = text.replace(
+          "spec:\n  clusterCIDR:",
+          `spec:\n  cni: calico\n  proxyMode: ${mode}\n  clusterCIDR:`,
+        );
         // A small pool of /28 blocks: the nodes claim several blocks and the last ones borrow.
         text += `---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: gen}\nspec:\n  cidr: 10.0.0.0/26\n  blockSize: 28\n  vxlanMode: ${vx ? "Always" : "Never"}\n  natOutgoing: true\n`;
         const file = calicoFile(dir, `gen-${seed}`, text);

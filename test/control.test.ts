@@ -590,3 +590,58 @@ subsets:
     );
   });
 });
+
+describe("parts shared between generated objects are frozen", () => {
+  // The control plane shares some parts instead of copying them per pod (150,000 pods): a template's
+  // labels between its pods, a pod's endpoint between Services (its address list and targetRef with
+  // every Service), a node's hostIPs between its pods. They are frozen, so a stage that wrote one
+  // (and so changed every object sharing it) throws here and in every test of the later stages.
+  const s = cluster(
+    deployment("web", { replicas: 3 }) +
+      "---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n" +
+      "---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: {selector: {app: web}, ports: [{port: 81}]}\n" +
+      "---\napiVersion: v1\nkind: Service\nmetadata: {name: c}\nspec: {selector: {app: web}, ports: [{port: 82}], publishNotReadyAddresses: true}\n",
+  );
+  const endpointsOf = (name: string) =>
+    s.endpointSlices
+      .filter((x) => x.metadata.labels?.["kubernetes.io/service-name"] === name)
+      .flatMap((x) => x.endpoints);
+
+  it("a template's pods share one frozen labels object", () => {
+    const [p, q] = s.pods;
+    assert.equal(p.metadata.labels, q.metadata.labels);
+    assert.ok(Object.isFrozen(p.metadata.labels));
+    assert.throws(() => {
+      p.metadata.labels!.app = "other";
+    }, TypeError);
+    assert.equal(q.metadata.labels!.app, "web");
+  });
+
+  it("a pod's endpoint is one frozen object across Services; a publishing Service's are its own", () => {
+    const [a, b, c] = [endpointsOf("a"), endpointsOf("b"), endpointsOf("c")];
+    assert.equal(a.length, 3);
+    for (let i = 0; i < a.length; i++) {
+      assert.equal(a[i], b[i]);
+      assert.notEqual(a[i], c[i]);
+      assert.equal(a[i].addresses, c[i].addresses);
+      assert.equal(a[i].targetRef, c[i].targetRef);
+    }
+    assert.ok(Object.isFrozen(a[0]));
+    assert.throws(() => {
+      a[0].nodeName = "other";
+    }, TypeError);
+    assert.throws(() => {
+      c[0].addresses.push("10.0.0.1");
+    }, TypeError);
+    assert.throws(() => {
+      c[0].targetRef!.name = "other";
+    }, TypeError);
+  });
+
+  it("pods on one node share its frozen hostIPs", () => {
+    const onNode = s.pods.filter((p) => p.spec.nodeName === s.pods[0].spec.nodeName);
+    const hostIPs = onNode[0].status!.hostIPs!;
+    assert.ok(Object.isFrozen(hostIPs) && Object.isFrozen(hostIPs[0]));
+    for (const p of onNode) assert.equal(p.status!.hostIPs, hostIPs);
+  });
+});

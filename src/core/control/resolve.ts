@@ -13,7 +13,7 @@ import { networkPlugin } from "../cni/registry.ts";
 import type { Diagnostics, Origin } from "../diagnostics.ts";
 import type { Entry, Inventory } from "../manifests/decode.ts";
 import { type ClusterConfig, defaultConfig } from "../model/config.ts";
-import type { KubeObject, Namespace, Pod, Workload } from "../model/k8s.ts";
+import type { KubeObject, Namespace, OwnerReference, Pod, Workload } from "../model/k8s.ts";
 import { objectRef } from "../model/k8s.ts";
 import { supplyClusterDNS } from "./addons.ts";
 import { resolveEndpointSlices } from "./endpoints.ts";
@@ -211,11 +211,15 @@ function leaveWithoutAddress(
   capacity: (node: NodeState) => number | undefined,
 ): void {
   const isSupplied = new Set(supplied);
-  const used = new Map<string, number>();
   const needsAddress = (p: Pod) => p.spec.nodeName && !p.spec.hostNetwork && !isTerminal(p);
-  for (const p of pods)
-    if (!isSupplied.has(p) && needsAddress(p))
-      used.set(p.spec.nodeName!, (used.get(p.spec.nodeName!) ?? 0) + 1);
+  // Only the nodes the supplied pods are bound to are counted (a handful, against every pod's node).
+  const used = new Map<string, number>();
+  for (const p of supplied) if (needsAddress(p)) used.set(p.spec.nodeName!, 0);
+  for (const p of pods) {
+    const n = p.spec.nodeName;
+    if (n !== undefined && used.has(n) && !isSupplied.has(p) && needsAddress(p))
+      used.set(n, used.get(n)! + 1);
+  }
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const left: string[] = [];
   for (const p of supplied) {
@@ -300,10 +304,22 @@ function fillWorkloadStatus(workloads: readonly Workload[], pods: readonly Pod[]
         ownerKey(ref.kind, w.metadata.namespace, ref.name),
       );
   }
+  // The owner's key per ownerReferences list: the pods a workload creates share one list, so 150,000
+  // pods build a key per workload rather than one each. The namespace is checked too: YAML aliases
+  // can share one list between pods of different namespaces.
+  const keyOfRefs = new Map<readonly OwnerReference[], { ns?: string; key?: string }>();
   for (const p of pods) {
-    const ref = controllerRef(p);
-    if (!ref || p.status?.phase === "Succeeded" || p.status?.phase === "Failed") continue;
-    const key = ownerKey(ref.kind, p.metadata.namespace, ref.name);
+    if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") continue;
+    const refs = p.metadata.ownerReferences;
+    if (!refs) continue;
+    let cached = keyOfRefs.get(refs);
+    if (!cached || cached.ns !== p.metadata.namespace) {
+      const ref = controllerRef(p);
+      cached = { ns: p.metadata.namespace, key: ref && ownerKey(ref.kind, p.metadata.namespace, ref.name) };
+      keyOfRefs.set(refs, cached);
+    }
+    const key = cached.key;
+    if (key === undefined) continue;
     const ready = isPodReady(p);
     bump(key, ready);
     const parent = parentOf.get(key);

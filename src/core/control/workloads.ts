@@ -8,7 +8,9 @@
  * are never adopted (a live cluster's dump always carries ownerReferences).
  *
  * Created pods share their template's nested spec objects (containers, ports…): the core never mutates
- * a pod spec after creation except `nodeName`, which each pod owns. That keeps 150,000 pods cheap.
+ * a pod spec after creation except `nodeName`, which each pod owns. Pods without labels of their own
+ * share one frozen copy of their template's labels, and one frozen ownerReferences list per workload.
+ * That keeps 150,000 pods cheap.
  */
 import type { Diagnostics } from "../diagnostics.ts";
 import type { Entry } from "../manifests/decode.ts";
@@ -93,16 +95,21 @@ export function expandWorkloads(args: {
 
   const created: Pod[] = [];
   const createPod = (owner: Workload, tmpl: PodTemplateSpec, opts: PodOptions) => {
+    const ns = owner.metadata.namespace;
     let name = opts.name;
+    let key = `${ns}/${name}`;
     if (!name) {
       // generateName: `<owner>-` plus 5 characters; skip names already taken.
+      const prefix = `${opts.prefix ?? owner.metadata.name}-`;
+      const seed = `${ns}/${owner.metadata.name}`;
       for (let n = opts.seedIndex ?? 0; ; n++) {
-        name = `${opts.prefix ?? owner.metadata.name}-${nameSuffix(`${owner.metadata.namespace}/${owner.metadata.name}`, n)}`;
-        if (!podNames.has(`${owner.metadata.namespace}/${name}`)) break;
+        name = prefix + nameSuffix(seed, n);
+        key = `${ns}/${name}`;
+        if (!podNames.has(key)) break;
       }
     }
-    podNames.add(`${owner.metadata.namespace}/${name}`);
-    created.push(podFromTemplate(owner, tmpl, name, opts));
+    podNames.add(key);
+    created.push(podFromTemplate(owner, tmpl, name!, opts));
   };
 
   for (const w of workloads) {
@@ -182,8 +189,24 @@ interface PodOptions {
   tolerations?: Toleration[];
 }
 
+/**
+ * The labels of the pods a template makes without labels of their own (a ReplicaSet's, a Job's): one
+ * frozen copy per template, shared by all of them, as their ownerReferences are. No stage writes a
+ * pod's labels (a write would throw: test/control.test.ts); 150,000 pods then copy none.
+ */
+const TEMPLATE_LABELS = new WeakMap<PodTemplateSpec, Labels>();
+
+function templateLabels(tmpl: PodTemplateSpec): Labels {
+  let labels = TEMPLATE_LABELS.get(tmpl);
+  if (!labels) {
+    labels = Object.freeze({ ...tmpl.metadata?.labels });
+    TEMPLATE_LABELS.set(tmpl, labels);
+  }
+  return labels;
+}
+
 function podFromTemplate(owner: Workload, tmpl: PodTemplateSpec, name: string, opts: PodOptions): Pod {
-  const labels = { ...tmpl.metadata?.labels, ...opts.labels };
+  const labels = opts.labels ? { ...tmpl.metadata?.labels, ...opts.labels } : templateLabels(tmpl);
   const annotations =
     tmpl.metadata?.annotations || opts.annotations
       ? { ...tmpl.metadata?.annotations, ...opts.annotations }

@@ -5,6 +5,8 @@
  */
 import { Command, Option } from "commander";
 import { type Connection, connlist } from "../core/policy/connlist.ts";
+import { connlistGraph } from "../core/views/policy.ts";
+import { drawGraph } from "../ui/draw/graph.ts";
 import { addInputOptions, type InputOptions, loadOrExit } from "./common.ts";
 import { noRunningPods, podCensus, printNote } from "./empty-answer.ts";
 
@@ -65,25 +67,35 @@ export function connlistCommand(): Command {
     )
     .addOption(
       new Option("-o, --output <format>", "output format")
-        .choices(["txt", "json", "csv", "md", "dot"])
+        .choices(["txt", "json", "csv", "md", "dot", "svg"])
         .default("txt"),
     );
   addInputOptions(cmd);
-  return cmd.action((opts: InputOptions & { output: "txt" | "json" | "csv" | "md" | "dot" }) => {
-    const state = loadOrExit(opts.filename);
-    let lines = connlist(state);
-    if (opts.namespace && !opts.allNamespaces)
-      lines = lines.filter(
-        (l) => l.src.startsWith(`${opts.namespace}/`) || l.dst.startsWith(`${opts.namespace}/`),
+  return cmd.action(
+    async (opts: InputOptions & { output: "txt" | "json" | "csv" | "md" | "dot" | "svg" }) => {
+      const state = loadOrExit(opts.filename);
+      let lines = connlist(state);
+      if (opts.namespace && !opts.allNamespaces)
+        lines = lines.filter(
+          (l) => l.src.startsWith(`${opts.namespace}/`) || l.dst.startsWith(`${opts.namespace}/`),
+        );
+      // svg: the lines as a graph (core/views/policy.ts), laid out in-process with elkjs.
+      process.stdout.write(
+        opts.output === "svg"
+          ? await drawGraph(
+              connlistGraph(lines),
+              `connlist${opts.namespace && !opts.allNamespaces ? ` -n ${opts.namespace}` : ""}`,
+            )
+          : renderConnlist(lines, opts.output),
       );
-    process.stdout.write(renderConnlist(lines, opts.output));
-    if (lines.length === 0) {
-      const ns = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
-      const running = podCensus(state, ns).running;
-      printNote(
-        noRunningPods(state, ns) ??
-          `no allowed connection between different workloads among the ${running} Running pod${running === 1 ? "" : "s"}${ns ? ` of namespace ${ns}` : ""} (a workload's connections to itself are not listed)`,
-      );
-    }
-  });
+      if (lines.length === 0) {
+        const ns = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
+        const running = podCensus(state, ns).running;
+        printNote(
+          noRunningPods(state, ns) ??
+            `no allowed connection between different workloads among the ${running} Running pod${running === 1 ? "" : "s"}${ns ? ` of namespace ${ns}` : ""} (a workload's connections to itself are not listed)`,
+        );
+      }
+    },
+  );
 }

@@ -3,13 +3,11 @@
  * their resolution against the cluster's network, with the usage errors both print.
  */
 import { type Command, Option } from "commander";
-import { resolveDestinationName } from "../core/dns/exchange.ts";
 import { clusterDnsService, type Resolution } from "../core/dns/resolv.ts";
-import type { Protocol } from "../core/model/k8s.ts";
-import { parseIPv4 } from "../core/net/ipv4.ts";
 import { Network } from "../core/sim/network.ts";
-import { type Destination, resolveDestination, resolveSource } from "../core/sim/targets.ts";
+import type { Destination } from "../core/sim/targets.ts";
 import type { Source } from "../core/sim/trace.ts";
+import { resolveEnds } from "../core/views/questions.ts";
 import { CliExit, EXIT_BAD_INPUT, EXIT_FINDING, type InputOptions, loadOrExit } from "./common.ts";
 import { printNote, serviceWithoutPods } from "./empty-answer.ts";
 
@@ -46,34 +44,19 @@ export function resolveEndpointsOrExit(opts: EndpointOptions): {
   dns?: Resolution;
 } {
   const net = new Network(loadOrExit(opts.filename));
-  const protocol = opts.protocol ? (opts.protocol.toUpperCase() as Protocol) : undefined;
-  const src = resolveSource(net, opts.from, opts.node);
-  if (!src.ok) throw new CliExit(EXIT_BAD_INPUT, `error: ${src.option ?? "--from"}: ${src.message}`);
-  // A name from a pod is resolved through the cluster DNS, when the cluster has one (a Service at
-  // dnsServiceIP); without it a name is looked up directly, as from a node.
-  const dns =
-    src.value.kind === "pod" && clusterDnsService(net.state)
-      ? resolveDestinationName(net, src.value.pod, opts.to)
-      : undefined;
-  if (dns && !dns.resolved) {
-    // The DNS query finds no endpoint because CoreDNS's pods do not run: say why (silence is never success).
-    const dnsService = clusterDnsService(net.state);
-    if (dnsService && dns.resolution.exchange && !dns.resolution.exchange.reaches)
-      printNote(
-        serviceWithoutPods(net.state, `${dnsService.metadata.namespace}/${dnsService.metadata.name}`),
-      );
-    throw new UnresolvedName(dns.resolution, dns.reason);
-  }
-  const to = dns ? `${dns.address}${dns.port ? `:${dns.port}` : ""}` : opts.to;
-  const dst = resolveDestination(net, to, protocol);
-  if (!dst.ok) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${dst.message}`);
-  if (dns) {
-    dst.value.label = `${dns.name} = ${dst.value.label}`;
-    // Every address the name stands for, for --all-endpoints (each A record of the pod's answer).
-    if (!dst.value.addresses && dns.addresses.length > 1)
-      dst.value.addresses = dns.addresses.map((a) => parseIPv4(a)!);
-  }
-  return { net, src: src.value, dst: dst.value, dns: dns?.resolution };
+  const ends = resolveEnds(net, opts);
+  if (ends.ok) return { net, ...ends };
+  if (ends.kind === "bad-input") throw new CliExit(EXIT_BAD_INPUT, `error: ${ends.option}: ${ends.message}`);
+  // The DNS query finds no endpoint because CoreDNS's pods do not run: say why (silence is never success).
+  if (ends.dnsUnreachable) noteDnsUnreachable(net);
+  throw new UnresolvedName(ends.resolution, ends.reason);
+}
+
+/** The note printed when a name's DNS query reaches no DNS pod: why the cluster DNS has none. */
+export function noteDnsUnreachable(net: Network): void {
+  const dnsService = clusterDnsService(net.state);
+  if (dnsService)
+    printNote(serviceWithoutPods(net.state, `${dnsService.metadata.namespace}/${dnsService.metadata.name}`));
 }
 
 /**

@@ -24,9 +24,11 @@ import { fibCommand } from "./fib.ts";
 import { getCommand } from "./get.ts";
 import { lintCommand } from "./lint.ts";
 import { matrixCommand } from "./matrix.ts";
+import { reportCommand } from "./report.ts";
 import { routesCommand } from "./routes.ts";
 import { rulesCommand } from "./rules.ts";
 import { traceCommand } from "./trace.ts";
+import { uiCommand } from "./ui.ts";
 
 export function buildProgram(): Command {
   const program = new Command("podnet")
@@ -50,6 +52,8 @@ export function buildProgram(): Command {
     lintCommand(),
     checkCommand(),
     demoCommand(),
+    uiCommand(),
+    reportCommand(),
     dnsCommand(),
     upCommand(),
     execCommand(),

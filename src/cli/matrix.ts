@@ -7,13 +7,16 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Protocol } from "../core/model/k8s.ts";
 import { computeMatrix } from "../core/policy/matrix.ts";
+import { type HeatmapLevel, POD_LIMIT, ReachabilityView } from "../core/views/heatmap.ts";
+import { drawHeatmap } from "../ui/draw/heatmap.ts";
 import { addInputOptions, type InputOptions, loadOrExit } from "./common.ts";
 import { noRunningPods, printNote } from "./empty-answer.ts";
 
 interface MatrixOptions extends InputOptions {
   protocol: string;
   port?: string;
-  output: "table" | "json" | "csv" | "md" | "stats";
+  output: "table" | "json" | "csv" | "md" | "stats" | "svg";
+  groupBy: HeatmapLevel;
 }
 
 export function matrixCommand(): Command {
@@ -35,12 +38,42 @@ export function matrixCommand(): Command {
     )
     .addOption(
       new Option("-o, --output <format>", "output format")
-        .choices(["table", "json", "csv", "md", "stats"])
+        .choices(["table", "json", "csv", "md", "stats", "svg"])
         .default("table"),
+    )
+    .addOption(
+      new Option(
+        "--group-by <level>",
+        "-o svg: a cell per pod, or per workload or namespace (allowed pairs counted)",
+      )
+        .choices(["pod", "workload", "namespace"])
+        .default("pod"),
     );
   addInputOptions(cmd);
   return cmd.action((opts: MatrixOptions) => {
     const state = loadOrExit(opts.filename);
+    if (opts.output === "svg") {
+      // The heatmap view (core/views/heatmap.ts): the same cells as below, counted per group.
+      const ns = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
+      const h = new ReachabilityView(state).heatmap({
+        protocol: opts.protocol.toUpperCase() as Protocol,
+        ...(opts.port ? { port: Number(opts.port) } : {}),
+        level: opts.groupBy,
+        rows: ns,
+        cols: ns,
+      });
+      if (h.truncated)
+        printNote(
+          `the first ${POD_LIMIT} pods are drawn (${h.truncated.rows} left out): use --group-by workload or namespace, or -n`,
+        );
+      process.stdout.write(
+        drawHeatmap(
+          h,
+          `matrix ${h.protocol} port ${h.port ?? "any"}${ns ? ` -n ${ns}` : ""}, by ${opts.groupBy}`,
+        ),
+      );
+      return;
+    }
     const started = performance.now();
     const m = computeMatrix(state, {
       protocol: opts.protocol.toUpperCase() as Protocol,

@@ -16,30 +16,21 @@
  * name does not resolve and no connection is made. JSON gains `dns: {resolution, query}`.
  */
 import { Command, Option } from "commander";
-import { formatResolvConf, type Resolution } from "../core/dns/resolv.ts";
+import { formatResolvConf } from "../core/dns/resolv.ts";
 import { formatAnswer } from "../core/dns/zone.ts";
-import {
-  GETS_THERE,
-  type Hop,
-  summarizeTraces,
-  type TraceResult,
-  trace,
-  traceEachDestination,
-} from "../core/sim/trace.ts";
-import { addInputOptions, CliExit, EXIT_BAD_INPUT, EXIT_FINDING } from "./common.ts";
-import {
-  addEndpointOptions,
-  type EndpointOptions,
-  resolveEndpointsOrExit,
-  UnresolvedName,
-} from "./endpoints.ts";
+import { Network } from "../core/sim/network.ts";
+import type { Hop, TraceResult } from "../core/sim/trace.ts";
+import { type DnsPart, traceQuestion } from "../core/views/questions.ts";
+import { drawTrace } from "../ui/draw/trace.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT, EXIT_FINDING, loadOrExit } from "./common.ts";
+import { addEndpointOptions, type EndpointOptions, noteDnsUnreachable } from "./endpoints.ts";
 import { renderTable } from "./render/table.ts";
 
 interface TraceOptions extends EndpointOptions {
   reply?: boolean;
   allEndpoints?: boolean;
   sourcePort?: string;
-  output: "text" | "json";
+  output: "text" | "json" | "svg";
 }
 
 export function traceCommand(): Command {
@@ -54,7 +45,9 @@ export function traceCommand(): Command {
       "--all-endpoints",
       "one trace per endpoint the packet can reach: every endpoint of the Service frontend it meets (ClusterIP, nodePort, externalIP, load-balancer IP), or every address of a headless Service's name",
     )
-    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+    .addOption(
+      new Option("-o, --output <format>", "output format").choices(["text", "json", "svg"]).default("text"),
+    )
     .addHelpText(
       "after",
       `
@@ -73,90 +66,43 @@ Examples:
     );
   addInputOptions(cmd);
   return cmd.action((opts: TraceOptions) => {
-    let ends: ReturnType<typeof resolveEndpointsOrExit>;
-    try {
-      ends = resolveEndpointsOrExit(opts);
-    } catch (e) {
-      if (!(e instanceof UnresolvedName)) throw e;
-      // The name does not resolve, or its DNS query does not arrive: the packet is never sent.
-      const dns = dnsOf(e.resolution);
-      if (opts.output === "json") writeJson(unresolved(e.reason, dns));
-      else process.stdout.write(`${renderDns(opts.from, dns)}${paint(31, "unresolved")}: ${e.reason}\n`);
-      throw new CliExit(EXIT_FINDING);
-    }
-    const { net, src, dst } = ends;
-    // The queries, the answer and the DNS query's trace: one resolution (core/dns/exchange.ts), the
-    // one `podnet resolve` shows.
-    const dnsPart = ends.dns ? dnsOf(ends.dns) : undefined;
-    if (dnsPart && opts.output === "text") process.stdout.write(renderDns(opts.from, dnsPart));
-    let sport: number | undefined;
-    if (opts.sourcePort !== undefined) {
-      sport = Number(opts.sourcePort);
-      if (!Number.isInteger(sport) || sport < 1 || sport > 65535)
-        throw new CliExit(EXIT_BAD_INPUT, "error: --source-port must be a port number (1-65535)");
-    }
-    const req = {
-      source: src,
-      dst: dst.ip,
-      dport: dst.port,
-      protocol: dst.protocol,
-      sport,
-    };
-    const heading = `trace ${dst.protocol} ${opts.from} → ${dst.label}:${dst.port}`;
-    if (!opts.allEndpoints) {
-      const first = trace(net, req, { reply: opts.reply });
-      if (opts.output === "json") writeJson({ ...first, ...(dnsPart ? { dns: dnsPart } : {}) });
-      else process.stdout.write(renderTrace(heading, first));
-      if (!GETS_THERE.has(first.verdict)) throw new CliExit(EXIT_FINDING);
-      return;
-    }
-    const { first, traces } = traceEachDestination(net, req, {
+    const net = new Network(loadOrExit(opts.filename));
+    const sport = opts.sourcePort === undefined ? undefined : Number(opts.sourcePort);
+    // The resolution, the trace and its JSON come from the core (core/views/questions.ts), which the
+    // web UI asks too.
+    const t = traceQuestion(net, opts, {
       reply: opts.reply,
-      addresses: dst.addresses,
+      allEndpoints: opts.allEndpoints,
+      sourcePort: sport,
     });
-    const summary = summarizeTraces(traces);
-    if (opts.output === "json")
-      writeJson({
-        verdict: summary.verdict,
-        reason: summary.reason,
-        // A Service's endpoints, or the addresses a headless Service's name stands for.
-        endpoints:
-          first.endpoints.length || traces.length < 2 ? first.endpoints : traces.map((t) => t.endpoint),
-        ...(first.service ? { service: first.service } : {}),
-        masquerade: traces.some((t) => t.masquerade),
-        ...(dnsPart ? { dns: dnsPart } : {}),
-        traces,
-      });
-    else {
-      process.stdout.write(
-        traces.map((t) => renderTrace(`${heading} via endpoint ${t.endpoint}`, t)).join("\n"),
-      );
-      if (traces.length > 1)
+    if (!t.ok) throw new CliExit(EXIT_BAD_INPUT, `error: ${t.option}: ${t.message}`);
+    if (t.dnsUnreachable) noteDnsUnreachable(net);
+    if (opts.output === "json") writeJson(t.answer);
+    else if (opts.output === "svg") {
+      const drawn = t.single
+        ? [{ label: "", result: t.single }]
+        : (t.traces ?? []).map((x) => ({ label: `via endpoint ${x.endpoint}`, result: x }));
+      if (t.dns?.query) drawn.unshift({ label: "DNS query to the cluster DNS", result: t.dns.query });
+      process.stdout.write(drawTrace(drawn, `trace ${t.heading}`));
+      if (!t.single && !t.traces) process.stderr.write(`unresolved: ${t.answer.reason}\n`);
+    } else {
+      // The queries, the answer and the DNS query's trace: one resolution (core/dns/exchange.ts), the
+      // one `podnet resolve` shows.
+      if (t.dns) process.stdout.write(renderDns(opts.from, t.dns));
+      const heading = `trace ${t.heading}`;
+      if (t.single) process.stdout.write(renderTrace(heading, t.single));
+      else if (t.traces) {
         process.stdout.write(
-          `\n${paint(1, "all endpoints")}: ${paint(colorOf(summary.verdict), summary.verdict)}: ${summary.reason}\n`,
+          t.traces.map((x) => renderTrace(`${heading} via endpoint ${x.endpoint}`, x)).join("\n"),
         );
+        if (t.traces.length > 1)
+          process.stdout.write(
+            `\n${paint(1, "all endpoints")}: ${paint(colorOf(String(t.answer.verdict)), String(t.answer.verdict))}: ${t.answer.reason}\n`,
+          );
+      } else process.stdout.write(`${paint(31, "unresolved")}: ${t.answer.reason}\n`);
     }
-    if (!summary.getsThere) throw new CliExit(EXIT_FINDING);
+    if (!t.getsThere) throw new CliExit(EXIT_FINDING);
   });
-}
-
-/**
- * A name's resolution as trace shows it: the resolver's queries and answers, and the trace of its
- * query to the cluster DNS (kept once, as `query`, not again inside the resolution).
- */
-interface DnsPart {
-  resolution: Omit<Resolution, "exchange">;
-  query?: TraceResult;
-}
-
-function dnsOf(r: Resolution): DnsPart {
-  const { exchange, ...resolution } = r;
-  return { resolution, ...(exchange ? { query: exchange.query } : {}) };
-}
-
-/** The JSON of a trace that never starts because the destination name does not resolve. */
-function unresolved(reason: string, dns: DnsPart) {
-  return { verdict: "unresolved", reason, endpoints: [], masquerade: false, hops: [], dns };
 }
 
 function writeJson(value: unknown): void {

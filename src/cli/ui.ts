@@ -1,0 +1,90 @@
+/**
+ * `podnet ui -f … [--against NEW…] [--listen ADDR] [--port N]`: serves the web UI (src/ui/server.ts)
+ * on 127.0.0.1 unless `--listen` says otherwise, prints its URL and runs until interrupted. A bad
+ * input does not stop it: the page shows the diagnostics, as the CLI prints them.
+ */
+import { isIP } from "node:net";
+import { Command, InvalidArgumentError } from "commander";
+import { UiApi } from "../ui/api.ts";
+import { loadInput } from "../ui/load.ts";
+import { startUiServer } from "../ui/server.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, printDiagnostics } from "./common.ts";
+
+interface UiOptions extends InputOptions {
+  against: string[];
+  listen: string;
+  port: string;
+}
+
+export function uiCommand(): Command {
+  const cmd = new Command("ui")
+    .description(
+      "serve a local web UI: topology, traces, the policy heatmap, connections, diff, rules and DNS",
+    )
+    .option(
+      "--against <path>",
+      "a second input (the change), for the diff view; repeatable",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
+      "--listen <address>",
+      "the address to bind (another machine can reach it unless loopback)",
+      "127.0.0.1",
+    )
+    .option(
+      "--port <n>",
+      "the port (0: any free one)",
+      (v) => {
+        if (!/^\d+$/.test(v) || Number(v) > 65535)
+          throw new InvalidArgumentError("a port number (0-65535) is expected");
+        return v;
+      },
+      "8080",
+    )
+    .addHelpText(
+      "after",
+      "\nRead-only: only GET, answers only to the address it serves (Host header checked).\n\nExamples:\n  podnet ui -f examples/shop\n  podnet ui -f main/ --against branch/ --port 0",
+    );
+  addInputOptions(cmd);
+  return cmd.action(async (opts: UiOptions) => {
+    if (opts.filename.length === 0)
+      throw new CliExit(
+        EXIT_BAD_INPUT,
+        "error: no input: give manifests with -f FILE|DIR (repeatable; - reads standard input)",
+      );
+    if (isIP(opts.listen) === 0 && opts.listen !== "localhost")
+      throw new CliExit(
+        EXIT_BAD_INPUT,
+        `error: --listen ${opts.listen}: give an IP address (127.0.0.1, 0.0.0.0, ::1)`,
+      );
+    const ns = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
+    const input = loadInput(opts.filename, ns);
+    printDiagnostics(input.diagnostics);
+    const against = opts.against.length ? loadInput(opts.against, ns) : undefined;
+    if (against) printDiagnostics(against.diagnostics);
+    let server: Awaited<ReturnType<typeof startUiServer>>;
+    try {
+      server = await startUiServer({
+        api: new UiApi(input, against),
+        title: `podnet: ${opts.filename.join(", ")}`,
+        host: opts.listen,
+        port: Number(opts.port),
+      });
+    } catch (e) {
+      throw new CliExit(
+        EXIT_BAD_INPUT,
+        `error: cannot listen on ${opts.listen}:${opts.port}: ${(e as Error).message}; choose another --port (0 picks a free one)`,
+      );
+    }
+    process.stdout.write(`podnet ui: ${server.url}  (Ctrl-C stops it)\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        void server.close().then(resolve);
+        setTimeout(resolve, 1000).unref();
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+  });
+}

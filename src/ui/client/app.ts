@@ -1,0 +1,1416 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * The browser front end of `podnet ui` and `podnet report`: one script, no imports at run time, no
+ * network beyond its own server's read-only `/api/…` (none at all in a report, whose answers are
+ * embedded). Views are reached by URL (`#/topology`, `#/trace?from=…&to=…`, `#/policy?level=…`,
+ * `#/connlist`, `#/diff`, `#/rules?node=…`, `#/dns?from=…&name=…`), so a link can be shared.
+ *
+ * Safety: every text from the input goes into the page through `textContent` or attribute setters,
+ * never as markup; the only markup inserted is the server's SVG, whose labels it escaped.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: answers are the API's JSON, checked where used
+type Json = any;
+
+interface PageData {
+  mode: "server" | "report";
+  title: string;
+  /** Report mode: answers by question key (see src/ui/api.ts `questionKey`). */
+  answers?: Record<string, { status: number; body: Json }>;
+}
+
+const DATA: PageData = JSON.parse(document.getElementById("podnet-data")?.textContent ?? "{}");
+
+/** The key a question is stored under: path and sorted non-empty parameters (as the server's). */
+function questionKey(path: string, params: Record<string, string | undefined>): string {
+  const entries = Object.entries(params)
+    .filter((e): e is [string, string] => e[1] !== undefined && e[1] !== "")
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const qs = new URLSearchParams(entries).toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+const NOT_IN_REPORT =
+  "This question was not answered when the report was written. Run `podnet ui -f …` on the same input to ask any question.";
+
+/** Asks the API (server mode) or looks the answer up (report mode). */
+async function api(
+  path: string,
+  params: Record<string, string | undefined> = {},
+): Promise<{ status: number; body: Json }> {
+  const key = questionKey(`/api/${path}`, params);
+  if (DATA.mode === "report") {
+    const found = DATA.answers?.[key] ?? reportFallback(path, params);
+    return found ?? { status: 404, body: { error: NOT_IN_REPORT } };
+  }
+  const res = await fetch(key, { headers: { accept: "application/json" } });
+  return { status: res.status, body: await res.json() };
+}
+
+/**
+ * A heatmap narrowed to a namespace or workload is the whole level's heatmap with fewer rows and
+ * columns: the report stores each level once and narrows it here (no counting, only selection).
+ */
+function reportFallback(
+  path: string,
+  params: Record<string, string | undefined>,
+): { status: number; body: Json } | undefined {
+  if (path !== "heatmap" || (!params.rows && !params.cols)) return undefined;
+  const whole = DATA.answers?.[questionKey("/api/heatmap", { ...params, rows: undefined, cols: undefined })];
+  if (whole?.status !== 200) return undefined;
+  const h = whole.body.heatmap;
+  const inScope = (g: Json, scope: string | undefined) =>
+    !scope ||
+    (scope.includes("/")
+      ? g.parent === scope
+      : h.level === "workload"
+        ? g.parent === scope
+        : g.id.startsWith(`${scope}/`));
+  const rows: number[] = [];
+  const cols: number[] = [];
+  h.rows.forEach((g: Json, i: number) => {
+    if (inScope(g, params.rows)) rows.push(i);
+  });
+  h.cols.forEach((g: Json, j: number) => {
+    if (inScope(g, params.cols)) cols.push(j);
+  });
+  return {
+    status: 200,
+    body: {
+      heatmap: {
+        ...h,
+        rows: rows.map((i) => h.rows[i]),
+        cols: cols.map((j) => h.cols[j]),
+        allowed: rows.map((i) => cols.map((j) => h.allowed[i][j])),
+      },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// DOM helpers: text only.
+
+type Child = Node | string | number | null | undefined | false;
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | boolean | undefined | ((e: Event) => void)> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (typeof v === "function") e.addEventListener(k.replace(/^on/, ""), v);
+    else if (v === true) e.setAttribute(k, "");
+    else e.setAttribute(k, v);
+  }
+  for (const c of children)
+    if (c !== null && c !== undefined && c !== false) e.append(typeof c === "number" ? String(c) : c);
+  return e;
+}
+
+function frag(...children: (Node | string)[]): DocumentFragment {
+  const f = document.createDocumentFragment();
+  f.append(...children);
+  return f;
+}
+
+function link(hash: string, text: string, attrs: Record<string, string> = {}): HTMLAnchorElement {
+  return el("a", { href: hash, ...attrs }, text);
+}
+
+/** The server's SVG (labels escaped there) placed into a container. */
+function svgBox(svg: string | undefined, label: string): HTMLElement {
+  const box = el("div", { class: "drawing", role: "figure", "aria-label": label });
+  if (svg) box.innerHTML = svg;
+  return box;
+}
+
+function hashOf(view: string, params: Record<string, string | undefined>): string {
+  const entries = Object.entries(params).filter(
+    (e): e is [string, string] => e[1] !== undefined && e[1] !== "",
+  );
+  const qs = new URLSearchParams(entries).toString();
+  return `#/${view}${qs ? `?${qs}` : ""}`;
+}
+
+const main = () => document.getElementById("main")!;
+
+/** Replaces a container's children, skipping the absent ones. */
+function fill(box: HTMLElement, ...children: Child[]): void {
+  box.replaceChildren(
+    ...children
+      .filter((c): c is Node | string | number => c !== null && c !== undefined && c !== false)
+      .map((c) => (typeof c === "number" ? String(c) : c)),
+  );
+}
+
+function show(...children: Child[]): void {
+  fill(main(), ...children);
+}
+
+function errorBox(body: Json): HTMLElement {
+  return el(
+    "div",
+    { class: "error", role: "alert" },
+    el("strong", {}, "error: "),
+    String(body?.error ?? "unknown error"),
+    body?.diagnostics ? diagnosticsList(body.diagnostics) : null,
+  );
+}
+
+function diagnosticsList(diags: { severity: string; text: string }[]): HTMLElement {
+  return el(
+    "ul",
+    { class: "diagnostics" },
+    ...diags.map((d) => el("li", { class: `diag-${d.severity}` }, el("code", {}, d.text))),
+  );
+}
+
+function verdictBadge(verdict: string): HTMLElement {
+  const good = verdict === "delivered" || verdict === "arrived" || verdict === "forwarded";
+  return el("span", { class: `badge ${good ? "good" : "bad"}` }, `${good ? "✓" : "✗"} ${verdict}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overview (cached: the first answer every view needs).
+
+let overview: Json;
+async function getOverview(): Promise<Json> {
+  if (!overview) overview = (await api("overview")).body;
+  return overview;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Topology.
+
+async function topologyView(p: URLSearchParams): Promise<void> {
+  const o = await getOverview();
+  if (!o.ok) return;
+  if (p.get("node")) return nodeView(p.get("node")!);
+  if (p.get("ns")) return namespaceView(p.get("ns")!);
+  const t = o.topology;
+  // Many nodes: the first CARD_LIMIT as cards, the others found by name.
+  const CARD_LIMIT = 60;
+  const cards = el("ul", { class: "cards", "aria-label": "nodes" });
+  const drawNodes = (filter: string) => {
+    const matching = filter ? t.nodes.filter((n: Json) => n.name.includes(filter)) : t.nodes;
+    fill(
+      cards,
+      ...matching
+        .slice(0, CARD_LIMIT)
+        .map((n: Json) =>
+          el(
+            "li",
+            { class: "card node" },
+            link(hashOf("topology", { node: n.name }), n.name, { class: "title" }),
+            el("div", {}, `address ${n.ip}`),
+            el("div", {}, `podCIDR ${n.podCIDR}`),
+            el("div", {}, `${n.pods} pods`),
+          ),
+        ),
+      matching.length > CARD_LIMIT
+        ? el("li", { class: "more" }, `… and ${matching.length - CARD_LIMIT} more: type part of a name above`)
+        : null,
+    );
+  };
+  drawNodes("");
+  const nodeCards = el(
+    "div",
+    {},
+    t.nodes.length > CARD_LIMIT
+      ? el(
+          "label",
+          {},
+          `find among ${t.nodes.length} nodes `,
+          el("input", {
+            type: "search",
+            "aria-label": "find a node",
+            oninput: (e: Event) => drawNodes((e.target as HTMLInputElement).value),
+          }),
+        )
+      : null,
+    cards,
+  );
+  show(
+    el("h2", {}, `Topology of ${t.cluster}`),
+    el(
+      "p",
+      {},
+      `${t.totals.nodes} nodes, ${t.totals.pods} pods in ${t.totals.workloads} workloads, ${t.totals.services} Services, ${t.totals.networkPolicies} NetworkPolicies · network plugin ${t.cni} · kube-proxy ${t.proxyMode} · pods ${t.clusterCIDR} · Services ${t.serviceCIDR}`,
+    ),
+    el("h3", {}, "Nodes and their pod ranges"),
+    nodeCards,
+    el("h3", {}, "Namespaces"),
+    el(
+      "ul",
+      { class: "cards", "aria-label": "namespaces" },
+      ...t.namespaces.map((n: Json) =>
+        el(
+          "li",
+          { class: "card ns" },
+          link(hashOf("topology", { ns: n.name }), n.name, { class: "title" }),
+          el(
+            "div",
+            {},
+            `${n.workloads} workloads, ${n.pods} pods${n.notRunning ? `, ${n.notRunning} not running` : ""}`,
+          ),
+          el("div", {}, `${n.services} Services`),
+        ),
+      ),
+    ),
+  );
+}
+
+async function namespaceView(name: string): Promise<void> {
+  const r = await api("namespace", { name });
+  if (r.status !== 200) return show(errorBox(r.body));
+  const d = r.body;
+  show(
+    el("nav", { class: "crumbs" }, link("#/topology", "Topology"), " › ", `namespace ${d.name}`),
+    el("h2", {}, `Namespace ${d.name}`),
+    el("h3", {}, "Workloads and their pods"),
+    el(
+      "ul",
+      { class: "cards" },
+      ...d.workloads.map((w: Json) =>
+        el(
+          "li",
+          { class: "card workload" },
+          el("div", { class: "title" }, `${w.name} [${w.kind}]`),
+          el(
+            "ul",
+            { class: "pods" },
+            ...w.pods.map((pod: Json) =>
+              el(
+                "li",
+                {},
+                `${pod.name} `,
+                pod.ip ? el("code", {}, pod.ip) : el("em", {}, pod.noAddress ?? pod.phase),
+                pod.node ? frag(" on ", link(hashOf("topology", { node: pod.node }), pod.node)) : null,
+                pod.hostNetwork ? " (host network)" : null,
+                pod.ip
+                  ? frag(" · ", link(hashOf("trace", { from: `${d.name}/${pod.name}` }), "trace from here"))
+                  : null,
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+    el("h3", {}, "Services over their endpoints"),
+    el(
+      "ul",
+      { class: "cards" },
+      ...d.services.map((s: Json) =>
+        el(
+          "li",
+          { class: "card service" },
+          el("div", { class: "title" }, `${s.name} (${s.type}${s.clusterIP ? ` ${s.clusterIP}` : ""})`),
+          el("div", {}, s.ports.join("; ")),
+          el(
+            "ul",
+            { class: "endpoints" },
+            ...(s.endpoints.length
+              ? s.endpoints.map((e: Json) =>
+                  el("li", {}, `→ ${e.ip}${e.pod ? ` (${e.pod})` : ""} ${e.ready ? "ready" : "not ready"}`),
+                )
+              : [el("li", {}, "no endpoints")]),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+async function nodeView(name: string): Promise<void> {
+  const r = await api("node", { name });
+  if (r.status !== 200) return show(errorBox(r.body));
+  const d = r.body;
+  show(
+    el("nav", { class: "crumbs" }, link("#/topology", "Topology"), " › ", `node ${d.node.name}`),
+    el("h2", {}, `Node ${d.node.name}`),
+    el(
+      "p",
+      {},
+      `address ${d.node.ip} · podCIDR ${d.node.podCIDR} · ${d.node.pods} pods · plugin ${d.cni} · `,
+      link(hashOf("rules", { node: d.node.name }), "kube-proxy rules"),
+    ),
+    svgBox(d.svg, `node ${d.node.name}: pods, veth pairs, bridge, underlay and tunnel`),
+    el("h3", {}, "Devices of the root network namespace"),
+    el(
+      "table",
+      { class: "devices" },
+      el(
+        "thead",
+        {},
+        el(
+          "tr",
+          {},
+          el("th", {}, "device"),
+          el("th", {}, "kind"),
+          el("th", {}, "addresses"),
+          el("th", {}, "attached to"),
+        ),
+      ),
+      el(
+        "tbody",
+        {},
+        ...d.devices.map((x: Json) =>
+          el(
+            "tr",
+            {},
+            el("td", {}, x.name),
+            el("td", {}, x.kind),
+            el("td", {}, x.addresses.join(", ")),
+            el("td", {}, x.master ? `bridge ${x.master}` : x.peer ? `peer ${x.peer}` : ""),
+          ),
+        ),
+      ),
+    ),
+    el("h3", {}, "As `podnet routes` prints it"),
+    el("pre", { class: "text" }, d.root),
+    el("h3", {}, "Pods' network namespaces"),
+    ...d.pods.map((p: Json) =>
+      el("details", {}, el("summary", {}, `${p.pod} ${p.ip}`), el("pre", { class: "text" }, p.text)),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trace.
+
+let playTimer: number | undefined;
+
+/** Up to this many pods the trace view asks for the tour's walk-throughs by itself. */
+const WALKS_AUTO_PODS = 20_000;
+
+async function traceView(p: URLSearchParams): Promise<void> {
+  const q = {
+    from: p.get("from") ?? "",
+    to: p.get("to") ?? "",
+    protocol: p.get("protocol") ?? "",
+    node: p.get("node") ?? "",
+    reply: p.get("reply") ?? "",
+    all: p.get("all") ?? "",
+  };
+  const names = el("datalist", { id: "names" });
+  const input = (name: keyof typeof q, label: string, placeholder: string) =>
+    el(
+      "label",
+      {},
+      `${label} `,
+      el("input", {
+        name,
+        value: q[name],
+        placeholder,
+        list: "names",
+        "aria-label": label,
+        oninput: (e: Event) => suggestNames((e.target as HTMLInputElement).value, names),
+      }),
+    );
+  const form = el(
+    "form",
+    {
+      class: "ask",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const f = new FormData(e.target as HTMLFormElement);
+        location.hash = hashOf("trace", {
+          from: String(f.get("from") ?? ""),
+          to: String(f.get("to") ?? ""),
+          protocol: String(f.get("protocol") ?? ""),
+          node: String(f.get("node") ?? ""),
+          reply: f.get("reply") ? "1" : "",
+          all: f.get("all") ? "1" : "",
+        });
+      },
+    },
+    input("from", "from", "ns/pod, node/NAME or an IP"),
+    input("to", "to", "ns/pod, name.ns, IP, with :PORT"),
+    el(
+      "label",
+      {},
+      "protocol ",
+      el(
+        "select",
+        { name: "protocol", "aria-label": "protocol" },
+        ...["", "TCP", "UDP", "SCTP"].map((x) =>
+          el("option", { value: x, selected: q.protocol.toUpperCase() === x }, x || "the port's"),
+        ),
+      ),
+    ),
+    input("node", "entry node", "for an outside source"),
+    el("label", {}, el("input", { type: "checkbox", name: "reply", checked: q.reply === "1" }), " reply"),
+    el("label", {}, el("input", { type: "checkbox", name: "all", checked: q.all === "1" }), " all endpoints"),
+    el("button", { type: "submit" }, "Trace"),
+    names,
+  );
+  // The tour's walk-throughs: choosing them takes seconds on big clusters (and holds the server), so
+  // there they come on request; in a report they are embedded.
+  const presets = el("div", { class: "presets" });
+  const loadWalks = () =>
+    void api("walks").then((walked) => {
+      const walks = (walked.status === 200 ? walked.body.walks : []) as Json[];
+      fill(
+        presets,
+        walks.length ? "The tour's walk-throughs: " : "The tour found no walk-through in this cluster.",
+        ...walks.map((w) =>
+          link(
+            hashOf("trace", { from: w.from, to: w.to, node: w.node, reply: w.reply ? "1" : "" }),
+            w.title,
+            {
+              class: "preset",
+            },
+          ),
+        ),
+      );
+    });
+  const o = await getOverview();
+  if (DATA.mode === "report" || o.topology.totals.pods <= WALKS_AUTO_PODS) loadWalks();
+  else
+    fill(
+      presets,
+      el(
+        "button",
+        {
+          type: "button",
+          onclick: () => {
+            fill(presets, "choosing the tour's walk-throughs…");
+            loadWalks();
+          },
+        },
+        "Suggest walk-throughs (the tour's; takes a while on this cluster)",
+      ),
+    );
+  if (!q.from || !q.to) return show(el("h2", {}, "Trace a packet"), form, presets);
+  const r = await api("trace", { ...q });
+  if (r.status !== 200) return show(el("h2", {}, "Trace a packet"), form, presets, errorBox(r.body));
+  const t = r.body;
+  const hops: { part: string; hop: Json; changes: string[] }[] = [];
+  for (const part of t.parts)
+    part.hops.forEach((hop: Json, i: number) => {
+      hops.push({ part: part.label, hop, changes: part.changes[i] });
+    });
+  const list = el("ol", { class: "hops", "aria-label": "hops" });
+  let partLabel: string | undefined;
+  hops.forEach((x, i) => {
+    if (x.part !== partLabel) {
+      partLabel = x.part;
+      if (x.part) list.append(el("li", { class: "part", "aria-hidden": "true" }, x.part));
+    }
+    const packet = x.hop.packet;
+    const field = (name: string, text: string) =>
+      x.changes.includes(name) ? el("mark", { title: `${name} changed` }, text) : text;
+    list.append(
+      el(
+        "li",
+        { class: `hop step-${x.hop.step}`, "data-step": String(i), tabindex: "-1" },
+        el("span", { class: "n" }, `${i + 1}.`),
+        " ",
+        el("strong", {}, x.hop.step),
+        ` at ${x.hop.at}${x.hop.device ? ` on ${x.hop.device}` : ""}`,
+        x.hop.step === "policy" ? el("span", { class: "badge policy" }, "policy verdict") : null,
+        x.changes.length ? el("span", { class: "badge changed" }, `changed: ${x.changes.join(", ")}`) : null,
+        el("div", { class: "detail" }, x.hop.detail),
+        el(
+          "div",
+          { class: "packet" },
+          packet.outer
+            ? `[${packet.outer.src} → ${packet.outer.dst} ${packet.outer.protocol}${packet.outer.vni !== undefined ? ` vni ${packet.outer.vni}` : ""}] `
+            : "",
+          field("src", packet.src),
+          ":",
+          field("sport", String(packet.sport)),
+          " → ",
+          field("dst", packet.dst),
+          ":",
+          field("dport", String(packet.dport)),
+        ),
+      ),
+    );
+  });
+  const a = t.answer;
+  const ends = el(
+    "div",
+    { class: "verdicts" },
+    ...t.parts.map((part: Json) =>
+      el("div", {}, part.label ? `${part.label}: ` : "", verdictBadge(part.verdict), " ", part.reason),
+    ),
+    a.traces
+      ? el("div", { class: "summary" }, "all endpoints: ", verdictBadge(a.verdict), " ", a.reason)
+      : null,
+    a.endpoints?.length
+      ? el(
+          "div",
+          {},
+          `endpoints of ${a.service ?? "the destination"}: ${a.endpoints.join(", ")}${a.chosen ? ` (chosen: ${a.chosen})` : ""}`,
+        )
+      : null,
+    a.masquerade ? el("div", {}, "masquerade: the source address was rewritten on the way") : null,
+    a.verdict === "unresolved" ? el("div", {}, verdictBadge("unresolved"), " ", a.reason) : null,
+    (t.nodes as string[]).length
+      ? el(
+          "div",
+          {},
+          "kube-proxy rules, the ones this packet hit marked: ",
+          ...(t.nodes as string[]).flatMap((n, i) => [
+            i ? " · " : "",
+            link(hashOf("rules", { node: n, chains: t.chains.join(",") }), `node ${n}`),
+          ]),
+        )
+      : null,
+    a.dns
+      ? el(
+          "details",
+          { class: "dns" },
+          el("summary", {}, `DNS: ${a.dns.resolution.why}`),
+          el(
+            "ol",
+            {},
+            ...a.dns.resolution.queries.map((x: Json) =>
+              el(
+                "li",
+                {},
+                `${x.name} ${x.type} → ${x.answer.rcode} ${x.answer.answers.map((y: Json) => `${y.type} ${typeof y.data === "string" ? y.data : JSON.stringify(y.data)}`).join(", ")} (${x.answer.why})`,
+              ),
+            ),
+          ),
+        )
+      : null,
+  );
+  let current = -1;
+  const svg = svgBox(t.svg, "the packet's path");
+  const select = (i: number) => {
+    current = Math.max(0, Math.min(hops.length - 1, i));
+    for (const e of document.querySelectorAll(".current")) e.classList.remove("current");
+    list.querySelector(`[data-step="${current}"]`)?.classList.add("current");
+    svg.querySelector(`[data-step="${current}"]`)?.classList.add("current");
+    (list.querySelector(`[data-step="${current}"]`) as HTMLElement | null)?.scrollIntoView({
+      block: "nearest",
+    });
+    status.textContent = `hop ${current + 1} of ${hops.length}: ${hops[current].hop.step} at ${hops[current].hop.at}`;
+  };
+  const status = el("span", { class: "status", "aria-live": "polite" }, "");
+  const stop = () => {
+    if (playTimer !== undefined) window.clearInterval(playTimer);
+    playTimer = undefined;
+  };
+  const controls = el(
+    "div",
+    { class: "controls" },
+    el(
+      "button",
+      {
+        type: "button",
+        onclick: () => {
+          stop();
+          select(current - 1);
+        },
+        "aria-label": "back one hop",
+      },
+      "◀ back",
+    ),
+    el(
+      "button",
+      {
+        type: "button",
+        onclick: () => {
+          stop();
+          if (current >= hops.length - 1) current = -1;
+          playTimer = window.setInterval(() => {
+            if (current >= hops.length - 1) return stop();
+            select(current + 1);
+          }, 700);
+        },
+      },
+      "▶ play",
+    ),
+    el(
+      "button",
+      {
+        type: "button",
+        onclick: () => {
+          stop();
+          select(current + 1);
+        },
+        "aria-label": "step one hop",
+      },
+      "step ▶",
+    ),
+    status,
+  );
+  show(
+    el("h2", {}, `Trace ${t.heading}`),
+    form,
+    presets,
+    ends,
+    controls,
+    el("div", { class: "split" }, list, svg),
+  );
+  main().onkeydown = (e: KeyboardEvent) => {
+    if ((e.target as HTMLElement).closest("input,select")) return;
+    if (e.key === "ArrowRight" || e.key === "j") select(current + 1);
+    else if (e.key === "ArrowLeft" || e.key === "k") select(current - 1);
+  };
+}
+
+async function suggestNames(prefix: string, list: HTMLDataListElement): Promise<void> {
+  const o = await getOverview();
+  let names: string[] = o.names ?? [];
+  if (!o.names) {
+    const r = await api("suggest", { q: prefix });
+    names = r.status === 200 ? r.body.names : [];
+  } else names = names.filter((n) => n.includes(prefix)).slice(0, 20);
+  list.replaceChildren(...names.map((n) => el("option", { value: n })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy: the heatmap with drill-down, and explanations.
+
+function shareText(allowed: number, total: number): string {
+  if (total === 0) return "";
+  if (allowed === total) return "✓";
+  if (allowed === 0) return "·";
+  return `${Math.max(1, Math.min(99, Math.round((100 * allowed) / total)))}%`;
+}
+
+function shareColour(share: number): string {
+  const mix = (a: number, b: number) => Math.round(a + (b - a) * share);
+  return `rgb(${mix(255, 0)},${mix(255, 114)},${mix(255, 178)})`;
+}
+
+async function policyView(p: URLSearchParams): Promise<void> {
+  const level = p.get("level") ?? "namespace";
+  const protocol = p.get("protocol") ?? "TCP";
+  const port = p.get("port") ?? "";
+  const rows = p.get("rows") ?? "";
+  const cols = p.get("cols") ?? "";
+  const base = { level, protocol, port, rows, cols };
+  const form = el(
+    "form",
+    {
+      class: "ask",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const f = new FormData(e.target as HTMLFormElement);
+        location.hash = hashOf("policy", {
+          ...base,
+          level: String(f.get("level")),
+          protocol: String(f.get("protocol")),
+          port: String(f.get("port") ?? ""),
+        });
+      },
+    },
+    el(
+      "label",
+      {},
+      "cells per ",
+      el(
+        "select",
+        { name: "level", "aria-label": "level" },
+        ...["namespace", "workload", "pod"].map((x) => el("option", { value: x, selected: x === level }, x)),
+      ),
+    ),
+    el(
+      "label",
+      {},
+      " protocol ",
+      el(
+        "select",
+        { name: "protocol", "aria-label": "protocol" },
+        ...["TCP", "UDP", "SCTP"].map((x) => el("option", { value: x, selected: x === protocol }, x)),
+      ),
+    ),
+    el(
+      "label",
+      {},
+      " port ",
+      el("input", { name: "port", value: port, placeholder: "any", size: "6", "aria-label": "port" }),
+    ),
+    el("button", { type: "submit" }, "Show"),
+  );
+  const r = await api("heatmap", base);
+  const crumbs = el(
+    "nav",
+    { class: "crumbs" },
+    link(hashOf("policy", { protocol, port }), "all namespaces"),
+    rows || cols ? ` › from ${rows || "all"} to ${cols || "all"}` : "",
+  );
+  if (r.status !== 200) return show(el("h2", {}, "Who can reach whom"), form, crumbs, errorBox(r.body));
+  const h = r.body.heatmap;
+  const table = el("table", {
+    class: "heatmap",
+    role: "grid",
+    "aria-label": "reachability heatmap: rows are sources, columns destinations",
+  });
+  table.append(
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        el("th", { class: "corner" }, "from \\ to"),
+        ...h.cols.map((c: Json) =>
+          el("th", { class: "col", title: `${c.id} (${c.pods} pods)`, scope: "col" }, el("span", {}, c.id)),
+        ),
+      ),
+    ),
+  );
+  const body = el("tbody");
+  h.rows.forEach((rw: Json, i: number) => {
+    const tr = el("tr", {}, el("th", { scope: "row", title: `${rw.id} (${rw.pods} pods)` }, rw.id));
+    h.cols.forEach((c: Json, j: number) => {
+      const total = rw.pods * c.pods;
+      const n = h.allowed[i][j];
+      const share = total ? n / total : 0;
+      // Light cells (text, a shade class, two data attributes): a 200 × 200 heatmap stays fast; the
+      // words for a cell are set when it is focused or pointed at.
+      const td = document.createElement("td");
+      td.dataset.r = String(i);
+      td.dataset.c = String(j);
+      td.textContent = shareText(n, total);
+      td.className = `s${Math.round(share * 10)}`;
+      if (i === 0 && j === 0) td.tabIndex = 0;
+      tr.append(td);
+    });
+    body.append(tr);
+  });
+  table.append(body);
+  const describe = (td: HTMLElement) => {
+    const rw = h.rows[Number(td.dataset.r)];
+    const c = h.cols[Number(td.dataset.c)];
+    const text = `${rw.id} → ${c.id}: ${h.allowed[Number(td.dataset.r)][Number(td.dataset.c)]} of ${rw.pods * c.pods} pod pairs allowed`;
+    td.title = text;
+    td.setAttribute("aria-label", text);
+    td.setAttribute("role", "gridcell");
+  };
+  table.addEventListener("mouseover", (e) => {
+    const td = (e.target as HTMLElement).closest("td");
+    if (td && !td.title) describe(td);
+  });
+  table.addEventListener("focusin", (e) => {
+    const td = (e.target as HTMLElement).closest("td");
+    if (td) describe(td);
+  });
+  const explainBox = el("div", { class: "explain", "aria-live": "polite" });
+  const open = (i: number, j: number) => {
+    const rw = h.rows[i];
+    const c = h.cols[j];
+    if (h.level === "namespace")
+      location.hash = hashOf("policy", { protocol, port, level: "workload", rows: rw.id, cols: c.id });
+    else if (h.level === "workload")
+      location.hash = hashOf("policy", { protocol, port, level: "pod", rows: rw.id, cols: c.id });
+    else explainCell(rw, c, h, explainBox);
+  };
+  table.addEventListener("click", (e) => {
+    const td = (e.target as HTMLElement).closest("td");
+    if (td) open(Number(td.dataset.r), Number(td.dataset.c));
+  });
+  table.addEventListener("keydown", (e) => {
+    const td = (e.target as HTMLElement).closest("td");
+    if (!td) return;
+    let i = Number(td.dataset.r);
+    let j = Number(td.dataset.c);
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      return open(i, j);
+    }
+    if (e.key === "ArrowRight") j++;
+    else if (e.key === "ArrowLeft") j--;
+    else if (e.key === "ArrowDown") i++;
+    else if (e.key === "ArrowUp") i--;
+    else return;
+    e.preventDefault();
+    const next = body.rows[i]?.cells[j + 1] as HTMLElement | undefined;
+    if (next) {
+      td.tabIndex = -1;
+      next.tabIndex = 0;
+      next.focus();
+    }
+  });
+  show(
+    el("h2", {}, "Who can reach whom"),
+    form,
+    crumbs,
+    el(
+      "p",
+      { class: "legend" },
+      `${h.protocol} ${h.port ?? "any port"}; rows are sources, columns destinations; a cell is the share of its pod pairs allowed: `,
+      el("span", { class: "swatch", style: `background:${shareColour(1)};color:#fff` }, "✓ all"),
+      " ",
+      el("span", { class: "swatch", style: `background:${shareColour(0.5)}` }, "50% some"),
+      " ",
+      el("span", { class: "swatch", style: `background:${shareColour(0)}` }, "· none"),
+      `. ${h.classes} pod classes. ${h.level === "pod" ? "Click a cell (or Enter) to explain it." : "Click a cell (or Enter) to open it."}`,
+      h.truncated
+        ? ` The first ${h.rows.length} rows and ${h.cols.length} columns are shown: narrow to a workload.`
+        : "",
+    ),
+    el(
+      "div",
+      { class: "split" },
+      el(
+        "div",
+        { class: "scroll" },
+        h.rows.length * h.cols.length > TABLE_CELLS ? canvasHeatmap(h, open) : table,
+      ),
+      explainBox,
+    ),
+  );
+}
+
+/** Above this many cells the heatmap is drawn on a canvas: a table of 40,000 cells is slow to lay out. */
+const TABLE_CELLS = 2500;
+
+/**
+ * A large heatmap on a canvas: a cell per pixel square, shaded as the table's, ✓ and · drawn where
+ * they fit; the pointer or the keyboard (arrows move a cursor, Enter opens) names the cell in words
+ * in the status line beside it.
+ */
+function canvasHeatmap(h: Json, open: (i: number, j: number) => void): HTMLElement {
+  const cell = 12;
+  const left = 170;
+  const top = 150;
+  const canvas = el("canvas", {
+    class: "heatmap-canvas",
+    tabindex: "0",
+    role: "img",
+    "aria-label": `reachability heatmap, ${h.rows.length} rows by ${h.cols.length} columns: arrow keys move, Enter opens a cell`,
+  });
+  const ratio = window.devicePixelRatio || 1;
+  const width = left + h.cols.length * cell + 10;
+  const height = top + h.rows.length * cell + 10;
+  canvas.width = width * ratio;
+  canvas.height = height * ratio;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const g = canvas.getContext("2d")!;
+  g.scale(ratio, ratio);
+  const status = el(
+    "div",
+    { class: "status", "aria-live": "polite" },
+    "Point at a cell or use the arrow keys.",
+  );
+  let cursor = { i: 0, j: 0 };
+  const paint = () => {
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, width, height);
+    g.font = "10px sans-serif";
+    g.fillStyle = "#000";
+    g.textAlign = "right";
+    h.rows.forEach((r: Json, i: number) => {
+      g.fillText(r.id.length > 28 ? `${r.id.slice(0, 27)}…` : r.id, left - 4, top + i * cell + cell - 3);
+    });
+    h.cols.forEach((c: Json, j: number) => {
+      g.save();
+      g.translate(left + j * cell + cell - 3, top - 4);
+      g.rotate(-Math.PI / 2);
+      g.textAlign = "left";
+      g.fillText(c.id.length > 24 ? `${c.id.slice(0, 23)}…` : c.id, 0, 0);
+      g.restore();
+    });
+    g.textAlign = "center";
+    h.rows.forEach((r: Json, i: number) => {
+      h.cols.forEach((c: Json, j: number) => {
+        const total = r.pods * c.pods;
+        const share = total ? h.allowed[i][j] / total : 0;
+        g.fillStyle = shareColour(Math.round(share * 10) / 10);
+        g.fillRect(left + j * cell, top + i * cell, cell - 1, cell - 1);
+        const text = shareText(h.allowed[i][j], total);
+        if (text === "✓" || text === "·") {
+          g.fillStyle = share > 0.5 ? "#fff" : "#000";
+          g.fillText(text, left + j * cell + cell / 2, top + i * cell + cell - 3);
+        }
+      });
+    });
+    g.strokeStyle = "#E69F00";
+    g.lineWidth = 2;
+    g.strokeRect(left + cursor.j * cell - 1, top + cursor.i * cell - 1, cell + 1, cell + 1);
+  };
+  const describe = (i: number, j: number) => {
+    const r = h.rows[i];
+    const c = h.cols[j];
+    const total = r.pods * c.pods;
+    status.textContent = `${r.id} → ${c.id}: ${h.allowed[i][j]} of ${total} pod pairs allowed (${shareText(h.allowed[i][j], total)})`;
+  };
+  const at = (e: MouseEvent) => {
+    const i = Math.floor((e.offsetY - top) / cell);
+    const j = Math.floor((e.offsetX - left) / cell);
+    return i >= 0 && j >= 0 && i < h.rows.length && j < h.cols.length ? { i, j } : undefined;
+  };
+  canvas.addEventListener("mousemove", (e) => {
+    const p = at(e);
+    if (p) describe(p.i, p.j);
+  });
+  canvas.addEventListener("click", (e) => {
+    const p = at(e);
+    if (p) open(p.i, p.j);
+  });
+  canvas.addEventListener("keydown", (e) => {
+    const moves: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+    };
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      return open(cursor.i, cursor.j);
+    }
+    const m = moves[e.key];
+    if (!m) return;
+    e.preventDefault();
+    cursor = {
+      i: Math.max(0, Math.min(h.rows.length - 1, cursor.i + m[0])),
+      j: Math.max(0, Math.min(h.cols.length - 1, cursor.j + m[1])),
+    };
+    paint();
+    describe(cursor.i, cursor.j);
+  });
+  paint();
+  return el("div", {}, status, canvas);
+}
+
+async function explainCell(rw: Json, c: Json, h: Json, box: HTMLElement): Promise<void> {
+  const started = performance.now();
+  delete box.dataset.took;
+  const ports: number[] = c.ports ?? [];
+  const port = h.port ?? ports[0];
+  if (port === undefined) {
+    box.replaceChildren(
+      el("p", {}, `${c.id} declares no ${h.protocol} port: choose a port above to explain this cell.`),
+    );
+    return;
+  }
+  let r = await api("explain", { from: rw.id, to: `${c.id}:${port}`, protocol: h.protocol });
+  let note: HTMLElement | null = null;
+  const reps = (await getOverview()).representatives as Record<string, string> | undefined;
+  if (r.status === 404 && reps?.[rw.id] && reps[c.id] && (reps[rw.id] !== rw.id || reps[c.id] !== c.id)) {
+    // A report holds one explanation per pair of workloads: that of their representative pods.
+    r = await api("explain", { from: reps[rw.id], to: `${reps[c.id]}:${port}`, protocol: h.protocol });
+    note = el(
+      "p",
+      { class: "note" },
+      `This report explains one pod per workload: shown for ${reps[rw.id]} → ${reps[c.id]}, whose labels are the same (podnet ui explains each pod).`,
+    );
+  }
+  fill(
+    box,
+    el("h3", {}, `${rw.id} → ${c.id}:${port}`),
+    h.port === null && ports.length > 1
+      ? el("p", {}, `on ${port}, the first of its ports ${ports.join(", ")}; choose a port above for another`)
+      : null,
+    note,
+    r.status === 200 ? explanation(r.body) : errorBox(r.body),
+  );
+  box.dataset.took = String(Math.round(performance.now() - started));
+}
+
+function explanation(body: Json): HTMLElement {
+  if (body.unresolved) return el("p", {}, verdictBadge("unresolved"), " ", body.unresolved);
+  const a = body.answer;
+  const sources = new Map<string, Json>((body.policies ?? []).map((p: Json) => [p.name, p]));
+  const direction = (d: Json) =>
+    d
+      ? el(
+          "div",
+          { class: "direction" },
+          el("strong", {}, `${d.direction}${d.subject ? ` at ${d.subject}` : ""}: `),
+          el("span", { class: `badge ${d.allowed ? "good" : "bad"}` }, d.allowed ? "✓ allowed" : "✗ denied"),
+          ` (${d.tier}) ${d.reason}`,
+          d.walk?.length ? el("ol", { class: "walk" }, ...d.walk.map((w: string) => el("li", {}, w))) : null,
+          d.selectedBy?.length
+            ? el(
+                "div",
+                {},
+                "selected by: ",
+                ...d.selectedBy.flatMap((name: string, i: number) => {
+                  const src = sources.get(name);
+                  return [
+                    i ? ", " : "",
+                    src
+                      ? link(
+                          hashOf("yaml", { kind: src.kind, name }),
+                          `${src.kind} ${name} (its YAML, file and line)`,
+                        )
+                      : name,
+                  ];
+                }),
+              )
+            : null,
+          d.allowedBy ? el("div", {}, `allowed by ${d.allowedBy.policy} rule ${d.allowedBy.rule + 1}`) : null,
+        )
+      : null;
+  return el(
+    "div",
+    {},
+    el(
+      "p",
+      {},
+      el("span", { class: `badge ${a.allowed ? "good" : "bad"}` }, a.allowed ? "✓ allowed" : "✗ denied"),
+      ` ${a.protocol} ${a.from} → ${a.to}:${a.port}${a.service ? ` (Service ${a.service})` : ""}`,
+    ),
+    ...a.explanations.map((x: Json) =>
+      el(
+        "div",
+        { class: "explanation" },
+        x.endpoint || x.pod ? el("div", {}, `endpoint ${x.endpoint ?? ""} ${x.pod ?? ""}`) : null,
+        el("div", {}, x.outcome),
+        direction(x.egress),
+        direction(x.ingress),
+      ),
+    ),
+  );
+}
+
+async function yamlView(p: URLSearchParams): Promise<void> {
+  const r = await api("policy", { kind: p.get("kind") ?? "", name: p.get("name") ?? "" });
+  if (r.status !== 200) return show(errorBox(r.body));
+  const s = r.body;
+  show(
+    el("h2", {}, `${s.kind} ${s.name}`),
+    el("p", {}, s.file ? `${s.file}${s.line ? `:${s.line}` : ""}` : "supplied by podnet"),
+    el("pre", { class: "text" }, s.yaml),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connlist and diff.
+
+async function connlistView(p: URLSearchParams): Promise<void> {
+  const q = {
+    namespace: p.get("namespace") ?? "",
+    selector: p.get("selector") ?? "",
+    port: p.get("port") ?? "",
+    level: p.get("level") ?? "",
+  };
+  const form = el(
+    "form",
+    {
+      class: "ask",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const f = new FormData(e.target as HTMLFormElement);
+        location.hash = hashOf("connlist", Object.fromEntries([...f].map(([k, v]) => [k, String(v)])));
+      },
+    },
+    el(
+      "label",
+      {},
+      "namespace ",
+      el("input", { name: "namespace", value: q.namespace, "aria-label": "namespace" }),
+    ),
+    el(
+      "label",
+      {},
+      " labels ",
+      el("input", {
+        name: "selector",
+        value: q.selector,
+        placeholder: "app=web",
+        "aria-label": "label selector",
+      }),
+    ),
+    el("label", {}, " port ", el("input", { name: "port", value: q.port, size: "6", "aria-label": "port" })),
+    el(
+      "label",
+      {},
+      " graph ",
+      el(
+        "select",
+        { name: "level", "aria-label": "graph level" },
+        ...["", "workload", "namespace"].map((x) =>
+          el("option", { value: x, selected: x === q.level }, x || "auto"),
+        ),
+      ),
+    ),
+    el("button", { type: "submit" }, "Filter"),
+  );
+  const r = await api("connlist", q);
+  if (r.status !== 200) return show(el("h2", {}, "Allowed connections"), form, errorBox(r.body));
+  const lines = r.body.lines as Json[];
+  show(
+    el("h2", {}, "Allowed connections"),
+    form,
+    el(
+      "p",
+      {},
+      `${lines.length} lines${r.body.folded ? "; the graph is folded into namespaces (too many workloads to read)" : ""}. Dashed: only through the own-node exception.`,
+    ),
+    svgBox(r.body.svg, "connlist graph"),
+    el(
+      "table",
+      { class: "lines" },
+      el("thead", {}, el("tr", {}, el("th", {}, "src"), el("th", {}, "dst"), el("th", {}, "conn"))),
+      el(
+        "tbody",
+        {},
+        ...lines.map((l) =>
+          el(
+            "tr",
+            {},
+            el("td", {}, l.src),
+            el("td", {}, l.dst),
+            el("td", {}, `${l.conn}${l.ownNode ? " (own node)" : ""}`),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+async function diffView(): Promise<void> {
+  const r = await api("diff");
+  if (r.status !== 200) return show(el("h2", {}, "What the change does"), errorBox(r.body));
+  const d = r.body;
+  const sign: Record<string, string> = { added: "+", removed: "−", changed: "~" };
+  show(
+    el("h2", {}, "What the change does"),
+    el(
+      "p",
+      { class: "counts" },
+      el("span", { class: "badge added" }, `+ ${d.counts.added} added`),
+      " ",
+      el("span", { class: "badge removed" }, `− ${d.counts.removed} removed`),
+      " ",
+      el("span", { class: "badge changed" }, `~ ${d.counts.changed} changed`),
+    ),
+    svgBox(d.svg, "diff graph"),
+    el(
+      "ul",
+      { class: "diffs" },
+      ...d.diffs.map((x: Json) =>
+        el(
+          "li",
+          { class: x.kind },
+          el("span", { class: `badge ${x.kind}` }, `${sign[x.kind]} ${x.kind}`),
+          ` ${x.src} => ${x.dst} : ${x.kind === "changed" ? `${x.old} -> ${x.new}` : (x.new ?? x.old)}`,
+        ),
+      ),
+    ),
+    el(
+      "h3",
+      {},
+      `${d.cellsLevel === "workload" ? "Workload" : "Namespace"} cells that changed (allowed pod pairs, any TCP port, before → after)`,
+    ),
+    d.cells.length
+      ? el(
+          "ul",
+          { class: "cells" },
+          ...d.cells.map((c: Json) =>
+            el(
+              "li",
+              { class: c.kind },
+              el("span", { class: `badge ${c.kind}` }, c.kind),
+              ` ${c.from} → ${c.to}: ${c.before ?? "–"} → ${c.after ?? "–"}`,
+            ),
+          ),
+        )
+      : el("p", {}, "none"),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules and DNS.
+
+async function rulesView(p: URLSearchParams): Promise<void> {
+  const o = await getOverview();
+  const node = p.get("node") ?? o.topology.nodes[0]?.name ?? "";
+  const chains = (p.get("chains") ?? "").split(",").filter(Boolean);
+  const r = await api("rules", { node });
+  const picker = el(
+    "nav",
+    { class: "crumbs" },
+    "node: ",
+    ...o.topology.nodes
+      .slice(0, 200)
+      .flatMap((n: Json, i: number) => [
+        i ? " · " : "",
+        n.name === node
+          ? el("strong", {}, n.name)
+          : link(hashOf("rules", { node: n.name, chains: chains.join(",") }), n.name),
+      ]),
+  );
+  if (r.status !== 200) return show(el("h2", {}, "kube-proxy rules"), picker, errorBox(r.body));
+  const pre = el("pre", { class: "text rules" });
+  let hits = 0;
+  const lines = (r.body.text as string).split("\n");
+  lines.forEach((line, i) => {
+    const hit = chains.some((c) => line.includes(c));
+    if (hit) hits++;
+    pre.append(hit ? el("mark", { class: "hit" }, `${line}  ◀ hit`) : line, i < lines.length - 1 ? "\n" : "");
+  });
+  show(
+    el("h2", {}, `kube-proxy rules of ${r.body.node} (${r.body.proxyMode})`),
+    picker,
+    chains.length
+      ? el(
+          "p",
+          {},
+          `${hits} lines name a chain the traced packet went through (marked ◀ hit): ${chains.join(", ")}`,
+        )
+      : null,
+    pre,
+  );
+  // The first line the packet hit, in sight.
+  (pre.querySelector("mark.hit") as HTMLElement | null)?.scrollIntoView({ block: "center" });
+}
+
+async function dnsView(p: URLSearchParams): Promise<void> {
+  const q = { from: p.get("from") ?? "", name: p.get("name") ?? "", type: p.get("type") ?? "" };
+  const form = el(
+    "form",
+    {
+      class: "ask",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const f = new FormData(e.target as HTMLFormElement);
+        location.hash = hashOf("dns", Object.fromEntries([...f].map(([k, v]) => [k, String(v)])));
+      },
+    },
+    el(
+      "label",
+      {},
+      "pod ",
+      el("input", { name: "from", value: q.from, placeholder: "ns/pod", "aria-label": "pod" }),
+    ),
+    el(
+      "label",
+      {},
+      " resolves ",
+      el("input", {
+        name: "name",
+        value: q.name,
+        placeholder: "cart, api.example.com",
+        "aria-label": "name",
+      }),
+    ),
+    el(
+      "label",
+      {},
+      " type ",
+      el("input", { name: "type", value: q.type, placeholder: "A", size: "5", "aria-label": "type" }),
+    ),
+    el("button", { type: "submit" }, "Resolve"),
+  );
+  if (!q.from || !q.name) return show(el("h2", {}, "A pod's resolver at work"), form);
+  const r = await api("resolve", q);
+  if (r.status !== 200) return show(el("h2", {}, "A pod's resolver at work"), form, errorBox(r.body));
+  const a = r.body.answer;
+  show(
+    el("h2", {}, `${q.from} resolves ${q.name}`),
+    form,
+    el("p", {}, a.why),
+    el("h3", {}, "Queries and answers"),
+    el(
+      "ol",
+      { class: "queries" },
+      ...a.queries.map((x: Json) =>
+        el(
+          "li",
+          {},
+          el("code", {}, `${x.name} ${x.type}`),
+          " → ",
+          el(
+            "span",
+            { class: `badge ${x.answer.rcode === "NOERROR" && x.answer.answers.length ? "good" : "bad"}` },
+            x.answer.rcode,
+          ),
+          ` ${x.answer.answers.map((y: Json) => `${y.type} ${typeof y.data === "string" ? y.data : JSON.stringify(y.data)}`).join(", ")} (${x.answer.why})`,
+        ),
+      ),
+    ),
+    a.result
+      ? el("p", {}, verdictBadge("delivered"), " resolved")
+      : el("p", {}, verdictBadge("unresolved"), " the name does not resolve"),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Router and frame.
+
+const VIEWS: Record<string, (p: URLSearchParams) => Promise<void>> = {
+  topology: topologyView,
+  trace: traceView,
+  policy: policyView,
+  yaml: yamlView,
+  connlist: connlistView,
+  diff: () => diffView(),
+  rules: rulesView,
+  dns: dnsView,
+};
+
+async function route(): Promise<void> {
+  const started = performance.now();
+  if (playTimer !== undefined) window.clearInterval(playTimer);
+  playTimer = undefined;
+  main().onkeydown = null;
+  const m = /^#\/([a-z]+)(?:\?(.*))?$/.exec(location.hash);
+  const view = m && VIEWS[m[1]] ? m[1] : "topology";
+  const params = new URLSearchParams(m?.[2] ?? "");
+  for (const a of document.querySelectorAll("header nav a"))
+    a.toggleAttribute("aria-current", a.getAttribute("data-view") === view);
+  document.body.dataset.view = view;
+  document.body.dataset.state = "loading";
+  const o = await getOverview();
+  const problems = document.getElementById("problems")!;
+  if (!o.ok || o.diagnostics.length || o.against?.diagnostics.length) {
+    fill(
+      problems,
+      el("h2", {}, o.ok ? "Input warnings" : "The input has errors: nothing was resolved"),
+      diagnosticsList(o.diagnostics),
+      o.against?.diagnostics.length
+        ? el("div", {}, el("h3", {}, "--against input"), diagnosticsList(o.against.diagnostics))
+        : null,
+    );
+    problems.hidden = false;
+  }
+  if (!o.ok) {
+    main().replaceChildren();
+    document.body.dataset.state = "ready";
+    return;
+  }
+  try {
+    await VIEWS[view](params);
+  } catch (e) {
+    show(errorBox({ error: String((e as Error)?.message ?? e) }));
+  }
+  // How long the view took from the URL's change to the page shown (read by bench/ui.ts).
+  document.body.dataset.took = String(Math.round(performance.now() - started));
+  document.body.dataset.state = "ready";
+}
+
+function frame(): void {
+  document.title = DATA.title;
+  const nav = el(
+    "nav",
+    { "aria-label": "views" },
+    ...[
+      ["topology", "Topology"],
+      ["trace", "Trace"],
+      ["policy", "Policy"],
+      ["connlist", "Connections"],
+      ["diff", "Diff"],
+      ["rules", "Rules"],
+      ["dns", "DNS"],
+    ].map(([v, text]) => link(`#/${v}`, text, { "data-view": v })),
+  );
+  document.body.replaceChildren(
+    el(
+      "header",
+      {},
+      el("h1", {}, DATA.title),
+      nav,
+      DATA.mode === "report" ? el("span", { class: "mode" }, "report (read-only answers)") : null,
+    ),
+    el("section", { id: "problems", hidden: true, role: "alert" }),
+    el("main", { id: "main", tabindex: "-1" }),
+  );
+  window.addEventListener("hashchange", () => void route());
+  void route();
+}
+
+frame();

@@ -919,6 +919,9 @@ describe("cni: calico in the kernel (VXLAN and no encapsulation)", { skip }, () 
         );
         const apply = runPodnet(["apply", "-f", more, "--name", "pncalap"]);
         assert.equal(apply.code, 0, apply.err);
+        // The new pod's link and its proxy ARP sysctls only: the nodes are not rebuilt.
+        assert.doesNotMatch(apply.out, /rebuilt/);
+        assert.match(apply.out, /1 pod added/);
         const probes = probeAgrees("pncalap", "examples/calico after apply");
         assert.ok(probes.some((p) => /pod3/.test(p.from) && p.kernel.startsWith("answered")));
       } finally {

@@ -40,14 +40,28 @@ function host(script?: (c: Command, call: number) => Partial<Completed> | undefi
  * Two nodes, web-1 on node-1 behind Service web, a cluster DNS pod on node-2 (podnet supplies the
  * kube-dns Service in front of it), other on node-2 (labelled `app: other`, or `app: web`
  * with `bothBehindWeb`: a second endpoint of web, and no pod came or went), `extra` adds a pod on node-1 (with its address, as
- * a live dump gives it: the other pods keep theirs).
+ * a live dump gives it: the other pods keep theirs); `calico` makes it a Calico cluster with a VXLAN pool (the extra pod then gets its address from
+ * node-1's block).
  */
-function yaml(mode: "nftables" | "iptables", opts: { bothBehindWeb?: boolean; extra?: boolean } = {}) {
+function yaml(
+  mode: "nftables" | "iptables",
+  opts: { bothBehindWeb?: boolean; extra?: boolean; calico?: boolean } = {},
+) {
   return `apiVersion: podnet.dev/v1alpha1
 kind: Cluster
 metadata: {name: cmd}
-spec: {proxyMode: ${mode}}
+spec: {proxyMode: ${mode}${opts.calico ? ", cni: calico" : ""}}
 ---
+${
+  opts.calico
+    ? `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: vx}
+spec: {cidr: 10.244.0.0/16, vxlanMode: Always, natOutgoing: true}
+---
+`
+    : ""
+}
 apiVersion: v1
 kind: Node
 metadata: {name: node-1}
@@ -90,8 +104,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: extra, namespace: default}
 spec: {nodeName: node-1, containers: [{name: c, ports: [{containerPort: 9090}]}]}
-status: {phase: Running, podIP: 10.244.1.200}
-`
+${opts.calico ? "" : "status: {phase: Running, podIP: 10.244.1.200}\n"}`
     : ""
 }`;
 }
@@ -415,5 +428,24 @@ describe("data plane commands (recorded, no root)", () => {
     assert.equal(retryTimeoutMs(50), 2000);
     assert.equal(retryTimeoutMs(1000), 5000);
     assert.equal(retryTimeoutMs(5000), 10000);
+  });
+
+  it("apply (calico) of an added pod: its cali link and that link's sysctls, no rebuild", async () => {
+    const h = host();
+    await up(planOf("nftables", { calico: true }), { host: h });
+    const n = h.runner.calls.length;
+    const plan = planOf("nftables", { calico: true, extra: true });
+    const pod = plan.pods.find((p) => p.key === "default/extra")!;
+    const node = plan.nodes.find((x) => x.name === "node-1")!;
+    assert.ok(pod.nodeSysctls.some((s) => s.key.endsWith(".proxy_arp")));
+    const { report } = await apply(plan, { host: h });
+    assert.equal(report.rebuilt, false);
+    assert.deepEqual(report.added, ["default/extra"]);
+    assert.deepEqual(lines(h.runner, n).slice(0, 4), [
+      "ip -batch -",
+      `ip -n ${node.netns} -batch -`,
+      `ip netns exec ${node.netns} sysctl -q -w ${pod.nodeSysctls.map((s) => `${s.key}=${s.value}`).join(" ")}`,
+      `ip -n ${pod.netns} -batch -`,
+    ]);
   });
 });

@@ -802,7 +802,7 @@ describe("the cluster for real", { skip }, () => {
       const before = new Set(listNamespaces());
       const r = podnet(["apply", "-f", dir, "--name", "pnapply"]);
       assert.equal(r.code, 0, r.err);
-      assert.match(r.out, /^cluster pnapply synced in \d+ ms: \d+ pods added .*default\/api-/);
+      assert.match(r.out, /^cluster pnapply synced in \d+ ms: \d+ pods? added .*default\/api-/);
       // Every node's two tables changed (a new endpoint, a new policy peer), none structurally.
       assert.match(r.out, /rulesets: \d+ partial syncs; listeners restarted/);
       const after = new Set(listNamespaces());

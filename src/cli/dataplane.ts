@@ -316,7 +316,7 @@ function syncReport(name: string, report: ApplyReport): string {
     xs.length ? ` (${xs.slice(0, 5).join(", ")}${xs.length > 5 ? ", …" : ""})` : "";
   return report.rebuilt
     ? `cluster ${name} rebuilt (its nodes changed) in ${report.ms.toFixed(0)} ms\n`
-    : `cluster ${name} synced in ${report.ms.toFixed(0)} ms: ${report.added.length} pods added${list(report.added)}, ${report.removed.length} removed${list(report.removed)}; rulesets: ${rulesSummary(report.rules)}; listeners ${report.listenersRestarted ? "restarted" : "kept"}\n`;
+    : `cluster ${name} synced in ${report.ms.toFixed(0)} ms: ${plural(report.added.length, "pod")} added${list(report.added)}, ${report.removed.length} removed${list(report.removed)}; rulesets: ${rulesSummary(report.rules)}; listeners ${report.listenersRestarted ? "restarted" : "kept"}\n`;
 }
 
 /** "2 partial syncs, 1 replaced, 3 unchanged", leaving out the kinds that did not occur. */

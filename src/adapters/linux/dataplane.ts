@@ -224,6 +224,11 @@ export async function apply(
     for (const n of plan.nodes) {
       const lines = added.filter((p) => p.node === n.name).flatMap((p) => p.nodeLines);
       if (lines.length) run("ip", ["-n", n.netns, "-batch", "-"], `${lines.join("\n")}\n`);
+      // The host side of the new links (Calico: proxy ARP on cali…), one `sysctl -w` per node.
+      const kv = added
+        .filter((p) => p.node === n.name)
+        .flatMap((p) => p.nodeSysctls.map((s) => `${s.key}=${s.value}`));
+      if (kv.length) run("ip", ["netns", "exec", n.netns, "sysctl", "-q", "-w", ...kv]);
     }
     for (const p of added) run("ip", ["-n", p.netns, "-batch", "-"], `${p.podLines.join("\n")}\n`);
     // Host routes to pods outside their node's podCIDR, on every node: the ones gone, the ones new.

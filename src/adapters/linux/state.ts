@@ -60,7 +60,8 @@ export interface ClusterRecord {
 /** What of a plan apply cannot change in place, as text (ClusterRecord.setup). */
 export function setupOf(plan: Plan): string {
   return JSON.stringify({
-    sysctls: plan.sysctls.map((s) => `${s.netns} ${s.key}=${s.value}`),
+    // A pod link's sysctls come and go with the pod (apply sets them): not the node's setup.
+    sysctls: plan.sysctls.filter((s) => !s.pod).map((s) => `${s.netns} ${s.key}=${s.value}`),
     rulesets: plan.rules.map((r) => `${r.netns} ${r.tool}`),
   });
 }

@@ -378,7 +378,7 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
       return lines;
     },
 
-    nodeSysctls: () => [],
+    podLinkSysctls: () => [],
   };
   return plugin;
 }

@@ -588,14 +588,13 @@ export const calico: NetworkPlugin = {
     ];
   },
 
-  nodeSysctls(_state, _node, pods) {
-    return pods.flatMap((p) => {
-      const dev = veth(p);
-      return [
-        { key: `net.ipv4.conf.${dev}.proxy_arp`, value: "1" },
-        { key: `net.ipv4.neigh.${dev}.proxy_delay`, value: "0" },
-        { key: `net.ipv4.conf.${dev}.forwarding`, value: "1" },
-      ];
-    });
+  podLinkSysctls(_state, _node, pod) {
+    // Felix on each workload interface: proxy ARP answers the pod's ARP for 169.254.1.1 at once.
+    const dev = veth(pod);
+    return [
+      { key: `net.ipv4.conf.${dev}.proxy_arp`, value: "1" },
+      { key: `net.ipv4.neigh.${dev}.proxy_delay`, value: "0" },
+      { key: `net.ipv4.conf.${dev}.forwarding`, value: "1" },
+    ];
   },
 };

@@ -286,6 +286,10 @@ export interface NetworkPlugin {
   podLinkLines(state: ClusterState, node: NodeState, pod: Pod, podNetns: string): string[];
   /** `ip -batch` lines in the pod's namespace: its eth0's address, state and routes. */
   podLines(state: ClusterState, node: NodeState, pod: Pod, model: Namespace): string[];
-  /** Sysctls of the node's namespace besides forwarding and rp_filter (Calico: proxy ARP per `cali…`). */
-  nodeSysctls(state: ClusterState, node: NodeState, pods: readonly Pod[]): Sysctl[];
+  /**
+   * Sysctls of the host side of one pod's link, in the node's namespace (Calico: proxy ARP on its
+   * `cali…`). They come and go with the pod: `apply` sets them when it adds the pod, and they are no
+   * node change (the node's own sysctls are forwarding and rp_filter, set by the plan).
+   */
+  podLinkSysctls(state: ClusterState, node: NodeState, pod: Pod): Sysctl[];
 }

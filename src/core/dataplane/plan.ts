@@ -51,6 +51,8 @@ export interface PlannedPod {
   resolvConf: string;
   /** In the node's namespace: the host side of the pod's link (the plugin's `podLinkLines`). */
   nodeLines: string[];
+  /** In the node's namespace: the sysctls of that host side (the plugin's `podLinkSysctls`). */
+  nodeSysctls: { key: string; value: string }[];
   /** In the pod's namespace: its eth0 and routes. */
   podLines: string[];
 }
@@ -66,7 +68,11 @@ export interface Plan {
   pods: PlannedPod[];
   /** In order: `ip -batch` lines (with `-n netns`) and `bridge -batch` lines. */
   steps: { tool: "ip" | "bridge"; netns: string; lines: string[] }[];
-  sysctls: { netns: string; key: string; value: string }[];
+  /**
+   * Every sysctl, in order. `pod` (`ns/name`) marks those of a pod link's host side: they belong to
+   * the pod (`apply` sets them with it), not to the node's setup, whose change rebuilds the cluster.
+   */
+  sysctls: { netns: string; key: string; value: string; pod?: string }[];
   /**
    * Per node namespace, kube-proxy's ruleset exactly as `podnet rules` prints it, loaded with the tool
    * of the cluster's proxy mode (its `dataplane.tool`), then the policy ruleset (./policy-rules.ts, nft).
@@ -105,6 +111,7 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   const underlay = ns("u");
   const steps: Plan["steps"] = [];
   const sysctls: Plan["sysctls"] = [];
+  const linkSysctls: Plan["sysctls"] = [];
   const rules: Plan["rules"] = [];
   const proxy = proxyMode(cfg.proxyMode);
   const hostRoutes: Plan["hostRoutes"] = [];
@@ -157,16 +164,20 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
       const podNetns = ns(`p${podNetnsSuffix(pod)}`);
       const nodeLines = plugin.podLinkLines(state, node, pod, podNetns);
       lines.push(...nodeLines);
+      const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      const nodeSysctls = plugin.podLinkSysctls(state, node, pod);
+      linkSysctls.push(...nodeSysctls.map((s) => ({ netns, ...s, pod: key })));
       const podModel = podNamespace(state, node, pod);
       const podLines = ["link set lo up", ...plugin.podLines(state, node, pod, podModel)];
       pods.push({
-        key: `${pod.metadata.namespace}/${pod.metadata.name}`,
+        key,
         netns: podNetns,
         node: node.name,
         ip: pod.status!.podIP!,
         ports: withDns(pod, listenerPorts(state, pod)),
         resolvConf: formatResolvConf(podResolvConf(state, pod)),
         nodeLines,
+        nodeSysctls,
         podLines,
       });
       podSteps.push({ tool: "ip", netns: podNetns, lines: podLines });
@@ -185,8 +196,8 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
     sysctls.push(
       { netns, key: "net.ipv4.ip_forward", value: "1" },
       { netns, key: "net.ipv4.conf.all.rp_filter", value: "0" },
-      ...plugin.nodeSysctls(state, node, onNode).map((s) => ({ netns, ...s })),
     );
+    sysctls.push(...linkSysctls.splice(0));
     for (const s of proxy.dataplane.sysctls(state, node)) sysctls.push({ netns, ...s });
     rules.push(
       { netns, tool: proxy.dataplane.tool, text: proxy.render(state, node) },

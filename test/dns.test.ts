@@ -1013,7 +1013,17 @@ describe("the CLI", () => {
       shop.out,
       /asks for "[a-z-]+": [a-z-]+\.shop\.svc\.cluster\.local\. NOERROR\n {4}→ 10\.\S+ after 1 query/,
     );
-    assert.match(podnet(["demo"]).out, /No Service holds the cluster DNS address 10\.96\.0\.10/);
+    const articles = podnet(["demo"]).out;
+    assert.match(articles, /No Service holds the cluster DNS address 10\.96\.0\.10/);
+    // The address plan agrees: no "cluster DNS at" where there is none.
+    assert.match(
+      articles,
+      /Service network \(serviceCIDR\) +10\.96\.0\.0\/12 +no Service at the DNS address 10\.96\.0\.10: no cluster DNS\n/,
+    );
+    assert.match(
+      shop.out,
+      /Service network \(serviceCIDR\) +10\.96\.0\.0\/12 +cluster DNS at 10\.96\.0\.10\n/,
+    );
   });
 
   it("dns: --records lists the zone; a bad --listen or --ttl is a usage error", () => {

@@ -60,7 +60,9 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
           [
             "Service network (serviceCIDR)",
             c.serviceCIDR.toString(),
-            `cluster DNS at ${formatIPv4(c.dnsServiceIP)}`,
+            clusterDnsService(state)
+              ? `cluster DNS at ${formatIPv4(c.dnsServiceIP)}`
+              : `no Service at the DNS address ${formatIPv4(c.dnsServiceIP)}: no cluster DNS`,
           ],
           nodeNetworkRow(state, `CNI ${c.cni}, kube-proxy ${c.proxyMode} mode`),
           [

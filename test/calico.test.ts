@@ -28,7 +28,7 @@ import { CALICO_GATEWAY, caliVethName, VXLAN_PORT, VXLAN_VNI } from "../src/core
 import { parseCalicoSelector } from "../src/core/cni/calico/selector.ts";
 import { calico, calicoIpamOf } from "../src/core/cni/calico.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
-import { planCluster } from "../src/core/dataplane/plan.ts";
+import { DataplaneRefused, planCluster } from "../src/core/dataplane/plan.ts";
 import { Diagnostics, formatDiagnostic } from "../src/core/diagnostics.ts";
 import { nodeNamespace, podNamespace, renderRoute } from "../src/core/graph/devices.ts";
 import { decodeObjects } from "../src/core/manifests/decode.ts";
@@ -730,10 +730,43 @@ status: {addresses: [{type: InternalIP, address: 10.9.0.5}]}
     }
     const s = exampleWith("  ipipMode: Always\n  vxlanMode: Never\n");
     assert.match(
-      calico.dataplaneSupport(s) ?? "",
+      calico.dataplaneSupport(s)?.reason ?? "",
       /IP pool default-ipv4-ippool uses IP-in-IP .* no IP-in-IP module/,
     );
-    assert.throws(() => planCluster(s, "cal"), /IP-in-IP/);
+    // The refusal points at the pool's ipipMode, where the fix goes.
+    const text = EXAMPLE.find((f) => f.file.endsWith("cluster.yaml"))!.text;
+    const line = text.split("\n").indexOf("  ipipMode: Always") + 1;
+    assert.throws(
+      () => planCluster(s, "cal"),
+      (e: unknown) => {
+        assert.ok(e instanceof DataplaneRefused);
+        assert.equal(
+          formatDiagnostic(e.diagnostic).split("\n")[0],
+          `examples/calico/cluster.yaml:${line}:13: error: IPPool default-ipv4-ippool: spec.ipipMode: IP pool default-ipv4-ippool uses IP-in-IP (ipipMode: Always), and the kernel here has no IP-in-IP module (ipip, for tunl0), so this network stays simulated`,
+        );
+        assert.match(e.diagnostic.hint ?? "", /ipipMode: Never/);
+        return true;
+      },
+    );
+    // Without an IPPool the pool is calico-node's default (IP-in-IP): the refusal points at spec.cni.
+    const noPool = resolveManifests(
+      EXAMPLE.map((f) => ({
+        file: f.file,
+        text: f.file.endsWith("cluster.yaml") ? f.text.slice(0, f.text.indexOf("\n---")) : f.text,
+      })),
+    );
+    assert.ok(noPool.ok);
+    const cniLine = text.split("\n").indexOf("  cni: calico") + 1;
+    assert.throws(
+      () => planCluster(noPool.cluster, "cal"),
+      (e: unknown) =>
+        e instanceof DataplaneRefused &&
+        formatDiagnostic(e.diagnostic).startsWith(
+          `examples/calico/cluster.yaml:${cniLine}:8: error: Cluster calico: spec.cni: cni calico: IP pool default-ipv4-ippool uses IP-in-IP`,
+        ) &&
+        /calico-node creates from clusterCIDR/.test(e.diagnostic.message) &&
+        /write the IPPool yourself with ipipMode: Never/.test(e.diagnostic.hint ?? ""),
+    );
   });
 });
 

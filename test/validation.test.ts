@@ -863,6 +863,37 @@ metadata:
   labels: {monitored: on}`,
     error: ["5:23", "label value must be a string, found on (YAML 1.1 reads it as the boolean true)"],
   },
+  // ------------------------------------------------------------------ kinds
+  {
+    name: "kind: a name of Object.prototype is no kind (kubectl: no matches for kind)",
+    yaml: "apiVersion: v1\nkind: constructor\nmetadata: {name: x}\n",
+    error: ["2:7", 'no kind "constructor" in the core API group'],
+  },
+  {
+    name: "kind: toString in apps/v1 is no kind either",
+    yaml: "apiVersion: apps/v1\nkind: toString\nmetadata: {name: x}\n",
+    error: ["2:7", 'no kind "toString" in API group apps'],
+  },
+  {
+    name: "Calico CRD kinds: IPPools is a near miss of IPPool, which no Calico release defines",
+    yaml: "apiVersion: crd.projectcalico.org/v1\nkind: IPPools\nmetadata: {name: p}\nspec: {cidr: 10.0.0.0/16}\n",
+    error: ["2:7", 'no kind "IPPools" in API group crd.projectcalico.org'],
+  },
+  {
+    name: "Calico API server kinds: IPpool (projectcalico.org/v3) is a near miss of IPPool",
+    yaml: "apiVersion: projectcalico.org/v3\nkind: IPpool\nmetadata: {name: p}\nspec: {cidr: 10.0.0.0/16}\n",
+    error: ["2:7", 'no kind "IPpool" in API group projectcalico.org'],
+  },
+  {
+    name: "Calico kinds podnet does not read (BGPPeer) are skipped, not refused",
+    yaml: "apiVersion: crd.projectcalico.org/v1\nkind: BGPPeer\nmetadata: {name: p}\nspec: {peerIP: 192.0.2.1}\n",
+    warning: ["1:1", "skipped 1 object of kind BGPPeer"],
+  },
+  {
+    name: "a Calico kind podnet cannot know (a newer release's) is skipped, not refused",
+    yaml: "apiVersion: crd.projectcalico.org/v1\nkind: LiveMigrationPolicy\nmetadata: {name: p}\n",
+    warning: ["1:1", "skipped 1 object of kind LiveMigrationPolicy"],
+  },
 ];
 
 function decode(yaml: string, opts: { namespace?: string } = {}) {

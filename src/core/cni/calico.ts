@@ -67,7 +67,13 @@ import {
   VXLAN_PORT,
   VXLAN_VNI,
 } from "./calico/names.ts";
-import type { HopNote, LocalDelivery, NetworkPlugin, NodeForward, PodExit } from "./plugin.ts";
+import type {
+  HopNote,
+  LocalDelivery,
+  NetworkPlugin,
+  NodeForward,
+  PodExit,
+} from "./plugin.ts";
 
 /** The Node annotation calico-node writes with the node's address and its subnet (BGP spec ipv4Address). */
 export const IPV4_ADDRESS_ANNOTATION = "projectcalico.org/IPv4Address";
@@ -557,7 +563,21 @@ export const calico: NetworkPlugin = {
     if (!state) return undefined;
     const ipip = calicoIpamOf(state).pools.filter((p) => !p.disabled && p.ipipMode !== "Never");
     if (ipip.length === 0) return undefined;
-    return `IP pool ${ipip[0].name} uses IP-in-IP (ipipMode: ${ipip[0].ipipMode}), and the kernel here has no IP-in-IP module (ipip, for tunl0), so this network stays simulated; give the pool ipipMode: Never (with vxlanMode: Always for VXLAN) to build it`;
+    const pool = ipip[0];
+    const reason = `IP pool ${pool.name} uses IP-in-IP (ipipMode: ${pool.ipipMode}), and the kernel here has no IP-in-IP module (ipip, for tunl0), so this network stays simulated`;
+    // The default pool is calico-node's own (CALICO_IPV4POOL_IPIP=Always): written out, it can say Never.
+    return pool.isDefault || !pool.origin
+      ? {
+          reason: `${reason} (the pool calico-node creates from clusterCIDR when the input has none)`,
+          fix: "write the IPPool yourself with ipipMode: Never (and vxlanMode: Always for VXLAN) to build it",
+        }
+      : {
+          reason,
+          fix: "give the pool ipipMode: Never (with vxlanMode: Always for VXLAN) to build it",
+          object: pool.object,
+          origin: pool.origin,
+          path: ["spec", "ipipMode"],
+        };
   },
 
   nodeLines(state, node, model) {

@@ -153,6 +153,7 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     baselineAdminNetworkPolicies: objs(inv.baselineAdminNetworkPolicies),
     clusterNetworkPolicies: objs(inv.clusterNetworkPolicies),
     origins,
+    configOrigin: inv.configOrigin,
   };
 }
 

@@ -93,6 +93,8 @@ export interface ClusterState {
   readonly clusterNetworkPolicies: KubeObject[];
   /** Where each given pod and policy was defined (file and positions), for findings about them. */
   readonly origins: ReadonlyMap<KubeObject, Origin>;
+  /** Where the Cluster config was written, when the input has one (findings about spec.cni …). */
+  readonly configOrigin?: Origin;
 }
 
 /**

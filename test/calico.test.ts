@@ -377,10 +377,33 @@ describe("Calico IPAM (libcalico-go lib/ipam)", () => {
     assert.ok(cidr("10.2.0.0/16").contains(r.assigned[1]), "node-2: only b-core selects it");
   });
 
-  it("reports a node no pool selects", () => {
-    const a = mkPool({ cidr: cidr("10.1.0.0/16"), selectsNode: () => false });
-    const { errors } = ipam([a], mkNodes(1), mkPods([1]));
-    assert.match(errors.join("\n"), /no enabled IP pool selects node node-1/);
+  it("reports a pod no pool serves, with each pool's reason and its fix", () => {
+    const a = mkPool({ cidr: cidr("10.1.0.0/16"), nodeSelector: "zone == 'edge'", selectsNode: () => false });
+    let { errors } = ipam([a], mkNodes(1), mkPods([1]));
+    assert.match(
+      errors.join("\n"),
+      /no IP pool gives this pod an address \(p's nodeSelector "zone == 'edge'" does not select node node-1\): 1 address request got no address \(first: default\/p1-0 on node-1\)\n {2}fix: widen a pool's nodeSelector/,
+    );
+    // A LoadBalancer-only pool is not for pods: the reason is allowedUses, not the nodeSelector.
+    const lb = mkPool({ name: "lb", cidr: cidr("10.2.0.0/16"), forWorkloads: false, forTunnels: false });
+    const off = mkPool({ name: "off", cidr: cidr("10.3.0.0/16"), disabled: true });
+    const manual = mkPool({ name: "man", cidr: cidr("10.4.0.0/16"), automatic: false });
+    const nsSel = mkPool({
+      name: "team",
+      cidr: cidr("10.5.0.0/16"),
+      namespaceSelector: "team == 'a'",
+      selectsNamespace: () => false,
+    });
+    ({ errors } = ipam([lb, off, manual, nsSel], mkNodes(1), mkPods([2])));
+    assert.equal(errors.length, 1, errors.join("\n"));
+    assert.equal(
+      errors[0].split("\n")[0],
+      `error: Pod default/p1-0: no IP pool gives this pod an address (lb's allowedUses has no Workload; man has assignmentMode: Manual; off is disabled (disabled: true); team's namespaceSelector "team == 'a'" does not select namespace default): 2 address requests got no address (first: default/p1-0 on node-1)`,
+    );
+    assert.match(
+      errors[0],
+      /fix: add Workload to a pool's allowedUses .*, or set assignmentMode: Automatic.*, or enable a pool .*, or widen a pool's namespaceSelector/,
+    );
   });
 
   it("keeps given addresses: the block goes to the pod's node, or the address is borrowed", () => {

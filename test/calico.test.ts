@@ -26,7 +26,7 @@ import {
 } from "../src/core/cni/calico/ipam.ts";
 import { CALICO_GATEWAY, caliVethName, VXLAN_PORT, VXLAN_VNI } from "../src/core/cni/calico/names.ts";
 import { parseCalicoSelector } from "../src/core/cni/calico/selector.ts";
-import { calico, calicoIpamOf } from "../src/core/cni/calico.ts";
+import { calico, calicoIpamOf, nodeSubnet } from "../src/core/cni/calico.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
 import { DataplaneRefused, planCluster } from "../src/core/dataplane/plan.ts";
 import { Diagnostics, formatDiagnostic } from "../src/core/diagnostics.ts";
@@ -790,6 +790,43 @@ status: {addresses: [{type: InternalIP, address: 10.9.0.5}]}
         /calico-node creates from clusterCIDR/.test(e.diagnostic.message) &&
         /write the IPPool yourself with ipipMode: Never/.test(e.diagnostic.hint ?? ""),
     );
+  });
+});
+
+describe("cni: calico, node annotations podnet cannot read are warned about, never refused", () => {
+  it("each bad value: a warning at its line:col saying what podnet does instead; the cluster resolves", () => {
+    const text = `apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: {name: c}
+spec: {clusterCIDR: 192.168.0.0/16, nodeNetwork: 172.18.0.0/24, cni: calico, supply: {clusterDNS: false}}
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: n1
+  labels: {kubernetes.io/hostname: n1, kubernetes.io/os: linux}
+  annotations:
+    projectcalico.org/IPv4Address: 172.18.0.2/33
+    projectcalico.org/VXLANTunnelMACAddr: "zz:11"
+    projectcalico.org/IPv4IPIPTunnelAddr: 192.168.0.300
+status:
+  addresses: [{type: InternalIP, address: 172.18.0.2}]
+`;
+    const r = resolveManifests([{ file: "n.yaml", text }]);
+    assert.ok(r.ok, r.diagnostics.map(formatDiagnostic).join("\n"));
+    const warns = r.diagnostics
+      .filter((d) => d.code === "invalid-annotation")
+      .map((d) => formatDiagnostic(d).split("\n")[0]);
+    assert.deepEqual(warns, [
+      `n.yaml:12:36: warning: Node n1: metadata.annotations.projectcalico.org/IPv4Address: "172.18.0.2/33" is not an IPv4 address with its prefix length, as calico-node writes it (172.18.0.2/24); podnet takes the node's subnet from the Cluster config's nodeNetwork (or the node's address alone) for CrossSubnet`,
+      `n.yaml:14:43: warning: Node n1: metadata.annotations.projectcalico.org/IPv4IPIPTunnelAddr: "192.168.0.300" is not an IP address; podnet gives the node's tunl0 an address from its pool, as calico-node would`,
+      `n.yaml:13:43: warning: Node n1: metadata.annotations.projectcalico.org/VXLANTunnelMACAddr: "zz:11" is not a MAC address (66:ca:0a:1b:2c:3d); podnet gives vxlan.calico a MAC of its own`,
+    ]);
+    // What podnet does instead: the tunnel address comes from the pool, the subnet from nodeNetwork.
+    const n1 = r.cluster.nodes[0];
+    const tunnel = calicoIpamOf(r.cluster).tunnels.get("n1");
+    assert.ok(tunnel && cidr("192.168.0.0/16").contains(tunnel.ip));
+    assert.equal(String(nodeSubnet(r.cluster, n1)), "172.18.0.0/24");
   });
 });
 

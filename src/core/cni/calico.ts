@@ -30,6 +30,7 @@
 
 import { setRunning } from "../control/pod-ipam.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
+import type { Diagnostics } from "../diagnostics.ts";
 import { interfaceLines } from "../graph/ip-batch.ts";
 import {
   type FdbEntry,
@@ -44,16 +45,18 @@ import {
   underlayNamespace,
 } from "../graph/namespace.ts";
 import type { Node, Pod } from "../model/k8s.ts";
-import { Cidr, formatIPv4, parseCidrSloppy, parseIPv4 } from "../net/ipv4.ts";
+import { Cidr, formatIPv4, isIPv6, parseCidrSloppy, parseIPv4, parseIPv4Sloppy } from "../net/ipv4.ts";
 import { advertisements, BIRD_BANNER, bgpRuns, birdShowRoute } from "./calico/bgp.ts";
 import {
   type CalicoBlock,
   type CalicoIpamResult,
   type CalicoPool,
   fnv32,
+  IPIP_TUNNEL_ANNOTATION,
   type IpamNode,
   readPools,
   runCalicoIpam,
+  VXLAN_TUNNEL_ANNOTATION,
 } from "./calico/ipam.ts";
 import {
   CALICO_GATEWAY,
@@ -67,13 +70,7 @@ import {
   VXLAN_PORT,
   VXLAN_VNI,
 } from "./calico/names.ts";
-import type {
-  HopNote,
-  LocalDelivery,
-  NetworkPlugin,
-  NodeForward,
-  PodExit,
-} from "./plugin.ts";
+import type { HopNote, LocalDelivery, NetworkPlugin, NodeForward, PodExit } from "./plugin.ts";
 
 /** The Node annotation calico-node writes with the node's address and its subnet (BGP spec ipv4Address). */
 export const IPV4_ADDRESS_ANNOTATION = "projectcalico.org/IPv4Address";
@@ -124,10 +121,77 @@ function encapBetween(state: ClusterState, pool: CalicoPool, from: NodeState, to
 /** BIRD programs a pool's routes (and blackholes) when it is unencapsulated; Felix otherwise. */
 const birdPrograms = (pool: CalicoPool) => pool.ipipMode === "Never" && pool.vxlanMode === "Never";
 
+const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
+
+/**
+ * The annotations calico-node writes on its Node and podnet reads, each with the check of its value
+ * and what podnet does when the value fails it (the API server accepts any string in an annotation,
+ * so a bad one is a warning, never a refusal).
+ */
+const NODE_ANNOTATIONS: readonly {
+  key: string;
+  valid: (v: string) => boolean;
+  expected: string;
+  instead: string;
+}[] = [
+  {
+    key: IPV4_ADDRESS_ANNOTATION,
+    valid: (v) => {
+      const parsed = parseCidrSloppy(v);
+      return parsed !== undefined && Cidr.parse(parsed.canonical).ok;
+    },
+    expected: "an IPv4 address with its prefix length, as calico-node writes it (172.18.0.2/24)",
+    instead:
+      "takes the node's subnet from the Cluster config's nodeNetwork (or the node's address alone) for CrossSubnet",
+  },
+  {
+    key: IPIP_TUNNEL_ANNOTATION,
+    valid: (v) => parseIPv4Sloppy(v) !== undefined || isIPv6(v),
+    expected: "an IP address",
+    instead: "gives the node's tunl0 an address from its pool, as calico-node would",
+  },
+  {
+    key: VXLAN_TUNNEL_ANNOTATION,
+    valid: (v) => parseIPv4Sloppy(v) !== undefined || isIPv6(v),
+    expected: "an IP address",
+    instead: "gives the node's vxlan.calico an address from its pool, as calico-node would",
+  },
+  {
+    key: VXLAN_MAC_ANNOTATION,
+    valid: (v) => MAC.test(v),
+    expected: "a MAC address (66:ca:0a:1b:2c:3d)",
+    instead: "gives vxlan.calico a MAC of its own",
+  },
+];
+
+/**
+ * One warning per Calico node annotation whose value podnet cannot read (with the count of nodes and
+ * the first node's position), saying what podnet does instead. Never an error: annotations are free
+ * text to the API server.
+ */
+function warnBadNodeAnnotations(nodes: readonly IpamNode[], diags: Diagnostics): void {
+  for (const a of NODE_ANNOTATIONS) {
+    const bad = nodes.filter((n) => {
+      const v = n.annotations?.[a.key];
+      return v !== undefined && !a.valid(v);
+    });
+    if (bad.length === 0) continue;
+    const first = bad[0];
+    diags.warn({
+      code: "invalid-annotation",
+      message: `${JSON.stringify(first.annotations?.[a.key])} is not ${a.expected}${bad.length > 1 ? ` (${bad.length} nodes, first: ${first.name})` : ""}; podnet ${a.instead}`,
+      hint: `correct the annotation or remove it (calico-node writes it on start-up)`,
+      object: first.object,
+      origin: first.origin,
+      path: ["metadata", "annotations", a.key],
+    });
+  }
+}
+
 /** A stable stand-in for the VXLAN device's MAC (calico-node picks one at random and publishes it). */
 export function calicoVtepMac(node: NodeState): string {
   const given = node.obj.metadata.annotations?.[VXLAN_MAC_ANNOTATION];
-  if (given && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(given)) return given.toLowerCase();
+  if (given && MAC.test(given)) return given.toLowerCase();
   const h = fnv32(`vtep/${node.name}`);
   const b = [0x66, 0xca, (h >>> 24) & 255, (h >>> 16) & 255, (h >>> 8) & 255, h & 255];
   return b.map((x) => x.toString(16).padStart(2, "0")).join(":");
@@ -247,6 +311,7 @@ export const calico: NetworkPlugin = {
       object: `Node ${n.name}`,
       origin: nodeOrigins.get(n.name),
     }));
+    warnBadNodeAnnotations(ipamNodes, diags);
     const result = runCalicoIpam({
       pools,
       nodes: ipamNodes,

@@ -703,7 +703,7 @@ const UNUSABLE_FIX: Record<PoolUnusable["reason"], string> = {
   disabled: "enable a pool (remove disabled: true)",
   "not-for-workloads": "add Workload to a pool's allowedUses (or add an IPPool for pods)",
   manual:
-    "set assignmentMode: Automatic, or ask for the pool by the pod's cni.projectcalico.org/ipv4pools annotation",
+    "set assignmentMode: Automatic (pods ask for a Manual pool by the cni.projectcalico.org/ipv4pools annotation, which podnet does not read)",
   node: "widen a pool's nodeSelector (all() selects every node)",
   namespace: "widen a pool's namespaceSelector, or remove it",
 };

@@ -793,6 +793,65 @@ status: {addresses: [{type: InternalIP, address: 10.9.0.5}]}
   });
 });
 
+describe("cni: calico, get -o wide", () => {
+  it("a borrowed pod's block is its lender's, and says so", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-borrow-"));
+    try {
+      // One /27 block in the pool and two nodes: node-1 claims it, node-2's pod borrows from it.
+      writeFileSync(
+        join(dir, "cluster.yaml"),
+        EXAMPLE[0].text
+          .replace("cidr: 192.168.0.0/16", "cidr: 192.168.0.0/27")
+          .replace("blockSize: 26", "blockSize: 27")
+          .replace("ipipMode: Always", "ipipMode: Never"),
+      );
+      writeFileSync(join(dir, "pods.yaml"), EXAMPLE[1].text);
+      const r = runPodnet(["get", "pods", "-o", "wide", "-f", dir]);
+      assert.equal(r.code, 0, r.err);
+      const rows = r.out.split("\n").filter((l) => /^default\s+pod[12]\s/.test(l));
+      assert.match(rows[0], /\snode-1\s+192\.168\.0\.0\/27\s/);
+      assert.match(rows[1], /\snode-2\s+192\.168\.0\.0\/27 \(borrowed from node-1\)\s/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("cni: calico, get ippools", () => {
+  it("lists the input's pools, and calico-node's default pool when the input has none", () => {
+    let r = runPodnet(["get", "ippools", "-o", "wide", "-f", "examples/calico"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.out,
+      /^default-ipv4-ippool\s+192\.168\.0\.0\/16\s+all\(\)\s+26\s+Always\s+Never\s+true\s+false\s+Workload,Tunnel\s*$/m,
+    );
+    const dir = mkdtempSync(join(tmpdir(), "podnet-nopool-"));
+    try {
+      writeFileSync(join(dir, "cluster.yaml"), EXAMPLE[0].text.slice(0, EXAMPLE[0].text.indexOf("\n---")));
+      writeFileSync(join(dir, "pods.yaml"), EXAMPLE[1].text);
+      r = runPodnet(["get", "ippool", "-o", "json", "-f", dir]);
+      assert.equal(r.code, 0, r.err);
+      const list = JSON.parse(r.out) as {
+        items: {
+          metadata: { name: string; annotations: Record<string, string> };
+          spec: Record<string, unknown>;
+        }[];
+      };
+      assert.deepEqual(
+        list.items.map((i) => [
+          i.metadata.name,
+          i.spec.cidr,
+          i.spec.ipipMode,
+          Object.keys(i.metadata.annotations),
+        ]),
+        [["default-ipv4-ippool", "192.168.0.0/16", "Always", ["podnet.dev/supplied"]]],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("cni: calico, node annotations podnet cannot read are warned about, never refused", () => {
   it("each bad value: a warning at its line:col saying what podnet does instead; the cluster resolves", () => {
     const text = `apiVersion: podnet.dev/v1alpha1
@@ -931,7 +990,10 @@ describe("cni: calico in the kernel (VXLAN and no encapsulation)", { skip }, () 
     const before = listNamespaces().filter((n) => n.startsWith("podnet-pncalip"));
     const r = runPodnet(["up", "-f", "examples/calico", "--name", "pncalip"]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /IP pool default-ipv4-ippool uses IP-in-IP .*no IP-in-IP module.*ipipMode: Never/);
+    assert.match(
+      r.err,
+      /^examples\/calico\/cluster\.yaml:\d+:13: error: .*IP pool default-ipv4-ippool uses IP-in-IP .*no IP-in-IP module.*\n {2}fix: give the pool ipipMode: Never/,
+    );
     assert.deepEqual(
       listNamespaces().filter((n) => n.startsWith("podnet-pncalip")),
       before,

@@ -44,7 +44,7 @@ import {
   sortRoutes,
   underlayNamespace,
 } from "../graph/namespace.ts";
-import type { Node, Pod } from "../model/k8s.ts";
+import type { KubeObject, Node, Pod } from "../model/k8s.ts";
 import { Cidr, formatIPv4, isIPv6, parseCidrSloppy, parseIPv4, parseIPv4Sloppy } from "../net/ipv4.ts";
 import { advertisements, BIRD_BANNER, bgpRuns, birdShowRoute } from "./calico/bgp.ts";
 import {
@@ -80,6 +80,40 @@ export const VXLAN_MAC_ANNOTATION = "projectcalico.org/VXLANTunnelMACAddr";
 /** Calico IPAM's result, kept in `ClusterState.podNetwork.extra` by `assignPodAddresses`. */
 export function calicoIpamOf(state: ClusterState): CalicoIpamResult {
   return state.podNetwork.extra as CalicoIpamResult;
+}
+
+/**
+ * The IPPools of the cluster as `kubectl get ippools` lists them: the input's, and in a Calico
+ * cluster whose input has no IPv4 pool the `default-ipv4-ippool` calico-node creates (`defaultPool`),
+ * as the object it writes (crd.projectcalico.org/v1, marked by podnet's `podnet.dev/supplied`
+ * annotation). In name order.
+ */
+export function ipPoolObjects(state: ClusterState): KubeObject[] {
+  const out = [...state.ipPools];
+  if (state.config.cni === calico.name)
+    for (const p of calicoIpamOf(state).pools) {
+      if (!p.isDefault) continue;
+      out.push({
+        apiVersion: "crd.projectcalico.org/v1",
+        kind: "IPPool",
+        metadata: {
+          name: p.name,
+          annotations: {
+            "podnet.dev/supplied": "calico-node creates it at start-up when no IPv4 pool exists",
+          },
+        },
+        spec: {
+          cidr: String(p.cidr),
+          blockSize: p.blockSize,
+          ipipMode: p.ipipMode,
+          vxlanMode: p.vxlanMode,
+          natOutgoing: p.natOutgoing,
+          nodeSelector: p.nodeSelector,
+          allowedUses: ["Workload", "Tunnel"],
+        },
+      });
+    }
+  return out.sort((a, b) => ((a.metadata.name ?? "") < (b.metadata.name ?? "") ? -1 : 1));
 }
 
 /**

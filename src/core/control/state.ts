@@ -88,6 +88,8 @@ export interface ClusterState {
   readonly ingressClasses: KubeObject[];
   /** OpenShift Routes (route.openshift.io/v1): like Ingresses, they bring outside traffic to Services. */
   readonly routes: KubeObject[];
+  /** Calico IPPools of the input (validated, Calico's defaults filled in), whatever the network plugin. */
+  readonly ipPools: KubeObject[];
   readonly adminNetworkPolicies: KubeObject[];
   readonly baselineAdminNetworkPolicies: KubeObject[];
   readonly clusterNetworkPolicies: KubeObject[];

@@ -26,6 +26,7 @@ import { Check, dns1035LabelError, dns1123LabelError, dns1123SubdomainError, typ
 import {
   type KindInfo,
   kindInfo,
+  OBJECT_META_FIELDS,
   own,
   PODNET_API,
   REMOVED_VERSIONS,
@@ -219,6 +220,13 @@ export function decodeObjects(
       continue;
     }
     validateMeta(c, meta, info, generated, defaultNamespace);
+    c.fields(meta, ["metadata"], OBJECT_META_FIELDS, "metadata");
+    c.fields(
+      obj,
+      [],
+      ["apiVersion", "kind", "metadata", ...(info.fields ?? ["spec", "status"])],
+      `a ${kind}`,
+    );
     if (typeof meta.name === "string") {
       const key = `${kind}/${meta.namespace ?? ""}/${meta.name}`;
       const prev = seen.get(key);

@@ -32,8 +32,29 @@ export interface KindInfo {
    * Services DNS-1035 labels (a letter first).
    */
   nameRule?: "dns1123Label" | "dns1035Label";
+  /** The object's top-level fields besides apiVersion, kind and metadata (default: spec, status). */
+  fields?: readonly string[];
   validate?: (c: Check, obj: Rec) => void;
 }
+
+/** meta/v1 ObjectMeta's fields: what `metadata` may hold (strict field validation refuses others). */
+export const OBJECT_META_FIELDS: readonly string[] = [
+  "name",
+  "generateName",
+  "namespace",
+  "selfLink",
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+  "labels",
+  "annotations",
+  "ownerReferences",
+  "finalizers",
+  "managedFields",
+];
 
 export const PODNET_API = "podnet.dev/v1alpha1";
 
@@ -70,11 +91,18 @@ export const KINDS: Record<string, KindInfo> = {
     nameRule: "dns1035Label",
     validate: validateService,
   },
-  Endpoints: { bucket: "endpoints", versions: ["v1"], namespaced: true, validate: validateEndpoints },
+  Endpoints: {
+    bucket: "endpoints",
+    versions: ["v1"],
+    namespaced: true,
+    fields: ["subsets"],
+    validate: validateEndpoints,
+  },
   EndpointSlice: {
     bucket: "endpointSlices",
     versions: ["discovery.k8s.io/v1"],
     namespaced: true,
+    fields: ["addressType", "endpoints", "ports"],
     validate: validateEndpointSlice,
   },
   NetworkPolicy: {
@@ -99,6 +127,7 @@ export const KINDS: Record<string, KindInfo> = {
     bucket: "ingressClasses",
     versions: ["networking.k8s.io/v1"],
     namespaced: false,
+    fields: ["spec"],
     validate: validateIngressClass,
   },
   AdminNetworkPolicy: {
@@ -124,6 +153,7 @@ export const KINDS: Record<string, KindInfo> = {
     bucket: "ipPools",
     versions: ["crd.projectcalico.org/v1", "projectcalico.org/v3"],
     namespaced: false,
+    fields: ["spec"],
     validate: validateIPPool,
   },
 };

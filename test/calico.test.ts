@@ -31,6 +31,7 @@ import type { ClusterState } from "../src/core/control/state.ts";
 import { DataplaneRefused, planCluster } from "../src/core/dataplane/plan.ts";
 import { Diagnostics, formatDiagnostic } from "../src/core/diagnostics.ts";
 import { nodeNamespace, podNamespace, renderRoute } from "../src/core/graph/devices.ts";
+import { renderNamespace } from "../src/core/graph/namespace.ts";
 import { decodeObjects } from "../src/core/manifests/decode.ts";
 import { parseSource } from "../src/core/manifests/parse.ts";
 import { defaultConfig } from "../src/core/model/config.ts";
@@ -565,6 +566,14 @@ describe("cni: calico (examples/calico: the first article's walk-through)", () =
     assert.equal(dev?.mac, "ee:ee:ee:ee:ee:ee");
     const tunl0 = nodeNamespace(s, nodeOf(s, "node-1")).interfaces.find((i) => i.name === "tunl0");
     assert.equal(tunl0?.mtu, 1480);
+    // As `ip addr` prints an IP-in-IP device: no ARP, no lower device, operstate UNKNOWN.
+    const text = renderNamespace(nodeNamespace(s, nodeOf(s, "node-1")), { title: "node-1" });
+    assert.match(
+      text,
+      /^\d+: tunl0@NONE: <NOARP,UP,LOWER_UP> mtu 1480 state UNKNOWN\n {4}link\/ipip 0\.0\.0\.0 brd 0\.0\.0\.0$/m,
+    );
+    assert.match(text, /^\d+: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 state UNKNOWN$/m);
+    assert.match(text, /^\d+: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP$/m);
   });
 
   it("traces pod1 → pod2 across nodes through IP-in-IP, and the reply back", () => {

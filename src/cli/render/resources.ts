@@ -6,7 +6,7 @@ import { ipPoolObjects } from "../../core/cni/calico.ts";
 import type { ClusterState } from "../../core/control/state.ts";
 import { formatSelector } from "../../core/labels.ts";
 import type { EndpointSlice, KubeObject, Node, Pod, Service, Workload } from "../../core/model/k8s.ts";
-import { parseIPv4 } from "../../core/net/ipv4.ts";
+import { findBlock, parseIPv4 } from "../../core/net/ipv4.ts";
 import {
   legacyEndpoints,
   podOwners,
@@ -41,17 +41,9 @@ function podBlockOf(state: ClusterState): (p: Pod) => string | undefined {
   all.sort((a, b) => a.cidr.base - b.cidr.base);
   return (p) => {
     const ip = p.status?.podIP ? parseIPv4(p.status.podIP) : undefined;
-    if (ip === undefined) return undefined;
-    let lo = 0;
-    let hi = all.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const b = all[mid];
-      if (ip < b.cidr.base) hi = mid - 1;
-      else if (ip > b.cidr.last) lo = mid + 1;
-      else return b.node === p.spec.nodeName ? String(b.cidr) : `${b.cidr} (borrowed from ${b.node})`;
-    }
-    return undefined;
+    const b = ip === undefined ? undefined : findBlock(all, ip, (x) => x.cidr);
+    if (!b) return undefined;
+    return b.node === p.spec.nodeName ? String(b.cidr) : `${b.cidr} (borrowed from ${b.node})`;
   };
 }
 

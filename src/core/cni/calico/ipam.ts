@@ -30,7 +30,7 @@ import type { Diagnostics, Origin } from "../../diagnostics.ts";
 import type { ClusterConfig } from "../../model/config.ts";
 import type { Labels, Pod } from "../../model/k8s.ts";
 import { objectRef } from "../../model/k8s.ts";
-import { Cidr, type IPv4, parseIPv4Sloppy } from "../../net/ipv4.ts";
+import { Cidr, findBlock, type IPv4, parseIPv4Sloppy } from "../../net/ipv4.ts";
 import { type CalicoSelector, parseCalicoSelector } from "./selector.ts";
 
 /** Calico's encapsulation modes of a pool (`ipipMode`, `vxlanMode`). */
@@ -325,18 +325,7 @@ export function runCalicoIpam(input: IpamInput): CalicoIpamResult {
     }
   nodeIPs.sort((a, b) => a - b);
 
-  const poolOf = (ip: IPv4): CalicoPool | undefined => {
-    let lo = 0;
-    let hi = v4pools.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const p = v4pools[mid];
-      if (ip < p.cidr.base) hi = mid - 1;
-      else if (ip > p.cidr.last) lo = mid + 1;
-      else return p;
-    }
-    return undefined;
-  };
+  const poolOf = (ip: IPv4): CalicoPool | undefined => findBlock(v4pools, ip, (p) => p.cidr);
   const blockBase = (ip: IPv4, pool: CalicoPool) => Cidr.of(ip, pool.blockSize).base;
   const claim = (base: IPv4, pool: CalicoPool, node: string): CalicoBlock => {
     const size = 2 ** (32 - pool.blockSize);
@@ -644,18 +633,7 @@ export function runCalicoIpam(input: IpamInput): CalicoIpamResult {
   }
 
   const blocks = [...blockMap.values()].sort((a, b) => a.cidr.base - b.cidr.base);
-  const blockOf = (ip: IPv4): CalicoBlock | undefined => {
-    let lo = 0;
-    let hi = blocks.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const b = blocks[mid];
-      if (ip < b.cidr.base) hi = mid - 1;
-      else if (ip > b.cidr.last) lo = mid + 1;
-      else return b;
-    }
-    return undefined;
-  };
+  const blockOf = (ip: IPv4): CalicoBlock | undefined => findBlock(blocks, ip, (b) => b.cidr);
   return { pools: v4pools, blocksByNode, blocks, borrowed, tunnels, assigned, poolOf, blockOf };
 }
 

@@ -124,7 +124,7 @@ export function matrixCommand(): Command {
       default: {
         const width = String(n).length;
         const names = m.pods.map((p, i) => `${String(i + 1).padStart(width)} ${p}`);
-        const pad = Math.max(...names.map((x) => x.length), 9);
+        const pad = names.reduce((w, x) => Math.max(w, x.length), 9);
         const header = `${"from \\ to".padEnd(pad)}  ${m.pods.map((_, j) => String(j + 1).padStart(width)).join(" ")}`;
         const lines = names.map(
           (name, i) =>

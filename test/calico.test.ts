@@ -26,11 +26,12 @@ import {
 } from "../src/core/cni/calico/ipam.ts";
 import { CALICO_GATEWAY, caliVethName, VXLAN_PORT, VXLAN_VNI } from "../src/core/cni/calico/names.ts";
 import { parseCalicoSelector } from "../src/core/cni/calico/selector.ts";
-import { calico, calicoIpamOf } from "../src/core/cni/calico.ts";
+import { calico, calicoIpamOf, nodeSubnet } from "../src/core/cni/calico.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
-import { planCluster } from "../src/core/dataplane/plan.ts";
+import { DataplaneRefused, planCluster } from "../src/core/dataplane/plan.ts";
 import { Diagnostics, formatDiagnostic } from "../src/core/diagnostics.ts";
 import { nodeNamespace, podNamespace, renderRoute } from "../src/core/graph/devices.ts";
+import { renderNamespace } from "../src/core/graph/namespace.ts";
 import { decodeObjects } from "../src/core/manifests/decode.ts";
 import { parseSource } from "../src/core/manifests/parse.ts";
 import { defaultConfig } from "../src/core/model/config.ts";
@@ -377,10 +378,33 @@ describe("Calico IPAM (libcalico-go lib/ipam)", () => {
     assert.ok(cidr("10.2.0.0/16").contains(r.assigned[1]), "node-2: only b-core selects it");
   });
 
-  it("reports a node no pool selects", () => {
-    const a = mkPool({ cidr: cidr("10.1.0.0/16"), selectsNode: () => false });
-    const { errors } = ipam([a], mkNodes(1), mkPods([1]));
-    assert.match(errors.join("\n"), /no enabled IP pool selects node node-1/);
+  it("reports a pod no pool serves, with each pool's reason and its fix", () => {
+    const a = mkPool({ cidr: cidr("10.1.0.0/16"), nodeSelector: "zone == 'edge'", selectsNode: () => false });
+    let { errors } = ipam([a], mkNodes(1), mkPods([1]));
+    assert.match(
+      errors.join("\n"),
+      /no IP pool gives this pod an address \(p's nodeSelector "zone == 'edge'" does not select node node-1\): 1 address request got no address \(first: default\/p1-0 on node-1\)\n {2}fix: widen a pool's nodeSelector/,
+    );
+    // A LoadBalancer-only pool is not for pods: the reason is allowedUses, not the nodeSelector.
+    const lb = mkPool({ name: "lb", cidr: cidr("10.2.0.0/16"), forWorkloads: false, forTunnels: false });
+    const off = mkPool({ name: "off", cidr: cidr("10.3.0.0/16"), disabled: true });
+    const manual = mkPool({ name: "man", cidr: cidr("10.4.0.0/16"), automatic: false });
+    const nsSel = mkPool({
+      name: "team",
+      cidr: cidr("10.5.0.0/16"),
+      namespaceSelector: "team == 'a'",
+      selectsNamespace: () => false,
+    });
+    ({ errors } = ipam([lb, off, manual, nsSel], mkNodes(1), mkPods([2])));
+    assert.equal(errors.length, 1, errors.join("\n"));
+    assert.equal(
+      errors[0].split("\n")[0],
+      `error: Pod default/p1-0: no IP pool gives this pod an address (lb's allowedUses has no Workload; man has assignmentMode: Manual; off is disabled (disabled: true); team's namespaceSelector "team == 'a'" does not select namespace default): 2 address requests got no address (first: default/p1-0 on node-1)`,
+    );
+    assert.match(
+      errors[0],
+      /fix: add Workload to a pool's allowedUses .*, or set assignmentMode: Automatic.*, or enable a pool .*, or widen a pool's namespaceSelector/,
+    );
   });
 
   it("keeps given addresses: the block goes to the pod's node, or the address is borrowed", () => {
@@ -542,6 +566,14 @@ describe("cni: calico (examples/calico: the first article's walk-through)", () =
     assert.equal(dev?.mac, "ee:ee:ee:ee:ee:ee");
     const tunl0 = nodeNamespace(s, nodeOf(s, "node-1")).interfaces.find((i) => i.name === "tunl0");
     assert.equal(tunl0?.mtu, 1480);
+    // As `ip addr` prints an IP-in-IP device: no ARP, no lower device, operstate UNKNOWN.
+    const text = renderNamespace(nodeNamespace(s, nodeOf(s, "node-1")), { title: "node-1" });
+    assert.match(
+      text,
+      /^\d+: tunl0@NONE: <NOARP,UP,LOWER_UP> mtu 1480 state UNKNOWN\n {4}link\/ipip 0\.0\.0\.0 brd 0\.0\.0\.0$/m,
+    );
+    assert.match(text, /^\d+: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 state UNKNOWN$/m);
+    assert.match(text, /^\d+: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP$/m);
   });
 
   it("traces pod1 → pod2 across nodes through IP-in-IP, and the reply back", () => {
@@ -730,10 +762,139 @@ status: {addresses: [{type: InternalIP, address: 10.9.0.5}]}
     }
     const s = exampleWith("  ipipMode: Always\n  vxlanMode: Never\n");
     assert.match(
-      calico.dataplaneSupport(s) ?? "",
+      calico.dataplaneSupport(s)?.reason ?? "",
       /IP pool default-ipv4-ippool uses IP-in-IP .* no IP-in-IP module/,
     );
-    assert.throws(() => planCluster(s, "cal"), /IP-in-IP/);
+    // The refusal points at the pool's ipipMode, where the fix goes.
+    const text = EXAMPLE.find((f) => f.file.endsWith("cluster.yaml"))!.text;
+    const line = text.split("\n").indexOf("  ipipMode: Always") + 1;
+    assert.throws(
+      () => planCluster(s, "cal"),
+      (e: unknown) => {
+        assert.ok(e instanceof DataplaneRefused);
+        assert.equal(
+          formatDiagnostic(e.diagnostic).split("\n")[0],
+          `examples/calico/cluster.yaml:${line}:13: error: IPPool default-ipv4-ippool: spec.ipipMode: IP pool default-ipv4-ippool uses IP-in-IP (ipipMode: Always), and the kernel here has no IP-in-IP module (ipip, for tunl0), so this network stays simulated`,
+        );
+        assert.match(e.diagnostic.hint ?? "", /ipipMode: Never/);
+        return true;
+      },
+    );
+    // Without an IPPool the pool is calico-node's default (IP-in-IP): the refusal points at spec.cni.
+    const noPool = resolveManifests(
+      EXAMPLE.map((f) => ({
+        file: f.file,
+        text: f.file.endsWith("cluster.yaml") ? f.text.slice(0, f.text.indexOf("\n---")) : f.text,
+      })),
+    );
+    assert.ok(noPool.ok);
+    const cniLine = text.split("\n").indexOf("  cni: calico") + 1;
+    assert.throws(
+      () => planCluster(noPool.cluster, "cal"),
+      (e: unknown) =>
+        e instanceof DataplaneRefused &&
+        formatDiagnostic(e.diagnostic).startsWith(
+          `examples/calico/cluster.yaml:${cniLine}:8: error: Cluster calico: spec.cni: cni calico: IP pool default-ipv4-ippool uses IP-in-IP`,
+        ) &&
+        /calico-node creates from clusterCIDR/.test(e.diagnostic.message) &&
+        /write the IPPool yourself with ipipMode: Never/.test(e.diagnostic.hint ?? ""),
+    );
+  });
+});
+
+describe("cni: calico, get -o wide", () => {
+  it("a borrowed pod's block is its lender's, and says so", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-borrow-"));
+    try {
+      // One /27 block in the pool and two nodes: node-1 claims it, node-2's pod borrows from it.
+      writeFileSync(
+        join(dir, "cluster.yaml"),
+        EXAMPLE[0].text
+          .replace("cidr: 192.168.0.0/16", "cidr: 192.168.0.0/27")
+          .replace("blockSize: 26", "blockSize: 27")
+          .replace("ipipMode: Always", "ipipMode: Never"),
+      );
+      writeFileSync(join(dir, "pods.yaml"), EXAMPLE[1].text);
+      const r = runPodnet(["get", "pods", "-o", "wide", "-f", dir]);
+      assert.equal(r.code, 0, r.err);
+      const rows = r.out.split("\n").filter((l) => /^default\s+pod[12]\s/.test(l));
+      assert.match(rows[0], /\snode-1\s+192\.168\.0\.0\/27\s/);
+      assert.match(rows[1], /\snode-2\s+192\.168\.0\.0\/27 \(borrowed from node-1\)\s/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("cni: calico, get ippools", () => {
+  it("lists the input's pools, and calico-node's default pool when the input has none", () => {
+    let r = runPodnet(["get", "ippools", "-o", "wide", "-f", "examples/calico"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.out,
+      /^default-ipv4-ippool\s+192\.168\.0\.0\/16\s+all\(\)\s+26\s+Always\s+Never\s+true\s+false\s+Workload,Tunnel\s*$/m,
+    );
+    const dir = mkdtempSync(join(tmpdir(), "podnet-nopool-"));
+    try {
+      writeFileSync(join(dir, "cluster.yaml"), EXAMPLE[0].text.slice(0, EXAMPLE[0].text.indexOf("\n---")));
+      writeFileSync(join(dir, "pods.yaml"), EXAMPLE[1].text);
+      r = runPodnet(["get", "ippool", "-o", "json", "-f", dir]);
+      assert.equal(r.code, 0, r.err);
+      const list = JSON.parse(r.out) as {
+        items: {
+          metadata: { name: string; annotations: Record<string, string> };
+          spec: Record<string, unknown>;
+        }[];
+      };
+      assert.deepEqual(
+        list.items.map((i) => [
+          i.metadata.name,
+          i.spec.cidr,
+          i.spec.ipipMode,
+          Object.keys(i.metadata.annotations),
+        ]),
+        [["default-ipv4-ippool", "192.168.0.0/16", "Always", ["podnet.dev/supplied"]]],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("cni: calico, node annotations podnet cannot read are warned about, never refused", () => {
+  it("each bad value: a warning at its line:col saying what podnet does instead; the cluster resolves", () => {
+    const text = `apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: {name: c}
+spec: {clusterCIDR: 192.168.0.0/16, nodeNetwork: 172.18.0.0/24, cni: calico, supply: {clusterDNS: false}}
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: n1
+  labels: {kubernetes.io/hostname: n1, kubernetes.io/os: linux}
+  annotations:
+    projectcalico.org/IPv4Address: 172.18.0.2/33
+    projectcalico.org/VXLANTunnelMACAddr: "zz:11"
+    projectcalico.org/IPv4IPIPTunnelAddr: 192.168.0.300
+status:
+  addresses: [{type: InternalIP, address: 172.18.0.2}]
+`;
+    const r = resolveManifests([{ file: "n.yaml", text }]);
+    assert.ok(r.ok, r.diagnostics.map(formatDiagnostic).join("\n"));
+    const warns = r.diagnostics
+      .filter((d) => d.code === "invalid-annotation")
+      .map((d) => formatDiagnostic(d).split("\n")[0]);
+    assert.deepEqual(warns, [
+      `n.yaml:12:36: warning: Node n1: metadata.annotations.projectcalico.org/IPv4Address: "172.18.0.2/33" is not an IPv4 address with its prefix length, as calico-node writes it (172.18.0.2/24); podnet takes the node's subnet from the Cluster config's nodeNetwork (or the node's address alone) for CrossSubnet`,
+      `n.yaml:14:43: warning: Node n1: metadata.annotations.projectcalico.org/IPv4IPIPTunnelAddr: "192.168.0.300" is not an IP address; podnet gives the node's tunl0 an address from its pool, as calico-node would`,
+      `n.yaml:13:43: warning: Node n1: metadata.annotations.projectcalico.org/VXLANTunnelMACAddr: "zz:11" is not a MAC address (66:ca:0a:1b:2c:3d); podnet gives vxlan.calico a MAC of its own`,
+    ]);
+    // What podnet does instead: the tunnel address comes from the pool, the subnet from nodeNetwork.
+    const n1 = r.cluster.nodes[0];
+    const tunnel = calicoIpamOf(r.cluster).tunnels.get("n1");
+    assert.ok(tunnel && cidr("192.168.0.0/16").contains(tunnel.ip));
+    assert.equal(String(nodeSubnet(r.cluster, n1)), "172.18.0.0/24");
   });
 });
 
@@ -838,7 +999,10 @@ describe("cni: calico in the kernel (VXLAN and no encapsulation)", { skip }, () 
     const before = listNamespaces().filter((n) => n.startsWith("podnet-pncalip"));
     const r = runPodnet(["up", "-f", "examples/calico", "--name", "pncalip"]);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /IP pool default-ipv4-ippool uses IP-in-IP .*no IP-in-IP module.*ipipMode: Never/);
+    assert.match(
+      r.err,
+      /^examples\/calico\/cluster\.yaml:\d+:13: error: .*IP pool default-ipv4-ippool uses IP-in-IP .*no IP-in-IP module.*\n {2}fix: give the pool ipipMode: Never/,
+    );
     assert.deepEqual(
       listNamespaces().filter((n) => n.startsWith("podnet-pncalip")),
       before,

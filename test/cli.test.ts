@@ -350,6 +350,10 @@ describe("podnet CLI", () => {
     assert.equal(json.matrix[api][db], true);
     assert.equal(json.matrix[pod1][db], false);
     assert.match(podnet(["matrix", "-f", "examples/articles", "-o", "csv"]).out, /^from\\to,default\/api-/);
+    // Grouping is the SVG heatmap's: the other outputs are per pod, and say so rather than ignore it.
+    const grouped = podnet(["matrix", "-f", "examples/articles", "--group-by", "workload"]);
+    assert.equal(grouped.code, 2);
+    assert.match(grouped.err, /--group-by workload groups the cells of -o svg only.*\n {2}fix: add -o svg/);
     assert.match(
       podnet(["matrix", "-f", "examples/articles", "-o", "md"]).out,
       /^\| from \\ to \| default\/api-/,

@@ -166,7 +166,7 @@ for (const plugin of networkPlugins) {
       if (why) {
         assert.throws(
           () => planCluster(state, "cni-t"),
-          (e: Error) => e.message.includes(why),
+          (e: Error) => e.message.includes(why.reason),
         );
         return;
       }

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { renderTable } from "../src/cli/render/table.ts";
 import { runPodnet } from "./helpers.ts";
 
 /** A headless Service with three pods; policy lets data/client reach db-0 and db-2 but not db-1. */
@@ -252,5 +253,25 @@ describe("6. -n of a namespace the cluster does not have is an error in every vi
       "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}\n",
     );
     assert.equal(r.code, 0, r.err);
+  });
+});
+
+describe("tables of a whole large cluster", () => {
+  it("get's table of 200,000 rows renders (no argument spread into Math.max: the call stack overflowed)", () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => `pod-${i}`);
+    const text = renderTable(
+      rows,
+      [
+        { header: "NAME", value: (r) => r },
+        { header: "X", value: () => "y" },
+      ],
+      {
+        wide: false,
+      },
+    );
+    const lines = text.split("\n");
+    assert.equal(lines.length, 200_001);
+    assert.equal(lines[0], "NAME         X");
+    assert.equal(lines[200_000], "pod-199999   y");
   });
 });

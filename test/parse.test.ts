@@ -154,3 +154,50 @@ describe("large dumps", () => {
     );
   });
 });
+
+describe("aliases", () => {
+  const errors = (text: string) => {
+    const diags = new Diagnostics();
+    parseSource({ file: "a.yaml", text }, diags);
+    return diags.items.map((d) => {
+      const at = d.origin?.locate(d.path ?? []);
+      return `${at?.line}:${at?.col} ${d.message} | ${d.hint}`;
+    });
+  };
+  it("an alias to no anchor is reported at the alias, with the fix", () => {
+    assert.deepEqual(errors("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: *nolabels\n"), [
+      "5:11 alias *nolabels refers to no anchor &nolabels before it in this document (anchors do not carry across ---) | define &nolabels earlier in the same document, or write the value out",
+    ]);
+  });
+  it("an anchor does not carry across ---: the alias in the second document is the error", () => {
+    const text =
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: &l {a: b}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: q, labels: *l}\n";
+    assert.deepEqual(
+      errors(text).map((e) => e.split(" ")[0]),
+      ["7:29"],
+    );
+  });
+  it("an alias after its anchor in the same document reads the anchored value", () => {
+    const diags = new Diagnostics();
+    const objs = parseSource(
+      {
+        file: "a.yaml",
+        text: "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: &l {a: b}, annotations: *l}\n",
+      },
+      diags,
+    );
+    assert.deepEqual(diags.items, []);
+    assert.deepEqual((objs[0].value.metadata as Record<string, unknown>).annotations, { a: "b" });
+  });
+  it("too many expansions (a billion laughs) is refused with the limit, not a loop", () => {
+    const lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 8; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const cur = String.fromCharCode(97 + i);
+      lines.push(`${cur}: &${cur} [${Array(10).fill(`*${prev}`).join(", ")}]`);
+    }
+    const e = errors(`apiVersion: v1\nkind: X\nmetadata: {name: p}\n${lines.join("\n")}\n`);
+    assert.equal(e.length, 1);
+    assert.match(e[0], /YAML cannot be expanded: .*\| write the repeated values out, or use fewer aliases/);
+  });
+});

@@ -863,6 +863,90 @@ metadata:
   labels: {monitored: on}`,
     error: ["5:23", "label value must be a string, found on (YAML 1.1 reads it as the boolean true)"],
   },
+  // ------------------------------------------------------------------ unknown fields at every level
+  {
+    name: "Container: portss is an unknown field (strict validation), named with the field meant",
+    yaml: podSpec("  - name: a\n    portss: [{containerPort: 80}]"),
+    warning: ["7:13", 'unknown field "portss"'],
+  },
+  {
+    name: "Container: an ephemeral container may name its targetContainerName",
+    yaml: `${podSpec("  - {name: a}")}
+  ephemeralContainers:
+  - {name: debug, targetContainerName: a}`,
+  },
+  {
+    name: "metadata: label is an unknown field of ObjectMeta",
+    yaml: "apiVersion: v1\nkind: Pod\nmetadata: {name: p, label: {a: b}}\nspec: {containers: [{name: a}]}\n",
+    warning: ["3:28", 'unknown field "label"'],
+  },
+  {
+    name: "a top-level specs is an unknown field (and the Service's spec is then missing)",
+    yaml: "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspecs: {ports: [{port: 80}]}\n",
+    error: ["1:1", "spec is required"],
+    warning: ["4:8", 'unknown field "specs"'],
+  },
+  {
+    name: "EndpointSlice: addressType, endpoints and ports are its top-level fields",
+    yaml: "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: e}\naddressType: IPv4\nendpoints: []\nports: []\n",
+  },
+  {
+    name: "Deployment spec: replica is an unknown field",
+    yaml: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  replica: 3
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: a}}
+    spec: {containers: [{name: a}]}`,
+    warning: ["5:12", 'unknown field "replica"'],
+  },
+  {
+    name: "CronJob: the Job template's spec fields are a Job's",
+    yaml: `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: c}
+spec:
+  schedule: "@hourly"
+  jobTemplate:
+    spec:
+      backoffLimits: 2
+      template: {spec: {restartPolicy: Never, containers: [{name: a}]}}`,
+    warning: ["8:22", 'unknown field "backoffLimits"'],
+  },
+  // ------------------------------------------------------------------ kinds
+  {
+    name: "kind: a name of Object.prototype is no kind (kubectl: no matches for kind)",
+    yaml: "apiVersion: v1\nkind: constructor\nmetadata: {name: x}\n",
+    error: ["2:7", 'no kind "constructor" in the core API group'],
+  },
+  {
+    name: "kind: toString in apps/v1 is no kind either",
+    yaml: "apiVersion: apps/v1\nkind: toString\nmetadata: {name: x}\n",
+    error: ["2:7", 'no kind "toString" in API group apps'],
+  },
+  {
+    name: "Calico CRD kinds: IPPools is a near miss of IPPool, which no Calico release defines",
+    yaml: "apiVersion: crd.projectcalico.org/v1\nkind: IPPools\nmetadata: {name: p}\nspec: {cidr: 10.0.0.0/16}\n",
+    error: ["2:7", 'no kind "IPPools" in API group crd.projectcalico.org'],
+  },
+  {
+    name: "Calico API server kinds: IPpool (projectcalico.org/v3) is a near miss of IPPool",
+    yaml: "apiVersion: projectcalico.org/v3\nkind: IPpool\nmetadata: {name: p}\nspec: {cidr: 10.0.0.0/16}\n",
+    error: ["2:7", 'no kind "IPpool" in API group projectcalico.org'],
+  },
+  {
+    name: "Calico kinds podnet does not read (BGPPeer) are skipped, not refused",
+    yaml: "apiVersion: crd.projectcalico.org/v1\nkind: BGPPeer\nmetadata: {name: p}\nspec: {peerIP: 192.0.2.1}\n",
+    warning: ["1:1", "skipped 1 object of kind BGPPeer"],
+  },
+  {
+    name: "a Calico kind podnet cannot know (a newer release's) is skipped, not refused",
+    yaml: "apiVersion: crd.projectcalico.org/v1\nkind: LiveMigrationPolicy\nmetadata: {name: p}\n",
+    warning: ["1:1", "skipped 1 object of kind LiveMigrationPolicy"],
+  },
 ];
 
 function decode(yaml: string, opts: { namespace?: string } = {}) {

@@ -23,8 +23,9 @@ import {
   runProbes,
   up,
 } from "../adapters/linux/dataplane.ts";
-import { clusterNameProblem, planCluster } from "../core/dataplane/plan.ts";
+import { clusterNameProblem, DataplaneRefused, planCluster } from "../core/dataplane/plan.ts";
 import { judge, type KernelResult, probeCases } from "../core/dataplane/probe.ts";
+import { formatDiagnostic } from "../core/diagnostics.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
 
 const EXIT_FAILED = 1;
@@ -54,7 +55,10 @@ function planFor(opts: InputOptions & { name?: string }): {
   try {
     plan = planCluster(state, name);
   } catch (e) {
-    throw new CliExit(EXIT_BAD_INPUT, `error: ${(e as Error).message}`);
+    if (!(e instanceof DataplaneRefused)) throw e;
+    throw new CliExit(EXIT_BAD_INPUT, `${formatDiagnostic(e.diagnostic)}\nnothing was built.`, [
+      e.diagnostic,
+    ]);
   }
   requireDataPlane(plan.rules.map((r) => r.tool));
   return { name, plan };

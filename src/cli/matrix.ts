@@ -9,7 +9,7 @@ import type { Protocol } from "../core/model/k8s.ts";
 import { computeMatrix } from "../core/policy/matrix.ts";
 import { type HeatmapLevel, POD_LIMIT, ReachabilityView } from "../core/views/heatmap.ts";
 import { drawHeatmap } from "../ui/draw/heatmap.ts";
-import { addInputOptions, type InputOptions, loadOrExit } from "./common.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
 import { noRunningPods, printNote } from "./empty-answer.ts";
 
 interface MatrixOptions extends InputOptions {
@@ -51,6 +51,11 @@ export function matrixCommand(): Command {
     );
   addInputOptions(cmd);
   return cmd.action((opts: MatrixOptions) => {
+    if (opts.groupBy !== "pod" && opts.output !== "svg")
+      throw new CliExit(
+        EXIT_BAD_INPUT,
+        `error: --group-by ${opts.groupBy} groups the cells of -o svg only; -o ${opts.output} has a row per pod\n  fix: add -o svg, or open the heatmap of \`podnet ui\` (it groups by namespace and workload)`,
+      );
     const state = loadOrExit(opts.filename);
     if (opts.output === "svg") {
       // The heatmap view (core/views/heatmap.ts): the same cells as below, counted per group.
@@ -119,7 +124,7 @@ export function matrixCommand(): Command {
       default: {
         const width = String(n).length;
         const names = m.pods.map((p, i) => `${String(i + 1).padStart(width)} ${p}`);
-        const pad = Math.max(...names.map((x) => x.length), 9);
+        const pad = names.reduce((w, x) => Math.max(w, x.length), 9);
         const header = `${"from \\ to".padEnd(pad)}  ${m.pods.map((_, j) => String(j + 1).padStart(width)).join(" ")}`;
         const lines = names.map(
           (name, i) =>

@@ -2,10 +2,11 @@
  * The resource types `podnet get` knows: their names and aliases (as kubectl spells them), how to
  * list them from a ClusterState, and their table columns (`wide` ones only with `-o wide`).
  */
+import { ipPoolObjects } from "../../core/cni/calico.ts";
 import type { ClusterState } from "../../core/control/state.ts";
 import { formatSelector } from "../../core/labels.ts";
 import type { EndpointSlice, KubeObject, Node, Pod, Service, Workload } from "../../core/model/k8s.ts";
-import { parseIPv4 } from "../../core/net/ipv4.ts";
+import { findBlock, parseIPv4 } from "../../core/net/ipv4.ts";
 import {
   legacyEndpoints,
   podOwners,
@@ -27,15 +28,23 @@ const none = "<none>";
 const orNone = (s: string | undefined) => (s ? s : none);
 
 /**
- * The node's pod address block that holds a pod's IP (the network plugin's IPAM: flannel's podCIDR,
- * Calico's block), else the node's blocks joined (an address given outside them); undefined without a node.
+ * The pod address block that holds a pod's IP (the network plugin's IPAM: flannel's podCIDR, Calico's
+ * IPAM block): its own node's, or another node's marked `(borrowed from NODE)` (Calico IPAM lends a
+ * free address of another node's block when its own node can claim none); undefined when the address
+ * lies in no block (given in the input outside them) or the pod has none. One sorted index of every
+ * node's blocks per table (blocks of different nodes never overlap), a binary search per pod.
  */
-function podBlock(state: ClusterState, p: Pod): string | undefined {
-  const blocks = p.spec.nodeName ? state.podNetwork.blocks.get(p.spec.nodeName) : undefined;
-  if (!blocks?.length) return undefined;
-  const ip = p.status?.podIP ? parseIPv4(p.status.podIP) : undefined;
-  const hit = ip !== undefined ? blocks.find((b) => b.contains(ip)) : undefined;
-  return (hit ? [hit] : blocks).join(",");
+function podBlockOf(state: ClusterState): (p: Pod) => string | undefined {
+  const all = [...state.podNetwork.blocks].flatMap(([node, blocks]) =>
+    blocks.map((cidr) => ({ node, cidr })),
+  );
+  all.sort((a, b) => a.cidr.base - b.cidr.base);
+  return (p) => {
+    const ip = p.status?.podIP ? parseIPv4(p.status.podIP) : undefined;
+    const b = ip === undefined ? undefined : findBlock(all, ip, (x) => x.cidr);
+    if (!b) return undefined;
+    return b.node === p.spec.nodeName ? String(b.cidr) : `${b.cidr} (borrowed from ${b.node})`;
+  };
 }
 
 function nodeOf(state: ClusterState) {
@@ -50,6 +59,7 @@ const pods: ResourceType<Pod> = {
   list: (s) => s.pods,
   columns: (s) => {
     const owner = podOwners(s);
+    const podBlock = podBlockOf(s);
     return [
       { header: "NAME", value: (p) => p.metadata.name },
       {
@@ -69,8 +79,8 @@ const pods: ResourceType<Pod> = {
       {
         header: "PODCIDR",
         wide: true,
-        // The node's pod address block holding the pod's IP (the network plugin's IPAM), else all of them.
-        value: (p) => (p.spec.hostNetwork ? "(host network)" : orNone(podBlock(s, p))),
+        // The pod address block holding the pod's IP (the network plugin's IPAM), and whose it is.
+        value: (p) => (p.spec.hostNetwork ? "(host network)" : orNone(podBlock(p))),
       },
       {
         header: "PORTS",
@@ -436,6 +446,32 @@ const routes: ResourceType = {
   ],
 };
 
+/** Calico's IP pools (crd.projectcalico.org/v1 or projectcalico.org/v3), as calicoctl shows them. */
+const ipPools: ResourceType = {
+  name: "ippools",
+  aliases: ["ippool"],
+  namespaced: false,
+  list: ipPoolObjects,
+  columns: () => {
+    const spec = (o: KubeObject) => (o.spec ?? {}) as Record<string, unknown>;
+    const field = (key: string, fallback: string) => (o: KubeObject) => {
+      const v = spec(o)[key];
+      return v === undefined ? fallback : Array.isArray(v) ? v.join(",") : String(v);
+    };
+    return [
+      { header: "NAME", value: (o) => o.metadata.name ?? "" },
+      { header: "CIDR", value: field("cidr", none) },
+      { header: "SELECTOR", value: field("nodeSelector", "all()") },
+      { header: "BLOCKSIZE", wide: true, value: field("blockSize", "26") },
+      { header: "IPIPMODE", wide: true, value: field("ipipMode", "Never") },
+      { header: "VXLANMODE", wide: true, value: field("vxlanMode", "Never") },
+      { header: "NAT", wide: true, value: field("natOutgoing", "false") },
+      { header: "DISABLED", wide: true, value: field("disabled", "false") },
+      { header: "ALLOWEDUSES", wide: true, value: field("allowedUses", "Workload,Tunnel") },
+    ];
+  },
+};
+
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   nodes,
   namespaces,
@@ -448,6 +484,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   ingresses,
   ingressClasses,
   routes,
+  ipPools,
 ] as ResourceType[];
 
 /** What `get all` (and `get` with no type) shows: the network's moving parts. */

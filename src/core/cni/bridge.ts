@@ -37,6 +37,7 @@ import {
 import type { Pod } from "../model/k8s.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import type {
+  DataplaneRefusal,
   HopNote,
   LocalDelivery,
   NetworkPlugin,
@@ -93,7 +94,7 @@ export interface FlannelBackend {
   /** The decapsulation hop on the receiving node. */
   decapsulate(node: NodeState, outer: OuterHeader): HopNote;
   /** Why the kernel here cannot build it, or undefined. */
-  dataplaneSupport(): string | undefined;
+  dataplaneSupport(): DataplaneRefusal | undefined;
 }
 
 /** A flannel network plugin (bridge + host-local) over the given backend. */

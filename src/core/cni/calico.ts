@@ -30,6 +30,7 @@
 
 import { setRunning } from "../control/pod-ipam.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
+import type { Diagnostics } from "../diagnostics.ts";
 import { interfaceLines } from "../graph/ip-batch.ts";
 import {
   type FdbEntry,
@@ -43,17 +44,19 @@ import {
   sortRoutes,
   underlayNamespace,
 } from "../graph/namespace.ts";
-import type { Node, Pod } from "../model/k8s.ts";
-import { Cidr, formatIPv4, parseCidrSloppy, parseIPv4 } from "../net/ipv4.ts";
+import type { KubeObject, Node, Pod } from "../model/k8s.ts";
+import { Cidr, formatIPv4, isIPv6, parseCidrSloppy, parseIPv4, parseIPv4Sloppy } from "../net/ipv4.ts";
 import { advertisements, BIRD_BANNER, bgpRuns, birdShowRoute } from "./calico/bgp.ts";
 import {
   type CalicoBlock,
   type CalicoIpamResult,
   type CalicoPool,
   fnv32,
+  IPIP_TUNNEL_ANNOTATION,
   type IpamNode,
   readPools,
   runCalicoIpam,
+  VXLAN_TUNNEL_ANNOTATION,
 } from "./calico/ipam.ts";
 import {
   CALICO_GATEWAY,
@@ -77,6 +80,40 @@ export const VXLAN_MAC_ANNOTATION = "projectcalico.org/VXLANTunnelMACAddr";
 /** Calico IPAM's result, kept in `ClusterState.podNetwork.extra` by `assignPodAddresses`. */
 export function calicoIpamOf(state: ClusterState): CalicoIpamResult {
   return state.podNetwork.extra as CalicoIpamResult;
+}
+
+/**
+ * The IPPools of the cluster as `kubectl get ippools` lists them: the input's, and in a Calico
+ * cluster whose input has no IPv4 pool the `default-ipv4-ippool` calico-node creates (`defaultPool`),
+ * as the object it writes (crd.projectcalico.org/v1, marked by podnet's `podnet.dev/supplied`
+ * annotation). In name order.
+ */
+export function ipPoolObjects(state: ClusterState): KubeObject[] {
+  const out = [...state.ipPools];
+  if (state.config.cni === calico.name)
+    for (const p of calicoIpamOf(state).pools) {
+      if (!p.isDefault) continue;
+      out.push({
+        apiVersion: "crd.projectcalico.org/v1",
+        kind: "IPPool",
+        metadata: {
+          name: p.name,
+          annotations: {
+            "podnet.dev/supplied": "calico-node creates it at start-up when no IPv4 pool exists",
+          },
+        },
+        spec: {
+          cidr: String(p.cidr),
+          blockSize: p.blockSize,
+          ipipMode: p.ipipMode,
+          vxlanMode: p.vxlanMode,
+          natOutgoing: p.natOutgoing,
+          nodeSelector: p.nodeSelector,
+          allowedUses: ["Workload", "Tunnel"],
+        },
+      });
+    }
+  return out.sort((a, b) => ((a.metadata.name ?? "") < (b.metadata.name ?? "") ? -1 : 1));
 }
 
 /**
@@ -118,10 +155,77 @@ function encapBetween(state: ClusterState, pool: CalicoPool, from: NodeState, to
 /** BIRD programs a pool's routes (and blackholes) when it is unencapsulated; Felix otherwise. */
 const birdPrograms = (pool: CalicoPool) => pool.ipipMode === "Never" && pool.vxlanMode === "Never";
 
+const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
+
+/**
+ * The annotations calico-node writes on its Node and podnet reads, each with the check of its value
+ * and what podnet does when the value fails it (the API server accepts any string in an annotation,
+ * so a bad one is a warning, never a refusal).
+ */
+const NODE_ANNOTATIONS: readonly {
+  key: string;
+  valid: (v: string) => boolean;
+  expected: string;
+  instead: string;
+}[] = [
+  {
+    key: IPV4_ADDRESS_ANNOTATION,
+    valid: (v) => {
+      const parsed = parseCidrSloppy(v);
+      return parsed !== undefined && Cidr.parse(parsed.canonical).ok;
+    },
+    expected: "an IPv4 address with its prefix length, as calico-node writes it (172.18.0.2/24)",
+    instead:
+      "takes the node's subnet from the Cluster config's nodeNetwork (or the node's address alone) for CrossSubnet",
+  },
+  {
+    key: IPIP_TUNNEL_ANNOTATION,
+    valid: (v) => parseIPv4Sloppy(v) !== undefined || isIPv6(v),
+    expected: "an IP address",
+    instead: "gives the node's tunl0 an address from its pool, as calico-node would",
+  },
+  {
+    key: VXLAN_TUNNEL_ANNOTATION,
+    valid: (v) => parseIPv4Sloppy(v) !== undefined || isIPv6(v),
+    expected: "an IP address",
+    instead: "gives the node's vxlan.calico an address from its pool, as calico-node would",
+  },
+  {
+    key: VXLAN_MAC_ANNOTATION,
+    valid: (v) => MAC.test(v),
+    expected: "a MAC address (66:ca:0a:1b:2c:3d)",
+    instead: "gives vxlan.calico a MAC of its own",
+  },
+];
+
+/**
+ * One warning per Calico node annotation whose value podnet cannot read (with the count of nodes and
+ * the first node's position), saying what podnet does instead. Never an error: annotations are free
+ * text to the API server.
+ */
+function warnBadNodeAnnotations(nodes: readonly IpamNode[], diags: Diagnostics): void {
+  for (const a of NODE_ANNOTATIONS) {
+    const bad = nodes.filter((n) => {
+      const v = n.annotations?.[a.key];
+      return v !== undefined && !a.valid(v);
+    });
+    if (bad.length === 0) continue;
+    const first = bad[0];
+    diags.warn({
+      code: "invalid-annotation",
+      message: `${JSON.stringify(first.annotations?.[a.key])} is not ${a.expected}${bad.length > 1 ? ` (${bad.length} nodes, first: ${first.name})` : ""}; podnet ${a.instead}`,
+      hint: `correct the annotation or remove it (calico-node writes it on start-up)`,
+      object: first.object,
+      origin: first.origin,
+      path: ["metadata", "annotations", a.key],
+    });
+  }
+}
+
 /** A stable stand-in for the VXLAN device's MAC (calico-node picks one at random and publishes it). */
 export function calicoVtepMac(node: NodeState): string {
   const given = node.obj.metadata.annotations?.[VXLAN_MAC_ANNOTATION];
-  if (given && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(given)) return given.toLowerCase();
+  if (given && MAC.test(given)) return given.toLowerCase();
   const h = fnv32(`vtep/${node.name}`);
   const b = [0x66, 0xca, (h >>> 24) & 255, (h >>> 16) & 255, (h >>> 8) & 255, h & 255];
   return b.map((x) => x.toString(16).padStart(2, "0")).join(":");
@@ -241,6 +345,7 @@ export const calico: NetworkPlugin = {
       object: `Node ${n.name}`,
       origin: nodeOrigins.get(n.name),
     }));
+    warnBadNodeAnnotations(ipamNodes, diags);
     const result = runCalicoIpam({
       pools,
       nodes: ipamNodes,
@@ -557,7 +662,21 @@ export const calico: NetworkPlugin = {
     if (!state) return undefined;
     const ipip = calicoIpamOf(state).pools.filter((p) => !p.disabled && p.ipipMode !== "Never");
     if (ipip.length === 0) return undefined;
-    return `IP pool ${ipip[0].name} uses IP-in-IP (ipipMode: ${ipip[0].ipipMode}), and the kernel here has no IP-in-IP module (ipip, for tunl0), so this network stays simulated; give the pool ipipMode: Never (with vxlanMode: Always for VXLAN) to build it`;
+    const pool = ipip[0];
+    const reason = `IP pool ${pool.name} uses IP-in-IP (ipipMode: ${pool.ipipMode}), and the kernel here has no IP-in-IP module (ipip, for tunl0), so this network stays simulated`;
+    // The default pool is calico-node's own (CALICO_IPV4POOL_IPIP=Always): written out, it can say Never.
+    return pool.isDefault || !pool.origin
+      ? {
+          reason: `${reason} (the pool calico-node creates from clusterCIDR when the input has none)`,
+          fix: "write the IPPool yourself with ipipMode: Never (and vxlanMode: Always for VXLAN) to build it",
+        }
+      : {
+          reason,
+          fix: "give the pool ipipMode: Never (with vxlanMode: Always for VXLAN) to build it",
+          object: pool.object,
+          origin: pool.origin,
+          path: ["spec", "ipipMode"],
+        };
   },
 
   nodeLines(state, node, model) {

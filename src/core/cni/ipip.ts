@@ -50,6 +50,7 @@ export const ipip = flannelPlugin({
     detail: `IP protocol 4 → ${IPIP_DEVICE}: decapsulate`,
     device: IPIP_DEVICE,
   }),
-  dataplaneSupport: () =>
-    "the kernel here has no IP-in-IP module (ipip, for tunl0), so this network stays simulated",
+  dataplaneSupport: () => ({
+    reason: "the kernel here has no IP-in-IP module (ipip, for tunl0), so this network stays simulated",
+  }),
 });

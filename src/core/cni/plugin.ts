@@ -30,6 +30,21 @@ import type { ClusterConfig } from "../model/config.ts";
 import type { Pod } from "../model/k8s.ts";
 import type { Cidr, IPv4 } from "../net/ipv4.ts";
 
+/**
+ * Why the data plane cannot build a plugin's network here (`NetworkPlugin.dataplaneSupport`): the
+ * reason, and when the plugin knows it the object and field that chose the unbuildable part (a
+ * Calico IPPool's `ipipMode`) and the fix there. Without an origin the refusal points at the
+ * Cluster config's `spec.cni`.
+ */
+export interface DataplaneRefusal {
+  readonly reason: string;
+  /** What to change; without it the plan names the plugins the data plane builds. */
+  readonly fix?: string;
+  readonly object?: string;
+  readonly origin?: Origin;
+  readonly path?: readonly (string | number)[];
+}
+
 /** What a plugin's pod IPAM is given (control/resolve.ts calls it once, after scheduling). */
 export interface PodIpamInput {
   /**
@@ -272,7 +287,7 @@ export interface NetworkPlugin {
    * With `state`: for that cluster (Calico builds its VXLAN and unencapsulated pools, not IP-in-IP
    * ones); without: whether it can build any.
    */
-  dataplaneSupport(state?: ClusterState): string | undefined;
+  dataplaneSupport(state?: ClusterState): DataplaneRefusal | undefined;
   /**
    * `ip -batch` lines in the node's namespace that create the plugin's devices and addresses (after
    * `lo` and eth0 are up; the routes, `nud permanent` neighbours and FDB entries of `model` are added

@@ -149,10 +149,12 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     ingresses: objs(inv.ingresses),
     ingressClasses: objs(inv.ingressClasses),
     routes: objs(inv.routes),
+    ipPools: objs(inv.ipPools),
     adminNetworkPolicies: objs(inv.adminNetworkPolicies),
     baselineAdminNetworkPolicies: objs(inv.baselineAdminNetworkPolicies),
     clusterNetworkPolicies: objs(inv.clusterNetworkPolicies),
     origins,
+    configOrigin: inv.configOrigin,
   };
 }
 

@@ -88,11 +88,15 @@ export interface ClusterState {
   readonly ingressClasses: KubeObject[];
   /** OpenShift Routes (route.openshift.io/v1): like Ingresses, they bring outside traffic to Services. */
   readonly routes: KubeObject[];
+  /** Calico IPPools of the input (validated, Calico's defaults filled in), whatever the network plugin. */
+  readonly ipPools: KubeObject[];
   readonly adminNetworkPolicies: KubeObject[];
   readonly baselineAdminNetworkPolicies: KubeObject[];
   readonly clusterNetworkPolicies: KubeObject[];
   /** Where each given pod and policy was defined (file and positions), for findings about them. */
   readonly origins: ReadonlyMap<KubeObject, Origin>;
+  /** Where the Cluster config was written, when the input has one (findings about spec.cni …). */
+  readonly configOrigin?: Origin;
 }
 
 /**

@@ -18,9 +18,11 @@
  * Every command names the namespace it runs in; nothing runs in the machine's own namespace. Links
  * between namespaces are made from inside one of them (`link add … peer name … netns …`).
  */
+import type { DataplaneRefusal, NetworkPlugin } from "../cni/plugin.ts";
 import { networkPlugins } from "../cni/registry.ts";
 import { fnv32a } from "../control/names.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
+import type { Diagnostic } from "../diagnostics.ts";
 import { formatResolvConf, podResolvConf } from "../dns/resolv.ts";
 import { ClusterZone, type ZoneSnapshot } from "../dns/zone.ts";
 import { isRunning, nodeNamespace, pluginOf, podNamespace, podsOnNode } from "../graph/devices.ts";
@@ -93,20 +95,49 @@ export function clusterNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The data plane cannot build this cluster here (`NetworkPlugin.dataplaneSupport`), as a diagnostic
+ * with the position of the field that chose the unbuildable part. Nothing was built.
+ */
+export class DataplaneRefused extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+  }
+}
+
+/**
+ * The refusal of a plugin that cannot build `state` here, as a diagnostic: at the plugin's own
+ * object and field when it names one (a Calico IPPool's ipipMode), else at the Cluster config's
+ * `spec.cni`; the fix is the plugin's, or the list of plugins the data plane builds.
+ */
+function refusalDiagnostic(
+  state: ClusterState,
+  plugin: NetworkPlugin,
+  refusal: DataplaneRefusal,
+): Diagnostic {
+  const buildable = networkPlugins.filter((p) => !p.dataplaneSupport()).map((p) => p.name);
+  const list =
+    buildable.length > 1 ? `${buildable.slice(0, -1).join(", ")} and ${buildable.at(-1)}` : buildable[0];
+  return {
+    severity: "error",
+    code: "dataplane-unsupported",
+    message: refusal.origin ? refusal.reason : `cni ${plugin.name}: ${refusal.reason}`,
+    hint: refusal.fix ?? `the data plane builds ${list} clusters: set spec.cni to one of them to build it`,
+    object: refusal.object ?? (state.configOrigin ? `Cluster ${state.config.name}` : undefined),
+    origin: refusal.origin ?? state.configOrigin,
+    path: refusal.origin ? refusal.path : ["spec", "cni"],
+  };
+}
+
+/**
+ * The steps that build `state` for real as the cluster named `cluster`.
+ * Throws DataplaneRefused when the network plugin cannot be built here.
+ */
 export function planCluster(state: ClusterState, cluster: string): Plan {
   const cfg = state.config;
   const plugin = pluginOf(state);
-  const unsupported = plugin.dataplaneSupport(state);
-  if (unsupported) {
-    const buildable = networkPlugins.filter((p) => !p.dataplaneSupport()).map((p) => p.name);
-    const list =
-      buildable.length > 1 ? `${buildable.slice(0, -1).join(", ")} and ${buildable.at(-1)}` : buildable[0];
-    // A plugin that builds some clusters of its own (Calico: not its IP-in-IP pools) says the fix itself.
-    if (!plugin.dataplaneSupport()) throw new Error(`spec.cni ${plugin.name}: ${unsupported}`);
-    throw new Error(
-      `spec.cni ${plugin.name}: ${unsupported}; the data plane builds ${list} clusters: set spec.cni to one of them to build it`,
-    );
-  }
+  const refusal = plugin.dataplaneSupport(state);
+  if (refusal) throw new DataplaneRefused(refusalDiagnostic(state, plugin, refusal));
   const ns = (suffix: string) => `${PREFIX}${cluster}-${suffix}`;
   const underlay = ns("u");
   const steps: Plan["steps"] = [];

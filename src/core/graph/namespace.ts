@@ -162,11 +162,23 @@ export function addressOf(ns: Namespace, dev: string): IPv4 | undefined {
 export function renderNamespace(ns: Namespace, opts: { title: string }): string {
   const out: string[] = [`# ${opts.title}`, "", "$ ip addr"];
   ns.interfaces.forEach((i, n) => {
-    const flags = i.kind === "loopback" ? "<LOOPBACK,UP,LOWER_UP>" : "<BROADCAST,MULTICAST,UP,LOWER_UP>";
+    // As iproute2 prints them: an IP-in-IP device has no ARP (and no lower device: `@NONE`);
+    // devices without a carrier of their own (lo, tunnels) report their operstate as UNKNOWN.
+    const flags =
+      i.kind === "loopback"
+        ? "<LOOPBACK,UP,LOWER_UP>"
+        : i.kind === "ipip"
+          ? "<NOARP,UP,LOWER_UP>"
+          : "<BROADCAST,MULTICAST,UP,LOWER_UP>";
+    const state = i.kind === "loopback" || i.kind === "ipip" || i.kind === "vxlan" ? "UNKNOWN" : "UP";
     const master = i.master ? ` master ${i.master}` : "";
     const name =
-      i.peer && i.kind === "veth" ? `${i.name}@${i.peer.startsWith("eth0@") ? "if-pod" : "if-host"}` : i.name;
-    out.push(`${n + 1}: ${name}: ${flags} mtu ${mtuOf(i)}${master} state UP`);
+      i.peer && i.kind === "veth"
+        ? `${i.name}@${i.peer.startsWith("eth0@") ? "if-pod" : "if-host"}`
+        : i.kind === "ipip"
+          ? `${i.name}@NONE`
+          : i.name;
+    out.push(`${n + 1}: ${name}: ${flags} mtu ${mtuOf(i)}${master} state ${state}`);
     if (i.kind === "loopback") out.push("    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00");
     else if (i.kind === "ipip") out.push("    link/ipip 0.0.0.0 brd 0.0.0.0");
     else out.push(`    link/ether ${i.mac ?? "(random)"} brd ff:ff:ff:ff:ff:ff`);

@@ -24,8 +24,10 @@ import type {
 import { objectRef } from "../model/k8s.ts";
 import { Check, dns1035LabelError, dns1123LabelError, dns1123SubdomainError, type Rec } from "./check.ts";
 import {
-  KINDS,
   type KindInfo,
+  kindInfo,
+  OBJECT_META_FIELDS,
+  own,
   PODNET_API,
   REMOVED_VERSIONS,
   unevaluatedPolicyKind,
@@ -114,7 +116,7 @@ export function decodeObjects(
     const meta0 = obj.metadata;
     if (
       typeof kind === "string" &&
-      KINDS[kind]?.namespaced &&
+      kindInfo(kind)?.namespaced &&
       meta0 &&
       typeof meta0 === "object" &&
       !Array.isArray(meta0)
@@ -177,7 +179,7 @@ export function decodeObjects(
       unevaluatedOrigin ??= origin;
       continue;
     }
-    const info = KINDS[kind];
+    const info = kindInfo(kind);
     const unknown = info ? undefined : unknownBuiltinKind(apiVersion, kind);
     if (unknown) {
       // kubectl: `no matches for kind "Pood" in version "v1"`; the API server has no such kind.
@@ -198,7 +200,7 @@ export function decodeObjects(
       continue;
     }
     if (!info.versions.includes(apiVersion)) {
-      const removed = REMOVED_VERSIONS[apiVersion];
+      const removed = own(REMOVED_VERSIONS, apiVersion);
       c.error(
         ["apiVersion"],
         "unknown-api-version",
@@ -218,6 +220,13 @@ export function decodeObjects(
       continue;
     }
     validateMeta(c, meta, info, generated, defaultNamespace);
+    c.fields(meta, ["metadata"], OBJECT_META_FIELDS, "metadata");
+    c.fields(
+      obj,
+      [],
+      ["apiVersion", "kind", "metadata", ...(info.fields ?? ["spec", "status"])],
+      `a ${kind}`,
+    );
     if (typeof meta.name === "string") {
       const key = `${kind}/${meta.namespace ?? ""}/${meta.name}`;
       const prev = seen.get(key);

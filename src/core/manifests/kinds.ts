@@ -32,8 +32,29 @@ export interface KindInfo {
    * Services DNS-1035 labels (a letter first).
    */
   nameRule?: "dns1123Label" | "dns1035Label";
+  /** The object's top-level fields besides apiVersion, kind and metadata (default: spec, status). */
+  fields?: readonly string[];
   validate?: (c: Check, obj: Rec) => void;
 }
+
+/** meta/v1 ObjectMeta's fields: what `metadata` may hold (strict field validation refuses others). */
+export const OBJECT_META_FIELDS: readonly string[] = [
+  "name",
+  "generateName",
+  "namespace",
+  "selfLink",
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+  "labels",
+  "annotations",
+  "ownerReferences",
+  "finalizers",
+  "managedFields",
+];
 
 export const PODNET_API = "podnet.dev/v1alpha1";
 
@@ -70,11 +91,18 @@ export const KINDS: Record<string, KindInfo> = {
     nameRule: "dns1035Label",
     validate: validateService,
   },
-  Endpoints: { bucket: "endpoints", versions: ["v1"], namespaced: true, validate: validateEndpoints },
+  Endpoints: {
+    bucket: "endpoints",
+    versions: ["v1"],
+    namespaced: true,
+    fields: ["subsets"],
+    validate: validateEndpoints,
+  },
   EndpointSlice: {
     bucket: "endpointSlices",
     versions: ["discovery.k8s.io/v1"],
     namespaced: true,
+    fields: ["addressType", "endpoints", "ports"],
     validate: validateEndpointSlice,
   },
   NetworkPolicy: {
@@ -99,6 +127,7 @@ export const KINDS: Record<string, KindInfo> = {
     bucket: "ingressClasses",
     versions: ["networking.k8s.io/v1"],
     namespaced: false,
+    fields: ["spec"],
     validate: validateIngressClass,
   },
   AdminNetworkPolicy: {
@@ -124,9 +153,24 @@ export const KINDS: Record<string, KindInfo> = {
     bucket: "ipPools",
     versions: ["crd.projectcalico.org/v1", "projectcalico.org/v3"],
     namespaced: false,
+    fields: ["spec"],
     validate: validateIPPool,
   },
 };
+
+/**
+ * `record[key]` when `key` is the record's own property, else undefined. The tables here are
+ * looked up by a manifest's `kind` and `apiVersion`: a plain index would find `Object.prototype`'s
+ * `constructor` or `toString` for `kind: constructor`.
+ */
+export function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** The KindInfo of a kind podnet reads, or undefined (see `own`). */
+export function kindInfo(kind: string): KindInfo | undefined {
+  return own(KINDS, kind);
+}
 
 /** apiVersions removed from Kubernetes, with the served replacement. */
 export const REMOVED_VERSIONS: Record<string, string> = {
@@ -177,7 +221,7 @@ export function unevaluatedPolicyKind(apiVersion: string, kind: string): string 
   const slash = apiVersion.indexOf("/");
   if (slash < 0) return undefined;
   const group = apiVersion.slice(0, slash);
-  return UNEVALUATED_POLICY_KINDS[group]?.includes(kind) ? `${kind} (${group})` : undefined;
+  return own(UNEVALUATED_POLICY_KINDS, group)?.includes(kind) ? `${kind} (${group})` : undefined;
 }
 
 /**
@@ -264,6 +308,46 @@ function groupOf(apiVersion: string): string {
   return slash < 0 ? "" : apiVersion.slice(0, slash);
 }
 
+/**
+ * The kinds Calico's CustomResourceDefinitions (`crd.projectcalico.org/v1`, libcalico-go's
+ * `config/crd/`) and its API server (`projectcalico.org/v3`) define. These groups are custom
+ * resources, installed with Calico: a newer Calico may define kinds not listed here, so a kind
+ * missing from the list is refused only when it is a near miss of a listed one (`kind: IPPools`,
+ * `kind: IPpool`), which no Calico release defines; any other is skipped like every custom kind.
+ */
+const CALICO_KINDS: readonly string[] = [
+  "BGPConfiguration",
+  "BGPFilter",
+  "BGPPeer",
+  "BlockAffinity",
+  "CalicoNodeStatus",
+  "ClusterInformation",
+  "FelixConfiguration",
+  "GlobalNetworkPolicy",
+  "GlobalNetworkSet",
+  "HostEndpoint",
+  "IPAMBlock",
+  "IPAMConfig",
+  "IPAMConfiguration",
+  "IPAMHandle",
+  "IPPool",
+  "IPReservation",
+  "KubeControllersConfiguration",
+  "NetworkPolicy",
+  "NetworkSet",
+  "Profile",
+  "QoSPolicy",
+  "StagedGlobalNetworkPolicy",
+  "StagedKubernetesNetworkPolicy",
+  "StagedNetworkPolicy",
+  "Tier",
+];
+
+const CUSTOM_GROUP_KINDS: Record<string, readonly string[]> = {
+  "crd.projectcalico.org": CALICO_KINDS,
+  "projectcalico.org": CALICO_KINDS,
+};
+
 let knownByGroup: Map<string, Set<string>> | undefined;
 
 /** BUILTIN_GROUP_KINDS with the kinds of KINDS added (built once, on first use). */
@@ -279,7 +363,8 @@ function builtinKinds(): Map<string, Set<string>> {
 /**
  * When `kind` is not a kind of `apiVersion`'s group although podnet knows every kind of that group
  * (a built-in group, see BUILTIN_GROUP_KINDS): the group's name ("core" for v1) and the nearest
- * kind of it (by edit distance, case-insensitive; undefined when none is close). Undefined when
+ * kind of it (by edit distance, case-insensitive; undefined when none is close). For Calico's
+ * groups (CUSTOM_GROUP_KINDS) only a near miss of one of its kinds, with that kind. Undefined when
  * the kind exists there or the group is a custom one podnet does not know.
  */
 export function unknownBuiltinKind(
@@ -288,6 +373,12 @@ export function unknownBuiltinKind(
 ): { group: string; nearest: string | undefined } | undefined {
   const group = groupOf(apiVersion);
   const kinds = builtinKinds().get(group);
-  if (!kinds || kinds.has(kind)) return undefined;
-  return { group: group === "" ? "core" : group, nearest: nearest(kind, kinds) };
+  if (kinds)
+    return kinds.has(kind)
+      ? undefined
+      : { group: group === "" ? "core" : group, nearest: nearest(kind, kinds) };
+  const custom = own(CUSTOM_GROUP_KINDS, group);
+  if (!custom || custom.includes(kind)) return undefined;
+  const near = nearest(kind, custom);
+  return near ? { group, nearest: near } : undefined;
 }

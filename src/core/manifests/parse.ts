@@ -46,6 +46,7 @@ import {
   parseDocument,
   type ScalarTag,
   type Tags,
+  visit,
 } from "yaml";
 import type { Diagnostics, FieldPath, Origin } from "../diagnostics.ts";
 
@@ -428,6 +429,34 @@ function sliceReader(
 }
 
 /**
+ * Reports each alias of `doc` that refers to no anchor before it in the same document (YAML 1.2
+ * §7.1: an alias names the most recent anchor of that name *in its document*; anchors do not carry
+ * across `---`), at the alias's own line:col. True when there was one: the document is not read.
+ */
+function reportUnresolvedAliases(
+  doc: Document.Parsed,
+  file: string,
+  lineCounter: LineCounter,
+  diags: Diagnostics,
+): boolean {
+  let found = false;
+  visit(doc, {
+    Alias(_key, alias) {
+      if (alias.resolve(doc) !== undefined) return;
+      found = true;
+      const at = alias.range ? lineCounter.linePos(alias.range[0]) : undefined;
+      diags.error({
+        code: "yaml-syntax",
+        message: `alias *${alias.source} refers to no anchor &${alias.source} before it in this document (anchors do not carry across ---)`,
+        hint: `define &${alias.source} earlier in the same document, or write the value out`,
+        origin: { file, locate: () => at },
+      });
+    },
+  });
+  return found;
+}
+
+/**
  * The `yaml` library's reading of a whole YAML source: every document composed with positions, every
  * syntax error of every document reported at its line:col. The reader of sources the fast path does
  * not model (see the module doc), and the reference the fast path is tested against.
@@ -457,6 +486,7 @@ export function readYamlWithLibrary(source: Source, diags: Diagnostics): RawObje
       return node?.range ? lineCounter.linePos(node.range[0]) : undefined;
     };
     const written: DocWritten = (path) => scalarText(source.text, root as Node, path);
+    if (reportUnresolvedAliases(doc, source.file, lineCounter, diags)) continue;
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
@@ -464,7 +494,7 @@ export function readYamlWithLibrary(source: Source, diags: Diagnostics): RawObje
       diags.error({
         code: "yaml-syntax",
         message: `YAML cannot be expanded: ${firstLine(String((e as Error).message ?? e))}`,
-        hint: "remove the alias loop or reduce the number of aliases",
+        hint: "write the repeated values out, or use fewer aliases (at most 1,000 expansions per document)",
         origin: { file: source.file, locate: () => locate([]) },
       });
       continue;

@@ -221,3 +221,21 @@ export class Cidr {
 function maskOf(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
+
+/**
+ * The item whose block holds `ip`, by binary search over `sorted`: items whose blocks (`blockOf`)
+ * are disjoint and sorted by base address (node podCIDRs, Calico IPAM blocks, IP pools). O(log n);
+ * undefined when no block holds it.
+ */
+export function findBlock<T>(sorted: readonly T[], ip: IPv4, blockOf: (item: T) => Cidr): T | undefined {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const b = blockOf(sorted[mid]);
+    if (ip < b.base) hi = mid - 1;
+    else if (ip > b.last) lo = mid + 1;
+    else return sorted[mid];
+  }
+  return undefined;
+}

@@ -30,7 +30,7 @@ import type { Diagnostics, Origin } from "../../diagnostics.ts";
 import type { ClusterConfig } from "../../model/config.ts";
 import type { Labels, Pod } from "../../model/k8s.ts";
 import { objectRef } from "../../model/k8s.ts";
-import { Cidr, type IPv4, parseIPv4Sloppy } from "../../net/ipv4.ts";
+import { Cidr, findBlock, type IPv4, parseIPv4Sloppy } from "../../net/ipv4.ts";
 import { type CalicoSelector, parseCalicoSelector } from "./selector.ts";
 
 /** Calico's encapsulation modes of a pool (`ipipMode`, `vxlanMode`). */
@@ -49,6 +49,8 @@ export interface CalicoPool {
   /** No new addresses from it; given addresses inside it are kept. */
   readonly disabled: boolean;
   readonly nodeSelector: string;
+  /** The namespaceSelector as written; empty when the pool has none (every namespace). */
+  readonly namespaceSelector: string;
   readonly selectsNode: CalicoSelector;
   readonly selectsNamespace: CalicoSelector;
   /** `allowedUses` includes Workload (pods) / Tunnel (tunnel addresses). */
@@ -79,6 +81,7 @@ export function defaultPool(config: ClusterConfig): CalicoPool {
     natOutgoing: true,
     disabled: false,
     nodeSelector: "all()",
+    namespaceSelector: "",
     selectsNode: () => true,
     selectsNamespace: () => true,
     forWorkloads: true,
@@ -126,6 +129,7 @@ export function readPools(
       natOutgoing: spec.natOutgoing === true,
       disabled: spec.disabled === true,
       nodeSelector: typeof spec.nodeSelector === "string" ? spec.nodeSelector : "all()",
+      namespaceSelector: typeof spec.namespaceSelector === "string" ? spec.namespaceSelector : "",
       selectsNode: sel(spec.nodeSelector),
       selectsNamespace: sel(spec.namespaceSelector),
       forWorkloads: uses.length === 0 || uses.includes("Workload"),
@@ -321,18 +325,7 @@ export function runCalicoIpam(input: IpamInput): CalicoIpamResult {
     }
   nodeIPs.sort((a, b) => a - b);
 
-  const poolOf = (ip: IPv4): CalicoPool | undefined => {
-    let lo = 0;
-    let hi = v4pools.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const p = v4pools[mid];
-      if (ip < p.cidr.base) hi = mid - 1;
-      else if (ip > p.cidr.last) lo = mid + 1;
-      else return p;
-    }
-    return undefined;
-  };
+  const poolOf = (ip: IPv4): CalicoPool | undefined => findBlock(v4pools, ip, (p) => p.cidr);
   const blockBase = (ip: IPv4, pool: CalicoPool) => Cidr.of(ip, pool.blockSize).base;
   const claim = (base: IPv4, pool: CalicoPool, node: string): CalicoBlock => {
     const size = 2 ** (32 - pool.blockSize);
@@ -530,12 +523,27 @@ export function runCalicoIpam(input: IpamInput): CalicoIpamResult {
 
   const failures = new Map<
     Failure,
-    { count: number; first: string; node: string; object: string; origin?: Origin }
+    {
+      count: number;
+      first: string;
+      node: string;
+      object: string;
+      origin?: Origin;
+      /** Why no pool served the first request (its node's and namespace's labels). */
+      unusable?: () => PoolUnusable[];
+    }
   >();
-  const fail = (why: Failure, node: string, what: string, object: string, origin?: Origin) => {
+  const fail = (
+    why: Failure,
+    node: string,
+    what: string,
+    object: string,
+    origin?: Origin,
+    unusable?: () => PoolUnusable[],
+  ) => {
     const f = failures.get(why);
     if (f) f.count++;
-    else failures.set(why, { count: 1, first: what, node, object, origin });
+    else failures.set(why, { count: 1, first: what, node, object, origin, unusable });
   };
 
   for (const n of nodes) {
@@ -588,7 +596,15 @@ export function runCalicoIpam(input: IpamInput): CalicoIpamResult {
     const got = autoAssign(node.name, usable, pod);
     if (typeof got === "number") assigned[podIndex] = got;
     else
-      fail(got, node.name, `${ns}/${pod.metadata.name} on ${node.name}`, objectRef(pod), input.originOf(pod));
+      fail(
+        got,
+        node.name,
+        `${ns}/${pod.metadata.name} on ${node.name}`,
+        objectRef(pod),
+        input.originOf(pod),
+        () =>
+          whyUnusable(v4pools, node, ns, { ...input.namespaceLabels(ns), "kubernetes.io/metadata.name": ns }),
+      );
   }
 
   for (const [why, f] of failures) {
@@ -597,10 +613,7 @@ export function runCalicoIpam(input: IpamInput): CalicoIpamResult {
     const capacity = enabled.reduce((s, p) => s + p.cidr.size, 0);
     const [message, hint] =
       why === "no-pool"
-        ? [
-            `no enabled IP pool selects node ${f.node} (and the pod's namespace): ${n} got no address (first: ${f.first})`,
-            "widen an IPPool's nodeSelector/namespaceSelector (all() selects every node), or enable a pool",
-          ]
+        ? noPoolMessage(f.unusable?.() ?? [], n, f.first)
         : why === "block-limit"
           ? [
               `node ${f.node} already has ${MAX_BLOCKS_PER_HOST} blocks, Calico IPAM's limit per node, and no free address in them: ${n} got no address (first: ${f.first})`,
@@ -620,17 +633,65 @@ export function runCalicoIpam(input: IpamInput): CalicoIpamResult {
   }
 
   const blocks = [...blockMap.values()].sort((a, b) => a.cidr.base - b.cidr.base);
-  const blockOf = (ip: IPv4): CalicoBlock | undefined => {
-    let lo = 0;
-    let hi = blocks.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const b = blocks[mid];
-      if (ip < b.cidr.base) hi = mid - 1;
-      else if (ip > b.cidr.last) lo = mid + 1;
-      else return b;
-    }
-    return undefined;
-  };
+  const blockOf = (ip: IPv4): CalicoBlock | undefined => findBlock(blocks, ip, (b) => b.cidr);
   return { pools: v4pools, blocksByNode, blocks, borrowed, tunnels, assigned, poolOf, blockOf };
+}
+
+/** Why one IP pool gave a pod no address (`whyUnusable`). */
+export interface PoolUnusable {
+  readonly pool: string;
+  readonly reason: "disabled" | "not-for-workloads" | "manual" | "node" | "namespace";
+  /** The reason in words, naming the field and its value. */
+  readonly text: string;
+}
+
+/**
+ * For each IPv4 pool, the first reason Calico IPAM's auto-assignment skips it for a pod on `node` in
+ * namespace `ns` (libcalico-go ipam `getPoolsForNode` and the CNI plugin's pool filter: disabled
+ * pools, pools whose allowedUses lacks Workload, `assignmentMode: Manual` pools, then the node and
+ * namespace selectors), in the order Calico lists pools (by name).
+ */
+export function whyUnusable(
+  pools: readonly CalicoPool[],
+  node: { name: string; labels: Labels },
+  ns: string,
+  nsLabels: Labels,
+): PoolUnusable[] {
+  const out: PoolUnusable[] = [];
+  for (const p of [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const at = (reason: PoolUnusable["reason"], text: string) => out.push({ pool: p.name, reason, text });
+    if (p.disabled) at("disabled", `${p.name} is disabled (disabled: true)`);
+    else if (!p.forWorkloads) at("not-for-workloads", `${p.name}'s allowedUses has no Workload`);
+    else if (!p.automatic) at("manual", `${p.name} has assignmentMode: Manual`);
+    else if (!p.selectsNode(node.labels))
+      at(
+        "node",
+        `${p.name}'s nodeSelector ${JSON.stringify(p.nodeSelector)} does not select node ${node.name}`,
+      );
+    else if (!p.selectsNamespace(nsLabels))
+      at(
+        "namespace",
+        `${p.name}'s namespaceSelector ${JSON.stringify(p.namespaceSelector)} does not select namespace ${ns}`,
+      );
+  }
+  return out;
+}
+
+const UNUSABLE_FIX: Record<PoolUnusable["reason"], string> = {
+  disabled: "enable a pool (remove disabled: true)",
+  "not-for-workloads": "add Workload to a pool's allowedUses (or add an IPPool for pods)",
+  manual:
+    "set assignmentMode: Automatic (pods ask for a Manual pool by the cni.projectcalico.org/ipv4pools annotation, which podnet does not read)",
+  node: "widen a pool's nodeSelector (all() selects every node)",
+  namespace: "widen a pool's namespaceSelector, or remove it",
+};
+
+/** The message and fix of the "no pool" failure, from each pool's reason (`whyUnusable`). */
+function noPoolMessage(unusable: readonly PoolUnusable[], requests: string, first: string): [string, string] {
+  const reasons = unusable.map((u) => u.text).join("; ");
+  const fixes = [...new Set(unusable.map((u) => u.reason))].map((r) => UNUSABLE_FIX[r]);
+  return [
+    `no IP pool gives this pod an address (${reasons || "no IPv4 pool"}): ${requests} got no address (first: ${first})`,
+    fixes.length > 0 ? fixes.join(", or ") : "add an IPPool for pods",
+  ];
 }

@@ -154,6 +154,94 @@ const POD_SPEC_FIELDS = [
   "resources",
 ];
 
+/** core/v1 Container's fields (Kubernetes 1.34); an ephemeral container adds targetContainerName. */
+const CONTAINER_FIELDS = [
+  "name",
+  "image",
+  "command",
+  "args",
+  "workingDir",
+  "ports",
+  "envFrom",
+  "env",
+  "resources",
+  "resizePolicy",
+  "restartPolicy",
+  "restartPolicyRules",
+  "volumeMounts",
+  "volumeDevices",
+  "livenessProbe",
+  "readinessProbe",
+  "startupProbe",
+  "lifecycle",
+  "terminationMessagePath",
+  "terminationMessagePolicy",
+  "imagePullPolicy",
+  "securityContext",
+  "stdin",
+  "stdinOnce",
+  "tty",
+];
+const EPHEMERAL_CONTAINER_FIELDS = [...CONTAINER_FIELDS, "targetContainerName"];
+
+/** The spec fields of each workload kind (apps/v1, batch/v1, core/v1 types, Kubernetes 1.34). */
+const WORKLOAD_SPEC_FIELDS: Record<string, readonly string[]> = {
+  Deployment: [
+    "replicas",
+    "selector",
+    "template",
+    "strategy",
+    "minReadySeconds",
+    "revisionHistoryLimit",
+    "paused",
+    "progressDeadlineSeconds",
+  ],
+  ReplicaSet: ["replicas", "minReadySeconds", "selector", "template"],
+  StatefulSet: [
+    "replicas",
+    "selector",
+    "template",
+    "volumeClaimTemplates",
+    "serviceName",
+    "podManagementPolicy",
+    "updateStrategy",
+    "revisionHistoryLimit",
+    "minReadySeconds",
+    "persistentVolumeClaimRetentionPolicy",
+    "ordinals",
+  ],
+  DaemonSet: ["selector", "template", "updateStrategy", "minReadySeconds", "revisionHistoryLimit"],
+  ReplicationController: ["replicas", "minReadySeconds", "selector", "template"],
+};
+const JOB_SPEC_FIELDS = [
+  "parallelism",
+  "completions",
+  "activeDeadlineSeconds",
+  "podFailurePolicy",
+  "successPolicy",
+  "backoffLimit",
+  "backoffLimitPerIndex",
+  "maxFailedIndexes",
+  "selector",
+  "manualSelector",
+  "template",
+  "ttlSecondsAfterFinished",
+  "completionMode",
+  "suspend",
+  "podReplacementPolicy",
+  "managedBy",
+];
+const CRONJOB_SPEC_FIELDS = [
+  "schedule",
+  "timeZone",
+  "startingDeadlineSeconds",
+  "concurrencyPolicy",
+  "suspend",
+  "jobTemplate",
+  "successfulJobsHistoryLimit",
+  "failedJobsHistoryLimit",
+];
+
 function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
   c.fields(spec, at, POD_SPEC_FIELDS, "a pod's spec");
   const containers = c.list(spec.containers, [...at, "containers"]);
@@ -174,6 +262,12 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
       const cp = [...at, field, i];
       const m = c.map(ct, cp);
       if (!m) return;
+      c.fields(
+        m,
+        cp,
+        field === "ephemeralContainers" ? EPHEMERAL_CONTAINER_FIELDS : CONTAINER_FIELDS,
+        "a container",
+      );
       // Port names are unique within one container's ports only (validateContainerPorts): two
       // containers may both name a port "http"; a Service's targetPort then finds the first.
       const portNames = new Set<string>();
@@ -363,6 +457,7 @@ function validateTemplate(c: Check, tmpl: unknown, at: (string | number)[]): Rec
   const t = c.map(tmpl, at);
   if (!c.required(t, at, "a pod template", `add ${formatPath(at)} with metadata.labels and spec.containers`))
     return;
+  c.fields(t, at, ["metadata", "spec"], "a pod template");
   const meta = c.map(t.metadata, [...at, "metadata"]);
   c.labels(meta?.labels, [...at, "metadata", "labels"]);
   const spec = c.map(t.spec, [...at, "spec"]);
@@ -380,6 +475,7 @@ function validateReplicas(c: Check, spec: Rec, at: (string | number)[]): void {
 export function validateAppsWorkload(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.selector and spec.template")) return;
+  c.fields(spec, ["spec"], WORKLOAD_SPEC_FIELDS[obj.kind as string] ?? [], `a ${obj.kind}'s spec`);
   if (obj.kind !== "DaemonSet") validateReplicas(c, spec, ["spec"]);
   if (obj.kind === "StatefulSet") {
     const ordinals = c.map(spec.ordinals, ["spec", "ordinals"]);
@@ -446,6 +542,7 @@ export function validateJob(c: Check, obj: Rec): void {
 }
 
 function validateJobSpec(c: Check, spec: Rec, at: (string | number)[]): void {
+  c.fields(spec, at, JOB_SPEC_FIELDS, "a Job's spec");
   c.int(spec.parallelism, [...at, "parallelism"], 0, 100_000, "parallelism");
   c.int(spec.completions, [...at, "completions"], 0, 100_000, "completions");
   c.oneOf(spec.completionMode, [...at, "completionMode"], ["NonIndexed", "Indexed"] as const);
@@ -467,6 +564,7 @@ export function validateCronJob(c: Check, obj: Rec): void {
     );
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.schedule and spec.jobTemplate")) return;
+  c.fields(spec, ["spec"], CRONJOB_SPEC_FIELDS, "a CronJob's spec");
   const schedule = c.string(spec.schedule, ["spec", "schedule"]);
   if (
     c.required(schedule, ["spec", "schedule"], "spec.schedule", 'add a cron schedule, e.g. "*/5 * * * *"')
@@ -502,6 +600,7 @@ export function validateCronJob(c: Check, obj: Rec): void {
   const jt = c.map(spec.jobTemplate, ["spec", "jobTemplate"]);
   if (!c.required(jt, ["spec", "jobTemplate"], "spec.jobTemplate", "add spec.jobTemplate.spec.template"))
     return;
+  c.fields(jt, ["spec", "jobTemplate"], ["metadata", "spec"], "a Job template");
   const js = c.map(jt.spec, ["spec", "jobTemplate", "spec"]);
   if (c.required(js, ["spec", "jobTemplate", "spec"], "spec.jobTemplate.spec", "add the Job spec")) {
     validateJobSpec(c, js, ["spec", "jobTemplate", "spec"]);
@@ -511,6 +610,7 @@ export function validateCronJob(c: Check, obj: Rec): void {
 export function validateRC(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.template")) return;
+  c.fields(spec, ["spec"], WORKLOAD_SPEC_FIELDS.ReplicationController, "a ReplicationController's spec");
   validateReplicas(c, spec, ["spec"]);
   const tmpl = validateTemplate(c, spec.template, ["spec", "template"]);
   // A ReplicationController's selector is a plain map; it defaults to the template's labels.

@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fnv32a, uidFor } from "../src/core/control/names.ts";
+import { CREATED_POD_STATUS } from "../src/core/control/pod-ipam.ts";
 import { type Cidr, parseIPv4 } from "../src/core/net/ipv4.ts";
 import { deployment, pod, cluster as resolveWith, service, warnings as warningsOf } from "./helpers.ts";
 
@@ -638,10 +640,49 @@ describe("parts shared between generated objects are frozen", () => {
     }, TypeError);
   });
 
+  it("created pods share one frozen Pending status until the kubelet runs them", () => {
+    assert.ok(Object.isFrozen(CREATED_POD_STATUS));
+    assert.throws(() => {
+      (CREATED_POD_STATUS as { phase?: string }).phase = "Running";
+    }, TypeError);
+    assert.equal(CREATED_POD_STATUS.phase, "Pending");
+    // Running pods each own their status, built whole (same keys, in the kubelet's order).
+    const [p, q] = s.pods;
+    assert.notEqual(p.status, CREATED_POD_STATUS);
+    assert.notEqual(p.status, q.status);
+    assert.deepEqual(Object.keys(p.status!), ["phase", "podIP", "podIPs", "hostIP", "hostIPs", "conditions"]);
+    // A created pod no node takes is Pending with its own status (the scheduler's reason).
+    const stuck = resolveWith(deployment("web", { spec: "      nodeSelector: {disk: none}\n" })).pods[0];
+    assert.notEqual(stuck.status, CREATED_POD_STATUS);
+    assert.equal(stuck.status?.phase, "Pending");
+    assert.equal((stuck.status?.conditions?.[0] as { reason?: string })?.reason, "Unschedulable");
+  });
+
   it("pods on one node share its frozen hostIPs", () => {
     const onNode = s.pods.filter((p) => p.spec.nodeName === s.pods[0].spec.nodeName);
     const hostIPs = onNode[0].status!.hostIPs!;
     assert.ok(Object.isFrozen(hostIPs) && Object.isFrozen(hostIPs[0]));
     for (const p of onNode) assert.equal(p.status!.hostIPs, hostIPs);
+  });
+});
+
+describe("uidFor", () => {
+  it("is the 8-4-4-4-12 hex of four chained FNV-1a hashes, version 4, variant 8", () => {
+    const hex8 = (n: number) => n.toString(16).padStart(8, "0");
+    for (const key of [
+      "Pod/default/web-abcde",
+      "Namespace/kube-system",
+      "",
+      "Pod/ns/ünïcode",
+      "x".repeat(300),
+    ]) {
+      const a = fnv32a(key);
+      const b = fnv32a(key, a);
+      const c = fnv32a(key, b);
+      const d = fnv32a(key, c);
+      const want = `${hex8(a)}-${hex8(b).slice(0, 4)}-4${hex8(b).slice(5)}-8${hex8(c).slice(1, 4)}-${hex8(c).slice(4)}${hex8(d)}`;
+      assert.equal(uidFor(key), want, key);
+    }
+    assert.equal(uidFor("Pod/a/b"), "c426d6e5-9535-41c5-85d0-92e5a23065c5");
   });
 });

@@ -43,7 +43,8 @@ export function assignPodIPs(args: {
 
   // Given addresses first: they are facts of the cluster and must not be handed to anyone else.
   for (const pod of pods) {
-    if (isTerminal(pod) || pod.spec.hostNetwork) continue;
+    // A created pod has no address yet: its status alone says so (its spec is not read).
+    if (pod.status === CREATED_POD_STATUS || isTerminal(pod) || pod.spec.hostNetwork) continue;
     const text = pod.status?.podIP ?? pod.status?.podIPs?.[0]?.ip;
     if (text === undefined) continue;
     const ip = parseIPv4(text);

@@ -21,6 +21,7 @@ import type {
   Labels,
   OwnerReference,
   Pod,
+  PodSpec,
   PodTemplateSpec,
   Toleration,
   Workload,
@@ -243,7 +244,7 @@ function podFromTemplate(
     tmpl.metadata?.annotations || opts.annotations
       ? { ...tmpl.metadata?.annotations, ...opts.annotations }
       : undefined;
-  const spec = { ...tmpl.spec };
+  const spec = copySpec(tmpl.spec);
   if (opts.nodeName) spec.nodeName = opts.nodeName;
   if (opts.hostname) spec.hostname ??= opts.hostname;
   if (opts.subdomain) spec.subdomain ??= opts.subdomain;
@@ -261,6 +262,20 @@ function podFromTemplate(
       ? { name, namespace, generateName, uid, labels, annotations, ownerReferences }
       : { name, namespace, generateName, uid, labels, ownerReferences };
   return { apiVersion: "v1", kind: "Pod", metadata, spec, status: CREATED_POD_STATUS };
+}
+
+/**
+ * A created pod's own spec: a shallow copy of its template's (same keys, same order), which the
+ * scheduler then gives `nodeName`. Copied with `Object.assign` onto an empty literal rather than
+ * spread: V8 gives an object spread exactly its source's fields, and the first property added to
+ * such a clone cost about 180 bytes more per object (measured on node 20: 216 against 54 bytes for a
+ * one-field spec with `nodeName` added; 440 against 120 with eight fields), 27 MB at 150,000 pods
+ * for the garbage collector to copy. A spec with an own `__proto__` key (JSON can give one) is
+ * spread, as assigning that key would set the copy's prototype instead.
+ */
+function copySpec(spec: PodSpec): PodSpec {
+  if (Object.hasOwn(spec, "__proto__")) return { ...spec };
+  return Object.assign({}, spec);
 }
 
 /**

@@ -686,3 +686,27 @@ describe("uidFor", () => {
     assert.equal(uidFor("Pod/a/b"), "c426d6e5-9535-41c5-85d0-92e5a23065c5");
   });
 });
+
+describe("EndpointSlice endpoint order", () => {
+  it("is by address, pods of one address (hostNetwork on one node, IPv6) by name, as the controller sorts", () => {
+    const bare = (name: string, extra: string) =>
+      `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, labels: {app: h}}\nspec:\n  nodeName: n1\n${extra}  containers: [{name: c, image: x}]\n`;
+    const s = resolveWith(
+      "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n" +
+        bare("zz", "  hostNetwork: true\n") +
+        bare("mm", "") +
+        bare("aa", "  hostNetwork: true\n") +
+        bare("kk", "  hostNetwork: true\n") +
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: h}\nspec: {selector: {app: h}, ports: [{port: 80}]}\n",
+    );
+    const names = s.endpointSlices
+      .filter((x) => x.metadata.labels?.["kubernetes.io/service-name"] === "h")
+      .flatMap((x) => x.endpoints.map((e) => e.targetRef!.name));
+    const node = s.pods.find((p) => p.metadata.name === "aa")!.status!.podIP!;
+    const own = s.pods.find((p) => p.metadata.name === "mm")!.status!.podIP!;
+    const [a, b] = [node, own].map((ip) => ip.split(".").reduce((k, o) => k * 256 + Number(o), 0));
+    // The node's address and the pod's own are ordered numerically; the node's pods among themselves by name.
+    const hostPods = ["aa", "kk", "zz"];
+    assert.deepEqual(names, a < b ? [...hostPods, "mm"] : ["mm", ...hostPods]);
+  });
+});

@@ -658,6 +658,34 @@ describe("parts shared between generated objects are frozen", () => {
     assert.equal((stuck.status?.conditions?.[0] as { reason?: string })?.reason, "Unschedulable");
   });
 
+  it("a created pod's spec is a copy of its template's, even with an own __proto__ key (JSON)", () => {
+    const dep = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: "default" },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: "web" } },
+        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "x" }] } },
+      },
+    };
+    const text = JSON.stringify(dep).replace(
+      '"spec":{"containers"',
+      '"spec":{"__proto__":{"x":1},"containers"',
+    );
+    const { pods, workloads } = resolveWith({ "d.json": text });
+    const template = workloads.find((w) => w.kind === "Deployment")!.spec.template!.spec;
+    assert.ok(Object.hasOwn(template, "__proto__"));
+    const web = pods.filter((p) => p.metadata.name.startsWith("web-"));
+    assert.equal(web.length, 2);
+    for (const p of web) {
+      assert.notEqual(p.spec, template);
+      assert.equal(Object.getPrototypeOf(p.spec), Object.prototype);
+      assert.deepEqual(Object.keys(p.spec), ["__proto__", "containers", "nodeName"]);
+      assert.equal(p.spec.containers, template.containers);
+    }
+  });
+
   it("pods on one node share its frozen hostIPs", () => {
     const onNode = s.pods.filter((p) => p.spec.nodeName === s.pods[0].spec.nodeName);
     const hostIPs = onNode[0].status!.hostIPs!;

@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fnv32a, uidFor } from "../src/core/control/names.ts";
+import { CREATED_POD_STATUS } from "../src/core/control/pod-ipam.ts";
 import { type Cidr, parseIPv4 } from "../src/core/net/ipv4.ts";
 import { deployment, pod, cluster as resolveWith, service, warnings as warningsOf } from "./helpers.ts";
 
@@ -638,10 +640,101 @@ describe("parts shared between generated objects are frozen", () => {
     }, TypeError);
   });
 
+  it("created pods share one frozen Pending status until the kubelet runs them", () => {
+    assert.ok(Object.isFrozen(CREATED_POD_STATUS));
+    assert.throws(() => {
+      (CREATED_POD_STATUS as { phase?: string }).phase = "Running";
+    }, TypeError);
+    assert.equal(CREATED_POD_STATUS.phase, "Pending");
+    // Running pods each own their status, built whole (same keys, in the kubelet's order).
+    const [p, q] = s.pods;
+    assert.notEqual(p.status, CREATED_POD_STATUS);
+    assert.notEqual(p.status, q.status);
+    assert.deepEqual(Object.keys(p.status!), ["phase", "podIP", "podIPs", "hostIP", "hostIPs", "conditions"]);
+    // A created pod no node takes is Pending with its own status (the scheduler's reason).
+    const stuck = resolveWith(deployment("web", { spec: "      nodeSelector: {disk: none}\n" })).pods[0];
+    assert.notEqual(stuck.status, CREATED_POD_STATUS);
+    assert.equal(stuck.status?.phase, "Pending");
+    assert.equal((stuck.status?.conditions?.[0] as { reason?: string })?.reason, "Unschedulable");
+  });
+
+  it("a created pod's spec is a copy of its template's, even with an own __proto__ key (JSON)", () => {
+    const dep = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: "default" },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: "web" } },
+        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "x" }] } },
+      },
+    };
+    const text = JSON.stringify(dep).replace(
+      '"spec":{"containers"',
+      '"spec":{"__proto__":{"x":1},"containers"',
+    );
+    const { pods, workloads } = resolveWith({ "d.json": text });
+    const template = workloads.find((w) => w.kind === "Deployment")!.spec.template!.spec;
+    assert.ok(Object.hasOwn(template, "__proto__"));
+    const web = pods.filter((p) => p.metadata.name.startsWith("web-"));
+    assert.equal(web.length, 2);
+    for (const p of web) {
+      assert.notEqual(p.spec, template);
+      assert.equal(Object.getPrototypeOf(p.spec), Object.prototype);
+      assert.deepEqual(Object.keys(p.spec), ["__proto__", "containers", "nodeName"]);
+      assert.equal(p.spec.containers, template.containers);
+    }
+  });
+
   it("pods on one node share its frozen hostIPs", () => {
     const onNode = s.pods.filter((p) => p.spec.nodeName === s.pods[0].spec.nodeName);
     const hostIPs = onNode[0].status!.hostIPs!;
     assert.ok(Object.isFrozen(hostIPs) && Object.isFrozen(hostIPs[0]));
     for (const p of onNode) assert.equal(p.status!.hostIPs, hostIPs);
+  });
+});
+
+describe("uidFor", () => {
+  it("is the 8-4-4-4-12 hex of four chained FNV-1a hashes, version 4, variant 8", () => {
+    const hex8 = (n: number) => n.toString(16).padStart(8, "0");
+    for (const key of [
+      "Pod/default/web-abcde",
+      "Namespace/kube-system",
+      "",
+      "Pod/ns/ünïcode",
+      "x".repeat(300),
+    ]) {
+      const a = fnv32a(key);
+      const b = fnv32a(key, a);
+      const c = fnv32a(key, b);
+      const d = fnv32a(key, c);
+      const want = `${hex8(a)}-${hex8(b).slice(0, 4)}-4${hex8(b).slice(5)}-8${hex8(c).slice(1, 4)}-${hex8(c).slice(4)}${hex8(d)}`;
+      assert.equal(uidFor(key), want, key);
+    }
+    assert.equal(uidFor("Pod/a/b"), "c426d6e5-9535-41c5-85d0-92e5a23065c5");
+  });
+});
+
+describe("EndpointSlice endpoint order", () => {
+  it("is by address, pods of one address (hostNetwork on one node, IPv6) by name, as the controller sorts", () => {
+    const bare = (name: string, extra: string) =>
+      `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, labels: {app: h}}\nspec:\n  nodeName: n1\n${extra}  containers: [{name: c, image: x}]\n`;
+    const s = resolveWith(
+      "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n" +
+        bare("zz", "  hostNetwork: true\n") +
+        bare("mm", "") +
+        bare("aa", "  hostNetwork: true\n") +
+        bare("kk", "  hostNetwork: true\n") +
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: h}\nspec: {selector: {app: h}, ports: [{port: 80}]}\n",
+    );
+    const names = s.endpointSlices
+      .filter((x) => x.metadata.labels?.["kubernetes.io/service-name"] === "h")
+      .flatMap((x) => x.endpoints.map((e) => e.targetRef!.name));
+    const node = s.pods.find((p) => p.metadata.name === "aa")!.status!.podIP!;
+    const own = s.pods.find((p) => p.metadata.name === "mm")!.status!.podIP!;
+    const [a, b] = [node, own].map((ip) => ip.split(".").reduce((k, o) => k * 256 + Number(o), 0));
+    // The node's address and the pod's own are ordered numerically; the node's pods among themselves by name.
+    const hostPods = ["aa", "kk", "zz"];
+    assert.deepEqual(names, a < b ? [...hostPods, "mm"] : ["mm", ...hostPods]);
   });
 });

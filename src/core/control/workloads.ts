@@ -21,13 +21,14 @@ import type {
   Labels,
   OwnerReference,
   Pod,
+  PodSpec,
   PodTemplateSpec,
   Toleration,
   Workload,
 } from "../model/k8s.ts";
 import { objectRef } from "../model/k8s.ts";
 import { nameSuffix, templateHash, uidFor } from "./names.ts";
-import { isTerminal } from "./pod-ipam.ts";
+import { CREATED_POD_STATUS, isTerminal } from "./pod-ipam.ts";
 import { DAEMONSET_TOLERATIONS, nodeMismatch } from "./scheduler.ts";
 import type { NodeState } from "./state.ts";
 
@@ -76,7 +77,17 @@ export function expandWorkloads(args: {
   for (const p of pods) addOwned(p);
   for (const w of given) addOwned(w);
   const ownedBy = (w: KubeObject) => owned.get(ownerKey(w.kind, w.metadata.namespace, w.metadata.name)) ?? [];
-  const podNames = new Set(pods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`));
+  // Pod names taken, per namespace (no `namespace/name` string is built per pod).
+  const podNames = new Map<string | undefined, Set<string>>();
+  const namesIn = (ns: string | undefined): Set<string> => {
+    let set = podNames.get(ns);
+    if (!set) {
+      set = new Set();
+      podNames.set(ns, set);
+    }
+    return set;
+  };
+  for (const p of pods) namesIn(p.metadata.namespace).add(p.metadata.name);
 
   const workloads: Workload[] = [...given];
   const byKind = (k: string) => given.filter((w) => w.kind === k);
@@ -94,22 +105,31 @@ export function expandWorkloads(args: {
   }
 
   const created: Pod[] = [];
+  // The generateName and hash seed of the owner's last created pod: pods are created owner by
+  // owner, so a ReplicaSet's 30 pods share one prefix string rather than building one each.
+  let lastOwner: Workload | undefined;
+  let lastPrefix: string | undefined;
+  let generateName = "";
+  let seed = "";
   const createPod = (owner: Workload, tmpl: PodTemplateSpec, opts: PodOptions) => {
     const ns = owner.metadata.namespace;
+    const taken = namesIn(ns);
     let name = opts.name;
-    let key = `${ns}/${name}`;
     if (!name) {
       // generateName: `<owner>-` plus 5 characters; skip names already taken.
-      const prefix = `${opts.prefix ?? owner.metadata.name}-`;
-      const seed = `${ns}/${owner.metadata.name}`;
+      if (owner !== lastOwner || opts.prefix !== lastPrefix) {
+        lastOwner = owner;
+        lastPrefix = opts.prefix;
+        generateName = `${opts.prefix ?? owner.metadata.name}-`;
+        seed = `${ns}/${owner.metadata.name}`;
+      }
       for (let n = opts.seedIndex ?? 0; ; n++) {
-        name = prefix + nameSuffix(seed, n);
-        key = `${ns}/${name}`;
-        if (!podNames.has(key)) break;
+        name = generateName + nameSuffix(seed, n);
+        if (!taken.has(name)) break;
       }
     }
-    podNames.add(key);
-    created.push(podFromTemplate(owner, tmpl, name!, opts));
+    taken.add(name);
+    created.push(podFromTemplate(owner, tmpl, name, opts.name ? undefined : generateName, opts));
   };
 
   for (const w of workloads) {
@@ -132,7 +152,7 @@ export function expandWorkloads(args: {
         const revision = `${w.metadata.name}-${templateHash(tmpl)}`;
         for (let i = start; i < start + want; i++) {
           const name = `${w.metadata.name}-${i}`;
-          if (podNames.has(`${w.metadata.namespace}/${name}`)) continue;
+          if (namesIn(w.metadata.namespace).has(name)) continue;
           createPod(w, tmpl, {
             name,
             labels: {
@@ -205,32 +225,57 @@ function templateLabels(tmpl: PodTemplateSpec): Labels {
   return labels;
 }
 
-function podFromTemplate(owner: Workload, tmpl: PodTemplateSpec, name: string, opts: PodOptions): Pod {
+/**
+ * A pod as its controller creates it from `tmpl`. `generateName` is given for a generated name (the
+ * string is shared by the owner's pods). The metadata is built in one literal per combination of
+ * optional fields, so every created pod's metadata has one of four fixed shapes (spreading optional
+ * parts into the literal made V8 build each object property by property). The status is the shared
+ * frozen `CREATED_POD_STATUS`, replaced when the pod runs (`setRunning`).
+ */
+function podFromTemplate(
+  owner: Workload,
+  tmpl: PodTemplateSpec,
+  name: string,
+  generateName: string | undefined,
+  opts: PodOptions,
+): Pod {
   const labels = opts.labels ? { ...tmpl.metadata?.labels, ...opts.labels } : templateLabels(tmpl);
   const annotations =
     tmpl.metadata?.annotations || opts.annotations
       ? { ...tmpl.metadata?.annotations, ...opts.annotations }
       : undefined;
-  const spec = { ...tmpl.spec };
+  const spec = copySpec(tmpl.spec);
   if (opts.nodeName) spec.nodeName = opts.nodeName;
   if (opts.hostname) spec.hostname ??= opts.hostname;
   if (opts.subdomain) spec.subdomain ??= opts.subdomain;
   if (opts.tolerations) spec.tolerations = [...(tmpl.spec.tolerations ?? []), ...opts.tolerations];
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      name,
-      namespace: owner.metadata.namespace,
-      ...(opts.name ? {} : { generateName: `${opts.prefix ?? owner.metadata.name}-` }),
-      uid: uidFor(`Pod/${owner.metadata.namespace}/${name}`),
-      labels,
-      ...(annotations ? { annotations } : {}),
-      ownerReferences: podOwnerRefs(owner),
-    },
-    spec,
-    status: { phase: "Pending" },
-  };
+  const namespace = owner.metadata.namespace;
+  const uid = uidFor(`Pod/${namespace}/${name}`);
+  const ownerReferences = podOwnerRefs(owner);
+  let metadata: Pod["metadata"];
+  if (generateName === undefined)
+    metadata = annotations
+      ? { name, namespace, uid, labels, annotations, ownerReferences }
+      : { name, namespace, uid, labels, ownerReferences };
+  else
+    metadata = annotations
+      ? { name, namespace, generateName, uid, labels, annotations, ownerReferences }
+      : { name, namespace, generateName, uid, labels, ownerReferences };
+  return { apiVersion: "v1", kind: "Pod", metadata, spec, status: CREATED_POD_STATUS };
+}
+
+/**
+ * A created pod's own spec: a shallow copy of its template's (same keys, same order), which the
+ * scheduler then gives `nodeName`. Copied with `Object.assign` onto an empty literal rather than
+ * spread: V8 gives an object spread exactly its source's fields, and the first property added to
+ * such a clone cost about 180 bytes more per object (measured on node 20: 216 against 54 bytes for a
+ * one-field spec with `nodeName` added; 440 against 120 with eight fields), 27 MB at 150,000 pods
+ * for the garbage collector to copy. A spec with an own `__proto__` key (JSON can give one) is
+ * spread, as assigning that key would set the copy's prototype instead.
+ */
+function copySpec(spec: PodSpec): PodSpec {
+  if (Object.hasOwn(spec, "__proto__")) return { ...spec };
+  return Object.assign({}, spec);
 }
 
 /**

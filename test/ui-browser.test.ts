@@ -52,6 +52,7 @@ describe("web UI in chromium", { skip: missing }, () => {
   let browser: Browser;
   let articles: UiServer;
   let shop: UiServer;
+  let calico: UiServer;
   let page: Page;
   const errors: string[] = [];
 
@@ -66,6 +67,10 @@ describe("web UI in chromium", { skip: missing }, () => {
       api: new UiApi(loadInput(["examples/shop"])),
       title: "podnet: examples/shop",
     });
+    calico = await startUiServer({
+      api: new UiApi(loadInput(["examples/calico"])),
+      title: "podnet: examples/calico",
+    });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on("pageerror", (e) => errors.push(String(e)));
   });
@@ -73,6 +78,7 @@ describe("web UI in chromium", { skip: missing }, () => {
     await browser?.close();
     await articles?.close();
     await shop?.close();
+    await calico?.close();
   });
 
   async function open(server: UiServer | string, hash: string, shot?: string): Promise<void> {
@@ -109,6 +115,58 @@ describe("web UI in chromium", { skip: missing }, () => {
     const routes = cli(["routes", "-f", "examples/shop", "--node", "worker-a"]);
     assert.equal(`${(await texts("main pre.text"))[0]}`, routes);
   });
+
+  for (const [example, server] of [
+    ["examples/articles", () => articles],
+    ["examples/calico", () => calico],
+  ] as const)
+    it(`topology picture of ${example}: each node's pods and devices are routes -o json's`, async () => {
+      await open(server(), "#/topology", `topology-picture-${example.split("/")[1]}`);
+      const nodes = cliJson(["get", "nodes", "-f", example]).items.map(
+        (n: { metadata: { name: string } }) => n.metadata.name,
+      );
+      const drawn = await page.$$eval(".drawing g.tp-node", (xs) =>
+        xs.map((x) => x.getAttribute("data-node")),
+      );
+      assert.deepEqual(drawn, nodes);
+      for (const node of nodes) {
+        const want = cliJson(["routes", "-f", example, "--node", node]);
+        const devices = await page.$$eval(`.drawing g.tp-dev[data-node="${node}"]`, (xs) =>
+          xs.map((x) => `${x.getAttribute("data-device")} ${x.getAttribute("data-kind")}`),
+        );
+        assert.deepEqual(
+          devices.sort(),
+          want.interfaces
+            .filter((i: { kind: string }) => i.kind !== "loopback")
+            .map((i: { name: string; kind: string }) => `${i.name} ${i.kind}`)
+            .sort(),
+          node,
+        );
+        const pods = await page.$$eval(`.drawing g.tp-pod[data-node="${node}"]`, (xs) =>
+          xs.map((x) => ({
+            pod: x.getAttribute("data-pod"),
+            ip: x.querySelector("text:nth-of-type(2)")?.textContent?.replace(/^eth0 /, ""),
+            hostInterface: x.getAttribute("data-link"),
+          })),
+        );
+        assert.deepEqual(pods, want.pods, node);
+        assert.ok(pods.length > 0, `${node} holds pods`);
+      }
+      // The plugin's devices, by kind: a bridge and flannel.1 (VXLAN) or Calico's tunl0 and cali… links.
+      const kinds = await page.$$eval(".drawing g.tp-dev", (xs) =>
+        xs.map((x) => `${x.getAttribute("data-device")}:${x.getAttribute("data-kind")}`),
+      );
+      if (example.endsWith("calico"))
+        assert.ok(kinds.includes("tunl0:ipip") && kinds.some((k) => /^cali.*:veth$/.test(k)), kinds.join());
+      else assert.ok(kinds.includes("cni0:bridge") && kinds.includes("flannel.1:vxlan"), kinds.join());
+      // A node opens into its network namespaces.
+      await page.click(`.drawing g.tp-node[data-node="${nodes[0]}"] a`);
+      await page.waitForSelector("body[data-state=ready] table.devices");
+      assert.equal(
+        (await texts("main pre.text"))[0],
+        cli(["routes", "-f", example, "--node", nodes[0]]).replace(/\n# [^\n]*\n\n[\s\S]*$/, ""),
+      );
+    });
 
   it("trace: the hops and verdicts are trace -o json's; step, back and play move along the path", async () => {
     const q = ["--from", "default/pod1", "--to", "service1.default", "--reply"];

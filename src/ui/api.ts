@@ -4,7 +4,8 @@
  * fields are exactly what the CLI's `-o json` prints for the same question — plus drawings (SVG
  * strings, every label escaped). No I/O: the caller loads the input and serves or embeds the answers.
  *
- * Paths: overview, namespace?name, node?name, trace?from&to[&protocol&node&reply&all&sport],
+ * Paths: overview, picture[?nodes&pods&services] (the topology drawn; comma-separated names narrow it
+ * to a trace's nodes and draw its pods and Service on their own), namespace?name, node?name, trace?from&to[&protocol&node&reply&all&sport],
  * explain?from&to[&protocol&node], heatmap?level[&protocol&port&rows&cols],
  * connlist[?namespace&selector&port&level], diff, rules?node, resolve?from&name[&type],
  * policy?name[&kind], suggest?q, walks (the tour's walk-throughs, for the trace view).
@@ -21,6 +22,7 @@ import { Network } from "../core/sim/network.ts";
 import { planTour } from "../core/sim/tour.ts";
 import type { Source, TraceResult } from "../core/sim/trace.ts";
 import { type HeatmapLevel, ReachabilityView } from "../core/views/heatmap.ts";
+import { topologyPicture } from "../core/views/picture.ts";
 import {
   type ConnGraph,
   connlistGraph,
@@ -37,6 +39,7 @@ import { namespaceDetail, nodeDetail, topologyOverview } from "../core/views/top
 import { hopChanges } from "../core/views/trace-path.ts";
 import { drawGraph } from "./draw/graph.ts";
 import { drawNode } from "./draw/node.ts";
+import { drawTopology } from "./draw/topology.ts";
 import { drawTrace } from "./draw/trace.ts";
 
 /** One loaded input: its cluster when it resolved, and its diagnostics either way. */
@@ -84,6 +87,8 @@ export class UiApi {
   #reach?: ReachabilityView;
   #walks?: { title: string; from: string; to: string; node?: string; reply: boolean }[];
   #policies?: Map<string, { kind: string; name: string; object: KubeObject }>;
+  /** The whole cluster's picture: the first view's, asked again on every return to it. */
+  #picture?: unknown;
 
   constructor(
     readonly input: LoadedInput,
@@ -115,6 +120,22 @@ export class UiApi {
       case "namespace": {
         const d = namespaceDetail(net.state, q("name") ?? "");
         return d ? ok(d) : notFound(`namespace "${q("name") ?? ""}" not found`);
+      }
+      case "picture": {
+        const list = (k: string) =>
+          q(k)
+            ?.split(",")
+            .map((x) => x.trim())
+            .filter(Boolean);
+        const nodes = list("nodes");
+        const pods = list("pods");
+        const services = list("services");
+        const whole = !nodes && !pods && !services;
+        if (whole && this.#picture) return ok(this.#picture);
+        const picture = topologyPicture(net.state, { nodes, pods, services });
+        const body = { picture, svg: await drawTopology(picture, `topology of ${picture.cluster}`) };
+        if (whole) this.#picture = body;
+        return ok(body);
       }
       case "node": {
         const d = nodeDetail(net.state, q("name") ?? "");

@@ -6,17 +6,12 @@
  * Every function is one pass over the objects it lists (nothing per pair of pods).
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
-import {
-  hostInterfaceName,
-  nodeNamespace,
-  podNamespace,
-  podsOnNode,
-  renderNamespace,
-} from "../graph/devices.ts";
+import { nodeNamespace, podNamespace, podsOnNode, renderNamespace } from "../graph/devices.ts";
 import type { Pod } from "../model/k8s.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
 import { workloadOf } from "../policy/connlist.ts";
 import { noAddressReason } from "../views.ts";
+import { type DeviceView, nodeNetworkView, nodeTitle, podTitle } from "./devices.ts";
 
 export interface TopologyNode {
   name: string;
@@ -210,7 +205,7 @@ export interface NodeDetail {
   /** `podnet routes --node NAME`'s text. */
   root: string;
   /** Devices of the root namespace: name, kind and addresses. */
-  devices: { name: string; kind: string; addresses: string[]; master?: string; peer?: string }[];
+  devices: DeviceView[];
   /**
    * Pods with their own network namespace on the node: the host end of each one's veth pair, and
    * `podnet routes --pod`'s text for each.
@@ -218,32 +213,28 @@ export interface NodeDetail {
   pods: { pod: string; ip: string; veth: string; text: string }[];
 }
 
-/** Undefined when no node has that name. */
+/**
+ * Undefined when no node has that name. The devices are `podnet routes -o json`'s
+ * (./devices.ts `nodeNetworkView`), so the page and the CLI list the same ones.
+ */
 export function nodeDetail(state: ClusterState, name: string): NodeDetail | undefined {
   const node = state.nodes.find((n) => n.name === name);
   if (!node) return undefined;
   const pods = podsOnNode(state, node);
   const root = nodeNamespace(state, node, pods);
+  const view = nodeNetworkView(state, node, pods);
   let count = 0;
   for (const p of state.pods) if (p.spec.nodeName === name && running(p)) count++;
   return {
     node: nodeSummary(node, count),
     cni: state.config.cni,
-    root: renderNamespace(root, { title: `node ${node.name}, root network namespace (${state.config.cni})` }),
-    devices: root.interfaces.map((i) => ({
-      name: i.name,
-      kind: i.kind,
-      addresses: i.addresses.map((a) => `${formatIPv4(a.ip)}/${a.prefix}`),
-      ...(i.master ? { master: i.master } : {}),
-      ...(i.peer ? { peer: i.peer } : {}),
-    })),
-    pods: pods.map((p) => ({
-      pod: `${p.metadata.namespace}/${p.metadata.name}`,
-      ip: p.status!.podIP!,
-      veth: hostInterfaceName(state, p),
-      text: renderNamespace(podNamespace(state, node, p), {
-        title: `pod ${p.metadata.namespace}/${p.metadata.name} on node ${node.name} (${state.config.cni})`,
-      }),
+    root: renderNamespace(root, { title: nodeTitle(state, node) }),
+    devices: view.interfaces,
+    pods: pods.map((p, i) => ({
+      pod: view.pods[i].pod,
+      ip: view.pods[i].ip,
+      veth: view.pods[i].hostInterface,
+      text: renderNamespace(podNamespace(state, node, p), { title: podTitle(state, node, p) }),
     })),
   };
 }

@@ -233,12 +233,24 @@ async function topologyView(p: URLSearchParams): Promise<void> {
       : null,
     cards,
   );
+  const picture = await api("picture");
   show(
     el("h2", {}, `Topology of ${t.cluster}`),
     el(
       "p",
       {},
       `${t.totals.nodes} nodes, ${t.totals.pods} pods in ${t.totals.workloads} workloads, ${t.totals.services} Services, ${t.totals.networkPolicies} NetworkPolicies · network plugin ${t.cni} · kube-proxy ${t.proxyMode} · pods ${t.clusterCIDR} · Services ${t.serviceCIDR}`,
+    ),
+    picture.status === 200
+      ? svgBox(
+          picture.body.svg,
+          "the cluster's network: Services over their endpoints, nodes with their pods and devices, the underlay",
+        )
+      : errorBox(picture.body),
+    el(
+      "p",
+      { class: "hint" },
+      "Click a node to open its network namespaces, a namespace to open its workloads.",
     ),
     el("h3", {}, "Nodes and their pod ranges"),
     nodeCards,

@@ -203,6 +203,57 @@ describe("web UI in chromium", { skip: missing }, () => {
     assert.match((await texts(`.hops li[data-step="${dnat}"] .badge.changed`))[0] ?? "", /dst/);
   });
 
+  for (const [example, server, from, to] of [
+    ["examples/calico", () => calico, "default/pod1", "pod2.default"],
+    ["examples/articles", () => articles, "default/pod1", "default/pod3:8080"],
+  ] as const)
+    it(`trace over the topology of ${example}: stepping highlights trace -o json's hops, there and back`, async () => {
+      const want = cliJson(["trace", "-f", example, "--from", from, "--to", to, "--reply"]);
+      const hops: { at: string; device?: string; step: string }[] = [...want.hops, ...want.reply.hops];
+      await open(server(), `#/trace?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&reply=1`);
+      await page.waitForSelector(".drawing.topology[data-state=ready]");
+      const shown: string[] = [];
+      for (let i = 0; i < hops.length; i++) {
+        await page.click("text=step ▶");
+        shown.push(
+          await page.$eval(".drawing.topology g.tp-current", (g) =>
+            g.classList.contains("tp-pod")
+              ? `pod ${g.getAttribute("data-pod")}`
+              : g.classList.contains("tp-dev")
+                ? `node ${g.getAttribute("data-node")} ${g.getAttribute("data-device")}`
+                : g.classList.contains("tp-stack")
+                  ? `node ${g.getAttribute("data-node")}`
+                  : g.classList.contains("tp-underlay")
+                    ? "wire"
+                    : (g.getAttribute("class") ?? ""),
+          ),
+        );
+        assert.equal(await page.getAttribute(".hops li.current", "data-step"), String(i));
+      }
+      // A pod's hops are in its box (its eth0); a node's on the device named, or its IP stack.
+      assert.deepEqual(
+        shown,
+        hops.map((h) => (h.at.startsWith("node ") && h.device ? `${h.at} ${h.device}` : h.at)),
+      );
+      await page.click("text=◀ back");
+      assert.equal(
+        await page.$$eval(".drawing.topology g.tp-current", (xs) => xs.length),
+        1,
+        "one place is current",
+      );
+      // The path is marked both ways, and the header rewrites beside the hops that made them.
+      assert.ok((await page.$$(".drawing.topology g.tp-path")).length > 0);
+      assert.ok((await page.$$(".drawing.topology g.tp-path-reply")).length > 0);
+      const marks = (await texts(".drawing.topology text.tp-mark")).join(" | ");
+      assert.match(marks, /encapsulated: encap/);
+      assert.match(marks, /decapsulated: decap/);
+      if (want.hops.some((h: { step: string }) => h.step === "dnat")) assert.match(marks, /DNAT: dst, dport/);
+      await page.screenshot({
+        path: join(SHOTS, `trace-topology-${example.split("/")[1]}.png`),
+        fullPage: true,
+      });
+    });
+
   it("trace: every endpoint of a Service, and bad input shows the CLI's message", async () => {
     const want = cliJson([
       "trace",

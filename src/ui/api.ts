@@ -36,7 +36,7 @@ import {
 import { explainQuestion, traceQuestion } from "../core/views/questions.ts";
 import { chainsMentioned, kubeProxyRules } from "../core/views/rules.ts";
 import { namespaceDetail, nodeDetail, topologyOverview } from "../core/views/topology.ts";
-import { hopChanges } from "../core/views/trace-path.ts";
+import { hopChanges, hopPlaces, tracePictureQuery } from "../core/views/trace-path.ts";
 import { drawGraph } from "./draw/graph.ts";
 import { drawNode } from "./draw/node.ts";
 import { drawTopology } from "./draw/topology.ts";
@@ -349,6 +349,7 @@ export class UiApi {
         reason: result.reason,
         hops: result.hops,
         changes: hopChanges(result.hops),
+        places: hopPlaces(result.hops),
       },
       ...(result.reply
         ? [
@@ -358,6 +359,7 @@ export class UiApi {
               reason: result.reply.reason,
               hops: result.reply.hops,
               changes: hopChanges(result.reply.hops),
+              places: hopPlaces(result.reply.hops),
             },
           ]
         : []),
@@ -366,9 +368,15 @@ export class UiApi {
     const nodes = [
       ...new Set(parts.flatMap((p) => p.hops.map((h) => h.at)).filter((a) => a.startsWith("node "))),
     ].map((a) => a.slice(5));
+    const service = (t.answer as { service?: unknown }).service;
     return ok({
       heading: t.heading,
       getsThere: t.getsThere,
+      // The topology picture to draw the path over (the page asks `picture` with it).
+      picture: tracePictureQuery(
+        parts.flatMap((p) => p.hops),
+        typeof service === "string" ? service : undefined,
+      ),
       answer: t.answer,
       parts,
       chains,

@@ -4,7 +4,7 @@
  * and embedded by question key; the page's script reads them instead of fetching. What is embedded:
  * the overview and the topology picture, every namespace and (up to NODE_LIMIT) node with its rules, the heatmap at each level
  * for TCP and UDP on any port and on the most declared ports, explanations of pod-level cells for
- * small clusters, the connlist, the diff, the tour's traces, its name lookups, and every policy's
+ * small clusters, the connlist, the diff, the tour's traces (each with the picture its path is drawn over), its name lookups, and every policy's
  * text. Questions outside that set say so and point to `podnet ui`.
  */
 
@@ -104,8 +104,12 @@ export async function buildReport(
     await ask("connlist");
     if (against) await ask("diff");
     await ask("walks");
-    for (const w of api.walks())
-      await ask("trace", { from: w.from, to: w.to, node: w.node, reply: w.reply ? "1" : "" });
+    for (const w of api.walks()) {
+      const t = await ask("trace", { from: w.from, to: w.to, node: w.node, reply: w.reply ? "1" : "" });
+      // The topology its path is drawn over.
+      const picture = (t.body as { picture?: Record<string, string> }).picture;
+      if (t.status === 200 && picture) await ask("picture", picture);
+    }
     const tour = planTour(new Network(state));
     if (tour.names)
       for (const l of tour.names.lookups)

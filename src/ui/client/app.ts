@@ -500,10 +500,10 @@ async function traceView(p: URLSearchParams): Promise<void> {
   const r = await api("trace", { ...q });
   if (r.status !== 200) return show(el("h2", {}, "Trace a packet"), form, presets, errorBox(r.body));
   const t = r.body;
-  const hops: { part: string; hop: Json; changes: string[] }[] = [];
+  const hops: { part: string; hop: Json; changes: string[]; place: Json }[] = [];
   for (const part of t.parts)
     part.hops.forEach((hop: Json, i: number) => {
-      hops.push({ part: part.label, hop, changes: part.changes[i] });
+      hops.push({ part: part.label, hop, changes: part.changes[i], place: part.places?.[i] });
     });
   const list = el("ol", { class: "hops", "aria-label": "hops" });
   let partLabel: string | undefined;
@@ -594,11 +594,21 @@ async function traceView(p: URLSearchParams): Promise<void> {
   );
   let current = -1;
   const svg = svgBox(t.svg, "the packet's path");
+  // The topology of the nodes crossed, the path drawn over it (comes after the hop list).
+  const topo = el("div", {
+    class: "drawing topology",
+    role: "figure",
+    "aria-label": "the path over the topology",
+  });
+  let placed: (Element | undefined)[] = [];
   const select = (i: number) => {
     current = Math.max(0, Math.min(hops.length - 1, i));
     for (const e of document.querySelectorAll(".current")) e.classList.remove("current");
+    for (const e of document.querySelectorAll(".tp-current")) e.classList.remove("tp-current");
     list.querySelector(`[data-step="${current}"]`)?.classList.add("current");
     svg.querySelector(`[data-step="${current}"]`)?.classList.add("current");
+    placed[current]?.classList.add("tp-current");
+    placed[current]?.scrollIntoView({ block: "nearest", inline: "nearest" });
     (list.querySelector(`[data-step="${current}"]`) as HTMLElement | null)?.scrollIntoView({
       block: "nearest",
     });
@@ -660,12 +670,92 @@ async function traceView(p: URLSearchParams): Promise<void> {
     ends,
     controls,
     el("div", { class: "split" }, list, svg),
+    el("h3", {}, "The path over the topology"),
+    topo,
   );
+  void api("picture", t.picture).then((pic) => {
+    if (pic.status !== 200) return fill(topo, errorBox(pic.body));
+    topo.innerHTML = pic.body.svg;
+    placed = placeHops(topo, hops);
+    if (current >= 0) placed[current]?.classList.add("tp-current");
+    topo.dataset.state = "ready";
+  });
   main().onkeydown = (e: KeyboardEvent) => {
     if ((e.target as HTMLElement).closest("input,select")) return;
     if (e.key === "ArrowRight" || e.key === "j") select(current + 1);
     else if (e.key === "ArrowLeft" || e.key === "k") select(current - 1);
   };
+}
+
+/**
+ * What a hop that changed the header did, written beside its place on the picture: by its step when
+ * the step names it, else by what changed (an outer header appears on the wire for Calico's IP-in-IP).
+ */
+const MARKS: Record<string, string> = {
+  dnat: "DNAT",
+  snat: "masquerade",
+  encap: "encapsulated",
+  decap: "decapsulated",
+  conntrack: "NAT reversed",
+};
+
+/**
+ * Finds each hop's element on the topology picture (its `places` entry: a pod's box, a node's
+ * device, its IP stack, the underlay), marks the path (the reply's apart) and writes what rewrote
+ * the header beside the hops that did. A device the picture counts rather than draws (a pod link on a
+ * busy node) falls back to the node's links box, then its IP stack.
+ */
+function placeHops(
+  box: HTMLElement,
+  hops: { part: string; hop: Json; changes: string[]; place: Json }[],
+): (Element | undefined)[] {
+  const q = (s: string) => box.querySelector(s) ?? undefined;
+  const attr = (k: string, v: string) => `[${k}="${CSS.escape(v)}"]`;
+  const found = hops.map(({ place: p }) => {
+    if (!p) return undefined;
+    if (p.pod) return q(`g.tp-pod${attr("data-pod", p.pod)}`);
+    if (p.underlay) return q("g.tp-underlay");
+    if (!p.node) return undefined;
+    const node = attr("data-node", p.node);
+    if (p.device)
+      return (
+        q(`g.tp-dev${node}${attr("data-device", p.device)}`) ??
+        q(`g.tp-links${node}`) ??
+        q(`g.tp-stack${node}`)
+      );
+    return q(`g.tp-stack${node}`);
+  });
+  const marked = new Set<Element>();
+  found.forEach((e, i) => {
+    if (!e) return;
+    e.classList.add(hops[i].part.startsWith("reply") ? "tp-path-reply" : "tp-path");
+    const c = hops[i].changes;
+    if (c.length === 0 || marked.has(e)) return;
+    const mark =
+      MARKS[hops[i].hop.step] ??
+      (c.includes("encap")
+        ? "encapsulated"
+        : c.includes("decap")
+          ? "decapsulated"
+          : c.includes("dst") || c.includes("dport")
+            ? "destination rewritten"
+            : "source rewritten");
+    marked.add(e);
+    const r = e.querySelector("rect");
+    if (!r) return;
+    const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
+    t.setAttribute("class", "tp-mark");
+    // Beside the box; on the underlay's long bar, after its label.
+    const wide = e.classList.contains("tp-underlay");
+    t.setAttribute(
+      "x",
+      String(Number(r.getAttribute("x")) + (wide ? 260 : Number(r.getAttribute("width")) + 4)),
+    );
+    t.setAttribute("y", String(Number(r.getAttribute("y")) + 12));
+    t.textContent = `${mark}: ${hops[i].changes.join(", ")}`;
+    e.append(t);
+  });
+  return found;
 }
 
 async function suggestNames(prefix: string, list: HTMLDataListElement): Promise<void> {

@@ -468,8 +468,9 @@ export async function drawTopology(t: TopologyPicture, title: string): Promise<s
   for (const b of services) draw(b, front);
   if (other) draw(other, front);
   for (const b of buses) draw(b, front);
+  // Room on the right for what the page writes beside a traced hop (`DNAT: dst, dport`).
   return svgDocument(
-    width + M,
+    width + M + 150,
     y,
     `${back.join("")}<g class="tp-lines" pointer-events="none">${lines.join("")}</g>${front.join("")}`,
     title,

@@ -121,7 +121,9 @@ describe("web UI in chromium", { skip: missing }, () => {
     ["examples/calico", () => calico],
   ] as const)
     it(`topology picture of ${example}: each node's pods and devices are routes -o json's`, async () => {
-      await open(server(), "#/topology", `topology-picture-${example.split("/")[1]}`);
+      await open(server(), "#/topology");
+      await page.waitForSelector(".drawing.topology[data-state=ready]");
+      await page.screenshot({ path: join(SHOTS, `topology-picture-${example.split("/")[1]}.png`) });
       const nodes = cliJson(["get", "nodes", "-f", example]).items.map(
         (n: { metadata: { name: string } }) => n.metadata.name,
       );

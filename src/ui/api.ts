@@ -5,7 +5,8 @@
  * strings, every label escaped). No I/O: the caller loads the input and serves or embeds the answers.
  *
  * Paths: overview, picture[?nodes&pods&services] (the topology drawn; comma-separated names narrow it
- * to a trace's nodes and draw its pods and Service on their own), namespace?name, node?name, trace?from&to[&protocol&node&reply&all&sport],
+ * to a trace's nodes and draw its pods and Service on their own), namespace?name, node?name[&all]
+ * (the root namespace's first NODE_ENTRY_LIMIT routes, neighbours and FDB entries, or all), trace?from&to[&protocol&node&reply&all&sport],
  * explain?from&to[&protocol&node], heatmap?level[&protocol&port&rows&cols],
  * connlist[?namespace&selector&port&level], diff, rules?node, resolve?from&name[&type],
  * policy?name[&kind], suggest?q, walks (the tour's walk-throughs, for the trace view).
@@ -35,7 +36,7 @@ import {
 } from "../core/views/policy.ts";
 import { explainQuestion, traceQuestion } from "../core/views/questions.ts";
 import { chainsMentioned, kubeProxyRules } from "../core/views/rules.ts";
-import { namespaceDetail, nodeDetail, topologyOverview } from "../core/views/topology.ts";
+import { NODE_ENTRY_LIMIT, namespaceDetail, nodeDetail, topologyOverview } from "../core/views/topology.ts";
 import { hopChanges, hopPlaces, tracePictureQuery } from "../core/views/trace-path.ts";
 import { drawGraph } from "./draw/graph.ts";
 import { drawNode } from "./draw/node.ts";
@@ -138,7 +139,8 @@ export class UiApi {
         return ok(body);
       }
       case "node": {
-        const d = nodeDetail(net.state, q("name") ?? "");
+        // The first NODE_ENTRY_LIMIT entries of each list unless `all=1`.
+        const d = nodeDetail(net.state, q("name") ?? "", q("all") === "1" ? {} : { limit: NODE_ENTRY_LIMIT });
         return d
           ? ok({ ...d, svg: drawNode(d) })
           : notFound(

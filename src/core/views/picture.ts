@@ -7,7 +7,7 @@
  *
  * The devices are `podnet routes -o json`'s (./devices.ts `nodeNetworkView`), so the picture and the
  * CLI agree by construction. It stays small at any size: at most `nodeLimit` nodes are drawn (the
- * others are one box with their count); a node with more than `podLimit` pods shows them per
+ * others are one box with their count; see PICTURE_ENTRY_BUDGET for the default); a node with more than `podLimit` pods shows them per
  * namespace and workload with counts (and its pods' links as one count), unless a pod is asked for
  * by name (`pods`: a trace's ends); Services are drawn when there are at most `serviceLimit` of them
  * (or when asked for by name). One pass over pods and Services; the plugin's namespace of each drawn
@@ -96,6 +96,13 @@ export interface PictureOptions {
 
 /** Nodes drawn at most (the rest are one box): a picture people can read, laid out fast. */
 export const PICTURE_NODE_LIMIT = 24;
+/**
+ * Each drawn node's root namespace is the plugin's, which holds a route, a neighbour and an FDB entry
+ * per other node: drawing n of N nodes costs n × N entries (~0.1 s per node at 5,000 nodes). The
+ * default limit shrinks so that n × N stays under this (at least 4 nodes): 24 nodes up to 833
+ * nodes, 4 at 5,000. (Each namespace also reads every pod once, for the plugin's stray pod routes.)
+ */
+export const PICTURE_ENTRY_BUDGET = 20_000;
 /** A node with more pods than this shows them per workload with counts. */
 export const PICTURE_POD_LIMIT = 12;
 /** Services drawn at most (else only the ones asked for). */
@@ -108,7 +115,12 @@ const running = (p: Pod) =>
 
 /** The picture's content; see the file's comment for what is drawn and what is counted. */
 export function topologyPicture(state: ClusterState, opts: PictureOptions = {}): TopologyPicture {
-  const nodeLimit = opts.nodeLimit ?? PICTURE_NODE_LIMIT;
+  const nodeLimit =
+    opts.nodeLimit ??
+    Math.max(
+      4,
+      Math.min(PICTURE_NODE_LIMIT, Math.floor(PICTURE_ENTRY_BUDGET / Math.max(1, state.nodes.length))),
+    );
   const podLimit = opts.podLimit ?? PICTURE_POD_LIMIT;
   const serviceLimit = opts.serviceLimit ?? PICTURE_SERVICE_LIMIT;
   const wanted = opts.nodes ? new Set(opts.nodes) : undefined;

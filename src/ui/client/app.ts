@@ -188,7 +188,7 @@ async function getOverview(): Promise<Json> {
 async function topologyView(p: URLSearchParams): Promise<void> {
   const o = await getOverview();
   if (!o.ok) return;
-  if (p.get("node")) return nodeView(p.get("node")!);
+  if (p.get("node")) return nodeView(p.get("node")!, p.get("all") === "1");
   if (p.get("ns")) return namespaceView(p.get("ns")!);
   const t = o.topology;
   // Many nodes: the first CARD_LIMIT as cards, the others found by name.
@@ -233,7 +233,19 @@ async function topologyView(p: URLSearchParams): Promise<void> {
       : null,
     cards,
   );
-  const picture = await api("picture");
+  // The picture comes after the cards (a few hundred ms on thousands of nodes): the view is usable at once.
+  const drawing = el("div", {
+    class: "drawing topology",
+    role: "figure",
+    "aria-label":
+      "the cluster's network: Services over their endpoints, nodes with their pods and devices, the underlay",
+  });
+  drawing.textContent = "drawing the topology…";
+  void api("picture").then((picture) => {
+    if (picture.status !== 200) return fill(drawing, errorBox(picture.body));
+    drawing.innerHTML = picture.body.svg;
+    drawing.dataset.state = "ready";
+  });
   show(
     el("h2", {}, `Topology of ${t.cluster}`),
     el(
@@ -241,12 +253,7 @@ async function topologyView(p: URLSearchParams): Promise<void> {
       {},
       `${t.totals.nodes} nodes, ${t.totals.pods} pods in ${t.totals.workloads} workloads, ${t.totals.services} Services, ${t.totals.networkPolicies} NetworkPolicies · network plugin ${t.cni} · kube-proxy ${t.proxyMode} · pods ${t.clusterCIDR} · Services ${t.serviceCIDR}`,
     ),
-    picture.status === 200
-      ? svgBox(
-          picture.body.svg,
-          "the cluster's network: Services over their endpoints, nodes with their pods and devices, the underlay",
-        )
-      : errorBox(picture.body),
+    drawing,
     el(
       "p",
       { class: "hint" },
@@ -336,8 +343,8 @@ async function namespaceView(name: string): Promise<void> {
   );
 }
 
-async function nodeView(name: string): Promise<void> {
-  const r = await api("node", { name });
+async function nodeView(name: string, all: boolean): Promise<void> {
+  const r = await api("node", { name, all: all ? "1" : undefined });
   if (r.status !== 200) return show(errorBox(r.body));
   const d = r.body;
   show(
@@ -383,6 +390,15 @@ async function nodeView(name: string): Promise<void> {
     ),
     el("h3", {}, "As `podnet routes` prints it"),
     el("pre", { class: "text" }, d.root),
+    d.entries.shown !== null &&
+      Math.max(d.entries.routes, d.entries.neighbours, d.entries.fdb) > d.entries.shown
+      ? el(
+          "p",
+          { class: "more" },
+          `The first ${d.entries.shown} of each list: ${d.entries.routes} routes, ${d.entries.neighbours} neighbours, ${d.entries.fdb} FDB entries in all (one of each per other node). `,
+          link(hashOf("topology", { node: d.node.name, all: "1" }), "show all"),
+        )
+      : null,
     el("h3", {}, "Pods' network namespaces"),
     ...d.pods.map((p: Json) =>
       el("details", {}, el("summary", {}, `${p.pod} ${p.ip}`), el("pre", { class: "text" }, p.text)),

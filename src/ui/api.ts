@@ -23,7 +23,7 @@ import { Network } from "../core/sim/network.ts";
 import { planTour } from "../core/sim/tour.ts";
 import type { Source, TraceResult } from "../core/sim/trace.ts";
 import { type HeatmapLevel, ReachabilityView } from "../core/views/heatmap.ts";
-import { topologyPicture } from "../core/views/picture.ts";
+import { type NodeDevices, topologyPicture } from "../core/views/picture.ts";
 import {
   type ConnGraph,
   connlistGraph,
@@ -90,6 +90,8 @@ export class UiApi {
   #policies?: Map<string, { kind: string; name: string; object: KubeObject }>;
   /** The whole cluster's picture: the first view's, asked again on every return to it. */
   #picture?: unknown;
+  /** Nodes' devices, built once each (the input does not change while it is served). */
+  readonly #devices = new Map<string, NodeDevices>();
 
   constructor(
     readonly input: LoadedInput,
@@ -133,7 +135,7 @@ export class UiApi {
         const services = list("services");
         const whole = !nodes && !pods && !services;
         if (whole && this.#picture) return ok(this.#picture);
-        const picture = topologyPicture(net.state, { nodes, pods, services });
+        const picture = topologyPicture(net.state, { nodes, pods, services }, this.#devices);
         const body = { picture, svg: await drawTopology(picture, `topology of ${picture.cluster}`) };
         if (whole) this.#picture = body;
         return ok(body);

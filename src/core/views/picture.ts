@@ -7,7 +7,7 @@
  *
  * The devices are `podnet routes -o json`'s (./devices.ts `nodeNetworkView`), so the picture and the
  * CLI agree by construction. It stays small at any size: at most `nodeLimit` nodes are drawn (the
- * others are one box with their count; see PICTURE_ENTRY_BUDGET for the default); a node with more than `podLimit` pods shows them per
+ * others are one box with their count; see PICTURE_READ_BUDGET for the default); a node with more than `podLimit` pods shows them per
  * namespace and workload with counts (and its pods' links as one count), unless a pod is asked for
  * by name (`pods`: a trace's ends); Services are drawn when there are at most `serviceLimit` of them
  * (or when asked for by name). One pass over pods and Services; the plugin's namespace of each drawn
@@ -17,7 +17,14 @@ import type { ClusterState, NodeState } from "../control/state.ts";
 import { underlayOf } from "../graph/devices.ts";
 import type { Pod } from "../model/k8s.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
-import { type DeviceView, nodeNetworkView } from "./devices.ts";
+import { type DeviceView, type NodePodLink, nodeNetworkView } from "./devices.ts";
+
+/** A node's devices and its pods' links, as `podnet routes --node NAME -o json` lists them. */
+export interface NodeDevices {
+  interfaces: DeviceView[];
+  pods: NodePodLink[];
+}
+
 import { workloadOfCached } from "./topology.ts";
 
 /** A pod drawn on its own: `ns/name`, its address and the host end of its link. */
@@ -97,12 +104,13 @@ export interface PictureOptions {
 /** Nodes drawn at most (the rest are one box): a picture people can read, laid out fast. */
 export const PICTURE_NODE_LIMIT = 24;
 /**
- * Each drawn node's root namespace is the plugin's, which holds a route, a neighbour and an FDB entry
- * per other node: drawing n of N nodes costs n × N entries (~0.1 s per node at 5,000 nodes). The
- * default limit shrinks so that n × N stays under this (at least 4 nodes): 24 nodes up to 833
- * nodes, 4 at 5,000. (Each namespace also reads every pod once, for the plugin's stray pod routes.)
+ * Each drawn node's root namespace is the plugin's, built by reading every node (a route, a
+ * neighbour and an FDB entry per other node) and every pod (the routes to pods outside their
+ * node's podCIDR): drawing n nodes costs n × (nodes + pods) reads, ~0.1 s per node at 5,000 nodes
+ * and 30,000 pods, ~0.5 s at 150,000 pods. The default limit keeps n × (nodes + pods) under this
+ * (at least one node): 24 nodes up to ~12,000 pods and nodes, 1 at 150,000 pods.
  */
-export const PICTURE_ENTRY_BUDGET = 20_000;
+export const PICTURE_READ_BUDGET = 300_000;
 /** A node with more pods than this shows them per workload with counts. */
 export const PICTURE_POD_LIMIT = 12;
 /** Services drawn at most (else only the ones asked for). */
@@ -114,12 +122,23 @@ const running = (p: Pod) =>
   Boolean(p.status?.podIP) && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
 
 /** The picture's content; see the file's comment for what is drawn and what is counted. */
-export function topologyPicture(state: ClusterState, opts: PictureOptions = {}): TopologyPicture {
+export function topologyPicture(
+  state: ClusterState,
+  opts: PictureOptions = {},
+  /**
+   * Each node's devices and pod links by node name, filled as nodes are drawn: a front end over one
+   * unchanging cluster passes the same map to every picture, so a node's namespace is built once.
+   */
+  known: Map<string, NodeDevices> = new Map(),
+): TopologyPicture {
   const nodeLimit =
     opts.nodeLimit ??
     Math.max(
-      4,
-      Math.min(PICTURE_NODE_LIMIT, Math.floor(PICTURE_ENTRY_BUDGET / Math.max(1, state.nodes.length))),
+      1,
+      Math.min(
+        PICTURE_NODE_LIMIT,
+        Math.floor(PICTURE_READ_BUDGET / (state.nodes.length + state.pods.length)),
+      ),
     );
   const podLimit = opts.podLimit ?? PICTURE_POD_LIMIT;
   const serviceLimit = opts.serviceLimit ?? PICTURE_SERVICE_LIMIT;
@@ -153,7 +172,12 @@ export function topologyPicture(state: ClusterState, opts: PictureOptions = {}):
     const pods = podsOf.get(n.name) ?? [];
     underlay.add(underlayOf(state, n).toString());
     // The same function as `podnet routes --node NAME -o json`, over the same pods.
-    const view = nodeNetworkView(state, n, pods);
+    let view = known.get(n.name);
+    if (!view) {
+      const { interfaces, pods: links } = nodeNetworkView(state, n, pods);
+      view = { interfaces, pods: links };
+      known.set(n.name, view);
+    }
     const few = pods.length <= podLimit;
     const shown: PicturePod[] = [];
     const counted = new Map<string, PictureGroup>();

@@ -173,6 +173,64 @@ function verdictBadge(verdict: string): HTMLElement {
   return el("span", { class: `badge ${good ? "good" : "bad"}` }, `${good ? "✓" : "✗"} ${verdict}`);
 }
 
+/**
+ * A question form: its controls, then a submit button; submitting moves to `#/view?…` with the
+ * form's fields (empty ones dropped, checkboxes as their value when ticked) over `keep`.
+ */
+function askForm(
+  view: string,
+  submit: string,
+  controls: Child[],
+  keep: Record<string, string | undefined> = {},
+): HTMLFormElement {
+  return el(
+    "form",
+    {
+      class: "ask",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const f = new FormData(e.target as HTMLFormElement);
+        location.hash = hashOf(view, {
+          ...keep,
+          ...Object.fromEntries([...f].map(([k, v]) => [k, String(v)])),
+        });
+      },
+    },
+    ...controls,
+    el("button", { type: "submit" }, submit),
+  );
+}
+
+/** A labelled text field of an ask form. */
+function field(
+  name: string,
+  label: string,
+  value: string,
+  attrs: Record<string, string | ((e: Event) => void)> = {},
+): HTMLLabelElement {
+  return el("label", {}, `${label} `, el("input", { name, value, "aria-label": label, ...attrs }));
+}
+
+/** A labelled choice of an ask form: `[value, text]` pairs, the current one selected. */
+function choice(
+  name: string,
+  label: string,
+  value: string,
+  options: [string, string][],
+  aria = label,
+): HTMLLabelElement {
+  return el(
+    "label",
+    {},
+    `${label} `,
+    el(
+      "select",
+      { name, "aria-label": aria },
+      ...options.map(([v, text]) => el("option", { value: v, selected: v === value }, text)),
+    ),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Overview (cached: the first answer every view needs).
 
@@ -424,57 +482,36 @@ async function traceView(p: URLSearchParams): Promise<void> {
     all: p.get("all") ?? "",
   };
   const names = el("datalist", { id: "names" });
-  const input = (name: keyof typeof q, label: string, placeholder: string) =>
+  const named = (name: keyof typeof q, label: string, placeholder: string) =>
+    field(name, label, q[name], {
+      placeholder,
+      list: "names",
+      oninput: (e: Event) => suggestNames((e.target as HTMLInputElement).value, names),
+    });
+  const form = askForm("trace", "Trace", [
+    named("from", "from", "ns/pod, node/NAME or an IP"),
+    named("to", "to", "ns/pod, name.ns, IP, with :PORT"),
+    choice("protocol", "protocol", q.protocol.toUpperCase(), [
+      ["", "the port's"],
+      ["TCP", "TCP"],
+      ["UDP", "UDP"],
+      ["SCTP", "SCTP"],
+    ]),
+    named("node", "entry node", "for an outside source"),
     el(
       "label",
       {},
-      `${label} `,
-      el("input", {
-        name,
-        value: q[name],
-        placeholder,
-        list: "names",
-        "aria-label": label,
-        oninput: (e: Event) => suggestNames((e.target as HTMLInputElement).value, names),
-      }),
-    );
-  const form = el(
-    "form",
-    {
-      class: "ask",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const f = new FormData(e.target as HTMLFormElement);
-        location.hash = hashOf("trace", {
-          from: String(f.get("from") ?? ""),
-          to: String(f.get("to") ?? ""),
-          protocol: String(f.get("protocol") ?? ""),
-          node: String(f.get("node") ?? ""),
-          reply: f.get("reply") ? "1" : "",
-          all: f.get("all") ? "1" : "",
-        });
-      },
-    },
-    input("from", "from", "ns/pod, node/NAME or an IP"),
-    input("to", "to", "ns/pod, name.ns, IP, with :PORT"),
-    el(
-      "label",
-      {},
-      "protocol ",
-      el(
-        "select",
-        { name: "protocol", "aria-label": "protocol" },
-        ...["", "TCP", "UDP", "SCTP"].map((x) =>
-          el("option", { value: x, selected: q.protocol.toUpperCase() === x }, x || "the port's"),
-        ),
-      ),
+      el("input", { type: "checkbox", name: "reply", value: "1", checked: q.reply === "1" }),
+      " reply",
     ),
-    input("node", "entry node", "for an outside source"),
-    el("label", {}, el("input", { type: "checkbox", name: "reply", checked: q.reply === "1" }), " reply"),
-    el("label", {}, el("input", { type: "checkbox", name: "all", checked: q.all === "1" }), " all endpoints"),
-    el("button", { type: "submit" }, "Trace"),
+    el(
+      "label",
+      {},
+      el("input", { type: "checkbox", name: "all", value: "1", checked: q.all === "1" }),
+      " all endpoints",
+    ),
     names,
-  );
+  ]);
   // The tour's walk-throughs: choosing them takes seconds on big clusters (and holds the server), so
   // there they come on request; in a report they are embedded.
   const presets = el("div", { class: "presets" });
@@ -806,48 +843,29 @@ async function policyView(p: URLSearchParams): Promise<void> {
   const rows = p.get("rows") ?? "";
   const cols = p.get("cols") ?? "";
   const base = { level, protocol, port, rows, cols };
-  const form = el(
-    "form",
-    {
-      class: "ask",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const f = new FormData(e.target as HTMLFormElement);
-        location.hash = hashOf("policy", {
-          ...base,
-          level: String(f.get("level")),
-          protocol: String(f.get("protocol")),
-          port: String(f.get("port") ?? ""),
-        });
-      },
-    },
-    el(
-      "label",
-      {},
-      "cells per ",
-      el(
-        "select",
-        { name: "level", "aria-label": "level" },
-        ...["namespace", "workload", "pod"].map((x) => el("option", { value: x, selected: x === level }, x)),
+  const form = askForm(
+    "policy",
+    "Show",
+    [
+      choice(
+        "level",
+        "cells per",
+        level,
+        [
+          ["namespace", "namespace"],
+          ["workload", "workload"],
+          ["pod", "pod"],
+        ],
+        "level",
       ),
-    ),
-    el(
-      "label",
-      {},
-      " protocol ",
-      el(
-        "select",
-        { name: "protocol", "aria-label": "protocol" },
-        ...["TCP", "UDP", "SCTP"].map((x) => el("option", { value: x, selected: x === protocol }, x)),
-      ),
-    ),
-    el(
-      "label",
-      {},
-      " port ",
-      el("input", { name: "port", value: port, placeholder: "any", size: "6", "aria-label": "port" }),
-    ),
-    el("button", { type: "submit" }, "Show"),
+      choice("protocol", "protocol", protocol, [
+        ["TCP", "TCP"],
+        ["UDP", "UDP"],
+        ["SCTP", "SCTP"],
+      ]),
+      field("port", "port", port, { placeholder: "any", size: "6" }),
+    ],
+    { rows, cols },
   );
   const r = await api("heatmap", base);
   const crumbs = el(
@@ -1205,48 +1223,22 @@ async function connlistView(p: URLSearchParams): Promise<void> {
     port: p.get("port") ?? "",
     level: p.get("level") ?? "",
   };
-  const form = el(
-    "form",
-    {
-      class: "ask",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const f = new FormData(e.target as HTMLFormElement);
-        location.hash = hashOf("connlist", Object.fromEntries([...f].map(([k, v]) => [k, String(v)])));
-      },
-    },
-    el(
-      "label",
-      {},
-      "namespace ",
-      el("input", { name: "namespace", value: q.namespace, "aria-label": "namespace" }),
+  const form = askForm("connlist", "Filter", [
+    field("namespace", "namespace", q.namespace),
+    field("selector", "labels", q.selector, { placeholder: "app=web", "aria-label": "label selector" }),
+    field("port", "port", q.port, { size: "6" }),
+    choice(
+      "level",
+      "graph",
+      q.level,
+      [
+        ["", "auto"],
+        ["workload", "workload"],
+        ["namespace", "namespace"],
+      ],
+      "graph level",
     ),
-    el(
-      "label",
-      {},
-      " labels ",
-      el("input", {
-        name: "selector",
-        value: q.selector,
-        placeholder: "app=web",
-        "aria-label": "label selector",
-      }),
-    ),
-    el("label", {}, " port ", el("input", { name: "port", value: q.port, size: "6", "aria-label": "port" })),
-    el(
-      "label",
-      {},
-      " graph ",
-      el(
-        "select",
-        { name: "level", "aria-label": "graph level" },
-        ...["", "workload", "namespace"].map((x) =>
-          el("option", { value: x, selected: x === q.level }, x || "auto"),
-        ),
-      ),
-    ),
-    el("button", { type: "submit" }, "Filter"),
-  );
+  ]);
   const r = await api("connlist", q);
   if (r.status !== 200) return show(el("h2", {}, "Allowed connections"), form, errorBox(r.body));
   const lines = r.body.lines as Json[];
@@ -1379,41 +1371,11 @@ async function rulesView(p: URLSearchParams): Promise<void> {
 
 async function dnsView(p: URLSearchParams): Promise<void> {
   const q = { from: p.get("from") ?? "", name: p.get("name") ?? "", type: p.get("type") ?? "" };
-  const form = el(
-    "form",
-    {
-      class: "ask",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const f = new FormData(e.target as HTMLFormElement);
-        location.hash = hashOf("dns", Object.fromEntries([...f].map(([k, v]) => [k, String(v)])));
-      },
-    },
-    el(
-      "label",
-      {},
-      "pod ",
-      el("input", { name: "from", value: q.from, placeholder: "ns/pod", "aria-label": "pod" }),
-    ),
-    el(
-      "label",
-      {},
-      " resolves ",
-      el("input", {
-        name: "name",
-        value: q.name,
-        placeholder: "cart, api.example.com",
-        "aria-label": "name",
-      }),
-    ),
-    el(
-      "label",
-      {},
-      " type ",
-      el("input", { name: "type", value: q.type, placeholder: "A", size: "5", "aria-label": "type" }),
-    ),
-    el("button", { type: "submit" }, "Resolve"),
-  );
+  const form = askForm("dns", "Resolve", [
+    field("from", "pod", q.from, { placeholder: "ns/pod" }),
+    field("name", "resolves", q.name, { placeholder: "cart, api.example.com", "aria-label": "name" }),
+    field("type", "type", q.type, { placeholder: "A", size: "5" }),
+  ]);
   if (!q.from || !q.name) return show(el("h2", {}, "A pod's resolver at work"), form);
   const r = await api("resolve", q);
   if (r.status !== 200) return show(el("h2", {}, "A pod's resolver at work"), form, errorBox(r.body));

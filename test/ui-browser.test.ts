@@ -489,6 +489,9 @@ spec:
         [broken, "#/topology"],
       ] as const) {
         await open(server, hash);
+        // The pictures come after the view: wait for them too.
+        if (server === good && (hash === "#/topology" || hash.startsWith("#/trace")))
+          await page.waitForSelector(".drawing.topology[data-state=ready]");
         if (server === good && hash.startsWith("#/yaml")) {
           await page.screenshot({ path: join(SHOTS, "hostile.png") });
           assert.match((await texts("pre.text"))[0], /<script>window.__pwned=3<\/script>/);

@@ -90,7 +90,10 @@ export interface TopologyPicture {
 }
 
 export interface PictureOptions {
-  /** Only these nodes (by name), e.g. the ones a trace crosses; default: the first `nodeLimit`. */
+  /**
+   * Only these nodes (by name), e.g. the ones a trace crosses, up to PICTURE_NODE_LIMIT of them;
+   * default: the first `nodeLimit` (see PICTURE_READ_BUDGET).
+   */
   nodes?: readonly string[];
   /** Pods (`ns/name`) drawn on their own even on a node whose pods are counted. */
   pods?: readonly string[];
@@ -131,8 +134,10 @@ export function topologyPicture(
    */
   known: Map<string, NodeDevices> = new Map(),
 ): TopologyPicture {
+  // Nodes asked for by name (a trace's) are drawn up to PICTURE_NODE_LIMIT whatever the size.
   const nodeLimit =
     opts.nodeLimit ??
+    (opts.nodes ? PICTURE_NODE_LIMIT : undefined) ??
     Math.max(
       1,
       Math.min(

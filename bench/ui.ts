@@ -64,6 +64,7 @@ for (let run = 0; run < Number(values.runs); run++) {
     return res.body as Record<string, unknown>;
   };
   await time("overview (first view)", "overview", {});
+  await time("topology picture (drawn after the first view)", "picture", {});
   await time("heatmap, namespaces (compiles reachability)", "heatmap", { level: "namespace" });
   await time("heatmap, namespaces again", "heatmap", { level: "namespace", protocol: "TCP" });
   const ns = podA.metadata.namespace!;
@@ -77,7 +78,10 @@ for (let run = 0; run < Number(values.runs); run++) {
   const wl = w.heatmap.rows[0].id;
   await time("heatmap, a workload pair's pods", "heatmap", { level: "pod", rows: wl, cols: wl });
   await time("explain a pod cell", "explain", { from: id(podA), to: `${id(podB)}:${port}`, protocol: "TCP" });
-  await time("trace pod to pod", "trace", { from: id(podA), to: `${id(podB)}:${port}` });
+  const traced = (await time("trace pod to pod", "trace", { from: id(podA), to: `${id(podB)}:${port}` })) as {
+    picture: Record<string, string>;
+  };
+  await time("the trace's topology picture", "picture", traced.picture);
   await time("namespace detail", "namespace", { name: ns });
   await time("node detail", "node", { name: state.nodes[0].name });
 }
@@ -129,6 +133,8 @@ if (chromium) {
       "in the page: first view (topology)",
       Number(await page.evaluate(() => document.body.dataset.took)),
     );
+    await page.waitForSelector(".drawing.topology[data-state=ready]", { timeout: 120_000 });
+    record("browser: topology picture drawn (after the first view)", performance.now() - t);
     t = performance.now();
     await page.goto(`${server.url}#/policy`);
     await ready();
@@ -184,6 +190,7 @@ if (chromium) {
     await ready();
     await page.fill("input[name=from]", id(podA));
     await page.fill("input[name=to]", `${id(podB)}:${port}`);
+    const traceAsked = Promise.resolve(performance.now());
     await click("trace asked → hops shown", "form.ask button[type=submit]", async () => {
       await page.waitForSelector(".hops li.hop");
     });
@@ -191,6 +198,12 @@ if (chromium) {
       "in the page: trace asked → hops shown",
       Number(await page.evaluate(() => document.body.dataset.took)),
     );
+    // The trace's path over the topology of its nodes (asked after the hops are shown).
+    await page.waitForSelector(".drawing.topology[data-state=ready]", { timeout: 120_000 });
+    record("browser: trace asked → path over the topology drawn", performance.now() - (await traceAsked));
+    await page.goto(`${server.url}#/topology?node=${encodeURIComponent(state.nodes[0].name)}`);
+    await ready();
+    record("in the page: a node's detail", Number(await page.evaluate(() => document.body.dataset.took)));
     await page.close();
     server.close();
   }

@@ -52,6 +52,7 @@ describe("web UI in chromium", { skip: missing }, () => {
   let browser: Browser;
   let articles: UiServer;
   let shop: UiServer;
+  let calico: UiServer;
   let page: Page;
   const errors: string[] = [];
 
@@ -66,6 +67,10 @@ describe("web UI in chromium", { skip: missing }, () => {
       api: new UiApi(loadInput(["examples/shop"])),
       title: "podnet: examples/shop",
     });
+    calico = await startUiServer({
+      api: new UiApi(loadInput(["examples/calico"])),
+      title: "podnet: examples/calico",
+    });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on("pageerror", (e) => errors.push(String(e)));
   });
@@ -73,6 +78,7 @@ describe("web UI in chromium", { skip: missing }, () => {
     await browser?.close();
     await articles?.close();
     await shop?.close();
+    await calico?.close();
   });
 
   async function open(server: UiServer | string, hash: string, shot?: string): Promise<void> {
@@ -110,6 +116,60 @@ describe("web UI in chromium", { skip: missing }, () => {
     assert.equal(`${(await texts("main pre.text"))[0]}`, routes);
   });
 
+  for (const [example, server] of [
+    ["examples/articles", () => articles],
+    ["examples/calico", () => calico],
+  ] as const)
+    it(`topology picture of ${example}: each node's pods and devices are routes -o json's`, async () => {
+      await open(server(), "#/topology");
+      await page.waitForSelector(".drawing.topology[data-state=ready]");
+      await page.screenshot({ path: join(SHOTS, `topology-picture-${example.split("/")[1]}.png`) });
+      const nodes = cliJson(["get", "nodes", "-f", example]).items.map(
+        (n: { metadata: { name: string } }) => n.metadata.name,
+      );
+      const drawn = await page.$$eval(".drawing g.tp-node", (xs) =>
+        xs.map((x) => x.getAttribute("data-node")),
+      );
+      assert.deepEqual(drawn, nodes);
+      for (const node of nodes) {
+        const want = cliJson(["routes", "-f", example, "--node", node]);
+        const devices = await page.$$eval(`.drawing g.tp-dev[data-node="${node}"]`, (xs) =>
+          xs.map((x) => `${x.getAttribute("data-device")} ${x.getAttribute("data-kind")}`),
+        );
+        assert.deepEqual(
+          devices.sort(),
+          want.interfaces
+            .filter((i: { kind: string }) => i.kind !== "loopback")
+            .map((i: { name: string; kind: string }) => `${i.name} ${i.kind}`)
+            .sort(),
+          node,
+        );
+        const pods = await page.$$eval(`.drawing g.tp-pod[data-node="${node}"]`, (xs) =>
+          xs.map((x) => ({
+            pod: x.getAttribute("data-pod"),
+            ip: x.querySelector("text:nth-of-type(2)")?.textContent?.replace(/^eth0 /, ""),
+            hostInterface: x.getAttribute("data-link"),
+          })),
+        );
+        assert.deepEqual(pods, want.pods, node);
+        assert.ok(pods.length > 0, `${node} holds pods`);
+      }
+      // The plugin's devices, by kind: a bridge and flannel.1 (VXLAN) or Calico's tunl0 and cali… links.
+      const kinds = await page.$$eval(".drawing g.tp-dev", (xs) =>
+        xs.map((x) => `${x.getAttribute("data-device")}:${x.getAttribute("data-kind")}`),
+      );
+      if (example.endsWith("calico"))
+        assert.ok(kinds.includes("tunl0:ipip") && kinds.some((k) => /^cali.*:veth$/.test(k)), kinds.join());
+      else assert.ok(kinds.includes("cni0:bridge") && kinds.includes("flannel.1:vxlan"), kinds.join());
+      // A node opens into its network namespaces.
+      await page.click(`.drawing g.tp-node[data-node="${nodes[0]}"] a`);
+      await page.waitForSelector("body[data-state=ready] table.devices");
+      assert.equal(
+        (await texts("main pre.text"))[0],
+        cli(["routes", "-f", example, "--node", nodes[0]]).replace(/\n# [^\n]*\n\n[\s\S]*$/, ""),
+      );
+    });
+
   it("trace: the hops and verdicts are trace -o json's; step, back and play move along the path", async () => {
     const q = ["--from", "default/pod1", "--to", "service1.default", "--reply"];
     const want = cliJson(["trace", "-f", "examples/articles", ...q]);
@@ -144,6 +204,57 @@ describe("web UI in chromium", { skip: missing }, () => {
     const dnat = want.hops.findIndex((h: { step: string }) => h.step === "dnat");
     assert.match((await texts(`.hops li[data-step="${dnat}"] .badge.changed`))[0] ?? "", /dst/);
   });
+
+  for (const [example, server, from, to] of [
+    ["examples/calico", () => calico, "default/pod1", "pod2.default"],
+    ["examples/articles", () => articles, "default/pod1", "default/pod3:8080"],
+  ] as const)
+    it(`trace over the topology of ${example}: stepping highlights trace -o json's hops, there and back`, async () => {
+      const want = cliJson(["trace", "-f", example, "--from", from, "--to", to, "--reply"]);
+      const hops: { at: string; device?: string; step: string }[] = [...want.hops, ...want.reply.hops];
+      await open(server(), `#/trace?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&reply=1`);
+      await page.waitForSelector(".drawing.topology[data-state=ready]");
+      const shown: string[] = [];
+      for (let i = 0; i < hops.length; i++) {
+        await page.click("text=step ▶");
+        shown.push(
+          await page.$eval(".drawing.topology g.tp-current", (g) =>
+            g.classList.contains("tp-pod")
+              ? `pod ${g.getAttribute("data-pod")}`
+              : g.classList.contains("tp-dev")
+                ? `node ${g.getAttribute("data-node")} ${g.getAttribute("data-device")}`
+                : g.classList.contains("tp-stack")
+                  ? `node ${g.getAttribute("data-node")}`
+                  : g.classList.contains("tp-underlay")
+                    ? "wire"
+                    : (g.getAttribute("class") ?? ""),
+          ),
+        );
+        assert.equal(await page.getAttribute(".hops li.current", "data-step"), String(i));
+      }
+      // A pod's hops are in its box (its eth0); a node's on the device named, or its IP stack.
+      assert.deepEqual(
+        shown,
+        hops.map((h) => (h.at.startsWith("node ") && h.device ? `${h.at} ${h.device}` : h.at)),
+      );
+      await page.click("text=◀ back");
+      assert.equal(
+        await page.$$eval(".drawing.topology g.tp-current", (xs) => xs.length),
+        1,
+        "one place is current",
+      );
+      // The path is marked both ways, and the header rewrites beside the hops that made them.
+      assert.ok((await page.$$(".drawing.topology g.tp-path")).length > 0);
+      assert.ok((await page.$$(".drawing.topology g.tp-path-reply")).length > 0);
+      const marks = (await texts(".drawing.topology text.tp-mark")).join(" | ");
+      assert.match(marks, /encapsulated: encap/);
+      assert.match(marks, /decapsulated: decap/);
+      if (want.hops.some((h: { step: string }) => h.step === "dnat")) assert.match(marks, /DNAT: dst, dport/);
+      await page.screenshot({
+        path: join(SHOTS, `trace-topology-${example.split("/")[1]}.png`),
+        fullPage: true,
+      });
+    });
 
   it("trace: every endpoint of a Service, and bad input shows the CLI's message", async () => {
     const want = cliJson([
@@ -378,6 +489,9 @@ spec:
         [broken, "#/topology"],
       ] as const) {
         await open(server, hash);
+        // The pictures come after the view: wait for them too.
+        if (server === good && (hash === "#/topology" || hash.startsWith("#/trace")))
+          await page.waitForSelector(".drawing.topology[data-state=ready]");
         if (server === good && hash.startsWith("#/yaml")) {
           await page.screenshot({ path: join(SHOTS, "hostile.png") });
           assert.match((await texts("pre.text"))[0], /<script>window.__pwned=3<\/script>/);

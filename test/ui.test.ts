@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { computeMatrix } from "../src/core/policy/matrix.ts";
 import { ReachabilityView } from "../src/core/views/heatmap.ts";
+import { topologyPicture } from "../src/core/views/picture.ts";
 import { connIncludesPort, parseLabelSelector } from "../src/core/views/policy.ts";
 import { hopChanges } from "../src/core/views/trace-path.ts";
 import { loadCluster } from "../src/index.ts";
@@ -140,6 +141,76 @@ describe("the API answers as the CLI does", () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return r.body as Record<string, unknown>;
   };
+
+  it("picture: routes -o json's devices and pods per node; routes -o json lists what routes prints", async () => {
+    for (const ex of ["examples/articles", "examples/calico", "examples/shop"]) {
+      const r = await new UiApi(loadInput([ex])).get("/api/picture", new URLSearchParams());
+      assert.equal(r.status, 200);
+      const { picture, svg } = r.body as {
+        picture: {
+          nodes: {
+            name: string;
+            devices: { name: string }[];
+            shownPods: { id: string; hostInterface: string }[];
+          }[];
+        };
+        svg: string;
+      };
+      for (const n of picture.nodes) {
+        const want = json(["routes", "-f", ex, "--node", n.name, "-o", "json"]);
+        const text = runPodnet(["routes", "-f", ex, "--node", n.name]).out;
+        // `ip addr`'s interface lines name the same devices, in the same order.
+        assert.deepEqual(
+          [...text.matchAll(/^\d+: ([^:@]+)[:@]/gm)].map((m) => m[1]),
+          want.interfaces.map((i: { name: string }) => i.name),
+        );
+        assert.deepEqual(
+          n.devices.map((d) => d.name),
+          want.interfaces
+            .filter((i: { kind: string }) => i.kind !== "loopback")
+            .map((i: { name: string }) => i.name),
+        );
+        assert.deepEqual(
+          n.shownPods.map((p) => [p.id, p.hostInterface]),
+          want.pods.map((p: { pod: string; hostInterface: string }) => [p.pod, p.hostInterface]),
+        );
+        for (const d of n.devices)
+          assert.ok(svg.includes(`data-node="${esc(n.name)}" data-device="${esc(d.name)}"`), d.name);
+      }
+    }
+  });
+
+  it("picture: aggregates beyond its limits, draws asked-for pods on their own", async () => {
+    const state = load(["examples/shop"]);
+    const few = topologyPicture(state, { nodeLimit: 1, podLimit: 2, serviceLimit: 3 });
+    assert.equal(few.nodes.length, 1);
+    assert.equal(few.otherNodes.nodes, state.nodes.length - 1);
+    const n = few.nodes[0];
+    assert.equal(n.shownPods.length, 0);
+    const counted = n.groups.reduce((s, g) => s + g.pods, 0);
+    assert.equal(counted + n.hostNetworkPods, n.pods);
+    assert.ok(n.linksNotShown > 0 && !n.devices.some((d) => d.kind === "veth"));
+    assert.equal(few.services.length, 0);
+    assert.equal(few.otherServices, state.services.length);
+    const pod = state.pods.find((p) => p.spec.nodeName === n.name && !p.spec.hostNetwork && p.status?.podIP)!;
+    const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const asked = topologyPicture(state, {
+      nodes: [n.name],
+      pods: [id],
+      podLimit: 2,
+      serviceLimit: 3,
+      services: ["frontend.shop"],
+    });
+    assert.deepEqual(
+      asked.nodes[0].shownPods.map((p) => p.id),
+      [id],
+    );
+    assert.equal(asked.nodes[0].linksNotShown, n.linksNotShown - 1);
+    assert.deepEqual(
+      asked.services.map((s) => s.id),
+      ["frontend.shop"],
+    );
+  });
 
   it("trace: the answer is trace -o json's, the drawing has a circle per hop", async () => {
     for (const [q, args] of [

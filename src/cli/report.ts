@@ -5,12 +5,11 @@
  */
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
-import { loadInput } from "../ui/load.ts";
 import { buildReport } from "../ui/report.ts";
-import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, printDiagnostics } from "./common.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT } from "./common.ts";
+import { addAgainstOption, loadUiInputs, type UiInputOptions } from "./ui-input.ts";
 
-interface ReportOptions extends InputOptions {
-  against: string[];
+interface ReportOptions extends UiInputOptions {
   output: string;
 }
 
@@ -18,28 +17,14 @@ export function reportCommand(): Command {
   const cmd = new Command("report")
     .description("write the web UI's views as one self-contained HTML file (inline scripts, styles and data)")
     .requiredOption("-o, --output <file>", "the HTML file to write (- for standard output)")
-    .option(
-      "--against <path>",
-      "a second input (the change): adds the diff view; repeatable",
-      (v: string, prev: string[]) => [...prev, v],
-      [] as string[],
-    )
     .addHelpText(
       "after",
       "\nExamples:\n  podnet report -f examples/shop -o shop.html\n  podnet report -f main/ --against branch/ -o change.html",
     );
+  addAgainstOption(cmd, ": adds the diff view");
   addInputOptions(cmd);
   return cmd.action(async (opts: ReportOptions) => {
-    if (opts.filename.length === 0)
-      throw new CliExit(
-        EXIT_BAD_INPUT,
-        "error: no input: give manifests with -f FILE|DIR (repeatable; - reads standard input)",
-      );
-    const ns = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
-    const input = loadInput(opts.filename, ns);
-    printDiagnostics(input.diagnostics);
-    const against = opts.against.length ? loadInput(opts.against, ns) : undefined;
-    if (against) printDiagnostics(against.diagnostics);
+    const { input, against } = loadUiInputs(opts);
     const { html, answers } = await buildReport(input, against, {
       title: `podnet report: ${opts.filename.join(", ")}`,
     });

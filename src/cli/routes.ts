@@ -1,10 +1,13 @@
 /**
- * `podnet routes -f … --node NAME [--pod ns/name]`: a node's (or a pod's) interfaces, addresses,
- * routes, neighbours and FDB entries, as `ip addr`, `ip route`, `ip neigh` and `bridge fdb` show them,
- * as the cluster's network plugin builds them; then the plugin's own views of a node (its `nodeViews`).
+ * `podnet routes -f … --node NAME [--pod ns/name] [-o text|json]`: a node's (or a pod's) interfaces,
+ * addresses, routes, neighbours and FDB entries, as `ip addr`, `ip route`, `ip neigh` and `bridge fdb`
+ * show them, as the cluster's network plugin builds them; then the plugin's own views of a node (its
+ * `nodeViews`). `-o json` prints the same namespace as data (../core/views/devices.ts, which the web
+ * UI's topology picture draws), a node's with its pods and the host end of each one's link.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { nodeNamespace, pluginOf, podNamespace, renderNamespace } from "../core/graph/devices.ts";
+import { nodeNetworkView, podNetworkView } from "../core/views/devices.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
 
 export function routesCommand(): Command {
@@ -13,9 +16,12 @@ export function routesCommand(): Command {
       "a node's or pod's interfaces, addresses and routes, as the CNI builds them (ip addr / ip route)",
     )
     .option("--node <name>", "the node (default: the pod's node, or the first node)")
-    .option("--pod <ns/name>", "show this pod's network namespace instead of the node's");
+    .option("--pod <ns/name>", "show this pod's network namespace instead of the node's")
+    .addOption(
+      new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"),
+    );
   addInputOptions(cmd);
-  return cmd.action((opts: InputOptions & { node?: string; pod?: string }) => {
+  return cmd.action((opts: InputOptions & { node?: string; pod?: string; output: "text" | "json" }) => {
     const state = loadOrExit(opts.filename);
     const pod = opts.pod
       ? state.pods.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === opts.pod)
@@ -44,11 +50,19 @@ export function routesCommand(): Command {
           EXIT_BAD_INPUT,
           `error: pod ${opts.pod} has no address (it is ${pod.status?.phase ?? "Pending"})`,
         );
+      if (opts.output === "json") {
+        process.stdout.write(`${JSON.stringify(podNetworkView(state, node, pod), null, 2)}\n`);
+        return;
+      }
       process.stdout.write(
         renderNamespace(podNamespace(state, node, pod), {
           title: `pod ${opts.pod} on node ${node.name} (${state.config.cni})`,
         }),
       );
+      return;
+    }
+    if (opts.output === "json") {
+      process.stdout.write(`${JSON.stringify(nodeNetworkView(state, node), null, 2)}\n`);
       return;
     }
     process.stdout.write(

@@ -6,12 +6,11 @@
 import { isIP } from "node:net";
 import { Command, InvalidArgumentError } from "commander";
 import { UiApi } from "../ui/api.ts";
-import { loadInput } from "../ui/load.ts";
 import { startUiServer } from "../ui/server.ts";
-import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, printDiagnostics } from "./common.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT } from "./common.ts";
+import { addAgainstOption, loadUiInputs, type UiInputOptions } from "./ui-input.ts";
 
-interface UiOptions extends InputOptions {
-  against: string[];
+interface UiOptions extends UiInputOptions {
   listen: string;
   port: string;
 }
@@ -20,12 +19,6 @@ export function uiCommand(): Command {
   const cmd = new Command("ui")
     .description(
       "serve a local web UI: topology, traces, the policy heatmap, connections, diff, rules and DNS",
-    )
-    .option(
-      "--against <path>",
-      "a second input (the change), for the diff view; repeatable",
-      (v: string, prev: string[]) => [...prev, v],
-      [] as string[],
     )
     .option(
       "--listen <address>",
@@ -46,23 +39,15 @@ export function uiCommand(): Command {
       "after",
       "\nRead-only: only GET, answers only to the address it serves (Host header checked).\n\nExamples:\n  podnet ui -f examples/shop\n  podnet ui -f main/ --against branch/ --port 0",
     );
+  addAgainstOption(cmd, ", for the diff view");
   addInputOptions(cmd);
   return cmd.action(async (opts: UiOptions) => {
-    if (opts.filename.length === 0)
-      throw new CliExit(
-        EXIT_BAD_INPUT,
-        "error: no input: give manifests with -f FILE|DIR (repeatable; - reads standard input)",
-      );
     if (isIP(opts.listen) === 0 && opts.listen !== "localhost")
       throw new CliExit(
         EXIT_BAD_INPUT,
         `error: --listen ${opts.listen}: give an IP address (127.0.0.1, 0.0.0.0, ::1)`,
       );
-    const ns = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
-    const input = loadInput(opts.filename, ns);
-    printDiagnostics(input.diagnostics);
-    const against = opts.against.length ? loadInput(opts.against, ns) : undefined;
-    if (against) printDiagnostics(against.diagnostics);
+    const { input, against } = loadUiInputs(opts);
     let server: Awaited<ReturnType<typeof startUiServer>>;
     try {
       server = await startUiServer({

@@ -4,7 +4,9 @@
  * fields are exactly what the CLI's `-o json` prints for the same question — plus drawings (SVG
  * strings, every label escaped). No I/O: the caller loads the input and serves or embeds the answers.
  *
- * Paths: overview, namespace?name, node?name, trace?from&to[&protocol&node&reply&all&sport],
+ * Paths: overview, picture[?nodes&pods&services] (the topology drawn; comma-separated names narrow it
+ * to a trace's nodes and draw its pods and Service on their own), namespace?name, node?name[&all]
+ * (the root namespace's first NODE_ENTRY_LIMIT routes, neighbours and FDB entries, or all), trace?from&to[&protocol&node&reply&all&sport],
  * explain?from&to[&protocol&node], heatmap?level[&protocol&port&rows&cols],
  * connlist[?namespace&selector&port&level], diff, rules?node, resolve?from&name[&type],
  * policy?name[&kind], suggest?q, walks (the tour's walk-throughs, for the trace view).
@@ -21,6 +23,7 @@ import { Network } from "../core/sim/network.ts";
 import { planTour } from "../core/sim/tour.ts";
 import type { Source, TraceResult } from "../core/sim/trace.ts";
 import { type HeatmapLevel, ReachabilityView } from "../core/views/heatmap.ts";
+import { type NodeDevices, topologyPicture } from "../core/views/picture.ts";
 import {
   type ConnGraph,
   connlistGraph,
@@ -33,10 +36,11 @@ import {
 } from "../core/views/policy.ts";
 import { explainQuestion, traceQuestion } from "../core/views/questions.ts";
 import { chainsMentioned, kubeProxyRules } from "../core/views/rules.ts";
-import { namespaceDetail, nodeDetail, topologyOverview } from "../core/views/topology.ts";
-import { hopChanges } from "../core/views/trace-path.ts";
+import { NODE_ENTRY_LIMIT, namespaceDetail, nodeDetail, topologyOverview } from "../core/views/topology.ts";
+import { hopChanges, hopPlaces, tracePictureQuery } from "../core/views/trace-path.ts";
 import { drawGraph } from "./draw/graph.ts";
 import { drawNode } from "./draw/node.ts";
+import { drawTopology } from "./draw/topology.ts";
 import { drawTrace } from "./draw/trace.ts";
 
 /** One loaded input: its cluster when it resolved, and its diagnostics either way. */
@@ -84,6 +88,10 @@ export class UiApi {
   #reach?: ReachabilityView;
   #walks?: { title: string; from: string; to: string; node?: string; reply: boolean }[];
   #policies?: Map<string, { kind: string; name: string; object: KubeObject }>;
+  /** The whole cluster's picture: the first view's, asked again on every return to it. */
+  #picture?: unknown;
+  /** Nodes' devices, built once each (the input does not change while it is served). */
+  readonly #devices = new Map<string, NodeDevices>();
 
   constructor(
     readonly input: LoadedInput,
@@ -116,8 +124,25 @@ export class UiApi {
         const d = namespaceDetail(net.state, q("name") ?? "");
         return d ? ok(d) : notFound(`namespace "${q("name") ?? ""}" not found`);
       }
+      case "picture": {
+        const list = (k: string) =>
+          q(k)
+            ?.split(",")
+            .map((x) => x.trim())
+            .filter(Boolean);
+        const nodes = list("nodes");
+        const pods = list("pods");
+        const services = list("services");
+        const whole = !nodes && !pods && !services;
+        if (whole && this.#picture) return ok(this.#picture);
+        const picture = topologyPicture(net.state, { nodes, pods, services }, this.#devices);
+        const body = { picture, svg: await drawTopology(picture, `topology of ${picture.cluster}`) };
+        if (whole) this.#picture = body;
+        return ok(body);
+      }
       case "node": {
-        const d = nodeDetail(net.state, q("name") ?? "");
+        // The first NODE_ENTRY_LIMIT entries of each list unless `all=1`.
+        const d = nodeDetail(net.state, q("name") ?? "", q("all") === "1" ? {} : { limit: NODE_ENTRY_LIMIT });
         return d
           ? ok({ ...d, svg: drawNode(d) })
           : notFound(
@@ -328,6 +353,7 @@ export class UiApi {
         reason: result.reason,
         hops: result.hops,
         changes: hopChanges(result.hops),
+        places: hopPlaces(result.hops),
       },
       ...(result.reply
         ? [
@@ -337,6 +363,7 @@ export class UiApi {
               reason: result.reply.reason,
               hops: result.reply.hops,
               changes: hopChanges(result.reply.hops),
+              places: hopPlaces(result.reply.hops),
             },
           ]
         : []),
@@ -345,9 +372,15 @@ export class UiApi {
     const nodes = [
       ...new Set(parts.flatMap((p) => p.hops.map((h) => h.at)).filter((a) => a.startsWith("node "))),
     ].map((a) => a.slice(5));
+    const service = (t.answer as { service?: unknown }).service;
     return ok({
       heading: t.heading,
       getsThere: t.getsThere,
+      // The topology picture to draw the path over (the page asks `picture` with it).
+      picture: tracePictureQuery(
+        parts.flatMap((p) => p.hops),
+        typeof service === "string" ? service : undefined,
+      ),
       answer: t.answer,
       parts,
       chains,

@@ -106,6 +106,11 @@ form.ask input[name=from], form.ask input[name=to] { width: 16em; }
 .split > * { flex: 1 1 0; min-width: 0; }
 .drawing { overflow: auto; border: 1px solid #ddd; max-height: 80vh; }
 .drawing .current circle { stroke: #000; stroke-width: 3; }
+.drawing g.tp-path > rect, .drawing g.tp-path > a > rect { stroke: var(--blue); stroke-width: 3; }
+.drawing g.tp-path-reply:not(.tp-path) > rect, .drawing g.tp-path-reply:not(.tp-path) > a > rect { stroke: var(--green); stroke-width: 3; stroke-dasharray: 6 3; }
+.drawing g.tp-current > rect, .drawing g.tp-current > a > rect { fill: #fff4d6; stroke: #000; stroke-width: 4; }
+.drawing text.tp-mark { font-size: 11px; font-weight: bold; fill: #8a5a00; }
+.hint { color: #555; font-size: .9em; }
 .hops { padding-left: 0; list-style: none; max-height: 80vh; overflow: auto; }
 .hops li.hop { padding: .3em .5em; border-left: 4px solid #ccc; margin-bottom: .2em; }
 .hops li.part { font-weight: bold; margin-top: .6em; }

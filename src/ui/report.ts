@@ -2,9 +2,9 @@
  * `podnet report`: the web UI's views as one self-contained HTML file. The answers a reader can reach
  * by clicking are asked of the same API as `podnet ui` (src/ui/api.ts) when the report is written
  * and embedded by question key; the page's script reads them instead of fetching. What is embedded:
- * the overview, every namespace and (up to NODE_LIMIT) node with its rules, the heatmap at each level
+ * the overview and the topology picture, every namespace and (up to NODE_LIMIT) node with its rules, the heatmap at each level
  * for TCP and UDP on any port and on the most declared ports, explanations of pod-level cells for
- * small clusters, the connlist, the diff, the tour's traces, its name lookups, and every policy's
+ * small clusters, the connlist, the diff, the tour's traces (each with the picture its path is drawn over), its name lookups, and every policy's
  * text. Questions outside that set say so and point to `podnet ui`.
  */
 
@@ -47,6 +47,7 @@ export async function buildReport(
     return r;
   };
   const overview = (await ask("overview")) as { body: Record<string, unknown> };
+  await ask("picture");
   const state = input.state;
   if (state) {
     const names = [
@@ -103,8 +104,12 @@ export async function buildReport(
     await ask("connlist");
     if (against) await ask("diff");
     await ask("walks");
-    for (const w of api.walks())
-      await ask("trace", { from: w.from, to: w.to, node: w.node, reply: w.reply ? "1" : "" });
+    for (const w of api.walks()) {
+      const t = await ask("trace", { from: w.from, to: w.to, node: w.node, reply: w.reply ? "1" : "" });
+      // The topology its path is drawn over.
+      const picture = (t.body as { picture?: Record<string, string> }).picture;
+      if (t.status === 200 && picture) await ask("picture", picture);
+    }
     const tour = planTour(new Network(state));
     if (tour.names)
       for (const l of tour.names.lookups)

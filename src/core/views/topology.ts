@@ -17,6 +17,7 @@ import type { Pod } from "../model/k8s.ts";
 import { formatIPv4 } from "../net/ipv4.ts";
 import { workloadOf } from "../policy/connlist.ts";
 import { noAddressReason } from "../views.ts";
+import { type DeviceView, deviceView, nodeTitle, podTitle } from "./devices.ts";
 
 export interface TopologyNode {
   name: string;
@@ -207,10 +208,15 @@ export function namespaceDetail(state: ClusterState, name: string): NamespaceDet
 export interface NodeDetail {
   node: TopologyNode;
   cni: string;
-  /** `podnet routes --node NAME`'s text. */
+  /**
+   * `podnet routes --node NAME`'s text; with a `limit`, the first `limit` routes, neighbours and FDB
+   * entries of each list (the rest counted in `entries`).
+   */
   root: string;
+  /** How many routes, neighbours and FDB entries the root namespace holds, and how many `root` shows. */
+  entries: { routes: number; neighbours: number; fdb: number; shown: number | null };
   /** Devices of the root namespace: name, kind and addresses. */
-  devices: { name: string; kind: string; addresses: string[]; master?: string; peer?: string }[];
+  devices: DeviceView[];
   /**
    * Pods with their own network namespace on the node: the host end of each one's veth pair, and
    * `podnet routes --pod`'s text for each.
@@ -218,32 +224,52 @@ export interface NodeDetail {
   pods: { pod: string; ip: string; veth: string; text: string }[];
 }
 
-/** Undefined when no node has that name. */
-export function nodeDetail(state: ClusterState, name: string): NodeDetail | undefined {
+/** Entries of each list of a node's root namespace shown before "show all" (see `nodeDetail`). */
+export const NODE_ENTRY_LIMIT = 50;
+
+/**
+ * Undefined when no node has that name. The devices are `podnet routes -o json`'s
+ * (./devices.ts `deviceView` over the same namespace), so the page and the CLI list the same ones.
+ * `limit`: the root namespace's text shows that many routes, neighbours and FDB entries of each list
+ * (a node of a 5,000-node cluster holds ~5,000 of each: ~1 MB of text the page would lay out).
+ */
+export function nodeDetail(
+  state: ClusterState,
+  name: string,
+  opts: { limit?: number } = {},
+): NodeDetail | undefined {
   const node = state.nodes.find((n) => n.name === name);
   if (!node) return undefined;
   const pods = podsOnNode(state, node);
   const root = nodeNamespace(state, node, pods);
   let count = 0;
   for (const p of state.pods) if (p.spec.nodeName === name && running(p)) count++;
+  const limit = opts.limit;
+  const shown =
+    limit === undefined
+      ? root
+      : {
+          ...root,
+          routes: root.routes.slice(0, limit),
+          neighbours: root.neighbours.slice(0, limit),
+          fdb: root.fdb.slice(0, limit),
+        };
   return {
     node: nodeSummary(node, count),
     cni: state.config.cni,
-    root: renderNamespace(root, { title: `node ${node.name}, root network namespace (${state.config.cni})` }),
-    devices: root.interfaces.map((i) => ({
-      name: i.name,
-      kind: i.kind,
-      addresses: i.addresses.map((a) => `${formatIPv4(a.ip)}/${a.prefix}`),
-      ...(i.master ? { master: i.master } : {}),
-      ...(i.peer ? { peer: i.peer } : {}),
-    })),
+    root: renderNamespace(shown, { title: nodeTitle(state, node) }),
+    entries: {
+      routes: root.routes.length,
+      neighbours: root.neighbours.length,
+      fdb: root.fdb.length,
+      shown: limit ?? null,
+    },
+    devices: root.interfaces.map(deviceView),
     pods: pods.map((p) => ({
       pod: `${p.metadata.namespace}/${p.metadata.name}`,
       ip: p.status!.podIP!,
       veth: hostInterfaceName(state, p),
-      text: renderNamespace(podNamespace(state, node, p), {
-        title: `pod ${p.metadata.namespace}/${p.metadata.name} on node ${node.name} (${state.config.cni})`,
-      }),
+      text: renderNamespace(podNamespace(state, node, p), { title: podTitle(state, node, p) }),
     })),
   };
 }

@@ -51,3 +51,51 @@ export function formatHeader(h: PacketHeader): string {
     ? `[${h.outer.src} → ${h.outer.dst} ${h.outer.protocol}${h.outer.vni !== undefined ? ` vni ${h.outer.vni}` : ""}] ${inner}`
     : inner;
 }
+
+/**
+ * Where a hop stands on the topology picture (./picture.ts): a pod's box (its eth0 is drawn in it),
+ * a device of a node's root namespace, the node's IP stack (hops with no device: kube-proxy's DNAT,
+ * conntrack), the underlay (`wire`), or nowhere drawn (`client`: an outside source).
+ */
+export type HopPlace =
+  | { pod: string }
+  | { node: string; device: string }
+  | { node: string; stack: true }
+  | { underlay: true }
+  | { outside: string };
+
+/** Each hop's place on the picture, read from its `at` and `device` as `trace -o json` gives them. */
+export function hopPlaces(hops: readonly Pick<Hop, "at" | "device">[]): HopPlace[] {
+  return hops.map((h) => {
+    if (h.at.startsWith("pod ")) return { pod: h.at.slice(4) };
+    if (h.at.startsWith("node ")) {
+      const node = h.at.slice(5);
+      return h.device ? { node, device: h.device } : { node, stack: true as const };
+    }
+    if (h.at === "wire") return { underlay: true as const };
+    return { outside: h.at };
+  });
+}
+
+/**
+ * The picture a trace is drawn over: the nodes it crosses, its pods drawn on their own, and the
+ * Service it went through (`ns/name[:port]` as the trace's answer names it → `name.ns` as the
+ * picture does). Comma-joined, as the API's `picture` question takes them.
+ */
+export function tracePictureQuery(
+  hops: readonly Pick<Hop, "at">[],
+  service?: string,
+): { nodes: string; pods: string; services?: string } {
+  const nodes = new Set<string>();
+  const pods = new Set<string>();
+  for (const h of hops) {
+    if (h.at.startsWith("node ")) nodes.add(h.at.slice(5));
+    else if (h.at.startsWith("pod ")) pods.add(h.at.slice(4));
+  }
+  const m = service ? /^([^/]+)\/([^:]+)/.exec(service) : null;
+  return {
+    nodes: [...nodes].join(","),
+    pods: [...pods].join(","),
+    ...(m ? { services: `${m[2]}.${m[1]}` } : {}),
+  };
+}

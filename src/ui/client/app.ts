@@ -173,6 +173,64 @@ function verdictBadge(verdict: string): HTMLElement {
   return el("span", { class: `badge ${good ? "good" : "bad"}` }, `${good ? "✓" : "✗"} ${verdict}`);
 }
 
+/**
+ * A question form: its controls, then a submit button; submitting moves to `#/view?…` with the
+ * form's fields (empty ones dropped, checkboxes as their value when ticked) over `keep`.
+ */
+function askForm(
+  view: string,
+  submit: string,
+  controls: Child[],
+  keep: Record<string, string | undefined> = {},
+): HTMLFormElement {
+  return el(
+    "form",
+    {
+      class: "ask",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const f = new FormData(e.target as HTMLFormElement);
+        location.hash = hashOf(view, {
+          ...keep,
+          ...Object.fromEntries([...f].map(([k, v]) => [k, String(v)])),
+        });
+      },
+    },
+    ...controls,
+    el("button", { type: "submit" }, submit),
+  );
+}
+
+/** A labelled text field of an ask form. */
+function field(
+  name: string,
+  label: string,
+  value: string,
+  attrs: Record<string, string | ((e: Event) => void)> = {},
+): HTMLLabelElement {
+  return el("label", {}, `${label} `, el("input", { name, value, "aria-label": label, ...attrs }));
+}
+
+/** A labelled choice of an ask form: `[value, text]` pairs, the current one selected. */
+function choice(
+  name: string,
+  label: string,
+  value: string,
+  options: [string, string][],
+  aria = label,
+): HTMLLabelElement {
+  return el(
+    "label",
+    {},
+    `${label} `,
+    el(
+      "select",
+      { name, "aria-label": aria },
+      ...options.map(([v, text]) => el("option", { value: v, selected: v === value }, text)),
+    ),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Overview (cached: the first answer every view needs).
 
@@ -188,7 +246,7 @@ async function getOverview(): Promise<Json> {
 async function topologyView(p: URLSearchParams): Promise<void> {
   const o = await getOverview();
   if (!o.ok) return;
-  if (p.get("node")) return nodeView(p.get("node")!);
+  if (p.get("node")) return nodeView(p.get("node")!, p.get("all") === "1");
   if (p.get("ns")) return namespaceView(p.get("ns")!);
   const t = o.topology;
   // Many nodes: the first CARD_LIMIT as cards, the others found by name.
@@ -233,12 +291,31 @@ async function topologyView(p: URLSearchParams): Promise<void> {
       : null,
     cards,
   );
+  // The picture comes after the cards (a few hundred ms on thousands of nodes): the view is usable at once.
+  const drawing = el("div", {
+    class: "drawing topology",
+    role: "figure",
+    "aria-label":
+      "the cluster's network: Services over their endpoints, nodes with their pods and devices, the underlay",
+  });
+  drawing.textContent = "drawing the topology…";
+  void api("picture").then((picture) => {
+    if (picture.status !== 200) return fill(drawing, errorBox(picture.body));
+    drawing.innerHTML = picture.body.svg;
+    drawing.dataset.state = "ready";
+  });
   show(
     el("h2", {}, `Topology of ${t.cluster}`),
     el(
       "p",
       {},
       `${t.totals.nodes} nodes, ${t.totals.pods} pods in ${t.totals.workloads} workloads, ${t.totals.services} Services, ${t.totals.networkPolicies} NetworkPolicies · network plugin ${t.cni} · kube-proxy ${t.proxyMode} · pods ${t.clusterCIDR} · Services ${t.serviceCIDR}`,
+    ),
+    drawing,
+    el(
+      "p",
+      { class: "hint" },
+      "Click a node to open its network namespaces, a namespace to open its workloads.",
     ),
     el("h3", {}, "Nodes and their pod ranges"),
     nodeCards,
@@ -324,8 +401,8 @@ async function namespaceView(name: string): Promise<void> {
   );
 }
 
-async function nodeView(name: string): Promise<void> {
-  const r = await api("node", { name });
+async function nodeView(name: string, all: boolean): Promise<void> {
+  const r = await api("node", { name, all: all ? "1" : undefined });
   if (r.status !== 200) return show(errorBox(r.body));
   const d = r.body;
   show(
@@ -371,6 +448,15 @@ async function nodeView(name: string): Promise<void> {
     ),
     el("h3", {}, "As `podnet routes` prints it"),
     el("pre", { class: "text" }, d.root),
+    d.entries.shown !== null &&
+      Math.max(d.entries.routes, d.entries.neighbours, d.entries.fdb) > d.entries.shown
+      ? el(
+          "p",
+          { class: "more" },
+          `The first ${d.entries.shown} of each list: ${d.entries.routes} routes, ${d.entries.neighbours} neighbours, ${d.entries.fdb} FDB entries in all (one of each per other node). `,
+          link(hashOf("topology", { node: d.node.name, all: "1" }), "show all"),
+        )
+      : null,
     el("h3", {}, "Pods' network namespaces"),
     ...d.pods.map((p: Json) =>
       el("details", {}, el("summary", {}, `${p.pod} ${p.ip}`), el("pre", { class: "text" }, p.text)),
@@ -396,57 +482,36 @@ async function traceView(p: URLSearchParams): Promise<void> {
     all: p.get("all") ?? "",
   };
   const names = el("datalist", { id: "names" });
-  const input = (name: keyof typeof q, label: string, placeholder: string) =>
+  const named = (name: keyof typeof q, label: string, placeholder: string) =>
+    field(name, label, q[name], {
+      placeholder,
+      list: "names",
+      oninput: (e: Event) => suggestNames((e.target as HTMLInputElement).value, names),
+    });
+  const form = askForm("trace", "Trace", [
+    named("from", "from", "ns/pod, node/NAME or an IP"),
+    named("to", "to", "ns/pod, name.ns, IP, with :PORT"),
+    choice("protocol", "protocol", q.protocol.toUpperCase(), [
+      ["", "the port's"],
+      ["TCP", "TCP"],
+      ["UDP", "UDP"],
+      ["SCTP", "SCTP"],
+    ]),
+    named("node", "entry node", "for an outside source"),
     el(
       "label",
       {},
-      `${label} `,
-      el("input", {
-        name,
-        value: q[name],
-        placeholder,
-        list: "names",
-        "aria-label": label,
-        oninput: (e: Event) => suggestNames((e.target as HTMLInputElement).value, names),
-      }),
-    );
-  const form = el(
-    "form",
-    {
-      class: "ask",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const f = new FormData(e.target as HTMLFormElement);
-        location.hash = hashOf("trace", {
-          from: String(f.get("from") ?? ""),
-          to: String(f.get("to") ?? ""),
-          protocol: String(f.get("protocol") ?? ""),
-          node: String(f.get("node") ?? ""),
-          reply: f.get("reply") ? "1" : "",
-          all: f.get("all") ? "1" : "",
-        });
-      },
-    },
-    input("from", "from", "ns/pod, node/NAME or an IP"),
-    input("to", "to", "ns/pod, name.ns, IP, with :PORT"),
-    el(
-      "label",
-      {},
-      "protocol ",
-      el(
-        "select",
-        { name: "protocol", "aria-label": "protocol" },
-        ...["", "TCP", "UDP", "SCTP"].map((x) =>
-          el("option", { value: x, selected: q.protocol.toUpperCase() === x }, x || "the port's"),
-        ),
-      ),
+      el("input", { type: "checkbox", name: "reply", value: "1", checked: q.reply === "1" }),
+      " reply",
     ),
-    input("node", "entry node", "for an outside source"),
-    el("label", {}, el("input", { type: "checkbox", name: "reply", checked: q.reply === "1" }), " reply"),
-    el("label", {}, el("input", { type: "checkbox", name: "all", checked: q.all === "1" }), " all endpoints"),
-    el("button", { type: "submit" }, "Trace"),
+    el(
+      "label",
+      {},
+      el("input", { type: "checkbox", name: "all", value: "1", checked: q.all === "1" }),
+      " all endpoints",
+    ),
     names,
-  );
+  ]);
   // The tour's walk-throughs: choosing them takes seconds on big clusters (and holds the server), so
   // there they come on request; in a report they are embedded.
   const presets = el("div", { class: "presets" });
@@ -488,10 +553,10 @@ async function traceView(p: URLSearchParams): Promise<void> {
   const r = await api("trace", { ...q });
   if (r.status !== 200) return show(el("h2", {}, "Trace a packet"), form, presets, errorBox(r.body));
   const t = r.body;
-  const hops: { part: string; hop: Json; changes: string[] }[] = [];
+  const hops: { part: string; hop: Json; changes: string[]; place: Json }[] = [];
   for (const part of t.parts)
     part.hops.forEach((hop: Json, i: number) => {
-      hops.push({ part: part.label, hop, changes: part.changes[i] });
+      hops.push({ part: part.label, hop, changes: part.changes[i], place: part.places?.[i] });
     });
   const list = el("ol", { class: "hops", "aria-label": "hops" });
   let partLabel: string | undefined;
@@ -582,11 +647,21 @@ async function traceView(p: URLSearchParams): Promise<void> {
   );
   let current = -1;
   const svg = svgBox(t.svg, "the packet's path");
+  // The topology of the nodes crossed, the path drawn over it (comes after the hop list).
+  const topo = el("div", {
+    class: "drawing topology",
+    role: "figure",
+    "aria-label": "the path over the topology",
+  });
+  let placed: (Element | undefined)[] = [];
   const select = (i: number) => {
     current = Math.max(0, Math.min(hops.length - 1, i));
     for (const e of document.querySelectorAll(".current")) e.classList.remove("current");
+    for (const e of document.querySelectorAll(".tp-current")) e.classList.remove("tp-current");
     list.querySelector(`[data-step="${current}"]`)?.classList.add("current");
     svg.querySelector(`[data-step="${current}"]`)?.classList.add("current");
+    placed[current]?.classList.add("tp-current");
+    placed[current]?.scrollIntoView({ block: "nearest", inline: "nearest" });
     (list.querySelector(`[data-step="${current}"]`) as HTMLElement | null)?.scrollIntoView({
       block: "nearest",
     });
@@ -648,12 +723,92 @@ async function traceView(p: URLSearchParams): Promise<void> {
     ends,
     controls,
     el("div", { class: "split" }, list, svg),
+    el("h3", {}, "The path over the topology"),
+    topo,
   );
+  void api("picture", t.picture).then((pic) => {
+    if (pic.status !== 200) return fill(topo, errorBox(pic.body));
+    topo.innerHTML = pic.body.svg;
+    placed = placeHops(topo, hops);
+    if (current >= 0) placed[current]?.classList.add("tp-current");
+    topo.dataset.state = "ready";
+  });
   main().onkeydown = (e: KeyboardEvent) => {
     if ((e.target as HTMLElement).closest("input,select")) return;
     if (e.key === "ArrowRight" || e.key === "j") select(current + 1);
     else if (e.key === "ArrowLeft" || e.key === "k") select(current - 1);
   };
+}
+
+/**
+ * What a hop that changed the header did, written beside its place on the picture: by its step when
+ * the step names it, else by what changed (an outer header appears on the wire for Calico's IP-in-IP).
+ */
+const MARKS: Record<string, string> = {
+  dnat: "DNAT",
+  snat: "masquerade",
+  encap: "encapsulated",
+  decap: "decapsulated",
+  conntrack: "NAT reversed",
+};
+
+/**
+ * Finds each hop's element on the topology picture (its `places` entry: a pod's box, a node's
+ * device, its IP stack, the underlay), marks the path (the reply's apart) and writes what rewrote
+ * the header beside the hops that did. A device the picture counts rather than draws (a pod link on a
+ * busy node) falls back to the node's links box, then its IP stack.
+ */
+function placeHops(
+  box: HTMLElement,
+  hops: { part: string; hop: Json; changes: string[]; place: Json }[],
+): (Element | undefined)[] {
+  const q = (s: string) => box.querySelector(s) ?? undefined;
+  const attr = (k: string, v: string) => `[${k}="${CSS.escape(v)}"]`;
+  const found = hops.map(({ place: p }) => {
+    if (!p) return undefined;
+    if (p.pod) return q(`g.tp-pod${attr("data-pod", p.pod)}`);
+    if (p.underlay) return q("g.tp-underlay");
+    if (!p.node) return undefined;
+    const node = attr("data-node", p.node);
+    if (p.device)
+      return (
+        q(`g.tp-dev${node}${attr("data-device", p.device)}`) ??
+        q(`g.tp-links${node}`) ??
+        q(`g.tp-stack${node}`)
+      );
+    return q(`g.tp-stack${node}`);
+  });
+  const marked = new Set<Element>();
+  found.forEach((e, i) => {
+    if (!e) return;
+    e.classList.add(hops[i].part.startsWith("reply") ? "tp-path-reply" : "tp-path");
+    const c = hops[i].changes;
+    if (c.length === 0 || marked.has(e)) return;
+    const mark =
+      MARKS[hops[i].hop.step] ??
+      (c.includes("encap")
+        ? "encapsulated"
+        : c.includes("decap")
+          ? "decapsulated"
+          : c.includes("dst") || c.includes("dport")
+            ? "destination rewritten"
+            : "source rewritten");
+    marked.add(e);
+    const r = e.querySelector("rect");
+    if (!r) return;
+    const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
+    t.setAttribute("class", "tp-mark");
+    // Beside the box; on the underlay's long bar, after its label.
+    const wide = e.classList.contains("tp-underlay");
+    t.setAttribute(
+      "x",
+      String(Number(r.getAttribute("x")) + (wide ? 260 : Number(r.getAttribute("width")) + 4)),
+    );
+    t.setAttribute("y", String(Number(r.getAttribute("y")) + 12));
+    t.textContent = `${mark}: ${hops[i].changes.join(", ")}`;
+    e.append(t);
+  });
+  return found;
 }
 
 async function suggestNames(prefix: string, list: HTMLDataListElement): Promise<void> {
@@ -688,48 +843,29 @@ async function policyView(p: URLSearchParams): Promise<void> {
   const rows = p.get("rows") ?? "";
   const cols = p.get("cols") ?? "";
   const base = { level, protocol, port, rows, cols };
-  const form = el(
-    "form",
-    {
-      class: "ask",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const f = new FormData(e.target as HTMLFormElement);
-        location.hash = hashOf("policy", {
-          ...base,
-          level: String(f.get("level")),
-          protocol: String(f.get("protocol")),
-          port: String(f.get("port") ?? ""),
-        });
-      },
-    },
-    el(
-      "label",
-      {},
-      "cells per ",
-      el(
-        "select",
-        { name: "level", "aria-label": "level" },
-        ...["namespace", "workload", "pod"].map((x) => el("option", { value: x, selected: x === level }, x)),
+  const form = askForm(
+    "policy",
+    "Show",
+    [
+      choice(
+        "level",
+        "cells per",
+        level,
+        [
+          ["namespace", "namespace"],
+          ["workload", "workload"],
+          ["pod", "pod"],
+        ],
+        "level",
       ),
-    ),
-    el(
-      "label",
-      {},
-      " protocol ",
-      el(
-        "select",
-        { name: "protocol", "aria-label": "protocol" },
-        ...["TCP", "UDP", "SCTP"].map((x) => el("option", { value: x, selected: x === protocol }, x)),
-      ),
-    ),
-    el(
-      "label",
-      {},
-      " port ",
-      el("input", { name: "port", value: port, placeholder: "any", size: "6", "aria-label": "port" }),
-    ),
-    el("button", { type: "submit" }, "Show"),
+      choice("protocol", "protocol", protocol, [
+        ["TCP", "TCP"],
+        ["UDP", "UDP"],
+        ["SCTP", "SCTP"],
+      ]),
+      field("port", "port", port, { placeholder: "any", size: "6" }),
+    ],
+    { rows, cols },
   );
   const r = await api("heatmap", base);
   const crumbs = el(
@@ -1087,48 +1223,22 @@ async function connlistView(p: URLSearchParams): Promise<void> {
     port: p.get("port") ?? "",
     level: p.get("level") ?? "",
   };
-  const form = el(
-    "form",
-    {
-      class: "ask",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const f = new FormData(e.target as HTMLFormElement);
-        location.hash = hashOf("connlist", Object.fromEntries([...f].map(([k, v]) => [k, String(v)])));
-      },
-    },
-    el(
-      "label",
-      {},
-      "namespace ",
-      el("input", { name: "namespace", value: q.namespace, "aria-label": "namespace" }),
+  const form = askForm("connlist", "Filter", [
+    field("namespace", "namespace", q.namespace),
+    field("selector", "labels", q.selector, { placeholder: "app=web", "aria-label": "label selector" }),
+    field("port", "port", q.port, { size: "6" }),
+    choice(
+      "level",
+      "graph",
+      q.level,
+      [
+        ["", "auto"],
+        ["workload", "workload"],
+        ["namespace", "namespace"],
+      ],
+      "graph level",
     ),
-    el(
-      "label",
-      {},
-      " labels ",
-      el("input", {
-        name: "selector",
-        value: q.selector,
-        placeholder: "app=web",
-        "aria-label": "label selector",
-      }),
-    ),
-    el("label", {}, " port ", el("input", { name: "port", value: q.port, size: "6", "aria-label": "port" })),
-    el(
-      "label",
-      {},
-      " graph ",
-      el(
-        "select",
-        { name: "level", "aria-label": "graph level" },
-        ...["", "workload", "namespace"].map((x) =>
-          el("option", { value: x, selected: x === q.level }, x || "auto"),
-        ),
-      ),
-    ),
-    el("button", { type: "submit" }, "Filter"),
-  );
+  ]);
   const r = await api("connlist", q);
   if (r.status !== 200) return show(el("h2", {}, "Allowed connections"), form, errorBox(r.body));
   const lines = r.body.lines as Json[];
@@ -1261,41 +1371,11 @@ async function rulesView(p: URLSearchParams): Promise<void> {
 
 async function dnsView(p: URLSearchParams): Promise<void> {
   const q = { from: p.get("from") ?? "", name: p.get("name") ?? "", type: p.get("type") ?? "" };
-  const form = el(
-    "form",
-    {
-      class: "ask",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const f = new FormData(e.target as HTMLFormElement);
-        location.hash = hashOf("dns", Object.fromEntries([...f].map(([k, v]) => [k, String(v)])));
-      },
-    },
-    el(
-      "label",
-      {},
-      "pod ",
-      el("input", { name: "from", value: q.from, placeholder: "ns/pod", "aria-label": "pod" }),
-    ),
-    el(
-      "label",
-      {},
-      " resolves ",
-      el("input", {
-        name: "name",
-        value: q.name,
-        placeholder: "cart, api.example.com",
-        "aria-label": "name",
-      }),
-    ),
-    el(
-      "label",
-      {},
-      " type ",
-      el("input", { name: "type", value: q.type, placeholder: "A", size: "5", "aria-label": "type" }),
-    ),
-    el("button", { type: "submit" }, "Resolve"),
-  );
+  const form = askForm("dns", "Resolve", [
+    field("from", "pod", q.from, { placeholder: "ns/pod" }),
+    field("name", "resolves", q.name, { placeholder: "cart, api.example.com", "aria-label": "name" }),
+    field("type", "type", q.type, { placeholder: "A", size: "5" }),
+  ]);
   if (!q.from || !q.name) return show(el("h2", {}, "A pod's resolver at work"), form);
   const r = await api("resolve", q);
   if (r.status !== 200) return show(el("h2", {}, "A pod's resolver at work"), form, errorBox(r.body));

@@ -114,13 +114,12 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
   ): LocalDelivery | undefined => {
     const pod = net.podByIP.get(dst);
     if (!pod || pod.spec.nodeName !== node.name) return undefined;
-    const veth = hostVethName(pod);
-    const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const { hostInterface: veth, name, mac } = net.podFacts(pod);
     return {
       kind: "pod",
       pod,
       hops: [
-        hop(`node ${node.name}`, "bridge", `${what}: ${macFor(dst)} → port ${veth}`, BRIDGE),
+        hop(`node ${node.name}`, "bridge", `${what}: ${mac} → port ${veth}`, BRIDGE),
         hop(`pod ${name}`, "veth", `veth pair: ${veth} → eth0 in pod ${name}`, "eth0"),
       ],
     };
@@ -202,15 +201,19 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
       return ns;
     },
 
+    podRoutes(state, node, ip) {
+      const gw = gatewayOf(node);
+      return sortRoutes([
+        { dst: "default", via: gw, dev: "eth0" },
+        { dst: state.config.clusterCIDR, via: gw, dev: "eth0" },
+        { dst: node.podCIDR, dev: "eth0", scopeLink: true, src: ip },
+      ]);
+    },
+
     podNamespace(state, node, pod) {
       const ip = parseIPv4(pod.status!.podIP!)!;
       const gw = gatewayOf(node);
       const subnet = node.podCIDR;
-      const routes: Route[] = [
-        { dst: "default", via: gw, dev: "eth0" },
-        { dst: state.config.clusterCIDR, via: gw, dev: "eth0" },
-        { dst: subnet, dev: "eth0", scopeLink: true, src: ip },
-      ];
       return {
         interfaces: [
           loopback(),
@@ -223,7 +226,7 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
             mtu: backend.mtu,
           },
         ],
-        routes: sortRoutes(routes),
+        routes: plugin.podRoutes(state, node, ip),
         neighbours: [{ ip: gw, mac: macFor(gw), dev: "eth0" }],
         fdb: [],
       };
@@ -250,9 +253,8 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
       return { dst: node.podCIDR, dev: BRIDGE, scopeLink: true, src: gatewayOf(node) };
     },
 
-    leavePod(_net, node, pod, r, dst): PodExit {
-      const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
-      const veth = hostVethName(pod);
+    leavePod(net, node, pod, r, dst): PodExit {
+      const { name, hostInterface: veth } = net.podFacts(pod);
       const hops = [
         hop(
           `pod ${name}`,

@@ -30,7 +30,7 @@ import { fnv32a } from "../control/names.ts";
 import type { NodeState } from "../control/state.ts";
 import { renderRoute } from "../graph/devices.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
-import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { formatIPv4, type IPv4 } from "../net/ipv4.ts";
 import { type DirectionVerdict, type PolicyPeer, peerFor } from "../policy/netpol.ts";
 import { type EndpointInfo, HAIRPIN_NOTE, type ProxyResult } from "../proxy/service-proxy.ts";
 import type { Network } from "./network.ts";
@@ -262,8 +262,9 @@ class Tracer {
     if (s.kind === "pod") {
       const node = this.net.nodeOf(s.pod)!;
       if (s.pod.spec.hostNetwork) return this.fromHost(node, req, `pod ${name(s.pod)} (host network)`);
-      this.src = parseIPv4(s.pod.status!.podIP!)!;
-      this.sport = req.sport ?? ephemeralPort(`${name(s.pod)}>${formatIPv4(req.dst)}:${req.dport}`);
+      const facts = this.net.podFacts(s.pod);
+      this.src = facts.ip;
+      this.sport = req.sport ?? ephemeralPort(`${facts.name}>${formatIPv4(req.dst)}:${req.dport}`);
       this.pendingEgress = s.pod;
       return this.walk({ kind: "pod", pod: s.pod, node });
     }
@@ -371,14 +372,15 @@ class Tracer {
    */
   policyCheck(direction: "ingress" | "egress", pod: Pod, node: NodeState): TraceResult | undefined {
     const engine = this.net.policy;
-    const veth = this.net.plugin.hostInterfaceName(pod);
-    const at = direction === "egress" ? `node ${node.name}` : `pod ${name(pod)}`;
+    const facts = this.net.podFacts(pod);
+    const veth = facts.hostInterface;
+    const at = direction === "egress" ? `node ${node.name}` : `pod ${facts.name}`;
     const dev = direction === "egress" ? veth : "eth0";
     if (!engine) {
       this.hop(
         at,
         "policy",
-        `NetworkPolicy ${direction} of pod ${name(pod)}: not evaluated (policies are switched off)`,
+        `NetworkPolicy ${direction} of pod ${facts.name}: not evaluated (policies are switched off)`,
         dev,
       );
       return undefined;
@@ -392,12 +394,12 @@ class Tracer {
       );
       return undefined;
     }
-    const self: PolicyPeer = { kind: "pod", pod, ip: parseIPv4(pod.status!.podIP!)! };
+    const self: PolicyPeer = { kind: "pod", pod, ip: facts.ip };
     const other = peerFor(this.net.podByIP, direction === "egress" ? this.dst : this.src);
     let v =
       direction === "egress"
-        ? engine.check(self, other, this.dport, this.protocol).egress
-        : engine.check(other, self, this.dport, this.protocol).ingress;
+        ? engine.checkDirection("egress", self, other, this.dport, this.protocol)
+        : engine.checkDirection("ingress", other, self, this.dport, this.protocol);
     const exempt = v.allowed ? undefined : this.exemption(direction, pod, self.ip);
     if (exempt) v = { ...v, allowed: true, allowedBy: undefined, tier: "default", reason: exempt };
     this.policy[direction] = v;
@@ -408,7 +410,7 @@ class Tracer {
         : v.tier === "baseline"
           ? "baseline-tier policy"
           : "NetworkPolicy";
-    this.hop(at, "policy", `${tier} ${direction} of pod ${name(pod)}${when}: ${v.reason}`, dev);
+    this.hop(at, "policy", `${tier} ${direction} of pod ${facts.name}${when}: ${v.reason}`, dev);
     if (v.allowed) return undefined;
     return this.end("dropped", `${tier} ${direction} ${v.reason}`);
   }
@@ -474,7 +476,7 @@ class Tracer {
           if (denied) return denied;
           return this.deliverInPod(pod, "eth0", `arrives on eth0 (${formatIPv4(this.dst)})`);
         }
-        const podIP = parseIPv4(pod.status!.podIP!)!;
+        const podIP = this.net.podFacts(pod).ip;
         if (this.dst === podIP || this.dst >>> 24 === 127)
           return this.deliverInPod(
             pod,
@@ -748,7 +750,7 @@ class Tracer {
     const origin = {
       ip:
         client.kind === "pod"
-          ? parseIPv4(client.pod.status!.podIP!)!
+          ? this.net.podFacts(client.pod).ip
           : client.kind === "external"
             ? client.ip
             : undefined,

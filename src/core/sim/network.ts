@@ -48,6 +48,11 @@ export class Network implements PodNetworkIndex {
    * block): each is routed to its node by a /32 of its own, on every node.
    */
   readonly strayPods = new Map<IPv4, NodeState>();
+  /**
+   * Host-network pods by node name, in the cluster's pod order: who may serve a port on a node's own
+   * addresses (the tracer's delivery to a node looked through every pod of the cluster for them).
+   */
+  readonly hostNetworkPods = new Map<string, Pod[]>();
   /** `PodFacts` of every pod in `podByIP`, computed here once (see `podFacts`). */
   readonly #facts = new Map<Pod, PodFacts>();
   readonly #blocks: { base: number; last: number; block: Cidr; node: NodeState }[];
@@ -66,6 +71,11 @@ export class Network implements PodNetworkIndex {
     for (const n of state.nodes) for (const ip of n.ips) this.nodeByIP.set(ip, n);
     for (const p of state.pods) {
       this.podByName.set(`${p.metadata.namespace}/${p.metadata.name}`, p);
+      if (p.spec.hostNetwork && p.spec.nodeName) {
+        const list = this.hostNetworkPods.get(p.spec.nodeName);
+        if (list) list.push(p);
+        else this.hostNetworkPods.set(p.spec.nodeName, [p]);
+      }
       if (
         p.spec.hostNetwork ||
         !p.status?.podIP ||

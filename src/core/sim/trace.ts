@@ -235,22 +235,38 @@ class Tracer {
     return h;
   }
 
+  /**
+   * Records a hop with the packet as it is now. Two literals rather than a conditional spread for
+   * `device`: V8 builds a spread object the slow way, and this runs a dozen times per trace.
+   */
   hop(at: string, step: string, detail: string, device?: string): void {
-    this.hops.push({ at, step, detail, ...(device ? { device } : {}), packet: this.header() });
+    const packet = this.header();
+    this.hops.push(device ? { at, step, detail, device, packet } : { at, step, detail, packet });
   }
 
-  end(verdict: Verdict, reason: string, extra: Partial<TraceResult> = {}): TraceResult {
+  /**
+   * The result, its keys always in this order (JSON output and golden files show it): verdict,
+   * reason, endpoints, [chosen, service], masquerade, [policy], hops, then `extra`'s (which replace
+   * a value in place, as an object spread does). Assigned rather than spread: see `hop`.
+   */
+  end(verdict: Verdict, reason: string, extra?: Partial<TraceResult>): TraceResult {
     const p = this.proxied;
-    return {
-      verdict,
-      reason,
-      endpoints: p ? p.candidates.map((e) => `${formatIPv4(e.ip)}:${e.port}`) : [],
-      ...(p ? { chosen: `${formatIPv4(p.chosen.ip)}:${p.chosen.port}`, service: p.service.name } : {}),
-      masquerade: this.masquerade,
-      ...(this.policy.egress || this.policy.ingress ? { policy: this.policy } : {}),
-      hops: this.hops,
-      ...extra,
-    };
+    const endpoints = p ? p.candidates.map((e) => `${formatIPv4(e.ip)}:${e.port}`) : [];
+    const masquerade = this.masquerade;
+    const hops = this.hops;
+    const policy = this.policy.egress || this.policy.ingress ? this.policy : undefined;
+    let r: TraceResult;
+    if (p) {
+      const chosen = `${formatIPv4(p.chosen.ip)}:${p.chosen.port}`;
+      const service = p.service.name;
+      r = policy
+        ? { verdict, reason, endpoints, chosen, service, masquerade, policy, hops }
+        : { verdict, reason, endpoints, chosen, service, masquerade, hops };
+    } else
+      r = policy
+        ? { verdict, reason, endpoints, masquerade, policy, hops }
+        : { verdict, reason, endpoints, masquerade, hops };
+    return extra ? Object.assign(r, extra) : r;
   }
 
   run(req: TraceRequest): TraceResult {
@@ -656,8 +672,7 @@ class Tracer {
     const seen = `${formatIPv4(this.src)}:${this.sport}`;
     const port = `${this.dport}/${this.protocol}`;
     const served = servedPorts(this.net.state);
-    for (const p of this.net.state.pods) {
-      if (!p.spec.hostNetwork || p.spec.nodeName !== node.name) continue;
+    for (const p of this.net.hostNetworkPods.get(node.name) ?? []) {
       const s = served.find(p, this.dport, this.protocol);
       if (s) {
         this.receiver = { pod: name(p), node: node.name };

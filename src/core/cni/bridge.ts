@@ -60,6 +60,23 @@ export function gatewayOf(node: NodeState): IPv4 {
   return node.podCIDR.nth(1);
 }
 
+/**
+ * The MAC of the next hop a pod's route names: the gateway's (cni0's, `macFor` of its address) is
+ * kept per node once made, as every trace leaving a pod names it twice; any other address is
+ * formatted on the spot.
+ */
+function nextHopMac(node: NodeState, via: IPv4): string {
+  if (via !== gatewayOf(node)) return macFor(via);
+  let mac = gatewayMacs.get(node);
+  if (mac === undefined) {
+    mac = macFor(via);
+    gatewayMacs.set(node, mac);
+  }
+  return mac;
+}
+
+const gatewayMacs = new WeakMap<NodeState, string>();
+
 /** The address flannel gives its tunnel device (flannel.1, tunl0): the podCIDR's network address, as a /32. */
 export function tunnelAddressOf(node: NodeState): IPv4 {
   return node.podCIDR.nth(0);
@@ -259,7 +276,7 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
         hop(
           `pod ${name}`,
           "route",
-          `route lookup: ${renderRoute(r)}${r.via !== undefined ? ` → next hop ${formatIPv4(r.via)} (${macFor(r.via)})` : ` → ARP ${formatIPv4(dst)} on the link`}`,
+          `route lookup: ${renderRoute(r)}${r.via !== undefined ? ` → next hop ${formatIPv4(r.via)} (${nextHopMac(node, r.via)})` : ` → ARP ${formatIPv4(dst)} on the link`}`,
           "eth0",
         ),
         hop(
@@ -275,7 +292,7 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
         hop(
           `node ${node.name}`,
           "bridge",
-          `bridge ${BRIDGE}: the destination MAC is the bridge's own (${macFor(r.via)}) → up to the node's IP stack`,
+          `bridge ${BRIDGE}: the destination MAC is the bridge's own (${nextHopMac(node, r.via)}) → up to the node's IP stack`,
           BRIDGE,
         ),
       );

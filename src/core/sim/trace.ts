@@ -347,11 +347,17 @@ class Tracer {
         : decision.chosen;
     // Masquerade is decided per endpoint: the Service's reasons, plus hairpin for the one chosen here.
     const hairpin = chosen.ip === this.src;
-    const decided = {
-      ...decision,
+    // Written out rather than spread from `decision` (see `hop`): the same fields, in the same order.
+    const decided: Extract<ProxyResult, { kind: "dnat" }> = {
+      kind: "dnat",
+      service: decision.service,
+      frontend: decision.frontend,
+      candidates: decision.candidates,
       chosen,
       masquerade: decision.serviceMasquerade || hairpin,
+      serviceMasquerade: decision.serviceMasquerade,
       notes: [...decision.notes.filter((n) => n !== HAIRPIN_NOTE), ...(hairpin ? [HAIRPIN_NOTE] : [])],
+      rule: decision.rule,
     };
     this.proxied = decided;
     const before = `${formatIPv4(this.dst)}:${this.dport}`;

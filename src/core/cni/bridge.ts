@@ -61,6 +61,23 @@ export function gatewayOf(node: NodeState): IPv4 {
   return node.podCIDR.nth(1);
 }
 
+/**
+ * The MAC of the next hop a pod's route names: the gateway's (cni0's, `macFor` of its address) is
+ * kept per node once made, as every trace leaving a pod names it twice; any other address is
+ * formatted on the spot.
+ */
+function nextHopMac(node: NodeState, via: IPv4): string {
+  if (via !== gatewayOf(node)) return macFor(via);
+  let mac = gatewayMacs.get(node);
+  if (mac === undefined) {
+    mac = macFor(via);
+    gatewayMacs.set(node, mac);
+  }
+  return mac;
+}
+
+const gatewayMacs = new WeakMap<NodeState, string>();
+
 /** The address flannel gives its tunnel device (flannel.1, tunl0): the podCIDR's network address, as a /32. */
 export function tunnelAddressOf(node: NodeState): IPv4 {
   return node.podCIDR.nth(0);
@@ -115,13 +132,12 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
   ): LocalDelivery | undefined => {
     const pod = net.podByIP.get(dst);
     if (!pod || pod.spec.nodeName !== node.name) return undefined;
-    const veth = hostVethName(pod);
-    const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const { hostInterface: veth, name, mac } = net.podFacts(pod);
     return {
       kind: "pod",
       pod,
       hops: [
-        hop(`node ${node.name}`, "bridge", `${what}: ${macFor(dst)} → port ${veth}`, BRIDGE),
+        hop(`node ${node.name}`, "bridge", `${what}: ${mac} → port ${veth}`, BRIDGE),
         hop(`pod ${name}`, "veth", `veth pair: ${veth} → eth0 in pod ${name}`, "eth0"),
       ],
     };
@@ -203,15 +219,19 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
       return ns;
     },
 
+    podRoutes(state, node, ip) {
+      const gw = gatewayOf(node);
+      return sortRoutes([
+        { dst: "default", via: gw, dev: "eth0" },
+        { dst: state.config.clusterCIDR, via: gw, dev: "eth0" },
+        { dst: node.podCIDR, dev: "eth0", scopeLink: true, src: ip },
+      ]);
+    },
+
     podNamespace(state, node, pod) {
       const ip = parseIPv4(pod.status!.podIP!)!;
       const gw = gatewayOf(node);
       const subnet = node.podCIDR;
-      const routes: Route[] = [
-        { dst: "default", via: gw, dev: "eth0" },
-        { dst: state.config.clusterCIDR, via: gw, dev: "eth0" },
-        { dst: subnet, dev: "eth0", scopeLink: true, src: ip },
-      ];
       return {
         interfaces: [
           loopback(),
@@ -224,7 +244,7 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
             mtu: backend.mtu,
           },
         ],
-        routes: sortRoutes(routes),
+        routes: plugin.podRoutes(state, node, ip),
         neighbours: [{ ip: gw, mac: macFor(gw), dev: "eth0" }],
         fdb: [],
       };
@@ -251,14 +271,13 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
       return { dst: node.podCIDR, dev: BRIDGE, scopeLink: true, src: gatewayOf(node) };
     },
 
-    leavePod(_net, node, pod, r, dst): PodExit {
-      const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
-      const veth = hostVethName(pod);
+    leavePod(net, node, pod, r, dst): PodExit {
+      const { name, hostInterface: veth } = net.podFacts(pod);
       const hops = [
         hop(
           `pod ${name}`,
           "route",
-          `route lookup: ${renderRoute(r)}${r.via !== undefined ? ` → next hop ${formatIPv4(r.via)} (${macFor(r.via)})` : ` → ARP ${formatIPv4(dst)} on the link`}`,
+          `route lookup: ${renderRoute(r)}${r.via !== undefined ? ` → next hop ${formatIPv4(r.via)} (${nextHopMac(node, r.via)})` : ` → ARP ${formatIPv4(dst)} on the link`}`,
           "eth0",
         ),
         hop(
@@ -274,7 +293,7 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
         hop(
           `node ${node.name}`,
           "bridge",
-          `bridge ${BRIDGE}: the destination MAC is the bridge's own (${macFor(r.via)}) → up to the node's IP stack`,
+          `bridge ${BRIDGE}: the destination MAC is the bridge's own (${nextHopMac(node, r.via)}) → up to the node's IP stack`,
           BRIDGE,
         ),
       );

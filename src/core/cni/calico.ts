@@ -425,12 +425,14 @@ export const calico: NetworkPlugin = {
     return ns;
   },
 
-  podNamespace(state, _node, pod) {
-    const ip = parseIPv4(pod.status!.podIP!)!;
-    const routes: Route[] = [
+  podRoutes: () =>
+    sortRoutes([
       { dst: "default", via: CALICO_GATEWAY, dev: "eth0" },
       { dst: Cidr.of(CALICO_GATEWAY, 32), dev: "eth0", scopeLink: true, proto: "boot" },
-    ];
+    ]),
+
+  podNamespace(state, node, pod) {
+    const ip = parseIPv4(pod.status!.podIP!)!;
     return {
       interfaces: [
         loopback(),
@@ -443,7 +445,7 @@ export const calico: NetworkPlugin = {
           mtu: podMtu(state),
         },
       ],
-      routes: sortRoutes(routes),
+      routes: calico.podRoutes(state, node, ip),
       neighbours: [{ ip: CALICO_GATEWAY, mac: CALICO_HOST_MAC, dev: "eth0" }],
       fdb: [],
     };

@@ -101,6 +101,24 @@ export interface PodNetworkIndex {
   nodeRoute(node: NodeState, dst: IPv4): Route;
   /** Whether `ip` is one of the node's own addresses (loopback, eth0's, the plugin's devices'). */
   isNodeAddress(node: NodeState, ip: IPv4): boolean;
+  /** What a trace says of a pod at every hop, computed once when the index is built (`PodFacts`). */
+  podFacts(pod: Pod): PodFacts;
+}
+
+/**
+ * The facts about a pod that a trace's hops name again and again, computed once per pod when the
+ * network index is built (sim/network.ts): parsing the address text, hashing the pod's name into its
+ * veth's and formatting its MAC on every hop of every trace cost a fifth of a trace (issue 13).
+ */
+export interface PodFacts {
+  /** `status.podIP` as a number. */
+  readonly ip: IPv4;
+  /** `namespace/name`, as hops and verdicts name the pod. */
+  readonly name: string;
+  /** The host side of its link (`NetworkPlugin.hostInterfaceName`). */
+  readonly hostInterface: string;
+  /** Its eth0's MAC (graph/namespace.ts `macFor` of its address, as the bridge plugin sets it). */
+  readonly mac: string;
 }
 
 /** One hop of a trace as the plugin tells it; the tracer stamps it with the packet as it is then. */
@@ -217,6 +235,12 @@ export interface NetworkPlugin {
   nodeNamespace(state: ClusterState, node: NodeState, pods: readonly Pod[]): Namespace;
   /** A pod's network namespace (`lo`, `eth0` with its address, routes, the gateway's neighbour). */
   podNamespace(state: ClusterState, node: NodeState, pod: Pod): Namespace;
+  /**
+   * The routes of the namespace of a pod with address `ip` on `node`: exactly `podNamespace`'s
+   * `routes`, longest prefix first. The tracer's route lookup in a pod asks only this, not the
+   * whole namespace (interfaces, MACs, veth names) it would build and throw away on every trace.
+   */
+  podRoutes(state: ClusterState, node: NodeState, ip: IPv4): Route[];
   /** The name of the host side of a pod's link in the node's namespace (`veth1a2b3c4d`, `cali…`). */
   hostInterfaceName(pod: Pod): string;
   /**

@@ -27,12 +27,23 @@ export const VXLAN_VNI = 1;
 /** flannel's default VXLAN UDP port (Linux's legacy port, not IANA's 4789). */
 export const VXLAN_PORT = 8472;
 
-/** A stable MAC for a node's VTEP (flannel picks one at random and publishes it in a Node annotation). */
+/**
+ * A stable MAC for a node's VTEP (flannel picks one at random and publishes it in a Node annotation).
+ * Kept per node once made: every cross-node trace names the receiving node's VTEP MAC twice, and
+ * the node's name and address never change.
+ */
 export function vtepMac(node: NodeState): string {
-  const h = fnv32a(`vtep/${node.name}`);
-  const b = [0x0e, 0x4c, node.ip >>> 24, (node.ip >>> 16) & 255, (h >>> 8) & 255, h & 255];
-  return b.map((x) => x.toString(16).padStart(2, "0")).join(":");
+  let mac = vtepMacs.get(node);
+  if (mac === undefined) {
+    const h = fnv32a(`vtep/${node.name}`);
+    const b = [0x0e, 0x4c, node.ip >>> 24, (node.ip >>> 16) & 255, (h >>> 8) & 255, h & 255];
+    mac = b.map((x) => x.toString(16).padStart(2, "0")).join(":");
+    vtepMacs.set(node, mac);
+  }
+  return mac;
 }
+
+const vtepMacs = new WeakMap<NodeState, string>();
 
 export const vxlan = flannelPlugin({
   name: "vxlan",

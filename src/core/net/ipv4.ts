@@ -1,6 +1,6 @@
 /**
  * IPv4 addresses as unsigned 32-bit numbers, and CIDR blocks as value objects over them.
- * Parsing and validation use ipaddr.js; arithmetic is plain number math so that allocating
+ * IPv4 text is parsed by hand (parseIPv4), IPv6 text by ipaddr.js; arithmetic is plain number math so that allocating
  * 150,000 addresses costs no objects per address.
  */
 import ipaddr from "ipaddr.js";
@@ -8,11 +8,37 @@ import ipaddr from "ipaddr.js";
 /** An IPv4 address as an unsigned 32-bit integer. */
 export type IPv4 = number;
 
-/** Parses dotted-quad IPv4 text strictly (four decimal octets); undefined when it is not one. */
+/**
+ * Parses dotted-quad IPv4 text strictly: four decimal octets, each 0–255, without leading zeros
+ * (exactly what ipaddr.js's `IPv4.isValidFourPartDecimal` accepts);
+ * undefined when it is not one. One pass over the characters, no regular expression and no
+ * objects: every layer of podnet parses addresses (150,000 pod IPs at resolve, the network index,
+ * the data plane's plans), so this is a hot path; test/ipv4-parse.test.ts holds it to ipaddr.js.
+ */
 export function parseIPv4(text: string): IPv4 | undefined {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
-  const o = ipaddr.IPv4.parse(text).octets;
-  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
+  const n = text.length;
+  if (n < 7 || n > 15) return undefined;
+  let ip = 0;
+  let octet = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 46; // the end closes the last octet like a dot
+    if (c === 46) {
+      if (digits === 0 || octet > 255) return undefined;
+      ip = ip * 256 + octet;
+      parts++;
+      octet = 0;
+      digits = 0;
+      continue;
+    }
+    if (c < 48 || c > 57) return undefined;
+    // A leading zero only as the octet "0" itself.
+    if (digits === 1 && octet === 0) return undefined;
+    octet = octet * 10 + (c - 48);
+    digits++;
+  }
+  return parts === 4 ? ip : undefined;
 }
 
 export function formatIPv4(ip: IPv4): string {

@@ -217,28 +217,90 @@ export class PolicyEngine {
 
   /** Policies of one type that select a pod (host-network pods are never selected). */
   selecting(pod: Pod, direction: "ingress" | "egress"): CompiledPolicy[] {
-    if (pod.spec.hostNetwork) return [];
-    return (this.#byNamespace.get(pod.metadata.namespace!) ?? []).filter(
-      (p) => p[direction] !== undefined && p.selects(pod.metadata.labels),
-    );
+    return this.#subject(pod, direction).selecting.slice();
   }
 
   /** Admin or baseline policies whose subject is the pod and that have rules for the direction. */
   tierSelecting(tier: "admin" | "baseline", pod: Pod, direction: "ingress" | "egress"): TierPolicy[] {
-    if (pod.spec.hostNetwork) return [];
-    const nsLabels = this.#nsLabels.get(pod.metadata.namespace!);
-    return this[tier].filter(
-      (t) => t[direction].length > 0 && t.subject.namespaces(nsLabels) && t.subject.pods(pod.metadata.labels),
-    );
+    return this.#subject(pod, direction)[tier].slice();
   }
+
+  /**
+   * Which policies of each tier select pods of one class (same namespace, same labels object, same
+   * hostNetwork) for one direction. A trace asks this for every policy hook it meets, and filtering
+   * every policy of the namespace and every admin policy by label selectors each time was the largest
+   * single cost of a trace (issue 13); the policies, namespaces and pods never change after the
+   * engine is built, so the answer is kept. Keyed by the pod's labels object: pods of one workload
+   * commonly share it (control/workloads.ts), so the memory grows with the classes asked about, not
+   * with the pods; pods with equal but separate label objects just get an entry each.
+   */
+  #subject(pod: Pod, direction: "ingress" | "egress"): SubjectPolicies {
+    if (pod.spec.hostNetwork) return NO_POLICIES;
+    const ns = pod.metadata.namespace!;
+    const labels = pod.metadata.labels;
+    const byNs = direction === "ingress" ? this.#ingressSubjects : this.#egressSubjects;
+    let byLabels = byNs.get(ns);
+    if (!byLabels) {
+      byLabels = new Map();
+      byNs.set(ns, byLabels);
+    }
+    const known = byLabels.get(labels);
+    if (known) return known;
+    const nsLabels = this.#nsLabels.get(ns);
+    const tier = (policies: TierPolicy[]) =>
+      policies.filter(
+        (t) => t[direction].length > 0 && t.subject.namespaces(nsLabels) && t.subject.pods(labels),
+      );
+    const selecting = (this.#byNamespace.get(ns) ?? []).filter(
+      (p) => p[direction] !== undefined && p.selects(labels),
+    );
+    const admin = tier(this.admin);
+    const baseline = tier(this.baseline);
+    const subject: SubjectPolicies = {
+      selecting,
+      admin,
+      baseline,
+      // The baseline tier is consulted only for pods no NetworkPolicy selects (#direction).
+      selectedBy: [
+        ...admin.map((t) => t.name),
+        ...selecting.map((p) => p.name),
+        ...(selecting.length ? [] : baseline.map((t) => t.name)),
+      ],
+      selectingNames: selecting.map((p) => p.name).join(", "),
+    };
+    byLabels.set(labels, subject);
+    return subject;
+  }
+
+  readonly #ingressSubjects = new Map<string, Map<Labels | undefined, SubjectPolicies>>();
+  readonly #egressSubjects = new Map<string, Map<Labels | undefined, SubjectPolicies>>();
 
   /** Whether a new connection from `src` to `dst` on `port/protocol` is allowed, with the reasons. */
   check(src: PolicyPeer, dst: PolicyPeer, port: number, protocol: Protocol): PolicyVerdict {
-    const egress =
-      src.kind === "pod" ? this.#direction("egress", src.pod, dst, dst, port, protocol) : outside("egress");
-    const ingress =
-      dst.kind === "pod" ? this.#direction("ingress", dst.pod, src, dst, port, protocol) : outside("ingress");
+    const egress = this.checkDirection("egress", src, dst, port, protocol);
+    const ingress = this.checkDirection("ingress", src, dst, port, protocol);
     return { allowed: egress.allowed && ingress.allowed, egress, ingress };
+  }
+
+  /**
+   * One direction of `check` (its `egress` or `ingress`, the same object shape and reasons): egress is
+   * judged at `src`, ingress at `dst`; a side that is not a pod is outside NetworkPolicy. The tracer
+   * checks each direction at its own hook, so it asks for one at a time rather than both.
+   */
+  checkDirection(
+    direction: "ingress" | "egress",
+    src: PolicyPeer,
+    dst: PolicyPeer,
+    port: number,
+    protocol: Protocol,
+  ): DirectionVerdict {
+    if (direction === "egress")
+      return src.kind === "pod"
+        ? this.#direction("egress", src.pod, dst, dst, port, protocol)
+        : outside("egress");
+    return dst.kind === "pod"
+      ? this.#direction("ingress", dst.pod, src, dst, port, protocol)
+      : outside("ingress");
   }
 
   #direction(
@@ -250,23 +312,29 @@ export class PolicyEngine {
     protocol: Protocol,
   ): DirectionVerdict {
     const name = `${subject.metadata.namespace}/${subject.metadata.name}`;
-    const selecting = this.selecting(subject, direction);
-    const admin = this.tierSelecting("admin", subject, direction);
-    const baseline = selecting.length ? [] : this.tierSelecting("baseline", subject, direction);
-    const selectedBy = [
-      ...admin.map((t) => t.name),
-      ...selecting.map((p) => p.name),
-      ...baseline.map((t) => t.name),
-    ];
+    const policies = this.#subject(subject, direction);
+    const { selecting, admin } = policies;
+    const baseline = selecting.length ? NONE : policies.baseline;
+    const selectedBy = policies.selectedBy.slice();
     const walk: string[] = [];
-    const base = { direction, subject: name, selectedBy, walk };
+    // Each verdict is one object literal in DirectionVerdict's key order: spreading a shared base
+    // into each (as this did) made V8 build them the slow way, a tenth of a trace (issue 13).
+    const verdict = (
+      allowed: boolean,
+      tier: DirectionVerdict["tier"],
+      reason: string,
+      allowedBy?: DirectionVerdict["allowedBy"],
+    ): DirectionVerdict =>
+      allowedBy
+        ? { direction, subject: name, selectedBy, walk, allowed, tier, allowedBy, reason }
+        : { direction, subject: name, selectedBy, walk, allowed, tier, reason };
 
     // An admin or baseline rule's Allow or Deny is final; a Pass (or no match) goes on.
     const decided = (tier: "admin" | "baseline", policies: TierPolicy[]): DirectionVerdict | undefined => {
       const d = this.#tier(policies, direction, peer, dst, port, protocol, walk);
       if (!d || d.action === "pass") return undefined;
       const allowed = d.action === "allow";
-      return { ...base, allowed, tier, reason: `${allowed ? "allowed" : "denied"} by ${d.what}` };
+      return verdict(allowed, tier, `${allowed ? "allowed" : "denied"} by ${d.what}`);
     };
 
     // 1. Admin tier: the first matching rule decides, unless it passes to NetworkPolicy.
@@ -279,23 +347,19 @@ export class PolicyEngine {
         const rules = policy[direction]!;
         for (let i = 0; i < rules.length; i++) {
           if (this.#ruleMatches(rules[i], policy.namespace, peer, dst, port, protocol)) {
-            return {
-              ...base,
-              allowed: true,
-              tier: "networkpolicy",
-              allowedBy: { policy: policy.name, rule: i },
-              reason: `allowed by ${policy.name} ${direction} rule ${i + 1}`,
-            };
+            return verdict(true, "networkpolicy", `allowed by ${policy.name} ${direction} rule ${i + 1}`, {
+              policy: policy.name,
+              rule: i,
+            });
           }
         }
       }
       const what = direction === "ingress" ? "from this source" : "to this destination";
-      return {
-        ...base,
-        allowed: false,
-        tier: "networkpolicy",
-        reason: `denied: pod ${name} is selected by ${selecting.map((p) => p.name).join(", ")} for ${direction === "ingress" ? "Ingress" : "Egress"}, and no rule of them allows ${protocol} ${port} ${what}`,
-      };
+      return verdict(
+        false,
+        "networkpolicy",
+        `denied: pod ${name} is selected by ${policies.selectingNames} for ${direction === "ingress" ? "Ingress" : "Egress"}, and no rule of them allows ${protocol} ${port} ${what}`,
+      );
     }
 
     // 3. Baseline tier, for pods no NetworkPolicy selects.
@@ -306,7 +370,7 @@ export class PolicyEngine {
     const why = subject.spec.hostNetwork
       ? "host-network pods are not selected by network policies"
       : `no NetworkPolicy with ${direction === "ingress" ? "Ingress" : "Egress"} selects pod ${name}${admin.length + baseline.length ? ", and no admin or baseline policy rule matches" : ""}`;
-    return { ...base, allowed: true, tier: "default", reason: `allowed: ${why}` };
+    return verdict(true, "default", `allowed: ${why}`);
   }
 
   /** Walk one tier's policies in order; the first matching rule is returned (and every step recorded). */
@@ -423,6 +487,27 @@ export class PolicyEngine {
     return { blocks: [...blocks.values()], bounds, named };
   }
 }
+
+/** The policies of each tier that select one class of pods for one direction (PolicyEngine.#subject). */
+interface SubjectPolicies {
+  readonly selecting: CompiledPolicy[];
+  readonly admin: TierPolicy[];
+  /** Every baseline policy selecting the pod, whether or not a NetworkPolicy selects it too. */
+  readonly baseline: TierPolicy[];
+  /** `DirectionVerdict.selectedBy`: admin, NetworkPolicy, then baseline names (baseline only when no NetworkPolicy selects). */
+  readonly selectedBy: readonly string[];
+  /** The selecting NetworkPolicies' names, comma-separated (the denial's reason names them). */
+  readonly selectingNames: string;
+}
+
+const NONE: TierPolicy[] = [];
+const NO_POLICIES: SubjectPolicies = {
+  selecting: [],
+  admin: [],
+  baseline: [],
+  selectedBy: [],
+  selectingNames: "",
+};
 
 /** What the policies distinguish (see PolicyEngine.features); shared, so callers copy before changing. */
 export interface PolicyFeatures {

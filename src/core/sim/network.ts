@@ -5,9 +5,10 @@
  * the network plugin) lists — without materialising a node's routes to every other node. Built once
  * per cluster; a trace then costs only its own hops.
  */
-import type { NetworkPlugin, PodAddressOwner, PodNetworkIndex } from "../cni/plugin.ts";
+import type { NetworkPlugin, PodAddressOwner, PodFacts, PodNetworkIndex } from "../cni/plugin.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
-import { pluginOf, podNamespace, type Route, underlayRoute } from "../graph/devices.ts";
+import { pluginOf, type Route, underlayRoute } from "../graph/devices.ts";
+import { macFor } from "../graph/namespace.ts";
 import type { Pod } from "../model/k8s.ts";
 import { Cidr, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import { PolicyEngine } from "../policy/netpol.ts";
@@ -47,6 +48,13 @@ export class Network implements PodNetworkIndex {
    * block): each is routed to its node by a /32 of its own, on every node.
    */
   readonly strayPods = new Map<IPv4, NodeState>();
+  /**
+   * Host-network pods by node name, in the cluster's pod order: who may serve a port on a node's own
+   * addresses (the tracer's delivery to a node looked through every pod of the cluster for them).
+   */
+  readonly hostNetworkPods = new Map<string, Pod[]>();
+  /** `PodFacts` of every pod in `podByIP`, computed here once (see `podFacts`). */
+  readonly #facts = new Map<Pod, PodFacts>();
   readonly #blocks: { base: number; last: number; block: Cidr; node: NodeState }[];
 
   constructor(
@@ -63,6 +71,11 @@ export class Network implements PodNetworkIndex {
     for (const n of state.nodes) for (const ip of n.ips) this.nodeByIP.set(ip, n);
     for (const p of state.pods) {
       this.podByName.set(`${p.metadata.namespace}/${p.metadata.name}`, p);
+      if (p.spec.hostNetwork && p.spec.nodeName) {
+        const list = this.hostNetworkPods.get(p.spec.nodeName);
+        if (list) list.push(p);
+        else this.hostNetworkPods.set(p.spec.nodeName, [p]);
+      }
       if (
         p.spec.hostNetwork ||
         !p.status?.podIP ||
@@ -73,6 +86,7 @@ export class Network implements PodNetworkIndex {
       const ip = parseIPv4(p.status.podIP);
       if (ip === undefined) continue;
       this.podByIP.set(ip, p);
+      this.#facts.set(p, this.#factsOf(p, ip));
       const node = p.spec.nodeName ? this.nodeByName.get(p.spec.nodeName) : undefined;
       if (node && !this.#inBlocks(node, ip)) this.strayPods.set(ip, node);
     }
@@ -85,6 +99,26 @@ export class Network implements PodNetworkIndex {
       opts.proxy === "rules"
         ? new RuleProxy(state, this.proxy, (node, ip) => this.isNodeAddress(node, ip))
         : this.proxy;
+  }
+
+  /**
+   * What a trace names a pod by at every hop: its address as a number, `namespace/name`, the host
+   * side of its link, its MAC. Computed for every running pod with its own network namespace when the
+   * index is built (a few hundred ms at 150,000 pods), so no trace parses, hashes or formats them
+   * again; any other pod (the plugin's methods are called for running pods only, so only a caller
+   * outside them) gets them computed on the spot.
+   */
+  podFacts(pod: Pod): PodFacts {
+    return this.#facts.get(pod) ?? this.#factsOf(pod, parseIPv4(pod.status?.podIP ?? "") ?? 0);
+  }
+
+  #factsOf(pod: Pod, ip: IPv4): PodFacts {
+    return {
+      ip,
+      name: `${pod.metadata.namespace}/${pod.metadata.name}`,
+      hostInterface: this.plugin.hostInterfaceName(pod),
+      mac: macFor(ip),
+    };
   }
 
   nodeOf(pod: Pod): NodeState | undefined {
@@ -149,8 +183,8 @@ export class Network implements PodNetworkIndex {
 
   /** The route a pod's namespace uses for `dst`. */
   podRoute(node: NodeState, pod: Pod, dst: IPv4): Route {
-    const ns = podNamespace(this.state, node, pod);
-    return ns.routes.find((r) => r.dst === "default" || r.dst.contains(dst))!;
+    const routes = this.plugin.podRoutes(this.state, node, this.podFacts(pod).ip);
+    return routes.find((r) => r.dst === "default" || r.dst.contains(dst))!;
   }
 
   /** The address a device of a node's root namespace carries (the source masquerade picks). */

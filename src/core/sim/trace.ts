@@ -30,7 +30,7 @@ import { fnv32a } from "../control/names.ts";
 import type { NodeState } from "../control/state.ts";
 import { renderRoute } from "../graph/devices.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
-import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { formatIPv4, type IPv4 } from "../net/ipv4.ts";
 import { type DirectionVerdict, type PolicyPeer, peerFor } from "../policy/netpol.ts";
 import { type EndpointInfo, HAIRPIN_NOTE, type ProxyResult } from "../proxy/service-proxy.ts";
 import type { Network } from "./network.ts";
@@ -235,22 +235,38 @@ class Tracer {
     return h;
   }
 
+  /**
+   * Records a hop with the packet as it is now. Two literals rather than a conditional spread for
+   * `device`: V8 builds a spread object the slow way, and this runs a dozen times per trace.
+   */
   hop(at: string, step: string, detail: string, device?: string): void {
-    this.hops.push({ at, step, detail, ...(device ? { device } : {}), packet: this.header() });
+    const packet = this.header();
+    this.hops.push(device ? { at, step, detail, device, packet } : { at, step, detail, packet });
   }
 
-  end(verdict: Verdict, reason: string, extra: Partial<TraceResult> = {}): TraceResult {
+  /**
+   * The result, its keys always in this order (JSON output and golden files show it): verdict,
+   * reason, endpoints, [chosen, service], masquerade, [policy], hops, then `extra`'s (which replace
+   * a value in place, as an object spread does). Assigned rather than spread: see `hop`.
+   */
+  end(verdict: Verdict, reason: string, extra?: Partial<TraceResult>): TraceResult {
     const p = this.proxied;
-    return {
-      verdict,
-      reason,
-      endpoints: p ? p.candidates.map((e) => `${formatIPv4(e.ip)}:${e.port}`) : [],
-      ...(p ? { chosen: `${formatIPv4(p.chosen.ip)}:${p.chosen.port}`, service: p.service.name } : {}),
-      masquerade: this.masquerade,
-      ...(this.policy.egress || this.policy.ingress ? { policy: this.policy } : {}),
-      hops: this.hops,
-      ...extra,
-    };
+    const endpoints = p ? p.candidates.map((e) => `${formatIPv4(e.ip)}:${e.port}`) : [];
+    const masquerade = this.masquerade;
+    const hops = this.hops;
+    const policy = this.policy.egress || this.policy.ingress ? this.policy : undefined;
+    let r: TraceResult;
+    if (p) {
+      const chosen = `${formatIPv4(p.chosen.ip)}:${p.chosen.port}`;
+      const service = p.service.name;
+      r = policy
+        ? { verdict, reason, endpoints, chosen, service, masquerade, policy, hops }
+        : { verdict, reason, endpoints, chosen, service, masquerade, hops };
+    } else
+      r = policy
+        ? { verdict, reason, endpoints, masquerade, policy, hops }
+        : { verdict, reason, endpoints, masquerade, hops };
+    return extra ? Object.assign(r, extra) : r;
   }
 
   run(req: TraceRequest): TraceResult {
@@ -262,8 +278,9 @@ class Tracer {
     if (s.kind === "pod") {
       const node = this.net.nodeOf(s.pod)!;
       if (s.pod.spec.hostNetwork) return this.fromHost(node, req, `pod ${name(s.pod)} (host network)`);
-      this.src = parseIPv4(s.pod.status!.podIP!)!;
-      this.sport = req.sport ?? ephemeralPort(`${name(s.pod)}>${formatIPv4(req.dst)}:${req.dport}`);
+      const facts = this.net.podFacts(s.pod);
+      this.src = facts.ip;
+      this.sport = req.sport ?? ephemeralPort(`${facts.name}>${formatIPv4(req.dst)}:${req.dport}`);
       this.pendingEgress = s.pod;
       return this.walk({ kind: "pod", pod: s.pod, node });
     }
@@ -330,11 +347,17 @@ class Tracer {
         : decision.chosen;
     // Masquerade is decided per endpoint: the Service's reasons, plus hairpin for the one chosen here.
     const hairpin = chosen.ip === this.src;
-    const decided = {
-      ...decision,
+    // Written out rather than spread from `decision` (see `hop`): the same fields, in the same order.
+    const decided: Extract<ProxyResult, { kind: "dnat" }> = {
+      kind: "dnat",
+      service: decision.service,
+      frontend: decision.frontend,
+      candidates: decision.candidates,
       chosen,
       masquerade: decision.serviceMasquerade || hairpin,
+      serviceMasquerade: decision.serviceMasquerade,
       notes: [...decision.notes.filter((n) => n !== HAIRPIN_NOTE), ...(hairpin ? [HAIRPIN_NOTE] : [])],
+      rule: decision.rule,
     };
     this.proxied = decided;
     const before = `${formatIPv4(this.dst)}:${this.dport}`;
@@ -371,14 +394,15 @@ class Tracer {
    */
   policyCheck(direction: "ingress" | "egress", pod: Pod, node: NodeState): TraceResult | undefined {
     const engine = this.net.policy;
-    const veth = this.net.plugin.hostInterfaceName(pod);
-    const at = direction === "egress" ? `node ${node.name}` : `pod ${name(pod)}`;
+    const facts = this.net.podFacts(pod);
+    const veth = facts.hostInterface;
+    const at = direction === "egress" ? `node ${node.name}` : `pod ${facts.name}`;
     const dev = direction === "egress" ? veth : "eth0";
     if (!engine) {
       this.hop(
         at,
         "policy",
-        `NetworkPolicy ${direction} of pod ${name(pod)}: not evaluated (policies are switched off)`,
+        `NetworkPolicy ${direction} of pod ${facts.name}: not evaluated (policies are switched off)`,
         dev,
       );
       return undefined;
@@ -392,12 +416,12 @@ class Tracer {
       );
       return undefined;
     }
-    const self: PolicyPeer = { kind: "pod", pod, ip: parseIPv4(pod.status!.podIP!)! };
+    const self: PolicyPeer = { kind: "pod", pod, ip: facts.ip };
     const other = peerFor(this.net.podByIP, direction === "egress" ? this.dst : this.src);
     let v =
       direction === "egress"
-        ? engine.check(self, other, this.dport, this.protocol).egress
-        : engine.check(other, self, this.dport, this.protocol).ingress;
+        ? engine.checkDirection("egress", self, other, this.dport, this.protocol)
+        : engine.checkDirection("ingress", other, self, this.dport, this.protocol);
     const exempt = v.allowed ? undefined : this.exemption(direction, pod, self.ip);
     if (exempt) v = { ...v, allowed: true, allowedBy: undefined, tier: "default", reason: exempt };
     this.policy[direction] = v;
@@ -408,7 +432,7 @@ class Tracer {
         : v.tier === "baseline"
           ? "baseline-tier policy"
           : "NetworkPolicy";
-    this.hop(at, "policy", `${tier} ${direction} of pod ${name(pod)}${when}: ${v.reason}`, dev);
+    this.hop(at, "policy", `${tier} ${direction} of pod ${facts.name}${when}: ${v.reason}`, dev);
     if (v.allowed) return undefined;
     return this.end("dropped", `${tier} ${direction} ${v.reason}`);
   }
@@ -474,7 +498,7 @@ class Tracer {
           if (denied) return denied;
           return this.deliverInPod(pod, "eth0", `arrives on eth0 (${formatIPv4(this.dst)})`);
         }
-        const podIP = parseIPv4(pod.status!.podIP!)!;
+        const podIP = this.net.podFacts(pod).ip;
         if (this.dst === podIP || this.dst >>> 24 === 127)
           return this.deliverInPod(
             pod,
@@ -654,8 +678,7 @@ class Tracer {
     const seen = `${formatIPv4(this.src)}:${this.sport}`;
     const port = `${this.dport}/${this.protocol}`;
     const served = servedPorts(this.net.state);
-    for (const p of this.net.state.pods) {
-      if (!p.spec.hostNetwork || p.spec.nodeName !== node.name) continue;
+    for (const p of this.net.hostNetworkPods.get(node.name) ?? []) {
       const s = served.find(p, this.dport, this.protocol);
       if (s) {
         this.receiver = { pod: name(p), node: node.name };
@@ -748,7 +771,7 @@ class Tracer {
     const origin = {
       ip:
         client.kind === "pod"
-          ? parseIPv4(client.pod.status!.podIP!)!
+          ? this.net.podFacts(client.pod).ip
           : client.kind === "external"
             ? client.ip
             : undefined,

@@ -317,6 +317,40 @@ describe("the API answers as the CLI does", () => {
 });
 
 describe("-o svg", () => {
+  it("trace -o svg to a name that does not resolve says unresolved, not only the DNS query's delivered", () => {
+    const args = [
+      "trace",
+      "-f",
+      "examples/shop",
+      "--from",
+      "shop/frontend-8656d6c4b9-hzn5v",
+      "--to",
+      "nosuch",
+    ];
+    const answer = JSON.parse(runPodnet([...args, "-o", "json"]).out) as { verdict: string; reason: string };
+    assert.equal(answer.verdict, "unresolved");
+    const r = runPodnet([...args, "-o", "svg"]);
+    assert.equal(r.code, 1);
+    const outcome = [...r.out.matchAll(/<text class="outcome"[^>]*>([^<]*)<\/text>/g)].map((m) =>
+      m[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'"),
+    );
+    assert.deepEqual(outcome, [`unresolved: ${answer.reason}`, `unresolved: ${answer.reason}`]);
+    // A single delivered trace needs no such line: its own verdict is the answer.
+    const one = runPodnet([
+      "trace",
+      "-f",
+      "examples/articles",
+      "--from",
+      "default/pod1",
+      "--to",
+      "default/pod2",
+      "-o",
+      "svg",
+    ]);
+    assert.equal(one.code, 0, one.err);
+    assert.doesNotMatch(one.out, /class="outcome"/);
+  });
+
   it("matrix -o svg: one cell per pod pair, ✓ where matrix -o json says true", () => {
     const m = json(["matrix", "-f", "examples/articles", "-o", "json"]);
     const r = runPodnet(["matrix", "-f", "examples/articles", "-o", "svg"]);

@@ -343,7 +343,7 @@ describe("-o svg", () => {
       "--from",
       "default/pod1",
       "--to",
-      "default/pod2",
+      "default/pod2:8080",
       "-o",
       "svg",
     ]);

@@ -316,6 +316,32 @@ describe("the API answers as the CLI does", () => {
   });
 });
 
+describe("ui and report: errors say what to do", () => {
+  it("report -o into a missing directory or onto a directory: at once, with the fix", () => {
+    let r = runPodnet(["report", "-f", "examples/articles", "-o", "/nonexistent-podnet-dir/x.html"]);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.err,
+      "error: -o /nonexistent-podnet-dir/x.html: cannot write the report: ENOENT\n  fix: its directory does not exist: create /nonexistent-podnet-dir first, or write elsewhere\n",
+    );
+    r = runPodnet(["report", "-f", "examples/articles", "-o", tmpdir()]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.err,
+      /cannot write the report: EISDIR\n {2}fix: it is a directory: give a file name in it/,
+    );
+  });
+  it("ui --listen: an address this machine lacks, or a port written into it", () => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never a machine's own address.
+    let r = runPodnet(["ui", "-f", "examples/articles", "--listen", "192.0.2.1", "--port", "0"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /EADDRNOTAVAIL\n {2}fix: 192\.0\.2\.1 is not an address of this machine/);
+    r = runPodnet(["ui", "-f", "examples/articles", "--listen", "127.0.0.1:9000"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /give an IP address .*; the port goes in --port/);
+  });
+});
+
 describe("-o svg", () => {
   it("trace -o svg to a name that does not resolve says unresolved, not only the DNS query's delivered", () => {
     const args = [

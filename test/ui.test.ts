@@ -142,6 +142,34 @@ describe("the API answers as the CLI does", () => {
     return r.body as Record<string, unknown>;
   };
 
+  it("a node's pod range is its plugin's blocks (Calico: IPAM blocks, not the Node's podCIDR), as get -o wide shows", async () => {
+    for (const [ex, term] of [
+      ["examples/calico", "IPAM block"],
+      ["examples/articles", "podCIDR"],
+    ]) {
+      const r = await new UiApi(loadInput([ex])).get("/api/overview", new URLSearchParams());
+      const nodes = (
+        r.body as { topology: { nodes: { name: string; podBlocks: string; blockTerm: string }[] } }
+      ).topology.nodes;
+      const wide = runPodnet(["get", "pods", "-o", "wide", "-A", "-f", ex]).out.split("\n").slice(1);
+      let checked = 0;
+      for (const n of nodes) {
+        assert.equal(n.blockTerm, term, ex);
+        // Every pod-network pod's block (get's PODCIDR column) is one of its node's blocks.
+        for (const line of wide.filter(
+          (l) => l.split(/\s+/)[5] === n.name && /\d+\/\d+/.test(l.split(/\s+/)[6] ?? ""),
+        )) {
+          checked++;
+          assert.ok(
+            n.podBlocks.split(", ").includes(line.split(/\s+/)[6]),
+            `${ex} ${n.name}: ${line} in ${n.podBlocks}`,
+          );
+        }
+      }
+      assert.ok(checked >= 2, `${ex}: ${checked} pods checked`);
+    }
+  });
+
   it("picture: routes -o json's devices and pods per node; routes -o json lists what routes prints", async () => {
     for (const ex of ["examples/articles", "examples/calico", "examples/shop"]) {
       const r = await new UiApi(loadInput([ex])).get("/api/picture", new URLSearchParams());

@@ -264,7 +264,7 @@ async function topologyView(p: URLSearchParams): Promise<void> {
             { class: "card node" },
             link(hashOf("topology", { node: n.name }), n.name, { class: "title" }),
             el("div", {}, `address ${n.ip}`),
-            el("div", {}, `podCIDR ${n.podCIDR}`),
+            el("div", {}, `${n.blockTerm} ${n.podBlocks}`),
             el("div", {}, `${n.pods} pods`),
           ),
         ),
@@ -411,7 +411,7 @@ async function nodeView(name: string, all: boolean): Promise<void> {
     el(
       "p",
       {},
-      `address ${d.node.ip} · podCIDR ${d.node.podCIDR} · ${d.node.pods} pods · plugin ${d.cni} · `,
+      `address ${d.node.ip} · ${d.node.blockTerm} ${d.node.podBlocks} · ${d.node.pods} pods · plugin ${d.cni} · `,
       link(hashOf("rules", { node: d.node.name }), "kube-proxy rules"),
     ),
     svgBox(d.svg, `node ${d.node.name}: pods, veth pairs, bridge, underlay and tunnel`),

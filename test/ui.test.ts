@@ -266,6 +266,26 @@ describe("the API answers as the CLI does", () => {
     }
   });
 
+  it("connlist and heatmap take the same ports; an unknown namespace is a 404 naming those there are", async () => {
+    for (const path of ["connlist", "heatmap"])
+      for (const port of ["0", "99999", "http"]) {
+        const r = await api.get(`/api/${path}`, new URLSearchParams({ port }));
+        assert.equal(r.status, 400, `${path} port ${port}`);
+        assert.match(String((r.body as { error: string }).error), /a number from 1 to 65535/);
+      }
+    for (const [path, key] of [
+      ["connlist", "namespace"],
+      ["namespace", "name"],
+    ]) {
+      const r = await api.get(`/api/${path}`, new URLSearchParams({ [key]: "nope" }));
+      assert.equal(r.status, 404, path);
+      assert.match(
+        String((r.body as { error: string }).error),
+        /namespace "nope" not found; the cluster has default, kube-node-lease, kube-public, kube-system/,
+      );
+    }
+  });
+
   it("trace: bad input is a 400 with the CLI's message", async () => {
     const r = await api.get(
       "/api/trace",

@@ -344,6 +344,14 @@ describe("web UI in chromium", { skip: missing }, () => {
     await page.waitForSelector("body[data-state=ready] table.heatmap");
     const u = new URLSearchParams(await page.evaluate(() => location.hash.split("?")[1]));
     assert.equal(u.get("rows"), workloads[0]);
+    // The keyboard keeps its place: the focus is on the opened heatmap's first cell, not the page.
+    assert.deepEqual(
+      await page.evaluate(() => {
+        const a = document.activeElement as HTMLElement | null;
+        return [a?.tagName, a?.dataset.r, a?.dataset.c];
+      }),
+      ["TD", "0", "0"],
+    );
   });
 
   it("connections: the table is connlist -o json's; the graph has an edge per line", async () => {

@@ -146,7 +146,12 @@ function fill(box: HTMLElement, ...children: Child[]): void {
   );
 }
 
+/** The timer that puts "Loading…" in place of the previous view, until the new view shows itself. */
+let loadingTimer: number | undefined;
+
 function show(...children: Child[]): void {
+  window.clearTimeout(loadingTimer);
+  main().removeAttribute("aria-busy");
   fill(main(), ...children);
 }
 
@@ -952,6 +957,7 @@ async function policyView(p: URLSearchParams): Promise<void> {
     let j = Number(td.dataset.c);
     if (e.key === "Enter" || e.key === " ") {
       e.preventDefault();
+      focusHeatmapAfterRoute = h.level !== "pod";
       return open(i, j);
     }
     if (e.key === "ArrowRight") j++;
@@ -996,6 +1002,11 @@ async function policyView(p: URLSearchParams): Promise<void> {
       explainBox,
     ),
   );
+  // Opened from the keyboard: the focus goes on into the opened heatmap (its first cell), not to the page.
+  if (focusHeatmapAfterRoute) {
+    focusHeatmapAfterRoute = false;
+    main().querySelector<HTMLElement>('td[tabindex="0"], canvas[tabindex]')?.focus();
+  }
 }
 
 /** Above this many cells the heatmap is drawn on a canvas: a table of 40,000 cells is slow to lay out. */
@@ -1094,6 +1105,7 @@ function canvasHeatmap(h: Json, open: (i: number, j: number) => void): HTMLEleme
     };
     if (e.key === "Enter" || e.key === " ") {
       e.preventDefault();
+      focusHeatmapAfterRoute = h.level !== "pod";
       return open(cursor.i, cursor.j);
     }
     const m = moves[e.key];
@@ -1423,6 +1435,9 @@ const VIEWS: Record<string, (p: URLSearchParams) => Promise<void>> = {
   dns: dnsView,
 };
 
+/** Set when Enter opened a heatmap cell: the next heatmap drawn takes the focus (keyboard users). */
+let focusHeatmapAfterRoute = false;
+
 async function route(): Promise<void> {
   const started = performance.now();
   if (playTimer !== undefined) window.clearInterval(playTimer);
@@ -1435,6 +1450,13 @@ async function route(): Promise<void> {
     a.toggleAttribute("aria-current", a.getAttribute("data-view") === view);
   document.body.dataset.view = view;
   document.body.dataset.state = "loading";
+  // A view that answers at once replaces the old one without a flash; a slower one shows that it
+  // is on its way instead of leaving the previous view under the new tab.
+  window.clearTimeout(loadingTimer);
+  loadingTimer = window.setTimeout(() => {
+    main().setAttribute("aria-busy", "true");
+    fill(main(), el("p", { class: "loading", role: "status" }, `Loading the ${view} view…`));
+  }, 120);
   const o = await getOverview();
   const problems = document.getElementById("problems")!;
   if (!o.ok || o.diagnostics.length || o.against?.diagnostics.length) {
@@ -1449,6 +1471,7 @@ async function route(): Promise<void> {
     problems.hidden = false;
   }
   if (!o.ok) {
+    window.clearTimeout(loadingTimer);
     main().replaceChildren();
     document.body.dataset.state = "ready";
     return;
@@ -1458,6 +1481,8 @@ async function route(): Promise<void> {
   } catch (e) {
     show(errorBox({ error: String((e as Error)?.message ?? e) }));
   }
+  window.clearTimeout(loadingTimer);
+  main().removeAttribute("aria-busy");
   // How long the view took from the URL's change to the page shown (read by bench/ui.ts).
   document.body.dataset.took = String(Math.round(performance.now() - started));
   document.body.dataset.state = "ready";

@@ -31,6 +31,11 @@ function questionKey(path: string, params: Record<string, string | undefined>): 
   return qs ? `${path}?${qs}` : path;
 }
 
+/** Whether the report holds any answer whose question starts with `prefix` (`/api/resolve?`). */
+function reportHolds(prefix: string): boolean {
+  return Object.keys(DATA.answers ?? {}).some((k) => k.startsWith(prefix));
+}
+
 const NOT_IN_REPORT =
   "This question was not answered when the report was written. Run `podnet ui -f …` on the same input to ask any question.";
 
@@ -1235,22 +1240,31 @@ async function connlistView(p: URLSearchParams): Promise<void> {
     port: p.get("port") ?? "",
     level: p.get("level") ?? "",
   };
-  const form = askForm("connlist", "Filter", [
-    field("namespace", "namespace", q.namespace),
-    field("selector", "labels", q.selector, { placeholder: "app=web", "aria-label": "label selector" }),
-    field("port", "port", q.port, { size: "6" }),
-    choice(
-      "level",
-      "graph",
-      q.level,
-      [
-        ["", "auto"],
-        ["workload", "workload"],
-        ["namespace", "namespace"],
-      ],
-      "graph level",
-    ),
-  ]);
+  // A report holds the whole list (and any filtered lists it was written with): without those, its
+  // filters could only answer "not in the report", so it says where filtering is done instead.
+  const form =
+    DATA.mode === "report" && !reportHolds("/api/connlist?")
+      ? el(
+          "p",
+          { class: "note" },
+          "This report holds the whole list; `podnet ui -f …` filters it by namespace, labels and port.",
+        )
+      : askForm("connlist", "Filter", [
+          field("namespace", "namespace", q.namespace),
+          field("selector", "labels", q.selector, { placeholder: "app=web", "aria-label": "label selector" }),
+          field("port", "port", q.port, { size: "6" }),
+          choice(
+            "level",
+            "graph",
+            q.level,
+            [
+              ["", "auto"],
+              ["workload", "workload"],
+              ["namespace", "namespace"],
+            ],
+            "graph level",
+          ),
+        ]);
   const r = await api("connlist", q);
   if (r.status !== 200) return show(el("h2", {}, "Allowed connections"), form, errorBox(r.body));
   const lines = r.body.lines as Json[];
@@ -1383,11 +1397,27 @@ async function rulesView(p: URLSearchParams): Promise<void> {
 
 async function dnsView(p: URLSearchParams): Promise<void> {
   const q = { from: p.get("from") ?? "", name: p.get("name") ?? "", type: p.get("type") ?? "" };
-  const form = askForm("dns", "Resolve", [
-    field("from", "pod", q.from, { placeholder: "ns/pod" }),
-    field("name", "resolves", q.name, { placeholder: "cart, api.example.com", "aria-label": "name" }),
-    field("type", "type", q.type, { placeholder: "A", size: "5" }),
-  ]);
+  // A report answers the names it was written with (the tour's): it offers those, not a free form.
+  const form =
+    DATA.mode === "report"
+      ? el(
+          "div",
+          { class: "presets" },
+          "Names this report resolves: ",
+          ...Object.keys(DATA.answers ?? {})
+            .filter((k) => k.startsWith("/api/resolve?"))
+            .flatMap((k, i) => {
+              const u = new URLSearchParams(k.split("?")[1]);
+              const text = `${u.get("from")} → ${u.get("name")}${u.get("type") ? ` ${u.get("type")}` : ""}`;
+              return [i ? " · " : "", link(`#/dns?${u}`, text)];
+            }),
+          el("span", { class: "note" }, " (`podnet ui -f …` resolves any name)"),
+        )
+      : askForm("dns", "Resolve", [
+          field("from", "pod", q.from, { placeholder: "ns/pod" }),
+          field("name", "resolves", q.name, { placeholder: "cart, api.example.com", "aria-label": "name" }),
+          field("type", "type", q.type, { placeholder: "A", size: "5" }),
+        ]);
   if (!q.from || !q.name) return show(el("h2", {}, "A pod's resolver at work"), form);
   const r = await api("resolve", q);
   if (r.status !== 200) return show(el("h2", {}, "A pod's resolver at work"), form, errorBox(r.body));

@@ -1490,13 +1490,45 @@ async function route(): Promise<void> {
   const o = await getOverview();
   const problems = document.getElementById("problems")!;
   if (!o.ok || o.diagnostics.length || o.against?.diagnostics.length) {
+    // The --against input's diagnostics that the first input has too are said once.
+    const seen = new Set(o.diagnostics.map((d: Json) => d.text.replace(/^[^:]*:/, "")));
+    const againstOnly = (o.against?.diagnostics ?? []).filter(
+      (d: Json) => !seen.has(d.text.replace(/^[^:]*:/, "")),
+    );
+    const againstErrors = (o.against?.diagnostics ?? []).some((d: Json) => d.severity === "error");
+    const lists: Child[] = [
+      diagnosticsList(o.diagnostics),
+      againstOnly.length
+        ? el("div", {}, el("h3", {}, "--against input"), diagnosticsList(againstOnly))
+        : null,
+    ];
+    const count = o.diagnostics.length + againstOnly.length;
+    // Errors stay open; warnings only (a supplied CoreDNS, added node labels…) fold into one line.
     fill(
       problems,
-      el("h2", {}, o.ok ? "Input warnings" : "The input has errors: nothing was resolved"),
-      diagnosticsList(o.diagnostics),
-      o.against?.diagnostics.length
-        ? el("div", {}, el("h3", {}, "--against input"), diagnosticsList(o.against.diagnostics))
-        : null,
+      !o.ok || againstErrors
+        ? el(
+            "div",
+            {},
+            el(
+              "h2",
+              {},
+              o.ok
+                ? "The --against input has errors: the diff cannot be drawn"
+                : "The input has errors: nothing was resolved",
+            ),
+            ...lists,
+          )
+        : el(
+            "details",
+            {},
+            el(
+              "summary",
+              {},
+              `${count} input warning${count === 1 ? "" : "s"} (what podnet supplied or ignored)`,
+            ),
+            ...lists,
+          ),
     );
     problems.hidden = false;
   }

@@ -344,6 +344,14 @@ describe("web UI in chromium", { skip: missing }, () => {
     await page.waitForSelector("body[data-state=ready] table.heatmap");
     const u = new URLSearchParams(await page.evaluate(() => location.hash.split("?")[1]));
     assert.equal(u.get("rows"), workloads[0]);
+    // The keyboard keeps its place: the focus is on the opened heatmap's first cell, not the page.
+    assert.deepEqual(
+      await page.evaluate(() => {
+        const a = document.activeElement as HTMLElement | null;
+        return [a?.tagName, a?.dataset.r, a?.dataset.c];
+      }),
+      ["TD", "0", "0"],
+    );
   });
 
   it("connections: the table is connlist -o json's; the graph has an edge per line", async () => {
@@ -438,6 +446,20 @@ describe("web UI in chromium", { skip: missing }, () => {
     await p.waitForSelector("body[data-state=ready] .presets a");
     await p.click(".presets a >> nth=2");
     await p.waitForSelector("body[data-state=ready] .hops li.hop");
+    // What a report cannot answer is not offered: its DNS view lists the names it resolves, each
+    // answered; the connections say where to filter.
+    await p.goto(`${url}#/dns`);
+    await p.waitForSelector("body[data-state=ready] .presets a");
+    const names = await p.locator(".presets a").count();
+    assert.ok(names > 0);
+    await p.click(".presets a >> nth=0");
+    await p.waitForSelector("body[data-state=ready] ol.queries li");
+    assert.doesNotMatch((await p.textContent("main")) ?? "", /was not answered/);
+    assert.equal(await p.locator("main form").count(), 0);
+    await p.goto(`${url}#/connlist`);
+    await p.waitForSelector("body[data-state=ready] table");
+    assert.equal(await p.locator("main form").count(), 0);
+    assert.match((await p.textContent("main .note")) ?? "", /podnet ui -f …` filters it/);
     assert.deepEqual(requests, []);
     assert.deepEqual(pageErrors, []);
     await context.close();

@@ -142,6 +142,34 @@ describe("the API answers as the CLI does", () => {
     return r.body as Record<string, unknown>;
   };
 
+  it("a node's pod range is its plugin's blocks (Calico: IPAM blocks, not the Node's podCIDR), as get -o wide shows", async () => {
+    for (const [ex, term] of [
+      ["examples/calico", "IPAM block"],
+      ["examples/articles", "podCIDR"],
+    ]) {
+      const r = await new UiApi(loadInput([ex])).get("/api/overview", new URLSearchParams());
+      const nodes = (
+        r.body as { topology: { nodes: { name: string; podBlocks: string; blockTerm: string }[] } }
+      ).topology.nodes;
+      const wide = runPodnet(["get", "pods", "-o", "wide", "-A", "-f", ex]).out.split("\n").slice(1);
+      let checked = 0;
+      for (const n of nodes) {
+        assert.equal(n.blockTerm, term, ex);
+        // Every pod-network pod's block (get's PODCIDR column) is one of its node's blocks.
+        for (const line of wide.filter(
+          (l) => l.split(/\s+/)[5] === n.name && /\d+\/\d+/.test(l.split(/\s+/)[6] ?? ""),
+        )) {
+          checked++;
+          assert.ok(
+            n.podBlocks.split(", ").includes(line.split(/\s+/)[6]),
+            `${ex} ${n.name}: ${line} in ${n.podBlocks}`,
+          );
+        }
+      }
+      assert.ok(checked >= 2, `${ex}: ${checked} pods checked`);
+    }
+  });
+
   it("picture: routes -o json's devices and pods per node; routes -o json lists what routes prints", async () => {
     for (const ex of ["examples/articles", "examples/calico", "examples/shop"]) {
       const r = await new UiApi(loadInput([ex])).get("/api/picture", new URLSearchParams());
@@ -238,6 +266,26 @@ describe("the API answers as the CLI does", () => {
     }
   });
 
+  it("connlist and heatmap take the same ports; an unknown namespace is a 404 naming those there are", async () => {
+    for (const path of ["connlist", "heatmap"])
+      for (const port of ["0", "99999", "http"]) {
+        const r = await api.get(`/api/${path}`, new URLSearchParams({ port }));
+        assert.equal(r.status, 400, `${path} port ${port}`);
+        assert.match(String((r.body as { error: string }).error), /a number from 1 to 65535/);
+      }
+    for (const [path, key] of [
+      ["connlist", "namespace"],
+      ["namespace", "name"],
+    ]) {
+      const r = await api.get(`/api/${path}`, new URLSearchParams({ [key]: "nope" }));
+      assert.equal(r.status, 404, path);
+      assert.match(
+        String((r.body as { error: string }).error),
+        /namespace "nope" not found; the cluster has default, kube-node-lease, kube-public, kube-system/,
+      );
+    }
+  });
+
   it("trace: bad input is a 400 with the CLI's message", async () => {
     const r = await api.get(
       "/api/trace",
@@ -316,7 +364,67 @@ describe("the API answers as the CLI does", () => {
   });
 });
 
+describe("ui and report: errors say what to do", () => {
+  it("report -o into a missing directory or onto a directory: at once, with the fix", () => {
+    let r = runPodnet(["report", "-f", "examples/articles", "-o", "/nonexistent-podnet-dir/x.html"]);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.err,
+      "error: -o /nonexistent-podnet-dir/x.html: cannot write the report: ENOENT\n  fix: its directory does not exist: create /nonexistent-podnet-dir first, or write elsewhere\n",
+    );
+    r = runPodnet(["report", "-f", "examples/articles", "-o", tmpdir()]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.err,
+      /cannot write the report: EISDIR\n {2}fix: it is a directory: give a file name in it/,
+    );
+  });
+  it("ui --listen: an address this machine lacks, or a port written into it", () => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never a machine's own address.
+    let r = runPodnet(["ui", "-f", "examples/articles", "--listen", "192.0.2.1", "--port", "0"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /EADDRNOTAVAIL\n {2}fix: 192\.0\.2\.1 is not an address of this machine/);
+    r = runPodnet(["ui", "-f", "examples/articles", "--listen", "127.0.0.1:9000"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /give an IP address .*; the port goes in --port/);
+  });
+});
+
 describe("-o svg", () => {
+  it("trace -o svg to a name that does not resolve says unresolved, not only the DNS query's delivered", () => {
+    const args = [
+      "trace",
+      "-f",
+      "examples/shop",
+      "--from",
+      "shop/frontend-8656d6c4b9-hzn5v",
+      "--to",
+      "nosuch",
+    ];
+    const answer = JSON.parse(runPodnet([...args, "-o", "json"]).out) as { verdict: string; reason: string };
+    assert.equal(answer.verdict, "unresolved");
+    const r = runPodnet([...args, "-o", "svg"]);
+    assert.equal(r.code, 1);
+    const outcome = [...r.out.matchAll(/<text class="outcome"[^>]*>([^<]*)<\/text>/g)].map((m) =>
+      m[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'"),
+    );
+    assert.deepEqual(outcome, [`unresolved: ${answer.reason}`, `unresolved: ${answer.reason}`]);
+    // A single delivered trace needs no such line: its own verdict is the answer.
+    const one = runPodnet([
+      "trace",
+      "-f",
+      "examples/articles",
+      "--from",
+      "default/pod1",
+      "--to",
+      "default/pod2:8080",
+      "-o",
+      "svg",
+    ]);
+    assert.equal(one.code, 0, one.err);
+    assert.doesNotMatch(one.out, /class="outcome"/);
+  });
+
   it("matrix -o svg: one cell per pod pair, ✓ where matrix -o json says true", () => {
     const m = json(["matrix", "-f", "examples/articles", "-o", "json"]);
     const r = runPodnet(["matrix", "-f", "examples/articles", "-o", "svg"]);

@@ -3,7 +3,8 @@
  * file (src/ui/report.ts) — inline script, styles and data, nothing fetched — for CI artifacts, pull
  * requests and sharing. Exit 2 on bad input (the report is still written, showing the diagnostics).
  */
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { Command } from "commander";
 import { buildReport } from "../ui/report.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT } from "./common.ts";
@@ -24,6 +25,16 @@ export function reportCommand(): Command {
   addAgainstOption(cmd, ": adds the diff view");
   addInputOptions(cmd);
   return cmd.action(async (opts: ReportOptions) => {
+    // Before the seconds the report takes: a file that cannot be written is said at once.
+    if (opts.output !== "-") {
+      const at = statSync(opts.output, { throwIfNoEntry: false });
+      const dir = statSync(dirname(opts.output), { throwIfNoEntry: false });
+      if (at?.isDirectory() || !dir?.isDirectory())
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          writeProblem(opts.output, Object.assign(new Error(""), { code: at ? "EISDIR" : "ENOENT" })),
+        );
+    }
     const { input, against } = loadUiInputs(opts);
     const { html, answers } = await buildReport(input, against, {
       title: `podnet report: ${opts.filename.join(", ")}`,
@@ -33,15 +44,24 @@ export function reportCommand(): Command {
       try {
         writeFileSync(opts.output, html);
       } catch (e) {
-        throw new CliExit(
-          EXIT_BAD_INPUT,
-          `error: -o ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? ""} ${(e as Error).message}`,
-        );
+        throw new CliExit(EXIT_BAD_INPUT, writeProblem(opts.output, e as NodeJS.ErrnoException));
       }
       process.stderr.write(
-        `wrote ${opts.output} (${(html.length / 1024).toFixed(0)} KiB, ${answers} answers)\n`,
+        `wrote ${opts.output} (${(html.length / 1024).toFixed(0)} KiB, ${answers} answer${answers === 1 ? "" : "s"})\n`,
       );
     }
     if (!input.state || (against && !against.state)) throw new CliExit(EXIT_BAD_INPUT);
   });
+}
+
+/** Why `-o FILE` could not be written, and what to do: by the error's code, the message once. */
+function writeProblem(file: string, e: NodeJS.ErrnoException): string {
+  const fix: Record<string, string> = {
+    ENOENT: `its directory does not exist: create ${dirname(file)} first, or write elsewhere`,
+    EISDIR: "it is a directory: give a file name in it, such as report.html",
+    EACCES: "you may not write there: choose a file you can write",
+    EROFS: "the file system is read-only: write elsewhere",
+  };
+  const what = e.code && Object.hasOwn(fix, e.code) ? fix[e.code] : e.message;
+  return `error: -o ${file}: cannot write the report: ${e.code ?? e.message}\n  fix: ${what}`;
 }

@@ -83,7 +83,15 @@ Examples:
         ? [{ label: "", result: t.single }]
         : (t.traces ?? []).map((x) => ({ label: `via endpoint ${x.endpoint}`, result: x }));
       if (t.dns?.query) drawn.unshift({ label: "DNS query to the cluster DNS", result: t.dns.query });
-      process.stdout.write(drawTrace(drawn, `trace ${t.heading}`));
+      // The whole answer when the drawing alone would not say it: no packet sent, or several endpoints.
+      const whole = !t.single && (!t.traces || t.traces.length > 1);
+      process.stdout.write(
+        drawTrace(
+          drawn,
+          `trace ${t.heading}`,
+          whole ? { verdict: String(t.answer.verdict), reason: String(t.answer.reason) } : undefined,
+        ),
+      );
       if (!t.single && !t.traces) process.stderr.write(`unresolved: ${t.answer.reason}\n`);
     } else {
       // The queries, the answer and the DNS query's trace: one resolution (core/dns/exchange.ts), the

@@ -45,7 +45,7 @@ export function uiCommand(): Command {
     if (isIP(opts.listen) === 0 && opts.listen !== "localhost")
       throw new CliExit(
         EXIT_BAD_INPUT,
-        `error: --listen ${opts.listen}: give an IP address (127.0.0.1, 0.0.0.0, ::1)`,
+        `error: --listen ${opts.listen}: give an IP address (127.0.0.1, 0.0.0.0, ::1)${/:\d+$/.test(opts.listen) ? "; the port goes in --port" : ""}`,
       );
     const { input, against } = loadUiInputs(opts);
     let server: Awaited<ReturnType<typeof startUiServer>>;
@@ -57,9 +57,17 @@ export function uiCommand(): Command {
         port: Number(opts.port),
       });
     } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // The fix depends on what failed: the address (not this machine's) or the port (taken, privileged).
+      const fix =
+        code === "EADDRNOTAVAIL"
+          ? `${opts.listen} is not an address of this machine: use one it has (127.0.0.1, the default, or 0.0.0.0 for all)`
+          : code === "EACCES"
+            ? `port ${opts.port} needs privileges: choose one above 1023, or --port 0 for any free one`
+            : `choose another --port (0 picks a free one)`;
       throw new CliExit(
         EXIT_BAD_INPUT,
-        `error: cannot listen on ${opts.listen}:${opts.port}: ${(e as Error).message}; choose another --port (0 picks a free one)`,
+        `error: cannot listen on ${opts.listen}:${opts.port}: ${code ?? (e as Error).message}\n  fix: ${fix}`,
       );
     }
     process.stdout.write(`podnet ui: ${server.url}  (Ctrl-C stops it)\n`);

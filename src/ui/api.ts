@@ -122,7 +122,7 @@ export class UiApi {
     switch (name) {
       case "namespace": {
         const d = namespaceDetail(net.state, q("name") ?? "");
-        return d ? ok(d) : notFound(`namespace "${q("name") ?? ""}" not found`);
+        return d ? ok(d) : notFound(namespaceMissing(net.state, q("name") ?? ""));
       }
       case "picture": {
         const list = (k: string) =>
@@ -181,8 +181,7 @@ export class UiApi {
         const protocol = (q("protocol") ?? "TCP").toUpperCase();
         if (!PROTOCOLS.has(protocol)) return bad(`protocol "${q("protocol")}": use TCP, UDP or SCTP`);
         const port = q("port");
-        if (port !== undefined && (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535))
-          return bad(`port "${port}": a number from 1 to 65535`);
+        if (!portOk(port)) return bad(`port "${port}": a number from 1 to 65535`);
         const h = this.#view.heatmap({
           level: level as HeatmapLevel,
           protocol: protocol as Protocol,
@@ -194,7 +193,10 @@ export class UiApi {
       }
       case "connlist": {
         const port = q("port");
-        if (port !== undefined && !/^\d+$/.test(port)) return bad(`port "${port}": a number from 1 to 65535`);
+        if (!portOk(port)) return bad(`port "${port}": a number from 1 to 65535`);
+        const ns = q("namespace");
+        if (ns && !net.state.namespaces.some((n) => n.metadata.name === ns))
+          return notFound(namespaceMissing(net.state, ns));
         const f = lineFilter(net.state, {
           namespace: q("namespace"),
           selector: q("selector"),
@@ -449,4 +451,16 @@ function suggest(state: ClusterState, q: string): string[] {
     if (p.status?.podIP) consider(`${p.metadata.namespace}/${p.metadata.name}`);
   }
   return [...out, ...more].slice(0, 20);
+}
+
+/** An absent query port, or a port number from 1 to 65535 (as the CLI's --port takes it). */
+function portOk(port: string | undefined): boolean {
+  return port === undefined || (/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
+}
+
+/** `namespace "x" not found; the cluster has a, b, c` (the first 20), as the CLI's -n says. */
+function namespaceMissing(state: ClusterState, ns: string): string {
+  const names = state.namespaces.map((n) => n.metadata.name ?? "").sort();
+  const shown = names.slice(0, 20).join(", ");
+  return `namespace "${ns}" not found; the cluster has ${shown}${names.length > 20 ? `, … (${names.length} in all)` : ""}`;
 }

@@ -25,7 +25,7 @@ export interface NodeDevices {
   pods: NodePodLink[];
 }
 
-import { workloadOfCached } from "./topology.ts";
+import { podBlocks, workloadOfCached } from "./topology.ts";
 
 /** A pod drawn on its own: `ns/name`, its address and the host end of its link. */
 export interface PicturePod {
@@ -50,6 +50,9 @@ export interface PictureNode {
   name: string;
   ip: string;
   podCIDR: string;
+  /** The node's pod address blocks and the plugin's word for them (topology.ts `podBlocks`). */
+  podBlocks: string;
+  blockTerm: string;
   /** Every running pod with an address on the node, host-network ones included. */
   pods: number;
   /** Pods sharing the node's own network namespace (hostNetwork). */
@@ -216,6 +219,7 @@ export function topologyPicture(
       name: n.name,
       ip: formatIPv4(n.ip),
       podCIDR: n.podCIDR.toString(),
+      ...podBlocks(state, n),
       pods: pods.length + (hostNet.get(n.name) ?? 0),
       hostNetworkPods: hostNet.get(n.name) ?? 0,
       devices,

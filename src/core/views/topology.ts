@@ -9,6 +9,7 @@ import type { ClusterState, NodeState } from "../control/state.ts";
 import {
   hostInterfaceName,
   nodeNamespace,
+  pluginOf,
   podNamespace,
   podsOnNode,
   renderNamespace,
@@ -25,7 +26,12 @@ export interface TopologyNode {
   ip: string;
   /** Every InternalIP and ExternalIP. */
   addresses: string[];
+  /** The Node's spec.podCIDR (kube-controller-manager's; a Calico cluster does not use it). */
   podCIDR: string;
+  /** The pod address blocks the network plugin's IPAM gave the node (`podBlocks`). */
+  podBlocks: string;
+  /** What the plugin calls those blocks ("podCIDR", "IPAM block"). */
+  blockTerm: string;
   /** Pods holding an address on the node (host-network pods included). */
   pods: number;
 }
@@ -91,7 +97,7 @@ export function topologyOverview(state: ClusterState): TopologyOverview {
     proxyMode: state.config.proxyMode,
     clusterCIDR: state.config.clusterCIDR.toString(),
     serviceCIDR: state.config.serviceCIDR.toString(),
-    nodes: state.nodes.map((n) => nodeSummary(n, perNode.get(n.name) ?? 0)),
+    nodes: state.nodes.map((n) => nodeSummary(state, n, perNode.get(n.name) ?? 0)),
     namespaces,
     totals: {
       nodes: state.nodes.length,
@@ -103,13 +109,28 @@ export function topologyOverview(state: ClusterState): TopologyOverview {
   };
 }
 
-function nodeSummary(n: NodeState, pods: number): TopologyNode {
+function nodeSummary(state: ClusterState, n: NodeState, pods: number): TopologyNode {
   return {
     name: n.name,
     ip: formatIPv4(n.ip),
     addresses: n.addresses.map((a) => formatIPv4(a.ip)),
     podCIDR: n.podCIDR.toString(),
+    ...podBlocks(state, n),
     pods,
+  };
+}
+
+/**
+ * A node's pod address blocks as its network plugin's IPAM allocated them (flannel: its podCIDR;
+ * Calico: its affine IPAM blocks, none until a pod needs one), joined, with the plugin's word for
+ * them; what the views show as the node's pod range.
+ */
+export function podBlocks(state: ClusterState, n: NodeState): { podBlocks: string; blockTerm: string } {
+  const blocks = state.podNetwork.blocks.get(n.name) ?? [];
+  const term = pluginOf(state).blockTerm ?? "pod address block";
+  return {
+    podBlocks: blocks.length ? blocks.map(String).join(", ") : "none",
+    blockTerm: blocks.length > 1 && !term.endsWith("s") ? `${term}s` : term,
   };
 }
 
@@ -255,7 +276,7 @@ export function nodeDetail(
           fdb: root.fdb.slice(0, limit),
         };
   return {
-    node: nodeSummary(node, count),
+    node: nodeSummary(state, node, count),
     cni: state.config.cni,
     root: renderNamespace(shown, { title: nodeTitle(state, node) }),
     entries: {

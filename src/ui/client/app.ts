@@ -31,6 +31,11 @@ function questionKey(path: string, params: Record<string, string | undefined>): 
   return qs ? `${path}?${qs}` : path;
 }
 
+/** Whether the report holds any answer whose question starts with `prefix` (`/api/resolve?`). */
+function reportHolds(prefix: string): boolean {
+  return Object.keys(DATA.answers ?? {}).some((k) => k.startsWith(prefix));
+}
+
 const NOT_IN_REPORT =
   "This question was not answered when the report was written. Run `podnet ui -f …` on the same input to ask any question.";
 
@@ -146,7 +151,12 @@ function fill(box: HTMLElement, ...children: Child[]): void {
   );
 }
 
+/** The timer that puts "Loading…" in place of the previous view, until the new view shows itself. */
+let loadingTimer: number | undefined;
+
 function show(...children: Child[]): void {
+  window.clearTimeout(loadingTimer);
+  main().removeAttribute("aria-busy");
   fill(main(), ...children);
 }
 
@@ -264,7 +274,7 @@ async function topologyView(p: URLSearchParams): Promise<void> {
             { class: "card node" },
             link(hashOf("topology", { node: n.name }), n.name, { class: "title" }),
             el("div", {}, `address ${n.ip}`),
-            el("div", {}, `podCIDR ${n.podCIDR}`),
+            el("div", {}, `${n.blockTerm} ${n.podBlocks}`),
             el("div", {}, `${n.pods} pods`),
           ),
         ),
@@ -411,7 +421,7 @@ async function nodeView(name: string, all: boolean): Promise<void> {
     el(
       "p",
       {},
-      `address ${d.node.ip} · podCIDR ${d.node.podCIDR} · ${d.node.pods} pods · plugin ${d.cni} · `,
+      `address ${d.node.ip} · ${d.node.blockTerm} ${d.node.podBlocks} · ${d.node.pods} pods · plugin ${d.cni} · `,
       link(hashOf("rules", { node: d.node.name }), "kube-proxy rules"),
     ),
     svgBox(d.svg, `node ${d.node.name}: pods, veth pairs, bridge, underlay and tunnel`),
@@ -952,6 +962,7 @@ async function policyView(p: URLSearchParams): Promise<void> {
     let j = Number(td.dataset.c);
     if (e.key === "Enter" || e.key === " ") {
       e.preventDefault();
+      focusHeatmapAfterRoute = h.level !== "pod";
       return open(i, j);
     }
     if (e.key === "ArrowRight") j++;
@@ -996,6 +1007,11 @@ async function policyView(p: URLSearchParams): Promise<void> {
       explainBox,
     ),
   );
+  // Opened from the keyboard: the focus goes on into the opened heatmap (its first cell), not to the page.
+  if (focusHeatmapAfterRoute) {
+    focusHeatmapAfterRoute = false;
+    main().querySelector<HTMLElement>('td[tabindex="0"], canvas[tabindex]')?.focus();
+  }
 }
 
 /** Above this many cells the heatmap is drawn on a canvas: a table of 40,000 cells is slow to lay out. */
@@ -1094,6 +1110,7 @@ function canvasHeatmap(h: Json, open: (i: number, j: number) => void): HTMLEleme
     };
     if (e.key === "Enter" || e.key === " ") {
       e.preventDefault();
+      focusHeatmapAfterRoute = h.level !== "pod";
       return open(cursor.i, cursor.j);
     }
     const m = moves[e.key];
@@ -1223,22 +1240,31 @@ async function connlistView(p: URLSearchParams): Promise<void> {
     port: p.get("port") ?? "",
     level: p.get("level") ?? "",
   };
-  const form = askForm("connlist", "Filter", [
-    field("namespace", "namespace", q.namespace),
-    field("selector", "labels", q.selector, { placeholder: "app=web", "aria-label": "label selector" }),
-    field("port", "port", q.port, { size: "6" }),
-    choice(
-      "level",
-      "graph",
-      q.level,
-      [
-        ["", "auto"],
-        ["workload", "workload"],
-        ["namespace", "namespace"],
-      ],
-      "graph level",
-    ),
-  ]);
+  // A report holds the whole list (and any filtered lists it was written with): without those, its
+  // filters could only answer "not in the report", so it says where filtering is done instead.
+  const form =
+    DATA.mode === "report" && !reportHolds("/api/connlist?")
+      ? el(
+          "p",
+          { class: "note" },
+          "This report holds the whole list; `podnet ui -f …` filters it by namespace, labels and port.",
+        )
+      : askForm("connlist", "Filter", [
+          field("namespace", "namespace", q.namespace),
+          field("selector", "labels", q.selector, { placeholder: "app=web", "aria-label": "label selector" }),
+          field("port", "port", q.port, { size: "6" }),
+          choice(
+            "level",
+            "graph",
+            q.level,
+            [
+              ["", "auto"],
+              ["workload", "workload"],
+              ["namespace", "namespace"],
+            ],
+            "graph level",
+          ),
+        ]);
   const r = await api("connlist", q);
   if (r.status !== 200) return show(el("h2", {}, "Allowed connections"), form, errorBox(r.body));
   const lines = r.body.lines as Json[];
@@ -1371,11 +1397,27 @@ async function rulesView(p: URLSearchParams): Promise<void> {
 
 async function dnsView(p: URLSearchParams): Promise<void> {
   const q = { from: p.get("from") ?? "", name: p.get("name") ?? "", type: p.get("type") ?? "" };
-  const form = askForm("dns", "Resolve", [
-    field("from", "pod", q.from, { placeholder: "ns/pod" }),
-    field("name", "resolves", q.name, { placeholder: "cart, api.example.com", "aria-label": "name" }),
-    field("type", "type", q.type, { placeholder: "A", size: "5" }),
-  ]);
+  // A report answers the names it was written with (the tour's): it offers those, not a free form.
+  const form =
+    DATA.mode === "report"
+      ? el(
+          "div",
+          { class: "presets" },
+          "Names this report resolves: ",
+          ...Object.keys(DATA.answers ?? {})
+            .filter((k) => k.startsWith("/api/resolve?"))
+            .flatMap((k, i) => {
+              const u = new URLSearchParams(k.split("?")[1]);
+              const text = `${u.get("from")} → ${u.get("name")}${u.get("type") ? ` ${u.get("type")}` : ""}`;
+              return [i ? " · " : "", link(`#/dns?${u}`, text)];
+            }),
+          el("span", { class: "note" }, " (`podnet ui -f …` resolves any name)"),
+        )
+      : askForm("dns", "Resolve", [
+          field("from", "pod", q.from, { placeholder: "ns/pod" }),
+          field("name", "resolves", q.name, { placeholder: "cart, api.example.com", "aria-label": "name" }),
+          field("type", "type", q.type, { placeholder: "A", size: "5" }),
+        ]);
   if (!q.from || !q.name) return show(el("h2", {}, "A pod's resolver at work"), form);
   const r = await api("resolve", q);
   if (r.status !== 200) return show(el("h2", {}, "A pod's resolver at work"), form, errorBox(r.body));
@@ -1423,6 +1465,9 @@ const VIEWS: Record<string, (p: URLSearchParams) => Promise<void>> = {
   dns: dnsView,
 };
 
+/** Set when Enter opened a heatmap cell: the next heatmap drawn takes the focus (keyboard users). */
+let focusHeatmapAfterRoute = false;
+
 async function route(): Promise<void> {
   const started = performance.now();
   if (playTimer !== undefined) window.clearInterval(playTimer);
@@ -1435,20 +1480,60 @@ async function route(): Promise<void> {
     a.toggleAttribute("aria-current", a.getAttribute("data-view") === view);
   document.body.dataset.view = view;
   document.body.dataset.state = "loading";
+  // A view that answers at once replaces the old one without a flash; a slower one shows that it
+  // is on its way instead of leaving the previous view under the new tab.
+  window.clearTimeout(loadingTimer);
+  loadingTimer = window.setTimeout(() => {
+    main().setAttribute("aria-busy", "true");
+    fill(main(), el("p", { class: "loading", role: "status" }, `Loading the ${view} view…`));
+  }, 120);
   const o = await getOverview();
   const problems = document.getElementById("problems")!;
   if (!o.ok || o.diagnostics.length || o.against?.diagnostics.length) {
+    // The --against input's diagnostics that the first input has too are said once.
+    const seen = new Set(o.diagnostics.map((d: Json) => d.text.replace(/^[^:]*:/, "")));
+    const againstOnly = (o.against?.diagnostics ?? []).filter(
+      (d: Json) => !seen.has(d.text.replace(/^[^:]*:/, "")),
+    );
+    const againstErrors = (o.against?.diagnostics ?? []).some((d: Json) => d.severity === "error");
+    const lists: Child[] = [
+      diagnosticsList(o.diagnostics),
+      againstOnly.length
+        ? el("div", {}, el("h3", {}, "--against input"), diagnosticsList(againstOnly))
+        : null,
+    ];
+    const count = o.diagnostics.length + againstOnly.length;
+    // Errors stay open; warnings only (a supplied CoreDNS, added node labels…) fold into one line.
     fill(
       problems,
-      el("h2", {}, o.ok ? "Input warnings" : "The input has errors: nothing was resolved"),
-      diagnosticsList(o.diagnostics),
-      o.against?.diagnostics.length
-        ? el("div", {}, el("h3", {}, "--against input"), diagnosticsList(o.against.diagnostics))
-        : null,
+      !o.ok || againstErrors
+        ? el(
+            "div",
+            {},
+            el(
+              "h2",
+              {},
+              o.ok
+                ? "The --against input has errors: the diff cannot be drawn"
+                : "The input has errors: nothing was resolved",
+            ),
+            ...lists,
+          )
+        : el(
+            "details",
+            {},
+            el(
+              "summary",
+              {},
+              `${count} input warning${count === 1 ? "" : "s"} (what podnet supplied or ignored)`,
+            ),
+            ...lists,
+          ),
     );
     problems.hidden = false;
   }
   if (!o.ok) {
+    window.clearTimeout(loadingTimer);
     main().replaceChildren();
     document.body.dataset.state = "ready";
     return;
@@ -1458,6 +1543,8 @@ async function route(): Promise<void> {
   } catch (e) {
     show(errorBox({ error: String((e as Error)?.message ?? e) }));
   }
+  window.clearTimeout(loadingTimer);
+  main().removeAttribute("aria-busy");
   // How long the view took from the URL's change to the page shown (read by bench/ui.ts).
   document.body.dataset.took = String(Math.round(performance.now() - started));
   document.body.dataset.state = "ready";

@@ -41,7 +41,7 @@ export function drawNode(d: NodeDetail): string {
     );
   y = bridgeY + (bridge ? 26 : 0) + 30;
   out.push(
-    `<rect x="20" y="${y}" width="${width - 40}" height="30" rx="4" fill="#ffffff" stroke="#999999"/><text x="28" y="${y + 19}">${esc(`root network namespace: routes, kube-proxy rules (${d.node.podCIDR} local)`)}</text>`,
+    `<rect x="20" y="${y}" width="${width - 40}" height="30" rx="4" fill="#ffffff" stroke="#999999"/><text x="28" y="${y + 19}">${esc(`root network namespace: routes, kube-proxy rules (${d.node.podBlocks} local)`)}</text>`,
   );
   const stackY = y;
   y += 60;

@@ -85,7 +85,7 @@ function layoutNode(n: PictureNode): NodeLayout {
   const boxes: Box[] = [];
   const links: [Box, Box][] = [];
   const pod = new Map<string, Box>();
-  const title = `node ${n.name} ${n.ip} · podCIDR ${n.podCIDR} · ${n.pods} pods`;
+  const title = `node ${n.name} ${n.ip} · ${n.blockTerm} ${n.podBlocks} · ${n.pods} pods`;
   let y = 34;
   // Namespaces side by side, each with its pods and counted workloads in rows of PER_ROW.
   const perNs = new Map<string, Box[]>();

@@ -30,9 +30,16 @@ export function verdictColour(verdict: string): string {
 
 /**
  * Traces (each with its reply, when traced) as one SVG in shared lanes; `label` heads each trace
- * (`via endpoint 10.244.1.5:8080`, or empty for a single trace), `title` the drawing.
+ * (`via endpoint 10.244.1.5:8080`, or empty for a single trace), `title` the drawing. `outcome`, when
+ * given, is the answer to the whole question, written under the title and again at the end: the
+ * verdict of every endpoint together, or why no packet was sent (a name that does not resolve, whose
+ * drawing holds only the DNS query's trace), so that the picture read alone never says less.
  */
-export function drawTrace(traces: readonly { label: string; result: TraceResult }[], title: string): string {
+export function drawTrace(
+  traces: readonly { label: string; result: TraceResult }[],
+  title: string,
+  outcome?: { verdict: string; reason: string },
+): string {
   const parts: { label: string; hops: Hop[]; verdict: string; reason: string }[] = [];
   for (const { label, result } of traces) {
     parts.push({ label, hops: result.hops, verdict: result.verdict, reason: result.reason });
@@ -102,6 +109,17 @@ export function drawTrace(traces: readonly { label: string; result: TraceResult 
       `<line x1="${x}" y1="${TOP - 12}" x2="${x}" y2="${y}" stroke="#e0e0e0" stroke-dasharray="3 3"/>`,
     );
   });
-  const head = `<text x="20" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`;
-  return svgDocument(width, y + 10, head + guides.join("") + out.join(""), title);
+  let head = `<text x="20" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`;
+  let body = guides.join("") + out.join("");
+  if (outcome) {
+    // Under the title (the lanes move down a line to make room) and again after the last hop.
+    const text = `${outcome.verdict}: ${outcome.reason}`;
+    const line = (at: number) =>
+      `<text class="outcome" x="20" y="${at}" font-size="13" font-weight="bold" fill="${verdictColour(outcome.verdict)}">${esc(text)}</text>`;
+    width = Math.max(width, 20 + textWidth(text, 13) + 20);
+    head += line(40);
+    body = `<g transform="translate(0 26)">${body}${line(y + 20)}</g>`;
+    y += 34 + 26;
+  }
+  return svgDocument(width, y + 10, head + body, title);
 }

@@ -29,10 +29,20 @@ export function hashName(name: string): string {
   return `${out}-${name}`;
 }
 
+/**
+ * A Service port's chain name without its prefix (`ABCDEFGH-ns/name/tcp/http`), hashed once per
+ * Service port: a trace names the chain its packet took, and a SHA-256 per trace was a tenth of one.
+ */
 export function servicePortChainBase(info: ServicePortInfo): string {
-  const m = info.service.metadata;
-  return hashName(`${m.namespace}/${m.name}/${info.protocol.toLowerCase()}/${info.port.name ?? ""}`);
+  let base = chainBases.get(info);
+  if (base === undefined) {
+    const m = info.service.metadata;
+    base = hashName(`${m.namespace}/${m.name}/${info.protocol.toLowerCase()}/${info.port.name ?? ""}`);
+    chainBases.set(info, base);
+  }
+  return base;
 }
+const chainBases = new WeakMap<ServicePortInfo, string>();
 
 export function endpointChainBase(info: ServicePortInfo, ep: EndpointInfo): string {
   const m = info.service.metadata;

@@ -73,6 +73,16 @@ export interface ServicePortInfo {
 
 export type Frontend = "clusterIP" | "externalIP" | "loadBalancer" | "nodePort";
 
+const PROTOCOL_CODE: Record<Protocol, number> = { TCP: 0, UDP: 1, SCTP: 2 };
+
+/**
+ * An (address, protocol, port) frontend as one exact integer: address × 2^18 + protocol × 2^16 + port,
+ * below 2^50 (a double holds integers exactly to 2^53), so distinct frontends never share a key.
+ */
+function frontendKey(ip: IPv4, protocol: Protocol, port: number): number {
+  return ip * 262144 + PROTOCOL_CODE[protocol] * 65536 + port;
+}
+
 /** What a service frontend did to a packet. */
 export const HAIRPIN_NOTE = "hairpin (the endpoint is the client): marked for masquerade";
 
@@ -114,8 +124,9 @@ export interface ProxyPacket {
 /** Service frontends of a cluster, indexed once; `decide` is then a few map look-ups. */
 export class ServiceProxy {
   readonly ports: ServicePortInfo[] = [];
-  readonly #byVip = new Map<string, { info: ServicePortInfo; frontend: Frontend }>();
-  readonly #byNodePort = new Map<string, ServicePortInfo>();
+  /** By `frontendKey`: a number, as a trace looks one up per packet (a string key cost a concatenation). */
+  readonly #byVip = new Map<number, { info: ServicePortInfo; frontend: Frontend }>();
+  readonly #byNodePort = new Map<number, ServicePortInfo>();
   readonly #clusterIPs = new Set<IPv4>();
   /** The cluster's kube-proxy mode: where the modes differ, the model asks it (./modes/mode.ts). */
   readonly mode: ProxyMode;
@@ -181,11 +192,11 @@ export class ServiceProxy {
         };
         if (headless) continue; // no virtual IP: nothing for kube-proxy to do
         this.ports.push(info);
-        const key = (ip: IPv4) => `${ip}/${protocol}/${port.port}`;
+        const key = (ip: IPv4) => frontendKey(ip, protocol, port.port);
         if (clusterIP !== undefined) this.#byVip.set(key(clusterIP), { info, frontend: "clusterIP" });
         for (const ip of info.externalIPs) this.#byVip.set(key(ip), { info, frontend: "externalIP" });
         for (const ip of info.lbIPs) this.#byVip.set(key(ip), { info, frontend: "loadBalancer" });
-        if (info.nodePort !== undefined) this.#byNodePort.set(`${protocol}/${info.nodePort}`, info);
+        if (info.nodePort !== undefined) this.#byNodePort.set(frontendKey(0, protocol, info.nodePort), info);
       }
     }
   }
@@ -196,11 +207,11 @@ export class ServiceProxy {
     protocol: Protocol,
     port: number,
   ): { info: ServicePortInfo; frontend: Frontend } | undefined {
-    return this.#byVip.get(`${ip}/${protocol}/${port}`);
+    return this.#byVip.get(frontendKey(ip, protocol, port));
   }
 
   nodePortAt(protocol: Protocol, port: number): ServicePortInfo | undefined {
-    return this.#byNodePort.get(`${protocol}/${port}`);
+    return this.#byNodePort.get(frontendKey(0, protocol, port));
   }
 
   /**

@@ -21,7 +21,7 @@
 
 import { fnv32a } from "../control/names.ts";
 import { assignPodIPs } from "../control/pod-ipam.ts";
-import type { NodeState } from "../control/state.ts";
+import type { ClusterState, NodeState } from "../control/state.ts";
 import { interfaceLines, routeLines } from "../graph/ip-batch.ts";
 import {
   type FdbEntry,
@@ -178,17 +178,7 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
       if (tunnel) ns.interfaces.push(tunnel);
       // Pods of other nodes whose IP lies outside their node's podCIDR (given in the input): a host
       // route to their node, as to its podCIDR.
-      const strays = new Map<string, IPv4[]>();
-      const byName = new Map(state.nodes.map((n) => [n.name, n]));
-      for (const p of state.pods) {
-        if (p.spec.hostNetwork || !p.status?.podIP || !p.spec.nodeName || p.spec.nodeName === node.name)
-          continue;
-        if (p.status.phase === "Succeeded" || p.status.phase === "Failed") continue;
-        const ip = parseIPv4(p.status.podIP);
-        const owner = byName.get(p.spec.nodeName);
-        if (ip === undefined || !owner || owner.podCIDR.contains(ip)) continue;
-        strays.set(owner.name, [...(strays.get(owner.name) ?? []), ip]);
-      }
+      const strays = straysOf(state);
       for (const other of state.nodes) {
         if (other === node) continue;
         for (const ip of strays.get(other.name) ?? [])
@@ -407,3 +397,30 @@ export function flannelPlugin(backend: FlannelBackend): NetworkPlugin {
 export function viaUnderlay(other: NodeState, dst: Cidr): Route {
   return { dst, via: other.ip, dev: "eth0" };
 }
+
+/**
+ * Running pod-network pods whose IP lies outside their node's podCIDR (given in the input), by
+ * their node's name: every other node routes each to that node with a /32. Found in one pass over the
+ * pods per cluster and kept (a node's namespace is asked for per node: a pass per node was seconds
+ * for a node's view at 150,000 pods).
+ */
+function straysOf(state: ClusterState): ReadonlyMap<string, readonly IPv4[]> {
+  let strays = straysByState.get(state);
+  if (strays) return strays;
+  const found = new Map<string, IPv4[]>();
+  const byName = new Map(state.nodes.map((n) => [n.name, n]));
+  for (const p of state.pods) {
+    if (p.spec.hostNetwork || !p.status?.podIP || !p.spec.nodeName) continue;
+    if (p.status.phase === "Succeeded" || p.status.phase === "Failed") continue;
+    const ip = parseIPv4(p.status.podIP);
+    const owner = byName.get(p.spec.nodeName);
+    if (ip === undefined || !owner || owner.podCIDR.contains(ip)) continue;
+    const list = found.get(owner.name);
+    if (list) list.push(ip);
+    else found.set(owner.name, [ip]);
+  }
+  strays = found;
+  straysByState.set(state, strays);
+  return strays;
+}
+const straysByState = new WeakMap<ClusterState, ReadonlyMap<string, readonly IPv4[]>>();

@@ -110,11 +110,10 @@ export interface PictureOptions {
 /** Nodes drawn at most (the rest are one box): a picture people can read, laid out fast. */
 export const PICTURE_NODE_LIMIT = 24;
 /**
- * Each drawn node's root namespace is the plugin's, built by reading every node (a route, a
- * neighbour and an FDB entry per other node) and every pod (the routes to pods outside their
- * node's podCIDR): drawing n nodes costs n × (nodes + pods) reads, ~0.1 s per node at 5,000 nodes
- * and 30,000 pods, ~0.5 s at 150,000 pods. The default limit keeps n × (nodes + pods) under this
- * (at least one node): 24 nodes up to ~12,000 pods and nodes, 1 at 150,000 pods.
+ * Each drawn node's root namespace is the plugin's, built by reading every other node (a route, a
+ * neighbour and an FDB entry each; the pods outside their node's podCIDR are found once per
+ * cluster): drawing n nodes costs n × nodes entries. The default limit keeps n × nodes under this
+ * (at least one node): 24 nodes up to 12,500 nodes, 1 at 300,000.
  */
 export const PICTURE_READ_BUDGET = 300_000;
 /** A node with more pods than this shows them per workload with counts. */
@@ -145,7 +144,7 @@ export function topologyPicture(
       1,
       Math.min(
         PICTURE_NODE_LIMIT,
-        Math.floor(PICTURE_READ_BUDGET / (state.nodes.length + state.pods.length)),
+        Math.floor(PICTURE_READ_BUDGET / state.nodes.length),
       ),
     );
   const podLimit = opts.podLimit ?? PICTURE_POD_LIMIT;

@@ -369,6 +369,18 @@ describe("web UI in chromium", { skip: missing }, () => {
       ]),
     );
     assert.equal(await page.locator(".drawing g.edge").count(), want.length);
+    // The graph opens whole, scaled to the page's width; a button shows it at its actual size.
+    const widths = () =>
+      page.$eval(".drawing svg", (svg) => [
+        Math.round(svg.getBoundingClientRect().width),
+        Math.round((svg.parentElement as HTMLElement).clientWidth),
+        Number(svg.getAttribute("width")),
+      ]);
+    const [shown, box, natural] = await widths();
+    assert.ok(natural > box, `the shop graph is wider than the page (${natural} > ${box})`);
+    assert.ok(shown <= box, `fitted: ${shown} <= ${box}`);
+    await page.click("button.zoom");
+    assert.equal((await widths())[0], natural);
     await open(shop, "#/connlist?namespace=monitoring&level=workload");
     const filtered = (await texts("table.lines tbody td:first-child")).length;
     assert.equal(

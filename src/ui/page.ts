@@ -105,6 +105,8 @@ form.ask input[name=from], form.ask input[name=to] { width: 16em; }
 .split { display: flex; gap: 1em; align-items: flex-start; }
 .split > * { flex: 1 1 0; min-width: 0; }
 .drawing { overflow: auto; border: 1px solid #ddd; max-height: 80vh; }
+.drawing.fit svg { width: 100%; height: auto; }
+button.zoom { margin: 0 0 4px; }
 .drawing .current circle { stroke: #000; stroke-width: 3; }
 .drawing g.tp-path > rect, .drawing g.tp-path > a > rect { stroke: var(--blue); stroke-width: 3; }
 .drawing g.tp-path-reply:not(.tp-path) > rect, .drawing g.tp-path-reply:not(.tp-path) > a > rect { stroke: var(--green); stroke-width: 3; stroke-dasharray: 6 3; }
@@ -128,8 +130,8 @@ mark { background: #ffe08a; padding: 0 .15em; }
 .scroll { overflow: auto; max-height: 80vh; }
 table.heatmap { border-collapse: collapse; font-size: 12px; }
 table.heatmap td { width: 2.6em; height: 1.8em; text-align: center; border: 1px solid #ddd; cursor: pointer; }
-table.heatmap th.col { height: 14em; white-space: nowrap; vertical-align: bottom; }
-table.heatmap th.col span { display: inline-block; writing-mode: vertical-rl; transform: rotate(180deg); max-height: 14em; overflow: hidden; }
+table.heatmap th.col { white-space: nowrap; vertical-align: bottom; }
+table.heatmap th.col span { display: inline-block; writing-mode: vertical-rl; transform: rotate(180deg); max-height: 32em; overflow: hidden; }
 table.heatmap th[scope=row] { text-align: right; white-space: nowrap; padding-right: .4em; font-weight: normal; }
 ${Array.from({ length: 11 }, (_, k) => {
   const mix = (a: number, b: number) => Math.round(a + ((b - a) * k) / 10);

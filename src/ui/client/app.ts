@@ -126,10 +126,22 @@ function link(hash: string, text: string, attrs: Record<string, string> = {}): H
 }
 
 /** The server's SVG (labels escaped there) placed into a container. */
-function svgBox(svg: string | undefined, label: string): HTMLElement {
-  const box = el("div", { class: "drawing", role: "figure", "aria-label": label });
+/**
+ * A drawing (server-made SVG, its text escaped there). `fit`: shown whole, scaled to the page's
+ * width, with a button for its actual size (a graph wider than the page otherwise opens on a corner
+ * of edges with no node in sight).
+ */
+function svgBox(svg: string | undefined, label: string, opts: { fit?: boolean } = {}): HTMLElement {
+  const box = el("div", { class: `drawing${opts.fit ? " fit" : ""}`, role: "figure", "aria-label": label });
   if (svg) box.innerHTML = svg;
-  return box;
+  if (!opts.fit || !svg) return box;
+  const toggle = el("button", { type: "button", class: "zoom", "aria-pressed": "false" }, "actual size");
+  toggle.addEventListener("click", () => {
+    const fitted = box.classList.toggle("fit");
+    toggle.textContent = fitted ? "actual size" : "fit to width";
+    toggle.setAttribute("aria-pressed", String(!fitted));
+  });
+  return el("div", {}, toggle, box);
 }
 
 function hashOf(view: string, params: Record<string, string | undefined>): string {
@@ -1276,7 +1288,7 @@ async function connlistView(p: URLSearchParams): Promise<void> {
       {},
       `${lines.length} lines${r.body.folded ? "; the graph is folded into namespaces (too many workloads to read)" : ""}. Dashed: only through the own-node exception.`,
     ),
-    svgBox(r.body.svg, "connlist graph"),
+    svgBox(r.body.svg, "connlist graph", { fit: true }),
     el(
       "table",
       { class: "lines" },
@@ -1314,7 +1326,7 @@ async function diffView(): Promise<void> {
       " ",
       el("span", { class: "badge changed" }, `~ ${d.counts.changed} changed`),
     ),
-    svgBox(d.svg, "diff graph"),
+    svgBox(d.svg, "diff graph", { fit: true }),
     el(
       "ul",
       { class: "diffs" },

@@ -140,13 +140,7 @@ export function topologyPicture(
   const nodeLimit =
     opts.nodeLimit ??
     (opts.nodes ? PICTURE_NODE_LIMIT : undefined) ??
-    Math.max(
-      1,
-      Math.min(
-        PICTURE_NODE_LIMIT,
-        Math.floor(PICTURE_READ_BUDGET / state.nodes.length),
-      ),
-    );
+    Math.max(1, Math.min(PICTURE_NODE_LIMIT, Math.floor(PICTURE_READ_BUDGET / state.nodes.length)));
   const podLimit = opts.podLimit ?? PICTURE_POD_LIMIT;
   const serviceLimit = opts.serviceLimit ?? PICTURE_SERVICE_LIMIT;
   const wanted = opts.nodes ? new Set(opts.nodes) : undefined;

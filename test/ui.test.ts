@@ -378,6 +378,15 @@ describe("ui and report: errors say what to do", () => {
       r.err,
       /cannot write the report: EISDIR\n {2}fix: it is a directory: give a file name in it/,
     );
+    // A file where a directory should be, and an empty name: exit 2 with the fix, never an internal error.
+    const dir = mkdtempSync(join(tmpdir(), "podnet-report-"));
+    writeFileSync(join(dir, "afile"), "");
+    r = runPodnet(["report", "-f", "examples/articles", "-o", join(dir, "afile", "r.html")]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /cannot write the report: ENOTDIR\n {2}fix: a part of the path is a file/);
+    r = runPodnet(["report", "-f", "examples/articles", "-o", ""]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /^error: -o: the file name is empty\n/);
   });
   it("ui --listen: an address this machine lacks, or a port written into it", () => {
     // 192.0.2.1 is TEST-NET-1 (RFC 5737): never a machine's own address.

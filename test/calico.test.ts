@@ -826,6 +826,44 @@ describe("cni: calico, get -o wide", () => {
   });
 });
 
+describe("cni: calico, what podnet does not read is said", () => {
+  it("IPPools in a cluster of another plugin: listed, not used, at the first pool with the fix", () => {
+    const r = resolveManifests([
+      {
+        file: "p.yaml",
+        text: "apiVersion: crd.projectcalico.org/v1\nkind: IPPool\nmetadata: {name: a}\nspec: {cidr: 10.50.0.0/16}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a}]}\n",
+      },
+    ]);
+    assert.ok(r.ok);
+    const w = r.diagnostics.filter((d) => d.code === "ippools-unused").map((d) => formatDiagnostic(d));
+    assert.equal(w.length, 1);
+    assert.match(
+      w[0],
+      /^p\.yaml:1:1: warning: IPPool a: 1 Calico IPPool in the input, but the cluster's network plugin is vxlan \(no Cluster config: podnet's default\), which takes pod addresses from clusterCIDR 10\.244\.0\.0\/16: the pools are listed, not used\n {2}fix: if the cluster runs Calico, set spec\.cni: calico/,
+    );
+    // In a Calico cluster the pools are read: no such warning.
+    const calicoRun = resolveManifests(EXAMPLE);
+    assert.ok(calicoRun.ok);
+    assert.equal(calicoRun.diagnostics.filter((d) => d.code === "ippools-unused").length, 0);
+  });
+  it("pods asking for a pool or an address by annotation: one warning at the first annotation", () => {
+    const pods = ["p1", "p2"]
+      .map(
+        (n, i) =>
+          `---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: ${n}\n  annotations:\n    ${i ? "cni.projectcalico.org/ipAddrs: '[\"192.168.1.77\"]'" : "cni.projectcalico.org/ipv4pools: '[\"manual\"]'"}\nspec: {containers: [{name: a}]}\n`,
+      )
+      .join("");
+    const r = resolveManifests([...EXAMPLE, { file: "a.yaml", text: pods }]);
+    assert.ok(r.ok, r.diagnostics.map(formatDiagnostic).join("\n"));
+    const w = r.diagnostics.filter((d) => d.code === "annotation-not-read").map((d) => formatDiagnostic(d));
+    assert.equal(w.length, 1);
+    assert.match(
+      w[0],
+      /^a\.yaml:7:38: warning: Pod default\/p1: metadata\.annotations\.cni\.projectcalico\.org\/ipv4pools: 2 pods ask Calico's IPAM for a pool or an address by annotation/,
+    );
+  });
+});
+
 describe("cni: calico, get ippools", () => {
   it("lists the input's pools, and calico-node's default pool when the input has none", () => {
     let r = runPodnet(["get", "ippools", "-o", "wide", "-f", "examples/calico"]);

@@ -916,6 +916,18 @@ spec:
       template: {spec: {restartPolicy: Never, containers: [{name: a}]}}`,
     warning: ["8:22", 'unknown field "backoffLimits"'],
   },
+  {
+    name: "pod template metadata: labelz is an unknown field (the labels would be lost)",
+    yaml: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  selector: {matchLabels: {app: d}}
+  template:
+    metadata: {labels: {app: d}, labelz: {tier: web}}
+    spec: {containers: [{name: a}]}`,
+    warning: ["7:42", 'unknown field "labelz"'],
+  },
   // ------------------------------------------------------------------ kinds
   {
     name: "kind: a name of Object.prototype is no kind (kubectl: no matches for kind)",

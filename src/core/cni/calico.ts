@@ -30,7 +30,7 @@
 
 import { setRunning } from "../control/pod-ipam.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
-import type { Diagnostics } from "../diagnostics.ts";
+import type { Diagnostics, Origin } from "../diagnostics.ts";
 import { interfaceLines } from "../graph/ip-batch.ts";
 import {
   type FdbEntry,
@@ -222,6 +222,44 @@ function warnBadNodeAnnotations(nodes: readonly IpamNode[], diags: Diagnostics):
   }
 }
 
+/** The pod annotations by which Calico's CNI plugin asks its IPAM for a pool or an address. */
+const POD_IPAM_ANNOTATIONS = [
+  "cni.projectcalico.org/ipv4pools",
+  "cni.projectcalico.org/ipAddrs",
+  "cni.projectcalico.org/ipAddrsNoIpam",
+];
+
+/**
+ * One warning for the pods that ask Calico's IPAM for a pool or an address by annotation, which
+ * podnet does not read: their addresses come from the automatic pools instead (a silent difference
+ * otherwise). The count, and the first such pod's annotation.
+ */
+function warnUnreadPodAnnotations(
+  pods: readonly Pod[],
+  originOf: (pod: Pod) => Origin | undefined,
+  diags: Diagnostics,
+): void {
+  let count = 0;
+  let first: { pod: Pod; key: string } | undefined;
+  for (const pod of pods) {
+    const ann = pod.metadata.annotations;
+    if (!ann) continue;
+    const key = POD_IPAM_ANNOTATIONS.find((k) => ann[k] !== undefined);
+    if (!key) continue;
+    count++;
+    first ??= { pod, key };
+  }
+  if (!first) return;
+  diags.warn({
+    code: "annotation-not-read",
+    message: `${count} pod${count === 1 ? " asks" : "s ask"} Calico's IPAM for a pool or an address by annotation (first: ${first.key}), which podnet does not read: ${count === 1 ? "its address comes" : "their addresses come"} from the pools of automatic assignment instead`,
+    hint: "give the pod's address in status.podIP to keep the cluster's address (podnet keeps given addresses)",
+    object: `Pod ${first.pod.metadata.namespace}/${first.pod.metadata.name}`,
+    origin: originOf(first.pod),
+    path: ["metadata", "annotations", first.key],
+  });
+}
+
 /** A stable stand-in for the VXLAN device's MAC (calico-node picks one at random and publishes it). */
 export function calicoVtepMac(node: NodeState): string {
   const given = node.obj.metadata.annotations?.[VXLAN_MAC_ANNOTATION];
@@ -329,6 +367,7 @@ export const calico: NetworkPlugin = {
   // BIRD exports a borrowed address as a /32 from the node that holds it (and Felix programs it).
   routesBorrowedAddresses: true,
   blockTerm: "IPAM block",
+  readsIPPools: true,
 
   assignPodAddresses(input) {
     const { pods, nodes, config, inventory, diags } = input;
@@ -346,6 +385,7 @@ export const calico: NetworkPlugin = {
       origin: nodeOrigins.get(n.name),
     }));
     warnBadNodeAnnotations(ipamNodes, diags);
+    warnUnreadPodAnnotations(pods, input.originOf, diags);
     const result = runCalicoIpam({
       pools,
       nodes: ipamNodes,

@@ -217,6 +217,8 @@ export interface NetworkPlugin {
   readonly routesBorrowedAddresses?: boolean;
   /** What the plugin calls a node's pod address block in messages (`podCIDR`, `IPAM block`); default `pod address block`. */
   readonly blockTerm?: string;
+  /** The plugin's IPAM takes its addresses from the input's Calico IPPools (else they are only listed). */
+  readonly readsIPPools?: boolean;
 
   // ------------------------------------------------------------------ devices (graph/devices.ts)
 

@@ -12,6 +12,7 @@
 import { networkPlugin } from "../cni/registry.ts";
 import type { Diagnostics, Origin } from "../diagnostics.ts";
 import type { Entry, Inventory } from "../manifests/decode.ts";
+import { PODNET_API } from "../manifests/kinds.ts";
 import { type ClusterConfig, defaultConfig } from "../model/config.ts";
 import type { KubeObject, Namespace, OwnerReference, Pod, Workload } from "../model/k8s.ts";
 import { objectRef } from "../model/k8s.ts";
@@ -99,6 +100,18 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
   }
 
   const plugin = networkPlugin(config.cni);
+  // A Calico cluster's dump read without a Cluster config (or with another cni) would silently
+  // become a flannel network with other addresses: the pools say which plugin the cluster runs.
+  if (inv.ipPools.length > 0 && !plugin.readsIPPools) {
+    const first = inv.ipPools[0];
+    diags.warn({
+      code: "ippools-unused",
+      message: `${inv.ipPools.length} Calico IPPool${inv.ipPools.length === 1 ? "" : "s"} in the input, but the cluster's network plugin is ${plugin.name}${inv.config ? "" : " (no Cluster config: podnet's default)"}, which takes pod addresses from clusterCIDR ${config.clusterCIDR}: the pools are listed, not used`,
+      hint: `if the cluster runs Calico, set spec.cni: calico in a Cluster config (${PODNET_API})`,
+      object: `IPPool ${first.obj.metadata.name ?? ""}`,
+      origin: first.origin,
+    });
+  }
   if (supplied.length > 0)
     leaveWithoutAddress(supplied, pods, nodes, diags, (n) => plugin.nodePodCapacity?.(config, n));
   // The network plugin's IPAM (flannel: host-local on each podCIDR; Calico: blocks from its pools).

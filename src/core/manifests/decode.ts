@@ -26,7 +26,6 @@ import { Check, dns1035LabelError, dns1123LabelError, dns1123SubdomainError, typ
 import {
   type KindInfo,
   kindInfo,
-  OBJECT_META_FIELDS,
   own,
   PODNET_API,
   REMOVED_VERSIONS,
@@ -34,6 +33,7 @@ import {
   unknownBuiltinKind,
 } from "./kinds.ts";
 import type { RawObject } from "./parse.ts";
+import { OBJECT_META_FIELDS } from "./validate/shared.ts";
 
 export interface Entry<T extends KubeObject = KubeObject> {
   readonly obj: T;

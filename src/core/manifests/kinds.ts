@@ -37,25 +37,6 @@ export interface KindInfo {
   validate?: (c: Check, obj: Rec) => void;
 }
 
-/** meta/v1 ObjectMeta's fields: what `metadata` may hold (strict field validation refuses others). */
-export const OBJECT_META_FIELDS: readonly string[] = [
-  "name",
-  "generateName",
-  "namespace",
-  "selfLink",
-  "uid",
-  "resourceVersion",
-  "generation",
-  "creationTimestamp",
-  "deletionTimestamp",
-  "deletionGracePeriodSeconds",
-  "labels",
-  "annotations",
-  "ownerReferences",
-  "finalizers",
-  "managedFields",
-];
-
 export const PODNET_API = "podnet.dev/v1alpha1";
 
 export const KINDS: Record<string, KindInfo> = {

@@ -14,7 +14,7 @@ import {
   portNameError,
   type Rec,
 } from "../check.ts";
-import { checkSelector, validateConditions } from "./shared.ts";
+import { checkSelector, OBJECT_META_FIELDS, validateConditions } from "./shared.ts";
 
 export function validatePod(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
@@ -459,6 +459,7 @@ function validateTemplate(c: Check, tmpl: unknown, at: (string | number)[]): Rec
     return;
   c.fields(t, at, ["metadata", "spec"], "a pod template");
   const meta = c.map(t.metadata, [...at, "metadata"]);
+  if (meta) c.fields(meta, [...at, "metadata"], OBJECT_META_FIELDS, "a pod template's metadata");
   c.labels(meta?.labels, [...at, "metadata", "labels"]);
   const spec = c.map(t.spec, [...at, "spec"]);
   if (c.required(spec, [...at, "spec"], "the template's spec", "add spec.containers to the template")) {

@@ -40,3 +40,22 @@ export function validateConditions(c: Check, v: unknown, at: (string | number)[]
     c.oneOf(m.status, [...at, i, "status"], ["True", "False", "Unknown"] as const);
   });
 }
+
+/** meta/v1 ObjectMeta's fields: what `metadata` may hold (strict field validation refuses others). */
+export const OBJECT_META_FIELDS: readonly string[] = [
+  "name",
+  "generateName",
+  "namespace",
+  "selfLink",
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+  "labels",
+  "annotations",
+  "ownerReferences",
+  "finalizers",
+  "managedFields",
+];

@@ -275,3 +275,27 @@ describe("tables of a whole large cluster", () => {
     assert.equal(lines[200_000], "pod-199999   y");
   });
 });
+
+describe("names that miss say what there is", () => {
+  it("routes --pod NAME without its namespace suggests NAMESPACE/NAME", () => {
+    const r = runPodnet(["routes", "-f", "examples/calico", "--pod", "pod1"]);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.err,
+      "error: --pod: pod pod1 not found\n  fix: did you mean default/pod1? (podnet get pods -A lists them)\n",
+    );
+  });
+  it("trace --to NAME:PORTNAME that the Service does not name lists its named ports", () => {
+    const r = runPodnet([
+      "trace",
+      "-f",
+      "examples/shop",
+      "--from",
+      "shop/frontend-8656d6c4b9-hzn5v",
+      "--to",
+      "cart:nope",
+    ]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /has no port named "nope"; its named ports: grpc=7070\/TCP/);
+  });
+});

@@ -26,7 +26,17 @@ export function routesCommand(): Command {
     const pod = opts.pod
       ? state.pods.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === opts.pod)
       : undefined;
-    if (opts.pod && !pod) throw new CliExit(EXIT_BAD_INPUT, `error: pod ${opts.pod} not found`);
+    if (opts.pod && !pod) {
+      // As --from does: the pods whose name contains what was written, else how to list them.
+      const like = state.pods
+        .map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
+        .filter((k) => k.includes(opts.pod as string))
+        .slice(0, 5);
+      throw new CliExit(
+        EXIT_BAD_INPUT,
+        `error: --pod: pod ${opts.pod} not found\n  fix: ${like.length ? `did you mean ${like.join(", ")}?` : "write NAMESPACE/NAME"} (podnet get pods -A lists them)`,
+      );
+    }
     const nodeName = opts.node ?? pod?.spec.nodeName ?? state.nodes[0]?.name;
     const node = state.nodes.find((n) => n.name === nodeName);
     if (!node)

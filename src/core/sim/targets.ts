@@ -197,7 +197,12 @@ function withPort(a: {
     port = { port: n, protocol: proto };
   } else {
     port = a.ports.find((p) => p.name === a.portText && (!a.protocol || p.protocol === a.protocol));
-    if (!port) return fail(`${a.label} has no port named "${a.portText}"`);
+    if (!port) {
+      const named = a.ports.filter((p) => p.name).map((p) => `${p.name}=${p.port}/${p.protocol}`);
+      return fail(
+        `${a.label} has no port named "${a.portText}"${named.length ? `; its named ports: ${named.join(", ")}` : "; it names no port: give a number"}`,
+      );
+    }
   }
   return {
     ok: true,

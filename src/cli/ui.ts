@@ -42,6 +42,9 @@ export function uiCommand(): Command {
   addAgainstOption(cmd, ", for the diff view");
   addInputOptions(cmd);
   return cmd.action(async (opts: UiOptions) => {
+    // An IPv6 address as URLs write it, [::1], is the address ::1.
+    const bracketed = /^\[(.*)\]$/.exec(opts.listen);
+    if (bracketed && isIP(bracketed[1]) === 6) opts.listen = bracketed[1];
     if (isIP(opts.listen) === 0 && opts.listen !== "localhost")
       throw new CliExit(
         EXIT_BAD_INPUT,
@@ -64,7 +67,9 @@ export function uiCommand(): Command {
           ? `${opts.listen} is not an address of this machine: use one it has (127.0.0.1, the default, or 0.0.0.0 for all)`
           : code === "EACCES"
             ? `port ${opts.port} needs privileges: choose one above 1023, or --port 0 for any free one`
-            : `choose another --port (0 picks a free one)`;
+            : code === "EINVAL"
+              ? `${opts.listen} cannot be bound as given (a link-local IPv6 address needs its interface, as fe80::1%eth0): use 127.0.0.1 or ::1`
+              : `choose another --port (0 picks a free one)`;
       throw new CliExit(
         EXIT_BAD_INPUT,
         `error: cannot listen on ${opts.listen}:${opts.port}: ${code ?? (e as Error).message}\n  fix: ${fix}`,

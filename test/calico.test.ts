@@ -868,6 +868,10 @@ describe("cni: calico, get ippools", () => {
   it("lists the input's pools, and calico-node's default pool when the input has none", () => {
     let r = runPodnet(["get", "ippools", "-o", "wide", "-f", "examples/calico"]);
     assert.equal(r.code, 0, r.err);
+    // kubectl's TYPE.GROUP form names the same list, in either of Calico's groups; another group does not.
+    for (const t of ["ippools.crd.projectcalico.org", "ippools.projectcalico.org"])
+      assert.equal(runPodnet(["get", t, "-o", "wide", "-f", "examples/calico"]).out, r.out, t);
+    assert.equal(runPodnet(["get", "ippools.apps", "-f", "examples/calico"]).code, 2);
     assert.match(
       r.out,
       /^default-ipv4-ippool\s+192\.168\.0\.0\/16\s+all\(\)\s+26\s+Always\s+Never\s+true\s+false\s+Workload,Tunnel\s*$/m,

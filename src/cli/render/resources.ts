@@ -490,7 +490,35 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
 /** What `get all` (and `get` with no type) shows: the network's moving parts. */
 export const ALL_TYPES = ["nodes", "pods", "services", "networkpolicies"];
 
+/** The API groups each type is served in, for kubectl's `TYPE.GROUP` form (`ippools.crd.projectcalico.org`). */
+const GROUPS: Record<string, readonly string[]> = {
+  deployments: ["apps"],
+  replicasets: ["apps"],
+  statefulsets: ["apps"],
+  daemonsets: ["apps"],
+  jobs: ["batch"],
+  cronjobs: ["batch"],
+  endpointslices: ["discovery.k8s.io"],
+  networkpolicies: ["networking.k8s.io"],
+  ingresses: ["networking.k8s.io"],
+  ingressclasses: ["networking.k8s.io"],
+  adminnetworkpolicies: ["policy.networking.k8s.io"],
+  baselineadminnetworkpolicies: ["policy.networking.k8s.io"],
+  clusternetworkpolicies: ["policy.networking.k8s.io"],
+  routes: ["route.openshift.io"],
+  ippools: ["crd.projectcalico.org", "projectcalico.org"],
+};
+
+/**
+ * The type a word names, as kubectl reads it: a name or short name (`pods`, `po`), or a name with
+ * its API group (`ippools.crd.projectcalico.org`, `deployments.apps`).
+ */
 export function findResourceType(word: string): ResourceType | undefined {
   const w = word.toLowerCase();
-  return RESOURCE_TYPES.find((t) => t.name === w || t.aliases.includes(w));
+  const direct = RESOURCE_TYPES.find((t) => t.name === w || t.aliases.includes(w));
+  if (direct) return direct;
+  const dot = w.indexOf(".");
+  if (dot < 0) return undefined;
+  const t = RESOURCE_TYPES.find((x) => x.name === w.slice(0, dot));
+  return t && Object.hasOwn(GROUPS, t.name) && GROUPS[t.name].includes(w.slice(dot + 1)) ? t : undefined;
 }

@@ -13,7 +13,7 @@ import { describe, it } from "node:test";
 import { generateCluster } from "../bench/generate.ts";
 import { generatePolicies } from "../bench/policy.ts";
 import { dataPlaneUnavailable, listNamespaces, STATE_DIR } from "../src/adapters/linux/dataplane.ts";
-import { namespacesOf, planCluster } from "../src/core/dataplane/plan.ts";
+import { DataplaneRefused, namespacesOf, planCluster } from "../src/core/dataplane/plan.ts";
 import { probeCases } from "../src/core/dataplane/probe.ts";
 import { parseIPv4 } from "../src/core/net/ipv4.ts";
 import { Network } from "../src/core/sim/network.ts";
@@ -232,7 +232,10 @@ describe("data plane plan", () => {
     const state = articles();
     assert.throws(
       () => planCluster({ ...state, config: { ...state.config, cni: "ipip" } }, "t2"),
-      /the data plane builds vxlan,? (and )?host-gw/,
+      (e: unknown) =>
+        e instanceof DataplaneRefused &&
+        /no IP-in-IP module/.test(e.diagnostic.message) &&
+        /the data plane builds vxlan,? (and )?host-gw/.test(e.diagnostic.hint ?? ""),
     );
   });
 

@@ -7,11 +7,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ClusterState } from "../src/core/control/state.ts";
 import { compileRouter, routerSpecs } from "../src/core/routing/router.ts";
-import type { HttpRequest, RouteDecision } from "../src/core/routing/types.ts";
+import type { RouteDecision } from "../src/core/routing/types.ts";
 import { cluster, deployment } from "./helpers.ts";
+import { req } from "./routing-helpers.ts";
 
 /** A Deployment and a Service `name` (port 80 named http → 8080) in `ns`. */
-export function backend(name: string, ns = "default"): string {
+function backend(name: string, ns = "default"): string {
   return `${deployment(name, { ns })}---
 apiVersion: v1
 kind: Service
@@ -52,20 +53,6 @@ ${extra}  rules:
 ${r}
 ---
 `;
-}
-
-export function req(url: string, more: Partial<HttpRequest> = {}): HttpRequest {
-  const u = new URL(url);
-  return {
-    scheme: u.protocol === "https:" ? "https" : "http",
-    host: u.hostname,
-    port: Number(u.port || (u.protocol === "https:" ? 443 : 80)),
-    path: u.pathname,
-    query: [...u.searchParams],
-    method: "GET",
-    headers: [],
-    ...more,
-  };
 }
 
 function routerOf(state: ClusterState) {

@@ -5,7 +5,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { compileRouter, decideLinear, type RouteEntry, type RouterSpec } from "../src/core/routing/router.ts";
+import {
+  compileRouter,
+  decideLinear,
+  type RouteEntry,
+  type RouterSpec,
+  type ValueMatch,
+} from "../src/core/routing/router.ts";
 import type { HttpRequest, RouteDecision } from "../src/core/routing/types.ts";
 
 const HOSTS = ["a.example.com", "b.a.example.com", "*.example.com", "*.a.example.com", "example.com"];
@@ -24,7 +30,7 @@ function entry(api: "Ingress" | "Gateway") {
       : (["Exact", "Prefix", "RegularExpression"] as const);
   return fc.record({
     hostnames: fc.array(fc.constantFrom(...HOSTS), { maxLength: 2 }),
-    listeners: fc.option(fc.constantFrom(["l1"], ["l2"], ["l1", "l2"]), { nil: undefined }),
+    listeners: fc.option(fc.constantFrom<string[]>(["l1"], ["l2"], ["l1", "l2"]), { nil: undefined }),
     type: fc.constantFrom(...types),
     value: fc.oneof(path, fc.constantFrom("/a/.*", "/a(/b)?", "/a/")),
     method:
@@ -60,8 +66,8 @@ function specOf(
     hostnames: r.hostnames,
     path: { type: r.type, value: r.type === "RegularExpression" || !r.value.includes("(") ? r.value : "/a" },
     ...(r.method ? { method: r.method } : {}),
-    headers: r.headers,
-    queryParams: r.queryParams,
+    headers: [...r.headers],
+    queryParams: [...r.queryParams],
     backends: [{ namespace: "ns", service: `s${i}`, port: 80, weight: r.weight }],
     filters: [],
     ...(r.fallback ? { fallback: true } : {}),

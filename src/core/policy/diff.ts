@@ -161,6 +161,38 @@ function same(x: unknown, y: unknown): boolean {
   return true;
 }
 
+/**
+ * The cluster with only the policy parts the scoped lines read. Lines towards the scope's
+ * destinations (and no scoped sources) read every source's egress but only those destinations'
+ * ingress: a policy selecting none of their pods keeps its egress part alone, or goes. Lines from the
+ * scope's sources (and no scoped destinations) likewise keep every ingress part and only their
+ * sources' egress. Fewer policies make fewer profiles (and CIDRs, fewer classes) to compile; with
+ * both kinds of scope, the cluster as it is.
+ */
+function narrowed(state: ClusterState, scope: ChangeScope): ClusterState {
+  const towards = scope.destinations.size > 0;
+  if (towards === scope.sources.size > 0) return state;
+  const workloads = towards ? scope.destinations : scope.sources;
+  const owner = workloadOf(state);
+  const scoped = new Map<string, Pod[]>();
+  for (const p of state.pods)
+    if (workloads.has(owner(p))) {
+      const list =
+        scoped.get(p.metadata.namespace!) ??
+        scoped.set(p.metadata.namespace!, []).get(p.metadata.namespace!)!;
+      list.push(p);
+    }
+  const keep = towards ? "Egress" : "Ingress";
+  const networkPolicies = state.networkPolicies.flatMap((o) => {
+    const p = compileNetworkPolicy(o);
+    if ((scoped.get(p.namespace) ?? []).some((pod) => p.selects(pod.metadata.labels))) return [o];
+    if (!(towards ? p.egress : p.ingress)) return [];
+    const { ingress, egress, ...rest } = o.spec as Record<string, unknown>;
+    return [{ ...o, spec: { ...rest, policyTypes: [keep], ...(towards ? { egress } : { ingress }) } }];
+  });
+  return { ...state, networkPolicies };
+}
+
 function compare(before: ClusterState, after: ClusterState, only: ChangeScope | undefined): ConnectionDiff[] {
   const cuts = {
     ingress: [...rangeCuts(before, "ingress"), ...rangeCuts(after, "ingress")],
@@ -168,8 +200,10 @@ function compare(before: ClusterState, after: ClusterState, only: ChangeScope | 
   };
   if (only && only.sources.size === 0 && only.destinations.size === 0) return [];
   const key = (c: Connection) => `${c.src}\u0000${c.dst}`;
-  const old = new Map(connlist(before, { cuts, ...(only ? { only } : {}) }).map((c) => [key(c), c]));
-  const now = new Map(connlist(after, { cuts, ...(only ? { only } : {}) }).map((c) => [key(c), c]));
+  const list = (state: ClusterState) =>
+    only ? connlist(narrowed(state, only), { cuts, only }) : connlist(state, { cuts });
+  const old = new Map(list(before).map((c) => [key(c), c]));
+  const now = new Map(list(after).map((c) => [key(c), c]));
   const out: ConnectionDiff[] = [];
   for (const [k, c] of now) {
     const was = old.get(k);

@@ -19,7 +19,7 @@
 import type { ClusterState } from "../control/state.ts";
 import type { Pod } from "../model/k8s.ts";
 import { type Connection, connlist, rangeCuts, workloadOf } from "./connlist.ts";
-import { compileNetworkPolicy } from "./netpol.ts";
+import { compileNetworkPolicy, PolicyEngine } from "./netpol.ts";
 
 export type DiffKind = "added" | "removed" | "changed";
 export const DIFF_KINDS: readonly DiffKind[] = ["added", "removed", "changed"];
@@ -194,11 +194,13 @@ function narrowed(state: ClusterState, scope: ChangeScope): ClusterState {
 }
 
 function compare(before: ClusterState, after: ClusterState, only: ChangeScope | undefined): ConnectionDiff[] {
-  const cuts = {
-    ingress: [...rangeCuts(before, "ingress"), ...rangeCuts(after, "ingress")],
-    egress: [...rangeCuts(before, "egress"), ...rangeCuts(after, "egress")],
-  };
   if (only && only.sources.size === 0 && only.destinations.size === 0) return [];
+  // One engine per side for both directions' cuts (each compiles every policy).
+  const [b, a] = [new PolicyEngine(before), new PolicyEngine(after)];
+  const cuts = {
+    ingress: [...rangeCuts(before, "ingress", b), ...rangeCuts(after, "ingress", a)],
+    egress: [...rangeCuts(before, "egress", b), ...rangeCuts(after, "egress", a)],
+  };
   const key = (c: Connection) => `${c.src}\u0000${c.dst}`;
   const list = (state: ClusterState) =>
     only ? connlist(narrowed(state, only), { cuts, only }) : connlist(state, { cuts });

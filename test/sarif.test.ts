@@ -97,7 +97,7 @@ describe("SARIF output", () => {
     assert.deepEqual(valid(r.out).runs[0].results, []);
   });
 
-  it("check: a Pending pod at its own definition, a Deployment's at the Deployment; exit 1", () => {
+  it("check: a violation at the pod it names; a Pending pod at its own definition, a Deployment's at the Deployment; exit 1", () => {
     const dir = join(tmp, "check");
     cpSync("test/fixtures/lint/cluster.yaml", join(dir, "cluster.yaml"));
     writeFileSync(
@@ -122,12 +122,22 @@ spec:
       containers: [{name: c, image: x}]
 `,
     );
+    writeFileSync(
+      join(dir, "twins.yaml"),
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: twins, namespace: app}\nspec:\n  containers:\n    - {name: a, image: x, ports: [{containerPort: 80}]}\n    - {name: b, image: x, ports: [{containerPort: 80}]}\n",
+    );
     const r = runPodnet(["check", "-f", dir, "-o", "sarif"]);
     assert.equal(r.code, 1, r.err);
     const log = valid(r.out);
     const file = relative(process.cwd(), join(dir, "stuck.yaml"));
     const pending = where(log).filter((w) => w.endsWith(" pod-pending"));
     assert.deepEqual(pending.sort(), [`${file}:1:1 pod-pending`, `${file}:8:1 pod-pending`]);
+    // A violation: at the first object its message names.
+    const twins = relative(process.cwd(), join(dir, "twins.yaml"));
+    assert.deepEqual(
+      where(log).filter((w) => w.endsWith(" localhost")),
+      [`${twins}:1:1 localhost`],
+    );
     for (const x of log.runs[0].results.filter((x) => x.ruleId === "pod-pending"))
       assert.match(x.message.text, /is Pending: .*(node|selector|affinity)/i);
   });

@@ -93,7 +93,7 @@ export interface ClusterState {
   readonly adminNetworkPolicies: KubeObject[];
   readonly baselineAdminNetworkPolicies: KubeObject[];
   readonly clusterNetworkPolicies: KubeObject[];
-  /** Where each given pod, workload and policy was defined (file and positions), for findings about them. */
+  /** Where each given pod and policy was defined (file and positions), for findings about them. */
   readonly origins: ReadonlyMap<KubeObject, Origin>;
   /** Where the Cluster config was written, when the input has one (findings about spec.cni …). */
   readonly configOrigin?: Origin;

@@ -317,6 +317,9 @@ class Tracer {
 
   /** kube-proxy's nat rules at prerouting/output; returns a final result for reject/drop. */
   proxy(node: NodeState, how: { fromHost: boolean; hook: "prerouting" | "output" }): TraceResult | undefined {
+    // A reply belongs to a tracked connection: kube-proxy's nat rules and its `ct state new` filters
+    // see only a connection's first packet.
+    if (this.isReply) return undefined;
     const decision = this.net.decider.decide({
       node,
       src: this.src,

@@ -354,7 +354,7 @@ function iptablesRules(
   nat.push(`-A KUBE-MARK-MASQ -j MARK --or-mark ${MARK}`);
   const jump = (from: string, to: string, text: string) =>
     `-A ${from} -m comment --comment "${text}" -j ${to}`;
-  return [
+  return grouped([
     "*filter",
     ":INPUT ACCEPT [0:0]",
     ":FORWARD ACCEPT [0:0]",
@@ -390,5 +390,36 @@ function iptablesRules(
     "-A KUBE-SERVICES -s 127.0.0.0/8 -j RETURN",
     ...nat,
     "COMMIT",
-  ];
+  ]);
+}
+
+/**
+ * iptables-save's order: each table's chains as declared, each chain's rules together, in the order
+ * they were appended (the kernel keeps a chain's rules in one list).
+ */
+function grouped(lines: string[]): string[] {
+  const out: string[] = [];
+  let rules: string[] = [];
+  let chains: string[] = [];
+  const flush = () => {
+    const order = new Map(chains.map((c, i) => [c, i]));
+    const at = (r: string) => order.get(r.split(" ")[1]) ?? chains.length;
+    out.push(
+      ...rules
+        .map((r, i) => ({ r, i }))
+        .sort((a, b) => at(a.r) - at(b.r) || a.i - b.i)
+        .map((x) => x.r),
+    );
+    rules = [];
+    chains = [];
+  };
+  for (const line of lines) {
+    if (line.startsWith("-A ")) rules.push(line);
+    else {
+      if (line === "COMMIT") flush();
+      else if (line.startsWith(":")) chains.push(line.slice(1).split(" ")[0]);
+      out.push(line);
+    }
+  }
+  return out;
 }

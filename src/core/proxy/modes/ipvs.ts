@@ -40,7 +40,14 @@ export const ipvsMode: ProxyMode = {
       ? ` -p ${info.service.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800}`
       : "";
     const where = frontend === "clusterIP" ? "ClusterIP" : frontend;
-    return `${where} virtual server ${virtualServerKey(info.protocol, ip, Number(port))} -s ${sched}${persist} (${info.name})`;
+    const by = info.affinity
+      ? "persistence: the client address"
+      : sched === "sh"
+        ? "source hashing: the client address"
+        : sched === "dh"
+          ? "destination hashing: the virtual address"
+          : "here a hash of the client address and port";
+    return `${where} virtual server ${virtualServerKey(info.protocol, ip, Number(port))} -s ${sched}${persist} (${info.name}; the real server is picked by ${by})`;
   },
   pickKey(state, src, sport, vip, affinity) {
     const sched = state.config.kubeProxy.ipvs.scheduler;

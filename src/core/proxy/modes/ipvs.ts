@@ -31,8 +31,8 @@ export const ipvsMode: ProxyMode = {
   bindsServiceAddresses: true,
   hookLabel: (hook) =>
     hook === "output"
-      ? "IPVS at output (NF_INET_LOCAL_OUT, the Service address is on kube-ipvs0)"
-      : "IPVS after routing, on input (the Service address is on kube-ipvs0, so local to this node)",
+      ? "IPVS at output (NF_INET_LOCAL_OUT: the virtual server's address is local to this node)"
+      : "IPVS after routing, on input (the virtual server's address is local to this node: its own, or a Service address on kube-ipvs0)",
   describeDispatch(info, frontend, vip, state) {
     const [ip, port] = vip.split(":");
     const sched = state.config.kubeProxy.ipvs.scheduler;

@@ -124,6 +124,8 @@ export function renderIpvs(state: ClusterState, node: NodeState, proxy = new Ser
   const out: string[] = ["# ip -4 addr show dev kube-ipvs0"];
   for (const ip of bound) out.push(`inet ${formatIPv4(ip)}/32 scope global kube-ipvs0`);
   out.push("# ipvsadm -Sn");
+  // A pool of real servers is shared by a Service port's virtual servers: print its tails once.
+  const tails = new Map<VirtualServer["real"], string[]>();
   for (const vs of servers) {
     const key = virtualServerKey(vs.protocol, vs.address, vs.port);
     const flags = vs.scheduler === "mh" ? " -b mh-port" : "";
@@ -131,7 +133,13 @@ export function renderIpvs(state: ClusterState, node: NodeState, proxy = new Ser
     out.push(
       `-A ${key} -s ${vs.scheduler}${flags}${vs.persistent !== undefined ? ` -p ${vs.persistent}` : ""}`,
     );
-    for (const r of vs.real) out.push(`-a ${key} -r ${formatIPv4(r.ip)}:${r.port} -m -w ${r.weight}`);
+    let tail = tails.get(vs.real);
+    if (!tail) {
+      tail = vs.real.map((r) => ` -r ${formatIPv4(r.ip)}:${r.port} -m -w ${r.weight}`);
+      tails.set(vs.real, tail);
+    }
+    const head = `-a ${key}`;
+    for (const t of tail) out.push(head + t);
   }
   out.push("# ipset save");
   for (const key of Object.keys(IPVS_SETS) as SetKey[]) {
@@ -177,13 +185,17 @@ export function buildIpvsState(
       ? (info.service.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800)
       : undefined;
     const { cluster, local } = categorize(info.endpoints, node.name);
-    const real = (wantsLocal: boolean) =>
-      realServers(
-        info,
-        node,
-        wantsLocal && local.length > 0 ? local : cluster,
-        wantsLocal && local.length > 0,
-      );
+    // The real servers of the internal (ClusterIP) and the external virtual servers, built once each.
+    const pools = new Map<boolean, { ip: IPv4; port: number; weight: number }[]>();
+    const real = (wantsLocal: boolean) => {
+      const useLocal = wantsLocal && local.length > 0;
+      let pool = pools.get(useLocal);
+      if (!pool) {
+        pool = realServers(info, node, useLocal ? local : cluster, useLocal);
+        pools.set(useLocal, pool);
+      }
+      return pool;
+    };
     const vs = (address: IPv4, p: number, wantsLocal: boolean, frontend: string): VirtualServer => ({
       protocol: info.protocol,
       address,
@@ -254,8 +266,9 @@ function realServers(
   localPool: boolean,
 ): { ip: IPv4; port: number; weight: number }[] {
   const out = chosen.map((e) => ({ ip: e.ip, port: e.port, weight: 1 }));
+  const picked = new Set(chosen);
   for (const e of info.endpoints) {
-    if (!e.terminating || chosen.includes(e)) continue;
+    if (!e.terminating || picked.has(e)) continue;
     if (localPool && e.nodeName !== node.name) continue;
     out.push({ ip: e.ip, port: e.port, weight: 0 });
   }

@@ -25,7 +25,12 @@
  * own traffic to an external or load-balancer IP without endpoints, and drops it under
  * externalTrafficPolicy Local when the node has no endpoint, because filter-output checks
  * @no-endpoint-services before nat-output could short-circuit it; iptables' KUBE-EXTERNAL-SERVICES
- * hangs off INPUT and FORWARD only).
+ * hangs off INPUT and FORWARD only). IPVS (pkg/proxy/ipvs) differs in `localPolicy`
+ * (`local-else-cluster`: a Local policy's virtual server holds this node's endpoints or, with none,
+ * every endpoint; external traffic under Local is never masqueraded) and `bindsServiceAddresses`
+ * (every ClusterIP, externalIP and LB IP is a local address of every node: no nodePort on them, and
+ * new connections to undefined ports are rejected by KUBE-IPVS-FILTER), and names its pick
+ * (`pickKey`) and its virtual servers (`describeDispatch`).
  *
  * The choice among endpoints is deterministic: with sessionAffinity ClientIP a hash of the client
  * address, otherwise a hash of the client address and port; every candidate is reported.

@@ -267,10 +267,14 @@ function realServers(
   chosen: EndpointInfo[],
   localPool: boolean,
 ): { ip: IPv4; port: number; weight: number }[] {
-  const out = chosen.map((e) => ({ ip: e.ip, port: e.port, weight: 1 }));
-  const picked = new Set(chosen);
+  const out: { ip: IPv4; port: number; weight: number }[] = new Array(chosen.length);
+  for (let i = 0; i < chosen.length; i++) out[i] = { ip: chosen[i].ip, port: chosen[i].port, weight: 1 };
+  // Most Service ports have no terminating endpoint: no set to build then.
+  let picked: Set<EndpointInfo> | undefined;
   for (const e of info.endpoints) {
-    if (!e.terminating || picked.has(e)) continue;
+    if (!e.terminating) continue;
+    picked ??= new Set(chosen);
+    if (picked.has(e)) continue;
     if (localPool && e.nodeName !== node.name) continue;
     out.push({ ip: e.ip, port: e.port, weight: 0 });
   }

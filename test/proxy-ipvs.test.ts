@@ -107,6 +107,24 @@ describe("IPVS mode held to kube-proxy's IPVS proxier tests (pkg/proxy/ipvs/prox
   }
 });
 
+describe("the IPVS mode's differences, as kube-proxy has them", () => {
+  it("names them as properties the model reads", () => {
+    // syncProxyRules: nodePortAddresses unset = every local address but kube-ipvs0's, never loopback.
+    assert.equal(ipvs.nodePortAddressesDefault, "all");
+    assert.equal(ipvs.localhostNodePorts, false);
+    // ip_vs_leave answers ICMP port unreachable for a virtual server without real servers, on output too.
+    assert.equal(ipvs.checksExternalEndpointsOnOutput, true);
+    // No rule guards serviceCIDR; KUBE-IPVS-FILTER guards the bound addresses instead.
+    assert.equal(ipvs.guardsServiceRange, false);
+    assert.equal(ipvs.bindsServiceAddresses, true);
+    // syncEndpoint: Local policies fall back to every endpoint (PR 97081).
+    assert.equal(ipvs.localPolicy, "local-else-cluster");
+    assert.ok(ipvs.dataplane.unsupported);
+    assert.equal(proxyMode("nftables").dataplane.unsupported, undefined);
+    assert.equal(proxyMode("iptables").dataplane.unsupported, undefined);
+  });
+});
+
 describe("IPVS virtual servers: scheduler, persistence, graceful termination", () => {
   const objects = (spec: string, ...eps: string[]) =>
     `---\napiVersion: v1\nkind: Service\nmetadata: {name: svc1, namespace: ns1}\nspec:\n  clusterIP: 10.20.30.41\n${spec}  ports: [{name: p80, port: 80, protocol: TCP}]\n${slice("TCP", ...eps)}`;

@@ -246,6 +246,18 @@ describe("IPVS: Service addresses are local to every node (kube-ipvs0)", () => {
     }
   });
 
+  it("an externalIP a node already has stays off that node's kube-ipvs0, and is bound on every other node", () => {
+    const y = flowCluster("vxlan", "ipvs").replace("externalIPs: [192.0.2.80]", "externalIPs: [172.18.0.3]");
+    const state = cluster(y);
+    const n = new Network(state);
+    const [n1, n2] = state.nodes;
+    const own = parseIPv4("172.18.0.3")!;
+    assert.doesNotMatch(ipvs.render(state, n2), /^inet 172\.18\.0\.3\/32/m);
+    assert.match(ipvs.render(state, n1), /^inet 172\.18\.0\.3\/32 scope global kube-ipvs0$/m);
+    assert.ok(n.proxy.isBoundAddress(n1, own));
+    assert.ok(!n.proxy.isBoundAddress(n2, own));
+  });
+
   it("the node's connection to a ClusterIP starts from the ClusterIP itself and is masqueraded; the trace names where IPVS acts", () => {
     const r = go("node/n3", "web.app:http");
     assert.equal(r.verdict, "delivered");

@@ -218,11 +218,12 @@ export class ServiceProxy {
   }
 
   /**
-   * Whether the mode has bound `ip` to every node as a Service address (`bindsServiceAddresses`: IPVS
-   * puts every ClusterIP, externalIP and LB IP on kube-ipvs0), so that it is a local address there.
+   * Whether the mode has bound `ip` to the node as a Service address (`bindsServiceAddresses`: IPVS
+   * puts every ClusterIP, externalIP and LB IP on kube-ipvs0, but for an address the node already has
+   * — syncProxyRules' shouldBind), so that it is a local address there.
    */
-  isBoundAddress(ip: IPv4): boolean {
-    return this.#bound.has(ip);
+  isBoundAddress(node: NodeState, ip: IPv4): boolean {
+    return this.#bound.has(ip) && !nodeAddresses(this.state, node).includes(ip);
   }
 
   /** The Service port behind a virtual IP and port, if any. */
@@ -277,7 +278,12 @@ export class ServiceProxy {
     let frontend: Frontend | undefined = hit?.frontend;
     // A bound Service address is local but no node address: IPVS builds nodePorts on the node's own
     // addresses only (GetAllLocalAddressesExcept(kube-ipvs0)).
-    if (!hit && p.toLocalAddress && !this.#bound.has(p.dst) && this.acceptsNodePortOn(p.node, p.dst)) {
+    if (
+      !hit &&
+      p.toLocalAddress &&
+      !this.isBoundAddress(p.node, p.dst) &&
+      this.acceptsNodePortOn(p.node, p.dst)
+    ) {
       const info = this.nodePortAt(p.protocol, p.dport);
       if (info) {
         hit = { info, frontend: "nodePort" };
@@ -428,7 +434,7 @@ export class ServiceProxy {
     }
     // A Service address bound to the node (IPVS: kube-ipvs0) on a port no Service defines: the filter
     // rejects the new connection, but for health check nodePorts (KUBE-IPVS-FILTER returns on them).
-    if (this.#bound.has(p.dst) && !this.#healthCheckPorts.has(p.dport)) {
+    if (this.isBoundAddress(p.node, p.dst) && !this.#healthCheckPorts.has(p.dport)) {
       return {
         kind: "reject",
         reason: `${formatIPv4(p.dst)} is a Service address bound to kube-ipvs0, but no Service port ${p.dport}/${p.protocol} is defined on it`,

@@ -169,7 +169,7 @@ export class Network implements PodNetworkIndex {
    * or two map look-ups.
    */
   isNodeAddress(node: NodeState, ip: IPv4): boolean {
-    return ip >>> 24 === 127 || this.nodeByIP.get(ip) === node || this.proxy.isBoundAddress(ip);
+    return ip >>> 24 === 127 || this.nodeByIP.get(ip) === node || this.proxy.isBoundAddress(node, ip);
   }
 
   /**

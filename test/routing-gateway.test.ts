@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ClusterState } from "../src/core/control/state.ts";
 import { analyzeGateways, intersectHostnames } from "../src/core/routing/gateway.ts";
+import { lintRouting } from "../src/core/routing/lint.ts";
 import { compileRouter, routerSpecs } from "../src/core/routing/router.ts";
 import type { RouteDecision } from "../src/core/routing/types.ts";
 import { cluster, deployment } from "./helpers.ts";
@@ -424,5 +425,67 @@ spec:
     assert.equal(where(router(state).decide(req("http://h/zero"))), "backend-error 500");
     const f = router(state).decide(req("http://h/zero"));
     assert.match(f.outcome === "backend-error" ? f.reason : "", /weight 0/);
+  });
+});
+
+describe("routing lint", () => {
+  const codes = (state: ClusterState) =>
+    lintRouting(state).findings.map((f) => `${f.code} ${f.object} ${f.path?.join(".")}`);
+
+  it("shadowed matches, missing backends, routes not accepted", () => {
+    const state = cluster(
+      BASE +
+        route(
+          "shadow",
+          `  parentRefs: [{name: same-namespace}]
+  rules:
+${[
+  rule("{path: {type: PathPrefix, value: /a}}", "v1"),
+  rule("{path: {type: PathPrefix, value: /a/}, headers: [{name: x, value: '1'}]}", "v2"),
+  rule("{path: {type: PathPrefix, value: /a}}", "v3"),
+  rule("{path: {type: Exact, value: /a/b}}", "v3"),
+].join("\n")}
+  - matches: [{path: {value: /missing}}]
+    backendRefs: [{name: nope, port: 80}]`,
+        ) +
+        route(
+          "orphan",
+          `  parentRefs: [{name: same-namespace, sectionName: nope}]\n  rules:\n${rule("{}", "v1")}`,
+        ),
+    );
+    assert.deepEqual(codes(state), [
+      `route-not-accepted HTTPRoute ${NS}/orphan spec.parentRefs.0`,
+      `backend-not-found HTTPRoute ${NS}/shadow spec.rules.4.backendRefs.0`,
+      `route-shadowed HTTPRoute ${NS}/shadow spec.rules.2.matches.0`,
+    ]);
+  });
+
+  it("hosts two controllers claim; Ingresses no class owns", () => {
+    const ing = (name: string, cls: string) => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: ${name}, namespace: ${NS}}
+spec:
+  ingressClassName: ${cls}
+  rules: [{host: shop.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: infra-backend-v1, port: {number: 8080}}}}]}}]
+---
+`;
+    const state = cluster(
+      `${BASE}apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec: {controller: k8s.io/ingress-nginx}
+---
+${ing("one", "nginx")}${ing("two", "missing")}${route("r", `  parentRefs: [{name: same-namespace}]\n  hostnames: [shop.example.com]\n  rules:\n${rule("{}", "v1")}`)}`,
+    );
+    const f = lintRouting(state).findings;
+    assert.deepEqual(codes(state), [
+      `ingress-no-controller Ingress ${NS}/two spec.ingressClassName`,
+      `host-claimed-twice HTTPRoute ${NS}/r spec.hostnames`,
+    ]);
+    assert.match(f[0].message, /no IngressClass named missing/);
+    assert.match(
+      f[1].message,
+      /served by Gateway gateway-conformance-infra\/same-namespace and by IngressClass nginx/,
+    );
   });
 });

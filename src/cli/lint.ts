@@ -1,17 +1,18 @@
 /**
- * `podnet lint -f … [-o text|json]`: findings about the policies (src/core/policy/lint.ts), each at its
- * file, line and column; exit 1 when there is one.
+ * `podnet lint -f … [-o text|json]`: findings about the policies (src/core/policy/lint.ts) and about
+ * HTTP routing (src/core/routing/lint.ts), each at its file, line and column; exit 1 when there is one.
  */
 import { Command, Option } from "commander";
 import { diagnosticToJSON, formatDiagnostic, sortDiagnostics } from "../core/diagnostics.ts";
 import { lintPolicies } from "../core/policy/lint.ts";
+import { lintRouting } from "../core/routing/lint.ts";
 import { addInputOptions, CliExit, EXIT_FINDING, type InputOptions, loadOrExit } from "./common.ts";
 import { noRunningPods, printNote } from "./empty-answer.ts";
 
 export function lintCommand(): Command {
   const cmd = new Command("lint")
     .description(
-      "findings about the policies: selectors that match nothing, unmatched named ports, blocked DNS, policies without effect; exit 1 when any",
+      "findings about the policies (selectors that match nothing, unmatched named ports, blocked DNS, policies without effect) and HTTP routing (shadowed rules, missing backends, routes no Gateway accepts, hosts two controllers claim); exit 1 when any",
     )
     .addOption(
       new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"),
@@ -19,7 +20,12 @@ export function lintCommand(): Command {
   addInputOptions(cmd);
   return cmd.action((opts: InputOptions & { output: "text" | "json" }) => {
     const state = loadOrExit(opts.filename);
-    const report = lintPolicies(state);
+    const policy = lintPolicies(state);
+    const routing = lintRouting(state);
+    const report = {
+      findings: [...policy.findings, ...routing.findings],
+      skipped: [...policy.skipped, ...routing.skipped],
+    };
     let findings = sortDiagnostics(report.findings);
     if (opts.namespace && !opts.allNamespaces)
       findings = findings.filter(

@@ -11,7 +11,7 @@ import { analyzeGateways, intersectHostnames } from "../src/core/routing/gateway
 import { lintRouting } from "../src/core/routing/lint.ts";
 import { compileRouter, routerSpecs } from "../src/core/routing/router.ts";
 import type { RouteDecision } from "../src/core/routing/types.ts";
-import { cluster, deployment } from "./helpers.ts";
+import { cluster, deployment, runPodnet } from "./helpers.ts";
 import { req } from "./routing-helpers.ts";
 
 const NS = "gateway-conformance-infra";
@@ -486,6 +486,34 @@ ${ing("one", "nginx")}${ing("two", "missing")}${route("r", `  parentRefs: [{name
     assert.match(
       f[1].message,
       /served by Gateway gateway-conformance-infra\/same-namespace and by IngressClass nginx/,
+    );
+  });
+});
+
+describe("via the CLI", () => {
+  it("get gatewayclasses,gateways,httproutes shows the computed conditions; lint lists routing findings", () => {
+    const input = `${BASE}${route("orphan", `  parentRefs: [{name: same-namespace, sectionName: nope}]\n  rules:\n${rule("{}", "v1")}`)}`;
+    const r = runPodnet(
+      ["get", "gatewayclasses,gateways.gateway.networking.k8s.io,httproutes", "-A", "-f", "-"],
+      input,
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /gatewayclass\/conformance\s+example\.net\/gateway-controller\s+True/);
+    assert.match(r.out, /gateway\/same-namespace\s+conformance\s+<none>\s+True\s+http: 0 routes/);
+    assert.match(
+      r.out,
+      /httproute\/orphan\s+<none>\s+same-namespace\/nope: Accepted=False \(NoMatchingParent\)/,
+    );
+    const y = runPodnet(["get", "httproute/orphan", "-n", NS, "-o", "yaml", "-f", "-"], input);
+    assert.match(
+      y.out,
+      /reason: NoMatchingParent\n\s+message: Gateway gateway-conformance-infra\/same-namespace has no listener named nope/,
+    );
+    const l = runPodnet(["lint", "-f", "-"], input);
+    assert.equal(l.code, 1);
+    assert.match(
+      l.out,
+      /^<stdin>:\d+:\d+: warning: HTTPRoute gateway-conformance-infra\/orphan: spec\.parentRefs\[0\]: not accepted by Gateway/m,
     );
   });
 });

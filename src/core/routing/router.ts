@@ -105,6 +105,8 @@ interface CEntry {
   readonly queryRes: (RegExp | undefined)[];
   /** A regular expression of the entry does not compile: it never matches. */
   readonly broken: boolean;
+  /** `describeMatch(e)`, made once. */
+  readonly words: string;
   /** The decision once this entry matched, prepared at compile time (`prepareDecision`). */
   readonly decide: (host: string | undefined, considered: RejectedRule[]) => RouteDecision;
 }
@@ -219,7 +221,16 @@ function compileEntry(api: RouterSpec["api"], e: RouteEntry): CEntry {
     (e.path.type === "RegularExpression" && !pathRe) ||
     e.headers.some((h, i) => h.type === "RegularExpression" && !headerRes[i]) ||
     e.queryParams.some((q, i) => q.type === "RegularExpression" && !queryRes[i]);
-  return { e, key: precedenceKey(api, e), pathRe, headerRes, queryRes, broken, decide: prepareDecision(e) };
+  return {
+    e,
+    key: precedenceKey(api, e),
+    pathRe,
+    headerRes,
+    queryRes,
+    broken,
+    words: describeMatch(e),
+    decide: prepareDecision(e),
+  };
 }
 
 /**
@@ -376,8 +387,10 @@ export function prepareDecision(
   });
 }
 
+const byKey = (a: CEntry, b: CEntry) => compareKeys(a.key, b.key);
+
 function reject(out: RejectedRule[], c: CEntry, why: string): void {
-  if (out.length < MAX_CONSIDERED) out.push({ rule: c.e.rule, why: `${describeMatch(c.e)}: ${why}` });
+  if (out.length < MAX_CONSIDERED) out.push({ rule: c.e.rule, why: `${c.words}: ${why}` });
 }
 
 /** The first entry of `list` (sorted by precedence) whose conditions hold; the others looked at go to `considered`. */
@@ -433,6 +446,8 @@ export function compileRouter(spec: RouterSpec): Router {
     if (idx.any) sortGroup(idx.any);
   }
 
+  const nodesBuf: TrieNode[] = [];
+  const looseBuf: CEntry[] = [];
   const decide = (req: HttpRequest): RouteDecision => {
     const considered: RejectedRule[] = [];
     const idx = listenerFor(indexes, req);
@@ -460,8 +475,16 @@ export function compileRouter(spec: RouterSpec): Router {
     // Prefix: walk down as far as the path goes, then look from the deepest node up; gather the
     // loose entries (ImplementationSpecific, RegularExpression) of every node on the way.
     if (req.path.startsWith("/")) {
-      const nodes: TrieNode[] = [g.trie];
-      let loose: CEntry[] | undefined = g.trie.loose.length ? [...g.trie.loose] : undefined;
+      // Buffers reused across decisions (decide is synchronous): fewer allocations per request.
+      const nodes = nodesBuf;
+      nodes.length = 0;
+      nodes.push(g.trie);
+      let loose: CEntry[] | undefined;
+      if (g.trie.loose.length) {
+        loose = looseBuf;
+        loose.length = 0;
+        for (const c of g.trie.loose) loose.push(c);
+      }
       let node: TrieNode | undefined = g.trie;
       let from = 1;
       while (from <= req.path.length) {
@@ -471,7 +494,10 @@ export function compileRouter(spec: RouterSpec): Router {
         if (!node) break;
         nodes.push(node);
         if (node.loose.length) {
-          loose ??= [];
+          if (!loose) {
+            loose = looseBuf;
+            loose.length = 0;
+          }
           for (const c of node.loose) loose.push(c);
         }
         from = to + 1;
@@ -487,7 +513,7 @@ export function compileRouter(spec: RouterSpec): Router {
         }
       }
       if (loose) {
-        if (loose.length > 1) loose.sort((a, b) => compareKeys(a.key, b.key));
+        if (loose.length > 1) loose.sort(byKey);
         for (const c of loose) {
           if (best && compareKeys(best.key, c.key) < 0) break;
           if (!pathMatches(c, req.path)) continue;

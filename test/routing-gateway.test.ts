@@ -517,3 +517,79 @@ describe("via the CLI", () => {
     );
   });
 });
+
+describe("hostname intersection (conformance httproute-hostname-intersection)", () => {
+  const gw = `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: httproute-hostname-intersection, namespace: ${NS}}
+spec:
+  gatewayClassName: conformance
+  listeners:
+  - {name: listener-1, port: 80, protocol: HTTP, hostname: very.specific.com}
+  - {name: listener-2, port: 80, protocol: HTTP, hostname: "*.wildcard.io"}
+  - {name: listener-3, port: 80, protocol: HTTP, hostname: "*.anotherwildcard.io"}
+---
+`;
+  const r = (name: string, hosts: string[], path: string, backend: string) =>
+    route(
+      name,
+      `  parentRefs: [{name: httproute-hostname-intersection}]
+  hostnames: [${hosts.map((h) => `"${h}"`).join(", ")}]
+  rules:
+${rule(`{path: {type: PathPrefix, value: ${path}}}`, backend)}`,
+    );
+  const state = cluster(
+    BASE +
+      gw +
+      r(
+        "specific-host-matches-listener-specific-host",
+        ["non.matching.com", "*.nonmatchingwildcard.io", "very.specific.com"],
+        "/s1",
+        "v1",
+      ) +
+      r(
+        "specific-host-matches-listener-wildcard-host",
+        ["non.matching.com", "wildcard.io", "foo.wildcard.io", "bar.wildcard.io", "foo.bar.wildcard.io"],
+        "/s2",
+        "v2",
+      ) +
+      r("wildcard-host-matches-listener-specific-host", ["non.matching.com", "*.specific.com"], "/s3", "v3") +
+      r("wildcard-host-matches-listener-wildcard-host", ["*.anotherwildcard.io"], "/s4", "v1") +
+      r("no-intersecting-hosts", ["specific.but.wrong.com", "wildcard.io"], "/s5", "v2"),
+  );
+  it("routes each host and path as the conformance test expects", () => {
+    const router_ = router(state, "httproute-hostname-intersection");
+    const cases: [string, string, string][] = [
+      ["very.specific.com", "/s1", "v1"],
+      ["non.matching.com", "/s1", "not-found 404"],
+      ["foo.nonmatchingwildcard.io", "/s1", "not-found 404"],
+      ["foo.wildcard.io", "/s1", "not-found 404"],
+      ["very.specific.com", "/non-matching-prefix", "not-found 404"],
+      ["foo.wildcard.io", "/s2", "v2"],
+      ["bar.wildcard.io", "/s2", "v2"],
+      ["foo.bar.wildcard.io", "/s2", "v2"],
+      ["non.matching.com", "/s2", "not-found 404"],
+      ["wildcard.io", "/s2", "not-found 404"],
+      ["very.specific.com", "/s2", "not-found 404"],
+      ["very.specific.com", "/s3", "v3"],
+      ["foo.specific.com", "/s3", "not-found 404"],
+      ["foo.wildcard.io", "/s3", "not-found 404"],
+      ["foo.anotherwildcard.io", "/s4", "v1"],
+      ["foo.bar.anotherwildcard.io", "/s4", "v1"],
+      ["anotherwildcard.io", "/s4", "not-found 404"],
+      ["very.specific.com", "/s4", "not-found 404"],
+      ["specific.but.wrong.com", "/s5", "not-found 404"],
+      ["wildcard.io", "/s5", "not-found 404"],
+    ];
+    for (const [host, path, want] of cases)
+      assert.equal(where(router_.decide(req(`http://${host}${path}`))), want, `${host}${path}`);
+  });
+  it("the route with no intersecting hostname is not accepted", () => {
+    const route_ = state.httpRoutes.find((o) => o.metadata.name === "no-intersecting-hosts")!;
+    const parents = analyzeGateways(state).routes.get(route_)!;
+    assert.deepEqual(
+      parents.map((p) => p.conditions[0].status + "/" + p.conditions[0].reason),
+      ["False/NoMatchingListenerHostname"],
+    );
+  });
+});

@@ -588,7 +588,7 @@ ${rule(`{path: {type: PathPrefix, value: ${path}}}`, backend)}`,
     const route_ = state.httpRoutes.find((o) => o.metadata.name === "no-intersecting-hosts")!;
     const parents = analyzeGateways(state).routes.get(route_)!;
     assert.deepEqual(
-      parents.map((p) => p.conditions[0].status + "/" + p.conditions[0].reason),
+      parents.map((p) => `${p.conditions[0].status}/${p.conditions[0].reason}`),
       ["False/NoMatchingListenerHostname"],
     );
   });

@@ -345,3 +345,58 @@ export function lintRouting(state: ClusterState, opts: RouterSpecOptions = {}): 
   }
   return { findings, skipped };
 }
+
+/** The routing findings' codes with what each finds and the usual fix (SARIF rules of `podnet lint -o sarif`). */
+export const ROUTING_LINT_RULES: readonly {
+  id: string;
+  description: string;
+  help: string;
+  level: "warning";
+}[] = [
+  {
+    id: "route-shadowed",
+    description:
+      "An Ingress path or HTTPRoute match no request can reach: a rule with higher precedence on the same hosts matches every request it matches.",
+    help: "Remove the rule, or make it more specific than the one that shadows it.",
+    level: "warning",
+  },
+  {
+    id: "backend-not-found",
+    description:
+      "A backend names a missing Service or Service port (Ingress: 503; HTTPRoute: 500), or a backendRef is RefNotPermitted or InvalidKind.",
+    help: "Name an existing Service and one of its ports; for another namespace, add a ReferenceGrant there.",
+    level: "warning",
+  },
+  {
+    id: "backend-no-endpoints",
+    description: "A backend Service has no ready endpoints: the controller answers 503.",
+    help: "Check that the Service's selector matches running, ready pods.",
+    level: "warning",
+  },
+  {
+    id: "route-not-accepted",
+    description:
+      "An HTTPRoute parentRef no Gateway accepts (NoMatchingParent, NotAllowedByListeners, NoMatchingListenerHostname), or a route without parentRefs.",
+    help: "Name an existing Gateway and listener, allow the route's namespace there, and give the route a hostname the listener serves.",
+    level: "warning",
+  },
+  {
+    id: "ingress-no-controller",
+    description: "An Ingress no IngressClass owns (no such class, or no single default class).",
+    help: "Set spec.ingressClassName to an existing IngressClass, or mark one class as the default.",
+    level: "warning",
+  },
+  {
+    id: "listener-not-accepted",
+    description:
+      "A Gateway listener that is not accepted (unsupported protocol) or conflicts with another on its port.",
+    help: "Use HTTP or HTTPS, one protocol per port, and a distinct hostname per listener.",
+    level: "warning",
+  },
+  {
+    id: "host-claimed-twice",
+    description: "A hostname two controllers (IngressClasses or Gateways) both serve.",
+    help: "Serve each host from one controller.",
+    level: "warning",
+  },
+];

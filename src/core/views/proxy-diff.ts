@@ -102,6 +102,8 @@ export interface FlowChange {
   property?: string;
   /** Why, in one line. */
   reason: string;
+  /** Its group: an index into `ProxyDiff.groups`. */
+  group: number;
 }
 
 /** Flows of one kind of change, from-fate → to-fate and reason alike. */
@@ -139,6 +141,8 @@ export interface ProxyDiffOptions {
   judge?: "model" | "rules";
   /** Trace every flow instead of one per shape (slow; tests compare the two). */
   exhaustive?: boolean;
+  /** Report only flows to this namespace's Services (every flow is still examined). */
+  namespace?: string;
 }
 
 /**
@@ -195,6 +199,8 @@ function words(d: ProxyMode["nodePortAddressesDefault"]): string {
 /** A flow to examine: a frontend, a client kind and a node class, with the representative to trace. */
 interface FlowSpec {
   info?: ServicePortInfo;
+  /** The Service (`ns/name`) a ClusterIP with an undefined port belongs to. */
+  owner?: string;
   frontend: DiffFrontend;
   dst: IPv4;
   dport: number;
@@ -233,7 +239,7 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
   const rules = PROPERTY_RULES.filter((r) => modeA[r.property] !== modeB[r.property]);
 
   const byShape = new Map<string, { a: TraceResult; b: TraceResult; spec: FlowSpec }>();
-  const changes: FlowChange[] = [];
+  const changes: { change: FlowChange; key: string }[] = [];
   const groups = new Map<string, ChangeGroup>();
   let flows = 0;
   for (const spec of specs) {
@@ -247,10 +253,12 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
     const b = outcomeFor(rep.b, rep.spec, spec);
     const kinds = changeKinds(a, b);
     if (kinds.length === 0) continue;
+    const owner = spec.info?.name ?? spec.owner;
+    if (opts.namespace !== undefined && !owner?.startsWith(`${opts.namespace}/`)) continue;
     const rule = rules.find((r) => r.applies(spec, state));
     const change: FlowChange = {
       kinds,
-      ...(spec.info ? { service: spec.info.name } : {}),
+      ...(owner ? { service: owner } : {}),
       frontend: spec.frontend,
       address: `${formatIPv4(spec.dst)}:${spec.dport}`,
       protocol: spec.protocol,
@@ -265,10 +273,11 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
       reason: rule
         ? rule.say(modeA, modeB)
         : `the traces differ: ${modeA.name} ${fate(a)}, ${modeB.name} ${fate(b)} (no mode property names this difference)`,
+      group: -1,
     };
-    changes.push(change);
     const summary = changeSummary(a, b);
     const key = `${kinds[0]}\u0000${summary}\u0000${change.reason}`;
+    changes.push({ change, key });
     let g = groups.get(key);
     if (!g) {
       g = {
@@ -290,14 +299,17 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
     g.flows += spec.nodes;
   }
   const order = (k: ChangeKind) => CHANGE_KINDS.indexOf(k);
+  const sorted = [...groups].sort(([, x], [, y]) => order(x.kind) - order(y.kind) || y.flows - x.flows);
+  const index = new Map(sorted.map(([key], i) => [key, i]));
+  for (const c of changes) c.change.group = index.get(c.key)!;
   return {
     from: modeA.name,
     to: modeB.name,
     judge,
     examined: { rows: specs.length, flows },
     traced: byShape.size,
-    groups: [...groups.values()].sort((x, y) => order(x.kind) - order(y.kind) || y.flows - x.flows),
-    changes,
+    groups: sorted.map(([, g]) => g),
+    changes: changes.map((c) => c.change),
   };
 }
 
@@ -484,7 +496,6 @@ function enumerateFlows(net: Network): FlowSpec[] {
     other: (n) => otherIPs(n).length > 0,
     otherPods: (n) => otherIPs(n).length > 0 && hasPods(n),
     device: (n) => deviceIPs(n).length > 0,
-    devicePods: (n) => deviceIPs(n).length > 0 && hasPods(n),
   };
   const podNodes = nodes.filter(hasPods);
   const outside = pickOutsideClient(net);
@@ -577,11 +588,13 @@ function enumerateFlows(net: Network): FlowSpec[] {
   ];
   // A ClusterIP's Service ports, for its undefined port.
   const portsAt = new Map<IPv4, Set<number>>();
+  const ownerOf = new Map<IPv4, string>();
   for (const info of net.proxy.ports) {
     if (info.clusterIP !== undefined) {
       const set = portsAt.get(info.clusterIP) ?? new Set<number>();
       if (info.protocol === "TCP") set.add(info.port.port);
       portsAt.set(info.clusterIP, set);
+      ownerOf.set(info.clusterIP, `${info.service.metadata.namespace}/${info.service.metadata.name}`);
       for (const cls of classesFor(info, info.internalLocal))
         for (const [client, need] of VIP_CLIENTS)
           add(
@@ -633,13 +646,9 @@ function enumerateFlows(net: Network): FlowSpec[] {
               ["outside", "other"],
             ],
           ],
-          [
-            "device address",
-            [
-              ["pod", "devicePods"],
-              ["node", "device"],
-            ],
-          ],
+          // Only the node itself: a pod's packet to its node's bridge address is switched on the link
+          // after DNAT by the tracer (sim/trace.ts), which would report a drop the kernel does not make.
+          ["device address", [["node", "device"]]],
           ["loopback", [["localhost", "any"]]],
         ] as const)
           for (const [client, need] of clients) {
@@ -663,7 +672,11 @@ function enumerateFlows(net: Network): FlowSpec[] {
     let port = (used.values().next().value ?? 80) + 1;
     while (used.has(port)) port = port >= 65535 ? 1 : port + 1;
     for (const [client, need] of VIP_CLIENTS)
-      add({ frontend: "undefinedPort", dst: ip, dport: port, protocol: "TCP", client }, ALL, need);
+      add(
+        { frontend: "undefinedPort", owner: ownerOf.get(ip), dst: ip, dport: port, protocol: "TCP", client },
+        ALL,
+        need,
+      );
   }
   // One address of serviceCIDR no Service has (the first after the network address).
   const cidr = state.config.serviceCIDR;

@@ -24,7 +24,7 @@
  * tested here, so a newly registered mode (IPVS) is compared like the others.
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
-import type { Protocol } from "../model/k8s.ts";
+import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import type { ProxyMode } from "../proxy/modes/mode.ts";
 import { proxyMode } from "../proxy/modes/registry.ts";
@@ -258,18 +258,12 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
     const b = outcomeFor(rep.b, rep.relB, spec);
     const kinds = changeKinds(a, b);
     if (kinds.length === 0) continue;
-    const owner = spec.info?.name ?? spec.owner;
-    if (opts.namespace !== undefined && !owner?.startsWith(`${opts.namespace}/`)) continue;
+    const where = flowOf(spec);
+    if (opts.namespace !== undefined && !where.service?.startsWith(`${opts.namespace}/`)) continue;
     const rule = rules.find((r) => r.applies(spec, state));
     const change: FlowChange = {
       kinds,
-      ...(owner ? { service: owner } : {}),
-      frontend: spec.frontend,
-      address: `${formatIPv4(spec.dst)}:${spec.dport}`,
-      protocol: spec.protocol,
-      ...(spec.addressKind ? { addressKind: spec.addressKind } : {}),
-      client: spec.client,
-      node: spec.node.name,
+      ...where,
       nodes: spec.nodes,
       nodeClass: spec.nodeClass,
       from: a,
@@ -293,7 +287,7 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
         rows: 0,
         flows: 0,
         example: {
-          flow: flowLabel(change),
+          flow: flowLabel(flowOf(rep.spec)),
           from: `${modeA.name}: ${rep.a.reason}`,
           to: `${modeB.name}: ${rep.b.reason}`,
         },
@@ -318,8 +312,27 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
   };
 }
 
-/** `pod on n1 → 10.96.0.10:80 (ns/web:http, clusterIP)`: a flow in a few words. */
-export function flowLabel(c: FlowChange): string {
+/** What names a flow: its Service, frontend, address, client and node. */
+type FlowPlace = Pick<
+  FlowChange,
+  "service" | "frontend" | "address" | "protocol" | "addressKind" | "client" | "node"
+>;
+
+function flowOf(spec: FlowSpec): FlowPlace {
+  const owner = spec.info?.name ?? spec.owner;
+  return {
+    ...(owner ? { service: owner } : {}),
+    frontend: spec.frontend,
+    address: `${formatIPv4(spec.dst)}:${spec.dport}`,
+    protocol: spec.protocol,
+    ...(spec.addressKind ? { addressKind: spec.addressKind } : {}),
+    client: spec.client,
+    node: spec.node.name,
+  };
+}
+
+/** `pod → 10.96.0.10:80/TCP (ns/web:http, clusterIP) on n1`: a flow in a few words. */
+export function flowLabel(c: FlowPlace): string {
   const who =
     c.client === "remote-pod" ? "pod on another node" : c.client === "outside" ? "outside client" : c.client;
   const what = c.service ? `${c.service}, ${c.frontend}` : c.frontend;
@@ -361,6 +374,8 @@ type Relation = "none" | "cluster" | "local";
 
 /** A shape's traces in the two modes, with the relation of each one's endpoints to the flow's own. */
 interface Representative {
+  /** The flow traced. */
+  spec: FlowSpec;
   a: TraceResult;
   b: TraceResult;
   relA: Relation;
@@ -374,7 +389,7 @@ function representative(spec: FlowSpec, a: TraceResult, b: TraceResult): Represe
   const relB = relationOf(b, spec);
   const oa = outcomeFor(a, relA, spec);
   const ob = outcomeFor(b, relB, spec);
-  return { a, b, relA, relB, unchanged: relA === relB && changeKinds(oa, ob).length === 0 };
+  return { spec, a, b, relA, relB, unchanged: relA === relB && changeKinds(oa, ob).length === 0 };
 }
 
 function relationOf(r: TraceResult, spec: FlowSpec): Relation {
@@ -476,10 +491,10 @@ function clientPod(net: Network, node: NodeState, endpoints: readonly EndpointIn
   return pods.find((p) => !eps.has(net.podFacts(p).ip)) ?? pods[0];
 }
 
-const podsCache = new WeakMap<Network, Map<string, import("../model/k8s.ts").Pod[]>>();
+const podsCache = new WeakMap<Network, Map<string, Pod[]>>();
 
 /** Running pods with their own network namespace, by node name (cluster order). */
-function podsByNode(net: Network): Map<string, import("../model/k8s.ts").Pod[]> {
+function podsByNode(net: Network): Map<string, Pod[]> {
   let m = podsCache.get(net);
   if (!m) {
     m = new Map();

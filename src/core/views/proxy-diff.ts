@@ -1,7 +1,8 @@
 /**
  * What changes when a cluster switches kube-proxy mode (`podnet proxy-diff`): every Service frontend
- * (ClusterIP:port; the nodePort on each kind of node address — the primary IP, further node IPs, the
- * network plugin's device addresses, 127.0.0.1; externalIP:port; load-balancer IP:port), plus a port no
+ * (ClusterIP:port; the nodePort on each kind of node address — the primary IP, the first further node
+ * IP, the first of the network plugin's device addresses (cni0's), 127.0.0.1; externalIP:port;
+ * load-balancer IP:port), plus a port no
  * Service defines on each ClusterIP and one unused address of serviceCIDR, reached by every kind of
  * client (a pod on the node, a pod on another node, the node itself, its localhost, an outside
  * client), traced in mode `from` and in mode `to` — the same cluster with `proxyMode` swapped — and
@@ -21,7 +22,11 @@
  * a masquerade change, which changes the source a policy sees, is reported as such.
  *
  * The mode differences named in reasons are the registry's (../proxy/modes/mode.ts); no mode name is
- * tested here, so a newly registered mode (IPVS) is compared like the others.
+ * tested here, so a newly registered mode (IPVS) is compared like the others. The second mode shares
+ * the first's network model (pods, nodes, routes, plugin) with its own kube-proxy decider.
+ *
+ * Upstream: kube-proxy's modes as pkg/proxy/nftables/proxier.go and pkg/proxy/iptables/proxier.go
+ * build them (the facts each ProxyMode property cites); traces by ../sim/trace.ts.
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";

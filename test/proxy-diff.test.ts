@@ -265,6 +265,16 @@ describe("podnet proxy-diff (the built CLI)", () => {
     assert.match(md, /^\| rerouted, masquerade \| pod → 10\.96\.0\.50:81\/TCP/m);
   });
 
+  it("-n: a namespace whose Services change nothing says so, naming it", () => {
+    const r = run("--to", "iptables", "-n", "kube-public");
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.out,
+      /\nno flow to a Service of namespace kube-public changes between nftables and iptables mode\n$/,
+    );
+    assert.equal(run("--to", "iptables", "-n", "nowhere").code, 2, "a namespace the cluster does not have");
+  });
+
   it("--from: the cluster's own mode by default, or the one named", () => {
     const back = run("--from", "iptables", "--to", "nftables", "-o", "json");
     assert.equal(back.code, 0, back.err);
@@ -305,6 +315,12 @@ describe("podnet proxy-diff (the built CLI)", () => {
     assert.match(
       same.err,
       /--to nftables: the cluster already runs in nftables mode \(its proxyMode\); name another mode \(iptables\) or give --from/,
+    );
+    const both = run("--from", "iptables", "--to", "iptables");
+    assert.equal(both.code, 2);
+    assert.match(
+      both.err,
+      /--from and --to both name iptables: nothing to compare; name two different modes \(nftables, iptables\)/,
     );
     const missing = runPodnet(["proxy-diff", "-f", file]);
     assert.equal(missing.code, 2);

@@ -85,7 +85,8 @@ export function renderProxyDiff(d: ProxyDiff, format: Format, opts: { all?: bool
     return `${lines.join("\n")}\n`;
   }
   const out = [head];
-  if (d.groups.length === 0) return `${head}\nno flow changes between ${d.from} and ${d.to} mode\n`;
+  if (d.groups.length === 0)
+    return `${head}\nno flow${d.namespace ? ` to a Service of namespace ${d.namespace}` : ""} changes between ${d.from} and ${d.to} mode\n`;
   for (const kind of CHANGE_KINDS) {
     const groups = d.groups.filter((g) => g.kind === kind);
     if (groups.length === 0) continue;
@@ -179,12 +180,15 @@ export function proxyDiffCommand(): Command {
       if (opts.from !== undefined) checkMode("--from", opts.from);
       const state = loadOrExit(opts.filename);
       const from = opts.from ?? state.config.proxyMode;
+      const others = proxyModeNames()
+        .filter((n) => n !== from)
+        .join(", ");
       if (from === to)
         throw new CliExit(
           EXIT_BAD_INPUT,
-          `error: --to ${to}: the cluster already runs in ${from} mode${opts.from === undefined ? " (its proxyMode)" : " (--from)"}; name another mode (${proxyModeNames()
-            .filter((n) => n !== from)
-            .join(", ")}) or give --from`,
+          opts.from === undefined
+            ? `error: --to ${to}: the cluster already runs in ${from} mode (its proxyMode); name another mode (${others}) or give --from`
+            : `error: --from and --to both name ${to}: nothing to compare; name two different modes (${proxyModeNames().join(", ")})`,
         );
       const namespace = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
       const diff = diffProxyModes(state, { from, to, judge: opts.judge, namespace });

@@ -131,6 +131,8 @@ export interface ProxyDiff {
   from: string;
   to: string;
   judge: "model" | "rules";
+  /** The namespace whose Services' flows are reported, when narrowed (ProxyDiffOptions.namespace). */
+  namespace?: string;
   /** Rows examined (flows per node class) and flows counted per node. */
   examined: { rows: number; flows: number };
   /** Distinct shapes traced (twice each: once per mode). */
@@ -310,6 +312,7 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
     from: modeA.name,
     to: modeB.name,
     judge,
+    ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
     examined: { rows: specs.length, flows },
     traced: byShape.size,
     groups: sorted.map(([, g]) => g),

@@ -2,7 +2,8 @@
  * `proxy-diff`'s predictions held to the kernel (issue 16): the same small cluster brought up for real
  * in nftables mode and in iptables mode (`podnet up`, the Cluster config's proxyMode), and a sample of
  * the differences `diffProxyModes` predicts between them probed from inside the cluster's namespaces:
- * a localhost nodePort, a nodePort on the node's bridge address, an undefined ClusterIP port. Each
+ * a localhost nodePort, a nodePort on the node's bridge address, an undefined ClusterIP port, the
+ * node's own traffic to a load-balancer IP without endpoints. Each
  * probe's outcome in each mode must be what the predicted fate means in the kernel (delivered: the
  * endpoint answers; arrived at the node, where nothing listens, or rejected: the connection is
  * refused; routed out of the node: neither answered nor refused). As root only, under the shared lock
@@ -42,13 +43,22 @@ apiVersion: v1
 kind: Service
 metadata: {name: web-np, namespace: default}
 spec: {type: NodePort, clusterIP: 10.96.0.80, selector: {app: web}, ports: [{port: 80, targetPort: http, nodePort: 30080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb-empty, namespace: default}
+spec: {type: LoadBalancer, clusterIP: 10.96.0.81, selector: {app: nobody}, ports: [{port: 80, nodePort: 30081}]}
 `;
 
-/** The sampled flows: who sends (as `podnet exec` names it), the predicted row's client and address. */
+/**
+ * The sampled flows: who sends (as `podnet exec` names it), and the predicted row's client and address
+ * (or, for the load-balancer IP podnet allocates, its Service and frontend).
+ */
 const SAMPLE = [
   { exec: "node/node-1", client: "localhost", address: "127.0.0.1:30080" },
   { exec: "node/node-1", client: "node", address: "10.244.1.1:30080" },
   { exec: "default/client", client: "pod", address: "10.96.0.80:81" },
+  { exec: "node/node-1", client: "node", service: "default/lb-empty", frontend: "loadBalancer" },
 ] as const;
 
 type Observed = "answered" | "refused" | "no answer";
@@ -85,8 +95,12 @@ describe("proxy-diff's nftables ↔ iptables predictions in the kernel", { skip 
 
   const diff = diffProxyModes(cluster(CLUSTER("nftables")), { from: "nftables", to: "iptables" });
   const predicted = SAMPLE.map((s) => {
-    const row = diff.changes.find((c: FlowChange) => c.client === s.client && c.address === s.address);
-    return { ...s, row };
+    const row = diff.changes.find(
+      (c: FlowChange) =>
+        c.client === s.client &&
+        ("address" in s ? c.address === s.address : c.service === s.service && c.frontend === s.frontend),
+    );
+    return { exec: s.exec, client: s.client, address: row?.address ?? JSON.stringify(s), row };
   });
 
   it("the sample is among the predicted differences", () => {

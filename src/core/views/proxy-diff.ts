@@ -22,8 +22,7 @@
  * a masquerade change, which changes the source a policy sees, is reported as such.
  *
  * The mode differences named in reasons are the registry's (../proxy/modes/mode.ts); no mode name is
- * tested here, so a newly registered mode (IPVS) is compared like the others. The second mode shares
- * the first's network model (pods, nodes, routes, plugin) with its own kube-proxy decider.
+ * tested here, so a newly registered mode (IPVS) is compared like the others.
  *
  * Upstream: kube-proxy's modes as pkg/proxy/nftables/proxier.go and pkg/proxy/iptables/proxier.go
  * build them (the facts each ProxyMode property cites); traces by ../sim/trace.ts.
@@ -33,8 +32,7 @@ import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import type { ProxyMode } from "../proxy/modes/mode.ts";
 import { proxyMode } from "../proxy/modes/registry.ts";
-import { type ProxyDecider, RuleProxy } from "../proxy/rule-proxy.ts";
-import { categorize, type EndpointInfo, type ServicePortInfo, ServiceProxy } from "../proxy/service-proxy.ts";
+import { categorize, type EndpointInfo, type ServicePortInfo } from "../proxy/service-proxy.ts";
 import { Network } from "../sim/network.ts";
 import { servedPorts } from "../sim/served-ports.ts";
 import { type Source, type TraceResult, trace, type Verdict } from "../sim/trace.ts";
@@ -241,8 +239,10 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
   const inMode = (name: string): ClusterState =>
     state.config.proxyMode === name ? state : { ...state, config: { ...state.config, proxyMode: name } };
   const netA = new Network(inMode(modeA.name), { proxy: judge, policies: false });
+  // The other mode's network is built in full, not netA with another decider: a mode may change what
+  // the network itself is (IPVS binds every Service address to each node), not only the decisions.
   const netB =
-    modeA.name === modeB.name ? netA : withDecider(netA, deciderFor(netA, inMode(modeB.name), judge));
+    modeA.name === modeB.name ? netA : new Network(inMode(modeB.name), { proxy: judge, policies: false });
   const outside = pickOutsideClient(netA);
   const specs = enumerateFlows(netA);
   const rules = PROPERTY_RULES.filter((r) => modeA[r.property] !== modeB[r.property]);
@@ -418,27 +418,6 @@ function relationOf(r: TraceResult, spec: FlowSpec): Relation {
 function outcomeFor(r: TraceResult, rel: Relation, member: FlowSpec): FlowOutcome {
   const endpoints = rel === "none" ? [] : keys(rel === "cluster" ? member.cluster : member.local);
   return { verdict: r.verdict, reaches: reachesOf(r), endpoints, masquerade: r.masquerade };
-}
-
-/**
- * The network of `net` with kube-proxy's questions answered by `decider`: the same pods, nodes,
- * routes and plugin — none of which depends on the proxy mode — without building them again (two
- * seconds at 150,000 pods). Methods run on `net` itself (its private fields).
- */
-function withDecider(net: Network, decider: ProxyDecider): Network {
-  return new Proxy(net, {
-    get(target, prop) {
-      if (prop === "decider") return decider;
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-}
-
-/** kube-proxy's decisions for `state` (in the other mode) by the model or by that mode's rules. */
-function deciderFor(net: Network, state: ClusterState, judge: "model" | "rules"): ProxyDecider {
-  const model = new ServiceProxy(state);
-  return judge === "model" ? model : new RuleProxy(state, model, (node, ip) => net.isNodeAddress(node, ip));
 }
 
 function keys(eps: readonly EndpointInfo[]): string[] {

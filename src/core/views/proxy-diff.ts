@@ -156,14 +156,33 @@ export interface ProxyDiffOptions {
  * flow. Facts from kube-proxy as ../proxy/modes/mode.ts documents them.
  */
 interface PropertyRule {
-  property: keyof ProxyMode & string;
+  /** The ProxyMode property's name (optional ones read as their documented default when absent). */
+  property: string;
+  /** Its value in a mode. */
+  value(m: ProxyMode): unknown;
   applies(f: FlowSpec, state: ClusterState): boolean;
   say(a: ProxyMode, b: ProxyMode): string;
+}
+
+/**
+ * A property a mode may not have yet (an optional one another mode adds to ProxyMode), read by name:
+ * `fallback` when absent, as ProxyMode documents it.
+ */
+function optional(m: ProxyMode, name: string, fallback: unknown): unknown {
+  return (m as unknown as Record<string, unknown>)[name] ?? fallback;
+}
+
+/** What `localPolicy` does, in words (IPVS's `local-else-cluster`; the default `short-circuit`). */
+function localPolicyWords(m: ProxyMode): string {
+  return optional(m, "localPolicy", "short-circuit") === "local-else-cluster"
+    ? "sends Local traffic to this node's endpoints, or to every endpoint when it has none"
+    : "sends Local traffic to this node's endpoints only (none: dropped), pods' external traffic to all";
 }
 
 const PROPERTY_RULES: readonly PropertyRule[] = [
   {
     property: "localhostNodePorts",
+    value: (m) => m.localhostNodePorts,
     applies: (f) => f.frontend === "nodePort" && f.addressKind === "loopback",
     say: (a, b) => {
       const [on, off] = a.localhostNodePorts ? [a, b] : [b, a];
@@ -172,6 +191,7 @@ const PROPERTY_RULES: readonly PropertyRule[] = [
   },
   {
     property: "nodePortAddressesDefault",
+    value: (m) => m.nodePortAddressesDefault,
     applies: (f, state) =>
       f.frontend === "nodePort" &&
       f.addressKind !== "primary IP" &&
@@ -182,6 +202,7 @@ const PROPERTY_RULES: readonly PropertyRule[] = [
   },
   {
     property: "checksExternalEndpointsOnOutput",
+    value: (m) => m.checksExternalEndpointsOnOutput,
     applies: (f) => (f.frontend === "externalIP" || f.frontend === "loadBalancer") && f.client === "node",
     say: (a, b) => {
       const [on, off] = a.checksExternalEndpointsOnOutput ? [a, b] : [b, a];
@@ -189,11 +210,28 @@ const PROPERTY_RULES: readonly PropertyRule[] = [
     },
   },
   {
+    property: "localPolicy",
+    value: (m) => optional(m, "localPolicy", "short-circuit"),
+    applies: (f) =>
+      f.info !== undefined && (f.frontend === "clusterIP" ? f.info.internalLocal : f.info.externalLocal),
+    say: (a, b) => `localPolicy: ${a.name} ${localPolicyWords(a)}; ${b.name} ${localPolicyWords(b)}`,
+  },
+  {
     property: "guardsServiceRange",
+    value: (m) => m.guardsServiceRange,
     applies: (f) => f.frontend === "undefinedPort" || f.frontend === "unusedServiceIP",
     say: (a, b) => {
       const [on, off] = a.guardsServiceRange ? [a, b] : [b, a];
       return `guardsServiceRange: ${on.name} rejects undefined ports of ClusterIPs and drops unused serviceCIDR addresses, ${off.name} routes them like any address`;
+    },
+  },
+  {
+    property: "bindsServiceAddresses",
+    value: (m) => optional(m, "bindsServiceAddresses", false),
+    applies: (f) => f.frontend !== "nodePort" && f.frontend !== "unusedServiceIP",
+    say: (a, b) => {
+      const [on, off] = optional(a, "bindsServiceAddresses", false) ? [a, b] : [b, a];
+      return `bindsServiceAddresses: ${on.name} makes every ClusterIP, externalIP and load-balancer IP a local address of each node (undefined ports rejected), ${off.name} does not`;
     },
   },
 ];
@@ -245,7 +283,7 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
     modeA.name === modeB.name ? netA : new Network(inMode(modeB.name), { proxy: judge, policies: false });
   const outside = pickOutsideClient(netA);
   const specs = enumerateFlows(netA);
-  const rules = PROPERTY_RULES.filter((r) => modeA[r.property] !== modeB[r.property]);
+  const rules = PROPERTY_RULES.filter((r) => r.value(modeA) !== r.value(modeB));
 
   const byShape = new Map<string, Representative>();
   const changes: { change: FlowChange; key: string }[] = [];

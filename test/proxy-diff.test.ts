@@ -161,7 +161,7 @@ describe("proxy-diff: grouping, counts, shapes and judges", () => {
     assert.deepEqual(rules.changes, nftToIpt.changes);
   });
 
-  it("every pair of registered modes: the switch back is the mirror image; a mode against itself changes nothing", () => {
+  it("every pair of registered modes: shapes = every flow; the switch back is the mirror image; a mode against itself changes nothing", () => {
     const names = proxyModeNames();
     for (const a of names)
       for (const b of names) {
@@ -170,6 +170,8 @@ describe("proxy-diff: grouping, counts, shapes and judges", () => {
           assert.deepEqual(d.changes, [], a);
           continue;
         }
+        const every = diffProxyModes(state, { from: a, to: b, exhaustive: true });
+        assert.deepEqual(every.changes, d.changes, `${a} → ${b}: one trace per shape = every flow traced`);
         const back = diffProxyModes(state, { from: b, to: a });
         const key = (c: FlowChange) => `${c.client} ${c.address} ${c.node}`;
         assert.deepEqual(d.changes.map(key).sort(), back.changes.map(key).sort(), `${a} ↔ ${b}`);

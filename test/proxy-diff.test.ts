@@ -302,9 +302,9 @@ describe("podnet proxy-diff (the built CLI)", () => {
     );
     const badFrom = run("--from", "userspace", "--to", "iptables");
     assert.equal(badFrom.code, 2);
-    assert.match(
-      badFrom.err,
-      /--from: unknown proxy mode "userspace"; the registered modes are nftables, iptables/,
+    assert.equal(
+      badFrom.err.trim(),
+      `error: --from: unknown proxy mode "userspace"; the registered modes are ${proxyModeNames().join(", ")}`,
     );
     const kind = run("--to", "iptables", "--fail-on", "broken");
     assert.equal(kind.code, 2);
@@ -314,15 +314,16 @@ describe("podnet proxy-diff (the built CLI)", () => {
     );
     const same = run("--to", "nftables");
     assert.equal(same.code, 2);
-    assert.match(
-      same.err,
-      /--to nftables: the cluster already runs in nftables mode \(its proxyMode\); name another mode \(iptables\) or give --from/,
+    const others = proxyModeNames().filter((n) => n !== "nftables");
+    assert.equal(
+      same.err.trim().split("\n").at(-1),
+      `error: --to nftables: the cluster already runs in nftables mode (its proxyMode); name another mode (${others.join(", ")}) or give --from`,
     );
     const both = run("--from", "iptables", "--to", "iptables");
     assert.equal(both.code, 2);
-    assert.match(
-      both.err,
-      /--from and --to both name iptables: nothing to compare; name two different modes \(nftables, iptables\)/,
+    assert.equal(
+      both.err.trim().split("\n").at(-1),
+      `error: --from and --to both name iptables: nothing to compare; name two different modes (${proxyModeNames().join(", ")})`,
     );
     const missing = runPodnet(["proxy-diff", "-f", file]);
     assert.equal(missing.code, 2);

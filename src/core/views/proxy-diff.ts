@@ -161,7 +161,7 @@ interface PropertyRule {
   /** Its value in a mode. */
   value(m: ProxyMode): unknown;
   applies(f: FlowSpec, state: ClusterState): boolean;
-  say(a: ProxyMode, b: ProxyMode): string;
+  say(a: ProxyMode, b: ProxyMode, f: FlowSpec): string;
 }
 
 /**
@@ -220,9 +220,11 @@ const PROPERTY_RULES: readonly PropertyRule[] = [
     property: "guardsServiceRange",
     value: (m) => m.guardsServiceRange,
     applies: (f) => f.frontend === "undefinedPort" || f.frontend === "unusedServiceIP",
-    say: (a, b) => {
+    say: (a, b, f) => {
       const [on, off] = a.guardsServiceRange ? [a, b] : [b, a];
-      return `guardsServiceRange: ${on.name} rejects undefined ports of ClusterIPs and drops unused serviceCIDR addresses, ${off.name} routes them like any address`;
+      return f.frontend === "undefinedPort"
+        ? `guardsServiceRange: ${on.name} rejects ports no Service defines on a ClusterIP, ${off.name} has no such rule`
+        : `guardsServiceRange: ${on.name} drops serviceCIDR addresses no Service has, ${off.name} routes them like any address`;
     },
   },
   {
@@ -315,7 +317,7 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
       to: b,
       ...(rule ? { property: rule.property } : {}),
       reason: rule
-        ? rule.say(modeA, modeB)
+        ? rule.say(modeA, modeB, spec)
         : `the traces differ: ${modeA.name} ${fate(a)}, ${modeB.name} ${fate(b)} (no mode property names this difference)`,
       group: -1,
     };

@@ -24,6 +24,7 @@ import { fibCommand } from "./fib.ts";
 import { getCommand } from "./get.ts";
 import { lintCommand } from "./lint.ts";
 import { matrixCommand } from "./matrix.ts";
+import { proxyDiffCommand } from "./proxy-diff.ts";
 import { reportCommand } from "./report.ts";
 import { routesCommand } from "./routes.ts";
 import { rulesCommand } from "./rules.ts";
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
     matrixCommand(),
     connlistCommand(),
     diffCommand(),
+    proxyDiffCommand(),
     lintCommand(),
     checkCommand(),
     demoCommand(),

@@ -243,6 +243,7 @@ export function probeCommand(): Command {
         ...(port !== undefined ? { port } : {}),
         toServices: !!opts.toServices,
         fromNodes: opts.nodes,
+        fromOutside: record.outside !== undefined,
       });
       const started = performance.now();
       // A timeout on a busy machine is not yet a verdict: a probe that timed out where the simulator

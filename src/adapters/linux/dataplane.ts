@@ -73,7 +73,7 @@ export function knownClusters(host = machine()): string[] {
   if (existsSync(host.stateDir))
     for (const f of readdirSync(host.stateDir)) if (f.endsWith(".json")) names.add(f.slice(0, -5));
   for (const ns of listNamespaces(host)) {
-    const m = /^podnet-(.+)-(u|n\d+|p[0-9a-f]{8})$/.exec(ns);
+    const m = /^podnet-(.+)-(u|o|n\d+|p[0-9a-f]{8})$/.exec(ns);
     if (m) names.add(m[1]);
   }
   return [...names].sort();
@@ -113,6 +113,7 @@ async function build(plan: Plan, opts: UpOptions, host: Host): Promise<ClusterRe
     sources: opts.sources ?? [],
     processes: [],
     setup: setupOf(plan),
+    ...(plan.outside ? { outside: { netns: plan.outside.netns, client: plan.outside.client } } : {}),
   };
   // Recorded before anything exists, so that a crash in the middle leaves a record to remove by.
   writeRecord(host, record);

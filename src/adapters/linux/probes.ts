@@ -7,7 +7,10 @@ import { type ClusterRecord, type Host, machine } from "./state.ts";
 
 export type ProbeResult = { ok: boolean; answer?: unknown; error?: string };
 
-/** One connection to try: from a pod (`ns/name`) or node (`node/NAME`) of the cluster to ip:port. */
+/**
+ * One connection to try: from a pod (`ns/name`), a node (`node/NAME`) or the outside client
+ * (`outside`, the namespace of ../../core/dataplane/outside.ts) of the cluster to ip:port.
+ */
 export interface ProbeTarget {
   id: number;
   from: string;
@@ -67,9 +70,12 @@ async function probeOnce(
   const worker = async () => {
     for (let item = queue.shift(); item; item = queue.shift()) {
       const [from, list] = item;
-      const netns = from.startsWith("node/")
-        ? record.nodes.find((n) => `node/${n.name}` === from)?.netns
-        : record.pods.find((p) => p.key === from)?.netns;
+      const netns =
+        from === "outside"
+          ? record.outside?.netns
+          : from.startsWith("node/")
+            ? record.nodes.find((n) => `node/${n.name}` === from)?.netns
+            : record.pods.find((p) => p.key === from)?.netns;
       if (!netns) {
         for (const t of list)
           results.set(t.id, {

@@ -42,6 +42,8 @@ export interface ClusterRecord {
   namespaces: string[];
   nodes: Plan["nodes"];
   pods: { key: string; netns: string; node: string; ip: string; resolvConf?: string }[];
+  /** The outside client's namespace and address (plan.outside), when the cluster has one. */
+  outside?: { netns: string; client: string };
   /** The manifests it was built from (absolute paths), for commands that need the model again. */
   sources: string[];
   /** Per node namespace, the host routes to pods outside their node's podCIDR (plan.hostRoutes). */
@@ -63,6 +65,7 @@ export function setupOf(plan: Plan): string {
     // A pod link's sysctls come and go with the pod (apply sets them): not the node's setup.
     sysctls: plan.sysctls.filter((s) => !s.pod).map((s) => `${s.netns} ${s.key}=${s.value}`),
     rulesets: plan.rules.map((r) => `${r.netns} ${r.tool}`),
+    outside: plan.outside?.netns ?? null,
   });
 }
 

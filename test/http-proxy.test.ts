@@ -4,6 +4,7 @@
  * the backend cannot be reached), and what it relays from a backend.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
@@ -181,6 +182,61 @@ describe("the reverse proxy's handling", () => {
     const r = await get("/throw");
     assert.equal(r.status, 500);
     assert.match(String(r.body.why), /boom/);
+  });
+});
+
+describe("the prober's HTTP requests (src/adapters/linux/prober.ts)", () => {
+  /**
+   * Runs the prober program on targets given on stdin, as probes.ts runs it inside a namespace
+   * (asynchronously: the proxy it asks runs in this process).
+   */
+  const probe = (targets: unknown[]) =>
+    new Promise<{ id: number; ok: boolean; answer?: Record<string, unknown>; error?: string }[]>(
+      (resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ["--import", "tsx", "src/adapters/linux/prober.ts", "-", "2000"],
+          {
+            stdio: ["pipe", "pipe", "inherit"],
+          },
+        );
+        let out = "";
+        child.stdout.on("data", (d) => {
+          out += d;
+        });
+        child.on("error", reject);
+        child.on("close", () => resolve(JSON.parse(out)));
+        child.stdin.end(JSON.stringify(targets));
+      },
+    );
+
+  it("status, the controller pod that handled it, and the backend pod and client from its JSON", async () => {
+    const { port } = proxy.address() as AddressInfo;
+    const req = (id: number, target: string) => ({
+      id,
+      ip: "127.0.0.1",
+      port,
+      protocol: "TCP",
+      http: {
+        scheme: "http",
+        host: "shop.example.com",
+        target,
+        method: "GET",
+        headers: [["Host", "shop.example.com"]],
+      },
+    });
+    const [routed, missing, refused] = await probe([
+      req(0, "/cart/x?a=1"),
+      req(1, "/elsewhere"),
+      { ...req(2, "/"), port: 1 },
+    ]);
+    assert.equal(routed.ok, true);
+    assert.equal(routed.answer?.status, 200);
+    assert.equal(routed.answer?.controller, "ingress-nginx/controller-1");
+    assert.equal(routed.answer?.pod, "shop/cart-1");
+    assert.match(String(routed.answer?.client), /^127\.0\.0\.1:\d+$/);
+    assert.deepEqual(missing.answer, { status: 404, controller: "ingress-nginx/controller-1" });
+    assert.deepEqual([refused.ok, refused.error], [false, "ECONNREFUSED"]);
   });
 });
 

@@ -17,6 +17,15 @@ export interface ProbeTarget {
   ip: string;
   port: number;
   protocol: "TCP" | "UDP";
+  /** An HTTP request instead of the plain probe (`probe --http`; see ./prober.ts). */
+  http?: {
+    scheme: "http" | "https";
+    host: string;
+    /** Path and query, as sent. */
+    target: string;
+    method: string;
+    headers: [string, string][];
+  };
 }
 
 export interface ProbeOptions {
@@ -85,11 +94,27 @@ async function probeOnce(
         continue;
       }
       const targetsJson = JSON.stringify(
-        list.map(({ id, ip, port, protocol }) => ({ id, ip, port, protocol })),
+        list.map(({ id, ip, port, protocol, http }) => ({
+          id,
+          ip,
+          port,
+          protocol,
+          ...(http ? { http } : {}),
+        })),
       );
+      const viaStdin = list.some((t) => t.http);
       const out = await host.runner.run({
         cmd: "ip",
-        args: ["netns", "exec", netns, process.execPath, program("prober"), targetsJson, String(timeoutMs)],
+        args: [
+          "netns",
+          "exec",
+          netns,
+          process.execPath,
+          program("prober"),
+          viaStdin ? "-" : targetsJson,
+          String(timeoutMs),
+        ],
+        ...(viaStdin ? { input: targetsJson } : {}),
       });
       let parsed: (ProbeResult & { id: number })[] = [];
       try {

@@ -7,6 +7,7 @@
  *                      next sync starts from
  *   <cluster>.zone     the DNS zone the DNS pods' listener serves
  *   <cluster>.ports    what the running listener serves (its spec)
+ *   <cluster>.http/    the controller pods' reverse proxies: their specs, the TLS certificate and key
  *
  * and /etc/netns/<pod namespace>/resolv.conf, which `ip netns exec` mounts over the pod's
  * /etc/resolv.conf. A Host says where these live and which Runner runs the commands, so that tests
@@ -79,6 +80,8 @@ export const portsFile = (host: Host, cluster: string) => join(host.stateDir, `$
  * Raw text, so that reading a 5 MB table costs no parsing and only changed rulesets are written.
  */
 export const rulesDir = (host: Host, cluster: string) => join(host.stateDir, `${cluster}.rules`);
+/** The reverse proxies' specs and the TLS certificate they present (./http-proxies.ts). */
+export const httpDir = (host: Host, cluster: string) => join(host.stateDir, `${cluster}.http`);
 
 /** The file of one ruleset: per nftables table (`NS_ip_kube-proxy.nft`), or the namespace's iptables rules. */
 export function rulesPath(

@@ -32,6 +32,7 @@ import { formatIPv4 } from "../net/ipv4.ts";
 import type { RulesetTool } from "../proxy/modes/mode.ts";
 import { proxyMode } from "../proxy/modes/registry.ts";
 import { servedPorts } from "../sim/served-ports.ts";
+import type { ProxySpec } from "./http.ts";
 import { type LoadBalancerPlacement, type OutsidePlan, planOutside, simplePlacement } from "./outside.ts";
 import { compilePolicies, renderPolicyRules } from "./policy-rules.ts";
 
@@ -92,12 +93,19 @@ export interface Plan {
    * routes of load-balancer IPs to their nodes; none when the underlay has no gateway address.
    */
   outside?: OutsidePlan;
+  /**
+   * The controller pods' reverse proxies (./http.ts), each with its pod's namespace: they bind the
+   * listener ports themselves, so the pod listener leaves those ports out (listenerSpec).
+   */
+  proxies: { netns: string; spec: ProxySpec }[];
 }
 
 /** Options of `planCluster`. */
 export interface PlanOptions {
   /** Which node(s) receive each load-balancer IP (default: `simplePlacement()`, layer 2). */
   placement?: LoadBalancerPlacement;
+  /** The controller pods' proxies (http-probe.ts `proxySpecs`); a pod not in the plan is left out. */
+  proxies?: ProxySpec[];
 }
 
 /** Why a cluster name cannot be used, or undefined (names become namespace names and file names). */
@@ -299,6 +307,10 @@ export function planCluster(state: ClusterState, cluster: string, opts: PlanOpti
     hostRoutes,
     ...(dnsPorts.size ? { dnsZone: new ClusterZone(state).snapshot() } : {}),
     ...(outside ? { outside } : {}),
+    proxies: (opts.proxies ?? []).flatMap((spec) => {
+      const pod = pods.find((p) => p.key === spec.pod);
+      return pod ? [{ netns: pod.netns, spec }] : [];
+    }),
   };
 }
 

@@ -5,13 +5,17 @@
  * the test against the routing contract (src/core/routing/types.ts).
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { loadOrExit } from "../src/cli/common.ts";
+import { httpControllers } from "../src/core/dataplane/http-controllers.ts";
 import {
   type HttpController,
   httpProbeCases,
   judgeHttp,
   listingRequest,
 } from "../src/core/dataplane/http-probe.ts";
+import { routerSpecs } from "../src/core/routing/router.ts";
 import type {
   HttpBackend,
   HttpListener,
@@ -263,5 +267,60 @@ describe("probe --http: judging", () => {
       !judgeHttp(other, { ok: true, answer: { status: 404, controller: ctl, pod: cartPods[0] } }).agree,
     );
     assert.match(judgeHttp(other, { ok: true, answer: { status: 200, controller: ctl } }).simulator, /404/);
+  });
+});
+
+describe("probe --http on the fixture, with the routing core's router", () => {
+  const state = loadOrExit([join(import.meta.dirname, "fixtures", "http")]);
+  const byKey = (key: string) =>
+    state.pods.filter((p) => `${p.metadata.namespace}/${p.metadata.name}`.startsWith(key));
+  const found = httpControllers(state, routerSpecs(state), () => ({
+    pods: byKey("ingress/controller"),
+    service: state.services.find((s) => s.metadata.name === "controller"),
+  }));
+
+  it("one controller with both listeners, one proxy per controller pod, tied to the pods' ports", () => {
+    assert.deepEqual(found.notes, []);
+    assert.equal(found.controllers.length, 1);
+    assert.deepEqual(
+      found.controllers[0].listeners.map((l) => [l.listener.name, l.servicePort]),
+      [
+        ["http", 80],
+        ["https", 443],
+      ],
+    );
+    assert.equal(found.proxies.length, 2);
+    assert.deepEqual(
+      found.proxies[0].listeners.map((l) => [l.listener.protocol, l.containerPort]),
+      [
+        ["HTTP", 80],
+        ["HTTPS", 443],
+      ],
+    );
+  });
+
+  it("predictions: the router's decisions, then the backend hop", () => {
+    const { cases } = httpProbeCases(state, found.controllers, { podSources: 1 });
+    const at = (scheme: string, host: string, path: string) =>
+      cases.find((c) => c.request.scheme === scheme && c.request.host === host && c.request.path === path)!;
+    const statuses = (c: (typeof cases)[number]) => [
+      ...new Set([...c.controllers.values()].map((o) => o.status)),
+    ];
+    const cart = at("http", "shop.example.com", "/cart");
+    assert.deepEqual(statuses(cart), [200]);
+    for (const [ctl, o] of cart.controllers) {
+      assert.deepEqual(
+        [...o.backends.keys()].sort(),
+        byKey("shop/cart")
+          .map((p) => `shop/${p.metadata.name}`)
+          .sort(),
+      );
+      const ip = state.pods.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === ctl)!.status!.podIP!;
+      assert.ok([...o.backends.values()].every((client) => client === ip));
+    }
+    assert.deepEqual(statuses(at("http", "shop.example.com", "/soon")), [503], "no endpoints");
+    assert.deepEqual(statuses(at("https", "shop.example.com", "/cart")), [200]);
+    // The defaultBackend serves any other host.
+    assert.deepEqual(statuses(at("http", "podnet.test", "/")), [200]);
   });
 });

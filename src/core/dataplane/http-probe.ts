@@ -16,12 +16,12 @@
  * be among those the second hop allows. Pure.
  */
 import type { ClusterState } from "../control/state.ts";
-import type { Pod, Service } from "../model/k8s.ts";
+import type { Service } from "../model/k8s.ts";
 import { parseIPv4 } from "../net/ipv4.ts";
 import type { HttpListener, HttpRequest, RouteListing, Router } from "../routing/types.ts";
 import { Network } from "../sim/network.ts";
 import { type Source, type TraceResult, traceEachEndpoint } from "../sim/trace.ts";
-import { type ProxySpec, proxyAction, proxyServices, UNREACHABLE_STATUS } from "./http.ts";
+import { proxyAction, proxyServices, UNREACHABLE_STATUS } from "./http.ts";
 import { OUTSIDE_CLIENT } from "./outside.ts";
 import { OUTSIDE_SOURCE } from "./probe.ts";
 
@@ -311,27 +311,4 @@ export function judgeHttp(c: HttpProbeCase, k: HttpKernelResult): HttpJudgement 
   if (want.backends.size === 0) return { agree: a.pod === undefined, kernel, simulator };
   const seen = a.pod ? want.backends.get(a.pod) : undefined;
   return { agree: seen !== undefined && (a.client ?? "").split(":")[0] === seen, kernel, simulator };
-}
-
-/** The controllers' proxies for the plan: per controller pod, what its reverse proxy is given (./http.ts). */
-export function proxySpecs(
-  state: ClusterState,
-  controllers: readonly {
-    pods: Pod[];
-    routerSpec: unknown;
-    listeners: { listener: HttpListener; containerPort: number }[];
-  }[],
-): ProxySpec[] {
-  const services = proxyServices(state);
-  return controllers.flatMap((c) =>
-    c.pods
-      .filter((p) => p.status?.podIP && !p.spec.hostNetwork)
-      .map((p) => ({
-        pod: `${p.metadata.namespace}/${p.metadata.name}`,
-        ip: p.status!.podIP!,
-        listeners: c.listeners,
-        router: c.routerSpec,
-        services,
-      })),
-  );
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { OUTSIDE_CLIENT, planOutside, simplePlacement } from "../src/core/dataplane/outside.ts";
+import { OUTSIDE_CLIENT, outsideClash, planOutside, simplePlacement } from "../src/core/dataplane/outside.ts";
 import { namespacesOf, planCluster } from "../src/core/dataplane/plan.ts";
 import { judge, OUTSIDE_SOURCE, probeCases } from "../src/core/dataplane/probe.ts";
 import { cluster } from "./helpers.ts";
@@ -82,6 +82,18 @@ describe("the outside network", () => {
     assert.deepEqual(o.routes, []);
     assert.equal(o.unrouted.length, 1);
     assert.match(o.unrouted[0].why, /no eligible node among nodes with a ready local endpoint/);
+  });
+
+  it("no outside network when 203.0.113.0/24 is the cluster's own (a pool, a node's address)", () => {
+    const pool = cluster(
+      yaml().replace("spec: {nodes: 3}", "spec: {nodes: 3, loadBalancerPool: [203.0.113.0/28]}"),
+    );
+    assert.equal(planCluster(pool, "out").outside, undefined);
+    assert.equal(
+      outsideClash(pool),
+      "loadBalancerPool 203.0.113.0/28 overlaps the outside network 203.0.113.0/24",
+    );
+    assert.equal(outsideClash(cluster(yaml())), undefined);
   });
 
   it("no outside network when the underlay has no gateway address (nodeNetwork /31 or /32)", () => {

@@ -4,12 +4,16 @@
  * the backend cannot be reached), and what it relays from a backend.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { proxyHandler, ruleText } from "../src/adapters/linux/http-proxy.ts";
+import { proxyHandler, ruleText, sniffing } from "../src/adapters/linux/http-proxy.ts";
 import { backendAddress, proxyAction, proxyServices } from "../src/core/dataplane/http.ts";
 import type { HttpBackend, HttpRequest, RouteDecision, RuleRef } from "../src/core/routing/types.ts";
 import { cluster } from "./helpers.ts";
@@ -353,5 +357,102 @@ spec:
     });
     assert.equal(proxyAction(services, routed(backend("nope"))).kind, "answer");
     assert.equal(ruleText({ ...rule, rule: -1, match: -1 }), "Ingress shop/web defaultBackend");
+  });
+});
+
+describe("plain TCP probes at a proxy's port (sniffing)", () => {
+  const identity = (client: string) => JSON.stringify({ pod: "ingress/c-1", client });
+  const dir = mkdtempSync(join(tmpdir(), "podnet-sniff-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const ask = (port: number, bytes: Buffer) =>
+    new Promise<string>((resolve, reject) => {
+      const s = net.connect(port, "127.0.0.1", () => s.write(bytes));
+      let out = "";
+      s.on("data", (d) => {
+        out += d;
+      });
+      s.on("end", () => resolve(out));
+      s.on("error", reject);
+    });
+
+  it("HTTP goes to the server (with the first bytes); anything else gets the identity line", async () => {
+    const inner = http.createServer((req, res) =>
+      res.end(`hello ${req.url} from ${req.socket.remoteAddress}`),
+    );
+    const front = sniffing(inner, false, identity);
+    const port = await listen(front);
+    try {
+      const body = await new Promise<string>((resolve, reject) =>
+        http
+          .get({ host: "127.0.0.1", port, path: "/x" }, (res) => {
+            let t = "";
+            res.on("data", (d) => {
+              t += d;
+            });
+            res.on("end", () => resolve(t));
+          })
+          .on("error", reject),
+      );
+      assert.equal(body, "hello /x from 127.0.0.1");
+      const line = await ask(port, Buffer.from([0x00, 0x21, 0x5e, 0xed]));
+      assert.equal(JSON.parse(line).pod, "ingress/c-1");
+      assert.match(JSON.parse(line).client, /^127\.0\.0\.1:\d+$/);
+    } finally {
+      front.close();
+    }
+  });
+
+  it("HTTPS: a TLS handshake goes to the server", async () => {
+    const key = join(dir, "key.pem");
+    const cert = join(dir, "cert.pem");
+    const made = spawnSync("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=shop.example.com",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ]);
+    assert.equal(made.status, 0, String(made.stderr));
+    const inner = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) =>
+      res.end(`tls ${req.url}`),
+    );
+    const front = sniffing(inner, true, identity);
+    const port = await listen(front);
+    try {
+      const body = await new Promise<string>((resolve, reject) =>
+        https
+          .get(
+            {
+              host: "127.0.0.1",
+              port,
+              path: "/s",
+              servername: "shop.example.com",
+              rejectUnauthorized: false,
+            },
+            (res) => {
+              let t = "";
+              res.on("data", (d) => {
+                t += d;
+              });
+              res.on("end", () => resolve(t));
+            },
+          )
+          .on("error", reject),
+      );
+      assert.equal(body, "tls /s");
+      assert.equal(JSON.parse(await ask(port, Buffer.from([0x00, 0x21]))).pod, "ingress/c-1");
+    } finally {
+      front.close();
+    }
   });
 });

@@ -12,6 +12,8 @@
  * ingress-nginx and Envoy set them.
  */
 import http from "node:http";
+import net from "node:net";
+import { Duplex } from "node:stream";
 import { type ProxySpec, proxyAction, UNREACHABLE_STATUS } from "../../core/dataplane/http.ts";
 import type { HttpRequest, Router, RuleRef } from "../../core/routing/types.ts";
 
@@ -140,7 +142,91 @@ export function proxyHandler(opts: ProxyHandlerOptions): http.RequestListener {
       up.pipe(res);
       up.on("error", () => res.destroy());
     });
+    // The request line and headers go out at once: the backend listener tells HTTP from a plain probe
+    // by the first bytes it gets, and waits for them only briefly (./listener.ts).
+    upstream.flushHeaders();
     req.pipe(upstream);
     req.on("error", () => upstream.destroy());
   };
+}
+
+/**
+ * Serve `server` (HTTP or HTTPS) on connections accepted by a plain TCP server, so that a client that
+ * does not speak HTTP — `podnet probe`'s plain probes, which send a DNS query and wait for a line —
+ * gets the identity line the pod listeners answer (`identity(client)`, ./listener.ts) instead of an
+ * HTTP 400. A connection whose first bytes are an HTTP method and a space (a TLS handshake, for HTTPS)
+ * goes to `server`; one that sends nothing within 1 s gets the line too, as the pod listener does.
+ */
+export function sniffing(
+  server: http.Server,
+  tls: boolean,
+  identity: (client: string) => string,
+): net.Server {
+  return net.createServer((socket) => {
+    const client = `${socket.remoteAddress?.replace(/^::ffff:/, "")}:${socket.remotePort}`;
+    let decided = false;
+    const plain = () => {
+      if (decided) return;
+      decided = true;
+      socket.end(`${identity(client)}\n`);
+    };
+    // Only a client that never speaks waits this long (plain probes speak first); an HTTP client on a
+    // loaded machine sends its request a while after connecting, and must not get the line instead.
+    const timer = setTimeout(plain, 1000);
+    socket.on("error", () => socket.destroy());
+    socket.once("data", (d: Buffer) => {
+      clearTimeout(timer);
+      if (decided) return;
+      // An HTTP request starts with its method and a space; a TLS connection with a handshake record.
+      const speaks = tls ? d[0] === 0x16 : /^[A-Z]{3,10} /.test(d.subarray(0, 11).toString("latin1"));
+      if (!speaks) return plain();
+      decided = true;
+      server.emit("connection", bridge(socket, d));
+    });
+  });
+}
+
+/**
+ * A stream over `socket` that starts with `first` (the bytes read to tell HTTP apart): the server
+ * parses from it as from the socket. (A server given the socket itself reads from its handle and would
+ * miss `first`, even put back with unshift.) It carries the socket's addresses, for x-forwarded-for.
+ */
+function bridge(socket: net.Socket, first: Buffer): Duplex {
+  const b = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk, _enc, cb) {
+      socket.write(chunk, cb);
+    },
+    final(cb) {
+      socket.end();
+      cb();
+    },
+    destroy(err, cb) {
+      socket.destroy();
+      cb(err);
+    },
+  });
+  socket.on("data", (d: Buffer) => {
+    if (!b.push(d)) socket.pause();
+  });
+  socket.on("end", () => b.push(null));
+  socket.on("close", () => b.destroy());
+  b.push(first);
+  const noop = () => b;
+  return Object.assign(b, {
+    remoteAddress: socket.remoteAddress,
+    remotePort: socket.remotePort,
+    localAddress: socket.localAddress,
+    localPort: socket.localPort,
+    setTimeout: (ms: number, cb?: () => void) => {
+      socket.setTimeout(ms, cb);
+      return b;
+    },
+    setNoDelay: noop,
+    setKeepAlive: noop,
+    ref: noop,
+    unref: noop,
+  });
 }

@@ -3,7 +3,7 @@
  * ./http-proxies.ts (`node reverse-proxy.js SPEC`). It compiles the controller's router from the spec
  * (the same `compileRouter` the simulator uses, src/core/routing/router.ts), binds each listener's pod
  * port on every address (HTTP/1.1; HTTPS with the certificate and key the spec names) and handles each
- * request with ./http-proxy.ts. Prints `ready` once every listener listens; exits 2 with a message
+ * request with ./http-proxy.ts; a client that does not speak HTTP gets the pod listener's identity line. Prints `ready` once every listener listens; exits 2 with a message
  * when the spec cannot be read or a port cannot be bound.
  */
 import { readFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import http from "node:http";
 import https from "node:https";
 import type { ProxySpec } from "../../core/dataplane/http.ts";
 import { compileRouter, type RouterSpec } from "../../core/routing/router.ts";
-import { proxyHandler } from "./http-proxy.ts";
+import { proxyHandler, sniffing } from "./http-proxy.ts";
 
 function fail(message: string): never {
   process.stderr.write(`reverse proxy: ${message}\n`);
@@ -37,8 +37,12 @@ for (const { listener, containerPort } of spec.listeners) {
   server.headersTimeout = 10000;
   server.requestTimeout = 15000;
   server.keepAliveTimeout = 5000;
-  server.on("error", (e) => fail(`listener ${listener.name} on port ${containerPort}: ${e.message}`));
-  server.listen(containerPort, "0.0.0.0", () => {
+  // Plain TCP probes get the identity line the pod listeners give (podnet probe judges them alike).
+  const identity = (client: string) =>
+    JSON.stringify({ pod: spec.pod, port: containerPort, protocol: "TCP", ip: spec.ip, client });
+  const front = sniffing(server, scheme === "https", identity);
+  front.on("error", (e) => fail(`listener ${listener.name} on port ${containerPort}: ${e.message}`));
+  front.listen(containerPort, "0.0.0.0", () => {
     if (--pending === 0) process.stdout.write("ready\n");
   });
 }

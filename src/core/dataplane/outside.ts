@@ -18,7 +18,7 @@
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
 import type { Service } from "../model/k8s.ts";
-import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
+import { Cidr, formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 
 /** The outside client's address: TEST-NET-3 (RFC 5737), as the issue's `trace --from 203.0.113.7`. */
 export const OUTSIDE_CLIENT = "203.0.113.7";
@@ -119,6 +119,30 @@ export function loadBalancerRoutes(
   return out.sort((a, b) => parseIPv4(a.ip)! - parseIPv4(b.ip)!);
 }
 
+/**
+ * Why the outside network cannot be built for `state`, or undefined: 203.0.113.0/24 must be outside
+ * every range and address the cluster uses (nodeNetwork, clusterCIDR, serviceCIDR, loadBalancerPool,
+ * the nodes' addresses), or its packets would not be told apart from the cluster's.
+ */
+export function outsideClash(state: ClusterState): string | undefined {
+  const net = Cidr.parse(OUTSIDE_NETWORK);
+  if (!net.ok) return net.reason;
+  const c = state.config;
+  const ranges: [string, Cidr][] = [
+    ["nodeNetwork", c.nodeNetwork],
+    ["clusterCIDR", c.clusterCIDR],
+    ["serviceCIDR", c.serviceCIDR],
+    ...c.loadBalancerPool.map((p): [string, Cidr] => ["loadBalancerPool", p]),
+  ];
+  for (const [name, r] of ranges)
+    if (r.overlaps(net.cidr)) return `${name} ${r} overlaps the outside network ${OUTSIDE_NETWORK}`;
+  for (const n of state.nodes)
+    for (const ip of n.addresses)
+      if (net.cidr.contains(ip.ip))
+        return `node ${n.name}'s address ${formatIPv4(ip.ip)} lies in the outside network ${OUTSIDE_NETWORK}`;
+  return undefined;
+}
+
 /** The outside network's part of a plan (see the header). */
 export interface OutsidePlan {
   netns: string;
@@ -143,7 +167,7 @@ export function planOutside(
   gateway: string | undefined,
   placement: LoadBalancerPlacement,
 ): OutsidePlan | undefined {
-  if (gateway === undefined) return undefined;
+  if (gateway === undefined || outsideClash(state) !== undefined) return undefined;
   const prefix = OUTSIDE_NETWORK.split("/")[1];
   const routes: string[] = [];
   const unrouted: OutsidePlan["unrouted"] = [];

@@ -187,6 +187,11 @@ export function execCommand(): Command {
           : target.startsWith("node/")
             ? record.nodes.find((n) => n.name === target.slice(5))?.netns
             : record.pods.find((p) => p.key === (target.includes("/") ? target : `default/${target}`))?.netns;
+      if (!netns && target === "outside")
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: cluster ${record.cluster} has no outside network (its nodeNetwork has no gateway address, 203.0.113.0/24 is the cluster's own, or it was built before podnet made one: run podnet up again)`,
+        );
       if (!netns)
         throw new CliExit(
           EXIT_BAD_INPUT,

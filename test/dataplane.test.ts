@@ -365,9 +365,9 @@ describe("the cluster for real", { skip }, () => {
       assert.equal(up.code, 0, up.err);
       assert.match(
         up.out,
-        /^cluster pntest is up: 3 nodes, 7 pods, 11 network namespaces, listeners on 10 ports/,
+        /^cluster pntest is up: 3 nodes, 7 pods, 12 network namespaces, listeners on 10 ports/,
       );
-      assert.match(podnet(["status"]).out, /^pntest: 3 nodes, 7 pods; 11\/11 namespaces; listeners running/m);
+      assert.match(podnet(["status"]).out, /^pntest: 3 nodes, 7 pods; 12\/12 namespaces; listeners running/m);
 
       // Pod to pod across nodes (VXLAN): pod3 answers and sees pod1's own address.
       const direct = ask("pntest", "default/pod1", "10.244.1.2:8080");
@@ -455,7 +455,7 @@ describe("the cluster for real", { skip }, () => {
     rmSync(join(STATE_DIR, "pncrash.json"));
     const down = podnet(["down", "--name", "pncrash"]);
     assert.equal(down.code, 0, down.err);
-    assert.match(down.out, /11 network namespaces and 1 process removed/);
+    assert.match(down.out, /12 network namespaces and 1 process removed/);
     assert.deepEqual(
       listNamespaces().filter((n) => n.startsWith("podnet-pncrash-")),
       [],

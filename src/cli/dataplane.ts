@@ -23,6 +23,15 @@ import {
   runProbes,
   up,
 } from "../adapters/linux/dataplane.ts";
+import type { ClusterState } from "../core/control/state.ts";
+import { clusterHttpControllers } from "../core/dataplane/http-controllers.ts";
+import {
+  type HttpKernelResult,
+  httpProbeCases,
+  judgeHttp,
+  requestTarget,
+} from "../core/dataplane/http-probe.ts";
+import { simplePlacement } from "../core/dataplane/outside.ts";
 import { clusterNameProblem, DataplaneRefused, planCluster } from "../core/dataplane/plan.ts";
 import { judge, type KernelResult, probeCases } from "../core/dataplane/probe.ts";
 import { formatDiagnostic } from "../core/diagnostics.ts";
@@ -53,7 +62,7 @@ function planFor(opts: InputOptions & { name?: string }): {
   requireDataPlane();
   let plan: ReturnType<typeof planCluster>;
   try {
-    plan = planCluster(state, name);
+    plan = planCluster(state, name, { proxies: clusterHttpControllers(state).proxies });
   } catch (e) {
     if (!(e instanceof DataplaneRefused)) throw e;
     throw new CliExit(EXIT_BAD_INPUT, `${formatDiagnostic(e.diagnostic)}\nnothing was built.`, [
@@ -83,7 +92,7 @@ export function upCommand(): Command {
       if (tty) process.stderr.write("\r\x1b[K");
       if (report) process.stdout.write(syncReport(name, report));
       process.stdout.write(
-        `cluster ${name} is up: ${record.nodes.length} nodes, ${record.pods.length} pods, ${record.namespaces.length} network namespaces, listeners on ${[...plan.pods, ...plan.hostPods].reduce((n, p) => n + p.ports.filter((x) => x.protocol !== "SCTP").length, 0)} ports (${((performance.now() - started) / 1000).toFixed(2)} s)\n`,
+        `cluster ${name} is up: ${record.nodes.length} nodes, ${record.pods.length} pods, ${record.namespaces.length} network namespaces, listeners on ${[...plan.pods, ...plan.hostPods].reduce((n, p) => n + p.ports.filter((x) => x.protocol !== "SCTP").length, 0)} ports${plan.proxies.length ? `, reverse proxies in ${plan.proxies.length} controller pods` : ""}${plan.outside ? `, outside client ${plan.outside.client} (podnet exec outside -- …)` : ""} (${((performance.now() - started) / 1000).toFixed(2)} s)\n`,
       );
     } catch (e) {
       if (tty) process.stderr.write("\r\x1b[K");
@@ -160,8 +169,10 @@ export function statusCommand(): Command {
 
 export function execCommand(): Command {
   return new Command("exec")
-    .description("run a command in a pod's network namespace (ns/pod) or a node's (node/NAME)")
-    .argument("<target>", "ns/pod, or node/NAME")
+    .description(
+      "run a command in a pod's network namespace (ns/pod), a node's (node/NAME) or the outside client's (outside)",
+    )
+    .argument("<target>", "ns/pod, node/NAME, or outside")
     .argument("<command...>", "the command and its arguments (after --)")
     .addOption(new Option("--name <cluster>", "the cluster (default: the only one running)"))
     .action((target: string, command: string[], opts: { name?: string }) => {
@@ -170,9 +181,17 @@ export function execCommand(): Command {
       const record = cluster ? readRecord(cluster) : undefined;
       if (!record)
         throw new CliExit(EXIT_BAD_INPUT, "error: no cluster is running; start one with podnet up -f …");
-      const netns = target.startsWith("node/")
-        ? record.nodes.find((n) => n.name === target.slice(5))?.netns
-        : record.pods.find((p) => p.key === (target.includes("/") ? target : `default/${target}`))?.netns;
+      const netns =
+        target === "outside"
+          ? record.outside?.netns
+          : target.startsWith("node/")
+            ? record.nodes.find((n) => n.name === target.slice(5))?.netns
+            : record.pods.find((p) => p.key === (target.includes("/") ? target : `default/${target}`))?.netns;
+      if (!netns && target === "outside")
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: cluster ${record.cluster} has no outside network (its nodeNetwork has no gateway address, 203.0.113.0/24 is the cluster's own, or it was built before podnet made one: run podnet up again)`,
+        );
       if (!netns)
         throw new CliExit(
           EXIT_BAD_INPUT,
@@ -195,7 +214,10 @@ interface ProbeOptions {
   toServices?: boolean;
   /** false with --no-nodes. */
   nodes: boolean;
-  timeout: string;
+  http?: boolean;
+  podSources: string;
+  limit: string;
+  timeout?: string;
   output: "table" | "json";
 }
 
@@ -215,7 +237,13 @@ export function probeCommand(): Command {
     .option("--port <n>", "only this port")
     .option("--to-services", "also probe every Service ClusterIP port from every source")
     .option("--no-nodes", "pods as sources only (by default each node is one too, as the kubelet would be)")
-    .option("--timeout <ms>", "per connection (50-10000)", "1000")
+    .option(
+      "--http",
+      "instead: an HTTP request for every rule of every Ingress controller and Gateway (host, path, headers), from outside and from pods, through the controller pods' reverse proxies",
+    )
+    .option("--pod-sources <n>", "with --http: how many pods send requests (0-100)", "2")
+    .option("--limit <n>", "with --http: at most this many requests (1-100000)", "5000")
+    .option("--timeout <ms>", "per connection (50-10000; default 1000, with --http 5000)")
     .addOption(
       new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"),
     )
@@ -234,15 +262,17 @@ export function probeCommand(): Command {
       const port = opts.port === undefined ? undefined : Number(opts.port);
       if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535))
         throw new CliExit(EXIT_BAD_INPUT, "error: --port must be a port number (1-65535)");
-      const timeout = Number(opts.timeout);
+      const timeout = Number(opts.timeout ?? (opts.http ? 5000 : 1000));
       if (!(Number.isInteger(timeout) && timeout >= 50 && timeout <= 10000))
         throw new CliExit(EXIT_BAD_INPUT, "error: --timeout must be 50-10000 milliseconds");
       const state = loadOrExit(files);
+      if (opts.http) return probeHttp(record, state, opts, timeout);
       const cases = probeCases(state, {
         ...(opts.protocol ? { protocol: opts.protocol.toUpperCase() as "TCP" | "UDP" } : {}),
         ...(port !== undefined ? { port } : {}),
         toServices: !!opts.toServices,
         fromNodes: opts.nodes,
+        fromOutside: record.outside !== undefined,
       });
       const started = performance.now();
       // A timeout on a busy machine is not yet a verdict: a probe that timed out where the simulator
@@ -282,6 +312,93 @@ export function probeCommand(): Command {
       }
       if (disagreements.length > 0) throw new CliExit(EXIT_FAILED);
     });
+}
+
+/** A whole number option within bounds, or a usage error naming it. */
+function bounded(value: string, name: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!(Number.isInteger(n) && n >= min && n <= max))
+    throw new CliExit(EXIT_BAD_INPUT, `error: ${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/**
+ * `probe --http`: the requests of src/core/dataplane/http-probe.ts, sent by the prober from the outside
+ * namespace and from pods, judged against the simulator; exit 1 on any disagreement, or when there is
+ * nothing to probe (no controller with pods and a Service).
+ */
+async function probeHttp(
+  record: NonNullable<ReturnType<typeof readRecord>>,
+  state: ClusterState,
+  opts: ProbeOptions,
+  timeout: number,
+): Promise<void> {
+  const found = clusterHttpControllers(state);
+  for (const note of found.notes) process.stderr.write(`note: ${note}\n`);
+  const placement = simplePlacement();
+  const { cases, truncated } = httpProbeCases(state, found.controllers, {
+    fromOutside: record.outside !== undefined,
+    podSources: bounded(opts.podSources, "--pod-sources", 0, 100),
+    limit: bounded(opts.limit, "--limit", 1, 100000),
+    entryNodes: (svc, ip) => placement.nodesFor(state, svc, ip).nodes.map((n) => n.name),
+  });
+  if (cases.length === 0)
+    throw new CliExit(
+      EXIT_FAILED,
+      `error: nothing to probe over HTTP: ${found.controllers.length === 0 ? "no Ingress controller or Gateway with running pods and a Service (see the notes above)" : "no source: no pod to send from and no outside network"}`,
+    );
+  const started = performance.now();
+  const byId = new Map(cases.map((c) => [c.id, c]));
+  const results = await runProbes(
+    record,
+    cases.map((c) => ({
+      id: c.id,
+      from: c.from,
+      ip: c.ip,
+      port: c.port,
+      protocol: "TCP" as const,
+      http: {
+        scheme: c.request.scheme,
+        host: c.request.host,
+        target: requestTarget(c.request),
+        method: c.request.method,
+        headers: c.request.headers.map(([k, v]) => [k, v] as [string, string]),
+      },
+    })),
+    timeout,
+    { retryTimedOut: (t, r) => !judgeHttp(byId.get(t.id)!, r as HttpKernelResult).agree },
+  );
+  const ms = performance.now() - started;
+  const judged = cases.map((c) => ({
+    c,
+    j: judgeHttp(c, (results.get(c.id) as HttpKernelResult | undefined) ?? { ok: false, error: "not run" }),
+  }));
+  const disagreements = judged.filter((x) => !x.j.agree);
+  if (opts.output === "json")
+    process.stdout.write(
+      `${JSON.stringify({
+        cluster: record.cluster,
+        requests: judged.map(({ c, j }) => ({
+          from: c.from,
+          to: c.to,
+          kernel: j.kernel,
+          simulator: j.simulator,
+          agree: j.agree,
+        })),
+        truncated,
+        disagreements: disagreements.length,
+      })}\n`,
+    );
+  else {
+    for (const { c, j } of judged)
+      process.stdout.write(
+        `${j.agree ? "  " : "✗ "}${c.from} → ${c.to}: kernel ${j.kernel}; simulator ${j.simulator}\n`,
+      );
+    process.stdout.write(
+      `${cases.length} HTTP requests in ${(ms / 1000).toFixed(2)} s: ${cases.length - disagreements.length} agree, ${disagreements.length} disagree${truncated ? ` (${truncated} more left out by --limit)` : ""}\n`,
+    );
+  }
+  if (disagreements.length > 0) throw new CliExit(EXIT_FAILED);
 }
 
 export function applyCommand(): Command {

@@ -6,7 +6,8 @@
  *
  *   up:     state file ─► ip netns add (all) ─► ip -n NS -batch ─► bridge -n NS -batch ─► sysctl in NS
  *           ─► rulesets (./rules.ts: nft -f, or iptables-restore in iptables mode) ─► listeners
- *           (./pod-listeners.ts) ─► state file; any failure: down, then report
+ *           (./pod-listeners.ts) ─► the controller pods' reverse proxies (./http-proxies.ts) ─► state
+ *           file; any failure: down, then report
  *   apply:  pods' namespaces added and removed ─► host routes ─► per ruleset a sync against the rulesets
  *           last loaded (<cluster>.rules) ─► listeners restarted if pods or ports changed
  *   down:   listeners (by recorded pid, start time checked) ─► processes left in the namespaces
@@ -21,6 +22,7 @@ import { join } from "node:path";
 import type { SyncKind } from "../../core/dataplane/nft-sync.ts";
 import { namespacesOf, type Plan, PREFIX } from "../../core/dataplane/plan.ts";
 import type { RulesetTool } from "../../core/dataplane/ruleset-sync.ts";
+import { startProxies } from "./http-proxies.ts";
 import { listenerSpec, startListeners } from "./pod-listeners.ts";
 import { alive, listNamespaces, stopInNamespace, stopRecorded } from "./processes.ts";
 import { syncRules } from "./rules.ts";
@@ -28,6 +30,7 @@ import { DataPlaneError, runOrThrow, spawnRunner } from "./runner.ts";
 import {
   type ClusterRecord,
   type Host,
+  httpDir,
   machine,
   portsFile,
   readRecord,
@@ -44,6 +47,9 @@ export { runProbes } from "./probes.ts";
 export { alive, listNamespaces } from "./processes.ts";
 export { DataPlaneError } from "./runner.ts";
 export { type ClusterRecord, ETC_NETNS, type Host, readRecord, STATE_DIR } from "./state.ts";
+
+/** A recorded process that is a controller pod's reverse proxy (./http-proxies.ts), not the pod listener. */
+const isProxy = (p: { what: string }) => p.what.startsWith("reverse proxy");
 
 /** The Debian package of each program the data plane runs. */
 const PACKAGES: Record<string, string> = {
@@ -73,7 +79,7 @@ export function knownClusters(host = machine()): string[] {
   if (existsSync(host.stateDir))
     for (const f of readdirSync(host.stateDir)) if (f.endsWith(".json")) names.add(f.slice(0, -5));
   for (const ns of listNamespaces(host)) {
-    const m = /^podnet-(.+)-(u|n\d+|p[0-9a-f]{8})$/.exec(ns);
+    const m = /^podnet-(.+)-(u|o|n\d+|p[0-9a-f]{8})$/.exec(ns);
     if (m) names.add(m[1]);
   }
   return [...names].sort();
@@ -113,6 +119,7 @@ async function build(plan: Plan, opts: UpOptions, host: Host): Promise<ClusterRe
     sources: opts.sources ?? [],
     processes: [],
     setup: setupOf(plan),
+    ...(plan.outside ? { outside: { netns: plan.outside.netns, client: plan.outside.client } } : {}),
   };
   // Recorded before anything exists, so that a crash in the middle leaves a record to remove by.
   writeRecord(host, record);
@@ -142,6 +149,8 @@ async function build(plan: Plan, opts: UpOptions, host: Host): Promise<ClusterRe
     const listener = await startListeners(host, plan);
     if (listener) record.processes.push(listener);
     opts.progress?.("pod listeners", plan.pods.length, plan.pods.length);
+    writeRecord(host, record);
+    record.processes.push(...(await startProxies(host, plan)));
     writeRecord(host, record);
     return record;
   } catch (e) {
@@ -254,14 +263,21 @@ export async function apply(
     if (zoneChanged) writeFileSync(zoneFile(host, plan.cluster), JSON.stringify(plan.dnsZone));
     record.zoneDigest = plan.dnsZone?.digest;
     // The listener holds every pod's sockets: restarted only when pods or their ports changed.
-    const running = old.processes.length > 0 && old.processes.every((p) => alive(p, host));
+    const listeners = old.processes.filter((p) => !isProxy(p));
+    const running = listeners.length > 0 && listeners.every((p) => alive(p, host));
+    // The reverse proxies are few: restarted on every apply, with the routes as they are now.
+    stopRecorded(host, old.processes.filter(isProxy));
     if (!running || readText(portsFile(host, plan.cluster)) !== JSON.stringify(listenerSpec(plan))) {
-      stopRecorded(host, old.processes);
+      stopRecorded(host, listeners);
       const listener = await startListeners(host, plan);
       record.processes = listener ? [listener] : [];
       restarted = true;
-    } else if (zoneChanged)
-      for (const p of old.processes) if (alive(p, host)) host.runner.signal(p.pid, "SIGHUP");
+    } else {
+      record.processes = listeners;
+      if (zoneChanged) for (const p of listeners) if (alive(p, host)) host.runner.signal(p.pid, "SIGHUP");
+    }
+    writeRecord(host, record);
+    record.processes = [...record.processes, ...(await startProxies(host, plan))];
     writeRecord(host, record);
   } catch (e) {
     down(plan.cluster, {
@@ -317,6 +333,7 @@ export function down(
   rmSync(portsFile(host, cluster), { force: true });
   rmSync(rulesDir(host, cluster), { recursive: true, force: true });
   rmSync(zoneFile(host, cluster), { force: true });
+  rmSync(httpDir(host, cluster), { recursive: true, force: true });
   // The pods' resolv.conf files (`ip netns exec` mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf).
   if (existsSync(host.etcNetns))
     for (const d of readdirSync(host.etcNetns))

@@ -95,8 +95,10 @@ listeners.forEach(({ pod, port: p }, i) => {
               : `${body}\n`,
           );
         };
-        // A client that speaks first with an HTTP request gets HTTP; any other gets the line at once.
-        const timer = setTimeout(() => reply(false), 50);
+        // A client that speaks first with an HTTP request gets HTTP; any other gets the line at once, and
+        // one that says nothing gets it after 500 ms: long enough for an HTTP client on a loaded machine
+        // (a reverse proxy's request, which comes after its connect callback) not to get the line instead.
+        const timer = setTimeout(() => reply(false), 500);
         socket.once("data", (d) => {
           clearTimeout(timer);
           reply(/^[A-Z]+ \S+ HTTP\/1\.[01]\r?\n/.test(d.toString("latin1")));

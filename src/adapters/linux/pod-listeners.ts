@@ -62,17 +62,23 @@ const SETNS: Record<string, number> = {
 };
 
 /**
- * What the listener serves: every pod with ports, and those ports (SCTP left out: see the README);
- * host-network pods in their node's namespace.
+ * What the listener serves: every pod with ports, and those ports (SCTP left out: see the README; a
+ * controller pod's TCP ports its reverse proxy binds left out); host-network pods in their node's namespace.
  */
 export function listenerSpec(plan: Plan) {
+  // A controller pod's listener ports are its reverse proxy's (./http-proxies.ts).
+  const proxied = new Set(
+    (plan.proxies ?? []).flatMap((p) => p.spec.listeners.map((l) => `${p.spec.pod} ${l.containerPort}`)),
+  );
   return [...plan.pods, ...plan.hostPods]
     .map((pod) => ({
       pod: pod.key,
       node: pod.node,
       ip: pod.ip,
       netns: pod.netns,
-      ports: pod.ports.filter((p) => p.protocol !== "SCTP"),
+      ports: pod.ports.filter(
+        (p) => p.protocol !== "SCTP" && !(p.protocol === "TCP" && proxied.has(`${pod.key} ${p.port}`)),
+      ),
     }))
     .filter((p) => p.ports.length > 0);
 }

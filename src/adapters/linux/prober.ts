@@ -2,7 +2,7 @@
  * Probes from inside one pod's network namespace (started there by `ip netns exec`): one bounded
  * connection per target, a few at a time, and one JSON line of results on stdout.
  *
- *   argv[2]: [{"id":0,"ip":"10.244.1.2","port":8080,"protocol":"TCP"}, …]   argv[3]: timeout (ms)
+ *   argv[2]: [{"id":0,"ip":"10.244.1.2","port":8080,"protocol":"TCP"}, …] (or `-`: on stdin)   argv[3]: timeout (ms)
  *   stdout:  [{"id":0,"ok":true,"answer":{…the listener's JSON…}}, {"id":1,"ok":false,"error":"timeout"}]
  *
  * TCP: connect, send a DNS query (length-prefixed), read the listener's line. UDP: the DNS query as
@@ -11,8 +11,16 @@
  * with the same JSON in a TXT record. Every probe ends by its timeout at the latest (and one more poll
  * for I/O, so an answer that arrived in time is not lost to a stalled event loop), so the whole run is
  * bounded by targets × timeout / parallelism.
+ *
+ * A target with `http` (`probe --http`) is one HTTP/1.1 request instead: `{"scheme","host","target",
+ * "method","headers"}` sent to ip:port (HTTPS: SNI `host`, any certificate accepted: the proxy's is
+ * self-signed), answered as `{"status","controller","pod","client"}` from the status, the
+ * `x-podnet-controller` header and the backend listener's JSON body.
  */
 import dgram from "node:dgram";
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import packet from "dns-packet";
 import { frame, WHOAMI } from "../../core/dns/wire.ts";
@@ -38,6 +46,13 @@ interface Target {
   ip: string;
   port: number;
   protocol: "TCP" | "UDP";
+  http?: {
+    scheme: "http" | "https";
+    host: string;
+    target: string;
+    method: string;
+    headers: [string, string][];
+  };
 }
 interface Result {
   id: number;
@@ -46,7 +61,10 @@ interface Result {
   error?: string;
 }
 
-const targets = JSON.parse(process.argv[2] ?? "[]") as Target[];
+// `-`: the targets come on standard input (HTTP targets: a long list would pass the 128 KiB limit of one argument).
+const targets = JSON.parse(
+  (process.argv[2] === "-" ? readFileSync(0, "utf8") : process.argv[2]) ?? "[]",
+) as Target[];
 const timeout = Math.min(Math.max(Number(process.argv[3] ?? 1000), 50), 10000);
 const PARALLEL = 32;
 
@@ -73,7 +91,45 @@ function probe(t: Target): Promise<Result> {
     // decided after one more poll (setImmediate runs after the poll phase), so answers that came in time
     // count; a dropped connection still times out.
     const timer = setTimeout(() => setImmediate(() => finish({ ok: false, error: "timeout" })), timeout);
-    if (t.protocol === "UDP") {
+    if (t.http) {
+      const h = t.http;
+      const headers: Record<string, string> = {};
+      for (const [k, v] of h.headers) headers[k] = k.toLowerCase() in headers ? `${headers[k]}, ${v}` : v;
+      const options = { host: t.ip, port: t.port, method: h.method, path: h.target, headers, agent: false };
+      const req =
+        h.scheme === "https"
+          ? https.request({ ...options, servername: h.host, rejectUnauthorized: false })
+          : http.request(options);
+      cleanup = () => req.destroy();
+      req.on("response", (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => {
+          if (text.length < 65536) text += d;
+        });
+        res.on("end", () => {
+          let body: { pod?: unknown; client?: unknown } = {};
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not the listener's JSON: no backend pod to name
+          }
+          const controller = res.headers["x-podnet-controller"];
+          finish({
+            ok: true,
+            answer: {
+              status: res.statusCode,
+              ...(typeof controller === "string" ? { controller } : {}),
+              ...(typeof body.pod === "string" ? { pod: body.pod } : {}),
+              ...(typeof body.client === "string" ? { client: body.client } : {}),
+            },
+          });
+        });
+        res.on("error", (e) => finish({ ok: false, error: e.message }));
+      });
+      req.on("error", (e) => finish({ ok: false, error: (e as NodeJS.ErrnoException).code ?? e.message }));
+      req.end();
+    } else if (t.protocol === "UDP") {
       const sock = dgram.createSocket("udp4");
       cleanup = () => sock.close();
       sock.on("message", (m) => parse(m[0] === 0x7b ? m.toString() : (txtOf(m) ?? m.toString())));

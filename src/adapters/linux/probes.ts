@@ -7,13 +7,25 @@ import { type ClusterRecord, type Host, machine } from "./state.ts";
 
 export type ProbeResult = { ok: boolean; answer?: unknown; error?: string };
 
-/** One connection to try: from a pod (`ns/name`) or node (`node/NAME`) of the cluster to ip:port. */
+/**
+ * One connection to try: from a pod (`ns/name`), a node (`node/NAME`) or the outside client
+ * (`outside`, the namespace of ../../core/dataplane/outside.ts) of the cluster to ip:port.
+ */
 export interface ProbeTarget {
   id: number;
   from: string;
   ip: string;
   port: number;
   protocol: "TCP" | "UDP";
+  /** An HTTP request instead of the plain probe (`probe --http`; see ./prober.ts). */
+  http?: {
+    scheme: "http" | "https";
+    host: string;
+    /** Path and query, as sent. */
+    target: string;
+    method: string;
+    headers: [string, string][];
+  };
 }
 
 export interface ProbeOptions {
@@ -67,9 +79,12 @@ async function probeOnce(
   const worker = async () => {
     for (let item = queue.shift(); item; item = queue.shift()) {
       const [from, list] = item;
-      const netns = from.startsWith("node/")
-        ? record.nodes.find((n) => `node/${n.name}` === from)?.netns
-        : record.pods.find((p) => p.key === from)?.netns;
+      const netns =
+        from === "outside"
+          ? record.outside?.netns
+          : from.startsWith("node/")
+            ? record.nodes.find((n) => `node/${n.name}` === from)?.netns
+            : record.pods.find((p) => p.key === from)?.netns;
       if (!netns) {
         for (const t of list)
           results.set(t.id, {
@@ -79,11 +94,27 @@ async function probeOnce(
         continue;
       }
       const targetsJson = JSON.stringify(
-        list.map(({ id, ip, port, protocol }) => ({ id, ip, port, protocol })),
+        list.map(({ id, ip, port, protocol, http }) => ({
+          id,
+          ip,
+          port,
+          protocol,
+          ...(http ? { http } : {}),
+        })),
       );
+      const viaStdin = list.some((t) => t.http);
       const out = await host.runner.run({
         cmd: "ip",
-        args: ["netns", "exec", netns, process.execPath, program("prober"), targetsJson, String(timeoutMs)],
+        args: [
+          "netns",
+          "exec",
+          netns,
+          process.execPath,
+          program("prober"),
+          viaStdin ? "-" : targetsJson,
+          String(timeoutMs),
+        ],
+        ...(viaStdin ? { input: targetsJson } : {}),
       });
       let parsed: (ProbeResult & { id: number })[] = [];
       try {

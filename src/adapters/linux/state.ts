@@ -7,6 +7,7 @@
  *                      next sync starts from
  *   <cluster>.zone     the DNS zone the DNS pods' listener serves
  *   <cluster>.ports    what the running listener serves (its spec)
+ *   <cluster>.http/    the controller pods' reverse proxies: their specs, the TLS certificate and key
  *
  * and /etc/netns/<pod namespace>/resolv.conf, which `ip netns exec` mounts over the pod's
  * /etc/resolv.conf. A Host says where these live and which Runner runs the commands, so that tests
@@ -42,6 +43,8 @@ export interface ClusterRecord {
   namespaces: string[];
   nodes: Plan["nodes"];
   pods: { key: string; netns: string; node: string; ip: string; resolvConf?: string }[];
+  /** The outside client's namespace and address (plan.outside), when the cluster has one. */
+  outside?: { netns: string; client: string };
   /** The manifests it was built from (absolute paths), for commands that need the model again. */
   sources: string[];
   /** Per node namespace, the host routes to pods outside their node's podCIDR (plan.hostRoutes). */
@@ -63,6 +66,7 @@ export function setupOf(plan: Plan): string {
     // A pod link's sysctls come and go with the pod (apply sets them): not the node's setup.
     sysctls: plan.sysctls.filter((s) => !s.pod).map((s) => `${s.netns} ${s.key}=${s.value}`),
     rulesets: plan.rules.map((r) => `${r.netns} ${r.tool}`),
+    outside: plan.outside?.netns ?? null,
   });
 }
 
@@ -76,6 +80,8 @@ export const portsFile = (host: Host, cluster: string) => join(host.stateDir, `$
  * Raw text, so that reading a 5 MB table costs no parsing and only changed rulesets are written.
  */
 export const rulesDir = (host: Host, cluster: string) => join(host.stateDir, `${cluster}.rules`);
+/** The reverse proxies' specs and the TLS certificate they present (./http-proxies.ts). */
+export const httpDir = (host: Host, cluster: string) => join(host.stateDir, `${cluster}.http`);
 
 /** The file of one ruleset: per nftables table (`NS_ip_kube-proxy.nft`), or the namespace's iptables rules. */
 export function rulesPath(

@@ -32,6 +32,8 @@ import { formatIPv4 } from "../net/ipv4.ts";
 import type { RulesetTool } from "../proxy/modes/mode.ts";
 import { proxyMode } from "../proxy/modes/registry.ts";
 import { servedPorts } from "../sim/served-ports.ts";
+import type { ProxySpec } from "./http.ts";
+import { type LoadBalancerPlacement, type OutsidePlan, planOutside, simplePlacement } from "./outside.ts";
 import { compilePolicies, renderPolicyRules } from "./policy-rules.ts";
 
 export const PREFIX = "podnet-";
@@ -86,6 +88,24 @@ export interface Plan {
   dnsZone?: ZoneSnapshot;
   /** Host-network pods' listeners, in their node's namespace on its address (see hostListeners). */
   hostPods: Pick<PlannedPod, "key" | "netns" | "node" | "ip" | "ports">[];
+  /**
+   * The outside network (./outside.ts): the client namespace `podnet-<cluster>-o` and the underlay's
+   * routes of load-balancer IPs to their nodes; none when the underlay has no gateway address.
+   */
+  outside?: OutsidePlan;
+  /**
+   * The controller pods' reverse proxies (./http.ts), each with its pod's namespace: they bind the
+   * listener ports themselves, so the pod listener leaves those ports out (listenerSpec).
+   */
+  proxies: { netns: string; spec: ProxySpec }[];
+}
+
+/** Options of `planCluster`. */
+export interface PlanOptions {
+  /** Which node(s) receive each load-balancer IP (default: `simplePlacement()`, layer 2). */
+  placement?: LoadBalancerPlacement;
+  /** The controller pods' proxies (http-probe.ts `proxySpecs`); a pod not in the plan is left out. */
+  proxies?: ProxySpec[];
 }
 
 /** Why a cluster name cannot be used, or undefined (names become namespace names and file names). */
@@ -133,7 +153,7 @@ function refusalDiagnostic(
  * The steps that build `state` for real as the cluster named `cluster`.
  * Throws DataplaneRefused when the network plugin cannot be built here.
  */
-export function planCluster(state: ClusterState, cluster: string): Plan {
+export function planCluster(state: ClusterState, cluster: string, opts: PlanOptions = {}): Plan {
   const cfg = state.config;
   const plugin = pluginOf(state);
   const refusal = plugin.dataplaneSupport(state);
@@ -174,6 +194,13 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   if (gateway !== undefined)
     ul.push(`addr add ${formatIPv4(gateway)}/${cfg.nodeNetwork.prefix} dev ${UNDERLAY_BRIDGE}`);
   ul.push(`link set ${UNDERLAY_BRIDGE} up`);
+  const outside = planOutside(
+    state,
+    ns("o"),
+    gateway === undefined ? undefined : formatIPv4(gateway),
+    opts.placement ?? simplePlacement(),
+  );
+  if (outside) ul.push(...outside.underlayLines);
 
   const nodeSteps: Plan["steps"] = [];
   const podSteps: Plan["steps"] = [];
@@ -247,10 +274,16 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
     );
   });
   const reach = underlayRoutes(state);
+  if (outside) {
+    ul.push(...outside.routes);
+    hostRoutes.push({ netns: underlay, lines: outside.routes });
+  }
   if (reach.length) {
     // The underlay forwards to a node's address outside nodeNetwork through its primary IP; anything
     // else it has no route for is dropped without an answer, as before (the blackhole default).
     ul.push(...reach, "route add blackhole default");
+  }
+  if (reach.length || outside) {
     sysctls.push(
       { netns: underlay, key: "net.ipv4.ip_forward", value: "1" },
       { netns: underlay, key: "net.ipv4.conf.all.rp_filter", value: "0" },
@@ -262,7 +295,9 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   }
   // Pod namespaces exist before the node links their veths into them; the node's veth ends exist before
   // the pods configure theirs.
-  steps.push({ tool: "ip", netns: underlay, lines: ul }, ...nodeSteps, ...fdbSteps, ...podSteps);
+  steps.push({ tool: "ip", netns: underlay, lines: ul });
+  if (outside) steps.push({ tool: "ip", netns: outside.netns, lines: outside.clientLines });
+  steps.push(...nodeSteps, ...fdbSteps, ...podSteps);
   const nodeNetns = new Map(nodes.map((n) => [n.name, n.netns]));
   const hostPods = hostListeners(state).map(({ pod, node, ports }) => ({
     key: `${pod.metadata.namespace}/${pod.metadata.name}`,
@@ -282,6 +317,11 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
     rules,
     hostRoutes,
     ...(dnsPorts.size ? { dnsZone: new ClusterZone(state).snapshot() } : {}),
+    ...(outside ? { outside } : {}),
+    proxies: (opts.proxies ?? []).flatMap((spec) => {
+      const pod = pods.find((p) => p.key === spec.pod);
+      return pod ? [{ netns: pod.netns, spec }] : [];
+    }),
   };
 }
 
@@ -402,7 +442,12 @@ export function underlayRoutes(state: ClusterState): string[] {
 
 /** Every namespace of a plan, underlay first (the order to create them in). */
 export function namespacesOf(plan: Plan): string[] {
-  return [plan.underlay, ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)];
+  return [
+    plan.underlay,
+    ...(plan.outside ? [plan.outside.netns] : []),
+    ...plan.nodes.map((n) => n.netns),
+    ...plan.pods.map((p) => p.netns),
+  ];
 }
 
 /**

@@ -27,6 +27,12 @@ import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { Network } from "../sim/network.ts";
 import { type Source, trace, traceEachEndpoint } from "../sim/trace.ts";
+import {
+  type LoadBalancerPlacement,
+  loadBalancerRoutes,
+  OUTSIDE_CLIENT,
+  simplePlacement,
+} from "./outside.ts";
 import { type DeclaredPort, hostListeners, listenerPorts } from "./plan.ts";
 
 export interface ProbeCase {
@@ -58,7 +64,17 @@ export interface ProbeOptions {
   toServices?: boolean;
   /** The nodes as sources too (`node/NAME`: a process in the node's namespace, such as the kubelet). Default: true. */
   fromNodes?: boolean;
+  /**
+   * The outside client (./outside.ts, source `outside`) to every port of every load-balancer IP,
+   * received by the node(s) `placement` names. Default: false (a cluster built without it has none).
+   */
+  fromOutside?: boolean;
+  /** Which node(s) receive each load-balancer IP (default: `simplePlacement()`, as plan.ts). */
+  placement?: LoadBalancerPlacement;
 }
+
+/** The `from` of the outside client's probes. */
+export const OUTSIDE_SOURCE = "outside";
 
 export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeCase[] {
   const net = new Network(state);
@@ -232,6 +248,68 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
             });
           }
       }
+    }
+  }
+  if (opts.fromOutside) cases.push(...outsideCases(state, net, opts, keep, cases.length));
+  return cases;
+}
+
+/**
+ * From the outside client to every port of every load-balancer IP: the packet reaches the node(s) the
+ * placement names (l2: the one elected; bgp: any of them, as the underlay's multipath route hashes
+ * it), and is judged like a Service: any backend whose trace from outside, through that node,
+ * delivers and comes back may answer, seeing the client address its trace says. No receiving node: the
+ * underlay has no route for the IP, so nothing answers.
+ */
+function outsideCases(
+  state: ClusterState,
+  net: Network,
+  opts: ProbeOptions,
+  keep: (protocol: Protocol, port: number) => boolean,
+  firstId: number,
+): ProbeCase[] {
+  const cases: ProbeCase[] = [];
+  const client = parseIPv4(OUTSIDE_CLIENT)!;
+  for (const lb of loadBalancerRoutes(state, opts.placement ?? simplePlacement())) {
+    const name = `${lb.service.metadata.namespace}/${lb.service.metadata.name}`;
+    for (const sp of lb.service.spec.ports ?? []) {
+      const protocol = sp.protocol ?? "TCP";
+      if (!keep(protocol, sp.port)) continue;
+      const allowed = new Map<string, string>();
+      let reason: string | undefined = lb.placement.nodes.length ? undefined : lb.placement.why;
+      let backends = 0;
+      for (const node of lb.placement.nodes) {
+        const req = {
+          source: { kind: "external" as const, ip: client, node },
+          dst: parseIPv4(lb.ip)!,
+          dport: sp.port,
+          protocol,
+        };
+        const { first, traces } = traceEachEndpoint(net, req, { reply: true });
+        const all = traces.length ? traces : [first];
+        backends += all.length;
+        for (const r of all) {
+          // A reply to the outside leaves the node (`forwarded`) with the client receiving it (`delivered` set).
+          const back =
+            r.reply === undefined || r.reply.verdict === "delivered" || r.reply.delivered !== undefined;
+          if (r.verdict === "delivered" && r.delivered?.pod && back)
+            allowed.set(r.delivered.pod, ipOf(r.delivered.seenSource));
+          else
+            reason ??= `via node ${node.name}: ${r.verdict}: ${back ? r.reason : `the answer does not come back: ${r.reply!.reason}`}`;
+        }
+      }
+      cases.push({
+        id: firstId + cases.length,
+        from: OUTSIDE_SOURCE,
+        to: `${name}@${lb.ip}:${sp.port}/${protocol} (${lb.placement.why})`,
+        ip: lb.ip,
+        port: sp.port,
+        protocol: protocol as "TCP" | "UDP",
+        service: name,
+        allowed,
+        backends: Math.max(backends, 1),
+        ...(reason ? { reason } : {}),
+      });
     }
   }
   return cases;

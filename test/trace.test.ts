@@ -96,6 +96,17 @@ describe("the articles' walk-throughs", () => {
     ]);
   });
 
+  it("a nodePort on the pod's own bridge address (iptables: every local address) is routed by the node, not switched", () => {
+    const ipt = new Network(cluster(flowCluster("vxlan", "iptables")));
+    const n1 = ipt.state.nodes.find((n) => n.name === "n1")!;
+    const r = run(ipt, { from: "app/a", to: `${formatIPv4(ipt.deviceAddress(n1, "cni0"))}:30080` });
+    assert.equal(r.verdict, "delivered", r.reason);
+    const dnat = r.hops.findIndex((h) => h.step === "dnat");
+    const input = r.hops.findIndex((h) => h.step === "input");
+    assert.ok(dnat >= 0 && input > dnat, steps(r).join("\n"));
+    assert.match(r.hops[input].detail, /the frame went up to the node's IP stack/);
+  });
+
   it("across nodes: routed to flannel.1, VXLAN-encapsulated, decapsulated on the other node", () => {
     const r = run(net, { from: "app/a", to: "app/c:8080" });
     const encap = r.hops.find((h) => h.step === "encap")!;

@@ -515,8 +515,22 @@ class Tracer {
         this.notes(exit.hops);
         if (exit.onLink) {
           // On the pod's link: the node switches the frame at layer 2 (netfilter still sees it).
+          const original = this.dst;
           const stop = this.proxy(node, { fromHost: false, hook: "prerouting" }) ?? this.egressCheck(node);
           if (stop) return stop;
+          if (this.dst !== original && this.net.isNodeAddress(node, original)) {
+            // The frame went to the bridge's own address (a nodePort on cni0's address, say): the
+            // bridge passes it up to the node's IP stack, where prerouting translated it, and the node
+            // routes the translated packet (net/bridge/br_input.c: frames for the bridge's own MAC are
+            // delivered locally, not switched).
+            this.hop(
+              `node ${node.name}`,
+              "input",
+              `${formatIPv4(original)} was the node's own address on the pod's link: the frame went up to the node's IP stack, which routes the translated packet`,
+            );
+            place = { kind: "host", node };
+            continue;
+          }
           const next = this.local(this.net.plugin.switchOnLink(this.net, node, pod, this.dst), node);
           if (next.kind === "end") return next.result;
           if (next.kind === "pod") {

@@ -7,13 +7,13 @@
  * an IP or a name, with `:PORT`. A name from a pod is resolved as that pod's resolver would, on the
  * network (../dns/exchange.ts `resolveDestinationName`, the function `podnet resolve` uses).
  */
-import { announcementFor, entryNode } from "../control/load-balancers.ts";
 import { resolveDestinationName } from "../dns/exchange.ts";
 import { clusterDnsService, type Resolution } from "../dns/resolv.ts";
 import type { Protocol } from "../model/k8s.ts";
-import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
+import { parseIPv4 } from "../net/ipv4.ts";
 import { INGRESS_CONTROLLER_NAME } from "../policy/connlist.ts";
 import { type Explanation, explainConnection, explainFromIngressController } from "../sim/explain.ts";
+import { enterAtLoadBalancer } from "../sim/http-trace.ts";
 import type { Network } from "../sim/network.ts";
 import { type Destination, resolveDestination, resolveSource } from "../sim/targets.ts";
 import {
@@ -88,30 +88,6 @@ export function resolveEnds(net: Network, q: ConnectionQuestion): Ends {
       dst.value.addresses = dns.addresses.map((a) => parseIPv4(a)!);
   }
   return { ok: true, src: src.value, dst: dst.value, ...(dns ? { dns: dns.resolution } : {}) };
-}
-
-/**
- * An outside source sending to `dst`: when `dst` is a LoadBalancer IP, it enters at the node the
- * Cluster config's load-balancer mode announces it from (../control/load-balancers.ts; bgp: the
- * announcing node this flow hashes to), with the reason; when nothing announces it, the source says
- * so and the trace ends dropped. Any other destination: the source as given.
- */
-export function enterAtLoadBalancer(
-  net: Network,
-  src: Extract<Source, { kind: "external" }>,
-  dst: number,
-  dport: number,
-): Extract<Source, { kind: "external" }> {
-  const a = announcementFor(net.state, formatIPv4(dst));
-  if (!a) return src;
-  const node = entryNode(a, `${formatIPv4(src.ip)}>${formatIPv4(dst)}:${dport}`);
-  if (node === undefined) return { ...src, unannounced: a.reason };
-  const entered = net.nodeByName.get(node)!;
-  const entry =
-    a.mode === "l2"
-      ? `${a.reason}: the network delivers it to node ${node}`
-      : `${a.reason}; this flow hashes to node ${node}`;
-  return { ...src, node: entered, entry };
 }
 
 /**

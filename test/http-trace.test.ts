@@ -1,0 +1,258 @@
+/**
+ * An HTTP request traced from outside to a pod (src/core/sim/http-trace.ts): the address, the node the
+ * load balancer picks, the controller pod, the routing decision, the controller's connection to the
+ * backend, the backend pod; the statuses a controller answers with itself (404, 503, 504); from a pod
+ * too; bad requests.
+ *
+ * The routing decision is the contract's (src/core/routing/types.ts `Router`): the router here is a
+ * small table written for this test (exact host, path prefix) so that the composition is checked on
+ * its own; the real Ingress/Gateway matching has its own tests.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ClusterState } from "../src/core/control/state.ts";
+import type {
+  ControllerKey,
+  HttpBackend,
+  HttpRequest,
+  RejectedRule,
+  RouteDecision,
+  Router,
+  RuleRef,
+} from "../src/core/routing/types.ts";
+import { type HttpTraceResult, httpTrace, parseHttpRequest } from "../src/core/sim/http-trace.ts";
+import { Network } from "../src/core/sim/network.ts";
+import { resolveSource } from "../src/core/sim/targets.ts";
+import { cluster } from "./helpers.ts";
+
+const NGINX: ControllerKey = { kind: "IngressClass", name: "nginx", controller: "k8s.io/ingress-nginx" };
+
+/** A routing table for tests: rules in order, exact host and path prefix; the first that matches wins. */
+function tableRouter(
+  rules: { host: string; prefix: string; service: string; port: number | string }[],
+): Router {
+  const ref = (i: number): RuleRef => ({
+    kind: "Ingress",
+    namespace: "shop",
+    name: "shop",
+    rule: 0,
+    match: i,
+  });
+  const backend = (r: (typeof rules)[number]): HttpBackend => ({
+    namespace: "shop",
+    service: r.service,
+    port: r.port,
+    weight: 1,
+  });
+  return {
+    controller: NGINX,
+    listeners: [{ name: "http", protocol: "HTTP", port: 80 }],
+    decide(req: HttpRequest): RouteDecision {
+      const considered: RejectedRule[] = [];
+      for (const [i, r] of rules.entries()) {
+        if (r.host !== req.host) {
+          considered.push({ rule: ref(i), why: `host ${req.host} ≠ ${r.host}` });
+          continue;
+        }
+        if (!req.path.startsWith(r.prefix)) {
+          considered.push({ rule: ref(i), why: `path ${req.path} is not under ${r.prefix}` });
+          continue;
+        }
+        const b = backend(r);
+        return {
+          outcome: "routed",
+          rule: ref(i),
+          matched: `host ${r.host}, Prefix ${r.prefix}`,
+          backends: [b],
+          chosen: b,
+          filters: [],
+          considered,
+        };
+      }
+      return { outcome: "not-found", status: 404, considered };
+    },
+    listing: () => [],
+  };
+}
+
+const ROUTER = tableRouter([
+  { host: "shop.example.com", prefix: "/cart", service: "cart", port: 80 },
+  { host: "shop.example.com", prefix: "/ghost", service: "ghost", port: "http" },
+  { host: "shop.example.com", prefix: "/missing", service: "nosuch", port: 80 },
+  { host: "shop.example.com", prefix: "/", service: "web", port: 80 },
+]);
+
+const app = (name: string, replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: shop}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: shop}
+spec:
+  selector: {app: ${name}}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+`;
+
+const INPUT = `apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: {name: http}
+spec: {nodes: 3, supply: {clusterDNS: false}}
+---
+${app("web", 2)}${app("cart", 1)}apiVersion: v1
+kind: Service
+metadata: {name: ghost, namespace: shop}
+spec:
+  selector: {app: nobody}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop, namespace: shop}
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: shop.example.com
+      http:
+        paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]
+---
+`;
+
+/** Only the controller's namespace may reach cart; nothing may reach web. */
+const POLICIES = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: cart-from-ingress, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: cart}}
+  ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-closed, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+---
+`;
+
+function run(
+  s: ClusterState,
+  url: string,
+  from = "203.0.113.7",
+  opts: { headers?: string[]; method?: string } = {},
+): HttpTraceResult {
+  const net = new Network(s);
+  const src = resolveSource(net, from);
+  assert.ok(src.ok);
+  const req = parseHttpRequest(url, opts.headers, opts.method);
+  assert.ok(req.ok, req.ok ? "" : req.message);
+  const r = httpTrace(net, [ROUTER], { source: src.value, request: req.request });
+  assert.ok(!("error" in r), "error" in r ? r.error : "");
+  return r;
+}
+
+describe("http trace: from outside to a pod, through the controller", () => {
+  const s = cluster(INPUT);
+  const controllerPod = s.pods.find((p) => p.metadata.namespace === "ingress-nginx")!;
+  const controllerNode = controllerPod.spec.nodeName!;
+
+  it("routed: LB IP → the node with the controller (Local) → controller pod → rule → Service → backend pod", () => {
+    const r = run(s, "http://shop.example.com/cart/items?x=1");
+    assert.equal(r.verdict, "delivered");
+    assert.equal(r.status, undefined);
+    assert.deepEqual(r.address, {
+      ip: "198.51.100.1",
+      port: 80,
+      why: "shop.example.com → 198.51.100.1: the load-balancer IP of Service ingress-nginx/ingress-nginx-controller, in front of the controller that routes the host",
+    });
+    // externalTrafficPolicy Local: the one node with a controller pod is elected.
+    assert.match(
+      r.toController.hops[0].detail,
+      new RegExp(`node ${controllerNode} answers ARP for 198\\.51\\.100\\.1`),
+    );
+    assert.equal(r.toController.hops[1].at, `node ${controllerNode}`);
+    assert.equal(r.controller?.pod, `ingress-nginx/${controllerPod.metadata.name}`);
+    assert.equal(r.controller?.supplied, true);
+    // Local keeps the client's address all the way to the controller.
+    assert.match(r.toController.delivered!.seenSource, /^203\.0\.113\.7:/);
+    assert.ok(r.decision?.outcome === "routed");
+    assert.equal(r.decision.matched, "host shop.example.com, Prefix /cart");
+    assert.equal(r.backend?.service, "shop/cart");
+    assert.equal(r.backend?.port, 80);
+    assert.match(r.toBackend!.delivered!.pod!, /^shop\/cart-/);
+    // The backend sees the controller pod's address, not the client's.
+    assert.match(
+      r.toBackend!.delivered!.seenSource,
+      new RegExp(`^${controllerPod.status!.podIP!.replaceAll(".", "\\.")}:`),
+    );
+    assert.equal(r.request.query[0][0], "x");
+  });
+
+  it("no rule matches: 404 from the controller, with the rules considered", () => {
+    const r = run(s, "http://shop.example.com/", "203.0.113.7", { headers: ["Host: api.example.com"] });
+    assert.equal(r.verdict, "http-error");
+    assert.equal(r.status, 404);
+    assert.ok(r.decision?.outcome === "not-found");
+    assert.equal(r.decision.considered.length, 4);
+    assert.match(r.decision.considered[0].why, /host api\.example\.com ≠ shop\.example\.com/);
+    assert.equal(r.toBackend, undefined);
+  });
+
+  it("a Service without endpoints: 503; a missing Service: 503 (ingress-nginx)", () => {
+    const ghost = run(s, "http://shop.example.com/ghost");
+    assert.equal(ghost.status, 503);
+    assert.match(ghost.reason, /answers 503: Service shop\/ghost:http has no endpoints/);
+    const missing = run(s, "http://shop.example.com/missing");
+    assert.equal(missing.status, 503);
+    assert.match(missing.reason, /Service shop\/nosuch does not exist/);
+  });
+
+  it("NetworkPolicy: the controller may reach cart (its namespace is allowed), web drops it: 504", () => {
+    const p = cluster(INPUT + POLICIES);
+    const cart = run(p, "http://shop.example.com/cart");
+    assert.equal(cart.verdict, "delivered");
+    assert.equal(cart.toBackend?.policy?.ingress?.allowed, true);
+    const web = run(p, "http://shop.example.com/");
+    assert.equal(web.verdict, "http-error");
+    assert.equal(web.status, 504);
+    assert.equal(web.toBackend?.verdict, "dropped");
+  });
+
+  it("from a pod: to the LB IP, through the controller, to the backend", () => {
+    const web = s.pods.find((p) => p.metadata.name.startsWith("web-"))!;
+    const r = run(s, "http://shop.example.com/cart", `shop/${web.metadata.name}`);
+    assert.equal(r.verdict, "delivered");
+    assert.match(r.toBackend!.delivered!.pod!, /^shop\/cart-/);
+  });
+
+  it("a port in the URL the controller's Service does not serve: the connection fails, no HTTP", () => {
+    const r = run(s, "http://shop.example.com:8081/cart");
+    assert.equal(r.address.port, 8081);
+    assert.ok(r.verdict === "dropped" || r.verdict === "rejected");
+    assert.equal(r.decision, undefined);
+  });
+
+  it("bad requests: the option and what to write", () => {
+    assert.deepEqual(parseHttpRequest("ftp://x/"), {
+      ok: false,
+      option: "--to",
+      message: "ftp:// is not traced as HTTP: write http:// or https://",
+    });
+    const m = parseHttpRequest("http://x/", [], "get");
+    assert.ok(!m.ok && m.option === "-X" && /write GET/.test(m.message));
+    const h = parseHttpRequest("http://x/", ["NoColon"]);
+    assert.ok(!h.ok && h.option === "-H" && /write -H 'Name: value'/.test(h.message));
+    const https = parseHttpRequest("https://Shop.Example.com/a/../b");
+    assert.ok(https.ok);
+    assert.equal(https.request.port, 443);
+    assert.equal(https.request.host, "shop.example.com");
+    assert.equal(https.request.path, "/b");
+  });
+});

@@ -327,10 +327,7 @@ export function enterAtLoadBalancer(
   const node = entryNode(a, `${formatIPv4(src.ip)}>${formatIPv4(dst)}:${dport}`);
   if (node === undefined) return { ...src, unannounced: a.reason };
   const entered = net.nodeByName.get(node)!;
-  const entry =
-    a.mode === "l2"
-      ? `${a.reason}: the network delivers it to node ${node}`
-      : `${a.reason}; this flow hashes to node ${node}`;
+  const entry = a.mode === "l2" ? a.reason : `${a.reason}; this flow hashes to node ${node}`;
   return { ...src, node: entered, entry };
 }
 

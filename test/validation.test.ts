@@ -478,6 +478,60 @@ spec:
     warning: ["7:17", 'unknown field "nodeselector"'],
   },
   {
+    name: "Pod tolerations: an unknown key in a toleration (tolerationSecond) is named",
+    yaml: podSpec(`  - name: c
+  tolerations: [{key: a, operator: Exists, tolerationSecond: 5}]`),
+    warning: ["7:62", 'unknown field "tolerationSecond"'],
+  },
+  {
+    name: "Pod affinity: nodeAfinity is named, with nodeAffinity as the fix",
+    yaml: podSpec(`  - name: c
+  affinity:
+    nodeAfinity: {}`),
+    warning: ["8:18", 'unknown field "nodeAfinity"'],
+  },
+  {
+    name: "Pod nodeAffinity: a misspelt required term list is named",
+    yaml: podSpec(`  - name: c
+  affinity:
+    nodeAffinity:
+      requiredDuringScheduling: {}`),
+    warning: ["9:33", 'unknown field "requiredDuringScheduling"'],
+  },
+  {
+    name: "Pod nodeAffinity: an unknown key in a node selector requirement (value for values)",
+    yaml: podSpec(`  - name: c
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions: [{key: a, operator: In, values: [x], value: y}]`),
+    warning: ["11:73", 'unknown field "value"'],
+  },
+  {
+    name: "Pod dnsConfig: nameserver (singular) is named",
+    yaml: podSpec(`  - name: c
+  dnsConfig: {nameserver: [1.1.1.1]}`),
+    warning: ["7:27", 'unknown field "nameserver"'],
+  },
+  {
+    name: "Node spec: podCidr differs from podCIDR only in case",
+    yaml: `apiVersion: v1
+kind: Node
+metadata: {name: n1}
+spec: {podCidr: 10.244.0.0/24}`,
+    warning: ["4:17", 'unknown field "podCidr"'],
+  },
+  {
+    name: "Node taints: an unknown key in a taint",
+    yaml: `apiVersion: v1
+kind: Node
+metadata: {name: n1}
+spec:
+  taints: [{key: a, effect: NoSchedule, operator: Exists}]`,
+    warning: ["5:51", 'unknown field "operator"'],
+  },
+  {
     name: "Service ports: targetPort 0 defaults to the port (SetDefaults_Service)",
     yaml: svc("  ports: [{port: 80, targetPort: 0}]"),
     read: (inv) => firstSpec(inv, "services").spec.ports[0].targetPort,

@@ -177,6 +177,10 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
     adminNetworkPolicies: objs(inv.adminNetworkPolicies),
     baselineAdminNetworkPolicies: objs(inv.baselineAdminNetworkPolicies),
     clusterNetworkPolicies: objs(inv.clusterNetworkPolicies),
+    gatewayClasses: objs(inv.gatewayClasses),
+    gateways: objs(inv.gateways),
+    httpRoutes: objs(inv.httpRoutes),
+    referenceGrants: objs(inv.referenceGrants),
     origins,
     configOrigin: inv.configOrigin,
   };
@@ -296,6 +300,9 @@ function resolveNamespaces(
     objsOf(inv.networkPolicies),
     objsOf(inv.ingresses),
     objsOf(inv.routes),
+    objsOf(inv.gateways),
+    objsOf(inv.httpRoutes),
+    objsOf(inv.referenceGrants),
   ];
   for (const list of namespaced) for (const o of list) mention(o.metadata.namespace);
   const out = [...byName.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));

@@ -93,6 +93,11 @@ export interface ClusterState {
   readonly adminNetworkPolicies: KubeObject[];
   readonly baselineAdminNetworkPolicies: KubeObject[];
   readonly clusterNetworkPolicies: KubeObject[];
+  /** Gateway API objects of the input (model/gateway.ts), validated and defaulted as the CRDs do. */
+  readonly gatewayClasses: KubeObject[];
+  readonly gateways: KubeObject[];
+  readonly httpRoutes: KubeObject[];
+  readonly referenceGrants: KubeObject[];
   /** Where each given pod and policy was defined (file and positions), for findings about them. */
   readonly origins: ReadonlyMap<KubeObject, Origin>;
   /** Where the Cluster config was written, when the input has one (findings about spec.cni …). */

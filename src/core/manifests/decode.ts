@@ -60,6 +60,11 @@ export interface Inventory {
   clusterNetworkPolicies: Entry[];
   /** Calico `IPPool`s (crd.projectcalico.org/v1, projectcalico.org/v3), read by the calico network plugin. */
   ipPools: Entry[];
+  /** Gateway API (gateway.networking.k8s.io): GatewayClasses, Gateways, HTTPRoutes, ReferenceGrants. */
+  gatewayClasses: Entry[];
+  gateways: Entry[];
+  httpRoutes: Entry[];
+  referenceGrants: Entry[];
 }
 
 export function emptyInventory(): Inventory {
@@ -81,6 +86,10 @@ export function emptyInventory(): Inventory {
     baselineAdminNetworkPolicies: [],
     clusterNetworkPolicies: [],
     ipPools: [],
+    gatewayClasses: [],
+    gateways: [],
+    httpRoutes: [],
+    referenceGrants: [],
   };
 }
 

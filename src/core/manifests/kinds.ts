@@ -7,6 +7,12 @@ import { type Check, nearest, type Rec } from "./check.ts";
 import type { Inventory } from "./decode.ts";
 import { validateAdminPolicy } from "./validate/admin.ts";
 import { validateIPPool } from "./validate/calico.ts";
+import {
+  validateGateway,
+  validateGatewayClass,
+  validateHTTPRoute,
+  validateReferenceGrant,
+} from "./validate/gateway.ts";
 import { validateIngress, validateIngressClass, validateRoute } from "./validate/ingress.ts";
 import { validateNode } from "./validate/nodes.ts";
 import {
@@ -136,6 +142,32 @@ export const KINDS: Record<string, KindInfo> = {
     namespaced: false,
     fields: ["spec"],
     validate: validateIPPool,
+  },
+  // Gateway API (kubernetes-sigs/gateway-api config/crd/standard): the CRDs serve v1 and v1beta1.
+  GatewayClass: {
+    bucket: "gatewayClasses",
+    versions: ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"],
+    namespaced: false,
+    validate: validateGatewayClass,
+  },
+  Gateway: {
+    bucket: "gateways",
+    versions: ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"],
+    namespaced: true,
+    validate: validateGateway,
+  },
+  HTTPRoute: {
+    bucket: "httpRoutes",
+    versions: ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"],
+    namespaced: true,
+    validate: validateHTTPRoute,
+  },
+  ReferenceGrant: {
+    bucket: "referenceGrants",
+    versions: ["gateway.networking.k8s.io/v1beta1", "gateway.networking.k8s.io/v1"],
+    namespaced: true,
+    fields: ["spec"],
+    validate: validateReferenceGrant,
   },
 };
 
@@ -324,7 +356,26 @@ const CALICO_KINDS: readonly string[] = [
   "Tier",
 ];
 
+/** The kinds of the Gateway API's CRDs (standard and experimental channels). */
+const GATEWAY_KINDS: readonly string[] = [
+  "BackendLBPolicy",
+  "BackendTLSPolicy",
+  "GRPCRoute",
+  "Gateway",
+  "GatewayClass",
+  "HTTPRoute",
+  "ListenerSet",
+  "ReferenceGrant",
+  "TCPRoute",
+  "TLSRoute",
+  "UDPRoute",
+  "XBackendTrafficPolicy",
+  "XListenerSet",
+  "XMesh",
+];
+
 const CUSTOM_GROUP_KINDS: Record<string, readonly string[]> = {
+  "gateway.networking.k8s.io": GATEWAY_KINDS,
   "crd.projectcalico.org": CALICO_KINDS,
   "projectcalico.org": CALICO_KINDS,
 };

@@ -32,6 +32,23 @@ export function validateIngress(c: Check, obj: Rec): void {
       classErr,
       "name an IngressClass (kubectl get ingressclass)",
     );
+  // ValidateIngressCreate: the legacy class annotation and the class field exclude each other.
+  const meta = (obj.metadata ?? {}) as Rec;
+  const annotations = (meta.annotations ?? {}) as Rec;
+  if (className !== undefined && annotations["kubernetes.io/ingress.class"] !== undefined)
+    c.error(
+      ["metadata", "annotations", "kubernetes.io/ingress.class"],
+      "invalid-value",
+      "kubernetes.io/ingress.class can not be set when the class field (spec.ingressClassName) is also set",
+      "remove the annotation; spec.ingressClassName names the class",
+    );
+  // validateIngressTLS: each TLS host a DNS name or a *. wildcard, as rule hosts.
+  c.list(spec.tls, ["spec", "tls"])?.forEach((t, i) => {
+    const tm = c.map(t, ["spec", "tls", i]);
+    c.list(tm?.hosts, ["spec", "tls", i, "hosts"], "string")?.forEach((h, j) => {
+      validateIngressHost(c, h, ["spec", "tls", i, "hosts", j]);
+    });
+  });
   if (spec.defaultBackend !== undefined && spec.defaultBackend !== null)
     validateIngressBackend(c, spec.defaultBackend, ["spec", "defaultBackend"]);
   rules?.forEach((r, i) => {

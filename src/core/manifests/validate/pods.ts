@@ -50,6 +50,7 @@ function validateDns(c: Check, spec: Rec, at: (string | number)[]): void {
     "None",
   ] as const);
   const cfg = c.map(spec.dnsConfig, [...at, "dnsConfig"]);
+  if (cfg) c.fields(cfg, [...at, "dnsConfig"], ["nameservers", "searches", "options"], "a pod's dnsConfig");
   const nameservers = c.list(cfg?.nameservers, [...at, "dnsConfig", "nameservers"], "string") ?? [];
   const nsAt = [...at, "dnsConfig", "nameservers"];
   if (policy === "None" && nameservers.length === 0 && !c.hasError(nsAt) && !c.hasError([...at, "dnsConfig"]))
@@ -100,6 +101,7 @@ function validateDns(c: Check, spec: Rec, at: (string | number)[]): void {
     );
   c.list(cfg?.options, [...at, "dnsConfig", "options"])?.forEach((o, i) => {
     const m = c.map(o, [...at, "dnsConfig", "options", i]);
+    if (m) c.fields(m, [...at, "dnsConfig", "options", i], ["name", "value"], "a dnsConfig option");
     if (m)
       c.required(
         c.string(m.name, [...at, "dnsConfig", "options", i, "name"]),
@@ -335,9 +337,12 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
     if (m) validateToleration(c, m, tp);
   });
   const affinity = c.map(spec.affinity, [...at, "affinity"]);
+  if (affinity) c.fields(affinity, [...at, "affinity"], AFFINITY_FIELDS, "a pod's affinity");
   const na = c.map(affinity?.nodeAffinity, [...at, "affinity", "nodeAffinity"]);
+  if (na) c.fields(na, [...at, "affinity", "nodeAffinity"], NODE_AFFINITY_FIELDS, "a nodeAffinity");
   const reqPath = [...at, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"];
   const req = c.map(na?.requiredDuringSchedulingIgnoredDuringExecution, reqPath);
+  if (req) c.fields(req, reqPath, ["nodeSelectorTerms"], "a NodeSelector");
   const terms = c.list(req?.nodeSelectorTerms, [...reqPath, "nodeSelectorTerms"]);
   if (req && (terms?.length ?? 0) === 0)
     c.error(
@@ -354,12 +359,22 @@ function validatePodSpec(c: Check, spec: Rec, at: (string | number)[]): void {
   });
 }
 
+/** core/v1 Toleration's fields. */
+const TOLERATION_FIELDS = ["key", "operator", "value", "effect", "tolerationSeconds"];
+/** core/v1 Affinity's and NodeAffinity's fields. */
+const AFFINITY_FIELDS = ["nodeAffinity", "podAffinity", "podAntiAffinity"];
+const NODE_AFFINITY_FIELDS = [
+  "requiredDuringSchedulingIgnoredDuringExecution",
+  "preferredDuringSchedulingIgnoredDuringExecution",
+];
+
 /**
  * A toleration (`validateTolerations`): an empty operator is Equal and an empty effect matches every
  * effect; a key, when given, is a label name; an empty key needs operator Exists (it tolerates every
  * taint); Exists takes no value.
  */
 function validateToleration(c: Check, m: Rec, tp: (string | number)[]): void {
+  c.fields(m, tp, TOLERATION_FIELDS, "a toleration");
   const op =
     m.operator === "" ? undefined : c.oneOf(m.operator, [...tp, "operator"], ["Exists", "Equal"] as const);
   if (m.effect !== "")
@@ -390,6 +405,7 @@ function validateToleration(c: Check, m: Rec, tp: (string | number)[]): void {
  * matchFields only `metadata.name` with In/NotIn and exactly one value.
  */
 function validateNodeSelectorTerm(c: Check, m: Rec, tp: (string | number)[]): void {
+  c.fields(m, tp, ["matchExpressions", "matchFields"], "a node selector term");
   const exprs = c.list(m.matchExpressions, [...tp, "matchExpressions"]) ?? [];
   const fields = c.list(m.matchFields, [...tp, "matchFields"]) ?? [];
   if (exprs.length === 0 && fields.length === 0)
@@ -404,6 +420,7 @@ function validateNodeSelectorTerm(c: Check, m: Rec, tp: (string | number)[]): vo
     const rp = [...tp, "matchExpressions", j];
     const rm = c.map(r, rp);
     if (!rm) return;
+    c.fields(rm, rp, ["key", "operator", "values"], "a node selector requirement");
     const key = c.string(rm.key, [...rp, "key"]);
     if (c.required(key, [...rp, "key"], "key")) {
       const err = labelKeyError(key);

@@ -1,0 +1,428 @@
+/**
+ * Gateway API routing facts, from kubernetes-sigs/gateway-api: the conformance tests
+ * (conformance/tests/httproute-path-match-order, -matching-across-routes, -listener-hostname-matching,
+ * -hostname-intersection, -reference-grant, -invalid-*, -weight) and the precedence text of
+ * apis/v1/httproute_types.go (HTTPRouteRule.Matches), run against podnet's router and statuses.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ClusterState } from "../src/core/control/state.ts";
+import { analyzeGateways, intersectHostnames } from "../src/core/routing/gateway.ts";
+import { compileRouter, routerSpecs } from "../src/core/routing/router.ts";
+import type { RouteDecision } from "../src/core/routing/types.ts";
+import { cluster, deployment } from "./helpers.ts";
+import { req } from "./routing-helpers.ts";
+
+const NS = "gateway-conformance-infra";
+
+/** Deployment + Service `name` on port 8080 in `ns`. */
+function svc(name: string, ns = NS): string {
+  return `${deployment(name, { ns })}---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: ${ns}}
+spec: {selector: {app: ${name}}, ports: [{port: 8080, targetPort: 8080}]}
+---
+`;
+}
+
+const BASE = `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: conformance}
+spec: {controllerName: example.net/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: same-namespace, namespace: ${NS}}
+spec:
+  gatewayClassName: conformance
+  listeners:
+  - {name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: Same}}}
+---
+${svc("infra-backend-v1")}${svc("infra-backend-v2")}${svc("infra-backend-v3")}`;
+
+function router(state: ClusterState, gw = "same-namespace") {
+  const spec = routerSpecs(state).find((s) => s.controller.kind === "Gateway" && s.controller.name === gw);
+  assert.ok(spec, `a router for Gateway ${gw}`);
+  return compileRouter(spec);
+}
+
+function where(d: RouteDecision): string {
+  return d.outcome === "routed" ? d.chosen.service.replace("infra-backend-", "") : `${d.outcome} ${d.status}`;
+}
+
+/** An HTTPRoute `name` in NS with the given spec body (YAML, indented two spaces). */
+function route(name: string, body: string, meta = ""): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: ${name}, namespace: ${NS}${meta}}
+spec:
+${body}
+---
+`;
+}
+
+const rule = (match: string, backend: string) =>
+  `  - matches: [${match}]\n    backendRefs: [{name: infra-backend-${backend}, port: 8080}]`;
+
+describe("HTTPRoute match precedence", () => {
+  it("path match order (conformance httproute-path-match-order)", () => {
+    const r = router(
+      cluster(
+        BASE +
+          route(
+            "path-matching-order",
+            `  parentRefs: [{name: same-namespace}]
+  rules:
+${[
+  rule("{path: {type: Exact, value: /match}}", "v1"),
+  rule("{path: {type: Exact, value: /match/exact}}", "v2"),
+  rule("{path: {type: Exact, value: /match/exact/one}}", "v3"),
+  rule("{path: {type: PathPrefix, value: /match/}}", "v3"),
+  rule("{path: {type: PathPrefix, value: /match/prefix/}}", "v1"),
+  rule("{path: {type: PathPrefix, value: /match/prefix/one}}", "v2"),
+].join("\n")}`,
+          ),
+      ),
+    );
+    const cases: [string, string][] = [
+      ["/match/exact/one", "v3"],
+      ["/match/exact", "v2"],
+      ["/match", "v1"],
+      ["/match/prefix/one/any", "v2"],
+      ["/match/prefix/any", "v1"],
+      ["/match/any", "v3"],
+    ];
+    for (const [path, want] of cases)
+      assert.equal(where(r.decide(req(`http://example.com${path}`))), want, path);
+  });
+
+  it("matching across routes (conformance httproute-matching-across-routes)", () => {
+    const r = router(
+      cluster(
+        BASE +
+          route(
+            "matching-part1",
+            `  parentRefs: [{name: same-namespace}]
+  hostnames: [example.com, example.net]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /}}, {headers: [{name: version, value: one}]}]
+    backendRefs: [{name: infra-backend-v1, port: 8080}]`,
+          ) +
+          route(
+            "matching-part2",
+            `  parentRefs: [{name: same-namespace}]
+  hostnames: [example.com]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /v2}}, {headers: [{name: version, value: two}]}]
+    backendRefs: [{name: infra-backend-v2, port: 8080}]`,
+          ),
+      ),
+    );
+    const cases: [string, [string, string][], string][] = [
+      ["http://example.com/", [], "v1"],
+      ["http://example.com/example", [], "v1"],
+      ["http://example.net/example", [], "v1"],
+      ["http://example.com/example", [["Version", "one"]], "v1"],
+      ["http://example.com/v2", [], "v2"],
+      ["http://example.net/v2", [], "v1"],
+      ["http://example.com/v2/example", [], "v2"],
+      ["http://example.com/", [["Version", "two"]], "v2"],
+    ];
+    for (const [url, headers, want] of cases)
+      assert.equal(where(r.decide(req(url, { headers }))), want, `${url} ${JSON.stringify(headers)}`);
+  });
+
+  it("method, then most headers, then most query parameters; then the oldest route; then namespace/name", () => {
+    const r = router(
+      cluster(
+        BASE +
+          route(
+            "b-route",
+            `  parentRefs: [{name: same-namespace}]
+  rules:
+${[
+  rule("{path: {value: /p}, queryParams: [{name: a, value: '1'}, {name: b, value: '2'}]}", "v1"),
+  rule("{path: {value: /p}, headers: [{name: x, value: '1'}]}", "v2"),
+  rule("{path: {value: /p}, method: POST}", "v3"),
+].join("\n")}`,
+          ) +
+          route(
+            "a-route",
+            `  parentRefs: [{name: same-namespace}]\n  rules:\n${rule("{path: {value: /same}}", "v1")}`,
+          ) +
+          route(
+            "c-route",
+            `  parentRefs: [{name: same-namespace}]\n  rules:\n${rule("{path: {value: /same}}", "v2")}`,
+          ) +
+          route(
+            "d-route",
+            `  parentRefs: [{name: same-namespace}]\n  rules:\n${rule("{path: {value: /old}}", "v1")}`,
+            ", creationTimestamp: '2026-03-01T00:00:00Z'",
+          ) +
+          route(
+            "e-route",
+            `  parentRefs: [{name: same-namespace}]\n  rules:\n${rule("{path: {value: /old}}", "v2")}`,
+            ", creationTimestamp: '2026-01-01T00:00:00Z'",
+          ),
+      ),
+    );
+    const q = (s: string) => [...new URLSearchParams(s)] as [string, string][];
+    assert.equal(
+      where(r.decide(req("http://h/p", { method: "POST", headers: [["x", "1"]], query: q("a=1&b=2") }))),
+      "v3",
+    );
+    assert.equal(where(r.decide(req("http://h/p", { headers: [["X", "1"]], query: q("a=1&b=2") }))), "v2");
+    assert.equal(where(r.decide(req("http://h/p", { query: q("a=1&b=2") }))), "v1");
+    assert.equal(where(r.decide(req("http://h/p", { query: q("a=1&b=3") }))), "not-found 404");
+    assert.equal(where(r.decide(req("http://h/same"))), "v1", "a-route before c-route");
+    assert.equal(where(r.decide(req("http://h/old"))), "v2", "the older e-route");
+  });
+
+  it("RegularExpression paths (podnet: after Exact, before PathPrefix, whole-path match)", () => {
+    const r = router(
+      cluster(
+        BASE +
+          route(
+            "re",
+            `  parentRefs: [{name: same-namespace}]
+  rules:
+${[rule("{path: {type: PathPrefix, value: /api}}", "v1"), rule("{path: {type: RegularExpression, value: '/api/v[0-9]+'}}", "v2")].join("\n")}`,
+          ),
+      ),
+    );
+    assert.equal(where(r.decide(req("http://h/api/v2"))), "v2");
+    assert.equal(where(r.decide(req("http://h/api/v2/x"))), "v1", "the regex must match the whole path");
+  });
+});
+
+describe("Gateway listeners and hostnames", () => {
+  it("listener hostname matching (conformance httproute-listener-hostname-matching)", () => {
+    const gw = `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: httproute-listener-hostname-matching, namespace: ${NS}}
+spec:
+  gatewayClassName: conformance
+  listeners:
+  - {name: listener-1, port: 80, protocol: HTTP, hostname: bar.com}
+  - {name: listener-2, port: 80, protocol: HTTP, hostname: foo.bar.com}
+  - {name: listener-3, port: 80, protocol: HTTP, hostname: "*.bar.com"}
+  - {name: listener-4, port: 80, protocol: HTTP, hostname: "*.foo.com"}
+---
+`;
+    const attach = (name: string, section: string, backend: string) =>
+      route(
+        name,
+        `  parentRefs: [{name: httproute-listener-hostname-matching, sectionName: ${section}}]\n  rules:\n  - backendRefs: [{name: infra-backend-${backend}, port: 8080}]`,
+      );
+    const r = router(
+      cluster(
+        BASE +
+          gw +
+          attach("backend-v1", "listener-1", "v1") +
+          attach("backend-v2", "listener-2", "v2") +
+          route(
+            "backend-v3",
+            `  parentRefs: [{name: httproute-listener-hostname-matching, sectionName: listener-3}, {name: httproute-listener-hostname-matching, sectionName: listener-4}]\n  rules:\n  - backendRefs: [{name: infra-backend-v3, port: 8080}]`,
+          ),
+      ),
+      "httproute-listener-hostname-matching",
+    );
+    const cases: [string, string][] = [
+      ["bar.com", "v1"],
+      ["foo.bar.com", "v2"],
+      ["baz.bar.com", "v3"],
+      ["boo.bar.com", "v3"],
+      ["multiple.prefixes.bar.com", "v3"],
+      ["multiple.prefixes.foo.com", "v3"],
+      ["foo.com", "not-found 404"],
+      ["no.matching.host", "not-found 404"],
+    ];
+    for (const [host, want] of cases) assert.equal(where(r.decide(req(`http://${host}/`))), want, host);
+  });
+
+  it("hostname intersection between listener and route (HTTPRouteSpec.Hostnames)", () => {
+    assert.deepEqual(intersectHostnames("test.example.com", ["*.example.com"]).hostnames, [
+      "test.example.com",
+    ]);
+    assert.deepEqual(
+      intersectHostnames("*.example.com", ["test.example.com", "test.example.net"]).hostnames,
+      ["test.example.com"],
+    );
+    assert.deepEqual(intersectHostnames("*.example.com", ["foo.test.example.com"]).hostnames, [
+      "foo.test.example.com",
+    ]);
+    assert.equal(intersectHostnames("*.example.com", ["example.com"]).ok, false);
+    assert.deepEqual(intersectHostnames("*.example.com", []).hostnames, ["*.example.com"]);
+    assert.deepEqual(intersectHostnames(undefined, ["a.b"]).hostnames, ["a.b"]);
+    assert.deepEqual(intersectHostnames("*.foo.example.com", ["*.example.com"]).hostnames, [
+      "*.foo.example.com",
+    ]);
+  });
+});
+
+describe("HTTPRoute status and backends", () => {
+  const other = "gateway-conformance-web-backend";
+  const parents = (state: ClusterState, name: string) => {
+    const r = state.httpRoutes.find((o) => o.metadata.name === name)!;
+    return analyzeGateways(state)
+      .routes.get(r)!
+      .map((p) => p.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`).join(" "));
+  };
+
+  it("a cross-namespace backendRef needs a ReferenceGrant (conformance httproute-reference-grant, -invalid-cross-namespace-backend-ref)", () => {
+    const rt = route(
+      "reference-grant",
+      `  parentRefs: [{name: same-namespace}]\n  rules:\n  - backendRefs: [{name: web-backend, namespace: ${other}, port: 8080}]`,
+    );
+    const grant = `apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: reference-grant, namespace: ${other}}
+spec:
+  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: ${NS}}]
+  to: [{group: "", kind: Service, name: web-backend}]
+---
+`;
+    const without = cluster(BASE + svc("web-backend", other) + rt);
+    assert.deepEqual(parents(without, "reference-grant"), [
+      "Accepted=True/Accepted ResolvedRefs=False/RefNotPermitted",
+    ]);
+    const d = router(without).decide(req("http://h/"));
+    assert.equal(where(d), "backend-error 500");
+    const withGrant = cluster(BASE + svc("web-backend", other) + rt + grant);
+    assert.deepEqual(parents(withGrant, "reference-grant"), [
+      "Accepted=True/Accepted ResolvedRefs=True/ResolvedRefs",
+    ]);
+    assert.equal(router(withGrant).decide(req("http://h/")).outcome, "routed");
+    const wrongName = cluster(
+      BASE + svc("web-backend", other) + rt + grant.replace("name: web-backend}", "name: other}"),
+    );
+    assert.deepEqual(parents(wrongName, "reference-grant"), [
+      "Accepted=True/Accepted ResolvedRefs=False/RefNotPermitted",
+    ]);
+  });
+
+  it("a missing Service is BackendNotFound and answers 500; a non-Service kind is InvalidKind", () => {
+    const state = cluster(
+      BASE +
+        route(
+          "nonexistent",
+          `  parentRefs: [{name: same-namespace}]\n  rules:\n  - backendRefs: [{name: nonexistent, port: 8080}]`,
+        ) +
+        route(
+          "kind",
+          `  parentRefs: [{name: same-namespace}]\n  hostnames: [k.example]\n  rules:\n  - backendRefs: [{group: example.com, kind: Thing, name: t, port: 8080}]`,
+        ),
+    );
+    assert.deepEqual(parents(state, "nonexistent"), [
+      "Accepted=True/Accepted ResolvedRefs=False/BackendNotFound",
+    ]);
+    assert.deepEqual(parents(state, "kind"), ["Accepted=True/Accepted ResolvedRefs=False/InvalidKind"]);
+    const d = router(state).decide(req("http://h/"));
+    assert.equal(where(d), "backend-error 500");
+    assert.match(
+      d.outcome === "backend-error" ? d.reason : "",
+      /BackendNotFound: Service gateway-conformance-infra\/nonexistent does not exist/,
+    );
+  });
+
+  it("parentRef reasons: NoMatchingParent, NotAllowedByListeners, NoMatchingListenerHostname", () => {
+    const gw = `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: hosts, namespace: ${NS}}
+spec:
+  gatewayClassName: conformance
+  listeners:
+  - {name: only-foo, port: 8080, protocol: HTTP, hostname: foo.example.com}
+---
+`;
+    const state = cluster(
+      BASE +
+        gw +
+        route(
+          "missing",
+          `  parentRefs: [{name: nope}]\n  rules: [{backendRefs: [{name: infra-backend-v1, port: 8080}]}]`,
+        ) +
+        route(
+          "section",
+          `  parentRefs: [{name: same-namespace, sectionName: nope}]\n  rules: [{backendRefs: [{name: infra-backend-v1, port: 8080}]}]`,
+        ) +
+        route(
+          "host",
+          `  parentRefs: [{name: hosts}]\n  hostnames: [bar.example.com]\n  rules: [{backendRefs: [{name: infra-backend-v1, port: 8080}]}]`,
+        ) +
+        `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: elsewhere, namespace: default}
+spec:
+  parentRefs: [{name: same-namespace, namespace: ${NS}}]
+  rules: [{backendRefs: [{name: x, port: 80}]}]
+---
+`,
+    );
+    assert.match(parents(state, "missing")[0], /^Accepted=False\/NoMatchingParent/);
+    assert.match(parents(state, "section")[0], /^Accepted=False\/NoMatchingParent/);
+    assert.match(parents(state, "host")[0], /^Accepted=False\/NoMatchingListenerHostname/);
+    assert.match(parents(state, "elsewhere")[0], /^Accepted=False\/NotAllowedByListeners/);
+    // A route not accepted routes nothing.
+    assert.equal(where(router(state, "hosts").decide(req("http://bar.example.com:8080/"))), "not-found 404");
+  });
+
+  it("listener conflicts and unsupported protocols, attachedRoutes, Gateway conditions", () => {
+    const gw = `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: mixed, namespace: ${NS}}
+spec:
+  gatewayClassName: conformance
+  listeners:
+  - {name: web, port: 80, protocol: HTTP}
+  - {name: secure, port: 80, protocol: HTTPS, tls: {certificateRefs: [{name: cert}]}}
+  - {name: tcp, port: 9000, protocol: TCP}
+  - {name: ok, port: 8080, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}
+---
+`;
+    const state = cluster(
+      BASE +
+        gw +
+        route(
+          "r",
+          `  parentRefs: [{name: mixed}]\n  rules: [{backendRefs: [{name: infra-backend-v1, port: 8080}]}]`,
+        ),
+    );
+    const a = analyzeGateways(state);
+    const st = a.gateways.get(state.gateways.find((g) => g.metadata.name === "mixed")!)!;
+    const show = (n: string) => {
+      const l = st.listeners.find((x) => x.name === n)!;
+      return `${l.attachedRoutes} ${l.conditions.filter((c) => c.status !== (c.type === "Conflicted" ? "False" : "True")).map((c) => `${c.type}=${c.reason}`)}`;
+    };
+    assert.equal(show("web"), "0 Accepted=Invalid,Conflicted=ProtocolConflict,Programmed=Invalid");
+    assert.equal(show("tcp"), "0 Accepted=UnsupportedProtocol,Programmed=Invalid");
+    assert.equal(show("ok"), "1 ");
+    assert.deepEqual(
+      st.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`),
+      ["Accepted=True/ListenersNotValid", "Programmed=True/Programmed"],
+    );
+  });
+
+  it("weights: weight 0 never chosen; all 0 answers 500; the chosen one is the heaviest", () => {
+    const state = cluster(
+      BASE +
+        route(
+          "weighted",
+          `  parentRefs: [{name: same-namespace}]
+  rules:
+  - matches: [{path: {value: /w}}]
+    backendRefs: [{name: infra-backend-v1, port: 8080, weight: 1}, {name: infra-backend-v2, port: 8080, weight: 3}, {name: infra-backend-v3, port: 8080, weight: 0}]
+  - matches: [{path: {value: /zero}}]
+    backendRefs: [{name: infra-backend-v1, port: 8080, weight: 0}]
+    filters: [{type: RequestHeaderModifier, requestHeaderModifier: {add: [{name: x, value: y}]}}]`,
+        ),
+    );
+    const d = router(state).decide(req("http://h/w"));
+    assert.equal(where(d), "v2");
+    assert.deepEqual(d.outcome === "routed" && d.backends.map((b) => b.weight), [1, 3, 0]);
+    assert.equal(where(router(state).decide(req("http://h/zero"))), "backend-error 500");
+    const f = router(state).decide(req("http://h/zero"));
+    assert.match(f.outcome === "backend-error" ? f.reason : "", /weight 0/);
+  });
+});

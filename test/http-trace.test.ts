@@ -23,7 +23,7 @@ import type {
 import { type HttpTraceResult, httpTrace, parseHttpRequest } from "../src/core/sim/http-trace.ts";
 import { Network } from "../src/core/sim/network.ts";
 import { resolveSource } from "../src/core/sim/targets.ts";
-import { cluster } from "./helpers.ts";
+import { cluster, runPodnet } from "./helpers.ts";
 
 const NGINX: ControllerKey = { kind: "IngressClass", name: "nginx", controller: "k8s.io/ingress-nginx" };
 
@@ -254,5 +254,78 @@ describe("http trace: from outside to a pod, through the controller", () => {
     assert.equal(https.request.port, 443);
     assert.equal(https.request.host, "shop.example.com");
     assert.equal(https.request.path, "/b");
+  });
+});
+
+describe("http trace on examples/ingress: the routing core's decisions, the CLI", () => {
+  const ex = ["trace", "-f", "examples/ingress", "--from", "203.0.113.7"];
+  const json = (args: string[]) => {
+    const r = runPodnet([...ex, ...args, "-o", "json"]);
+    return { code: r.code, body: JSON.parse(r.out) as HttpTraceResult };
+  };
+
+  it("Ingress: shop.example.com/cart → ingress-nginx on node-1 → Ingress shop/shop rule 0 path 0 → a cart pod", () => {
+    const { code, body } = json(["--to", "http://shop.example.com/cart"]);
+    assert.equal(code, 0);
+    assert.equal(body.verdict, "delivered");
+    assert.equal(body.address.ip, "198.51.100.2");
+    assert.equal(body.toController.hops[1].at, "node node-1");
+    assert.match(body.controller!.pod!, /^ingress-nginx\/ingress-nginx-controller-/);
+    assert.equal(body.controller!.supplied, false);
+    assert.ok(body.decision?.outcome === "routed");
+    assert.deepEqual(body.decision.rule, {
+      kind: "Ingress",
+      namespace: "shop",
+      name: "shop",
+      rule: 0,
+      match: 0,
+    });
+    assert.deepEqual(body.backend && [body.backend.service, body.backend.port], ["shop/cart", 80]);
+    assert.match(body.toBackend!.delivered!.pod!, /^shop\/cart-/);
+    // NetworkPolicy cart-from-ingress-nginx lets the controller's namespace in.
+    assert.equal(body.toBackend!.policy?.ingress?.allowed, true);
+  });
+
+  it("Gateway: api.example.com/v1/items → Envoy → HTTPRoute shop/api → the api pod; /other → 404", () => {
+    const { code, body } = json(["--to", "http://api.example.com/v1/items"]);
+    assert.equal(code, 0);
+    assert.equal(body.address.ip, "198.51.100.1");
+    assert.equal(body.controller!.implementation, "Envoy Gateway");
+    assert.ok(body.decision?.outcome === "routed");
+    assert.equal(body.decision.rule.kind, "HTTPRoute");
+    assert.equal(`${body.decision.rule.namespace}/${body.decision.rule.name}`, "shop/api");
+    assert.match(body.toBackend!.delivered!.pod!, /^shop\/api-/);
+    const miss = json(["--to", "http://api.example.com/other"]);
+    assert.equal(miss.code, 1);
+    assert.equal(miss.body.verdict, "http-error");
+    assert.equal(miss.body.status, 404);
+  });
+
+  it("the controller's address in the URL with -H Host; text output names the rule and the status", () => {
+    const r = runPodnet([...ex, "--to", "http://198.51.100.2/", "-H", "Host: shop.example.com"]);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /matched: Ingress shop\/shop rule 0 match 1 \(host shop\.example\.com, Prefix \/\)/);
+    assert.match(
+      r.out,
+      /delivered: ingress-nginx \(pod ingress-nginx\/ingress-nginx-controller-[^)]+\) routes shop\.example\.com\/ /,
+    );
+    const miss = runPodnet([...ex, "--to", "http://api.example.com/nothing"]);
+    assert.equal(miss.code, 1);
+    assert.match(
+      miss.out,
+      /\nHTTP 404: Envoy Gateway answers 404: no rule of Gateway shop\/eg matches api\.example\.com\/nothing\n$/,
+    );
+  });
+
+  it("bad input exits 2 with the option and the fix", () => {
+    const m = runPodnet([...ex, "--to", "http://shop.example.com/", "-X", "get"]);
+    assert.equal(m.code, 2);
+    assert.match(m.err, /error: -X: "get": methods are case-sensitive .* write GET/);
+    const h = runPodnet([...ex, "--to", "http://nope.example.com/"]);
+    assert.equal(h.code, 2);
+    assert.match(
+      h.err,
+      /error: --to: no Ingress or HTTPRoute serves host nope\.example\.com on port 80, and the cluster has 2 controllers/,
+    );
   });
 });

@@ -39,11 +39,6 @@ export function runHttpTrace(opts: HttpTraceOptions): void {
   const src = resolveSource(net, opts.from, opts.node);
   if (!src.ok) throw new CliExit(EXIT_BAD_INPUT, `error: ${src.option ?? "--from"}: ${src.message}`);
   const routers = clusterRouters(net.state);
-  if (!routers)
-    throw new CliExit(
-      EXIT_BAD_INPUT,
-      "error: --to: this build of podnet has no HTTP routing core (Ingress/Gateway API matching), so it cannot follow an HTTP request; trace the controller's address instead: --to <load-balancer IP>:80",
-    );
   const r = httpTrace(net, routers, { source: src.value, request: parsed.request, reply: opts.reply });
   if ("error" in r) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${r.error}`);
   if (opts.output === "json") process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);

@@ -16,7 +16,7 @@
  * The controller's Service is the LoadBalancer (else NodePort) Service of the pods' namespace whose
  * selector picks them.
  *
- * Supplied when missing (`spec.supply.ingressController`, default on): when the input has Ingresses
+ * Supplied when missing (`spec.supply.ingressController`, default on): when the input has Ingresses or Gateways
  * but no pod of a recognised controller, podnet adds ingress-nginx's own cloud deployment, trimmed
  * to what the network sees — namespace `ingress-nginx`, Deployment `ingress-nginx-controller` (1
  * replica, container ports http 80, https 443, webhook 8443, `--controller-class=k8s.io/ingress-nginx`)
@@ -257,7 +257,8 @@ export function supplyIngressController(
   config: ClusterConfig,
   diags: Diagnostics,
 ): IngressControllerAddon | undefined {
-  if (!config.supply.ingressController || inv.ingresses.length === 0) return undefined;
+  const gateways = inv.gateways.length;
+  if (!config.supply.ingressController || inv.ingresses.length + gateways === 0) return undefined;
   const recognised =
     inv.pods.some((e) =>
       controllerRole(e.obj.metadata.namespace ?? "default", e.obj.metadata.labels, e.obj.spec),
@@ -275,7 +276,16 @@ export function supplyIngressController(
   if (!erroneous)
     diags.warn({
       code: "supplied-ingress-controller",
-      message: `the input has ${inv.ingresses.length} Ingress${inv.ingresses.length === 1 ? "" : "es"} but runs no controller podnet recognises (ingress-nginx, Envoy Gateway): podnet supplies ingress-nginx's (Deployment ${SUPPLIED_CONTROLLER.namespace}/${SUPPLIED_CONTROLLER.deployment}, 1 pod, behind LoadBalancer Service ${SUPPLIED_CONTROLLER.namespace}/${SUPPLIED_CONTROLLER.service})`,
+      message: `the input has ${[
+        inv.ingresses.length
+          ? `${inv.ingresses.length} Ingress${inv.ingresses.length === 1 ? "" : "es"}`
+          : "",
+        gateways ? `${gateways} Gateway${gateways === 1 ? "" : "s"}` : "",
+      ]
+        .filter(Boolean)
+        .join(
+          " and ",
+        )} but runs no controller podnet recognises (ingress-nginx, Envoy Gateway): podnet supplies ingress-nginx's (Deployment ${SUPPLIED_CONTROLLER.namespace}/${SUPPLIED_CONTROLLER.deployment}, 1 pod, behind LoadBalancer Service ${SUPPLIED_CONTROLLER.namespace}/${SUPPLIED_CONTROLLER.service})`,
       hint: "to analyse the manifests alone, set spec.supply.ingressController: false in the Cluster config (podnet.dev/v1alpha1)",
     });
   return { services: decoded.services, workloads: decoded.workloads as Entry<Workload>[] };

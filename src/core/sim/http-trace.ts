@@ -24,6 +24,7 @@ import { type ControllerInstance, controllerInstance } from "../control/ingress-
 import { announcementFor, entryNode } from "../control/load-balancers.ts";
 import type { Pod, Service } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { hostMatches } from "../routing/router.ts";
 import type { HttpBackend, HttpRequest, RouteDecision, Router } from "../routing/types.ts";
 import type { Network } from "./network.ts";
 import { type Source, type TraceResult, trace } from "./trace.ts";
@@ -82,6 +83,19 @@ function routes(d: RouteDecision): boolean {
   return d.outcome !== "not-found";
 }
 
+/**
+ * Whether a router has a rule for `host`: named (exact, or a wildcard as the API reads it: one label
+ * for Ingress, any number for Gateway API) when `named`, else a rule for any host.
+ */
+function servesHost(router: Router, host: string, named: boolean): boolean {
+  const wildcard = router.controller.kind === "IngressClass" ? "label" : "suffix";
+  return router
+    .listing()
+    .some((l) =>
+      named ? l.host !== undefined && hostMatches(l.host, host, wildcard) : l.host === undefined,
+    );
+}
+
 function svcId(s: Service): string {
   return `${s.metadata.namespace}/${s.metadata.name}`;
 }
@@ -134,7 +148,13 @@ function locate(
       ok: false,
       error: `no Ingress or Gateway in the input routes HTTP, so nothing answers for ${req.host}`,
     };
-  const claiming = cands.filter((c) => routes(c.router.decide(req)));
+  // Who serves the host: a controller whose rules route this very request, else one with a rule for
+  // the host (it answers 404 for other paths), else one with a rule for any host.
+  const claiming = [
+    ...cands.filter((c) => routes(c.router.decide(req))),
+    ...cands.filter((c) => servesHost(c.router, req.host, true)),
+    ...cands.filter((c) => servesHost(c.router, req.host, false)),
+  ];
   const cand = claiming[0] ?? (cands.length === 1 ? cands[0] : undefined);
   if (!cand)
     return {

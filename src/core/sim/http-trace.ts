@@ -426,3 +426,43 @@ export function parseHttpRequest(
     },
   };
 }
+
+/** One request the demo follows from outside: the URL as a user would type it, and the request. */
+export interface HttpTourRequest {
+  title: string;
+  url: string;
+  request: HttpRequest;
+}
+
+/**
+ * The requests `podnet demo` follows from outside: for the first Ingress controller and the first
+ * Gateway that route anything, their first rule's host (a wildcard's `*` as `www`) and path (a Prefix
+ * or Exact path as written; `/` for any other match), on the router's first listener's port.
+ */
+export function httpTourRequests(routers: readonly Router[]): HttpTourRequest[] {
+  const out: HttpTourRequest[] = [];
+  for (const kind of ["IngressClass", "Gateway"] as const) {
+    for (const router of routers) {
+      if (router.controller.kind !== kind) continue;
+      const entry = router.listing().find((l) => l.host !== undefined);
+      if (!entry?.host) continue;
+      const host = entry.host.replace(/^\*\./, "www.");
+      const written = /^(?:Prefix|Exact) (\/\S*)/.exec(entry.path)?.[1] ?? "/";
+      const listener = router.listeners.find((l) => l.protocol === "HTTP") ?? router.listeners[0];
+      const scheme = listener?.protocol === "HTTPS" ? "https" : "http";
+      const port = listener?.port ?? 80;
+      const url = `${scheme}://${host}${port === (scheme === "https" ? 443 : 80) ? "" : `:${port}`}${written}`;
+      const parsed = parseHttpRequest(url);
+      if (!parsed.ok) continue;
+      const k = router.controller;
+      const what = k.kind === "IngressClass" ? `IngressClass ${k.name}` : `Gateway ${k.namespace}/${k.name}`;
+      out.push({
+        title: `through ${what} (${entry.rule.kind} ${entry.rule.namespace}/${entry.rule.name})`,
+        url,
+        request: parsed.request,
+      });
+      break;
+    }
+  }
+  return out;
+}

@@ -329,3 +329,24 @@ describe("http trace on examples/ingress: the routing core's decisions, the CLI"
     );
   });
 });
+
+describe("connlist with the real controllers of examples/ingress", () => {
+  it("--routes: per rule, the controller's workload, host, path and backends; no {ingress-controller} line", () => {
+    const r = runPodnet(["connlist", "-f", "examples/ingress", "--routes"]);
+    assert.equal(r.code, 0);
+    assert.equal(
+      r.out,
+      "ingress-nginx/ingress-nginx-controller[Deployment] => shop.example.com Prefix /cart : shop/cart:http (Ingress shop/shop rule 0 path 0)\n" +
+        "ingress-nginx/ingress-nginx-controller[Deployment] => shop.example.com Prefix / : shop/web:80 (Ingress shop/shop rule 0 path 1)\n" +
+        "envoy-gateway-system/envoy-shop-eg[Deployment] => api.example.com Prefix /v1 : shop/api:80 (HTTPRoute shop/api rule 0 match 0)\n",
+    );
+    const lines = runPodnet(["connlist", "-f", "examples/ingress"]).out;
+    assert.doesNotMatch(lines, /\{ingress-controller\}/);
+    assert.match(
+      lines,
+      /^ingress-nginx\/ingress-nginx-controller\[Deployment\] => shop\/cart\[Deployment\] : All Connections$/m,
+    );
+    // The cart admits only the ingress-nginx namespace: Envoy's proxy has no line to it.
+    assert.doesNotMatch(lines, /^envoy-gateway-system\/envoy-shop-eg\[Deployment\] => shop\/cart/m);
+  });
+});

@@ -350,3 +350,33 @@ describe("connlist with the real controllers of examples/ingress", () => {
     assert.doesNotMatch(lines, /^envoy-gateway-system\/envoy-shop-eg\[Deployment\] => shop\/cart/m);
   });
 });
+
+describe("trace options that do not fit an HTTP request", () => {
+  it("--all-endpoints with a URL, -H without one: exit 2 naming the option", () => {
+    const all = runPodnet([
+      "trace",
+      "-f",
+      "examples/ingress",
+      "--from",
+      "203.0.113.7",
+      "--to",
+      "http://shop.example.com/",
+      "--all-endpoints",
+    ]);
+    assert.equal(all.code, 2);
+    assert.match(all.err, /error: --all-endpoints: not for an HTTP request/);
+    const h = runPodnet([
+      "trace",
+      "-f",
+      "examples/ingress",
+      "--from",
+      "203.0.113.7",
+      "--to",
+      "198.51.100.2:80",
+      "-H",
+      "X: y",
+    ]);
+    assert.equal(h.code, 2);
+    assert.match(h.err, /error: -H: only for an HTTP request/);
+  });
+});

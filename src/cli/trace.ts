@@ -85,7 +85,24 @@ receives it, 1 when the controller answers an error itself (404 no rule, 503 no 
   addInputOptions(cmd);
   return cmd.action((opts: TraceOptions) => {
     // A URL: one HTTP request through the load balancer, the controller and its routing (./http-trace.ts).
-    if (isUrl(opts.to)) return runHttpTrace(opts);
+    if (isUrl(opts.to)) {
+      const unused = [
+        opts.allEndpoints ? "--all-endpoints" : "",
+        opts.sourcePort !== undefined ? "--source-port" : "",
+        opts.protocol && opts.protocol.toUpperCase() !== "TCP" ? "--protocol" : "",
+      ].filter(Boolean);
+      if (unused.length > 0)
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: ${unused[0]}: not for an HTTP request (--to ${opts.to}); drop it, or trace an address and port instead of a URL`,
+        );
+      return runHttpTrace(opts);
+    }
+    if (opts.header || opts.request)
+      throw new CliExit(
+        EXIT_BAD_INPUT,
+        `error: ${opts.header ? "-H" : "-X"}: only for an HTTP request: write --to as a URL (http://host/path)`,
+      );
     const net = new Network(loadOrExit(opts.filename));
     const sport = opts.sourcePort === undefined ? undefined : Number(opts.sourcePort);
     // The resolution, the trace and its JSON come from the core (core/views/questions.ts), which the

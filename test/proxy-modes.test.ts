@@ -54,8 +54,8 @@ for (const mode of proxyModes()) {
 }
 
 describe("the proxy mode registry", () => {
-  it("registers nftables (the default, as kube-proxy on Linux since 1.33 recommends) and iptables", () => {
-    assert.deepEqual(proxyModeNames(), ["nftables", "iptables"]);
+  it("registers nftables (the default, as kube-proxy on Linux since 1.33 recommends), iptables and ipvs", () => {
+    assert.deepEqual(proxyModeNames(), ["nftables", "iptables", "ipvs"]);
     assert.equal(cluster(flowCluster("vxlan")).config.proxyMode, "nftables");
   });
 
@@ -69,16 +69,19 @@ describe("the proxy mode registry", () => {
     assert.deepEqual(
       errors({
         "cluster.yaml":
-          "apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: c}\nspec:\n  proxyMode: ipvs\n",
+          "apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: c}\nspec:\n  proxyMode: userspace\n",
       }),
       [
-        `cluster.yaml:5:14: error: Cluster c: spec.proxyMode: "ipvs" is not one of ${proxyModeNames().join(", ")}\n  fix: use one of ${proxyModeNames().join(", ")}`,
+        `cluster.yaml:5:14: error: Cluster c: spec.proxyMode: "userspace" is not one of ${proxyModeNames().join(", ")}\n  fix: use one of ${proxyModeNames().join(", ")}`,
       ],
     );
   });
 
   it("an unregistered name asked of the registry is a fault naming the registered ones", () => {
-    assert.throws(() => proxyMode("ipvs"), /unknown proxy mode "ipvs"; registered: nftables, iptables/);
+    assert.throws(
+      () => proxyMode("userspace"),
+      /unknown proxy mode "userspace"; registered: nftables, iptables, ipvs/,
+    );
   });
 
   it("each mode's differences, as kube-proxy has them", () => {

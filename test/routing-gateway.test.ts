@@ -8,9 +8,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ClusterState } from "../src/core/control/state.ts";
 import { analyzeGateways, intersectHostnames } from "../src/core/routing/gateway.ts";
+import { lintRouting } from "../src/core/routing/lint.ts";
 import { compileRouter, routerSpecs } from "../src/core/routing/router.ts";
 import type { RouteDecision } from "../src/core/routing/types.ts";
-import { cluster, deployment } from "./helpers.ts";
+import { cluster, deployment, runPodnet } from "./helpers.ts";
 import { req } from "./routing-helpers.ts";
 
 const NS = "gateway-conformance-infra";
@@ -424,5 +425,171 @@ spec:
     assert.equal(where(router(state).decide(req("http://h/zero"))), "backend-error 500");
     const f = router(state).decide(req("http://h/zero"));
     assert.match(f.outcome === "backend-error" ? f.reason : "", /weight 0/);
+  });
+});
+
+describe("routing lint", () => {
+  const codes = (state: ClusterState) =>
+    lintRouting(state).findings.map((f) => `${f.code} ${f.object} ${f.path?.join(".")}`);
+
+  it("shadowed matches, missing backends, routes not accepted", () => {
+    const state = cluster(
+      BASE +
+        route(
+          "shadow",
+          `  parentRefs: [{name: same-namespace}]
+  rules:
+${[
+  rule("{path: {type: PathPrefix, value: /a}}", "v1"),
+  rule("{path: {type: PathPrefix, value: /a/}, headers: [{name: x, value: '1'}]}", "v2"),
+  rule("{path: {type: PathPrefix, value: /a}}", "v3"),
+  rule("{path: {type: Exact, value: /a/b}}", "v3"),
+].join("\n")}
+  - matches: [{path: {value: /missing}}]
+    backendRefs: [{name: nope, port: 80}]`,
+        ) +
+        route(
+          "orphan",
+          `  parentRefs: [{name: same-namespace, sectionName: nope}]\n  rules:\n${rule("{}", "v1")}`,
+        ),
+    );
+    assert.deepEqual(codes(state), [
+      `route-not-accepted HTTPRoute ${NS}/orphan spec.parentRefs.0`,
+      `backend-not-found HTTPRoute ${NS}/shadow spec.rules.4.backendRefs.0`,
+      `route-shadowed HTTPRoute ${NS}/shadow spec.rules.2.matches.0`,
+    ]);
+  });
+
+  it("hosts two controllers claim; Ingresses no class owns", () => {
+    const ing = (name: string, cls: string) => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: ${name}, namespace: ${NS}}
+spec:
+  ingressClassName: ${cls}
+  rules: [{host: shop.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: infra-backend-v1, port: {number: 8080}}}}]}}]
+---
+`;
+    const state = cluster(
+      `${BASE}apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec: {controller: k8s.io/ingress-nginx}
+---
+${ing("one", "nginx")}${ing("two", "missing")}${route("r", `  parentRefs: [{name: same-namespace}]\n  hostnames: [shop.example.com]\n  rules:\n${rule("{}", "v1")}`)}`,
+    );
+    const f = lintRouting(state).findings;
+    assert.deepEqual(codes(state), [
+      `ingress-no-controller Ingress ${NS}/two spec.ingressClassName`,
+      `host-claimed-twice HTTPRoute ${NS}/r spec.hostnames`,
+    ]);
+    assert.match(f[0].message, /no IngressClass named missing/);
+    assert.match(
+      f[1].message,
+      /served by Gateway gateway-conformance-infra\/same-namespace and by IngressClass nginx/,
+    );
+  });
+});
+
+describe("via the CLI", () => {
+  it("get gatewayclasses,gateways,httproutes shows the computed conditions; lint lists routing findings", () => {
+    const input = `${BASE}${route("orphan", `  parentRefs: [{name: same-namespace, sectionName: nope}]\n  rules:\n${rule("{}", "v1")}`)}`;
+    const r = runPodnet(
+      ["get", "gatewayclasses,gateways.gateway.networking.k8s.io,httproutes", "-A", "-f", "-"],
+      input,
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /gatewayclass\/conformance\s+example\.net\/gateway-controller\s+True/);
+    assert.match(r.out, /gateway\/same-namespace\s+conformance\s+<none>\s+True\s+http: 0 routes/);
+    assert.match(
+      r.out,
+      /httproute\/orphan\s+<none>\s+same-namespace\/nope: Accepted=False \(NoMatchingParent\)/,
+    );
+    const y = runPodnet(["get", "httproute/orphan", "-n", NS, "-o", "yaml", "-f", "-"], input);
+    assert.match(
+      y.out,
+      /reason: NoMatchingParent\n\s+message: Gateway gateway-conformance-infra\/same-namespace has no listener named nope/,
+    );
+    const l = runPodnet(["lint", "-f", "-"], input);
+    assert.equal(l.code, 1);
+    assert.match(
+      l.out,
+      /^<stdin>:\d+:\d+: warning: HTTPRoute gateway-conformance-infra\/orphan: spec\.parentRefs\[0\]: not accepted by Gateway/m,
+    );
+  });
+});
+
+describe("hostname intersection (conformance httproute-hostname-intersection)", () => {
+  const gw = `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: httproute-hostname-intersection, namespace: ${NS}}
+spec:
+  gatewayClassName: conformance
+  listeners:
+  - {name: listener-1, port: 80, protocol: HTTP, hostname: very.specific.com}
+  - {name: listener-2, port: 80, protocol: HTTP, hostname: "*.wildcard.io"}
+  - {name: listener-3, port: 80, protocol: HTTP, hostname: "*.anotherwildcard.io"}
+---
+`;
+  const r = (name: string, hosts: string[], path: string, backend: string) =>
+    route(
+      name,
+      `  parentRefs: [{name: httproute-hostname-intersection}]
+  hostnames: [${hosts.map((h) => `"${h}"`).join(", ")}]
+  rules:
+${rule(`{path: {type: PathPrefix, value: ${path}}}`, backend)}`,
+    );
+  const state = cluster(
+    BASE +
+      gw +
+      r(
+        "specific-host-matches-listener-specific-host",
+        ["non.matching.com", "*.nonmatchingwildcard.io", "very.specific.com"],
+        "/s1",
+        "v1",
+      ) +
+      r(
+        "specific-host-matches-listener-wildcard-host",
+        ["non.matching.com", "wildcard.io", "foo.wildcard.io", "bar.wildcard.io", "foo.bar.wildcard.io"],
+        "/s2",
+        "v2",
+      ) +
+      r("wildcard-host-matches-listener-specific-host", ["non.matching.com", "*.specific.com"], "/s3", "v3") +
+      r("wildcard-host-matches-listener-wildcard-host", ["*.anotherwildcard.io"], "/s4", "v1") +
+      r("no-intersecting-hosts", ["specific.but.wrong.com", "wildcard.io"], "/s5", "v2"),
+  );
+  it("routes each host and path as the conformance test expects", () => {
+    const router_ = router(state, "httproute-hostname-intersection");
+    const cases: [string, string, string][] = [
+      ["very.specific.com", "/s1", "v1"],
+      ["non.matching.com", "/s1", "not-found 404"],
+      ["foo.nonmatchingwildcard.io", "/s1", "not-found 404"],
+      ["foo.wildcard.io", "/s1", "not-found 404"],
+      ["very.specific.com", "/non-matching-prefix", "not-found 404"],
+      ["foo.wildcard.io", "/s2", "v2"],
+      ["bar.wildcard.io", "/s2", "v2"],
+      ["foo.bar.wildcard.io", "/s2", "v2"],
+      ["non.matching.com", "/s2", "not-found 404"],
+      ["wildcard.io", "/s2", "not-found 404"],
+      ["very.specific.com", "/s2", "not-found 404"],
+      ["very.specific.com", "/s3", "v3"],
+      ["foo.specific.com", "/s3", "not-found 404"],
+      ["foo.wildcard.io", "/s3", "not-found 404"],
+      ["foo.anotherwildcard.io", "/s4", "v1"],
+      ["foo.bar.anotherwildcard.io", "/s4", "v1"],
+      ["anotherwildcard.io", "/s4", "not-found 404"],
+      ["very.specific.com", "/s4", "not-found 404"],
+      ["specific.but.wrong.com", "/s5", "not-found 404"],
+      ["wildcard.io", "/s5", "not-found 404"],
+    ];
+    for (const [host, path, want] of cases)
+      assert.equal(where(router_.decide(req(`http://${host}${path}`))), want, `${host}${path}`);
+  });
+  it("the route with no intersecting hostname is not accepted", () => {
+    const route_ = state.httpRoutes.find((o) => o.metadata.name === "no-intersecting-hosts")!;
+    const parents = analyzeGateways(state).routes.get(route_)!;
+    assert.deepEqual(
+      parents.map((p) => `${p.conditions[0].status}/${p.conditions[0].reason}`),
+      ["False/NoMatchingListenerHostname"],
+    );
   });
 });

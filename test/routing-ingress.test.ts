@@ -291,3 +291,41 @@ spec: {controller: example.com/other}
     );
   });
 });
+
+describe("RouterSpec is plain data", () => {
+  it("a spec through JSON decides exactly as the original (the data plane's reverse proxy gets it so)", () => {
+    const services = ["a", "b"].map((s) => backend(s)).join("");
+    const state = cluster(
+      nginxClass +
+        services +
+        ingress(
+          "i",
+          [
+            [
+              "*.example.com",
+              [
+                ["Prefix", "/x", "a"],
+                ["ImplementationSpecific", "/im", "b"],
+              ],
+            ],
+            [undefined, [["Exact", "/", "b"]]],
+          ],
+          "  defaultBackend: {service: {name: a, port: {number: 80}}}\n",
+        ),
+    );
+    const spec = routerSpecs(state)[0];
+    const copy = JSON.parse(JSON.stringify(spec));
+    assert.deepEqual(copy, spec);
+    const a = compileRouter(spec);
+    const b = compileRouter(copy);
+    for (const url of [
+      "http://s.example.com/x/y",
+      "http://s.example.com/imx",
+      "http://other/",
+      "http://other/z",
+      "http://a.b.example.com/x",
+    ])
+      assert.deepEqual(b.decide(req(url)), a.decide(req(url)), url);
+    assert.deepEqual(b.listing(), a.listing());
+  });
+});

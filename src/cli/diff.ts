@@ -1,7 +1,9 @@
 /**
- * `podnet diff -f OLD… --against NEW… [--fail-on added,removed,changed] [-o txt|json|csv|md]`: the
- * connections a change adds, removes or changes (src/core/policy/diff.ts); with --fail-on, exit 1 when
- * the change has any of those, for CI gates.
+ * `podnet diff -f OLD… --against NEW… [--fail-on added,removed,changed] [-o txt|json|csv|md|sarif]`:
+ * the connections a change adds, removes or changes (src/core/policy/diff.ts); with --fail-on, exit 1
+ * when the change has any of those, for CI gates. `-o md` is a pull-request comment
+ * (./render/diff-md.ts); `-o sarif` a code-scanning log located at the changed policies
+ * (./render/diff-sarif.ts).
  */
 import { Command, Option } from "commander";
 import { type ConnectionDiff, DIFF_KINDS, type DiffKind, diffConnections } from "../core/policy/diff.ts";
@@ -12,12 +14,21 @@ import {
   EXIT_FINDING,
   type InputOptions,
   loadOrExit,
+  packageVersion,
 } from "./common.ts";
 import { noRunningPods, printNote } from "./empty-answer.ts";
+import { renderDiffMarkdown } from "./render/diff-md.ts";
+import { diffFindings } from "./render/diff-sarif.ts";
+import { DIFF_RULES, renderSarif } from "./render/sarif.ts";
 
-type Format = "txt" | "json" | "csv" | "md";
+type Format = "txt" | "json" | "csv" | "md" | "sarif";
 
-export function renderDiff(diffs: readonly ConnectionDiff[], format: Format): string {
+/** The diff in one of the text formats (`sarif` needs both clusters: see diffFindings). */
+export function renderDiff(
+  diffs: readonly ConnectionDiff[],
+  format: Exclude<Format, "sarif">,
+  failOn: readonly DiffKind[] = [],
+): string {
   const csvField = (s = "") => (s.includes(",") ? `"${s}"` : s);
   switch (format) {
     case "json":
@@ -25,7 +36,7 @@ export function renderDiff(diffs: readonly ConnectionDiff[], format: Format): st
     case "csv":
       return `diff,src,dst,old,new\n${diffs.map((d) => [d.kind, d.src, d.dst, csvField(d.old), csvField(d.new)].join(",")).join("\n")}${diffs.length ? "\n" : ""}`;
     case "md":
-      return `| diff | src | dst | old | new |\n|------|-----|-----|-----|-----|\n${diffs.map((d) => `| ${d.kind} | ${d.src} | ${d.dst} | ${d.old ?? ""} | ${d.new ?? ""} |\n`).join("")}`;
+      return renderDiffMarkdown(diffs, { failOn });
     default: {
       if (diffs.length === 0) return "no connection added, removed or changed\n";
       const sign = { added: "+", removed: "-", changed: "~" } as const;
@@ -64,7 +75,7 @@ export function diffCommand(): Command {
     .option("--fail-on <kinds>", `exit 1 when the change has any of these (${DIFF_KINDS.join(",")})`)
     .addOption(
       new Option("-o, --output <format>", "output format")
-        .choices(["txt", "json", "csv", "md"])
+        .choices(["txt", "json", "csv", "md", "sarif"])
         .default("txt"),
     );
   addInputOptions(cmd);
@@ -79,7 +90,15 @@ export function diffCommand(): Command {
       diffs = diffs.filter(
         (d) => d.src.startsWith(`${opts.namespace}/`) || d.dst.startsWith(`${opts.namespace}/`),
       );
-    process.stdout.write(renderDiff(diffs, opts.output));
+    process.stdout.write(
+      opts.output === "sarif"
+        ? renderSarif({
+            version: packageVersion(),
+            rules: DIFF_RULES,
+            findings: diffFindings(before, after, diffs, failOn),
+          })
+        : renderDiff(diffs, opts.output, failOn),
+    );
     if (diffs.length === 0) {
       const ns = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
       for (const [side, state] of [

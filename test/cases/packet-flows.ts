@@ -5,7 +5,7 @@
  */
 
 /** The cluster the cases run against; `cni` varies. */
-export function flowCluster(cni: string, proxyMode: "nftables" | "iptables" = "nftables"): string {
+export function flowCluster(cni: string, proxyMode = "nftables"): string {
   const pod = (name: string, node: string, labels: string, ports: string, extra = "") => `---
 apiVersion: v1
 kind: Pod
@@ -60,6 +60,8 @@ export interface FlowCase {
   };
   /** Where kube-proxy's iptables mode differs from its nftables mode, what it does instead. */
   iptables?: FlowCase["expect"];
+  /** Where kube-proxy's IPVS mode differs from its nftables mode, what it does instead. */
+  ipvs?: FlowCase["expect"];
 }
 
 const WEB = ["10.244.0.3:8080", "10.244.1.2:8080"];
@@ -159,6 +161,8 @@ export const FLOW_CASES: FlowCase[] = [
     from: "node/n3",
     to: "web-local.app:80",
     expect: { verdict: "dropped", endpoints: [] },
+    // pkg/proxy/ipvs syncEndpoint: no local endpoint, so the virtual server holds every endpoint (PR 97081).
+    ipvs: { verdict: "delivered", endpoints: WEB, masquerade: true },
   },
   {
     name: "outside client to NodePort, externalTrafficPolicy Cluster: masqueraded",
@@ -186,6 +190,15 @@ export const FLOW_CASES: FlowCase[] = [
     node: "n2",
     to: "172.18.0.3:30081",
     expect: { verdict: "dropped", endpoints: [] },
+    // IPVS: the virtual server falls back to every endpoint; KUBE-NODE-PORT-LOCAL-TCP returns before
+    // the masquerade mark, so the client address is kept (and the pod's reply does not come back here).
+    ipvs: {
+      verdict: "delivered",
+      endpoints: ["10.244.0.4:8080"],
+      masquerade: false,
+      seen: "203.0.113.7",
+      at: "app/e",
+    },
   },
   {
     name: "pod to another node's NodePort, Local: short-circuited to all endpoints",
@@ -206,7 +219,7 @@ export const FLOW_CASES: FlowCase[] = [
     expect: { verdict: "rejected", endpoints: [] },
   },
   {
-    name: "ClusterIP on an undefined port: rejected (iptables mode: routed out like any address)",
+    name: "ClusterIP on an undefined port: rejected (iptables mode: routed out like any address; IPVS: KUBE-IPVS-FILTER)",
     from: "app/a",
     to: "10.96.0.50:81",
     expect: { verdict: "rejected", endpoints: [] },
@@ -218,6 +231,7 @@ export const FLOW_CASES: FlowCase[] = [
     to: "10.96.0.99:80",
     expect: { verdict: "dropped", endpoints: [] },
     iptables: { verdict: "forwarded", endpoints: [], masquerade: true },
+    ipvs: { verdict: "forwarded", endpoints: [], masquerade: true },
   },
   {
     name: "LoadBalancer source ranges: a client outside them is dropped",
@@ -269,6 +283,15 @@ export const FLOW_CASES: FlowCase[] = [
     to: "198.51.100.3:80",
     expect: { verdict: "dropped", endpoints: [] },
     iptables: { verdict: "delivered", endpoints: ["10.244.0.4:8080"], masquerade: true, at: "app/e" },
+    // IPVS: the LB IP is on kube-ipvs0, so the node's connection has it as source; KUBE-LOAD-BALANCER-LOCAL
+    // returns before the mark, and the virtual server falls back to every endpoint.
+    ipvs: {
+      verdict: "delivered",
+      endpoints: ["10.244.0.4:8080"],
+      masquerade: false,
+      seen: "198.51.100.3",
+      at: "app/e",
+    },
   },
   {
     name: "node to a LoadBalancer IP without endpoints: rejected (iptables: not on the output path, routed out)",

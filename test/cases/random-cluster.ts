@@ -6,7 +6,7 @@ export const arbCluster = fc.record({
   nodes: fc.integer({ min: 1, max: 4 }),
   // Every registered network plugin (src/core/cni/registry.ts): a new one joins the property tests.
   cni: fc.constantFrom(...networkPluginNames),
-  mode: fc.constantFrom("nftables", "iptables"),
+  mode: fc.constantFrom("nftables", "iptables", "ipvs"),
   apps: fc.array(
     fc.record({
       replicas: fc.integer({ min: 0, max: 4 }),

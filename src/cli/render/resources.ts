@@ -5,8 +5,10 @@
 import { ipPoolObjects } from "../../core/cni/calico.ts";
 import type { ClusterState } from "../../core/control/state.ts";
 import { formatSelector } from "../../core/labels.ts";
+import type { Condition } from "../../core/model/gateway.ts";
 import type { EndpointSlice, KubeObject, Node, Pod, Service, Workload } from "../../core/model/k8s.ts";
 import { findBlock, parseIPv4 } from "../../core/net/ipv4.ts";
+import { analyzeGateways } from "../../core/routing/gateway.ts";
 import {
   legacyEndpoints,
   podOwners,
@@ -472,6 +474,160 @@ const ipPools: ResourceType = {
   },
 };
 
+/** A condition in a table cell: its reason when True (`Accepted`), `TYPE=Status/Reason` otherwise. */
+function conditionCell(conds: readonly Condition[] | undefined, type: string): string {
+  const c = conds?.find((x) => x.type === type);
+  if (!c) return "Unknown";
+  return c.status === "True" ? "True" : `${c.status} (${c.reason})`;
+}
+
+/**
+ * The Gateway API objects with the status a conformant controller would write (routing/gateway.ts
+ * `analyzeGateways`), so `-o yaml` shows it and the columns read it. The input's own status is replaced.
+ */
+function withGatewayStatus(s: ClusterState, kind: "GatewayClass" | "Gateway" | "HTTPRoute"): KubeObject[] {
+  const a = analyzeGateways(s);
+  if (kind === "GatewayClass")
+    return s.gatewayClasses.map((o) => ({ ...o, status: { conditions: a.classes.get(o) ?? [] } }));
+  if (kind === "Gateway")
+    return s.gateways.map((o) => {
+      const st = a.gateways.get(o);
+      return {
+        ...o,
+        status: { ...(o.status as object), conditions: st?.conditions ?? [], listeners: st?.listeners ?? [] },
+      };
+    });
+  return s.httpRoutes.map((o) => ({ ...o, status: { parents: a.routes.get(o) ?? [] } }));
+}
+
+type GatewayStatusShape = {
+  conditions?: Condition[];
+  listeners?: { name: string; attachedRoutes: number; conditions: Condition[] }[];
+  parents?: {
+    parentRef: { name: string; sectionName?: string; namespace?: string };
+    conditions: Condition[];
+  }[];
+};
+const statusOf = (o: KubeObject) => (o.status ?? {}) as GatewayStatusShape;
+
+const gatewayClasses: ResourceType = {
+  name: "gatewayclasses",
+  aliases: ["gatewayclass", "gc"],
+  namespaced: false,
+  list: (s) => withGatewayStatus(s, "GatewayClass"),
+  columns: () => [
+    { header: "NAME", value: (o) => o.metadata.name },
+    {
+      header: "CONTROLLER",
+      value: (o) => String((o.spec as { controllerName?: string }).controllerName ?? none),
+    },
+    { header: "ACCEPTED", value: (o) => conditionCell(statusOf(o).conditions, "Accepted") },
+    {
+      header: "DESCRIPTION",
+      wide: true,
+      value: (o) => orNone((o.spec as { description?: string }).description),
+    },
+  ],
+};
+
+const gateways: ResourceType = {
+  name: "gateways",
+  aliases: ["gateway", "gtw"],
+  namespaced: true,
+  list: (s) => withGatewayStatus(s, "Gateway"),
+  columns: () => [
+    { header: "NAME", value: (o) => o.metadata.name },
+    {
+      header: "CLASS",
+      value: (o) => String((o.spec as { gatewayClassName?: string }).gatewayClassName ?? none),
+    },
+    {
+      header: "ADDRESS",
+      value: (o) =>
+        orNone(
+          (
+            (o.status as { addresses?: { value: string }[] } | undefined)?.addresses ??
+            (o.spec as { addresses?: { value: string }[] }).addresses ??
+            []
+          )
+            .map((a) => a.value)
+            .join(","),
+        ),
+    },
+    { header: "PROGRAMMED", value: (o) => conditionCell(statusOf(o).conditions, "Programmed") },
+    {
+      header: "LISTENERS",
+      value: (o) =>
+        orNone(
+          (statusOf(o).listeners ?? [])
+            .map((l) => {
+              const bad = l.conditions.find((c) =>
+                c.type === "Conflicted" ? c.status === "True" : c.status !== "True",
+              );
+              return bad
+                ? `${l.name}: ${bad.reason}`
+                : `${l.name}: ${l.attachedRoutes} route${l.attachedRoutes === 1 ? "" : "s"}`;
+            })
+            .join(", "),
+        ),
+    },
+  ],
+};
+
+const httpRoutes: ResourceType = {
+  name: "httproutes",
+  aliases: ["httproute"],
+  namespaced: true,
+  list: (s) => withGatewayStatus(s, "HTTPRoute"),
+  columns: () => [
+    { header: "NAME", value: (o) => o.metadata.name },
+    {
+      header: "HOSTNAMES",
+      value: (o) => orNone(((o.spec as { hostnames?: string[] }).hostnames ?? []).join(",")),
+    },
+    {
+      header: "PARENTS",
+      value: (o) =>
+        orNone(
+          (statusOf(o).parents ?? [])
+            .map((p) => {
+              const name = `${p.parentRef.name}${p.parentRef.sectionName ? `/${p.parentRef.sectionName}` : ""}`;
+              const bad = p.conditions
+                .filter((c) => c.status !== "True")
+                .map((c) => `${c.type}=${c.status} (${c.reason})`);
+              return `${name}: ${bad.length ? bad.join(" ") : "Accepted, ResolvedRefs"}`;
+            })
+            .join("; "),
+        ),
+    },
+  ],
+};
+
+const referenceGrants: ResourceType = {
+  name: "referencegrants",
+  aliases: ["referencegrant", "refgrant"],
+  namespaced: true,
+  list: (s) => s.referenceGrants,
+  columns: () => {
+    const side = (key: "from" | "to") => (o: KubeObject) =>
+      (
+        (o.spec as Record<string, { group: string; kind: string; namespace?: string; name?: string }[]>)[
+          key
+        ] ?? []
+      )
+        .map(
+          (e) =>
+            `${e.kind}${e.group ? `.${e.group}` : ""}${e.namespace ? ` in ${e.namespace}` : ""}${e.name ? `/${e.name}` : ""}`,
+        )
+        .join(", ");
+    return [
+      { header: "NAME", value: (o) => o.metadata.name },
+      { header: "FROM", value: side("from") },
+      { header: "TO", value: side("to") },
+    ];
+  },
+};
+
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   nodes,
   namespaces,
@@ -485,6 +641,10 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   ingressClasses,
   routes,
   ipPools,
+  gatewayClasses,
+  gateways,
+  httpRoutes,
+  referenceGrants,
 ] as ResourceType[];
 
 /** What `get all` (and `get` with no type) shows: the network's moving parts. */
@@ -507,6 +667,10 @@ const GROUPS: Record<string, readonly string[]> = {
   clusternetworkpolicies: ["policy.networking.k8s.io"],
   routes: ["route.openshift.io"],
   ippools: ["crd.projectcalico.org", "projectcalico.org"],
+  gatewayclasses: ["gateway.networking.k8s.io"],
+  gateways: ["gateway.networking.k8s.io"],
+  httproutes: ["gateway.networking.k8s.io"],
+  referencegrants: ["gateway.networking.k8s.io"],
 };
 
 /**

@@ -36,6 +36,8 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
   const grouped = new GroupedWarnings();
   const origins = new Map<KubeObject, Origin>();
   for (const e of inv.pods) origins.set(e.obj, e.origin);
+  // Workloads too (not only pods and policies): findings about a pod podnet made point at its workload.
+  for (const e of inv.workloads) origins.set(e.obj, e.origin);
 
   const nodes = resolveNodes({
     config,

@@ -138,6 +138,17 @@ export function planCluster(state: ClusterState, cluster: string): Plan {
   const plugin = pluginOf(state);
   const refusal = plugin.dataplaneSupport(state);
   if (refusal) throw new DataplaneRefused(refusalDiagnostic(state, plugin, refusal));
+  const unsupported = proxyMode(cfg.proxyMode).dataplane.unsupported;
+  if (unsupported)
+    throw new DataplaneRefused({
+      severity: "error",
+      code: "dataplane-unsupported",
+      message: unsupported.reason,
+      hint: unsupported.fix,
+      object: state.configOrigin ? `Cluster ${cfg.name}` : undefined,
+      origin: state.configOrigin,
+      path: ["spec", "proxyMode"],
+    });
   const ns = (suffix: string) => `${PREFIX}${cluster}-${suffix}`;
   const underlay = ns("u");
   const steps: Plan["steps"] = [];

@@ -40,7 +40,7 @@ export interface ClusterConfig {
   loadBalancerPool: Cidr[];
   /** How LoadBalancer IPs reach nodes (see `LoadBalancerConfig`). */
   loadBalancer: LoadBalancerConfig;
-  kubeProxy: { nodePortAddresses: string[] };
+  kubeProxy: KubeProxyConfig;
   /** kube-apiserver's --service-node-port-range. */
   serviceNodePortRange: { min: number; max: number };
   /** The architecture kubelet reports in `kubernetes.io/arch` (Go's GOARCH: amd64, arm64, …). */
@@ -64,6 +64,45 @@ export interface LoadBalancerConfig {
 /** The ways LoadBalancer IPs reach nodes (`LoadBalancerConfig`). */
 export const LOAD_BALANCER_MODES = ["l2", "bgp"] as const;
 export type LoadBalancerMode = (typeof LOAD_BALANCER_MODES)[number];
+
+/**
+ * The kube-proxy options podnet models (KubeProxyConfiguration, k8s.io/kube-proxy/config/v1alpha1):
+ * `nodePortAddresses` (every mode) and `ipvs` (IPVS mode only).
+ */
+export interface KubeProxyConfig {
+  nodePortAddresses: string[];
+  /** KubeProxyIPVSConfiguration: only with `proxyMode: ipvs` (the config refuses it with another mode). */
+  ipvs: { scheduler: IPVSSchedulerMethod };
+}
+
+/**
+ * An IPVS scheduler as kube-proxy's `ipvs.scheduler` takes it: the methods
+ * cmd/kube-proxy/app/validation.go validateIPVSSchedulerMethod accepts (rr when empty).
+ */
+export type IPVSSchedulerMethod = (typeof IPVS_SCHEDULERS)[number];
+
+/**
+ * The IPVS schedulers, `rr` (kube-proxy's default, pkg/proxy/ipvs defaultScheduler) first: round robin,
+ * weighted round robin, least connection, weighted least connection, locality-based least connection
+ * (with replication), source hashing, destination hashing, shortest expected delay, never queue,
+ * Maglev hashing.
+ */
+export const IPVS_SCHEDULERS = [
+  "rr",
+  "wrr",
+  "lc",
+  "wlc",
+  "lblc",
+  "lblcr",
+  "sh",
+  "dh",
+  "sed",
+  "nq",
+  "mh",
+] as const;
+
+/** The proxy mode that the `kubeProxy.ipvs` options belong to (src/core/proxy/modes/ipvs.ts). */
+const IPVS_MODE = "ipvs";
 
 /**
  * What a running cluster always contains though manifest sets rarely declare it; podnet adds each
@@ -104,7 +143,7 @@ export const DEFAULT_CONFIG: Readonly<ClusterConfig> = Object.freeze({
   proxyMode: proxyModeNames()[0],
   loadBalancerPool: [cidr("198.51.100.0/24")],
   loadBalancer: Object.freeze({ mode: "l2" as LoadBalancerMode }),
-  kubeProxy: { nodePortAddresses: [] },
+  kubeProxy: { nodePortAddresses: [], ipvs: { scheduler: "rr" as IPVSSchedulerMethod } },
   serviceNodePortRange: { min: 30000, max: 32767 },
   nodeArch: "amd64",
   supply: Object.freeze({ nodeLabels: true, clusterDNS: true, ingressController: true }),
@@ -115,7 +154,7 @@ export function defaultConfig(): ClusterConfig {
   return {
     ...DEFAULT_CONFIG,
     loadBalancer: { ...DEFAULT_CONFIG.loadBalancer },
-    kubeProxy: { nodePortAddresses: [] },
+    kubeProxy: { nodePortAddresses: [], ipvs: { scheduler: "rr" } },
     supply: { ...DEFAULT_CONFIG.supply },
   };
 }
@@ -223,7 +262,23 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
   }
 
   const kp = c.map(spec.kubeProxy, at("kubeProxy"));
-  if (kp) c.fields(kp, at("kubeProxy"), ["nodePortAddresses"], "spec.kubeProxy", "error");
+  if (kp) c.fields(kp, at("kubeProxy"), ["nodePortAddresses", "ipvs"], "spec.kubeProxy", "error");
+  const ipvsPath = ["spec", "kubeProxy", "ipvs"];
+  const ipvs = c.map(kp?.ipvs, ipvsPath);
+  if (ipvs) {
+    c.fields(ipvs, ipvsPath, ["scheduler"], "spec.kubeProxy.ipvs", "error");
+    const scheduler = c.oneOf(ipvs.scheduler, [...ipvsPath, "scheduler"], IPVS_SCHEDULERS);
+    if (scheduler) out.kubeProxy.ipvs.scheduler = scheduler;
+    // kube-proxy reads its ipvs section in IPVS mode only; here an ipvs section with another mode is
+    // a mistake worth naming (the scheduler would silently do nothing).
+    if (out.proxyMode !== IPVS_MODE && (spec.proxyMode === undefined || proxy))
+      c.error(
+        ipvsPath,
+        "option-without-mode",
+        `kubeProxy.ipvs applies to proxyMode ipvs only, but proxyMode is ${out.proxyMode}`,
+        `set spec.proxyMode: ipvs, or remove spec.kubeProxy.ipvs`,
+      );
+  }
   const npa = c.list(kp?.nodePortAddresses, ["spec", "kubeProxy", "nodePortAddresses"]);
   npa?.forEach((a, i) => {
     const path = ["spec", "kubeProxy", "nodePortAddresses", i];

@@ -257,6 +257,12 @@ export interface ConnlistOptions {
    * controller's own workload lines show what it may reach.
    */
   realControllers?: ReadonlySet<string>;
+  /**
+   * Only the lines whose source is one of `sources` or whose destination is one of `destinations`
+   * (workload names, `ns/name[Kind]`), the others not computed: diff's scope when a change touches
+   * only some workloads' policies (./diff.ts). Every line listed is the one the full list has.
+   */
+  only?: { sources: ReadonlySet<string>; destinations: ReadonlySet<string> };
 }
 
 export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Connection[] {
@@ -322,22 +328,54 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
       [owner(reach.pods[q]), owner(reach.pods[h])],
     ])
       (sameNode.get(a) ?? sameNode.set(a, new Set()).get(a)!).add(b);
+  /**
+   * From some classes towards some workloads only: per source class and destination class, the atoms
+   * its egress lets out and the destination's ingress lets in (atomsFrom's answer, for those pairs).
+   */
+  const towards = (classes: Iterable<number>, targets: Iterable<string>): Map<string, Uint32Array> => {
+    const out = new Map<string, Uint32Array>();
+    for (const b of targets) {
+      const dsts = classesOf.get(b);
+      if (!dsts) continue;
+      let mask: Uint32Array | undefined;
+      for (const s of classes) {
+        const egressOpen = reach.egress[reach.outProfile[s]].open;
+        for (const d of dsts) {
+          const atoms = reach.admitted("ingress", reach.inProfile[d], s);
+          if (!egressOpen) {
+            const out2 = reach.admitted("egress", reach.outProfile[s], d);
+            for (let w = 0; w < words; w++) atoms[w] &= out2[w];
+          }
+          let any = 0;
+          for (let w = 0; w < words; w++) any |= atoms[w];
+          if (any === 0) continue;
+          mask ??= new Uint32Array(words);
+          for (let w = 0; w < words; w++) mask[w] |= atoms[w];
+        }
+      }
+      if (mask) out.set(b, mask);
+    }
+    return out;
+  };
+  const only = opts.only;
   for (const [a, classes] of classesOf) {
-    const masks = from(classes);
+    const masks = !only || only.sources.has(a) ? from(classes) : towards(classes, only.destinations);
     // Lines the policies alone would not have: the exception is all that makes them.
     const onlyOwnNode = new Set<string>();
     for (const b of sameNode.get(a) ?? []) {
+      if (only && !only.sources.has(a) && !only.destinations.has(b)) continue;
       if (!masks.has(b)) onlyOwnNode.add(b);
       masks.set(b, everything);
     }
     for (const [b, atoms] of masks) if (b !== a) add(a, b, reach.portRanges(atoms), onlyOwnNode.has(b));
   }
   sources.forEach((r, k) => {
-    for (const [b, atoms] of from([sourceClass[k]]))
-      if (classesOf.has(b)) add(rangeName(r), b, reach.portRanges(atoms));
+    const masks = only ? towards([sourceClass[k]], only.destinations) : from([sourceClass[k]]);
+    for (const [b, atoms] of masks) if (classesOf.has(b)) add(rangeName(r), b, reach.portRanges(atoms));
   });
 
   for (const [workload, ports] of ingressBackends(state, owner, opts.realControllers)) {
+    if (only && !only.destinations.has(workload)) continue;
     const allowed = new Map<Protocol, [number, number][]>();
     for (const p of CONN_PROTOCOLS) {
       const list: [number, number][] = [];

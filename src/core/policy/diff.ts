@@ -6,9 +6,20 @@
  *   per (src, dst): only in new → added; only in old → removed; both, different ports → changed
  *
  * Workloads are matched by `ns/name[Kind]`, so a renamed workload shows as removed and added.
+ *
+ * A pull request usually changes a policy or two and nothing else. Then only the lines can differ
+ * whose destination's pods a changed policy selects for ingress (in either version), or whose
+ * source's pods it selects for egress: every other pod pair keeps the egress verdict at its source
+ * and the ingress verdict at its destination (NetworkPolicy, kubernetes/api networking/v1 types.go:
+ * a policy only ever affects the pods its podSelector selects, in the directions of its
+ * policyTypes). So `diffConnections` lists just those lines on both sides (connlist's `only`) and
+ * compares them; with any other change (pods, namespaces, Services, the admin tiers …) it compares the
+ * full connlists (`diffConnectionsFull`). Both give the same answer (test/diff-incremental.test.ts).
  */
 import type { ClusterState } from "../control/state.ts";
-import { type Connection, connlist, rangeCuts } from "./connlist.ts";
+import type { Pod } from "../model/k8s.ts";
+import { type Connection, connlist, rangeCuts, workloadOf } from "./connlist.ts";
+import { compileNetworkPolicy, PolicyEngine } from "./netpol.ts";
 
 export type DiffKind = "added" | "removed" | "changed";
 export const DIFF_KINDS: readonly DiffKind[] = ["added", "removed", "changed"];
@@ -22,14 +33,179 @@ export interface ConnectionDiff {
   new?: string;
 }
 
+/**
+ * The connections added, removed and changed from `before` to `after`, sorted by source then
+ * destination; computed only where a policy change can reach when that is the only change (see the
+ * header), else in full.
+ */
 export function diffConnections(before: ClusterState, after: ClusterState): ConnectionDiff[] {
+  const scope = changeScope(before, after);
+  return scope ? compare(before, after, scope) : diffConnectionsFull(before, after);
+}
+
+/** The same answer from the two full connlists: the reference the scoped diff is tested against. */
+export function diffConnectionsFull(before: ClusterState, after: ClusterState): ConnectionDiff[] {
+  return compare(before, after, undefined);
+}
+
+/** Workloads whose lines a change can alter: as sources (egress) and as destinations (ingress). */
+export interface ChangeScope {
+  sources: Set<string>;
+  destinations: Set<string>;
+}
+
+/**
+ * When the clusters differ only in NetworkPolicies: the workloads whose pods a changed policy (added,
+ * deleted, or with another spec) selects in either version — for ingress as destinations, for egress
+ * as sources. Undefined when anything else differs (pods, their order, namespaces, nodes, Services,
+ * EndpointSlices, Ingresses, Routes, the admin and baseline tiers), which the full diff handles.
+ */
+export function changeScope(before: ClusterState, after: ClusterState): ChangeScope | undefined {
+  if (!sameApartFromNetworkPolicies(before, after)) return undefined;
+  const specs = (state: ClusterState) =>
+    new Map(
+      state.networkPolicies.map((o) => [
+        `${o.metadata.namespace}/${o.metadata.name}`,
+        { obj: o, spec: JSON.stringify(o.spec ?? null) },
+      ]),
+    );
+  const a = specs(before);
+  const b = specs(after);
+  const changed = [
+    ...[...a].filter(([k, v]) => b.get(k)?.spec !== v.spec).map(([, v]) => v.obj),
+    ...[...b].filter(([k, v]) => a.get(k)?.spec !== v.spec).map(([, v]) => v.obj),
+  ];
+  const scope: ChangeScope = { sources: new Set(), destinations: new Set() };
+  if (changed.length === 0) return scope;
+  // The pods are the same on both sides (checked above): one index serves both.
+  const owner = workloadOf(after);
+  const byNs = new Map<string, Pod[]>();
+  for (const p of after.pods) {
+    const list =
+      byNs.get(p.metadata.namespace!) ?? byNs.set(p.metadata.namespace!, []).get(p.metadata.namespace!)!;
+    list.push(p);
+  }
+  for (const obj of changed) {
+    const policy = compileNetworkPolicy(obj);
+    // A superset is safe (more lines computed, the same answer): host-network pods are kept too.
+    for (const pod of byNs.get(policy.namespace) ?? []) {
+      if (!policy.selects(pod.metadata.labels)) continue;
+      if (policy.ingress) scope.destinations.add(owner(pod));
+      if (policy.egress) scope.sources.add(owner(pod));
+    }
+  }
+  return scope;
+}
+
+/** Whether everything connlist reads, but the NetworkPolicies, is the same in both clusters. */
+function sameApartFromNetworkPolicies(a: ClusterState, b: ClusterState): boolean {
+  if (a.pods.length !== b.pods.length || a.workloads.length !== b.workloads.length) return false;
+  for (let i = 0; i < a.pods.length; i++) {
+    const [p, q] = [a.pods[i], b.pods[i]];
+    if (
+      p.metadata.namespace !== q.metadata.namespace ||
+      p.metadata.name !== q.metadata.name ||
+      p.status?.podIP !== q.status?.podIP ||
+      p.status?.phase !== q.status?.phase ||
+      p.spec.nodeName !== q.spec.nodeName ||
+      !p.spec.hostNetwork !== !q.spec.hostNetwork ||
+      a.generated.has(p) !== b.generated.has(q) ||
+      !same(p.metadata.labels, q.metadata.labels) ||
+      !same(p.metadata.ownerReferences, q.metadata.ownerReferences) ||
+      p.spec.containers.length !== q.spec.containers.length ||
+      p.spec.containers.some((c, k) => !same(c.ports, q.spec.containers[k].ports))
+    )
+      return false;
+  }
+  for (let i = 0; i < a.workloads.length; i++) {
+    const [v, w] = [a.workloads[i], b.workloads[i]];
+    if (
+      v.kind !== w.kind ||
+      v.metadata.namespace !== w.metadata.namespace ||
+      v.metadata.name !== w.metadata.name ||
+      a.generated.has(v) !== b.generated.has(w) ||
+      !same(v.metadata.ownerReferences, w.metadata.ownerReferences)
+    )
+      return false;
+  }
+  const rest = (s: ClusterState) => [
+    s.namespaces.map((n) => [n.metadata.name, n.metadata.labels]),
+    s.nodes.map((n) => [n.name, n.labels, n.addresses]),
+    s.services,
+    s.endpointSlices,
+    s.ingresses,
+    s.routes,
+    s.adminNetworkPolicies,
+    s.baselineAdminNetworkPolicies,
+    s.clusterNetworkPolicies,
+  ];
+  return same(rest(a), rest(b));
+}
+
+/** Structural equality of parsed manifests (plain objects, arrays, scalars), stopping at the first difference. */
+function same(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+  if (Array.isArray(x) !== Array.isArray(y)) return false;
+  if (Array.isArray(x)) {
+    const ys = y as unknown[];
+    if (x.length !== ys.length) return false;
+    for (let i = 0; i < x.length; i++) if (!same(x[i], ys[i])) return false;
+    return true;
+  }
+  const xo = x as Record<string, unknown>;
+  const yo = y as Record<string, unknown>;
+  const keys = Object.keys(xo).filter((k) => xo[k] !== undefined);
+  if (keys.length !== Object.keys(yo).filter((k) => yo[k] !== undefined).length) return false;
+  for (const k of keys) if (!same(xo[k], yo[k])) return false;
+  return true;
+}
+
+/**
+ * The cluster with only the policy parts the scoped lines read. Lines towards the scope's
+ * destinations (and no scoped sources) read every source's egress but only those destinations'
+ * ingress: a policy selecting none of their pods keeps its egress part alone, or goes. Lines from the
+ * scope's sources (and no scoped destinations) likewise keep every ingress part and only their
+ * sources' egress. Fewer policies make fewer profiles (and CIDRs, fewer classes) to compile; with
+ * both kinds of scope, the cluster as it is.
+ */
+function narrowed(state: ClusterState, scope: ChangeScope): ClusterState {
+  const towards = scope.destinations.size > 0;
+  if (towards === scope.sources.size > 0) return state;
+  const workloads = towards ? scope.destinations : scope.sources;
+  const owner = workloadOf(state);
+  const scoped = new Map<string, Pod[]>();
+  for (const p of state.pods)
+    if (workloads.has(owner(p))) {
+      const list =
+        scoped.get(p.metadata.namespace!) ??
+        scoped.set(p.metadata.namespace!, []).get(p.metadata.namespace!)!;
+      list.push(p);
+    }
+  const keep = towards ? "Egress" : "Ingress";
+  const networkPolicies = state.networkPolicies.flatMap((o) => {
+    const p = compileNetworkPolicy(o);
+    if ((scoped.get(p.namespace) ?? []).some((pod) => p.selects(pod.metadata.labels))) return [o];
+    if (!(towards ? p.egress : p.ingress)) return [];
+    const { ingress, egress, ...rest } = o.spec as Record<string, unknown>;
+    return [{ ...o, spec: { ...rest, policyTypes: [keep], ...(towards ? { egress } : { ingress }) } }];
+  });
+  return { ...state, networkPolicies };
+}
+
+function compare(before: ClusterState, after: ClusterState, only: ChangeScope | undefined): ConnectionDiff[] {
+  if (only && only.sources.size === 0 && only.destinations.size === 0) return [];
+  // One engine per side for both directions' cuts (each compiles every policy).
+  const [b, a] = [new PolicyEngine(before), new PolicyEngine(after)];
   const cuts = {
-    ingress: [...rangeCuts(before, "ingress"), ...rangeCuts(after, "ingress")],
-    egress: [...rangeCuts(before, "egress"), ...rangeCuts(after, "egress")],
+    ingress: [...rangeCuts(before, "ingress", b), ...rangeCuts(after, "ingress", a)],
+    egress: [...rangeCuts(before, "egress", b), ...rangeCuts(after, "egress", a)],
   };
   const key = (c: Connection) => `${c.src}\u0000${c.dst}`;
-  const old = new Map(connlist(before, { cuts }).map((c) => [key(c), c]));
-  const now = new Map(connlist(after, { cuts }).map((c) => [key(c), c]));
+  const list = (state: ClusterState) =>
+    only ? connlist(narrowed(state, only), { cuts, only }) : connlist(state, { cuts });
+  const old = new Map(list(before).map((c) => [key(c), c]));
+  const now = new Map(list(after).map((c) => [key(c), c]));
   const out: ConnectionDiff[] = [];
   for (const [k, c] of now) {
     const was = old.get(k);

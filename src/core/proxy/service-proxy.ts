@@ -25,7 +25,12 @@
  * own traffic to an external or load-balancer IP without endpoints, and drops it under
  * externalTrafficPolicy Local when the node has no endpoint, because filter-output checks
  * @no-endpoint-services before nat-output could short-circuit it; iptables' KUBE-EXTERNAL-SERVICES
- * hangs off INPUT and FORWARD only).
+ * hangs off INPUT and FORWARD only). IPVS (pkg/proxy/ipvs) differs in `localPolicy`
+ * (`local-else-cluster`: a Local policy's virtual server holds this node's endpoints or, with none,
+ * every endpoint; external traffic under Local is never masqueraded) and `bindsServiceAddresses`
+ * (every ClusterIP, externalIP and LB IP is a local address of every node: no nodePort on them, and
+ * new connections to undefined ports are rejected by KUBE-IPVS-FILTER), and names its pick
+ * (`pickKey`) and its virtual servers (`describeDispatch`).
  *
  * The choice among endpoints is deterministic: with sessionAffinity ClientIP a hash of the client
  * address, otherwise a hash of the client address and port; every candidate is reported.
@@ -128,6 +133,10 @@ export class ServiceProxy {
   readonly #byVip = new Map<number, { info: ServicePortInfo; frontend: Frontend }>();
   readonly #byNodePort = new Map<number, ServicePortInfo>();
   readonly #clusterIPs = new Set<IPv4>();
+  /** Every ClusterIP, externalIP and LB IP, when the mode binds them to the node (IPVS: kube-ipvs0). */
+  readonly #bound = new Set<IPv4>();
+  /** healthCheckNodePorts (KUBE-IPVS-FILTER lets them through to the node's health check server). */
+  readonly #healthCheckPorts = new Set<number>();
   /** The cluster's kube-proxy mode: where the modes differ, the model asks it (./modes/mode.ts). */
   readonly mode: ProxyMode;
 
@@ -197,8 +206,24 @@ export class ServiceProxy {
         for (const ip of info.externalIPs) this.#byVip.set(key(ip), { info, frontend: "externalIP" });
         for (const ip of info.lbIPs) this.#byVip.set(key(ip), { info, frontend: "loadBalancer" });
         if (info.nodePort !== undefined) this.#byNodePort.set(frontendKey(0, protocol, info.nodePort), info);
+        if (this.mode.bindsServiceAddresses) {
+          if (clusterIP !== undefined) this.#bound.add(clusterIP);
+          for (const ip of info.externalIPs) this.#bound.add(ip);
+          for (const ip of info.lbIPs) this.#bound.add(ip);
+        }
       }
+      if (svc.spec.healthCheckNodePort !== undefined)
+        this.#healthCheckPorts.add(svc.spec.healthCheckNodePort);
     }
+  }
+
+  /**
+   * Whether the mode has bound `ip` to the node as a Service address (`bindsServiceAddresses`: IPVS
+   * puts every ClusterIP, externalIP and LB IP on kube-ipvs0, but for an address the node already has
+   * — syncProxyRules' shouldBind), so that it is a local address there.
+   */
+  isBoundAddress(node: NodeState, ip: IPv4): boolean {
+    return this.#bound.has(ip) && !nodeAddresses(this.state, node).includes(ip);
   }
 
   /** The Service port behind a virtual IP and port, if any. */
@@ -251,7 +276,14 @@ export class ServiceProxy {
     const fromPod = cfg.clusterCIDR.contains(p.src);
     let hit = this.frontendAt(p.dst, p.protocol, p.dport);
     let frontend: Frontend | undefined = hit?.frontend;
-    if (!hit && p.toLocalAddress && this.acceptsNodePortOn(p.node, p.dst)) {
+    // A bound Service address is local but no node address: IPVS builds nodePorts on the node's own
+    // addresses only (GetAllLocalAddressesExcept(kube-ipvs0)).
+    if (
+      !hit &&
+      p.toLocalAddress &&
+      !this.isBoundAddress(p.node, p.dst) &&
+      this.acceptsNodePortOn(p.node, p.dst)
+    ) {
       const info = this.nodePortAt(p.protocol, p.dport);
       if (info) {
         hit = { info, frontend: "nodePort" };
@@ -286,13 +318,36 @@ export class ServiceProxy {
           service: info,
           frontend,
           reason: `Service ${info.name} has no endpoints`,
-          rule: `no-endpoint-${frontend === "nodePort" ? "nodeports" : "services"}: ${where} : goto reject-chain`,
+          rule: this.mode.bindsServiceAddresses
+            ? `${this.mode.describeDispatch?.(info, frontend, `${formatIPv4(p.dst)}:${p.dport}`, this.state) ?? where}: no real server, so IPVS answers ICMP port unreachable`
+            : `no-endpoint-${frontend === "nodePort" ? "nodeports" : "services"}: ${where} : goto reject-chain`,
         };
       }
       const notes: string[] = [];
       let candidates: EndpointInfo[];
       let masquerade = false;
-      if (frontend === "clusterIP") {
+      if (this.mode.localPolicy === "local-else-cluster") {
+        const internal = frontend === "clusterIP";
+        const policy = internal ? "internalTrafficPolicy" : "externalTrafficPolicy";
+        const wantsLocal = internal ? info.internalLocal : info.externalLocal;
+        if (wantsLocal && local.length > 0) {
+          candidates = local;
+          notes.push(`${policy} Local: the virtual server holds this node's endpoints only`);
+        } else {
+          candidates = cluster;
+          if (wantsLocal)
+            notes.push(
+              `${policy} Local, but no endpoint of ${info.name} on node ${p.node.name}: the virtual server holds every endpoint instead`,
+            );
+        }
+        if (internal && !fromPod) {
+          masquerade = true;
+          notes.push(`source outside clusterCIDR ${cfg.clusterCIDR}: marked for masquerade`);
+        } else if (!internal && !info.externalLocal) {
+          masquerade = true;
+          notes.push("externalTrafficPolicy Cluster: marked for masquerade");
+        } else if (!internal) notes.push("externalTrafficPolicy Local: client address kept");
+      } else if (frontend === "clusterIP") {
         if (info.internalLocal) {
           if (local.length === 0) {
             return {
@@ -350,7 +405,10 @@ export class ServiceProxy {
           rule: `no-endpoint-${frontend === "nodePort" ? "nodeports" : "services"}: ${where} : drop`,
         };
       }
-      const pick = info.affinity ? fnv32a(formatIPv4(p.src)) : fnv32a(`${formatIPv4(p.src)}:${p.sport}`);
+      const key =
+        this.mode.pickKey?.(this.state, formatIPv4(p.src), p.sport, formatIPv4(p.dst), info.affinity) ??
+        (info.affinity ? formatIPv4(p.src) : `${formatIPv4(p.src)}:${p.sport}`);
+      const pick = fnv32a(key);
       const chosen = candidates[pick % candidates.length];
       if (info.affinity) notes.push("sessionAffinity ClientIP: the client's address picks the endpoint");
       const serviceMasquerade = masquerade;
@@ -369,7 +427,18 @@ export class ServiceProxy {
         masquerade,
         serviceMasquerade,
         notes,
-        rule: `${frontend === "nodePort" ? "service-nodeports" : "service-ips"}: ${where} : goto ${frontend === "clusterIP" ? "service" : "external"}-${servicePortChainBase(info)}`,
+        rule:
+          this.mode.describeDispatch?.(info, frontend, `${formatIPv4(p.dst)}:${p.dport}`, this.state) ??
+          `${frontend === "nodePort" ? "service-nodeports" : "service-ips"}: ${where} : goto ${frontend === "clusterIP" ? "service" : "external"}-${servicePortChainBase(info)}`,
+      };
+    }
+    // A Service address bound to the node (IPVS: kube-ipvs0) on a port no Service defines: the filter
+    // rejects the new connection, but for health check nodePorts (KUBE-IPVS-FILTER returns on them).
+    if (this.isBoundAddress(p.node, p.dst) && !this.#healthCheckPorts.has(p.dport)) {
+      return {
+        kind: "reject",
+        reason: `${formatIPv4(p.dst)} is a Service address bound to kube-ipvs0, but no Service port ${p.dport}/${p.protocol} is defined on it`,
+        rule: "filter INPUT: KUBE-IPVS-FILTER: -m conntrack --ctstate NEW -m set --match-set KUBE-IPVS-IPS dst -j REJECT",
       };
     }
     // Only a mode that guards the Service range (nftables) stops these; otherwise they are routed.

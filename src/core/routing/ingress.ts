@@ -139,7 +139,9 @@ export function ingressRouterSpecs(state: ClusterState, opts: RouterSpecOptions 
         const port = b.service.port.name ?? b.service.port.number ?? 0;
         const backend: SpecBackend = { namespace: ns, service: b.service.name, port, weight: 1 };
         const p = backendProblem(services, backend);
-        return { backends: [backend], error: p ? { status: 503, reason: p.reason } : undefined };
+        return p
+          ? { backends: [backend], error: { status: 503, reason: p.reason } }
+          : { backends: [backend] };
       };
       (spec.rules ?? []).forEach((r, i) => {
         (r.http?.paths ?? []).forEach((p, j) => {

@@ -103,13 +103,23 @@ interface CEntry {
   readonly pathRe?: RegExp;
   readonly headerRes: (RegExp | undefined)[];
   readonly queryRes: (RegExp | undefined)[];
-  /** Hostnames as the listing shows them. */
+  /** A regular expression of the entry does not compile: it never matches. */
   readonly broken: boolean;
+  /** `describeMatch(e)`, made once. */
+  readonly words: string;
+  /** The decision once this entry matched, prepared at compile time (`prepareDecision`). */
+  readonly decide: (host: string | undefined, considered: RejectedRule[]) => RouteDecision;
 }
 
+/**
+ * A node of the path trie, one per path element. `entries`: Prefix entries ending here (in precedence
+ * order); `loose`: ImplementationSpecific and RegularExpression entries whose every match lies under
+ * this node (their literal text up to its last `/`), tested one by one.
+ */
 interface TrieNode {
   children: Map<string, TrieNode>;
   entries: CEntry[];
+  loose: CEntry[];
 }
 
 interface HostGroup {
@@ -117,7 +127,6 @@ interface HostGroup {
   host: string | undefined;
   exact: Map<string, CEntry[]>;
   trie: TrieNode;
-  others: CEntry[];
   fallbacks: CEntry[];
   all: CEntry[];
 }
@@ -212,15 +221,51 @@ function compileEntry(api: RouterSpec["api"], e: RouteEntry): CEntry {
     (e.path.type === "RegularExpression" && !pathRe) ||
     e.headers.some((h, i) => h.type === "RegularExpression" && !headerRes[i]) ||
     e.queryParams.some((q, i) => q.type === "RegularExpression" && !queryRes[i]);
-  return { e, key: precedenceKey(api, e), pathRe, headerRes, queryRes, broken };
+  return {
+    e,
+    key: precedenceKey(api, e),
+    pathRe,
+    headerRes,
+    queryRes,
+    broken,
+    words: describeMatch(e),
+    decide: prepareDecision(e),
+  };
+}
+
+/**
+ * The literal text every path a RegularExpression entry matches starts with: the source up to its
+ * first special character (a quantified last character dropped); "" when the expression has an
+ * alternation anywhere (`/a|/b` need not start with `/a`).
+ */
+export function regexLiteralPrefix(source: string): string {
+  if (source.includes("|")) return "";
+  let i = 0;
+  while (i < source.length && !"\\^$.|?*+()[]{}".includes(source[i])) i++;
+  const quantified = i < source.length && "?*+{".includes(source[i]);
+  return source.slice(0, quantified ? Math.max(0, i - 1) : i);
+}
+
+/** The trie node under `root` for the path elements of `dir` (`""`: the root), created as needed. */
+function nodeFor(root: TrieNode, dir: string): TrieNode {
+  let node = root;
+  if (dir === "") return node;
+  for (const seg of dir.slice(1).split("/")) {
+    let next = node.children.get(seg);
+    if (!next) {
+      next = { children: new Map(), entries: [], loose: [] };
+      node.children.set(seg, next);
+    }
+    node = next;
+  }
+  return node;
 }
 
 function newGroup(host: string | undefined): HostGroup {
   return {
     host,
     exact: new Map(),
-    trie: { children: new Map(), entries: [] },
-    others: [],
+    trie: { children: new Map(), entries: [], loose: [] },
     fallbacks: [],
     all: [],
   };
@@ -235,19 +280,14 @@ function addToGroup(g: HostGroup, c: CEntry): void {
     if (list) list.push(c);
     else g.exact.set(p.value, [c]);
   } else if (p.type === "Prefix") {
-    let node = g.trie;
-    const trimmed = p.value.endsWith("/") ? p.value.slice(0, -1) : p.value;
-    if (trimmed !== "")
-      for (const seg of trimmed.slice(1).split("/")) {
-        let next = node.children.get(seg);
-        if (!next) {
-          next = { children: new Map(), entries: [] };
-          node.children.set(seg, next);
-        }
-        node = next;
-      }
-    node.entries.push(c);
-  } else g.others.push(c);
+    nodeFor(g.trie, p.value.endsWith("/") ? p.value.slice(0, -1) : p.value).entries.push(c);
+  } else {
+    // Every match starts with `literal`, so lies under the node of its complete elements.
+    const literal =
+      p.type === "RegularExpression" ? regexLiteralPrefix(p.value) : p.value === "" ? "/" : p.value;
+    const dir = literal.startsWith("/") ? literal.slice(0, literal.lastIndexOf("/")) : "";
+    nodeFor(g.trie, dir).loose.push(c);
+  }
 }
 
 function sortGroup(g: HostGroup): void {
@@ -257,9 +297,9 @@ function sortGroup(g: HostGroup): void {
   while (stack.length) {
     const n = stack.pop()!;
     n.entries.sort(by);
+    n.loose.sort(by);
     stack.push(...n.children.values());
   }
-  g.others.sort(by);
   g.fallbacks.sort(by);
   g.all.sort(by);
 }
@@ -312,53 +352,60 @@ function plain(b: SpecBackend): HttpBackend {
   return { namespace: b.namespace, service: b.service, port: b.port, weight: b.weight };
 }
 
-/** The decision once entry `c` matched (`host`: the hostname group, for the words). */
-export function decisionFor(
+/**
+ * The decision once entry `e` matched, as a function of the host group (for the words) and the rules
+ * looked at before it; the parts that do not depend on the request are made once.
+ */
+export function prepareDecision(
   e: RouteEntry,
-  host: string | undefined,
-  considered: RejectedRule[],
-): RouteDecision {
-  if (e.error)
-    return {
-      outcome: "backend-error",
-      status: e.error.status,
-      rule: e.rule,
-      reason: e.error.reason,
-      considered,
-    };
+): (host: string | undefined, considered: RejectedRule[]) => RouteDecision {
+  const error = (status: 500 | 503, reason: string) => (_h: string | undefined, considered: RejectedRule[]) =>
+    ({ outcome: "backend-error", status, rule: e.rule, reason, considered }) as const;
+  if (e.error) return error(e.error.status, e.error.reason);
   if (e.backends.length === 0)
-    return {
-      outcome: "backend-error",
-      status: 500,
-      rule: e.rule,
-      reason:
-        e.filters.length > 0
-          ? `the rule has no backendRefs, only filters (${e.filters.join(", ")}), which podnet shows but does not apply`
-          : "the rule has no backendRefs",
-      considered,
-    };
+    return error(
+      500,
+      e.filters.length > 0
+        ? `the rule has no backendRefs, only filters (${e.filters.join(", ")}), which podnet shows but does not apply`
+        : "the rule has no backendRefs",
+    );
   const chosen = chooseBackend(e.backends);
-  if (!chosen)
-    return {
-      outcome: "backend-error",
-      status: 500,
-      rule: e.rule,
-      reason: "every backendRef has weight 0",
-      considered,
-    };
-  if (chosen.invalid)
-    return { outcome: "backend-error", status: 500, rule: e.rule, reason: chosen.invalid, considered };
-  if (chosen.unavailable)
-    return { outcome: "backend-error", status: 503, rule: e.rule, reason: chosen.unavailable, considered };
-  return {
+  if (!chosen) return error(500, "every backendRef has weight 0");
+  if (chosen.invalid) return error(500, chosen.invalid);
+  if (chosen.unavailable) return error(503, chosen.unavailable);
+  const backends = Object.freeze(e.backends.map((b) => Object.freeze(plain(b)))) as HttpBackend[];
+  const chosenPlain = backends[e.backends.indexOf(chosen)];
+  const words = describeMatch(e);
+  return (host, considered) => ({
     outcome: "routed",
     rule: e.rule,
-    matched: `host ${host ?? "*"}, ${describeMatch(e)}`,
-    backends: e.backends.map(plain),
-    chosen: plain(chosen),
+    matched: `host ${host ?? "*"}, ${words}`,
+    backends,
+    chosen: chosenPlain,
     filters: e.filters,
     considered,
-  };
+  });
+}
+
+const byKey = (a: CEntry, b: CEntry) => compareKeys(a.key, b.key);
+
+function reject(out: RejectedRule[], c: CEntry, why: string): void {
+  if (out.length < MAX_CONSIDERED) out.push({ rule: c.e.rule, why: `${c.words}: ${why}` });
+}
+
+/** The first entry of `list` (sorted by precedence) whose conditions hold; the others looked at go to `considered`. */
+function firstOf(
+  list: readonly CEntry[] | undefined,
+  view: RequestView,
+  considered: RejectedRule[],
+): CEntry | undefined {
+  if (!list) return undefined;
+  for (const c of list) {
+    const miss = conditionMiss(c, view);
+    if (miss === undefined) return c;
+    reject(considered, c, miss);
+  }
+  return undefined;
 }
 
 /**
@@ -399,10 +446,8 @@ export function compileRouter(spec: RouterSpec): Router {
     if (idx.any) sortGroup(idx.any);
   }
 
-  const reject = (out: RejectedRule[], c: CEntry, why: string) => {
-    if (out.length < MAX_CONSIDERED) out.push({ rule: c.e.rule, why: `${describeMatch(c.e)}: ${why}` });
-  };
-
+  const nodesBuf: TrieNode[] = [];
+  const looseBuf: CEntry[] = [];
   const decide = (req: HttpRequest): RouteDecision => {
     const considered: RejectedRule[] = [];
     const idx = listenerFor(indexes, req);
@@ -426,49 +471,63 @@ export function compileRouter(spec: RouterSpec): Router {
       return { outcome: "not-found", status: 404, considered };
     }
     const view = new RequestView(req);
-    const firstOf = (list: readonly CEntry[] | undefined): CEntry | undefined => {
-      if (!list) return undefined;
-      for (const c of list) {
-        const miss = conditionMiss(c, view);
-        if (miss === undefined) return c;
-        reject(considered, c, miss);
-      }
-      return undefined;
-    };
-    let best = firstOf(g.exact.get(req.path));
-    // Prefix: walk down as far as the path goes, then look from the deepest node up.
+    let best = firstOf(g.exact.get(req.path), view, considered);
+    // Prefix: walk down as far as the path goes, then look from the deepest node up; gather the
+    // loose entries (ImplementationSpecific, RegularExpression) of every node on the way.
     if (req.path.startsWith("/")) {
-      const nodes: TrieNode[] = [g.trie];
+      // Buffers reused across decisions (decide is synchronous): fewer allocations per request.
+      const nodes = nodesBuf;
+      nodes.length = 0;
+      nodes.push(g.trie);
+      let loose: CEntry[] | undefined;
+      if (g.trie.loose.length) {
+        loose = looseBuf;
+        loose.length = 0;
+        for (const c of g.trie.loose) loose.push(c);
+      }
       let node: TrieNode | undefined = g.trie;
       let from = 1;
-      while (node && from <= req.path.length) {
+      while (from <= req.path.length) {
         let to = req.path.indexOf("/", from);
         if (to < 0) to = req.path.length;
         node = node.children.get(req.path.slice(from, to));
-        if (node) nodes.push(node);
+        if (!node) break;
+        nodes.push(node);
+        if (node.loose.length) {
+          if (!loose) {
+            loose = looseBuf;
+            loose.length = 0;
+          }
+          for (const c of node.loose) loose.push(c);
+        }
         from = to + 1;
       }
       for (let i = nodes.length - 1; i >= 0; i--) {
-        if (best && nodes[i].entries.length && compareKeys(best.key, nodes[i].entries[0].key) < 0) break;
-        const c = firstOf(nodes[i].entries);
+        const entries = nodes[i].entries;
+        if (entries.length === 0) continue;
+        if (best && compareKeys(best.key, entries[0].key) < 0) break;
+        const c = firstOf(entries, view, considered);
         if (c) {
           if (!best || compareKeys(c.key, best.key) < 0) best = c;
           break;
         }
       }
-    }
-    for (const c of g.others) {
-      if (best && compareKeys(best.key, c.key) < 0) break;
-      if (!pathMatches(c, req.path)) continue;
-      const miss = conditionMiss(c, view);
-      if (miss === undefined) {
-        best = c;
-        break;
+      if (loose) {
+        if (loose.length > 1) loose.sort(byKey);
+        for (const c of loose) {
+          if (best && compareKeys(best.key, c.key) < 0) break;
+          if (!pathMatches(c, req.path)) continue;
+          const miss = conditionMiss(c, view);
+          if (miss === undefined) {
+            best = c;
+            break;
+          }
+          reject(considered, c, miss);
+        }
       }
-      reject(considered, c, miss);
     }
-    if (!best) best = firstOf(g.fallbacks);
-    if (best) return decisionFor(best.e, g.host, considered);
+    if (!best) best = firstOf(g.fallbacks, view, considered);
+    if (best) return best.decide(g.host, considered);
     for (const c of g.all) {
       if (considered.length >= MAX_CONSIDERED) break;
       if (!pathMatches(c, req.path)) reject(considered, c, `path ${req.path} does not match`);
@@ -552,7 +611,7 @@ export function decideLinear(spec: RouterSpec, req: HttpRequest): RouteDecision 
     if (conditionMiss(c, view) !== undefined) continue;
     if (!best || compareKeys(c.key, best.key) < 0) best = c;
   }
-  return best ? decisionFor(best.e, host, []) : { outcome: "not-found", status: 404, considered: [] };
+  return best ? best.decide(host, []) : { outcome: "not-found", status: 404, considered: [] };
 }
 
 /** The path types `RouteEntry.path.type` takes, for tests and generators. */

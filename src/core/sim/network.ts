@@ -165,10 +165,11 @@ export class Network implements PodNetworkIndex {
   /**
    * Whether `ip` is local to the node's root namespace (netfilter's `fib daddr type local`): loopback,
    * every address of eth0 (all the node's InternalIPs and on-interface ExternalIPs), cni0's, the tunnel
-   * device's. One map look-up.
+   * device's — and the Service addresses the proxy mode binds to every node (IPVS: kube-ipvs0). One
+   * or two map look-ups.
    */
   isNodeAddress(node: NodeState, ip: IPv4): boolean {
-    return ip >>> 24 === 127 || this.nodeByIP.get(ip) === node;
+    return ip >>> 24 === 127 || this.nodeByIP.get(ip) === node || this.proxy.isBoundAddress(node, ip);
   }
 
   /**

@@ -326,6 +326,9 @@ class Tracer {
 
   /** kube-proxy's nat rules at prerouting/output; returns a final result for reject/drop. */
   proxy(node: NodeState, how: { fromHost: boolean; hook: "prerouting" | "output" }): TraceResult | undefined {
+    // A reply belongs to a tracked connection: kube-proxy's nat rules and its `ct state new` filters
+    // see only a connection's first packet.
+    if (this.isReply) return undefined;
     const decision = this.net.decider.decide({
       node,
       src: this.src,
@@ -338,11 +341,13 @@ class Tracer {
     });
     const at = `node ${node.name}`;
     if (decision.kind === "none") return undefined;
+    // Where the proxy mode meets the packet: it says (IPVS: on input, after routing), trace asks.
+    const where = this.net.proxy.mode.hookLabel?.(how.hook) ?? `kube-proxy ${how.hook}`;
     if (decision.kind !== "dnat") {
       this.hop(
         at,
         decision.kind === "reject" ? "reject" : "drop",
-        `kube-proxy ${how.hook}: ${decision.rule} (${decision.reason})`,
+        `${where}: ${decision.rule} (${decision.reason})`,
       );
       return this.end(
         decision.kind === "reject" ? "rejected" : "dropped",
@@ -383,7 +388,7 @@ class Tracer {
     this.hop(
       at,
       "dnat",
-      `kube-proxy ${how.hook}: ${decision.rule} → DNAT ${before} → ${formatIPv4(chosen.ip)}:${chosen.port}${chosen.pod ? ` (${chosen.pod})` : ""}${many}${notes}`,
+      `${where}: ${decision.rule} → DNAT ${before} → ${formatIPv4(chosen.ip)}:${chosen.port}${chosen.pod ? ` (${chosen.pod})` : ""}${many}${notes}`,
     );
     if (decided.masquerade) this.marked = true;
     return undefined;

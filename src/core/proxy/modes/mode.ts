@@ -9,7 +9,7 @@
 import type { ClusterState, NodeState } from "../../control/state.ts";
 import type { IPv4 } from "../../net/ipv4.ts";
 import type { EvalOutcome, EvalPacket } from "../nft-eval.ts";
-import type { ServicePortInfo, ServiceProxy } from "../service-proxy.ts";
+import type { Frontend, ServicePortInfo, ServiceProxy } from "../service-proxy.ts";
 
 /** A netfilter hook a packet meets on a node. */
 export type RuleHook = "prerouting" | "input" | "forward" | "output";
@@ -43,6 +43,11 @@ export interface ProxyModeDataplane {
    * chain declared, only changed chains' rules written, `iptables-restore --noflush`).
    */
   sync: "table-diff" | "changed-chains-noflush";
+  /**
+   * Why the data plane cannot run this mode here, with the fix (IPVS: this kernel has no ip_vs);
+   * absent when it can. The data plane refuses the cluster with it (src/core/dataplane/plan.ts).
+   */
+  unsupported?: { reason: string; fix: string };
   /**
    * The sysctls kube-proxy sets in a node's network namespace for this mode, beyond forwarding
    * (`{ key: "net.ipv4.conf.all.route_localnet", value: "1" }`); the data plane plan applies them.
@@ -95,4 +100,36 @@ export interface ProxyMode {
   readonly guardsServiceRange: boolean;
   /** What the data plane loads and how it syncs (see ProxyModeDataplane). */
   readonly dataplane: ProxyModeDataplane;
+  /**
+   * How `internalTrafficPolicy`/`externalTrafficPolicy: Local` pick endpoints. `short-circuit` (the
+   * default; nftables, iptables): this node's endpoints only, dropped when it has none, while traffic
+   * from pods (and the node itself) to an external frontend short-circuits to every endpoint.
+   * `local-else-cluster` (IPVS, pkg/proxy/ipvs/proxier.go syncEndpoint): the virtual server holds this
+   * node's endpoints, or every endpoint when it has none (kubernetes PR 97081), whoever the client;
+   * external traffic under Local is never marked for masquerade (the `-LOCAL` ipsets RETURN first).
+   */
+  readonly localPolicy?: "short-circuit" | "local-else-cluster";
+  /**
+   * Whether every ClusterIP, externalIP and load-balancer IP is a local address of every node (IPVS
+   * binds them to the `kube-ipvs0` dummy interface): the Service is met on input, after routing, and
+   * new connections to a port no Service defines there are rejected (KUBE-IPVS-FILTER: `-m set
+   * --match-set KUBE-IPVS-IPS dst -j REJECT`); an unallocated serviceCIDR address is routed as any.
+   */
+  readonly bindsServiceAddresses?: boolean;
+  /**
+   * Where the mode meets a packet, for the trace's hop (`kube-proxy prerouting` when absent): IPVS
+   * translates on input (a local address) or, for the node's own traffic, on output.
+   */
+  hookLabel?(hook: "prerouting" | "output"): string;
+  /**
+   * The text a model decision cites for a Service frontend (the rule or virtual server); absent: the
+   * nftables verdict-map form (`service-ips: … : goto service-…`).
+   */
+  describeDispatch?(info: ServicePortInfo, frontend: Frontend, vip: string, state: ClusterState): string;
+  /**
+   * The key the deterministic endpoint choice hashes, when the mode's scheduler decides it other than
+   * by client address and port (client address alone with session affinity): IPVS `sh` hashes the
+   * client address, `dh` the virtual address. Absent: the default.
+   */
+  pickKey?(state: ClusterState, src: string, sport: number, vip: string, affinity: boolean): string;
 }

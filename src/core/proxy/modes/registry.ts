@@ -5,6 +5,7 @@
  * shared packet-flow cases (test/proxy-modes.test.ts) run against it.
  */
 import { iptablesMode } from "./iptables.ts";
+import { ipvsMode } from "./ipvs.ts";
 import type { ProxyMode } from "./mode.ts";
 import { nftablesMode } from "./nftables.ts";
 
@@ -15,7 +16,7 @@ export type { ProxyMode } from "./mode.ts";
  * which asks this registry, so the list is read only once every module has loaded.
  */
 function registered(): readonly ProxyMode[] {
-  return [nftablesMode, iptablesMode];
+  return [nftablesMode, iptablesMode, ipvsMode];
 }
 
 /** The registered modes, the default first. */

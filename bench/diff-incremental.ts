@@ -1,0 +1,124 @@
+/**
+ * Benchmark: `diff` of a one-policy change (issue 17: on the policy benchmark's 100,000-pod cluster,
+ * the analysis after both loads in at most 1 s, by reusing what the change leaves untouched),
+ * measured beside the full recompute in the same run.
+ *
+ * The cluster is bench/policy.ts's (bench/generate.ts's pods and namespaces, its policy mix; fixed
+ * seed). The change is one NetworkPolicy's ingress rules (the first policy with ingress rules that
+ * selects a pod: they become one rule, from anywhere on TCP 9091), as a pull request makes it. Both sides are loaded
+ * (not timed: that is the load benchmark's), then per run:
+ *
+ *   scoped   diffConnections: the scope (the workloads the changed policy selects), then both
+ *            connlists restricted to the lines touching it (src/core/policy/diff.ts)
+ *   full     diffConnectionsFull: both connlists in full, compared
+ *
+ * Both answers must be identical, or the benchmark fails. The full recompute is the slow one: with
+ * `--full-runs 0` it is skipped (for sizes where it does not finish in reasonable time).
+ *
+ *   node --max-old-space-size=8192 --import tsx bench/diff-incremental.ts
+ *   node --import tsx bench/diff-incremental.ts --pods 20000 --policies 2000 --namespaces 200
+ */
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { parseArgs } from "node:util";
+import { resolveManifests } from "../src/core/cluster.ts";
+import type { ClusterState } from "../src/core/control/state.ts";
+import { changeScope, diffConnections, diffConnectionsFull } from "../src/core/policy/diff.ts";
+import { compileNetworkPolicy } from "../src/core/policy/netpol.ts";
+import { generateCluster } from "./generate.ts";
+import { generatePolicies } from "./policy.ts";
+
+/**
+ * The policies' text with one NetworkPolicy changed: the first, in the order generated, that has
+ * ingress rules and selects a pod of `state` now has one rule, from anywhere on TCP 9091.
+ */
+export function changeOnePolicy(policies: string, state: ClusterState): { text: string; name: string } {
+  const selecting = state.networkPolicies.find((o) => {
+    const p = compileNetworkPolicy(o);
+    return (
+      p.ingress !== undefined &&
+      state.pods.some((pod) => pod.metadata.namespace === p.namespace && p.selects(pod.metadata.labels))
+    );
+  });
+  if (!selecting) throw new Error("no NetworkPolicy with ingress rules selects a pod");
+  const name = selecting.metadata.name;
+  const docs = policies.split("---\n");
+  const i = docs.findIndex((d) => d.includes(`{name: ${name}, `));
+  docs[i] = docs[i].replace(/\n {2}ingress: \[.*/, "\n  ingress: [{ports: [{protocol: TCP, port: 9091}]}]");
+  return { text: docs.join("---\n"), name: `${selecting.metadata.namespace}/${name}` };
+}
+
+function load(text: string): ClusterState {
+  const r = resolveManifests([{ file: "bench.yaml", text }]);
+  if (!r.ok) throw new Error("benchmark input has errors");
+  return r.cluster;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const peakMB = () => {
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+  return hwm ? Number(hwm[1]) / 1024 : process.memoryUsage().rss / 2 ** 20;
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: "string", default: "1" },
+      pods: { type: "string", default: "100000" },
+      policies: { type: "string", default: "10000" },
+      namespaces: { type: "string", default: "1000" },
+      runs: { type: "string", default: "3" },
+      "full-runs": { type: "string", default: "1" },
+    },
+  });
+  const seed = Number(values.seed);
+  const pods = Number(values.pods);
+  const namespaces = Number(values.namespaces);
+  console.log(
+    `podnet diff benchmark (one-policy change): seed ${seed}, node ${process.version}, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}`,
+  );
+  const t0 = performance.now();
+  const cluster = generateCluster({
+    seed,
+    nodes: Math.max(4, Math.ceil(pods / 100)),
+    pods,
+    services: Math.max(1, Math.floor(pods / 50)),
+    namespaces,
+    policies: 0,
+  });
+  const policies = generatePolicies(seed, Number(values.policies), namespaces);
+  const before = load(`${cluster}---\n${policies}`);
+  const { text: changed, name } = changeOnePolicy(policies, before);
+  const after = load(`${cluster}---\n${changed}`);
+  console.log(
+    `  ${before.pods.length} pods, ${before.networkPolicies.length} NetworkPolicies, ${before.namespaces.length} namespaces; changed ${name}'s ingress rules to one, TCP 9091 from anywhere (both loaded in ${fmt(performance.now() - t0)}, not counted)`,
+  );
+  const scope = changeScope(before, after);
+  if (!scope) throw new Error("the change is not a policy-only change");
+  console.log(`  scope: ${scope.destinations.size} destination and ${scope.sources.size} source workloads`);
+  const scoped: number[] = [];
+  let answer: ReturnType<typeof diffConnections> = [];
+  for (let r = 0; r < Number(values.runs); r++) {
+    const t = performance.now();
+    answer = diffConnections(before, after);
+    scoped.push(performance.now() - t);
+    console.log(`  scoped run ${r + 1}: ${fmt(scoped.at(-1)!)} (${answer.length} connections differ)`);
+  }
+  const full: number[] = [];
+  for (let r = 0; r < Number(values["full-runs"]); r++) {
+    const t = performance.now();
+    const reference = diffConnectionsFull(before, after);
+    full.push(performance.now() - t);
+    console.log(`  full run ${r + 1}: ${fmt(full.at(-1)!)}`);
+    if (JSON.stringify(reference) !== JSON.stringify(answer))
+      throw new Error(
+        `the scoped diff differs from the full recompute (${answer.length} vs ${reference.length} lines)`,
+      );
+  }
+  console.log(
+    `  median scoped ${fmt(median(scoped))}${full.length ? `, full ${fmt(median(full))} → ${(median(full) / median(scoped)).toFixed(1)}× faster; answers identical` : ""}; peak RSS ${peakMB().toFixed(0)} MiB`,
+  );
+}

@@ -78,7 +78,7 @@ const lineOf = (c: Connection) => `${c.src} => ${c.dst} : ${c.conn}`;
  */
 const MANIFESTS_ALONE = {
   file: "netpol-analyzer.yaml",
-  text: "apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: netpol-analyzer}\nspec:\n  supply: {nodeLabels: false, clusterDNS: false}\n",
+  text: "apiVersion: podnet.dev/v1alpha1\nkind: Cluster\nmetadata: {name: netpol-analyzer}\nspec:\n  supply: {nodeLabels: false, clusterDNS: false, ingressController: false}\n",
 };
 const load = (dir: string) => loadCluster({ files: [join(ROOT, dir)], sources: [MANIFESTS_ALONE] });
 

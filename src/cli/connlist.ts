@@ -4,10 +4,12 @@
  * `ns/a[Deployment] => ns/b[Deployment] : TCP 8080`.
  */
 import { Command, Option } from "commander";
-import { type Connection, connlist } from "../core/policy/connlist.ts";
+import type { ClusterState } from "../core/control/state.ts";
+import { type Connection, connlist, workloadOf } from "../core/policy/connlist.ts";
+import { ingressesWithRealController, routeLines } from "../core/sim/http-routers.ts";
 import { connlistGraph } from "../core/views/policy.ts";
 import { drawGraph } from "../ui/draw/graph.ts";
-import { addInputOptions, type InputOptions, loadOrExit } from "./common.ts";
+import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
 import { noRunningPods, podCensus, printNote } from "./empty-answer.ts";
 
 /** What txt, csv, md and dot append to a line's connections when it exists only through the own-node exception. */
@@ -69,12 +71,23 @@ export function connlistCommand(): Command {
       new Option("-o, --output <format>", "output format")
         .choices(["txt", "json", "csv", "md", "dot", "svg"])
         .default("txt"),
+    )
+    .option(
+      "--routes",
+      "instead: every Ingress/HTTPRoute rule as `controller => host path : backends (rule)`, in each controller's precedence order",
     );
   addInputOptions(cmd);
   return cmd.action(
-    async (opts: InputOptions & { output: "txt" | "json" | "csv" | "md" | "dot" | "svg" }) => {
+    async (
+      opts: InputOptions & { output: "txt" | "json" | "csv" | "md" | "dot" | "svg"; routes?: boolean },
+    ) => {
       const state = loadOrExit(opts.filename);
-      let lines = connlist(state);
+      if (opts.routes) {
+        writeRoutes(state, opts);
+        return;
+      }
+      // An Ingress whose controller runs as a pod of the input: that pod's lines are the controller's.
+      let lines = connlist(state, { realControllers: ingressesWithRealController(state) });
       if (opts.namespace && !opts.allNamespaces)
         lines = lines.filter(
           (l) => l.src.startsWith(`${opts.namespace}/`) || l.dst.startsWith(`${opts.namespace}/`),
@@ -98,4 +111,24 @@ export function connlistCommand(): Command {
       }
     },
   );
+}
+
+/**
+ * `connlist --routes`: each controller's routing table (the routing core's `Router.listing()`), one
+ * line per (host, path) with its backends and the rule it comes from; `-o json` gives the objects.
+ */
+function writeRoutes(state: ClusterState, opts: InputOptions & { output: string }): void {
+  let rows = routeLines(state, workloadOf(state));
+  if (opts.namespace && !opts.allNamespaces)
+    rows = rows.filter((r) => r.rule.split(" ")[1].startsWith(`${opts.namespace}/`));
+  if (opts.output === "json") process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  else if (opts.output !== "txt")
+    throw new CliExit(EXIT_BAD_INPUT, "error: -o: connlist --routes prints txt or json");
+  else
+    process.stdout.write(
+      rows
+        .map((r) => `${r.controller} => ${r.host} ${r.path} : ${r.backends.join(", ")} (${r.rule})\n`)
+        .join(""),
+    );
+  if (rows.length === 0) printNote("no Ingress or HTTPRoute routes anything in the input");
 }

@@ -10,17 +10,23 @@ import { Command } from "commander";
 import type { ClusterState, NodeState } from "../core/control/state.ts";
 import { clusterDnsService } from "../core/dns/resolv.ts";
 import { pluginOf } from "../core/graph/devices.ts";
-import { formatIPv4 } from "../core/net/ipv4.ts";
+import { formatIPv4, parseIPv4 } from "../core/net/ipv4.ts";
 import { renderExplanations } from "../core/sim/explain.ts";
+import { clusterRouters } from "../core/sim/http-routers.ts";
+import { httpTourRequests, httpTrace } from "../core/sim/http-trace.ts";
 import { Network } from "../core/sim/network.ts";
 import { servedPorts } from "../core/sim/served-ports.ts";
 import { planTour, type TourPlan } from "../core/sim/tour.ts";
 import { trace } from "../core/sim/trace.ts";
 import { podsPerNode, readyEndpointAddresses, slicesByService } from "../core/views.ts";
 import { addInputOptions, type InputOptions, loadOrExit, packageRoot } from "./common.ts";
+import { renderHttpTrace } from "./http-trace.ts";
 import { externalIPs, servicePorts } from "./render/resources.ts";
 import { renderTable } from "./render/table.ts";
 import { renderTrace } from "./trace.ts";
+
+/** The outside client the demo's HTTP requests come from (TEST-NET-3, documentation addresses). */
+const OUTSIDE_CLIENT = "203.0.113.7";
 
 export function demoCommand(): Command {
   const cmd = new Command("demo").description(
@@ -209,6 +215,27 @@ export function renderDemo(state: ClusterState, opts: { source: string; namespac
       );
     });
     if (plan.missing.length > 0) out.push(`  Not shown here: ${plan.missing.join("; ")}.`, "");
+  }
+  // From outside: a request through each kind of controller the input routes with (Ingress, Gateway).
+  const tour = httpTourRequests(clusterRouters(state));
+  if (tour.length > 0) {
+    section(
+      "From outside",
+      "An HTTP request from the internet: the load balancer's node, the controller pod, its routing rule, the backend pod (podnet trace --to http://…).",
+    );
+    tour.forEach((t, i) => {
+      const letter = String.fromCharCode(97 + i);
+      const client = parseIPv4(OUTSIDE_CLIENT)!;
+      const r = httpTrace(net, clusterRouters(state), {
+        source: { kind: "external", ip: client, node: state.nodes[0] },
+        request: t.request,
+      });
+      const text =
+        "error" in r
+          ? `${letter}. ${t.title}: ${t.url}: ${r.error}\n`
+          : renderHttpTrace(OUTSIDE_CLIENT, t.url, r).replace(/^HTTP /, `${letter}. ${t.title}: HTTP `);
+      out.push(text.replace(/^(?=.)/gm, "  "));
+    });
   }
   if (plan.policy) {
     section(

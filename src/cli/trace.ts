@@ -24,9 +24,12 @@ import { type DnsPart, traceQuestion } from "../core/views/questions.ts";
 import { drawTrace } from "../ui/draw/trace.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, EXIT_FINDING, loadOrExit } from "./common.ts";
 import { addEndpointOptions, type EndpointOptions, noteDnsUnreachable } from "./endpoints.ts";
+import { isUrl, runHttpTrace } from "./http-trace.ts";
 import { renderTable } from "./render/table.ts";
 
 interface TraceOptions extends EndpointOptions {
+  header?: string[];
+  request?: string;
   reply?: boolean;
   allEndpoints?: boolean;
   sourcePort?: string;
@@ -40,6 +43,12 @@ export function traceCommand(): Command {
     ),
   )
     .option("--source-port <n>", "the client's port (default: a stable ephemeral port)")
+    .option(
+      "-H, --header <header>",
+      "with --to http(s)://…: a request header 'Name: value' (repeatable; Host: replaces the URL's host)",
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option("-X, --request <method>", "with --to http(s)://…: the request method (default GET)")
     .option("--reply", "also trace the answer back through connection tracking")
     .option(
       "--all-endpoints",
@@ -62,10 +71,38 @@ trace), 1 when it does not (dropped, rejected, unresolved), 2 on bad input.
 Examples:
   podnet trace -f examples/articles --from default/pod1 --to default/pod2:8080
   podnet trace -f examples/articles --from default/pod1 --to service1.default:80 --reply
-  podnet trace -f examples/articles --from 203.0.113.7 --node node-2 --to 172.18.0.3:30080 --all-endpoints`,
+  podnet trace -f examples/articles --from 203.0.113.7 --node node-2 --to 172.18.0.3:30080 --all-endpoints
+  podnet trace -f examples/ingress --from 203.0.113.7 --to http://shop.example.com/cart
+  podnet trace -f examples/ingress --from 203.0.113.7 --to https://shop.example.com/ -H 'X-Version: 2' -X POST
+
+An outside client sending to a load-balancer IP enters at the node the load balancer announces it from
+(spec.loadBalancer.mode in the Cluster config: l2 elects one node per IP, bgp spreads flows over every
+eligible node); --node overrides. A URL (http:// or https://) is followed as one HTTP request: the
+host's address, the node, the controller pod, the routing rule that matched (and why others did not),
+the controller's connection to the backend Service and the backend pod; exit 0 when the backend pod
+receives it, 1 when the controller answers an error itself (404 no rule, 503 no endpoints, …).`,
     );
   addInputOptions(cmd);
   return cmd.action((opts: TraceOptions) => {
+    // A URL: one HTTP request through the load balancer, the controller and its routing (./http-trace.ts).
+    if (isUrl(opts.to)) {
+      const unused = [
+        opts.allEndpoints ? "--all-endpoints" : "",
+        opts.sourcePort !== undefined ? "--source-port" : "",
+        opts.protocol && opts.protocol.toUpperCase() !== "TCP" ? "--protocol" : "",
+      ].filter(Boolean);
+      if (unused.length > 0)
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: ${unused[0]}: not for an HTTP request (--to ${opts.to}); drop it, or trace an address and port instead of a URL`,
+        );
+      return runHttpTrace(opts);
+    }
+    if (opts.header || opts.request)
+      throw new CliExit(
+        EXIT_BAD_INPUT,
+        `error: ${opts.header ? "-H" : "-X"}: only for an HTTP request: write --to as a URL (http://host/path)`,
+      );
     const net = new Network(loadOrExit(opts.filename));
     const sport = opts.sourcePort === undefined ? undefined : Number(opts.sourcePort);
     // The resolution, the trace and its JSON come from the core (core/views/questions.ts), which the

@@ -5,7 +5,8 @@
  *          ─► namespaces ─► Services (ClusterIP, nodePorts, LB IPs) ─► EndpointSlices ─► workload status
  *
  * What every running cluster has and the input lacks is supplied on the way (addons.ts): kubelet's
- * node labels with the nodes, kubeadm's CoreDNS add-on after the input's workloads.
+ * node labels with the nodes, kubeadm's CoreDNS add-on after the input's workloads, then a default
+ * Ingress controller when the input has Ingresses and runs none (ingress-controllers.ts).
  *
  * Pure and deterministic: the same inventory always yields the same ClusterState.
  */
@@ -18,6 +19,7 @@ import type { KubeObject, Namespace, OwnerReference, Pod, Workload } from "../mo
 import { objectRef } from "../model/k8s.ts";
 import { supplyClusterDNS } from "./addons.ts";
 import { resolveEndpointSlices } from "./endpoints.ts";
+import { supplyIngressController } from "./ingress-controllers.ts";
 import { uidFor } from "./names.ts";
 import { resolveNodes } from "./nodes.ts";
 import { isPodReady, isTerminal } from "./pod-ipam.ts";
@@ -58,6 +60,15 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
   const supplied: Pod[] = [];
   if (dns && dns.workloads.length > 0) {
     const added = expandWorkloads({ workloads: dns.workloads, pods: [], nodes, diags });
+    supplied.push(...added.pods);
+    pods.push(...added.pods);
+    workloads.push(...added.workloads);
+    for (const o of added.generated) generated.add(o);
+  }
+  // The default Ingress controller (ingress-controllers.ts), after the DNS add-on, likewise last.
+  const ingressController = supplyIngressController(inv, config, diags);
+  if (ingressController && ingressController.workloads.length > 0) {
+    const added = expandWorkloads({ workloads: ingressController.workloads, pods: [], nodes, diags });
     supplied.push(...added.pods);
     pods.push(...added.pods);
     workloads.push(...added.workloads);
@@ -129,7 +140,7 @@ export function resolveCluster(inv: Inventory, diags: Diagnostics): ClusterState
 
   const namespaces = resolveNamespaces(inv, pods, workloads);
   const services = resolveServices({
-    services: dns ? [...inv.services, ...dns.services] : inv.services,
+    services: [...inv.services, ...(dns?.services ?? []), ...(ingressController?.services ?? [])],
     nodes,
     config,
     diags,

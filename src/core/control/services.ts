@@ -23,6 +23,7 @@ import type { ClusterConfig } from "../model/config.ts";
 import type { Service } from "../model/k8s.ts";
 import { objectRef } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
+import { SUPPLIED_ANNOTATION } from "./ingress-controllers.ts";
 import { fnv32a, uidFor } from "./names.ts";
 import type { GroupedWarnings, NodeState } from "./state.ts";
 
@@ -96,7 +97,10 @@ export function resolveServices(args: {
   );
   const { min, max } = config.serviceNodePortRange;
   const ports = new BandedAllocator(min, max, staticBandSize(max - min + 1, { min: 16, max: 128, step: 32 }));
-  const sorted = [...entries].sort((a, b) => key(a.obj).localeCompare(key(b.obj)));
+  // What podnet supplies (ingress-controllers.ts) is allocated after every Service of the input, so
+  // it never moves an address or port the input's Services get.
+  const late = (e: ServiceEntry) => (e.obj.metadata.annotations?.[SUPPLIED_ANNOTATION] === "true" ? 1 : 0);
+  const sorted = [...entries].sort((a, b) => late(a) - late(b) || key(a.obj).localeCompare(key(b.obj)));
 
   const report = (e: ServiceEntry, path: (string | number)[], code: string, message: string, hint: string) =>
     diags.error({ code, message, hint, object: objectRef(e.obj), origin: e.origin, path });

@@ -38,6 +38,8 @@ export interface ClusterConfig {
   cni: CniMode;
   proxyMode: ProxyModeName;
   loadBalancerPool: Cidr[];
+  /** How LoadBalancer IPs reach nodes (see `LoadBalancerConfig`). */
+  loadBalancer: LoadBalancerConfig;
   kubeProxy: KubeProxyConfig;
   /** kube-apiserver's --service-node-port-range. */
   serviceNodePortRange: { min: number; max: number };
@@ -46,6 +48,22 @@ export interface ClusterConfig {
   /** What podnet supplies that every running cluster has (see `SupplyConfig`). */
   supply: SupplyConfig;
 }
+
+/**
+ * How the network outside the cluster brings a LoadBalancer IP's packets to nodes, as a bare-metal
+ * load balancer announces them (../control/load-balancers.ts):
+ * - `l2`: one node answers ARP for each IP, elected as MetalLB's layer-2 mode elects it (the default,
+ *   as MetalLB's own quick start configures an L2Advertisement);
+ * - `bgp`: every eligible node announces the IP and the router spreads flows over them (equal-cost
+ *   multipath).
+ */
+export interface LoadBalancerConfig {
+  mode: LoadBalancerMode;
+}
+
+/** The ways LoadBalancer IPs reach nodes (`LoadBalancerConfig`). */
+export const LOAD_BALANCER_MODES = ["l2", "bgp"] as const;
+export type LoadBalancerMode = (typeof LOAD_BALANCER_MODES)[number];
 
 /**
  * The kube-proxy options podnet models (KubeProxyConfiguration, k8s.io/kube-proxy/config/v1alpha1):
@@ -98,6 +116,12 @@ export interface SupplyConfig {
   nodeLabels: boolean;
   /** kubeadm's CoreDNS add-on (Service kube-system/kube-dns, Deployment kube-system/coredns) when no kube-dns Service is given. */
   clusterDNS: boolean;
+  /**
+   * A default Ingress/Gateway controller (ingress-nginx's controller Deployment and LoadBalancer
+   * Service in namespace ingress-nginx, ../control/ingress-controllers.ts) when the input has
+   * Ingresses or Gateways but deploys no controller pods for them.
+   */
+  ingressController: boolean;
 }
 
 function cidr(text: string): Cidr {
@@ -118,16 +142,18 @@ export const DEFAULT_CONFIG: Readonly<ClusterConfig> = Object.freeze({
   cni: networkPluginNames[0],
   proxyMode: proxyModeNames()[0],
   loadBalancerPool: [cidr("198.51.100.0/24")],
+  loadBalancer: Object.freeze({ mode: "l2" as LoadBalancerMode }),
   kubeProxy: { nodePortAddresses: [], ipvs: { scheduler: "rr" as IPVSSchedulerMethod } },
   serviceNodePortRange: { min: 30000, max: 32767 },
   nodeArch: "amd64",
-  supply: Object.freeze({ nodeLabels: true, clusterDNS: true }),
+  supply: Object.freeze({ nodeLabels: true, clusterDNS: true, ingressController: true }),
 });
 
 /** A fresh, mutable copy of the defaults. */
 export function defaultConfig(): ClusterConfig {
   return {
     ...DEFAULT_CONFIG,
+    loadBalancer: { ...DEFAULT_CONFIG.loadBalancer },
     kubeProxy: { nodePortAddresses: [], ipvs: { scheduler: "rr" } },
     supply: { ...DEFAULT_CONFIG.supply },
   };
@@ -146,6 +172,7 @@ const CLUSTER_SPEC_FIELDS = [
   "dnsServiceIP",
   "serviceNodePortRange",
   "loadBalancerPool",
+  "loadBalancer",
   "nodes",
   "nodeArch",
   "cni",
@@ -227,6 +254,13 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
     });
   }
 
+  const lb = c.map(spec.loadBalancer, at("loadBalancer"));
+  if (lb) {
+    c.fields(lb, at("loadBalancer"), ["mode"], "spec.loadBalancer", "error");
+    const mode = c.oneOf(lb.mode, ["spec", "loadBalancer", "mode"], LOAD_BALANCER_MODES);
+    if (mode) out.loadBalancer.mode = mode;
+  }
+
   const kp = c.map(spec.kubeProxy, at("kubeProxy"));
   if (kp) c.fields(kp, at("kubeProxy"), ["nodePortAddresses", "ipvs"], "spec.kubeProxy", "error");
   const ipvsPath = ["spec", "kubeProxy", "ipvs"];
@@ -292,11 +326,19 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
 
   const supply = c.map(spec.supply, at("supply"));
   if (supply) {
-    c.fields(supply, ["spec", "supply"], ["nodeLabels", "clusterDNS"], "spec.supply", "error");
+    c.fields(
+      supply,
+      ["spec", "supply"],
+      ["nodeLabels", "clusterDNS", "ingressController"],
+      "spec.supply",
+      "error",
+    );
     const labels = c.bool(supply.nodeLabels, ["spec", "supply", "nodeLabels"]);
     if (labels !== undefined) out.supply.nodeLabels = labels;
     const dns = c.bool(supply.clusterDNS, ["spec", "supply", "clusterDNS"]);
     if (dns !== undefined) out.supply.clusterDNS = dns;
+    const ic = c.bool(supply.ingressController, ["spec", "supply", "ingressController"]);
+    if (ic !== undefined) out.supply.ingressController = ic;
   }
 
   out.nodes = decodeNodes(c, spec.nodes);

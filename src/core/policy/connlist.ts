@@ -10,7 +10,9 @@
  *            as port ranges, from the policy engine on one port per atom
  *
  *   Ingress / Route backends ──► `{ingress-controller} => workload : ports`, where the workload's
- *            ingress policies let an arbitrary pod in (INGRESS_CONTROLLER)
+ *            ingress policies let an arbitrary pod in (INGRESS_CONTROLLER); an Ingress whose
+ *            controller is a pod of the input (`realControllers`) gets none: that pod's workload
+ *            lines are the controller's connections
  *
  * A workload's connections to itself are not listed. Lines are sorted by source, then destination.
  * Ranges stand for addresses outside the pods: traffic from a pod is always the pod's workload.
@@ -198,11 +200,13 @@ export function ingressBackendRefs(state: ClusterState): BackendRef[] {
 export function ingressBackends(
   state: ClusterState,
   owner: (pod: Pod) => string,
+  /** `Ingress ns/name`s left out (their controller is a pod of the input, listed as itself). */
+  skip: ReadonlySet<string> = new Set(),
 ): Map<string, Map<Protocol, Map<number, Pod[]>>> {
   const podByIP = new Map<string, Pod>();
   for (const pod of state.pods)
     if (pod.status?.podIP && !pod.spec.hostNetwork) podByIP.set(pod.status.podIP, pod);
-  const backends = ingressBackendRefs(state);
+  const backends = ingressBackendRefs(state).filter((b) => !skip.has(b.by));
   const out = new Map<string, Map<Protocol, Map<number, Pod[]>>>();
   for (const b of backends) {
     const svc = state.services.find((s) => s.metadata.namespace === b.ns && s.metadata.name === b.service);
@@ -247,6 +251,12 @@ export function ingressBackends(
 export interface ConnlistOptions {
   /** Extra range starts, so that two clusters' outside ranges line up (used by diff). */
   cuts?: { ingress: readonly number[]; egress: readonly number[] };
+  /**
+   * Ingresses (`Ingress ns/name`) whose controller is a real pod of the input (../sim/http-routers.ts
+   * `ingressesWithRealController`): their backends get no `{ingress-controller}` line, as the
+   * controller's own workload lines show what it may reach.
+   */
+  realControllers?: ReadonlySet<string>;
   /**
    * Only the lines whose source is one of `sources` or whose destination is one of `destinations`
    * (workload names, `ns/name[Kind]`), the others not computed: diff's scope when a change touches
@@ -364,7 +374,7 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
     for (const [b, atoms] of masks) if (classesOf.has(b)) add(rangeName(r), b, reach.portRanges(atoms));
   });
 
-  for (const [workload, ports] of ingressBackends(state, owner)) {
+  for (const [workload, ports] of ingressBackends(state, owner, opts.realControllers)) {
     if (only && !only.destinations.has(workload)) continue;
     const allowed = new Map<Protocol, [number, number][]>();
     for (const p of CONN_PROTOCOLS) {

@@ -72,7 +72,12 @@ export type Source =
   | { kind: "pod"; pod: Pod }
   /** `ip`: the node's address the process binds to (any of its own); else the route's source. */
   | { kind: "node"; node: NodeState; ip?: IPv4 }
-  | { kind: "external"; ip: IPv4; node: NodeState };
+  /**
+   * An outside client; its packets enter the cluster at `node`. `entry`: why there (the load
+   * balancer's announcement, ../control/load-balancers.ts); `unannounced`: no node announces the
+   * load-balancer IP it sends to, so the packet never enters (the trace ends dropped, with this reason).
+   */
+  | { kind: "external"; ip: IPv4; node: NodeState; entry?: string; unannounced?: string };
 
 export interface TraceRequest {
   source: Source;
@@ -287,10 +292,14 @@ class Tracer {
     if (s.kind === "node") return this.fromHost(s.node, req, `node ${s.node.name}`, s.ip);
     this.src = s.ip;
     this.sport = req.sport ?? ephemeralPort(`${formatIPv4(s.ip)}>${formatIPv4(req.dst)}:${req.dport}`);
+    if (s.unannounced !== undefined) {
+      this.hop("client", "wire", `an outside client sends to ${formatIPv4(req.dst)}; ${s.unannounced}`);
+      return this.end("dropped", s.unannounced);
+    }
     this.hop(
       "client",
       "wire",
-      `an outside client sends to ${formatIPv4(req.dst)}; the network delivers it to node ${s.node.name}`,
+      `an outside client sends to ${formatIPv4(req.dst)}; ${s.entry ?? `the network delivers it to node ${s.node.name}`}`,
     );
     this.hop(`node ${s.node.name}`, "receive", `arrives on eth0 (${formatIPv4(s.node.ip)})`, "eth0");
     return this.walk({ kind: "host", node: s.node }, { entering: true });

@@ -13,6 +13,7 @@ import type { Protocol } from "../model/k8s.ts";
 import { parseIPv4 } from "../net/ipv4.ts";
 import { INGRESS_CONTROLLER_NAME } from "../policy/connlist.ts";
 import { type Explanation, explainConnection, explainFromIngressController } from "../sim/explain.ts";
+import { enterAtLoadBalancer } from "../sim/http-trace.ts";
 import type { Network } from "../sim/network.ts";
 import { type Destination, resolveDestination, resolveSource } from "../sim/targets.ts";
 import {
@@ -76,6 +77,10 @@ export function resolveEnds(net: Network, q: ConnectionQuestion): Ends {
   const to = dns ? `${dns.address}${dns.port ? `:${dns.port}` : ""}` : q.to;
   const dst = resolveDestination(net, to, protocol);
   if (!dst.ok) return { ok: false, kind: "bad-input", option: "--to", message: dst.message };
+  // An outside client sending to a load-balancer IP enters where the load balancer announces it,
+  // unless --node says where.
+  if (src.value.kind === "external" && q.node === undefined)
+    src.value = enterAtLoadBalancer(net, src.value, dst.value.ip, dst.value.port);
   if (dns) {
     dst.value.label = `${dns.name} = ${dst.value.label}`;
     // Every address the name stands for, for --all-endpoints (each A record of the pod's answer).

@@ -1,0 +1,89 @@
+/**
+ * Where the HTTP trace (./http-trace.ts), connlist and the demo get each controller's router: the
+ * routing core's `compileRouter(routerSpecs(state))` (../routing/router.ts). When podnet supplied the
+ * default controller (../control/ingress-controllers.ts) and the input has no IngressClass, its class
+ * (`nginx`, controller `k8s.io/ingress-nginx`) counts as the default IngressClass, as ingress-nginx's
+ * own manifest would install it.
+ */
+import {
+  controllerInstance,
+  INGRESS_NGINX_CONTROLLER,
+  SUPPLIED_ANNOTATION,
+  SUPPLIED_CONTROLLER,
+} from "../control/ingress-controllers.ts";
+import type { ClusterState } from "../control/state.ts";
+import type { Pod } from "../model/k8s.ts";
+import { compileRouter, routerSpecs } from "../routing/router.ts";
+import type { Router } from "../routing/types.ts";
+
+/** The IngressClass of the supplied controller (ingress-nginx's manifest names it `nginx`). */
+export const SUPPLIED_INGRESS_CLASS = Object.freeze({ name: "nginx", controller: INGRESS_NGINX_CONTROLLER });
+
+/** Whether podnet supplied the default controller in this cluster. */
+export function hasSuppliedController(state: ClusterState): boolean {
+  return state.services.some(
+    (s) =>
+      s.metadata.namespace === SUPPLIED_CONTROLLER.namespace &&
+      s.metadata.annotations?.[SUPPLIED_ANNOTATION] === "true",
+  );
+}
+
+/** Every Ingress class's and Gateway's compiled router for `state`, in routerSpecs' order. */
+export function clusterRouters(state: ClusterState): Router[] {
+  const supplied = hasSuppliedController(state) && state.ingressClasses.length === 0;
+  return routerSpecs(state, supplied ? { suppliedIngressClass: { ...SUPPLIED_INGRESS_CLASS } } : {}).map(
+    compileRouter,
+  );
+}
+
+/**
+ * The Ingresses (`Ingress ns/name`) routed by a controller that is a running pod of the input (not the
+ * supplied one): connlist lists that pod's own lines for them instead of `{ingress-controller}`.
+ */
+export function ingressesWithRealController(state: ClusterState): Set<string> {
+  const out = new Set<string>();
+  if (state.ingresses.length === 0) return out;
+  for (const router of clusterRouters(state)) {
+    if (router.controller.kind !== "IngressClass") continue;
+    const c = controllerInstance(state, router.controller);
+    if (c.supplied || c.pods.length === 0) continue;
+    for (const l of router.listing())
+      if (l.rule.kind === "Ingress") out.add(`Ingress ${l.rule.namespace}/${l.rule.name}`);
+  }
+  return out;
+}
+
+/** One (host, path) → backends line of a controller's routing table, for connlist's route listing. */
+export interface RouteLine {
+  /** The controller's pod workload (`ns/name[Deployment]`), or `{ingress-controller}` when none runs. */
+  controller: string;
+  /** `Ingress ns/name rule 0 path 1` / `HTTPRoute ns/name rule 0 match 0`. */
+  rule: string;
+  host: string;
+  path: string;
+  backends: string[];
+}
+
+/** Every controller's routing table as lines (Router.listing(), in precedence order). */
+export function routeLines(state: ClusterState, owner: (pod: Pod) => string): RouteLine[] {
+  const out: RouteLine[] = [];
+  for (const router of clusterRouters(state)) {
+    const c = controllerInstance(state, router.controller);
+    const controller = c.pods.length > 0 ? owner(c.pods[0]) : "{ingress-controller}";
+    for (const l of router.listing()) {
+      const r = l.rule;
+      const part = r.kind === "Ingress" ? "path" : "match";
+      out.push({
+        controller,
+        rule: `${r.kind} ${r.namespace}/${r.name} ${r.rule < 0 ? "defaultBackend" : `rule ${r.rule}${r.match >= 0 ? ` ${part} ${r.match}` : ""}`}`,
+        host: l.host ?? "*",
+        path: l.path,
+        backends: l.backends.map(
+          (b) =>
+            `${b.namespace}/${b.service}:${b.port}${l.backends.length > 1 ? ` (weight ${b.weight})` : ""}`,
+        ),
+      });
+    }
+  }
+  return out;
+}

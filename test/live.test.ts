@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LIVE_RESOURCES, readLive, resourceName } from "../src/adapters/manifests/live.ts";
 import { Diagnostics } from "../src/core/diagnostics.ts";
+import { anonymizeObjects } from "../src/core/manifests/anonymize.ts";
 import { parseSource } from "../src/core/manifests/parse.ts";
 import { type FakeApi, kubeconfigText, makePki, type Pki, resourceOf, startFakeApi } from "./live-server.ts";
 
@@ -98,6 +99,12 @@ async function serve(
   return api;
 }
 
+const RESOLVED_KINDS =
+  "nodes,namespaces,pods,services,endpointslices,deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs,networkpolicies,ingresses,ingressclasses";
+
+/** The commands whose answers are compared between reads. */
+const COMPARED = [["get", "pods,services", "-A", "-o", "wide"], ["connlist"], ["lint"]];
+
 const kubectlFound = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" }).status === 0;
 const EXAMPLES = ["examples/live-dump", "examples/articles", "examples/shop", "examples/calico"];
 
@@ -149,7 +156,7 @@ describe("live clusters (--kubeconfig, --context)", () => {
       const fromKubectl = parseSource({ file: dump, text: k.out }, new Diagnostics()).map((r) => r.value);
       assert.deepEqual(sorted(live.items), sorted(fromKubectl));
       // And every answer is the same: podnet on the live cluster and on kubectl's dump.
-      for (const args of [["get", "pods,services", "-A", "-o", "wide"], ["connlist"], ["lint"]]) {
+      for (const args of COMPARED) {
         const a = await run([...args, "--kubeconfig", kc]);
         const b = await run([...args, "-f", dump]);
         assertNoStack(a.err);
@@ -395,5 +402,180 @@ describe("live clusters (--kubeconfig, --context)", () => {
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /no answer within 1 s/);
     assert.ok(Date.now() - t0 < 15_000, "bounded by the timeout");
+  });
+
+  it("snapshot writes a dump that replays to the same answers (header: context, server version, time)", async () => {
+    const api = await serve(exampleObjects("examples/live-dump"));
+    const kc = writeKubeconfig(
+      "kc-snap",
+      kubeconfigText({ server: api.url, caCert: pki.caCert, user: { token: TOKEN } }),
+    );
+    const out = join(tmp, "snap.yaml");
+    const r = await run(["snapshot", "--kubeconfig", kc, "-o", out]);
+    assert.equal(r.code, 0, r.err);
+    const text = readFileSync(out, "utf8");
+    assert.match(
+      text,
+      /^# podnet snapshot of context test \(https:\/\/127\.0\.0\.1:\d+, Kubernetes v1\.32\.0-podnet-test\), read 20\d\d-/,
+    );
+    assert.doesNotMatch(text, /managedFields/);
+    for (const args of COMPARED) {
+      const a = await run([...args, "--kubeconfig", kc]);
+      const b = await run([...args, "-f", out]);
+      assert.equal(a.code, b.code, `${args.join(" ")}: ${b.err}`);
+      assert.equal(b.out, a.out, args.join(" "));
+    }
+    const none = await run(["snapshot"]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /nothing to snapshot/);
+  });
+
+  for (const example of ["examples/live-dump", "examples/shop"]) {
+    it(`${example}: snapshot --anonymize gives every answer renamed`, async () => {
+      // A live cluster's objects are all given (pods, addresses); a manifest example becomes one as
+      // podnet resolves it (`get … -o yaml`), since names and addresses podnet derives itself from
+      // the manifests' text are not the cluster's.
+      let objects = exampleObjects(example);
+      if (!objects.some((o) => o.kind === "Pod" && (o.status as { podIP?: string } | undefined)?.podIP)) {
+        const resolved = await run(["get", RESOLVED_KINDS, "-A", "-o", "yaml", "-f", example]);
+        assert.equal(resolved.code, 0, resolved.err);
+        const file = join(tmp, `resolved-${example.replace(/\W/g, "-")}.yaml`);
+        writeFileSync(file, resolved.out);
+        objects = exampleObjects(file);
+      }
+      objects = objects.filter((o) => resourceOf(o));
+      const api = await serve(objects);
+      const kc = writeKubeconfig(
+        `kc-anon-${example.replace(/\W/g, "-")}`,
+        kubeconfigText({ server: api.url, caCert: pki.caCert, user: { token: TOKEN } }),
+      );
+      const plain = join(tmp, `plain-${example.replace(/\W/g, "-")}.yaml`);
+      const anon = join(tmp, `anon-${example.replace(/\W/g, "-")}.yaml`);
+      assert.equal((await run(["snapshot", "--kubeconfig", kc, "-o", plain])).code, 0);
+      const r = await run(["snapshot", "--kubeconfig", kc, "--anonymize", "--seed", "s3cret", "-o", anon]);
+      assert.equal(r.code, 0, r.err);
+      const text = readFileSync(anon, "utf8");
+      assert.doesNotMatch(
+        text,
+        /127\.0\.0\.1|context test/,
+        "the header names neither the server nor the context",
+      );
+      // The same renaming as the core computes with the same seed.
+      const live = await readLive({ kubeconfig: kc, home: tmp, env: {} });
+      const { names, addresses } = anonymizeObjects(live.items, "s3cret");
+      const kept = new Set([
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "kubernetes",
+        "kube-dns",
+        "coredns",
+        "kube-proxy",
+      ]);
+      for (const o of parseSource({ file: anon, text }, new Diagnostics())) {
+        const m = o.value.metadata as { name: string; namespace?: string };
+        for (const n of [m.name, m.namespace ?? "default"])
+          assert.ok(
+            kept.has(n) ||
+              /^n[0-9a-z]{9}(-[0-9a-z]+)*$/.test(n) ||
+              [...kept].some((k) => k && n.startsWith(`${k}-`)),
+            `renamed: ${n}`,
+          );
+      }
+      const translate = (s: string) =>
+        s.replace(
+          /[A-Za-z0-9][A-Za-z0-9._-]*(\/\d+)?/g,
+          // A port's name (`http:80/TCP`) and a number (`0 findings`) are kept, whatever else bears that name.
+          (tok: string, _cidr: string, at: number, all: string) =>
+            /^\d+$/.test(tok) || /^:\d+\//.test(all.slice(at + tok.length))
+              ? tok
+              : (names.get(tok) ?? addresses.get(tok) ?? tok),
+        );
+      const lines = (s: string) =>
+        s
+          .split("\n")
+          .map((l) => l.replace(/\s+/g, " ").trim())
+          .filter(Boolean)
+          .sort();
+      let compared = 0;
+      for (const args of COMPARED) {
+        const a = await run([...args, "-f", plain]);
+        const b = await run([...args, "-f", anon]);
+        assert.equal(b.code, a.code, `${args.join(" ")}: ${b.err}`);
+        assert.deepEqual(lines(b.out), lines(translate(a.out)), args.join(" "));
+        compared += lines(a.out).length;
+      }
+      assert.ok(compared > 5);
+    });
+  }
+
+  it("anonymize: deterministic by seed, prefix-preserving, anchors kept, secrets dropped", () => {
+    const pod = (name: string, ip: string) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name,
+        namespace: "payments",
+        labels: { app: "ledger" },
+        annotations: {
+          "kubectl.kubernetes.io/last-applied-configuration": "{secret}",
+          "acme.com/owner": "bob",
+        },
+      },
+      spec: {
+        containers: [
+          {
+            name: "c",
+            image: "acme/ledger:1",
+            env: [{ name: "PASSWORD", value: "hunter2" }],
+            command: ["run"],
+          },
+        ],
+      },
+      status: { podIP: ip },
+    });
+    const input = [
+      pod("a", "10.244.1.5"),
+      pod("b", "10.244.1.9"),
+      pod("c", "10.244.2.7"),
+      pod("d", "10.96.3.4"),
+      pod("e", "34.1.2.3"),
+    ];
+    const one = anonymizeObjects(input, "seed-1");
+    assert.deepEqual(anonymizeObjects(input, "seed-1").objects, one.objects, "the same seed renames alike");
+    assert.notDeepEqual(anonymizeObjects(input, "seed-2").objects, one.objects);
+    const text = JSON.stringify(one.objects);
+    for (const secret of ["hunter2", "PASSWORD", "last-applied", "bob", "payments", "ledger", "acme"])
+      assert.ok(!text.includes(secret), secret);
+    const ip = (i: number) => (one.objects[i].status as { podIP: string }).podIP;
+    assert.match(ip(0), /^10\.244\.\d+\.5$/, "in the cluster CIDR; the host part kept");
+    assert.equal(
+      ip(0).split(".").slice(0, 3).join("."),
+      ip(1).split(".").slice(0, 3).join("."),
+      "one /24 stays one /24",
+    );
+    assert.notEqual(ip(0).split(".")[2], ip(2).split(".")[2], "two /24s stay two");
+    const third = Number(ip(3).split(".")[1]);
+    assert.ok(third >= 96 && third < 112, `a Service CIDR address stays in 10.96.0.0/12: ${ip(3)}`);
+    assert.ok(
+      !/^(10|172|192|100|127|169|198|203|0|22\d|23\d|24\d|25\d)\./.test(ip(4)) || ip(4).startsWith("34."),
+      `a public address stays public: ${ip(4)}`,
+    );
+    // Prefix preservation over many random pairs in 10.0.0.0/8.
+    const cpl = (x: string, y: string) => {
+      const n = (s: string) => s.split(".").reduce((a, b) => a * 256 + Number(b), 0);
+      return Math.clz32((n(x) ^ n(y)) >>> 0);
+    };
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed & 255;
+    };
+    for (let i = 0; i < 500; i++) {
+      const a = `10.${rnd()}.${rnd()}.${rnd()}`;
+      const b = `10.${rnd() & 0xf0}.${rnd()}.${rnd()}`;
+      assert.equal(Math.min(cpl(one.address(a), one.address(b)), 24), Math.min(cpl(a, b), 24), `${a} ${b}`);
+    }
   });
 });

@@ -27,6 +27,7 @@ import { matrixCommand } from "./matrix.ts";
 import { reportCommand } from "./report.ts";
 import { routesCommand } from "./routes.ts";
 import { rulesCommand } from "./rules.ts";
+import { snapshotCommand } from "./snapshot.ts";
 import { traceCommand } from "./trace.ts";
 import { uiCommand } from "./ui.ts";
 
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
     applyCommand(),
     statusCommand(),
     downCommand(),
+    snapshotCommand(),
   ]) {
     program.addCommand(cmd.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }

@@ -1,0 +1,118 @@
+/**
+ * `podnet snapshot --context NAME [-o dump.yaml] [--anonymize [--seed S]]`: writes the objects a
+ * live read finds (adapters/manifests/live.ts) as one `v1 List` that every command reads with -f and
+ * answers alike; a header comment names the context, server, Kubernetes version and time.
+ * `--anonymize` renames it (core/manifests/anonymize.ts) so it can be shared. `-f DUMP` (instead of
+ * or with a live cluster) snapshots manifests too, e.g. to anonymize an existing dump.
+ */
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { Command } from "commander";
+import { dump, YAML11_SCHEMA } from "js-yaml";
+import { readSources } from "../adapters/manifests/read.ts";
+import { Diagnostics } from "../core/diagnostics.ts";
+import { anonymizeObjects } from "../core/manifests/anonymize.ts";
+import { parseSource } from "../core/manifests/parse.ts";
+import { CliExit, EXIT_BAD_INPUT, type InputOptions, printDiagnostics, readLiveOrExit } from "./common.ts";
+
+interface SnapshotOptions extends InputOptions {
+  output?: string;
+  anonymize?: boolean;
+  seed?: string;
+}
+
+/**
+ * The dump's text: the header lines (each prefixed `# `) and the objects as a v1 List in YAML,
+ * every string double-quoted so that YAML 1.1 readers (kubectl's, podnet's) read `yes`, `0755` or
+ * `1e3` back as the strings they were.
+ */
+export function renderSnapshot(header: readonly string[], items: readonly Record<string, unknown>[]): string {
+  const body = dump({ apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items }, {
+    schema: YAML11_SCHEMA,
+    forceQuotes: true,
+    quoteStyle: "double",
+    lineWidth: -1,
+  } as Parameters<typeof dump>[1]);
+  return `${header.map((l) => `# ${l}\n`).join("")}${body}`;
+}
+
+export function snapshotCommand(): Command {
+  return new Command("snapshot")
+    .description(
+      "write a live cluster's objects as a dump every command reads with -f (--anonymize to share it)",
+    )
+    .option("--kubeconfig <path>", "the kubeconfig file (as kubectl)")
+    .option("--context [name]", "the kubeconfig context to read (bare: the current context)")
+    .option("--request-timeout <seconds>", "the live read's limit per request", "30")
+    .option(
+      "-f, --filename <path>",
+      "also (or instead) snapshot these manifests; repeatable",
+      (v: string, p: string[]) => [...p, v],
+      [] as string[],
+    )
+    .option("-o, --output <file>", "write the dump here (default: standard output)")
+    .option(
+      "--anonymize",
+      "rename namespaces, names, label values, DNS names and addresses consistently, and drop env, commands and volumes",
+    )
+    .option("--seed <text>", "the anonymization's seed: the same seed renames alike (default: random)")
+    .action(async (opts: SnapshotOptions) => {
+      const liveWanted = opts.kubeconfig !== undefined || opts.context !== undefined;
+      if (!liveWanted && opts.filename.length === 0)
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          "error: nothing to snapshot: give --context NAME (or --kubeconfig PATH) to read a live cluster, or -f a dump",
+        );
+      if (opts.seed !== undefined && !opts.anonymize)
+        throw new CliExit(EXIT_BAD_INPUT, "error: --seed is for --anonymize; add --anonymize");
+      const live = liveWanted ? await readLiveOrExit(opts) : undefined;
+      let items: Record<string, unknown>[] = live ? live.items : [];
+      if (opts.filename.length > 0) {
+        const diags = new Diagnostics();
+        const parsed = readSources(opts.filename, diags).flatMap((s) => parseSource(s, diags));
+        printDiagnostics(diags.items);
+        if (diags.hasErrors) throw new CliExit(EXIT_BAD_INPUT, "", diags.items);
+        items = [...items, ...parsed.map((r) => r.value)];
+      }
+      if (items.length === 0)
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: ${live ? `context ${live.context} holds no object of the kinds podnet reads` : "the input holds no Kubernetes objects"}; nothing was written`,
+        );
+      const counts = new Map<string, number>();
+      for (const o of items) counts.set(String(o.kind), (counts.get(String(o.kind)) ?? 0) + 1);
+      const census = [...counts].map(([k, n]) => `${n} ${k}`).join(", ");
+      const header: string[] = [];
+      if (opts.anonymize) {
+        const seed = opts.seed ?? randomBytes(16).toString("hex");
+        items = anonymizeObjects(items, seed).objects;
+        header.push(
+          `podnet snapshot, anonymized (names, label values, DNS names and addresses renamed)${live ? `: Kubernetes ${live.serverVersion}, read ${live.readAt}` : ""}`,
+        );
+        if (opts.seed === undefined)
+          process.stderr.write(
+            "note: anonymized with a random seed; give --seed to rename alike across snapshots\n",
+          );
+      } else {
+        if (live)
+          header.push(
+            `podnet snapshot of context ${live.context} (${live.server}, Kubernetes ${live.serverVersion}), read ${live.readAt}`,
+          );
+        if (opts.filename.length > 0) header.push(`manifests: ${opts.filename.join(", ")}`);
+      }
+      header.push(`${items.length} objects: ${census}`, "replay with: podnet COMMAND -f THIS_FILE");
+      const text = renderSnapshot(header, items);
+      if (opts.output === undefined || opts.output === "-") process.stdout.write(text);
+      else {
+        try {
+          writeFileSync(opts.output, text);
+        } catch (e) {
+          throw new CliExit(
+            EXIT_BAD_INPUT,
+            `error: -o ${opts.output}: cannot write: ${(e as Error).message}`,
+          );
+        }
+        process.stderr.write(`wrote ${items.length} objects to ${opts.output}\n`);
+      }
+    });
+}

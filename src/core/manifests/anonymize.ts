@@ -454,6 +454,15 @@ class AddressMap {
     } else {
       const n = Number(bits);
       for (const a of this.anchors4) t = Math.max(t, Math.min(a.len - 1, Math.clz32((n ^ a.n) >>> 0)));
+      // IPv4 in 32-bit numbers: the same flips as below, without a BigInt per bit.
+      let h4 = this.root4;
+      let o4 = n;
+      for (let i = 0; i < keep; i++) {
+        const bit = (n >>> (31 - i)) & 1;
+        if (i > t && (mix32(h4) & 1) === 1) o4 ^= 1 << (31 - i);
+        h4 = mix32((h4 ^ (bit ? 0x68e31da4 : 0x1b873593)) + Math.imul(i + 1, 0x9e3779b9));
+      }
+      return BigInt(o4 >>> 0);
     }
     let h = v6 ? this.root6 : this.root4;
     let out = bits;

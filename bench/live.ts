@@ -62,7 +62,7 @@ async function child(mode: string, kubeconfig: string, out: string): Promise<voi
       out,
     ]);
     if (code !== 0) throw new Error(`snapshot exited ${code}`);
-    objects = (readFileSync(out, "utf8").match(/^ {2}- apiVersion:/gm) ?? []).length;
+    objects = (readFileSync(out, "utf8").match(/^- apiVersion:/gm) ?? []).length;
   }
   const result: RunResult = { totalMs: performance.now() - t0, peakRssMB: vmHwmMB(), objects };
   process.stdout.write(`${JSON.stringify(result)}\n`);

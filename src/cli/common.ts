@@ -8,11 +8,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { KubeconfigError, LiveError, type LiveRead, readLive } from "../adapters/manifests/live.ts";
 import { readSources } from "../adapters/manifests/read.ts";
 import { resolveManifests } from "../core/cluster.ts";
 import type { ClusterState } from "../core/control/state.ts";
 import { type Diagnostic, Diagnostics, formatDiagnostic, sortDiagnostics } from "../core/diagnostics.ts";
 import { dns1123LabelError } from "../core/manifests/check.ts";
+import type { RawObject } from "../core/manifests/parse.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FINDING = 1;
@@ -34,6 +36,12 @@ export interface InputOptions {
   filename: string[];
   namespace?: string;
   allNamespaces?: boolean;
+  /** `--kubeconfig PATH`: read the live cluster of this kubeconfig. */
+  kubeconfig?: string;
+  /** `--context [NAME]`: read the live cluster of this context (bare: the current context). */
+  context?: string | true;
+  /** `--request-timeout SECONDS` of the live read. */
+  requestTimeout?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -54,11 +62,56 @@ export function addInputOptions(
       "only this namespace; objects that name no namespace are placed in it (as kubectl apply -n)",
     )
     .option("-A, --all-namespaces", "all namespaces (the default)")
-    .hook("preAction", (command) => {
-      const ns = command.opts().namespace;
-      loadNamespace = typeof ns === "string" ? ns : undefined;
+    .option(
+      "--kubeconfig <path>",
+      "read the live cluster of this kubeconfig file (as kubectl; with -f, both are read)",
+    )
+    .option(
+      "--context [name]",
+      "read the live cluster of this kubeconfig context (KUBECONFIG, ~/.kube/config or in-cluster; bare: the current context)",
+    )
+    .option("--request-timeout <seconds>", "the live read's limit per request", "30")
+    .hook("preAction", async (command) => {
+      const o = command.opts() as InputOptions;
+      loadNamespace = typeof o.namespace === "string" ? o.namespace : undefined;
       loadCommand = command.name();
+      live = undefined;
+      liveUses = 0;
+      if (o.kubeconfig !== undefined || o.context !== undefined) live = await readLiveOrExit(o);
     });
+}
+
+/** The live cluster read for the command being run (`--kubeconfig`/`--context`), if any. */
+let live: LiveRead | undefined;
+/** How many loads used `live`'s objects (the first uses them as they are, later ones copies). */
+let liveUses = 0;
+
+/** The live read of the command being run, if it was given `--kubeconfig` or `--context`. */
+export function liveRead(): LiveRead | undefined {
+  return live;
+}
+
+/**
+ * Reads the live cluster of `--kubeconfig`/`--context` (adapters/manifests/live.ts); prints its
+ * warning (kinds not served or forbidden) to stderr; throws CliExit(2) with the reader's message
+ * on any failure (configuration, unreachable server, TLS, credentials).
+ */
+export async function readLiveOrExit(o: InputOptions): Promise<LiveRead> {
+  const seconds = Number(o.requestTimeout ?? "30");
+  if (!(Number.isFinite(seconds) && seconds > 0 && seconds <= 3600))
+    throw new CliExit(EXIT_BAD_INPUT, "error: --request-timeout must be a number of seconds (0 < s <= 3600)");
+  try {
+    const read = await readLive({
+      ...(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {}),
+      ...(typeof o.context === "string" ? { context: o.context } : {}),
+      timeoutMs: seconds * 1000,
+    });
+    if (read.warning) printDiagnostics([read.warning]);
+    return read;
+  } catch (e) {
+    if (e instanceof LiveError || e instanceof KubeconfigError) throw new CliExit(EXIT_BAD_INPUT, e.message);
+    throw e;
+  }
 }
 
 /**
@@ -97,12 +150,12 @@ export function printDiagnostics(diags: readonly Diagnostic[]): void {
 export function loadOrExit(
   files: readonly string[],
   namespace = loadNamespace,
-  opts: { reportsItself?: readonly string[] } = {},
+  opts: { reportsItself?: readonly string[]; overlay?: boolean } = {},
 ): ClusterState {
-  if (files.length === 0) {
+  if (files.length === 0 && !live) {
     throw new CliExit(
       EXIT_BAD_INPUT,
-      "error: no input: give manifests with -f FILE|DIR (repeatable; - reads standard input)",
+      "error: no input: give manifests with -f FILE|DIR (repeatable; - reads standard input) or read a live cluster with --context NAME / --kubeconfig PATH",
     );
   }
   const nsErr = namespace === undefined ? undefined : dns1123LabelError(namespace);
@@ -115,7 +168,10 @@ export function loadOrExit(
   const sources = readSources(files, diags);
   const result = diags.hasErrors
     ? { ok: false as const, diagnostics: diags.items }
-    : resolveManifests(sources, diags, { namespace });
+    : resolveManifests(sources, diags, {
+        namespace,
+        ...(live ? { objects: liveObjects(live), overlay: !!opts.overlay } : {}),
+      });
   // Warnings the command reports itself, one line per object (check's Pending pods), are left out
   // here, so that no fault is reported twice.
   const omit = new Set(opts.reportsItself ?? []);
@@ -129,6 +185,12 @@ export function loadOrExit(
   // `get` answers "No resources found in NS namespace." as kubectl does.
   if (loadCommand !== "get") requireNamespace(result.cluster, namespace);
   return result.cluster;
+}
+
+/** The live objects for one load: decoding defaults fields in place, so loads after the first get copies. */
+function liveObjects(read: LiveRead): RawObject[] {
+  if (liveUses++ === 0) return read.objects;
+  return read.objects.map((r) => ({ value: structuredClone(r.value), origin: r.origin }));
 }
 
 /**

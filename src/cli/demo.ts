@@ -19,7 +19,7 @@ import { servedPorts } from "../core/sim/served-ports.ts";
 import { planTour, type TourPlan } from "../core/sim/tour.ts";
 import { trace } from "../core/sim/trace.ts";
 import { podsPerNode, readyEndpointAddresses, slicesByService } from "../core/views.ts";
-import { addInputOptions, type InputOptions, loadOrExit, packageRoot } from "./common.ts";
+import { addInputOptions, type InputOptions, liveRead, loadOrExit, packageRoot } from "./common.ts";
 import { renderHttpTrace } from "./http-trace.ts";
 import { externalIPs, servicePorts } from "./render/resources.ts";
 import { renderTable } from "./render/table.ts";
@@ -34,9 +34,14 @@ export function demoCommand(): Command {
   );
   addInputOptions(cmd, { filenameRequired: false });
   return cmd.action((opts: InputOptions) => {
-    const files = opts.filename.length > 0 ? opts.filename : [join(packageRoot(), "examples", "articles")];
+    const files =
+      opts.filename.length > 0 || liveRead() ? opts.filename : [join(packageRoot(), "examples", "articles")];
     const state = loadOrExit(files);
-    const shown = files.map((f) => (f === "-" ? "<stdin>" : relative(process.cwd(), f) || ".")).join(", ");
+    const read = liveRead();
+    const shown = [
+      ...(read ? [`context ${read.context}`] : []),
+      ...files.map((f) => (f === "-" ? "<stdin>" : relative(process.cwd(), f) || ".")),
+    ].join(", ");
     process.stdout.write(
       renderDemo(state, { source: shown, namespace: opts.allNamespaces ? undefined : opts.namespace }),
     );

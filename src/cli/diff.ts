@@ -84,7 +84,8 @@ export function diffCommand(): Command {
     if (opts.against.length === 0)
       throw new CliExit(EXIT_BAD_INPUT, "error: --against: give the new manifests (a file or directory)");
     const before = loadOrExit(opts.filename);
-    const after = loadOrExit(opts.against);
+    // With a live cluster (--context), the new state is that cluster with --against applied to it.
+    const after = loadOrExit(opts.against, undefined, { overlay: true });
     let diffs = diffConnections(before, after);
     if (opts.namespace && !opts.allNamespaces)
       diffs = diffs.filter(

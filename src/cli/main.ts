@@ -28,6 +28,7 @@ import { proxyDiffCommand } from "./proxy-diff.ts";
 import { reportCommand } from "./report.ts";
 import { routesCommand } from "./routes.ts";
 import { rulesCommand } from "./rules.ts";
+import { snapshotCommand } from "./snapshot.ts";
 import { traceCommand } from "./trace.ts";
 import { uiCommand } from "./ui.ts";
 
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
     applyCommand(),
     statusCommand(),
     downCommand(),
+    snapshotCommand(),
   ]) {
     program.addCommand(cmd.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }

@@ -7,14 +7,20 @@ import { resolveCluster } from "./control/resolve.ts";
 import type { ClusterState } from "./control/state.ts";
 import { type Diagnostic, Diagnostics } from "./diagnostics.ts";
 import { type DecodeOptions, decodeObjects } from "./manifests/decode.ts";
+import { kindInfo } from "./manifests/kinds.ts";
 import { parseSource, type RawObject, type Source } from "./manifests/parse.ts";
 
 export type ResolveResult =
   | { ok: true; cluster: ClusterState; diagnostics: Diagnostic[] }
   | { ok: false; cluster?: undefined; diagnostics: Diagnostic[] };
 
-/** Options of a load: see `DecodeOptions` (`namespace`: where namespace-less objects go, as `-n`). */
-export type ResolveOptions = DecodeOptions;
+/**
+ * Options of a load: see `DecodeOptions` (`namespace`: where namespace-less objects go, as `-n`).
+ * `objects`: objects already read (a live cluster's), decoded before the sources' objects; with
+ * `overlay`, a source object replaces the given object of the same kind, namespace and name, as
+ * `kubectl apply` of the sources onto that cluster would.
+ */
+export type ResolveOptions = DecodeOptions & { objects?: readonly RawObject[]; overlay?: boolean };
 
 /**
  * Parses, validates and resolves manifests. `diagnostics` holds every warning and error of the run;
@@ -26,9 +32,10 @@ export function resolveManifests(
   diags = new Diagnostics(),
   opts: ResolveOptions = {},
 ): ResolveResult {
-  const raws: RawObject[] = [];
+  const parsed: RawObject[] = [];
   // One by one: spreading a dump of 150,000 objects into push() overflows the call stack.
-  for (const s of distinctSources(sources, diags)) for (const r of parseSource(s, diags)) raws.push(r);
+  for (const s of distinctSources(sources, diags)) for (const r of parseSource(s, diags)) parsed.push(r);
+  const raws = opts.objects ? withGiven(opts.objects, parsed, opts) : parsed;
   if (raws.length === 0 && !diags.hasErrors) {
     // As `kubectl apply` says "no objects passed to apply": an empty answer from an empty input
     // (a failed `kubectl get … | podnet …`) must not pass for a clean cluster.
@@ -36,11 +43,14 @@ export function resolveManifests(
       code: "no-objects",
       message: "the input holds no Kubernetes objects",
       hint: "give manifests with -f (a kubectl get -A -o yaml dump, Helm output, plain YAML); check that the command piping them succeeded",
-      origin: { file: sources.map((s) => s.file).join(", ") || "(no input)", locate: () => undefined },
+      origin: {
+        file: sources.map((s) => s.file).join(", ") || (opts.objects ? "the live cluster" : "(no input)"),
+        locate: () => undefined,
+      },
     });
     return { ok: false, diagnostics: diags.items };
   }
-  const inventory = decodeObjects(raws, diags, opts);
+  const inventory = decodeObjects(raws, diags, { namespace: opts.namespace });
   // A broken Cluster config would make every range-dependent finding below spurious: stop here.
   if (inventory.configOrigin && !inventory.config) return { ok: false, diagnostics: diags.items };
   const cluster = resolveCluster(inventory, diags);
@@ -79,5 +89,26 @@ function distinctSources(sources: readonly Source[], diags: Diagnostics): Source
       hint: "give each file once (a directory given with -f includes every file under it)",
       origin: { file: twice[0], locate: () => undefined },
     });
+  return out;
+}
+
+/** The given objects then the parsed ones; with `overlay`, parsed objects replace given ones of the same key. */
+function withGiven(given: readonly RawObject[], parsed: RawObject[], opts: ResolveOptions): RawObject[] {
+  const out: RawObject[] = [];
+  if (!opts.overlay) {
+    for (const r of given) out.push(r);
+    for (const r of parsed) out.push(r);
+    return out;
+  }
+  const key = (r: RawObject): string => {
+    const v = r.value;
+    const meta = (v.metadata ?? {}) as Record<string, unknown>;
+    const kind = typeof v.kind === "string" ? v.kind : "";
+    const ns = kindInfo(kind)?.namespaced ? String(meta.namespace || opts.namespace || "default") : "";
+    return `${kind}/${ns}/${String(meta.name ?? "")}`;
+  };
+  const replaced = new Set(parsed.map(key));
+  for (const r of given) if (!replaced.has(key(r))) out.push(r);
+  for (const r of parsed) out.push(r);
   return out;
 }

@@ -87,6 +87,29 @@ function isIngressNginx(c: Container): boolean {
 }
 
 /**
+ * The parts of a container's command line and image that make it a controller podnet recognises
+ * (`isIngressNginx` and the `--controller-class` flag), or undefined for any other container: what an
+ * anonymized dump must keep of them (core/manifests/anonymize.ts drops command and args otherwise)
+ * for the controller to be found again.
+ */
+export function controllerIdentity(
+  c: Container,
+): { command: string[]; args: string[]; image?: string } | undefined {
+  if (!isIngressNginx(c)) return undefined;
+  const keep = (v: unknown) => {
+    const xs = Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+    const out: string[] = [];
+    xs.forEach((a, i) => {
+      if (a.endsWith("/nginx-ingress-controller") || a.startsWith("--controller-class=")) out.push(a);
+      else if (a === "--controller-class" && i + 1 < xs.length) out.push(a, xs[i + 1]);
+    });
+    return out;
+  };
+  const image = /ingress-nginx\/controller(:|@|$)/.test(c.image ?? "") ? c.image : undefined;
+  return { command: keep(c.command), args: keep(c.args), image };
+}
+
+/**
  * What a pod (its labels, namespace and spec) does for routing, or undefined when it is no controller
  * podnet recognises.
  */

@@ -29,17 +29,21 @@
  *   it and one outside stays outside. Anchors: the special-purpose blocks (RFC 1918, RFC 6598, RFC
  *   5737, loopback, link-local, multicast, ULA), the podnet Cluster config's ranges (or the
  *   defaults: model/config.ts), and the Service CIDR's first address and the DNS Service IP.
- * - Dropped: what can hold secrets or private text and no analysis reads: container command, args,
+ * - Dropped: what can hold secrets or private text and no analysis reads: container command, args
+ *   (but an ingress controller keeps what identifies it: control/ingress-controllers.ts
+ *   `controllerIdentity`),
  *   env, envFrom, volumes and volumeMounts, container statuses, condition messages, managedFields,
  *   uid-less bookkeeping (resourceVersion, selfLink), and annotations other than those of
- *   kubernetes.io, k8s.io, projectcalico.org and coreos.com (but never kubectl's
+ *   kubernetes.io, k8s.io, projectcalico.org, coreos.com and podnet.dev (but never kubectl's
  *   last-applied-configuration, which is the whole original object). Container images are renamed.
  *   uids are renamed consistently (ownerReferences keep pointing at their owner).
  */
 import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils";
 import ipaddr from "ipaddr.js";
+import { controllerIdentity } from "../control/ingress-controllers.ts";
 import { defaultConfig } from "../model/config.ts";
+import type { Container } from "../model/k8s.ts";
 
 /** What anonymizeObjects returns: the new objects and the maps it used (for tests and reports). */
 export interface Anonymized {
@@ -71,7 +75,7 @@ const KEPT_LABEL_VALUES = new Set([
   "endpointslice.kubernetes.io/managed-by",
 ]);
 const KEPT_DNS_LABELS = new Set(["*", "svc", "pod", "cluster", "local"]);
-const KEPT_ANNOTATION = /(^|\.)(kubernetes\.io|k8s\.io|projectcalico\.org|coreos\.com)\//;
+const KEPT_ANNOTATION = /(^|\.)(kubernetes\.io|k8s\.io|projectcalico\.org|coreos\.com|podnet\.dev)\//;
 const DROPPED_CONTAINER_FIELDS = ["command", "args", "env", "envFrom", "volumeMounts", "workingDir"];
 /** Fields whose string value (or list of strings) names an object. */
 const NAME_FIELDS = new Set([
@@ -245,6 +249,14 @@ export function anonymizeObjects(objects: readonly Record<string, unknown>[], se
         continue;
       }
       out[k] = walk(x, k);
+    }
+    // An ingress controller's container keeps what identifies it (the analyses find the controller
+    // pod by it): its binary, its --controller-class and a public controller image.
+    const identity = isContainer ? controllerIdentity(o as Container) : undefined;
+    if (identity) {
+      if (identity.command.length > 0) out.command = identity.command;
+      if (identity.args.length > 0) out.args = identity.args;
+      if (identity.image !== undefined) out.image = identity.image;
     }
     return out;
   };

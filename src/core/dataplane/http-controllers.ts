@@ -11,14 +11,17 @@ import type { ClusterState } from "../control/state.ts";
 import type { Pod, Service } from "../model/k8s.ts";
 import { compileRouter, type RouterSpec, routerSpecs } from "../routing/router.ts";
 import type { ControllerKey } from "../routing/types.ts";
+import { type ControllerStatuses, controllerStatuses, INGRESS_NGINX_STATUSES } from "../sim/http-trace.ts";
 import type { ProxyListener, ProxySpec } from "./http.ts";
 import { proxyServices } from "./http.ts";
 import type { HttpController } from "./http-probe.ts";
 
-/** The pods and Service that carry one controller's traffic. */
+/** The pods and Service that carry one controller's traffic, and the statuses it answers with itself. */
 export interface ControllerPods {
   pods: Pod[];
   service?: Service;
+  /** ../sim/http-trace.ts `controllerStatuses` of the controller. Default: ingress-nginx's. */
+  statuses?: ControllerStatuses;
 }
 
 /** What `httpControllers` found: the controllers to probe, the proxies to run, and what was left out and why. */
@@ -56,7 +59,7 @@ export function httpControllers(
   const out: HttpControllers = { controllers: [], proxies: [], notes: [] };
   for (const spec of specs) {
     const name = keyText(spec.controller);
-    const { pods, service } = instanceOf(spec.controller);
+    const { pods, service, statuses = INGRESS_NGINX_STATUSES } = instanceOf(spec.controller);
     const running = pods.filter((p) => p.status?.podIP && !p.spec.hostNetwork);
     if (running.length === 0) {
       out.notes.push(
@@ -89,7 +92,7 @@ export function httpControllers(
       bound.push({ listener, containerPort });
     }
     if (listeners.length === 0) continue;
-    out.controllers.push({ router: compileRouter(spec), service, listeners });
+    out.controllers.push({ router: compileRouter(spec), service, listeners, statuses });
     for (const p of running)
       out.proxies.push({
         pod: `${p.metadata.namespace}/${p.metadata.name}`,
@@ -97,6 +100,7 @@ export function httpControllers(
         listeners: bound,
         router: spec,
         services,
+        statuses,
       });
   }
   return out;
@@ -109,5 +113,8 @@ export function httpControllers(
  * in exactly the pods `trace --to http://…` names.
  */
 export function clusterHttpControllers(state: ClusterState): HttpControllers {
-  return httpControllers(state, routerSpecs(state), (key) => controllerInstance(state, key));
+  return httpControllers(state, routerSpecs(state), (key) => {
+    const instance = controllerInstance(state, key);
+    return { ...instance, statuses: controllerStatuses(instance) };
+  });
 }

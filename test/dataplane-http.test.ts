@@ -2,11 +2,13 @@
  * Outside in, for real (issue 15): as root, `podnet up` builds the outside client's namespace and the
  * controller pods' reverse proxies, and `probe --http` sends a request for every rule from outside and
  * from pods and must agree with the simulator on every one (which backend pod answered, the status,
- * the client address it saw); the plain probes from outside to load-balancer IPs must agree too.
+ * the client address it saw); the plain probes from outside to load-balancer IPs must agree too. On
+ * the fixture, a generated cluster and examples/ingress (its Ingress and its Gateway, with the Cluster
+ * config's load-balancer mode l2 and bgp: the outside routes go through the nodes the simulator elects).
  * Without root or the tools these tests skip with the reason; under CI=true that is a failure.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -16,6 +18,7 @@ import { runPodnet } from "./helpers.ts";
 const unavailable = dataPlaneUnavailable();
 const skip = unavailable && process.env.CI !== "true" ? unavailable : false;
 const FIXTURE = join(import.meta.dirname, "fixtures", "http");
+const EXAMPLE = join(import.meta.dirname, "..", "examples", "ingress");
 
 interface HttpOut {
   requests: { agree: boolean; from: string; to: string; kernel: string; simulator: string }[];
@@ -41,11 +44,11 @@ describe("outside in, for real", { skip }, () => {
   });
 
   it("the fixture: every rule answered from outside and from pods as the simulator says, over HTTP and HTTPS", () => {
-    const up = runPodnet(["up", "-f", FIXTURE, "--name", "httpdp-f"]);
+    const up = runPodnet(["up", "-f", FIXTURE, "--name", "integ-f"]);
     try {
       assert.equal(up.code, 0, up.err);
       assert.match(up.out, /reverse proxies in 2 controller pods, outside client 203\.0\.113\.7/);
-      const requests = httpAgrees("httpdp-f");
+      const requests = httpAgrees("integ-f");
       // From outside, and both schemes; a routed answer, the proxy's own 503 and the policy's effect all occur.
       assert.ok(requests.some((r) => r.from === "outside" && r.to.startsWith("https://")));
       assert.ok(
@@ -56,29 +59,76 @@ describe("outside in, for real", { skip }, () => {
       );
       assert.ok(requests.some((r) => r.kernel.startsWith("503 from ingress/controller-")));
       // The plain probes include the outside client to the load-balancer IP, and agree.
-      const plain = runPodnet(["probe", "--name", "httpdp-f", "--port", "80", "-o", "json"]);
+      const plain = runPodnet(["probe", "--name", "integ-f", "--port", "80", "-o", "json"]);
       assert.equal(plain.code, 0, plain.out);
       const probes = (JSON.parse(plain.out) as { probes: { from: string; agree: boolean }[] }).probes;
       assert.ok(probes.some((p) => p.from === "outside"));
     } finally {
-      runPodnet(["down", "--name", "httpdp-f"]);
+      runPodnet(["down", "--name", "integ-f"]);
     }
     assert.deepEqual(
-      listNamespaces().filter((n) => n.startsWith("podnet-httpdp-f-")),
+      listNamespaces().filter((n) => n.startsWith("podnet-integ-f-")),
       [],
     );
   });
 
+  for (const mode of ["l2", "bgp"] as const)
+    it(`examples/ingress in ${mode} mode: the Ingress (ingress-nginx) and the Gateway (Envoy Gateway), http and https, from outside and from pods`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "podnet-integ-"));
+      const name = `integ-ex-${mode}`;
+      try {
+        for (const f of readdirSync(EXAMPLE).filter((x) => x.endsWith(".yaml"))) {
+          const text = readFileSync(join(EXAMPLE, f), "utf8");
+          writeFileSync(
+            join(dir, f),
+            f === "00-cluster.yaml" ? text.replace("mode: l2", `mode: ${mode}`) : text,
+          );
+        }
+        assert.match(readFileSync(join(dir, "00-cluster.yaml"), "utf8"), new RegExp(`mode: ${mode}`));
+        const up = runPodnet(["up", "-f", dir, "--name", name]);
+        assert.equal(up.code, 0, up.err);
+        assert.match(up.out, /reverse proxies in 3 controller pods, outside client 203\.0\.113\.7/);
+        const requests = httpAgrees(name);
+        const outside = requests.filter((r) => r.from === "outside");
+        // Both APIs answered for real from outside, over http and https (the Ingress's TLS host).
+        assert.ok(
+          outside.some((r) =>
+            /^200 from ingress-nginx\/ingress-nginx-controller-.*answered by shop\/cart-/.test(r.kernel),
+          ),
+        );
+        assert.ok(
+          outside.some((r) => r.to.startsWith("https://shop.example.com/") && r.kernel.startsWith("200 ")),
+        );
+        assert.ok(
+          outside.some((r) =>
+            /^200 from envoy-gateway-system\/envoy-shop-eg-.*answered by shop\/api-/.test(r.kernel),
+          ),
+        );
+        // The plain probes from outside to the load-balancer IPs agree too.
+        const plain = runPodnet(["probe", "--name", name, "--port", "80", "-o", "json"]);
+        assert.equal(plain.code, 0, plain.out);
+        const probes = (JSON.parse(plain.out) as { probes: { from: string; agree: boolean }[] }).probes;
+        assert.ok(probes.some((p) => p.from === "outside"));
+      } finally {
+        runPodnet(["down", "--name", name]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+      assert.deepEqual(
+        listNamespaces().filter((n) => n.startsWith(`podnet-${name}-`)),
+        [],
+      );
+    });
+
   it("a generated cluster: 24 rules over 12 Services (every third without pods: 503), zero disagreements", () => {
-    const dir = mkdtempSync(join(tmpdir(), "podnet-httpdp-"));
+    const dir = mkdtempSync(join(tmpdir(), "podnet-integ-"));
     try {
       writeFileSync(join(dir, "cluster.yaml"), generatedIngressCluster(12));
-      const up = runPodnet(["up", "-f", dir, "--name", "httpdp-g"]);
+      const up = runPodnet(["up", "-f", dir, "--name", "integ-g"]);
       assert.equal(up.code, 0, up.err);
-      const requests = httpAgrees("httpdp-g", ["--pod-sources", "1"]);
+      const requests = httpAgrees("integ-g", ["--pod-sources", "1"]);
       assert.ok(requests.length >= 12 * 2, `${requests.length} requests`);
     } finally {
-      runPodnet(["down", "--name", "httpdp-g"]);
+      runPodnet(["down", "--name", "integ-g"]);
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -5,16 +5,18 @@
  * the test against the routing contract (src/core/routing/types.ts).
  */
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadOrExit } from "../src/cli/common.ts";
-import { httpControllers } from "../src/core/dataplane/http-controllers.ts";
+import { clusterHttpControllers, httpControllers } from "../src/core/dataplane/http-controllers.ts";
 import {
   type HttpController,
   httpProbeCases,
   judgeHttp,
   listingRequest,
 } from "../src/core/dataplane/http-probe.ts";
+import { loadBalancerRoutes, OUTSIDE_CLIENT } from "../src/core/dataplane/outside.ts";
 import { routerSpecs } from "../src/core/routing/router.ts";
 import type {
   HttpBackend,
@@ -24,6 +26,10 @@ import type {
   RouteListing,
   Router,
 } from "../src/core/routing/types.ts";
+import { clusterRouters } from "../src/core/sim/http-routers.ts";
+import { ENVOY_STATUSES, httpTrace } from "../src/core/sim/http-trace.ts";
+import { Network } from "../src/core/sim/network.ts";
+import { resolveSource } from "../src/core/sim/targets.ts";
 import { cluster } from "./helpers.ts";
 
 const http: HttpListener = { name: "http", protocol: "HTTP", port: 80 };
@@ -213,13 +219,16 @@ describe("probe --http: predictions", () => {
     assert.match(none[0].reason!, /no node receives/);
   });
 
-  it("a policy denies the backends: 503 from the proxy", () => {
+  it("a policy denies the backends: the controller's timeout status (ingress-nginx 504, Envoy 503)", () => {
     const { state, controllers } = setup({ deny: true });
     const [c] = httpProbeCases(state, controllers, { podSources: 1 }).cases;
     for (const o of c.controllers.values()) {
-      assert.equal(o.status, 503);
+      assert.equal(o.status, 504);
       assert.match(o.why, /no backend answers/);
     }
+    const envoy = controllers.map((x) => ({ ...x, statuses: ENVOY_STATUSES }));
+    for (const o of httpProbeCases(state, envoy, { podSources: 1 }).cases[0].controllers.values())
+      assert.equal(o.status, 503);
   });
 
   it("bounded: `limit` cases at most, the rest counted", () => {
@@ -323,4 +332,61 @@ describe("probe --http on the fixture, with the routing core's router", () => {
     // The defaultBackend serves any other host.
     assert.deepEqual(statuses(at("http", "podnet.test", "/")), [200]);
   });
+});
+
+describe("probe --http's prediction is the simulator's http trace (examples/ingress, l2 and bgp)", () => {
+  const dir = join(import.meta.dirname, "..", "examples", "ingress");
+  const files = Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => [f, readFileSync(join(dir, f), "utf8")]),
+  );
+  for (const mode of ["l2", "bgp"] as const) {
+    it(`${mode}: every request from outside: the same controller pod, status and backend pod`, () => {
+      const state = cluster({
+        ...files,
+        "00-cluster.yaml": files["00-cluster.yaml"].replace("mode: l2", `mode: ${mode}`),
+      });
+      assert.equal(state.config.loadBalancer.mode, mode);
+      const found = clusterHttpControllers(state);
+      // The input's ingress-nginx and Envoy Gateway pods are the controllers (no supplied one).
+      assert.deepEqual(found.proxies.map((p) => p.pod.split("/")[0]).sort(), [
+        "envoy-gateway-system",
+        "ingress-nginx",
+        "ingress-nginx",
+      ]);
+      const entries = new Map(
+        loadBalancerRoutes(state).map((r) => [r.ip, r.placement.nodes.map((n) => n.name)]),
+      );
+      const { cases } = httpProbeCases(state, found.controllers, {
+        fromOutside: true,
+        podSources: 0,
+        entryNodes: (_svc, ip) => entries.get(ip) ?? [],
+      });
+      assert.ok(cases.length >= 5, `${cases.length} cases`);
+      const net = new Network(state);
+      const routers = clusterRouters(state);
+      const src = resolveSource(net, OUTSIDE_CLIENT);
+      assert.ok(src.ok);
+      for (const c of cases) {
+        const t = httpTrace(net, routers, { source: src.value, request: c.request });
+        assert.ok(!("error" in t), c.to);
+        // The trace enters at a node the kernel's route goes through, and reaches a pod the probe allows.
+        assert.equal(t.address.ip, c.ip, c.to);
+        const pod = t.controller?.pod;
+        assert.ok(pod && c.controllers.has(pod), `${c.to}: trace's controller ${pod}`);
+        const want = c.controllers.get(pod)!;
+        if (t.verdict === "delivered") {
+          assert.equal(want.status, 200, c.to);
+          assert.ok(want.backends.has(t.toBackend!.delivered!.pod!), c.to);
+        } else {
+          assert.equal(t.verdict, "http-error", c.to);
+          assert.equal(want.status, t.status, c.to);
+        }
+      }
+      // Both APIs, both schemes.
+      assert.ok(cases.some((c) => c.request.scheme === "https"));
+      assert.ok(cases.some((c) => c.request.host === "api.example.com"));
+    });
+  }
 });

@@ -16,6 +16,7 @@ import { after, before, describe, it } from "node:test";
 import { proxyHandler, ruleText, sniffing } from "../src/adapters/linux/http-proxy.ts";
 import { backendAddress, proxyAction, proxyServices } from "../src/core/dataplane/http.ts";
 import type { HttpBackend, HttpRequest, RouteDecision, RuleRef } from "../src/core/routing/types.ts";
+import { ENVOY_STATUSES, INGRESS_NGINX_STATUSES } from "../src/core/sim/http-trace.ts";
 import { cluster } from "./helpers.ts";
 
 const rule: RuleRef = { kind: "Ingress", namespace: "shop", name: "web", rule: 0, match: 1 };
@@ -244,48 +245,60 @@ describe("the prober's HTTP requests (src/adapters/linux/prober.ts)", () => {
   });
 });
 
-describe("an unreachable backend", () => {
-  let server: http.Server;
-  let port: number;
+describe("an unreachable backend: the controller's own statuses (src/core/sim/http-trace.ts)", () => {
+  const servers: http.Server[] = [];
+  const ports = new Map<string, number>();
   before(async () => {
     const slow = net.createServer(() => {});
     const slowPort = await listen(slow);
     const closed = net.createServer();
     const closedAt = await listen(closed);
     await new Promise((r) => closed.close(r));
-    server = http.createServer(
-      proxyHandler({
-        spec: {
-          pod: "gw/envoy-1",
-          services: {
-            "shop/closed": { clusterIP: "127.0.0.1", ports: [{ port: closedAt }] },
-            "shop/slow": { clusterIP: "127.0.0.1", ports: [{ port: slowPort }] },
+    for (const [pod, statuses] of [
+      ["gw/envoy-1", ENVOY_STATUSES],
+      ["ingress/nginx-1", INGRESS_NGINX_STATUSES],
+    ] as const) {
+      const server = http.createServer(
+        proxyHandler({
+          spec: {
+            pod,
+            services: {
+              "shop/closed": { clusterIP: "127.0.0.1", ports: [{ port: closedAt }] },
+              "shop/slow": { clusterIP: "127.0.0.1", ports: [{ port: slowPort }] },
+              "shop/empty": { clusterIP: "127.0.0.1", ports: [{ port: closedAt }], ready: 0 },
+            },
+            statuses,
           },
-        },
-        router: {
-          decide: (req) =>
-            routed(
-              req.path === "/slow"
-                ? backend("slow", slowPort)
-                : req.path === "/closed"
-                  ? backend("closed", closedAt)
-                  : backend("headless", 80),
-            ),
-        },
-        scheme: "http",
-        port: 80,
-        timeoutMs: 300,
-      }),
-    );
-    server.on("close", () => slow.close());
-    port = await listen(server);
+          router: {
+            decide: (req) =>
+              routed(
+                req.path === "/slow"
+                  ? backend("slow", slowPort)
+                  : req.path === "/closed"
+                    ? backend("closed", closedAt)
+                    : req.path === "/empty"
+                      ? backend("empty", closedAt)
+                      : backend("missing", 80),
+              ),
+          },
+          scheme: "http",
+          port: 80,
+          timeoutMs: 300,
+        }),
+      );
+      servers.push(server);
+      ports.set(pod, await listen(server));
+    }
+    servers[0].on("close", () => slow.close());
   });
-  after(() => server.close());
-  const at = (path: string) =>
+  after(() => {
+    for (const s of servers) s.close();
+  });
+  const at = (pod: string, path: string) =>
     new Promise<{ status: number; body: Record<string, unknown>; ms: number }>((resolve, reject) => {
       const t0 = performance.now();
       http
-        .get({ host: "127.0.0.1", port, path }, (res) => {
+        .get({ host: "127.0.0.1", port: ports.get(pod), path }, (res) => {
           let text = "";
           res.on("data", (d) => {
             text += d;
@@ -297,17 +310,29 @@ describe("an unreachable backend", () => {
         .on("error", reject);
     });
 
-  it("refused: 503 with the reason", async () => {
-    const r = await at("/closed");
-    assert.equal(r.status, 503);
-    assert.match(String(r.body.why), /ECONNREFUSED/);
+  it("refused: Envoy 503, ingress-nginx 502, with the reason", async () => {
+    const envoy = await at("gw/envoy-1", "/closed");
+    assert.equal(envoy.status, 503);
+    assert.match(String(envoy.body.why), /ECONNREFUSED/);
+    assert.equal((await at("ingress/nginx-1", "/closed")).status, 502);
   });
 
-  it("silent: 503 after the timeout, not later", async () => {
-    const r = await at("/slow");
+  it("silent: Envoy 503, ingress-nginx 504, after the timeout, not later", async () => {
+    const r = await at("gw/envoy-1", "/slow");
     assert.equal(r.status, 503);
     assert.match(String(r.body.why), /no answer within 300 ms/);
     assert.ok(r.ms < 2000, `took ${r.ms} ms`);
+    assert.equal((await at("ingress/nginx-1", "/slow")).status, 504);
+  });
+
+  it("no ready endpoint: 503 from both, without connecting; a missing Service: Envoy 500, ingress-nginx 503", async () => {
+    for (const pod of ["gw/envoy-1", "ingress/nginx-1"]) {
+      const r = await at(pod, "/empty");
+      assert.equal(r.status, 503);
+      assert.match(String(r.body.why), /Service shop\/empty has no endpoints/);
+    }
+    assert.equal((await at("gw/envoy-1", "/missing")).status, 500);
+    assert.equal((await at("ingress/nginx-1", "/missing")).status, 503);
   });
 });
 

@@ -10,6 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { loadOrExit } from "../src/cli/common.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
 import type {
   ControllerKey,
@@ -23,6 +24,7 @@ import type {
 import { type HttpTraceResult, httpTrace, parseHttpRequest } from "../src/core/sim/http-trace.ts";
 import { Network } from "../src/core/sim/network.ts";
 import { resolveSource } from "../src/core/sim/targets.ts";
+import { explainQuestion } from "../src/core/views/questions.ts";
 import { cluster, runPodnet } from "./helpers.ts";
 
 const NGINX: ControllerKey = { kind: "IngressClass", name: "nginx", controller: "k8s.io/ingress-nginx" };
@@ -378,5 +380,35 @@ describe("trace options that do not fit an HTTP request", () => {
     ]);
     assert.equal(h.code, 2);
     assert.match(h.err, /error: -H: only for an HTTP request/);
+  });
+});
+
+describe("explain --from {ingress-controller} with the real controllers of examples/ingress", () => {
+  const net = new Network(loadOrExit(["examples/ingress"]));
+  const ask = (to: string) => {
+    const x = explainQuestion(net, { from: "{ingress-controller}", to });
+    assert.ok(x.ok, to);
+    return x;
+  };
+
+  it("Ingress: from the ingress-nginx pod, egress and ingress, as connlist's own lines for it", () => {
+    const x = ask("cart.shop:80");
+    assert.match(x.controller!, /^ingress-nginx\/ingress-nginx-controller-/);
+    assert.deepEqual(x.routes, ["Ingress shop/shop"]);
+    assert.equal(x.allowed, true);
+    assert.ok(x.explanations.length > 0 && x.explanations.every((e) => e.egress && e.ingress?.allowed));
+    assert.equal(x.answer.controller, x.controller);
+  });
+
+  it("Gateway: from the Envoy pod (api-from-envoy admits it; the unknown controller would be denied)", () => {
+    const x = ask("api.shop:80");
+    assert.match(x.controller!, /^envoy-gateway-system\/envoy-shop-eg-/);
+    assert.deepEqual(x.routes, ["HTTPRoute shop/api"]);
+    assert.equal(x.allowed, true);
+  });
+
+  it("no route sends there: the unknown controller's verdicts, no controller named", () => {
+    const x = ask("kube-dns.kube-system:53");
+    assert.equal(x.controller, undefined);
   });
 });

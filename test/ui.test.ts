@@ -344,6 +344,36 @@ describe("the API answers as the CLI does", () => {
     assert.equal((body.svg.match(/<g class="edge"/g) ?? []).length, cli.length);
   });
 
+  it("examples/ingress (real controller pods): connlist and explain --from {ingress-controller} are the commands'", async () => {
+    const ingress = new UiApi(loadInput(["examples/ingress"]));
+    const get = async (path: string, q: Record<string, string>) => {
+      const r = await ingress.get(`/api/${path}`, new URLSearchParams(q));
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body as Record<string, unknown>;
+    };
+    const lines = (await get("connlist", {})).lines as { src: string }[];
+    assert.deepEqual(lines, json(["connlist", "-f", "examples/ingress", "-o", "json"]));
+    // The controller's own lines, no stand-in.
+    assert.ok(lines.some((l) => l.src === "ingress-nginx/ingress-nginx-controller[Deployment]"));
+    assert.ok(!lines.some((l) => l.src === "{ingress-controller}"));
+    const explained = await get("explain", { from: "{ingress-controller}", to: "api.shop:80" });
+    assert.deepEqual(
+      explained.answer,
+      json([
+        "explain",
+        "-f",
+        "examples/ingress",
+        "--from",
+        "{ingress-controller}",
+        "--to",
+        "api.shop:80",
+        "-o",
+        "json",
+      ]),
+    );
+    assert.match(String((explained.answer as { controller?: string }).controller), /^envoy-gateway-system\//);
+  });
+
   it("a bad input is shown with the CLI's diagnostics", async () => {
     const dir = mkdtempSync(join(tmpdir(), "podnet-ui-"));
     writeFileSync(

@@ -31,7 +31,7 @@ import {
   judgeHttp,
   requestTarget,
 } from "../core/dataplane/http-probe.ts";
-import { simplePlacement } from "../core/dataplane/outside.ts";
+import { loadBalancerRoutes } from "../core/dataplane/outside.ts";
 import { clusterNameProblem, DataplaneRefused, planCluster } from "../core/dataplane/plan.ts";
 import { judge, type KernelResult, probeCases } from "../core/dataplane/probe.ts";
 import { formatDiagnostic } from "../core/diagnostics.ts";
@@ -335,12 +335,12 @@ async function probeHttp(
 ): Promise<void> {
   const found = clusterHttpControllers(state);
   for (const note of found.notes) process.stderr.write(`note: ${note}\n`);
-  const placement = simplePlacement();
+  const entries = new Map(loadBalancerRoutes(state).map((r) => [r.ip, r.placement.nodes.map((n) => n.name)]));
   const { cases, truncated } = httpProbeCases(state, found.controllers, {
     fromOutside: record.outside !== undefined,
     podSources: bounded(opts.podSources, "--pod-sources", 0, 100),
     limit: bounded(opts.limit, "--limit", 1, 100000),
-    entryNodes: (svc, ip) => placement.nodesFor(state, svc, ip).nodes.map((n) => n.name),
+    entryNodes: (_svc, ip) => entries.get(ip) ?? [],
   });
   if (cases.length === 0)
     throw new CliExit(

@@ -9,8 +9,10 @@
  * Exit status: 0 when every explanation allows the connection, 1 when any is denied (or the name does
  * not resolve), 2 on bad input. JSON has a top-level `allowed`.
  *
- * `--from {ingress-controller}` explains connlist's lines of that name: the destination's ingress
- * verdicts for the cluster's ingress controller, a pod nobody knows in a namespace of its own.
+ * `--from {ingress-controller}` explains connlist's lines of that name: when the input runs the
+ * controller of an Ingress that sends there (ingress-nginx: ../core/sim/http-routers.ts
+ * `realControllerPods`), from that pod, egress and ingress, as connlist lists its own lines; else the
+ * destination's ingress verdicts for an unknown controller, a pod nobody knows in a namespace of its own.
  */
 import { Command, Option } from "commander";
 import { INGRESS_CONTROLLER_NAME } from "../core/policy/connlist.ts";
@@ -52,7 +54,7 @@ export function explainCommand(): Command {
       process.stdout.write(`${JSON.stringify(x.answer, null, 2)}\n`);
       throw new CliExit(EXIT_FINDING);
     }
-    const { dst, service, routes, explanations } = x;
+    const { dst, service, routes, controller, explanations } = x;
     // No endpoint to judge: say why when it is because no pod runs (silence is never success).
     if (explanations.every((e) => e.endpoint === undefined && e.pod === undefined)) {
       const ns = service?.split("/")[0];
@@ -70,6 +72,10 @@ export function explainCommand(): Command {
         routes.length
           ? `sent there by: ${routes.join(", ")}`
           : "no Ingress or Route sends there (connlist lists no such line)",
+      );
+    if (controller)
+      heading.push(
+        `the input runs that controller: explained from its pod ${controller} (egress and ingress)`,
       );
     process.stdout.write(renderExplanations(heading.join("\n"), service, explanations));
     if (!x.allowed) throw new CliExit(EXIT_FINDING);

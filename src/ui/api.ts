@@ -19,6 +19,7 @@ import type { KubeObject, Protocol } from "../core/model/k8s.ts";
 import { formatIPv4 } from "../core/net/ipv4.ts";
 import { connlist } from "../core/policy/connlist.ts";
 import { diffConnections } from "../core/policy/diff.ts";
+import { ingressesWithRealController } from "../core/sim/http-routers.ts";
 import { Network } from "../core/sim/network.ts";
 import { planTour } from "../core/sim/tour.ts";
 import type { Source, TraceResult } from "../core/sim/trace.ts";
@@ -203,7 +204,10 @@ export class UiApi {
           ...(port ? { port: Number(port) } : {}),
         });
         if (!f.ok) return bad(f.message);
-        const lines = connlist(net.state).filter((l) => f.keep(l.src, l.dst, l.conn));
+        // As `podnet connlist`: an Ingress whose controller runs as a pod of the input has that pod's lines.
+        const lines = connlist(net.state, {
+          realControllers: ingressesWithRealController(net.state),
+        }).filter((l) => f.keep(l.src, l.dst, l.conn));
         const { graph, folded } = this.#fold(connlistGraph(lines), q("level"));
         return ok({
           lines,

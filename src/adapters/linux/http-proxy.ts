@@ -1,8 +1,9 @@
 /**
  * The request handling of the reverse proxy that runs in each controller pod (./reverse-proxy.ts):
  * every request is decided by the controller's `Router` (the one the simulator uses), then answered
- * by the proxy itself (404 when nothing matches, the decision's 500/503, 503 when the backend cannot
- * be reached) or forwarded over HTTP/1.1 to the chosen backend Service's ClusterIP:port, through
+ * by the proxy itself (404 when nothing matches, the decision's 500/503, and the controller's own
+ * statuses — ../../core/sim/http-trace.ts `ControllerStatuses` — for a missing backend, one without
+ * endpoints, a refused or timed-out connection) or forwarded over HTTP/1.1 to the chosen backend Service's ClusterIP:port, through
  * kube-proxy as a real controller's connection would go, and the backend's answer relayed.
  *
  * Every answer carries `x-podnet-controller: ns/pod` (which controller pod handled it: `probe --http`
@@ -14,12 +15,13 @@
 import http from "node:http";
 import net from "node:net";
 import { Duplex } from "node:stream";
-import { type ProxySpec, proxyAction, UNREACHABLE_STATUS } from "../../core/dataplane/http.ts";
+import { type ProxySpec, proxyAction } from "../../core/dataplane/http.ts";
 import type { HttpRequest, Router, RuleRef } from "../../core/routing/types.ts";
+import { INGRESS_NGINX_STATUSES } from "../../core/sim/http-trace.ts";
 
 /** How a handler is set up: the proxy's spec, its compiled router, and the listener it serves. */
 export interface ProxyHandlerOptions {
-  spec: Pick<ProxySpec, "pod" | "services">;
+  spec: Pick<ProxySpec, "pod" | "services" | "statuses">;
   router: Pick<Router, "decide">;
   scheme: "http" | "https";
   /** The port the request arrives on, as the router knows the listener (80, 443, a Gateway listener's). */
@@ -64,6 +66,7 @@ export function ruleText(r: RuleRef): string {
 export function proxyHandler(opts: ProxyHandlerOptions): http.RequestListener {
   const timeoutMs = opts.timeoutMs ?? 3000;
   const pod = opts.spec.pod;
+  const statuses = opts.spec.statuses ?? INGRESS_NGINX_STATUSES;
   const own = (res: http.ServerResponse, status: number, why: string, rule?: RuleRef) => {
     if (res.headersSent) {
       res.destroy();
@@ -87,7 +90,7 @@ export function proxyHandler(opts: ProxyHandlerOptions): http.RequestListener {
       return;
     }
     const rule = decision.outcome === "not-found" ? undefined : decision.rule;
-    const action = proxyAction(opts.spec.services, decision);
+    const action = proxyAction(opts.spec.services, decision, statuses);
     if (action.kind === "answer") {
       req.resume();
       own(res, action.status, action.why, rule);
@@ -112,22 +115,29 @@ export function proxyHandler(opts: ProxyHandlerOptions): http.RequestListener {
       agent: false,
     });
     let answered = false;
-    const fail = (why: string) => {
+    const fail = (status: number, why: string) => {
       if (answered) return;
       answered = true;
       upstream.destroy();
       own(
         res,
-        UNREACHABLE_STATUS,
+        status,
         `upstream connect error or disconnect/reset before headers: ${why} (${ip}:${port})`,
         rule,
       );
     };
-    const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`), timeoutMs);
+    // A refused connection (a reset, or kube-proxy's reject) is `statuses.refused`; anything that
+    // does not answer in time (a dropped SYN) is `statuses.timeout`: ../../core/sim/http-trace.ts.
+    const timer = setTimeout(() => fail(statuses.timeout, `no answer within ${timeoutMs} ms`), timeoutMs);
     upstream.on("error", (e) => {
       clearTimeout(timer);
-      if (answered) res.destroy();
-      else fail((e as NodeJS.ErrnoException).code ?? e.message);
+      if (answered) {
+        res.destroy();
+        return;
+      }
+      const code = (e as NodeJS.ErrnoException).code ?? e.message;
+      const refused = ["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET"].includes(code);
+      fail(refused ? statuses.refused : statuses.timeout, code);
     });
     upstream.on("response", (up) => {
       clearTimeout(timer);

@@ -6,18 +6,22 @@
  * and to the pod port behind it (the Service port's targetPort, by number or container port name).
  * Pure.
  */
+import { controllerInstance } from "../control/ingress-controllers.ts";
 import type { ClusterState } from "../control/state.ts";
 import type { Pod, Service } from "../model/k8s.ts";
 import { compileRouter, type RouterSpec, routerSpecs } from "../routing/router.ts";
 import type { ControllerKey } from "../routing/types.ts";
+import { type ControllerStatuses, controllerStatuses, INGRESS_NGINX_STATUSES } from "../sim/http-trace.ts";
 import type { ProxyListener, ProxySpec } from "./http.ts";
 import { proxyServices } from "./http.ts";
 import type { HttpController } from "./http-probe.ts";
 
-/** The pods and Service that carry one controller's traffic. */
+/** The pods and Service that carry one controller's traffic, and the statuses it answers with itself. */
 export interface ControllerPods {
   pods: Pod[];
   service?: Service;
+  /** ../sim/http-trace.ts `controllerStatuses` of the controller. Default: ingress-nginx's. */
+  statuses?: ControllerStatuses;
 }
 
 /** What `httpControllers` found: the controllers to probe, the proxies to run, and what was left out and why. */
@@ -55,7 +59,7 @@ export function httpControllers(
   const out: HttpControllers = { controllers: [], proxies: [], notes: [] };
   for (const spec of specs) {
     const name = keyText(spec.controller);
-    const { pods, service } = instanceOf(spec.controller);
+    const { pods, service, statuses = INGRESS_NGINX_STATUSES } = instanceOf(spec.controller);
     const running = pods.filter((p) => p.status?.podIP && !p.spec.hostNetwork);
     if (running.length === 0) {
       out.notes.push(
@@ -88,7 +92,7 @@ export function httpControllers(
       bound.push({ listener, containerPort });
     }
     if (listeners.length === 0) continue;
-    out.controllers.push({ router: compileRouter(spec), service, listeners });
+    out.controllers.push({ router: compileRouter(spec), service, listeners, statuses });
     for (const p of running)
       out.proxies.push({
         pod: `${p.metadata.namespace}/${p.metadata.name}`,
@@ -96,53 +100,21 @@ export function httpControllers(
         listeners: bound,
         router: spec,
         services,
+        statuses,
       });
   }
   return out;
 }
 
-/** The LoadBalancer, else NodePort, Service of the pods' namespace whose selector picks the first pod. */
-function frontService(state: ClusterState, pods: readonly Pod[]): Service | undefined {
-  const p = pods[0];
-  if (!p) return undefined;
-  const picks = (s: Service) =>
-    s.metadata.namespace === p.metadata.namespace &&
-    Object.keys(s.spec.selector ?? {}).length > 0 &&
-    Object.entries(s.spec.selector ?? {}).every(([k, v]) => p.metadata.labels?.[k] === v);
-  return (
-    state.services.find((s) => s.spec.type === "LoadBalancer" && picks(s)) ??
-    state.services.find((s) => s.spec.type === "NodePort" && picks(s))
-  );
-}
-
 /**
- * A controller's pods as the data plane finds them until ../control/ingress-controllers.ts is part of
- * podnet: an IngressClass whose controller is ingress-nginx's (`k8s.io/ingress-nginx`) is served by
- * pods running `/nginx-ingress-controller` or an `ingress-nginx/controller` image; a Gateway by the
- * pods of its namespace labelled `gateway.networking.k8s.io/gateway-name: <name>` (GEP-1762). The
- * Service is the LoadBalancer (else NodePort) one selecting them.
+ * Every controller of the cluster (`routerSpecs(state)`), with the pods and Service the simulator
+ * finds for it (../control/ingress-controllers.ts `controllerInstance`: the input's ingress-nginx or
+ * Envoy Gateway / GEP-1762 pods, else podnet's supplied ingress-nginx), so the kernel runs the proxy
+ * in exactly the pods `trace --to http://…` names.
  */
-export function podsServing(state: ClusterState, key: ControllerKey): ControllerPods {
-  const pods = state.pods.filter((p) => {
-    if (key.kind === "Gateway")
-      return (
-        p.metadata.namespace === key.namespace &&
-        p.metadata.labels?.["gateway.networking.k8s.io/gateway-name"] === key.name
-      );
-    if (key.controller !== "k8s.io/ingress-nginx") return false;
-    return p.spec.containers.some(
-      (c) =>
-        /(^|\/)ingress-nginx\/controller(:|@|$)/.test(c.image ?? "") ||
-        [c.command, c.args]
-          .flatMap((xs) => (Array.isArray(xs) ? xs : []))
-          .some((a) => typeof a === "string" && a.endsWith("/nginx-ingress-controller")),
-    );
-  });
-  const service = frontService(state, pods);
-  return { pods, ...(service ? { service } : {}) };
-}
-
-/** Every controller of the cluster (`routerSpecs(state)`, pods by `podsServing`). */
 export function clusterHttpControllers(state: ClusterState): HttpControllers {
-  return httpControllers(state, routerSpecs(state), (key) => podsServing(state, key));
+  return httpControllers(state, routerSpecs(state), (key) => {
+    const instance = controllerInstance(state, key);
+    return { ...instance, statuses: controllerStatuses(instance) };
+  });
 }

@@ -19,9 +19,10 @@ import type { ClusterState } from "../control/state.ts";
 import type { Service } from "../model/k8s.ts";
 import { parseIPv4 } from "../net/ipv4.ts";
 import type { HttpListener, HttpRequest, RouteListing, Router } from "../routing/types.ts";
+import { type ControllerStatuses, INGRESS_NGINX_STATUSES, upstreamFailure } from "../sim/http-trace.ts";
 import { Network } from "../sim/network.ts";
 import { type Source, type TraceResult, traceEachEndpoint } from "../sim/trace.ts";
-import { proxyAction, proxyServices, UNREACHABLE_STATUS } from "./http.ts";
+import { proxyAction, proxyServices } from "./http.ts";
 import { OUTSIDE_CLIENT } from "./outside.ts";
 import { OUTSIDE_SOURCE } from "./probe.ts";
 
@@ -32,6 +33,11 @@ export interface HttpController {
   service: Service;
   /** Per router listener, the Service port a client connects to for it. */
   listeners: { listener: HttpListener; servicePort: number }[];
+  /**
+   * The statuses it answers with itself (../sim/http-trace.ts `controllerStatuses`, the simulator's
+   * and the proxy's). Default: ingress-nginx's.
+   */
+  statuses?: ControllerStatuses;
 }
 
 /** What a controller pod does with one request, as predicted. */
@@ -109,18 +115,26 @@ export function requestTarget(r: Pick<HttpRequest, "path" | "query">): string {
   return `${r.path}?${r.query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&")}`;
 }
 
-/** Delivered traces' pods and the client address each sees; why the others do not deliver. */
-function delivering(traces: TraceResult[]): { pods: Map<string, string>; reason?: string } {
+/** Delivered traces' pods and the client address each sees; why the others do not deliver, and the first of them. */
+function delivering(traces: TraceResult[]): {
+  pods: Map<string, string>;
+  reason?: string;
+  failed?: TraceResult;
+} {
   const pods = new Map<string, string>();
   let reason: string | undefined;
+  let failed: TraceResult | undefined;
   for (const r of traces) {
     // A reply to the outside leaves the node (`forwarded`) with the client receiving it (`delivered` set).
     const back = r.reply === undefined || r.reply.verdict === "delivered" || r.reply.delivered !== undefined;
     if (r.verdict === "delivered" && r.delivered?.pod && back)
       pods.set(r.delivered.pod, r.delivered.seenSource.split(":")[0]);
-    else reason ??= `${r.verdict}: ${back ? r.reason : `the answer does not come back: ${r.reply!.reason}`}`;
+    else {
+      reason ??= `${r.verdict}: ${back ? r.reason : `the answer does not come back: ${r.reply!.reason}`}`;
+      failed ??= r;
+    }
   }
-  return { pods, ...(reason ? { reason } : {}) };
+  return { pods, ...(reason ? { reason } : {}), ...(failed ? { failed } : {}) };
 }
 
 /** Every case of `probe --http` for these controllers, and how many were left out by `limit`. */
@@ -167,13 +181,14 @@ export function httpProbeCases(
     const known = outcomes.get(memo);
     if (known) return known;
     const d = c.router.decide(req);
-    const action = proxyAction(services, d);
+    const statuses = c.statuses ?? INGRESS_NGINX_STATUSES;
+    const action = proxyAction(services, d, statuses);
     let out: ControllerOutcome;
     const pod = podByKey.get(podKey);
     if (action.kind === "answer") out = { status: action.status, backends: new Map(), why: action.why };
     else if (!pod)
       out = {
-        status: UNREACHABLE_STATUS,
+        status: statuses.timeout,
         backends: new Map(),
         why: `controller pod ${podKey} is not in the cluster`,
       };
@@ -190,13 +205,11 @@ export function httpProbeCases(
       );
       const hop = delivering(traces.length ? traces : [first]);
       const to = `${action.backend.namespace}/${action.backend.service}:${action.address.port}`;
-      out = hop.pods.size
-        ? { status: 200, backends: hop.pods, why: `${d.outcome === "routed" ? d.matched : ""} → ${to}` }
-        : {
-            status: UNREACHABLE_STATUS,
-            backends: new Map(),
-            why: `→ ${to}: no backend answers (${hop.reason ?? "no endpoints"})`,
-          };
+      // No backend answers: the simulator's status for the failure (../sim/http-trace.ts `upstreamFailure`).
+      const f = hop.pods.size ? undefined : upstreamFailure(statuses, hop.failed ?? first);
+      out = f
+        ? { status: f.status, backends: new Map(), why: `→ ${to}: no backend answers (${f.why})` }
+        : { status: 200, backends: hop.pods, why: `${d.outcome === "routed" ? d.matched : ""} → ${to}` };
     }
     outcomes.set(memo, out);
     return out;

@@ -9,6 +9,7 @@
  */
 import type { ClusterState } from "../control/state.ts";
 import type { HttpBackend, HttpListener, RouteDecision } from "../routing/types.ts";
+import { type ControllerStatuses, INGRESS_NGINX_STATUSES } from "../sim/http-trace.ts";
 
 /** One listener of a proxy: the pod port it binds, and whether it terminates TLS. */
 export interface ProxyListener {
@@ -36,8 +37,17 @@ export interface ProxySpec {
   listeners: ProxyListener[];
   /** The router's spec (`RouterSpec` of src/core/routing/router.ts), as `routerSpecs(state)` gives it. */
   router: unknown;
-  /** `ns/name` → the Service's ClusterIP and its ports by name and number. */
-  services: Record<string, { clusterIP?: string; ports: { name?: string; port: number }[] }>;
+  /**
+   * `ns/name` → the Service's ClusterIP, its ports by name and number, and how many ready endpoints
+   * it has (`ready: 0`: the controller answers `statuses.noEndpoints` without connecting, as
+   * ingress-nginx and Envoy know their upstreams from the EndpointSlices).
+   */
+  services: Record<string, { clusterIP?: string; ports: { name?: string; port: number }[]; ready?: number }>;
+  /**
+   * The statuses the proxy answers with itself when it cannot relay (../sim/http-trace.ts
+   * `controllerStatuses` of the controller: ingress-nginx's or Envoy's). Default: ingress-nginx's.
+   */
+  statuses?: ControllerStatuses;
   /** Files of the TLS certificate and key (PEM) the HTTPS listeners present, when there are any. */
   tls?: { cert: string; key: string };
 }
@@ -45,13 +55,23 @@ export interface ProxySpec {
 /** The Services of `state` as `ProxySpec.services` holds them (TCP ports only: HTTP runs on TCP). */
 export function proxyServices(state: ClusterState): ProxySpec["services"] {
   const out: ProxySpec["services"] = {};
+  const ready = new Map<string, number>();
+  for (const slice of state.endpointSlices) {
+    const name = slice.metadata.labels?.["kubernetes.io/service-name"];
+    if (!name) continue;
+    const key = `${slice.metadata.namespace}/${name}`;
+    const n = slice.endpoints.filter((e) => e.conditions?.ready !== false).length;
+    ready.set(key, (ready.get(key) ?? 0) + n);
+  }
   for (const s of state.services) {
     const ip = s.spec.clusterIP;
-    out[`${s.metadata.namespace}/${s.metadata.name}`] = {
+    const key = `${s.metadata.namespace}/${s.metadata.name}`;
+    out[key] = {
       ...(ip && ip !== "None" ? { clusterIP: ip } : {}),
       ports: (s.spec.ports ?? [])
         .filter((p) => (p.protocol ?? "TCP") === "TCP")
         .map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port })),
+      ...(s.spec.selector && Object.keys(s.spec.selector).length ? { ready: ready.get(key) ?? 0 } : {}),
     };
   }
   return out;
@@ -79,26 +99,25 @@ export function backendAddress(
 }
 
 /**
- * The status a proxy answers when it cannot reach the backend: 503, as Envoy answers "upstream connect
- * error or disconnect/reset before headers" (envoyproxy/envoy source/common/router/router.cc) and as
- * ingress-nginx answers a Service it has no endpoints or address for.
- */
-export const UNREACHABLE_STATUS = 503;
-
-/**
  * What the proxy does with a decision before it connects anywhere: answer with a status of its own
- * (404 when nothing matched, the decision's 500/503, 503 when the chosen backend has no address), or
- * connect to an address.
+ * (404 when nothing matched, the decision's 500/503, `statuses.missingBackend` when the chosen
+ * backend has no address, `statuses.noEndpoints` when its Service has no ready endpoint), or connect
+ * to an address. `statuses`: the controller's (../sim/http-trace.ts `controllerStatuses`), default
+ * ingress-nginx's.
  */
 export function proxyAction(
   services: ProxySpec["services"],
   d: RouteDecision,
+  statuses: ControllerStatuses = INGRESS_NGINX_STATUSES,
 ):
   | { kind: "answer"; status: number; why: string }
   | { kind: "connect"; address: BackendAddress; backend: HttpBackend } {
   if (d.outcome === "not-found") return { kind: "answer", status: d.status, why: "no rule matches" };
   if (d.outcome === "backend-error") return { kind: "answer", status: d.status, why: d.reason };
   const a = backendAddress(services, d.chosen);
-  if (!a.ok) return { kind: "answer", status: UNREACHABLE_STATUS, why: a.why };
+  if (!a.ok) return { kind: "answer", status: statuses.missingBackend, why: a.why };
+  const key = `${d.chosen.namespace}/${d.chosen.service}`;
+  if (services[key]?.ready === 0)
+    return { kind: "answer", status: statuses.noEndpoints, why: `Service ${key} has no endpoints` };
   return { kind: "connect", address: a.address, backend: d.chosen };
 }

@@ -7,16 +7,19 @@
  *        │ veth
  *   podnet-<cluster>-u   o0 203.0.113.1/24; per load-balancer IP a /32 route to its node(s) on ul0:
  *                        l2  `route add LB/32 via NODE dev ul0` (the elected node: as MetalLB's layer-2
- *                            speaker answers ARP for the IP from one node)
+ *                            speaker answers ARP for the IP from one node, elected by SHA-256 rank)
  *                        bgp `route add LB/32 nexthop via N1 dev ul0 nexthop via N2 dev ul0` (every
  *                            eligible node, equal cost: as a BGP peer installs the speakers' routes)
  *   podnet-<cluster>-nI  replies go back by the node's default route, via the underlay's gateway
  *
  * On the node, kube-proxy's rules already DNAT the load-balancer IP (its service-ips map, or the
  * KUBE-SERVICES chain in iptables mode); the route only makes the packet reach them, as the real
- * network does. Which nodes answer is asked of a `LoadBalancerPlacement`.
+ * network does. Which nodes answer is the simulator's election (../control/load-balancers.ts), so a
+ * trace from outside and the kernel enter at the same node(s).
  */
+import { announcementFor } from "../control/load-balancers.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
+import type { LoadBalancerMode } from "../model/config.ts";
 import type { Service } from "../model/k8s.ts";
 import { Cidr, formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 
@@ -29,66 +32,16 @@ export const OUTSIDE_NETWORK = "203.0.113.0/24";
 /** The underlay's end of the outside client's link. */
 export const OUTSIDE_LINK = "o0";
 
-/** How load-balancer IPs reach nodes: `l2`, one node answers; `bgp`, every eligible node, equal cost. */
-export type LoadBalancerMode = "l2" | "bgp";
+/** How load-balancer IPs reach nodes (the Cluster config's `spec.loadBalancer.mode`). */
+export type { LoadBalancerMode } from "../model/config.ts";
 
 /** The node(s) that receive packets for one load-balancer IP, and why, in one line. */
 export interface LoadBalancerNodes {
   mode: LoadBalancerMode;
-  /** The receiving nodes: one for `l2`; every eligible one for `bgp`; none when no node is eligible. */
+  /** The receiving nodes: one for `l2`; every eligible one for `bgp`; none when nothing announces the IP. */
   nodes: NodeState[];
+  /** The election's answer in one sentence (../control/load-balancers.ts `Announcement.reason`). */
   why: string;
-}
-
-/**
- * Which node(s) answer for a LoadBalancer Service's IP: the seam where the load-balancer modes of
- * src/core/control/load-balancers.ts plug in. `nodesFor` is pure and deterministic.
- */
-export interface LoadBalancerPlacement {
-  nodesFor(state: ClusterState, service: Service, ip: string): LoadBalancerNodes;
-}
-
-/** Ready nodes with a ready local endpoint of `service` (what `externalTrafficPolicy: Local` needs). */
-function nodesWithLocalEndpoints(state: ClusterState, service: Service): Set<string> {
-  const names = new Set<string>();
-  for (const slice of state.endpointSlices) {
-    if (
-      slice.metadata.namespace !== service.metadata.namespace ||
-      slice.metadata.labels?.["kubernetes.io/service-name"] !== service.metadata.name
-    )
-      continue;
-    for (const ep of slice.endpoints)
-      if (ep.conditions?.ready !== false && ep.nodeName) names.add(ep.nodeName);
-  }
-  return names;
-}
-
-/**
- * The placement used until the Cluster config chooses one: layer 2, and the elected node is the first
- * eligible one by name — eligible as MetalLB's speakers are (metallb/metallb speaker/layer2_controller.go
- * `ShouldAnnounce`): every node, or under `externalTrafficPolicy: Local` only nodes with a ready local
- * endpoint. (MetalLB ranks the eligible nodes by a hash of node name and IP; by name keeps it readable.)
- * `mode: "bgp"` gives every eligible node.
- */
-export function simplePlacement(mode: LoadBalancerMode = "l2"): LoadBalancerPlacement {
-  return {
-    nodesFor(state, service) {
-      const local = service.spec.externalTrafficPolicy === "Local";
-      const withEndpoints = local ? nodesWithLocalEndpoints(state, service) : undefined;
-      const eligible = state.nodes
-        .filter((n) => !withEndpoints || withEndpoints.has(n.name))
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const scope = local ? "nodes with a ready local endpoint (externalTrafficPolicy Local)" : "all nodes";
-      if (eligible.length === 0) return { mode, nodes: [], why: `no eligible node among ${scope}` };
-      if (mode === "bgp")
-        return { mode, nodes: eligible, why: `bgp: every eligible node, equal cost (${scope})` };
-      return {
-        mode,
-        nodes: [eligible[0]],
-        why: `l2: ${eligible[0].name} is elected, first by name of ${scope}`,
-      };
-    },
-  };
 }
 
 /** One load-balancer IP with its Service and receiving nodes. */
@@ -100,20 +53,28 @@ export interface LoadBalancerRoute {
 
 /**
  * Every IPv4 load-balancer IP of a LoadBalancer Service (status.loadBalancer.ingress[].ip), sorted by
- * address, with the node(s) the placement says receive it.
+ * address, with the node(s) that announce it: the simulator's election (../control/load-balancers.ts
+ * `announcementFor`, MetalLB's l2 or bgp as `spec.loadBalancer.mode` says, honouring
+ * `externalTrafficPolicy: Local`), so the kernel's routes go through exactly the nodes `trace` names.
  */
-export function loadBalancerRoutes(
-  state: ClusterState,
-  placement: LoadBalancerPlacement,
-): LoadBalancerRoute[] {
+export function loadBalancerRoutes(state: ClusterState): LoadBalancerRoute[] {
   const seen = new Set<string>();
   const out: LoadBalancerRoute[] = [];
+  const byName = new Map(state.nodes.map((n) => [n.name, n]));
   for (const service of state.services) {
     if (service.spec.type !== "LoadBalancer") continue;
     for (const ing of service.status?.loadBalancer?.ingress ?? []) {
       if (!ing.ip || parseIPv4(ing.ip) === undefined || seen.has(ing.ip)) continue;
       seen.add(ing.ip);
-      out.push({ ip: ing.ip, service, placement: placement.nodesFor(state, service, ing.ip) });
+      const a = announcementFor(state, ing.ip);
+      const placement: LoadBalancerNodes = a
+        ? {
+            mode: a.mode,
+            nodes: a.nodes.map((n) => byName.get(n)).filter((n) => n !== undefined),
+            why: a.reason,
+          }
+        : { mode: state.config.loadBalancer.mode, nodes: [], why: `no Service holds ${ing.ip}` };
+      out.push({ ip: ing.ip, service, placement });
     }
   }
   return out.sort((a, b) => parseIPv4(a.ip)! - parseIPv4(b.ip)!);
@@ -165,13 +126,12 @@ export function planOutside(
   state: ClusterState,
   netns: string,
   gateway: string | undefined,
-  placement: LoadBalancerPlacement,
 ): OutsidePlan | undefined {
   if (gateway === undefined || outsideClash(state) !== undefined) return undefined;
   const prefix = OUTSIDE_NETWORK.split("/")[1];
   const routes: string[] = [];
   const unrouted: OutsidePlan["unrouted"] = [];
-  for (const r of loadBalancerRoutes(state, placement)) {
+  for (const r of loadBalancerRoutes(state)) {
     // The underlay reaches a node only through its primary address on ul0.
     const vias = r.placement.nodes
       .filter((n) => state.config.nodeNetwork.contains(n.ip))

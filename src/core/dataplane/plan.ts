@@ -33,7 +33,7 @@ import type { RulesetTool } from "../proxy/modes/mode.ts";
 import { proxyMode } from "../proxy/modes/registry.ts";
 import { servedPorts } from "../sim/served-ports.ts";
 import type { ProxySpec } from "./http.ts";
-import { type LoadBalancerPlacement, type OutsidePlan, planOutside, simplePlacement } from "./outside.ts";
+import { type OutsidePlan, planOutside } from "./outside.ts";
 import { compilePolicies, renderPolicyRules } from "./policy-rules.ts";
 
 export const PREFIX = "podnet-";
@@ -102,8 +102,6 @@ export interface Plan {
 
 /** Options of `planCluster`. */
 export interface PlanOptions {
-  /** Which node(s) receive each load-balancer IP (default: `simplePlacement()`, layer 2). */
-  placement?: LoadBalancerPlacement;
   /** The controller pods' proxies (http-probe.ts `proxySpecs`); a pod not in the plan is left out. */
   proxies?: ProxySpec[];
 }
@@ -194,12 +192,7 @@ export function planCluster(state: ClusterState, cluster: string, opts: PlanOpti
   if (gateway !== undefined)
     ul.push(`addr add ${formatIPv4(gateway)}/${cfg.nodeNetwork.prefix} dev ${UNDERLAY_BRIDGE}`);
   ul.push(`link set ${UNDERLAY_BRIDGE} up`);
-  const outside = planOutside(
-    state,
-    ns("o"),
-    gateway === undefined ? undefined : formatIPv4(gateway),
-    opts.placement ?? simplePlacement(),
-  );
+  const outside = planOutside(state, ns("o"), gateway === undefined ? undefined : formatIPv4(gateway));
   if (outside) ul.push(...outside.underlayLines);
 
   const nodeSteps: Plan["steps"] = [];

@@ -27,12 +27,7 @@ import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { Network } from "../sim/network.ts";
 import { type Source, trace, traceEachEndpoint } from "../sim/trace.ts";
-import {
-  type LoadBalancerPlacement,
-  loadBalancerRoutes,
-  OUTSIDE_CLIENT,
-  simplePlacement,
-} from "./outside.ts";
+import { loadBalancerRoutes, OUTSIDE_CLIENT } from "./outside.ts";
 import { type DeclaredPort, hostListeners, listenerPorts } from "./plan.ts";
 
 export interface ProbeCase {
@@ -66,11 +61,10 @@ export interface ProbeOptions {
   fromNodes?: boolean;
   /**
    * The outside client (./outside.ts, source `outside`) to every port of every load-balancer IP,
-   * received by the node(s) `placement` names. Default: false (a cluster built without it has none).
+   * received by the node(s) the simulator's election names (../control/load-balancers.ts, by the
+   * Cluster config's `spec.loadBalancer.mode`). Default: false (a cluster built without it has none).
    */
   fromOutside?: boolean;
-  /** Which node(s) receive each load-balancer IP (default: `simplePlacement()`, as plan.ts). */
-  placement?: LoadBalancerPlacement;
 }
 
 /** The `from` of the outside client's probes. */
@@ -250,13 +244,13 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
       }
     }
   }
-  if (opts.fromOutside) cases.push(...outsideCases(state, net, opts, keep, cases.length));
+  if (opts.fromOutside) cases.push(...outsideCases(state, net, keep, cases.length));
   return cases;
 }
 
 /**
  * From the outside client to every port of every load-balancer IP: the packet reaches the node(s) the
- * placement names (l2: the one elected; bgp: any of them, as the underlay's multipath route hashes
+ * election names (l2: the one elected; bgp: any of them, as the underlay's multipath route hashes
  * it), and is judged like a Service: any backend whose trace from outside, through that node,
  * delivers and comes back may answer, seeing the client address its trace says. No receiving node: the
  * underlay has no route for the IP, so nothing answers.
@@ -264,13 +258,12 @@ export function probeCases(state: ClusterState, opts: ProbeOptions = {}): ProbeC
 function outsideCases(
   state: ClusterState,
   net: Network,
-  opts: ProbeOptions,
   keep: (protocol: Protocol, port: number) => boolean,
   firstId: number,
 ): ProbeCase[] {
   const cases: ProbeCase[] = [];
   const client = parseIPv4(OUTSIDE_CLIENT)!;
-  for (const lb of loadBalancerRoutes(state, opts.placement ?? simplePlacement())) {
+  for (const lb of loadBalancerRoutes(state)) {
     const name = `${lb.service.metadata.namespace}/${lb.service.metadata.name}`;
     for (const sp of lb.service.spec.ports ?? []) {
       const protocol = sp.protocol ?? "TCP";

@@ -76,6 +76,17 @@ export function explainFromIngressController(
  * to any Service with the pod at that address among its endpoints (`Ingress ns/name`, sorted).
  */
 function routesTo(net: Network, ip: IPv4): string[] {
+  const services = servicesAt(net, ip);
+  const out = new Set<string>();
+  for (const b of ingressBackendRefs(net.state)) if (services.has(`${b.ns}/${b.service}`)) out.add(b.by);
+  return [...out].sort();
+}
+
+/**
+ * The Services (`ns/name`) a connection to `ip` reaches: the one with that ClusterIP, or those with
+ * the pod at that address among their endpoints.
+ */
+export function servicesAt(net: Network, ip: IPv4): Set<string> {
   const text = formatIPv4(ip);
   const services = new Set<string>();
   for (const s of net.state.services)
@@ -85,9 +96,7 @@ function routesTo(net: Network, ip: IPv4): string[] {
       const name = slice.metadata.labels?.["kubernetes.io/service-name"];
       if (name) services.add(`${slice.metadata.namespace}/${name}`);
     }
-  const out = new Set<string>();
-  for (const b of ingressBackendRefs(net.state)) if (services.has(`${b.ns}/${b.service}`)) out.add(b.by);
-  return [...out].sort();
+  return services;
 }
 
 function ingressVerdicts(

@@ -53,6 +53,27 @@ export function ingressesWithRealController(state: ClusterState): Set<string> {
   return out;
 }
 
+/**
+ * The input's own controller pods (not the supplied one; running) whose routes (an Ingress or an
+ * HTTPRoute) send to one of `services` (`ns/name`): per route (`Ingress ns/name`, `HTTPRoute ns/name`,
+ * sorted), the controller's first pod. Ingress controllers and Gateways alike
+ * (../control/ingress-controllers.ts `controllerInstance`).
+ */
+export function realControllersTo(
+  state: ClusterState,
+  services: ReadonlySet<string>,
+): { route: string; pod: Pod }[] {
+  const out = new Map<string, Pod>();
+  for (const router of clusterRouters(state)) {
+    const c = controllerInstance(state, router.controller);
+    if (c.supplied || c.pods.length === 0) continue;
+    for (const l of router.listing())
+      if (l.backends.some((b) => services.has(`${b.namespace}/${b.service}`)))
+        out.set(`${l.rule.kind} ${l.rule.namespace}/${l.rule.name}`, c.pods[0]);
+  }
+  return [...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([route, pod]) => ({ route, pod }));
+}
+
 /** One (host, path) → backends line of a controller's routing table, for connlist's route listing. */
 export interface RouteLine {
   /** The controller's pod workload (`ns/name[Deployment]`), or `{ingress-controller}` when none runs. */

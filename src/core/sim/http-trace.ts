@@ -210,17 +210,64 @@ function backendService(
   return { ok: true, svc, port: sp.port, ip };
 }
 
-/** The status a controller answers with when its connection to the backend does not get there. */
-function upstreamFailure(instance: ControllerInstance, t: TraceResult): { status: number; why: string } {
+/**
+ * The statuses a controller answers with itself when it cannot relay a routed request, by
+ * implementation (see the header): the one definition the simulator, `probe --http`'s prediction and
+ * the data plane's reverse proxy (../dataplane/http.ts) share.
+ */
+export interface ControllerStatuses {
+  /** The rule names a Service or port that does not exist (Gateway API: 500; ingress-nginx: 503). */
+  missingBackend: number;
+  /** The backend Service has no ready endpoint (both: 503). */
+  noEndpoints: number;
+  /** The connection to the backend is refused (ingress-nginx: 502; Envoy: 503). */
+  refused: number;
+  /** The connection to the backend times out, a dropped SYN (ingress-nginx: 504; Envoy: 503). */
+  timeout: number;
+}
+
+/** ingress-nginx's statuses: nginx's NGX_HTTP_BAD_GATEWAY / NGX_HTTP_GATEWAY_TIME_OUT for upstream failures. */
+export const INGRESS_NGINX_STATUSES: Readonly<ControllerStatuses> = Object.freeze({
+  missingBackend: 503,
+  noEndpoints: 503,
+  refused: 502,
+  timeout: 504,
+});
+
+/** Envoy's (a Gateway's) statuses: 500 for an unresolved backendRef, 503 "upstream connect error" otherwise. */
+export const ENVOY_STATUSES: Readonly<ControllerStatuses> = Object.freeze({
+  missingBackend: 500,
+  noEndpoints: 503,
+  refused: 503,
+  timeout: 503,
+});
+
+/** The statuses of a controller: Envoy's for a Gateway or an Envoy implementation, else ingress-nginx's. */
+export function controllerStatuses(
+  instance: Pick<ControllerInstance, "implementation" | "key">,
+): Readonly<ControllerStatuses> {
   const envoy = instance.implementation.includes("Envoy") || instance.key.kind === "Gateway";
+  return envoy ? ENVOY_STATUSES : INGRESS_NGINX_STATUSES;
+}
+
+/**
+ * The status a controller answers with when its connection to the backend (`t`, traced from the
+ * controller pod to the Service's ClusterIP) does not get there, and why.
+ */
+export function upstreamFailure(
+  statuses: Readonly<ControllerStatuses>,
+  t: TraceResult,
+): { status: number; why: string } {
   if (t.endpoints.length === 0 && t.service)
-    return { status: 503, why: `Service ${t.service} has no endpoints` };
-  if (envoy) return { status: 503, why: `Envoy's upstream connect error (${t.verdict}: ${t.reason})` };
+    return { status: statuses.noEndpoints, why: `Service ${t.service} has no endpoints` };
   if (t.verdict === "rejected")
-    return { status: 502, why: `ingress-nginx's connection to the upstream is refused (${t.reason})` };
+    return {
+      status: statuses.refused,
+      why: `the controller's connection to the upstream is refused (${t.reason})`,
+    };
   return {
-    status: 504,
-    why: `ingress-nginx's connection to the upstream times out (${t.verdict}: ${t.reason})`,
+    status: statuses.timeout,
+    why: `the controller's connection to the upstream times out (${t.verdict}: ${t.reason})`,
   };
 }
 
@@ -286,12 +333,13 @@ export function httpTrace(
       ...base,
       decision,
     };
+  const statuses = controllerStatuses(instance);
   const b = backendService(net, decision.chosen);
   if (!b.ok)
     return {
       verdict: "http-error",
-      status: instance.key.kind === "Gateway" ? 500 : 503,
-      reason: `${instance.implementation} answers ${instance.key.kind === "Gateway" ? 500 : 503}: ${b.why}`,
+      status: statuses.missingBackend,
+      reason: `${instance.implementation} answers ${statuses.missingBackend}: ${b.why}`,
       ...base,
       decision,
     };
@@ -308,7 +356,7 @@ export function httpTrace(
     { reply: q.reply },
   );
   if (toBackend.verdict !== "delivered" && toBackend.verdict !== "arrived") {
-    const f = upstreamFailure(instance, toBackend);
+    const f = upstreamFailure(statuses, toBackend);
     return {
       verdict: "http-error",
       status: f.status,

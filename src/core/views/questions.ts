@@ -12,7 +12,13 @@ import { clusterDnsService, type Resolution } from "../dns/resolv.ts";
 import type { Protocol } from "../model/k8s.ts";
 import { parseIPv4 } from "../net/ipv4.ts";
 import { INGRESS_CONTROLLER_NAME } from "../policy/connlist.ts";
-import { type Explanation, explainConnection, explainFromIngressController } from "../sim/explain.ts";
+import {
+  type Explanation,
+  explainConnection,
+  explainFromIngressController,
+  servicesAt,
+} from "../sim/explain.ts";
+import { realControllersTo } from "../sim/http-routers.ts";
 import { enterAtLoadBalancer } from "../sim/http-trace.ts";
 import type { Network } from "../sim/network.ts";
 import { type Destination, resolveDestination, resolveSource } from "../sim/targets.ts";
@@ -204,7 +210,7 @@ export function traceQuestion(net: Network, q: ConnectionQuestion, opts: TraceOp
 
 /**
  * `podnet explain`'s answer; `answer` is what `-o json` prints: `{from, to, port, protocol, allowed,
- * service?, routes?, explanations}`. `unresolved` (a name that does not resolve) is a finding.
+ * service?, routes?, controller?, explanations}`. `unresolved` (a name that does not resolve) is a finding.
  */
 export type ExplainAnswer =
   | { ok: false; kind: "bad-input"; option: string; message: string }
@@ -223,6 +229,11 @@ export type ExplainAnswer =
       dst: Destination;
       service?: string;
       routes?: string[];
+      /**
+       * `--from {ingress-controller}`: the input's own controller pod (`ns/name`) explained from, when
+       * it runs the controller of an Ingress that sends there (else the unknown controller's verdicts).
+       */
+      controller?: string;
       explanations: Explanation[];
       answer: {
         from: string;
@@ -232,6 +243,7 @@ export type ExplainAnswer =
         allowed: boolean;
         service?: string;
         routes?: string[];
+        controller?: string;
         explanations: Explanation[];
       };
     };
@@ -239,13 +251,29 @@ export type ExplainAnswer =
 /** Resolves the question and explains it, as `podnet explain` does (also from `{ingress-controller}`). */
 export function explainQuestion(net: Network, q: ConnectionQuestion): ExplainAnswer {
   let dst: Destination;
-  let found: { service?: string; routes?: string[]; explanations: Explanation[] };
+  let found: { service?: string; routes?: string[]; controller?: string; explanations: Explanation[] };
   if (q.from === INGRESS_CONTROLLER_NAME) {
     const protocol = q.protocol ? (q.protocol.toUpperCase() as Protocol) : undefined;
     const d = resolveDestination(net, q.to, protocol);
     if (!d.ok) return { ok: false, kind: "bad-input", option: "--to", message: d.message };
     dst = d.value;
     found = explainFromIngressController(net, dst);
+    // The input runs the controller of an Ingress or HTTPRoute that sends there: explain from its pod,
+    // as connlist lists that pod's own lines instead of `{ingress-controller}` (../sim/http-routers.ts).
+    const real = realControllersTo(net.state, servicesAt(net, dst.ip));
+    if (real.length > 0) {
+      const { pod } = real[0];
+      const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      found = {
+        routes: [...new Set([...(found.routes ?? []), ...real.map((r) => r.route)])].sort(),
+        controller: name,
+        ...explainConnection(
+          net,
+          { source: { kind: "pod", pod }, dst: dst.ip, dport: dst.port, protocol: dst.protocol },
+          dst.addresses,
+        ),
+      };
+    }
   } else {
     const ends = resolveEnds(net, q);
     if (!ends.ok && ends.kind === "bad-input") return ends;
@@ -283,6 +311,7 @@ export function explainQuestion(net: Network, q: ConnectionQuestion): ExplainAns
       allowed,
       service: found.service,
       ...(found.routes ? { routes: found.routes } : {}),
+      ...(found.controller ? { controller: found.controller } : {}),
       explanations: found.explanations,
     },
   };

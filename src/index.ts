@@ -40,3 +40,36 @@ export type { Source } from "./core/manifests/parse.ts";
 export { type ClusterConfig, DEFAULT_CONFIG } from "./core/model/config.ts";
 export type * from "./core/model/k8s.ts";
 export { Cidr, formatIPv4, parseIPv4 } from "./core/net/ipv4.ts";
+/*
+ * HTTP routing (src/core/routing): each Ingress controller's and Gateway's routing table as data,
+ * the router that decides one request, Gateway API status and the routing lint (README "HTTP
+ * routing: Ingress and Gateway API").
+ */
+export {
+  analyzeGateways,
+  type GatewayAnalysis,
+  type GatewayStatus,
+  type ListenerStatus,
+} from "./core/routing/gateway.ts";
+export { lintRouting, ROUTING_LINT_RULES, type RoutingLintReport } from "./core/routing/lint.ts";
+export {
+  compileRouter,
+  type PathMatchType,
+  type RouteEntry,
+  type RouterSpec,
+  type RouterSpecOptions,
+  routerSpecs,
+  type SpecBackend,
+  type ValueMatch,
+} from "./core/routing/router.ts";
+export type {
+  ControllerKey,
+  HttpBackend,
+  HttpListener,
+  HttpRequest,
+  RejectedRule,
+  RouteDecision,
+  RouteListing,
+  Router,
+  RuleRef,
+} from "./core/routing/types.ts";

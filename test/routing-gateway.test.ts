@@ -396,7 +396,9 @@ spec:
       const l = st.listeners.find((x) => x.name === n)!;
       return `${l.attachedRoutes} ${l.conditions.filter((c) => c.status !== (c.type === "Conflicted" ? "False" : "True")).map((c) => `${c.type}=${c.reason}`)}`;
     };
-    assert.equal(show("web"), "0 Accepted=Invalid,Conflicted=ProtocolConflict,Programmed=Invalid");
+    // attachedRoutes counts the route on the conflicted listener too: attachment depends on
+    // allowedRoutes and parentRefs alone (apis/v1/gateway_types.go ListenerStatus.AttachedRoutes).
+    assert.equal(show("web"), "1 Accepted=Invalid,Conflicted=ProtocolConflict,Programmed=Invalid");
     assert.equal(show("tcp"), "0 Accepted=UnsupportedProtocol,Programmed=Invalid");
     assert.equal(show("ok"), "1 ");
     assert.deepEqual(
@@ -487,6 +489,124 @@ ${ing("one", "nginx")}${ing("two", "missing")}${route("r", `  parentRefs: [{name
       f[1].message,
       /served by Gateway gateway-conformance-infra\/same-namespace and by IngressClass nginx/,
     );
+  });
+});
+
+describe("listener and Gateway problems (issue 15: F19, F20, F1)", () => {
+  const codes = (state: ClusterState) =>
+    lintRouting(state).findings.map((f) => `${f.code} ${f.object} ${f.path?.join(".")}`);
+  const conds = (cs: { type: string; status: string; reason: string }[]) =>
+    cs.map((c) => `${c.type}=${c.status}/${c.reason}`).join(",");
+
+  it("a route on a conflicted listener is Accepted (attachment ignores listener status) and names the conflict; lint blames the listener", () => {
+    const state = cluster(
+      `${BASE}apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: clash, namespace: ${NS}}
+spec:
+  gatewayClassName: conformance
+  listeners:
+  - {name: h1, port: 80, protocol: HTTP}
+  - {name: h2, port: 80, protocol: HTTPS, tls: {certificateRefs: [{name: cert}]}}
+---
+${route(
+  "r2",
+  `  parentRefs: [{name: clash, sectionName: h1}]
+  rules:
+${rule("{}", "v1")}`,
+)}`,
+    );
+    const a = analyzeGateways(state);
+    const parent = a.routes.get(state.httpRoutes.find((r) => r.metadata.name === "r2")!)![0];
+    const accepted = parent.conditions.find((c) => c.type === "Accepted")!;
+    assert.equal(`${accepted.status}/${accepted.reason}`, "True/Accepted");
+    assert.match(
+      accepted.message,
+      /h1 \(Accepted: Invalid, Conflicted: ProtocolConflict\) is not programmed and no request reaches this route/,
+    );
+    assert.doesNotMatch(JSON.stringify(lintRouting(state).findings), /NotAllowedByListeners|allowedRoutes/);
+    const f = lintRouting(state).findings.filter((x) => x.object === `Gateway ${NS}/clash`);
+    assert.deepEqual(
+      f.map((x) => `${x.code} ${x.path?.join(".")}`),
+      ["listener-not-accepted spec.listeners.0", "listener-not-accepted spec.listeners.1"],
+    );
+    assert.match(f[0].message, /ProtocolConflict.*1 attached route gets no requests through it/);
+    assert.match(f[0].hint!, /same protocol/);
+    // No request goes through the conflicted listener.
+    assert.equal(router(state, "clash").decide(req("http://h/")).outcome, "not-found");
+  });
+
+  it("certificateRefs RefNotPermitted and InvalidRouteKinds: ResolvedRefs False, Programmed False, lint at the field", () => {
+    const state = cluster(
+      `${BASE}apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: refs, namespace: ${NS}}
+spec:
+  gatewayClassName: conformance
+  listeners:
+  - {name: h3, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: c, namespace: other}]}}
+  - {name: k, port: 80, protocol: HTTP, allowedRoutes: {kinds: [{kind: FooRoute}]}}
+  - {name: ok, port: 8080, protocol: HTTP}
+---
+`,
+    );
+    const st = analyzeGateways(state).gateways.get(state.gateways.find((g) => g.metadata.name === "refs")!)!;
+    assert.equal(
+      conds(st.listeners[0].conditions),
+      "Accepted=True/Accepted,Conflicted=False/NoConflicts,ResolvedRefs=False/RefNotPermitted,Programmed=False/Invalid",
+    );
+    assert.equal(
+      conds(st.listeners[1].conditions),
+      "Accepted=True/Accepted,Conflicted=False/NoConflicts,ResolvedRefs=False/InvalidRouteKinds,Programmed=False/Invalid",
+    );
+    assert.equal(conds(st.conditions), "Accepted=True/ListenersNotValid,Programmed=True/Programmed");
+    assert.deepEqual(codes(state), [
+      `listener-not-accepted Gateway ${NS}/refs spec.listeners.0.tls.certificateRefs`,
+      `listener-not-accepted Gateway ${NS}/refs spec.listeners.1.allowedRoutes.kinds`,
+    ]);
+    assert.match(lintRouting(state).findings[0].hint!, /ReferenceGrant in the Secret's namespace/);
+  });
+
+  it("a Gateway whose GatewayClass is missing, and routes to it, get findings", () => {
+    const state = cluster(
+      `${BASE}apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw-noclass, namespace: ${NS}}
+spec:
+  gatewayClassName: nope
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+${route(
+  "r",
+  `  parentRefs: [{name: gw-noclass}]
+  rules:
+${rule("{}", "v1")}`,
+)}`,
+    );
+    assert.deepEqual(codes(state), [
+      `gateway-not-accepted Gateway ${NS}/gw-noclass spec.gatewayClassName`,
+      `route-not-accepted HTTPRoute ${NS}/r spec.parentRefs.0`,
+    ]);
+    assert.match(lintRouting(state).findings[0].hint!, /one of conformance/);
+  });
+
+  it("a backendRef without a ReferenceGrant: one finding, at the backendRef (F1)", () => {
+    const state = cluster(
+      `${BASE}${svc("other", "infra")}${route(
+        "x",
+        `  parentRefs: [{name: same-namespace}]
+  rules:
+  - backendRefs: [{name: other, namespace: infra, port: 8080}]
+  - matches: [{path: {value: /b}}]\n    backendRefs: [{name: absent, namespace: infra, port: 8080}]`,
+      )}`,
+    );
+    assert.deepEqual(codes(state), [
+      `backend-not-found HTTPRoute ${NS}/x spec.rules.0.backendRefs.0`,
+      `backend-not-found HTTPRoute ${NS}/x spec.rules.1.backendRefs.0`,
+    ]);
+    const f = lintRouting(state).findings;
+    assert.match(f[0].message, /RefNotPermitted: Service infra\/other/);
+    assert.match(f[1].message, /RefNotPermitted: Service infra\/absent/);
   });
 });
 

@@ -329,3 +329,28 @@ describe("RouterSpec is plain data", () => {
     assert.deepEqual(b.listing(), a.listing());
   });
 });
+
+describe("the routing API is exported from the package (README 'HTTP routing', F21)", () => {
+  it("the README's example runs through src/index.ts and routes shop.example.com", async () => {
+    const lib = await import("../src/index.ts");
+    const r = lib.loadCluster({ files: ["examples/ingress"] });
+    assert.ok(r.ok, "examples/ingress loads");
+    const specs = lib.routerSpecs(r.cluster);
+    assert.ok(specs.length >= 2, "one spec per IngressClass and per Gateway");
+    const request: import("../src/index.ts").HttpRequest = {
+      scheme: "http",
+      host: "shop.example.com",
+      port: 80,
+      path: "/",
+      query: [],
+      method: "GET",
+      headers: [],
+    };
+    const kinds = specs
+      .map((s) => [s.controller.kind, lib.compileRouter(s).decide(request).outcome])
+      .filter(([, d]) => d === "routed");
+    assert.ok(kinds.length > 0, `some controller routes shop.example.com/: ${JSON.stringify(kinds)}`);
+    assert.equal(typeof lib.analyzeGateways, "function");
+    assert.ok(lib.lintRouting(r.cluster).findings !== undefined);
+  });
+});

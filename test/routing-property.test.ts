@@ -5,13 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import {
-  compileRouter,
-  decideLinear,
-  type RouteEntry,
-  type RouterSpec,
-  type ValueMatch,
-} from "../src/core/routing/router.ts";
+import { compileRouter, decideLinear, type RouteEntry, type RouterSpec } from "../src/core/routing/router.ts";
 import type { HttpRequest, RouteDecision } from "../src/core/routing/types.ts";
 
 const HOSTS = ["a.example.com", "b.a.example.com", "*.example.com", "*.a.example.com", "example.com"];

@@ -163,3 +163,137 @@ ${spec}
     );
   });
 });
+
+describe("unknown fields in the routing kinds (strict field validation; a warning, as for other Kubernetes kinds)", () => {
+  /** The unknown-field warnings of `yaml`, each as "field path: did-you-mean hint". */
+  const unknown = (yaml: string) =>
+    warnings(yaml)
+      .filter((w) => w.includes("unknown field"))
+      .map((w) => {
+        const m = /: ([^ :]+): unknown field "[^"]+".*\n {2}fix: (did you mean [^?]+\?|.*)/.exec(w);
+        return m ? `${m[1]}: ${m[2]}` : w;
+      });
+  it("HTTPRoute: spec, parentRefs, rules, matches, path, headers, filters, backendRefs", () => {
+    assert.deepEqual(
+      unknown(
+        route(`  parentRef: [{name: g}]
+  parentRefs: [{name: g, sectionNme: h}]
+  rules:
+  - matchs: [{path: {type: PathPrefix, value: /admin}}]
+    filter: []
+    backendRefs: [{name: s, port: 80, wieght: 2}]
+  - matches: [{pth: {value: /}, path: {typ: Exact, value: /x}, headers: [{name: a, vaule: b}]}]
+    filters: [{type: RequestHeaderModifier, requestHeaderModifer: {}, requestHeaderModifier: {}}]`),
+      ),
+      [
+        "spec.parentRef: did you mean parentRefs?",
+        "spec.parentRefs[0].sectionNme: did you mean sectionName?",
+        "spec.rules[0].matchs: did you mean matches?",
+        "spec.rules[0].filter: did you mean filters?",
+        "spec.rules[0].backendRefs[0].wieght: did you mean weight?",
+        "spec.rules[1].matches[0].pth: did you mean path?",
+        "spec.rules[1].matches[0].path.typ: did you mean type?",
+        "spec.rules[1].matches[0].headers[0].vaule: did you mean value?",
+        "spec.rules[1].filters[0].requestHeaderModifer: did you mean requestHeaderModifier?",
+      ],
+    );
+  });
+  it("Gateway: spec, listeners, tls, certificateRefs, allowedRoutes, namespaces, kinds; GatewayClass", () => {
+    const yaml = `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: c}
+spec: {controllerName: example.net/gw, descripton: x}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: g}
+spec:
+  gatewayClassName: c
+  adresses: []
+  listeners:
+  - name: h
+    port: 443
+    protocol: HTTPS
+    hostnme: a.example.com
+    tls: {mdoe: Terminate, certificateRefs: [{name: c, namepsace: x}]}
+    allowedRoute: {}
+    allowedRoutes: {namespace: {}, namespaces: {form: All}, kinds: [{knd: HTTPRoute, kind: HTTPRoute}]}
+`;
+    assert.deepEqual(unknown(yaml), [
+      "spec.descripton: did you mean description?",
+      "spec.adresses: did you mean addresses?",
+      "spec.listeners[0].hostnme: did you mean hostname?",
+      "spec.listeners[0].allowedRoute: did you mean allowedRoutes?",
+      "spec.listeners[0].tls.mdoe: did you mean mode?",
+      "spec.listeners[0].tls.certificateRefs[0].namepsace: did you mean namespace?",
+      "spec.listeners[0].allowedRoutes.namespace: did you mean namespaces?",
+      "spec.listeners[0].allowedRoutes.namespaces.form: did you mean from?",
+      "spec.listeners[0].allowedRoutes.kinds[0].knd: did you mean kind?",
+    ]);
+  });
+  it("ReferenceGrant: spec, from, to", () => {
+    assert.deepEqual(
+      unknown(`apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: g}
+spec:
+  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: a, nmae: x}]
+  to: [{group: "", kind: Service, namespace: b}]
+  form: []
+`),
+      [
+        "spec.form: did you mean from?",
+        "spec.from[0].nmae: a ReferenceGrant from entry has the fields group, kind, namespace",
+        "spec.to[0].namespace: a ReferenceGrant to entry has the fields group, kind, name",
+      ],
+    );
+  });
+  it("Ingress and IngressClass: spec, rules, http, paths, backends (F14: servce → service)", () => {
+    const yaml = `apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec: {controler: k8s.io/ingress-nginx, parameters: {kind: X, name: y, scpe: Cluster}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: i}
+spec:
+  rule: []
+  tls: [{host: [a.example.com]}]
+  defaultBackend: {service: {name: s, port: {number: 80, nmber: 81}}}
+  rules:
+  - hots: a.example.com
+    http:
+      path: []
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: s, prot: {}, port: {number: 80}}}}
+      - {path: /b, pathtype: Prefix, pathType: Prefix, backend: {servce: {name: s, port: {number: 80}}}}
+`;
+    assert.deepEqual(unknown(yaml), [
+      "spec.controler: did you mean controller?",
+      "spec.parameters.scpe: did you mean scope?",
+      "spec.rule: did you mean rules?",
+      "spec.tls[0].host: did you mean hosts?",
+      "spec.defaultBackend.service.port.nmber: did you mean number?",
+      "spec.rules[0].hots: did you mean host?",
+      "spec.rules[0].http.path: did you mean paths?",
+      "spec.rules[0].http.paths[0].backend.service.prot: did you mean port?",
+      "spec.rules[0].http.paths[1].pathtype: did you mean pathType?",
+      "spec.rules[0].http.paths[1].backend.servce: did you mean service?",
+    ]);
+  });
+});
+
+describe("path fixes suggest a normalised path (F12)", () => {
+  for (const [bad, good] of [
+    ["/a/../b", "/b"],
+    ["/a/./b/", "/a/b/"],
+    ["/a%2Fb//c/..", "/a/b"],
+  ])
+    it(`${bad} → ${good}`, () => {
+      const errs = allErrors(route(`  rules:\n  - matches: [{path: {type: Exact, value: '${bad}'}}]`));
+      assert.ok(errs.length > 0);
+      for (const e of errs)
+        assert.match(e, new RegExp(`fix: write an absolute, normalised path such as ${good}$`));
+    });
+});

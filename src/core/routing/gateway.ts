@@ -117,6 +117,11 @@ export function intersectHostnames(
 
 interface ListenerState {
   listener: Listener;
+  /**
+   * Whether the listener serves requests: Accepted, not Conflicted, ResolvedRefs True (so
+   * Programmed True). Routes attach to listeners that are not (they count in attachedRoutes, as
+   * `ListenerStatus.AttachedRoutes` in apis/v1/gateway_types.go says), but reach no request there.
+   */
   valid: boolean;
   status: ListenerStatus;
   allows: (routeNamespace: string) => boolean;
@@ -211,10 +216,20 @@ function listenerStates(gw: Gateway, state: ClusterState, grants: readonly KubeO
       conditions.unshift(cond("Accepted", true, "Accepted", "listener accepted"));
     if (conditions.every((c) => c.type !== "Accepted"))
       conditions.unshift(cond("Accepted", false, "Invalid", "listener conflicts"));
+    // Programmed is the summary: a listener with unresolved references (a certificate it may not
+    // read, route kinds it cannot serve) is not programmed either (conformance
+    // tests/gateway-with-attached-routes.go: "AttachedRoutes set even when Gateway has unresolved
+    // refs" expects Programmed False with ResolvedRefs False).
+    const programmed = valid && resolved.status === "True";
     conditions.push(
-      valid
+      programmed
         ? cond("Programmed", true, "Programmed", "listener programmed")
-        : cond("Programmed", false, "Invalid", "listener not valid"),
+        : cond(
+            "Programmed",
+            false,
+            "Invalid",
+            valid ? `listener not programmed: ResolvedRefs ${resolved.reason}` : "listener not valid",
+          ),
     );
     const from = l.allowedRoutes?.namespaces?.from ?? "Same";
     const sel = l.allowedRoutes?.namespaces?.selector;
@@ -228,11 +243,23 @@ function listenerStates(gw: Gateway, state: ClusterState, grants: readonly KubeO
         matcher(nsLabels.get(routeNs) ?? { "kubernetes.io/metadata.name": routeNs }));
     return {
       listener: l,
-      valid: valid && supportedKinds.length > 0,
+      valid: programmed && supportedKinds.length > 0,
       status: { name: l.name, supportedKinds, attachedRoutes: 0, conditions },
       allows,
     };
   });
+}
+
+/** Why a listener serves no requests: its failing conditions (`Conflicted: ProtocolConflict`). */
+export function notServing(l: { status: ListenerStatus }): string {
+  return l.status.conditions
+    .filter(
+      (c) =>
+        (c.type === "Conflicted" && c.status === "True") ||
+        (c.type !== "Conflicted" && c.type !== "Programmed" && c.status !== "True"),
+    )
+    .map((c) => `${c.type}: ${c.reason}`)
+    .join(", ");
 }
 
 /** The parent a parentRef names, as a `namespace/name` key, when it is a Gateway. */
@@ -345,7 +372,7 @@ export function analyzeGateways(state: ClusterState): GatewayAnalysis {
               "Programmed",
               ls.some((l) => l.valid),
               ls.some((l) => l.valid) ? "Programmed" : "Invalid",
-              "podnet programs the valid listeners",
+              ls.some((l) => l.valid) ? "podnet programs the valid listeners" : "no listener is programmed",
             ),
           ]
         : [
@@ -415,14 +442,18 @@ export function analyzeGateways(state: ClusterState): GatewayAnalysis {
         continue;
       }
       const routeNs = route.metadata.namespace ?? "default";
-      const allowing = named.filter(
-        (l) => l.valid && l.allows(routeNs) && l.status.supportedKinds.some((k) => k.kind === "HTTPRoute"),
-      );
+      // Attachment depends on allowedRoutes and the parentRef alone, not on the listener's own
+      // status (apis/v1/gateway_types.go `ListenerStatus.AttachedRoutes`): a route on a conflicted
+      // or unresolved listener is Accepted and counted, and serves no request until it is fixed.
+      const takesKind = named.filter((l) => l.status.supportedKinds.some((k) => k.kind === "HTTPRoute"));
+      const allowing = takesKind.filter((l) => l.allows(routeNs));
       if (allowing.length === 0) {
         accepted(
           false,
           "NotAllowedByListeners",
-          `no listener of Gateway ${key}${p.sectionName ? ` (${p.sectionName})` : ""} allows HTTPRoutes from namespace ${routeNs}`,
+          takesKind.length === 0
+            ? `no listener of Gateway ${key}${p.sectionName ? ` (${p.sectionName})` : ""} takes HTTPRoutes (its allowedRoutes.kinds or protocol exclude them)`
+            : `no listener of Gateway ${key}${p.sectionName ? ` (${p.sectionName})` : ""} allows HTTPRoutes from namespace ${routeNs}`,
         );
         continue;
       }
@@ -437,10 +468,15 @@ export function analyzeGateways(state: ClusterState): GatewayAnalysis {
         );
         continue;
       }
+      const idle = hostOk.filter((l) => !l.valid);
       accepted(
         true,
         "Accepted",
-        `attached to listener${hostOk.length === 1 ? "" : "s"} ${hostOk.map((l) => l.listener.name).join(", ")}`,
+        `attached to listener${hostOk.length === 1 ? "" : "s"} ${hostOk.map((l) => l.listener.name).join(", ")}${
+          idle.length
+            ? `; ${idle.map((l) => `${l.listener.name} (${notServing(l)})`).join(", ")} ${idle.length === 1 ? "is" : "are"} not programmed and ${idle.length === hostOk.length ? "no request reaches this route" : "route nothing"}`
+            : ""
+        }`,
       );
       const list = attached.get(key) ?? [];
       attached.set(key, list);
@@ -481,7 +517,7 @@ export function analyzeGateways(state: ClusterState): GatewayAnalysis {
         );
         const matches: HTTPRouteMatch[] = rule.matches?.length ? rule.matches : [{}];
         matches.forEach((m, j) => {
-          for (const l of ls) {
+          for (const l of ls.filter((x) => x.valid)) {
             const hosts = intersectHostnames(l.listener.hostname, route.spec.hostnames ?? []).hostnames;
             const type = m.path?.type ?? "PathPrefix";
             entries.push({

@@ -11,14 +11,18 @@
  *   route-not-accepted      an HTTPRoute parentRef no Gateway accepts (NoMatchingParent,
  *                           NotAllowedByListeners, NoMatchingListenerHostname), or a route with none
  *   ingress-no-controller   an Ingress no IngressClass owns
- *   listener-not-accepted   a Gateway listener that is not accepted or conflicts with another
+ *   listener-not-accepted   a Gateway listener that is not programmed: not accepted (unsupported
+ *                           protocol), conflicting with another, or with unresolved references
+ *                           (certificateRefs RefNotPermitted, allowedRoutes.kinds InvalidRouteKinds)
+ *   gateway-not-accepted    a Gateway whose GatewayClass does not exist (no controller reconciles it)
  *   host-claimed-twice      a hostname two controllers (IngressClasses, Gateways) both serve
  */
 import type { ClusterState } from "../control/state.ts";
 import type { Diagnostic, FieldPath } from "../diagnostics.ts";
+import { GATEWAY_GROUP } from "../model/gateway.ts";
 import type { KubeObject } from "../model/k8s.ts";
 import { backendProblem, serviceIndex } from "./backends.ts";
-import { analyzeGateways } from "./gateway.ts";
+import { analyzeGateways, referenceAllowed } from "./gateway.ts";
 import { ingressClasses, ingressOwner, ingressRouterSpecs } from "./ingress.ts";
 import {
   compareKeys,
@@ -134,23 +138,49 @@ export function lintRouting(state: ClusterState, opts: RouterSpecOptions = {}): 
 
   // Gateway API statuses.
   const analysis = analyzeGateways(state);
-  for (const [gw, st] of analysis.gateways)
+  for (const [gw, st] of analysis.gateways) {
+    const className = (gw.spec as { gatewayClassName?: string }).gatewayClassName;
+    if (st.conditions.some((c) => c.type === "Accepted" && c.reason === "Pending"))
+      at(
+        gw,
+        ["spec", "gatewayClassName"],
+        "gateway-not-accepted",
+        `no GatewayClass ${className}: no controller reconciles this Gateway, so it routes nothing (Accepted Unknown, Pending)`,
+        state.gatewayClasses.length
+          ? `set gatewayClassName to one of ${state.gatewayClasses.map((c) => c.metadata.name).join(", ")}, or add GatewayClass ${className}`
+          : `add a GatewayClass ${className} naming the controller (spec.controllerName)`,
+      );
     st.listeners.forEach((l, i) => {
       const bad = l.conditions.filter(
         (c) =>
-          (c.type === "Accepted" && c.status !== "True") || (c.type === "Conflicted" && c.status === "True"),
+          (c.type === "Accepted" && c.status !== "True") ||
+          (c.type === "Conflicted" && c.status === "True") ||
+          (c.type === "ResolvedRefs" && c.status !== "True"),
       );
-      for (const c of bad.slice(0, 1))
-        at(
-          gw,
-          ["spec", "listeners", i],
-          "listener-not-accepted",
-          `listener ${l.name}: ${bad.map((b) => `${b.type} ${b.reason}`).join(", ")}: ${bad.at(-1)!.message}`,
-          c.reason === "UnsupportedProtocol"
-            ? "use protocol HTTP or HTTPS"
-            : "give each listener on a port the same protocol and its own hostname",
-        );
+      if (bad.length === 0) return;
+      const c = bad[0];
+      const attached = l.attachedRoutes
+        ? `; ${l.attachedRoutes} attached route${l.attachedRoutes === 1 ? "" : "s"} get${l.attachedRoutes === 1 ? "s" : ""} no requests through it`
+        : "";
+      at(
+        gw,
+        c.reason === "RefNotPermitted"
+          ? ["spec", "listeners", i, "tls", "certificateRefs"]
+          : c.reason === "InvalidRouteKinds"
+            ? ["spec", "listeners", i, "allowedRoutes", "kinds"]
+            : ["spec", "listeners", i],
+        "listener-not-accepted",
+        `listener ${l.name} is not programmed: ${bad.map((b) => `${b.type} ${b.reason}`).join(", ")}: ${bad.map((b) => b.message).join("; ")}${attached}`,
+        c.reason === "UnsupportedProtocol"
+          ? "use protocol HTTP or HTTPS"
+          : c.reason === "RefNotPermitted"
+            ? `add a ReferenceGrant in the Secret's namespace with from [{group: ${GATEWAY_GROUP}, kind: Gateway, namespace: ${gw.metadata.namespace}}] and to [{group: "", kind: Secret}], or use a Secret in the Gateway's namespace`
+            : c.reason === "InvalidRouteKinds"
+              ? "list only kinds this Gateway serves (HTTPRoute) in allowedRoutes.kinds"
+              : "give each listener on a port the same protocol and its own hostname",
+      );
     });
+  }
   for (const [route, parents] of analysis.routes) {
     const refs = (route.spec as { parentRefs?: unknown[] }).parentRefs ?? [];
     if (refs.length === 0)
@@ -161,6 +191,21 @@ export function lintRouting(state: ClusterState, opts: RouterSpecOptions = {}): 
         "the HTTPRoute names no parentRefs: no Gateway routes it",
         "add parentRefs: [{name: <a Gateway>}]",
       );
+    refs.forEach((r, i) => {
+      const ref = r as { name?: string; namespace?: string; group?: string; kind?: string };
+      if ((ref.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (ref.kind ?? "Gateway") !== "Gateway") return;
+      const ns = ref.namespace ?? route.metadata.namespace;
+      const gw = state.gateways.find((g) => g.metadata.namespace === ns && g.metadata.name === ref.name);
+      const st = gw && analysis.gateways.get(gw);
+      if (gw && st?.conditions.some((c) => c.type === "Accepted" && c.reason === "Pending"))
+        at(
+          route,
+          ["spec", "parentRefs", i],
+          "route-not-accepted",
+          `Gateway ${ns}/${ref.name} has no GatewayClass (${(gw.spec as { gatewayClassName?: string }).gatewayClassName}): no controller reconciles it, so nobody accepts this route`,
+          "fix the Gateway's gatewayClassName (see the gateway-not-accepted finding)",
+        );
+    });
     parents.forEach((p) => {
       const accepted = p.conditions.find((c) => c.type === "Accepted");
       if (accepted && accepted.status !== "True") {
@@ -204,13 +249,42 @@ export function lintRouting(state: ClusterState, opts: RouterSpecOptions = {}): 
       ).rules ?? [];
     rules.forEach((rule, i) => {
       (rule.backendRefs ?? []).forEach((b, k) => {
-        if ((b.group ?? "") !== "" || (b.kind ?? "Service") !== "Service") return; // ResolvedRefs: reported below
+        const bat = ["spec", "rules", i, "backendRefs", k];
         const ns = b.namespace ?? route.metadata.namespace ?? "default";
+        // One finding per backendRef, at it: the first ResolvedRefs reason that applies, in the
+        // order gateway.ts `resolveBackend` checks them (InvalidKind, RefNotPermitted, BackendNotFound).
+        if ((b.group ?? "") !== "" || (b.kind ?? "Service") !== "Service") {
+          at(
+            route,
+            bat,
+            "backend-not-found",
+            `ResolvedRefs InvalidKind: backendRef ${b.group ? `${b.group}/` : ""}${b.kind} ${b.name}: podnet routes to core Services only; requests this rule sends there get 500`,
+            'refer to a core Service (group "", kind Service)',
+          );
+          return;
+        }
+        const routeNs = route.metadata.namespace ?? "default";
+        if (
+          !referenceAllowed(
+            state.referenceGrants,
+            { group: GATEWAY_GROUP, kind: "HTTPRoute", namespace: routeNs },
+            { group: "", kind: "Service", namespace: ns, name: b.name },
+          )
+        ) {
+          at(
+            route,
+            bat,
+            "backend-not-found",
+            `ResolvedRefs RefNotPermitted: Service ${ns}/${b.name} is in another namespace and no ReferenceGrant in ${ns} allows HTTPRoutes of ${routeNs} to refer to it; requests this rule sends there get 500`,
+            `add a ReferenceGrant in ${ns} with from [{group: ${GATEWAY_GROUP}, kind: HTTPRoute, namespace: ${routeNs}}] and to [{group: "", kind: Service}]`,
+          );
+          return;
+        }
         const p = backendProblem(services, { namespace: ns, service: b.name, port: b.port ?? 0 });
         if (p)
           at(
             route,
-            ["spec", "rules", i, "backendRefs", k],
+            bat,
             p.kind === "endpoints" ? "backend-no-endpoints" : "backend-not-found",
             `${p.reason}: requests this rule sends there get ${p.kind === "endpoints" ? 503 : 500}`,
             p.kind === "endpoints"
@@ -219,21 +293,6 @@ export function lintRouting(state: ClusterState, opts: RouterSpecOptions = {}): 
           );
       });
     });
-    for (const p of analysis.routes.get(route) ?? []) {
-      const rr = p.conditions.find((c) => c.type === "ResolvedRefs");
-      if (rr && rr.status === "False" && rr.reason !== "BackendNotFound") {
-        at(
-          route,
-          ["spec", "rules"],
-          "backend-not-found",
-          `ResolvedRefs ${rr.reason}: ${rr.message}`,
-          rr.reason === "RefNotPermitted"
-            ? "add a ReferenceGrant in the Service's namespace that allows HTTPRoutes from this namespace"
-            : 'refer to a core Service (group "", kind Service)',
-        );
-        break;
-      }
-    }
   }
   for (const ing of state.ingresses) {
     const spec = (ing.spec ?? {}) as {
@@ -389,8 +448,15 @@ export const ROUTING_LINT_RULES: readonly {
   {
     id: "listener-not-accepted",
     description:
-      "A Gateway listener that is not accepted (unsupported protocol) or conflicts with another on its port.",
-    help: "Use HTTP or HTTPS, one protocol per port, and a distinct hostname per listener.",
+      "A Gateway listener that is not programmed: not accepted (unsupported protocol), conflicting with another on its port, or with unresolved references (RefNotPermitted certificateRefs, InvalidRouteKinds).",
+    help: "Use HTTP or HTTPS, one protocol per port, a distinct hostname per listener, certificates the Gateway may read, and route kinds it serves.",
+    level: "warning",
+  },
+  {
+    id: "gateway-not-accepted",
+    description:
+      "A Gateway whose GatewayClass does not exist: no controller reconciles it and it routes nothing.",
+    help: "Set gatewayClassName to an existing GatewayClass, or add the class.",
     level: "warning",
   },
   {

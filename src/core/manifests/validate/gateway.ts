@@ -10,6 +10,61 @@ import { checkSelector } from "./shared.ts";
 
 type Path = (string | number)[];
 
+/*
+ * The fields of each Gateway API type podnet reads (json names in kubernetes-sigs/gateway-api
+ * `apis/v1/{gatewayclass,gateway,httproute,shared}_types.go` and `apis/v1beta1/referencegrant_types.go`,
+ * experimental-channel fields included so that they are not reported). Other keys get the
+ * "unknown field" warning the API server's strict field validation gives as an error.
+ */
+const GATEWAYCLASS_SPEC = ["controllerName", "parametersRef", "description"];
+const GATEWAY_SPEC = [
+  "gatewayClassName",
+  "listeners",
+  "addresses",
+  "infrastructure",
+  "allowedListeners",
+  "tls",
+  "defaultScope",
+];
+const LISTENER = ["name", "hostname", "port", "protocol", "tls", "allowedRoutes"];
+const LISTENER_TLS = ["mode", "certificateRefs", "options"];
+/** `SecretObjectReference`. */
+const SECRET_REF = ["group", "kind", "name", "namespace"];
+const ALLOWED_ROUTES = ["namespaces", "kinds"];
+const ROUTE_NAMESPACES = ["from", "selector"];
+const ROUTE_GROUP_KIND = ["group", "kind"];
+/** `HTTPRouteSpec` with the inlined `CommonRouteSpec`. */
+const HTTPROUTE_SPEC = ["parentRefs", "useDefaultGateways", "hostnames", "rules"];
+const PARENT_REF = ["group", "kind", "namespace", "name", "sectionName", "port"];
+const HTTPROUTE_RULE = [
+  "name",
+  "matches",
+  "filters",
+  "backendRefs",
+  "timeouts",
+  "retry",
+  "sessionPersistence",
+];
+const HTTPROUTE_MATCH = ["path", "headers", "queryParams", "method"];
+const PATH_MATCH = ["type", "value"];
+const VALUE_MATCH = ["type", "name", "value"];
+const FILTER = [
+  "type",
+  "requestHeaderModifier",
+  "responseHeaderModifier",
+  "requestMirror",
+  "requestRedirect",
+  "urlRewrite",
+  "cors",
+  "externalAuth",
+  "extensionRef",
+];
+/** `HTTPBackendRef`: the inlined `BackendRef` (`BackendObjectReference` and weight) and filters. */
+const HTTP_BACKEND_REF = ["group", "kind", "name", "namespace", "port", "weight", "filters"];
+const REFERENCEGRANT_SPEC = ["from", "to"];
+const REFERENCEGRANT_FROM = ["group", "kind", "namespace"];
+const REFERENCEGRANT_TO = ["group", "kind", "name"];
+
 /** `Hostname` (shared_types.go): lower-case RFC 1123 name, optionally `*.`-prefixed; 1-253 characters; no IP. */
 const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** `SectionName`: a DNS-1123 subdomain. */
@@ -119,6 +174,7 @@ export function validateGatewayClass(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.controllerName, e.g. example.net/gateway-controller"))
     return;
+  c.fields(spec, ["spec"], GATEWAYCLASS_SPEC, "a GatewayClass's spec");
   if (
     c.required(
       spec.controllerName,
@@ -152,6 +208,7 @@ export function validateGatewayClass(c: Check, obj: Rec): void {
 export function validateGateway(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.gatewayClassName and spec.listeners")) return;
+  c.fields(spec, ["spec"], GATEWAY_SPEC, "a Gateway's spec");
   if (
     c.required(
       spec.gatewayClassName,
@@ -188,6 +245,7 @@ export function validateGateway(c: Check, obj: Rec): void {
       if (l === null) c.error(at, "wrong-type", "a listener cannot be null", "remove the empty `-` line");
       return;
     }
+    c.fields(m, at, LISTENER, "a listener");
     const name = c.required(m.name, [...at, "name"], "a listener name", "add name: http", m)
       ? pattern(c, m.name, [...at, "name"], SECTION_NAME, {
           what: "listener name",
@@ -242,6 +300,7 @@ export function validateGateway(c: Check, obj: Rec): void {
         "remove tls, or use protocol: HTTPS",
       );
     if (tls) {
+      c.fields(tls, [...at, "tls"], LISTENER_TLS, "a listener's tls");
       const mode =
         c.oneOf(tls.mode, [...at, "tls", "mode"], ["Terminate", "Passthrough"] as const) ?? "Terminate";
       if (protocol === "HTTPS" && mode !== "Terminate")
@@ -258,6 +317,10 @@ export function validateGateway(c: Check, obj: Rec): void {
         "certificateRefs",
         64,
       );
+      refs?.forEach((r, j) => {
+        const rm = c.map(r, [...at, "tls", "certificateRefs", j]);
+        if (rm) c.fields(rm, [...at, "tls", "certificateRefs", j], SECRET_REF, "a certificateRef");
+      });
       if (mode === "Terminate" && !refs?.length && !tls.options)
         c.error(
           [...at, "tls"],
@@ -288,8 +351,10 @@ export function validateGateway(c: Check, obj: Rec): void {
     }
     const ar = c.map(m.allowedRoutes, [...at, "allowedRoutes"]);
     if (ar) {
+      c.fields(ar, [...at, "allowedRoutes"], ALLOWED_ROUTES, "a listener's allowedRoutes");
       const ns = c.map(ar.namespaces, [...at, "allowedRoutes", "namespaces"]);
       if (ns) {
+        c.fields(ns, [...at, "allowedRoutes", "namespaces"], ROUTE_NAMESPACES, "allowedRoutes.namespaces");
         const from = c.oneOf(ns.from, [...at, "allowedRoutes", "namespaces", "from"], [
           "All",
           "Same",
@@ -310,6 +375,7 @@ export function validateGateway(c: Check, obj: Rec): void {
         (k, j) => {
           const km = c.map(k, [...at, "allowedRoutes", "kinds", j]);
           if (!km) return;
+          c.fields(km, [...at, "allowedRoutes", "kinds", j], ROUTE_GROUP_KIND, "an allowedRoutes kind");
           if (
             c.required(
               km.kind,
@@ -360,10 +426,28 @@ function refFields(c: Check, m: Rec, at: Path): void {
     });
 }
 
+/**
+ * `value` as an absolute path without what the path CEL rules refuse: the fragment dropped, `%2f`
+ * read as `/`, empty and `.` segments removed and `..` segments resolved (RFC 3986 section 5.2.4),
+ * e.g. `/a/../b` → `/b`, `foo//bar#x` → `/foo/bar`. A trailing `/` is kept.
+ */
+export function normalisedPath(value: string): string {
+  const raw = value.replace(/#.*$/, "").replace(/%2f/gi, "/");
+  const out: string[] = [];
+  for (const seg of raw.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") out.pop();
+    else out.push(seg);
+  }
+  const trailing = /\/$/.test(raw) && out.length > 0;
+  return `/${out.join("/")}${trailing ? "/" : ""}`;
+}
+
 /** The `path` of an HTTPRouteMatch: type enum; for Exact and PathPrefix the CEL rules on the value. */
 function validatePathMatch(c: Check, v: unknown, at: Path): void {
   const p = c.map(v, at);
   if (!p) return;
+  c.fields(p, at, PATH_MATCH, "a path match");
   const type =
     c.oneOf(p.type, [...at, "type"], ["Exact", "PathPrefix", "RegularExpression"] as const) ?? "PathPrefix";
   const value = c.string(p.value, [...at, "value"]) ?? "/";
@@ -393,10 +477,7 @@ function validatePathMatch(c: Check, v: unknown, at: Path): void {
       vat,
       "invalid-value",
       `path ${JSON.stringify(value)} ${message} (type ${type})`,
-      `write an absolute, normalised path such as /${value
-        .replace(/^\/*/, "")
-        .replace(/\/{2,}/g, "/")
-        .replace(/#.*$/, "")}`,
+      `write an absolute, normalised path such as ${normalisedPath(value)}`,
     );
   // Each CEL rule is its own message, as the API server lists every rule that fails.
   if (!value.startsWith("/")) bad("must be an absolute path and start with '/'");
@@ -412,6 +493,7 @@ function validateValueMatches(c: Check, v: unknown, at: Path, what: string, maxV
   boundedList(c, v, at, what, 16)?.forEach((h, i) => {
     const hm = c.map(h, [...at, i]);
     if (!hm) return;
+    c.fields(hm, [...at, i], VALUE_MATCH, `a ${what} match`);
     c.oneOf(hm.type, [...at, i, "type"], ["Exact", "RegularExpression"] as const);
     if (c.required(hm.name, [...at, i, "name"], "a name", "add name: …", hm)) {
       const name = pattern(c, hm.name, [...at, i, "name"], HEADER_NAME, {
@@ -452,6 +534,7 @@ function validateFilters(c: Check, v: unknown, at: Path): void {
   list.forEach((f, i) => {
     const fm = c.map(f, [...at, i]);
     if (!fm) return;
+    c.fields(fm, [...at, i], FILTER, "a filter");
     if (
       !c.required(
         fm.type,
@@ -509,10 +592,12 @@ function validateFilters(c: Check, v: unknown, at: Path): void {
 export function validateHTTPRoute(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.parentRefs and spec.rules")) return;
+  c.fields(spec, ["spec"], HTTPROUTE_SPEC, "an HTTPRoute's spec");
   boundedList(c, spec.parentRefs, ["spec", "parentRefs"], "parentRefs", 32)?.forEach((p, i) => {
     const at = ["spec", "parentRefs", i];
     const m = c.map(p, at);
     if (!m) return;
+    c.fields(m, at, PARENT_REF, "a parentRef");
     if (c.required(m.name, [...at, "name"], "the parent's name", "add name: <the Gateway's name>", m))
       pattern(c, m.name, [...at, "name"], SECTION_NAME, { what: "name", max: 253, fix: "name a Gateway" });
     refFields(c, m, at);
@@ -534,12 +619,14 @@ export function validateHTTPRoute(c: Check, obj: Rec): void {
     const at = ["spec", "rules", i];
     const m = c.map(r, at);
     if (!m) return;
+    c.fields(m, at, HTTPROUTE_RULE, "an HTTPRoute rule");
     const matches = boundedList(c, m.matches, [...at, "matches"], "matches", 64);
     matchCount += matches?.length ?? 0;
     matches?.forEach((mm, j) => {
       const mat = [...at, "matches", j];
       const match = c.map(mm, mat);
       if (!match) return;
+      c.fields(match, mat, HTTPROUTE_MATCH, "an HTTPRoute match");
       validatePathMatch(c, match.path, [...mat, "path"]);
       validateValueMatches(c, match.headers, [...mat, "headers"], "header", 4096);
       validateValueMatches(c, match.queryParams, [...mat, "queryParams"], "query parameter", 1024);
@@ -550,6 +637,7 @@ export function validateHTTPRoute(c: Check, obj: Rec): void {
       const bat = [...at, "backendRefs", j];
       const bm = c.map(b, bat);
       if (!bm) return;
+      c.fields(bm, bat, HTTP_BACKEND_REF, "a backendRef");
       c.required(
         c.string(bm.name, [...bat, "name"]),
         [...bat, "name"],
@@ -584,6 +672,7 @@ export function validateHTTPRoute(c: Check, obj: Rec): void {
 export function validateReferenceGrant(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   if (!c.required(spec, ["spec"], "spec", "add spec.from and spec.to")) return;
+  c.fields(spec, ["spec"], REFERENCEGRANT_SPEC, "a ReferenceGrant's spec");
   for (const side of ["from", "to"] as const) {
     if (
       !c.required(
@@ -601,6 +690,12 @@ export function validateReferenceGrant(c: Check, obj: Rec): void {
       const at = ["spec", side, i];
       const m = c.map(e, at);
       if (!m) return;
+      c.fields(
+        m,
+        at,
+        side === "from" ? REFERENCEGRANT_FROM : REFERENCEGRANT_TO,
+        `a ReferenceGrant ${side} entry`,
+      );
       if (m.group === undefined || m.group === null)
         c.error(
           [...at, "group"],

@@ -9,10 +9,25 @@ import { type Check, dns1035LabelError, dns1123SubdomainError, portNameError, ty
  * Service or a resource; a Service backend's port exactly one of a name (IANA service name) or a
  * number (1-65535).
  */
+/*
+ * The fields of each networking.k8s.io/v1 type podnet reads (kubernetes/api
+ * `networking/v1/types.go`); other keys get the "unknown field" warning.
+ */
+const INGRESS_SPEC = ["ingressClassName", "defaultBackend", "tls", "rules"];
+const INGRESS_TLS = ["hosts", "secretName"];
+const INGRESS_RULE = ["host", "http"];
+const INGRESS_PATH = ["path", "pathType", "backend"];
+const INGRESS_BACKEND = ["service", "resource"];
+const SERVICE_BACKEND = ["name", "port"];
+const SERVICE_BACKEND_PORT = ["name", "number"];
+const INGRESSCLASS_SPEC = ["controller", "parameters"];
+const INGRESSCLASS_PARAMETERS = ["apiGroup", "kind", "name", "scope", "namespace"];
+
 export function validateIngress(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
   const rules = c.list(spec?.rules, ["spec", "rules"]);
   if (c.hasError(["spec"]) || c.hasError(["spec", "rules"])) return; // reported already, once
+  if (spec) c.fields(spec, ["spec"], INGRESS_SPEC, "an Ingress's spec");
   if (!spec || (!spec.defaultBackend && !rules?.length)) {
     c.error(
       spec ? ["spec"] : [],
@@ -45,6 +60,7 @@ export function validateIngress(c: Check, obj: Rec): void {
   // validateIngressTLS: each TLS host a DNS name or a *. wildcard, as rule hosts.
   c.list(spec.tls, ["spec", "tls"])?.forEach((t, i) => {
     const tm = c.map(t, ["spec", "tls", i]);
+    if (tm) c.fields(tm, ["spec", "tls", i], INGRESS_TLS, "an Ingress tls entry");
     c.list(tm?.hosts, ["spec", "tls", i, "hosts"], "string")?.forEach((h, j) => {
       validateIngressHost(c, h, ["spec", "tls", i, "hosts", j]);
     });
@@ -54,9 +70,11 @@ export function validateIngress(c: Check, obj: Rec): void {
   rules?.forEach((r, i) => {
     const m = c.map(r, ["spec", "rules", i]);
     if (!m) return;
+    c.fields(m, ["spec", "rules", i], INGRESS_RULE, "an Ingress rule");
     validateIngressHost(c, m.host, ["spec", "rules", i, "host"]);
     const http = c.map(m.http, ["spec", "rules", i, "http"]);
     if (!http) return;
+    c.fields(http, ["spec", "rules", i, "http"], ["paths"], "an Ingress rule's http");
     const pathsAt = ["spec", "rules", i, "http", "paths"];
     const paths = c.list(http.paths, pathsAt);
     if (!paths?.length) {
@@ -72,6 +90,7 @@ export function validateIngress(c: Check, obj: Rec): void {
     paths.forEach((p, j) => {
       const pm = c.map(p, [...pathsAt, j]);
       if (!pm) return;
+      c.fields(pm, [...pathsAt, j], INGRESS_PATH, "an Ingress path");
       validateIngressPath(c, pm, [...pathsAt, j]);
       validateIngressBackend(c, pm.backend, [...pathsAt, j, "backend"]);
     });
@@ -161,6 +180,7 @@ function validateIngressHost(c: Check, v: unknown, at: (string | number)[]): voi
 function validateIngressBackend(c: Check, v: unknown, at: (string | number)[]): void {
   const b = c.map(v, at);
   if (!c.required(b, at, "a backend", "add backend.service with a name and a port")) return;
+  c.fields(b, at, INGRESS_BACKEND, "an Ingress backend");
   const hasService = b.service !== undefined && b.service !== null;
   const hasResource = b.resource !== undefined && b.resource !== null;
   if (hasService === hasResource) {
@@ -174,6 +194,7 @@ function validateIngressBackend(c: Check, v: unknown, at: (string | number)[]): 
   }
   const svc = c.map(b.service, [...at, "service"]);
   if (!svc) return;
+  c.fields(svc, [...at, "service"], SERVICE_BACKEND, "an Ingress backend's service");
   const svcName = c.string(svc.name, [...at, "service", "name"]);
   if (c.required(svcName, [...at, "service", "name"], "the backend Service's name")) {
     const err = dns1035LabelError(svcName);
@@ -187,6 +208,7 @@ function validateIngressBackend(c: Check, v: unknown, at: (string | number)[]): 
   }
   const pp = [...at, "service", "port"];
   const port = c.map(svc.port, pp);
+  if (port) c.fields(port, pp, SERVICE_BACKEND_PORT, "a backend service's port");
   const name = c.string(port?.name, [...pp, "name"]);
   const hasNumber = port?.number !== undefined && port.number !== null && port.number !== 0;
   if (name && hasNumber) {
@@ -236,5 +258,9 @@ export function validateRoute(c: Check, obj: Rec): void {
 
 export function validateIngressClass(c: Check, obj: Rec): void {
   const spec = c.map(obj.spec, ["spec"]);
-  c.string(spec?.controller, ["spec", "controller"]);
+  if (!spec) return;
+  c.fields(spec, ["spec"], INGRESSCLASS_SPEC, "an IngressClass's spec");
+  c.string(spec.controller, ["spec", "controller"]);
+  const params = c.map(spec.parameters, ["spec", "parameters"]);
+  if (params) c.fields(params, ["spec", "parameters"], INGRESSCLASS_PARAMETERS, "IngressClass parameters");
 }

@@ -59,3 +59,39 @@ describe("trace hops name the proxy mode's own rules", () => {
     );
   });
 });
+
+describe("the node's route lookup for a local destination is the local table's, as `ip route get` prints it", () => {
+  const first = (mode: string, to: string) => {
+    const net = new Network(cluster(flowCluster("vxlan", mode)));
+    const src = resolveSource(net, "node/n1");
+    const dst = resolveDestination(net, to);
+    assert.ok(src.ok && dst.ok);
+    const r = trace(net, {
+      source: src.value,
+      dst: dst.value.ip,
+      dport: dst.value.port,
+      protocol: dst.value.protocol,
+    });
+    return r.hops[0];
+  };
+
+  it("127.0.0.1 goes by lo, never the default route", () => {
+    const hop = first("iptables", "127.0.0.1:30080");
+    assert.equal(hop.device, "lo");
+    assert.match(
+      hop.detail,
+      /route lookup: local 127\.0\.0\.1 dev lo table local src 127\.0\.0\.1 → source address 127\.0\.0\.1$/,
+    );
+  });
+
+  it("IPVS: a ClusterIP is a local address (kube-ipvs0); nftables: it takes the main table", () => {
+    const ipvs = first("ipvs", "10.96.0.50:80");
+    assert.match(
+      ipvs.detail,
+      /route lookup: local 10\.96\.0\.50 dev lo table local src 10\.96\.0\.50 → source address 10\.96\.0\.50$/,
+    );
+    const nft = first("nftables", "10.96.0.50:80");
+    assert.doesNotMatch(nft.detail, /table local/);
+    assert.equal(nft.device, "eth0");
+  });
+});

@@ -31,7 +31,8 @@ export const iptablesMode: ProxyMode = {
     const chains = iptablesChains(info);
     const proto = info.protocol.toLowerCase();
     const [ip, port] = vip.split(":");
-    if (frontend === "nodePort") return `nat KUBE-NODEPORTS: -p ${proto} --dport ${port} -j ${chains.ext}`;
+    if (frontend === "nodePort")
+      return `nat KUBE-NODEPORTS: -p ${proto} --dport ${port} -j ${chains.ext} (${info.name})`;
     const target =
       frontend === "clusterIP"
         ? info.internalLocal

@@ -59,7 +59,10 @@ function git(cwd: string, ...args: string[]): string {
 }
 
 interface Run {
-  steps: Record<string, { outputs: Record<string, string>; code: number | null; stderr: string }>;
+  steps: Record<
+    string,
+    { outputs: Record<string, string>; code: number | null; stdout: string; stderr: string }
+  >;
   /** Exit code per step name, in order; a step after a failed one is not run (null). */
   codes: [string, number | null][];
   uploads: { sarif: string; category: string }[];
@@ -73,7 +76,7 @@ interface Run {
  */
 function runAction(
   repo: string,
-  ctx: { baseSha: string; inputs: Record<string, string>; ghCommentId?: string },
+  ctx: { baseSha: string; inputs: Record<string, string>; ghCommentId?: string; gh403?: boolean },
 ): Run {
   const runner = mkdtempSync(join(tmp, "runner-"));
   const bin = join(runner, "bin");
@@ -81,7 +84,7 @@ function runAction(
   const ghLog = join(runner, "gh.log");
   writeFileSync(
     join(bin, "gh"),
-    `#!/bin/sh\necho "$*" >> "${ghLog}"\ncase "$*" in *"-X "*) ;; *) [ -n "$FAKE_GH_ID" ] && echo "$FAKE_GH_ID" ;; esac\nexit 0\n`,
+    `#!/bin/sh\necho "$*" >> "${ghLog}"\nif [ -n "$FAKE_GH_403" ]; then echo "HTTP 403: Resource not accessible by integration" >&2; exit 1; fi\ncase "$*" in *"-X "*) ;; *) [ -n "$FAKE_GH_ID" ] && echo "$FAKE_GH_ID" ;; esac\nexit 0\n`,
   );
   chmodSync(join(bin, "gh"), 0o755);
   const summary = join(runner, "summary.md");
@@ -134,6 +137,7 @@ function runAction(
       GITHUB_WORKSPACE: repo,
       RUNNER_TEMP: runner,
       ...(ctx.ghCommentId ? { FAKE_GH_ID: ctx.ghCommentId } : {}),
+      ...(ctx.gh403 ? { FAKE_GH_403: "1" } : {}),
     };
     for (const [k, v] of Object.entries(step.env ?? {})) env[k] = evaluate(String(v));
     // As the runner runs `shell: bash`.
@@ -148,7 +152,7 @@ function runAction(
       const eq = line.indexOf("=");
       if (eq > 0) outputs[line.slice(0, eq)] = line.slice(eq + 1);
     }
-    if (step.id) steps[step.id] = { outputs, code: r.status, stderr: r.stderr };
+    if (step.id) steps[step.id] = { outputs, code: r.status, stdout: r.stdout, stderr: r.stderr };
     out.codes.push([step.name, r.status]);
     if (r.status !== 0) failed = true;
   }
@@ -272,6 +276,48 @@ spec:
       [],
     );
     assert.equal(r2.ghCalls.length, 0);
+  });
+
+  it("a fork's read-only token (403 on the comment) warns and leaves the verdict to the Gate", () => {
+    const r = runAction(repo, { baseSha, inputs: { manifests: "k8s/", lint: "false" }, gh403: true });
+    const codes = Object.fromEntries(r.codes);
+    assert.equal(codes["Comment on the pull request"], 0, r.steps.comment?.stderr);
+    assert.match(
+      r.steps.comment.stdout,
+      /^::warning::podnet: could not comment on pull request #7 \(a pull request from a fork/m,
+    );
+    assert.equal(codes.Gate, 1, "the Gate still runs and fails on the changed connection");
+    assert.match(r.summary, /1 changed/);
+  });
+
+  it("SARIF uploads cannot fail the job (forks, code scanning off in private repositories)", () => {
+    const uploads = action.runs.steps.filter((s) => s.uses);
+    assert.equal(uploads.length, 2);
+    for (const u of uploads)
+      assert.equal((u as { "continue-on-error"?: boolean })["continue-on-error"], true, u.name);
+  });
+
+  it("a pull request that deletes every manifest path: says so, and fails on removed", () => {
+    const gone = join(tmp, "gone");
+    cpSync(repo, gone, { recursive: true });
+    git(gone, "rm", "-rq", "k8s");
+    git(gone, "commit", "-qm", "delete all");
+    const r = runAction(gone, { baseSha, inputs: { manifests: "k8s", comment: "false" } });
+    const md = readFileSync(r.steps.diff.outputs.markdown, "utf8");
+    assert.match(
+      md,
+      /deletes every manifest path \(k8s\): all the connections the base's manifests define are removed/,
+    );
+    assert.doesNotMatch(md, /do not load/);
+    assert.equal(r.steps.diff.outputs["exit-code"], "1");
+    assert.equal(Object.fromEntries(r.codes)["podnet lint"], 0, r.steps.lint?.stderr);
+    assert.equal(Object.fromEntries(r.codes).Gate, 1);
+    const kept = runAction(gone, {
+      baseSha,
+      inputs: { manifests: "k8s", comment: "false", "fail-on": "added,changed" },
+    });
+    assert.equal(kept.steps.diff.outputs["exit-code"], "0");
+    assert.equal(Object.fromEntries(kept.codes).Gate, 0);
   });
 
   it("bad input fails the gate with podnet's file:line:col message in the comment", () => {

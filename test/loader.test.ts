@@ -262,6 +262,19 @@ describe("bad input: every problem, with file:line:col and a fix, all reported t
       lb[0],
       /^test\.yaml:\d+:\d+: error: Service default\/s2: spec\.type: loadBalancerPool \(198\.51\.100\.0\/31\) has no address left/,
     );
+    // An empty pool is no load-balancer implementation: the Services stay <pending>, with a warning.
+    const none = cfg("  loadBalancerPool: []\n") + svcs;
+    const state = cluster(none);
+    const lbs = state.services.filter((s) => s.spec.type === "LoadBalancer");
+    assert.equal(lbs.length, 3);
+    for (const s of lbs)
+      assert.equal(s.status?.loadBalancer?.ingress, undefined, `${s.metadata.name} has no address`);
+    assert.deepEqual(
+      warnings(none).filter((w) => w.includes("loadBalancerPool is empty")),
+      [
+        "test.yaml:10:14: warning: Service default/s0: spec.type: loadBalancerPool is empty, so LoadBalancer Services default/s0, default/s1, default/s2 get no address: EXTERNAL-IP stays <pending> (status.loadBalancer empty); ClusterIP and nodePorts still answer\n  fix: add an address range to spec.loadBalancerPool in the Cluster config (as a MetalLB IPAddressPool would), or use type NodePort",
+      ],
+    );
     const ips = Array.from(
       { length: 3 },
       (_, i) => `apiVersion: v1\nkind: Service\nmetadata: {name: s${i}}\nspec: {ports: [{port: 80}]}\n`,

@@ -300,6 +300,12 @@ describe("podnet proxy-diff (the built CLI)", () => {
       bad.err.trim(),
       `error: --to: unknown proxy mode "ipvsx"; the registered modes are ${proxyModeNames().join(", ")}`,
     );
+    const caseSlip = run("--to", "IPVS");
+    assert.equal(caseSlip.code, 2);
+    assert.equal(
+      caseSlip.err.trim(),
+      `error: --to: unknown proxy mode "IPVS" (did you mean ipvs?); the registered modes are ${proxyModeNames().join(", ")}`,
+    );
     const badFrom = run("--from", "userspace", "--to", "iptables");
     assert.equal(badFrom.code, 2);
     assert.equal(

@@ -139,6 +139,13 @@ describe("IPVS virtual servers: scheduler, persistence, graceful termination", (
     }
   });
 
+  it("an empty scheduler is kube-proxy's default rr (proxier.go: len(scheduler) == 0 → defaultScheduler)", () => {
+    const { text } = stateOf(
+      upstreamCluster(objects("", "10.180.0.1"), `\n  kubeProxy: {ipvs: {scheduler: ""}}`),
+    );
+    assert.match(text, /^-A -t 10\.20\.30\.41:80 -s rr$/m);
+  });
+
   it("ClientIP affinity is persistence with its timeout (10800 s unless sessionAffinityConfig says)", () => {
     const sticky = stateOf(upstreamCluster(objects("  sessionAffinity: ClientIP\n", "10.180.0.1")));
     assert.match(sticky.text, /^-A -t 10\.20\.30\.41:80 -s rr -p 10800$/m);

@@ -9,7 +9,14 @@ import { Command, Option } from "commander";
 import { stringify } from "yaml";
 import type { ClusterState } from "../core/control/state.ts";
 import type { KubeObject } from "../core/model/k8s.ts";
-import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
+import {
+  addInputOptions,
+  CliExit,
+  EXIT_BAD_INPUT,
+  EXIT_FINDING,
+  type InputOptions,
+  loadOrExit,
+} from "./common.ts";
 import { ALL_TYPES, findResourceType, RESOURCE_TYPES, type ResourceType } from "./render/resources.ts";
 import { renderTable } from "./render/table.ts";
 
@@ -40,12 +47,14 @@ export function getCommand(): Command {
     const requests = parseRequests(resources);
     const state = loadOrExit(opts.filename);
     // As in kubectl, -A wins over -n.
-    const { stdout, stderr } = runGet(state, requests, {
+    const { stdout, stderr, notFound } = runGet(state, requests, {
       output: opts.output,
       namespace: opts.allNamespaces ? undefined : opts.namespace,
     });
     process.stdout.write(stdout);
     process.stderr.write(stderr);
+    // kubectl prints what it found, then one NotFound error per missing name, and exits 1.
+    if (notFound.length > 0) throw new CliExit(EXIT_FINDING, notFound.join("\n"));
   });
 }
 
@@ -86,13 +95,18 @@ export function parseRequests(words: readonly string[]): Request[] {
   return out;
 }
 
-/** Renders a `get`; pure, so tests and fuzzing can run it on any resolved cluster. */
+/**
+ * Renders a `get`; pure, so tests and fuzzing can run it on any resolved cluster. `notFound` holds
+ * kubectl's `Error from server (NotFound): TYPE "NAME" not found` line for each named object the
+ * cluster lacks; the objects that were found are rendered all the same (kubectl exits 1 then).
+ */
 export function runGet(
   state: ClusterState,
   requests: readonly Request[],
   opts: { output: OutputFormat; namespace?: string },
-): { stdout: string; stderr: string } {
+): { stdout: string; stderr: string; notFound: string[] } {
   const sections: { type: ResourceType; items: KubeObject[] }[] = [];
+  const notFound: string[] = [];
   for (const r of requests) {
     let items = r.type.list(state);
     if (opts.namespace && r.type.namespaced)
@@ -102,7 +116,7 @@ export function runGet(
       for (const n of r.names) {
         if (!found.some((o) => o.metadata.name === n)) {
           const where = opts.namespace && r.type.namespaced ? ` in namespace "${opts.namespace}"` : "";
-          throw new CliExit(EXIT_BAD_INPUT, `error: ${r.type.name} "${n}" not found${where}`);
+          notFound.push(`Error from server (NotFound): ${r.type.name} "${n}" not found${where}`);
         }
       }
       items = found;
@@ -126,7 +140,7 @@ export function runGet(
       opts.output === "json"
         ? `${JSON.stringify(doc, null, 2)}\n`
         : stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
-    return { stdout, stderr: "" };
+    return { stdout, stderr: "", notFound };
   }
 
   const wide = opts.output === "wide";
@@ -143,13 +157,15 @@ export function runGet(
       columns.unshift({ header: "NAMESPACE", value: (o) => o.metadata.namespace ?? "" });
     blocks.push(renderTable(items, columns, { wide }));
   }
+  if (blocks.length === 0 && notFound.length > 0) return { stdout: "", stderr: "", notFound };
   if (blocks.length === 0) {
     return {
+      notFound,
       stdout: "",
       stderr: opts.namespace
         ? `No resources found in ${opts.namespace} namespace.\n`
         : "No resources found\n",
     };
   }
-  return { stdout: `${blocks.join("\n\n")}\n`, stderr: "" };
+  return { stdout: `${blocks.join("\n\n")}\n`, stderr: "", notFound };
 }

@@ -129,11 +129,14 @@ function parseFailOn(value: string): ChangeKind[] {
 /** A mode name the registry has, or exit 2 naming the registered ones. */
 function checkMode(option: string, name: string): string {
   const names = proxyModeNames();
-  if (!names.includes(name))
+  if (!names.includes(name)) {
+    // Mode names are case-sensitive, as kube-proxy's --proxy-mode; a case-only slip names the one meant.
+    const near = names.find((n) => n.toLowerCase() === name.toLowerCase());
     throw new CliExit(
       EXIT_BAD_INPUT,
-      `error: ${option}: unknown proxy mode "${name}"; the registered modes are ${names.join(", ")}`,
+      `error: ${option}: unknown proxy mode "${name}"${near ? ` (did you mean ${near}?)` : ""}; the registered modes are ${names.join(", ")}`,
     );
+  }
   return name;
 }
 

@@ -674,8 +674,8 @@ const GROUPS: Record<string, readonly string[]> = {
 };
 
 /**
- * The type a word names, as kubectl reads it: a name or short name (`pods`, `po`), or a name with
- * its API group (`ippools.crd.projectcalico.org`, `deployments.apps`).
+ * The type a word names, as kubectl reads it: a name or short name (`pods`, `po`), or either with
+ * its API group and optionally version (`ippools.crd.projectcalico.org`, `deploy.apps`, `deployments.v1.apps`).
  */
 export function findResourceType(word: string): ResourceType | undefined {
   const w = word.toLowerCase();
@@ -683,6 +683,14 @@ export function findResourceType(word: string): ResourceType | undefined {
   if (direct) return direct;
   const dot = w.indexOf(".");
   if (dot < 0) return undefined;
-  const t = RESOURCE_TYPES.find((x) => x.name === w.slice(0, dot));
-  return t && Object.hasOwn(GROUPS, t.name) && GROUPS[t.name].includes(w.slice(dot + 1)) ? t : undefined;
+  // kubectl's RESTMapper reads RESOURCE.GROUP and RESOURCE.VERSION.GROUP, RESOURCE being a name or
+  // short name (`deploy.apps`, `deployments.v1.apps`, `ing.networking.k8s.io`).
+  const res = w.slice(0, dot);
+  let group = w.slice(dot + 1);
+  const t = RESOURCE_TYPES.find((x) => x.name === res || x.aliases.includes(res));
+  if (!t || !Object.hasOwn(GROUPS, t.name)) return undefined;
+  if (GROUPS[t.name].includes(group)) return t;
+  const version = /^v\d+(?:(?:alpha|beta)\d+)?\./.exec(group);
+  if (version) group = group.slice(version[0].length);
+  return GROUPS[t.name].includes(group) ? t : undefined;
 }

@@ -316,6 +316,7 @@ function assignLoadBalancerIPs(
     }
   };
   let it = candidates();
+  const pending: { s: (typeof entries)[number]["obj"]; origin: (typeof entries)[number]["origin"] }[] = [];
   for (const { obj: s, origin } of entries) {
     if (s.spec.type !== "LoadBalancer") continue;
     if (s.status?.loadBalancer?.ingress?.length) continue;
@@ -329,6 +330,12 @@ function assignLoadBalancerIPs(
           break;
         }
       }
+    }
+    if (ip === undefined && config.loadBalancerPool.length === 0) {
+      // No pool, no load-balancer implementation: the API server accepts the Service and it stays
+      // without an address (status.loadBalancer empty; kubectl shows EXTERNAL-IP <pending>).
+      pending.push({ s, origin });
+      continue;
     }
     if (ip === undefined) {
       diags.error({
@@ -344,5 +351,18 @@ function assignLoadBalancerIPs(
     }
     used.add(ip);
     s.status = { ...s.status, loadBalancer: { ingress: [{ ip: formatIPv4(ip), ipMode: "VIP" }] } };
+  }
+  if (pending.length > 0) {
+    const names = pending.map((p) => key(p.s));
+    const shown =
+      names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
+    diags.warn({
+      code: "lb-pending",
+      message: `loadBalancerPool is empty, so LoadBalancer Service${names.length === 1 ? "" : "s"} ${shown} get${names.length === 1 ? "s" : ""} no address: EXTERNAL-IP stays <pending> (status.loadBalancer empty); ClusterIP and nodePorts still answer`,
+      hint: "add an address range to spec.loadBalancerPool in the Cluster config (as a MetalLB IPAddressPool would), or use type NodePort",
+      object: objectRef(pending[0].s),
+      origin: pending[0].origin,
+      path: ["spec", "type"],
+    });
   }
 }

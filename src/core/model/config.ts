@@ -267,7 +267,10 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
   const ipvs = c.map(kp?.ipvs, ipvsPath);
   if (ipvs) {
     c.fields(ipvs, ipvsPath, ["scheduler"], "spec.kubeProxy.ipvs", "error");
-    const scheduler = c.oneOf(ipvs.scheduler, [...ipvsPath, "scheduler"], IPVS_SCHEDULERS);
+    // kube-proxy takes an empty scheduler as its default rr (pkg/proxy/ipvs/proxier.go NewProxier:
+    // `if len(scheduler) == 0 { scheduler = defaultScheduler }`).
+    const scheduler =
+      ipvs.scheduler === "" ? "rr" : c.oneOf(ipvs.scheduler, [...ipvsPath, "scheduler"], IPVS_SCHEDULERS);
     if (scheduler) out.kubeProxy.ipvs.scheduler = scheduler;
     // kube-proxy reads its ipvs section in IPVS mode only; here an ipvs section with another mode is
     // a mistake worth naming (the scheduler would silently do nothing).

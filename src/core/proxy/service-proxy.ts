@@ -303,7 +303,9 @@ export class ServiceProxy {
             service: info,
             frontend,
             reason: `source ${formatIPv4(p.src)} is outside loadBalancerSourceRanges ${info.sourceRanges.join(", ")}`,
-            rule: `firewall-ips: ${where} → firewall chain: ip saddr != { ${info.sourceRanges.join(", ")} } drop`,
+            rule:
+              this.mode.describeRefusal?.("firewall", info, frontend, vipOf(p)) ??
+              `firewall-ips: ${where} → firewall chain: ip saddr != { ${info.sourceRanges.join(", ")} } drop`,
           };
         }
       }
@@ -320,7 +322,8 @@ export class ServiceProxy {
           reason: `Service ${info.name} has no endpoints`,
           rule: this.mode.bindsServiceAddresses
             ? `${this.mode.describeDispatch?.(info, frontend, `${formatIPv4(p.dst)}:${p.dport}`, this.state) ?? where}: no real server, so IPVS answers ICMP port unreachable`
-            : `no-endpoint-${frontend === "nodePort" ? "nodeports" : "services"}: ${where} : goto reject-chain`,
+            : (this.mode.describeRefusal?.("reject", info, frontend, vipOf(p)) ??
+              `no-endpoint-${frontend === "nodePort" ? "nodeports" : "services"}: ${where} : goto reject-chain`),
         };
       }
       const notes: string[] = [];
@@ -355,7 +358,9 @@ export class ServiceProxy {
               service: info,
               frontend,
               reason: `internalTrafficPolicy Local and no endpoint of ${info.name} on node ${p.node.name}`,
-              rule: `no-endpoint-services: ${where} : drop`,
+              rule:
+                this.mode.describeRefusal?.("drop", info, frontend, vipOf(p)) ??
+                `no-endpoint-services: ${where} : drop`,
             };
           }
           candidates = local;
@@ -402,7 +407,9 @@ export class ServiceProxy {
           service: info,
           frontend,
           reason: `externalTrafficPolicy Local and no endpoint of ${info.name} on node ${p.node.name}`,
-          rule: `no-endpoint-${frontend === "nodePort" ? "nodeports" : "services"}: ${where} : drop`,
+          rule:
+            this.mode.describeRefusal?.("drop", info, frontend, vipOf(p)) ??
+            `no-endpoint-${frontend === "nodePort" ? "nodeports" : "services"}: ${where} : drop`,
         };
       }
       const key =
@@ -429,7 +436,7 @@ export class ServiceProxy {
         notes,
         rule:
           this.mode.describeDispatch?.(info, frontend, `${formatIPv4(p.dst)}:${p.dport}`, this.state) ??
-          `${frontend === "nodePort" ? "service-nodeports" : "service-ips"}: ${where} : goto ${frontend === "clusterIP" ? "service" : "external"}-${servicePortChainBase(info)}`,
+          `${frontend === "nodePort" ? "service-nodeports" : "service-ips"}: ${where} : goto ${frontend !== "clusterIP" ? "external" : info.internalLocal ? "local" : "service"}-${servicePortChainBase(info)}`,
       };
     }
     // A Service address bound to the node (IPVS: kube-ipvs0) on a port no Service defines: the filter
@@ -471,6 +478,11 @@ export function categorize(
     return ready.length > 0 ? ready : eps.filter((e) => e.serving && e.terminating);
   };
   return { cluster: pick(endpoints), local: pick(endpoints.filter((e) => e.nodeName === nodeName)) };
+}
+
+/** The packet's destination as `address:port`, the `vip` a mode's descriptions take. */
+function vipOf(p: ProxyPacket): string {
+  return `${formatIPv4(p.dst)}:${p.dport}`;
 }
 
 function frontendLabel(frontend: Frontend, info: ServicePortInfo, p: ProxyPacket): string {

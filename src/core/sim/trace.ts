@@ -313,11 +313,17 @@ class Tracer {
     if (this.net.isNodeAddress(node, req.dst)) this.src = req.dst;
     if (bind !== undefined) this.src = bind;
     this.sport = req.sport ?? ephemeralPort(`${who}>${formatIPv4(req.dst)}:${req.dport}`);
+    // A local destination (127.0.0.0/8, a node address, a Service address IPVS binds to kube-ipvs0)
+    // is found in the local table before main: `ip route get` answers `local X dev lo table local`.
+    const local = this.net.isNodeAddress(node, req.dst);
+    const route = local
+      ? `local ${formatIPv4(req.dst)} dev lo table local src ${formatIPv4(req.dst)}`
+      : renderRoute(r);
     this.hop(
       `node ${node.name}`,
       "route",
-      `${who} sends; route lookup: ${renderRoute(r)} → source address ${formatIPv4(this.src)}`,
-      r.dev,
+      `${who} sends; route lookup: ${route} → source address ${formatIPv4(this.src)}`,
+      local ? "lo" : r.dev,
     );
     const stop = this.proxy(node, { fromHost: true, hook: "output" });
     if (stop) return stop;

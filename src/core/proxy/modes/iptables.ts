@@ -24,6 +24,39 @@ export const iptablesMode: ProxyMode = {
     };
   },
   dispatchChains: (info) => Object.values(iptablesChains(info)),
+  // The rules renderIptables writes (pkg/proxy/iptables/proxier.go syncProxyRules): nat KUBE-SERVICES
+  // jumps a ClusterIP to KUBE-SVC- (KUBE-SVL- with internalTrafficPolicy Local), an external IP to
+  // KUBE-EXT-, a load-balancer IP to KUBE-FW- when it has source ranges; KUBE-NODEPORTS to KUBE-EXT-.
+  describeDispatch(info, frontend, vip) {
+    const chains = iptablesChains(info);
+    const proto = info.protocol.toLowerCase();
+    const [ip, port] = vip.split(":");
+    if (frontend === "nodePort")
+      return `nat KUBE-NODEPORTS: -p ${proto} --dport ${port} -j ${chains.ext} (${info.name})`;
+    const target =
+      frontend === "clusterIP"
+        ? info.internalLocal
+          ? chains.svl
+          : chains.svc
+        : frontend === "loadBalancer" && info.sourceRanges.length > 0
+          ? chains.fw
+          : chains.ext;
+    return `nat KUBE-SERVICES: -d ${ip}/32 -p ${proto} --dport ${port} -j ${target} (${info.name})`;
+  },
+  // filter KUBE-SERVICES rejects a ClusterIP without (usable) endpoints, KUBE-EXTERNAL-SERVICES the
+  // external frontends; KUBE-PROXY-FIREWALL drops load-balancer traffic from outside the source ranges.
+  describeRefusal(verdict, info, frontend, vip) {
+    const proto = info.protocol.toLowerCase();
+    const [ip, port] = vip.split(":");
+    if (verdict === "firewall")
+      return `filter KUBE-PROXY-FIREWALL: -d ${ip}/32 -p ${proto} --dport ${port} -j DROP (source outside ${info.sourceRanges.join(", ")})`;
+    const target = verdict === "reject" ? "REJECT --reject-with icmp-port-unreachable" : "DROP";
+    if (frontend === "clusterIP")
+      return `filter KUBE-SERVICES: -d ${ip}/32 -p ${proto} --dport ${port} -j ${target} (${info.name})`;
+    if (frontend === "nodePort")
+      return `filter KUBE-EXTERNAL-SERVICES: -p ${proto} -m addrtype --dst-type LOCAL --dport ${port} -j ${target} (${info.name})`;
+    return `filter KUBE-EXTERNAL-SERVICES: -d ${ip}/32 -p ${proto} --dport ${port} -j ${target} (${info.name})`;
+  },
   nodePortAddressesDefault: "all",
   localhostNodePorts: true,
   checksExternalEndpointsOnOutput: false,

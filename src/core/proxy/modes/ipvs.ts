@@ -46,8 +46,15 @@ export const ipvsMode: ProxyMode = {
         ? "source hashing: the client address"
         : sched === "dh"
           ? "destination hashing: the virtual address"
-          : "here a hash of the client address and port";
+          : `${sched} (podnet stands in a hash of the client address and port for it)`;
     return `${where} virtual server ${virtualServerKey(info.protocol, ip, Number(port))} -s ${sched}${persist} (${info.name}; the real server is picked by ${by})`;
+  },
+  // Source ranges (pkg/proxy/ipvs/proxier.go writeIptablesRules): KUBE-PROXY-FIREWALL sends a
+  // KUBE-LOAD-BALANCER-FW member to KUBE-SOURCE-RANGES-FIREWALL, which drops what no source set returns.
+  describeRefusal(verdict, info, frontend, vip) {
+    if (verdict === "firewall")
+      return `filter KUBE-PROXY-FIREWALL: -m set --match-set KUBE-LOAD-BALANCER-FW dst,dst -j KUBE-SOURCE-RANGES-FIREWALL → -j DROP (${vip}: source outside ${info.sourceRanges.join(", ")})`;
+    return `${frontend} ${vip} (${info.name}): ${verdict === "reject" ? "no real server, so IPVS answers ICMP port unreachable" : "dropped"}`;
   },
   pickKey(state, src, sport, vip, affinity) {
     const sched = state.config.kubeProxy.ipvs.scheduler;

@@ -127,6 +127,18 @@ export interface ProxyMode {
    */
   describeDispatch?(info: ServicePortInfo, frontend: Frontend, vip: string, state: ClusterState): string;
   /**
+   * The text a model decision cites when a Service frontend refuses the packet: `reject` (no
+   * endpoints), `drop` (traffic policy Local and no endpoint on this node) or `firewall`
+   * (loadBalancerSourceRanges). `vip` is `address:port`. Absent: the nftables form
+   * (`no-endpoint-services: … : goto reject-chain`, `firewall-ips: …`).
+   */
+  describeRefusal?(
+    verdict: "reject" | "drop" | "firewall",
+    info: ServicePortInfo,
+    frontend: Frontend,
+    vip: string,
+  ): string;
+  /**
    * The key the deterministic endpoint choice hashes, when the mode's scheduler decides it other than
    * by client address and port (client address alone with session affinity): IPVS `sh` hashes the
    * client address, `dh` the virtual address. Absent: the default.

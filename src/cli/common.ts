@@ -46,6 +46,21 @@ export interface InputOptions {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/**
+ * A `--fail-on` list (`removed,changed`): the comma-separated kinds, each one of `kinds`; an unknown
+ * kind is a usage error (exit 2) naming the kinds there are.
+ */
+export function parseFailOn<K extends string>(value: string, kinds: readonly K[]): K[] {
+  const list = value.split(",").map((s) => s.trim());
+  for (const k of list)
+    if (!(kinds as readonly string[]).includes(k))
+      throw new CliExit(
+        EXIT_BAD_INPUT,
+        `error: --fail-on: unknown kind "${k}"; use ${kinds.join(", ")} (comma-separated)`,
+      );
+  return list as K[];
+}
+
 export function addInputOptions(
   cmd: Command,
   opts: { filenameRequired: boolean } = { filenameRequired: true },

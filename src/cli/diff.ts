@@ -15,6 +15,7 @@ import {
   type InputOptions,
   loadOrExit,
   packageVersion,
+  parseFailOn,
 } from "./common.ts";
 import { noRunningPods, printNote } from "./empty-answer.ts";
 import { renderDiffMarkdown } from "./render/diff-md.ts";
@@ -50,19 +51,6 @@ export function renderDiff(
   }
 }
 
-function parseFailOn(value: string): DiffKind[] {
-  const kinds = value.split(",").map((s) => s.trim());
-  for (const k of kinds) {
-    if (!(DIFF_KINDS as readonly string[]).includes(k)) {
-      throw new CliExit(
-        EXIT_BAD_INPUT,
-        `error: --fail-on: unknown kind "${k}"; use ${DIFF_KINDS.join(", ")} (comma-separated)`,
-      );
-    }
-  }
-  return kinds as DiffKind[];
-}
-
 export function diffCommand(): Command {
   const cmd = new Command("diff")
     .description("connections a change adds, removes or changes (-f the old manifests, --against the new)")
@@ -80,7 +68,7 @@ export function diffCommand(): Command {
     );
   addInputOptions(cmd);
   return cmd.action((opts: InputOptions & { against: string[]; failOn?: string; output: Format }) => {
-    const failOn = opts.failOn === undefined ? [] : parseFailOn(opts.failOn);
+    const failOn = opts.failOn === undefined ? [] : parseFailOn(opts.failOn, DIFF_KINDS);
     if (opts.against.length === 0)
       throw new CliExit(EXIT_BAD_INPUT, "error: --against: give the new manifests (a file or directory)");
     const before = loadOrExit(opts.filename);

@@ -22,6 +22,7 @@ import {
   EXIT_FINDING,
   type InputOptions,
   loadOrExit,
+  parseFailOn,
 } from "./common.ts";
 
 type Format = "text" | "json" | "md";
@@ -113,19 +114,6 @@ export function renderProxyDiff(d: ProxyDiff, format: Format, opts: { all?: bool
   return `${out.join("\n")}\n`;
 }
 
-function parseFailOn(value: string): ChangeKind[] {
-  const kinds = value.split(",").map((s) => s.trim());
-  for (const k of kinds) {
-    if (!(CHANGE_KINDS as readonly string[]).includes(k)) {
-      throw new CliExit(
-        EXIT_BAD_INPUT,
-        `error: --fail-on: unknown kind "${k}"; use ${CHANGE_KINDS.join(", ")} (comma-separated)`,
-      );
-    }
-  }
-  return kinds as ChangeKind[];
-}
-
 /** A mode name the registry has, or exit 2 naming the registered ones. */
 function checkMode(option: string, name: string): string {
   const names = proxyModeNames();
@@ -178,7 +166,7 @@ export function proxyDiffCommand(): Command {
         output: Format;
       },
     ) => {
-      const failOn = opts.failOn === undefined ? [] : parseFailOn(opts.failOn);
+      const failOn = opts.failOn === undefined ? [] : parseFailOn(opts.failOn, CHANGE_KINDS);
       const to = checkMode("--to", opts.to);
       if (opts.from !== undefined) checkMode("--from", opts.from);
       const state = loadOrExit(opts.filename);

@@ -39,20 +39,35 @@ function defaultDeny(o: KubeObject): boolean {
   return o.kind === "NetworkPolicy" && !spec.ingress?.length && !spec.egress?.length;
 }
 
+/**
+ * A lint finding (a warning) about `obj` at `path`, located where the input defined the object:
+ * `Kind ns/name`, its origin, the code, message and fix. Shared by the policy and routing linters.
+ */
+export function lintFinding(
+  state: ClusterState,
+  obj: KubeObject,
+  path: FieldPath,
+  code: string,
+  message: string,
+  hint: string,
+): Diagnostic {
+  return {
+    severity: "warning",
+    code,
+    message,
+    hint,
+    object: `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata.name}`,
+    origin: state.origins.get(obj),
+    path,
+  };
+}
+
 export function lintPolicies(state: ClusterState, opts: { maxEffectChecks?: number } = {}): LintReport {
   const engine = new PolicyEngine(state);
   const findings: Diagnostic[] = [];
   const skipped: string[] = [];
   const at = (obj: KubeObject, path: FieldPath, code: string, message: string, hint: string) =>
-    findings.push({
-      severity: "warning",
-      code,
-      message,
-      hint,
-      object: `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata.name}`,
-      origin: state.origins.get(obj),
-      path,
-    });
+    findings.push(lintFinding(state, obj, path, code, message, hint));
   const pods = state.pods.filter((p) => live(p) && !p.spec.hostNetwork);
   // Host-network pods are never selected, as subjects or as peers: a selector that matches only them
   // is told apart from one that matches nothing, since the fix differs (README: host-network pods).

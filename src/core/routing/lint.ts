@@ -21,6 +21,7 @@ import type { ClusterState } from "../control/state.ts";
 import type { Diagnostic, FieldPath } from "../diagnostics.ts";
 import { GATEWAY_GROUP } from "../model/gateway.ts";
 import type { KubeObject } from "../model/k8s.ts";
+import { lintFinding } from "../policy/lint.ts";
 import { backendProblem, serviceIndex } from "./backends.ts";
 import { analyzeGateways, referenceAllowed } from "./gateway.ts";
 import { ingressClasses, ingressOwner, ingressRouterSpecs } from "./ingress.ts";
@@ -107,15 +108,7 @@ export function lintRouting(state: ClusterState, opts: RouterSpecOptions = {}): 
   for (const o of [...state.ingresses, ...state.httpRoutes])
     byRef.set(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, o);
   const at = (obj: KubeObject, path: FieldPath, code: string, message: string, hint: string) =>
-    findings.push({
-      severity: "warning",
-      code,
-      message,
-      hint,
-      object: `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata.name}`,
-      origin: state.origins.get(obj),
-      path,
-    });
+    findings.push(lintFinding(state, obj, path, code, message, hint));
   const objOf = (r: RuleRef) => byRef.get(`${r.kind}/${r.namespace}/${r.name}`);
 
   // Owners of Ingresses.

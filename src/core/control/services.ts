@@ -317,6 +317,7 @@ function assignLoadBalancerIPs(
   };
   let it = candidates();
   const pending: { s: (typeof entries)[number]["obj"]; origin: (typeof entries)[number]["origin"] }[] = [];
+  const exhausted: typeof pending = [];
   for (const { obj: s, origin } of entries) {
     if (s.spec.type !== "LoadBalancer") continue;
     if (s.status?.loadBalancer?.ingress?.length) continue;
@@ -338,24 +339,34 @@ function assignLoadBalancerIPs(
       continue;
     }
     if (ip === undefined) {
-      diags.error({
-        code: "pool-exhausted",
-        message: `loadBalancerPool (${config.loadBalancerPool.join(", ")}) has no address left`,
-        hint: "add or widen ranges in spec.loadBalancerPool of the Cluster config",
-        object: objectRef(s),
-        origin,
-        path: ["spec", "type"],
-      });
+      // The pool has no free address: MetalLB's controller records an AllocationFailed event ("no
+      // available IPs") and the Service stays <pending>, as with no pool at all.
+      exhausted.push({ s, origin });
       it = candidates();
       continue;
     }
     used.add(ip);
     s.status = { ...s.status, loadBalancer: { ingress: [{ ip: formatIPv4(ip), ipMode: "VIP" }] } };
   }
-  if (pending.length > 0) {
-    const names = pending.map((p) => key(p.s));
+  const listed = (list: typeof pending) => {
+    const names = list.map((p) => key(p.s));
     const shown =
       names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
+    return { names, shown };
+  };
+  if (exhausted.length > 0) {
+    const { names, shown } = listed(exhausted);
+    diags.warn({
+      code: "pool-exhausted",
+      message: `loadBalancerPool (${config.loadBalancerPool.join(", ")}) has no address left for LoadBalancer Service${names.length === 1 ? "" : "s"} ${shown}: EXTERNAL-IP stays <pending> (MetalLB: AllocationFailed, no available IPs); ClusterIP and nodePorts still answer`,
+      hint: "add or widen ranges in spec.loadBalancerPool of the Cluster config",
+      object: objectRef(exhausted[0].s),
+      origin: exhausted[0].origin,
+      path: ["spec", "type"],
+    });
+  }
+  if (pending.length > 0) {
+    const { names, shown } = listed(pending);
     diags.warn({
       code: "lb-pending",
       message: `loadBalancerPool is empty, so LoadBalancer Service${names.length === 1 ? "" : "s"} ${shown} get${names.length === 1 ? "s" : ""} no address: EXTERNAL-IP stays <pending> (status.loadBalancer empty); ClusterIP and nodePorts still answer`,

@@ -132,7 +132,7 @@ describe("the articles' walk-throughs", () => {
     const dnat = r.hops.find((h) => h.step === "dnat")!;
     assert.match(
       dnat.detail,
-      /^kube-proxy prerouting: service-ips: 10\.96\.0\.50 \. tcp \. 80 : goto service-[A-Z2-7]{8}-app\/web\/tcp\/http → DNAT 10\.96\.0\.50:80 → 10\.244\.\d\.\d:8080/,
+      /^nftables nat-prerouting → services: service-ips: 10\.96\.0\.50 \. tcp \. 80 : goto service-[A-Z2-7]{8}-app\/web\/tcp\/http → DNAT 10\.96\.0\.50:80 → 10\.244\.\d\.\d:8080/,
     );
     assert.equal(r.reply?.verdict, "delivered");
     const last = r.reply!.hops.at(-1)!;

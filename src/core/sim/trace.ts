@@ -348,7 +348,9 @@ class Tracer {
     const at = `node ${node.name}`;
     if (decision.kind === "none") return undefined;
     // Where the proxy mode meets the packet: it says (IPVS: on input, after routing), trace asks.
-    const where = this.net.proxy.mode.hookLabel?.(how.hook) ?? `kube-proxy ${how.hook}`;
+    const where =
+      this.net.proxy.mode.hookLabel?.(how.hook, decision.kind === "dnat" ? "dnat" : "refuse") ??
+      `kube-proxy ${how.hook}`;
     if (decision.kind !== "dnat") {
       this.hop(
         at,

@@ -27,12 +27,26 @@ export const iptablesMode: ProxyMode = {
   // The rules renderIptables writes (pkg/proxy/iptables/proxier.go syncProxyRules): nat KUBE-SERVICES
   // jumps a ClusterIP to KUBE-SVC- (KUBE-SVL- with internalTrafficPolicy Local), an external IP to
   // KUBE-EXT-, a load-balancer IP to KUBE-FW- when it has source ranges; KUBE-NODEPORTS to KUBE-EXT-.
-  describeDispatch(info, frontend, vip) {
+  // Translation: the nat table's PREROUTING (pods and the wire) and OUTPUT (the node's own traffic)
+  // jump to KUBE-SERVICES, where the dispatch below happens. Refusal: the filter table's rules,
+  // which `describeRefusal` names with their chain.
+  hookLabel: (hook, action) =>
+    action === "refuse"
+      ? "iptables"
+      : `iptables nat ${hook === "output" ? "OUTPUT" : "PREROUTING"} → KUBE-SERVICES`,
+  describeDispatch(info, frontend, vip, state) {
     const chains = iptablesChains(info);
     const proto = info.protocol.toLowerCase();
     const [ip, port] = vip.split(":");
-    if (frontend === "nodePort")
-      return `nat KUBE-NODEPORTS: -p ${proto} --dport ${port} -j ${chains.ext} (${info.name})`;
+    if (frontend === "nodePort") {
+      // A nodePort is matched after every Service address failed: KUBE-SERVICES' last rule jumps a
+      // local destination (every local address, or the nodePortAddresses' ones) to KUBE-NODEPORTS.
+      const toNodePorts =
+        state.config.kubeProxy.nodePortAddresses.length === 0
+          ? "-m addrtype --dst-type LOCAL -j KUBE-NODEPORTS"
+          : `-d ${ip}/32 -j KUBE-NODEPORTS`;
+      return `last rule: ${toNodePorts} → KUBE-NODEPORTS: -p ${proto} --dport ${port} -j ${chains.ext} (${info.name})`;
+    }
     const target =
       frontend === "clusterIP"
         ? info.internalLocal
@@ -41,7 +55,7 @@ export const iptablesMode: ProxyMode = {
         : frontend === "loadBalancer" && info.sourceRanges.length > 0
           ? chains.fw
           : chains.ext;
-    return `nat KUBE-SERVICES: -d ${ip}/32 -p ${proto} --dport ${port} -j ${target} (${info.name})`;
+    return `-d ${ip}/32 -p ${proto} --dport ${port} -j ${target} (${info.name})`;
   },
   // filter KUBE-SERVICES rejects a ClusterIP without (usable) endpoints, KUBE-EXTERNAL-SERVICES the
   // external frontends; KUBE-PROXY-FIREWALL drops load-balancer traffic from outside the source ranges.

@@ -117,10 +117,12 @@ export interface ProxyMode {
    */
   readonly bindsServiceAddresses?: boolean;
   /**
-   * Where the mode meets a packet, for the trace's hop (`kube-proxy prerouting` when absent): IPVS
-   * translates on input (a local address) or, for the node's own traffic, on output.
+   * Where the mode meets a packet, for the trace's hop (`kube-proxy prerouting` when absent), by the
+   * hook the tracer runs and what the mode does there: `dnat` (the nat chains that dispatch, e.g.
+   * iptables `nat PREROUTING → KUBE-SERVICES`; IPVS on input, after routing, since the address is
+   * local) or `refuse` (the filter rules that reject or drop, named by `describeRefusal`).
    */
-  hookLabel?(hook: "prerouting" | "output"): string;
+  hookLabel?(hook: "prerouting" | "output", action: "dnat" | "refuse"): string;
   /**
    * The text a model decision cites for a Service frontend (the rule or virtual server); absent: the
    * nftables verdict-map form (`service-ips: … : goto service-…`).

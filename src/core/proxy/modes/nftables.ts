@@ -27,6 +27,13 @@ export const nftablesMode: ProxyMode = {
     const base = servicePortChainBase(info);
     return [`service-${base}`, `local-${base}`, `external-${base}`];
   },
+  // Translation: the `nat-prerouting` (pods and the wire) and `nat-output` (the node's own traffic)
+  // chains jump to `services`, whose verdict maps dispatch. Refusal: the filter chains' maps
+  // (`no-endpoint-services`, `firewall-ips` …), which the decision's rule names.
+  hookLabel: (hook, action) =>
+    action === "refuse"
+      ? "nftables"
+      : `nftables nat-${hook === "output" ? "output" : "prerouting"} → services`,
   nodePortAddressesDefault: "primary",
   localhostNodePorts: false,
   checksExternalEndpointsOnOutput: true,

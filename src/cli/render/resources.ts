@@ -3,11 +3,12 @@
  * list them from a ClusterState, and their table columns (`wide` ones only with `-o wide`).
  */
 import { ipPoolObjects } from "../../core/cni/calico.ts";
+import { podBlockIndex } from "../../core/cni/plugin.ts";
 import type { ClusterState } from "../../core/control/state.ts";
 import { formatSelector } from "../../core/labels.ts";
 import type { Condition } from "../../core/model/gateway.ts";
 import type { EndpointSlice, KubeObject, Node, Pod, Service, Workload } from "../../core/model/k8s.ts";
-import { findBlock, parseIPv4 } from "../../core/net/ipv4.ts";
+import { parseIPv4 } from "../../core/net/ipv4.ts";
 import { analyzeGateways } from "../../core/routing/gateway.ts";
 import {
   legacyEndpoints,
@@ -34,18 +35,15 @@ const orNone = (s: string | undefined) => (s ? s : none);
  * IPAM block): its own node's, or another node's marked `(borrowed from NODE)` (Calico IPAM lends a
  * free address of another node's block when its own node can claim none); undefined when the address
  * lies in no block (given in the input outside them) or the pod has none. One sorted index of every
- * node's blocks per table (blocks of different nodes never overlap), a binary search per pod.
+ * node's blocks per table (`podBlockIndex`), a binary search per pod.
  */
 function podBlockOf(state: ClusterState): (p: Pod) => string | undefined {
-  const all = [...state.podNetwork.blocks].flatMap(([node, blocks]) =>
-    blocks.map((cidr) => ({ node, cidr })),
-  );
-  all.sort((a, b) => a.cidr.base - b.cidr.base);
+  const blockAt = podBlockIndex(state.podNetwork, (name) => name);
   return (p) => {
     const ip = p.status?.podIP ? parseIPv4(p.status.podIP) : undefined;
-    const b = ip === undefined ? undefined : findBlock(all, ip, (x) => x.cidr);
+    const b = ip === undefined ? undefined : blockAt(ip);
     if (!b) return undefined;
-    return b.node === p.spec.nodeName ? String(b.cidr) : `${b.cidr} (borrowed from ${b.node})`;
+    return b.node === p.spec.nodeName ? String(b.block) : `${b.block} (borrowed from ${b.node})`;
   };
 }
 

@@ -28,7 +28,7 @@ import type { Namespace, Route } from "../graph/namespace.ts";
 import type { Inventory } from "../manifests/decode.ts";
 import type { ClusterConfig } from "../model/config.ts";
 import type { Pod } from "../model/k8s.ts";
-import type { Cidr, IPv4 } from "../net/ipv4.ts";
+import { type Cidr, findBlock, type IPv4 } from "../net/ipv4.ts";
 
 /**
  * Why the data plane cannot build a plugin's network here (`NetworkPlugin.dataplaneSupport`): the
@@ -76,6 +76,27 @@ export interface PodNetworkState {
   readonly blocks: ReadonlyMap<string, readonly Cidr[]>;
   /** What else the plugin's IPAM decided that its routes and views need later; opaque outside it. */
   readonly extra?: unknown;
+}
+
+/**
+ * Every node's pod address blocks (`PodNetworkState.blocks`) in one index sorted by base address:
+ * the returned function gives the block holding an address and its node, by binary search
+ * (`findBlock`; blocks of different nodes never overlap), or undefined when no block holds it.
+ * `nodeOf` turns a node name into what the caller keeps (the name itself, or its `NodeState`); a
+ * block whose node it does not know (undefined) is left out. Built once, O(blocks · log blocks);
+ * each look-up O(log blocks), allocating nothing.
+ */
+export function podBlockIndex<N>(
+  network: PodNetworkState,
+  nodeOf: (name: string) => N | undefined,
+): (ip: IPv4) => { readonly block: Cidr; readonly node: N } | undefined {
+  const entries: { block: Cidr; node: N }[] = [];
+  for (const [name, blocks] of network.blocks) {
+    const node = nodeOf(name);
+    if (node !== undefined) for (const block of blocks) entries.push({ block, node });
+  }
+  entries.sort((a, b) => a.block.base - b.block.base);
+  return (ip) => findBlock(entries, ip, (e) => e.block);
 }
 
 /** Where a pod address is routed: the node and the block (or /32) that leads there. */

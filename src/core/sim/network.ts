@@ -5,7 +5,13 @@
  * the network plugin) lists — without materialising a node's routes to every other node. Built once
  * per cluster; a trace then costs only its own hops.
  */
-import type { NetworkPlugin, PodAddressOwner, PodFacts, PodNetworkIndex } from "../cni/plugin.ts";
+import {
+  type NetworkPlugin,
+  type PodAddressOwner,
+  type PodFacts,
+  type PodNetworkIndex,
+  podBlockIndex,
+} from "../cni/plugin.ts";
 import type { ClusterState, NodeState } from "../control/state.ts";
 import { pluginOf, type Route, underlayRoute } from "../graph/devices.ts";
 import { macFor } from "../graph/namespace.ts";
@@ -55,7 +61,7 @@ export class Network implements PodNetworkIndex {
   readonly hostNetworkPods = new Map<string, Pod[]>();
   /** `PodFacts` of every pod in `podByIP`, computed here once (see `podFacts`). */
   readonly #facts = new Map<Pod, PodFacts>();
-  readonly #blocks: { base: number; last: number; block: Cidr; node: NodeState }[];
+  readonly #blockAt: (ip: IPv4) => { readonly block: Cidr; readonly node: NodeState } | undefined;
 
   constructor(
     readonly state: ClusterState,
@@ -90,9 +96,7 @@ export class Network implements PodNetworkIndex {
       const node = p.spec.nodeName ? this.nodeByName.get(p.spec.nodeName) : undefined;
       if (node && !this.#inBlocks(node, ip)) this.strayPods.set(ip, node);
     }
-    this.#blocks = state.nodes
-      .flatMap((n) => this.#blocksOf(n).map((b) => ({ base: b.base, last: b.last, block: b, node: n })))
-      .sort((a, b) => a.base - b.base);
+    this.#blockAt = podBlockIndex(state.podNetwork, (name) => this.nodeByName.get(name));
     this.proxy = new ServiceProxy(state);
     this.policy = opts.policies === false ? undefined : new PolicyEngine(state);
     this.decider =
@@ -136,17 +140,8 @@ export class Network implements PodNetworkIndex {
   }
 
   /** The block holding `ip` and its node (binary search over every node's blocks). */
-  blockOwner(ip: IPv4): { block: Cidr; node: NodeState } | undefined {
-    let lo = 0;
-    let hi = this.#blocks.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const b = this.#blocks[mid];
-      if (ip < b.base) hi = mid - 1;
-      else if (ip > b.last) lo = mid + 1;
-      else return b;
-    }
-    return undefined;
+  blockOwner(ip: IPv4): { readonly block: Cidr; readonly node: NodeState } | undefined {
+    return this.#blockAt(ip);
   }
 
   /** The node whose pod address blocks hold `ip` (binary search). */

@@ -116,7 +116,7 @@ export function renderProxyDiff(d: ProxyDiff, format: Format, opts: { all?: bool
 
 /** A mode name the registry has, or exit 2 naming the registered ones. */
 function checkMode(option: string, name: string): string {
-  const names = proxyModeNames();
+  const names: readonly string[] = proxyModeNames();
   if (!names.includes(name)) {
     // Mode names are case-sensitive, as kube-proxy's --proxy-mode; a case-only slip names the one meant.
     const near = names.find((n) => n.toLowerCase() === name.toLowerCase());

@@ -34,6 +34,7 @@ import {
   sortRoutes,
   underlayNamespace,
 } from "../graph/namespace.ts";
+import type { CniMode } from "../model/config.ts";
 import type { Pod } from "../model/k8s.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import type {
@@ -89,7 +90,7 @@ export function tunnelAddressOf(node: NodeState): IPv4 {
  */
 export interface FlannelBackend {
   /** `spec.cni`'s value. */
-  readonly name: string;
+  readonly name: CniMode;
   readonly summary: string;
   /** The pod network's MTU: 1500 less the encapsulation's header (flannel writes it to subnet.env). */
   readonly mtu: number;

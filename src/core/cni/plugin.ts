@@ -22,11 +22,11 @@
  * Units: addresses are `IPv4` numbers (../net/ipv4.ts), MTUs are bytes of the IP packet (the link
  * MTU `ip link` shows), ports are UDP port numbers.
  */
-import type { ClusterState, GroupedWarnings, NodeState } from "../control/state.ts";
+import type { ClusterState, GroupedWarnings, NodeState, PodNetworkState } from "../control/state.ts";
 import type { Diagnostics, Origin } from "../diagnostics.ts";
 import type { Namespace, Route } from "../graph/namespace.ts";
 import type { Inventory } from "../manifests/decode.ts";
-import type { ClusterConfig } from "../model/config.ts";
+import type { ClusterConfig, CniMode } from "../model/config.ts";
 import type { Pod } from "../model/k8s.ts";
 import { type Cidr, findBlock, type IPv4 } from "../net/ipv4.ts";
 
@@ -62,20 +62,6 @@ export interface PodIpamInput {
   readonly diags: Diagnostics;
   /** For warnings that can hit thousands of pods at once (one line with a count and the first). */
   readonly grouped: GroupedWarnings;
-}
-
-/** What the plugin's IPAM decided, kept in `ClusterState.podNetwork`. */
-export interface PodNetworkState {
-  /**
-   * Each node's pod address blocks, by node name, in the order the node claimed them (flannel:
-   * `[podCIDR]`; Calico: its affine blocks). Blocks of different nodes never overlap: the network index
-   * finds the node owning an address by binary search over all of them. A pod whose address lies in
-   * none of its node's blocks (given in the input, or borrowed from another node's block) is routed to
-   * its node by a /32 of its own (`Network.podAddressOwner`).
-   */
-  readonly blocks: ReadonlyMap<string, readonly Cidr[]>;
-  /** What else the plugin's IPAM decided that its routes and views need later; opaque outside it. */
-  readonly extra?: unknown;
 }
 
 /**
@@ -212,7 +198,7 @@ export interface Sysctl {
  */
 export interface NetworkPlugin {
   /** The value of the Cluster config's `spec.cni` that selects it (`vxlan`, `host-gw`, `ipip`, `calico`). */
-  readonly name: string;
+  readonly name: CniMode;
   /** One line for `podnet demo` and the README: what the plugin is and which upstream it follows. */
   readonly summary: string;
 

@@ -1,29 +1,35 @@
 /**
- * The network plugins podnet knows, by the name the Cluster config's `spec.cni` selects. Adding a
- * plugin is adding its file (./plugin.ts says what it provides) and one line here; the config's
- * validation, the shared packet-flow cases (test/cni.test.ts) and the benchmarks pick it up from
- * this list.
+ * The network plugins podnet implements, one per name the Cluster config's `spec.cni` accepts
+ * (model/config.ts `NETWORK_PLUGIN_NAMES`). Adding a plugin is adding its file (./plugin.ts says what
+ * it provides), its name there and its line here (the type below refuses a name without a plugin);
+ * the shared packet-flow cases (test/cni.test.ts) and the benchmarks pick it up from this list.
  */
+import { type CniMode, NETWORK_PLUGIN_NAMES } from "../model/config.ts";
 import { calico } from "./calico.ts";
 import { hostGw } from "./host-gw.ts";
 import { ipip } from "./ipip.ts";
 import type { NetworkPlugin } from "./plugin.ts";
 import { vxlan } from "./vxlan.ts";
 
-/** Every registered plugin; the first is the default (`spec.cni` unset). */
-export const networkPlugins: readonly NetworkPlugin[] = [vxlan, hostGw, ipip, calico];
+const byName: { readonly [name in CniMode]: NetworkPlugin } = {
+  vxlan,
+  "host-gw": hostGw,
+  ipip,
+  calico,
+};
 
-/** The names `spec.cni` accepts, in registry order. */
-export const networkPluginNames: readonly string[] = networkPlugins.map((p) => p.name);
+/** Every plugin, in the order of `NETWORK_PLUGIN_NAMES`; the first is the default (`spec.cni` unset). */
+export const networkPlugins: readonly NetworkPlugin[] = NETWORK_PLUGIN_NAMES.map((n) => byName[n]);
 
-const byName = new Map(networkPlugins.map((p) => [p.name, p]));
+/** The names `spec.cni` accepts, the default first. */
+export const networkPluginNames: readonly CniMode[] = NETWORK_PLUGIN_NAMES;
 
 /**
- * The plugin registered under `name`. Config validation accepts only registered names, so an unknown
- * one here is a bug of the caller: it throws.
+ * The plugin called `name`. Config validation accepts only these names, so an unknown one here is a
+ * bug of the caller: it throws.
  */
 export function networkPlugin(name: string): NetworkPlugin {
-  const p = byName.get(name);
+  const p = Object.hasOwn(byName, name) ? byName[name as CniMode] : undefined;
   if (!p) throw new Error(`no network plugin "${name}" (registered: ${networkPluginNames.join(", ")})`);
   return p;
 }

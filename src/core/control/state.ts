@@ -4,7 +4,6 @@
  * IPs and EndpointSlices. All objects are in their Kubernetes API shape; `NodeState` adds the parsed
  * addresses that the later stages (routes, traces, the data plane) compute with.
  */
-import type { PodNetworkState } from "../cni/plugin.ts";
 import type { Diagnostic, Diagnostics, FieldPath, Origin } from "../diagnostics.ts";
 import type { ClusterConfig } from "../model/config.ts";
 import type {
@@ -19,6 +18,20 @@ import type {
   Workload,
 } from "../model/k8s.ts";
 import type { Cidr, IPv4 } from "../net/ipv4.ts";
+
+/** What the plugin's IPAM decided, kept in `ClusterState.podNetwork`. */
+export interface PodNetworkState {
+  /**
+   * Each node's pod address blocks, by node name, in the order the node claimed them (flannel:
+   * `[podCIDR]`; Calico: its affine blocks). Blocks of different nodes never overlap: the network index
+   * finds the node owning an address by binary search over all of them. A pod whose address lies in
+   * none of its node's blocks (given in the input, or borrowed from another node's block) is routed to
+   * its node by a /32 of its own (`Network.podAddressOwner`).
+   */
+  readonly blocks: ReadonlyMap<string, readonly Cidr[]>;
+  /** What else the plugin's IPAM decided that its routes and views need later; opaque outside it. */
+  readonly extra?: unknown;
+}
 
 export interface NodeState {
   readonly name: string;

@@ -4,17 +4,26 @@
  * running cluster has podnet adds where the input lacks them (control/addons.ts). Every field is optional; `DEFAULT_CONFIG`
  * documents the defaults, which match a kubeadm/kind cluster with flannel.
  */
-import { networkPluginNames } from "../cni/registry.ts";
 import type { Check, Rec } from "../manifests/check.ts";
 import { dns1123SubdomainError } from "../manifests/check.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
-import { proxyModeNames } from "../proxy/modes/registry.ts";
 import type { Labels, Taint } from "./k8s.ts";
 
-/** A registered network plugin's name (../cni/registry.ts `networkPluginNames`). */
-export type CniMode = string;
-/** A registered kube-proxy mode's name (src/core/proxy/modes/registry.ts). */
-export type ProxyModeName = string;
+/**
+ * The network plugins `spec.cni` accepts, the default first. The model names them, as an API names
+ * the values of an enum; ../cni/registry.ts holds one implementation per name (its type requires it).
+ */
+export const NETWORK_PLUGIN_NAMES = ["vxlan", "host-gw", "ipip", "calico"] as const;
+/** A network plugin's name (`NETWORK_PLUGIN_NAMES`). */
+export type CniMode = (typeof NETWORK_PLUGIN_NAMES)[number];
+/**
+ * The kube-proxy modes `proxyMode` accepts, the default first (kube-proxy's own default is iptables;
+ * podnet's is nftables, the mode kube-proxy made generally available last). ../proxy/modes/registry.ts
+ * holds one implementation per name (its type requires it).
+ */
+export const PROXY_MODE_NAMES = ["nftables", "iptables", "ipvs"] as const;
+/** A kube-proxy mode's name (`PROXY_MODE_NAMES`). */
+export type ProxyModeName = (typeof PROXY_MODE_NAMES)[number];
 
 /** A node as the config describes it (merged with Node objects of the same name). */
 export interface NodeConfig {
@@ -139,8 +148,8 @@ export const DEFAULT_CONFIG: Readonly<ClusterConfig> = Object.freeze({
   dnsServiceIP: cidr("10.96.0.0/12").nth(10),
   nodeNetwork: cidr("172.18.0.0/24"),
   nodes: undefined,
-  cni: networkPluginNames[0],
-  proxyMode: proxyModeNames()[0],
+  cni: NETWORK_PLUGIN_NAMES[0],
+  proxyMode: PROXY_MODE_NAMES[0],
   loadBalancerPool: [cidr("198.51.100.0/24")],
   loadBalancer: Object.freeze({ mode: "l2" as LoadBalancerMode }),
   kubeProxy: { nodePortAddresses: [], ipvs: { scheduler: "rr" as IPVSSchedulerMethod } },
@@ -240,9 +249,9 @@ export function decodeClusterConfig(c: Check, obj: Rec): ClusterConfig {
     }
   }
 
-  const cni = c.oneOf(spec.cni, at("cni"), networkPluginNames);
+  const cni = c.oneOf(spec.cni, at("cni"), NETWORK_PLUGIN_NAMES);
   if (cni) out.cni = cni;
-  const proxy = c.oneOf(spec.proxyMode, at("proxyMode"), proxyModeNames());
+  const proxy = c.oneOf(spec.proxyMode, at("proxyMode"), PROXY_MODE_NAMES);
   if (proxy) out.proxyMode = proxy;
 
   const pool = c.list(spec.loadBalancerPool, at("loadBalancerPool"));

@@ -28,6 +28,7 @@
  * build them (the facts each ProxyMode property cites); traces by ../sim/trace.ts.
  */
 import type { ClusterState, NodeState } from "../control/state.ts";
+import type { ProxyModeName } from "../model/config.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, type IPv4, parseIPv4 } from "../net/ipv4.ts";
 import type { ProxyMode } from "../proxy/modes/mode.ts";
@@ -276,7 +277,7 @@ export function diffProxyModes(state: ClusterState, opts: ProxyDiffOptions): Pro
   const modeA = proxyMode(opts.from);
   const modeB = proxyMode(opts.to);
   const judge = opts.judge ?? "model";
-  const inMode = (name: string): ClusterState =>
+  const inMode = (name: ProxyModeName): ClusterState =>
     state.config.proxyMode === name ? state : { ...state, config: { ...state.config, proxyMode: name } };
   const netA = new Network(inMode(modeA.name), { proxy: judge, policies: false });
   // The other mode's network is built in full, not netA with another decider: a mode may change what

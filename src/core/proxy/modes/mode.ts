@@ -7,6 +7,7 @@
  * `podnet rules` ask the mode; none of them tests a mode's name.
  */
 import type { ClusterState, NodeState } from "../../control/state.ts";
+import type { ProxyModeName } from "../../model/config.ts";
 import type { IPv4 } from "../../net/ipv4.ts";
 import type { EvalOutcome, EvalPacket } from "../nft-eval.ts";
 import type { Frontend, ServicePortInfo, ServiceProxy } from "../service-proxy.ts";
@@ -60,7 +61,7 @@ export type RulesetTool = "nft" | "iptables-restore";
 
 export interface ProxyMode {
   /** The name the Cluster config's `proxyMode` takes (kube-proxy's `--proxy-mode`). */
-  readonly name: string;
+  readonly name: ProxyModeName;
   /** What `podnet rules` prints for this mode, in words ("ruleset as nft -f input"). */
   readonly rulesFormat: string;
   /** The node's rules as text the mode's loader (`dataplane.tool`) reads. Pure. */

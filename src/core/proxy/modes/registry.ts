@@ -1,9 +1,11 @@
 /**
- * The registered kube-proxy modes, by the name the Cluster config's `proxyMode` takes. Adding a mode
- * is adding its file next to this one (a `ProxyMode`, ./mode.ts) and its line in `registered`: the
- * config then accepts its name, `podnet rules` prints its rules, the tracer runs its rules, and the
- * shared packet-flow cases (test/proxy-modes.test.ts) run against it.
+ * The kube-proxy modes podnet implements, one per name the Cluster config's `proxyMode` accepts
+ * (model/config.ts `PROXY_MODE_NAMES`). Adding a mode is adding its file next to this one (a
+ * `ProxyMode`, ./mode.ts), its name there and its line here (the type below refuses a name without
+ * a mode): `podnet rules` then prints its rules, the tracer runs them, and the shared packet-flow
+ * cases (test/proxy-modes.test.ts) run against it.
  */
+import { PROXY_MODE_NAMES, type ProxyModeName } from "../../model/config.ts";
 import { iptablesMode } from "./iptables.ts";
 import { ipvsMode } from "./ipvs.ts";
 import type { ProxyMode } from "./mode.ts";
@@ -11,30 +13,28 @@ import { nftablesMode } from "./nftables.ts";
 
 export type { ProxyMode } from "./mode.ts";
 
-/**
- * Every mode, the default first. A function, not a constant: the modes import the Service model,
- * which asks this registry, so the list is read only once every module has loaded.
- */
-function registered(): readonly ProxyMode[] {
-  return [nftablesMode, iptablesMode, ipvsMode];
-}
+const byName: { readonly [name in ProxyModeName]: ProxyMode } = {
+  nftables: nftablesMode,
+  iptables: iptablesMode,
+  ipvs: ipvsMode,
+};
 
-/** The registered modes, the default first. */
+/** Every mode, in the order of `PROXY_MODE_NAMES` (the default first). */
 export function proxyModes(): readonly ProxyMode[] {
-  return registered();
+  return PROXY_MODE_NAMES.map((n) => byName[n]);
 }
 
 /** The names `proxyMode` accepts, the default first. */
-export function proxyModeNames(): string[] {
-  return registered().map((m) => m.name);
+export function proxyModeNames(): ProxyModeName[] {
+  return [...PROXY_MODE_NAMES];
 }
 
 /**
  * The mode called `name`. Throws for a name no mode has: the Cluster config decoder accepts only
- * registered names (model/config.ts), so an unknown name here is a fault of the caller.
+ * these names (model/config.ts), so an unknown name here is a fault of the caller.
  */
 export function proxyMode(name: string): ProxyMode {
-  const mode = registered().find((m) => m.name === name);
+  const mode = Object.hasOwn(byName, name) ? byName[name as ProxyModeName] : undefined;
   if (!mode) throw new Error(`unknown proxy mode "${name}"; registered: ${proxyModeNames().join(", ")}`);
   return mode;
 }

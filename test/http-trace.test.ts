@@ -319,6 +319,80 @@ describe("http trace on examples/ingress: the routing core's decisions, the CLI"
     );
   });
 
+  it("the client connects to the URL's address whatever Host says (as curl): another controller's IP answers with its own rules", () => {
+    // 198.51.100.2 is ingress-nginx's address: it has no rule for api.example.com (Envoy's host) → 404.
+    const nginx = json(["--to", "http://198.51.100.2/v1", "-H", "Host: api.example.com"]);
+    assert.equal(nginx.code, 1);
+    assert.equal(nginx.body.address.ip, "198.51.100.2");
+    assert.equal(nginx.body.controller!.implementation, "ingress-nginx");
+    assert.equal(nginx.body.status, 404);
+    // And the other way round: Envoy's address with ingress-nginx's host.
+    const envoy = json(["--to", "http://198.51.100.1/cart", "-H", "Host: shop.example.com"]);
+    assert.equal(envoy.body.address.ip, "198.51.100.1");
+    assert.equal(envoy.body.controller!.implementation, "Envoy Gateway");
+    assert.equal(envoy.body.status, 404);
+  });
+
+  it("a node's address and the controller Service's nodePort: routed as on the Service port", () => {
+    const svc = runPodnet(["get", "services", "-f", "examples/ingress", "-n", "ingress-nginx", "-o", "json"]);
+    const items = (
+      JSON.parse(svc.out) as { items: { spec: { ports: { port: number; nodePort: number }[] } }[] }
+    ).items;
+    const nodePort = items[0].spec.ports.find((p) => p.port === 80)!.nodePort;
+    const { code, body } = json([
+      "--to",
+      `http://172.18.0.3:${nodePort}/cart`,
+      "-H",
+      "Host: shop.example.com",
+    ]);
+    assert.equal(code, 0, body.reason);
+    assert.equal(body.verdict, "delivered");
+    assert.equal(body.request.port, 80);
+    assert.match(
+      body.address.why,
+      new RegExp(`^172\\.18\\.0\\.3 is node node-2's address and ${nodePort} the nodePort`),
+    );
+    // kube-proxy on node-2 (the address's node) sends it to the controller.
+    assert.ok(body.toController.hops.some((h) => h.at === "node node-2" && h.step === "dnat"));
+    // No controller's address: exit 2, naming the addresses that are.
+    const none = runPodnet([...ex, "--to", "http://172.18.0.3:31999/", "-H", "Host: shop.example.com"]);
+    assert.equal(none.code, 2);
+    assert.match(
+      none.err,
+      /error: --to: 172\.18\.0\.3:31999 is no address of an Ingress or Gateway controller's Service \(.*198\.51\.100\.2/,
+    );
+  });
+
+  it("--node forces the outside client's entry node, as for a TCP trace", () => {
+    const { code, body } = json(["--to", "http://shop.example.com/cart", "--node", "node-3"]);
+    assert.equal(code, 1);
+    assert.equal(body.verdict, "dropped");
+    assert.equal(body.toController.hops[1].at, "node node-3");
+  });
+
+  it("URL details: a port out of range, a mistyped scheme, an empty Host, a trailing dot", () => {
+    const port = runPodnet([...ex, "--to", "http://shop.example.com:99999/"]);
+    assert.equal(port.code, 2);
+    assert.match(
+      port.err,
+      /error: --to: port 99999 in "http:\/\/shop\.example\.com:99999\/" is not a TCP port: write 1-65535/,
+    );
+    const slash = runPodnet([...ex, "--to", "http:/shop.example.com/"]);
+    assert.equal(slash.code, 2);
+    assert.match(
+      slash.err,
+      /error: --to: "http:\/shop\.example\.com\/" is not a URL: write http:\/\/host\/path/,
+    );
+    const host = runPodnet([...ex, "--to", "http://shop.example.com/", "-H", "Host:"]);
+    assert.equal(host.code, 2);
+    assert.match(host.err, /error: -H: "Host:" names no host/);
+    // nginx strips a fully qualified name's trailing dot before matching server names.
+    const dot = json(["--to", "http://shop.example.com./cart"]);
+    assert.equal(dot.code, 0);
+    assert.equal(dot.body.request.host, "shop.example.com");
+    assert.doesNotMatch(dot.body.address.why, /controllers claim this host/);
+  });
+
   it("bad input exits 2 with the option and the fix", () => {
     const m = runPodnet([...ex, "--to", "http://shop.example.com/", "-X", "get"]);
     assert.equal(m.code, 2);

@@ -25,9 +25,10 @@ export interface HttpTraceOptions extends InputOptions {
   output: "text" | "json" | "svg";
 }
 
-/** Whether `--to` names a URL (scheme://…), which `trace` follows as an HTTP request. */
+/** Whether `--to` names a URL (scheme://…, or http:/https: mistyped), which `trace` follows as an HTTP request. */
 export function isUrl(to: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(to);
+  // `http:/x` or `https:x` is a URL mistyped, not a pod called so: parseHttpRequest says what to write.
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(to) || /^https?:/i.test(to);
 }
 
 export function runHttpTrace(opts: HttpTraceOptions): void {
@@ -39,7 +40,13 @@ export function runHttpTrace(opts: HttpTraceOptions): void {
   const src = resolveSource(net, opts.from, opts.node);
   if (!src.ok) throw new CliExit(EXIT_BAD_INPUT, `error: ${src.option ?? "--from"}: ${src.message}`);
   const routers = clusterRouters(net.state);
-  const r = httpTrace(net, routers, { source: src.value, request: parsed.request, reply: opts.reply });
+  const r = httpTrace(net, routers, {
+    source: src.value,
+    request: parsed.request,
+    connect: parsed.connect,
+    entryForced: opts.node !== undefined,
+    reply: opts.reply,
+  });
   if ("error" in r) throw new CliExit(EXIT_BAD_INPUT, `error: --to: ${r.error}`);
   if (opts.output === "json") process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   else process.stdout.write(renderHttpTrace(opts.from, opts.to, r));

@@ -33,6 +33,18 @@ import { type Source, type TraceResult, trace } from "./trace.ts";
 export interface HttpTraceRequest {
   source: Source;
   request: HttpRequest;
+  /**
+   * Where the client connects: the URL's host, lower-case (curl connects there whatever `Host:` says),
+   * an IPv4 address (a controller Service's load-balancer IP or ClusterIP, or a node's address with
+   * the Service's nodePort as the port) or a name (placed at the controller that serves it). Default:
+   * `request.host`.
+   */
+  connect?: string;
+  /**
+   * An outside source's entry node was chosen by the user (`--node`): it enters there, not where the
+   * load balancer announces the address (as the TCP trace does).
+   */
+  entryForced?: boolean;
   /** Also trace each leg's reply back through connection tracking. */
   reply?: boolean;
 }
@@ -116,31 +128,65 @@ function locate(
   net: Network,
   routers: readonly Router[],
   req: HttpRequest,
-): { ok: true; cand: Candidate; ip: IPv4; why: string } | { ok: false; error: string; unrouted?: boolean } {
+  connect: string,
+):
+  | { ok: true; cand: Candidate; ip: IPv4; routePort: number; why: string }
+  | { ok: false; error: string; unrouted?: boolean } {
   const state = net.state;
   const cands: Candidate[] = routers.map((router) => ({
     router,
     instance: controllerInstance(state, router.controller),
   }));
-  const literal = parseIPv4(req.host);
+  const literal = parseIPv4(connect);
   if (literal !== undefined) {
-    const at = cands.find((c) => lbIP(c.instance.service) === req.host);
-    if (!at)
+    const lb = cands.find((c) => lbIP(c.instance.service) === connect);
+    if (lb)
       return {
-        ok: false,
-        unrouted: true,
-        error: `${req.host} is not the load-balancer IP of any Ingress or Gateway controller's Service (${
-          cands
-            .map((c) => lbIP(c.instance.service))
-            .filter(Boolean)
-            .join(", ") || "none has one"
-        })`,
+        ok: true,
+        cand: lb,
+        ip: literal,
+        routePort: req.port,
+        why: `${connect} is the load-balancer IP of Service ${svcId(lb.instance.service!)}`,
       };
+    const cluster = cands.find((c) => c.instance.service?.spec.clusterIP === connect);
+    if (cluster)
+      return {
+        ok: true,
+        cand: cluster,
+        ip: literal,
+        routePort: req.port,
+        why: `${connect} is the ClusterIP of Service ${svcId(cluster.instance.service!)}`,
+      };
+    // A node's address and a nodePort of a controller's Service: kube-proxy sends it to the controller,
+    // which sees the Service port's target (its listener), so the request is routed as on that port.
+    const node = state.nodes.find((n) => n.ips.includes(literal));
+    if (node) {
+      for (const c of cands) {
+        const sp = c.instance.service?.spec.ports?.find((p) => p.nodePort === req.port);
+        if (sp)
+          return {
+            ok: true,
+            cand: c,
+            ip: literal,
+            routePort: sp.port,
+            why: `${connect} is node ${node.name}'s address and ${req.port} the nodePort of Service ${svcId(c.instance.service!)} port ${sp.port}`,
+          };
+      }
+    }
+    const known = cands
+      .flatMap((c) => {
+        const s = c.instance.service;
+        if (!s) return [];
+        const np = (s.spec.ports ?? []).flatMap((p) =>
+          p.nodePort ? [`a node's address:${p.nodePort}`] : [],
+        );
+        return [lbIP(s), s.spec.clusterIP, ...np].filter((x): x is string => !!x && x !== "None");
+      })
+      .join(", ");
     return {
-      ok: true,
-      cand: at,
-      ip: literal,
-      why: `${req.host} is the load-balancer IP of Service ${svcId(at.instance.service!)}`,
+      ok: false,
+      unrouted: true,
+      error: `${connect}:${req.port} is no address of an Ingress or Gateway controller's Service (${known || "none has one"})`,
     };
   }
   if (cands.length === 0)
@@ -150,37 +196,41 @@ function locate(
     };
   // Who serves the host: a controller whose rules route this very request, else one with a rule for
   // the host (it answers 404 for other paths), else one with a rule for any host.
+  const named = connect === req.host ? req : { ...req, host: connect };
   const claiming = [
-    ...cands.filter((c) => routes(c.router.decide(req))),
-    ...cands.filter((c) => servesHost(c.router, req.host, true)),
-    ...cands.filter((c) => servesHost(c.router, req.host, false)),
+    ...new Set([
+      ...cands.filter((c) => routes(c.router.decide(named))),
+      ...cands.filter((c) => servesHost(c.router, connect, true)),
+      ...cands.filter((c) => servesHost(c.router, connect, false)),
+    ]),
   ];
   const cand = claiming[0] ?? (cands.length === 1 ? cands[0] : undefined);
   if (!cand)
     return {
       ok: false,
-      error: `no Ingress or HTTPRoute serves host ${req.host} on port ${req.port}, and the cluster has ${cands.length} controllers: write the controller's address in the URL (http://<load-balancer IP>/…) with -H 'Host: ${req.host}'`,
+      error: `no Ingress or HTTPRoute serves host ${connect} on port ${req.port}, and the cluster has ${cands.length} controllers: write the controller's address in the URL (http://<load-balancer IP>/…) with -H 'Host: ${req.host}'`,
     };
   // An Ingress of this controller that names the host and states its address (status.loadBalancer).
   for (const ing of state.ingresses) {
     const spec = (ing as { spec?: { rules?: { host?: string }[] } }).spec;
     const status = (ing as { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }).status;
     const ip = status?.loadBalancer?.ingress?.find((i) => i.ip)?.ip;
-    if (!ip || !spec?.rules?.some((r) => r.host === req.host)) continue;
+    if (!ip || !spec?.rules?.some((r) => r.host === connect)) continue;
     const parsed = parseIPv4(ip);
     if (parsed !== undefined)
       return {
         ok: true,
         cand,
         ip: parsed,
-        why: `${req.host} → ${ip}: the address Ingress ${ing.metadata.namespace}/${ing.metadata.name}'s status.loadBalancer gives`,
+        routePort: req.port,
+        why: `${connect} → ${ip}: the address Ingress ${ing.metadata.namespace}/${ing.metadata.name}'s status.loadBalancer gives`,
       };
   }
   const ip = lbIP(cand.instance.service);
   if (ip === undefined)
     return {
       ok: false,
-      error: `${cand.instance.why}; it has no LoadBalancer Service with an address, so ${req.host} has no address outside the cluster`,
+      error: `${cand.instance.why}; it has no LoadBalancer Service with an address, so ${connect} has no address outside the cluster`,
     };
   const also =
     claiming.length > 1 ? ` (${claiming.length} controllers claim this host; the first is taken)` : "";
@@ -188,7 +238,8 @@ function locate(
     ok: true,
     cand,
     ip: parseIPv4(ip)!,
-    why: `${req.host} → ${ip}: the load-balancer IP of Service ${svcId(cand.instance.service!)}, in front of the controller that routes the host${also}`,
+    routePort: req.port,
+    why: `${connect} → ${ip}: the load-balancer IP of Service ${svcId(cand.instance.service!)}, in front of the controller that routes the host${also}`,
   };
 }
 
@@ -282,14 +333,15 @@ export function httpTrace(
   routers: readonly Router[],
   q: HttpTraceRequest,
 ): HttpTraceResult | HttpTraceError {
-  const req = q.request;
-  const where = locate(net, routers, req);
+  const where = locate(net, routers, q.request, q.connect ?? q.request.host);
   if (!where.ok) return { error: where.error };
   const { cand, ip, why } = where;
   const instance = cand.instance;
   let source = q.source;
-  const dport = req.port;
-  if (source.kind === "external") source = enterAtLoadBalancer(net, source, ip, dport);
+  const dport = q.request.port;
+  // The controller routes the request on the port it received it on: a nodePort's Service port.
+  const req = where.routePort === dport ? q.request : { ...q.request, port: where.routePort };
+  if (source.kind === "external" && !q.entryForced) source = enterAtLoadBalancer(net, source, ip, dport);
   const address = { ip: formatIPv4(ip), port: dport, why };
   const toController = trace(net, { source, dst: ip, dport, protocol: "TCP" }, { reply: q.reply });
   const controllerPod = toController.delivered?.pod;
@@ -406,16 +458,25 @@ function keyWords(i: ControllerInstance): string {
 
 /**
  * Parses what `trace --to` takes for HTTP: `http://host[:port]/path?query` or `https://…`, `-H 'Name:
- * value'` (repeatable; `Host:` replaces the URL's host, as curl does) and `-X METHOD`. The path is the
+ * value'` (repeatable; `Host:` replaces the URL's host in the request, as curl does, while the client
+ * still connects to the URL's host: `connect`) and `-X METHOD`. The path is the
  * URL's, dot segments resolved as curl does without --path-as-is. Errors say what to write.
  */
 export function parseHttpRequest(
   url: string,
   headers: readonly string[] = [],
   method = "GET",
-): { ok: true; request: HttpRequest } | { ok: false; option: string; message: string } {
+): { ok: true; request: HttpRequest; connect: string } | { ok: false; option: string; message: string } {
   let u: URL;
+  const port = /^[^/]*\/\/[^/?#]*:(\d+)(?:[/?#]|$)/.exec(url)?.[1];
+  if (port !== undefined && (Number(port) > 65535 || Number(port) === 0))
+    return {
+      ok: false,
+      option: "--to",
+      message: `port ${port} in "${url}" is not a TCP port: write 1-65535`,
+    };
   try {
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) throw new Error("no //");
     u = new URL(url);
   } catch {
     return {
@@ -438,9 +499,11 @@ export function parseHttpRequest(
       option: "--to",
       message: "credentials in the URL are not sent as routing input: remove user:pass@",
     };
-  const port = u.port ? Number(u.port) : scheme === "https" ? 443 : 80;
+  const dport = u.port ? Number(u.port) : scheme === "https" ? 443 : 80;
   const list: [string, string][] = [];
-  let host = u.hostname.toLowerCase();
+  // A fully qualified name's trailing dot is no part of the host a rule matches (nginx strips it).
+  const urlHost = u.hostname.toLowerCase().replace(/(?<=.)\.$/, "");
+  let host = urlHost;
   for (const h of headers) {
     const i = h.indexOf(":");
     const name = i < 0 ? "" : h.slice(0, i).trim();
@@ -448,7 +511,16 @@ export function parseHttpRequest(
       return { ok: false, option: "-H", message: `"${h}" is not a header: write -H 'Name: value'` };
     const value = h.slice(i + 1).trim();
     if (name.toLowerCase() === "host") {
-      host = value.replace(/:\d+$/, "").toLowerCase();
+      host = value
+        .replace(/:\d+$/, "")
+        .toLowerCase()
+        .replace(/(?<=.)\.$/, "");
+      if (!host)
+        return {
+          ok: false,
+          option: "-H",
+          message: `"${h}" names no host: write -H 'Host: name.example.com'`,
+        };
       continue;
     }
     list.push([name, value]);
@@ -463,10 +535,11 @@ export function parseHttpRequest(
     };
   return {
     ok: true,
+    connect: urlHost,
     request: {
       scheme,
       host,
-      port,
+      port: dport,
       path: u.pathname || "/",
       query: [...u.searchParams.entries()],
       method,

@@ -142,7 +142,14 @@ function protocolFlag(protocol: string): string {
  */
 export function renderIpvs(state: ClusterState, node: NodeState, proxy = new ServiceProxy(state)): string {
   const { servers, sets, bound, lbNoNodeAccess } = buildIpvsState(state, node, proxy);
-  const w = new AsciiWriter(1 << 20);
+  // Sized once from above (a real-server line is under 80 bytes, `--sctp-service` and two full
+  // address:port pairs): a buffer that grows copies itself and touches fresh memory each time, while
+  // the pages of one generous buffer that are never written cost nothing.
+  let size = 1 << 16;
+  for (const vs of servers)
+    size += 64 + vs.service.length + 80 * (vs.real.active.length + vs.real.draining.length);
+  for (const set of Object.values(sets)) size += 96 * set.size;
+  const w = new AsciiWriter(size);
   w.str("# ip -4 addr show dev kube-ipvs0\n");
   for (const ip of bound) w.str("inet ").ipv4(ip).str("/32 scope global kube-ipvs0\n");
   w.str("# ipvsadm -Sn\n");

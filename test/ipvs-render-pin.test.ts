@@ -12,6 +12,8 @@ import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { generateCluster } from "../bench/generate.ts";
+import { formatIPv4 } from "../src/core/net/ipv4.ts";
+import { AsciiWriter } from "../src/core/proxy/ipvs/ascii-writer.ts";
 import { proxyMode } from "../src/core/proxy/modes/registry.ts";
 import { IPVS_UPSTREAM_CASES, slice, upstreamCluster } from "./cases/ipvs-upstream.ts";
 import { flowCluster } from "./cases/packet-flows.ts";
@@ -96,5 +98,29 @@ describe("the IPVS renderer's text is pinned", () => {
       { lines, sha256: hash.digest("hex") },
       { lines: 42381, sha256: "06344da987372b17f6fe18bddccc8d8924c4abda50d3c2b8b2938af7ff0ea03b" },
     );
+  });
+});
+
+describe("the renderer's text buffer (src/core/proxy/ipvs/ascii-writer.ts)", () => {
+  it("prints numbers and addresses as String and formatIPv4 do, growing from one byte", () => {
+    const w = new AsciiWriter(1);
+    const want: string[] = [];
+    for (const n of [0, 7, 10, 99, 100, 999, 1000, 30080, 65535, 4294967295]) {
+      w.uint(n).str(" ");
+      want.push(`${n} `);
+    }
+    for (const ip of [0, 1, 0x0a000001, 0xac120002, 0xc0a80a64, 0xffffffff]) {
+      w.ipv4(ip).str("\n");
+      want.push(`${formatIPv4(ip)}\n`);
+    }
+    const before = w.length;
+    w.str("-a -t 10.96.0.1:443");
+    w.again(before, w.length);
+    want.push("-a -t 10.96.0.1:443-a -t 10.96.0.1:443");
+    assert.equal(w.text(), want.join(""));
+  });
+
+  it("refuses a character outside ASCII, naming the text", () => {
+    assert.throws(() => new AsciiWriter().str("caf\u00e9"), /not ASCII: "caf\u00e9"/);
   });
 });

@@ -113,10 +113,11 @@ describe("the renderer's text buffer (src/core/proxy/ipvs/ascii-writer.ts)", () 
       w.ipv4(ip).str("\n");
       want.push(`${formatIPv4(ip)}\n`);
     }
-    const before = w.length;
-    w.str("-a -t 10.96.0.1:443");
-    w.again(before, w.length);
-    want.push("-a -t 10.96.0.1:443-a -t 10.96.0.1:443");
+    const piece = new TextEncoder().encode("-a -t 10.96.0.1:443 -r ");
+    const long = new TextEncoder().encode("x".repeat(100));
+    w.bytes(piece).bytes(long).bytes(piece);
+    want.push(`-a -t 10.96.0.1:443 -r ${"x".repeat(100)}-a -t 10.96.0.1:443 -r `);
+    assert.equal(w.length, want.join("").length);
     assert.equal(w.text(), want.join(""));
   });
 

@@ -78,14 +78,17 @@ export class AsciiWriter {
     return this.uint(ip & 255);
   }
 
-  /**
-   * Appends a copy of bytes already written, `[start, end)` (a piece that repeats, such as the key
-   * of a virtual server on each of its real-server lines).
-   */
-  again(start: number, end: number): this {
-    const buf = this.#room(end - start);
-    buf.copyWithin(this.#len, start, end);
-    this.#len += end - start;
+  /** Appends bytes (ASCII already encoded, such as a piece written on every line). */
+  bytes(b: Uint8Array): this {
+    const buf = this.#room(b.length);
+    let at = this.#len;
+    // A short piece is copied by hand: a native copy's call costs more than the few bytes.
+    if (b.length <= 64) for (let i = 0; i < b.length; i++) buf[at++] = b[i];
+    else {
+      buf.set(b, at);
+      at += b.length;
+    }
+    this.#len = at;
     return this;
   }
 

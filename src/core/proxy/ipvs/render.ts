@@ -154,28 +154,16 @@ export function renderIpvs(state: ClusterState, node: NodeState, proxy = new Ser
   for (const ip of bound) w.str("inet ").ipv4(ip).str("/32 scope global kube-ipvs0\n");
   w.str("# ipvsadm -Sn\n");
   for (const vs of servers) {
-    w.str("# ").str(vs.service).str(" ").str(vs.frontend).str("\n-A ");
-    const keyStart = w.length;
-    w.str(protocolFlag(vs.protocol)).str(" ").ipv4(vs.address).str(":").uint(vs.port);
-    const keyEnd = w.length;
-    w.str(" -s ").str(vs.scheduler);
+    const key = virtualServerKey(vs.protocol, vs.address, vs.port);
+    w.str("# ").str(vs.service).str(" ").str(vs.frontend).str("\n-A ").str(key).str(" -s ").str(vs.scheduler);
     if (vs.scheduler === "mh") w.str(" -b mh-port");
     if (vs.persistent !== undefined) w.str(" -p ").uint(vs.persistent);
     w.str("\n");
-    for (const [list, weight] of [
-      [vs.real.active, 1],
-      [vs.real.draining, 0],
-    ] as const)
-      for (const e of list)
-        w.str("-a ")
-          .again(keyStart, keyEnd)
-          .str(" -r ")
-          .ipv4(e.ip)
-          .str(":")
-          .uint(e.port)
-          .str(" -m -w ")
-          .uint(weight)
-          .str("\n");
+    // A real-server line is `-a <key> -r <address>:<port> -m -w <weight>`: the part before the
+    // address is the same on every line of the virtual server, encoded once.
+    const head = ASCII.encode(`-a ${key} -r `);
+    for (const e of vs.real.active) w.bytes(head).ipv4(e.ip).bytes(COLON).uint(e.port).bytes(WEIGHT_1);
+    for (const e of vs.real.draining) w.bytes(head).ipv4(e.ip).bytes(COLON).uint(e.port).bytes(WEIGHT_0);
   }
   w.str("# ipset save\n");
   for (const key of Object.keys(IPVS_SETS) as SetKey[]) {
@@ -188,6 +176,11 @@ export function renderIpvs(state: ClusterState, node: NodeState, proxy = new Ser
   for (const line of iptablesRules(state, sets, lbNoNodeAccess)) w.str(line).str("\n");
   return w.text();
 }
+
+const ASCII = new TextEncoder();
+const COLON = ASCII.encode(":");
+const WEIGHT_1 = ASCII.encode(" -m -w 1\n");
+const WEIGHT_0 = ASCII.encode(" -m -w 0\n");
 
 /** What `renderIpvs` prints, before printing. */
 export function buildIpvsState(

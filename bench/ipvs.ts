@@ -4,10 +4,12 @@
  * (≤ 1 s at 10,000 Services), reading it back for the rule tracer, and tracing a pod's packet to a
  * ClusterIP through IPVS at 150,000 pods (≤ 100 µs) with the model deciding, and one decision at the
  * node by the evaluator over the printed state. Fixed seeds: the cluster from bench/generate.ts, the traced pairs
- * from the same PRNG. Medians of `--runs`; wall-clock and the process's CPU time (user + system).
+ * from the same PRNG. Medians of `--runs`; wall-clock and the process's CPU time (user + system);
+ * each render is printed too (the first is what `podnet rules` pays: one render per process).
  *
  *   node --import tsx bench/ipvs.ts [--nodes 5000 --pods 150000 --services 10000 --traces 20000 --runs 5]
  */
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { resolveManifests } from "../src/core/cluster.ts";
 import { proxyMode } from "../src/core/proxy/modes/registry.ts";
@@ -39,13 +41,18 @@ const ipvs = proxyMode("ipvs");
 const model = new Network(state);
 const rules = new Network(state, { proxy: "rules" });
 const node = state.nodes[0];
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 console.log(
-  `podnet IPVS benchmark: seed ${opts.seed}, ${state.nodes.length} nodes, ${state.pods.length} pods, ${state.services.length} Services (${model.proxy.ports.length} Service ports); node ${process.version}`,
+  `podnet IPVS benchmark: seed ${opts.seed}, ${state.nodes.length} nodes, ${state.pods.length} pods, ${state.services.length} Services (${model.proxy.ports.length} Service ports); node ${process.version}; load average ${load()}`,
 );
 
 const render: number[] = [];
 const renderCpu: number[] = [];
 const parse: number[] = [];
+const parseCpu: number[] = [];
 let lines = 0;
 for (let run = 0; run < Number(values.runs); run++) {
   const c0 = process.cpuUsage();
@@ -53,13 +60,18 @@ for (let run = 0; run < Number(values.runs); run++) {
   const out = ipvs.render(state, node, model.proxy);
   render.push(performance.now() - t0);
   renderCpu.push(cpu(c0));
-  lines = out.split("\n").length;
+  lines = out.split("\n").length - 1;
+  const c1 = process.cpuUsage();
   const t1 = performance.now();
   ipvs.evaluator(out);
   parse.push(performance.now() - t1);
+  parseCpu.push(cpu(c1));
+  console.log(
+    `  run ${run + 1}: render ${render[run].toFixed(0)} ms (CPU ${renderCpu[run].toFixed(0)} ms); read back ${parse[run].toFixed(0)} ms (CPU ${parseCpu[run].toFixed(0)} ms)`,
+  );
 }
 console.log(
-  `render node ${node.name}: median ${median(render).toFixed(0)} ms (CPU ${median(renderCpu).toFixed(0)} ms), ${lines} lines; read back: median ${median(parse).toFixed(0)} ms`,
+  `render node ${node.name}: median ${median(render).toFixed(0)} ms (CPU ${median(renderCpu).toFixed(0)} ms), ${lines} lines; read back: median ${median(parse).toFixed(0)} ms (CPU ${median(parseCpu).toFixed(0)} ms)`,
 );
 
 const pods = [...model.podByIP.values()].filter((p) => !p.spec.hostNetwork);
@@ -132,4 +144,4 @@ for (let run = 0; run < Number(values.runs); run++) {
 console.log(
   `one decision at ${node.name} by the evaluator over the printed state: median ${median(decide).toFixed(1)} µs (CPU ${median(decideCpu).toFixed(1)})`,
 );
-console.log(`peak RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; load average now ${load()}`);

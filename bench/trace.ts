@@ -5,7 +5,10 @@
  * (its IPAM gives the pods their addresses), then measured. Fixed seeds: the cluster from
  * bench/generate.ts, the traced pairs from the same PRNG.
  *
- *   node --import tsx bench/trace.ts [--nodes 5000 --pods 150000 --services 10000 --traces 20000] [--cni NAME,…]
+ *   node --import tsx bench/trace.ts [--nodes 5000 --pods 150000 --services 10000 --traces 20000] [--cni NAME,…] [--proxy-mode ipvs]
+ *
+ * `--proxy-mode` sets the cluster's kube-proxy mode (the cluster's default, nftables, unless given):
+ * with `ipvs` the pod→Service traces go through IPVS (issue 16: ≤ 100 µs at 150,000 pods).
  *
  * Each figure is given twice: wall-clock time per trace, and the process's CPU time (user + system,
  * `process.cpuUsage`) per trace, which a busy shared machine disturbs far less (the process waits
@@ -15,34 +18,72 @@ import { parseArgs } from "node:util";
 import { resolveManifests } from "../src/core/cluster.ts";
 import { networkPluginNames } from "../src/core/cni/registry.ts";
 import { parseIPv4 } from "../src/core/net/ipv4.ts";
+import { proxyModeNames } from "../src/core/proxy/modes/registry.ts";
 import { Network } from "../src/core/sim/network.ts";
 import { trace } from "../src/core/sim/trace.ts";
 import { GENERATE_OPTIONS, generateCluster, generateOptionsFrom, prng } from "./generate.ts";
 
-const { values } = parseArgs({
-  options: {
-    ...GENERATE_OPTIONS,
-    traces: { type: "string", default: "20000" },
-    runs: { type: "string", default: "3" },
-    /** Comma-separated plugin names; default every registered one. */
-    cni: { type: "string" },
-  },
-});
+const USAGE = `usage: node --import tsx bench/trace.ts [options]
+  --nodes N --pods N --services N --namespaces N --policies N --seed N
+                        the generated cluster (defaults ${Object.entries(GENERATE_OPTIONS)
+                          .map(([k, o]) => `${k} ${o.default}`)
+                          .join(", ")})
+  --traces N            traces per kind and run (default 20000)
+  --runs N              runs per network plugin; medians are printed (default 3)
+  --cni NAME,…          network plugins (default every registered one: ${networkPluginNames.join(", ")})
+  --proxy-mode MODE     kube-proxy mode of the cluster: ${proxyModeNames().join(", ")} (default: the cluster's, nftables)
+  -h, --help            this text`;
+
+let parsed: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    options: {
+      ...GENERATE_OPTIONS,
+      traces: { type: "string", default: "20000" },
+      runs: { type: "string", default: "3" },
+      /** Comma-separated plugin names; default every registered one. */
+      cni: { type: "string" },
+      "proxy-mode": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+try {
+  parsed = parse();
+} catch (e) {
+  console.error(`bench/trace.ts: ${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const plugins = values.cni ? values.cni.split(",") : [...networkPluginNames];
+const mode = values["proxy-mode"];
+for (const [what, given, known] of [
+  ["network plugin", plugins, networkPluginNames],
+  ["proxy mode", mode === undefined ? [] : [mode], proxyModeNames()],
+] as const)
+  for (const name of given)
+    if (!known.includes(name)) {
+      console.error(`bench/trace.ts: unknown ${what} "${name}"; known: ${known.join(", ")}\n${USAGE}`);
+      process.exit(2);
+    }
 const opts = generateOptionsFrom(values);
 const generated = generateCluster(opts);
-const plugins = values.cni ? values.cni.split(",") : [...networkPluginNames];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary: string[] = [];
 for (const cni of plugins) {
   const text = generated.replace(
     "kind: Cluster\nmetadata: {name: bench}\nspec:\n",
-    `kind: Cluster\nmetadata: {name: bench}\nspec:\n  cni: ${cni}\n`,
+    `kind: Cluster\nmetadata: {name: bench}\nspec:\n  cni: ${cni}\n${mode ? `  proxyMode: ${mode}\n` : ""}`,
   );
   const r = resolveManifests([{ file: "bench.yaml", text }]);
   if (!r.ok) throw new Error(`benchmark input has errors (cni ${cni})`);
   const state = r.cluster;
   console.log(
-    `podnet trace benchmark, network plugin ${cni}: seed ${opts.seed}, ${state.nodes.length} nodes, ${state.pods.length} pods, ${state.services.length} Services; ${values.traces} traces per run; node ${process.version}`,
+    `podnet trace benchmark, network plugin ${cni}, proxy mode ${state.config.proxyMode}: seed ${opts.seed}, ${state.nodes.length} nodes, ${state.pods.length} pods, ${state.services.length} Services; ${values.traces} traces per run; node ${process.version}`,
   );
   const builds: number[] = [];
   const podTrace: number[] = [];

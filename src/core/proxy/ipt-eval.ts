@@ -2,9 +2,12 @@
  * A tracer over rendered `iptables-save` text (iptables.ts): parses the filter and nat tables back and
  * runs a packet through the built-in chains of each hook, with iptables' semantics — `-s/-d` (negated
  * too), `-p` with `--dport`, conntrack state (every traced packet is NEW), addrtype LOCAL, marks,
- * jump/RETURN, REJECT/DROP/ACCEPT, DNAT, MASQUERADE, `MARK --set-xmark`. A run of `-m statistic
- * --mode random` rules is one random choice among its targets; `-m recent --rcheck` never matches
- * (no client is remembered yet).
+ * jump/RETURN, REJECT/DROP/ACCEPT, DNAT, MASQUERADE, `MARK` (`--set-xmark`, `--or-mark`,
+ * `--xor-mark`, `--and-mark`), `-m physdev ! --physdev-is-in`. A run of `-m statistic --mode random`
+ * rules is one random choice among its targets; `-m recent --rcheck` never matches (no client is
+ * remembered yet). A mode whose rules use other match options (IPVS: ipset's `--match-set`, the ipvs
+ * match) supplies them as `IptMatchOption`s and walks its chains with this evaluator
+ * (./ipvs/eval.ts).
  *
  *   prerouting: nat PREROUTING → route → filter INPUT | filter FORWARD
  *   output:     nat OUTPUT → filter OUTPUT
@@ -20,7 +23,18 @@ interface Rule {
   args: string[];
 }
 
+/** Parsed `iptables-save` text: table name → chain name → its rules in order (`args`: after `-A CHAIN`). */
 export type IptTables = Map<string, Map<string, Rule[]>>;
+
+/**
+ * A match option the shared walk does not know, supplied by the mode whose rules use it: `matches`
+ * reads the option's `operands` words from `args[at]` on (the option itself is `args[at - 1]`) and
+ * says whether the packet matches, before a `!` in front of the option negates it.
+ */
+export interface IptMatchOption {
+  operands: number;
+  matches(args: readonly string[], at: number, p: EvalPacket): boolean;
+}
 
 export function parseIptablesSave(text: string): IptTables {
   const tables: IptTables = new Map();
@@ -56,7 +70,15 @@ export class IptEvaluator {
   /** `-s`/`-d` operands parsed on first use (KUBE-SERVICES has a rule per Service port). */
   readonly #cidrs = new Map<string, Cidr>();
 
-  constructor(readonly tables: IptTables) {}
+  readonly #matches: ReadonlyMap<string, IptMatchOption>;
+
+  /** `matches`: match options beyond iptables' own, by option (`--match-set`), for a mode's rules. */
+  constructor(
+    readonly tables: IptTables,
+    options: { matches?: Record<string, IptMatchOption> } = {},
+  ) {
+    this.#matches = new Map(Object.entries(options.matches ?? {}));
+  }
 
   inCidr(ip: IPv4, text: string): boolean {
     let c = this.#cidrs.get(text);
@@ -100,7 +122,8 @@ export class IptEvaluator {
     out: EvalOutcome,
     pick: (c: { ip: IPv4; port: number; chain: string }[]) => number,
   ): void {
-    const table = this.tables.get(tableName)!;
+    const table = this.tables.get(tableName);
+    if (!table) throw new Error(`iptables: no ${tableName} table`);
     walkChains<Rule>(
       start,
       (chain) => table.get(chain),
@@ -160,6 +183,8 @@ export class IptEvaluator {
         const [value, mask] = a[++i].split("/").map(Number);
         ok = (p.mark & mask) === value;
       } else if (w === "--rcheck") ok = false;
+      // podnet's packets are routed, never bridged: no packet came in on a bridge port.
+      else if (w === "--physdev-is-in") ok = false;
       else if (w === "-m" || w === "--set" || w === "--reap" || w === "--rsource") {
         if (w === "-m") i++;
       } else if (
@@ -170,7 +195,12 @@ export class IptEvaluator {
         w === "--probability"
       )
         i++;
-      else throw new Error(`iptables: cannot evaluate "${rule.text}" at "${w}"`);
+      else {
+        const option = this.#matches.get(w);
+        if (!option) throw new Error(`iptables: cannot evaluate "${rule.text}" at "${w}"`);
+        ok = option.matches(a, i + 1, p);
+        i += option.operands;
+      }
       if (ok === negate) return { kind: "continue" };
       negate = false;
     }
@@ -198,7 +228,7 @@ export class IptEvaluator {
         out.masquerade = true;
         return { kind: "verdict", verdict: "accept", rule: rule.text };
       case "MARK": {
-        const [value, mask] = opts[opts.indexOf("--set-xmark") + 1].split("/").map(Number);
+        const [value, mask] = markChange(opts, rule.text);
         p.mark = (p.mark & ~mask) ^ value;
         return { kind: "continue" };
       }
@@ -230,6 +260,24 @@ export class IptEvaluator {
     }
     throw new Error(`iptables: chain ${chain} does not DNAT`);
   }
+}
+
+/**
+ * The MARK target's option as the `value/mask` of `--set-xmark` (mark = (mark & ~mask) ^ value), the
+ * form iptables itself reduces the others to (iptables extensions/libxt_MARK.c: `--or-mark bits` is
+ * bits/bits, `--xor-mark bits` is bits/0, `--and-mark bits` is 0/~bits).
+ */
+function markChange(opts: readonly string[], text: string): [value: number, mask: number] {
+  const [option, operand] = opts;
+  const bits = Number(operand);
+  if (option === "--set-xmark") {
+    const [value, mask] = operand.split("/").map(Number);
+    return [value, mask];
+  }
+  if (option === "--or-mark") return [bits, bits];
+  if (option === "--xor-mark") return [bits, 0];
+  if (option === "--and-mark") return [0, ~bits];
+  throw new Error(`iptables: cannot evaluate "${text}": MARK ${option ?? "without an option"}`);
 }
 
 /** `-s`/`-d` operands: an address (a /32) or a prefix. */

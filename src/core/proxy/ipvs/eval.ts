@@ -12,17 +12,15 @@
  *   output: nat OUTPUT → IPVS (NF_INET_LOCAL_OUT, after nat) → filter OUTPUT (KUBE-IPVS-OUT-FILTER,
  *     whose `-m ipvs --vaddr` matches what IPVS scheduled)
  *
- * iptables matches read: `-s/-d` (negated too), `-p`, `-m set --match-set NAME dirs` against the
- * printed sets (hash:ip, hash:ip,port, hash:ip,port,ip, hash:ip,port,net, bitmap:port), `addrtype
- * --src-type/--dst-type LOCAL` (negated too), `physdev ! --physdev-is-in` (podnet's packets are
- * routed, never bridged, so it always holds), `conntrack --ctstate` (every traced packet is NEW),
- * `mark`, `ipvs --vaddr/--vproto/--vport`; targets ACCEPT, DROP, REJECT, RETURN, MARK
- * (--or-mark/--xor-mark), MASQUERADE, and jumps.
+ * The iptables part is read and walked by the iptables evaluator (../ipt-eval.ts: parseIptablesSave,
+ * IptEvaluator with its matches, targets and the shared chain walker); this file adds only what IPVS
+ * mode brings: the virtual servers, the ipsets behind `-m set --match-set NAME dirs` (hash:ip,
+ * hash:ip,port, hash:ip,port,ip, hash:ip,port,net, bitmap:port), the ipvs match (`--vaddr`,
+ * `--vproto`, `--vport`: what IPVS scheduled for the packet), and the hooks in IPVS's order.
  */
 import { fnv32a } from "../../control/names.ts";
 import { Cidr, formatIPv4, type IPv4, parseIPv4 } from "../../net/ipv4.ts";
-import { type Flow, walkChains } from "../../nft/walk.ts";
-import { parseIptablesSave } from "../ipt-eval.ts";
+import { IptEvaluator, type IptTables, parseIptablesSave } from "../ipt-eval.ts";
 import type { PickEndpoint, RuleEvaluator, RuleHook } from "../modes/mode.ts";
 import type { EvalOutcome, EvalPacket } from "../nft-eval.ts";
 
@@ -48,9 +46,13 @@ export interface IpvsState {
   bound: Set<IPv4>;
   servers: Map<string, ParsedVirtualServer>;
   sets: Map<string, ParsedSet>;
-  tables: ReturnType<typeof parseIptablesSave>;
+  tables: IptTables;
 }
 
+/** `-a <key> -r <address>:<port> -m -w <weight>`: key, its protocol flag, address, port, weight. */
+const REAL_SERVER = /^-a ((-t|-u|--sctp-service) \S+) -r (\S+):(\d+) -m -w (\d+)$/;
+
+/** Reads `renderIpvs`'s text back; throws on a line it never prints. */
 export function parseIpvsState(text: string): IpvsState {
   const sections = new Map<string, string[]>();
   let current: string[] | undefined;
@@ -73,19 +75,26 @@ export function parseIpvsState(text: string): IpvsState {
   }
   const servers = new Map<string, ParsedVirtualServer>();
   let label: { service: string; frontend: string } | undefined;
+  // The virtual server the `-a` lines that follow belong to (ipvsadm -Sn prints them after its -A).
+  let last: ParsedVirtualServer | undefined;
   for (const line of sections.get("ipvsadm -Sn") ?? []) {
-    const named = /^# (\S+) (\S+)$/.exec(line);
-    const vs = /^-A (-t|-u|--sctp-service) (\S+) -s (\S+)(?: -b \S+)?(?: -p (\d+))?$/.exec(line);
-    const rs = /^-a (-t|-u|--sctp-service) (\S+) -r (\S+):(\d+) -m -w (\d+)$/.exec(line);
-    if (named) label = { service: named[1], frontend: named[2] };
-    else if (vs && label) {
-      const key = `${vs[1]} ${vs[2]}`;
-      servers.set(key, { key, scheduler: vs[3], persistent: vs[4] !== undefined, real: [], ...label });
-      label = undefined;
-    } else if (rs && servers.has(`${rs[1]} ${rs[2]}`)) {
+    // Real-server lines are nearly all of them (390,000 at 10,000 Services): tried first, alone.
+    const rs = line.startsWith("-a ") ? REAL_SERVER.exec(line) : null;
+    if (rs) {
       const ip = parseIPv4(rs[3]);
       if (ip === undefined) throw new Error(`ipvs: bad real server "${line}"`);
-      servers.get(`${rs[1]} ${rs[2]}`)!.real.push({ ip, port: Number(rs[4]), weight: Number(rs[5]) });
+      const vs = last?.key === rs[1] ? last : servers.get(rs[1]);
+      if (!vs) throw new Error(`ipvs: real server of no virtual server "${line}"`);
+      vs.real.push({ ip, port: Number(rs[4]), weight: Number(rs[5]) });
+      continue;
+    }
+    const named = /^# (\S+) (\S+)$/.exec(line);
+    const vs = /^-A ((?:-t|-u|--sctp-service) \S+) -s (\S+)(?: -b \S+)?(?: -p (\d+))?$/.exec(line);
+    if (named) label = { service: named[1], frontend: named[2] };
+    else if (vs && label) {
+      last = { key: vs[1], scheduler: vs[2], persistent: vs[3] !== undefined, real: [], ...label };
+      servers.set(vs[1], last);
+      label = undefined;
     } else throw new Error(`ipvs: cannot read ipvsadm line "${line}"`);
   }
   const sets = new Map<string, ParsedSet>();
@@ -109,14 +118,26 @@ export function parseIpvsState(text: string): IpvsState {
   return { bound, servers, sets, tables };
 }
 
-type Rule = { text: string; args: string[] };
-
 /** Runs packets through the printed IPVS state; see the file comment. */
 export class IpvsEvaluator implements RuleEvaluator {
   /** What IPVS scheduled for the packet in flight (for `-m ipvs --vaddr` in filter OUTPUT). */
   #scheduled: { vaddr: IPv4; vport: number; vproto: string } | undefined;
+  /** The iptables part, with the match options IPVS mode's rules add. */
+  readonly #iptables: IptEvaluator;
 
-  constructor(readonly state: IpvsState) {}
+  constructor(readonly state: IpvsState) {
+    this.#iptables = new IptEvaluator(state.tables, {
+      matches: {
+        "--match-set": { operands: 2, matches: (a, at, p) => this.inSet(a[at], a[at + 1], p) },
+        "--vaddr": {
+          operands: 1,
+          matches: (a, at) => !!this.#scheduled && this.#iptables.inCidr(this.#scheduled.vaddr, a[at]),
+        },
+        "--vproto": { operands: 1, matches: (a, at) => this.#scheduled?.vproto === a[at] },
+        "--vport": { operands: 1, matches: (a, at) => this.#scheduled?.vport === Number(a[at]) },
+      },
+    });
+  }
 
   remembersClient(key: string): boolean {
     const vs = this.state.servers.get(key);
@@ -132,16 +153,16 @@ export class IpvsEvaluator implements RuleEvaluator {
       (wrapped as { ipvs?: boolean }).ipvs = true;
       p.isLocal = wrapped;
     }
-    if (hook === "prerouting") this.chain("nat", "PREROUTING", p, out);
+    if (hook === "prerouting") this.chain("nat", "PREROUTING", p, out, pick);
     else if (hook === "output") {
       this.#scheduled = undefined;
-      this.chain("nat", "OUTPUT", p, out);
+      this.chain("nat", "OUTPUT", p, out, pick);
       if (out.verdict === "accept") this.ipvs(p, out, pick);
-      if (out.verdict === "accept") this.chain("filter", "OUTPUT", p, out);
+      if (out.verdict === "accept") this.chain("filter", "OUTPUT", p, out, pick);
     } else if (hook === "input" || (hook === "forward" && this.state.bound.has(p.dst))) {
-      this.chain("filter", "INPUT", p, out);
+      this.chain("filter", "INPUT", p, out, pick);
       if (out.verdict === "accept") this.ipvs(p, out, pick);
-    } else this.chain("filter", "FORWARD", p, out);
+    } else this.chain("filter", "FORWARD", p, out, pick);
   }
 
   /** IPVS: the virtual server for the packet's destination, if any, picks a real server. */
@@ -176,81 +197,9 @@ export class IpvsEvaluator implements RuleEvaluator {
     out.dnat = { ip: chosen.ip, port: chosen.port, chain: key };
   }
 
-  chain(table: string, start: string, p: EvalPacket, out: EvalOutcome): void {
-    const rules = this.state.tables.get(table);
-    if (!rules) throw new Error(`ipvs: no ${table} table`);
-    walkChains<Rule>(
-      start,
-      (c) => rules.get(c),
-      (rs, i) => this.rule(rs[i], p, out),
-      out,
-      `iptables (${table})`,
-    );
-  }
-
-  rule(rule: Rule, p: EvalPacket, out: EvalOutcome): Flow {
-    const a = rule.args;
-    let negate = false;
-    let i = 0;
-    for (; i < a.length && a[i] !== "-j"; i++) {
-      const w = a[i];
-      if (w === "!") {
-        negate = true;
-        continue;
-      }
-      let ok = true;
-      if (w === "-s" || w === "-d") ok = inCidr(w === "-s" ? p.src : p.dst, a[++i]);
-      else if (w === "-p") ok = p.protocol === a[++i];
-      else if (w === "-m") {
-        i++;
-        continue;
-      } else if (w === "--comment") {
-        i++;
-        continue;
-      } else if (w === "--match-set") {
-        ok = this.inSet(a[i + 1], a[i + 2], p);
-        i += 2;
-      } else if (w === "--src-type" || w === "--dst-type")
-        ok = a[++i] === "LOCAL" && p.isLocal(w === "--src-type" ? p.src : p.dst);
-      else if (w === "--physdev-is-in") ok = false;
-      else if (w === "--ctstate") ok = a[++i].split(",").includes("NEW");
-      else if (w === "--mark") {
-        const [value, mask] = a[++i].split("/").map(Number);
-        ok = (p.mark & mask) === value;
-      } else if (w === "--vaddr") ok = !!this.#scheduled && inCidr(this.#scheduled.vaddr, a[++i]);
-      else if (w === "--vproto") ok = this.#scheduled?.vproto === a[++i];
-      else if (w === "--vport") ok = this.#scheduled?.vport === Number(a[++i]);
-      else throw new Error(`ipvs: cannot evaluate "${rule.text}" at "${w}"`);
-      if (ok === negate) return { kind: "continue" };
-      negate = false;
-    }
-    out.trail.push(rule.text);
-    if (i >= a.length) return { kind: "continue" };
-    const target = a[i + 1];
-    const opts = a.slice(i + 2);
-    switch (target) {
-      case "ACCEPT":
-        return { kind: "verdict", verdict: "accept", rule: rule.text };
-      case "DROP":
-        return { kind: "verdict", verdict: "drop", rule: rule.text };
-      case "REJECT":
-        return { kind: "verdict", verdict: "reject", rule: rule.text };
-      case "RETURN":
-        return { kind: "return" };
-      case "MASQUERADE":
-        out.masquerade = true;
-        return { kind: "verdict", verdict: "accept", rule: rule.text };
-      case "MARK": {
-        const or = opts.indexOf("--or-mark");
-        const xor = opts.indexOf("--xor-mark");
-        if (or >= 0) p.mark |= Number(opts[or + 1]);
-        else if (xor >= 0) p.mark ^= Number(opts[xor + 1]);
-        else throw new Error(`ipvs: cannot evaluate "${rule.text}"`);
-        return { kind: "continue" };
-      }
-      default:
-        return { kind: "jump", chain: target };
-    }
+  /** Runs built-in chain `start` of `table` with the iptables evaluator. */
+  chain(table: string, start: string, p: EvalPacket, out: EvalOutcome, pick: PickEndpoint): void {
+    this.#iptables.runChain(table, start, p, out, pick);
   }
 
   /** `-m set --match-set NAME dirs`: the packet's fields named by `dirs`, looked up in the printed set. */
@@ -277,18 +226,4 @@ export class IpvsEvaluator implements RuleEvaluator {
         throw new Error(`ipvs: ipset type ${set.type} of ${name} is not evaluated`);
     }
   }
-}
-
-const operands = new Map<string, Cidr>();
-
-/** `-s`/`-d`/`--vaddr` operands: an address or a prefix (parsed once). */
-function inCidr(ip: IPv4, text: string): boolean {
-  let c = operands.get(text);
-  if (!c) {
-    const parsed = Cidr.parse(text.includes("/") ? text : `${text}/32`);
-    if (!parsed.ok) throw new Error(`ipvs: bad address operand ${text}`);
-    c = parsed.cidr;
-    if (operands.size < 4096) operands.set(text, c);
-  }
-  return c.contains(ip);
 }

@@ -21,6 +21,7 @@ import { nodeAddresses } from "../../graph/devices.ts";
 import type { IPVSSchedulerMethod } from "../../model/config.ts";
 import { formatIPv4, type IPv4 } from "../../net/ipv4.ts";
 import { categorize, type EndpointInfo, type ServicePortInfo, ServiceProxy } from "../service-proxy.ts";
+import { AsciiWriter } from "./ascii-writer.ts";
 
 /** kube-proxy's masquerade mark (`--masquerade-bit` 14), as its IPVS proxier prints it (`%#08x`). */
 const MARK = "0x004000";
@@ -96,6 +97,17 @@ export const IPVS_SETS = {
 
 type SetKey = keyof typeof IPVS_SETS;
 
+/**
+ * A virtual server's real servers: `active` (weight 1: the endpoints syncEndpoint chose), then
+ * `draining` (weight 0: terminating endpoints of the same pool not chosen, which graceful termination,
+ * pkg/proxy/ipvs/graceful_termination.go, leaves while their connections drain). The endpoint records
+ * of the Service proxy themselves, not copies: a Service port's virtual servers share one pool.
+ */
+export interface RealServers {
+  active: readonly EndpointInfo[];
+  draining: readonly EndpointInfo[];
+}
+
 /** An IPVS virtual server as `ipvsadm -Sn` prints it, with the Service port it stands for. */
 export interface VirtualServer {
   /** `TCP`, `UDP`, `SCTP`. */
@@ -105,8 +117,7 @@ export interface VirtualServer {
   scheduler: IPVSSchedulerMethod;
   /** ClientIP affinity: `-p <seconds>` (sessionAffinityConfig.clientIP.timeoutSeconds, 10800 by default). */
   persistent?: number;
-  /** Real servers: weight 1, or 0 for a terminating endpoint no longer scheduled (graceful termination). */
-  real: { ip: IPv4; port: number; weight: number }[];
+  real: RealServers;
   /** `ns/name:port` and the frontend kind (clusterIP, externalIP, loadBalancer, nodePort). */
   service: string;
   frontend: string;
@@ -114,46 +125,62 @@ export interface VirtualServer {
 
 /** The virtual server's key as ipvsadm names it: `-t 10.96.0.1:443`, `-u …`, `--sctp-service …`. */
 export function virtualServerKey(protocol: string, address: IPv4 | string, port: number): string {
-  const flag = protocol === "TCP" ? "-t" : protocol === "UDP" ? "-u" : "--sctp-service";
-  return `${flag} ${typeof address === "string" ? address : formatIPv4(address)}:${port}`;
+  return `${protocolFlag(protocol)} ${typeof address === "string" ? address : formatIPv4(address)}:${port}`;
 }
 
-/** The node's IPVS state as the four sections described above. */
+function protocolFlag(protocol: string): string {
+  return protocol === "TCP" ? "-t" : protocol === "UDP" ? "-u" : "--sctp-service";
+}
+
+/**
+ * The node's IPVS state as the four sections described above: one string, each line ending in `\n`.
+ *
+ * Shaped for 10,000 Services (390,555 lines): the text is written into one byte buffer
+ * (./ascii-writer.ts) rather than built from a string per line, and real servers are the Service
+ * proxy's endpoint records; the render then leaves almost nothing for the garbage collector, whose
+ * copying and marking of per-line strings over a large cluster's heap was most of its time.
+ */
 export function renderIpvs(state: ClusterState, node: NodeState, proxy = new ServiceProxy(state)): string {
   const { servers, sets, bound, lbNoNodeAccess } = buildIpvsState(state, node, proxy);
-  const out: string[] = ["# ip -4 addr show dev kube-ipvs0"];
-  for (const ip of bound) out.push(`inet ${formatIPv4(ip)}/32 scope global kube-ipvs0`);
-  out.push("# ipvsadm -Sn");
-  // A pool of real servers is shared by a Service port's virtual servers: print its tails once.
-  const tails = new Map<VirtualServer["real"], string[]>();
+  // Sized once from above (a real-server line is under 80 bytes, `--sctp-service` and two full
+  // address:port pairs): a buffer that grows copies itself and touches fresh memory each time, while
+  // the pages of one generous buffer that are never written cost nothing.
+  let size = 1 << 16;
+  for (const vs of servers)
+    size += 64 + vs.service.length + 80 * (vs.real.active.length + vs.real.draining.length);
+  for (const set of Object.values(sets)) size += 96 * set.size;
+  const w = new AsciiWriter(size);
+  w.str("# ip -4 addr show dev kube-ipvs0\n");
+  for (const ip of bound) w.str("inet ").ipv4(ip).str("/32 scope global kube-ipvs0\n");
+  w.str("# ipvsadm -Sn\n");
   for (const vs of servers) {
     const key = virtualServerKey(vs.protocol, vs.address, vs.port);
-    const flags = vs.scheduler === "mh" ? " -b mh-port" : "";
-    out.push(`# ${vs.service} ${vs.frontend}`);
-    out.push(
-      `-A ${key} -s ${vs.scheduler}${flags}${vs.persistent !== undefined ? ` -p ${vs.persistent}` : ""}`,
-    );
-    let tail = tails.get(vs.real);
-    if (!tail) {
-      tail = vs.real.map((r) => ` -r ${formatIPv4(r.ip)}:${r.port} -m -w ${r.weight}`);
-      tails.set(vs.real, tail);
-    }
-    // One string per virtual server (a native join), not one per real server: 390,000 lines at
-    // 10,000 Services.
-    const head = `-a ${key}`;
-    if (tail.length > 0) out.push(head + tail.join(`\n${head}`));
+    w.str("# ").str(vs.service).str(" ").str(vs.frontend).str("\n-A ").str(key).str(" -s ").str(vs.scheduler);
+    if (vs.scheduler === "mh") w.str(" -b mh-port");
+    if (vs.persistent !== undefined) w.str(" -p ").uint(vs.persistent);
+    w.str("\n");
+    // A real-server line is `-a <key> -r <address>:<port> -m -w <weight>`: the part before the
+    // address is the same on every line of the virtual server, encoded once.
+    const head = ASCII.encode(`-a ${key} -r `);
+    for (const e of vs.real.active) w.bytes(head).ipv4(e.ip).bytes(COLON).uint(e.port).bytes(WEIGHT_1);
+    for (const e of vs.real.draining) w.bytes(head).ipv4(e.ip).bytes(COLON).uint(e.port).bytes(WEIGHT_0);
   }
-  out.push("# ipset save");
+  w.str("# ipset save\n");
   for (const key of Object.keys(IPVS_SETS) as SetKey[]) {
     const [name, type] = IPVS_SETS[key];
     const range = type === "bitmap:port" ? "range 0-65535" : "family inet hashsize 1024 maxelem 65536";
-    out.push(`create ${name} ${type} ${range}`);
-    for (const e of sets[key]) out.push(`add ${name} ${e}`);
+    w.str("create ").str(name).str(" ").str(type).str(" ").str(range).str("\n");
+    for (const e of sets[key]) w.str("add ").str(name).str(" ").str(e).str("\n");
   }
-  out.push("# iptables-save");
-  out.push(...iptablesRules(state, sets, lbNoNodeAccess));
-  return `${out.join("\n")}\n`;
+  w.str("# iptables-save\n");
+  for (const line of iptablesRules(state, sets, lbNoNodeAccess)) w.str(line).str("\n");
+  return w.text();
 }
+
+const ASCII = new TextEncoder();
+const COLON = ASCII.encode(":");
+const WEIGHT_1 = ASCII.encode(" -m -w 1\n");
+const WEIGHT_0 = ASCII.encode(" -m -w 0\n");
 
 /** What `renderIpvs` prints, before printing. */
 export function buildIpvsState(
@@ -188,15 +215,15 @@ export function buildIpvsState(
       : undefined;
     const { cluster, local } = categorize(info.endpoints, node.name);
     // The real servers of the internal (ClusterIP) and the external virtual servers, built once each.
-    const pools = new Map<boolean, { ip: IPv4; port: number; weight: number }[]>();
-    const real = (wantsLocal: boolean) => {
-      const useLocal = wantsLocal && local.length > 0;
-      let pool = pools.get(useLocal);
-      if (!pool) {
-        pool = realServers(info, node, useLocal ? local : cluster, useLocal);
-        pools.set(useLocal, pool);
+    let clusterPool: RealServers | undefined;
+    let localPool: RealServers | undefined;
+    const real = (wantsLocal: boolean): RealServers => {
+      if (wantsLocal && local.length > 0) {
+        localPool ??= realServers(info, node, local, true);
+        return localPool;
       }
-      return pool;
+      clusterPool ??= realServers(info, node, cluster, false);
+      return clusterPool;
     };
     const vs = (address: IPv4, p: number, wantsLocal: boolean, frontend: string): VirtualServer => ({
       protocol: info.protocol,
@@ -256,29 +283,31 @@ export function buildIpvsState(
   return { servers, sets, bound: [...bound], lbNoNodeAccess };
 }
 
+const NONE: readonly EndpointInfo[] = [];
+
 /**
- * A virtual server's real servers: the chosen endpoints with weight 1 (syncEndpoint), then the
- * terminating endpoints of the same pool that are not chosen with weight 0 — what graceful
- * termination (pkg/proxy/ipvs/graceful_termination.go) leaves while their connections drain.
+ * A virtual server's real servers: the chosen endpoints (syncEndpoint), then the terminating
+ * endpoints of the same pool that are not chosen — what graceful termination leaves while their
+ * connections drain.
  */
 function realServers(
   info: ServicePortInfo,
   node: NodeState,
   chosen: EndpointInfo[],
   localPool: boolean,
-): { ip: IPv4; port: number; weight: number }[] {
-  const out: { ip: IPv4; port: number; weight: number }[] = new Array(chosen.length);
-  for (let i = 0; i < chosen.length; i++) out[i] = { ip: chosen[i].ip, port: chosen[i].port, weight: 1 };
-  // Most Service ports have no terminating endpoint: no set to build then.
+): RealServers {
+  // Most Service ports have no terminating endpoint: no set and no list to build then.
   let picked: Set<EndpointInfo> | undefined;
+  let draining: EndpointInfo[] | undefined;
   for (const e of info.endpoints) {
     if (!e.terminating) continue;
     picked ??= new Set(chosen);
     if (picked.has(e)) continue;
     if (localPool && e.nodeName !== node.name) continue;
-    out.push({ ip: e.ip, port: e.port, weight: 0 });
+    draining ??= [];
+    draining.push(e);
   }
-  return out;
+  return { active: chosen, draining: draining ?? NONE };
 }
 
 /** The iptables rules of writeIptablesRules, as `iptables-save` text (filter, then nat). */

@@ -20,6 +20,7 @@ import type { ClusterState } from "../control/state.ts";
 import type { Pod } from "../model/k8s.ts";
 import { type Connection, connlist, rangeCuts, workloadOf } from "./connlist.ts";
 import { compileNetworkPolicy, PolicyEngine } from "./netpol.ts";
+import type { Reachability } from "./reach.ts";
 
 export type DiffKind = "added" | "removed" | "changed";
 export const DIFF_KINDS: readonly DiffKind[] = ["added", "removed", "changed"];
@@ -38,9 +39,22 @@ export interface ConnectionDiff {
  * destination; computed only where a policy change can reach when that is the only change (see the
  * header), else in full.
  */
-export function diffConnections(before: ClusterState, after: ClusterState): ConnectionDiff[] {
+export function diffConnections(
+  before: ClusterState,
+  after: ClusterState,
+  opts: DiffOptions = {},
+): ConnectionDiff[] {
   const scope = changeScope(before, after);
-  return scope ? compare(before, after, scope) : diffConnectionsFull(before, after);
+  if (!scope) opts.note?.("not a NetworkPolicy-only change: both connlists computed in full");
+  return scope ? compare(before, after, scope, opts.note) : diffConnectionsFull(before, after);
+}
+
+export interface DiffOptions {
+  /**
+   * Receives one line per step taken, for a debug log (`PODNET_DEBUG=1 podnet diff …`): whether the
+   * change was scoped, and whether the new side's analysis started from the old side's or why not.
+   */
+  note?: (line: string) => void;
 }
 
 /** The same answer from the two full connlists: the reference the scoped diff is tested against. */
@@ -52,6 +66,8 @@ export function diffConnectionsFull(before: ClusterState, after: ClusterState): 
 export interface ChangeScope {
   sources: Set<string>;
   destinations: Set<string>;
+  /** The NetworkPolicies that differ (`ns/name`: added, deleted, or with another spec). */
+  policies: Set<string>;
 }
 
 /**
@@ -75,7 +91,11 @@ export function changeScope(before: ClusterState, after: ClusterState): ChangeSc
     ...[...a].filter(([k, v]) => b.get(k)?.spec !== v.spec).map(([, v]) => v.obj),
     ...[...b].filter(([k, v]) => a.get(k)?.spec !== v.spec).map(([, v]) => v.obj),
   ];
-  const scope: ChangeScope = { sources: new Set(), destinations: new Set() };
+  const scope: ChangeScope = {
+    sources: new Set(),
+    destinations: new Set(),
+    policies: new Set(changed.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)),
+  };
   if (changed.length === 0) return scope;
   // The pods are the same on both sides (checked above): one index serves both.
   const owner = workloadOf(after);
@@ -193,8 +213,16 @@ function narrowed(state: ClusterState, scope: ChangeScope): ClusterState {
   return { ...state, networkPolicies };
 }
 
-function compare(before: ClusterState, after: ClusterState, only: ChangeScope | undefined): ConnectionDiff[] {
-  if (only && only.sources.size === 0 && only.destinations.size === 0) return [];
+function compare(
+  before: ClusterState,
+  after: ClusterState,
+  only: ChangeScope | undefined,
+  note?: (line: string) => void,
+): ConnectionDiff[] {
+  if (only && only.sources.size === 0 && only.destinations.size === 0) {
+    note?.(`NetworkPolicy-only change (${only.policies.size} policies) that selects no pod: nothing differs`);
+    return [];
+  }
   // One engine per side for both directions' cuts (each compiles every policy).
   const [b, a] = [new PolicyEngine(before), new PolicyEngine(after)];
   const cuts = {
@@ -202,10 +230,29 @@ function compare(before: ClusterState, after: ClusterState, only: ChangeScope | 
     egress: [...rangeCuts(before, "egress", b), ...rangeCuts(after, "egress", a)],
   };
   const key = (c: Connection) => `${c.src}\u0000${c.dst}`;
-  const list = (state: ClusterState) =>
-    only ? connlist(narrowed(state, only), { cuts, only }) : connlist(state, { cuts });
-  const old = new Map(list(before).map((c) => [key(c), c]));
-  const now = new Map(list(after).map((c) => [key(c), c]));
+  // The new side's reachability starts from the old side's: only the changed policies' classes differ.
+  let first: Reachability | undefined;
+  const old = new Map(
+    (only
+      ? connlist(narrowed(before, only), { cuts, only, analysed: (r) => (first = r) })
+      : connlist(before, { cuts })
+    ).map((c) => [key(c), c]),
+  );
+  if (only)
+    note?.(
+      `NetworkPolicy-only change (${[...only.policies].join(", ")}): lines towards ${only.destinations.size} and from ${only.sources.size} workloads compared`,
+    );
+  const now = new Map(
+    (only
+      ? connlist(narrowed(after, only), {
+          cuts,
+          only,
+          ...(first ? { previous: { reach: first, changed: only.policies } } : {}),
+          analysed: (r) => note?.(`new side's reachability ${r.reuse}`),
+        })
+      : connlist(after, { cuts })
+    ).map((c) => [key(c), c]),
+  );
   const out: ConnectionDiff[] = [];
   for (const [k, c] of now) {
     const was = old.get(k);

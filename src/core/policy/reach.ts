@@ -97,6 +97,13 @@ export interface ReachabilityOptions {
   engine?: PolicyEngine;
   /** Addresses outside the pods to give classes of their own (see `addressClass`). */
   addresses?: readonly IPv4[];
+  /**
+   * The analysis of an earlier version of this cluster that differs only in the NetworkPolicies named
+   * in `changed` (`ns/name`: added, deleted or edited) — the same pods in the same order, namespaces,
+   * nodes and admin tiers, the same `addresses` (src/core/policy/diff.ts `changeScope` checks this
+   * before passing one). The new analysis then starts from it: see `reuse`.
+   */
+  previous?: { reach: Reachability; changed: ReadonlySet<string> };
 }
 
 export class Reachability {
@@ -118,17 +125,28 @@ export class Reachability {
   /** The class of each of `opts.addresses`, in order (classes of no pods: their size is 0). */
   readonly addressClass: number[];
 
+  /**
+   * What this analysis took from `opts.previous`, one line for a debug log: the classes and atoms
+   * reused and the classes whose profiles were recomputed, or why it was computed in full.
+   */
+  readonly reuse: string;
+
   readonly #all: Bits;
-  readonly #peerSets = new Map<string, Bits>();
+  /** Peer sets by selector text: a function of the classes, namespaces and nodes, so shared with a derived analysis. */
+  readonly #peerSets: Map<string, Bits>;
   readonly #ruleSets = new WeakMap<object, Bits>();
   readonly #numeric = new WeakMap<object, Uint8Array>();
   /** `name/atom` → classes having a container port of that name at that atom's protocol and port. */
-  readonly #namedSet = new Map<string, Bits>();
+  readonly #namedSet: Map<string, Bits>;
   /** name → atoms where some class has a container port of that name. */
-  readonly #namedAtoms = new Map<string, number[]>();
+  readonly #namedAtoms: Map<string, number[]>;
   /** Per class, its named container ports as `name/atom`. */
   readonly #classNamed: string[][];
-  readonly #classesByNs = new Map<string, number[]>();
+  readonly #classesByNs: Map<string, number[]>;
+  /** `pods[i]` is `state.pods[order[i]]`. */
+  readonly #order: Int32Array;
+  /** Per class, the index into `pods` of its representative (-1: an address class). */
+  readonly #repAt: Int32Array;
 
   constructor(
     readonly state: ClusterState,
@@ -137,16 +155,49 @@ export class Reachability {
     const engine = opts.engine ?? new PolicyEngine(state);
     this.engine = engine;
     const { blocks, bounds, named } = engine.features();
-    this.pods = state.pods
-      .filter((p) => p.status?.podIP && p.status.phase !== "Succeeded" && p.status.phase !== "Failed")
-      .sort(
-        (a, b) =>
-          (a.metadata.namespace! < b.metadata.namespace!
-            ? -1
-            : a.metadata.namespace! > b.metadata.namespace!
-              ? 1
-              : 0) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0),
-      );
+    const previous = opts.previous;
+    const blocker = previous ? reuseBlocker(previous.reach, state, engine, opts.addresses ?? []) : "";
+    if (previous && blocker === undefined) {
+      // Same pods, classes and atoms: only the profiles of the classes a changed policy selects differ.
+      const from = previous.reach;
+      this.#order = from.#order;
+      this.pods = Array.from(from.#order, (i) => state.pods[i]);
+      this.classOf = from.classOf;
+      this.sizes = from.sizes;
+      this.#repAt = from.#repAt;
+      this.reps = from.reps.map((p, c) => (from.#repAt[c] >= 0 ? this.pods[from.#repAt[c]] : p));
+      this.addressClass = from.addressClass;
+      this.atoms = from.atoms;
+      this.#all = from.#all;
+      this.#peerSets = from.#peerSets;
+      this.#namedSet = from.#namedSet;
+      this.#namedAtoms = from.#namedAtoms;
+      this.#classNamed = from.#classNamed;
+      this.#classesByNs = from.#classesByNs;
+      this.inProfile = new Int32Array(this.reps.length);
+      this.outProfile = new Int32Array(this.reps.length);
+      const counts = this.#profiles({ from, changed: previous.changed });
+      this.reuse = `reused the previous analysis: ${this.reps.length} classes, ${this.atoms.length} port atoms, and the profiles of every class but ${counts.ingress} (ingress) and ${counts.egress} (egress) that a changed NetworkPolicy selects`;
+      return;
+    }
+    this.reuse = previous ? `computed in full: ${blocker}` : "computed in full";
+    this.#peerSets = new Map();
+    this.#namedSet = new Map();
+    this.#namedAtoms = new Map();
+    this.#classesByNs = new Map();
+    const kept: number[] = [];
+    state.pods.forEach((p, i) => {
+      if (p.status?.podIP && p.status.phase !== "Succeeded" && p.status.phase !== "Failed") kept.push(i);
+    });
+    const byName = (a: Pod, b: Pod) =>
+      (a.metadata.namespace! < b.metadata.namespace!
+        ? -1
+        : a.metadata.namespace! > b.metadata.namespace!
+          ? 1
+          : 0) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
+    kept.sort((i, j) => byName(state.pods[i], state.pods[j]) || i - j);
+    this.#order = Int32Array.from(kept);
+    this.pods = kept.map((i) => state.pods[i]);
 
     // Classes. Every distinct CIDR a rule names splits the pods it contains from the others.
     const cidrs = new Map<string, { base: number; prefix: number }>();
@@ -159,6 +210,7 @@ export class Reachability {
     this.reps = [];
     const keys = new Map<string, number>();
     const sizes: number[] = [];
+    const repAt: number[] = [];
     this.pods.forEach((p, i) => {
       const ip = parseIPv4(p.status!.podIP!) ?? 0;
       let key: string;
@@ -178,6 +230,7 @@ export class Reachability {
         c = this.reps.length;
         keys.set(key, c);
         this.reps.push(p);
+        repAt.push(i);
         sizes.push(0);
       }
       sizes[c]++;
@@ -199,11 +252,13 @@ export class Reachability {
           spec: { hostNetwork: true, containers: [] },
           status: { podIP: text },
         });
+        repAt.push(-1);
         sizes.push(0);
       }
       return c;
     });
     this.sizes = Int32Array.from(sizes);
+    this.#repAt = Int32Array.from(repAt);
     const n = this.reps.length;
     this.#all = full(n);
     this.reps.forEach((p, c) => {
@@ -256,9 +311,24 @@ export class Reachability {
       return out;
     });
 
-    // Profiles, shared by the classes that the same policies select.
     this.inProfile = new Int32Array(n);
     this.outProfile = new Int32Array(n);
+    this.#profiles();
+  }
+
+  /**
+   * Profiles, shared by the classes that the same policies select. With `reuse`, a class keeps its
+   * profile from that analysis unless a changed NetworkPolicy selects it for the direction in its old
+   * or new version (a policy only ever affects the pods its podSelector selects, in the directions of
+   * its policyTypes: kubernetes/api networking/v1 types.go); returns how many classes were recomputed.
+   */
+  #profiles(reuse?: { from: Reachability; changed: ReadonlySet<string> }): {
+    ingress: number;
+    egress: number;
+  } {
+    const engine = this.engine;
+    const n = this.reps.length;
+    const recomputed = { ingress: 0, egress: 0 };
     const npIndex = new Map<CompiledPolicy, number>(engine.policies.map((p, i) => [p, i]));
     const tierIndex = new Map<TierPolicy, number>(
       [...engine.admin, ...engine.baseline].map((t, i) => [t, i]),
@@ -267,7 +337,25 @@ export class Reachability {
       const profiles = direction === "ingress" ? this.ingress : this.egress;
       const of = direction === "ingress" ? this.inProfile : this.outProfile;
       const byKey = new Map<string, number>();
+      const affected = reuse ? this.#affected(reuse.from, reuse.changed, direction) : undefined;
+      const before = reuse && (direction === "ingress" ? reuse.from.ingress : reuse.from.egress);
+      const beforeOf = reuse && (direction === "ingress" ? reuse.from.inProfile : reuse.from.outProfile);
+      const kept = new Map<number, number>(); // profile index there → here
       for (let c = 0; c < n; c++) {
+        if (affected && !affected[c]) {
+          const old = beforeOf![c];
+          let index = kept.get(old);
+          if (index === undefined) {
+            index = profiles.length;
+            kept.set(old, index);
+            const p = before![old];
+            profiles.push({ atomRow: p.atomRow, rows: p.rows, open: p.open, members: [] });
+          }
+          profiles[index].members.push(c);
+          of[c] = index;
+          continue;
+        }
+        if (affected) recomputed[direction]++;
         const rep = this.reps[c];
         const nps = engine.selecting(rep, direction);
         const admin = engine.tierSelecting("admin", rep, direction);
@@ -287,6 +375,21 @@ export class Reachability {
         of[c] = index;
       }
     }
+    return recomputed;
+  }
+
+  /**
+   * Per class (1 = yes), whether a NetworkPolicy named in `changed` selects it for `direction` in the
+   * previous analysis's version or in this one.
+   */
+  #affected(from: Reachability, changed: ReadonlySet<string>, direction: "ingress" | "egress"): Uint8Array {
+    const out = new Uint8Array(this.reps.length);
+    for (const p of [...from.engine.policies, ...this.engine.policies]) {
+      if (!changed.has(p.name) || p[direction] === undefined) continue;
+      for (const c of this.#classesByNs.get(p.namespace) ?? [])
+        if (p.selects(this.reps[c].metadata.labels)) out[c] = 1;
+    }
+    return out;
   }
 
   /** The atom holding `port` of `protocol` (-1 when the port is out of range). */
@@ -739,6 +842,46 @@ export class Reachability {
     this.#peerSets.set(key, set);
     return set;
   }
+}
+
+/**
+ * Why an analysis of `state` cannot start from `previous` (undefined: it can). Classes split at every
+ * CIDR a rule names and atoms at every port boundary: a new one would split them, so it needs the
+ * full computation; boundaries that went away leave classes or atoms finer than needed, which gives
+ * the same answers. The caller vouches that only NetworkPolicies changed (ReachabilityOptions.previous);
+ * what is cheap to check is checked again here.
+ */
+function reuseBlocker(
+  previous: Reachability,
+  state: ClusterState,
+  engine: PolicyEngine,
+  addresses: readonly IPv4[],
+): string | undefined {
+  if (state.pods.length !== previous.state.pods.length) return "the pods differ";
+  if (
+    addresses.length !== previous.addressClass.length ||
+    addresses.some((ip, k) => previous.reps[previous.addressClass[k]].status?.podIP !== formatIPv4(ip))
+  )
+    return "the outside addresses differ";
+  const tiers = (s: ClusterState) =>
+    JSON.stringify([s.adminNetworkPolicies, s.baselineAdminNetworkPolicies, s.clusterNetworkPolicies]);
+  if (tiers(state) !== tiers(previous.state)) return "the admin or baseline tier differs";
+  const was = previous.engine.features();
+  const now = engine.features();
+  if (now.named && !was.named)
+    return "a rule now names a port (named ports split classes and atoms), and none did before";
+  const known = new Set(was.blocks.map((b) => `${b.base}/${b.prefix}`));
+  const fresh = now.blocks.find((b) => !known.has(`${b.base}/${b.prefix}`));
+  if (fresh)
+    return `a rule names ${formatIPv4(fresh.base)}/${fresh.prefix}, a CIDR the previous analysis did not split at`;
+  for (const [protocol, starts] of now.bounds)
+    for (const x of starts) {
+      if (x < 1 || x > 65535) continue;
+      const a = previous.atomOf(protocol, x);
+      if (a < 0 || previous.atoms[a].start !== x)
+        return `a rule draws a port boundary at ${protocol} ${x}, where the previous analysis had none`;
+    }
+  return undefined;
 }
 
 function peerOf(p: Pod): PolicyPeer {

@@ -23,7 +23,12 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { resolveManifests } from "../src/core/cluster.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
-import { changeScope, diffConnections, diffConnectionsFull } from "../src/core/policy/diff.ts";
+import {
+  type ConnectionDiff,
+  changeScope,
+  diffConnections,
+  diffConnectionsFull,
+} from "../src/core/policy/diff.ts";
 import { compileNetworkPolicy } from "../src/core/policy/netpol.ts";
 import { generateCluster } from "./generate.ts";
 import { generatePolicies } from "./policy.ts";
@@ -69,7 +74,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       policies: { type: "string", default: "10000" },
       namespaces: { type: "string", default: "1000" },
       runs: { type: "string", default: "3" },
-      "full-runs": { type: "string", default: "1" },
+      "full-runs": { type: "string", default: "0" },
+      verbose: { type: "boolean", default: false },
     },
   });
   const seed = Number(values.seed);
@@ -99,26 +105,51 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const scope = changeScope(before, after);
   if (!scope) throw new Error("the change is not a policy-only change");
   console.log(`  scope: ${scope.destinations.size} destination and ${scope.sources.size} source workloads`);
-  const scoped: number[] = [];
-  let answer: ReturnType<typeof diffConnections> = [];
-  for (let r = 0; r < Number(values.runs); r++) {
+  /** One timed diff: wall and CPU time, the answer, and the steps' notes with the time each was reached. */
+  const timed = (f: (note: (line: string) => void) => ConnectionDiff[]) => {
+    const notes: string[] = [];
+    const cpu = process.cpuUsage();
     const t = performance.now();
-    answer = diffConnections(before, after);
-    scoped.push(performance.now() - t);
-    console.log(`  scoped run ${r + 1}: ${fmt(scoped.at(-1)!)} (${answer.length} connections differ)`);
-  }
+    const answer = f((line) => notes.push(`${fmt(performance.now() - t)}: ${line}`));
+    const ms = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    return { ms, cpu: (used.user + used.system) / 1000, answer, notes };
+  };
+  const runs = Number(values.runs);
+  const series = {
+    baseline: { label: "both sides in full (before)", wall: [] as number[], cpu: [] as number[] },
+    incremental: { label: "incremental", wall: [] as number[], cpu: [] as number[] },
+  };
+  let answer: ConnectionDiff[] | undefined;
+  const same = (x: ConnectionDiff[]) => {
+    if (answer && JSON.stringify(x) !== JSON.stringify(answer))
+      throw new Error(`the answers differ (${x.length} vs ${answer.length} lines)`);
+    answer = x;
+  };
+  // Interleaved, so that both see the same load.
+  for (let r = 0; r < runs; r++)
+    for (const kind of ["baseline", "incremental"] as const) {
+      const run = timed((note) => diffConnections(before, after, { note, reuse: kind === "incremental" }));
+      same(run.answer);
+      series[kind].wall.push(run.ms);
+      series[kind].cpu.push(run.cpu);
+      console.log(
+        `  ${series[kind].label} run ${r + 1}: ${fmt(run.ms)} (CPU ${fmt(run.cpu)}; ${run.answer.length} connections differ)`,
+      );
+      if (values.verbose) for (const n of run.notes) console.log(`      ${n}`);
+    }
   const full: number[] = [];
   for (let r = 0; r < Number(values["full-runs"]); r++) {
-    const t = performance.now();
-    const reference = diffConnectionsFull(before, after);
-    full.push(performance.now() - t);
-    console.log(`  full run ${r + 1}: ${fmt(full.at(-1)!)}`);
-    if (JSON.stringify(reference) !== JSON.stringify(answer))
-      throw new Error(
-        `the scoped diff differs from the full recompute (${answer.length} vs ${reference.length} lines)`,
-      );
+    const run = timed(() => diffConnectionsFull(before, after));
+    same(run.answer);
+    full.push(run.ms);
+    console.log(`  full connlists run ${r + 1}: ${fmt(run.ms)} (CPU ${fmt(run.cpu)})`);
   }
+  const b = series.baseline;
+  const inc = series.incremental;
   console.log(
-    `  median scoped ${fmt(median(scoped))}${full.length ? `, full ${fmt(median(full))} → ${(median(full) / median(scoped)).toFixed(1)}× faster; answers identical` : ""}; peak RSS ${peakMB().toFixed(0)} MiB`,
+    `  median incremental ${fmt(median(inc.wall))} (CPU ${fmt(median(inc.cpu))}), both sides in full ${fmt(median(b.wall))} (CPU ${fmt(median(b.cpu))}) → ${(median(b.wall) / median(inc.wall)).toFixed(1)}× faster${full.length ? `; full connlists ${fmt(median(full))}` : ""}; answers identical; peak RSS ${peakMB().toFixed(0)} MiB; load average now ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}`,
   );
 }

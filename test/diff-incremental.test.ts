@@ -207,6 +207,18 @@ describe("reachability: the new side started from the old side's analysis, the s
   const seed = 9;
   const cluster = generateCluster({ seed, nodes: 4, pods, services: 5, namespaces, policies: 0 });
   const docs = parseAllDocuments(generatePolicies(seed, 12, namespaces)).map((d) => d.toJS() as Doc);
+  // A port range that a new boundary can split (the test "a new port boundary …").
+  docs.push({
+    kind: "NetworkPolicy",
+    apiVersion: "networking.k8s.io/v1",
+    metadata: { name: "ranged", namespace: "ns-2" },
+    spec: {
+      podSelector: { matchLabels: { tier: "db" } },
+      ingress: [
+        { from: [{ podSelector: { matchLabels: { tier: "api" } } }], ports: [{ port: 7000, endPort: 7100 }] },
+      ],
+    },
+  } as Doc);
   const before = load(docs, cluster);
   const outside = (a: ClusterState, b: ClusterState) =>
     [
@@ -266,6 +278,32 @@ describe("reachability: the new side started from the old side's analysis, the s
       "computed in full: a rule names 192.168.7.0/24, a CIDR the previous analysis did not split at",
     );
     sameCells(inc, new Reachability(after), "new CIDR");
+  });
+
+  it("a new port boundary splits the old atoms and keeps the rest", () => {
+    const next = structuredClone(docs);
+    next.push({
+      kind: "NetworkPolicy",
+      apiVersion: "networking.k8s.io/v1",
+      metadata: { name: "new-port", namespace: "ns-1" },
+      spec: {
+        podSelector: { matchLabels: { tier: "api" } },
+        ingress: [{ ports: [{ port: 12345, endPort: 12400 }, { port: 7020 }] }],
+      },
+    } as Doc);
+    const after = load(next, cluster);
+    const scope = changeScope(before, after)!;
+    const old = new Reachability(before);
+    const inc = new Reachability(after, { previous: { reach: old, changed: scope.policies } });
+    assert.match(
+      inc.reuse,
+      /^reused the previous analysis: \d+ classes, (\d+) port atoms \((\d+) after the new port boundaries\)/,
+    );
+    // 7020 splits 7000-7100 in three; 12345-12400 adds two starts.
+    assert.ok(old.atoms.some((a) => a.protocol === "TCP" && a.start === 7000 && a.end === 7100));
+    assert.equal(inc.atoms.length, old.atoms.length + 4);
+    assert.ok(inc.atoms.some((a) => a.protocol === "TCP" && a.start === 12345 && a.end === 12400));
+    assert.ok(sameCells(inc, new Reachability(after), "new port") > 0);
   });
 
   it("a changed admin tier: not a NetworkPolicy-only change, and the analysis is not reused", () => {

@@ -46,7 +46,9 @@ export function diffConnections(
 ): ConnectionDiff[] {
   const scope = changeScope(before, after);
   if (!scope) opts.note?.("not a NetworkPolicy-only change: both connlists computed in full");
-  return scope ? compare(before, after, scope, opts.note) : diffConnectionsFull(before, after);
+  return scope
+    ? compare(before, after, scope, opts.note, opts.reuse ?? true)
+    : diffConnectionsFull(before, after);
 }
 
 export interface DiffOptions {
@@ -55,6 +57,11 @@ export interface DiffOptions {
    * change was scoped, and whether the new side's analysis started from the old side's or why not.
    */
   note?: (line: string) => void;
+  /**
+   * Start the new side's reachability from the old side's when the change allows it (default true);
+   * false computes both in full, as before issue 17 (the benchmark's baseline).
+   */
+  reuse?: boolean;
 }
 
 /** The same answer from the two full connlists: the reference the scoped diff is tested against. */
@@ -218,6 +225,7 @@ function compare(
   after: ClusterState,
   only: ChangeScope | undefined,
   note?: (line: string) => void,
+  reuse = true,
 ): ConnectionDiff[] {
   if (only && only.sources.size === 0 && only.destinations.size === 0) {
     note?.(`NetworkPolicy-only change (${only.policies.size} policies) that selects no pod: nothing differs`);
@@ -247,7 +255,7 @@ function compare(
       ? connlist(narrowed(after, only), {
           cuts,
           only,
-          ...(first ? { previous: { reach: first, changed: only.policies } } : {}),
+          ...(first && reuse ? { previous: { reach: first, changed: only.policies } } : {}),
           analysed: (r) => note?.(`new side's reachability ${r.reuse}`),
         })
       : connlist(after, { cuts })

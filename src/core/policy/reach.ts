@@ -157,9 +157,11 @@ export class Reachability {
     const { blocks, bounds, named } = engine.features();
     const previous = opts.previous;
     const blocker = previous ? reuseBlocker(previous.reach, state, engine, opts.addresses ?? []) : "";
-    if (previous && blocker === undefined) {
-      // Same pods, classes and atoms: only the profiles of the classes a changed policy selects differ.
+    if (previous && typeof blocker === "object") {
+      // Same pods and classes: only the profiles of the classes a changed policy selects differ. New
+      // port boundaries split atoms; every other profile treats both halves as it treated the whole.
       const from = previous.reach;
+      const split = splitAtoms(from.atoms, blocker.starts);
       this.#order = from.#order;
       this.pods = Array.from(from.#order, (i) => state.pods[i]);
       this.classOf = from.classOf;
@@ -167,20 +169,33 @@ export class Reachability {
       this.#repAt = from.#repAt;
       this.reps = from.reps.map((p, c) => (from.#repAt[c] >= 0 ? this.pods[from.#repAt[c]] : p));
       this.addressClass = from.addressClass;
-      this.atoms = from.atoms;
       this.#all = from.#all;
       this.#peerSets = from.#peerSets;
-      this.#namedSet = from.#namedSet;
-      this.#namedAtoms = from.#namedAtoms;
-      this.#classNamed = from.#classNamed;
       this.#classesByNs = from.#classesByNs;
+      if (split) {
+        // Named container ports sit in atoms of one port, which no boundary splits: only their indexes move.
+        const { atoms, moved } = split;
+        const rekey = (key: string) => {
+          const slash = key.lastIndexOf("/");
+          return `${key.slice(0, slash)}/${moved[Number(key.slice(slash + 1))]}`;
+        };
+        this.atoms = atoms;
+        this.#namedSet = new Map([...from.#namedSet].map(([k, v]) => [rekey(k), v]));
+        this.#namedAtoms = new Map([...from.#namedAtoms].map(([k, v]) => [k, v.map((a) => moved[a])]));
+        this.#classNamed = from.#classNamed.map((keys) => keys.map(rekey));
+      } else {
+        this.atoms = from.atoms;
+        this.#namedSet = from.#namedSet;
+        this.#namedAtoms = from.#namedAtoms;
+        this.#classNamed = from.#classNamed;
+      }
       this.inProfile = new Int32Array(this.reps.length);
       this.outProfile = new Int32Array(this.reps.length);
-      const counts = this.#profiles({ from, changed: previous.changed });
-      this.reuse = `reused the previous analysis: ${this.reps.length} classes, ${this.atoms.length} port atoms, and the profiles of every class but ${counts.ingress} (ingress) and ${counts.egress} (egress) that a changed NetworkPolicy selects`;
+      const counts = this.#profiles({ from, changed: previous.changed, parent: split?.parent });
+      this.reuse = `reused the previous analysis: ${this.reps.length} classes, ${from.atoms.length} port atoms${split ? ` (${this.atoms.length} after the new port boundaries)` : ""}, and the profiles of every class but ${counts.ingress} (ingress) and ${counts.egress} (egress) that a changed NetworkPolicy selects`;
       return;
     }
-    this.reuse = previous ? `computed in full: ${blocker}` : "computed in full";
+    this.reuse = previous ? `computed in full: ${blocker as string}` : "computed in full";
     this.#peerSets = new Map();
     this.#namedSet = new Map();
     this.#namedAtoms = new Map();
@@ -322,10 +337,12 @@ export class Reachability {
    * or new version (a policy only ever affects the pods its podSelector selects, in the directions of
    * its policyTypes: kubernetes/api networking/v1 types.go); returns how many classes were recomputed.
    */
-  #profiles(reuse?: { from: Reachability; changed: ReadonlySet<string> }): {
-    ingress: number;
-    egress: number;
-  } {
+  #profiles(reuse?: {
+    from: Reachability;
+    changed: ReadonlySet<string>;
+    /** When atoms were split: per atom here, the atom of `from` it lies in. */
+    parent?: Int32Array;
+  }): { ingress: number; egress: number } {
     const engine = this.engine;
     const n = this.reps.length;
     const recomputed = { ingress: 0, egress: 0 };
@@ -349,7 +366,9 @@ export class Reachability {
             index = profiles.length;
             kept.set(old, index);
             const p = before![old];
-            profiles.push({ atomRow: p.atomRow, rows: p.rows, open: p.open, members: [] });
+            const parent = reuse!.parent;
+            const atomRow = parent ? parent.map((a) => p.atomRow[a]) : p.atomRow;
+            profiles.push({ atomRow, rows: p.rows, open: p.open, members: [] });
           }
           profiles[index].members.push(c);
           of[c] = index;
@@ -845,10 +864,10 @@ export class Reachability {
 }
 
 /**
- * Why an analysis of `state` cannot start from `previous` (undefined: it can). Classes split at every
- * CIDR a rule names and atoms at every port boundary: a new one would split them, so it needs the
- * full computation; boundaries that went away leave classes or atoms finer than needed, which gives
- * the same answers. The caller vouches that only NetworkPolicies changed (ReachabilityOptions.previous);
+ * Why an analysis of `state` cannot start from `previous` (a sentence), or the port boundaries it
+ * draws that `previous` did not (`starts`: they split atoms, see splitAtoms). Classes split at every
+ * CIDR a rule names: a new CIDR would split them, so it needs the full computation; boundaries that
+ * went away leave classes or atoms finer than needed, which gives the same answers. The caller vouches that only NetworkPolicies changed (ReachabilityOptions.previous);
  * what is cheap to check is checked again here.
  */
 function reuseBlocker(
@@ -856,7 +875,7 @@ function reuseBlocker(
   state: ClusterState,
   engine: PolicyEngine,
   addresses: readonly IPv4[],
-): string | undefined {
+): string | { starts: { protocol: Protocol; start: number }[] } {
   if (state.pods.length !== previous.state.pods.length) return "the pods differ";
   if (
     addresses.length !== previous.addressClass.length ||
@@ -874,14 +893,43 @@ function reuseBlocker(
   const fresh = now.blocks.find((b) => !known.has(`${b.base}/${b.prefix}`));
   if (fresh)
     return `a rule names ${formatIPv4(fresh.base)}/${fresh.prefix}, a CIDR the previous analysis did not split at`;
-  for (const [protocol, starts] of now.bounds)
-    for (const x of starts) {
-      if (x < 1 || x > 65535) continue;
-      const a = previous.atomOf(protocol, x);
-      if (a < 0 || previous.atoms[a].start !== x)
-        return `a rule draws a port boundary at ${protocol} ${x}, where the previous analysis had none`;
+  const starts: { protocol: Protocol; start: number }[] = [];
+  for (const [protocol, bounds] of now.bounds)
+    for (const start of bounds) {
+      if (start < 1 || start > 65535) continue;
+      const a = previous.atomOf(protocol, start);
+      if (a < 0 || previous.atoms[a].start !== start) starts.push({ protocol, start });
     }
-  return undefined;
+  return { starts };
+}
+
+/**
+ * The atoms with new starts added (undefined when there are none): `parent` maps each new atom to
+ * the old one it lies in, `moved` each old atom to the new one that starts where it did.
+ */
+function splitAtoms(
+  atoms: readonly PortAtom[],
+  starts: readonly { protocol: Protocol; start: number }[],
+): { atoms: PortAtom[]; parent: Int32Array; moved: Int32Array } | undefined {
+  if (starts.length === 0) return undefined;
+  const extra = new Map<Protocol, number[]>();
+  for (const { protocol, start } of starts) extra.set(protocol, [...(extra.get(protocol) ?? []), start]);
+  const out: PortAtom[] = [];
+  const parent: number[] = [];
+  const moved = new Int32Array(atoms.length);
+  atoms.forEach((atom, a) => {
+    moved[a] = out.length;
+    const cuts = (extra.get(atom.protocol) ?? [])
+      .filter((x) => x > atom.start && x <= atom.end)
+      .sort((x, y) => x - y);
+    let start = atom.start;
+    for (const cut of [...cuts, atom.end + 1]) {
+      out.push({ protocol: atom.protocol, start, end: cut - 1 });
+      parent.push(a);
+      start = cut;
+    }
+  });
+  return { atoms: out, parent: Int32Array.from(parent), moved };
 }
 
 function peerOf(p: Pod): PolicyPeer {

@@ -5,18 +5,24 @@
  *
  * The cluster is bench/policy.ts's (bench/generate.ts's pods and namespaces, its policy mix; fixed
  * seed). The change is one NetworkPolicy's ingress rules (the first policy with ingress rules that
- * selects a pod: they become one rule, from anywhere on TCP 9091), as a pull request makes it. Both sides are loaded
- * (not timed: that is the load benchmark's), then per run:
+ * selects a pod: they become one rule, from anywhere on TCP 9091, a new port boundary), as a pull
+ * request makes it. Both sides are loaded (not timed: that is the load benchmark's), then per run,
+ * interleaved so that both see the same load:
  *
- *   scoped   diffConnections: the scope (the workloads the changed policy selects), then both
- *            connlists restricted to the lines touching it (src/core/policy/diff.ts)
- *   full     diffConnectionsFull: both connlists in full, compared
+ *   incremental   diffConnections: the scope (the workloads the changed policy selects), both
+ *                 connlists restricted to the lines touching it, the new side's reachability started
+ *                 from the old side's (src/core/policy/diff.ts, reach.ts ReachabilityOptions.previous)
+ *   in full       the same with `reuse: false`: both sides' reachability compiled from scratch (the
+ *                 path before issue 17's second part)
+ *   full          (--full-runs N, default 0) diffConnectionsFull: both connlists in full, compared
  *
- * Both answers must be identical, or the benchmark fails. The full recompute is the slow one: with
- * `--full-runs 0` it is skipped (for sizes where it does not finish in reasonable time).
+ * Wall and CPU time (process.cpuUsage, user + system) are printed: the machine is shared. `--verbose`
+ * prints each step's note with the time it was reached. All answers must be identical, or the
+ * benchmark fails.
  *
- *   node --max-old-space-size=8192 --import tsx bench/diff-incremental.ts
- *   node --import tsx bench/diff-incremental.ts --pods 20000 --policies 2000 --namespaces 200
+ *   node --max-old-space-size=6144 --import tsx bench/diff-incremental.ts [--runs 3] [--verbose]
+ *   node --import tsx bench/diff-incremental.ts --pods 20000 --policies 2000 --namespaces 200 --full-runs 1
+ *   node --cpu-prof --import tsx bench/diff-incremental.ts --runs 1 --baseline-runs 0   # profile the incremental path
  */
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -76,6 +82,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       runs: { type: "string", default: "3" },
       "full-runs": { type: "string", default: "0" },
       verbose: { type: "boolean", default: false },
+      "baseline-runs": { type: "string" },
     },
   });
   const seed = Number(values.seed);
@@ -127,8 +134,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     answer = x;
   };
   // Interleaved, so that both see the same load.
+  const baselineRuns = Number(values["baseline-runs"] ?? runs);
   for (let r = 0; r < runs; r++)
     for (const kind of ["baseline", "incremental"] as const) {
+      if (kind === "baseline" && r >= baselineRuns) continue;
       const run = timed((note) => diffConnections(before, after, { note, reuse: kind === "incremental" }));
       same(run.answer);
       series[kind].wall.push(run.ms);
@@ -148,7 +157,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const b = series.baseline;
   const inc = series.incremental;
   console.log(
-    `  median incremental ${fmt(median(inc.wall))} (CPU ${fmt(median(inc.cpu))}), both sides in full ${fmt(median(b.wall))} (CPU ${fmt(median(b.cpu))}) → ${(median(b.wall) / median(inc.wall)).toFixed(1)}× faster${full.length ? `; full connlists ${fmt(median(full))}` : ""}; answers identical; peak RSS ${peakMB().toFixed(0)} MiB; load average now ${loadavg()
+    `  median incremental ${fmt(median(inc.wall))} (CPU ${fmt(median(inc.cpu))})${b.wall.length ? `, both sides in full ${fmt(median(b.wall))} (CPU ${fmt(median(b.cpu))}) → ${(median(b.wall) / median(inc.wall)).toFixed(1)}× faster` : ""}${full.length ? `; full connlists ${fmt(median(full))}` : ""}; answers identical; peak RSS ${peakMB().toFixed(0)} MiB; load average now ${loadavg()
       .map((x) => x.toFixed(2))
       .join(" ")}`,
   );

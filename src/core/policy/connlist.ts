@@ -268,12 +268,14 @@ export interface ConnlistOptions {
    * start the reachability from (./reach.ts ReachabilityOptions.previous): diff's second side.
    */
   previous?: { reach: Reachability; changed: ReadonlySet<string> };
+  /** The policy engine over `state`, when the caller has built one. */
+  engine?: PolicyEngine;
   /** Called with the reachability the lines were computed from (diff keeps the first side's). */
   analysed?: (reach: Reachability) => void;
 }
 
 export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Connection[] {
-  const engine = new PolicyEngine(state);
+  const engine = opts.engine ?? new PolicyEngine(state);
   const owner = workloadOf(state);
   const sources = outsideRanges(state, engine, "ingress", opts.cuts?.ingress);
   const destinations = outsideRanges(state, engine, "egress", opts.cuts?.egress);

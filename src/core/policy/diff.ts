@@ -17,9 +17,9 @@
  * full connlists (`diffConnectionsFull`). Both give the same answer (test/diff-incremental.test.ts).
  */
 import type { ClusterState } from "../control/state.ts";
-import type { Pod } from "../model/k8s.ts";
-import { type Connection, connlist, rangeCuts, workloadOf } from "./connlist.ts";
-import { compileNetworkPolicy, PolicyEngine } from "./netpol.ts";
+import type { KubeObject, Pod } from "../model/k8s.ts";
+import { type Connection, type ConnlistOptions, connlist, rangeCuts, workloadOf } from "./connlist.ts";
+import { type CompiledPolicy, compileNetworkPolicy, PolicyEngine } from "./netpol.ts";
 import type { Reachability } from "./reach.ts";
 
 export type DiffKind = "added" | "removed" | "changed";
@@ -85,18 +85,14 @@ export interface ChangeScope {
  */
 export function changeScope(before: ClusterState, after: ClusterState): ChangeScope | undefined {
   if (!sameApartFromNetworkPolicies(before, after)) return undefined;
-  const specs = (state: ClusterState) =>
-    new Map(
-      state.networkPolicies.map((o) => [
-        `${o.metadata.namespace}/${o.metadata.name}`,
-        { obj: o, spec: JSON.stringify(o.spec ?? null) },
-      ]),
-    );
-  const a = specs(before);
-  const b = specs(after);
+  const byName = (state: ClusterState) =>
+    new Map(state.networkPolicies.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
+  const a = byName(before);
+  const b = byName(after);
+  const differs = (o: KubeObject, other: KubeObject | undefined) => !other || !same(o.spec, other.spec);
   const changed = [
-    ...[...a].filter(([k, v]) => b.get(k)?.spec !== v.spec).map(([, v]) => v.obj),
-    ...[...b].filter(([k, v]) => a.get(k)?.spec !== v.spec).map(([, v]) => v.obj),
+    ...[...a].filter(([k, o]) => differs(o, b.get(k))).map(([, o]) => o),
+    ...[...b].filter(([k, o]) => differs(o, a.get(k))).map(([, o]) => o),
   ];
   const scope: ChangeScope = {
     sources: new Set(),
@@ -169,10 +165,23 @@ function sameApartFromNetworkPolicies(a: ClusterState, b: ClusterState): boolean
   return same(rest(a), rest(b));
 }
 
+/**
+ * Objects found equal, by identity: the pods of one workload share their labels, ownerReferences and
+ * container ports (src/core/control/workloads.ts), so 100,000 pods cost a few thousand comparisons.
+ */
+const EQUAL = new WeakMap<object, object>();
+
 /** Structural equality of parsed manifests (plain objects, arrays, scalars), stopping at the first difference. */
 function same(x: unknown, y: unknown): boolean {
   if (x === y) return true;
   if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+  if (EQUAL.get(x) === y) return true;
+  if (!sameParts(x, y)) return false;
+  EQUAL.set(x, y);
+  return true;
+}
+
+function sameParts(x: object, y: object): boolean {
   if (Array.isArray(x) !== Array.isArray(y)) return false;
   if (Array.isArray(x)) {
     const ys = y as unknown[];
@@ -196,7 +205,11 @@ function same(x: unknown, y: unknown): boolean {
  * sources' egress. Fewer policies make fewer profiles (and CIDRs, fewer classes) to compile; with
  * both kinds of scope, the cluster as it is.
  */
-function narrowed(state: ClusterState, scope: ChangeScope): ClusterState {
+function narrowed(
+  state: ClusterState,
+  scope: ChangeScope,
+  compile: (o: KubeObject) => CompiledPolicy,
+): ClusterState {
   const towards = scope.destinations.size > 0;
   if (towards === scope.sources.size > 0) return state;
   const workloads = towards ? scope.destinations : scope.sources;
@@ -211,7 +224,7 @@ function narrowed(state: ClusterState, scope: ChangeScope): ClusterState {
     }
   const keep = towards ? "Egress" : "Ingress";
   const networkPolicies = state.networkPolicies.flatMap((o) => {
-    const p = compileNetworkPolicy(o);
+    const p = compile(o);
     if ((scoped.get(p.namespace) ?? []).some((pod) => p.selects(pod.metadata.labels))) return [o];
     if (!(towards ? p.egress : p.ingress)) return [];
     const { ingress, egress, ...rest } = o.spec as Record<string, unknown>;
@@ -231,35 +244,44 @@ function compare(
     note?.(`NetworkPolicy-only change (${only.policies.size} policies) that selects no pod: nothing differs`);
     return [];
   }
-  // One engine per side for both directions' cuts (each compiles every policy).
-  const [b, a] = [new PolicyEngine(before), new PolicyEngine(after)];
+  // Every engine below compiles its policies: each object once.
+  const cache = new WeakMap<KubeObject, CompiledPolicy>();
+  const compile = (o: KubeObject) => {
+    const known = cache.get(o);
+    if (known) return known;
+    const p = compileNetworkPolicy(o);
+    cache.set(o, p);
+    return p;
+  };
+  const engine = (state: ClusterState) => new PolicyEngine(state, compile);
+  // One engine per side for both directions' cuts.
+  const [b, a] = [engine(before), engine(after)];
   const cuts = {
     ingress: [...rangeCuts(before, "ingress", b), ...rangeCuts(after, "ingress", a)],
     egress: [...rangeCuts(before, "egress", b), ...rangeCuts(after, "egress", a)],
   };
   const key = (c: Connection) => `${c.src}\u0000${c.dst}`;
   // The new side's reachability starts from the old side's: only the changed policies' classes differ.
+  const side = (state: ClusterState, whole: PolicyEngine, extra: ConnlistOptions) => {
+    const s = only ? narrowed(state, only, compile) : state;
+    return connlist(s, {
+      cuts,
+      ...(only ? { only } : {}),
+      engine: s === state ? whole : engine(s),
+      ...extra,
+    });
+  };
   let first: Reachability | undefined;
-  const old = new Map(
-    (only
-      ? connlist(narrowed(before, only), { cuts, only, analysed: (r) => (first = r) })
-      : connlist(before, { cuts })
-    ).map((c) => [key(c), c]),
-  );
+  const old = new Map(side(before, b, { analysed: (r) => (first = r) }).map((c) => [key(c), c]));
   if (only)
     note?.(
       `NetworkPolicy-only change (${[...only.policies].join(", ")}): lines towards ${only.destinations.size} and from ${only.sources.size} workloads compared`,
     );
   const now = new Map(
-    (only
-      ? connlist(narrowed(after, only), {
-          cuts,
-          only,
-          ...(first && reuse ? { previous: { reach: first, changed: only.policies } } : {}),
-          analysed: (r) => note?.(`new side's reachability ${r.reuse}`),
-        })
-      : connlist(after, { cuts })
-    ).map((c) => [key(c), c]),
+    side(after, a, {
+      ...(only && first && reuse ? { previous: { reach: first, changed: only.policies } } : {}),
+      ...(only ? { analysed: (r: Reachability) => note?.(`new side's reachability ${r.reuse}`) } : {}),
+    }).map((c) => [key(c), c]),
   );
   const out: ConnectionDiff[] = [];
   for (const [k, c] of now) {

@@ -209,6 +209,8 @@ function narrowed(
   state: ClusterState,
   scope: ChangeScope,
   compile: (o: KubeObject) => CompiledPolicy,
+  /** Told each cut-down policy with its compiled form (the original's, one direction dropped). */
+  seed: (o: KubeObject, compiled: CompiledPolicy) => void,
 ): ClusterState {
   const towards = scope.destinations.size > 0;
   if (towards === scope.sources.size > 0) return state;
@@ -228,7 +230,15 @@ function narrowed(
     if ((scoped.get(p.namespace) ?? []).some((pod) => p.selects(pod.metadata.labels))) return [o];
     if (!(towards ? p.egress : p.ingress)) return [];
     const { ingress, egress, ...rest } = o.spec as Record<string, unknown>;
-    return [{ ...o, spec: { ...rest, policyTypes: [keep], ...(towards ? { egress } : { ingress }) } }];
+    const cut = { ...o, spec: { ...rest, policyTypes: [keep], ...(towards ? { egress } : { ingress }) } };
+    const { name, namespace, selects } = p;
+    seed(
+      cut,
+      towards
+        ? { name, namespace, selects, egress: p.egress, obj: cut }
+        : { name, namespace, selects, ingress: p.ingress, obj: cut },
+    );
+    return [cut];
   });
   return { ...state, networkPolicies };
 }
@@ -253,6 +263,16 @@ function compare(
     cache.set(o, p);
     return p;
   };
+  // A policy the change left alone (the same spec: changeScope) compiles as its old version did.
+  if (only) {
+    const old = new Map(before.networkPolicies.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
+    for (const o of after.networkPolicies) {
+      const name = `${o.metadata.namespace}/${o.metadata.name}`;
+      const was = old.get(name);
+      if (was && !only.policies.has(name)) cache.set(o, { ...compile(was), obj: o });
+    }
+  }
+  const seed = (o: KubeObject, p: CompiledPolicy) => cache.set(o, p);
   const engine = (state: ClusterState) => new PolicyEngine(state, compile);
   // One engine per side for both directions' cuts.
   const [b, a] = [engine(before), engine(after)];
@@ -263,7 +283,7 @@ function compare(
   const key = (c: Connection) => `${c.src}\u0000${c.dst}`;
   // The new side's reachability starts from the old side's: only the changed policies' classes differ.
   const side = (state: ClusterState, whole: PolicyEngine, extra: ConnlistOptions) => {
-    const s = only ? narrowed(state, only, compile) : state;
+    const s = only ? narrowed(state, only, compile, seed) : state;
     return connlist(s, {
       cuts,
       ...(only ? { only } : {}),

@@ -2,10 +2,20 @@
  * The scoped diff (only the lines a policy change can reach: src/core/policy/diff.ts) against the full
  * recompute, on random changes to the policy benchmark's generated clusters: both must list exactly
  * the same added, removed and changed connections. The changes are those a pull request makes: a
- * policy's ports, selector, policyTypes, rules or ipBlocks edited, a policy added or deleted — and,
- * for the fallback, a change to something else (a namespace's labels).
+ * policy's ports, selector, policyTypes, rules, peers or ipBlocks edited, a rule of another policy
+ * added, a policy added or deleted — and, for the fallback, a change to something else (a namespace's
+ * labels, an admin tier).
+ *
+ * The new side's reachability started from the old side's (src/core/policy/reach.ts
+ * ReachabilityOptions.previous) against the same computed in full, cell by cell: every class pair and
+ * every port boundary either side draws; a new CIDR falls back, a new port boundary splits atoms. And
+ * the CLI: PODNET_DEBUG names the path taken, and the output does not change.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseAllDocuments, stringify } from "yaml";
 import { generateCluster, prng } from "../bench/generate.ts";
@@ -318,5 +328,43 @@ describe("reachability: the new side started from the old side's analysis, the s
     });
     assert.equal(inc.reuse, "computed in full: the admin or baseline tier differs");
     sameCells(inc, new Reachability(after), "admin tier");
+  });
+});
+
+describe("podnet diff: PODNET_DEBUG says which path was taken", () => {
+  const base = ["diff", "-f", "examples/articles", "--against", "examples/articles", "--against"];
+  const run = (extra: string, debug: boolean) => {
+    const r = spawnSync(process.execPath, ["bin/podnet.js", ...base, extra], {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", PODNET_DEBUG: debug ? "1" : "" },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return { out: r.stdout, err: r.stderr };
+  };
+
+  it("a policy change reuses the old side's analysis; the output is the same with and without the log", () => {
+    assert.ok(existsSync("dist/src/cli/main.js"), "dist/ is missing: run `npm run build`");
+    const change = "test/fixtures/diff/change.yaml";
+    const debug = run(change, true);
+    assert.match(debug.err, /^diff: NetworkPolicy-only change \(/m);
+    assert.match(debug.err, /^diff: new side's reachability reused the previous analysis: \d+ classes/m);
+    assert.equal(debug.out, run(change, false).out);
+    assert.match(debug.out, /^3 added, 9 removed, 0 changed$/m);
+  });
+
+  it("a new CIDR: the new side is computed in full, and the log says why", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-incdiff-"));
+    const file = join(dir, "cidr.yaml");
+    writeFileSync(
+      file,
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-lab, namespace: default}\nspec:\n  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 192.168.77.0/24}}]}]\n",
+    );
+    const debug = run(file, true);
+    assert.match(
+      debug.err,
+      /^diff: new side's reachability computed in full: a rule names 192\.168\.77\.0\/24, a CIDR the previous analysis did not split at$/m,
+    );
+    assert.equal(debug.out, run(file, false).out);
+    rmSync(dir, { recursive: true });
   });
 });

@@ -117,7 +117,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const notes: string[] = [];
     const cpu = process.cpuUsage();
     const t = performance.now();
-    const answer = f((line) => notes.push(`${fmt(performance.now() - t)}: ${line}`));
+    const cpuAt = () => {
+      const u = process.cpuUsage(cpu);
+      return (u.user + u.system) / 1000;
+    };
+    const answer = f((line) => notes.push(`${fmt(performance.now() - t)} (CPU ${fmt(cpuAt())}): ${line}`));
     const ms = performance.now() - t;
     const used = process.cpuUsage(cpu);
     return { ms, cpu: (used.user + used.system) / 1000, answer, notes };

@@ -15,6 +15,11 @@
  * policyTypes). So `diffConnections` lists just those lines on both sides (connlist's `only`) and
  * compares them; with any other change (pods, namespaces, Services, the admin tiers …) it compares the
  * full connlists (`diffConnectionsFull`). Both give the same answer (test/diff-incremental.test.ts).
+ *
+ * For the same reason the new side's reachability starts from the old side's (./reach.ts
+ * `ReachabilityOptions.previous`): the same classes and atoms, and only the profiles of the classes a
+ * changed policy selects recomputed; a CIDR the old side never split at makes it compute the new side
+ * in full. `DiffOptions.note` tells which path was taken.
  */
 import type { ClusterState } from "../control/state.ts";
 import type { KubeObject, Pod } from "../model/k8s.ts";

@@ -15,6 +15,13 @@
  * Sets of classes (a peer's members, a rule's peers) are computed once per distinct selector text,
  * however many policies repeat it. The direct evaluator (./netpol.ts) is the reference this engine is
  * property-tested against (test/policy-matrix.test.ts).
+ *
+ * An analysis can start from an earlier one of the same cluster whose NetworkPolicies alone changed
+ * (`ReachabilityOptions.previous`, used by ./diff.ts): a NetworkPolicy only affects the pods its
+ * podSelector selects, in the directions of its policyTypes (kubernetes/api networking/v1 types.go),
+ * so the classes, peer sets and every other class's profile carry over; a new port boundary splits
+ * atoms (the kept profiles treat both halves as the whole), a new CIDR needs the full computation.
+ * test/diff-incremental.test.ts compares the two cell by cell.
  */
 import type { ClusterState } from "../control/state.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";

@@ -5,25 +5,36 @@
  *
  * The cluster is bench/policy.ts's (bench/generate.ts's pods and namespaces, its policy mix; fixed
  * seed). The change is one NetworkPolicy's ingress rules (the first policy with ingress rules that
- * selects a pod: they become one rule, from anywhere on TCP 9091), as a pull request makes it. Both sides are loaded
- * (not timed: that is the load benchmark's), then per run:
+ * selects a pod: they become one rule, from anywhere on TCP 9091, a new port boundary), as a pull
+ * request makes it. Both sides are loaded (not timed: that is the load benchmark's), then per run,
+ * interleaved so that both see the same load:
  *
- *   scoped   diffConnections: the scope (the workloads the changed policy selects), then both
- *            connlists restricted to the lines touching it (src/core/policy/diff.ts)
- *   full     diffConnectionsFull: both connlists in full, compared
+ *   incremental   diffConnections: the scope (the workloads the changed policy selects), both
+ *                 connlists restricted to the lines touching it, the new side's reachability started
+ *                 from the old side's (src/core/policy/diff.ts, reach.ts ReachabilityOptions.previous)
+ *   in full       the same with `reuse: false`: both sides' reachability compiled from scratch (the
+ *                 path before issue 17's second part)
+ *   full          (--full-runs N, default 0) diffConnectionsFull: both connlists in full, compared
  *
- * Both answers must be identical, or the benchmark fails. The full recompute is the slow one: with
- * `--full-runs 0` it is skipped (for sizes where it does not finish in reasonable time).
+ * Wall and CPU time (process.cpuUsage, user + system) are printed: the machine is shared. `--verbose`
+ * prints each step's note with the time it was reached. All answers must be identical, or the
+ * benchmark fails.
  *
- *   node --max-old-space-size=8192 --import tsx bench/diff-incremental.ts
- *   node --import tsx bench/diff-incremental.ts --pods 20000 --policies 2000 --namespaces 200
+ *   node --max-old-space-size=6144 --import tsx bench/diff-incremental.ts [--runs 3] [--verbose]
+ *   node --import tsx bench/diff-incremental.ts --pods 20000 --policies 2000 --namespaces 200 --full-runs 1
+ *   node --cpu-prof --import tsx bench/diff-incremental.ts --runs 1 --baseline-runs 0   # profile the incremental path
  */
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { resolveManifests } from "../src/core/cluster.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
-import { changeScope, diffConnections, diffConnectionsFull } from "../src/core/policy/diff.ts";
+import {
+  type ConnectionDiff,
+  changeScope,
+  diffConnections,
+  diffConnectionsFull,
+} from "../src/core/policy/diff.ts";
 import { compileNetworkPolicy } from "../src/core/policy/netpol.ts";
 import { generateCluster } from "./generate.ts";
 import { generatePolicies } from "./policy.ts";
@@ -69,7 +80,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       policies: { type: "string", default: "10000" },
       namespaces: { type: "string", default: "1000" },
       runs: { type: "string", default: "3" },
-      "full-runs": { type: "string", default: "1" },
+      "full-runs": { type: "string", default: "0" },
+      verbose: { type: "boolean", default: false },
+      "baseline-runs": { type: "string" },
     },
   });
   const seed = Number(values.seed);
@@ -99,26 +112,57 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const scope = changeScope(before, after);
   if (!scope) throw new Error("the change is not a policy-only change");
   console.log(`  scope: ${scope.destinations.size} destination and ${scope.sources.size} source workloads`);
-  const scoped: number[] = [];
-  let answer: ReturnType<typeof diffConnections> = [];
-  for (let r = 0; r < Number(values.runs); r++) {
+  /** One timed diff: wall and CPU time, the answer, and the steps' notes with the time each was reached. */
+  const timed = (f: (note: (line: string) => void) => ConnectionDiff[]) => {
+    const notes: string[] = [];
+    const cpu = process.cpuUsage();
     const t = performance.now();
-    answer = diffConnections(before, after);
-    scoped.push(performance.now() - t);
-    console.log(`  scoped run ${r + 1}: ${fmt(scoped.at(-1)!)} (${answer.length} connections differ)`);
-  }
+    const cpuAt = () => {
+      const u = process.cpuUsage(cpu);
+      return (u.user + u.system) / 1000;
+    };
+    const answer = f((line) => notes.push(`${fmt(performance.now() - t)} (CPU ${fmt(cpuAt())}): ${line}`));
+    const ms = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    return { ms, cpu: (used.user + used.system) / 1000, answer, notes };
+  };
+  const runs = Number(values.runs);
+  const series = {
+    baseline: { label: "both sides in full (before)", wall: [] as number[], cpu: [] as number[] },
+    incremental: { label: "incremental", wall: [] as number[], cpu: [] as number[] },
+  };
+  let answer: ConnectionDiff[] | undefined;
+  const same = (x: ConnectionDiff[]) => {
+    if (answer && JSON.stringify(x) !== JSON.stringify(answer))
+      throw new Error(`the answers differ (${x.length} vs ${answer.length} lines)`);
+    answer = x;
+  };
+  // Interleaved, so that both see the same load.
+  const baselineRuns = Number(values["baseline-runs"] ?? runs);
+  for (let r = 0; r < runs; r++)
+    for (const kind of ["baseline", "incremental"] as const) {
+      if (kind === "baseline" && r >= baselineRuns) continue;
+      const run = timed((note) => diffConnections(before, after, { note, reuse: kind === "incremental" }));
+      same(run.answer);
+      series[kind].wall.push(run.ms);
+      series[kind].cpu.push(run.cpu);
+      console.log(
+        `  ${series[kind].label} run ${r + 1}: ${fmt(run.ms)} (CPU ${fmt(run.cpu)}; ${run.answer.length} connections differ)`,
+      );
+      if (values.verbose) for (const n of run.notes) console.log(`      ${n}`);
+    }
   const full: number[] = [];
   for (let r = 0; r < Number(values["full-runs"]); r++) {
-    const t = performance.now();
-    const reference = diffConnectionsFull(before, after);
-    full.push(performance.now() - t);
-    console.log(`  full run ${r + 1}: ${fmt(full.at(-1)!)}`);
-    if (JSON.stringify(reference) !== JSON.stringify(answer))
-      throw new Error(
-        `the scoped diff differs from the full recompute (${answer.length} vs ${reference.length} lines)`,
-      );
+    const run = timed(() => diffConnectionsFull(before, after));
+    same(run.answer);
+    full.push(run.ms);
+    console.log(`  full connlists run ${r + 1}: ${fmt(run.ms)} (CPU ${fmt(run.cpu)})`);
   }
+  const b = series.baseline;
+  const inc = series.incremental;
   console.log(
-    `  median scoped ${fmt(median(scoped))}${full.length ? `, full ${fmt(median(full))} → ${(median(full) / median(scoped)).toFixed(1)}× faster; answers identical` : ""}; peak RSS ${peakMB().toFixed(0)} MiB`,
+    `  median incremental ${fmt(median(inc.wall))} (CPU ${fmt(median(inc.cpu))})${b.wall.length ? `, both sides in full ${fmt(median(b.wall))} (CPU ${fmt(median(b.cpu))}) → ${(median(b.wall) / median(inc.wall)).toFixed(1)}× faster` : ""}${full.length ? `; full connlists ${fmt(median(full))}` : ""}; answers identical; peak RSS ${peakMB().toFixed(0)} MiB; load average now ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}`,
   );
 }

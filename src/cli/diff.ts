@@ -74,7 +74,11 @@ export function diffCommand(): Command {
     const before = loadOrExit(opts.filename);
     // With a live cluster (--context), the new state is that cluster with --against applied to it.
     const after = loadOrExit(opts.against, undefined, { overlay: true });
-    let diffs = diffConnections(before, after);
+    // PODNET_DEBUG=1: how the diff was computed (scoped or in full, the old analysis reused or why not).
+    const note = process.env.PODNET_DEBUG
+      ? (line: string) => process.stderr.write(`diff: ${line}\n`)
+      : undefined;
+    let diffs = diffConnections(before, after, note ? { note } : {});
     if (opts.namespace && !opts.allNamespaces)
       diffs = diffs.filter(
         (d) => d.src.startsWith(`${opts.namespace}/`) || d.dst.startsWith(`${opts.namespace}/`),

@@ -263,10 +263,19 @@ export interface ConnlistOptions {
    * only some workloads' policies (./diff.ts). Every line listed is the one the full list has.
    */
   only?: { sources: ReadonlySet<string>; destinations: ReadonlySet<string> };
+  /**
+   * An earlier analysis of this cluster (differing only in the NetworkPolicies named in `changed`) to
+   * start the reachability from (./reach.ts ReachabilityOptions.previous): diff's second side.
+   */
+  previous?: { reach: Reachability; changed: ReadonlySet<string> };
+  /** The policy engine over `state`, when the caller has built one. */
+  engine?: PolicyEngine;
+  /** Called with the reachability the lines were computed from (diff keeps the first side's). */
+  analysed?: (reach: Reachability) => void;
 }
 
 export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Connection[] {
-  const engine = new PolicyEngine(state);
+  const engine = opts.engine ?? new PolicyEngine(state);
   const owner = workloadOf(state);
   const sources = outsideRanges(state, engine, "ingress", opts.cuts?.ingress);
   const destinations = outsideRanges(state, engine, "egress", opts.cuts?.egress);
@@ -274,7 +283,9 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
   const reach = new Reachability(state, {
     engine,
     addresses: [...sources, ...destinations].map((r) => r.first),
+    ...(opts.previous ? { previous: opts.previous } : {}),
   });
+  opts.analysed?.(reach);
   const rangeName = (r: { first: number; last: number }) =>
     `${formatIPv4(r.first)}-${formatIPv4(r.last)}[External]`;
 

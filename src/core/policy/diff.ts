@@ -15,11 +15,17 @@
  * policyTypes). So `diffConnections` lists just those lines on both sides (connlist's `only`) and
  * compares them; with any other change (pods, namespaces, Services, the admin tiers …) it compares the
  * full connlists (`diffConnectionsFull`). Both give the same answer (test/diff-incremental.test.ts).
+ *
+ * For the same reason the new side's reachability starts from the old side's (./reach.ts
+ * `ReachabilityOptions.previous`): the same classes and atoms, and only the profiles of the classes a
+ * changed policy selects recomputed; a CIDR the old side never split at makes it compute the new side
+ * in full. `DiffOptions.note` tells which path was taken.
  */
 import type { ClusterState } from "../control/state.ts";
-import type { Pod } from "../model/k8s.ts";
-import { type Connection, connlist, rangeCuts, workloadOf } from "./connlist.ts";
-import { compileNetworkPolicy, PolicyEngine } from "./netpol.ts";
+import type { KubeObject, Pod } from "../model/k8s.ts";
+import { type Connection, type ConnlistOptions, connlist, rangeCuts, workloadOf } from "./connlist.ts";
+import { type CompiledPolicy, compileNetworkPolicy, PolicyEngine } from "./netpol.ts";
+import type { Reachability } from "./reach.ts";
 
 export type DiffKind = "added" | "removed" | "changed";
 export const DIFF_KINDS: readonly DiffKind[] = ["added", "removed", "changed"];
@@ -38,9 +44,29 @@ export interface ConnectionDiff {
  * destination; computed only where a policy change can reach when that is the only change (see the
  * header), else in full.
  */
-export function diffConnections(before: ClusterState, after: ClusterState): ConnectionDiff[] {
+export function diffConnections(
+  before: ClusterState,
+  after: ClusterState,
+  opts: DiffOptions = {},
+): ConnectionDiff[] {
   const scope = changeScope(before, after);
-  return scope ? compare(before, after, scope) : diffConnectionsFull(before, after);
+  if (!scope) opts.note?.("not a NetworkPolicy-only change: both connlists computed in full");
+  return scope
+    ? compare(before, after, scope, opts.note, opts.reuse ?? true)
+    : diffConnectionsFull(before, after);
+}
+
+export interface DiffOptions {
+  /**
+   * Receives one line per step taken, for a debug log (`PODNET_DEBUG=1 podnet diff …`): whether the
+   * change was scoped, and whether the new side's analysis started from the old side's or why not.
+   */
+  note?: (line: string) => void;
+  /**
+   * Start the new side's reachability from the old side's when the change allows it (default true);
+   * false computes both in full, as before issue 17 (the benchmark's baseline).
+   */
+  reuse?: boolean;
 }
 
 /** The same answer from the two full connlists: the reference the scoped diff is tested against. */
@@ -52,6 +78,8 @@ export function diffConnectionsFull(before: ClusterState, after: ClusterState): 
 export interface ChangeScope {
   sources: Set<string>;
   destinations: Set<string>;
+  /** The NetworkPolicies that differ (`ns/name`: added, deleted, or with another spec). */
+  policies: Set<string>;
 }
 
 /**
@@ -62,20 +90,20 @@ export interface ChangeScope {
  */
 export function changeScope(before: ClusterState, after: ClusterState): ChangeScope | undefined {
   if (!sameApartFromNetworkPolicies(before, after)) return undefined;
-  const specs = (state: ClusterState) =>
-    new Map(
-      state.networkPolicies.map((o) => [
-        `${o.metadata.namespace}/${o.metadata.name}`,
-        { obj: o, spec: JSON.stringify(o.spec ?? null) },
-      ]),
-    );
-  const a = specs(before);
-  const b = specs(after);
+  const byName = (state: ClusterState) =>
+    new Map(state.networkPolicies.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
+  const a = byName(before);
+  const b = byName(after);
+  const differs = (o: KubeObject, other: KubeObject | undefined) => !other || !same(o.spec, other.spec);
   const changed = [
-    ...[...a].filter(([k, v]) => b.get(k)?.spec !== v.spec).map(([, v]) => v.obj),
-    ...[...b].filter(([k, v]) => a.get(k)?.spec !== v.spec).map(([, v]) => v.obj),
+    ...[...a].filter(([k, o]) => differs(o, b.get(k))).map(([, o]) => o),
+    ...[...b].filter(([k, o]) => differs(o, a.get(k))).map(([, o]) => o),
   ];
-  const scope: ChangeScope = { sources: new Set(), destinations: new Set() };
+  const scope: ChangeScope = {
+    sources: new Set(),
+    destinations: new Set(),
+    policies: new Set(changed.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)),
+  };
   if (changed.length === 0) return scope;
   // The pods are the same on both sides (checked above): one index serves both.
   const owner = workloadOf(after);
@@ -142,10 +170,23 @@ function sameApartFromNetworkPolicies(a: ClusterState, b: ClusterState): boolean
   return same(rest(a), rest(b));
 }
 
+/**
+ * Objects found equal, by identity: the pods of one workload share their labels, ownerReferences and
+ * container ports (src/core/control/workloads.ts), so 100,000 pods cost a few thousand comparisons.
+ */
+const EQUAL = new WeakMap<object, object>();
+
 /** Structural equality of parsed manifests (plain objects, arrays, scalars), stopping at the first difference. */
 function same(x: unknown, y: unknown): boolean {
   if (x === y) return true;
   if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+  if (EQUAL.get(x) === y) return true;
+  if (!sameParts(x, y)) return false;
+  EQUAL.set(x, y);
+  return true;
+}
+
+function sameParts(x: object, y: object): boolean {
   if (Array.isArray(x) !== Array.isArray(y)) return false;
   if (Array.isArray(x)) {
     const ys = y as unknown[];
@@ -169,7 +210,13 @@ function same(x: unknown, y: unknown): boolean {
  * sources' egress. Fewer policies make fewer profiles (and CIDRs, fewer classes) to compile; with
  * both kinds of scope, the cluster as it is.
  */
-function narrowed(state: ClusterState, scope: ChangeScope): ClusterState {
+function narrowed(
+  state: ClusterState,
+  scope: ChangeScope,
+  compile: (o: KubeObject) => CompiledPolicy,
+  /** Told each cut-down policy with its compiled form (the original's, one direction dropped). */
+  seed: (o: KubeObject, compiled: CompiledPolicy) => void,
+): ClusterState {
   const towards = scope.destinations.size > 0;
   if (towards === scope.sources.size > 0) return state;
   const workloads = towards ? scope.destinations : scope.sources;
@@ -184,28 +231,83 @@ function narrowed(state: ClusterState, scope: ChangeScope): ClusterState {
     }
   const keep = towards ? "Egress" : "Ingress";
   const networkPolicies = state.networkPolicies.flatMap((o) => {
-    const p = compileNetworkPolicy(o);
+    const p = compile(o);
     if ((scoped.get(p.namespace) ?? []).some((pod) => p.selects(pod.metadata.labels))) return [o];
     if (!(towards ? p.egress : p.ingress)) return [];
     const { ingress, egress, ...rest } = o.spec as Record<string, unknown>;
-    return [{ ...o, spec: { ...rest, policyTypes: [keep], ...(towards ? { egress } : { ingress }) } }];
+    const cut = { ...o, spec: { ...rest, policyTypes: [keep], ...(towards ? { egress } : { ingress }) } };
+    const { name, namespace, selects } = p;
+    seed(
+      cut,
+      towards
+        ? { name, namespace, selects, egress: p.egress, obj: cut }
+        : { name, namespace, selects, ingress: p.ingress, obj: cut },
+    );
+    return [cut];
   });
   return { ...state, networkPolicies };
 }
 
-function compare(before: ClusterState, after: ClusterState, only: ChangeScope | undefined): ConnectionDiff[] {
-  if (only && only.sources.size === 0 && only.destinations.size === 0) return [];
-  // One engine per side for both directions' cuts (each compiles every policy).
-  const [b, a] = [new PolicyEngine(before), new PolicyEngine(after)];
+function compare(
+  before: ClusterState,
+  after: ClusterState,
+  only: ChangeScope | undefined,
+  note?: (line: string) => void,
+  reuse = true,
+): ConnectionDiff[] {
+  if (only && only.sources.size === 0 && only.destinations.size === 0) {
+    note?.(`NetworkPolicy-only change (${only.policies.size} policies) that selects no pod: nothing differs`);
+    return [];
+  }
+  // Every engine below compiles its policies: each object once.
+  const cache = new WeakMap<KubeObject, CompiledPolicy>();
+  const compile = (o: KubeObject) => {
+    const known = cache.get(o);
+    if (known) return known;
+    const p = compileNetworkPolicy(o);
+    cache.set(o, p);
+    return p;
+  };
+  // A policy the change left alone (the same spec: changeScope) compiles as its old version did.
+  if (only) {
+    const old = new Map(before.networkPolicies.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
+    for (const o of after.networkPolicies) {
+      const name = `${o.metadata.namespace}/${o.metadata.name}`;
+      const was = old.get(name);
+      if (was && !only.policies.has(name)) cache.set(o, { ...compile(was), obj: o });
+    }
+  }
+  const seed = (o: KubeObject, p: CompiledPolicy) => cache.set(o, p);
+  const engine = (state: ClusterState) => new PolicyEngine(state, compile);
+  // One engine per side for both directions' cuts.
+  const [b, a] = [engine(before), engine(after)];
   const cuts = {
     ingress: [...rangeCuts(before, "ingress", b), ...rangeCuts(after, "ingress", a)],
     egress: [...rangeCuts(before, "egress", b), ...rangeCuts(after, "egress", a)],
   };
   const key = (c: Connection) => `${c.src}\u0000${c.dst}`;
-  const list = (state: ClusterState) =>
-    only ? connlist(narrowed(state, only), { cuts, only }) : connlist(state, { cuts });
-  const old = new Map(list(before).map((c) => [key(c), c]));
-  const now = new Map(list(after).map((c) => [key(c), c]));
+  // The new side's reachability starts from the old side's: only the changed policies' classes differ.
+  const side = (state: ClusterState, whole: PolicyEngine, extra: ConnlistOptions) => {
+    const s = only ? narrowed(state, only, compile, seed) : state;
+    return connlist(s, {
+      cuts,
+      ...(only ? { only } : {}),
+      engine: s === state ? whole : engine(s),
+      ...extra,
+    });
+  };
+  let first: Reachability | undefined;
+  const old = new Map(side(before, b, { analysed: (r) => (first = r) }).map((c) => [key(c), c]));
+  if (only)
+    note?.(
+      `NetworkPolicy-only change (${[...only.policies].join(", ")}): lines towards ${only.destinations.size} and from ${only.sources.size} workloads compared`,
+    );
+  const now = new Map(
+    side(after, a, {
+      ...(only && first && reuse ? { previous: { reach: first, changed: only.policies } } : {}),
+      ...(only ? { analysed: (r: Reachability) => note?.(`new side's reachability ${r.reuse}`) } : {}),
+    }).map((c) => [key(c), c]),
+  );
   const out: ConnectionDiff[] = [];
   for (const [k, c] of now) {
     const was = old.get(k);

@@ -186,8 +186,15 @@ export class PolicyEngine {
   readonly #nsLabels = new Map<string, Labels>();
   readonly #nodeByIP = new Map<IPv4, Labels>();
 
-  constructor(readonly state: ClusterState) {
-    this.policies = state.networkPolicies.map(compileNetworkPolicy);
+  /**
+   * `compile` turns each NetworkPolicy object into its compiled form (default compileNetworkPolicy;
+   * diff passes a memoized one, as it builds several engines over the same objects).
+   */
+  constructor(
+    readonly state: ClusterState,
+    compile: (obj: KubeObject) => CompiledPolicy = compileNetworkPolicy,
+  ) {
+    this.policies = state.networkPolicies.map((o) => compile(o));
     for (const p of this.policies) {
       const list = this.#byNamespace.get(p.namespace) ?? [];
       list.push(p);

@@ -15,6 +15,13 @@
  * Sets of classes (a peer's members, a rule's peers) are computed once per distinct selector text,
  * however many policies repeat it. The direct evaluator (./netpol.ts) is the reference this engine is
  * property-tested against (test/policy-matrix.test.ts).
+ *
+ * An analysis can start from an earlier one of the same cluster whose NetworkPolicies alone changed
+ * (`ReachabilityOptions.previous`, used by ./diff.ts): a NetworkPolicy only affects the pods its
+ * podSelector selects, in the directions of its policyTypes (kubernetes/api networking/v1 types.go),
+ * so the classes, peer sets and every other class's profile carry over; a new port boundary splits
+ * atoms (the kept profiles treat both halves as the whole), a new CIDR needs the full computation.
+ * test/diff-incremental.test.ts compares the two cell by cell.
  */
 import type { ClusterState } from "../control/state.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
@@ -97,6 +104,13 @@ export interface ReachabilityOptions {
   engine?: PolicyEngine;
   /** Addresses outside the pods to give classes of their own (see `addressClass`). */
   addresses?: readonly IPv4[];
+  /**
+   * The analysis of an earlier version of this cluster that differs only in the NetworkPolicies named
+   * in `changed` (`ns/name`: added, deleted or edited) — the same pods in the same order, namespaces,
+   * nodes and admin tiers, the same `addresses` (src/core/policy/diff.ts `changeScope` checks this
+   * before passing one). The new analysis then starts from it: see `reuse`.
+   */
+  previous?: { reach: Reachability; changed: ReadonlySet<string> };
 }
 
 export class Reachability {
@@ -118,17 +132,28 @@ export class Reachability {
   /** The class of each of `opts.addresses`, in order (classes of no pods: their size is 0). */
   readonly addressClass: number[];
 
+  /**
+   * What this analysis took from `opts.previous`, one line for a debug log: the classes and atoms
+   * reused and the classes whose profiles were recomputed, or why it was computed in full.
+   */
+  readonly reuse: string;
+
   readonly #all: Bits;
-  readonly #peerSets = new Map<string, Bits>();
+  /** Peer sets by selector text: a function of the classes, namespaces and nodes, so shared with a derived analysis. */
+  readonly #peerSets: Map<string, Bits>;
   readonly #ruleSets = new WeakMap<object, Bits>();
   readonly #numeric = new WeakMap<object, Uint8Array>();
   /** `name/atom` → classes having a container port of that name at that atom's protocol and port. */
-  readonly #namedSet = new Map<string, Bits>();
+  readonly #namedSet: Map<string, Bits>;
   /** name → atoms where some class has a container port of that name. */
-  readonly #namedAtoms = new Map<string, number[]>();
+  readonly #namedAtoms: Map<string, number[]>;
   /** Per class, its named container ports as `name/atom`. */
   readonly #classNamed: string[][];
-  readonly #classesByNs = new Map<string, number[]>();
+  readonly #classesByNs: Map<string, number[]>;
+  /** `pods[i]` is `state.pods[order[i]]`. */
+  readonly #order: Int32Array;
+  /** Per class, the index into `pods` of its representative (-1: an address class). */
+  readonly #repAt: Int32Array;
 
   constructor(
     readonly state: ClusterState,
@@ -137,16 +162,64 @@ export class Reachability {
     const engine = opts.engine ?? new PolicyEngine(state);
     this.engine = engine;
     const { blocks, bounds, named } = engine.features();
-    this.pods = state.pods
-      .filter((p) => p.status?.podIP && p.status.phase !== "Succeeded" && p.status.phase !== "Failed")
-      .sort(
-        (a, b) =>
-          (a.metadata.namespace! < b.metadata.namespace!
-            ? -1
-            : a.metadata.namespace! > b.metadata.namespace!
-              ? 1
-              : 0) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0),
-      );
+    const previous = opts.previous;
+    const blocker = previous ? reuseBlocker(previous.reach, state, engine, opts.addresses ?? []) : "";
+    if (previous && typeof blocker === "object") {
+      // Same pods and classes: only the profiles of the classes a changed policy selects differ. New
+      // port boundaries split atoms; every other profile treats both halves as it treated the whole.
+      const from = previous.reach;
+      const split = splitAtoms(from.atoms, blocker.starts);
+      this.#order = from.#order;
+      this.pods = Array.from(from.#order, (i) => state.pods[i]);
+      this.classOf = from.classOf;
+      this.sizes = from.sizes;
+      this.#repAt = from.#repAt;
+      this.reps = from.reps.map((p, c) => (from.#repAt[c] >= 0 ? this.pods[from.#repAt[c]] : p));
+      this.addressClass = from.addressClass;
+      this.#all = from.#all;
+      this.#peerSets = from.#peerSets;
+      this.#classesByNs = from.#classesByNs;
+      if (split) {
+        // Named container ports sit in atoms of one port, which no boundary splits: only their indexes move.
+        const { atoms, moved } = split;
+        const rekey = (key: string) => {
+          const slash = key.lastIndexOf("/");
+          return `${key.slice(0, slash)}/${moved[Number(key.slice(slash + 1))]}`;
+        };
+        this.atoms = atoms;
+        this.#namedSet = new Map([...from.#namedSet].map(([k, v]) => [rekey(k), v]));
+        this.#namedAtoms = new Map([...from.#namedAtoms].map(([k, v]) => [k, v.map((a) => moved[a])]));
+        this.#classNamed = from.#classNamed.map((keys) => keys.map(rekey));
+      } else {
+        this.atoms = from.atoms;
+        this.#namedSet = from.#namedSet;
+        this.#namedAtoms = from.#namedAtoms;
+        this.#classNamed = from.#classNamed;
+      }
+      this.inProfile = new Int32Array(this.reps.length);
+      this.outProfile = new Int32Array(this.reps.length);
+      const counts = this.#profiles({ from, changed: previous.changed, parent: split?.parent });
+      this.reuse = `reused the previous analysis: ${this.reps.length} classes, ${from.atoms.length} port atoms${split ? ` (${this.atoms.length} after the new port boundaries)` : ""}, and the profiles of every class but ${counts.ingress} (ingress) and ${counts.egress} (egress) that a changed NetworkPolicy selects`;
+      return;
+    }
+    this.reuse = previous ? `computed in full: ${blocker as string}` : "computed in full";
+    this.#peerSets = new Map();
+    this.#namedSet = new Map();
+    this.#namedAtoms = new Map();
+    this.#classesByNs = new Map();
+    const kept: number[] = [];
+    state.pods.forEach((p, i) => {
+      if (p.status?.podIP && p.status.phase !== "Succeeded" && p.status.phase !== "Failed") kept.push(i);
+    });
+    const byName = (a: Pod, b: Pod) =>
+      (a.metadata.namespace! < b.metadata.namespace!
+        ? -1
+        : a.metadata.namespace! > b.metadata.namespace!
+          ? 1
+          : 0) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
+    kept.sort((i, j) => byName(state.pods[i], state.pods[j]) || i - j);
+    this.#order = Int32Array.from(kept);
+    this.pods = kept.map((i) => state.pods[i]);
 
     // Classes. Every distinct CIDR a rule names splits the pods it contains from the others.
     const cidrs = new Map<string, { base: number; prefix: number }>();
@@ -159,6 +232,7 @@ export class Reachability {
     this.reps = [];
     const keys = new Map<string, number>();
     const sizes: number[] = [];
+    const repAt: number[] = [];
     this.pods.forEach((p, i) => {
       const ip = parseIPv4(p.status!.podIP!) ?? 0;
       let key: string;
@@ -178,6 +252,7 @@ export class Reachability {
         c = this.reps.length;
         keys.set(key, c);
         this.reps.push(p);
+        repAt.push(i);
         sizes.push(0);
       }
       sizes[c]++;
@@ -199,11 +274,13 @@ export class Reachability {
           spec: { hostNetwork: true, containers: [] },
           status: { podIP: text },
         });
+        repAt.push(-1);
         sizes.push(0);
       }
       return c;
     });
     this.sizes = Int32Array.from(sizes);
+    this.#repAt = Int32Array.from(repAt);
     const n = this.reps.length;
     this.#all = full(n);
     this.reps.forEach((p, c) => {
@@ -256,9 +333,26 @@ export class Reachability {
       return out;
     });
 
-    // Profiles, shared by the classes that the same policies select.
     this.inProfile = new Int32Array(n);
     this.outProfile = new Int32Array(n);
+    this.#profiles();
+  }
+
+  /**
+   * Profiles, shared by the classes that the same policies select. With `reuse`, a class keeps its
+   * profile from that analysis unless a changed NetworkPolicy selects it for the direction in its old
+   * or new version (a policy only ever affects the pods its podSelector selects, in the directions of
+   * its policyTypes: kubernetes/api networking/v1 types.go); returns how many classes were recomputed.
+   */
+  #profiles(reuse?: {
+    from: Reachability;
+    changed: ReadonlySet<string>;
+    /** When atoms were split: per atom here, the atom of `from` it lies in. */
+    parent?: Int32Array;
+  }): { ingress: number; egress: number } {
+    const engine = this.engine;
+    const n = this.reps.length;
+    const recomputed = { ingress: 0, egress: 0 };
     const npIndex = new Map<CompiledPolicy, number>(engine.policies.map((p, i) => [p, i]));
     const tierIndex = new Map<TierPolicy, number>(
       [...engine.admin, ...engine.baseline].map((t, i) => [t, i]),
@@ -267,7 +361,27 @@ export class Reachability {
       const profiles = direction === "ingress" ? this.ingress : this.egress;
       const of = direction === "ingress" ? this.inProfile : this.outProfile;
       const byKey = new Map<string, number>();
+      const affected = reuse ? this.#affected(reuse.from, reuse.changed, direction) : undefined;
+      const before = reuse && (direction === "ingress" ? reuse.from.ingress : reuse.from.egress);
+      const beforeOf = reuse && (direction === "ingress" ? reuse.from.inProfile : reuse.from.outProfile);
+      const kept = new Map<number, number>(); // profile index there → here
       for (let c = 0; c < n; c++) {
+        if (affected && !affected[c]) {
+          const old = beforeOf![c];
+          let index = kept.get(old);
+          if (index === undefined) {
+            index = profiles.length;
+            kept.set(old, index);
+            const p = before![old];
+            const parent = reuse!.parent;
+            const atomRow = parent ? parent.map((a) => p.atomRow[a]) : p.atomRow;
+            profiles.push({ atomRow, rows: p.rows, open: p.open, members: [] });
+          }
+          profiles[index].members.push(c);
+          of[c] = index;
+          continue;
+        }
+        if (affected) recomputed[direction]++;
         const rep = this.reps[c];
         const nps = engine.selecting(rep, direction);
         const admin = engine.tierSelecting("admin", rep, direction);
@@ -287,6 +401,21 @@ export class Reachability {
         of[c] = index;
       }
     }
+    return recomputed;
+  }
+
+  /**
+   * Per class (1 = yes), whether a NetworkPolicy named in `changed` selects it for `direction` in the
+   * previous analysis's version or in this one.
+   */
+  #affected(from: Reachability, changed: ReadonlySet<string>, direction: "ingress" | "egress"): Uint8Array {
+    const out = new Uint8Array(this.reps.length);
+    for (const p of [...from.engine.policies, ...this.engine.policies]) {
+      if (!changed.has(p.name) || p[direction] === undefined) continue;
+      for (const c of this.#classesByNs.get(p.namespace) ?? [])
+        if (p.selects(this.reps[c].metadata.labels)) out[c] = 1;
+    }
+    return out;
   }
 
   /** The atom holding `port` of `protocol` (-1 when the port is out of range). */
@@ -739,6 +868,75 @@ export class Reachability {
     this.#peerSets.set(key, set);
     return set;
   }
+}
+
+/**
+ * Why an analysis of `state` cannot start from `previous` (a sentence), or the port boundaries it
+ * draws that `previous` did not (`starts`: they split atoms, see splitAtoms). Classes split at every
+ * CIDR a rule names: a new CIDR would split them, so it needs the full computation; boundaries that
+ * went away leave classes or atoms finer than needed, which gives the same answers. The caller vouches that only NetworkPolicies changed (ReachabilityOptions.previous);
+ * what is cheap to check is checked again here.
+ */
+function reuseBlocker(
+  previous: Reachability,
+  state: ClusterState,
+  engine: PolicyEngine,
+  addresses: readonly IPv4[],
+): string | { starts: { protocol: Protocol; start: number }[] } {
+  if (state.pods.length !== previous.state.pods.length) return "the pods differ";
+  if (
+    addresses.length !== previous.addressClass.length ||
+    addresses.some((ip, k) => previous.reps[previous.addressClass[k]].status?.podIP !== formatIPv4(ip))
+  )
+    return "the outside addresses differ";
+  const tiers = (s: ClusterState) =>
+    JSON.stringify([s.adminNetworkPolicies, s.baselineAdminNetworkPolicies, s.clusterNetworkPolicies]);
+  if (tiers(state) !== tiers(previous.state)) return "the admin or baseline tier differs";
+  const was = previous.engine.features();
+  const now = engine.features();
+  if (now.named && !was.named)
+    return "a rule now names a port (named ports split classes and atoms), and none did before";
+  const known = new Set(was.blocks.map((b) => `${b.base}/${b.prefix}`));
+  const fresh = now.blocks.find((b) => !known.has(`${b.base}/${b.prefix}`));
+  if (fresh)
+    return `a rule names ${formatIPv4(fresh.base)}/${fresh.prefix}, a CIDR the previous analysis did not split at`;
+  const starts: { protocol: Protocol; start: number }[] = [];
+  for (const [protocol, bounds] of now.bounds)
+    for (const start of bounds) {
+      if (start < 1 || start > 65535) continue;
+      const a = previous.atomOf(protocol, start);
+      if (a < 0 || previous.atoms[a].start !== start) starts.push({ protocol, start });
+    }
+  return { starts };
+}
+
+/**
+ * The atoms with new starts added (undefined when there are none): `parent` maps each new atom to
+ * the old one it lies in, `moved` each old atom to the new one that starts where it did.
+ */
+function splitAtoms(
+  atoms: readonly PortAtom[],
+  starts: readonly { protocol: Protocol; start: number }[],
+): { atoms: PortAtom[]; parent: Int32Array; moved: Int32Array } | undefined {
+  if (starts.length === 0) return undefined;
+  const extra = new Map<Protocol, number[]>();
+  for (const { protocol, start } of starts) extra.set(protocol, [...(extra.get(protocol) ?? []), start]);
+  const out: PortAtom[] = [];
+  const parent: number[] = [];
+  const moved = new Int32Array(atoms.length);
+  atoms.forEach((atom, a) => {
+    moved[a] = out.length;
+    const cuts = (extra.get(atom.protocol) ?? [])
+      .filter((x) => x > atom.start && x <= atom.end)
+      .sort((x, y) => x - y);
+    let start = atom.start;
+    for (const cut of [...cuts, atom.end + 1]) {
+      out.push({ protocol: atom.protocol, start, end: cut - 1 });
+      parent.push(a);
+      start = cut;
+    }
+  });
+  return { atoms: out, parent: Int32Array.from(parent), moved };
 }
 
 function peerOf(p: Pod): PolicyPeer {

@@ -61,10 +61,11 @@ if (values.help) {
 }
 const plugins = values.cni ? values.cni.split(",") : [...networkPluginNames];
 const mode = values["proxy-mode"];
-for (const [what, given, known] of [
+const checks: [string, readonly string[], readonly string[]][] = [
   ["network plugin", plugins, networkPluginNames],
   ["proxy mode", mode === undefined ? [] : [mode], proxyModeNames()],
-] as const)
+];
+for (const [what, given, known] of checks)
   for (const name of given)
     if (!known.includes(name)) {
       console.error(`bench/trace.ts: unknown ${what} "${name}"; known: ${known.join(", ")}\n${USAGE}`);

@@ -532,6 +532,17 @@ class Tracer {
         this.notes(exit.hops);
         if (exit.onLink) {
           // On the pod's link: the node switches the frame at layer 2 (netfilter still sees it).
+          // A reply is matched by the node's conntrack there (br_netfilter: bridged frames pass
+          // prerouting), which restores the Service address the client sent to. A reply to a
+          // masqueraded address goes to the node's own address instead: the host path undoes that.
+          if (
+            this.isReply &&
+            !this.nat.some(
+              (e) =>
+                e.kind === "snat" && e.node === node.name && e.to.ip === this.dst && e.to.port === this.dport,
+            )
+          )
+            this.conntrackReply(node);
           const original = this.dst;
           const stop = this.proxy(node, { fromHost: false, hook: "prerouting" }) ?? this.egressCheck(node);
           if (stop) return stop;

@@ -478,13 +478,15 @@ describe("Calico IPAM (libcalico-go lib/ipam)", () => {
     const p = mkPool({ cidr: cidr("10.0.0.0/12"), ipipMode: "Never" });
     const nodes = mkNodes(5000);
     const pods = mkPods(Array.from({ length: 5000 }, () => 30));
-    const t0 = performance.now();
+    // CPU time, not wall-clock: the bound is about the algorithm, not the machine's load.
+    const c0 = process.cpuUsage();
     const { r, errors } = ipam([p], nodes, pods);
-    const ms = performance.now() - t0;
+    const used = process.cpuUsage(c0);
+    const ms = (used.user + used.system) / 1000;
     assert.deepEqual(errors, []);
     assert.equal(r.assigned.filter((a) => a >= 0).length, 150000);
     assert.equal(new Set(r.assigned).size, 150000);
-    assert.ok(ms < 3000, `took ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 3000, `took ${ms.toFixed(0)} ms of CPU`);
   });
 });
 

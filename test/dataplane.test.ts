@@ -180,10 +180,21 @@ describe("data plane plan", () => {
       n1.includes("addr add 10.10.0.11/32 dev eth0") && n1.includes("addr add 203.0.113.11/32 dev eth0"),
     );
     assert.deepEqual(plan.nodes[0].ips, ["172.18.0.11", "10.10.0.11", "203.0.113.11"]);
-    // A cluster whose node addresses all lie in nodeNetwork: the underlay forwards nothing, as before.
+    // A cluster whose node addresses all lie in nodeNetwork (and no load-balancer IP): the underlay
+    // routes to no node address; it forwards only between the outside client and the nodes.
     const plain = planCluster(articles(), "t4");
+    assert.ok(plain.outside, "the outside client's network");
     assert.ok(!plain.steps[0].lines.some((l) => l.startsWith("route ")));
-    assert.ok(!plain.sysctls.some((x) => x.netns === plain.underlay));
+    assert.deepEqual(
+      plain.sysctls.filter((x) => x.netns === plain.underlay).map((x) => `${x.key}=${x.value}`),
+      [
+        "net.ipv4.ip_forward=1",
+        "net.ipv4.conf.all.rp_filter=0",
+        "net.ipv4.conf.ul0.rp_filter=0",
+        "net.ipv4.conf.all.send_redirects=0",
+        "net.ipv4.conf.ul0.send_redirects=0",
+      ],
+    );
   });
 
   it("probe asks for host-network pods and nodePorts at every node address", () => {

@@ -213,9 +213,15 @@ describe("Ingress across objects, classes and backends", () => {
     const r = routerOf(cluster(nginxClass + services + ing));
     assert.equal(where(r.decide(req("http://h.example/x"))), "a");
     assert.equal(where(r.decide(req("http://h.example/y"))), "b");
-    assert.equal(where(r.decide(req("http://other.example/"))), "b");
-    const d = r.decide(req("http://other.example/"));
+    const d = r.decide(req("http://h.example/y"));
     assert.equal(d.outcome === "routed" && d.chosen.port, "http", "by port name");
+    // An Ingress with rules keeps its defaultBackend to its own hosts: another host is no request of
+    // its (ingress-nginx's createServers makes the catch-all only of an Ingress without rules).
+    assert.equal(r.decide(req("http://other.example/")).outcome, "not-found");
+    const catchAll = ingress("c", [], "  defaultBackend: {service: {name: b, port: {name: http}}}\n");
+    const r2 = routerOf(cluster(nginxClass + services + ing + catchAll));
+    assert.equal(where(r2.decide(req("http://other.example/"))), "b");
+    assert.equal(where(r2.decide(req("http://h.example/x"))), "a");
   });
 
   it("an Ingress naming a missing Service or port answers 503 and says why", () => {

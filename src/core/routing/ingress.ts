@@ -10,7 +10,8 @@
  * - paths: Exact, Prefix (element-wise on `/`), ImplementationSpecific (podnet: a plain string prefix,
  *   as ingress-nginx's `location` without `use-regex`); the longest path first, Exact before Prefix
  *   on ties; then the oldest Ingress (creationTimestamp), then `namespace/name`, then rule order;
- * - `spec.defaultBackend`: for requests no path of the Ingress's hosts matches, and for hosts no rule names;
+ * - `spec.defaultBackend`: for requests no path of the Ingress's hosts matches; for hosts no rule names
+ *   only when the Ingress has no rules (ingress-nginx's catch-all, `createServers`);
  * - backends by Service port number or name; a missing Service or port, or a Service without ready
  *   endpoints, answers 503 (ingress-nginx's answer for an upstream it cannot fill);
  * - TLS: `spec.tls[].hosts` are the https listener's `tlsHosts` (port 443 serves every host, as
@@ -170,7 +171,10 @@ export function ingressRouterSpecs(state: ClusterState, opts: RouterSpecOptions 
           order: order++,
           ...b,
         });
-        entries.push(base([]));
+        // ingress-nginx (internal/ingress/controller/controller.go createServers): an Ingress's
+        // defaultBackend becomes the controller-wide catch-all only when the Ingress has no rules;
+        // with rules, it serves the paths of its own hosts that nothing else matches.
+        if ((spec.rules ?? []).length === 0) entries.push(base([]));
         const hosts = hostsOf(spec);
         if (hosts.length) entries.push(base(hosts));
       }

@@ -13,6 +13,7 @@
  *   403 is RBAC denying `list` on it: both are named in one warning, and the rest is read;
  * - kube-proxy reads EndpointSlices only (pkg/proxy/config), so Endpoints are not listed.
  */
+import { isAscii } from "node:buffer";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Diagnostic } from "../../core/diagnostics.ts";
@@ -175,7 +176,8 @@ export async function readLive(opts: LiveOptions = {}): Promise<LiveRead> {
     client.close();
   }
   const items: Record<string, unknown>[] = [];
-  const objects: RawObject[] = [];
+  /** Each item's resource, for its URL in `objects`. */
+  const itemResources: LiveResource[] = [];
   const notServed: string[] = [];
   const forbidden: string[] = [];
   resources.forEach((r, i) => {
@@ -185,13 +187,21 @@ export async function readLive(opts: LiveOptions = {}): Promise<LiveRead> {
       else if (!r.optional) notServed.push(resourceName(r));
       return;
     }
+    // One by one: spreading 150,000 items into push() overflows the call stack.
     for (const item of res.items) {
       items.push(item);
-      const meta = item.metadata as { name?: string; namespace?: string } | undefined;
-      const url = `${chosen.server}${r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`}${meta?.namespace ? `/namespaces/${meta.namespace}` : ""}/${r.resource}/${meta?.name ?? ""}`;
-      objects.push({ value: item, origin: { file: url, locate: () => undefined } });
+      itemResources.push(r);
     }
   });
+  // Made when a command decodes them (a snapshot does not): one URL string per object.
+  let objects: RawObject[] | undefined;
+  const objectsOf = (): RawObject[] =>
+    items.map((item, i) => {
+      const r = itemResources[i];
+      const meta = item.metadata as { name?: string; namespace?: string } | undefined;
+      const url = `${chosen.server}${r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`}${meta?.namespace ? `/namespaces/${meta.namespace}` : ""}/${r.resource}/${meta?.name ?? ""}`;
+      return { value: item, origin: { file: url, locate: noPosition } };
+    });
   const parts: string[] = [];
   if (notServed.length)
     parts.push(
@@ -220,10 +230,16 @@ export async function readLive(opts: LiveOptions = {}): Promise<LiveRead> {
     serverVersion,
     readAt,
     items,
-    objects,
+    get objects() {
+      objects ??= objectsOf();
+      return objects;
+    },
     ...(warning ? { warning } : {}),
   };
 }
+
+/** Objects read from a server have no position in a file. */
+const noPosition = () => undefined;
 
 interface Client {
   get(path: string): Promise<{ status: number; body: string }>;
@@ -254,7 +270,16 @@ async function makeClient(chosen: ChosenConfig, timeoutMs: number): Promise<Clie
   const isHttps = url.protocol === "https:";
   if (!isHttps && url.protocol !== "http:")
     throw new LiveError(`error: cluster "${chosen.clusterName}": server "${chosen.server}" is not http(s)`);
-  const agent = isHttps ? (reqOpts.agent as https.Agent | undefined) : new http.Agent({ keepAlive: true });
+  // One connection per list kept open across its pages (keep-alive), rather than a TLS handshake
+  // per page: the client library's agent carries the CA and client certificate but does not keep
+  // connections alive. A proxy agent (proxy-url) is used as it is.
+  const given = reqOpts.agent;
+  const agent = isHttps
+    ? given instanceof https.Agent && given.constructor === https.Agent
+      ? new https.Agent({ ...given.options, keepAlive: true })
+      : (given as https.Agent | undefined)
+    : new http.Agent({ keepAlive: true });
+  if (given instanceof https.Agent && given !== agent) given.destroy();
   const headers: Record<string, string> = { Accept: "application/json", "User-Agent": "podnet" };
   for (const [k, v] of Object.entries(reqOpts.headers ?? {}))
     if (typeof v === "string" || typeof v === "number") headers[k] = String(v);
@@ -263,36 +288,57 @@ async function makeClient(chosen: ChosenConfig, timeoutMs: number): Promise<Clie
   const where = `context ${chosen.context} (${chosen.server})`;
   return {
     close: () => agent?.destroy(),
-    get: (path) =>
-      new Promise((resolve, reject) => {
-        const mod = isHttps ? https : http;
-        const req = mod.request(
-          {
-            protocol: url.protocol,
-            hostname: url.hostname.replace(/^\[|\]$/g, ""),
-            port: url.port || (isHttps ? 443 : 80),
-            path: `${base}${path}`,
-            method: "GET",
-            headers,
-            ...(agent ? { agent } : {}),
-            ...(isHttps && !agent ? { ca: reqOpts.ca, cert: reqOpts.cert, key: reqOpts.key } : {}),
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () =>
-              resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
-            );
-            res.on("error", (e) => reject(transportError(e, where, chosen, timeoutMs)));
-          },
-        );
-        req.setTimeout(timeoutMs, () =>
-          req.destroy(Object.assign(new Error("timeout"), { code: "PODNET_TIMEOUT" })),
-        );
-        req.on("error", (e) => reject(transportError(e, where, chosen, timeoutMs)));
-        req.end();
-      }),
+    get: (path) => get(path, true),
   };
+  function get(path: string, retry: boolean): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const mod = isHttps ? https : http;
+      const req = mod.request(
+        {
+          protocol: url.protocol,
+          hostname: url.hostname.replace(/^\[|\]$/g, ""),
+          port: url.port || (isHttps ? 443 : 80),
+          path: `${base}${path}`,
+          method: "GET",
+          headers,
+          ...(agent ? { agent } : {}),
+          ...(isHttps && !agent ? { ca: reqOpts.ca, cert: reqOpts.cert, key: reqOpts.key } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let length = 0;
+          res.on("data", (c: Buffer) => {
+            chunks.push(c);
+            length += c.length;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: bodyText(chunks, length) }));
+          res.on("error", (e) => reject(transportError(e, where, chosen, timeoutMs)));
+        },
+      );
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(Object.assign(new Error("timeout"), { code: "PODNET_TIMEOUT" })),
+      );
+      req.on("error", (e) => {
+        // A kept-alive connection the server closed as the request went out (its idle timeout):
+        // the GET is sent again once on a new connection, as Go's and Node's clients advise.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (retry && req.reusedSocket && (code === "ECONNRESET" || code === "EPIPE"))
+          get(path, false).then(resolve, reject);
+        else reject(transportError(e, where, chosen, timeoutMs));
+      });
+      req.end();
+    });
+  }
+}
+
+/**
+ * A response body as text. The API server answers UTF-8 JSON that is nearly always pure ASCII (it
+ * escapes nothing, but names, labels and addresses are ASCII); an ASCII body is decoded as ASCII,
+ * a plain byte copy, several times cheaper than UTF-8 decoding on pages of megabytes.
+ */
+function bodyText(chunks: readonly Buffer[], length: number): string {
+  const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+  return buf.toString(isAscii(buf) ? "ascii" : "utf8");
 }
 
 function transportError(e: Error, where: string, chosen: ChosenConfig, timeoutMs: number): Error {

@@ -85,8 +85,10 @@ async function child(mode: string, kubeconfig: string, out: string, pageSize?: n
     peakRssMB: vmHwmMB(),
     objects,
   };
-  // Counted after the peak was taken: each item of the dump's list starts a line `  {`.
-  if (mode !== "read") result.objects = (readFileSync(out, "utf8").match(/^ {2}\{$/gm) ?? []).length;
+  // Counted after the peak was taken: each item of the dump's list is a line `{"apiVersion":…`
+  // (and so is the List's own first line).
+  if (mode !== "read")
+    result.objects = (readFileSync(out, "utf8").match(/^\{"apiVersion"/gm) ?? []).length - 1;
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -242,7 +242,14 @@ export async function readLive(opts: LiveOptions = {}): Promise<LiveRead> {
 const noPosition = () => undefined;
 
 interface Client {
-  get(path: string): Promise<{ status: number; body: string }>;
+  /**
+   * GETs `path`; `onHead`, when given, is called once with the status and the first bytes of the
+   * body as they arrive (before the rest of the body).
+   */
+  get(
+    path: string,
+    onHead?: (status: number, head: string) => void,
+  ): Promise<{ status: number; body: string }>;
   close(): void;
 }
 
@@ -288,9 +295,13 @@ async function makeClient(chosen: ChosenConfig, timeoutMs: number): Promise<Clie
   const where = `context ${chosen.context} (${chosen.server})`;
   return {
     close: () => agent?.destroy(),
-    get: (path) => get(path, true),
+    get: (path, onHead) => get(path, true, onHead),
   };
-  function get(path: string, retry: boolean): Promise<{ status: number; body: string }> {
+  function get(
+    path: string,
+    retry: boolean,
+    onHead?: (status: number, head: string) => void,
+  ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const mod = isHttps ? https : http;
       const req = mod.request(
@@ -308,6 +319,7 @@ async function makeClient(chosen: ChosenConfig, timeoutMs: number): Promise<Clie
           const chunks: Buffer[] = [];
           let length = 0;
           res.on("data", (c: Buffer) => {
+            if (length === 0 && onHead) onHead(res.statusCode ?? 0, c.toString("latin1", 0, 1024));
             chunks.push(c);
             length += c.length;
           });
@@ -323,7 +335,7 @@ async function makeClient(chosen: ChosenConfig, timeoutMs: number): Promise<Clie
         // the GET is sent again once on a new connection, as Go's and Node's clients advise.
         const code = (e as NodeJS.ErrnoException).code;
         if (retry && req.reusedSocket && (code === "ECONNRESET" || code === "EPIPE"))
-          get(path, false).then(resolve, reject);
+          get(path, false, onHead).then(resolve, reject);
         else reject(transportError(e, where, chosen, timeoutMs));
       });
       req.end();
@@ -382,20 +394,55 @@ function unauthorized(): string {
 /** How many times one list is started again after its continue token expired (410). */
 const MAX_RESTARTS = 3;
 
+/**
+ * The continue token in the first bytes of a list's body, if they hold it: the API server writes a
+ * list's `kind`, `apiVersion` and `metadata` (resourceVersion, continue) before its `items`
+ * (k8s.io/apimachinery `metav1.List`'s field order), and list metadata holds no nested object.
+ */
+function continueInHead(head: string): string | undefined {
+  const m = /^\s*\{(?:"(?:kind|apiVersion)":"[^"]*",)*"metadata":\{[^{}]*?"continue":"([^"\\]*)"/.exec(head);
+  return m?.[1] || undefined;
+}
+
+/** One page's request: its answer, and the continue token as soon as the body's head says it. */
+interface PageRequest {
+  readonly done: Promise<{ status: number; body: string }>;
+  readonly early: Promise<string | undefined>;
+}
+
 async function listAll(
   client: Client,
   r: LiveResource,
   pageSize: number,
 ): Promise<{ items: Record<string, unknown>[] } | { status: 403 | 404 }> {
   const apiVersion = apiVersionOf(r);
+  const request = (token: string): PageRequest => {
+    let early: (t: string | undefined) => void = () => {};
+    const earlyToken = new Promise<string | undefined>((resolve) => {
+      early = resolve;
+    });
+    const done = client.get(
+      `${listPath(r)}?limit=${pageSize}${token ? `&continue=${encodeURIComponent(token)}` : ""}`,
+      (status, head) => early(status === 200 ? continueInHead(head) : undefined),
+    );
+    // A page asked for ahead of need may be left unread (the list failed): its failure is no news.
+    done.then(
+      () => early(undefined),
+      () => early(undefined),
+    );
+    return { done, early: earlyToken };
+  };
   for (let attempt = 0; ; attempt++) {
     const items: Record<string, unknown>[] = [];
     let token = "";
     let expired = false;
-    do {
-      const res = await client.get(
-        `${listPath(r)}?limit=${pageSize}${token ? `&continue=${encodeURIComponent(token)}` : ""}`,
-      );
+    let page = request("");
+    for (;;) {
+      // The next page is asked for as soon as this one's head names it, so that the server prepares
+      // it while this one is parsed: at most two requests of a list are in flight.
+      const ahead = await page.early;
+      const next = ahead ? request(ahead) : undefined;
+      const res = await page.done;
       if (res.status === 403 || res.status === 404) return { status: res.status };
       if (res.status === 401) throw new LiveError(unauthorized());
       if (res.status === 410 && token) {
@@ -422,7 +469,10 @@ async function listAll(
         items.push({ apiVersion, kind: r.kind, ...it });
       }
       token = typeof list.metadata?.continue === "string" ? list.metadata.continue : "";
-    } while (token);
+      if (!token) break;
+      // The page asked for ahead is the one the parsed body names (else it is left unread).
+      page = next && ahead === token ? next : request(token);
+    }
     if (!expired) return { items };
     if (attempt >= MAX_RESTARTS)
       throw new LiveError(

@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderSnapshot, writeSnapshot } from "../src/cli/snapshot.ts";
+import { Diagnostics } from "../src/core/diagnostics.ts";
 import { anonymizeObjects, makeAnonymizer } from "../src/core/manifests/anonymize.ts";
+import { parseSource } from "../src/core/manifests/parse.ts";
 
 const items: Record<string, unknown>[] = [
   {
@@ -83,6 +85,22 @@ describe("snapshot writer", () => {
     assert.ok(pieces.length >= 3, `${pieces.length} pieces`);
     assert.ok(pieces.every((p) => p.length < (1 << 20) + 20_000));
     assert.equal(JSON.parse(pieces.join("")).items.length, 300);
+  });
+
+  it("-f reads a snapshot, header and all, as JSON: the same objects, each at its own line", () => {
+    const text = renderSnapshot(
+      ["podnet snapshot of context test", "replay with: podnet COMMAND -f THIS_FILE"],
+      items,
+    );
+    const diags = new Diagnostics();
+    const read = parseSource({ file: "snap.yaml", text }, diags);
+    assert.equal(diags.items.length, 0);
+    assert.deepEqual(
+      read.map((r) => r.value),
+      items,
+    );
+    // Two header lines, the List's line, then one line per object.
+    read.forEach((r, i) => assert.equal(r.origin.locate?.(["metadata", "name"])?.line, 4 + i));
   });
 
   it("the per-object Anonymizer renames as anonymizing the whole list does, in any order", () => {

@@ -180,9 +180,10 @@ export function parseSource(source: Source, diags: Diagnostics): RawObject[] {
   const { file, text } = source;
   // Leading comment lines (a podnet snapshot's header) before JSON: blanked to spaces, so that the
   // JSON parser reads the rest and every offset stays where it was.
-  const body = text.startsWith("#")
-    ? text.replace(/^(?:[ \t]*#[^\n]*\n)+/, (m) => m.replace(/[^\n]/g, " "))
-    : text;
+  const comments = text.startsWith("#")
+    ? /^(?:[ \t]*#[^\n]*\n)+\s*[[{]/.exec(text.slice(0, 64 * 1024))
+    : null;
+  const body = comments ? text.replace(/^(?:[ \t]*#[^\n]*\n)+/, (m) => m.replace(/[^\n]/g, " ")) : text;
   const trimmed = body.trimStart();
   if (/\.json$/i.test(file) || trimmed.startsWith("{") || trimmed.startsWith("[")) {
     const json = parseJson(source, body, diags);

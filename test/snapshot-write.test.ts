@@ -100,7 +100,7 @@ describe("snapshot writer", () => {
       items,
     );
     // Two header lines, the List's line, then one line per object.
-    read.forEach((r, i) => assert.equal(r.origin.locate?.(["metadata", "name"])?.line, 4 + i));
+    for (const [i, r] of read.entries()) assert.equal(r.origin.locate?.(["metadata", "name"])?.line, 4 + i);
   });
 
   it("the per-object Anonymizer renames as anonymizing the whole list does, in any order", () => {

@@ -191,12 +191,16 @@ export function makeAnonymizer(objects: readonly Record<string, unknown>[], seed
   const addressTexts = new Map<string, string>();
   const walk = (v: unknown, key: string): unknown => {
     if (typeof v === "string") {
-      const known = addressTexts.get(v);
-      if (known !== undefined) return known;
-      if (isAddressOrList(v)) {
-        const out = mapAddressList(v, ip);
-        addressTexts.set(v, out);
-        return out;
+      // The character test first: it fails at once on nearly every string that is no address,
+      // where the memo's lookup would hash the whole string.
+      if (ADDRESS_CHARS.test(v)) {
+        const known = addressTexts.get(v);
+        if (known !== undefined) return known;
+        if (isAddressOrList(v)) {
+          const out = mapAddressList(v, ip);
+          addressTexts.set(v, out);
+          return out;
+        }
       }
       if (key === "uid") return uid(v);
       if (key === "image") return `registry.invalid/${ident(v)}`;
@@ -330,9 +334,12 @@ function isCidr(s: string): boolean {
   return /^\d{1,3}$/.test(bits) && isAddress(s.slice(0, slash));
 }
 
+/** The characters of an address, a CIDR, or a list of them. */
+const ADDRESS_CHARS = /^[0-9a-fA-F:.,/ ]+$/;
+
 /** An address, a CIDR, or a comma-separated list of them (as the source-ranges annotation). */
 function isAddressOrList(s: string): boolean {
-  if (!/^[0-9a-fA-F:.,/ ]+$/.test(s) || !/[.:]/.test(s)) return false;
+  if (!ADDRESS_CHARS.test(s) || !/[.:]/.test(s)) return false;
   return s.split(",").every((p) => {
     const t = p.trim();
     return isAddress(t) || isCidr(t);

@@ -155,6 +155,9 @@ export async function startFakeApi(pki: Pki, opts: FakeApiOptions): Promise<Fake
   };
   for (const list of byResource.values())
     list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  // The items' JSON is made once (as an API server's watch cache keeps it), and the objects dropped.
+  const texts = new Map([...byResource].map(([name, list]) => [name, list.map((o) => JSON.stringify(o))]));
+  byResource.clear();
   const expire = new Set(opts.expireOnce ?? []);
   const forbidden = new Set(opts.forbidden ?? []);
   const notServed = new Set(opts.notServedGroups ?? []);
@@ -256,7 +259,7 @@ export async function startFakeApi(pki: Pki, opts: FakeApiOptions): Promise<Fake
           "Forbidden",
           `${r.resource}${r.group ? `.${r.group}` : ""} is forbidden: User "podnet-test" cannot list resource "${r.resource}" in API group "${r.group}" at the cluster scope`,
         );
-      const items = byResource.get(name) ?? [];
+      const items = texts.get(name) ?? [];
       const limit = Number(url.searchParams.get("limit") ?? "0") || items.length || 1;
       const page = Math.max(1, Math.min(limit, opts.maxPage ?? Number.POSITIVE_INFINITY));
       const cont = url.searchParams.get("continue");
@@ -279,12 +282,15 @@ export async function startFakeApi(pki: Pki, opts: FakeApiOptions): Promise<Fake
         offset + page < items.length
           ? Buffer.from(`${name}:${offset + page}`).toString("base64url")
           : undefined;
-      return send(200, {
+      const head = JSON.stringify({
         kind: `${r.kind}List`,
         apiVersion: apiVersionOf(r),
         metadata: { resourceVersion: "12345", ...(next ? { continue: next } : {}) },
-        items: slice,
       });
+      const text = `${head.slice(0, -1)},"items":[${slice.join(",")}]}`;
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+      res.end(text);
+      return;
     },
   );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

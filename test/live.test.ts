@@ -155,8 +155,10 @@ describe("live clusters (--kubeconfig, --context)", () => {
       writeFileSync(dump, k.out);
       const fromKubectl = parseSource({ file: dump, text: k.out }, new Diagnostics()).map((r) => r.value);
       assert.deepEqual(sorted(live.items), sorted(fromKubectl));
-      // And every answer is the same: podnet on the live cluster and on kubectl's dump.
-      for (const args of COMPARED) {
+      // And every answer is the same: podnet on the live cluster and on kubectl's dump. The objects
+      // are equal (above), so the other examples check the answer that reads most of them
+      // (connlist: pods, Services, policies) and the real cluster's dump checks every one.
+      for (const args of example === "examples/live-dump" ? COMPARED : [["connlist"]]) {
         const a = await run([...args, "--kubeconfig", kc]);
         const b = await run([...args, "-f", dump]);
         assertNoStack(a.err);

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { KubeconfigError, LiveError, type LiveRead, readLive } from "../adapters/manifests/live.ts";
+import type { LiveRead } from "../adapters/manifests/live.ts";
 import { readSources } from "../adapters/manifests/read.ts";
 import { resolveManifests } from "../core/cluster.ts";
 import type { ClusterState } from "../core/control/state.ts";
@@ -61,14 +61,21 @@ export function parseFailOn<K extends string>(value: string, kinds: readonly K[]
   return list as K[];
 }
 
+/**
+ * Adds the input options every command that reads a cluster shares: `-f`, `-n`, `-A`, and the live
+ * cluster's `--kubeconfig`, `--context` and `--request-timeout`, read before the command's action
+ * (see `liveRead`). `filenameHelp` replaces the help of `-f` (for a command whose `-f` has its own
+ * default, as `probe`'s).
+ */
 export function addInputOptions(
   cmd: Command,
-  opts: { filenameRequired: boolean } = { filenameRequired: true },
+  opts: { filenameRequired: boolean; filenameHelp?: string } = { filenameRequired: true },
 ): Command {
   return cmd
     .option(
       "-f, --filename <path>",
-      `manifest file or directory (recursive; .yaml, .yml, .json); repeatable; - reads stdin${opts.filenameRequired ? "" : " (default: the bundled example)"}`,
+      opts.filenameHelp ??
+        `manifest file or directory (recursive; .yaml, .yml, .json); repeatable; - reads stdin${opts.filenameRequired ? "" : " (default: the bundled example)"}`,
       collect,
       [],
     )
@@ -107,6 +114,26 @@ export function liveRead(): LiveRead | undefined {
 }
 
 /**
+ * Reads the live cluster of `o` (see readLiveOrExit) as the command's input, as if it had been given
+ * `--kubeconfig`/`--context`: for a command whose default input is one recorded earlier (`probe`
+ * re-reads the context `up` read).
+ */
+export async function useLive(o: InputOptions): Promise<LiveRead> {
+  live = await readLiveOrExit(o);
+  liveUses = 0;
+  return live;
+}
+
+/**
+ * The live cluster's objects for one more load (undefined without `--kubeconfig`/`--context`):
+ * decoding defaults fields in place, so each load after the first gets copies. For loaders other
+ * than `loadOrExit` (the web UI's `loadInput`).
+ */
+export function liveObjectsForLoad(): RawObject[] | undefined {
+  return live ? liveObjects(live) : undefined;
+}
+
+/**
  * Reads the live cluster of `--kubeconfig`/`--context` (adapters/manifests/live.ts); prints its
  * warning (kinds not served or forbidden) to stderr; throws CliExit(2) with the reader's message
  * on any failure (configuration, unreachable server, TLS, credentials).
@@ -115,6 +142,8 @@ export async function readLiveOrExit(o: InputOptions): Promise<LiveRead> {
   const seconds = Number(o.requestTimeout ?? "30");
   if (!(Number.isFinite(seconds) && seconds > 0 && seconds <= 3600))
     throw new CliExit(EXIT_BAD_INPUT, "error: --request-timeout must be a number of seconds (0 < s <= 3600)");
+  // Loaded on first use: the Kubernetes client library takes a while to load, and only live reads need it.
+  const { readLive, LiveError, KubeconfigError } = await import("../adapters/manifests/live.ts");
   try {
     const read = await readLive({
       ...(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {}),

@@ -18,6 +18,7 @@ import {
   dataPlaneUnavailable,
   down,
   knownClusters,
+  type LiveSource,
   listNamespaces,
   readRecord,
   runProbes,
@@ -35,7 +36,15 @@ import { loadBalancerRoutes } from "../core/dataplane/outside.ts";
 import { clusterNameProblem, DataplaneRefused, planCluster } from "../core/dataplane/plan.ts";
 import { judge, type KernelResult, probeCases } from "../core/dataplane/probe.ts";
 import { formatDiagnostic } from "../core/diagnostics.ts";
-import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
+import {
+  addInputOptions,
+  CliExit,
+  EXIT_BAD_INPUT,
+  type InputOptions,
+  liveRead,
+  loadOrExit,
+  useLive,
+} from "./common.ts";
 
 const EXIT_FAILED = 1;
 
@@ -73,6 +82,15 @@ function planFor(opts: InputOptions & { name?: string }): {
   return { name, plan };
 }
 
+/** The live cluster this command read (`--kubeconfig`/`--context`), as the record keeps it for `probe`. */
+function liveSource(opts: InputOptions): { live?: LiveSource } {
+  const read = liveRead();
+  if (!read) return {};
+  return {
+    live: { ...(opts.kubeconfig ? { kubeconfig: resolve(opts.kubeconfig) } : {}), context: read.context },
+  };
+}
+
 export function upCommand(): Command {
   const cmd = new Command("up")
     .description("build the cluster for real: a network namespace per node and pod, as root")
@@ -85,6 +103,7 @@ export function upCommand(): Command {
     try {
       const { record, report } = await up(plan, {
         sources: opts.filename.filter((f) => f !== "-").map((f) => resolve(f)),
+        ...liveSource(opts),
         progress: tty
           ? (what, done, total) => process.stderr.write(`\r${what}: ${done}/${total}\x1b[K`)
           : undefined,
@@ -206,9 +225,8 @@ export function execCommand(): Command {
     });
 }
 
-interface ProbeOptions {
+interface ProbeOptions extends InputOptions {
   name?: string;
-  filename: string[];
   protocol?: string;
   port?: string;
   toServices?: boolean;
@@ -222,17 +240,17 @@ interface ProbeOptions {
 }
 
 export function probeCommand(): Command {
-  return new Command("probe")
+  const cmd = new Command("probe")
     .description(
       "measure real reachability with real connections and compare it with the simulator's; exit 1 on any disagreement",
     )
-    .option("--name <cluster>", "the cluster (default: the only one running)")
-    .option(
-      "-f, --filename <path>",
-      "manifests to predict from (default: those `up` was given); repeatable",
-      (v: string, p: string[]) => [...p, v],
-      [],
-    )
+    .option("--name <cluster>", "the cluster (default: the only one running)");
+  addInputOptions(cmd, {
+    filenameRequired: false,
+    filenameHelp:
+      "manifests to predict from (default: those `up` was given, and the live cluster it read); repeatable; - reads stdin",
+  });
+  return cmd
     .addOption(new Option("--protocol <p>", "only this protocol").choices(["TCP", "UDP", "tcp", "udp"]))
     .option("--port <n>", "only this port")
     .option("--to-services", "also probe every Service ClusterIP port from every source")
@@ -253,12 +271,17 @@ export function probeCommand(): Command {
       const record = cluster ? readRecord(cluster) : undefined;
       if (!record)
         throw new CliExit(EXIT_BAD_INPUT, "error: no cluster is running; start one with podnet up -f …");
-      const files = opts.filename.length ? opts.filename : record.sources;
-      if (files.length === 0)
-        throw new CliExit(
-          EXIT_BAD_INPUT,
-          "error: the cluster was built from standard input; give the manifests with -f",
-        );
+      // Without -f or a live cluster: what `up` was given, its manifests and the context it read.
+      let files = opts.filename;
+      if (files.length === 0 && !liveRead()) {
+        files = record.sources;
+        if (record.live) await useLive({ ...opts, ...record.live });
+        else if (files.length === 0)
+          throw new CliExit(
+            EXIT_BAD_INPUT,
+            "error: the cluster was built from standard input; give the manifests with -f (or the live cluster with --context)",
+          );
+      }
       const port = opts.port === undefined ? undefined : Number(opts.port);
       if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535))
         throw new CliExit(EXIT_BAD_INPUT, "error: --port must be a port number (1-65535)");
@@ -418,6 +441,7 @@ export function applyCommand(): Command {
     try {
       const { report } = await apply(plan, {
         sources: opts.filename.filter((f) => f !== "-").map((f) => resolve(f)),
+        ...liveSource(opts),
       });
       process.stdout.write(syncReport(name, report));
     } catch (e) {

@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { Command } from "commander";
 import { buildReport } from "../ui/report.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT } from "./common.ts";
-import { addAgainstOption, loadUiInputs, type UiInputOptions } from "./ui-input.ts";
+import { addAgainstOption, inputTitle, loadUiInputs, type UiInputOptions } from "./ui-input.ts";
 
 interface ReportOptions extends UiInputOptions {
   output: string;
@@ -32,7 +32,7 @@ export function reportCommand(): Command {
     }
     const { input, against } = loadUiInputs(opts);
     const { html, answers } = await buildReport(input, against, {
-      title: `podnet report: ${opts.filename.join(", ")}`,
+      title: `podnet report: ${inputTitle(opts)}`,
     });
     if (opts.output === "-") process.stdout.write(html);
     else {

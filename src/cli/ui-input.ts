@@ -6,7 +6,14 @@
 import type { Command } from "commander";
 import type { LoadedInput } from "../ui/api.ts";
 import { loadInput } from "../ui/load.ts";
-import { CliExit, EXIT_BAD_INPUT, type InputOptions, printDiagnostics } from "./common.ts";
+import {
+  CliExit,
+  EXIT_BAD_INPUT,
+  type InputOptions,
+  liveObjectsForLoad,
+  liveRead,
+  printDiagnostics,
+} from "./common.ts";
 
 /** The input options with `--against`. */
 export interface UiInputOptions extends InputOptions {
@@ -24,19 +31,31 @@ export function addAgainstOption(cmd: Command, what: string): Command {
 }
 
 /**
- * Loads `-f` (and `--against` when given) with `-n`, printing each one's diagnostics to stderr.
- * Throws CliExit (exit 2) when no `-f` was given.
+ * Loads `-f` (and `--against` when given) with `-n`, and the live cluster of `--context` /
+ * `--kubeconfig` when given (`--against` then applies to it, as `diff --context --against` does),
+ * printing each one's diagnostics to stderr. Throws CliExit (exit 2) when there is no input.
  */
 export function loadUiInputs(opts: UiInputOptions): { input: LoadedInput; against?: LoadedInput } {
-  if (opts.filename.length === 0)
+  const live = liveRead();
+  if (opts.filename.length === 0 && !live)
     throw new CliExit(
       EXIT_BAD_INPUT,
-      "error: no input: give manifests with -f FILE|DIR (repeatable; - reads standard input)",
+      "error: no input: give manifests with -f FILE|DIR (repeatable; - reads standard input) or read a live cluster with --context NAME / --kubeconfig PATH",
     );
   const ns = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
-  const input = loadInput(opts.filename, ns);
+  const liveInput = (overlay: boolean) => {
+    const objects = liveObjectsForLoad();
+    return live && objects ? { objects, overlay, name: `context ${live.context}` } : undefined;
+  };
+  const input = loadInput(opts.filename, ns, liveInput(false));
   printDiagnostics(input.diagnostics);
-  const against = opts.against.length ? loadInput(opts.against, ns) : undefined;
+  const against = opts.against.length ? loadInput(opts.against, ns, liveInput(true)) : undefined;
   if (against) printDiagnostics(against.diagnostics);
   return { input, ...(against ? { against } : {}) };
+}
+
+/** What the page's title names: the `-f` paths and the live context, if any. */
+export function inputTitle(opts: UiInputOptions): string {
+  const live = liveRead();
+  return [...opts.filename, ...(live ? [`context ${live.context}`] : [])].join(", ");
 }

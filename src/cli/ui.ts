@@ -8,7 +8,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { UiApi } from "../ui/api.ts";
 import { startUiServer } from "../ui/server.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT } from "./common.ts";
-import { addAgainstOption, loadUiInputs, type UiInputOptions } from "./ui-input.ts";
+import { addAgainstOption, inputTitle, loadUiInputs, type UiInputOptions } from "./ui-input.ts";
 
 interface UiOptions extends UiInputOptions {
   listen: string;
@@ -55,7 +55,7 @@ export function uiCommand(): Command {
     try {
       server = await startUiServer({
         api: new UiApi(input, against),
-        title: `podnet: ${opts.filename.join(", ")}`,
+        title: `podnet: ${inputTitle(opts)}`,
         host: opts.listen,
         port: Number(opts.port),
       });

@@ -6,15 +6,30 @@
 import { readSources } from "../adapters/manifests/read.ts";
 import { resolveManifests } from "../core/cluster.ts";
 import { Diagnostics } from "../core/diagnostics.ts";
+import type { RawObject } from "../core/manifests/parse.ts";
 import type { LoadedInput } from "./api.ts";
 
-export function loadInput(files: readonly string[], namespace?: string): LoadedInput {
+/**
+ * Loads `files` (with `-n`'s `namespace`) and, when given, a live cluster's objects (`live.objects`,
+ * decoded before the files'; `live.overlay`: the files' objects replace the live ones of the same
+ * kind, namespace and name, as `diff --context --against` does). `live.name` (e.g. `context prod`)
+ * is listed after the files.
+ */
+export function loadInput(
+  files: readonly string[],
+  namespace?: string,
+  live?: { objects: readonly RawObject[]; overlay?: boolean; name: string },
+): LoadedInput {
   const diags = new Diagnostics();
   const sources = readSources(files, diags);
-  if (diags.hasErrors) return { files: [...files], diagnostics: diags.items };
-  const result = resolveManifests(sources, diags, { namespace });
+  const names = [...files, ...(live ? [live.name] : [])];
+  if (diags.hasErrors) return { files: names, diagnostics: diags.items };
+  const result = resolveManifests(sources, diags, {
+    namespace,
+    ...(live ? { objects: live.objects, overlay: !!live.overlay } : {}),
+  });
   return {
-    files: [...files],
+    files: names,
     diagnostics: result.diagnostics,
     ...(result.ok ? { state: result.cluster } : {}),
   };

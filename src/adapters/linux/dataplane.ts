@@ -31,6 +31,7 @@ import {
   type ClusterRecord,
   type Host,
   httpDir,
+  type LiveSource,
   machine,
   portsFile,
   readRecord,
@@ -46,7 +47,7 @@ import {
 export { runProbes } from "./probes.ts";
 export { alive, listNamespaces } from "./processes.ts";
 export { DataPlaneError } from "./runner.ts";
-export { type ClusterRecord, ETC_NETNS, type Host, readRecord, STATE_DIR } from "./state.ts";
+export { type ClusterRecord, ETC_NETNS, type Host, type LiveSource, readRecord, STATE_DIR } from "./state.ts";
 
 /** A recorded process that is a controller pod's reverse proxy (./http-proxies.ts), not the pod listener. */
 const isProxy = (p: { what: string }) => p.what.startsWith("reverse proxy");
@@ -88,6 +89,8 @@ export function knownClusters(host = machine()): string[] {
 export interface UpOptions {
   /** The manifests the plan comes from, recorded for `probe`. */
   sources?: string[];
+  /** The live cluster the plan comes from too, recorded for `probe` (with `sources`: replaces the record's). */
+  live?: LiveSource;
   /** Called with (done, total) as pods are set up. */
   progress?: (what: string, done: number, total: number) => void;
   /** Where state lives and how commands run (default: the machine). */
@@ -117,6 +120,7 @@ async function build(plan: Plan, opts: UpOptions, host: Host): Promise<ClusterRe
     nodes: plan.nodes,
     pods: plan.pods.map(({ key, netns, node, ip, resolvConf }) => ({ key, netns, node, ip, resolvConf })),
     sources: opts.sources ?? [],
+    ...(opts.live ? { live: opts.live } : {}),
     processes: [],
     setup: setupOf(plan),
     ...(plan.outside ? { outside: { netns: plan.outside.netns, client: plan.outside.client } } : {}),
@@ -220,6 +224,7 @@ export async function apply(
     namespaces: namespacesOf(plan),
     pods: plan.pods.map(({ key, netns, node, ip, resolvConf }) => ({ key, netns, node, ip, resolvConf })),
     sources: opts.sources ?? old.sources,
+    live: opts.sources ? opts.live : old.live,
   };
   let rules: Record<SyncKind, number> = { none: 0, partial: 0, full: 0 };
   let restarted = false;

@@ -37,6 +37,12 @@ export function machine(): Host {
   return { runner: spawnRunner, stateDir: STATE_DIR, etcNetns: ETC_NETNS };
 }
 
+/** Where a live cluster was read from: see ClusterRecord.live. */
+export interface LiveSource {
+  kubeconfig?: string;
+  context: string;
+}
+
 export interface ClusterRecord {
   cluster: string;
   createdAt: string;
@@ -47,6 +53,12 @@ export interface ClusterRecord {
   outside?: { netns: string; client: string };
   /** The manifests it was built from (absolute paths), for commands that need the model again. */
   sources: string[];
+  /**
+   * The live cluster it was built from too (`up --context`/`--kubeconfig`): the kubeconfig file
+   * (absolute; absent: KUBECONFIG, ~/.kube/config or in-cluster, as at read time) and the context
+   * read, for `probe` to read it again.
+   */
+  live?: LiveSource;
   /** Per node namespace, the host routes to pods outside their node's podCIDR (plan.hostRoutes). */
   hostRoutes?: Record<string, string[]>;
   /** The digest of the DNS zone the listener serves (src/core/dns/zone.ts), to reload it only on change. */

@@ -13,6 +13,7 @@
  *   403 is RBAC denying `list` on it: both are named in one warning, and the rest is read;
  * - kube-proxy reads EndpointSlices only (pkg/proxy/config), so Endpoints are not listed.
  */
+import { isAscii } from "node:buffer";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Diagnostic } from "../../core/diagnostics.ts";
@@ -175,7 +176,8 @@ export async function readLive(opts: LiveOptions = {}): Promise<LiveRead> {
     client.close();
   }
   const items: Record<string, unknown>[] = [];
-  const objects: RawObject[] = [];
+  /** Each item's resource, for its URL in `objects`. */
+  const itemResources: LiveResource[] = [];
   const notServed: string[] = [];
   const forbidden: string[] = [];
   resources.forEach((r, i) => {
@@ -185,13 +187,21 @@ export async function readLive(opts: LiveOptions = {}): Promise<LiveRead> {
       else if (!r.optional) notServed.push(resourceName(r));
       return;
     }
+    // One by one: spreading 150,000 items into push() overflows the call stack.
     for (const item of res.items) {
       items.push(item);
-      const meta = item.metadata as { name?: string; namespace?: string } | undefined;
-      const url = `${chosen.server}${r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`}${meta?.namespace ? `/namespaces/${meta.namespace}` : ""}/${r.resource}/${meta?.name ?? ""}`;
-      objects.push({ value: item, origin: { file: url, locate: () => undefined } });
+      itemResources.push(r);
     }
   });
+  // Made when a command decodes them (a snapshot does not): one URL string per object.
+  let objects: RawObject[] | undefined;
+  const objectsOf = (): RawObject[] =>
+    items.map((item, i) => {
+      const r = itemResources[i];
+      const meta = item.metadata as { name?: string; namespace?: string } | undefined;
+      const url = `${chosen.server}${r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`}${meta?.namespace ? `/namespaces/${meta.namespace}` : ""}/${r.resource}/${meta?.name ?? ""}`;
+      return { value: item, origin: { file: url, locate: noPosition } };
+    });
   const parts: string[] = [];
   if (notServed.length)
     parts.push(
@@ -220,13 +230,26 @@ export async function readLive(opts: LiveOptions = {}): Promise<LiveRead> {
     serverVersion,
     readAt,
     items,
-    objects,
+    get objects() {
+      objects ??= objectsOf();
+      return objects;
+    },
     ...(warning ? { warning } : {}),
   };
 }
 
+/** Objects read from a server have no position in a file. */
+const noPosition = () => undefined;
+
 interface Client {
-  get(path: string): Promise<{ status: number; body: string }>;
+  /**
+   * GETs `path`; `onHead`, when given, is called once with the status and the first bytes of the
+   * body as they arrive (before the rest of the body).
+   */
+  get(
+    path: string,
+    onHead?: (status: number, head: string) => void,
+  ): Promise<{ status: number; body: string }>;
   close(): void;
 }
 
@@ -254,7 +277,16 @@ async function makeClient(chosen: ChosenConfig, timeoutMs: number): Promise<Clie
   const isHttps = url.protocol === "https:";
   if (!isHttps && url.protocol !== "http:")
     throw new LiveError(`error: cluster "${chosen.clusterName}": server "${chosen.server}" is not http(s)`);
-  const agent = isHttps ? (reqOpts.agent as https.Agent | undefined) : new http.Agent({ keepAlive: true });
+  // One connection per list kept open across its pages (keep-alive), rather than a TLS handshake
+  // per page: the client library's agent carries the CA and client certificate but does not keep
+  // connections alive. A proxy agent (proxy-url) is used as it is.
+  const given = reqOpts.agent;
+  const agent = isHttps
+    ? given instanceof https.Agent && given.constructor === https.Agent
+      ? new https.Agent({ ...given.options, keepAlive: true })
+      : (given as https.Agent | undefined)
+    : new http.Agent({ keepAlive: true });
+  if (given instanceof https.Agent && given !== agent) given.destroy();
   const headers: Record<string, string> = { Accept: "application/json", "User-Agent": "podnet" };
   for (const [k, v] of Object.entries(reqOpts.headers ?? {}))
     if (typeof v === "string" || typeof v === "number") headers[k] = String(v);
@@ -263,36 +295,62 @@ async function makeClient(chosen: ChosenConfig, timeoutMs: number): Promise<Clie
   const where = `context ${chosen.context} (${chosen.server})`;
   return {
     close: () => agent?.destroy(),
-    get: (path) =>
-      new Promise((resolve, reject) => {
-        const mod = isHttps ? https : http;
-        const req = mod.request(
-          {
-            protocol: url.protocol,
-            hostname: url.hostname.replace(/^\[|\]$/g, ""),
-            port: url.port || (isHttps ? 443 : 80),
-            path: `${base}${path}`,
-            method: "GET",
-            headers,
-            ...(agent ? { agent } : {}),
-            ...(isHttps && !agent ? { ca: reqOpts.ca, cert: reqOpts.cert, key: reqOpts.key } : {}),
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () =>
-              resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
-            );
-            res.on("error", (e) => reject(transportError(e, where, chosen, timeoutMs)));
-          },
-        );
-        req.setTimeout(timeoutMs, () =>
-          req.destroy(Object.assign(new Error("timeout"), { code: "PODNET_TIMEOUT" })),
-        );
-        req.on("error", (e) => reject(transportError(e, where, chosen, timeoutMs)));
-        req.end();
-      }),
+    get: (path, onHead) => get(path, true, onHead),
   };
+  function get(
+    path: string,
+    retry: boolean,
+    onHead?: (status: number, head: string) => void,
+  ): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const mod = isHttps ? https : http;
+      const req = mod.request(
+        {
+          protocol: url.protocol,
+          hostname: url.hostname.replace(/^\[|\]$/g, ""),
+          port: url.port || (isHttps ? 443 : 80),
+          path: `${base}${path}`,
+          method: "GET",
+          headers,
+          ...(agent ? { agent } : {}),
+          ...(isHttps && !agent ? { ca: reqOpts.ca, cert: reqOpts.cert, key: reqOpts.key } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let length = 0;
+          res.on("data", (c: Buffer) => {
+            if (length === 0 && onHead) onHead(res.statusCode ?? 0, c.toString("latin1", 0, 1024));
+            chunks.push(c);
+            length += c.length;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: bodyText(chunks, length) }));
+          res.on("error", (e) => reject(transportError(e, where, chosen, timeoutMs)));
+        },
+      );
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(Object.assign(new Error("timeout"), { code: "PODNET_TIMEOUT" })),
+      );
+      req.on("error", (e) => {
+        // A kept-alive connection the server closed as the request went out (its idle timeout):
+        // the GET is sent again once on a new connection, as Go's and Node's clients advise.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (retry && req.reusedSocket && (code === "ECONNRESET" || code === "EPIPE"))
+          get(path, false, onHead).then(resolve, reject);
+        else reject(transportError(e, where, chosen, timeoutMs));
+      });
+      req.end();
+    });
+  }
+}
+
+/**
+ * A response body as text. The API server answers UTF-8 JSON that is nearly always pure ASCII (it
+ * escapes nothing, but names, labels and addresses are ASCII); an ASCII body is decoded as ASCII,
+ * a plain byte copy, several times cheaper than UTF-8 decoding on pages of megabytes.
+ */
+function bodyText(chunks: readonly Buffer[], length: number): string {
+  const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+  return buf.toString(isAscii(buf) ? "ascii" : "utf8");
 }
 
 function transportError(e: Error, where: string, chosen: ChosenConfig, timeoutMs: number): Error {
@@ -336,20 +394,55 @@ function unauthorized(): string {
 /** How many times one list is started again after its continue token expired (410). */
 const MAX_RESTARTS = 3;
 
+/**
+ * The continue token in the first bytes of a list's body, if they hold it: the API server writes a
+ * list's `kind`, `apiVersion` and `metadata` (resourceVersion, continue) before its `items`
+ * (k8s.io/apimachinery `metav1.List`'s field order), and list metadata holds no nested object.
+ */
+function continueInHead(head: string): string | undefined {
+  const m = /^\s*\{(?:"(?:kind|apiVersion)":"[^"]*",)*"metadata":\{[^{}]*?"continue":"([^"\\]*)"/.exec(head);
+  return m?.[1] || undefined;
+}
+
+/** One page's request: its answer, and the continue token as soon as the body's head says it. */
+interface PageRequest {
+  readonly done: Promise<{ status: number; body: string }>;
+  readonly early: Promise<string | undefined>;
+}
+
 async function listAll(
   client: Client,
   r: LiveResource,
   pageSize: number,
 ): Promise<{ items: Record<string, unknown>[] } | { status: 403 | 404 }> {
   const apiVersion = apiVersionOf(r);
+  const request = (token: string): PageRequest => {
+    let early: (t: string | undefined) => void = () => {};
+    const earlyToken = new Promise<string | undefined>((resolve) => {
+      early = resolve;
+    });
+    const done = client.get(
+      `${listPath(r)}?limit=${pageSize}${token ? `&continue=${encodeURIComponent(token)}` : ""}`,
+      (status, head) => early(status === 200 ? continueInHead(head) : undefined),
+    );
+    // A page asked for ahead of need may be left unread (the list failed): its failure is no news.
+    done.then(
+      () => early(undefined),
+      () => early(undefined),
+    );
+    return { done, early: earlyToken };
+  };
   for (let attempt = 0; ; attempt++) {
     const items: Record<string, unknown>[] = [];
     let token = "";
     let expired = false;
-    do {
-      const res = await client.get(
-        `${listPath(r)}?limit=${pageSize}${token ? `&continue=${encodeURIComponent(token)}` : ""}`,
-      );
+    let page = request("");
+    for (;;) {
+      // The next page is asked for as soon as this one's head names it, so that the server prepares
+      // it while this one is parsed: at most two requests of a list are in flight.
+      const ahead = await page.early;
+      const next = ahead ? request(ahead) : undefined;
+      const res = await page.done;
       if (res.status === 403 || res.status === 404) return { status: res.status };
       if (res.status === 401) throw new LiveError(unauthorized());
       if (res.status === 410 && token) {
@@ -376,7 +469,10 @@ async function listAll(
         items.push({ apiVersion, kind: r.kind, ...it });
       }
       token = typeof list.metadata?.continue === "string" ? list.metadata.continue : "";
-    } while (token);
+      if (!token) break;
+      // The page asked for ahead is the one the parsed body names (else it is left unread).
+      page = next && ahead === token ? next : request(token);
+    }
     if (!expired) return { items };
     if (attempt >= MAX_RESTARTS)
       throw new LiveError(

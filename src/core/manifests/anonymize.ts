@@ -101,6 +101,26 @@ const DNS_FIELDS = new Set(["externalName", "host", "hosts", "searches", "hostna
  * config, when present, is renamed too and its ranges anchor the address map.
  */
 export function anonymizeObjects(objects: readonly Record<string, unknown>[], seed: string): Anonymized {
+  const a = makeAnonymizer(objects, seed);
+  return { objects: objects.map(a.anonymize), names: a.names, address: a.address, addresses: a.addresses };
+}
+
+/**
+ * One anonymization of a set of objects, applied one object at a time (so that a snapshot can write
+ * each renamed object and drop it before renaming the next): `anonymize(o)` gives `o` renamed
+ * exactly as `anonymizeObjects` renames it among `objects` (it must be one of them, or refer only to
+ * names they hold; a pass over all of them first finds the owners and the address anchors).
+ * `names` and `addresses` grow as objects are renamed.
+ */
+export interface Anonymizer {
+  readonly anonymize: (o: Record<string, unknown>) => Record<string, unknown>;
+  readonly names: ReadonlyMap<string, string>;
+  readonly address: (ip: string) => string;
+  readonly addresses: ReadonlyMap<string, string>;
+}
+
+/** Makes the Anonymizer of `objects` with `seed` (see anonymizeObjects). */
+export function makeAnonymizer(objects: readonly Record<string, unknown>[], seed: string): Anonymizer {
   const names = new Map<string, string>();
   const used = new Set<string>(KEPT_NAMES);
   // A name its controller derived from the owner's (`web-6d4cf56db6` of Deployment web, its pod
@@ -149,9 +169,16 @@ export function anonymizeObjects(objects: readonly Record<string, unknown>[], se
       )
       .join(".");
   };
+  // A uid stands in the object and in every reference to it (ownerReferences, targetRef): once each.
+  const uids = new Map<string, string>();
   const uid = (s: string) => {
-    const h = bytesToHex(sha256(utf8ToBytes(`${seed}\0uid\0${s}`)));
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+    let out = uids.get(s);
+    if (out === undefined) {
+      const h = bytesToHex(sha256(utf8ToBytes(`${seed}\0uid\0${s}`)));
+      out = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+      uids.set(s, out);
+    }
+    return out;
   };
   const labelValue = (key: string, v: unknown): unknown => {
     if (typeof v !== "string" || v === "" || KEPT_LABEL_VALUES.has(key)) return v;
@@ -160,9 +187,21 @@ export function anonymizeObjects(objects: readonly Record<string, unknown>[], se
   };
   const ip = new AddressMap(seed, anchorsOf(objects));
 
+  // Address strings seen (a pod's IP stands in its status and in its EndpointSlice): mapped once.
+  const addressTexts = new Map<string, string>();
   const walk = (v: unknown, key: string): unknown => {
     if (typeof v === "string") {
-      if (isAddressOrList(v)) return mapAddressList(v, ip);
+      // The character test first: it fails at once on nearly every string that is no address,
+      // where the memo's lookup would hash the whole string.
+      if (ADDRESS_CHARS.test(v)) {
+        const known = addressTexts.get(v);
+        if (known !== undefined) return known;
+        if (isAddressOrList(v)) {
+          const out = mapAddressList(v, ip);
+          addressTexts.set(v, out);
+          return out;
+        }
+      }
       if (key === "uid") return uid(v);
       if (key === "image") return `registry.invalid/${ident(v)}`;
       if (NAME_FIELDS.has(key)) return ident(v);
@@ -224,7 +263,8 @@ export function anonymizeObjects(objects: readonly Record<string, unknown>[], se
     const isContainer =
       (key === "containers" || key === "initContainers" || key === "ephemeralContainers") &&
       typeof o.name === "string";
-    for (const [k, x] of Object.entries(o)) {
+    for (const k in o) {
+      const x = o[k];
       if (k === "managedFields" || k === "resourceVersion" || k === "selfLink") continue;
       if (
         k === "volumes" ||
@@ -271,12 +311,12 @@ export function anonymizeObjects(objects: readonly Record<string, unknown>[], se
         })
       : x;
 
-  const out = objects.map((o) => {
+  const anonymize = (o: Record<string, unknown>): Record<string, unknown> => {
     // A ConfigMap's or Secret's payload is no part of the network, and the likeliest place for secrets.
     const { data: _d, binaryData: _b, stringData: _s, ...rest } = o;
     return walk(rest, "") as Record<string, unknown>;
-  });
-  return { objects: out, names, address: (s) => ip.map(s), addresses: ip.memo };
+  };
+  return { anonymize, names, address: (s) => ip.map(s), addresses: ip.memo };
 }
 
 function isAddress(s: string): boolean {
@@ -294,9 +334,12 @@ function isCidr(s: string): boolean {
   return /^\d{1,3}$/.test(bits) && isAddress(s.slice(0, slash));
 }
 
+/** The characters of an address, a CIDR, or a list of them. */
+const ADDRESS_CHARS = /^[0-9a-fA-F:.,/ ]+$/;
+
 /** An address, a CIDR, or a comma-separated list of them (as the source-ranges annotation). */
 function isAddressOrList(s: string): boolean {
-  if (!/^[0-9a-fA-F:.,/ ]+$/.test(s) || !/[.:]/.test(s)) return false;
+  if (!ADDRESS_CHARS.test(s) || !/[.:]/.test(s)) return false;
   return s.split(",").every((p) => {
     const t = p.trim();
     return isAddress(t) || isCidr(t);

@@ -178,18 +178,24 @@ const MAX_IMPLICIT_KEY = 1024;
  */
 export function parseSource(source: Source, diags: Diagnostics): RawObject[] {
   const { file, text } = source;
-  const trimmed = text.trimStart();
+  // Leading comment lines (a podnet snapshot's header) before JSON: blanked to spaces, so that the
+  // JSON parser reads the rest and every offset stays where it was.
+  const comments = text.startsWith("#")
+    ? /^(?:[ \t]*#[^\n]*\n)+\s*[[{]/.exec(text.slice(0, 64 * 1024))
+    : null;
+  const body = comments ? text.replace(/^(?:[ \t]*#[^\n]*\n)+/, (m) => m.replace(/[^\n]/g, " ")) : text;
+  const trimmed = body.trimStart();
   if (/\.json$/i.test(file) || trimmed.startsWith("{") || trimmed.startsWith("[")) {
-    const json = parseJson(source, diags);
+    const json = parseJson(source, body, diags);
     if (json) return json;
   }
   return parseYaml(source, diags);
 }
 
-function parseJson(source: Source, diags: Diagnostics): RawObject[] | undefined {
+function parseJson(source: Source, body: string, diags: Diagnostics): RawObject[] | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(source.text);
+    value = JSON.parse(body);
   } catch {
     // Not valid JSON. Let the YAML parser report the error with a position (JSON is YAML).
     return undefined;

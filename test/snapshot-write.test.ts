@@ -1,0 +1,113 @@
+/**
+ * The snapshot's streamed writer (src/cli/snapshot.ts `writeSnapshot`) writes the v1 List as JSON
+ * after the header, one object to a line, in pieces; and the per-object
+ * Anonymizer renames each object exactly as anonymizing the whole list does.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { renderSnapshot, writeSnapshot } from "../src/cli/snapshot.ts";
+import { Diagnostics } from "../src/core/diagnostics.ts";
+import { anonymizeObjects, makeAnonymizer } from "../src/core/manifests/anonymize.ts";
+import { parseSource } from "../src/core/manifests/parse.ts";
+
+const items: Record<string, unknown>[] = [
+  {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: "web-6d4cf56db6-2jxkq",
+      namespace: "shop",
+      uid: "11111111-2222-3333-4444-555555555555",
+      labels: { app: "web" },
+      ownerReferences: [{ kind: "ReplicaSet", name: "web-6d4cf56db6", uid: "aaaa" }],
+    },
+    spec: { nodeName: "node-1", containers: [{ name: "c", ports: [{ containerPort: 80 }], env: [] }] },
+    status: { podIP: "10.0.1.7", podIPs: [{ ip: "10.0.1.7" }], hostIP: "192.168.0.3", conditions: [] },
+  },
+  {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "web", namespace: "shop" },
+    spec: { selector: { app: "web" } },
+  },
+  {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: "web-abcde", namespace: "shop", labels: { "kubernetes.io/service-name": "web" } },
+    endpoints: [
+      {
+        addresses: ["10.0.1.7"],
+        targetRef: { kind: "Pod", name: "web-6d4cf56db6-2jxkq", uid: "11111111-2222-3333-4444-555555555555" },
+      },
+    ],
+  },
+];
+
+describe("snapshot writer", () => {
+  it("writes the List as JSON, one object to a line, for 0, 1 and several items", () => {
+    for (const list of [[], items.slice(0, 1), items]) {
+      const text = renderSnapshot(["one", "two"], list);
+      const lines = text.split("\n");
+      assert.deepEqual(lines.slice(0, 2), ["# one", "# two"]);
+      assert.deepEqual(JSON.parse(lines.slice(2).join("\n")), {
+        apiVersion: "v1",
+        kind: "List",
+        metadata: { resourceVersion: "" },
+        items: list,
+      });
+      // One object to a line, as JSON.stringify writes it.
+      assert.deepEqual(
+        lines.slice(3, 3 + list.length).map((l) => l.replace(/,$/, "")),
+        list.map((o) => JSON.stringify(o)),
+      );
+    }
+  });
+
+  it("asks for each item once, in order, and writes a large list in pieces of about 1 MiB", () => {
+    const asked: number[] = [];
+    const pieces: string[] = [];
+    const big = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "x" },
+      data: { v: "x".repeat(10_000) },
+    };
+    writeSnapshot(
+      [],
+      300,
+      (i) => {
+        asked.push(i);
+        return big;
+      },
+      (s) => pieces.push(s),
+    );
+    assert.deepEqual(asked, [...Array(300).keys()]);
+    assert.ok(pieces.length >= 3, `${pieces.length} pieces`);
+    assert.ok(pieces.every((p) => p.length < (1 << 20) + 20_000));
+    assert.equal(JSON.parse(pieces.join("")).items.length, 300);
+  });
+
+  it("-f reads a snapshot, header and all, as JSON: the same objects, each at its own line", () => {
+    const text = renderSnapshot(
+      ["podnet snapshot of context test", "replay with: podnet COMMAND -f THIS_FILE"],
+      items,
+    );
+    const diags = new Diagnostics();
+    const read = parseSource({ file: "snap.yaml", text }, diags);
+    assert.equal(diags.items.length, 0);
+    assert.deepEqual(
+      read.map((r) => r.value),
+      items,
+    );
+    // Two header lines, the List's line, then one line per object.
+    for (const [i, r] of read.entries()) assert.equal(r.origin.locate?.(["metadata", "name"])?.line, 4 + i);
+  });
+
+  it("the per-object Anonymizer renames as anonymizing the whole list does, in any order", () => {
+    const whole = anonymizeObjects(items, "seed").objects;
+    const a = makeAnonymizer(items, "seed");
+    const reversed = [...items].reverse().map(a.anonymize).reverse();
+    assert.deepEqual(reversed, whole);
+    assert.notEqual(JSON.stringify(whole).includes("web-6d4cf56db6"), true);
+  });
+});

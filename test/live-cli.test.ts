@@ -13,8 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Command } from "commander";
+import { LIVE_RESOURCES } from "../src/adapters/manifests/live.ts";
 import { buildProgram } from "../src/cli/main.ts";
 import { Diagnostics } from "../src/core/diagnostics.ts";
+import { KINDS } from "../src/core/manifests/kinds.ts";
 import { parseSource } from "../src/core/manifests/parse.ts";
 import { type FakeApi, kubeconfigText, makePki, type Pki, startFakeApi } from "./live-server.ts";
 
@@ -58,6 +60,21 @@ async function serveKubeconfig(
   );
   return { api, kc };
 }
+
+describe("what a live read lists", () => {
+  it("every kind podnet decodes from files, in a version it decodes (Endpoints aside: EndpointSlices are read)", () => {
+    const missing = Object.entries(KINDS)
+      .filter(([kind]) => kind !== "Endpoints")
+      .filter(
+        ([kind, info]) =>
+          !LIVE_RESOURCES.some(
+            (r) => r.kind === kind && info.versions.includes(r.group ? `${r.group}/${r.version}` : r.version),
+          ),
+      )
+      .map(([kind]) => kind);
+    assert.deepEqual(missing, []);
+  });
+});
 
 describe("--context on every command that takes -f", () => {
   before(() => {

@@ -100,10 +100,16 @@ async function serve(
 }
 
 const RESOLVED_KINDS =
-  "nodes,namespaces,pods,services,endpointslices,deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs,networkpolicies,ingresses,ingressclasses";
+  "nodes,namespaces,pods,services,endpointslices,deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs,networkpolicies,ingresses,ingressclasses,gatewayclasses,gateways,httproutes,referencegrants";
 
 /** The commands whose answers are compared between reads. */
-const COMPARED = [["get", "pods,services", "-A", "-o", "wide"], ["connlist"], ["lint"]];
+const COMPARED = [
+  ["get", "pods,services", "-A", "-o", "wide"],
+  ["connlist"],
+  ["connlist", "--routes"],
+  ["get", "ingresses,gateways,httproutes", "-A"],
+  ["lint"],
+];
 
 const kubectlFound = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" }).status === 0;
 const EXAMPLES = ["examples/live-dump", "examples/articles", "examples/shop", "examples/calico"];
@@ -432,7 +438,7 @@ describe("live clusters (--kubeconfig, --context)", () => {
     assert.match(none.err, /nothing to snapshot/);
   });
 
-  for (const example of ["examples/live-dump", "examples/shop"]) {
+  for (const example of ["examples/live-dump", "examples/shop", "examples/ingress"]) {
     it(`${example}: snapshot --anonymize gives every answer renamed`, async () => {
       // A live cluster's objects are all given (pods, addresses); a manifest example becomes one as
       // podnet resolves it (`get … -o yaml`), since names and addresses podnet derives itself from
@@ -490,9 +496,20 @@ describe("live clusters (--kubeconfig, --context)", () => {
           /[A-Za-z0-9][A-Za-z0-9._-]*(\/\d+)?/g,
           // A port's name (`http:80/TCP`) and a number (`0 findings`) are kept, whatever else bears that name.
           (tok: string, _cidr: string, at: number, all: string) =>
-            /^\d+$/.test(tok) || /^:\d+\//.test(all.slice(at + tok.length))
+            /^\d+$/.test(tok) ||
+            /^:\d+\//.test(all.slice(at + tok.length)) ||
+            // An HTTP path (`Prefix /cart`) is no name: the anonymizer keeps paths.
+            all.slice(Math.max(0, at - 2), at) === " /"
               ? tok
-              : (names.get(tok) ?? addresses.get(tok) ?? tok),
+              : (names.get(tok) ??
+                addresses.get(tok) ??
+                // A DNS name (a host): label by label.
+                (/^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+$/.test(tok)
+                  ? tok
+                      .split(".")
+                      .map((l) => names.get(l) ?? l)
+                      .join(".")
+                  : tok)),
         );
       const lines = (s: string) =>
         s

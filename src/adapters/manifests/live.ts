@@ -66,6 +66,35 @@ export const LIVE_RESOURCES: readonly LiveResource[] = [
     resource: "clusternetworkpolicies",
     kind: "ClusterNetworkPolicy",
   },
+  // Gateway API (a CRD: absent from clusters that do not install it, hence optional).
+  {
+    group: "gateway.networking.k8s.io",
+    version: "v1",
+    resource: "gatewayclasses",
+    kind: "GatewayClass",
+    optional: true,
+  },
+  {
+    group: "gateway.networking.k8s.io",
+    version: "v1",
+    resource: "gateways",
+    kind: "Gateway",
+    optional: true,
+  },
+  {
+    group: "gateway.networking.k8s.io",
+    version: "v1",
+    resource: "httproutes",
+    kind: "HTTPRoute",
+    optional: true,
+  },
+  {
+    group: "gateway.networking.k8s.io",
+    version: "v1beta1",
+    resource: "referencegrants",
+    kind: "ReferenceGrant",
+    optional: true,
+  },
   { group: "route.openshift.io", version: "v1", resource: "routes", kind: "Route", optional: true },
   { group: "crd.projectcalico.org", version: "v1", resource: "ippools", kind: "IPPool", optional: true },
   {

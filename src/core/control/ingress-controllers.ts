@@ -182,6 +182,17 @@ function isSupplied(p: Pod): boolean {
   return p.metadata.annotations?.[SUPPLIED_ANNOTATION] === "true";
 }
 
+/**
+ * Whether a pod is the ingress-nginx controller podnet supplied: its annotation and what it runs,
+ * not its namespace (an anonymized dump renames `ingress-nginx`; the container's identity is kept).
+ */
+export function isSuppliedController(p: Pod): boolean {
+  return (
+    isSupplied(p) &&
+    controllerRole(p.metadata.namespace ?? "default", p.metadata.labels, p.spec)?.kind === "ingress-nginx"
+  );
+}
+
 /** The LoadBalancer, else NodePort, Service of the pods' namespace whose selector picks the first pod. */
 export function serviceOf(state: ClusterState, pods: readonly Pod[]): Service | undefined {
   const p = pods[0];
@@ -233,9 +244,7 @@ export function controllerInstance(state: ClusterState, key: ControllerKey): Con
       why: `${keyText(key)} is served by ${how}: ${own.length === 0 ? "none is running" : own.map(podName).join(", ")}${service ? `, behind Service ${svcName(service)}` : ""}`,
     };
   }
-  const supplied = state.pods.filter(
-    (p) => isSupplied(p) && p.metadata.namespace === SUPPLIED_CONTROLLER.namespace,
-  );
+  const supplied = state.pods.filter(isSuppliedController);
   if (supplied.length > 0) {
     const pods = supplied.filter(running);
     const service = serviceOf(state, supplied);

@@ -5,18 +5,20 @@
  *
  * What is renamed, and how consistency is kept:
  * - Names: namespaces, object names, label values, and every field that refers to an object by name
- *   (ownerReferences, nodeName, serviceName, serviceAccountName, hostname/subdomain, Ingress and
- *   Route backends, ingressClassName, EndpointSlice targetRef and nodeName, policy `namespaces`
+ *   (ownerReferences, nodeName, serviceName, serviceAccountName, subdomain, Ingress and Route
+ *   backends, ingressClassName, Gateway API's gatewayClassName, parentRefs and backendRefs, EndpointSlice targetRef and nodeName, policy `namespaces`
  *   lists) go through ONE map from string to `n` + 9 base-36 characters (a valid DNS-1035 label and
  *   label value). So a Service `web`, the selector value `app: web`, the EndpointSlice label
  *   `kubernetes.io/service-name: web` and the DNS name `web.shop.svc.cluster.local` all become the
  *   same new name, and every selector still selects what it selected.
  *   Kept: the well-known names the control plane relies on (`default`, `kube-system`, `kube-public`,
  *   `kube-node-lease`, `kubernetes`, `kube-dns`, `coredns`, `kube-proxy`), label KEYS (they are the
- *   schema selectors are written in), port names (named ports resolve by them), and the values of a
+ *   schema selectors are written in), port names and Gateway listener names (named ports and
+ *   `sectionName`s resolve by them), and the values of a
  *   few label keys whose value is a fixed vocabulary (kubernetes.io/os, kubernetes.io/arch,
  *   endpointslice.kubernetes.io/managed-by).
- * - DNS names (ExternalName, Ingress/Route hosts, load-balancer hostnames, dnsConfig searches):
+ * - DNS names (ExternalName, Ingress/Route hosts, Gateway listener and HTTPRoute hostnames, pod and
+ *   load-balancer hostnames, dnsConfig searches):
  *   each dot-separated label through the same map, but `*`, `svc`, `pod`, the cluster domain's
  *   labels (`cluster`, `local`) and a last label (the TLD) of a multi-label name are kept.
  * - Addresses: every string that is an IPv4/IPv6 address or CIDR, wherever it stands, through a
@@ -83,9 +85,9 @@ const NAME_FIELDS = new Set([
   "serviceName",
   "serviceAccountName",
   "serviceAccount",
-  "hostname",
   "subdomain",
   "ingressClassName",
+  "gatewayClassName",
   "namespace",
   "name",
   "generateName",
@@ -93,7 +95,11 @@ const NAME_FIELDS = new Set([
   "providerID",
 ]);
 /** Fields whose strings are DNS names. */
-const DNS_FIELDS = new Set(["externalName", "host", "hosts", "searches", "hostnames"]);
+/**
+ * Fields whose strings are DNS names. `hostname` is one too: a pod's is a single label (renamed as a
+ * name is), a Gateway listener's or a load balancer's a whole name (`*.example.com`: label by label).
+ */
+const DNS_FIELDS = new Set(["externalName", "host", "hosts", "searches", "hostnames", "hostname"]);
 
 /**
  * Anonymizes `objects` (not modified) with `seed` (any string; the same seed gives the same names
@@ -280,8 +286,10 @@ export function makeAnonymizer(objects: readonly Record<string, unknown>[], seed
       }
       if (k === "message" && key === "conditions") continue;
       if (k === "images" || k === "machineID" || k === "systemUUID" || k === "bootID") continue;
-      if (k === "name" && key === "port") {
-        out[k] = x; // a Service port named by an Ingress backend
+      if (k === "name" && (key === "port" || key === "listeners")) {
+        // A Service port named by an Ingress backend; a Gateway listener, which a route's
+        // `sectionName` names: kept, as port names are.
+        out[k] = x;
         continue;
       }
       if (k === "ports") {

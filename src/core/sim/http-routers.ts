@@ -8,8 +8,7 @@
 import {
   controllerInstance,
   INGRESS_NGINX_CONTROLLER,
-  SUPPLIED_ANNOTATION,
-  SUPPLIED_CONTROLLER,
+  isSuppliedController,
 } from "../control/ingress-controllers.ts";
 import type { ClusterState } from "../control/state.ts";
 import type { Pod } from "../model/k8s.ts";
@@ -21,11 +20,7 @@ export const SUPPLIED_INGRESS_CLASS = Object.freeze({ name: "nginx", controller:
 
 /** Whether podnet supplied the default controller in this cluster. */
 export function hasSuppliedController(state: ClusterState): boolean {
-  return state.services.some(
-    (s) =>
-      s.metadata.namespace === SUPPLIED_CONTROLLER.namespace &&
-      s.metadata.annotations?.[SUPPLIED_ANNOTATION] === "true",
-  );
+  return state.pods.some(isSuppliedController);
 }
 
 /** Every Ingress class's and Gateway's compiled router for `state`, in routerSpecs' order. */

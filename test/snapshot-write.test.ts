@@ -4,11 +4,15 @@
  * Anonymizer renames each object exactly as anonymizing the whole list does.
  */
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { renderSnapshot, writeSnapshot } from "../src/cli/snapshot.ts";
 import { Diagnostics } from "../src/core/diagnostics.ts";
 import { anonymizeObjects, makeAnonymizer } from "../src/core/manifests/anonymize.ts";
 import { parseSource } from "../src/core/manifests/parse.ts";
+import { runPodnet } from "./helpers.ts";
 
 const items: Record<string, unknown>[] = [
   {
@@ -109,5 +113,49 @@ describe("snapshot writer", () => {
     const reversed = [...items].reverse().map(a.anonymize).reverse();
     assert.deepEqual(reversed, whole);
     assert.notEqual(JSON.stringify(whole).includes("web-6d4cf56db6"), true);
+  });
+});
+
+describe("snapshot refuses what no command would read back, and writes nothing then", () => {
+  const dir = mkdtempSync(join(tmpdir(), "podnet-snap-"));
+  const out = join(dir, "d.yaml");
+
+  it("-o with a format's name: -o names the file", () => {
+    const r = runPodnet(["snapshot", "-f", "examples/articles", "-o", "yaml"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /error: -o yaml: -o names the file to write .* write -o dump\.yaml/);
+    assert.equal(existsSync("yaml"), false);
+  });
+
+  it("objects defined twice, invalid objects, -o that is an input: exit 2, no file", () => {
+    const twice = runPodnet(["snapshot", "-f", "examples/articles", "-f", "examples/articles", "-o", out]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.err, /defined twice/);
+    assert.match(twice.err, /nothing was written/);
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(
+      bad,
+      "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 99999}]}\n",
+    );
+    const invalid = runPodnet(["snapshot", "-f", bad, "-o", out]);
+    assert.equal(invalid.code, 2);
+    assert.match(invalid.err, /bad\.yaml:4:\d+: error: Service default\/s: spec\.ports\[0\]\.port/);
+    assert.equal(existsSync(out), false);
+    const self = runPodnet(["snapshot", "-f", bad, "-o", bad]);
+    assert.equal(self.code, 2);
+    assert.match(self.err, /is also read with -f: the snapshot would overwrite its own input/);
+  });
+
+  it("a directory that does not exist: exit 2 naming -o's path, no partial file", () => {
+    const r = runPodnet(["snapshot", "-f", "examples/articles", "-o", join(dir, "no", "d.yaml")]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /error: -o .*\/no\/d\.yaml: cannot write: ENOENT: .*'.*\/no\/d\.yaml'/);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes("partial")),
+      [],
+    );
+    const ok = runPodnet(["snapshot", "-f", "examples/articles", "-o", out]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.deepEqual(readdirSync(dir).sort(), ["bad.yaml", "d.yaml"]);
   });
 });

@@ -6,11 +6,13 @@
  * or with a live cluster) snapshots manifests too, e.g. to anonymize an existing dump.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { resolve } from "node:path";
 import { Command } from "commander";
 import { readSources } from "../adapters/manifests/read.ts";
 import { Diagnostics } from "../core/diagnostics.ts";
 import { makeAnonymizer } from "../core/manifests/anonymize.ts";
+import { decodeObjects } from "../core/manifests/decode.ts";
 import { parseSource } from "../core/manifests/parse.ts";
 import { CliExit, EXIT_BAD_INPUT, type InputOptions, printDiagnostics, readLiveOrExit } from "./common.ts";
 
@@ -91,13 +93,56 @@ export function snapshotCommand(): Command {
         );
       if (opts.seed !== undefined && !opts.anonymize)
         throw new CliExit(EXIT_BAD_INPUT, "error: --seed is for --anonymize; add --anonymize");
+      // -o names the file: a format's name there is a slip (snapshot writes one format).
+      if (opts.output !== undefined && /^(json|ya?ml|text|wide|md|sarif)$/i.test(opts.output))
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: -o ${opts.output}: -o names the file to write (a snapshot is always one v1 List, JSON that is YAML): write -o dump.yaml`,
+        );
+      if (
+        opts.output !== undefined &&
+        opts.output !== "-" &&
+        opts.filename.some((f) => resolve(f) === resolve(opts.output!))
+      )
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: -o ${opts.output} is also read with -f: the snapshot would overwrite its own input; write it to another file`,
+        );
       const live = liveWanted ? await readLiveOrExit(opts) : undefined;
       let items: Record<string, unknown>[] = live ? live.items : [];
       if (opts.filename.length > 0) {
         const diags = new Diagnostics();
         const parsed = readSources(opts.filename, diags).flatMap((s) => parseSource(s, diags));
+        // What every command would refuse when it reads the dump back is refused here, before
+        // anything is written: invalid objects, one defined twice, one the live cluster holds too.
+        if (!diags.hasErrors) decodeObjects(parsed, diags);
+        if (live && !diags.hasErrors) {
+          const keyOf = (o: Record<string, unknown>) => {
+            const m = (o.metadata ?? {}) as { name?: unknown; namespace?: unknown };
+            const group = String(o.apiVersion ?? "")
+              .split("/")
+              .slice(0, -1)
+              .join("/");
+            return `${group}|${o.kind}|${m.namespace ?? "default"}|${m.name}`;
+          };
+          const read = new Set(live.items.map(keyOf));
+          for (const r of parsed)
+            if (read.has(keyOf(r.value)))
+              diags.error({
+                code: "duplicate",
+                message: `${r.value.kind} ${(r.value.metadata as { name?: string })?.name} is also in context ${live.context}: the dump would hold it twice, and no command reads that`,
+                hint: "snapshot the live cluster alone, and see the change with: podnet diff --context … --against FILE",
+                origin: r.origin,
+                path: ["metadata", "name"],
+              });
+        }
         printDiagnostics(diags.items);
-        if (diags.hasErrors) throw new CliExit(EXIT_BAD_INPUT, "", diags.items);
+        if (diags.hasErrors)
+          throw new CliExit(
+            EXIT_BAD_INPUT,
+            "error: the input has errors (above); nothing was written",
+            diags.items,
+          );
         items = [...items, ...parsed.map((r) => r.value)];
       }
       if (items.length === 0)
@@ -137,16 +182,24 @@ export function snapshotCommand(): Command {
         writeSnapshot(json ? [] : header, items.length, item, (s) => process.stdout.write(s));
         return;
       }
+      // Written to a file beside it, then renamed: a failure leaves no half-written dump behind.
+      const partial = `${opts.output}.partial-${process.pid}`;
       let fd: number | undefined;
       try {
-        fd = openSync(opts.output, "w");
+        fd = openSync(partial, "w");
         const out = fd;
         writeSnapshot(json ? [] : header, items.length, item, (s) => writeSync(out, s));
+        closeSync(fd);
+        fd = undefined;
+        renameSync(partial, opts.output);
       } catch (e) {
-        if (!(e as NodeJS.ErrnoException).code) throw e;
-        throw new CliExit(EXIT_BAD_INPUT, `error: -o ${opts.output}: cannot write: ${(e as Error).message}`);
-      } finally {
         if (fd !== undefined) closeSync(fd);
+        rmSync(partial, { force: true });
+        if (!(e as NodeJS.ErrnoException).code) throw e;
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: -o ${opts.output}: cannot write: ${(e as Error).message.replace(partial, opts.output)}`,
+        );
       }
       process.stderr.write(`wrote ${items.length} objects to ${opts.output}\n`);
     });

@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { loadOrExit } from "../src/cli/common.ts";
 import { renderDemo } from "../src/cli/demo.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
 import { resolveFrom } from "../src/core/dns/exchange.ts";
@@ -212,6 +213,13 @@ function assertGetsThere(net: Network, w: Walk) {
 }
 
 describe("demo: the tour fits the input", () => {
+  it("ingress controllers run the cluster, not the application: the walks' clients are application pods (examples/ingress)", () => {
+    const { plan: p } = plan(loadOrExit(["examples/ingress"]));
+    assert.ok(p.walks.length >= 3);
+    for (const w of p.walks.filter((x) => x.from.startsWith("pod ")))
+      assert.match(w.from, /^pod shop\//, `${w.title}: the client is an application pod`);
+  });
+
   it("bookinfo-like: a pod to a Service backed by another pod, across the two nodes; no policy sections", () => {
     const state = cluster(BOOKINFO);
     const { plan: p, net } = plan(state);

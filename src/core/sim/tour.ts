@@ -13,11 +13,13 @@
  *                  when there is one — found on pod classes (policy/reach.ts), so that it is there
  *                  whenever any policy denies any pod a served port (else any port)
  *
- * Application pods come first: pods outside kube-system, kube-public and kube-node-lease (and, with
- * a preferred namespace, that namespace's pods before all). Every search is bounded (clients,
+ * Application pods come first: pods outside kube-system, kube-public, kube-node-lease and the
+ * namespaces ingress and Gateway controllers run in (and, with a preferred namespace, that
+ * namespace's pods before all). Every search is bounded (clients,
  * candidates per client, traces), so the tour stays instant at any size; the answer is deterministic.
  */
-import type { NodeState } from "../control/state.ts";
+import { controllerRole } from "../control/ingress-controllers.ts";
+import type { ClusterState, NodeState } from "../control/state.ts";
 import { resolveFrom } from "../dns/exchange.ts";
 import { podResolvConf, type Resolution } from "../dns/resolv.ts";
 import { ClusterZone } from "../dns/zone.ts";
@@ -90,6 +92,28 @@ export const OUTSIDE_NAME = "api.example.com";
 
 /** Namespaces of the cluster's own components: their pods come after the application's. */
 const SYSTEM_NAMESPACES = new Set(["kube-system", "kube-public", "kube-node-lease"]);
+
+const infrastructureCache = new WeakMap<ClusterState, ReadonlySet<string>>();
+
+/**
+ * The namespaces of the cluster's own components, which the tour shows after the application's:
+ * Kubernetes' system namespaces, and those an ingress or Gateway controller runs in on its own
+ * (ingress-nginx's, Envoy Gateway's `envoy-gateway-system`, the supplied controller's; not a
+ * Gateway's namespace where its proxy pods run beside the application). Computed once per cluster.
+ */
+function infrastructureNamespaces(state: ClusterState): ReadonlySet<string> {
+  let set = infrastructureCache.get(state);
+  if (set) return set;
+  const out = new Set(SYSTEM_NAMESPACES);
+  for (const p of state.pods) {
+    const ns = p.metadata.namespace ?? "default";
+    const role = controllerRole(ns, p.metadata.labels, p.spec);
+    if (role && (role.kind === "ingress-nginx" || role.namespace !== ns)) out.add(ns);
+  }
+  set = out;
+  infrastructureCache.set(state, set);
+  return set;
+}
 /** An outside client's address (TEST-NET-3, RFC 5737). */
 export const OUTSIDE_CLIENT = "203.0.113.10";
 
@@ -112,9 +136,10 @@ export function reachedDestination(r: TraceResult): boolean {
 /** Chooses the tour's walk-throughs and policy example for a cluster (see the module comment). */
 export function planTour(net: Network, opts: { namespace?: string } = {}): TourPlan {
   const served = servedPorts(net.state);
+  const infra = infrastructureNamespaces(net.state);
   const rank = (p: Pod) =>
     (opts.namespace && p.metadata.namespace === opts.namespace ? 0 : 2) +
-    (SYSTEM_NAMESPACES.has(p.metadata.namespace!) ? 1 : 0);
+    (infra.has(p.metadata.namespace!) ? 1 : 0);
   // Running pods with a network of their own, application pods first, else in input order.
   const pods = [...net.podByIP.values()]
     .map((p, i) => ({ p, i, r: rank(p) }))
@@ -137,7 +162,7 @@ export function planTour(net: Network, opts: { namespace?: string } = {}): TourP
         s.endpoints.some((e) => e.ready || e.serving) &&
         !(s.service.metadata.namespace === "default" && s.service.metadata.name === "kubernetes"),
     )
-    .map((s, i) => ({ s, i, r: serviceRank(s, opts.namespace) }))
+    .map((s, i) => ({ s, i, r: serviceRank(s, opts.namespace, infra) }))
     .sort((a, b) => a.r - b.r || a.i - b.i)
     .map((x) => x.s);
 
@@ -261,7 +286,8 @@ function namesExample(net: Network, pods: Pod[], namespace: string | undefined):
     return policy === "ClusterFirst" || policy === "ClusterFirstWithHostNet";
   });
   if (askers.length === 0) return undefined;
-  const rank = (ns: string) => (namespace && ns === namespace ? 0 : 2) + (SYSTEM_NAMESPACES.has(ns) ? 1 : 0);
+  const infra = infrastructureNamespaces(net.state);
+  const rank = (ns: string) => (namespace && ns === namespace ? 0 : 2) + (infra.has(ns) ? 1 : 0);
   const services = net.state.services
     .filter(
       (s) =>
@@ -297,9 +323,9 @@ function namesExample(net: Network, pods: Pod[], namespace: string | undefined):
   return undefined;
 }
 
-function serviceRank(s: ServicePortInfo, namespace: string | undefined): number {
+function serviceRank(s: ServicePortInfo, namespace: string | undefined, infra: ReadonlySet<string>): number {
   const ns = s.service.metadata.namespace!;
-  return (namespace && ns === namespace ? 0 : 2) + (SYSTEM_NAMESPACES.has(ns) ? 1 : 0);
+  return (namespace && ns === namespace ? 0 : 2) + (infra.has(ns) ? 1 : 0);
 }
 
 /**
@@ -309,7 +335,7 @@ function serviceRank(s: ServicePortInfo, namespace: string | undefined): number 
 function nodePortWalk(net: Network, namespace: string | undefined): Walk | undefined {
   const candidates = net.proxy.ports
     .filter((s) => s.nodePort !== undefined && s.endpoints.length > 0)
-    .map((s, i) => ({ s, i, r: serviceRank(s, namespace) }))
+    .map((s, i) => ({ s, i, r: serviceRank(s, namespace, infrastructureNamespaces(net.state)) }))
     .sort((a, b) => a.r - b.r || a.i - b.i)
     .map((x) => x.s);
   const nodes = [...net.state.nodes].reverse();
@@ -374,7 +400,8 @@ function policyPart(
   }
   // Sources are tried in this order: application pods' classes, then another pod of the destination's
   // own class (a different workload shows more), then the cluster's own components.
-  const system = (c: number) => SYSTEM_NAMESPACES.has(repOf.get(c)!.metadata.namespace!);
+  const infra = infrastructureNamespaces(net.state);
+  const system = (c: number) => infra.has(repOf.get(c)!.metadata.namespace!);
   const classes = [...repOf.keys()];
   const appClasses = classes.filter((c) => !system(c));
   const systemClasses = classes.filter(system);

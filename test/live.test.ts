@@ -170,7 +170,8 @@ describe("live clusters (--kubeconfig, --context)", () => {
         assertNoStack(a.err);
         assert.equal(a.code, b.code, `${args.join(" ")}: ${a.err}`);
         assert.equal(a.out, b.out, args.join(" "));
-        assert.ok(a.out.length > 0);
+        // An answer, or its absence said (`No resources found`): never silence.
+        assert.ok(a.out.length > 0 || a.err.length > 0, args.join(" "));
       }
     });
   }

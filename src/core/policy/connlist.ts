@@ -284,6 +284,8 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
     engine,
     addresses: [...sources, ...destinations].map((r) => r.first),
     ...(opts.previous ? { previous: opts.previous } : {}),
+    // The scoped lines read a few classes' profiles (and every egress towards a few destinations).
+    lazy: opts.only !== undefined,
   });
   opts.analysed?.(reach);
   const rangeName = (r: { first: number; last: number }) =>
@@ -341,7 +343,8 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
       (sameNode.get(a) ?? sameNode.set(a, new Set()).get(a)!).add(b);
   /**
    * From some classes towards some workloads only: per source class and destination class, the atoms
-   * its egress lets out and the destination's ingress lets in (atomsFrom's answer, for those pairs).
+   * its egress lets out and the destination's ingress lets in (atomsFrom's answer, for those pairs;
+   * with the lazy analysis, the sources' egress is computed towards those destinations only).
    */
   const towards = (classes: Iterable<number>, targets: Iterable<string>): Map<string, Uint32Array> => {
     const out = new Map<string, Uint32Array>();
@@ -350,11 +353,11 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
       if (!dsts) continue;
       let mask: Uint32Array | undefined;
       for (const s of classes) {
-        const egressOpen = reach.egress[reach.outProfile[s]].open;
+        const egressOpen = reach.isOpen("egress", s);
         for (const d of dsts) {
-          const atoms = reach.admitted("ingress", reach.inProfile[d], s);
+          const atoms = reach.admits("ingress", d, s);
           if (!egressOpen) {
-            const out2 = reach.admitted("egress", reach.outProfile[s], d);
+            const out2 = reach.admits("egress", s, d);
             for (let w = 0; w < words; w++) atoms[w] &= out2[w];
           }
           let any = 0;

@@ -203,22 +203,31 @@ export function ingressBackends(
   /** `Ingress ns/name`s left out (their controller is a pod of the input, listed as itself). */
   skip: ReadonlySet<string> = new Set(),
 ): Map<string, Map<Protocol, Map<number, Pod[]>>> {
+  const backends = ingressBackendRefs(state).filter((b) => !skip.has(b.by));
+  const out = new Map<string, Map<Protocol, Map<number, Pod[]>>>();
+  if (backends.length === 0) return out;
   const podByIP = new Map<string, Pod>();
   for (const pod of state.pods)
     if (pod.status?.podIP && !pod.spec.hostNetwork) podByIP.set(pod.status.podIP, pod);
-  const backends = ingressBackendRefs(state).filter((b) => !skip.has(b.by));
-  const out = new Map<string, Map<Protocol, Map<number, Pod[]>>>();
+  // Services and their EndpointSlices by `ns/name`, the first Service of a name as before.
+  const services = new Map<string, (typeof state.services)[number]>();
+  for (const s of state.services) {
+    const key = `${s.metadata.namespace}/${s.metadata.name}`;
+    if (!services.has(key)) services.set(key, s);
+  }
+  const slices = new Map<string, (typeof state.endpointSlices)[number][]>();
+  for (const slice of state.endpointSlices) {
+    const name = slice.metadata.labels?.["kubernetes.io/service-name"];
+    if (name === undefined) continue;
+    const key = `${slice.metadata.namespace}/${name}`;
+    (slices.get(key) ?? slices.set(key, []).get(key)!).push(slice);
+  }
   for (const b of backends) {
-    const svc = state.services.find((s) => s.metadata.namespace === b.ns && s.metadata.name === b.service);
+    const svc = services.get(`${b.ns}/${b.service}`);
     const byNumber =
       b.port?.number !== undefined ? svc?.spec.ports?.find((p) => p.port === b.port!.number) : undefined;
     if (b.port?.number !== undefined && !byNumber) continue;
-    for (const slice of state.endpointSlices) {
-      if (
-        slice.metadata.namespace !== b.ns ||
-        slice.metadata.labels?.["kubernetes.io/service-name"] !== b.service
-      )
-        continue;
+    for (const slice of slices.get(`${b.ns}/${b.service}`) ?? []) {
       for (const sp of slice.ports ?? []) {
         if (sp.port === undefined) continue;
         const name = sp.name ?? "";
@@ -274,6 +283,37 @@ export interface ConnlistOptions {
   analysed?: (reach: Reachability) => void;
 }
 
+/**
+ * Which workloads each class holds and which classes each workload's pods fall into: a workload's
+ * pods may fall into several classes (named ports, CIDR memberships), and a class may hold pods of
+ * several workloads (the same labels in one namespace). Kept per `classOf` array: an analysis started
+ * from another (ReachabilityOptions.previous, whose pods are the same, with the same owners) shares
+ * that array, so diff's second side reuses the first side's answer.
+ */
+function classWorkloads(
+  reach: Reachability,
+  owner: (pod: Pod) => string,
+): { workloadsOf: Map<number, Set<string>>; classesOf: Map<string, Set<number>> } {
+  const known = CLASS_WORKLOADS.get(reach.classOf);
+  if (known) return known;
+  const workloadsOf = new Map<number, Set<string>>();
+  const classesOf = new Map<string, Set<number>>();
+  reach.pods.forEach((pod, i) => {
+    const c = reach.classOf[i];
+    const w = owner(pod);
+    (workloadsOf.get(c) ?? workloadsOf.set(c, new Set()).get(c)!).add(w);
+    (classesOf.get(w) ?? classesOf.set(w, new Set()).get(w)!).add(c);
+  });
+  const out = { workloadsOf, classesOf };
+  CLASS_WORKLOADS.set(reach.classOf, out);
+  return out;
+}
+
+const CLASS_WORKLOADS = new WeakMap<
+  Int32Array,
+  { workloadsOf: Map<number, Set<string>>; classesOf: Map<string, Set<number>> }
+>();
+
 export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Connection[] {
   const engine = opts.engine ?? new PolicyEngine(state);
   const owner = workloadOf(state);
@@ -291,16 +331,7 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
   const rangeName = (r: { first: number; last: number }) =>
     `${formatIPv4(r.first)}-${formatIPv4(r.last)}[External]`;
 
-  // A workload's pods may fall into several classes (named ports, CIDR memberships), and a class may
-  // hold pods of several workloads (the same labels in one namespace).
-  const workloadsOf = new Map<number, Set<string>>();
-  const classesOf = new Map<string, Set<number>>();
-  reach.pods.forEach((pod, i) => {
-    const c = reach.classOf[i];
-    const w = owner(pod);
-    (workloadsOf.get(c) ?? workloadsOf.set(c, new Set()).get(c)!).add(w);
-    (classesOf.get(w) ?? classesOf.set(w, new Set()).get(w)!).add(c);
-  });
+  const { workloadsOf, classesOf } = classWorkloads(reach, owner);
   const sourceClass = sources.map((_, k) => reach.addressClass[k]);
   const destinationNames = new Map<number, string[]>(); // class → the egress ranges it stands for
   destinations.forEach((r, k) => {

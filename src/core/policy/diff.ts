@@ -16,10 +16,11 @@
  * compares them; with any other change (pods, namespaces, Services, the admin tiers …) it compares the
  * full connlists (`diffConnectionsFull`). Both give the same answer (test/diff-incremental.test.ts).
  *
- * For the same reason the new side's reachability starts from the old side's (./reach.ts
- * `ReachabilityOptions.previous`): the same classes and atoms, and only the profiles of the classes a
- * changed policy selects recomputed; a CIDR the old side never split at makes it compute the new side
- * in full. `DiffOptions.note` tells which path was taken.
+ * Both sides' analyses are then lazy (./reach.ts `ReachabilityOptions.lazy`): the scoped lines read the
+ * ingress of the scope's destinations and every source's egress towards them, so only those profiles
+ * and egress columns are computed. For the same reason the new side's reachability starts from the old
+ * side's (`ReachabilityOptions.previous`): the same classes and atoms; a CIDR the old side never split
+ * at makes it compute the new side's classes in full. `DiffOptions.note` tells which path was taken.
  */
 import type { ClusterState } from "../control/state.ts";
 import type { KubeObject, Pod } from "../model/k8s.ts";
@@ -64,7 +65,8 @@ export interface DiffOptions {
   note?: (line: string) => void;
   /**
    * Start the new side's reachability from the old side's when the change allows it (default true);
-   * false computes both in full, as before issue 17 (the benchmark's baseline).
+   * false computes each side's classes and atoms on its own (the benchmark's comparison; with a
+   * scope, both analyses stay lazy).
    */
   reuse?: boolean;
 }

@@ -21,7 +21,10 @@
  * podSelector selects, in the directions of its policyTypes (kubernetes/api networking/v1 types.go),
  * so the classes, peer sets and every other class's profile carry over; a new port boundary splits
  * atoms (the kept profiles treat both halves as the whole), a new CIDR needs the full computation.
- * test/diff-incremental.test.ts compares the two cell by cell.
+ * A lazy analysis (`ReachabilityOptions.lazy`, diff's scoped lines) computes a class's profiles on
+ * first use, and a source's egress towards one destination class column-wise: the rules whose peers
+ * hold that class, decided per atom. test/diff-incremental.test.ts compares them with the full
+ * computation cell by cell.
  */
 import type { ClusterState } from "../control/state.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";

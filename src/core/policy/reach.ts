@@ -53,6 +53,7 @@ import type { TierAction, TierPolicy } from "./tiers.ts";
  * pair meaning both directions.
  */
 export function sameNodePairs(pods: readonly Pod[]): [host: number, pod: number][] {
+  if (!pods.some((p) => p.spec.hostNetwork)) return [];
   const byNode = new Map<string, { host: number[]; pods: number[] }>();
   pods.forEach((p, i) => {
     const node = p.spec.nodeName;
@@ -1129,11 +1130,18 @@ function peerOf(p: Pod): PolicyPeer {
 
 function labelKey(labels: Record<string, string> | undefined): string {
   if (!labels) return "";
+  // Pods of one workload commonly share their labels object (src/core/control/workloads.ts).
+  const known = LABEL_KEYS.get(labels);
+  if (known !== undefined) return known;
   const keys = Object.keys(labels).sort();
   let out = "";
   for (const k of keys) out += `${k}=${labels[k]}\u0000`;
+  LABEL_KEYS.set(labels, out);
   return out;
 }
+
+/** labelKey's answers by labels object (parsed manifests are not changed after loading). */
+const LABEL_KEYS = new WeakMap<object, string>();
 
 function compareProtocol(a: Protocol, b: Protocol): number {
   return PROTOCOL_ORDER.indexOf(a) - PROTOCOL_ORDER.indexOf(b);

@@ -74,6 +74,15 @@ export interface PortAtom {
   end: number;
 }
 
+/** The policies of each tier selecting a class for one direction, and the profile key they make. */
+interface Selection {
+  nps: CompiledPolicy[];
+  admin: TierPolicy[];
+  /** Empty when a NetworkPolicy selects the class: the baseline tier is then not consulted. */
+  baseline: TierPolicy[];
+  key: string;
+}
+
 /** One direction's answers for the classes selected by the same policies. */
 interface Profile {
   /** atom → index into `rows`. */
@@ -391,12 +400,9 @@ export class Reachability {
   isOpen(direction: "ingress" | "egress", c: number): boolean {
     const of = direction === "ingress" ? this.inProfile : this.outProfile;
     if (of[c] >= 0) return (direction === "ingress" ? this.ingress : this.egress)[of[c]].open;
-    const rep = this.reps[c];
-    return (
-      this.engine.selecting(rep, direction).length === 0 &&
-      this.engine.tierSelecting("admin", rep, direction).length === 0 &&
-      this.engine.tierSelecting("baseline", rep, direction).length === 0
-    );
+    const { nps, admin, baseline } = this.#selection(direction, c);
+    // The baseline tier is left out of the selection when a NetworkPolicy selects the class.
+    return nps.length === 0 && admin.length === 0 && baseline.length === 0;
   }
 
   /**
@@ -460,7 +466,10 @@ export class Reachability {
   }
 
   /** The policies of each tier selecting class `c` for `direction`, and the profile key they make. */
-  #selection(direction: "ingress" | "egress", c: number) {
+  #selection(direction: "ingress" | "egress", c: number): Selection {
+    const cache = this.#selections[direction];
+    const known = cache[c];
+    if (known) return known;
     const engine = this.engine;
     this.#npIndex ??= new Map(engine.policies.map((p, i) => [p, i]));
     this.#tierIndex ??= new Map([...engine.admin, ...engine.baseline].map((t, i) => [t, i]));
@@ -470,8 +479,12 @@ export class Reachability {
     const admin = engine.tierSelecting("admin", rep, direction);
     const baseline = nps.length ? [] : engine.tierSelecting("baseline", rep, direction);
     const key = `${admin.map((t) => tierIndex.get(t)).join(",")}|${nps.map((p) => npIndex.get(p)).join(",")}|${baseline.map((t) => tierIndex.get(t)).join(",")}`;
-    return { nps, admin, baseline, key };
+    cache[c] = { nps, admin, baseline, key };
+    return cache[c];
   }
+
+  /** `#selection`'s answers per direction and class. */
+  readonly #selections: Record<"ingress" | "egress", Selection[]> = { ingress: [], egress: [] };
 
   #npIndex?: Map<CompiledPolicy, number>;
   #tierIndex?: Map<TierPolicy, number>;

@@ -51,13 +51,20 @@ export function workloadOf(state: ClusterState): (pod: Pod) => string {
   const byKey = new Map<string, KubeObject>();
   for (const w of state.workloads) byKey.set(`${w.kind}/${w.metadata.namespace}/${w.metadata.name}`, w);
   const controller = (o: KubeObject) => o.metadata.ownerReferences?.find((r) => r.controller);
+  // The pods of one workload share one ownerReferences list (src/core/control/workloads.ts): its
+  // answer is kept per list, namespace and whether podnet created the pod.
+  const known = new WeakMap<object, { ns?: string; generated: boolean; name: string }>();
   return (pod) => {
     const ns = pod.metadata.namespace;
+    const refs = pod.metadata.ownerReferences;
+    const generated = state.generated.has(pod);
+    const seen = refs && known.get(refs);
+    if (seen && seen.ns === ns && seen.generated === generated) return seen.name;
     const ref = controller(pod);
     if (!ref) return `${ns}/${pod.metadata.name}[Pod]`;
     let kind = ref.kind;
     let name = ref.name;
-    if (state.generated.has(pod)) {
+    if (generated) {
       for (let o = byKey.get(`${kind}/${ns}/${name}`); o && state.generated.has(o); ) {
         const up = controller(o);
         if (!up) break;
@@ -66,7 +73,9 @@ export function workloadOf(state: ClusterState): (pod: Pod) => string {
         o = byKey.get(`${kind}/${ns}/${name}`);
       }
     }
-    return `${ns}/${name}[${kind}]`;
+    const out = `${ns}/${name}[${kind}]`;
+    if (refs) known.set(refs, { ns, generated, name: out });
+    return out;
   };
 }
 

@@ -272,8 +272,14 @@ export class Reachability {
           for (const c of p.spec.containers)
             for (const x of c.ports ?? [])
               if (x.name) ports += `${x.name}/${x.protocol ?? "TCP"}/${x.containerPort},`;
+        // The CIDR memberships, 32 to a number.
         let member = "";
-        for (let k = 0; k < masks.length; k++) member += (ip & masks[k]) >>> 0 === bases[k] ? "1" : "0";
+        for (let k = 0; k < masks.length; k += 32) {
+          let word = 0;
+          const end = Math.min(k + 32, masks.length);
+          for (let j = k; j < end; j++) if ((ip & masks[j]) >>> 0 === bases[j]) word |= 1 << (j - k);
+          member += `${word >>> 0},`;
+        }
         key = `${p.metadata.namespace}|${labelKey(p.metadata.labels)}|${ports}|${member}`;
       }
       let c = keys.get(key);

@@ -10,10 +10,11 @@
  * interleaved so that both see the same load:
  *
  *   incremental   diffConnections: the scope (the workloads the changed policy selects), both
- *                 connlists restricted to the lines touching it, the new side's reachability started
- *                 from the old side's (src/core/policy/diff.ts, reach.ts ReachabilityOptions.previous)
- *   in full       the same with `reuse: false`: both sides' reachability compiled from scratch (the
- *                 path before issue 17's second part)
+ *                 connlists restricted to the lines touching it over lazy analyses (only the profiles
+ *                 and egress columns those lines read), the new side's reachability started from the
+ *                 old side's (src/core/policy/diff.ts, reach.ts ReachabilityOptions.previous and lazy)
+ *   no reuse      the same with `reuse: false`: the new side's classes and atoms computed from
+ *                 scratch too (still lazy)
  *   full          (--full-runs N, default 0) diffConnectionsFull: both connlists in full, compared
  *
  * Wall and CPU time (process.cpuUsage, user + system) are printed: the machine is shared. `--verbose`
@@ -128,7 +129,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const runs = Number(values.runs);
   const series = {
-    baseline: { label: "both sides in full (before)", wall: [] as number[], cpu: [] as number[] },
+    baseline: {
+      label: "new side not started from the old side's",
+      wall: [] as number[],
+      cpu: [] as number[],
+    },
     incremental: { label: "incremental", wall: [] as number[], cpu: [] as number[] },
   };
   let answer: ConnectionDiff[] | undefined;
@@ -161,7 +166,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const b = series.baseline;
   const inc = series.incremental;
   console.log(
-    `  median incremental ${fmt(median(inc.wall))} (CPU ${fmt(median(inc.cpu))})${b.wall.length ? `, both sides in full ${fmt(median(b.wall))} (CPU ${fmt(median(b.cpu))}) → ${(median(b.wall) / median(inc.wall)).toFixed(1)}× faster` : ""}${full.length ? `; full connlists ${fmt(median(full))}` : ""}; answers identical; peak RSS ${peakMB().toFixed(0)} MiB; load average now ${loadavg()
+    `  median incremental ${fmt(median(inc.wall))} (CPU ${fmt(median(inc.cpu))})${b.wall.length ? `, without reuse ${fmt(median(b.wall))} (CPU ${fmt(median(b.cpu))}) → ${(median(b.wall) / median(inc.wall)).toFixed(1)}× faster` : ""}${full.length ? `; full connlists ${fmt(median(full))}` : ""}; answers identical; peak RSS ${peakMB().toFixed(0)} MiB; load average now ${loadavg()
       .map((x) => x.toFixed(2))
       .join(" ")}`,
   );

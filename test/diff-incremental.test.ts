@@ -271,6 +271,85 @@ describe("reachability: the new side started from the old side's analysis, the s
     assert.ok(fellBack >= 1, `a new CIDR or port boundary falls back (${fellBack} of 40)`);
   });
 
+  it("lazy analyses (diff's scoped lines), alone or started from the old side's: the same atoms as in full", () => {
+    // Egress in every tier: an admin policy that denies, passes (a named port) and allows, and the
+    // baseline denying towards a tier, so that the column-wise egress meets each outcome.
+    const tiered = structuredClone(docs);
+    tiered.push({
+      kind: "AdminNetworkPolicy",
+      apiVersion: "policy.networking.k8s.io/v1alpha1",
+      metadata: { name: "egress-tiers" },
+      spec: {
+        priority: 30,
+        subject: { pods: { namespaceSelector: {}, podSelector: { matchLabels: { tier: "web" } } } },
+        egress: [
+          {
+            name: "no-db",
+            action: "Deny",
+            to: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { tier: "db" } } } }],
+            ports: [{ portNumber: { protocol: "TCP", port: 5432 } }],
+          },
+          { name: "http", action: "Pass", to: [{ namespaces: {} }], ports: [{ namedPort: "http" }] },
+          { name: "team-1", action: "Allow", to: [{ namespaces: { matchLabels: { team: "team-1" } } }] },
+        ],
+      },
+    } as unknown as Doc);
+    const banp = tiered.find((d) => d.kind === "BaselineAdminNetworkPolicy")!;
+    banp.spec.subject = { namespaces: {} };
+    banp.spec.egress = [
+      {
+        name: "no-cache",
+        action: "Deny",
+        to: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { tier: "cache" } } } }],
+      },
+    ];
+    const base = load(tiered, cluster);
+    const rand = prng(11);
+    let columns = 0;
+    for (let i = 0; i < 24; i++) {
+      const { docs: next, what } = change(tiered, rand, namespaces);
+      const after = load(next, cluster);
+      const scope = changeScope(base, after);
+      assert.ok(scope, what);
+      const addresses = outside(base, after);
+      const old = new Reachability(base, { addresses, lazy: true });
+      const started = new Reachability(after, {
+        addresses,
+        lazy: true,
+        previous: { reach: old, changed: scope.policies },
+      });
+      const full = new Reachability(after, { addresses });
+      const alone = new Reachability(after, { addresses, lazy: true });
+      for (const lazy of [started, alone]) {
+        // Egress towards a few destinations, column-wise (as connlist's scoped lines ask), before
+        // any profile is computed; then every cell, which computes the profiles on demand.
+        const n = lazy.reps.length;
+        const dsts = [0, 1, 2].map(() => Math.floor(rand() * n));
+        const sameClasses = lazy.reps.length === full.reps.length && lazy.atoms.length === full.atoms.length;
+        for (let s = 0; s < n; s++)
+          for (const d of dsts) {
+            const open = lazy.isOpen("egress", s);
+            const column = [...lazy.admits("egress", s, d)];
+            if (!sameClasses) continue;
+            assert.equal(open, full.egress[full.outProfile[s]].open, `${what}: ${s} open`);
+            assert.deepEqual(
+              column,
+              [...full.admitted("egress", full.outProfile[s], d)],
+              `${what}: ${s} → ${d}`,
+            );
+            assert.deepEqual(
+              [...lazy.admits("ingress", d, s)],
+              [...full.admitted("ingress", full.inProfile[d], s)],
+              `${what}: ${s} → ${d} ingress`,
+            );
+            columns++;
+          }
+        assert.ok(sameCells(lazy, full, `${what} (lazy)`) > 0);
+      }
+    }
+    assert.ok(columns > 1000, `egress columns compared (${columns})`);
+  });
+
   it("a new CIDR falls back to the full computation and says why", () => {
     const next = structuredClone(docs);
     next.push({

@@ -51,13 +51,20 @@ export function workloadOf(state: ClusterState): (pod: Pod) => string {
   const byKey = new Map<string, KubeObject>();
   for (const w of state.workloads) byKey.set(`${w.kind}/${w.metadata.namespace}/${w.metadata.name}`, w);
   const controller = (o: KubeObject) => o.metadata.ownerReferences?.find((r) => r.controller);
+  // The pods of one workload share one ownerReferences list (src/core/control/workloads.ts): its
+  // answer is kept per list, namespace and whether podnet created the pod.
+  const known = new WeakMap<object, { ns?: string; generated: boolean; name: string }>();
   return (pod) => {
     const ns = pod.metadata.namespace;
+    const refs = pod.metadata.ownerReferences;
+    const generated = state.generated.has(pod);
+    const seen = refs && known.get(refs);
+    if (seen && seen.ns === ns && seen.generated === generated) return seen.name;
     const ref = controller(pod);
     if (!ref) return `${ns}/${pod.metadata.name}[Pod]`;
     let kind = ref.kind;
     let name = ref.name;
-    if (state.generated.has(pod)) {
+    if (generated) {
       for (let o = byKey.get(`${kind}/${ns}/${name}`); o && state.generated.has(o); ) {
         const up = controller(o);
         if (!up) break;
@@ -66,7 +73,9 @@ export function workloadOf(state: ClusterState): (pod: Pod) => string {
         o = byKey.get(`${kind}/${ns}/${name}`);
       }
     }
-    return `${ns}/${name}[${kind}]`;
+    const out = `${ns}/${name}[${kind}]`;
+    if (refs) known.set(refs, { ns, generated, name: out });
+    return out;
   };
 }
 
@@ -203,22 +212,31 @@ export function ingressBackends(
   /** `Ingress ns/name`s left out (their controller is a pod of the input, listed as itself). */
   skip: ReadonlySet<string> = new Set(),
 ): Map<string, Map<Protocol, Map<number, Pod[]>>> {
+  const backends = ingressBackendRefs(state).filter((b) => !skip.has(b.by));
+  const out = new Map<string, Map<Protocol, Map<number, Pod[]>>>();
+  if (backends.length === 0) return out;
   const podByIP = new Map<string, Pod>();
   for (const pod of state.pods)
     if (pod.status?.podIP && !pod.spec.hostNetwork) podByIP.set(pod.status.podIP, pod);
-  const backends = ingressBackendRefs(state).filter((b) => !skip.has(b.by));
-  const out = new Map<string, Map<Protocol, Map<number, Pod[]>>>();
+  // Services and their EndpointSlices by `ns/name`, the first Service of a name as before.
+  const services = new Map<string, (typeof state.services)[number]>();
+  for (const s of state.services) {
+    const key = `${s.metadata.namespace}/${s.metadata.name}`;
+    if (!services.has(key)) services.set(key, s);
+  }
+  const slices = new Map<string, (typeof state.endpointSlices)[number][]>();
+  for (const slice of state.endpointSlices) {
+    const name = slice.metadata.labels?.["kubernetes.io/service-name"];
+    if (name === undefined) continue;
+    const key = `${slice.metadata.namespace}/${name}`;
+    (slices.get(key) ?? slices.set(key, []).get(key)!).push(slice);
+  }
   for (const b of backends) {
-    const svc = state.services.find((s) => s.metadata.namespace === b.ns && s.metadata.name === b.service);
+    const svc = services.get(`${b.ns}/${b.service}`);
     const byNumber =
       b.port?.number !== undefined ? svc?.spec.ports?.find((p) => p.port === b.port!.number) : undefined;
     if (b.port?.number !== undefined && !byNumber) continue;
-    for (const slice of state.endpointSlices) {
-      if (
-        slice.metadata.namespace !== b.ns ||
-        slice.metadata.labels?.["kubernetes.io/service-name"] !== b.service
-      )
-        continue;
+    for (const slice of slices.get(`${b.ns}/${b.service}`) ?? []) {
       for (const sp of slice.ports ?? []) {
         if (sp.port === undefined) continue;
         const name = sp.name ?? "";
@@ -274,6 +292,37 @@ export interface ConnlistOptions {
   analysed?: (reach: Reachability) => void;
 }
 
+/**
+ * Which workloads each class holds and which classes each workload's pods fall into: a workload's
+ * pods may fall into several classes (named ports, CIDR memberships), and a class may hold pods of
+ * several workloads (the same labels in one namespace). Kept per `classOf` array: an analysis started
+ * from another (ReachabilityOptions.previous, whose pods are the same, with the same owners) shares
+ * that array, so diff's second side reuses the first side's answer.
+ */
+function classWorkloads(
+  reach: Reachability,
+  owner: (pod: Pod) => string,
+): { workloadsOf: Map<number, Set<string>>; classesOf: Map<string, Set<number>> } {
+  const known = CLASS_WORKLOADS.get(reach.classOf);
+  if (known) return known;
+  const workloadsOf = new Map<number, Set<string>>();
+  const classesOf = new Map<string, Set<number>>();
+  reach.pods.forEach((pod, i) => {
+    const c = reach.classOf[i];
+    const w = owner(pod);
+    (workloadsOf.get(c) ?? workloadsOf.set(c, new Set()).get(c)!).add(w);
+    (classesOf.get(w) ?? classesOf.set(w, new Set()).get(w)!).add(c);
+  });
+  const out = { workloadsOf, classesOf };
+  CLASS_WORKLOADS.set(reach.classOf, out);
+  return out;
+}
+
+const CLASS_WORKLOADS = new WeakMap<
+  Int32Array,
+  { workloadsOf: Map<number, Set<string>>; classesOf: Map<string, Set<number>> }
+>();
+
 export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Connection[] {
   const engine = opts.engine ?? new PolicyEngine(state);
   const owner = workloadOf(state);
@@ -284,21 +333,14 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
     engine,
     addresses: [...sources, ...destinations].map((r) => r.first),
     ...(opts.previous ? { previous: opts.previous } : {}),
+    // The scoped lines read a few classes' profiles (and every egress towards a few destinations).
+    lazy: opts.only !== undefined,
   });
   opts.analysed?.(reach);
   const rangeName = (r: { first: number; last: number }) =>
     `${formatIPv4(r.first)}-${formatIPv4(r.last)}[External]`;
 
-  // A workload's pods may fall into several classes (named ports, CIDR memberships), and a class may
-  // hold pods of several workloads (the same labels in one namespace).
-  const workloadsOf = new Map<number, Set<string>>();
-  const classesOf = new Map<string, Set<number>>();
-  reach.pods.forEach((pod, i) => {
-    const c = reach.classOf[i];
-    const w = owner(pod);
-    (workloadsOf.get(c) ?? workloadsOf.set(c, new Set()).get(c)!).add(w);
-    (classesOf.get(w) ?? classesOf.set(w, new Set()).get(w)!).add(c);
-  });
+  const { workloadsOf, classesOf } = classWorkloads(reach, owner);
   const sourceClass = sources.map((_, k) => reach.addressClass[k]);
   const destinationNames = new Map<number, string[]>(); // class → the egress ranges it stands for
   destinations.forEach((r, k) => {
@@ -341,7 +383,8 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
       (sameNode.get(a) ?? sameNode.set(a, new Set()).get(a)!).add(b);
   /**
    * From some classes towards some workloads only: per source class and destination class, the atoms
-   * its egress lets out and the destination's ingress lets in (atomsFrom's answer, for those pairs).
+   * its egress lets out and the destination's ingress lets in (atomsFrom's answer, for those pairs;
+   * with the lazy analysis, the sources' egress is computed towards those destinations only).
    */
   const towards = (classes: Iterable<number>, targets: Iterable<string>): Map<string, Uint32Array> => {
     const out = new Map<string, Uint32Array>();
@@ -350,11 +393,11 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
       if (!dsts) continue;
       let mask: Uint32Array | undefined;
       for (const s of classes) {
-        const egressOpen = reach.egress[reach.outProfile[s]].open;
+        const egressOpen = reach.isOpen("egress", s);
         for (const d of dsts) {
-          const atoms = reach.admitted("ingress", reach.inProfile[d], s);
+          const atoms = reach.admits("ingress", d, s);
           if (!egressOpen) {
-            const out2 = reach.admitted("egress", reach.outProfile[s], d);
+            const out2 = reach.admits("egress", s, d);
             for (let w = 0; w < words; w++) atoms[w] &= out2[w];
           }
           let any = 0;

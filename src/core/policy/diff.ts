@@ -16,10 +16,11 @@
  * compares them; with any other change (pods, namespaces, Services, the admin tiers …) it compares the
  * full connlists (`diffConnectionsFull`). Both give the same answer (test/diff-incremental.test.ts).
  *
- * For the same reason the new side's reachability starts from the old side's (./reach.ts
- * `ReachabilityOptions.previous`): the same classes and atoms, and only the profiles of the classes a
- * changed policy selects recomputed; a CIDR the old side never split at makes it compute the new side
- * in full. `DiffOptions.note` tells which path was taken.
+ * Both sides' analyses are then lazy (./reach.ts `ReachabilityOptions.lazy`): the scoped lines read the
+ * ingress of the scope's destinations and every source's egress towards them, so only those profiles
+ * and egress columns are computed. For the same reason the new side's reachability starts from the old
+ * side's (`ReachabilityOptions.previous`): the same classes and atoms; a CIDR the old side never split
+ * at makes it compute the new side's classes in full. `DiffOptions.note` tells which path was taken.
  */
 import type { ClusterState } from "../control/state.ts";
 import type { KubeObject, Pod } from "../model/k8s.ts";
@@ -64,7 +65,8 @@ export interface DiffOptions {
   note?: (line: string) => void;
   /**
    * Start the new side's reachability from the old side's when the change allows it (default true);
-   * false computes both in full, as before issue 17 (the benchmark's baseline).
+   * false computes each side's classes and atoms on its own (the benchmark's comparison; with a
+   * scope, both analyses stay lazy).
    */
   reuse?: boolean;
 }
@@ -202,52 +204,6 @@ function sameParts(x: object, y: object): boolean {
   return true;
 }
 
-/**
- * The cluster with only the policy parts the scoped lines read. Lines towards the scope's
- * destinations (and no scoped sources) read every source's egress but only those destinations'
- * ingress: a policy selecting none of their pods keeps its egress part alone, or goes. Lines from the
- * scope's sources (and no scoped destinations) likewise keep every ingress part and only their
- * sources' egress. Fewer policies make fewer profiles (and CIDRs, fewer classes) to compile; with
- * both kinds of scope, the cluster as it is.
- */
-function narrowed(
-  state: ClusterState,
-  scope: ChangeScope,
-  compile: (o: KubeObject) => CompiledPolicy,
-  /** Told each cut-down policy with its compiled form (the original's, one direction dropped). */
-  seed: (o: KubeObject, compiled: CompiledPolicy) => void,
-): ClusterState {
-  const towards = scope.destinations.size > 0;
-  if (towards === scope.sources.size > 0) return state;
-  const workloads = towards ? scope.destinations : scope.sources;
-  const owner = workloadOf(state);
-  const scoped = new Map<string, Pod[]>();
-  for (const p of state.pods)
-    if (workloads.has(owner(p))) {
-      const list =
-        scoped.get(p.metadata.namespace!) ??
-        scoped.set(p.metadata.namespace!, []).get(p.metadata.namespace!)!;
-      list.push(p);
-    }
-  const keep = towards ? "Egress" : "Ingress";
-  const networkPolicies = state.networkPolicies.flatMap((o) => {
-    const p = compile(o);
-    if ((scoped.get(p.namespace) ?? []).some((pod) => p.selects(pod.metadata.labels))) return [o];
-    if (!(towards ? p.egress : p.ingress)) return [];
-    const { ingress, egress, ...rest } = o.spec as Record<string, unknown>;
-    const cut = { ...o, spec: { ...rest, policyTypes: [keep], ...(towards ? { egress } : { ingress }) } };
-    const { name, namespace, selects } = p;
-    seed(
-      cut,
-      towards
-        ? { name, namespace, selects, egress: p.egress, obj: cut }
-        : { name, namespace, selects, ingress: p.ingress, obj: cut },
-    );
-    return [cut];
-  });
-  return { ...state, networkPolicies };
-}
-
 function compare(
   before: ClusterState,
   after: ClusterState,
@@ -277,7 +233,6 @@ function compare(
       if (was && !only.policies.has(name)) cache.set(o, { ...compile(was), obj: o });
     }
   }
-  const seed = (o: KubeObject, p: CompiledPolicy) => cache.set(o, p);
   const engine = (state: ClusterState) => new PolicyEngine(state, compile);
   // One engine per side for both directions' cuts.
   const [b, a] = [engine(before), engine(after)];
@@ -287,15 +242,10 @@ function compare(
   };
   const key = (c: Connection) => `${c.src}\u0000${c.dst}`;
   // The new side's reachability starts from the old side's: only the changed policies' classes differ.
-  const side = (state: ClusterState, whole: PolicyEngine, extra: ConnlistOptions) => {
-    const s = only ? narrowed(state, only, compile, seed) : state;
-    return connlist(s, {
-      cuts,
-      ...(only ? { only } : {}),
-      engine: s === state ? whole : engine(s),
-      ...extra,
-    });
-  };
+  // With a scope, each side's analysis is lazy (./reach.ts ReachabilityOptions.lazy): it computes the
+  // profiles and egress columns the scoped lines read, so every policy is kept as it is.
+  const side = (state: ClusterState, whole: PolicyEngine, extra: ConnlistOptions) =>
+    connlist(state, { cuts, ...(only ? { only } : {}), engine: whole, ...extra });
   let first: Reachability | undefined;
   const old = new Map(side(before, b, { analysed: (r) => (first = r) }).map((c) => [key(c), c]));
   if (only)

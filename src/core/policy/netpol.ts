@@ -479,12 +479,39 @@ export class PolicyEngine {
         for (const c of cidrs) blocks.set(`${direction}/${c.base}/${c.prefix}`, { direction, ...c });
       }
     };
+    // A NetworkPolicy's part is kept per rule list: engines over two versions of a cluster (diff)
+    // share the compiled rules of every policy the change left alone. (Its peers never name nodes.)
     for (const np of this.policies)
-      for (const direction of ["ingress", "egress"] as const)
-        for (const r of np[direction] ?? []) {
-          addPorts(r.ports);
-          addPeers(direction, r.peers);
+      for (const direction of ["ingress", "egress"] as const) {
+        const rules = np[direction];
+        if (!rules) continue;
+        let part = RULE_FEATURES[direction].get(rules);
+        if (!part) {
+          const own = new Map<string, { direction: "ingress" | "egress"; base: number; prefix: number }>();
+          const ownBounds: [Protocol, number][] = [];
+          let ownNamed = false;
+          for (const r of rules) {
+            if (r.ports !== "all")
+              for (const p of r.ports) {
+                if (p.name !== undefined) ownNamed = true;
+                else if (p.port !== undefined && p.protocol !== "any") {
+                  ownBounds.push([p.protocol, p.port]);
+                  if ((p.endPort ?? p.port) < 65535) ownBounds.push([p.protocol, (p.endPort ?? p.port) + 1]);
+                }
+              }
+            if (r.peers !== "all")
+              for (const p of r.peers)
+                if (p.kind === "ipBlock")
+                  for (const c of [p.cidr, ...p.except])
+                    if (c.prefix <= 32) own.set(`${direction}/${c.base}/${c.prefix}`, { direction, ...c });
+          }
+          part = { blocks: [...own], bounds: ownBounds, named: ownNamed };
+          RULE_FEATURES[direction].set(rules, part);
         }
+        for (const [key, b] of part.blocks) blocks.set(key, b);
+        for (const [protocol, start] of part.bounds) bounds.get(protocol)!.add(start);
+        if (part.named) named = true;
+      }
     for (const t of [...this.admin, ...this.baseline])
       for (const direction of ["ingress", "egress"] as const)
         for (const r of t[direction]) {
@@ -494,6 +521,17 @@ export class PolicyEngine {
     return { blocks: [...blocks.values()], bounds, named };
   }
 }
+
+/** Per compiled NetworkPolicy rule list (one direction): the CIDRs, port boundaries and named ports it draws. */
+type RuleFeatures = {
+  blocks: [string, { direction: "ingress" | "egress"; base: number; prefix: number }][];
+  bounds: [Protocol, number][];
+  named: boolean;
+};
+const RULE_FEATURES = {
+  ingress: new WeakMap<object, RuleFeatures>(),
+  egress: new WeakMap<object, RuleFeatures>(),
+};
 
 /** The policies of each tier that select one class of pods for one direction (PolicyEngine.#subject). */
 interface SubjectPolicies {

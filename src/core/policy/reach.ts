@@ -21,7 +21,10 @@
  * podSelector selects, in the directions of its policyTypes (kubernetes/api networking/v1 types.go),
  * so the classes, peer sets and every other class's profile carry over; a new port boundary splits
  * atoms (the kept profiles treat both halves as the whole), a new CIDR needs the full computation.
- * test/diff-incremental.test.ts compares the two cell by cell.
+ * A lazy analysis (`ReachabilityOptions.lazy`, diff's scoped lines) computes a class's profiles on
+ * first use, and a source's egress towards one destination class column-wise: the rules whose peers
+ * hold that class, decided per atom. test/diff-incremental.test.ts compares them with the full
+ * computation cell by cell.
  */
 import type { ClusterState } from "../control/state.ts";
 import type { Pod, Protocol } from "../model/k8s.ts";
@@ -50,6 +53,7 @@ import type { TierAction, TierPolicy } from "./tiers.ts";
  * pair meaning both directions.
  */
 export function sameNodePairs(pods: readonly Pod[]): [host: number, pod: number][] {
+  if (!pods.some((p) => p.spec.hostNetwork)) return [];
   const byNode = new Map<string, { host: number[]; pods: number[] }>();
   pods.forEach((p, i) => {
     const node = p.spec.nodeName;
@@ -68,6 +72,15 @@ export interface PortAtom {
   protocol: Protocol;
   start: number;
   end: number;
+}
+
+/** The policies of each tier selecting a class for one direction, and the profile key they make. */
+interface Selection {
+  nps: CompiledPolicy[];
+  admin: TierPolicy[];
+  /** Empty when a NetworkPolicy selects the class: the baseline tier is then not consulted. */
+  baseline: TierPolicy[];
+  key: string;
 }
 
 /** One direction's answers for the classes selected by the same policies. */
@@ -111,6 +124,15 @@ export interface ReachabilityOptions {
    * before passing one). The new analysis then starts from it: see `reuse`.
    */
   previous?: { reach: Reachability; changed: ReadonlySet<string> };
+  /**
+   * Compute each class's profiles on first use rather than all up front (used by ./connlist.ts for
+   * diff's scoped lines, which read a few classes' ingress and every class's egress towards a few
+   * destinations only). Until then `inProfile`/`outProfile` hold -1 for a class; read a lazy
+   * analysis through its methods (`profileIndex`, `admits`, `isOpen`, `classAllowed`, …), which
+   * compute what they need, never through those arrays. With `previous`, the classes and atoms are
+   * still taken from it, the profiles computed anew on demand.
+   */
+  lazy?: boolean;
 }
 
 export class Reachability {
@@ -198,6 +220,13 @@ export class Reachability {
       }
       this.inProfile = new Int32Array(this.reps.length);
       this.outProfile = new Int32Array(this.reps.length);
+      if (opts.lazy) {
+        this.#lazy = true;
+        this.inProfile.fill(-1);
+        this.outProfile.fill(-1);
+        this.reuse = `reused the previous analysis: ${this.reps.length} classes, ${from.atoms.length} port atoms${split ? ` (${this.atoms.length} after the new port boundaries)` : ""}; profiles computed on demand`;
+        return;
+      }
       const counts = this.#profiles({ from, changed: previous.changed, parent: split?.parent });
       this.reuse = `reused the previous analysis: ${this.reps.length} classes, ${from.atoms.length} port atoms${split ? ` (${this.atoms.length} after the new port boundaries)` : ""}, and the profiles of every class but ${counts.ingress} (ingress) and ${counts.egress} (egress) that a changed NetworkPolicy selects`;
       return;
@@ -243,8 +272,14 @@ export class Reachability {
           for (const c of p.spec.containers)
             for (const x of c.ports ?? [])
               if (x.name) ports += `${x.name}/${x.protocol ?? "TCP"}/${x.containerPort},`;
+        // The CIDR memberships, 32 to a number.
         let member = "";
-        for (let k = 0; k < masks.length; k++) member += (ip & masks[k]) >>> 0 === bases[k] ? "1" : "0";
+        for (let k = 0; k < masks.length; k += 32) {
+          let word = 0;
+          const end = Math.min(k + 32, masks.length);
+          for (let j = k; j < end; j++) if ((ip & masks[j]) >>> 0 === bases[j]) word |= 1 << (j - k);
+          member += `${word >>> 0},`;
+        }
         key = `${p.metadata.namespace}|${labelKey(p.metadata.labels)}|${ports}|${member}`;
       }
       let c = keys.get(key);
@@ -335,7 +370,60 @@ export class Reachability {
 
     this.inProfile = new Int32Array(n);
     this.outProfile = new Int32Array(n);
-    this.#profiles();
+    if (opts.lazy) {
+      this.#lazy = true;
+      this.inProfile.fill(-1);
+      this.outProfile.fill(-1);
+    } else this.#profiles();
+  }
+
+  /** Profiles are computed on first use (`ReachabilityOptions.lazy`). */
+  #lazy = false;
+  /** Per direction, profile key → index: profiles shared by the classes the same policies select. */
+  readonly #byKey = { ingress: new Map<string, number>(), egress: new Map<string, number>() };
+  /** Lazy egress columns: `profile key` → per peer class, the atoms on which that profile lets it out. */
+  readonly #columns = new Map<string, Map<number, Bits>>();
+
+  /**
+   * The index into `ingress`/`egress` of class `c`'s profile for `direction`, computed first if this
+   * is a lazy analysis that has not needed it yet.
+   */
+  profileIndex(direction: "ingress" | "egress", c: number): number {
+    const of = direction === "ingress" ? this.inProfile : this.outProfile;
+    if (of[c] < 0) this.#computeProfile(direction, c, this.#byKey[direction]);
+    return of[c];
+  }
+
+  /** Every class's profiles, for the methods that read them all (a no-op unless lazy). */
+  #complete(direction: "ingress" | "egress"): void {
+    if (!this.#lazy) return;
+    const of = direction === "ingress" ? this.inProfile : this.outProfile;
+    for (let c = 0; c < of.length; c++)
+      if (of[c] < 0) this.#computeProfile(direction, c, this.#byKey[direction]);
+  }
+
+  /** Whether no policy of any tier applies to class `c` in `direction` (every peer, every port). */
+  isOpen(direction: "ingress" | "egress", c: number): boolean {
+    const of = direction === "ingress" ? this.inProfile : this.outProfile;
+    if (of[c] >= 0) return (direction === "ingress" ? this.ingress : this.egress)[of[c]].open;
+    const { nps, admin, baseline } = this.#selection(direction, c);
+    // The baseline tier is left out of the selection when a NetworkPolicy selects the class.
+    return nps.length === 0 && admin.length === 0 && baseline.length === 0;
+  }
+
+  /**
+   * The atoms (a bitset over `atoms`) on which class `subject`'s `direction` lets class `peer` through:
+   * for ingress the subject is the destination and the peer a source, for egress the other way round.
+   * A lazy analysis answers egress for a profile it has not computed column-wise (`#egressColumn`):
+   * the same atoms, without the rows over every class.
+   */
+  admits(direction: "ingress" | "egress", subject: number, peer: number): Bits {
+    const of = direction === "ingress" ? this.inProfile : this.outProfile;
+    if (direction === "egress" && of[subject] < 0) return this.#egressColumn(subject, peer);
+    return this.#admits(
+      (direction === "ingress" ? this.ingress : this.egress)[this.profileIndex(direction, subject)],
+      peer,
+    );
   }
 
   /**
@@ -350,17 +438,12 @@ export class Reachability {
     /** When atoms were split: per atom here, the atom of `from` it lies in. */
     parent?: Int32Array;
   }): { ingress: number; egress: number } {
-    const engine = this.engine;
     const n = this.reps.length;
     const recomputed = { ingress: 0, egress: 0 };
-    const npIndex = new Map<CompiledPolicy, number>(engine.policies.map((p, i) => [p, i]));
-    const tierIndex = new Map<TierPolicy, number>(
-      [...engine.admin, ...engine.baseline].map((t, i) => [t, i]),
-    );
     for (const direction of ["ingress", "egress"] as const) {
       const profiles = direction === "ingress" ? this.ingress : this.egress;
       const of = direction === "ingress" ? this.inProfile : this.outProfile;
-      const byKey = new Map<string, number>();
+      const byKey = this.#byKey[direction];
       const affected = reuse ? this.#affected(reuse.from, reuse.changed, direction) : undefined;
       const before = reuse && (direction === "ingress" ? reuse.from.ingress : reuse.from.egress);
       const beforeOf = reuse && (direction === "ingress" ? reuse.from.inProfile : reuse.from.outProfile);
@@ -382,26 +465,141 @@ export class Reachability {
           continue;
         }
         if (affected) recomputed[direction]++;
-        const rep = this.reps[c];
-        const nps = engine.selecting(rep, direction);
-        const admin = engine.tierSelecting("admin", rep, direction);
-        const baseline = nps.length ? [] : engine.tierSelecting("baseline", rep, direction);
-        let key = `${admin.map((t) => tierIndex.get(t)).join(",")}|${nps.map((p) => npIndex.get(p)).join(",")}|${baseline.map((t) => tierIndex.get(t)).join(",")}`;
-        const steps = this.#steps(direction, admin, nps, baseline);
-        // An ingress rule's named port is resolved against the selected pod itself.
-        if (direction === "ingress" && steps.some((s) => s.named.length))
-          key += `|${this.#classNamed[c].join(",")}`;
-        let index = byKey.get(key);
-        if (index === undefined) {
-          index = profiles.length;
-          byKey.set(key, index);
-          profiles.push(this.#profile(direction, steps, nps.length > 0, c));
-        }
-        profiles[index].members.push(c);
-        of[c] = index;
+        this.#computeProfile(direction, c, byKey);
       }
     }
     return recomputed;
+  }
+
+  /** The policies of each tier selecting class `c` for `direction`, and the profile key they make. */
+  #selection(direction: "ingress" | "egress", c: number): Selection {
+    const cache = this.#selections[direction];
+    const known = cache[c];
+    if (known) return known;
+    const engine = this.engine;
+    this.#npIndex ??= new Map(engine.policies.map((p, i) => [p, i]));
+    this.#tierIndex ??= new Map([...engine.admin, ...engine.baseline].map((t, i) => [t, i]));
+    const [npIndex, tierIndex] = [this.#npIndex, this.#tierIndex];
+    const rep = this.reps[c];
+    const nps = engine.selecting(rep, direction);
+    const admin = engine.tierSelecting("admin", rep, direction);
+    const baseline = nps.length ? [] : engine.tierSelecting("baseline", rep, direction);
+    const key = `${admin.map((t) => tierIndex.get(t)).join(",")}|${nps.map((p) => npIndex.get(p)).join(",")}|${baseline.map((t) => tierIndex.get(t)).join(",")}`;
+    cache[c] = { nps, admin, baseline, key };
+    return cache[c];
+  }
+
+  /** `#selection`'s answers per direction and class. */
+  readonly #selections: Record<"ingress" | "egress", Selection[]> = { ingress: [], egress: [] };
+
+  #npIndex?: Map<CompiledPolicy, number>;
+  #tierIndex?: Map<TierPolicy, number>;
+
+  /** Class `c`'s profile for `direction`: an existing one with the same key, or a new one. */
+  #computeProfile(direction: "ingress" | "egress", c: number, byKey: Map<string, number>): void {
+    const profiles = direction === "ingress" ? this.ingress : this.egress;
+    const of = direction === "ingress" ? this.inProfile : this.outProfile;
+    const { nps, admin, baseline, key: base } = this.#selection(direction, c);
+    let key = base;
+    const steps = this.#steps(direction, admin, nps, baseline);
+    // An ingress rule's named port is resolved against the selected pod itself.
+    if (direction === "ingress" && steps.some((s) => s.named.length))
+      key += `|${this.#classNamed[c].join(",")}`;
+    let index = byKey.get(key);
+    if (index === undefined) {
+      index = profiles.length;
+      byKey.set(key, index);
+      profiles.push(this.#profile(direction, steps, nps.length > 0, c));
+    }
+    profiles[index].members.push(c);
+    of[c] = index;
+  }
+
+  /**
+   * The atoms on which class `s`'s egress lets class `d` out, without computing the profile's rows:
+   * the rules whose peers contain `d` (each peer tested against `d` alone), decided per atom by the
+   * same first-match over the tiers as `#decide` (admin allow/deny/pass, then NetworkPolicy's union
+   * when one selects `s`, else the baseline, then allow). Kept per profile key and `d`.
+   */
+  #egressColumn(s: number, d: number): Bits {
+    const { nps, admin, baseline, key } = this.#selection("egress", s);
+    const count = this.atoms.length;
+    if (nps.length === 0 && admin.length === 0 && baseline.length === 0) return full(count);
+    const byPeer = this.#columns.get(key) ?? this.#columns.set(key, new Map()).get(key)!;
+    const known = byPeer.get(d);
+    if (known) return known.slice();
+    // The rules matching d, in tier order, each with the atoms where it matches d.
+    const rules: { stage: Step["stage"]; action: TierAction; at: Uint8Array }[] = [];
+    const push = (stage: Step["stage"], action: TierAction, rule: AnyRule, ns: string) => {
+      if (rule.peers !== "all" && !rule.peers.some((p) => this.#peerHas(p, ns, d))) return;
+      const numeric = this.#numericAtoms(rule);
+      let at = numeric;
+      if (rule.ports !== "all")
+        for (const e of rule.ports) {
+          if (e.name === undefined) continue;
+          for (const a of this.#namedAtoms.get(e.name) ?? [])
+            if (
+              (e.protocol === "any" || e.protocol === this.atoms[a].protocol) &&
+              !numeric[a] &&
+              this.#classNamed[d].includes(`${e.name}/${a}`)
+            ) {
+              if (at === numeric) at = numeric.slice();
+              at[a] = 1;
+            }
+        }
+      rules.push({ stage, action, at });
+    };
+    for (const t of admin) for (const r of t.egress) push("admin", r.action, r, "");
+    for (const p of nps) for (const r of p.egress!) push("networkpolicy", "allow", r, p.namespace);
+    for (const t of baseline) for (const r of t.egress) push("baseline", r.action, r, "");
+    const out = empty(count);
+    const selected = nps.length > 0;
+    for (let a = 0; a < count; a++) {
+      // The first rule matching d here decides, except that an admin "pass" hands over to the next
+      // tiers (skipping the admin rules after it); NetworkPolicy rules only allow, and when one
+      // selects s the baseline is not consulted.
+      let verdict: boolean | undefined;
+      let npMatched = false;
+      let passed = false; // a "pass" skips the rest of the admin tier
+      for (const r of rules) {
+        if (!r.at[a] || (passed && r.stage === "admin")) continue;
+        if (r.stage === "admin") {
+          if (r.action === "pass") passed = true;
+          else {
+            verdict = r.action === "allow";
+            break;
+          }
+          continue;
+        }
+        if (r.stage === "networkpolicy") npMatched = true;
+        else if (!selected) {
+          verdict = r.action === "allow";
+          break;
+        }
+      }
+      verdict ??= selected ? npMatched : true;
+      if (verdict) add(out, a);
+    }
+    byPeer.set(d, out);
+    return out.slice();
+  }
+
+  /** Whether class `c` is in the set one peer matches (`#peerSet`'s answer for one class). */
+  #peerHas(p: Peer, policyNs: string, c: number): boolean {
+    const key =
+      p.kind === "pods"
+        ? `pods|${p.nsKey === "own" ? `own:${policyNs}` : p.nsKey}|${p.podKey}`
+        : p.kind === "nodes"
+          ? `nodes|${p.key}`
+          : `ip|${p.text}`;
+    const set = this.#peerSets.get(key);
+    if (set) return has(set, c);
+    const rep = this.reps[c];
+    if (p.kind !== "pods") return this.engine.peerMatches(p, "", peerOf(rep));
+    if (rep.spec.hostNetwork) return false;
+    const ns = rep.metadata.namespace!;
+    const nsOk = p.namespaces === "own" ? ns === policyNs : p.namespaces(this.engine.namespaceLabels(ns));
+    return nsOk && p.pods(rep.metadata.labels);
   }
 
   /**
@@ -462,8 +660,8 @@ export class Reachability {
 
   /** Whether class `s` may open a connection to class `d` on atom `a` (classes, not pods: no loopback rule). */
   classAllowed(s: number, d: number, a: number): boolean {
-    const q = this.egress[this.outProfile[s]];
-    const p = this.ingress[this.inProfile[d]];
+    const q = this.egress[this.profileIndex("egress", s)];
+    const p = this.ingress[this.profileIndex("ingress", d)];
     return has(q.rows[q.atomRow[a]], d) && has(p.rows[p.atomRow[a]], s);
   }
 
@@ -497,7 +695,8 @@ export class Reachability {
    * `visit(d, atoms)` once per destination class with at least one atom.
    */
   atomsFrom(s: number, visit: (d: number, atoms: Bits) => void): void {
-    const q = this.egress[this.outProfile[s]];
+    this.#complete("ingress");
+    const q = this.egress[this.profileIndex("egress", s)];
     for (const p of this.ingress) {
       const admitted = this.#admits(p, s);
       if (isEmpty(admitted)) continue;
@@ -521,6 +720,8 @@ export class Reachability {
     const n = this.reps.length;
     const out = this.reps.map(() => empty(n));
     if (hi < lo) return out;
+    this.#complete("ingress");
+    this.#complete("egress");
     const openSources = this.#openSources();
     // Sources whose egress is open: the ingress rows decide, one profile at a time.
     for (const p of this.ingress) {
@@ -595,6 +796,8 @@ export class Reachability {
     const n = this.reps.length;
     const out = new Float64Array(Math.max(0, hi - lo + 1));
     if (hi < lo) return out;
+    this.#complete("ingress");
+    this.#complete("egress");
     const table = new Weights(this.sizes);
     const openSources = this.#openSources();
     for (const p of this.ingress) {
@@ -946,11 +1149,18 @@ function peerOf(p: Pod): PolicyPeer {
 
 function labelKey(labels: Record<string, string> | undefined): string {
   if (!labels) return "";
+  // Pods of one workload commonly share their labels object (src/core/control/workloads.ts).
+  const known = LABEL_KEYS.get(labels);
+  if (known !== undefined) return known;
   const keys = Object.keys(labels).sort();
   let out = "";
   for (const k of keys) out += `${k}=${labels[k]}\u0000`;
+  LABEL_KEYS.set(labels, out);
   return out;
 }
+
+/** labelKey's answers by labels object (parsed manifests are not changed after loading). */
+const LABEL_KEYS = new WeakMap<object, string>();
 
 function compareProtocol(a: Protocol, b: Protocol): number {
   return PROTOCOL_ORDER.indexOf(a) - PROTOCOL_ORDER.indexOf(b);

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Command } from "commander";
 import { LIVE_RESOURCES } from "../src/adapters/manifests/live.ts";
+import { requestTimeoutSeconds } from "../src/cli/common.ts";
 import { buildProgram } from "../src/cli/main.ts";
 import { Diagnostics } from "../src/core/diagnostics.ts";
 import { KINDS } from "../src/core/manifests/kinds.ts";
@@ -62,6 +63,20 @@ async function serveKubeconfig(
 }
 
 describe("what a live read lists", () => {
+  it("--request-timeout: seconds or kubectl's durations; 0 and over an hour refused with the fix", () => {
+    assert.equal(requestTimeoutSeconds("30"), 30);
+    assert.equal(requestTimeoutSeconds("30s"), 30);
+    assert.equal(requestTimeoutSeconds("2m"), 120);
+    assert.equal(requestTimeoutSeconds("500ms"), 0.5);
+    assert.equal(requestTimeoutSeconds("1h"), 3600);
+    assert.throws(
+      () => requestTimeoutSeconds("0"),
+      /kubectl reads 0 as no limit, but podnet bounds every read/,
+    );
+    assert.throws(() => requestTimeoutSeconds("2h"), /at most 1h/);
+    assert.throws(() => requestTimeoutSeconds("abc"), /--request-timeout abc: write seconds \(30\)/);
+  });
+
   it("every kind podnet decodes from files, in a version it decodes (Endpoints aside: EndpointSlices are read)", () => {
     const missing = Object.entries(KINDS)
       .filter(([kind]) => kind !== "Endpoints")

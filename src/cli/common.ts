@@ -92,7 +92,11 @@ export function addInputOptions(
       "--context [name]",
       "read the live cluster of this kubeconfig context (KUBECONFIG, ~/.kube/config or in-cluster; bare: the current context)",
     )
-    .option("--request-timeout <seconds>", "the live read's limit per request", "30")
+    .option(
+      "--request-timeout <duration>",
+      "the live read's limit per request: seconds, or 30s, 5m, 1h as kubectl",
+      "30",
+    )
     .hook("preAction", async (command) => {
       const o = command.opts() as InputOptions;
       loadNamespace = typeof o.namespace === "string" ? o.namespace : undefined;
@@ -134,14 +138,34 @@ export function liveObjectsForLoad(): RawObject[] | undefined {
 }
 
 /**
+ * `--request-timeout` in seconds: a number of seconds, or a duration as kubectl writes it (`30s`,
+ * `1m`, `500ms`, `1h`). Throws CliExit(2) for anything else, for 0 (kubectl: no limit; podnet bounds
+ * every read) and above an hour.
+ */
+export function requestTimeoutSeconds(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[(m?.[2] ?? "s") as "ms" | "s" | "m" | "h"];
+  const seconds = m ? Number(m[1]) * unit : Number.NaN;
+  if (seconds === 0)
+    throw new CliExit(
+      EXIT_BAD_INPUT,
+      "error: --request-timeout 0: kubectl reads 0 as no limit, but podnet bounds every read: give a limit up to 1h (e.g. 30s, 5m)",
+    );
+  if (!(Number.isFinite(seconds) && seconds > 0 && seconds <= 3600))
+    throw new CliExit(
+      EXIT_BAD_INPUT,
+      `error: --request-timeout ${text}: write seconds (30) or a duration as kubectl does (30s, 5m, 1h), at most 1h`,
+    );
+  return seconds;
+}
+
+/**
  * Reads the live cluster of `--kubeconfig`/`--context` (adapters/manifests/live.ts); prints its
  * warning (kinds not served or forbidden) to stderr; throws CliExit(2) with the reader's message
  * on any failure (configuration, unreachable server, TLS, credentials).
  */
 export async function readLiveOrExit(o: InputOptions): Promise<LiveRead> {
-  const seconds = Number(o.requestTimeout ?? "30");
-  if (!(Number.isFinite(seconds) && seconds > 0 && seconds <= 3600))
-    throw new CliExit(EXIT_BAD_INPUT, "error: --request-timeout must be a number of seconds (0 < s <= 3600)");
+  const seconds = requestTimeoutSeconds(o.requestTimeout ?? "30");
   // Loaded on first use: the Kubernetes client library takes a while to load, and only live reads need it.
   const { readLive, LiveError, KubeconfigError } = await import("../adapters/manifests/live.ts");
   try {

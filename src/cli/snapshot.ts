@@ -71,7 +71,11 @@ export function snapshotCommand(): Command {
     )
     .option("--kubeconfig <path>", "the kubeconfig file (as kubectl)")
     .option("--context [name]", "the kubeconfig context to read (bare: the current context)")
-    .option("--request-timeout <seconds>", "the live read's limit per request", "30")
+    .option(
+      "--request-timeout <duration>",
+      "the live read's limit per request: seconds, or 30s, 5m, 1h as kubectl",
+      "30",
+    )
     .option(
       "-f, --filename <path>",
       "also (or instead) snapshot these manifests; repeatable",

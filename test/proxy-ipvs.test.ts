@@ -283,6 +283,17 @@ describe("IPVS: Service addresses are local to every node (kube-ipvs0)", () => {
     assert.match(undefinedPort.hops.at(-1)!.detail, /KUBE-IPVS-FILTER/);
   });
 
+  it("externalTrafficPolicy Local falling back to another node's endpoint: the reply bypasses the node that translated, so the outside client's connection gets nothing it matches", () => {
+    const r = go("203.0.113.7", "172.18.0.3:30081", "n2");
+    assert.equal(r.verdict, "delivered");
+    assert.equal(r.masquerade, false);
+    // No masquerade on the way back (the nat table sees first packets only), and the source is the
+    // endpoint's, not the nodePort the client sent to.
+    assert.ok(!r.reply!.hops.some((h) => h.step === "snat"), "no CNI masquerade on a reply");
+    assert.equal(r.reply?.verdict, "dropped");
+    assert.match(r.reply!.reason, /^the reply comes from 10\.244\.0\.4:8080, not from 172\.18\.0\.3:30081/);
+  });
+
   it("nodePorts answer on every node address but never on loopback or a kube-ipvs0 address", () => {
     assert.equal(go("app/a", "172.18.0.2:30080").verdict, "delivered");
     assert.equal(go("node/n1", "10.244.0.1:30080").verdict, "delivered", "cni0's address");

@@ -628,7 +628,9 @@ class Tracer {
         place = { kind: "wire", from: node, to: target };
         continue;
       }
-      if (this.net.plugin.masqueradesEgress(this.net.state, this.src, this.dst)) {
+      // The nat table sees a connection's first packet only: a reply leaves as the node's conntrack
+      // has it (the request came in through this node), never masqueraded anew.
+      if (!this.isReply && this.net.plugin.masqueradesEgress(this.net.state, this.src, this.dst)) {
         const before = formatIPv4(this.src);
         this.nat.push({
           node: node.name,
@@ -877,6 +879,21 @@ class Tracer {
         ...r,
         verdict: "dropped",
         reason: `the reply comes from ${formatIPv4(this.src)}:${this.sport}, not from ${formatIPv4(req.dst)}:${req.dport} where the client sent the request (the NAT was not undone on its way back): no connection of the client matches it`,
+      };
+    // An outside client's TCP stack matches the reply only if it comes from the address and port it
+    // sent to: a reply that bypassed the node which translated the request (externalTrafficPolicy
+    // Local falling back to another node's endpoint, say) comes from the endpoint instead.
+    if (
+      req.source.kind === "external" &&
+      r.verdict === "forwarded" &&
+      originalClient !== undefined &&
+      this.dst === originalClient &&
+      (this.src !== req.dst || this.sport !== req.dport)
+    )
+      return {
+        ...r,
+        verdict: "dropped",
+        reason: `the reply comes from ${formatIPv4(this.src)}:${this.sport}, not from ${formatIPv4(req.dst)}:${req.dport} where the client sent the request (it left without passing the node that translated the request): no connection of the client matches it`,
       };
     // The reply reaches the original client: a pod (delivered by walk), the node itself, or the outside.
     if (r.verdict === "arrived" && r.hops.at(-1)?.at.startsWith("pod ")) {

@@ -425,6 +425,21 @@ describe("connlist with the real controllers of examples/ingress", () => {
     // The cart admits only the ingress-nginx namespace: Envoy's proxy has no line to it.
     assert.doesNotMatch(lines, /^envoy-gateway-system\/envoy-shop-eg\[Deployment\] => shop\/cart/m);
   });
+
+  it("--routes -n keeps the lines with an end in the namespace: the controller's, a backend's or the route's", () => {
+    const envoy = runPodnet(["connlist", "-f", "examples/ingress", "--routes", "-n", "envoy-gateway-system"]);
+    assert.equal(envoy.code, 0);
+    assert.equal(
+      envoy.out,
+      "envoy-gateway-system/envoy-shop-eg[Deployment] => api.example.com Prefix /v1 : shop/api:80 (HTTPRoute shop/api rule 0 match 0)\n",
+    );
+    const sys = runPodnet(["connlist", "-f", "examples/ingress", "--routes", "-n", "kube-system"]);
+    assert.equal(sys.out, "");
+    assert.match(
+      sys.err,
+      /none of the input's 3 route lines has its controller, backend or route object in namespace kube-system/,
+    );
+  });
 });
 
 describe("trace options that do not fit an HTTP request", () => {

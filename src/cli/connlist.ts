@@ -118,9 +118,18 @@ export function connlistCommand(): Command {
  * line per (host, path) with its backends and the rule it comes from; `-o json` gives the objects.
  */
 function writeRoutes(state: ClusterState, opts: InputOptions & { output: string }): void {
-  let rows = routeLines(state, workloadOf(state));
-  if (opts.namespace && !opts.allNamespaces)
-    rows = rows.filter((r) => r.rule.split(" ")[1].startsWith(`${opts.namespace}/`));
+  const all = routeLines(state, workloadOf(state));
+  const ns = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined;
+  // -n keeps a line with an end in the namespace, as for connections: the controller's workload, a
+  // backend Service, or the Ingress/HTTPRoute the line comes from.
+  const rows = ns
+    ? all.filter(
+        (r) =>
+          r.controller.startsWith(`${ns}/`) ||
+          r.rule.split(" ")[1].startsWith(`${ns}/`) ||
+          r.backends.some((b) => b.startsWith(`${ns}/`)),
+      )
+    : all;
   if (opts.output === "json") process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else if (opts.output !== "txt")
     throw new CliExit(EXIT_BAD_INPUT, "error: -o: connlist --routes prints txt or json");
@@ -130,5 +139,9 @@ function writeRoutes(state: ClusterState, opts: InputOptions & { output: string 
         .map((r) => `${r.controller} => ${r.host} ${r.path} : ${r.backends.join(", ")} (${r.rule})\n`)
         .join(""),
     );
-  if (rows.length === 0) printNote("no Ingress or HTTPRoute routes anything in the input");
+  if (all.length === 0) printNote("no Ingress or HTTPRoute routes anything in the input");
+  else if (rows.length === 0)
+    printNote(
+      `none of the input's ${all.length} route line${all.length === 1 ? "" : "s"} has its controller, backend or route object in namespace ${ns}`,
+    );
 }

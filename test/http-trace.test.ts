@@ -9,6 +9,9 @@
  * its own; the real Ingress/Gateway matching has its own tests.
  */
 import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadOrExit } from "../src/cli/common.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
@@ -361,6 +364,42 @@ describe("http trace on examples/ingress: the routing core's decisions, the CLI"
       none.err,
       /error: --to: 172\.18\.0\.3:31999 is no address of an Ingress or Gateway controller's Service \(.*198\.51\.100\.2/,
     );
+  });
+
+  it("a catch-all Ingress (defaultBackend, no rules) does not take a host another controller's rule names", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-catchall-"));
+    cpSync("examples/ingress", dir, { recursive: true });
+    writeFileSync(
+      join(dir, "50-catch-all.yaml"),
+      "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: catch-all, namespace: shop}\nspec:\n  ingressClassName: nginx\n  defaultBackend: {service: {name: web, port: {number: 80}}}\n",
+    );
+    const r = runPodnet([
+      "trace",
+      "-f",
+      dir,
+      "--from",
+      "203.0.113.7",
+      "--to",
+      "http://api.example.com/v1",
+      "-o",
+      "json",
+    ]);
+    const body = JSON.parse(r.out) as HttpTraceResult;
+    assert.equal(body.controller!.implementation, "Envoy Gateway");
+    assert.equal(body.verdict, "delivered");
+    // A host no rule names goes to the catch-all.
+    const other = runPodnet([
+      "trace",
+      "-f",
+      dir,
+      "--from",
+      "203.0.113.7",
+      "--to",
+      "http://other.example.com/",
+      "-o",
+      "json",
+    ]);
+    assert.equal((JSON.parse(other.out) as HttpTraceResult).controller!.implementation, "ingress-nginx");
   });
 
   it("--node forces the outside client's entry node, as for a TCP trace", () => {

@@ -4,7 +4,7 @@
  * Anonymizer renames each object exactly as anonymizing the whole list does.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -144,6 +144,19 @@ describe("snapshot refuses what no command would read back, and writes nothing t
     const self = runPodnet(["snapshot", "-f", bad, "-o", bad]);
     assert.equal(self.code, 2);
     assert.match(self.err, /is also read with -f: the snapshot would overwrite its own input/);
+    // A file inside a directory read with -f: overwritten, or read back next time as a second copy.
+    const copy = join(dir, "articles");
+    cpSync("examples/articles", copy, { recursive: true });
+    const inside = runPodnet(["snapshot", "-f", copy, "-o", join(copy, "cluster.yaml")]);
+    assert.equal(inside.code, 2);
+    assert.match(inside.err, /lies inside .*articles, which -f reads/);
+    assert.equal(
+      readFileSync(join(copy, "cluster.yaml"), "utf8"),
+      readFileSync("examples/articles/cluster.yaml", "utf8"),
+    );
+    const fresh = runPodnet(["snapshot", "-f", dir, "-o", join(dir, "new.yaml")]);
+    assert.equal(fresh.code, 2);
+    assert.equal(existsSync(join(dir, "new.yaml")), false);
   });
 
   it("a directory that does not exist: exit 2 naming -o's path, no partial file", () => {
@@ -156,6 +169,6 @@ describe("snapshot refuses what no command would read back, and writes nothing t
     );
     const ok = runPodnet(["snapshot", "-f", "examples/articles", "-o", out]);
     assert.equal(ok.code, 0, ok.err);
-    assert.deepEqual(readdirSync(dir).sort(), ["bad.yaml", "d.yaml"]);
+    assert.deepEqual(readdirSync(dir).sort(), ["articles", "bad.yaml", "d.yaml"]);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { resolve } from "node:path";
+import { resolve, sep } from "node:path";
 import { Command } from "commander";
 import { readSources } from "../adapters/manifests/read.ts";
 import { Diagnostics } from "../core/diagnostics.ts";
@@ -103,15 +103,21 @@ export function snapshotCommand(): Command {
           EXIT_BAD_INPUT,
           `error: -o ${opts.output}: -o names the file to write (a snapshot is always one v1 List, JSON that is YAML): write -o dump.yaml`,
         );
-      if (
-        opts.output !== undefined &&
-        opts.output !== "-" &&
-        opts.filename.some((f) => resolve(f) === resolve(opts.output!))
-      )
-        throw new CliExit(
-          EXIT_BAD_INPUT,
-          `error: -o ${opts.output} is also read with -f: the snapshot would overwrite its own input; write it to another file`,
+      // -o must be neither an input nor inside a directory read with -f (the next read of that
+      // directory would read the dump too, every object twice).
+      if (opts.output !== undefined && opts.output !== "-") {
+        const out = resolve(opts.output);
+        const inside = opts.filename.find(
+          (f) => f !== "-" && (out === resolve(f) || out.startsWith(`${resolve(f)}${sep}`)),
         );
+        if (inside !== undefined)
+          throw new CliExit(
+            EXIT_BAD_INPUT,
+            out === resolve(inside)
+              ? `error: -o ${opts.output} is also read with -f: the snapshot would overwrite its own input; write it to another file`
+              : `error: -o ${opts.output} lies inside ${inside}, which -f reads: the snapshot would overwrite or join its own input; write it outside ${inside}`,
+          );
+      }
       const live = liveWanted ? await readLiveOrExit(opts) : undefined;
       let items: Record<string, unknown>[] = live ? live.items : [];
       if (opts.filename.length > 0) {

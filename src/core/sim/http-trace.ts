@@ -194,13 +194,14 @@ function locate(
       ok: false,
       error: `no Ingress or Gateway in the input routes HTTP, so nothing answers for ${req.host}`,
     };
-  // Who serves the host: a controller whose rules route this very request, else one with a rule for
-  // the host (it answers 404 for other paths), else one with a rule for any host.
   const named = connect === req.host ? req : { ...req, host: connect };
+  // A controller with a rule naming the host comes first (its address is where the host's DNS
+  // points), then one whose rules route this request anyway (a rule for any host, a catch-all
+  // defaultBackend), then one with a rule for any host.
   const claiming = [
     ...new Set([
-      ...cands.filter((c) => routes(c.router.decide(named))),
       ...cands.filter((c) => servesHost(c.router, connect, true)),
+      ...cands.filter((c) => routes(c.router.decide(named))),
       ...cands.filter((c) => servesHost(c.router, connect, false)),
     ]),
   ];

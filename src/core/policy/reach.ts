@@ -135,6 +135,18 @@ export interface ReachabilityOptions {
   lazy?: boolean;
 }
 
+/**
+ * The key under which a peer's class set is kept: its selector texts (a pod selector in its policy's
+ * own namespace keys by that namespace), so that equal peers of different policies share one set.
+ */
+function peerKey(p: Peer, policyNs: string): string {
+  return p.kind === "pods"
+    ? `pods|${p.nsKey === "own" ? `own:${policyNs}` : p.nsKey}|${p.podKey}`
+    : p.kind === "nodes"
+      ? `nodes|${p.key}`
+      : `ip|${p.text}`;
+}
+
 export class Reachability {
   /** Every pod with an address that has not finished, sorted by namespace then name. */
   readonly pods: Pod[];
@@ -586,12 +598,7 @@ export class Reachability {
 
   /** Whether class `c` is in the set one peer matches (`#peerSet`'s answer for one class). */
   #peerHas(p: Peer, policyNs: string, c: number): boolean {
-    const key =
-      p.kind === "pods"
-        ? `pods|${p.nsKey === "own" ? `own:${policyNs}` : p.nsKey}|${p.podKey}`
-        : p.kind === "nodes"
-          ? `nodes|${p.key}`
-          : `ip|${p.text}`;
+    const key = peerKey(p, policyNs);
     const set = this.#peerSets.get(key);
     if (set) return has(set, c);
     const rep = this.reps[c];
@@ -1046,12 +1053,7 @@ export class Reachability {
 
   /** The classes one peer matches, computed once per distinct selector text. */
   #peerSet(p: Peer, policyNs: string): Bits {
-    const key =
-      p.kind === "pods"
-        ? `pods|${p.nsKey === "own" ? `own:${policyNs}` : p.nsKey}|${p.podKey}`
-        : p.kind === "nodes"
-          ? `nodes|${p.key}`
-          : `ip|${p.text}`;
+    const key = peerKey(p, policyNs);
     let set = this.#peerSets.get(key);
     if (set) return set;
     set = empty(this.reps.length);

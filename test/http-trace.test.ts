@@ -373,33 +373,15 @@ describe("http trace on examples/ingress: the routing core's decisions, the CLI"
       join(dir, "50-catch-all.yaml"),
       "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: catch-all, namespace: shop}\nspec:\n  ingressClassName: nginx\n  defaultBackend: {service: {name: web, port: {number: 80}}}\n",
     );
-    const r = runPodnet([
-      "trace",
-      "-f",
-      dir,
-      "--from",
-      "203.0.113.7",
-      "--to",
-      "http://api.example.com/v1",
-      "-o",
-      "json",
-    ]);
-    const body = JSON.parse(r.out) as HttpTraceResult;
+    const at = (url: string) =>
+      JSON.parse(
+        runPodnet(["trace", "-f", dir, "--from", "203.0.113.7", "--to", url, "-o", "json"]).out,
+      ) as HttpTraceResult;
+    const body = at("http://api.example.com/v1");
     assert.equal(body.controller!.implementation, "Envoy Gateway");
     assert.equal(body.verdict, "delivered");
     // A host no rule names goes to the catch-all.
-    const other = runPodnet([
-      "trace",
-      "-f",
-      dir,
-      "--from",
-      "203.0.113.7",
-      "--to",
-      "http://other.example.com/",
-      "-o",
-      "json",
-    ]);
-    assert.equal((JSON.parse(other.out) as HttpTraceResult).controller!.implementation, "ingress-nginx");
+    assert.equal(at("http://other.example.com/").controller!.implementation, "ingress-nginx");
   });
 
   it("--node forces the outside client's entry node, as for a TCP trace", () => {

@@ -333,9 +333,10 @@ function serviceRank(s: ServicePortInfo, namespace: string | undefined, infra: R
  * articles' choice), the first whose trace gets there; else the first candidate.
  */
 function nodePortWalk(net: Network, namespace: string | undefined): Walk | undefined {
+  const infra = infrastructureNamespaces(net.state);
   const candidates = net.proxy.ports
     .filter((s) => s.nodePort !== undefined && s.endpoints.length > 0)
-    .map((s, i) => ({ s, i, r: serviceRank(s, namespace, infrastructureNamespaces(net.state)) }))
+    .map((s, i) => ({ s, i, r: serviceRank(s, namespace, infra) }))
     .sort((a, b) => a.r - b.r || a.i - b.i)
     .map((x) => x.s);
   const nodes = [...net.state.nodes].reverse();

@@ -6,8 +6,10 @@
  * The cluster is bench/policy.ts's (bench/generate.ts's pods and namespaces, its policy mix; fixed
  * seed). The change is one NetworkPolicy's ingress rules (the first policy with ingress rules that
  * selects a pod: they become one rule, from anywhere on TCP 9091, a new port boundary), as a pull
- * request makes it. Both sides are loaded (not timed: that is the load benchmark's), then per run,
- * interleaved so that both see the same load:
+ * request makes it. Both sides are loaded afresh before every timed run (not timed: that is the load
+ * benchmark's), so that no run reads what an earlier run left on the loaded objects (the scope's
+ * comparisons, the rule lists' features, the label keys are remembered per object), as a `podnet diff`
+ * process starts with nothing; then per run, interleaved so that both see the same load:
  *
  *   incremental   diffConnections: the scope (the workloads the changed policy selects), both
  *                 connlists restricted to the lines touching it over lazy analyses (only the profiles
@@ -24,9 +26,16 @@
  *   node --max-old-space-size=6144 --import tsx bench/diff-incremental.ts [--runs 3] [--verbose]
  *   node --import tsx bench/diff-incremental.ts --pods 20000 --policies 2000 --namespaces 200 --full-runs 1
  *   node --cpu-prof --import tsx bench/diff-incremental.ts --runs 1 --baseline-runs 0   # profile the incremental path
+ *
+ * `--write DIR` writes both sides as DIR/before.yaml and DIR/after.yaml and stops, for timing the CLI
+ * itself, whose JIT starts cold (`PODNET_DEBUG=1` prints the analysis time after both loads):
+ *
+ *   node --import tsx bench/diff-incremental.ts --write /tmp/diff-bench
+ *   PODNET_DEBUG=1 podnet diff -f /tmp/diff-bench/before.yaml --against /tmp/diff-bench/after.yaml >/dev/null
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveManifests } from "../src/core/cluster.ts";
 import type { ClusterState } from "../src/core/control/state.ts";
@@ -84,6 +93,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       "full-runs": { type: "string", default: "0" },
       verbose: { type: "boolean", default: false },
       "baseline-runs": { type: "string" },
+      write: { type: "string" },
     },
   });
   const seed = Number(values.seed);
@@ -104,15 +114,32 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     policies: 0,
   });
   const policies = generatePolicies(seed, Number(values.policies), namespaces);
-  const before = load(`${cluster}---\n${policies}`);
-  const { text: changed, name } = changeOnePolicy(policies, before);
-  const after = load(`${cluster}---\n${changed}`);
-  console.log(
-    `  ${before.pods.length} pods, ${before.networkPolicies.length} NetworkPolicies, ${before.namespaces.length} namespaces; changed ${name}'s ingress rules to one, TCP 9091 from anywhere (both loaded in ${fmt(performance.now() - t0)}, not counted)`,
-  );
-  const scope = changeScope(before, after);
-  if (!scope) throw new Error("the change is not a policy-only change");
-  console.log(`  scope: ${scope.destinations.size} destination and ${scope.sources.size} source workloads`);
+  // The change, and what it touches, from one load; each timed run then loads both sides afresh.
+  let changed = "";
+  {
+    const before = load(`${cluster}---\n${policies}`);
+    const change = changeOnePolicy(policies, before);
+    changed = change.text;
+    const after = load(`${cluster}---\n${changed}`);
+    console.log(
+      `  ${before.pods.length} pods, ${before.networkPolicies.length} NetworkPolicies, ${before.namespaces.length} namespaces; changed ${change.name}'s ingress rules to one, TCP 9091 from anywhere (both loaded in ${fmt(performance.now() - t0)}, not counted)`,
+    );
+    const scope = changeScope(before, after);
+    if (!scope) throw new Error("the change is not a policy-only change");
+    console.log(`  scope: ${scope.destinations.size} destination and ${scope.sources.size} source workloads`);
+  }
+  if (values.write) {
+    mkdirSync(values.write, { recursive: true });
+    writeFileSync(join(values.write, "before.yaml"), `${cluster}---\n${policies}`);
+    writeFileSync(join(values.write, "after.yaml"), `${cluster}---\n${changed}`);
+    console.log(`  wrote ${join(values.write, "before.yaml")} and ${join(values.write, "after.yaml")}`);
+    process.exit(0);
+  }
+  /** Both sides loaded again: every timed run starts from objects no earlier run has read. */
+  const fresh = () => ({
+    before: load(`${cluster}---\n${policies}`),
+    after: load(`${cluster}---\n${changed}`),
+  });
   /** One timed diff: wall and CPU time, the answer, and the steps' notes with the time each was reached. */
   const timed = (f: (note: (line: string) => void) => ConnectionDiff[]) => {
     const notes: string[] = [];
@@ -147,7 +174,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (let r = 0; r < runs; r++)
     for (const kind of ["baseline", "incremental"] as const) {
       if (kind === "baseline" && r >= baselineRuns) continue;
-      const run = timed((note) => diffConnections(before, after, { note, reuse: kind === "incremental" }));
+      const sides = fresh();
+      const run = timed((note) =>
+        diffConnections(sides.before, sides.after, { note, reuse: kind === "incremental" }),
+      );
       same(run.answer);
       series[kind].wall.push(run.ms);
       series[kind].cpu.push(run.cpu);
@@ -158,7 +188,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     }
   const full: number[] = [];
   for (let r = 0; r < Number(values["full-runs"]); r++) {
-    const run = timed(() => diffConnectionsFull(before, after));
+    const sides = fresh();
+    const run = timed(() => diffConnectionsFull(sides.before, sides.after));
     same(run.answer);
     full.push(run.ms);
     console.log(`  full connlists run ${r + 1}: ${fmt(run.ms)} (CPU ${fmt(run.cpu)})`);

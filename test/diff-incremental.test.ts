@@ -427,6 +427,9 @@ describe("podnet diff: PODNET_DEBUG says which path was taken", () => {
     const debug = run(change, true);
     assert.match(debug.err, /^diff: NetworkPolicy-only change \(/m);
     assert.match(debug.err, /^diff: new side's reachability reused the previous analysis: \d+ classes/m);
+    // Last, the time the analysis took after both loads (what BENCHMARKS.md quotes for the CLI).
+    assert.match(debug.err, /^diff: analysed in \d+ ms after both loads \(CPU \d+ ms\)\n$/m);
+    assert.doesNotMatch(run(change, false).err, /analysed in/);
     assert.equal(debug.out, run(change, false).out);
     assert.match(debug.out, /^3 added, 9 removed, 0 changed$/m);
   });

@@ -20,8 +20,8 @@ import {
   workloadOf,
 } from "../src/core/policy/connlist.ts";
 import { computeMatrix } from "../src/core/policy/matrix.ts";
-import { PolicyEngine, type PolicyPeer } from "../src/core/policy/netpol.ts";
-import { Reachability } from "../src/core/policy/reach.ts";
+import { inBlock, PolicyEngine, type PolicyPeer } from "../src/core/policy/netpol.ts";
+import { cidrMembership, Reachability } from "../src/core/policy/reach.ts";
 import { cluster } from "./helpers.ts";
 
 const LABELS = ["a", "b", "c"];
@@ -462,3 +462,48 @@ function referenceConnlist(state: ReturnType<typeof cluster>): Connection[] {
     x.src < y.src ? -1 : x.src > y.src ? 1 : x.dst < y.dst ? -1 : x.dst > y.dst ? 1 : 0,
   );
 }
+
+describe("pod classes: CIDR memberships by the blocks' edges", () => {
+  const arbBlock = fc
+    .record({ ip: fc.integer({ min: 0, max: 0xffffffff }), prefix: fc.integer({ min: 0, max: 32 }) })
+    .map(({ ip, prefix }) => {
+      const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+      return { base: (ip & mask) >>> 0, prefix };
+    });
+  // Addresses near the blocks' edges (first, last, one outside) and anywhere.
+  const near = (blocks: { base: number; prefix: number }[], k: number) => {
+    const b = blocks[k % blocks.length];
+    const end = b.base + 2 ** (32 - b.prefix);
+    return [b.base, b.base - 1, end - 1, end, 0, 0xffffffff].filter((x) => x >= 0 && x <= 0xffffffff);
+  };
+
+  it("two addresses share a number exactly when they lie in the same blocks", () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbBlock, { minLength: 1, maxLength: 70 }),
+        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 20 }),
+        (blocks, random) => {
+          const membership = cidrMembership(blocks);
+          const ips = [...random, ...blocks.flatMap((_, k) => near(blocks, k))];
+          const inBlocks = (ip: number) => blocks.map((b) => (inBlock(ip, b) ? 1 : 0)).join("");
+          for (const x of ips) {
+            assert.ok(membership.of(x) >= 0 && membership.of(x) < membership.count);
+            for (const y of ips)
+              assert.equal(
+                membership.of(x) === membership.of(y),
+                inBlocks(x) === inBlocks(y),
+                `${formatIPv4(x)} and ${formatIPv4(y)} in ${blocks.map((b) => `${formatIPv4(b.base)}/${b.prefix}`).join(" ")}`,
+              );
+          }
+        },
+      ),
+      { seed: 17, numRuns: 300 },
+    );
+  });
+
+  it("no blocks: every address alike", () => {
+    const membership = cidrMembership([]);
+    assert.equal(membership.count, 1);
+    assert.equal(membership.of(0), membership.of(0xffffffff));
+  });
+});

@@ -78,7 +78,14 @@ export function diffCommand(): Command {
     const note = process.env.PODNET_DEBUG
       ? (line: string) => process.stderr.write(`diff: ${line}\n`)
       : undefined;
+    const started = { wall: performance.now(), cpu: process.cpuUsage() };
     let diffs = diffConnections(before, after, note ? { note } : {});
+    if (note) {
+      const cpu = process.cpuUsage(started.cpu);
+      note(
+        `analysed in ${Math.round(performance.now() - started.wall)} ms after both loads (CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms)`,
+      );
+    }
     if (opts.namespace && !opts.allNamespaces)
       diffs = diffs.filter(
         (d) => d.src.startsWith(`${opts.namespace}/`) || d.dst.startsWith(`${opts.namespace}/`),

@@ -25,7 +25,7 @@ import type { ClusterState } from "../control/state.ts";
 import type { KubeObject, Pod, Protocol } from "../model/k8s.ts";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.ts";
 import { PolicyEngine, type PolicyPeer } from "./netpol.ts";
-import { Reachability, sameNodePairs } from "./reach.ts";
+import { Reachability } from "./reach.ts";
 
 export const CONN_PROTOCOLS: readonly Protocol[] = ["SCTP", "TCP", "UDP"];
 
@@ -48,12 +48,24 @@ export interface Connection {
  * workload the input gave (climbing the ReplicaSets and Jobs podnet created on the way); else `[Pod]`.
  */
 export function workloadOf(state: ClusterState): (pod: Pod) => string {
+  // One per cluster: diff asks for each side's twice (the change's scope, the lines).
+  let owner = OWNERS.get(state);
+  if (!owner) {
+    owner = ownerOf(state);
+    OWNERS.set(state, owner);
+  }
+  return owner;
+}
+
+const OWNERS = new WeakMap<ClusterState, (pod: Pod) => string>();
+
+function ownerOf(state: ClusterState): (pod: Pod) => string {
   const byKey = new Map<string, KubeObject>();
   for (const w of state.workloads) byKey.set(`${w.kind}/${w.metadata.namespace}/${w.metadata.name}`, w);
   const controller = (o: KubeObject) => o.metadata.ownerReferences?.find((r) => r.controller);
   // The pods of one workload share one ownerReferences list (src/core/control/workloads.ts): its
   // answer is kept per list, namespace and whether podnet created the pod.
-  const known = new WeakMap<object, { ns?: string; generated: boolean; name: string }>();
+  const known = new Map<object, { ns?: string; generated: boolean; name: string }>();
   return (pod) => {
     const ns = pod.metadata.namespace;
     const refs = pod.metadata.ownerReferences;
@@ -375,7 +387,7 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
   const everything = new Uint32Array(words);
   for (let a = 0; a < reach.atoms.length; a++) everything[a >>> 5] |= 1 << (a & 31);
   const sameNode = new Map<string, Set<string>>();
-  for (const [h, q] of sameNodePairs(reach.pods))
+  for (const [h, q] of reach.nodePairs())
     for (const [a, b] of [
       [owner(reach.pods[h]), owner(reach.pods[q])],
       [owner(reach.pods[q]), owner(reach.pods[h])],
@@ -393,15 +405,18 @@ export function connlist(state: ClusterState, opts: ConnlistOptions = {}): Conne
       if (!dsts) continue;
       let mask: Uint32Array | undefined;
       for (const s of classes) {
-        const egressOpen = reach.isOpen("egress", s);
         for (const d of dsts) {
+          // The destination's ingress first: where it admits nothing, the source's egress (which
+          // policies select s, their rules towards d) need not be worked out at all.
           const atoms = reach.admits("ingress", d, s);
-          if (!egressOpen) {
-            const out2 = reach.admits("egress", s, d);
-            for (let w = 0; w < words; w++) atoms[w] &= out2[w];
-          }
           let any = 0;
           for (let w = 0; w < words; w++) any |= atoms[w];
+          if (any === 0) continue;
+          if (!reach.isOpen("egress", s)) {
+            const out2 = reach.admits("egress", s, d);
+            any = 0;
+            for (let w = 0; w < words; w++) any |= atoms[w] &= out2[w];
+          }
           if (any === 0) continue;
           mask ??= new Uint32Array(words);
           for (let w = 0; w < words; w++) mask[w] |= atoms[w];

@@ -97,10 +97,9 @@ export function changeScope(before: ClusterState, after: ClusterState): ChangeSc
   const a = byName(before);
   const b = byName(after);
   const differs = (o: KubeObject, other: KubeObject | undefined) => !other || !same(o.spec, other.spec);
-  const changed = [
-    ...[...a].filter(([k, o]) => differs(o, b.get(k))).map(([, o]) => o),
-    ...[...b].filter(([k, o]) => differs(o, a.get(k))).map(([, o]) => o),
-  ];
+  const changed: KubeObject[] = [];
+  for (const [k, o] of a) if (differs(o, b.get(k))) changed.push(o);
+  for (const [k, o] of b) if (differs(o, a.get(k))) changed.push(o);
   const scope: ChangeScope = {
     sources: new Set(),
     destinations: new Set(),
@@ -110,10 +109,12 @@ export function changeScope(before: ClusterState, after: ClusterState): ChangeSc
   // The pods are the same on both sides (checked above): one index serves both.
   const owner = workloadOf(after);
   const byNs = new Map<string, Pod[]>();
-  for (const p of after.pods) {
-    const list =
-      byNs.get(p.metadata.namespace!) ?? byNs.set(p.metadata.namespace!, []).get(p.metadata.namespace!)!;
-    list.push(p);
+  // Indexed: run once, mostly before the JIT optimizes it, a for-of step allocates.
+  for (let i = 0; i < after.pods.length; i++) {
+    const p = after.pods[i];
+    const list = byNs.get(p.metadata.namespace!);
+    if (list) list.push(p);
+    else byNs.set(p.metadata.namespace!, [p]);
   }
   for (const obj of changed) {
     const policy = compileNetworkPolicy(obj);
@@ -131,7 +132,8 @@ export function changeScope(before: ClusterState, after: ClusterState): ChangeSc
 function sameApartFromNetworkPolicies(a: ClusterState, b: ClusterState): boolean {
   if (a.pods.length !== b.pods.length || a.workloads.length !== b.workloads.length) return false;
   for (let i = 0; i < a.pods.length; i++) {
-    const [p, q] = [a.pods[i], b.pods[i]];
+    const p = a.pods[i];
+    const q = b.pods[i];
     if (
       p.metadata.namespace !== q.metadata.namespace ||
       p.metadata.name !== q.metadata.name ||
@@ -140,21 +142,21 @@ function sameApartFromNetworkPolicies(a: ClusterState, b: ClusterState): boolean
       p.spec.nodeName !== q.spec.nodeName ||
       !p.spec.hostNetwork !== !q.spec.hostNetwork ||
       a.generated.has(p) !== b.generated.has(q) ||
-      !same(p.metadata.labels, q.metadata.labels) ||
-      !same(p.metadata.ownerReferences, q.metadata.ownerReferences) ||
-      p.spec.containers.length !== q.spec.containers.length ||
-      p.spec.containers.some((c, k) => !same(c.ports, q.spec.containers[k].ports))
+      !shared(p.metadata.labels, q.metadata.labels) ||
+      !shared(p.metadata.ownerReferences, q.metadata.ownerReferences) ||
+      !sameContainerPorts(p, q)
     )
       return false;
   }
   for (let i = 0; i < a.workloads.length; i++) {
-    const [v, w] = [a.workloads[i], b.workloads[i]];
+    const v = a.workloads[i];
+    const w = b.workloads[i];
     if (
       v.kind !== w.kind ||
       v.metadata.namespace !== w.metadata.namespace ||
       v.metadata.name !== w.metadata.name ||
       a.generated.has(v) !== b.generated.has(w) ||
-      !same(v.metadata.ownerReferences, w.metadata.ownerReferences)
+      !shared(v.metadata.ownerReferences, w.metadata.ownerReferences)
     )
       return false;
   }
@@ -172,20 +174,38 @@ function sameApartFromNetworkPolicies(a: ClusterState, b: ClusterState): boolean
   return same(rest(a), rest(b));
 }
 
-/**
- * Objects found equal, by identity: the pods of one workload share their labels, ownerReferences and
- * container ports (src/core/control/workloads.ts), so 100,000 pods cost a few thousand comparisons.
- */
-const EQUAL = new WeakMap<object, object>();
+/** Whether two pods' containers declare the same ports (the ports named rules resolve against). */
+function sameContainerPorts(p: Pod, q: Pod): boolean {
+  const [a, b] = [p.spec.containers, q.spec.containers];
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (!shared(a[k].ports, b[k].ports)) return false;
+  return true;
+}
 
-/** Structural equality of parsed manifests (plain objects, arrays, scalars), stopping at the first difference. */
-function same(x: unknown, y: unknown): boolean {
+/**
+ * Structural equality, remembered per pair of objects: the pods of one workload share their labels,
+ * ownerReferences and container ports (src/core/control/workloads.ts), so 100,000 pods cost a few
+ * thousand comparisons. Only for those: remembering every nested object of 10,000 policy specs and
+ * thousands of EndpointSlices cost more than comparing them (a WeakMap entry per object).
+ */
+function shared(x: unknown, y: unknown): boolean {
   if (x === y) return true;
   if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
   if (EQUAL.get(x) === y) return true;
   if (!sameParts(x, y)) return false;
   EQUAL.set(x, y);
   return true;
+}
+
+/** `shared`'s pairs found equal, by identity (parsed manifests are not changed after loading). */
+const EQUAL = new WeakMap<object, object>();
+
+/** Structural equality of parsed manifests (plain objects, arrays, scalars), stopping at the first difference. */
+function same(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+  return sameParts(x, y);
 }
 
 function sameParts(x: object, y: object): boolean {
@@ -198,10 +218,15 @@ function sameParts(x: object, y: object): boolean {
   }
   const xo = x as Record<string, unknown>;
   const yo = y as Record<string, unknown>;
-  const keys = Object.keys(xo).filter((k) => xo[k] !== undefined);
-  if (keys.length !== Object.keys(yo).filter((k) => yo[k] !== undefined).length) return false;
-  for (const k of keys) if (!same(xo[k], yo[k])) return false;
-  return true;
+  // Counted rather than listed: thousands of Services and EndpointSlices are compared per diff.
+  let count = 0;
+  for (const k in xo) {
+    if (!Object.hasOwn(xo, k) || xo[k] === undefined) continue;
+    count++;
+    if (!same(xo[k], yo[k])) return false;
+  }
+  for (const k in yo) if (Object.hasOwn(yo, k) && yo[k] !== undefined) count--;
+  return count === 0;
 }
 
 function compare(
@@ -216,7 +241,7 @@ function compare(
     return [];
   }
   // Every engine below compiles its policies: each object once.
-  const cache = new WeakMap<KubeObject, CompiledPolicy>();
+  const cache = new Map<KubeObject, CompiledPolicy>();
   const compile = (o: KubeObject) => {
     const known = cache.get(o);
     if (known) return known;

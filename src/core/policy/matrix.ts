@@ -5,7 +5,7 @@
 import type { ClusterState } from "../control/state.ts";
 import type { Protocol } from "../model/k8s.ts";
 import { type Bits, has } from "./bitset.ts";
-import { Reachability, sameNodePairs } from "./reach.ts";
+import { Reachability } from "./reach.ts";
 
 export interface Matrix {
   protocol: Protocol;
@@ -40,7 +40,7 @@ export function computeMatrix(
   const position = new Map(keep.map((i, k) => [i, k]));
   const exempt = new Set<number>();
   const pairs: [number, number][] = [];
-  for (const [h, q] of sameNodePairs(reach.pods)) {
+  for (const [h, q] of reach.nodePairs()) {
     const [a, b] = [position.get(h), position.get(q)];
     if (a === undefined || b === undefined) continue;
     pairs.push([a, b], [b, a]);

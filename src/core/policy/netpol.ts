@@ -115,7 +115,7 @@ export function compileNetworkPolicy(obj: KubeObject): CompiledPolicy {
   return {
     name: `${obj.metadata.namespace}/${obj.metadata.name}`,
     namespace: obj.metadata.namespace!,
-    selects: compileSelector(spec.podSelector ?? {}),
+    selects: sharedSelector(spec.podSelector ?? {}),
     ...(types.includes("Ingress") ? { ingress: rules(spec.ingress, "from") } : {}),
     ...(types.includes("Egress")
       ? { egress: rules(spec.egress as { to?: unknown[]; ports?: unknown[] }[], "to") }
@@ -144,23 +144,57 @@ function compilePeers(list: unknown[] | undefined): Peer[] | "all" {
           (peer.ipBlock.except?.length ? ` except ${peer.ipBlock.except.join(", ")}` : ""),
       };
     }
+    const nsKey = peer.namespaceSelector ? selectorKey(peer.namespaceSelector) : "own";
+    const podKey = selectorKey(peer.podSelector ?? {});
     return {
       kind: "pods",
-      namespaces: peer.namespaceSelector ? compileSelector(peer.namespaceSelector) : "own",
-      pods: compileSelector(peer.podSelector ?? {}),
-      nsKey: peer.namespaceSelector ? selectorKey(peer.namespaceSelector) : "own",
-      podKey: selectorKey(peer.podSelector ?? {}),
+      namespaces: peer.namespaceSelector ? sharedSelector(peer.namespaceSelector, nsKey) : "own",
+      pods: sharedSelector(peer.podSelector ?? {}, podKey),
+      nsKey,
+      podKey,
     };
   });
 }
 
+/**
+ * A selector's matcher, compiled once per distinct selector (by `selectorKey`) however many policies
+ * repeat it: a cluster's policies name the same few selectors over and over, and 10,000 policies'
+ * matchers were a quarter of what a policy diff allocated (issue 17). A matcher is a pure function of
+ * the selector, so sharing one is safe; the table is emptied when it holds 100,000 selectors.
+ */
+function sharedSelector(sel: LabelSelector, key = selectorKey(sel)): LabelMatcher {
+  let matcher = MATCHERS.get(key);
+  if (!matcher) {
+    if (MATCHERS.size >= 100_000) MATCHERS.clear();
+    matcher = compileSelector(sel);
+    MATCHERS.set(key, matcher);
+  }
+  return matcher;
+}
+
+const MATCHERS = new Map<string, LabelMatcher>();
+
 /** A selector's identity: its JSON with map keys sorted (so key order in the YAML does not matter). */
 export function selectorKey(sel: unknown): string {
-  return JSON.stringify(sel, (_, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
+  return canonicalJSON(sel) ?? "";
+}
+
+/**
+ * JSON with every object's keys in code-unit order and undefined members left out (as JSON.stringify
+ * leaves them out): equal parsed values give equal text. Written out rather than through a replacer,
+ * which made compiling 10,000 policies' selectors a tenth of a policy diff (issue 17).
+ */
+function canonicalJSON(v: unknown): string | undefined {
+  if (v === undefined || typeof v === "function" || typeof v === "symbol") return undefined;
+  if (v === null || typeof v !== "object") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map((x) => canonicalJSON(x) ?? "null").join(",")}]`;
+  const o = v as Record<string, unknown>;
+  let out = "";
+  for (const k of Object.keys(o).sort()) {
+    const text = canonicalJSON(o[k]);
+    if (text !== undefined) out += `${out ? "," : ""}${JSON.stringify(k)}:${text}`;
+  }
+  return `{${out}}`;
 }
 
 function compilePorts(list: unknown[] | undefined): PortRule[] | "all" {
@@ -481,9 +515,12 @@ export class PolicyEngine {
     };
     // A NetworkPolicy's part is kept per rule list: engines over two versions of a cluster (diff)
     // share the compiled rules of every policy the change left alone. (Its peers never name nodes.)
-    for (const np of this.policies)
-      for (const direction of ["ingress", "egress"] as const) {
-        const rules = np[direction];
+    // Indexed loops: this runs once per engine, mostly before the JIT optimizes it, where every
+    // for-of step allocates (10,000 policies: a tenth of a policy diff's garbage, issue 17).
+    for (let i = 0; i < this.policies.length; i++)
+      for (let d = 0; d < 2; d++) {
+        const direction = d === 0 ? "ingress" : "egress";
+        const rules = this.policies[i][direction];
         if (!rules) continue;
         let part = RULE_FEATURES[direction].get(rules);
         if (!part) {
@@ -508,8 +545,8 @@ export class PolicyEngine {
           part = { blocks: [...own], bounds: ownBounds, named: ownNamed };
           RULE_FEATURES[direction].set(rules, part);
         }
-        for (const [key, b] of part.blocks) blocks.set(key, b);
-        for (const [protocol, start] of part.bounds) bounds.get(protocol)!.add(start);
+        for (let k = 0; k < part.blocks.length; k++) blocks.set(part.blocks[k][0], part.blocks[k][1]);
+        for (let k = 0; k < part.bounds.length; k++) bounds.get(part.bounds[k][0])!.add(part.bounds[k][1]);
         if (part.named) named = true;
       }
     for (const t of [...this.admin, ...this.baseline])

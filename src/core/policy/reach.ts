@@ -43,7 +43,14 @@ import {
   orInto,
   Weights,
 } from "./bitset.ts";
-import { type CompiledPolicy, type Peer, PolicyEngine, type PolicyPeer, type PortRule } from "./netpol.ts";
+import {
+  type CompiledPolicy,
+  inBlock,
+  type Peer,
+  PolicyEngine,
+  type PolicyPeer,
+  type PortRule,
+} from "./netpol.ts";
 import type { TierAction, TierPolicy } from "./tiers.ts";
 
 /**
@@ -175,8 +182,8 @@ export class Reachability {
   readonly #all: Bits;
   /** Peer sets by selector text: a function of the classes, namespaces and nodes, so shared with a derived analysis. */
   readonly #peerSets: Map<string, Bits>;
-  readonly #ruleSets = new WeakMap<object, Bits>();
-  readonly #numeric = new WeakMap<object, Uint8Array>();
+  readonly #ruleSets = new Map<object, Bits>();
+  readonly #numeric = new Map<object, Uint8Array>();
   /** `name/atom` → classes having a container port of that name at that atom's protocol and port. */
   readonly #namedSet: Map<string, Bits>;
   /** name → atoms where some class has a container port of that name. */
@@ -204,7 +211,8 @@ export class Reachability {
       const from = previous.reach;
       const split = splitAtoms(from.atoms, blocker.starts);
       this.#order = from.#order;
-      this.pods = Array.from(from.#order, (i) => state.pods[i]);
+      this.pods = new Array(from.#order.length);
+      for (let k = 0; k < from.#order.length; k++) this.pods[k] = state.pods[from.#order[k]];
       this.classOf = from.classOf;
       this.sizes = from.sizes;
       this.#repAt = from.#repAt;
@@ -213,6 +221,7 @@ export class Reachability {
       this.#all = from.#all;
       this.#peerSets = from.#peerSets;
       this.#classesByNs = from.#classesByNs;
+      this.#nodePairs = from.#nodePairs;
       if (split) {
         // Named container ports sit in atoms of one port, which no boundary splits: only their indexes move.
         const { atoms, moved } = split;
@@ -236,6 +245,7 @@ export class Reachability {
         this.#lazy = true;
         this.inProfile.fill(-1);
         this.outProfile.fill(-1);
+        this.#egressFrom = { from, changed: previous.changed, parent: split?.parent };
         this.reuse = `reused the previous analysis: ${this.reps.length} classes, ${from.atoms.length} port atoms${split ? ` (${this.atoms.length} after the new port boundaries)` : ""}; profiles computed on demand`;
         return;
       }
@@ -252,55 +262,67 @@ export class Reachability {
     state.pods.forEach((p, i) => {
       if (p.status?.podIP && p.status.phase !== "Succeeded" && p.status.phase !== "Failed") kept.push(i);
     });
-    const byName = (a: Pod, b: Pod) =>
-      (a.metadata.namespace! < b.metadata.namespace!
-        ? -1
-        : a.metadata.namespace! > b.metadata.namespace!
-          ? 1
-          : 0) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
-    kept.sort((i, j) => byName(state.pods[i], state.pods[j]) || i - j);
-    this.#order = Int32Array.from(kept);
-    this.pods = kept.map((i) => state.pods[i]);
+    // Sorted by namespace, then name, then place in the manifests: namespaces first (a thousand, say),
+    // then each namespace's pods by name, which compares each name with its own namespace's only.
+    // (Indexed loops: this runs once per analysis, mostly before the JIT optimizes it, where each
+    // for-of step over 100,000 pods allocates.)
+    const inNs = new Map<string, number[]>();
+    for (let k = 0; k < kept.length; k++) {
+      const i = kept[k];
+      const ns = state.pods[i].metadata.namespace!;
+      const list = inNs.get(ns);
+      if (list) list.push(i);
+      else inNs.set(ns, [i]);
+    }
+    kept.length = 0;
+    for (const ns of [...inNs.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const list = inNs.get(ns)!;
+      list.sort((i, j) => {
+        const [a, b] = [state.pods[i].metadata.name, state.pods[j].metadata.name];
+        return a < b ? -1 : a > b ? 1 : i - j;
+      });
+      for (let k = 0; k < list.length; k++) kept.push(list[k]);
+    }
+    this.#order = new Int32Array(kept);
+    this.pods = new Array(kept.length);
+    for (let k = 0; k < kept.length; k++) this.pods[k] = state.pods[kept[k]];
 
-    // Classes. Every distinct CIDR a rule names splits the pods it contains from the others.
+    // Classes. Every distinct CIDR a rule names splits the pods it contains from the others; pods of
+    // one namespace with the same labels and named container ports share a template, so a class is a
+    // (template, CIDR membership) pair, and a host-network pod is a class of its own address.
     const cidrs = new Map<string, { base: number; prefix: number }>();
     for (const b of blocks) cidrs.set(`${b.base}/${b.prefix}`, b);
-    const bases = Uint32Array.from(cidrs.values(), (b) => b.base);
-    const masks = Uint32Array.from(cidrs.values(), (b) =>
-      b.prefix === 0 ? 0 : (0xffffffff << (32 - b.prefix)) >>> 0,
-    );
+    const membership = cidrMembership([...cidrs.values()]);
+    const template = podTemplates(named);
     this.classOf = new Int32Array(this.pods.length);
     this.reps = [];
-    const keys = new Map<string, number>();
+    const keys = new Map<string, number>(); // host-network classes, by address
+    const classes = new Map<number, number>(); // template × membership → class
     const sizes: number[] = [];
     const repAt: number[] = [];
+    const newClass = (p: Pod, i: number) => {
+      const c = this.reps.length;
+      this.reps.push(p);
+      repAt.push(i);
+      sizes.push(0);
+      return c;
+    };
     this.pods.forEach((p, i) => {
-      const ip = parseIPv4(p.status!.podIP!) ?? 0;
-      let key: string;
-      if (p.spec.hostNetwork) key = `host|${p.status!.podIP}`;
-      else {
-        let ports = "";
-        if (named)
-          for (const c of p.spec.containers)
-            for (const x of c.ports ?? [])
-              if (x.name) ports += `${x.name}/${x.protocol ?? "TCP"}/${x.containerPort},`;
-        // The CIDR memberships, 32 to a number.
-        let member = "";
-        for (let k = 0; k < masks.length; k += 32) {
-          let word = 0;
-          const end = Math.min(k + 32, masks.length);
-          for (let j = k; j < end; j++) if ((ip & masks[j]) >>> 0 === bases[j]) word |= 1 << (j - k);
-          member += `${word >>> 0},`;
+      let c: number | undefined;
+      if (p.spec.hostNetwork) {
+        const key = `host|${p.status!.podIP}`;
+        c = keys.get(key);
+        if (c === undefined) {
+          c = newClass(p, i);
+          keys.set(key, c);
         }
-        key = `${p.metadata.namespace}|${labelKey(p.metadata.labels)}|${ports}|${member}`;
-      }
-      let c = keys.get(key);
-      if (c === undefined) {
-        c = this.reps.length;
-        keys.set(key, c);
-        this.reps.push(p);
-        repAt.push(i);
-        sizes.push(0);
+      } else {
+        const key = template(p) * membership.count + membership.of(parseIPv4(p.status!.podIP!) ?? 0);
+        c = classes.get(key);
+        if (c === undefined) {
+          c = newClass(p, i);
+          classes.set(key, c);
+        }
       }
       sizes[c]++;
       this.classOf[i] = c;
@@ -389,8 +411,43 @@ export class Reachability {
     } else this.#profiles();
   }
 
+  /**
+   * `sameNodePairs` of `pods`, indexes into `pods`: none without a host-network class, which the
+   * classes tell without reading 100,000 pods. Computed on first use; an analysis started from this
+   * one (the same pods in the same order) shares it.
+   */
+  nodePairs(): [host: number, pod: number][] {
+    this.#nodePairs ??= this.reps.some((p, c) => this.sizes[c] > 0 && p.spec.hostNetwork)
+      ? sameNodePairs(this.pods)
+      : [];
+    return this.#nodePairs;
+  }
+
+  #nodePairs?: [host: number, pod: number][];
+
   /** Profiles are computed on first use (`ReachabilityOptions.lazy`). */
   #lazy = false;
+  /**
+   * A lazy analysis started from another (diff's new side): a class whose egress no changed policy
+   * selects, in either version, lets out what it let out there (the same policies, the same classes;
+   * a split atom keeps its whole's verdict), so its egress is read from that analysis.
+   */
+  #egressFrom?: {
+    from: Reachability;
+    changed: ReadonlySet<string>;
+    /** When atoms were split: per atom here, the atom of `from` it lies in. */
+    parent?: Int32Array;
+    /** Per class, whether a changed policy selects it for egress (computed on first use). */
+    affected?: Uint8Array;
+  };
+
+  /** The analysis to read class `c`'s egress from (`#egressFrom`), when the change leaves it alone. */
+  #egressSource(c: number): Reachability | undefined {
+    const e = this.#egressFrom;
+    if (!e) return undefined;
+    e.affected ??= this.#affected(e.from, e.changed, "egress");
+    return e.affected[c] ? undefined : e.from;
+  }
   /** Per direction, profile key → index: profiles shared by the classes the same policies select. */
   readonly #byKey = { ingress: new Map<string, number>(), egress: new Map<string, number>() };
   /** Lazy egress columns: `profile key` → per peer class, the atoms on which that profile lets it out. */
@@ -418,6 +475,8 @@ export class Reachability {
   isOpen(direction: "ingress" | "egress", c: number): boolean {
     const of = direction === "ingress" ? this.inProfile : this.outProfile;
     if (of[c] >= 0) return (direction === "ingress" ? this.ingress : this.egress)[of[c]].open;
+    const earlier = direction === "egress" ? this.#egressSource(c) : undefined;
+    if (earlier) return earlier.isOpen("egress", c);
     const { nps, admin, baseline } = this.#selection(direction, c);
     // The baseline tier is left out of the selection when a NetworkPolicy selects the class.
     return nps.length === 0 && admin.length === 0 && baseline.length === 0;
@@ -431,7 +490,16 @@ export class Reachability {
    */
   admits(direction: "ingress" | "egress", subject: number, peer: number): Bits {
     const of = direction === "ingress" ? this.inProfile : this.outProfile;
-    if (direction === "egress" && of[subject] < 0) return this.#egressColumn(subject, peer);
+    if (direction === "egress" && of[subject] < 0) {
+      const earlier = this.#egressSource(subject);
+      if (!earlier) return this.#egressColumn(subject, peer);
+      const there = earlier.admits("egress", subject, peer);
+      const parent = this.#egressFrom!.parent;
+      if (!parent) return there;
+      const out = empty(this.atoms.length);
+      for (let a = 0; a < parent.length; a++) if (has(there, parent[a])) add(out, a);
+      return out;
+    }
     return this.#admits(
       (direction === "ingress" ? this.ingress : this.egress)[this.profileIndex(direction, subject)],
       peer,
@@ -1113,6 +1181,71 @@ function reuseBlocker(
       if (a < 0 || previous.atoms[a].start !== start) starts.push({ protocol, start });
     }
   return { starts };
+}
+
+/**
+ * Which of `blocks` an address lies in, as a small number: addresses with the same number lie in the
+ * same blocks. The blocks' edges cut the address space into intervals; an address is placed by binary
+ * search over the edges (log₂ of twice the blocks' count), and intervals lying in the same blocks share
+ * one number. `count` bounds the numbers.
+ */
+export function cidrMembership(blocks: readonly { base: number; prefix: number }[]): {
+  of: (ip: number) => number;
+  count: number;
+} {
+  const size = (b: { prefix: number }) => 2 ** (32 - b.prefix);
+  // Every interval starts at 0 or at a block's first or one-past-last address.
+  const edges = [...new Set([0, ...blocks.flatMap((b) => [b.base, b.base + size(b)])])]
+    .filter((x) => x < 2 ** 32)
+    .sort((a, b) => a - b);
+  const starts = Float64Array.from(edges);
+  const ids = new Map<string, number>();
+  const intervalId = Int32Array.from(edges, (x) => {
+    const key = blocks.map((b) => (inBlock(x, b) ? "1" : "0")).join("");
+    return ids.get(key) ?? ids.set(key, ids.size).get(key)!;
+  });
+  return {
+    count: Math.max(1, ids.size),
+    of(ip) {
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (starts[mid] <= ip) lo = mid;
+        else hi = mid - 1;
+      }
+      return intervalId[lo];
+    },
+  };
+}
+
+/**
+ * Numbers a pod's template: its namespace, labels and (when `named`) its named container ports, what
+ * policies may tell pods apart by besides their address. Pods created from one workload share their
+ * labels object and containers list (src/core/control/workloads.ts), so the key is built once for them.
+ */
+function podTemplates(named: boolean): (p: Pod) => number {
+  const ids = new Map<string, number>();
+  const known = new Map<object, { ns: string; containers: unknown; id: number }>();
+  return (p) => {
+    const { labels, namespace } = p.metadata;
+    const containers = p.spec.containers;
+    const hit = labels && known.get(labels);
+    if (hit && hit.ns === namespace && (!named || hit.containers === containers)) return hit.id;
+    let ports = "";
+    if (named)
+      for (const c of containers)
+        for (const x of c.ports ?? [])
+          if (x.name) ports += `${x.name}/${x.protocol ?? "TCP"}/${x.containerPort},`;
+    const key = `${namespace}|${labelKey(labels)}|${ports}`;
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(key, id);
+    }
+    if (labels) known.set(labels, { ns: namespace!, containers, id });
+    return id;
+  };
 }
 
 /**

@@ -167,6 +167,33 @@ describe("diff: scoped to a policy change, the same as the full recompute", () =
     assert.deepEqual(diffConnections(before, again), []);
   });
 
+  it("policies compared by their document's text first, then by their specs", () => {
+    const policy = (name: string, port: number) =>
+      `{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: ${name}, namespace: ns-0}, spec: {podSelector: {}, ingress: [{ports: [{port: ${port}}]}]}}`;
+    const flow = `${policy("a", 80)}\n`;
+    const block =
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: a\n  namespace: ns-0\nspec:\n  podSelector: {}\n  ingress:\n    - ports:\n        - port: 80\n";
+    const list = (port: number) =>
+      `apiVersion: v1\nkind: List\nitems:\n- ${policy("b", 80)}\n- ${policy("c", port)}\n`;
+    const state = (...texts: string[]) => {
+      const r = resolveManifests([{ file: "p.yaml", text: `${cluster}---\n${texts.join("---\n")}` }]);
+      assert.ok(r.ok, JSON.stringify(r.diagnostics.slice(0, 3)));
+      return r.cluster;
+    };
+    const old = state(flow, list(80));
+    const a = old.networkPolicies.find((o) => o.metadata.name === "a")!;
+    // The text from the document's first line to the next document's (its `---` included).
+    assert.equal(old.origins.get(a)?.document, `${flow}---\n`);
+    const [b, c] = ["b", "c"].map((n) => old.networkPolicies.find((o) => o.metadata.name === n)!);
+    assert.equal(old.origins.get(b)?.document, list(80), "a List's items share their document");
+    assert.equal(old.origins.get(c)?.document, list(80));
+    assert.deepEqual(changeScope(old, state(flow, list(80)))?.policies, new Set());
+    // Another layout of the same spec: other text, the same policy.
+    assert.deepEqual(changeScope(old, state(block, list(80)))?.policies, new Set());
+    // One item of a List changed: that item alone, though the document's text differs for both.
+    assert.deepEqual(changeScope(old, state(block, list(81)))?.policies, new Set(["ns-0/c"]));
+  });
+
   it("a change outside the policies (a namespace's labels) takes the full recompute", () => {
     const from = "metadata: {name: ns-1, labels: {team: team-1}}";
     assert.ok(cluster.includes(from));

@@ -24,6 +24,13 @@ export interface Origin {
    * with it rather than the decoded value (YAML 1.1 reads `yes` as true and `1e23` as 1e+23).
    */
   readonly written?: (path: FieldPath) => string | undefined;
+  /**
+   * The text of the YAML document the object was read from, when podnet's event reader read it (one
+   * schema for every such document): two objects whose documents have the same text decode alike, so
+   * `diff` compares this before comparing the objects. Undefined for JSON, for documents the `yaml`
+   * library read, for live reads and for objects podnet supplies.
+   */
+  readonly document?: string;
 }
 
 export interface Diagnostic {

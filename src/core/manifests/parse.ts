@@ -222,7 +222,8 @@ function parseYaml(source: Source, diags: Diagnostics): RawObject[] {
   for (const doc of docs) {
     if (doc.value === null || doc.value === undefined) continue; // an empty document
     const reader = documentReader(source.text, doc, lines);
-    collect(doc.value, [], source.file, reader.locate, diags, out, reader.written);
+    const document = source.text.slice(doc.start, doc.end);
+    collect(doc.value, [], source.file, reader.locate, diags, out, reader.written, document);
   }
   return out;
 }
@@ -530,17 +531,19 @@ function collect(
   diags: Diagnostics,
   out: RawObject[],
   writtenInDoc?: DocWritten,
+  document?: string,
 ): void {
   const origin: Origin = {
     file,
     locate: (path) => locateInDoc([...base, ...path]),
     written: writtenInDoc && ((path) => writtenInDoc([...base, ...path])),
+    ...(document !== undefined ? { document } : {}),
   };
   if (value === null || value === undefined) return;
   if (Array.isArray(value) && base.length === 0) {
     // A bare JSON/YAML array of objects: accepted like a List's items (a list inside it is not an object).
     value.forEach((item, i) => {
-      collect(item, [...base, i], file, locateInDoc, diags, out, writtenInDoc);
+      collect(item, [...base, i], file, locateInDoc, diags, out, writtenInDoc, document);
     });
     return;
   }
@@ -574,7 +577,7 @@ function collect(
         it.kind ??= itemKind;
         if (typeof obj.apiVersion === "string") it.apiVersion ??= obj.apiVersion;
       }
-      collect(item, [...base, "items", i], file, locateInDoc, diags, out, writtenInDoc);
+      collect(item, [...base, "items", i], file, locateInDoc, diags, out, writtenInDoc, document);
     });
     return;
   }

@@ -96,10 +96,23 @@ export function changeScope(before: ClusterState, after: ClusterState): ChangeSc
     new Map(state.networkPolicies.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
   const a = byName(before);
   const b = byName(after);
-  const differs = (o: KubeObject, other: KubeObject | undefined) => !other || !same(o.spec, other.spec);
+  // The same document text decodes alike (Origin.document): most policies are told equal without
+  // comparing their specs field by field.
+  const differs = (o: KubeObject, other: KubeObject | undefined) => {
+    if (!other) return true;
+    const text = before.origins.get(o)?.document;
+    if (text !== undefined && text === after.origins.get(other)?.document) return false;
+    return !same(o.spec, other.spec);
+  };
+  // Each changed policy in both versions (the old one selects too); each pair compared once.
   const changed: KubeObject[] = [];
-  for (const [k, o] of a) if (differs(o, b.get(k))) changed.push(o);
-  for (const [k, o] of b) if (differs(o, a.get(k))) changed.push(o);
+  const differing = new Set<string>();
+  for (const [k, o] of a)
+    if (differs(o, b.get(k))) {
+      changed.push(o);
+      differing.add(k);
+    }
+  for (const [k, o] of b) if (!a.has(k) || differing.has(k)) changed.push(o);
   const scope: ChangeScope = {
     sources: new Set(),
     destinations: new Set(),

@@ -69,12 +69,22 @@ describe("what a live read lists", () => {
     assert.equal(requestTimeoutSeconds("2m"), 120);
     assert.equal(requestTimeoutSeconds("500ms"), 0.5);
     assert.equal(requestTimeoutSeconds("1h"), 3600);
+    // Go durations, as kubectl reads them: compound, fractional, other units; a bare number only whole.
+    assert.equal(requestTimeoutSeconds("1m30s"), 90);
+    assert.equal(requestTimeoutSeconds("1.5m"), 90);
+    assert.equal(requestTimeoutSeconds("1h0m0s"), 3600);
+    assert.equal(requestTimeoutSeconds("2500000us"), 2.5);
+    assert.equal(requestTimeoutSeconds("+45"), 45);
+    assert.throws(() => requestTimeoutSeconds("1.5"), /--request-timeout 1\.5: write whole seconds \(30\)/);
+    assert.throws(() => requestTimeoutSeconds("-5s"), /more than 0 and at most 1h/);
+    assert.throws(() => requestTimeoutSeconds("1m 30s"), /write whole seconds/);
+    assert.throws(() => requestTimeoutSeconds("0s"), /kubectl reads 0 as no limit/);
     assert.throws(
       () => requestTimeoutSeconds("0"),
       /kubectl reads 0 as no limit, but podnet bounds every read/,
     );
     assert.throws(() => requestTimeoutSeconds("2h"), /at most 1h/);
-    assert.throws(() => requestTimeoutSeconds("abc"), /--request-timeout abc: write seconds \(30\)/);
+    assert.throws(() => requestTimeoutSeconds("abc"), /--request-timeout abc: write whole seconds \(30\)/);
   });
 
   it("every kind podnet decodes from files, in a version it decodes (Endpoints aside: EndpointSlices are read)", () => {

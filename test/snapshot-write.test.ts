@@ -125,6 +125,19 @@ describe("snapshot refuses what no command would read back, and writes nothing t
     assert.equal(r.code, 2);
     assert.match(r.err, /error: -o yaml: -o names the file to write .* write -o dump\.yaml/);
     assert.equal(existsSync("yaml"), false);
+    // `-o json` is no format here either: the refusal is said once, as text, not also as JSON.
+    const json = runPodnet(["snapshot", "-f", "examples/articles", "-o", "json"]);
+    assert.equal(json.code, 2);
+    assert.equal(json.out, "");
+    assert.equal(json.err.match(/error: -o json: -o names the file/g)?.length, 1, json.err);
+  });
+
+  it("-o a directory: exit 2 with the fix, nothing written", () => {
+    const r = runPodnet(["snapshot", "-f", "examples/articles", "-o", dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /error: -o .* is a directory: -o names the file to write, e\.g\. -o .*dump\.yaml\n$/);
+    assert.doesNotMatch(r.err, /EISDIR|rename/);
+    assert.deepEqual(readdirSync(dir), []);
   });
 
   it("objects defined twice, invalid objects, -o that is an input: exit 2, no file", () => {
@@ -162,7 +175,7 @@ describe("snapshot refuses what no command would read back, and writes nothing t
   it("a directory that does not exist: exit 2 naming -o's path, no partial file", () => {
     const r = runPodnet(["snapshot", "-f", "examples/articles", "-o", join(dir, "no", "d.yaml")]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /error: -o .*\/no\/d\.yaml: cannot write: ENOENT: .*'.*\/no\/d\.yaml'/);
+    assert.match(r.err, /error: -o .*\/no\/d\.yaml: cannot write it: the directory .*\/no does not exist\n$/);
     assert.deepEqual(
       readdirSync(dir).filter((f) => f.includes("partial")),
       [],

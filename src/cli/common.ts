@@ -138,25 +138,44 @@ export function liveObjectsForLoad(): RawObject[] | undefined {
 }
 
 /**
- * `--request-timeout` in seconds: a number of seconds, or a duration as kubectl writes it (`30s`,
- * `1m`, `500ms`, `1h`). Throws CliExit(2) for anything else, for 0 (kubectl: no limit; podnet bounds
- * every read) and above an hour.
+ * `--request-timeout` in seconds, read as kubectl reads it (client-go clientcmd: a whole number is
+ * seconds, anything else a Go duration — `30s`, `1m30s`, `1.5h`, `500ms`, units ns us µs ms s m h).
+ * Throws CliExit(2) for anything else, for 0 (kubectl: no limit; podnet bounds every read), for a
+ * negative value and above an hour.
  */
 export function requestTimeoutSeconds(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[(m?.[2] ?? "s") as "ms" | "s" | "m" | "h"];
-  const seconds = m ? Number(m[1]) * unit : Number.NaN;
+  const seconds = /^[+-]?\d+$/.test(text) ? Number(text) : goDurationSeconds(text);
   if (seconds === 0)
     throw new CliExit(
       EXIT_BAD_INPUT,
       "error: --request-timeout 0: kubectl reads 0 as no limit, but podnet bounds every read: give a limit up to 1h (e.g. 30s, 5m)",
     );
-  if (!(Number.isFinite(seconds) && seconds > 0 && seconds <= 3600))
+  if (!(seconds !== undefined && seconds > 0 && seconds <= 3600))
     throw new CliExit(
       EXIT_BAD_INPUT,
-      `error: --request-timeout ${text}: write seconds (30) or a duration as kubectl does (30s, 5m, 1h), at most 1h`,
+      `error: --request-timeout ${text}: write whole seconds (30) or a duration as kubectl does (30s, 1m30s, 1h), more than 0 and at most 1h`,
     );
   return seconds;
+}
+
+/** Go's time.ParseDuration, in seconds: a sign, then one or more `<decimal><unit>`; undefined when it does not parse. */
+function goDurationSeconds(text: string): number | undefined {
+  const m = /^([+-]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(text);
+  if (!m) return undefined;
+  const unit: Record<string, number> = {
+    ns: 1e-9,
+    us: 1e-6,
+    µs: 1e-6,
+    μs: 1e-6,
+    ms: 1e-3,
+    s: 1,
+    m: 60,
+    h: 3600,
+  };
+  let total = 0;
+  for (const [, n, u] of m[2].matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g))
+    total += Number(n) * unit[u];
+  return m[1] === "-" ? -total : total;
 }
 
 /**

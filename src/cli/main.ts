@@ -73,9 +73,12 @@ export function buildProgram(): Command {
 
 /**
  * Whether the command line asks for JSON (`-o json`, `-ojson`, `--output json`, `--output=json`),
- * read from argv itself so that usage errors commander reports before any action know it too.
+ * read from argv itself so that usage errors commander reports before any action know it too. Never
+ * for `snapshot`, whose `-o` is a file.
  */
 export function wantsJson(argv: readonly string[]): boolean {
+  // `snapshot -o` names the file to write, not a format (a `-o json` there is refused as such).
+  if (argv.find((a) => !a.startsWith("-")) === "snapshot") return false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") return false;

@@ -6,8 +6,8 @@
  * or with a live cluster) snapshots manifests too, e.g. to anonymize an existing dump.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { resolve, sep } from "node:path";
+import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
 import { Command } from "commander";
 import { readSources } from "../adapters/manifests/read.ts";
 import { Diagnostics } from "../core/diagnostics.ts";
@@ -192,6 +192,11 @@ export function snapshotCommand(): Command {
         writeSnapshot(json ? [] : header, items.length, item, (s) => process.stdout.write(s));
         return;
       }
+      if (statSync(opts.output, { throwIfNoEntry: false })?.isDirectory())
+        throw new CliExit(
+          EXIT_BAD_INPUT,
+          `error: -o ${opts.output} is a directory: -o names the file to write, e.g. -o ${join(opts.output, "dump.yaml")}`,
+        );
       // Written to a file beside it, then renamed: a failure leaves no half-written dump behind.
       const partial = `${opts.output}.partial-${process.pid}`;
       let fd: number | undefined;
@@ -205,10 +210,18 @@ export function snapshotCommand(): Command {
       } catch (e) {
         if (fd !== undefined) closeSync(fd);
         rmSync(partial, { force: true });
-        if (!(e as NodeJS.ErrnoException).code) throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (!code) throw e;
+        const why: Record<string, string> = {
+          ENOENT: `the directory ${dirname(opts.output)} does not exist`,
+          ENOTDIR: `a part of ${dirname(opts.output)} is not a directory`,
+          EACCES: `permission denied in ${dirname(opts.output)}`,
+          EROFS: `${dirname(opts.output)} is on a read-only file system`,
+          ENOSPC: "no space left on the device",
+        };
         throw new CliExit(
           EXIT_BAD_INPUT,
-          `error: -o ${opts.output}: cannot write: ${(e as Error).message.replace(partial, opts.output)}`,
+          `error: -o ${opts.output}: cannot write it: ${why[code] ?? `${code} (${(e as Error).message.replaceAll(partial, opts.output)})`}`,
         );
       }
       process.stderr.write(`wrote ${items.length} objects to ${opts.output}\n`);

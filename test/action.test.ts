@@ -335,5 +335,11 @@ spec:
     assert.match(md, /the manifests do not load/);
     assert.match(md, /k8s\/99-bad\.yaml:5:\d+: error: .*70000/);
     assert.equal(Object.fromEntries(r.codes).Gate, 1);
+    // The uploaded SARIF is a valid log marking the line that stops the load, not an empty file.
+    const sarif = JSON.parse(readFileSync(r.uploads[0].sarif, "utf8"));
+    const result = sarif.runs[0].results[0];
+    assert.equal(result.level, "error");
+    assert.match(result.locations[0].physicalLocation.artifactLocation.uri, /k8s\/99-bad\.yaml$/);
+    assert.equal(result.locations[0].physicalLocation.region.startLine, 5);
   });
 });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join, relative, sep } from "node:path";
 import { after, describe, it } from "node:test";
 import ajvDraft04 from "ajv-draft-04";
 import ajvFormats from "ajv-formats";
@@ -188,6 +188,31 @@ spec:
       assert.match(x.message.text, /NetworkPolicy shop\/cart-redis-ingress \(in the old manifests\)/);
       assert.equal(x.locations?.[0].physicalLocation?.artifactLocation.uri, file);
     }
+  });
+
+  it("input that does not load: lint, check and diff still give a valid log, its errors at their lines, exit 2", () => {
+    const bad = join(tmp, "bad.yaml");
+    writeFileSync(
+      bad,
+      "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 99999}]}\n",
+    );
+    const file = relative(process.cwd(), bad).split(sep).join("/");
+    for (const args of [
+      ["lint", "-f", bad],
+      ["check", "-f", bad],
+      ["diff", "-f", "examples/articles", "--against", bad, "--fail-on", "added"],
+    ]) {
+      const r = runPodnet([...args, "-o", "sarif"]);
+      assert.equal(r.code, 2, `${args[0]}: ${r.err}`);
+      assert.match(r.err, /bad\.yaml:4:23: error: Service default\/s: spec\.ports\[0\]\.port/);
+      const log = valid(r.out);
+      assert.deepEqual(where(log), [`${file}:4:23 out-of-range`], args[0]);
+      assert.equal(log.runs[0].results[0].level, "error");
+    }
+    // A failure with no position (an unknown option) prints no log: there is nothing to mark.
+    const usage = runPodnet(["lint", "-f", bad, "--no-such-option", "-o", "sarif"]);
+    assert.equal(usage.code, 2);
+    assert.equal(usage.out, "");
   });
 
   it("renderSarif: unlocated findings have no physical location; an unknown rule joins the catalog", () => {

@@ -25,6 +25,7 @@ import { getCommand } from "./get.ts";
 import { lintCommand } from "./lint.ts";
 import { matrixCommand } from "./matrix.ts";
 import { proxyDiffCommand } from "./proxy-diff.ts";
+import { diagnosticFinding, renderSarif } from "./render/sarif.ts";
 import { reportCommand } from "./report.ts";
 import { routesCommand } from "./routes.ts";
 import { rulesCommand } from "./rules.ts";
@@ -72,40 +73,61 @@ export function buildProgram(): Command {
 }
 
 /**
- * Whether the command line asks for JSON (`-o json`, `-ojson`, `--output json`, `--output=json`),
- * read from argv itself so that usage errors commander reports before any action know it too. Never
- * for `snapshot`, whose `-o` is a file.
+ * The output format the command line asks for (`-o F`, `-oF`, `--output F`, `--output=F`), read from
+ * argv itself so that usage errors commander reports before any action know it too. Never for the
+ * commands whose `-o` is a file (FILE_OUTPUT).
  */
-export function wantsJson(argv: readonly string[]): boolean {
-  // `snapshot -o` names the file to write, not a format (a `-o json` there is refused as such).
-  if (argv.find((a) => !a.startsWith("-")) === "snapshot") return false;
+export function outputFormat(argv: readonly string[]): string | undefined {
+  if (FILE_OUTPUT.has(argv.find((a) => !a.startsWith("-")) ?? "")) return undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--") return false;
-    if ((a === "-o" || a === "--output") && argv[i + 1] === "json") return true;
-    if (a === "-ojson" || a === "--output=json") return true;
+    if (a === "--") return undefined;
+    if ((a === "-o" || a === "--output") && i + 1 < argv.length) return argv[i + 1];
+    if (a.startsWith("--output=")) return a.slice("--output=".length);
+    if (a.startsWith("-o") && a.length > 2 && !a.startsWith("--")) return a.slice(2);
   }
-  return false;
+  return undefined;
+}
+
+/** The commands whose `-o` names the file to write, not a format. */
+const FILE_OUTPUT = new Set(["snapshot", "report"]);
+
+/** Whether the command line asks for JSON (`-o json` and its spellings; see outputFormat). */
+export function wantsJson(argv: readonly string[]): boolean {
+  return outputFormat(argv) === "json";
 }
 
 /**
  * Runs the CLI; returns the exit code. With `-o json`, a run that fails before its command printed
  * its answer still prints one JSON object on stdout, `{error, exitCode, diagnostics?}` (the
  * diagnostics of bad input as `diagnosticToJSON` gives them), so a JSON reader always gets JSON;
- * the message goes to stderr as well.
+ * the message goes to stderr as well. With `-o sarif`, input that does not load still gives a SARIF
+ * log: its errors as results at their file:line:col, so code scanning marks the lines that stop the
+ * command (other failures have no position and print no log).
  */
 export async function main(argv: readonly string[]): Promise<number> {
-  const json = wantsJson(argv);
+  const format = outputFormat(argv);
+  const json = format === "json";
+  const sarif = format === "sarif";
   let answered = false;
   const write = process.stdout.write;
-  if (json)
+  if (json || sarif)
     process.stdout.write = function (this: typeof process.stdout, ...args: Parameters<typeof write>) {
       answered = true;
       return write.apply(this, args);
     } as typeof write;
   const jsonError = (code: number, message: string, diagnostics?: readonly Diagnostic[]): number => {
+    const errors = diagnostics?.filter((d) => d.severity === "error") ?? [];
+    if (sarif && !answered && code !== 0 && errors.length > 0)
+      write.call(
+        process.stdout,
+        renderSarif({
+          version: packageVersion(),
+          rules: [],
+          findings: sortDiagnostics(errors).map(diagnosticFinding),
+        }),
+      );
     if (json && !answered && code !== 0) {
-      const errors = diagnostics?.filter((d) => d.severity === "error") ?? [];
       const text =
         message.replace(/^error: /, "") ||
         (errors.length
@@ -143,6 +165,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (process.env.PODNET_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
     return jsonError(70, `internal error: ${(e as Error)?.message ?? e}`);
   } finally {
-    if (json) process.stdout.write = write;
+    if (json || sarif) process.stdout.write = write;
   }
 }

@@ -19,6 +19,7 @@ import { buildProgram } from "../src/cli/main.ts";
 import { Diagnostics } from "../src/core/diagnostics.ts";
 import { KINDS } from "../src/core/manifests/kinds.ts";
 import { parseSource } from "../src/core/manifests/parse.ts";
+import { runPodnet } from "./helpers.ts";
 import { type FakeApi, kubeconfigText, makePki, type Pki, startFakeApi } from "./live-server.ts";
 
 const TOKEN = "livefast-token";
@@ -79,6 +80,12 @@ describe("what a live read lists", () => {
     assert.throws(() => requestTimeoutSeconds("-5s"), /more than 0 and at most 1h/);
     assert.throws(() => requestTimeoutSeconds("1m 30s"), /write whole seconds/);
     assert.throws(() => requestTimeoutSeconds("0s"), /kubectl reads 0 as no limit/);
+    // A bad value is refused even when the command reads only files.
+    const r = runPodnet(["get", "pods", "-f", "examples/articles", "--request-timeout", "soon"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.out, "");
+    assert.match(r.err, /^error: --request-timeout soon: write whole seconds \(30\)/);
+    assert.equal(runPodnet(["get", "pods", "-f", "examples/articles", "--request-timeout", "1m30s"]).code, 0);
     assert.throws(
       () => requestTimeoutSeconds("0"),
       /kubectl reads 0 as no limit, but podnet bounds every read/,

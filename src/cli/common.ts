@@ -94,7 +94,7 @@ export function addInputOptions(
     )
     .option(
       "--request-timeout <duration>",
-      "the live read's limit per request: seconds, or 30s, 5m, 1h as kubectl",
+      "the live read's limit per request: whole seconds, or a duration as kubectl (30s, 1m30s, 1h)",
       "30",
     )
     .hook("preAction", async (command) => {
@@ -103,6 +103,8 @@ export function addInputOptions(
       loadCommand = command.name();
       live = undefined;
       liveUses = 0;
+      // Checked whether or not this run reads a cluster: a bad value is bad input either way.
+      requestTimeoutSeconds(o.requestTimeout ?? "30");
       if (o.kubeconfig !== undefined || o.context !== undefined) live = await readLiveOrExit(o);
     });
 }

@@ -619,7 +619,9 @@ describe("via the CLI", () => {
     );
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /gatewayclass\/conformance\s+example\.net\/gateway-controller\s+True/);
-    assert.match(r.out, /gateway\/same-namespace\s+conformance\s+<none>\s+True\s+http: 0 routes/);
+    // No pod of the input serves the class: podnet's supplied controller stands in (as traces use
+    // it), and its Service's address is the one published.
+    assert.match(r.out, /gateway\/same-namespace\s+conformance\s+\d+\.\d+\.\d+\.\d+\s+True\s+http: 0 routes/);
     assert.match(
       r.out,
       /httproute\/orphan\s+<none>\s+same-namespace\/nope: Accepted=False \(NoMatchingParent\)/,
@@ -711,5 +713,63 @@ ${rule(`{path: {type: PathPrefix, value: ${path}}}`, backend)}`,
       parents.map((p) => `${p.conditions[0].status}/${p.conditions[0].reason}`),
       ["False/NoMatchingListenerHostname"],
     );
+  });
+});
+
+describe("published addresses (get ingresses, gateways)", () => {
+  it("an Ingress and a Gateway show their controller Service's load-balancer address, as the controllers publish it", () => {
+    const svc = runPodnet(["get", "svc", "-A", "-f", "examples/ingress"]);
+    assert.equal(svc.code, 0, svc.err);
+    const lbOf = (name: string) => {
+      const line = svc.out.split("\n").find((l) => l.split(/\s+/)[1] === name);
+      assert.ok(line, `Service ${name} in:\n${svc.out}`);
+      return line.split(/\s+/)[4];
+    };
+    const nginx = lbOf("ingress-nginx-controller");
+    const envoy = lbOf("envoy-shop-eg");
+    assert.match(nginx, /^\d+\.\d+\.\d+\.\d+$/);
+    const r = runPodnet(["get", "ingresses,gateways", "-A", "-f", "examples/ingress"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\n/);
+    assert.match(
+      r.out,
+      new RegExp(`ingress/shop\\s+nginx\\s+shop\\.example\\.com\\s+${nginx.replaceAll(".", "\\.")}\\s+80\\n`),
+    );
+    assert.match(r.out, new RegExp(`gateway/eg\\s+eg\\s+${envoy.replaceAll(".", "\\.")}\\s+True`));
+    const y = runPodnet(["get", "ingress/shop", "-n", "shop", "-o", "yaml", "-f", "examples/ingress"]);
+    assert.match(
+      y.out,
+      new RegExp(`status:\\n\\s+loadBalancer:\\n\\s+ingress:\\n\\s+- ip: ${nginx.replaceAll(".", "\\.")}\\n`),
+    );
+    const g = runPodnet(["get", "gateway/eg", "-n", "shop", "-o", "yaml", "-f", "examples/ingress"]);
+    assert.match(
+      g.out,
+      new RegExp(`addresses:\\n\\s+- type: IPAddress\\n\\s+value: ${envoy.replaceAll(".", "\\.")}\\n`),
+    );
+  });
+
+  it("TLS adds port 443; no controller pod (none supplied either), no address", () => {
+    const input = `apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: {name: c}
+spec: {supply: {ingressController: false}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: secure, namespace: default}
+spec:
+  ingressClassName: other
+  tls: [{hosts: [a.example.com], secretName: a-tls}]
+  rules: [{host: a.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: other}
+spec: {controller: example.com/unknown}
+`;
+    const r = runPodnet(["get", "ingresses", "-f", "-"], input);
+    assert.equal(r.code, 0, r.err);
+    // kubectl leaves ADDRESS empty until the controller publishes one.
+    assert.match(r.out, /^default\s+secure\s+other\s+a\.example\.com\s+80, 443\n/m);
   });
 });

@@ -10,6 +10,7 @@ import type { Condition } from "../../core/model/gateway.ts";
 import type { EndpointSlice, KubeObject, Node, Pod, Service, Workload } from "../../core/model/k8s.ts";
 import { parseIPv4 } from "../../core/net/ipv4.ts";
 import { analyzeGateways } from "../../core/routing/gateway.ts";
+import { publishedAddresses } from "../../core/sim/http-routers.ts";
 import {
   legacyEndpoints,
   podOwners,
@@ -381,11 +382,35 @@ const policyTypes: ResourceType[] = [
   ),
 ];
 
+/**
+ * The Ingresses with the status their controller would publish (sim/http-routers.ts
+ * `publishedAddresses`: its Service's load-balancer ingress) when the input gives none; an input
+ * status (a live read's) is kept.
+ */
+function withIngressStatus(s: ClusterState): KubeObject[] {
+  const published = publishedAddresses(s);
+  return s.ingresses.map((o) => {
+    const own = (o.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress;
+    if (own?.length) return o;
+    const addresses = published.get(`Ingress ${o.metadata.namespace}/${o.metadata.name}`) ?? [];
+    return {
+      ...o,
+      status: { loadBalancer: addresses.length ? { ingress: addresses.map(addressEntry) } : {} },
+    };
+  });
+}
+
+/** A load-balancer ingress entry: `ip` for an address, else `hostname`. */
+function addressEntry(a: string): { ip: string } | { hostname: string } {
+  return /^[\d.]+$|:/.test(a) ? { ip: a } : { hostname: a };
+}
+
 const ingresses: ResourceType = {
   name: "ingresses",
   aliases: ["ingress", "ing"],
   namespaced: true,
-  list: (s) => s.ingresses,
+  list: withIngressStatus,
+  // kubectl's columns (NAME CLASS HOSTS ADDRESS PORTS): PORTS is 80, and 443 too with spec.tls.
   columns: () => [
     { header: "NAME", value: (i) => i.metadata.name },
     {
@@ -400,6 +425,21 @@ const ingresses: ResourceType = {
         );
         return rules.length ? rules.join(",") : "*";
       },
+    },
+    {
+      header: "ADDRESS",
+      value: (i) =>
+        (
+          (i.status as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)
+            ?.loadBalancer?.ingress ?? []
+        )
+          .map((e) => e.ip ?? e.hostname ?? "")
+          .filter((a) => a !== "")
+          .join(","),
+    },
+    {
+      header: "PORTS",
+      value: (i) => ((i.spec as { tls?: unknown[] } | undefined)?.tls?.length ? "80, 443" : "80"),
     },
   ],
 };
@@ -487,14 +527,30 @@ function withGatewayStatus(s: ClusterState, kind: "GatewayClass" | "Gateway" | "
   const a = analyzeGateways(s);
   if (kind === "GatewayClass")
     return s.gatewayClasses.map((o) => ({ ...o, status: { conditions: a.classes.get(o) ?? [] } }));
-  if (kind === "Gateway")
+  if (kind === "Gateway") {
+    const published = publishedAddresses(s);
     return s.gateways.map((o) => {
       const st = a.gateways.get(o);
+      const own = (o.status as { addresses?: unknown[] } | undefined)?.addresses;
+      const addresses = published.get(`Gateway ${o.metadata.namespace}/${o.metadata.name}`) ?? [];
       return {
         ...o,
-        status: { ...(o.status as object), conditions: st?.conditions ?? [], listeners: st?.listeners ?? [] },
+        status: {
+          ...(o.status as object),
+          // The Gateway's Service's address, as implementations publish it (an input's own kept).
+          ...(!own?.length && addresses.length
+            ? {
+                addresses: addresses.map((value) =>
+                  "ip" in addressEntry(value) ? { type: "IPAddress", value } : { type: "Hostname", value },
+                ),
+              }
+            : {}),
+          conditions: st?.conditions ?? [],
+          listeners: st?.listeners ?? [],
+        },
       };
     });
+  }
   return s.httpRoutes.map((o) => ({ ...o, status: { parents: a.routes.get(o) ?? [] } }));
 }
 

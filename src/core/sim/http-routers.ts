@@ -103,3 +103,30 @@ export function routeLines(state: ClusterState, owner: (pod: Pod) => string): Ro
   }
   return out;
 }
+
+/**
+ * The addresses each Ingress and Gateway is published at, as their controllers write them into the
+ * status: ingress-nginx (with `--publish-service`, its Helm chart's default) copies its Service's
+ * load-balancer ingress into every Ingress it routes; a Gateway implementation puts its Gateway
+ * Service's into `status.addresses`. Keyed `Ingress ns/name` and `Gateway ns/name`; an empty list
+ * while the Service's load balancer is pending or no controller pod serves the object.
+ */
+export function publishedAddresses(state: ClusterState): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (state.ingresses.length === 0 && state.gateways.length === 0) return out;
+  for (const router of clusterRouters(state)) {
+    const c = controllerInstance(state, router.controller);
+    const addresses =
+      c.pods.length === 0
+        ? []
+        : (c.service?.status?.loadBalancer?.ingress ?? [])
+            .map((i) => i.ip ?? i.hostname ?? "")
+            .filter((a) => a !== "");
+    if (router.controller.kind === "Gateway")
+      out.set(`Gateway ${router.controller.namespace}/${router.controller.name}`, addresses);
+    else
+      for (const l of router.listing())
+        if (l.rule.kind === "Ingress") out.set(`Ingress ${l.rule.namespace}/${l.rule.name}`, addresses);
+  }
+  return out;
+}

@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -26,6 +26,7 @@ import type { Protocol } from "../src/core/model/k8s.ts";
 import { rangeCuts } from "../src/core/policy/connlist.ts";
 import { changeScope, diffConnections, diffConnectionsFull } from "../src/core/policy/diff.ts";
 import { Reachability } from "../src/core/policy/reach.ts";
+import { runPodnet } from "./helpers.ts";
 
 type Doc = {
   kind: string;
@@ -434,6 +435,91 @@ describe("reachability: the new side started from the old side's analysis, the s
     });
     assert.equal(inc.reuse, "computed in full: the admin or baseline tier differs");
     sameCells(inc, new Reachability(after), "admin tier");
+  });
+});
+
+describe("podnet diff: what connlist lists, compared", () => {
+  /** The lines of `connlist -o json` over some inputs, `src => dst : conn` as connlist shows them. */
+  const lines = (args: string[]) => {
+    const r = runPodnet(["connlist", ...args, "-o", "txt"]);
+    assert.equal(r.code, 0, r.err);
+    return new Set(r.out.split("\n").filter((l) => l.includes(" => ")));
+  };
+  const diffLines = (args: string[]) => {
+    const r = runPodnet(["diff", ...args]);
+    assert.equal(r.code, 0, r.err);
+    return r.out.split("\n").filter((l) => l.includes(" => "));
+  };
+
+  it("an Ingress served by a controller pod of the input: no {ingress-controller} line, on either path", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-diff-ing-"));
+    cpSync("examples/ingress", join(dir, "new"), { recursive: true });
+    const policies = join(dir, "new", "40-policies.yaml");
+    writeFileSync(
+      policies,
+      readFileSync(policies, "utf8").replace(
+        "    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]",
+        "    - from: [{namespaceSelector: {}}]",
+      ),
+    );
+    const out = diffLines(["-f", "examples/ingress", "--against", join(dir, "new")]);
+    assert.ok(out.length > 0, "the change opens cart to every namespace");
+    assert.deepEqual(
+      out.filter((l) => l.includes("{ingress-controller}")),
+      [],
+      "connlist lists ingress-nginx's own pods for this Ingress, not {ingress-controller}",
+    );
+    const before = lines(["-f", "examples/ingress"]);
+    const after = lines(["-f", join(dir, "new")]);
+    for (const l of out.filter((x) => x.startsWith("+ ")))
+      assert.ok(after.has(l.slice(2)) && !before.has(l.slice(2)), l);
+    // The IngressClass names another controller: no pod of the input serves the Ingress any more,
+    // so the {ingress-controller} line appears (not a NetworkPolicy-only change).
+    const classes = join(dir, "new", "10-ingress-nginx.yaml");
+    writeFileSync(
+      classes,
+      readFileSync(classes, "utf8").replace(
+        "  controller: k8s.io/ingress-nginx",
+        "  controller: example.com/other-controller",
+      ),
+    );
+    rmSync(policies);
+    cpSync("examples/ingress/40-policies.yaml", policies);
+    const moved = diffLines(["-f", "examples/ingress", "--against", join(dir, "new")]);
+    const gained = [...lines(["-f", join(dir, "new")])].filter((l) => !before.has(l));
+    assert.ok(
+      gained.some((l) => l.startsWith("{ingress-controller} => ")),
+      gained.join("\n"),
+    );
+    for (const l of gained) assert.ok(moved.includes(`+ ${l}`), `${l} in:\n${moved.join("\n")}`);
+    rmSync(dir, { recursive: true });
+  });
+
+  it("a path --against cannot read is named as --against's, exit 2", () => {
+    const r = runPodnet(["diff", "-f", "examples/articles", "--against", "no/such/dir"]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.err,
+      /error: cannot read "no\/such\/dir": no such file or directory\n {2}fix: check the path given to --against\n/,
+    );
+  });
+
+  it("a line that comes to exist only through the own-node exception has changed", () => {
+    const cluster = "test/fixtures/diff/own-node-cluster.yaml";
+    const out = diffLines([
+      "-f",
+      cluster,
+      "--against",
+      cluster,
+      "--against",
+      "test/fixtures/diff/own-node-deny.yaml",
+    ]);
+    assert.ok(
+      out.includes(
+        "~ default/tool[Deployment] => default/agent[DaemonSet] : All Connections -> All Connections (own node)",
+      ),
+      out.join("\n"),
+    );
   });
 });
 

@@ -115,6 +115,25 @@ describe("NetworkPolicy semantics (the Kubernetes documentation's examples)", ()
     });
   });
 
+  it("policyTypes defaulted as the API server does: absent or empty is Ingress, plus Egress for a non-empty egress list", () => {
+    const np = (spec: string) =>
+      world(
+        `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: default}\nspec: {podSelector: {}${spec}}\n`,
+      );
+    // `egress: []` with no policyTypes: [Ingress] only (defaults.go adds Egress for len(egress) != 0).
+    const emptyEgress = np(", egress: []");
+    assert.equal(emptyEgress("db", "mp", 8080).allowed, true, "egress stays open");
+    assert.equal(emptyEgress("frontend", "db", 8080).allowed, false, "ingress is isolated");
+    // `policyTypes: []` is defaulted like an absent one: the pods are isolated for ingress.
+    const emptyTypes = np(", policyTypes: []");
+    assert.equal(emptyTypes("frontend", "db", 8080).allowed, false);
+    assert.equal(emptyTypes("db", "mp", 8080).allowed, true);
+    // A non-empty egress list without policyTypes restricts egress too.
+    const egress = np(", egress: [{ports: [{port: 53, protocol: UDP}]}]");
+    assert.equal(egress("db", "mp", 8080).allowed, false);
+    assert.equal(egress("db", "mp", 53, "UDP").allowed, true);
+  });
+
   it("default deny all ingress, and allow all ingress", () => {
     const deny = world(
       "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: default}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n",

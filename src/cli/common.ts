@@ -234,12 +234,13 @@ export function printDiagnostics(diags: readonly Diagnostic[]): void {
  * `opts.reportsItself`, which the command reports in its own answer); throws CliExit(2) on any error,
  * and when `-n` names a namespace the cluster does not have (`requireNamespace`; not for `get`).
  * `namespace` (default: the command's `-n`) is where objects that name no namespace are placed,
- * as `kubectl apply -n NS` does; the command still filters its views by `-n` itself.
+ * as `kubectl apply -n NS` does; the command still filters its views by `-n` itself. `opts.flag`
+ * names the option the paths came from in a path's error (default `-f`).
  */
 export function loadOrExit(
   files: readonly string[],
   namespace = loadNamespace,
-  opts: { reportsItself?: readonly string[]; overlay?: boolean } = {},
+  opts: { reportsItself?: readonly string[]; overlay?: boolean; flag?: string } = {},
 ): ClusterState {
   if (files.length === 0 && !live) {
     throw new CliExit(
@@ -254,7 +255,7 @@ export function loadOrExit(
       `error: -n ${namespace}: ${nsErr}; namespace names are DNS-1123 labels`,
     );
   const diags = new Diagnostics();
-  const sources = readSources(files, diags);
+  const sources = readSources(files, diags, undefined, opts.flag);
   const result = diags.hasErrors
     ? { ok: false as const, diagnostics: diags.items }
     : resolveManifests(sources, diags, {

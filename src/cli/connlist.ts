@@ -5,15 +5,12 @@
  */
 import { Command, Option } from "commander";
 import type { ClusterState } from "../core/control/state.ts";
-import { type Connection, connlist, workloadOf } from "../core/policy/connlist.ts";
+import { type Connection, connlist, connText, workloadOf } from "../core/policy/connlist.ts";
 import { ingressesWithRealController, routeLines } from "../core/sim/http-routers.ts";
 import { connlistGraph } from "../core/views/policy.ts";
 import { drawGraph } from "../ui/draw/graph.ts";
 import { addInputOptions, CliExit, EXIT_BAD_INPUT, type InputOptions, loadOrExit } from "./common.ts";
 import { noRunningPods, podCensus, printNote } from "./empty-answer.ts";
-
-/** What txt, csv, md and dot append to a line's connections when it exists only through the own-node exception. */
-export const OWN_NODE_MARK = " (own node)";
 
 /**
  * The lines in one format: `txt` (`src => dst : conn`), `json` (the Connection objects, `ownNode: true`
@@ -25,7 +22,7 @@ export function renderConnlist(
   lines: readonly Connection[],
   format: "txt" | "json" | "csv" | "md" | "dot",
 ): string {
-  const conn = (l: Connection) => (l.ownNode ? `${l.conn}${OWN_NODE_MARK}` : l.conn);
+  const conn = connText;
   switch (format) {
     case "json":
       return `${JSON.stringify(lines, null, 2)}\n`;

@@ -73,7 +73,7 @@ export function diffCommand(): Command {
       throw new CliExit(EXIT_BAD_INPUT, "error: --against: give the new manifests (a file or directory)");
     const before = loadOrExit(opts.filename);
     // With a live cluster (--context), the new state is that cluster with --against applied to it.
-    const after = loadOrExit(opts.against, undefined, { overlay: true });
+    const after = loadOrExit(opts.against, undefined, { overlay: true, flag: "--against" });
     // PODNET_DEBUG=1: how the diff was computed (scoped or in full, the old analysis reused or why not).
     const note = process.env.PODNET_DEBUG
       ? (line: string) => process.stderr.write(`diff: ${line}\n`)

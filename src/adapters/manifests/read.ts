@@ -9,10 +9,15 @@ import type { Source } from "../../core/manifests/parse.ts";
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
+/**
+ * The sources at `paths` (files, directories, `-`). A path that cannot be read is an error naming
+ * `flag`, the option that gave it (`-f` unless told: diff's `--against`).
+ */
 export function readSources(
   paths: readonly string[],
   diags: Diagnostics,
   stdin: () => string = readStdin,
+  flag = "-f",
 ): Source[] {
   const out: Source[] = [];
   for (const p of paths) {
@@ -27,7 +32,7 @@ export function readSources(
       diags.error({
         code: "file-not-found",
         message: `cannot read "${p}": ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`,
-        hint: "check the path given to -f",
+        hint: `check the path given to ${flag}`,
       });
       continue;
     }

@@ -42,6 +42,14 @@ export interface Connection {
   ownNode?: true;
 }
 
+/** What a line's connections read with when it exists only through the own-node exception (`ownNode`). */
+export const OWN_NODE_MARK = " (own node)";
+
+/** A line's connections as the text outputs show them: `conn`, marked when only the own-node exception makes it. */
+export function connText(c: Pick<Connection, "conn" | "ownNode">): string {
+  return c.ownNode ? `${c.conn}${OWN_NODE_MARK}` : c.conn;
+}
+
 /**
  * `ns/name[Kind]` of each pod's workload: for a pod the input gives, its controller as the
  * ownerReference names it (a live dump's pods show their ReplicaSet); for a pod podnet created, the

@@ -24,7 +24,15 @@
  */
 import type { ClusterState } from "../control/state.ts";
 import type { KubeObject, Pod } from "../model/k8s.ts";
-import { type Connection, type ConnlistOptions, connlist, rangeCuts, workloadOf } from "./connlist.ts";
+import { ingressesWithRealController } from "../sim/http-routers.ts";
+import {
+  type Connection,
+  type ConnlistOptions,
+  connlist,
+  connText,
+  rangeCuts,
+  workloadOf,
+} from "./connlist.ts";
 import { type CompiledPolicy, compileNetworkPolicy, PolicyEngine } from "./netpol.ts";
 import type { Reachability } from "./reach.ts";
 
@@ -179,6 +187,9 @@ function sameApartFromNetworkPolicies(a: ClusterState, b: ClusterState): boolean
     s.services,
     s.endpointSlices,
     s.ingresses,
+    // Which Ingresses a controller pod of the input serves (their lines are that pod's, not
+    // `{ingress-controller}`'s) follows from the IngressClasses too.
+    s.ingressClasses,
     s.routes,
     s.adminNetworkPolicies,
     s.baselineAdminNetworkPolicies,
@@ -282,8 +293,16 @@ function compare(
   // The new side's reachability starts from the old side's: only the changed policies' classes differ.
   // With a scope, each side's analysis is lazy (./reach.ts ReachabilityOptions.lazy): it computes the
   // profiles and egress columns the scoped lines read, so every policy is kept as it is.
+  // As `podnet connlist` lists them: an Ingress whose controller is a pod of the input gets that
+  // pod's lines, not `{ingress-controller}`'s.
   const side = (state: ClusterState, whole: PolicyEngine, extra: ConnlistOptions) =>
-    connlist(state, { cuts, ...(only ? { only } : {}), engine: whole, ...extra });
+    connlist(state, {
+      cuts,
+      ...(only ? { only } : {}),
+      engine: whole,
+      realControllers: ingressesWithRealController(state),
+      ...extra,
+    });
   let first: Reachability | undefined;
   const old = new Map(side(before, b, { analysed: (r) => (first = r) }).map((c) => [key(c), c]));
   if (only)
@@ -296,15 +315,17 @@ function compare(
       ...(only ? { analysed: (r: Reachability) => note?.(`new side's reachability ${r.reuse}`) } : {}),
     }).map((c) => [key(c), c]),
   );
+  // Compared as connlist shows them: a line that comes to exist only through the own-node exception
+  // (or stops) has changed, though its ports have not.
   const out: ConnectionDiff[] = [];
   for (const [k, c] of now) {
     const was = old.get(k);
-    if (!was) out.push({ kind: "added", src: c.src, dst: c.dst, new: c.conn });
-    else if (was.conn !== c.conn)
-      out.push({ kind: "changed", src: c.src, dst: c.dst, old: was.conn, new: c.conn });
+    if (!was) out.push({ kind: "added", src: c.src, dst: c.dst, new: connText(c) });
+    else if (connText(was) !== connText(c))
+      out.push({ kind: "changed", src: c.src, dst: c.dst, old: connText(was), new: connText(c) });
   }
   for (const [k, c] of old)
-    if (!now.has(k)) out.push({ kind: "removed", src: c.src, dst: c.dst, old: c.conn });
+    if (!now.has(k)) out.push({ kind: "removed", src: c.src, dst: c.dst, old: connText(c) });
   return out.sort((a, b) =>
     a.src < b.src ? -1 : a.src > b.src ? 1 : a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0,
   );

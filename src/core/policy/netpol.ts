@@ -8,7 +8,8 @@
  *   a direction allows it  ⇔  no policy of that type selects the pod  ∨  some rule of one that does matches
  *   (with the admin tier consulted before and the baseline tier after NetworkPolicy: ./tiers.ts)
  *
- * - policyTypes defaults to [Ingress], plus Egress when the policy has egress rules.
+ * - policyTypes, when absent or empty, defaults to [Ingress], plus Egress when the egress list is not
+ *   empty (defaults.go SetDefaults_NetworkPolicy).
  * - A rule's `from`/`to` absent or empty matches every peer; `ports` absent or empty matches every
  *   port and protocol. A peer is podSelector (same namespace), namespaceSelector (all pods of the
  *   matching namespaces), both (the pods matching podSelector in matching namespaces), or ipBlock
@@ -107,7 +108,14 @@ export function compileNetworkPolicy(obj: KubeObject): CompiledPolicy {
     ingress?: { from?: unknown[]; ports?: unknown[] }[];
     egress?: { to?: unknown[]; ports?: unknown[] }[];
   };
-  const types = spec.policyTypes ?? (spec.egress ? ["Ingress", "Egress"] : ["Ingress"]);
+  // The API server's defaulting (kubernetes pkg/apis/networking/v1 defaults.go): an absent or empty
+  // policyTypes becomes [Ingress], plus Egress when the egress list is not empty (`egress: []` adds
+  // nothing).
+  const types = spec.policyTypes?.length
+    ? spec.policyTypes
+    : spec.egress?.length
+      ? ["Ingress", "Egress"]
+      : ["Ingress"];
   const rules = (
     list: { from?: unknown[]; to?: unknown[]; ports?: unknown[] }[] | undefined,
     field: "from" | "to",

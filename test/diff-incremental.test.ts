@@ -439,7 +439,13 @@ describe("reachability: the new side started from the old side's analysis, the s
 });
 
 describe("podnet diff: what connlist lists, compared", () => {
-  /** The lines of `connlist -o json` over some inputs, `src => dst : conn` as connlist shows them. */
+  /** One manifest file rewritten: `from`, which it must contain, replaced by `to`. */
+  const edit = (file: string, from: string, to: string) => {
+    const text = readFileSync(file, "utf8");
+    assert.ok(text.includes(from), `${file} has ${from}`);
+    writeFileSync(file, text.replace(from, to));
+  };
+  /** The lines of `connlist` over some inputs, `src => dst : conn` as connlist shows them. */
   const lines = (args: string[]) => {
     const r = runPodnet(["connlist", ...args, "-o", "txt"]);
     assert.equal(r.code, 0, r.err);
@@ -455,12 +461,10 @@ describe("podnet diff: what connlist lists, compared", () => {
     const dir = mkdtempSync(join(tmpdir(), "podnet-diff-ing-"));
     cpSync("examples/ingress", join(dir, "new"), { recursive: true });
     const policies = join(dir, "new", "40-policies.yaml");
-    writeFileSync(
+    edit(
       policies,
-      readFileSync(policies, "utf8").replace(
-        "    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]",
-        "    - from: [{namespaceSelector: {}}]",
-      ),
+      "    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]",
+      "    - from: [{namespaceSelector: {}}]",
     );
     const out = diffLines(["-f", "examples/ingress", "--against", join(dir, "new")]);
     assert.ok(out.length > 0, "the change opens cart to every namespace");
@@ -475,13 +479,10 @@ describe("podnet diff: what connlist lists, compared", () => {
       assert.ok(after.has(l.slice(2)) && !before.has(l.slice(2)), l);
     // The IngressClass names another controller: no pod of the input serves the Ingress any more,
     // so the {ingress-controller} line appears (not a NetworkPolicy-only change).
-    const classes = join(dir, "new", "10-ingress-nginx.yaml");
-    writeFileSync(
-      classes,
-      readFileSync(classes, "utf8").replace(
-        "  controller: k8s.io/ingress-nginx",
-        "  controller: example.com/other-controller",
-      ),
+    edit(
+      join(dir, "new", "10-ingress-nginx.yaml"),
+      "  controller: k8s.io/ingress-nginx",
+      "  controller: example.com/other-controller",
     );
     rmSync(policies);
     cpSync("examples/ingress/40-policies.yaml", policies);

@@ -92,11 +92,6 @@ export function outputFormat(argv: readonly string[]): string | undefined {
 /** The commands whose `-o` names the file to write, not a format. */
 const FILE_OUTPUT = new Set(["snapshot", "report"]);
 
-/** Whether the command line asks for JSON (`-o json` and its spellings; see outputFormat). */
-export function wantsJson(argv: readonly string[]): boolean {
-  return outputFormat(argv) === "json";
-}
-
 /**
  * Runs the CLI; returns the exit code. With `-o json`, a run that fails before its command printed
  * its answer still prints one JSON object on stdout, `{error, exitCode, diagnostics?}` (the
@@ -116,7 +111,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       answered = true;
       return write.apply(this, args);
     } as typeof write;
-  const jsonError = (code: number, message: string, diagnostics?: readonly Diagnostic[]): number => {
+  const failureOutput = (code: number, message: string, diagnostics?: readonly Diagnostic[]): number => {
     const errors = diagnostics?.filter((d) => d.severity === "error") ?? [];
     if (sarif && !answered && code !== 0 && errors.length > 0)
       write.call(
@@ -146,7 +141,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CliExit) {
       if (e.message) process.stderr.write(`${e.message}\n`);
-      return jsonError(e.code, e.message, e.diagnostics);
+      return failureOutput(e.code, e.message, e.diagnostics);
     }
     if (e instanceof CommanderError) {
       // Help and version are successes; everything else commander reports is a usage error.
@@ -156,14 +151,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         e.code === "commander.help"
       )
         return 0;
-      return jsonError(EXIT_BAD_INPUT, e.message);
+      return failureOutput(EXIT_BAD_INPUT, e.message);
     }
     if ((e as NodeJS.ErrnoException)?.code === "EPIPE") return 0;
     process.stderr.write(
       `podnet: internal error: ${(e as Error)?.message ?? e}\nPlease report this with the input that caused it.\n`,
     );
     if (process.env.PODNET_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
-    return jsonError(70, `internal error: ${(e as Error)?.message ?? e}`);
+    return failureOutput(70, `internal error: ${(e as Error)?.message ?? e}`);
   } finally {
     if (json || sarif) process.stdout.write = write;
   }

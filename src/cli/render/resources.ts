@@ -10,7 +10,11 @@ import type { Condition } from "../../core/model/gateway.ts";
 import type { EndpointSlice, KubeObject, Node, Pod, Service, Workload } from "../../core/model/k8s.ts";
 import { parseIPv4 } from "../../core/net/ipv4.ts";
 import { analyzeGateways } from "../../core/routing/gateway.ts";
-import { publishedAddresses } from "../../core/sim/http-routers.ts";
+import {
+  type LoadBalancerIngress,
+  loadBalancerAddresses,
+  publishedAddresses,
+} from "../../core/sim/http-routers.ts";
 import {
   legacyEndpoints,
   podOwners,
@@ -162,7 +166,7 @@ export function externalIPs(svc: Service): string {
   const type = svc.spec.type ?? "ClusterIP";
   if (type === "ExternalName") return svc.spec.externalName ?? none;
   const ips = [
-    ...(svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? ""),
+    ...loadBalancerAddresses(svc.status?.loadBalancer?.ingress),
     ...(svc.spec.externalIPs ?? []),
   ].filter(Boolean);
   if (ips.length) return ips.join(",");
@@ -390,19 +394,16 @@ const policyTypes: ResourceType[] = [
 function withIngressStatus(s: ClusterState): KubeObject[] {
   const published = publishedAddresses(s);
   return s.ingresses.map((o) => {
-    const own = (o.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress;
-    if (own?.length) return o;
-    const addresses = published.get(`Ingress ${o.metadata.namespace}/${o.metadata.name}`) ?? [];
-    return {
-      ...o,
-      status: { loadBalancer: addresses.length ? { ingress: addresses.map(addressEntry) } : {} },
-    };
+    if (lbIngressOf(o)?.length) return o;
+    const ingress = published.get(`Ingress ${o.metadata.namespace}/${o.metadata.name}`) ?? [];
+    return { ...o, status: { loadBalancer: ingress.length ? { ingress } : {} } };
   });
 }
 
-/** A load-balancer ingress entry: `ip` for an address, else `hostname`. */
-function addressEntry(a: string): { ip: string } | { hostname: string } {
-  return /^[\d.]+$|:/.test(a) ? { ip: a } : { hostname: a };
+/** An object's `status.loadBalancer.ingress` (an Ingress's, as a Service's). */
+function lbIngressOf(o: KubeObject): LoadBalancerIngress[] | undefined {
+  return (o.status as { loadBalancer?: { ingress?: LoadBalancerIngress[] } } | undefined)?.loadBalancer
+    ?.ingress;
 }
 
 const ingresses: ResourceType = {
@@ -426,17 +427,7 @@ const ingresses: ResourceType = {
         return rules.length ? rules.join(",") : "*";
       },
     },
-    {
-      header: "ADDRESS",
-      value: (i) =>
-        (
-          (i.status as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)
-            ?.loadBalancer?.ingress ?? []
-        )
-          .map((e) => e.ip ?? e.hostname ?? "")
-          .filter((a) => a !== "")
-          .join(","),
-    },
+    { header: "ADDRESS", value: (i) => loadBalancerAddresses(lbIngressOf(i)).join(",") },
     {
       header: "PORTS",
       value: (i) => ((i.spec as { tls?: unknown[] } | undefined)?.tls?.length ? "80, 443" : "80"),
@@ -540,8 +531,8 @@ function withGatewayStatus(s: ClusterState, kind: "GatewayClass" | "Gateway" | "
           // The Gateway's Service's address, as implementations publish it (an input's own kept).
           ...(!own?.length && addresses.length
             ? {
-                addresses: addresses.map((value) =>
-                  "ip" in addressEntry(value) ? { type: "IPAddress", value } : { type: "Hostname", value },
+                addresses: addresses.map((a) =>
+                  a.ip ? { type: "IPAddress", value: a.ip } : { type: "Hostname", value: a.hostname! },
                 ),
               }
             : {}),

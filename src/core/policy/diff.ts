@@ -200,7 +200,8 @@ function sameApartFromNetworkPolicies(a: ClusterState, b: ClusterState): boolean
 
 /** Whether two pods' containers declare the same ports (the ports named rules resolve against). */
 function sameContainerPorts(p: Pod, q: Pod): boolean {
-  const [a, b] = [p.spec.containers, q.spec.containers];
+  const a = p.spec.containers;
+  const b = q.spec.containers;
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let k = 0; k < a.length; k++) if (!shared(a[k].ports, b[k].ports)) return false;

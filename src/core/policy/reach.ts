@@ -278,7 +278,8 @@ export class Reachability {
     for (const ns of [...inNs.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
       const list = inNs.get(ns)!;
       list.sort((i, j) => {
-        const [a, b] = [state.pods[i].metadata.name, state.pods[j].metadata.name];
+        const a = state.pods[i].metadata.name;
+        const b = state.pods[j].metadata.name;
         return a < b ? -1 : a > b ? 1 : i - j;
       });
       for (let k = 0; k < list.length; k++) kept.push(list[k]);

@@ -107,21 +107,22 @@ export function routeLines(state: ClusterState, owner: (pod: Pod) => string): Ro
 /**
  * The addresses each Ingress and Gateway is published at, as their controllers write them into the
  * status: ingress-nginx (with `--publish-service`, its Helm chart's default) copies its Service's
- * load-balancer ingress into every Ingress it routes; a Gateway implementation puts its Gateway
- * Service's into `status.addresses`. Keyed `Ingress ns/name` and `Gateway ns/name`; an empty list
- * while the Service's load balancer is pending or no controller pod serves the object.
+ * `status.loadBalancer.ingress` into every Ingress it routes; a Gateway implementation puts its
+ * Gateway Service's into `status.addresses`. Keyed `Ingress ns/name` and `Gateway ns/name`; an empty
+ * list while the Service's load balancer is pending or no controller pod serves the object.
  */
-export function publishedAddresses(state: ClusterState): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+export function publishedAddresses(state: ClusterState): Map<string, LoadBalancerIngress[]> {
+  const out = new Map<string, LoadBalancerIngress[]>();
   if (state.ingresses.length === 0 && state.gateways.length === 0) return out;
   for (const router of clusterRouters(state)) {
     const c = controllerInstance(state, router.controller);
-    const addresses =
+    // Each entry's ip, else its hostname, as the controllers copy them.
+    const addresses: LoadBalancerIngress[] =
       c.pods.length === 0
         ? []
-        : (c.service?.status?.loadBalancer?.ingress ?? [])
-            .map((i) => i.ip ?? i.hostname ?? "")
-            .filter((a) => a !== "");
+        : (c.service?.status?.loadBalancer?.ingress ?? []).flatMap((i): LoadBalancerIngress[] =>
+            i.ip ? [{ ip: i.ip }] : i.hostname ? [{ hostname: i.hostname }] : [],
+          );
     if (router.controller.kind === "Gateway")
       out.set(`Gateway ${router.controller.namespace}/${router.controller.name}`, addresses);
     else
@@ -129,4 +130,12 @@ export function publishedAddresses(state: ClusterState): Map<string, string[]> {
         if (l.rule.kind === "Ingress") out.set(`Ingress ${l.rule.namespace}/${l.rule.name}`, addresses);
   }
   return out;
+}
+
+/** One entry of a `status.loadBalancer.ingress` list (a Service's, an Ingress's). */
+export type LoadBalancerIngress = { ip?: string; hostname?: string };
+
+/** The addresses of a `status.loadBalancer.ingress` list as kubectl prints them: each entry's ip, else its hostname. */
+export function loadBalancerAddresses(ingress: readonly LoadBalancerIngress[] | undefined): string[] {
+  return (ingress ?? []).map((i) => i.ip ?? i.hostname ?? "").filter((a) => a !== "");
 }

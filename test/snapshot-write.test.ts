@@ -4,7 +4,7 @@
  * Anonymizer renames each object exactly as anonymizing the whole list does.
  */
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -138,6 +138,13 @@ describe("snapshot refuses what no command would read back, and writes nothing t
     assert.match(r.err, /error: -o .* is a directory: -o names the file to write, e\.g\. -o .*dump\.yaml\n$/);
     assert.doesNotMatch(r.err, /EISDIR|rename/);
     assert.deepEqual(readdirSync(dir), []);
+    // A path through a file: exit 2 saying so, not an internal error.
+    const file = join(dir, "x.json");
+    writeFileSync(file, "{}");
+    const through = runPodnet(["snapshot", "-f", "examples/articles", "-o", join(file, "d.yaml")]);
+    assert.equal(through.code, 2, through.err);
+    assert.match(through.err, /cannot write it: a part of .*x\.json is not a directory\n$/);
+    rmSync(file);
   });
 
   it("objects defined twice, invalid objects, -o that is an input: exit 2, no file", () => {

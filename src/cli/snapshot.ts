@@ -192,7 +192,8 @@ export function snapshotCommand(): Command {
         writeSnapshot(json ? [] : header, items.length, item, (s) => process.stdout.write(s));
         return;
       }
-      if (statSync(opts.output, { throwIfNoEntry: false })?.isDirectory())
+      // (A path through a file, `x.json/d.yaml`, is no directory: opening it below says why.)
+      if (isDirectory(opts.output))
         throw new CliExit(
           EXIT_BAD_INPUT,
           `error: -o ${opts.output} is a directory: -o names the file to write, e.g. -o ${join(opts.output, "dump.yaml")}`,
@@ -209,7 +210,11 @@ export function snapshotCommand(): Command {
         renameSync(partial, opts.output);
       } catch (e) {
         if (fd !== undefined) closeSync(fd);
-        rmSync(partial, { force: true });
+        try {
+          rmSync(partial, { force: true });
+        } catch {
+          // Nothing was created there (a path through a file, a directory that does not exist).
+        }
         const code = (e as NodeJS.ErrnoException).code;
         if (!code) throw e;
         const why: Record<string, string> = {
@@ -226,4 +231,13 @@ export function snapshotCommand(): Command {
       }
       process.stderr.write(`wrote ${items.length} objects to ${opts.output}\n`);
     });
+}
+
+/** Whether `path` is a directory; false when it cannot be read at all (missing, or through a file). */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
